@@ -1,0 +1,260 @@
+# shellcheck shell=bash
+# Shared helpers for the ops/ scripts. Source it; it defines functions and a few variables only.
+
+# Repository root, whatever the caller's working directory.
+CHATPIPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CHATPIPE_CACHE="${CHATPIPE_CACHE:-$HOME/.cache/chatpipe}"
+# The CMake build tree, relative to the root unless absolute. Only to keep a second build apart
+# from build/ (e.g. a checkout shared by several people); normally left alone.
+CHATPIPE_BUILD_DIR="${CHATPIPE_BUILD_DIR:-build}"
+
+# ---- logging ---------------------------------------------------------------------------------
+# Progress goes to stderr so that scripts can still print machine-readable things on stdout.
+log()  { printf '%s %s\n' "[$(date +%H:%M:%S)] ${LOG_TAG:-ops}:" "$*" >&2; }
+warn() { log "WARNING: $*"; }
+die()  { log "ERROR: $*"; exit 1; }
+
+# tail_log FILE [N]: show the end of a log file to explain a failure.
+tail_log() {
+  local file=$1 n=${2:-30}
+  [[ -f $file ]] || return 0
+  printf -- '----- last %s lines of %s -----\n' "$n" "$file" >&2
+  tail -n "$n" "$file" >&2 || true
+  printf -- '-----\n' >&2
+}
+
+# now_ms: wall clock in milliseconds (for timing and deadlines).
+now_ms() { date +%s%3N; }
+
+# ---- waiting ---------------------------------------------------------------------------------
+# wait_until SECONDS DESCRIPTION CMD...: poll CMD every 0.1 s until it succeeds; fails after
+# SECONDS, or at once when CMD exits with WAIT_GIVE_UP (e.g. the process it waits for died).
+# Every wait in ops/ is bounded, so a broken service gives an error instead of a hang.
+WAIT_GIVE_UP=125
+wait_until() {
+  local timeout=$1 what=$2 deadline rc
+  shift 2
+  deadline=$(( $(now_ms) + timeout * 1000 ))
+  while true; do
+    rc=0
+    "$@" >/dev/null 2>&1 || rc=$?
+    (( rc == 0 )) && return 0
+    if (( rc == WAIT_GIVE_UP )); then
+      log "gave up waiting for $what"
+      return 1
+    fi
+    if (( $(now_ms) >= deadline )); then
+      log "timed out after ${timeout}s waiting for $what"
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# ---- processes -------------------------------------------------------------------------------
+# pid_alive PID [PATTERN]: PID runs and, if given, its command line contains PATTERN. The pattern
+# guards against a recycled pid: we never signal a process that is not the one we started.
+pid_alive() {
+  local pid=$1 pattern=${2:-}
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  [[ -z $pattern ]] && return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern"
+}
+
+# read_pid FILE: the first line of a pid file, or nothing.
+read_pid() { [[ -f $1 ]] && head -n1 "$1" | tr -dc '0-9'; return 0; }
+
+# stop_pid NAME PID PATTERN [SECONDS]: SIGTERM, wait (bounded), then SIGKILL. Returns 0 once the
+# process is gone. Works for processes that are not our children (no `wait` possible there).
+stop_pid() {
+  local name=$1 pid=$2 pattern=$3 timeout=${4:-30}
+  pid_alive "$pid" "$pattern" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_until "$timeout" "$name (pid $pid) to exit" not_alive "$pid" "$pattern"; then
+    warn "$name (pid $pid) ignored SIGTERM for ${timeout}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_until 10 "$name (pid $pid) to die" not_alive "$pid" "$pattern" || return 1
+  fi
+}
+not_alive() { ! pid_alive "$@"; }
+
+# ---- ports -----------------------------------------------------------------------------------
+# Ports are drawn at random below the kernel's ephemeral range (32768+ on Linux), so they never
+# clash with the source port of an outgoing connection nor with someone else's bind(port 0).
+# A port that is bindable now can still be taken by a concurrent `ops/services start` before our
+# server binds it, so each pick is also reserved with an atomic mkdir; a reservation only has to
+# outlive the start-up window, after which the listening server itself holds the port.
+PORT_MIN=20000
+PORT_MAX=32000
+PORT_RESERVATIONS="${TMPDIR:-/tmp}/chatpipe-ports"
+PORT_RESERVATION_TTL_MIN=10
+
+# port_bindable PORT: no TCP socket on this machine uses PORT as its local port right now, except
+# in TIME-WAIT (left by a closed connection; servers bind past it with SO_REUSEADDR, as ours do).
+# ss is preferred: it is ~20x quicker to start than python3 (esp. behind a pyenv shim).
+port_bindable() {
+  local port=$1
+  if command -v ss >/dev/null 2>&1; then
+    [[ -z $(ss -Htan exclude time-wait "( sport = :$port )" 2>/dev/null) ]]
+  else
+    python3 - "$port" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+  fi
+}
+
+# reserve_port PORT: take the reservation unless a fresh one exists.
+reserve_port() {
+  local dir="$PORT_RESERVATIONS/$1"
+  mkdir -p "$PORT_RESERVATIONS" 2>/dev/null || true
+  if ! mkdir "$dir" 2>/dev/null; then
+    # An old reservation belongs to a start-up that ended long ago; take it over.
+    [[ -n $(find "$dir" -maxdepth 0 -mmin +"$PORT_RESERVATION_TTL_MIN" 2>/dev/null) ]] || return 1
+    touch "$dir" 2>/dev/null || return 1
+  fi
+}
+
+# free_port [PREFERRED]: print a free loopback TCP port (PREFERRED first, if it is free).
+free_port() {
+  local preferred=${1:-} port i
+  if [[ -n $preferred ]] && port_bindable "$preferred" && reserve_port "$preferred"; then
+    echo "$preferred"
+    return 0
+  fi
+  for ((i = 0; i < 200; i++)); do
+    port=$(( PORT_MIN + (RANDOM * 32768 + RANDOM) % (PORT_MAX - PORT_MIN) ))
+    if port_bindable "$port" && reserve_port "$port"; then
+      echo "$port"
+      return 0
+    fi
+  done
+  die "no free TCP port found in $PORT_MIN-$PORT_MAX"
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---- Kafka runtime ---------------------------------------------------------------------------
+KAFKA_POM="$CHATPIPE_ROOT/ops/kafka/pom.xml"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM" | head -n1)"
+KAFKA_HOME="$CHATPIPE_CACHE/kafka-$KAFKA_VERSION"
+KAFKA_LIBS="$KAFKA_HOME/libs"
+# The bootstrap.checkpoint that `StorageTool format` writes depends only on the Kafka version;
+# ops/services keeps the first one and formats later data dirs without starting a JVM.
+KAFKA_FORMAT_TEMPLATE="$KAFKA_HOME/bootstrap.checkpoint"
+
+# The marker holds the pom's checksum: editing the pom (another jar, a new version) refetches.
+kafka_marker_ok() {
+  [[ -f $KAFKA_HOME/.complete ]] &&
+    [[ $(cat "$KAFKA_HOME/.complete") == "$(sha256sum "$KAFKA_POM" | cut -d' ' -f1)" ]]
+}
+
+# kafka_fetch: copy the broker's jars from Maven Central (or ~/.m2) into $KAFKA_LIBS, once.
+# A lock keeps two concurrent setups from fetching into the same place; it is taken in a
+# subshell so that no process started later inherits the locked descriptor.
+kafka_fetch() {
+  kafka_marker_ok && return 0
+  mkdir -p "$KAFKA_HOME"
+  (
+    flock -w 900 9 || die "timed out waiting for another fetch of the Kafka jars"
+    kafka_marker_ok || kafka_fetch_locked
+  ) 9>"$KAFKA_HOME/.lock"
+}
+
+kafka_fetch_locked() {
+  command -v mvn >/dev/null || die "mvn is missing: run ops/setup"
+  log "fetching Kafka $KAFKA_VERSION jars into $KAFKA_LIBS"
+  local tmp="$KAFKA_HOME/libs.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  if ! mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    tail_log "$tmp.log"
+    rm -rf "$tmp" "$tmp.log"
+    die "could not fetch the Kafka jars with Maven"
+  fi
+  # Swap in the complete directory, so a half-fetched set is never used. What was derived from
+  # the old jars (class-data archive, storage-format template) goes with them.
+  rm -rf "$KAFKA_LIBS" "$tmp.log" "$KAFKA_HOME/cds" "$KAFKA_FORMAT_TEMPLATE"
+  mv "$tmp" "$KAFKA_LIBS"
+  sha256sum "$KAFKA_POM" | cut -d' ' -f1 >"$KAFKA_HOME/.complete"
+}
+
+# kafka_cds_archive: where the JVM class-data archive for this JDK and jar set lives. Loading the
+# broker's ~5,000 classes from the archive instead of 58 jars cuts its start from ~3.6 s to ~2 s
+# here; `ops/services kafka-cds` (run by ops/setup) makes it.
+kafka_cds_archive() {
+  local key
+  key=$({ java -version 2>&1; cat "$KAFKA_HOME/.complete" 2>/dev/null; } | sha256sum | cut -c1-12)
+  echo "$KAFKA_HOME/cds/kafka-$key.jsa"
+}
+
+# kafka_cds_opts: the JVM flag that uses the archive, when there is one. A stale or broken
+# archive is harmless: the JVM checks it and falls back to the jars (-Xshare:auto).
+kafka_cds_opts() {
+  local archive
+  archive=$(kafka_cds_archive)
+  [[ -s $archive ]] && echo "-XX:SharedArchiveFile=$archive"
+  return 0
+}
+
+# JVM options for short-lived Kafka command-line tools: they start faster with the client
+# compiler only and a simple collector, and they never run long enough to miss the rest.
+KAFKA_TOOL_JAVA_OPTS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx256m)
+
+# kafka_tool CLASS ARGS...: run a Kafka tool class (e.g. org.apache.kafka.tools.TopicCommand)
+# with only warnings logged, to stderr, as Kafka's own bin/ scripts do.
+kafka_tool() {
+  local class=$1 conf="$KAFKA_HOME/tools-log4j.properties"
+  shift
+  if [[ ! -f $conf ]]; then
+    # Written via a temporary file: a concurrent caller never reads a half-written config.
+    printf '%s\n' 'log4j.rootLogger=WARN, stderr' \
+      'log4j.appender.stderr=org.apache.log4j.ConsoleAppender' \
+      'log4j.appender.stderr.Target=System.err' \
+      'log4j.appender.stderr.layout=org.apache.log4j.PatternLayout' \
+      'log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n' >"$conf.$$"
+    mv -f "$conf.$$" "$conf"
+  fi
+  local cds
+  cds=$(kafka_cds_opts)
+  java "${KAFKA_TOOL_JAVA_OPTS[@]}" ${cds:+"$cds"} -Dlog4j.configuration="file:$conf" \
+    -cp "$KAFKA_LIBS/*" "$class" "$@"
+}
+
+# ---- chatpipe processes of the ops/up stack ------------------------------------------------
+UP_STACK="$CHATPIPE_ROOT/.run/stack"
+# Stopped in this order: ingress first, so no new events enter while the workers finish theirs.
+UP_PROCS=(ingress worker-persist worker-tag worker-mention worker-mail)
+
+# proc_pattern NAME: what the command line of process NAME contains ("chatpipe worker tag").
+proc_pattern() { echo "chatpipe ${1/-/ }"; }
+
+# stop_chatpipe_procs: stop the chatpipe processes recorded in $UP_STACK (ingress, then workers).
+stop_chatpipe_procs() {
+  local name pid pids=()
+  for name in "${UP_PROCS[@]}"; do
+    pid=$(read_pid "$UP_STACK/$name.pid")
+    pid_alive "$pid" "$(proc_pattern "$name")" || { rm -f "$UP_STACK/$name.pid"; continue; }
+    log "stopping $name (pid $pid)"
+    if [[ $name == ingress ]]; then
+      stop_pid "$name" "$pid" "$(proc_pattern "$name")" 20 || true
+    else
+      # The workers stop independently of each other: in parallel.
+      stop_pid "$name" "$pid" "$(proc_pattern "$name")" 20 & pids+=($!)
+    fi
+  done
+  (( ${#pids[@]} == 0 )) || wait "${pids[@]}" || true
+  for name in "${UP_PROCS[@]}"; do
+    pid=$(read_pid "$UP_STACK/$name.pid")
+    pid_alive "$pid" "$(proc_pattern "$name")" || rm -f "$UP_STACK/$name.pid"
+  done
+}
