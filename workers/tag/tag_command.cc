@@ -1,0 +1,41 @@
+#include "workers/tag/tag_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+namespace chatpipe {
+
+void TagLines(const Tagger& tagger, std::istream& in, std::ostream& out) {
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out << TagsToJson(tagger.Analyze(line)) << '\n';
+  }
+  out.flush();
+}
+
+void AddTagCommand(CLI::App& app) {
+  auto data_dir = std::make_shared<std::string>(DefaultTagDataDir());
+  CLI::App* cmd = app.add_subcommand(
+      "tag",
+      "Tag chat messages: reads one message per line on stdin and writes one JSON object per line on stdout, "
+      "{\"lang\":..,\"sentiment\":{\"label\":..,\"score\":..},\"profanity\":{\"flagged\":..,\"terms\":[..],"
+      "\"masked\":..}}");
+  cmd->add_option("--data", *data_dir, "Directory of the tagger's word lists")
+      ->envname("CHATPIPE_TAG_DATA")
+      ->check(CLI::ExistingDirectory);
+  cmd->callback([data_dir] {
+    auto tagger = Tagger::Load(*data_dir);
+    if (!tagger.ok()) {
+      spdlog::error("tag: {}", tagger.status().ToString());
+      throw CLI::RuntimeError(1);
+    }
+    std::ios::sync_with_stdio(false);
+    TagLines(**tagger, std::cin, std::cout);
+  });
+}
+
+}  // namespace chatpipe

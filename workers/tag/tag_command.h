@@ -1,0 +1,21 @@
+// `chatpipe tag`: the tagger as a filter, the same code the tag worker runs.
+//
+// Reads one message per line on stdin and writes one JSON object per line on stdout (TagsToJson).
+// The word lists come from --data, else $CHATPIPE_TAG_DATA, else the source tree's workers/tag/data.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <istream>
+#include <ostream>
+
+#include "workers/tag/tagger.h"
+
+namespace chatpipe {
+
+void AddTagCommand(CLI::App& app);
+
+// Tags every line of `in` (without its '\n' or "\r\n") onto `out`, one JSON object per line.
+void TagLines(const Tagger& tagger, std::istream& in, std::ostream& out);
+
+}  // namespace chatpipe

@@ -1,0 +1,58 @@
+// Tagger: language, sentiment and profanity tags for one chat message, rule-based and fast.
+//
+// Language is a best guess among es, pt and en from stop-words and letters (ñ, ¿, ã, ç...).
+// Sentiment follows VADER's recipe with a lexicon per language: word valences in [-4, 4], negation up
+// to three words back within a clause ("no está mal", "não gostei", "not good"), intensifiers and
+// dampeners, contrast ("pero", "mas", "but": the later clause weighs more), ALL-CAPS and '!' emphasis,
+// emoji and emoticons, idioms; the sum x becomes a score x/sqrt(x²+15) in [-1, 1], neutral when
+// |score| < 0.05. Profanity is matched on whole tokens after folding case and accents, leetspeak
+// ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
+// ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish).
+//
+// All word lists are data files read once by Load (see workers/tag/data). A loaded Tagger is
+// immutable: Analyze may run on many threads at once. Analyze never fails; bytes that are not valid
+// UTF-8 are carried through as opaque characters.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace chatpipe {
+
+struct Tags {
+  std::string lang;             // "es", "pt" or "en"
+  std::string sentiment_label;  // "positive", "negative" or "neutral"
+  double sentiment_score = 0;   // in [-1, 1], rounded to 3 decimals
+  bool profane = false;
+  std::vector<std::string> terms;  // base terms found ("fuuuck" gives "fuck"), in order, no repeats
+  // The text with each bad word's characters but its first replaced by '*', one '*' per character
+  // ("mierda" gives "m*****"); separators inside a word and every other byte stay as they were.
+  std::string masked;
+};
+
+class Tagger {
+ public:
+  // Reads the word lists in data_dir; fails naming the file and line that could not be used.
+  static Result<std::unique_ptr<Tagger>> Load(const std::string& data_dir);
+  ~Tagger();
+
+  Tags Analyze(std::string_view text) const;
+
+ private:
+  struct Data;
+  explicit Tagger(std::unique_ptr<const Data> data);
+  std::unique_ptr<const Data> data_;
+};
+
+// {"lang":..,"sentiment":{"label":..,"score":..},"profanity":{"flagged":..,"terms":[..],"masked":..}}
+// Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so that the JSON stays valid.
+std::string TagsToJson(const Tags& tags);
+
+// Where the word lists are: $CHATPIPE_TAG_DATA if set, else the source tree's workers/tag/data.
+std::string DefaultTagDataDir();
+
+}  // namespace chatpipe

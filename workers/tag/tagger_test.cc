@@ -1,0 +1,297 @@
+#include "workers/tag/tagger.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "workers/tag/tag_command.h"
+
+namespace chatpipe {
+namespace {
+
+class TaggerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto loaded = Tagger::Load(DefaultTagDataDir());
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    tagger_ = std::move(loaded.value());
+  }
+  static void TearDownTestSuite() { tagger_.reset(); }
+
+  static Tags Tag(std::string_view text) { return tagger_->Analyze(text); }
+  static double Score(std::string_view text) { return Tag(text).sentiment_score; }
+
+  static std::unique_ptr<Tagger> tagger_;
+};
+
+std::unique_ptr<Tagger> TaggerTest::tagger_;
+
+// --- Profanity -------------------------------------------------------------------------------
+
+TEST_F(TaggerTest, FlagsPlainProfanityInEachLanguage) {
+  EXPECT_EQ(Tag("what the fuck").terms, std::vector<std::string>{"fuck"});
+  EXPECT_EQ(Tag("esto es una mierda").terms, std::vector<std::string>{"mierda"});
+  EXPECT_EQ(Tag("que merda").terms, std::vector<std::string>{"merda"});
+  EXPECT_EQ(Tag("caralho").terms, std::vector<std::string>{"caralho"});
+}
+
+TEST_F(TaggerTest, SurvivesEvasions) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"FUCK this", "fuck"},         {"MiErDa", "mierda"},          {"cabrón", "cabron"},
+      {"CABRÓN", "cabron"},          {"coño", "coño"},              {"mieeerda", "mierda"},
+      {"fuuuck", "fuck"},            {"porraaa", "porra"},          {"m1erda", "mierda"},
+      {"sh1t", "shit"},              {"c4ralho", "caralho"},        {"$hit", "shit"},
+      {"put@", "puta"},              {"a$$hole", "ass"},            {"p.u.t.a", "puta"},
+      {"f u c k", "fuck"},           {"f-u-c-k", "fuck"},           {"f_u_c_k", "fuck"},
+      {"m e r d a", "merda"},        {"mier.da", "mierda"},         {"sh!t", "shit"},
+      {"f*ck", "fuck"},              {"f**k", "fuck"},              {"motherfucker", "fuck"},
+      {"bullshit", "shit"},          {"fuuu.ck", "fuck"},           {"sh'it", "shit"},
+      {"fück", "fuck"},              {"m\xC3\xAD" "erda", "mierda"},  // í precomposed
+      {"mi\xCC\x81" "erda", "mierda"},                                   // i + combining acute
+  };
+  for (const auto& [text, term] : cases) {
+    const Tags tags = Tag(text);
+    EXPECT_TRUE(tags.profane) << text;
+    EXPECT_EQ(tags.terms, std::vector<std::string>{term}) << text;
+  }
+}
+
+TEST_F(TaggerTest, SparesInnocentLookAlikes) {
+  for (const char* text :
+       {"Scunthorpe United", "la computadora nueva", "el computador", "la disputa", "a reputação da marca",
+        "a cocktail bar", "shiitake mushrooms", "shitake", "Sussex and Essex", "the assessment", "my class",
+        "can you pass me that", "as reuniões são às terças", "as I said", "mi abuela vive en Putaendo",
+        "el cono de tránsito", "feliz año nuevo", "hicimos una porra para el partido", "c u later",
+        "reading Dickens", "the cockpit", "my therapist", "a bass guitar", "hello shell", "class assassin",
+        "Hancock and peacock", "2024 $100 @rodo", "m*****", "f*** s*** a**"}) {
+    const Tags tags = Tag(text);
+    EXPECT_FALSE(tags.profane) << text << " -> " << (tags.terms.empty() ? "" : tags.terms[0]);
+    EXPECT_EQ(tags.masked, text);
+  }
+}
+
+TEST_F(TaggerTest, AllowListDependsOnLanguage) {
+  EXPECT_FALSE(Tag("hicimos una porra para el partido del domingo").profane);  // es: a betting pool
+  EXPECT_TRUE(Tag("porra, esqueci a carteira em casa").profane);               // pt: a swear word
+}
+
+TEST_F(TaggerTest, MaskKeepsFirstLetterAndEverythingElse) {
+  EXPECT_EQ(Tag("vete a la mierda").masked, "vete a la m*****");
+  EXPECT_EQ(Tag("qué mieeerda!").masked, "qué m*******!");
+  EXPECT_EQ(Tag("p.u.t.a madre").masked, "p.*.*.* madre");
+  EXPECT_EQ(Tag("f u c k this").masked, "f * * * this");
+  EXPECT_EQ(Tag("$hit, again").masked, "$***, again");
+  EXPECT_EQ(Tag("f*ck yeah").masked, "f*** yeah");
+  // One '*' per character: "cabrón" is 7 bytes but 6 characters.
+  EXPECT_EQ(Tag("ese cabrón 😡").masked, "ese c***** 😡");
+  const std::string text = "ok, shit and SHIT; fine";
+  const Tags tags = Tag(text);
+  EXPECT_EQ(tags.masked, "ok, s*** and S***; fine");
+  EXPECT_EQ(tags.masked.size(), text.size());
+  EXPECT_EQ(tags.terms, std::vector<std::string>{"shit"});  // once, though found twice
+}
+
+TEST_F(TaggerTest, CleanTextIsUntouchedByteForByte) {
+  const std::string text = "  hola\t¿qué tal?  \xF0\x9F\x98\x82\r\n";
+  EXPECT_EQ(Tag(text).masked, text);
+}
+
+// --- Sentiment -------------------------------------------------------------------------------
+
+TEST_F(TaggerTest, PolarityOfPlainWords) {
+  EXPECT_GT(Score("this is good"), 0.05);
+  EXPECT_LT(Score("this is bad"), -0.05);
+  EXPECT_GT(Score("la comida es buenísima"), 0.05);
+  EXPECT_LT(Score("o atendimento foi péssimo"), -0.05);
+  EXPECT_EQ(Tag("the meeting is at 5").sentiment_label, "neutral");
+  EXPECT_EQ(Tag("la reunión es a las 5").sentiment_label, "neutral");
+}
+
+TEST_F(TaggerTest, NegationFlips) {
+  EXPECT_LT(Score("not good"), -0.05);
+  EXPECT_GT(Score("no está mal"), 0.05);
+  EXPECT_LT(Score("não gostei"), -0.05);
+  EXPECT_LT(Score("no me gustó"), -0.05);
+  EXPECT_GT(Score("sin problemas"), 0.05);
+  EXPECT_LT(Score("this isn't good"), -0.05);
+  // A clause break ends the negation's reach: the answer "no" does not turn "great" around.
+  EXPECT_GT(Score("no, this is great"), 0.05);
+}
+
+TEST_F(TaggerTest, IntensifiersRaiseAndDampenersLowerMagnitude) {
+  EXPECT_GT(Score("very good"), Score("good"));
+  EXPECT_GT(Score("muy bueno"), Score("bueno"));
+  EXPECT_GT(Score("muito bom"), Score("bom"));
+  EXPECT_LT(Score("very bad"), Score("bad"));
+  EXPECT_LT(Score("kinda good"), Score("good"));
+  EXPECT_LT(Score("un poco caro"), 0);
+  EXPECT_GT(Score("un poco caro"), Score("caro"));
+}
+
+TEST_F(TaggerTest, ContrastWeighsTheLaterClause) {
+  EXPECT_LT(Score("the food was great but the service was terrible"), -0.05);
+  EXPECT_GT(Score("the service was terrible but the food was great"), 0.05);
+  EXPECT_LT(Score("la comida estaba buena pero el servicio fue horrible"), -0.05);
+  EXPECT_LT(Score("o filme é bonito mas o final é horrível"), -0.05);
+  // "mas" is "but" in Portuguese only; in Spanish it is "more".
+  EXPECT_GT(Score("es más lindo"), 0.05);
+}
+
+TEST_F(TaggerTest, EmojiAndEmoticonsCount) {
+  EXPECT_GT(Score("😂"), 0.05);
+  EXPECT_GT(Score("❤️❤️"), Score("❤️"));
+  EXPECT_LT(Score("😡"), -0.05);
+  EXPECT_GT(Score("nos vemos :)"), 0.05);
+  EXPECT_GT(Score("see you :D"), 0.05);
+  EXPECT_LT(Score("llueve :("), -0.05);
+  EXPECT_LT(Score("raining again :(((("), -0.05);
+  EXPECT_GT(Score("<3"), 0.05);
+  EXPECT_GT(Score("xD"), 0.05);
+  EXPECT_GT(Score("jajajaja"), 0.05);
+  EXPECT_GT(Score("kkkkkk"), 0.05);
+  // Not faces: a URL's "://" and a time's ":3".
+  EXPECT_EQ(Tag("see https://example.com/x at 12:30").sentiment_label, "neutral");
+}
+
+TEST_F(TaggerTest, CapsAndExclamationsEmphasise) {
+  EXPECT_GT(Score("this is GOOD"), Score("this is good"));
+  EXPECT_GT(Score("this is good!!!"), Score("this is good"));
+  EXPECT_LT(Score("this is bad!!!"), Score("this is bad"));
+  EXPECT_GT(Score("good!!!!!!!!!!"), 0);
+  EXPECT_EQ(Score("good!!!!!!!!!!"), Score("good!!!!"));  // emphasis stops at four
+}
+
+TEST_F(TaggerTest, StretchedWordsAndIdioms) {
+  EXPECT_GT(Score("goooood"), 0.05);
+  EXPECT_GT(Score("buenooo"), 0.05);
+  EXPECT_GT(Score("esta canción está de puta madre"), 0.05);
+  EXPECT_LT(Score("puta madre, se cayó el sistema"), -0.05);
+  EXPECT_GT(Score("holy shit this pizza is amazing"), 0.05);
+}
+
+TEST_F(TaggerTest, ScoreIsBoundedAndRounded) {
+  const double s = Score("AMAZING AMAZING AMAZING love love love 😍😍😍 best best!!!!");
+  EXPECT_LE(s, 1.0);
+  EXPECT_GT(s, 0.9);
+  const double r = Score("good");
+  EXPECT_DOUBLE_EQ(r, std::round(r * 1000) / 1000);
+}
+
+// --- Language --------------------------------------------------------------------------------
+
+TEST_F(TaggerTest, DetectsLanguage) {
+  EXPECT_EQ(Tag("what time is the meeting tomorrow?").lang, "en");
+  EXPECT_EQ(Tag("¿a qué hora es la reunión mañana?").lang, "es");
+  EXPECT_EQ(Tag("que horas começa a reunião?").lang, "pt");
+  EXPECT_EQ(Tag("no me gusta nada").lang, "es");
+  EXPECT_EQ(Tag("não gostei do filme").lang, "pt");
+  EXPECT_EQ(Tag("I don't like it").lang, "en");
+  EXPECT_EQ(Tag("el niño").lang, "es");
+  EXPECT_EQ(Tag("você vem?").lang, "pt");
+}
+
+// --- Robustness ------------------------------------------------------------------------------
+
+TEST_F(TaggerTest, InvalidUtf8AndOddInputSurvive) {
+  const std::vector<std::string> inputs = {
+      "",
+      "\xFF\xFE\xFD",
+      "mierda \xC3",                      // truncated sequence at the end
+      "f\xC3\x28uck",                      // bad continuation byte
+      "\xED\xA0\x80 surrogate",            // encoded surrogate
+      "\xF4\x90\x80\x80 beyond U+10FFFF",  // out of range
+      std::string("nul\0inside", 10),
+      std::string(100000, 'a'),
+      std::string(5000, '*'),
+      std::string(3000, '!'),
+      "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+      "f u c k f u c k f u c k f u c k f u c k",
+  };
+  for (const std::string& text : inputs) {
+    const Tags tags = Tag(text);
+    EXPECT_GE(tags.sentiment_score, -1.0);
+    EXPECT_LE(tags.sentiment_score, 1.0);
+    rapidjson::Document doc;
+    doc.Parse(TagsToJson(tags).c_str());
+    EXPECT_FALSE(doc.HasParseError()) << "for input of " << text.size() << " bytes";
+  }
+  EXPECT_EQ(Tag("\xFF mierda \xFE").masked, "\xFF m***** \xFE");  // opaque bytes kept as they were
+}
+
+TEST_F(TaggerTest, ThreadsShareOneTagger) {
+  const Tags want = Tag("qué mieeerda de servicio, muy malo 😡");
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 2000; ++k) {
+        const Tags got = Tag(k % 2 ? "qué mieeerda de servicio, muy malo 😡" : "hello there :)");
+        if (k % 2 && (got.masked != want.masked || got.sentiment_score != want.sentiment_score)) ++mismatches[i];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int m : mismatches) EXPECT_EQ(m, 0);
+}
+
+// --- Output and loading ----------------------------------------------------------------------
+
+TEST_F(TaggerTest, JsonShape) {
+  Tags tags;
+  tags.lang = "es";
+  tags.sentiment_label = "negative";
+  tags.sentiment_score = -0.61234;
+  tags.profane = true;
+  tags.terms = {"mierda"};
+  tags.masked = "qué m*****\n\"ok\"";
+  EXPECT_EQ(TagsToJson(tags),
+            "{\"lang\":\"es\",\"sentiment\":{\"label\":\"negative\",\"score\":-0.612},"
+            "\"profanity\":{\"flagged\":true,\"terms\":[\"mierda\"],\"masked\":\"qué m*****\\n\\\"ok\\\"\"}}");
+  Tags clean;
+  clean.lang = "en";
+  clean.sentiment_label = "neutral";
+  clean.masked = "hi";
+  EXPECT_EQ(TagsToJson(clean),
+            "{\"lang\":\"en\",\"sentiment\":{\"label\":\"neutral\",\"score\":0.0},"
+            "\"profanity\":{\"flagged\":false,\"terms\":[],\"masked\":\"hi\"}}");
+  clean.masked = "bad \xFF byte";
+  EXPECT_EQ(TagsToJson(clean).find("\"masked\":\"bad \xEF\xBF\xBD byte\""), TagsToJson(clean).find("\"masked\""));
+}
+
+TEST_F(TaggerTest, TagLinesWritesOneObjectPerLine) {
+  std::istringstream in("hola mundo\nwhat the fuck\r\n\nmuito bom\n");
+  std::ostringstream out;
+  TagLines(*tagger_, in, out);
+  std::istringstream lines(out.str());
+  std::string line;
+  std::vector<std::string> got;
+  while (std::getline(lines, line)) got.push_back(line);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_NE(got[1].find("\"masked\":\"what the f***\""), std::string::npos) << got[1];
+  EXPECT_NE(got[2].find("\"masked\":\"\""), std::string::npos) << got[2];
+  EXPECT_NE(got[3].find("\"lang\":\"pt\""), std::string::npos) << got[3];
+}
+
+TEST(TaggerLoad, MissingDirectoryFailsWithTheFileName) {
+  auto loaded = Tagger::Load("/nonexistent/tag/data");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().reason().find("/nonexistent/tag/data/sentiment_en.tsv"), std::string::npos);
+}
+
+TEST(TaggerLoad, BadLineFailsWithFileAndLine) {
+  const std::string dir = ::testing::TempDir() + "/tag_data_bad";
+  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  std::ofstream(dir + "/sentiment_es.tsv") << "# comment\nbueno\t1.9\nmalo\tnine\n";
+  auto loaded = Tagger::Load(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().reason().find("sentiment_es.tsv:3"), std::string::npos) << loaded.status().reason();
+}
+
+}  // namespace
+}  // namespace chatpipe
