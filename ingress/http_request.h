@@ -1,0 +1,62 @@
+// HTTP/1.1 request parsing for the ingress server (RFC 9112), pure: bytes in, Request out, no I/O.
+//
+// The connection owns its input buffer and calls ParseRequest on whatever has arrived so far; the
+// parser keeps no state between calls. kIncomplete means "call again with more bytes". kDone fills the
+// caller's Request and says how many bytes it used, so the next pipelined request starts right there.
+// kError carries a Status whose http_status is the response to send before closing the connection.
+//
+// Deliberately strict where leniency enables request smuggling or ambiguity (invalid tokens,
+// obs-fold, conflicting Content-Length, any Transfer-Encoding) and lenient where it costs nothing
+// (bare LF line endings, empty lines before the request line). Request bodies need a Content-Length:
+// chunked uploads are refused with 411 since no client of ours sends them.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace chatpipe::http {
+
+struct Request {
+  std::string method;  // as sent; methods are case-sensitive
+  std::string target;  // the request-target, raw
+  std::string path;    // percent-decoded path of the target
+  std::string query;   // raw, without the '?'
+  int minor_version = 1;
+  std::vector<std::pair<std::string, std::string>> headers;  // in arrival order, values trimmed
+  std::string body;
+  bool keep_alive = true;
+
+  // The first header with this name (case-insensitive), or null.
+  const std::string* Header(std::string_view name) const;
+  // The first query parameter with this name, percent- and '+'-decoded. A malformed escape is kept
+  // literally: a query is advisory input, not worth failing a request over.
+  std::optional<std::string> QueryParam(std::string_view name) const;
+};
+
+struct Limits {
+  size_t max_header_bytes = 16384;  // request line + headers + the blank line
+  size_t max_body_bytes = 65536;
+};
+
+enum class ParseResult { kIncomplete, kDone, kError };
+
+// Parses one request from the front of `data`. On kDone, *out holds it and *consumed the bytes it
+// took; otherwise *out is unspecified (a Request can be reused across calls to keep its capacity). On kError, *error says why with the HTTP status to answer: 400 malformed, 411 chunked body,
+// 413 body over the limit (known from Content-Length before the body arrives), 431 headers over the
+// limit, 501 unsupported Transfer-Encoding, 505 a version other than HTTP/1.0 or HTTP/1.1.
+ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* out, size_t* consumed,
+                         Status* error);
+
+// True if the comma-separated header value holds `token` (case-insensitive), as for Connection.
+bool HeaderHasToken(std::string_view value, std::string_view token);
+
+// The reason phrase for a status code ("OK", "Not Found", ...); "Unknown" for codes we never send.
+std::string_view StatusText(int code);
+
+}  // namespace chatpipe::http
