@@ -24,7 +24,7 @@ void AddTagCommand(CLI::App& app) {
       "Tag chat messages: reads one message per line on stdin and writes one JSON object per line on stdout, "
       "{\"lang\":..,\"sentiment\":{\"label\":..,\"score\":..},\"profanity\":{\"flagged\":..,\"terms\":[..],"
       "\"masked\":..}}");
-  cmd->add_option("--data", *data_dir, "Directory of the tagger's word lists")
+  cmd->add_option("--data", *data_dir, "Directory of the tagger's word lists (default " + *data_dir + ")")
       ->envname("CHATPIPE_TAG_DATA")
       ->check(CLI::ExistingDirectory);
   cmd->callback([data_dir] {

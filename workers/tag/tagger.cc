@@ -13,7 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <sstream>
 
 namespace chatpipe {
 namespace {
@@ -123,11 +122,11 @@ CharInfo Classify(uint32_t cp) {
 
 inline bool IsCont(unsigned char b) { return (b & 0xC0) == 0x80; }
 
-inline Char Decode(std::string_view s, size_t i) {
+// The character of s starting at a byte of 0x80 or more.
+Char DecodeMultibyte(std::string_view s, size_t i) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
   const size_t left = s.size() - i;
   const unsigned b0 = p[0];
-  if (b0 < 0x80) return {b0, 1, kChars.c[b0]};
   uint32_t cp = 0;
   uint32_t len = 0;
   if (b0 >= 0xC2 && b0 <= 0xDF && left >= 2 && IsCont(p[1])) {
@@ -144,33 +143,46 @@ inline Char Decode(std::string_view s, size_t i) {
   return {cp, len, Classify(cp)};
 }
 
-// Appends the folded form of c (lower case, no accents) to out.
-inline void AppendFold(const Char& c, std::string_view s, size_t i, std::string* out) {
+inline Char Decode(std::string_view s, size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  return b < 0x80 ? Char{b, 1, kChars.c[b]} : DecodeMultibyte(s, i);
+}
+
+// Writes the folded form of c, the character at src (lower case, no accents), at out; returns
+// the end of what it wrote. Never longer than c itself.
+inline char* Fold(const Char& c, const char* src, char* out) {
   switch (c.info.kind) {
     case kLetter:
-      if (c.info.fold == kEnye) out->append("\xC3\xB1");
-      else out->push_back(c.info.fold);
+      if (c.info.fold != kEnye) {
+        *out++ = c.info.fold;
+      } else {
+        *out++ = '\xC3';
+        *out++ = '\xB1';
+      }
       break;
     case kDigit:
     case kLeet:
-      out->push_back(c.info.fold);
+      *out++ = c.info.fold;
       break;
     case kOpaque:
-      out->append(s.substr(i, c.len));
+      out = std::copy(src, src + c.len, out);
       break;
     default:
       break;
   }
+  return out;
 }
 
 // Folds a word from a data file the same way the scanner folds text.
 std::string FoldWord(std::string_view w) {
-  std::string out;
+  std::string out(w.size(), '\0');
+  char* end = out.data();
   for (size_t i = 0; i < w.size();) {
     const Char c = Decode(w, i);
-    AppendFold(c, w, i, &out);
+    end = Fold(c, w.data() + i, end);
     i += c.len;
   }
+  out.resize(end - out.data());
   return out;
 }
 
@@ -209,10 +221,21 @@ class StringTable {
     int32_t id = -1;
   };
 
-  static uint32_t Hash(std::string_view s) {  // FNV-1a: keys are short words
-    uint32_t h = 2166136261u;
-    for (unsigned char c : s) h = (h ^ c) * 16777619u;
-    return h;
+  // Eight bytes per multiply: most words take one or two.
+  static uint32_t Hash(std::string_view s) {
+    const char* p = s.data();
+    size_t n = s.size();
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (; n >= 8; p += 8, n -= 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      h = (h ^ v) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    for (size_t k = 0; k < n; ++k) tail |= uint64_t{static_cast<unsigned char>(p[k])} << (8 * k);
+    h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+    return static_cast<uint32_t>(h ^ (h >> 29));
   }
 
   void Insert(uint32_t h, int id) {
@@ -294,7 +317,7 @@ struct Token {
 };
 
 struct Scratch {
-  std::string fold;
+  std::string fold;  // folded words, back to back; its size is only an upper bound on what is used
   std::vector<Token> tokens;
   std::vector<double> items;
   std::string join;
@@ -359,7 +382,7 @@ struct Tagger::Data {
 
   StringTable words;
   std::vector<WordInfo> info;
-  std::vector<Phrase> phrases;
+  std::vector<Phrase> phrases;  // by first word
   int laugh_word = -1;  // "haha", what every laugh ("jajaja", "kkkk", "rsrs") reads as
 
   std::vector<BadForm> bad_forms;
@@ -370,6 +393,7 @@ struct Tagger::Data {
 
   std::vector<std::pair<uint32_t, float>> emoji;          // by code point, sorted
   std::vector<std::pair<std::string, float>> emoticons;  // longest first
+  uint64_t emoticon_starts[2] = {};                      // ASCII characters that begin one
 
   // Loading.
   Status LoadAll(const std::string& dir);
@@ -544,6 +568,7 @@ Status Tagger::Data::LoadAll(const std::string& dir) {
       w.has_valence = (1 << kLangs) - 1;
     } else if (first < 0x80) {
       emoticons.emplace_back(std::string(f[0]), static_cast<float>(v));
+      emoticon_starts[first / 64] |= uint64_t{1} << (first % 64);
     } else {
       emoji.emplace_back(Decode(f[0], 0).cp, static_cast<float>(v));
     }
@@ -551,6 +576,8 @@ Status Tagger::Data::LoadAll(const std::string& dir) {
   });
   if (!st.ok()) return st;
   std::sort(emoji.begin(), emoji.end());
+  std::stable_sort(phrases.begin(), phrases.end(),
+                   [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
   std::stable_sort(emoticons.begin(), emoticons.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   laugh_word = words.Find("haha");
@@ -647,7 +674,6 @@ int Tagger::Data::LookupWord(std::string_view w, bool* exact) const {
 }
 
 void Tagger::Data::EndToken(Token* t, Scratch* s) const {
-  t->fold_end = static_cast<uint32_t>(s->fold.size());
   const std::string_view f = std::string_view(s->fold).substr(t->fold_begin, t->fold_end - t->fold_begin);
   t->word = LookupWord(f, &t->exact);
   s->tokens.push_back(*t);
@@ -670,6 +696,9 @@ size_t Tagger::Data::MatchEmoticon(std::string_view text, size_t i, float* valen
 }
 
 void Tagger::Data::Scan(std::string_view text, Scratch* s, ScanStats* st) const {
+  if (s->fold.size() < text.size()) s->fold.resize(text.size());  // folding never grows text
+  char* const fold = s->fold.data();
+  char* out = fold;
   Token cur;
   bool in_word = false;
   bool clause = false;
@@ -677,6 +706,7 @@ void Tagger::Data::Scan(std::string_view text, Scratch* s, ScanStats* st) const 
   auto end_word = [&](size_t at) {
     if (!in_word) return;
     cur.end = static_cast<uint32_t>(at);
+    cur.fold_end = static_cast<uint32_t>(out - fold);
     cur.caps = cur.letters >= 2 && uppers == cur.letters;
     EndToken(&cur, s);
     in_word = false;
@@ -691,20 +721,33 @@ void Tagger::Data::Scan(std::string_view text, Scratch* s, ScanStats* st) const 
         if (!in_word) {
           cur = Token{};
           cur.begin = static_cast<uint32_t>(i);
-          cur.fold_begin = static_cast<uint32_t>(s->fold.size());
+          cur.fold_begin = static_cast<uint32_t>(out - fold);
           cur.clause_start = clause;
           clause = false;
           uppers = 0;
           in_word = true;
         }
-        AppendFold(c, text, i, &s->fold);
+        out = Fold(c, text.data() + i, out);
         if (c.info.kind == kLetter) {
           if (cur.letters < UINT16_MAX) ++cur.letters;
           if (c.info.upper) ++uppers;
           else st->has_lower = true;
           if (c.len > 1) LanguageHint(c.cp, st);
         }
-        break;
+        // The rest of the word while it is plain ASCII, without the general dispatch.
+        for (i += c.len; i < text.size(); ++i) {
+          const auto b = static_cast<unsigned char>(text[i]);
+          if (b >= 0x80) break;
+          const CharInfo& a = kChars.c[b];
+          if (a.kind != kLetter && a.kind != kDigit && a.kind != kLeet) break;
+          *out++ = a.fold;
+          if (a.kind == kLetter) {
+            if (cur.letters < UINT16_MAX) ++cur.letters;
+            if (a.upper) ++uppers;
+            else st->has_lower = true;
+          }
+        }
+        continue;
       case kMark:
         break;  // an accent written apart is still part of its letter
       case kApostrophe:
@@ -723,14 +766,14 @@ void Tagger::Data::Scan(std::string_view text, Scratch* s, ScanStats* st) const 
         if (c.cp >= 0x2000) {
           const auto it = std::lower_bound(emoji.begin(), emoji.end(), std::make_pair(c.cp, -1e9f));
           if (it != emoji.end() && it->first == c.cp) v = it->second, len = c.len;
-        } else if (c.cp < 0x80) {
+        } else if (c.cp < 0x80 && (emoticon_starts[c.cp / 64] >> (c.cp % 64) & 1)) {
           len = MatchEmoticon(text, i, &v);
         }
         if (len > 0) {
           Token e;
           e.begin = static_cast<uint32_t>(i);
           e.end = static_cast<uint32_t>(i + len);
-          e.fold_begin = e.fold_end = static_cast<uint32_t>(s->fold.size());
+          e.fold_begin = e.fold_end = static_cast<uint32_t>(out - fold);
           e.is_emoji = true;
           e.emoji = v;
           e.clause_start = clause;
@@ -825,11 +868,16 @@ bool Tagger::Data::Linked(std::string_view text, const Scratch& s, size_t a) con
   const Token& y = s.tokens[a + 1];
   if (x.is_emoji || y.is_emoji || x.bad >= 0 || y.bad >= 0) return false;
   const std::string_view gap = text.substr(x.end, y.begin - x.end);
-  if (gap.empty()) return false;
-  if (gap.find_first_not_of('*') == std::string_view::npos && gap.size() <= 4) return true;
-  if (gap.size() == 1 && IsOneOf(gap[0], ".-_!~+|")) return true;
+  if (gap.empty() || gap.size() > 4) return false;
+  if (gap.size() == 1 && IsOneOf(gap[0], ".-_!~+|*")) return true;
+  bool stars = true, separators = true;
+  for (char c : gap) {
+    stars &= c == '*';
+    separators &= IsOneOf(c, " .-_*,/|~+");
+  }
+  if (stars) return true;
   const bool singles = x.fold_end - x.fold_begin == 1 && y.fold_end - y.fold_begin == 1;
-  return singles && gap.size() <= 3 && gap.find_first_not_of(" .-_*,/|~+") == std::string_view::npos;
+  return singles && gap.size() <= 3 && separators;
 }
 
 // Marks bad words: whole tokens, then words in pieces. Words allowed in only some languages are
@@ -931,8 +979,11 @@ double Sign(double x) { return x < 0 ? -1 : 1; }
 // An idiom of `lang` starting at token `at` ("de puta madre"): its valence and last token.
 bool Tagger::Data::MatchPhrase(const Scratch& s, size_t at, int lang, float* v, size_t* last) const {
   const int first = s.tokens[at].word;
-  for (const Phrase& p : phrases) {
-    if (p.lang != lang || p.words[0] != first) continue;
+  auto it = std::lower_bound(phrases.begin(), phrases.end(), first,
+                             [](const Phrase& p, int word) { return p.words[0] < word; });
+  for (; it != phrases.end() && it->words[0] == first; ++it) {
+    const Phrase& p = *it;
+    if (p.lang != lang) continue;
     size_t k = at;
     size_t matched = 1;
     while (matched < p.words.size()) {
@@ -1019,7 +1070,6 @@ double Tagger::Data::Sentiment(Scratch* scratch, const ScanStats& st, int lang, 
 Tags Tagger::Data::Analyze(std::string_view text) const {
   static thread_local Scratch scratch;
   Scratch* s = &scratch;
-  s->fold.clear();
   s->tokens.clear();
   ScanStats st;
   Scan(text, s, &st);
@@ -1070,7 +1120,9 @@ std::string ValidUtf8(std::string_view s) {
 }
 
 bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
+  size_t i = 0;
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  while (i < s.size()) {
     const Char c = Decode(s, i);
     if (c.len == 1 && c.cp >= 0x80) return false;
     i += c.len;
@@ -1081,7 +1133,8 @@ bool IsValidUtf8(std::string_view s) {
 }  // namespace
 
 std::string TagsToJson(const Tags& tags) {
-  rapidjson::StringBuffer buf;
+  static thread_local rapidjson::StringBuffer buf;  // keeps its capacity from message to message
+  buf.Clear();
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
   w.Key("lang");
@@ -1102,8 +1155,12 @@ std::string TagsToJson(const Tags& tags) {
   for (const std::string& term : tags.terms) w.String(term.data(), static_cast<rapidjson::SizeType>(term.size()));
   w.EndArray();
   w.Key("masked");
-  const std::string masked = IsValidUtf8(tags.masked) ? tags.masked : ValidUtf8(tags.masked);
-  w.String(masked.data(), static_cast<rapidjson::SizeType>(masked.size()));
+  if (IsValidUtf8(tags.masked)) {
+    w.String(tags.masked.data(), static_cast<rapidjson::SizeType>(tags.masked.size()));
+  } else {
+    const std::string valid = ValidUtf8(tags.masked);
+    w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+  }
   w.EndObject();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());

@@ -1,0 +1,100 @@
+// tagger_bench: messages per second per core of Tagger::Analyze (and of Analyze plus TagsToJson, as
+// `chatpipe tag` and the tag worker run it) on one thread, over the texts of the labelled sets.
+// Prints figures, asserts nothing. Target (issue 4): 500,000 messages/s per core.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "workers/tag/tagger.h"
+
+namespace {
+
+std::vector<std::string> ReadTexts(const std::string& path) {
+  std::vector<std::string> texts;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t tab = 0;
+    for (int k = 0; k < 3 && tab != std::string::npos; ++k) tab = line.find('\t', tab ? tab + 1 : 0);
+    if (tab != std::string::npos) texts.push_back(line.substr(tab + 1));
+  }
+  return texts;
+}
+
+double MeanBytes(const std::vector<std::string>& texts) {
+  size_t bytes = 0;
+  for (const std::string& t : texts) bytes += t.size();
+  return static_cast<double>(bytes) / texts.size();
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+// Runs one pass of `work` over the corpus repeatedly for about `seconds`; returns messages done and
+// seconds taken.
+template <typename Work>
+std::pair<size_t, double> Run(const std::vector<std::string>& corpus, double seconds, Work work) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  size_t done = 0;
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    for (const std::string& text : corpus) work(text);
+    done += corpus.size();
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  return {done, elapsed};
+}
+
+void Report(const char* what, size_t messages, double seconds, double bytes_per_message) {
+  const double rate = messages / seconds;
+  std::printf("%-22s %10.0f messages/s  %7.1f ns/message  %6.1f MB/s\n", what, rate, 1e9 / rate,
+              rate * bytes_per_message / 1e6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("Tagger throughput on one thread");
+  std::string data = chatpipe::DefaultTagDataDir();
+  double seconds = 3;
+  app.add_option("--data", data, "Directory of the tagger's word lists")->envname("CHATPIPE_TAG_DATA");
+  app.add_option("--seconds", seconds, "How long each measurement runs");
+  CLI11_PARSE(app, argc, argv);
+
+  auto tagger = chatpipe::Tagger::Load(data);
+  if (!tagger.ok()) {
+    std::fprintf(stderr, "%s\n", tagger.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<std::string> corpus = ReadTexts(data + "/labelled.tsv");
+  for (std::string& t : ReadTexts(data + "/holdout.tsv")) corpus.push_back(std::move(t));
+  // The labelled messages are short (about 33 bytes); two of them joined make a typical ~60-byte one.
+  std::vector<std::string> pairs;
+  for (size_t i = 0; i + 1 < corpus.size(); i += 2) pairs.push_back(corpus[i] + " " + corpus[i + 1]);
+
+  std::printf("cpu: %s\nbuild: %s\n", CpuModel().c_str(), CHATPIPE_BUILD_TYPE);
+  const chatpipe::Tagger& t = **tagger;
+  size_t sink = 0;  // keeps the work from being optimised away
+  Run(corpus, 0.3, [&](const std::string& text) { sink += t.Analyze(text).masked.size(); });  // warm-up
+  for (const auto* c : {&corpus, &pairs}) {
+    const double mean = MeanBytes(*c);
+    std::printf("corpus: %zu messages of %.1f bytes on average\n", c->size(), mean);
+    auto [n1, s1] = Run(*c, seconds, [&](const std::string& text) { sink += t.Analyze(text).masked.size(); });
+    Report("  Analyze", n1, s1, mean);
+    auto [n2, s2] = Run(*c, seconds, [&](const std::string& text) { sink += TagsToJson(t.Analyze(text)).size(); });
+    Report("  Analyze + TagsToJson", n2, s2, mean);
+  }
+  std::printf("(checksum %zu)\n", sink);
+  return 0;
+}
