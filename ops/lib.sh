@@ -2,7 +2,7 @@
 # Shared helpers for the ops/ scripts. Source it; it defines functions and a few variables only.
 
 # Repository root, whatever the caller's working directory.
-CHATPIPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CHATPIPE_ROOT="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 CHATPIPE_CACHE="${CHATPIPE_CACHE:-$HOME/.cache/chatpipe}"
 # The CMake build tree, relative to the root unless absolute. Only to keep a second build apart
 # from build/ (e.g. a checkout shared by several people); normally left alone.
@@ -235,8 +235,12 @@ UP_STACK="$CHATPIPE_ROOT/.run/stack"
 # Stopped in this order: ingress first, so no new events enter while the workers finish theirs.
 UP_PROCS=(ingress worker-persist worker-tag worker-mention worker-mail)
 
-# proc_pattern NAME: what the command line of process NAME contains ("chatpipe worker tag").
-proc_pattern() { echo "chatpipe ${1/-/ }"; }
+CHATPIPE_BIN="$CHATPIPE_ROOT/$CHATPIPE_BUILD_DIR/chatpipe"
+[[ $CHATPIPE_BUILD_DIR == /* ]] && CHATPIPE_BIN="$CHATPIPE_BUILD_DIR/chatpipe"
+
+# proc_pattern NAME: what the command line of process NAME contains ("/…/build/chatpipe worker
+# tag"): this checkout's binary, so another checkout's chatpipe is never taken for ours.
+proc_pattern() { echo "$CHATPIPE_BIN ${1/-/ }"; }
 
 # stop_chatpipe_procs: stop the chatpipe processes recorded in $UP_STACK (ingress, then workers).
 stop_chatpipe_procs() {
