@@ -235,12 +235,21 @@ UP_STACK="$CHATPIPE_ROOT/.run/stack"
 # Stopped in this order: ingress first, so no new events enter while the workers finish theirs.
 UP_PROCS=(ingress worker-persist worker-tag worker-mention worker-mail)
 
-CHATPIPE_BIN="$CHATPIPE_ROOT/$CHATPIPE_BUILD_DIR/chatpipe"
-[[ $CHATPIPE_BUILD_DIR == /* ]] && CHATPIPE_BIN="$CHATPIPE_BUILD_DIR/chatpipe"
+# chatpipe_bin: the built executable: build/chatpipe, or where CMake puts it by default
+# (build/cli/chatpipe) while cli/CMakeLists.txt does not place it at the top.
+chatpipe_bin() {
+  local b=$CHATPIPE_BUILD_DIR
+  [[ $b == /* ]] || b="$CHATPIPE_ROOT/$b"
+  if [[ ! -x $b/chatpipe && -x $b/cli/chatpipe ]]; then echo "$b/cli/chatpipe"; else echo "$b/chatpipe"; fi
+}
 
 # proc_pattern NAME: what the command line of process NAME contains ("/…/build/chatpipe worker
-# tag"): this checkout's binary, so another checkout's chatpipe is never taken for ours.
-proc_pattern() { echo "$CHATPIPE_BIN ${1/-/ }"; }
+# tag"): the binary ops/up started (recorded in the stack), so no other chatpipe is taken for ours.
+proc_pattern() {
+  local bin
+  bin=$(cat "$UP_STACK/bin" 2>/dev/null || chatpipe_bin)
+  echo "$bin ${1/-/ }"
+}
 
 # stop_chatpipe_procs: stop the chatpipe processes recorded in $UP_STACK (ingress, then workers).
 stop_chatpipe_procs() {
