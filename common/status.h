@@ -5,6 +5,7 @@
 // when ok (no allocation); owns its strings otherwise.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <utility>
 
@@ -41,6 +42,13 @@ class Status {
   std::string reason_;
 };
 
+// The first failed Status of several checks made together, or ok.
+inline Status FirstError(std::initializer_list<Status> all) {
+  for (const Status& s : all)
+    if (!s.ok()) return s;
+  return Status::Ok();
+}
+
 // Result<T>: a value or the Status explaining why there is none.
 template <typename T>
 class Result {
@@ -54,6 +62,7 @@ class Result {
   T* operator->() { return &value_; }
   const T* operator->() const { return &value_; }
   T& operator*() { return value_; }
+  const T& operator*() const { return value_; }
 
  private:
   T value_{};

@@ -1,0 +1,38 @@
+// Settings shared by every subcommand: where Kafka, PostgreSQL and Redis are, and the namespace that
+// isolates one deployment (or one test) from another on the same engines.
+//
+// Each value comes from a flag, else the environment variable named beside it, else the default.
+// The namespace prefixes every topic, consumer group, Redis key and Redis channel, so two stacks (or
+// two tests) can share one broker and one Redis without seeing each other.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace chatpipe {
+
+struct CommonConfig {
+  std::string kafka_brokers = "127.0.0.1:9092";     // --kafka, CHATPIPE_KAFKA
+  std::string pg_conninfo = "dbname=chatpipe";       // --pg, CHATPIPE_PG
+  std::string redis_addr = "127.0.0.1:6379";         // --redis, CHATPIPE_REDIS (host:port)
+  std::string ns;                                    // --namespace, CHATPIPE_NAMESPACE
+  std::string log_level = "info";                    // --log-level, CHATPIPE_LOG_LEVEL
+
+  std::string Topic(const std::string& name) const { return ns.empty() ? name : ns + "." + name; }
+  std::string Group(const std::string& name) const { return ns.empty() ? name : ns + "." + name; }
+  std::string RedisPrefix() const { return ns.empty() ? std::string() : ns + ":"; }
+  std::string RedisHost() const;
+  int RedisPort() const;
+};
+
+// Topic names (before namespacing).
+inline constexpr const char* kMessagesTopic = "chat.messages";
+inline constexpr const char* kDeadLetterTopic = "chat.deadletter";
+
+void AddCommonOptions(CLI::App* app, CommonConfig* config);
+// Applies log_level to spdlog; call once the command line is parsed.
+void ApplyLogLevel(const CommonConfig& config);
+
+}  // namespace chatpipe

@@ -1,0 +1,58 @@
+#include "common/events.h"
+
+#include <gtest/gtest.h>
+
+namespace chatpipe {
+
+ChatEvent SampleEvent() {
+  ChatEvent e;
+  e.id = 18446744073709551557ULL;  // above 2^53: must survive as a string
+  e.room = 42;
+  e.user = {7, "ana"};
+  e.text = "hola \"mundo\" \xc3\xb1 <b>";
+  e.ts_ms = 1750000000123;
+  e.client_msg_id = "c-1";
+  return e;
+}
+
+TEST(Events, ChatEventRoundTrip) {
+  auto json = EncodeChatEvent(SampleEvent());
+  auto decoded = DecodeChatEvent(json);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->id, 18446744073709551557ULL);
+  EXPECT_EQ(decoded->room, 42);
+  EXPECT_EQ(decoded->user.id, 7);
+  EXPECT_EQ(decoded->user.name, "ana");
+  EXPECT_EQ(decoded->text, SampleEvent().text);
+  EXPECT_EQ(decoded->ts_ms, 1750000000123);
+  EXPECT_EQ(decoded->client_msg_id, "c-1");
+  EXPECT_NE(json.find("\"id\":\"18446744073709551557\""), std::string::npos);
+}
+
+TEST(Events, MessageFrameStartsWithTypeRoomPos) {
+  StoredMessage m{SampleEvent(), 17};
+  auto json = EncodeMessageFrame(m);
+  EXPECT_EQ(json.rfind("{\"type\":\"message\",\"room\":42,\"pos\":17,", 0), 0u) << json;
+  auto back = DecodeMessageFrame(json);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->pos, 17);
+  EXPECT_EQ(back->event.text, m.event.text);
+}
+
+TEST(Events, RejectsMalformedEvents) {
+  EXPECT_FALSE(DecodeChatEvent("not json").ok());
+  EXPECT_FALSE(DecodeChatEvent("[]").ok());
+  EXPECT_FALSE(DecodeChatEvent(R"({"v":2,"type":"message"})").ok());
+  EXPECT_FALSE(DecodeChatEvent(R"({"v":1,"type":"message","id":12,"room":1})").ok());  // numeric id
+  auto no_text = EncodeChatEvent(SampleEvent());
+  no_text.replace(no_text.find("\"text\""), 6, "\"txet\"");
+  EXPECT_FALSE(DecodeChatEvent(no_text).ok());
+}
+
+TEST(Events, OmitsEmptyClientMessageId) {
+  auto e = SampleEvent();
+  e.client_msg_id.clear();
+  EXPECT_EQ(EncodeChatEvent(e).find("client_msg_id"), std::string::npos);
+}
+
+}  // namespace chatpipe
