@@ -1,0 +1,173 @@
+#include "storage/chat_store.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sodium.h>
+
+#include <charconv>
+#include <map>
+
+namespace chatpipe {
+namespace {
+
+UserRow ToUser(const PgResult& r, int row) { return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2)}; }
+
+RoomRow ToRoom(const PgResult& r, int row) {
+  return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2), r.Int(row, 3)};
+}
+
+std::vector<StoredMessage> ToMessages(const PgResult& r) {
+  std::vector<StoredMessage> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    StoredMessage m;
+    auto id = r.Text(i, 0);
+    std::from_chars(id.data(), id.data() + id.size(), m.event.id);
+    m.event.room = r.Int(i, 1);
+    m.pos = r.Int(i, 2);
+    m.event.user = {r.Int(i, 3), std::string(r.Text(i, 4))};
+    m.event.text = std::string(r.Text(i, 5));
+    m.event.ts_ms = r.Int(i, 6);
+    if (!r.IsNull(i, 7)) m.event.client_msg_id = std::string(r.Text(i, 7));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+constexpr const char* kMessageColumns = "id, room_id, pos, user_id, user_name, body, ts, client_msg_id";
+
+}  // namespace
+
+Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::string& email,
+                           const std::string& password) {
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return Status::Unavailable("busy", "out of memory hashing the password");
+  auto r = pg.Exec("INSERT INTO users (name, email, password_hash) VALUES ($1, $2, $3) RETURNING id, name, guest",
+                   {name, email, std::string(hash)});
+  if (!r.ok()) {
+    if (PgConn::IsUniqueViolation(r.status())) return Status::Conflict("name_taken", "that user name is taken");
+    return r.status();
+  }
+  return ToUser(*r, 0);
+}
+
+Result<UserRow> CheckPassword(PgConn& pg, const std::string& name, const std::string& password) {
+  auto r = pg.Exec("SELECT id, name, guest, password_hash FROM users WHERE lower(name) = lower($1)", {name});
+  if (!r.ok()) return r.status();
+  // Same answer for an unknown name and a wrong password: do not tell which names exist.
+  if (r->rows() == 0 || r->IsNull(0, 3)) return Status::Unauthorized("wrong name or password");
+  std::string hash(r->Text(0, 3));
+  if (crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) != 0)
+    return Status::Unauthorized("wrong name or password");
+  return ToUser(*r, 0);
+}
+
+Result<UserRow> CreateGuest(PgConn& pg) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::string name = "guest-" + std::to_string(100000 + randombytes_uniform(900000));
+    auto r = pg.Exec("INSERT INTO users (name, guest) VALUES ($1, true) RETURNING id, name, guest", {name});
+    if (r.ok()) return ToUser(*r, 0);
+    if (!PgConn::IsUniqueViolation(r.status())) return r.status();
+  }
+  return Status::Unavailable("busy", "could not find a free guest name; try again");
+}
+
+Result<UserRow> FindUserByName(PgConn& pg, const std::string& name) {
+  auto r = pg.Exec("SELECT id, name, guest FROM users WHERE lower(name) = lower($1)", {name});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("unknown_user", "no user named " + name);
+  return ToUser(*r, 0);
+}
+
+Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private) {
+  auto r = pg.Exec(
+      "WITH room AS (INSERT INTO rooms (name, private, created_by) VALUES ($1, $2, $3) "
+      "RETURNING id, name, private, created_by), "
+      "member AS (INSERT INTO room_members (room_id, user_id) SELECT id, created_by FROM room WHERE private) "
+      "SELECT * FROM room",
+      {name, is_private ? "true" : "false", std::to_string(creator)});
+  if (!r.ok()) {
+    if (PgConn::IsUniqueViolation(r.status())) return Status::Conflict("room_exists", "a room with that name exists");
+    return r.status();
+  }
+  return ToRoom(*r, 0);
+}
+
+Result<RoomRow> GetRoom(PgConn& pg, int64_t room) {
+  auto r = pg.Exec("SELECT id, name, private, created_by FROM rooms WHERE id = $1", {std::to_string(room)});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("unknown_room", "no room with id " + std::to_string(room));
+  return ToRoom(*r, 0);
+}
+
+Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user) {
+  auto r = pg.Exec("SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2",
+                   {std::to_string(room), std::to_string(user)});
+  if (!r.ok()) return r.status();
+  return r->rows() > 0;
+}
+
+Status AddMember(PgConn& pg, int64_t room, int64_t user) {
+  return pg.Exec("INSERT INTO room_members (room_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                 {std::to_string(room), std::to_string(user)})
+      .status();
+}
+
+Result<std::string> AllRoomsJson(PgConn& pg) {
+  auto r = pg.Exec(
+      "SELECT r.id, r.name, r.private, coalesce(array_to_string(array_agg(m.user_id) "
+      "FILTER (WHERE m.user_id IS NOT NULL), ','), '') "
+      "FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND r.private "
+      "GROUP BY r.id ORDER BY r.name");
+  if (!r.ok()) return r.status();
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (int i = 0; i < r->rows(); ++i) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(r->Int(i, 0));
+    w.Key("name");
+    auto name = r->Text(i, 1);
+    w.String(name.data(), name.size());
+    w.Key("private");
+    w.Bool(r->Bool(i, 2));
+    if (r->Bool(i, 2)) {
+      w.Key("members");
+      w.StartArray();
+      std::string_view ids = r->Text(i, 3);
+      while (!ids.empty()) {
+        auto comma = ids.find(',');
+        int64_t id = 0;
+        std::from_chars(ids.data(), ids.data() + (comma == std::string_view::npos ? ids.size() : comma), id);
+        w.Int64(id);
+        ids.remove_prefix(comma == std::string_view::npos ? ids.size() : comma + 1);
+      }
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<std::vector<StoredMessage>> MessagesBefore(PgConn& pg, int64_t room, int64_t before, int limit) {
+  auto r = pg.Exec((std::string("SELECT ") + kMessageColumns +
+                    " FROM messages WHERE room_id = $1 AND ($2 <= 0 OR pos < $2) ORDER BY pos DESC LIMIT $3")
+                       .c_str(),
+                   {std::to_string(room), std::to_string(before), std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  return ToMessages(*r);
+}
+
+Result<std::vector<StoredMessage>> MessagesAfter(PgConn& pg, int64_t room, int64_t after, int limit) {
+  auto r = pg.Exec((std::string("SELECT ") + kMessageColumns +
+                    " FROM messages WHERE room_id = $1 AND pos > $2 ORDER BY pos LIMIT $3")
+                       .c_str(),
+                   {std::to_string(room), std::to_string(after), std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  return ToMessages(*r);
+}
+
+}  // namespace chatpipe

@@ -1,0 +1,49 @@
+// ChatStore: the SQL behind users, sessions, rooms, memberships and message history.
+//
+// Plain blocking functions over a PgConn, run on DbPool threads (never on an event loop). Each returns
+// a Result whose Status is what the client should see: 409 for a taken name, 404 for an unknown room,
+// 401 for a wrong password, 503 when PostgreSQL is unreachable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/events.h"
+#include "common/status.h"
+#include "storage/pg.h"
+
+namespace chatpipe {
+
+struct UserRow {
+  int64_t id = 0;
+  std::string name;
+  bool guest = false;
+};
+
+struct RoomRow {
+  int64_t id = 0;
+  std::string name;
+  bool is_private = false;
+  int64_t created_by = 0;
+};
+
+Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::string& email, const std::string& password);
+Result<UserRow> CheckPassword(PgConn& pg, const std::string& name, const std::string& password);
+Result<UserRow> CreateGuest(PgConn& pg);
+Result<UserRow> FindUserByName(PgConn& pg, const std::string& name);
+
+// A private room's creator becomes its first member.
+Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private);
+Result<RoomRow> GetRoom(PgConn& pg, int64_t room);
+Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user);
+Status AddMember(PgConn& pg, int64_t room, int64_t user);
+// Every room as a JSON array for the room list cache; private rooms carry their member ids.
+Result<std::string> AllRoomsJson(PgConn& pg);
+
+// Newest first: up to `limit` messages of `room` with pos < before (before <= 0: the newest).
+Result<std::vector<StoredMessage>> MessagesBefore(PgConn& pg, int64_t room, int64_t before, int limit);
+// Oldest first: up to `limit` messages of `room` with pos > after.
+Result<std::vector<StoredMessage>> MessagesAfter(PgConn& pg, int64_t room, int64_t after, int limit);
+
+}  // namespace chatpipe

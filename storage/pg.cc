@@ -1,0 +1,59 @@
+#include "storage/pg.h"
+
+#include <spdlog/spdlog.h>
+
+namespace chatpipe {
+
+PgConn::~PgConn() { Close(); }
+
+void PgConn::Close() {
+  if (conn_) PQfinish(conn_);
+  conn_ = nullptr;
+}
+
+Status PgConn::Connect() {
+  if (conn_ && PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  Close();
+  conn_ = PQconnectdb(conninfo_.c_str());
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(conn_);
+    Close();
+    return Status::Unavailable("db_unavailable", "PostgreSQL: " + why);
+  }
+  return Status::Ok();
+}
+
+Status PgConn::CheckResult(PGresult* r, Result<PgResult>* out) {
+  auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    *out = PgResult(r);
+    return Status::Ok();
+  }
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string why = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  if (r) PQclear(r);
+  if (!state || PQstatus(conn_) != CONNECTION_OK) {
+    Close();  // the connection is gone; the next call reconnects
+    return Status::Unavailable("db_unavailable", "PostgreSQL: " + why);
+  }
+  return Status::Error(500, "db_error", std::string(state) + " " + why);
+}
+
+Result<PgResult> PgConn::Exec(const char* sql, const std::vector<PgParam>& params) {
+  if (Status s = Connect(); !s.ok()) return s;
+  std::vector<const char*> values(params.size());
+  for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
+  PGresult* r = PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, values.data(), nullptr,
+                             nullptr, 0);
+  Result<PgResult> out{Status::Ok()};
+  if (Status s = CheckResult(r, &out); !s.ok()) return s;
+  return out;
+}
+
+Status PgConn::ExecScript(const std::string& sql) {
+  if (Status s = Connect(); !s.ok()) return s;
+  Result<PgResult> out{Status::Ok()};
+  return CheckResult(PQexec(conn_, sql.c_str()), &out);
+}
+
+}  // namespace chatpipe

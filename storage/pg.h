@@ -1,0 +1,62 @@
+// PgConn: one blocking PostgreSQL connection (libpq), reconnected on demand.
+//
+// Blocking on purpose: it is used by worker loops and by the store threads that serve ingress, never on
+// an event loop. Owned by one thread at a time. Errors come back as Status: code "db_unavailable" (HTTP
+// 503) when the server cannot be reached (the caller may retry later), "db_error" otherwise, with
+// the SQLSTATE kept so callers can recognise a unique violation (23505).
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace chatpipe {
+
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(PGresult* r) : r_(r, PQclear) {}
+  int rows() const { return PQntuples(r_.get()); }
+  bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col); }
+  std::string_view Text(int row, int col) const {
+    return std::string_view(PQgetvalue(r_.get(), row, col), PQgetlength(r_.get(), row, col));
+  }
+  int64_t Int(int row, int col) const { return std::strtoll(PQgetvalue(r_.get(), row, col), nullptr, 10); }
+  bool Bool(int row, int col) const { return PQgetvalue(r_.get(), row, col)[0] == 't'; }
+
+ private:
+  std::shared_ptr<PGresult> r_;
+};
+
+using PgParam = std::optional<std::string>;  // nullopt is SQL NULL
+
+class PgConn {
+ public:
+  explicit PgConn(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  ~PgConn();
+  PgConn(const PgConn&) = delete;
+  PgConn& operator=(const PgConn&) = delete;
+
+  Status Connect();  // no-op when already connected and healthy
+  Result<PgResult> Exec(const char* sql, const std::vector<PgParam>& params = {});
+  // Runs `sql` statements (no parameters) in one round trip; for migrations and transaction control.
+  Status ExecScript(const std::string& sql);
+  void Close();
+
+  // SQLSTATE of a db_error Status (e.g. "23505" for a unique violation), carried in the reason prefix.
+  static bool IsUniqueViolation(const Status& s) { return s.code() == "db_error" && s.reason().rfind("23505", 0) == 0; }
+
+ private:
+  Status CheckResult(PGresult* r, Result<PgResult>* out);
+  std::string conninfo_;
+  PGconn* conn_ = nullptr;
+};
+
+}  // namespace chatpipe

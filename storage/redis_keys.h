@@ -1,0 +1,38 @@
+// The one naming scheme of chatpipe's Redis keys and channels (also in docs/storage.md).
+// Every name starts with the deployment's namespace prefix ("" or "<ns>:").
+//
+//   <p>room:<id>          channel: every event of a room, as the JSON frame clients receive
+//   <p>room:<id>:last     list: the room's last kHistoryCap message frames, newest first
+//   <p>rooms:list         string: the room list cache (JSON), kRoomsCacheTtlSeconds to live
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace chatpipe {
+
+inline constexpr int kHistoryCap = 10;
+inline constexpr int kRoomsCacheTtlSeconds = 10;
+
+inline std::string RoomChannel(const std::string& p, int64_t room) { return p + "room:" + std::to_string(room); }
+inline std::string RoomHistoryKey(const std::string& p, int64_t room) {
+  return p + "room:" + std::to_string(room) + ":last";
+}
+inline std::string RoomsListKey(const std::string& p) { return p + "rooms:list"; }
+
+// Pushes a message frame onto a room's history list unless the list already holds that position or a
+// later one, then caps the list: repeating it (a replayed batch) changes nothing.
+// KEYS[1] = history key; ARGV[1] = pos; ARGV[2] = frame; ARGV[3] = cap. Frames start with
+// {"type":"message","room":R,"pos":P (EncodeMessageFrame fixes that order).
+inline constexpr const char* kHistoryPushScript = R"lua(
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head then
+  local head_pos = tonumber(string.match(head, '^{"type":"message","room":%-?%d+,"pos":(%d+)'))
+  if head_pos and head_pos >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('LPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+return 1
+)lua";
+
+}  // namespace chatpipe
