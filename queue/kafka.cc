@@ -1,0 +1,231 @@
+#include "queue/kafka.h"
+
+#include <spdlog/spdlog.h>
+
+namespace chatpipe {
+namespace {
+
+Result<rd_kafka_conf_t*> MakeConfig(const KafkaConfig& settings) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (const auto& [name, value] : settings) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return Status::BadRequest("bad_kafka_config", name + ": " + err);
+    }
+  }
+  return conf;
+}
+
+KafkaConfig Merge(KafkaConfig base, const KafkaConfig& extra) {
+  for (const auto& [k, v] : extra) base[k] = v;
+  return base;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& brokers, const KafkaConfig& extra) {
+  auto conf = MakeConfig(Merge({{"bootstrap.servers", brokers},
+                                {"enable.idempotence", "true"},
+                                {"acks", "all"},
+                                {"linger.ms", "2"},
+                                // A client waits for the delivery report: give up (and say so) in bounded time.
+                                {"message.timeout.ms", "10000"}},
+                               extra));
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_dr_msg_cb(*conf, &KafkaProducer::OnDelivery);
+  char err[512];
+  std::unique_ptr<KafkaProducer> p(new KafkaProducer());
+  p->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
+  if (!p->rk_) {
+    rd_kafka_conf_destroy(*conf);
+    return Status::Internal(std::string("kafka producer: ") + err);
+  }
+  KafkaProducer* raw = p.get();
+  p->poller_ = std::thread([raw] {
+    while (!raw->stopping_.load(std::memory_order_relaxed)) rd_kafka_poll(raw->rk_, 100);
+  });
+  return p;
+}
+
+KafkaProducer::~KafkaProducer() {
+  if (Status s = Flush(std::chrono::seconds(10)); !s.ok()) spdlog::warn("kafka producer: {}", s.ToString());
+  stopping_ = true;
+  if (poller_.joinable()) poller_.join();
+  rd_kafka_poll(rk_, 0);  // reports that arrived after the poller stopped
+  rd_kafka_destroy(rk_);
+}
+
+void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
+  auto* done = static_cast<DeliveryFn*>(msg->_private);
+  if (!done) return;
+  if (msg->err)
+    (*done)(Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(msg->err)));
+  else
+    (*done)(Status::Ok());
+  delete done;
+}
+
+void KafkaProducer::Produce(const std::string& topic, std::string_view key, std::string_view payload,
+                            DeliveryFn done, const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto* opaque = new DeliveryFn(std::move(done));
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (!headers.empty()) {
+    hdrs = rd_kafka_headers_new(headers.size());
+    for (const auto& [k, v] : headers) rd_kafka_header_add(hdrs, k.data(), k.size(), v.data(), v.size());
+  }
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+  if (err) {
+    if (hdrs) rd_kafka_headers_destroy(hdrs);  // owned by librdkafka only on success
+    (*opaque)(Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(err)));
+    delete opaque;
+  }
+}
+
+Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
+  rd_kafka_resp_err_t err = rd_kafka_flush(rk_, static_cast<int>(timeout.count()));
+  if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka flush: ") + rd_kafka_err2str(err));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(const std::string& brokers, const std::string& group,
+                                                             const std::vector<std::string>& topics,
+                                                             const KafkaConfig& extra) {
+  auto conf = MakeConfig(Merge({{"bootstrap.servers", brokers},
+                                {"group.id", group},
+                                {"enable.auto.offset.store", "false"},
+                                {"enable.auto.commit", "true"},
+                                {"auto.commit.interval.ms", "1000"},
+                                {"auto.offset.reset", "earliest"},
+                                {"enable.partition.eof", "false"}},
+                               extra));
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_rebalance_cb(*conf, &BatchConsumer::OnRebalance);
+  char err[512];
+  std::unique_ptr<BatchConsumer> c(new BatchConsumer());
+  c->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
+  if (!c->rk_) {
+    rd_kafka_conf_destroy(*conf);
+    return Status::Internal(std::string("kafka consumer: ") + err);
+  }
+  rd_kafka_poll_set_consumer(c->rk_);
+  rd_kafka_topic_partition_list_t* subs = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(subs, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk_, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  if (e) return Status::Internal(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
+  return c;
+}
+
+void BatchConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                                void*) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    spdlog::info("kafka: assigned {} partitions", parts->cnt);
+    rd_kafka_assign(rk, parts);
+    return;
+  }
+  // Revoked: batches are processed on the polling thread, so none is in flight here. Commit what is
+  // stored before the partitions go to another member, so it does not redo them.
+  spdlog::info("kafka: revoking {} partitions", parts->cnt);
+  rd_kafka_resp_err_t e = rd_kafka_commit(rk, nullptr, 0);
+  if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) spdlog::warn("kafka: commit on revoke: {}", rd_kafka_err2str(e));
+  rd_kafka_assign(rk, nullptr);
+}
+
+BatchConsumer::~BatchConsumer() { Close(); }
+
+std::vector<KafkaMessage> BatchConsumer::Poll(size_t max, std::chrono::milliseconds timeout) {
+  std::vector<KafkaMessage> out;
+  int wait_ms = static_cast<int>(timeout.count());
+  while (out.size() < max && rk_) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, out.empty() ? wait_ms : 0);
+    if (!m) break;
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(m));
+    } else {
+      KafkaMessage km;
+      km.topic = rd_kafka_topic_name(m->rkt);
+      km.partition = m->partition;
+      km.offset = m->offset;
+      if (m->key) km.key.assign(static_cast<const char*>(m->key), m->key_len);
+      if (m->payload) km.payload.assign(static_cast<const char*>(m->payload), m->len);
+      out.push_back(std::move(km));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  return out;
+}
+
+Status BatchConsumer::Store(const std::vector<KafkaMessage>& done) {
+  if (done.empty()) return Status::Ok();
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(done.size()));
+  for (const auto& m : done)
+    rd_kafka_topic_partition_list_add(list, m.topic.c_str(), m.partition)->offset = m.offset + 1;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  // A partition revoked since the batch was polled refuses the store; its new owner redoes the batch,
+  // which is harmless because every effect is idempotent.
+  if (err && err != RD_KAFKA_RESP_ERR__STATE)
+    return Status::Internal(std::string("kafka offsets store: ") + rd_kafka_err2str(err));
+  return Status::Ok();
+}
+
+Status BatchConsumer::CommitSync() {
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_, nullptr, 0);
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    return Status::Unavailable("queue_unavailable", std::string("kafka commit: ") + rd_kafka_err2str(err));
+  return Status::Ok();
+}
+
+void BatchConsumer::Close() {
+  if (!rk_) return;
+  if (Status s = CommitSync(); !s.ok()) spdlog::warn("{}", s.ToString());
+  rd_kafka_consumer_close(rk_);
+  rd_kafka_destroy(rk_);
+  rk_ = nullptr;
+}
+
+Status CreateTopics(const std::string& brokers, const std::vector<TopicSpec>& topics,
+                    std::chrono::milliseconds timeout) {
+  auto conf = MakeConfig({{"bootstrap.servers", brokers}});
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
+  if (!rk) return Status::Internal(std::string("kafka admin: ") + err);
+  std::vector<rd_kafka_NewTopic_t*> specs;
+  for (const auto& t : topics)
+    specs.push_back(rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication, err, sizeof err));
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(opts, static_cast<int>(timeout.count()), err, sizeof err);
+  rd_kafka_AdminOptions_set_request_timeout(opts, static_cast<int>(timeout.count()), err, sizeof err);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, specs.data(), specs.size(), opts, queue);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  Status status = Status::Ok();
+  if (!ev) {
+    status = Status::Unavailable("queue_unavailable", "Kafka: no answer to CreateTopics");
+  } else if (rd_kafka_event_error(ev)) {
+    status = Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_event_error_string(ev));
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n && status.ok(); ++i) {
+      rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
+      if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        status = Status::Internal(std::string("create topic ") + rd_kafka_topic_result_name(results[i]) + ": " +
+                                  rd_kafka_err2str(e));
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_NewTopic_destroy_array(specs.data(), specs.size());
+  rd_kafka_destroy(rk);
+  return status;
+}
+
+}  // namespace chatpipe

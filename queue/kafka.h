@@ -1,0 +1,86 @@
+// Thin, owned wrappers around librdkafka: a producer shared by every thread of a process, a batch
+// consumer for worker loops, and topic creation for `chatpipe migrate`.
+//
+// The producer is idempotent with acks=all: a delivery report of success means the event is in the
+// in-sync replicas. The consumer never stores an offset on its own (enable.auto.offset.store=false):
+// a worker calls Store() once a batch's effects are durable, and the background auto-commit commits only
+// what was stored; a revoke or Close() commits synchronously first.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+
+namespace chatpipe {
+
+using KafkaConfig = std::map<std::string, std::string>;
+
+class KafkaProducer {
+ public:
+  // Called once per Produce(): on the producer's poll thread, or at once on the calling thread when
+  // the event could not even be queued. Must not block.
+  using DeliveryFn = std::function<void(Status)>;
+
+  static Result<std::unique_ptr<KafkaProducer>> Create(const std::string& brokers, const KafkaConfig& extra = {});
+  ~KafkaProducer();  // flushes what is queued (bounded), then stops
+
+  void Produce(const std::string& topic, std::string_view key, std::string_view payload, DeliveryFn done,
+               const std::vector<std::pair<std::string, std::string>>& headers = {});
+  Status Flush(std::chrono::milliseconds timeout);
+  int QueueLength() const { return rd_kafka_outq_len(rk_); }
+
+ private:
+  KafkaProducer() = default;
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*);
+  rd_kafka_t* rk_ = nullptr;
+  std::atomic<bool> stopping_{false};
+  std::thread poller_;
+};
+
+struct KafkaMessage {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string payload;
+};
+
+class BatchConsumer {
+ public:
+  static Result<std::unique_ptr<BatchConsumer>> Create(const std::string& brokers, const std::string& group,
+                                                       const std::vector<std::string>& topics,
+                                                       const KafkaConfig& extra = {});
+  ~BatchConsumer();  // Close()
+
+  // Waits up to `timeout` for a first message, then takes whatever else is ready, up to `max`.
+  std::vector<KafkaMessage> Poll(size_t max, std::chrono::milliseconds timeout);
+  // Marks the messages as done; the next commit covers them. Call only once their effects are durable.
+  Status Store(const std::vector<KafkaMessage>& done);
+  Status CommitSync();
+  void Close();  // commits what is stored and leaves the group
+
+ private:
+  BatchConsumer() = default;
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void*);
+  rd_kafka_t* rk_ = nullptr;
+};
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 4;
+  int replication = 1;
+};
+// Creates the topics that do not exist yet; existing ones are left as they are.
+Status CreateTopics(const std::string& brokers, const std::vector<TopicSpec>& topics,
+                    std::chrono::milliseconds timeout);
+
+}  // namespace chatpipe
