@@ -1,0 +1,84 @@
+// Connection: one client socket on one loop, as an explicit state machine.
+//
+//   kHttp ──(GET /ws, valid token)──▶ kWebSocket ──(close frame, error)──▶ kClosing ──(flushed)──▶ freed
+//     └──────────(Connection: close, bad request)────────────────────────▶ kClosing
+//
+// In kHttp it parses pipelined requests one at a time: while a request waits for an asynchronous
+// answer (database, Redis, Kafka) reading pauses, so responses go out in order. In kWebSocket it
+// decodes frames and hands each text message to the WebSocket session code. Output goes through a
+// bufferevent, whose writes happen once per loop iteration: everything a connection is sent during
+// an iteration leaves in one write (corking). The Loop owns connections; asynchronous callbacks keep
+// only the id and look the connection up again, so a connection closed meanwhile is simply not found.
+#pragma once
+
+#include <event2/bufferevent.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/token.h"
+#include "ingress/http_request.h"
+#include "ingress/room_hub.h"
+#include "ingress/websocket.h"
+
+namespace chatpipe {
+
+class Loop;
+class SharedFrame;
+
+class Connection {
+ public:
+  enum class State : uint8_t { kHttp, kWebSocket, kClosing };
+
+  Connection(Loop* loop, uint64_t id, bufferevent* bev);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uint64_t id() const { return id_; }
+  Loop& loop() { return *loop_; }
+  State state() const { return state_; }
+
+  // HTTP: answers the request being served, then reads the next one.
+  void Respond(int status, std::string_view content_type, std::string_view body,
+               std::string_view extra_headers = {});
+  void RespondJson(int status, std::string_view json) { Respond(status, "application/json", json); }
+  void RespondError(const Status& error);
+  // Switches to kWebSocket for an upgrade request that passed its checks.
+  void AcceptWebSocket(const http::Request& request, TokenUser user);
+
+  // WebSocket.
+  const TokenUser& user() const { return user_; }
+  void SendText(std::string_view payload);
+  void SendShared(SharedFrame* frame);
+  void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
+  void CloseWebSocket(uint16_t code, std::string_view reason);
+  std::vector<Seat>& seats() { return seats_; }
+  Seat* FindSeat(int64_t room);
+
+ private:
+  static void OnRead(bufferevent* bev, void* arg);
+  static void OnWrite(bufferevent* bev, void* arg);
+  static void OnEvent(bufferevent* bev, short events, void* arg);
+  void ReadHttp();
+  void ReadWebSocket();
+  void OnWebSocketEvent(const ws::Event& event);
+  void CloseAfterFlush();
+  bool OverOutputLimit();
+
+  Loop* loop_;
+  const uint64_t id_;
+  bufferevent* bev_;
+  State state_ = State::kHttp;
+  bool serving_ = false;          // an HTTP request is being answered
+  bool keep_alive_ = true;        // of the request being served
+  TokenUser user_;
+  std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
+  std::vector<Seat> seats_;
+};
+
+}  // namespace chatpipe

@@ -1,0 +1,426 @@
+#include "ingress/http_api.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <regex>
+
+#include "common/metrics.h"
+#include "ingress/connection.h"
+#include "ingress/json_input.h"
+#include "ingress/loop.h"
+#include "ingress/message_intake.h"
+#include "ingress/static_files.h"
+#include "storage/chat_store.h"
+#include "storage/redis_keys.h"
+
+namespace chatpipe {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+Metric& http_requests = Counter("chatpipe_ingress_http_requests_total", "HTTP requests answered");
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string Json(const std::function<void(Writer&)>& body) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  body(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+void WriteUser(Writer& w, const UserRow& u) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(u.id);
+  w.Key("name");
+  w.String(u.name.c_str());
+  w.Key("guest");
+  w.Bool(u.guest);
+  w.EndObject();
+}
+
+void WriteRoom(Writer& w, const RoomRow& r) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(r.id);
+  w.Key("name");
+  w.String(r.name.c_str());
+  w.Key("private");
+  w.Bool(r.is_private);
+  w.EndObject();
+}
+
+// What an API call needs to answer later: the loop and the connection's id, never the connection.
+struct Reply {
+  Loop* loop;
+  uint64_t conn_id;
+  void operator()(int status, const std::string& json) const {
+    if (Connection* c = loop->FindConnection(conn_id)) c->RespondJson(status, json);
+  }
+  void operator()(const Status& error) const {
+    if (Connection* c = loop->FindConnection(conn_id)) c->RespondError(error);
+  }
+};
+
+// Runs `job` on a database thread and `then` with its result back on the loop.
+template <typename T>
+void OnDb(Connection& conn, std::function<Result<T>(PgConn&)> job, std::function<void(Reply, Result<T>)> then) {
+  Reply reply{&conn.loop(), conn.id()};
+  bool queued = conn.loop().services().db->Submit([reply, job = std::move(job), then = std::move(then)](PgConn& pg) {
+    auto result = std::make_shared<Result<T>>(job(pg));
+    reply.loop->Post([reply, result, then] { then(reply, std::move(*result)); });
+  });
+  if (!queued) conn.RespondError(Status::Unavailable("busy", "the server is overloaded; try again"));
+}
+
+std::optional<TokenUser> Authenticate(Connection& conn, const http::Request& req) {
+  std::string token;
+  if (const std::string* auth = req.Header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
+    token = auth->substr(7);
+  else if (auto q = req.QueryParam("token"))
+    token = *q;
+  if (token.empty()) {
+    conn.RespondError(Status::Unauthorized("missing bearer token"));
+    return std::nullopt;
+  }
+  auto user = conn.loop().services().signer.Verify(token, NowSeconds());
+  if (!user.ok()) {
+    conn.RespondError(user.status());
+    return std::nullopt;
+  }
+  return *user;
+}
+
+std::string SessionJson(Services& services, const UserRow& user) {
+  int64_t expires = NowSeconds() + int64_t{services.config.token_ttl_hours} * 3600;
+  std::string token = services.signer.Issue({user.id, user.name, user.guest}, expires);
+  return Json([&](Writer& w) {
+    w.StartObject();
+    w.Key("token");
+    w.String(token.c_str());
+    w.Key("expires");
+    w.Int64(expires);
+    w.Key("user");
+    WriteUser(w, user);
+    w.EndObject();
+  });
+}
+
+// --- users and sessions ---
+
+void CreateUserRoute(Connection& conn, const http::Request& req) {
+  rapidjson::Document doc;
+  if (Status s = ParseObject(req.body, {"name", "email", "password"}, &doc); !s.ok()) return conn.RespondError(s);
+  auto name = StringField(doc, "name");
+  auto email = StringField(doc, "email");
+  auto password = StringField(doc, "password");
+  if (Status e = FirstError({name.status(), email.status(), password.status()}); !e.ok()) return conn.RespondError(e);
+  static const std::regex kName("[A-Za-z0-9_.-]{1,32}");
+  if (!*name || !std::regex_match(**name, kName) || (*name)->rfind("guest-", 0) == 0)
+    return conn.RespondError(Status::BadRequest(
+        "bad_name", "name must be 1 to 32 letters, digits, '_', '.' or '-', and not start with guest-"));
+  if (!*email || (*email)->size() > 254 || (*email)->find('@') == std::string::npos ||
+      (*email)->find(' ') != std::string::npos)
+    return conn.RespondError(Status::BadRequest("bad_email", "email must be an e-mail address"));
+  if (!*password || (*password)->size() < 8 || (*password)->size() > 1024)
+    return conn.RespondError(Status::BadRequest("bad_password", "password must be 8 to 1024 bytes"));
+  OnDb<UserRow>(
+      conn, [n = **name, e = **email, p = **password](PgConn& pg) { return CreateUser(pg, n, e, p); },
+      [](Reply reply, Result<UserRow> user) {
+        if (!user.ok()) return reply(user.status());
+        reply(201, Json([&](Writer& w) { WriteUser(w, *user); }));
+      });
+}
+
+void CreateSessionRoute(Connection& conn, const http::Request& req) {
+  rapidjson::Document doc;
+  if (Status s = ParseObject(req.body, {"name", "password"}, &doc); !s.ok()) return conn.RespondError(s);
+  auto name = StringField(doc, "name");
+  auto password = StringField(doc, "password");
+  if (Status e = FirstError({name.status(), password.status()}); !e.ok()) return conn.RespondError(e);
+  if (!*name || !*password) return conn.RespondError(Status::BadRequest("bad_field", "name and password are required"));
+  Services* services = &conn.loop().services();
+  OnDb<UserRow>(
+      conn, [n = **name, p = **password](PgConn& pg) { return CheckPassword(pg, n, p); },
+      [services](Reply reply, Result<UserRow> user) {
+        if (!user.ok()) return reply(user.status());
+        reply(200, SessionJson(*services, *user));
+      });
+}
+
+void CreateGuestRoute(Connection& conn, const http::Request& req) {
+  rapidjson::Document doc;
+  if (!req.body.empty())
+    if (Status s = ParseObject(req.body, {}, &doc); !s.ok()) return conn.RespondError(s);
+  Services* services = &conn.loop().services();
+  OnDb<UserRow>(conn, [](PgConn& pg) { return CreateGuest(pg); }, [services](Reply reply, Result<UserRow> user) {
+    if (!user.ok()) return reply(user.status());
+    reply(200, SessionJson(*services, *user));
+  });
+}
+
+// --- rooms ---
+
+// The cached list holds every room, private ones with their member ids; each user sees the public
+// rooms and the private rooms they belong to.
+std::string VisibleRooms(const std::string& cached, int64_t user) {
+  rapidjson::Document all;
+  all.Parse(cached.data(), cached.size());
+  return Json([&](Writer& w) {
+    w.StartObject();
+    w.Key("rooms");
+    w.StartArray();
+    if (all.IsArray())
+      for (const auto& room : all.GetArray()) {
+        bool is_private = room["private"].GetBool();
+        if (is_private) {
+          const auto& members = room["members"].GetArray();
+          if (std::none_of(members.begin(), members.end(), [user](const auto& m) { return m.GetInt64() == user; }))
+            continue;
+        }
+        w.StartObject();
+        w.Key("id");
+        w.Int64(room["id"].GetInt64());
+        w.Key("name");
+        w.String(room["name"].GetString());
+        w.Key("private");
+        w.Bool(is_private);
+        w.EndObject();
+      }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+void ListRoomsRoute(Connection& conn, const TokenUser& user) {
+  Reply reply{&conn.loop(), conn.id()};
+  Loop* loop = &conn.loop();
+  std::string key = RoomsListKey(loop->redis_prefix());
+  loop->Redis({"GET", key}, [reply, loop, key, uid = user.id](redisReply* cached) {
+    if (cached && cached->type == REDIS_REPLY_STRING)
+      return reply(200, VisibleRooms(std::string(cached->str, cached->len), uid));
+    bool queued = loop->services().db->Submit([reply, loop, key, uid](PgConn& pg) {
+      auto all = AllRoomsJson(pg);
+      loop->Post([reply, loop, key, uid, all] {
+        if (!all.ok()) return reply(all.status());
+        loop->Redis({"SET", key, *all, "EX", std::to_string(kRoomsCacheTtlSeconds)}, [](redisReply*) {});
+        reply(200, VisibleRooms(*all, uid));
+      });
+    });
+    if (!queued) reply(Status::Unavailable("busy", "the server is overloaded; try again"));
+  });
+}
+
+void InvalidateRoomList(Loop* loop) { loop->Redis({"DEL", RoomsListKey(loop->redis_prefix())}, [](redisReply*) {}); }
+
+void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
+  rapidjson::Document doc;
+  if (Status s = ParseObject(req.body, {"name", "private"}, &doc); !s.ok()) return conn.RespondError(s);
+  auto name = StringField(doc, "name");
+  auto is_private = BoolField(doc, "private");
+  if (Status e = FirstError({name.status(), is_private.status()}); !e.ok()) return conn.RespondError(e);
+  static const std::regex kRoomName("[a-z0-9][a-z0-9_-]{0,63}");
+  std::string room_name = *name ? **name : "";
+  std::transform(room_name.begin(), room_name.end(), room_name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!std::regex_match(room_name, kRoomName))
+    return conn.RespondError(Status::BadRequest(
+        "bad_name", "room name must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit"));
+  Loop* loop = &conn.loop();
+  OnDb<RoomRow>(
+      conn, [uid = user.id, room_name, p = is_private->value_or(false)](PgConn& pg) { return CreateRoom(pg, uid, room_name, p); },
+      [loop](Reply reply, Result<RoomRow> room) {
+        if (!room.ok()) return reply(room.status());
+        InvalidateRoomList(loop);
+        reply(201, Json([&](Writer& w) { WriteRoom(w, *room); }));
+      });
+}
+
+void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
+  rapidjson::Document doc;
+  if (Status s = ParseObject(req.body, {"user"}, &doc); !s.ok()) return conn.RespondError(s);
+  auto name = StringField(doc, "user");
+  if (Status e = FirstError({name.status()}); !e.ok()) return conn.RespondError(e);
+  if (!*name) return conn.RespondError(Status::BadRequest("bad_field", "user (a user name) is required"));
+  Loop* loop = &conn.loop();
+  OnDb<UserRow>(
+      conn,
+      [room, requester = user.id, n = **name](PgConn& pg) -> Result<UserRow> {
+        auto info = GetRoom(pg, room);
+        if (!info.ok()) return info.status();
+        if (!info->is_private) return Status::BadRequest("not_private", "public rooms have no member list");
+        auto allowed = IsMember(pg, room, requester);
+        if (!allowed.ok()) return allowed.status();
+        if (!*allowed) return Status::Forbidden("only members can add members to a private room");
+        auto added = FindUserByName(pg, n);
+        if (!added.ok()) return added.status();
+        if (Status st = AddMember(pg, room, added->id); !st.ok()) return st;
+        return added;
+      },
+      [loop, room](Reply reply, Result<UserRow> added) {
+        if (!added.ok()) return reply(added.status());
+        InvalidateRoomList(loop);
+        reply(201, Json([&](Writer& w) {
+                w.StartObject();
+                w.Key("room");
+                w.Int64(room);
+                w.Key("user");
+                WriteUser(w, *added);
+                w.EndObject();
+              }));
+      });
+}
+
+// --- messages ---
+
+std::string HistoryJson(const std::vector<std::string>& frames, int64_t oldest_pos, bool maybe_more) {
+  std::string out = "{\"messages\":[";
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (i) out += ',';
+    out += frames[i];
+  }
+  out += "],\"next_before\":";
+  out += maybe_more && oldest_pos > 1 ? std::to_string(oldest_pos) : "null";
+  out += '}';
+  return out;
+}
+
+void HistoryFromDatabase(Reply reply, int64_t room, int64_t before, int limit) {
+  bool queued = reply.loop->services().db->Submit([reply, room, before, limit](PgConn& pg) {
+    auto rows = MessagesBefore(pg, room, before, limit);
+    std::string json;
+    if (rows.ok()) {
+      std::vector<std::string> frames;
+      for (const auto& m : *rows) frames.push_back(EncodeMessageFrame(m));
+      json = HistoryJson(frames, rows->empty() ? 0 : rows->back().pos, static_cast<int>(rows->size()) == limit);
+    }
+    reply.loop->Post([reply, rows_status = rows.status(), json] {
+      if (!rows_status.ok()) return reply(rows_status);
+      reply(200, json);
+    });
+  });
+  if (!queued) reply(Status::Unavailable("busy", "the server is overloaded; try again"));
+}
+
+// Newest first. The newest kHistoryCap come from the Redis list when it holds enough of them.
+void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
+  int64_t limit = 50, before = 0;
+  auto parse = [](const std::optional<std::string>& s, int64_t* out) {
+    if (!s) return true;
+    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), *out);
+    return ec == std::errc() && p == s->data() + s->size();
+  };
+  if (!parse(req.QueryParam("limit"), &limit) || limit < 1 || limit > 100)
+    return conn.RespondError(Status::BadRequest("bad_limit", "limit must be an integer from 1 to 100"));
+  if (!parse(req.QueryParam("before"), &before) || before < 0)
+    return conn.RespondError(Status::BadRequest("bad_before", "before must be a message position (integer >= 1)"));
+  Reply reply{&conn.loop(), conn.id()};
+  if (before > 0 || limit > kHistoryCap) return HistoryFromDatabase(reply, room, before, static_cast<int>(limit));
+  conn.loop().Redis({"LRANGE", RoomHistoryKey(conn.loop().redis_prefix(), room), "0", std::to_string(limit - 1)},
+                    [reply, room, limit](redisReply* list) {
+                      std::vector<std::string> frames;
+                      if (list && list->type == REDIS_REPLY_ARRAY)
+                        for (size_t i = 0; i < list->elements; ++i)
+                          frames.emplace_back(list->element[i]->str, list->element[i]->len);
+                      int64_t oldest = frames.empty() ? 0 : FramePosition(frames.back());
+                      // Enough cached, or the cache reaches the room's first message: no database needed.
+                      if (static_cast<int64_t>(frames.size()) == limit || oldest == 1)
+                        return reply(200, HistoryJson(frames, oldest, oldest > 1));
+                      HistoryFromDatabase(reply, room, 0, static_cast<int>(limit));
+                    });
+}
+
+void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
+  rapidjson::Document doc;
+  if (Status s = ParseObject(req.body, {"text", "client_msg_id"}, &doc); !s.ok()) return conn.RespondError(s);
+  auto text = StringField(doc, "text");
+  auto cmid = StringField(doc, "client_msg_id");
+  if (Status e = FirstError({text.status(), cmid.status()}); !e.ok()) return conn.RespondError(e);
+  if (!*text) return conn.RespondError(Status::BadRequest("bad_field", "text is required"));
+  Reply reply{&conn.loop(), conn.id()};
+  Loop& loop = conn.loop();
+  AcceptMessage(loop, user, room, **text, cmid->value_or(""), [reply](Status st, const ChatEvent& e) {
+    if (!st.ok()) return reply(st);
+    reply(202, Json([&](Writer& w) {
+            w.StartObject();
+            w.Key("id");
+            w.String(std::to_string(e.id).c_str());
+            w.Key("ts");
+            w.Int64(e.ts_ms);
+            w.EndObject();
+          }));
+  });
+}
+
+// /api/rooms/{id}/{what}: returns the id (0 if the path is not of that shape) and sets *what.
+int64_t ParseRoomPath(std::string_view path, std::string* what) {
+  constexpr std::string_view kPrefix = "/api/rooms/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return 0;
+  path.remove_prefix(kPrefix.size());
+  int64_t id = 0;
+  auto [p, ec] = std::from_chars(path.data(), path.data() + path.size(), id);
+  if (ec != std::errc() || id <= 0 || p == path.data() + path.size() || *p != '/') return 0;
+  what->assign(p + 1, path.data() + path.size());
+  return id;
+}
+
+void RoomScopedRoute(Connection& conn, http::Request req, int64_t room, const std::string& what) {
+  auto user = Authenticate(conn, req);
+  if (!user) return;
+  bool history = what == "messages" && req.method == "GET";
+  bool post = what == "messages" && req.method == "POST";
+  if (what == "members" && req.method == "POST") return AddMemberRoute(conn, req, *user, room);
+  if (!history && !post) return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or POST"));
+  Loop& loop = conn.loop();
+  uint64_t id = conn.id();
+  loop.CheckRoomAccess(room, user->id, [&loop, id, req = std::move(req), user = *user, room, history](Status s) {
+    Connection* c = loop.FindConnection(id);
+    if (!c) return;
+    if (!s.ok()) return c->RespondError(s);
+    if (history) return HistoryRoute(*c, req, room);
+    PostMessageRoute(*c, req, user, room);
+  });
+}
+
+void UpgradeRoute(Connection& conn, const http::Request& req) {
+  if (Status s = ws::CheckUpgradeRequest(req); !s.ok()) return conn.RespondError(s);
+  auto user = Authenticate(conn, req);
+  if (!user) return;
+  conn.AcceptWebSocket(req, *user);
+}
+
+bool Is(const http::Request& req, const char* method, const char* path) { return req.method == method && req.path == path; }
+
+}  // namespace
+
+void HandleHttpRequest(Connection& conn, http::Request req) {
+  http_requests.Add();
+  Services& services = conn.loop().services();
+  if (Is(req, "GET", "/healthz"))
+    return conn.RespondJson(200, "{\"status\":\"ok\",\"instance\":\"" + services.instance_id + "\"}");
+  if (Is(req, "GET", "/metrics")) return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
+  if (Is(req, "GET", "/ws")) return UpgradeRoute(conn, req);
+  if (Is(req, "POST", "/api/users")) return CreateUserRoute(conn, req);
+  if (Is(req, "POST", "/api/sessions")) return CreateSessionRoute(conn, req);
+  if (Is(req, "POST", "/api/sessions/guest")) return CreateGuestRoute(conn, req);
+  if (req.path == "/api/rooms") {
+    auto user = Authenticate(conn, req);
+    if (!user) return;
+    if (req.method == "GET") return ListRoomsRoute(conn, *user);
+    if (req.method == "POST") return CreateRoomRoute(conn, req, *user);
+    return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or POST"));
+  }
+  std::string what;
+  if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), room, what);
+  if (req.path.rfind("/api/", 0) == 0 || req.path == "/api")
+    return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
+  if (req.method == "GET") return ServeStaticFile(conn, req);
+  conn.RespondError(Status::Error(405, "method_not_allowed", "only GET is served here"));
+}
+
+}  // namespace chatpipe

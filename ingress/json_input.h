@@ -1,0 +1,33 @@
+// Strict reading of client JSON (HTTP bodies and WebSocket frames): one object, only known members,
+// each of the expected type. Refusals carry the stable codes clients see: bad_json, unknown_field,
+// bad_field.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace chatpipe {
+
+Status ParseObject(std::string_view text, std::initializer_list<std::string_view> allowed, rapidjson::Document* doc);
+// Refuses an object holding a member not in `allowed`.
+Status CheckMembers(const rapidjson::Document& doc, std::initializer_list<std::string_view> allowed);
+
+// Typed member access: absent is nullopt; present with the wrong type is an error.
+Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, const char* name);
+Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const char* name);
+Result<std::optional<bool>> BoolField(const rapidjson::Document& doc, const char* name);
+
+// Chat text: not blank, at most kMaxTextChars characters (code points).
+inline constexpr size_t kMaxTextChars = 4000;
+Status CheckMessageText(std::string_view text);
+// client_msg_id: 1 to 64 printable ASCII characters.
+Status CheckClientMessageId(std::string_view id);
+
+}  // namespace chatpipe

@@ -1,0 +1,249 @@
+#include "ingress/loop.h"
+
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <hiredis/adapters/libevent.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "ingress/connection.h"
+#include "storage/chat_store.h"
+
+namespace chatpipe {
+namespace {
+
+// hiredis calls back with privdata; the command callbacks carry their std::function here.
+void OnCommandReply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* done = static_cast<std::function<void(redisReply*)>*>(privdata);
+  (*done)(static_cast<redisReply*>(reply));
+  delete done;
+}
+
+constexpr timeval kRedisRetry{0, 500 * 1000};
+
+}  // namespace
+
+Loop::Loop(int index, Services* services)
+    : index_(index), services_(services), prefix_(services->config.common.RedisPrefix()), rooms_(this) {
+  base_ = event_base_new();
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  wake_event_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &Loop::OnWake, this);
+  event_add(wake_event_, nullptr);
+}
+
+Loop::~Loop() {
+  connections_.clear();
+  if (listener_) evconnlistener_free(listener_);
+  // Freeing the async contexts calls pending callbacks with a null reply; they only touch this loop.
+  stopping_ = true;
+  if (redis_cmd_) redisAsyncFree(redis_cmd_);
+  if (redis_sub_) redisAsyncFree(redis_sub_);
+  for (event* e : {reconnect_cmd_, reconnect_sub_, wake_event_})
+    if (e) event_free(e);
+  close(wake_fd_);
+  event_base_free(base_);
+}
+
+Status Loop::Start(const std::string& host, int* port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(*port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return Status::BadRequest("bad_host", "bad listen address " + host);
+  listener_ = evconnlistener_new_bind(base_, &Loop::OnAccept, this,
+                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 4096,
+                                      reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (!listener_) return Status::Internal("cannot listen on " + host + ":" + std::to_string(*port));
+  if (*port == 0) {
+    socklen_t len = sizeof addr;
+    getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&addr), &len);
+    *port = ntohs(addr.sin_port);
+  }
+  ConnectRedis(false);
+  ConnectRedis(true);
+  thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
+  return Status::Ok();
+}
+
+void Loop::Stop() {
+  if (!thread_.joinable()) return;
+  Post([this] {
+    stopping_ = true;
+    evconnlistener_disable(listener_);
+    event_base_loopexit(base_, nullptr);
+  });
+  thread_.join();
+}
+
+void Loop::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    tasks_.push_back(std::move(task));
+  }
+  uint64_t one = 1;
+  ssize_t n = write(wake_fd_, &one, sizeof one);  // a full eventfd counter already means "wake up"
+  (void)n;
+}
+
+void Loop::OnWake(int fd, short, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  uint64_t count;
+  ssize_t n = read(fd, &count, sizeof count);
+  (void)n;
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(loop->tasks_mu_);
+    tasks.swap(loop->tasks_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void Loop::OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  bufferevent* bev = bufferevent_socket_new(loop->base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  uint64_t id = loop->next_conn_id_++;
+  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, bev));
+}
+
+Connection* Loop::FindConnection(uint64_t id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void Loop::CloseConnection(uint64_t id) { connections_.erase(id); }
+
+// --- Redis ---
+
+void Loop::ConnectRedis(bool subscriber) {
+  const CommonConfig& c = services_->config.common;
+  redisAsyncContext* ac = redisAsyncConnect(c.RedisHost().c_str(), c.RedisPort());
+  if (!ac || ac->err) {
+    spdlog::warn("loop {}: redis: {}", index_, ac ? ac->errstr : "out of memory");
+    if (ac) redisAsyncFree(ac);
+    ScheduleRedisReconnect(subscriber);
+    return;
+  }
+  ac->data = this;
+  redisLibeventAttach(ac, base_);
+  redisAsyncSetConnectCallback(ac, &Loop::OnRedisConnect);
+  redisAsyncSetDisconnectCallback(ac, &Loop::OnRedisDisconnect);
+  (subscriber ? redis_sub_ : redis_cmd_) = ac;
+}
+
+void Loop::ScheduleRedisReconnect(bool subscriber) {
+  if (stopping_) return;
+  event*& timer = subscriber ? reconnect_sub_ : reconnect_cmd_;
+  if (!timer) timer = evtimer_new(base_, subscriber ? &Loop::OnReconnectSubscriber : &Loop::OnReconnectCommand, this);
+  evtimer_add(timer, &kRedisRetry);
+}
+
+void Loop::OnReconnectCommand(int, short, void* arg) { static_cast<Loop*>(arg)->ConnectRedis(false); }
+void Loop::OnReconnectSubscriber(int, short, void* arg) { static_cast<Loop*>(arg)->ConnectRedis(true); }
+
+void Loop::OnRedisConnect(const redisAsyncContext* ac, int status) {
+  auto* loop = static_cast<Loop*>(ac->data);
+  bool subscriber = ac == loop->redis_sub_;
+  if (status != REDIS_OK) {
+    spdlog::warn("loop {}: redis connect failed: {}", loop->index_, ac->errstr);
+    (subscriber ? loop->redis_sub_ : loop->redis_cmd_) = nullptr;  // hiredis frees the context itself
+    loop->ScheduleRedisReconnect(subscriber);
+    return;
+  }
+  if (subscriber) {
+    loop->sub_ready_ = true;
+    loop->rooms_.ResubscribeAll();
+  } else {
+    loop->cmd_ready_ = true;
+  }
+}
+
+void Loop::OnRedisDisconnect(const redisAsyncContext* ac, int status) {
+  auto* loop = static_cast<Loop*>(ac->data);
+  bool subscriber = ac == loop->redis_sub_;
+  if (subscriber) {
+    loop->redis_sub_ = nullptr;
+    loop->sub_ready_ = false;
+    if (!loop->stopping_) loop->rooms_.OnSubscriberLost();
+  } else {
+    loop->redis_cmd_ = nullptr;
+    loop->cmd_ready_ = false;
+  }
+  if (!loop->stopping_) {
+    spdlog::warn("loop {}: redis {} connection lost; reconnecting", loop->index_, subscriber ? "subscriber" : "command");
+    loop->ScheduleRedisReconnect(subscriber);
+  }
+}
+
+void Loop::Redis(const std::vector<std::string>& args, std::function<void(redisReply*)> done) {
+  if (!redis_cmd_ || !cmd_ready_) {
+    Post([done = std::move(done)] { done(nullptr); });
+    return;
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* cb = new std::function<void(redisReply*)>(std::move(done));
+  if (redisAsyncCommandArgv(redis_cmd_, &OnCommandReply, cb, static_cast<int>(argv.size()), argv.data(),
+                            lens.data()) != REDIS_OK) {
+    delete cb;
+    Post([done = std::move(done)] { done(nullptr); });
+  }
+}
+
+void Loop::OnSubscriberReply(redisAsyncContext* ac, void* r, void*) {
+  auto* loop = static_cast<Loop*>(ac->data);
+  auto* reply = static_cast<redisReply*>(r);
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
+  std::string_view kind(reply->element[0]->str, reply->element[0]->len);
+  std::string_view channel(reply->element[1]->str, reply->element[1]->len);
+  if (kind == "message")
+    loop->rooms_.OnChannelMessage(channel, std::string_view(reply->element[2]->str, reply->element[2]->len));
+  else if (kind == "subscribe")
+    loop->rooms_.OnSubscribed(channel);
+}
+
+void Loop::Subscribe(const std::string& channel) {
+  if (!redis_sub_ || !sub_ready_) return;  // ResubscribeAll() sends it once connected
+  redisAsyncCommand(redis_sub_, &Loop::OnSubscriberReply, nullptr, "SUBSCRIBE %b", channel.data(), channel.size());
+}
+
+void Loop::Unsubscribe(const std::string& channel) {
+  if (!redis_sub_ || !sub_ready_) return;
+  redisAsyncCommand(redis_sub_, &Loop::OnSubscriberReply, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
+}
+
+// --- Room access ---
+
+void Loop::CheckRoomAccess(int64_t room, int64_t user, std::function<void(Status)> done) {
+  auto known = room_private_.find(room);
+  if (known != room_private_.end() && (!known->second || members_.count({room, user}))) {
+    done(Status::Ok());
+    return;
+  }
+  bool queued = services_->db->Submit([this, room, user, done = std::move(done)](PgConn& pg) mutable {
+    auto info = GetRoom(pg, room);
+    Status verdict = info.status();
+    bool member = false;
+    if (info.ok() && info->is_private) {
+      auto m = IsMember(pg, room, user);
+      verdict = !m.ok() ? m.status() : *m ? Status::Ok() : Status::Forbidden("you are not a member of this private room");
+      member = m.ok() && *m;
+    }
+    Post([this, room, user, info, member, verdict, done = std::move(done)] {
+      if (info.ok()) room_private_[room] = info->is_private;
+      if (member) members_.insert({room, user});
+      done(verdict);
+    });
+  });
+  if (!queued) done(Status::Unavailable("busy", "the server is overloaded; try again"));
+}
+
+}  // namespace chatpipe

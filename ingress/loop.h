@@ -1,0 +1,115 @@
+// Loop: one ingress thread with its own event_base, listener, connections, Redis connections and rooms.
+//
+// memcached's model with SO_REUSEPORT: every loop listens on the same port and the kernel spreads new
+// connections over them; a connection then lives and dies on its loop. Nothing here is locked except
+// the task queue, which is how other threads (the Kafka delivery poller, database pool threads) hand
+// results back: Post() a closure, and the loop runs it on its own thread.
+//
+// Each loop keeps two Redis connections through hiredis' libevent adapter: one for commands (history,
+// room list cache, presence) and one subscribed to the channels of the rooms its clients joined. Both
+// reconnect by themselves; after the subscriber reconnects, every room catches up from PostgreSQL or
+// the history list so that clients miss nothing published while it was away.
+#pragma once
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <set>
+#include <vector>
+
+#include "common/status.h"
+#include "ingress/room_hub.h"
+#include "ingress/services.h"
+
+struct evconnlistener;
+
+namespace chatpipe {
+
+class Connection;
+
+class Loop {
+ public:
+  Loop(int index, Services* services);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  // Binds this loop's listener (SO_REUSEPORT) and starts the thread. *port: 0 picks a free port and
+  // receives it, so the next loops can share it.
+  Status Start(const std::string& host, int* port);
+  void Stop();  // from any thread; returns when the thread has ended
+
+  void Post(std::function<void()> task);  // from any thread
+  bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+  event_base* base() { return base_; }
+  Services& services() { return *services_; }
+  RoomHub& rooms() { return rooms_; }
+  const std::string& redis_prefix() const { return prefix_; }
+  int index() const { return index_; }
+
+  Connection* FindConnection(uint64_t id);
+  void CloseConnection(uint64_t id);  // frees it now; callbacks holding the id then find nothing
+
+  // A Redis command on the command connection; `done` gets the reply, or nullptr if Redis is down.
+  void Redis(const std::vector<std::string>& args, std::function<void(redisReply*)> done);
+  // SUBSCRIBE / UNSUBSCRIBE on the subscriber connection (RoomHub uses these).
+  void Subscribe(const std::string& channel);
+  void Unsubscribe(const std::string& channel);
+  bool subscriber_connected() const { return sub_ready_; }
+
+  // Per-loop cache of room facts that never change (existence, privacy) and memberships, which
+  // are only ever added. Calls `done` with ok, 403 or 404; the first check of a room or a private
+  // membership asks PostgreSQL.
+  void CheckRoomAccess(int64_t room, int64_t user, std::function<void(Status)> done);
+  void ForgetRoom(int64_t room) { room_private_.erase(room); }
+
+ private:
+  static void OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg);
+  static void OnWake(int, short, void* arg);
+  void ConnectRedis(bool subscriber);
+  void ScheduleRedisReconnect(bool subscriber);
+  static void OnReconnectCommand(int, short, void* arg);
+  static void OnReconnectSubscriber(int, short, void* arg);
+  static void OnRedisConnect(const redisAsyncContext* ac, int status);
+  static void OnRedisDisconnect(const redisAsyncContext* ac, int status);
+  static void OnSubscriberReply(redisAsyncContext* ac, void* reply, void* privdata);
+
+  const int index_;
+  Services* services_;
+  std::string prefix_;
+  event_base* base_ = nullptr;
+  evconnlistener* listener_ = nullptr;
+  std::thread thread_;
+
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_;
+  int wake_fd_ = -1;  // eventfd
+  event* wake_event_ = nullptr;
+
+  uint64_t next_conn_id_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+
+  redisAsyncContext* redis_cmd_ = nullptr;
+  redisAsyncContext* redis_sub_ = nullptr;
+  bool cmd_ready_ = false;
+  bool sub_ready_ = false;
+  bool stopping_ = false;
+  event* reconnect_cmd_ = nullptr;
+  event* reconnect_sub_ = nullptr;
+
+  RoomHub rooms_;
+  std::unordered_map<int64_t, bool> room_private_;  // room id -> private?
+  std::set<std::pair<int64_t, int64_t>> members_;  // (room, user) known to be members
+
+  friend class Connection;
+};
+
+}  // namespace chatpipe

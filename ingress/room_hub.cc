@@ -1,0 +1,295 @@
+#include "ingress/room_hub.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/metrics.h"
+#include "ingress/connection.h"
+#include "ingress/loop.h"
+#include "ingress/shared_frame.h"
+#include "storage/chat_store.h"
+#include "storage/redis_keys.h"
+
+namespace chatpipe {
+namespace {
+
+Metric& deliveries = Counter("chatpipe_ingress_deliveries_total", "frames sent to WebSocket clients from rooms");
+Metric& duplicates = Counter("chatpipe_ingress_duplicate_frames_total", "room frames dropped as already sent");
+constexpr size_t kMaxHeld = 10000;  // live frames held for one seat while it catches up
+
+std::string PresenceFrame(const TokenUser& user, int64_t room, const char* event) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("presence");
+  w.Key("room");
+  w.Int64(room);
+  w.Key("event");
+  w.String(event);
+  w.Key("user");
+  w.StartObject();
+  w.Key("id");
+  w.Int64(user.id);
+  w.Key("name");
+  w.String(user.name.c_str());
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string JoinedFrame(int64_t room, int64_t pos) {
+  return "{\"type\":\"joined\",\"room\":" + std::to_string(room) + ",\"pos\":" + std::to_string(pos) + "}";
+}
+
+}  // namespace
+
+int64_t FramePosition(std::string_view frame) {
+  static constexpr std::string_view kPrefix = "{\"type\":\"message\",\"room\":";
+  if (frame.substr(0, kPrefix.size()) != kPrefix) return 0;
+  auto rest = frame.substr(kPrefix.size());
+  auto comma = rest.find(",\"pos\":");
+  if (comma == std::string_view::npos) return 0;
+  rest.remove_prefix(comma + 7);
+  int64_t pos = 0;
+  std::from_chars(rest.data(), rest.data() + rest.size(), pos);
+  return pos;
+}
+
+RoomHub::~RoomHub() = default;
+
+int64_t RoomHub::RoomFromChannel(std::string_view channel) const {
+  std::string_view expected = loop_->redis_prefix();
+  if (channel.substr(0, expected.size()) != expected) return 0;
+  channel.remove_prefix(expected.size());
+  if (channel.substr(0, 5) != "room:") return 0;
+  int64_t room = 0;
+  std::from_chars(channel.data() + 5, channel.data() + channel.size(), room);
+  return room;
+}
+
+void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {
+  if (conn->FindSeat(room)) {
+    conn->SendErrorFrame("already_joined", "you are already in room " + std::to_string(room));
+    return;
+  }
+  conn->seats().push_back(Seat{room, std::max<int64_t>(after, 0), true, {}});
+  rooms_[room].members.push_back(conn);
+  uint64_t id = conn->id();
+  WhenSubscribed(room, [this, id, room, after] { CatchUp(id, room, after, true); });
+}
+
+void RoomHub::WhenSubscribed(int64_t room, std::function<void()> then) {
+  Room& r = rooms_[room];
+  if (r.subscribed) {
+    then();
+    return;
+  }
+  bool first = r.on_subscribed.empty();
+  r.on_subscribed.push_back(std::move(then));
+  if (first) loop_->Subscribe(RoomChannel(loop_->redis_prefix(), room));
+}
+
+void RoomHub::OnSubscribed(std::string_view channel) {
+  auto it = rooms_.find(RoomFromChannel(channel));
+  if (it == rooms_.end()) return;
+  it->second.subscribed = true;
+  auto waiting = std::move(it->second.on_subscribed);
+  it->second.on_subscribed.clear();
+  for (auto& then : waiting) then();
+  // Everyone who waited for this subscription may have left meanwhile.
+  it = rooms_.find(RoomFromChannel(channel));
+  if (it != rooms_.end() && it->second.members.empty() && it->second.on_subscribed.empty()) {
+    loop_->Unsubscribe(std::string(channel));
+    rooms_.erase(it);
+  }
+}
+
+void RoomHub::OnSubscriberLost() {
+  for (auto& [room, r] : rooms_) {
+    r.subscribed = false;
+    r.on_subscribed.clear();
+  }
+}
+
+void RoomHub::ResubscribeAll() {
+  for (auto& [room, r] : rooms_) {
+    if (r.members.empty() || !r.on_subscribed.empty()) continue;
+    // Frames published while the subscriber was away never reached this loop: catch every seat up.
+    for (Connection* c : r.members) {
+      Seat* seat = c->FindSeat(room);
+      if (!seat || seat->catching_up) continue;
+      seat->catching_up = true;
+      uint64_t id = c->id();
+      int64_t room_id = room;
+      r.on_subscribed.push_back([this, id, room_id, after = seat->last_pos] { CatchUp(id, room_id, after, false); });
+    }
+    if (!r.on_subscribed.empty()) loop_->Subscribe(RoomChannel(loop_->redis_prefix(), room));
+  }
+}
+
+void RoomHub::CatchUp(uint64_t conn_id, int64_t room, int64_t after, bool announce) {
+  Fetch(room, after, [this, conn_id, room, announce](Status s, Frames frames, int64_t head) {
+    Connection* c = loop_->FindConnection(conn_id);
+    if (!c || !c->FindSeat(room)) return;
+    if (!s.ok()) {
+      c->SendErrorFrame(s.code(), "could not join room " + std::to_string(room) + ": " + s.reason());
+      Unseat(c, room);
+      return;
+    }
+    Deliver(conn_id, room, frames, head, announce);
+  });
+}
+
+// Reads what a room holds after position `after`: from the Redis history list when it reaches back
+// far enough, else from PostgreSQL. `head` is the room's latest position known to storage.
+void RoomHub::Fetch(int64_t room, int64_t after, std::function<void(Status, Frames, int64_t)> done) {
+  loop_->Redis({"LRANGE", RoomHistoryKey(loop_->redis_prefix(), room), "0", "-1"},
+               [this, room, after, done = std::move(done)](redisReply* reply) mutable {
+    Frames cached;  // oldest first
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+      for (size_t i = reply->elements; i-- > 0;) {
+        std::string_view f(reply->element[i]->str, reply->element[i]->len);
+        cached.emplace_back(FramePosition(f), std::string(f));
+      }
+    if (!cached.empty()) {
+      int64_t head = cached.back().first;
+      if (after < 0 || head <= after) return done(Status::Ok(), {}, head);
+      if (cached.front().first <= after + 1) {
+        Frames newer;
+        for (auto& f : cached)
+          if (f.first > after) newer.push_back(std::move(f));
+        return done(Status::Ok(), std::move(newer), head);
+      }
+    }
+    // The list is empty (new room, Redis restarted) or does not reach back to `after`.
+    int limit = loop_->services().config.replay_limit;
+    bool queued = loop_->services().db->Submit([this, room, after, limit, done](PgConn& pg) mutable {
+      Status status;
+      Frames frames;
+      int64_t head = 0;
+      if (after < 0) {
+        auto newest = MessagesBefore(pg, room, 0, 1);
+        status = newest.status();
+        if (newest.ok() && !newest->empty()) head = newest->front().pos;
+      } else {
+        auto rows = MessagesAfter(pg, room, after, limit);
+        status = rows.status();
+        if (rows.ok())
+          for (const auto& m : *rows) frames.emplace_back(m.pos, EncodeMessageFrame(m));
+        head = frames.empty() ? after : frames.back().first;
+      }
+      loop_->Post([done = std::move(done), status, frames = std::move(frames), head]() mutable {
+        done(status, std::move(frames), head);
+      });
+    });
+    if (!queued) done(Status::Unavailable("busy", "the server is overloaded; try again"), {}, 0);
+  });
+}
+
+void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int64_t head, bool announce) {
+  Connection* c = loop_->FindConnection(conn_id);
+  Seat* seat = c ? c->FindSeat(room) : nullptr;
+  if (!seat) return;
+  if (announce) {
+    c->SendText(JoinedFrame(room, head));
+    if (seat->last_pos == 0) seat->last_pos = head;  // joined without "after": start from now
+  }
+  for (const auto& [pos, frame] : frames) {
+    if (pos <= seat->last_pos) continue;
+    c->SendText(frame);
+    seat->last_pos = pos;
+    deliveries.Add();
+  }
+  for (auto& [pos, frame] : seat->held) {
+    if (pos == 0 || pos > seat->last_pos) {
+      c->SendShared(frame);
+      if (pos) seat->last_pos = pos;
+      deliveries.Add();
+    }
+    frame->Unref();
+  }
+  seat->held.clear();
+  seat->catching_up = false;
+  if (announce) PublishPresence(c, room, "join");
+}
+
+void RoomHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
+  int64_t room_id = RoomFromChannel(channel);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || it->second.members.empty()) return;
+  Room& room = it->second;
+  int64_t pos = FramePosition(payload);
+  if (pos > 0) {
+    if (pos <= room.last_pos) {
+      duplicates.Add();
+      return;
+    }
+    room.last_pos = pos;
+  }
+  SharedFrame* frame = SharedFrame::MakeText(payload);
+  // A send can drop a slow reader; that only schedules its removal, so `members` stays intact here.
+  for (Connection* c : room.members) {
+    Seat* seat = c->FindSeat(room_id);
+    if (!seat) continue;
+    if (seat->catching_up) {
+      if (seat->held.size() >= kMaxHeld) continue;  // the catch-up will fetch it from storage
+      frame->Ref();
+      seat->held.emplace_back(pos, frame);
+      continue;
+    }
+    if (pos > 0) {
+      if (pos <= seat->last_pos) continue;
+      seat->last_pos = pos;
+    }
+    c->SendShared(frame);
+    deliveries.Add();
+  }
+  frame->Unref();
+}
+
+void RoomHub::PublishPresence(Connection* conn, int64_t room, const char* event) {
+  loop_->Redis({"PUBLISH", RoomChannel(loop_->redis_prefix(), room), PresenceFrame(conn->user(), room, event)},
+               [](redisReply*) {});
+}
+
+void RoomHub::Leave(Connection* conn, int64_t room) {
+  if (!conn->FindSeat(room)) {
+    conn->SendErrorFrame("not_joined", "you are not in room " + std::to_string(room));
+    return;
+  }
+  PublishPresence(conn, room, "leave");
+  Unseat(conn, room);
+}
+
+void RoomHub::LeaveAll(Connection* conn) {
+  while (!conn->seats().empty()) {
+    int64_t room = conn->seats().back().room;
+    if (!conn->seats().back().catching_up) PublishPresence(conn, room, "leave");
+    Unseat(conn, room);
+  }
+}
+
+void RoomHub::Unseat(Connection* conn, int64_t room) {
+  auto& seats = conn->seats();
+  for (size_t i = 0; i < seats.size(); ++i) {
+    if (seats[i].room != room) continue;
+    for (auto& held : seats[i].held) held.second->Unref();
+    seats.erase(seats.begin() + static_cast<long>(i));
+    break;
+  }
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return;
+  auto& members = it->second.members;
+  members.erase(std::remove(members.begin(), members.end(), conn), members.end());
+  if (members.empty()) {
+    if (it->second.subscribed) loop_->Unsubscribe(RoomChannel(loop_->redis_prefix(), room));
+    if (it->second.on_subscribed.empty()) rooms_.erase(it);
+  }
+}
+
+}  // namespace chatpipe

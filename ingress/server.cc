@@ -1,0 +1,71 @@
+#include "ingress/server.h"
+
+#include <event2/thread.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "storage/redis_client.h"
+
+namespace chatpipe {
+namespace {
+
+// Message ids embed an instance number; ingress processes sharing a deployment take distinct ones
+// from a Redis counter (1024 of them, reused round-robin), unless one is set by hand.
+Result<int> TakeInstanceNumber(const CommonConfig& c) {
+  RedisClient redis(c.RedisHost(), c.RedisPort());
+  auto n = redis.Command({"INCR", c.RedisPrefix() + "ingress:instance"});
+  if (!n.ok()) return n.status();
+  return static_cast<int>(n->integer % 1024);
+}
+
+}  // namespace
+
+IngressServer::IngressServer(IngressConfig config) : config_(std::move(config)) {}
+
+IngressServer::~IngressServer() { Stop(); }
+
+Status IngressServer::Start() {
+  evthread_use_pthreads();
+  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  if (config_.token_secret.empty()) {
+    spdlog::warn("ingress: no --token-secret: using a random one; tokens will not work on other instances");
+    unsigned char secret[32];
+    randombytes_buf(secret, sizeof secret);
+    config_.token_secret.assign(reinterpret_cast<char*>(secret), sizeof secret);
+  }
+  if (config_.instance < 0) {
+    auto n = TakeInstanceNumber(config_.common);
+    if (!n.ok()) return n.status();
+    config_.instance = *n;
+  }
+  services_ = std::make_unique<Services>(config_);
+  auto producer = KafkaProducer::Create(config_.common.kafka_brokers);
+  if (!producer.ok()) return producer.status();
+  services_->producer = std::move(*producer);
+  services_->db = std::make_unique<DbPool>(config_.common.pg_conninfo, config_.db_threads);
+  if (!config_.web_root.empty()) {
+    auto web = StaticFiles::Load(config_.web_root);
+    if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().reason());
+    else services_->web = std::move(*web);
+  }
+  port_ = config_.port;
+  for (int i = 0; i < config_.threads; ++i) {
+    loops_.push_back(std::make_unique<Loop>(i, services_.get()));
+    if (Status s = loops_.back()->Start(config_.host, &port_); !s.ok()) return s;
+  }
+  spdlog::info("ingress {}: listening on {}:{} with {} loops", services_->instance_id, config_.host, port_,
+               config_.threads);
+  return Status::Ok();
+}
+
+void IngressServer::Stop() {
+  for (auto& loop : loops_) loop->Stop();
+  loops_.clear();
+  if (services_ && services_->producer) {
+    if (Status s = services_->producer->Flush(std::chrono::seconds(10)); !s.ok())
+      spdlog::error("ingress: {}", s.ToString());
+  }
+  services_.reset();
+}
+
+}  // namespace chatpipe

@@ -1,0 +1,31 @@
+// IngressServer: builds the shared services (Kafka producer, database pool, static files), starts one
+// Loop per thread on the same port, and stops them in order: listeners first, then the loops, then a
+// producer flush so that nothing acknowledged is left behind.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "ingress/loop.h"
+#include "ingress/services.h"
+
+namespace chatpipe {
+
+class IngressServer {
+ public:
+  explicit IngressServer(IngressConfig config);
+  ~IngressServer();
+  Status Start();
+  void Stop();
+  int port() const { return port_; }
+  const std::string& instance_id() const { return services_->instance_id; }
+
+ private:
+  IngressConfig config_;
+  std::unique_ptr<Services> services_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  int port_ = 0;
+};
+
+}  // namespace chatpipe

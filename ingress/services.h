@@ -1,0 +1,47 @@
+// What every ingress loop of a process shares: settings, the Kafka producer, the database pool, the
+// token signer and the message id generator. All of them are thread-safe; nothing else is shared
+// between loops. Owned by IngressServer and outliving every loop.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/message_id.h"
+#include "common/token.h"
+#include "ingress/static_files.h"
+#include "queue/kafka.h"
+#include "storage/db_pool.h"
+
+namespace chatpipe {
+
+struct IngressConfig {
+  CommonConfig common;
+  std::string host = "0.0.0.0";
+  int port = 8080;                   // 0: any free port (logged; tests use it)
+  int threads = 2;                   // event loops, each with its own SO_REUSEPORT listener
+  int db_threads = 4;
+  std::string web_root;              // static files of the browser client; empty: none
+  std::string token_secret;          // shared by every ingress of a deployment
+  int token_ttl_hours = 24 * 7;
+  int instance = -1;                 // message id instance number (0-1023); -1: derived from the pid
+  size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
+  int replay_limit = 1000;           // most messages a join with "after" replays
+};
+
+struct Services {
+  explicit Services(const IngressConfig& c)
+      : config(c), signer(c.token_secret), ids(static_cast<uint32_t>(c.instance)),
+        instance_id(std::to_string(c.instance) + "-" + std::to_string(::getpid())) {}
+  IngressConfig config;
+  TokenSigner signer;
+  MessageIdGenerator ids;
+  std::string instance_id;           // sent as X-Instance-Id
+  std::unique_ptr<KafkaProducer> producer;
+  std::unique_ptr<DbPool> db;
+  std::unique_ptr<StaticFiles> web;  // null when no web root is set
+};
+
+}  // namespace chatpipe

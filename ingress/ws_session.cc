@@ -1,0 +1,108 @@
+#include "ingress/ws_session.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "ingress/connection.h"
+#include "ingress/json_input.h"
+#include "ingress/loop.h"
+#include "ingress/message_intake.h"
+
+namespace chatpipe {
+namespace {
+
+std::string AckFrame(const ChatEvent& e) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("ack");
+  w.Key("room");
+  w.Int64(e.room);
+  w.Key("id");
+  std::string id = std::to_string(e.id);
+  w.String(id.c_str());
+  w.Key("ts");
+  w.Int64(e.ts_ms);
+  if (!e.client_msg_id.empty()) {
+    w.Key("client_msg_id");
+    w.String(e.client_msg_id.c_str());
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<int64_t> RoomField(const rapidjson::Document& doc) {
+  auto room = IntField(doc, "room");
+  if (!room.ok()) return room.status();
+  if (!*room || **room <= 0) return Status::BadRequest("bad_field", "room must be a positive integer");
+  return **room;
+}
+
+void Join(Connection& conn, const rapidjson::Document& doc) {
+  auto room = RoomField(doc);
+  auto after = IntField(doc, "after");
+  if (!room.ok()) return conn.SendErrorFrame(room.status().code(), room.status().reason());
+  if (!after.ok()) return conn.SendErrorFrame(after.status().code(), after.status().reason());
+  if (*after && **after < 0) return conn.SendErrorFrame("bad_field", "after must be 0 or more");
+  int64_t from = *after ? **after : -1;
+  Loop& loop = conn.loop();
+  uint64_t id = conn.id();
+  loop.CheckRoomAccess(*room, conn.user().id, [&loop, id, room = *room, from](Status s) {
+    Connection* c = loop.FindConnection(id);
+    if (!c) return;
+    if (!s.ok()) return c->SendErrorFrame(s.code(), s.reason());
+    loop.rooms().Join(c, room, from);
+  });
+}
+
+void Send(Connection& conn, const rapidjson::Document& doc) {
+  auto room = RoomField(doc);
+  auto text = StringField(doc, "text");
+  auto cmid = StringField(doc, "client_msg_id");
+  std::string client_msg_id = cmid.ok() && *cmid ? **cmid : "";
+  if (Status e = FirstError({room.status(), text.status(), cmid.status()}); !e.ok()) return conn.SendErrorFrame(e.code(), e.reason(), client_msg_id);
+  if (!*text) return conn.SendErrorFrame("bad_field", "text is required", client_msg_id);
+  Seat* seat = conn.FindSeat(*room);
+  if (!seat || seat->catching_up)
+    return conn.SendErrorFrame("not_joined", "join the room before sending to it", client_msg_id);
+  Loop& loop = conn.loop();
+  uint64_t id = conn.id();
+  AcceptMessage(loop, conn.user(), *room, std::move(**text), client_msg_id,
+                [&loop, id](Status s, const ChatEvent& e) {
+                  Connection* c = loop.FindConnection(id);
+                  if (!c) return;
+                  if (!s.ok()) return c->SendErrorFrame(s.code(), s.reason(), e.client_msg_id);
+                  c->SendText(AckFrame(e));
+                });
+}
+
+}  // namespace
+
+void HandleWebSocketText(Connection& conn, std::string_view text) {
+  rapidjson::Document doc;
+  Status s = ParseObject(text, {"type", "room", "after", "text", "client_msg_id"}, &doc);
+  if (!s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+  auto type = StringField(doc, "type");
+  if (!type.ok() || !*type) return conn.SendErrorFrame("bad_field", "type is required and must be a string");
+  const std::string& t = **type;
+  // Each type takes only its own fields.
+  auto only = [&](std::initializer_list<std::string_view> fields) { return CheckMembers(doc, fields); };
+  if (t == "join") {
+    if (s = only({"type", "room", "after"}); !s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+    return Join(conn, doc);
+  }
+  if (t == "leave") {
+    if (s = only({"type", "room"}); !s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+    auto room = RoomField(doc);
+    if (!room.ok()) return conn.SendErrorFrame(room.status().code(), room.status().reason());
+    return conn.loop().rooms().Leave(&conn, *room);
+  }
+  if (t == "send") {
+    if (s = only({"type", "room", "text", "client_msg_id"}); !s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+    return Send(conn, doc);
+  }
+  conn.SendErrorFrame("unknown_type", "unknown frame type \"" + t + "\"");
+}
+
+}  // namespace chatpipe
