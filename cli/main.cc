@@ -1,0 +1,18 @@
+// chatpipe: one executable, one subcommand per process role. See `chatpipe --help`.
+#include <CLI/CLI.hpp>
+
+#include "cli/migrate_command.h"
+#include "ingress/ingress_command.h"
+#include "workers/tag/tag_command.h"
+#include "workers/worker_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"chatpipe: a real-time chat backend (ingress -> Kafka -> workers -> PostgreSQL + Redis)"};
+  app.require_subcommand(1);
+  chatpipe::AddIngressCommand(app);
+  chatpipe::AddWorkerCommand(app);
+  chatpipe::AddMigrateCommand(app);
+  chatpipe::AddTagCommand(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
