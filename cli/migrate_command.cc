@@ -13,7 +13,9 @@ Status Migrate(const CommonConfig& config, int partitions) {
   if (Status s = MigrateDatabase(pg, &applied); !s.ok()) return s;
   spdlog::info("migrate: {} SQL migration(s) applied, {} known", applied, Migrations().size());
   return CreateTopics(config.kafka_brokers,
-                      {{config.Topic(kMessagesTopic), partitions, 1}, {config.Topic(kDeadLetterTopic), 1, 1}},
+                      {{config.Topic(kMessagesTopic), partitions, 1},
+                       {config.Topic(kNotifyTopic), partitions, 1},
+                       {config.Topic(kDeadLetterTopic), 1, 1}},
                       std::chrono::seconds(30));
 }
 

@@ -30,6 +30,8 @@ struct CommonConfig {
 // Topic names (before namespacing).
 inline constexpr const char* kMessagesTopic = "chat.messages";
 inline constexpr const char* kDeadLetterTopic = "chat.deadletter";
+// Mentions of users who were offline, for the mailer (docs/events.md).
+inline constexpr const char* kNotifyTopic = "chat.notify";
 
 void AddCommonOptions(CLI::App* app, CommonConfig* config);
 // Applies log_level to spdlog; call once the command line is parsed.

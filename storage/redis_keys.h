@@ -4,6 +4,10 @@
 //   <p>room:<id>          channel: every event of a room, as the JSON frame clients receive
 //   <p>room:<id>:last     list: the room's last kHistoryCap message frames, newest first
 //   <p>rooms:list         string: the room list cache (JSON), kRoomsCacheTtlSeconds to live
+//   <p>user:<id>          channel: frames for every connection of one user (notification, ...)
+//   <p>online:<uid>       sorted set: ingress instance ids holding a connection of the user, scored
+//                         by expiry (ms since the epoch); the user is online while any score > now
+//   <p>room:<id>:present  sorted set: user ids joined to the room on some connection, scored by expiry
 #pragma once
 
 #include <cstdint>
@@ -19,6 +23,14 @@ inline std::string RoomHistoryKey(const std::string& p, int64_t room) {
   return p + "room:" + std::to_string(room) + ":last";
 }
 inline std::string RoomsListKey(const std::string& p) { return p + "rooms:list"; }
+inline std::string UserChannel(const std::string& p, int64_t user) { return p + "user:" + std::to_string(user); }
+inline std::string OnlineKey(const std::string& p, int64_t user) { return p + "online:" + std::to_string(user); }
+inline std::string RoomPresentKey(const std::string& p, int64_t room) {
+  return p + "room:" + std::to_string(room) + ":present";
+}
+// Presence entries live this long unless refreshed; ingress refreshes every third of it, so a crashed
+// instance's users read as offline within this time.
+inline constexpr int kPresenceTtlMs = 30000;
 
 // Pushes a message frame onto a room's history list unless the list already holds that position or a
 // later one, then caps the list: repeating it (a replayed batch) changes nothing.
