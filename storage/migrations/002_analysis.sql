@@ -1,6 +1,12 @@
 -- Analysis: tags on messages, a moderation policy per room, and the mentions inbox.
 
-ALTER TABLE messages ADD COLUMN tags jsonb;   -- the tagger's output (docs/events.md), NULL until tagged
+-- The tagger's output per message (docs/events.md). Its own table, not a column of messages: the tag
+-- worker and the persister read the topic independently, so tags may be written before the message.
+CREATE TABLE message_tags (
+  message_id bigint PRIMARY KEY,
+  room_id    bigint NOT NULL,
+  tags       jsonb NOT NULL
+);
 
 -- tag: show every message, mark it; mask: clients only ever see the masked text; block: refuse
 -- profane messages with an error.
