@@ -62,6 +62,14 @@ Status ReadEventFields(const rapidjson::Document& doc, ChatEvent* e) {
     if (!cmid->value.IsString()) return Malformed("client_msg_id not a string");
     e->client_msg_id.assign(cmid->value.GetString(), cmid->value.GetStringLength());
   }
+  auto tags = doc.FindMember("tags");
+  if (tags != doc.MemberEnd()) {
+    if (!tags->value.IsObject()) return Malformed("tags not an object");
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    tags->value.Accept(w);
+    e->tags.assign(buf.GetString(), buf.GetSize());
+  }
   return Status::Ok();
 }
 
@@ -77,6 +85,10 @@ void WriteEventTail(Writer& w, const ChatEvent& e) {
   if (!e.client_msg_id.empty()) {
     w.Key("client_msg_id");
     w.String(e.client_msg_id.data(), e.client_msg_id.size());
+  }
+  if (!e.tags.empty()) {
+    w.Key("tags");
+    w.RawValue(e.tags.data(), e.tags.size(), rapidjson::kObjectType);
   }
 }
 

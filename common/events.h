@@ -29,6 +29,9 @@ struct ChatEvent {
   std::string text;
   int64_t ts_ms = 0;
   std::string client_msg_id;  // empty when the client gave none
+  // The tagger's JSON object (TagsToJson) when ingress tagged the message inline (rooms whose
+  // moderation is mask or block); empty when untagged, and then the tag worker tags it later.
+  std::string tags;
 };
 
 struct StoredMessage {
@@ -39,8 +42,9 @@ struct StoredMessage {
 std::string EncodeChatEvent(const ChatEvent& event);
 Result<ChatEvent> DecodeChatEvent(std::string_view json);
 
-// {"type":"message","room":R,"pos":P,"id":"..","user":{..},"text":..,"ts":..[,"client_msg_id":..]}
-// Key order is fixed: scripts that need the position read it from the front of the text.
+// {"type":"message","room":R,"pos":P,"id":"..","user":{..},"text":..,"ts":..[,"client_msg_id":..][,"tags":{..}]}
+// Key order is fixed: scripts that need the position read it from the front of the text, and the tag
+// worker's history patch appends "tags" last to frames that have none.
 std::string EncodeMessageFrame(const StoredMessage& message);
 Result<StoredMessage> DecodeMessageFrame(std::string_view json);
 

@@ -55,4 +55,27 @@ TEST(Events, OmitsEmptyClientMessageId) {
   EXPECT_EQ(EncodeChatEvent(e).find("client_msg_id"), std::string::npos);
 }
 
+TEST(Events, TagsTravelAsARawObjectAndComeLast) {
+  auto e = SampleEvent();
+  EXPECT_EQ(EncodeChatEvent(e).find("tags"), std::string::npos);
+  EXPECT_TRUE(DecodeChatEvent(EncodeChatEvent(e))->tags.empty());
+
+  e.tags = R"({"lang":"es","sentiment":{"label":"neutral","score":0},"profanity":{"flagged":false,"terms":[],"masked":"x"}})";
+  auto json = EncodeChatEvent(e);
+  EXPECT_NE(json.find(",\"tags\":" + e.tags + "}"), std::string::npos) << json;
+  auto decoded = DecodeChatEvent(json);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->tags, e.tags);
+
+  auto frame = EncodeMessageFrame({e, 3});
+  EXPECT_EQ(frame.substr(frame.size() - e.tags.size() - 1), e.tags + "}") << frame;
+  auto back = DecodeMessageFrame(frame);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->event.tags, e.tags);
+
+  auto not_object = json;
+  not_object.replace(not_object.find(e.tags), e.tags.size(), "\"x\"");
+  EXPECT_FALSE(DecodeChatEvent(not_object).ok());
+}
+
 }  // namespace chatpipe
