@@ -1,0 +1,98 @@
+// Api: the HTTP API of ingress as typed calls. Every failure becomes an ApiError carrying the
+// server's stable code and human reason (or code "network" when the server cannot be reached), so
+// screens can show the reason as it is. A 401 on an authenticated call also tells the owner, which
+// logs out: the token expired or the server's secret changed.
+import type { Mention, MessageFrame, Room, Session, User } from './types';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export interface History {
+  messages: MessageFrame[]; // newest first
+  next_before: number | null;
+}
+
+export interface MentionList {
+  mentions: Mention[]; // newest first
+  unread_count?: number;
+}
+
+export class Api {
+  constructor(
+    private readonly token: () => string | null,
+    private readonly onUnauthorized: () => void,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const token = auth ? this.token() : null;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new ApiError(0, 'network', 'cannot reach the server; check your connection');
+    }
+    if (response.status === 204) return undefined as T;
+    let json: unknown = null;
+    try {
+      json = await response.json();
+    } catch {
+      // A proxy's HTML error page, say: the status alone has to do.
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; reason?: string } } | null)?.error;
+      if (response.status === 401 && token) this.onUnauthorized();
+      throw new ApiError(
+        response.status,
+        error?.code ?? `http_${response.status}`,
+        error?.reason ?? `the server answered ${response.status} ${response.statusText}`,
+      );
+    }
+    return json as T;
+  }
+
+  signUp(name: string, email: string, password: string) {
+    return this.call<User>('POST', '/api/users', { name, email, password }, false);
+  }
+  logIn(name: string, password: string) {
+    return this.call<Session>('POST', '/api/sessions', { name, password }, false);
+  }
+  guest() {
+    return this.call<Session>('POST', '/api/sessions/guest', undefined, false);
+  }
+  rooms() {
+    return this.call<{ rooms: Room[] }>('GET', '/api/rooms');
+  }
+  createRoom(name: string, isPrivate: boolean) {
+    return this.call<Room>('POST', '/api/rooms', { name, private: isPrivate });
+  }
+  addMember(room: number, user: string) {
+    return this.call<{ room: number; user: User }>('POST', `/api/rooms/${room}/members`, { user });
+  }
+  history(room: number, before?: number, limit = 50) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (before) query.set('before', String(before));
+    return this.call<History>('GET', `/api/rooms/${room}/messages?${query}`);
+  }
+  postMessage(room: number, text: string, clientMsgId?: string) {
+    return this.call<{ id: string; ts: number }>('POST', `/api/rooms/${room}/messages`, {
+      text,
+      client_msg_id: clientMsgId,
+    });
+  }
+  mentions(unreadOnly: boolean) {
+    return this.call<MentionList>('GET', `/api/users/me/mentions?unread=${unreadOnly}`);
+  }
+  markMentionRead(id: number | string) {
+    return this.call<void>('POST', `/api/mentions/${encodeURIComponent(String(id))}/read`);
+  }
+}

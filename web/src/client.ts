@@ -1,0 +1,464 @@
+// ChatClient: the application's state and everything that changes it: the session (kept in
+// localStorage so a reload stays logged in), the room list, the open room with its RoomLog, the
+// mentions inbox and the WebSocket. Views read its fields and call its methods; subscribe() tells
+// them when to render again. It does not know about routes or the DOM.
+//
+// Joining: a room's latest page comes over HTTP first, then the socket joins with `after` = the
+// newest position held, so the server replays exactly what came since; after a reconnect every
+// open room is joined again the same way. RoomLog drops anything seen twice.
+import { Api, ApiError } from './api';
+import { RoomLog, type ChatMessage } from './roomlog';
+import { Socket, type ConnectionState } from './socket';
+import type { Mention, Room, ServerFrame, Session } from './types';
+
+const SESSION_KEY = 'chatpipe.session';
+const PAGE = 50;
+const MAX_PAGES_TO_FIND = 40; // how far back opening a mention may page to reach its message
+
+export interface OpenRoom {
+  id: number;
+  log: RoomLog;
+  status: 'loading' | 'ready' | 'error';
+  error?: string;
+  joined: boolean;
+  replayHead: number; // the room's head when last joined; the replay is done once it is held
+  loadingOlder: boolean;
+  olderError?: string;
+  online: Map<number, string>; // others seen joining since the room was opened
+  focusPos?: number; // a message to scroll to and highlight (opened from a mention)
+}
+
+export interface Inbox {
+  available: boolean | null; // null: not asked yet; false: the server has no mentions API
+  showAll: boolean;
+  items: Mention[];
+  unread: number;
+  loading: boolean;
+  error?: string;
+}
+
+function loadSession(): Session | null {
+  try {
+    const s = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as Session | null;
+    if (!s?.token || !s.user) return null;
+    if (s.expires && s.expires * 1000 < Date.now()) return null;
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+// 128 random bits; crypto.randomUUID exists only on https pages and localhost.
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class ChatClient {
+  session: Session | null = loadSession();
+  rooms: Room[] = [];
+  roomsError?: string;
+  connection: ConnectionState = 'offline';
+  current: OpenRoom | null = null;
+  inbox: Inbox = { available: null, showAll: false, items: [], unread: 0, loading: false };
+  notice: string | null = null; // a passing message for the user (role=alert)
+  loginNotice: string | null = null;
+
+  readonly api = new Api(
+    () => this.session?.token ?? null,
+    () => this.logOut('Your session has expired; please log in again.'),
+  );
+  private readonly socket = new Socket(() => this.socketUrl(), {
+    onOpen: () => this.onSocketOpen(),
+    onFrame: (frame) => this.onFrame(frame),
+    onState: (state) => this.onSocketState(state),
+    onRepeatedFailure: () => void this.refreshRooms(), // a 401 there logs out
+  });
+  private readonly listeners = new Set<() => void>();
+  private notifyQueued = false;
+  private reconnecting = false; // the socket has been open before in this session
+
+  constructor() {
+    if (this.session) this.startSession();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // Many changes in one task render once.
+  private changed() {
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      for (const l of this.listeners) l();
+    });
+  }
+
+  get me() {
+    return this.session?.user ?? null;
+  }
+
+  roomById(id: number): Room | undefined {
+    return this.rooms.find((r) => r.id === id);
+  }
+
+  roomByName(name: string): Room | undefined {
+    return this.rooms.find((r) => r.name === name);
+  }
+
+  dismissNotice() {
+    this.notice = null;
+    this.changed();
+  }
+
+  // --- session ---
+
+  async signUp(name: string, email: string, password: string) {
+    await this.api.signUp(name, email, password);
+    await this.logIn(name, password);
+  }
+
+  async logIn(name: string, password: string) {
+    this.setSession(await this.api.logIn(name, password));
+  }
+
+  async enterAsGuest() {
+    this.setSession(await this.api.guest());
+  }
+
+  logOut(why?: string) {
+    this.socket.stop();
+    localStorage.removeItem(SESSION_KEY);
+    this.session = null;
+    this.rooms = [];
+    this.current = null;
+    this.inbox = { available: null, showAll: false, items: [], unread: 0, loading: false };
+    this.loginNotice = why ?? null;
+    this.changed();
+  }
+
+  private setSession(session: Session) {
+    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    this.session = session;
+    this.loginNotice = null;
+    this.startSession();
+    this.changed();
+  }
+
+  private startSession() {
+    this.reconnecting = false;
+    this.socket.start();
+    void this.refreshRooms();
+    void this.refreshMentions();
+  }
+
+  private socketUrl(): string {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    return `${scheme}://${location.host}/ws?token=${encodeURIComponent(this.session?.token ?? '')}`;
+  }
+
+  // --- rooms ---
+
+  async refreshRooms() {
+    if (!this.session) return;
+    try {
+      this.rooms = (await this.api.rooms()).rooms;
+      this.roomsError = undefined;
+    } catch (e) {
+      this.roomsError = (e as Error).message;
+    }
+    this.changed();
+  }
+
+  async createRoom(name: string, isPrivate: boolean): Promise<Room> {
+    const room = await this.api.createRoom(name, isPrivate);
+    await this.refreshRooms();
+    if (!this.roomById(room.id)) this.rooms = [...this.rooms, room];
+    this.changed();
+    return room;
+  }
+
+  async addMember(room: number, user: string) {
+    const added = await this.api.addMember(room, user);
+    return added.user;
+  }
+
+  // Opens `id` (leaving the room open before), or only moves the focus when it is open already.
+  openRoom(id: number, focusPos?: number) {
+    if (this.current?.id === id) {
+      if (focusPos && focusPos !== this.current.focusPos) {
+        this.current.focusPos = focusPos;
+        void this.reach(this.current, focusPos);
+        this.changed();
+      }
+      return;
+    }
+    this.closeRoom();
+    const room: OpenRoom = {
+      id,
+      log: new RoomLog(this.me?.id ?? 0),
+      status: 'loading',
+      joined: false,
+      replayHead: 0,
+      loadingOlder: false,
+      online: new Map(),
+      focusPos,
+    };
+    this.current = room;
+    if (!this.roomById(id)) void this.refreshRooms(); // a link to a room the list does not show yet
+    this.changed();
+    void this.loadRoom(room);
+  }
+
+  closeRoom() {
+    const room = this.current;
+    if (!room) return;
+    if (room.joined) this.socket.send({ type: 'leave', room: room.id });
+    this.current = null;
+    this.changed();
+  }
+
+  private async loadRoom(room: OpenRoom) {
+    try {
+      const page = await this.api.history(room.id, undefined, PAGE);
+      if (this.current !== room) return;
+      room.log.addHistory(page.messages, page.next_before);
+      room.status = 'ready';
+      this.join(room);
+      if (room.focusPos) await this.reach(room, room.focusPos);
+    } catch (e) {
+      if (this.current !== room) return;
+      room.status = 'error';
+      room.error = roomError(e as Error);
+    }
+    this.changed();
+  }
+
+  private join(room: OpenRoom) {
+    room.joined = false;
+    this.socket.send({ type: 'join', room: room.id, after: room.log.lastPos });
+  }
+
+  async loadOlder() {
+    const room = this.current;
+    if (!room || room.status !== 'ready' || room.loadingOlder || room.log.nextBefore === null) return;
+    room.loadingOlder = true;
+    room.olderError = undefined;
+    this.changed();
+    try {
+      const page = await this.api.history(room.id, room.log.nextBefore, PAGE);
+      room.log.addHistory(page.messages, page.next_before);
+    } catch (e) {
+      room.olderError = (e as Error).message;
+    }
+    room.loadingOlder = false;
+    this.changed();
+  }
+
+  // Pages back until `pos` is held (a mention's message can be far up).
+  private async reach(room: OpenRoom, pos: number) {
+    for (let i = 0; i < MAX_PAGES_TO_FIND && !room.log.has(pos) && room.log.nextBefore !== null; i++) {
+      if (this.current !== room) return;
+      await this.loadOlder();
+    }
+  }
+
+  clearFocus() {
+    if (this.current) this.current.focusPos = undefined;
+  }
+
+  // --- sending ---
+
+  send(text: string) {
+    const room = this.current;
+    const me = this.me;
+    if (!room || room.status !== 'ready' || !me || !text.trim()) return;
+    const message: ChatMessage = {
+      kind: 'message',
+      key: `c${randomId()}`,
+      user: { id: me.id, name: me.name },
+      text,
+      ts: Date.now(),
+      clientMsgId: randomId(),
+      delivery: 'queued',
+    };
+    room.log.addPending(message);
+    if (room.joined) this.transmit(room, message);
+    this.changed();
+  }
+
+  retry(clientMsgId: string) {
+    const room = this.current;
+    const message = room?.log.findPending(clientMsgId);
+    if (!room || !message) return;
+    room.log.updatePending(clientMsgId, { delivery: 'queued', error: undefined, unconfirmed: false });
+    if (room.joined) this.transmit(room, message);
+    this.changed();
+  }
+
+  discard(clientMsgId: string) {
+    const room = this.current;
+    if (!room) return;
+    room.log.pending = room.log.pending.filter((p) => p.clientMsgId !== clientMsgId);
+    this.changed();
+  }
+
+  private transmit(room: OpenRoom, message: ChatMessage) {
+    const sent = this.socket.send({ type: 'send', room: room.id, text: message.text, client_msg_id: message.clientMsgId });
+    if (sent) room.log.updatePending(message.clientMsgId!, { delivery: 'pending' });
+  }
+
+  // --- the socket ---
+
+  private onSocketOpen() {
+    const room = this.current;
+    if (room?.status === 'ready') this.join(room);
+    // After a drop: notifications sent meanwhile are in the inbox, not in any replay, and rooms may
+    // have been created or shared with us.
+    if (this.reconnecting) {
+      void this.refreshMentions();
+      void this.refreshRooms();
+    }
+    this.reconnecting = true;
+  }
+
+  private onSocketState(state: ConnectionState) {
+    this.connection = state;
+    const room = this.current;
+    if (state !== 'connected' && room) {
+      room.joined = false;
+      // What was sent and not acked may or may not have been accepted: the replay will tell.
+      for (const p of room.log.pending)
+        if (p.delivery === 'pending') room.log.updatePending(p.clientMsgId!, { unconfirmed: true });
+    }
+    this.changed();
+  }
+
+  private onFrame(frame: ServerFrame) {
+    const room = this.current;
+    switch (frame.type) {
+      case 'joined':
+        // A join answered after the user moved on: leave again.
+        if (!room || frame.room !== room.id) return void this.socket.send({ type: 'leave', room: frame.room });
+        room.joined = true;
+        room.replayHead = frame.pos;
+        for (const p of room.log.pending) if (p.delivery === 'queued') this.transmit(room, p);
+        this.settleUnconfirmed(room);
+        break;
+      case 'message':
+        if (!room || frame.room !== room.id) return;
+        if (!room.log.addFrame(frame)) return;
+        this.settleUnconfirmed(room);
+        break;
+      case 'tags':
+        if (!room || frame.room !== room.id) return;
+        room.log.applyTags(frame.pos, frame.tags);
+        break;
+      case 'presence':
+        if (!room || frame.room !== room.id || frame.user.id === this.me?.id) return;
+        if (frame.event === 'join') room.online.set(frame.user.id, frame.user.name);
+        else room.online.delete(frame.user.id);
+        room.log.addPresence(frame.user, frame.event);
+        break;
+      case 'ack':
+        if (!room || frame.room !== room.id || !frame.client_msg_id) return;
+        room.log.updatePending(frame.client_msg_id, { delivery: 'sent', id: frame.id, ts: frame.ts, unconfirmed: false });
+        break;
+      case 'error':
+        this.onErrorFrame(frame.code, frame.reason, frame.client_msg_id);
+        break;
+      case 'notification':
+        this.onNotification(frame.mention);
+        break;
+      default:
+        return; // a frame type this client does not know yet
+    }
+    this.changed();
+  }
+
+  private onErrorFrame(code: string, reason: string, clientMsgId?: string) {
+    const room = this.current;
+    // A room re-opened before the server finished the first join: the seat is there, all is well.
+    if (code === 'already_joined') return;
+    if (clientMsgId && room?.log.findPending(clientMsgId)) {
+      room.log.updatePending(clientMsgId, { delivery: 'failed', error: reason, unconfirmed: false });
+      return;
+    }
+    // Error frames name no room: one that comes while the open room is being joined is about it.
+    if (room && !room.joined && room.status === 'ready') {
+      room.status = 'error';
+      room.error = roomError(new ApiError(0, code, reason));
+      return;
+    }
+    this.notice = reason;
+  }
+
+  // After a reconnect, once the replay has reached the head the server named, a message sent before
+  // the drop and still not seen was lost with the connection: the user decides whether to resend.
+  private settleUnconfirmed(room: OpenRoom) {
+    if (!room.joined || room.log.lastPos < room.replayHead) return;
+    for (const p of room.log.pending)
+      if (p.unconfirmed && p.delivery === 'pending')
+        room.log.updatePending(p.clientMsgId!, {
+          delivery: 'failed',
+          unconfirmed: false,
+          error: 'the connection dropped before the server confirmed this message',
+        });
+  }
+
+  // --- mentions ---
+
+  async refreshMentions() {
+    if (!this.session || this.inbox.available === false) return;
+    const inbox = this.inbox;
+    inbox.loading = true;
+    try {
+      const unread = await this.api.mentions(true);
+      inbox.available = true;
+      inbox.unread = unread.unread_count ?? unread.mentions.length;
+      inbox.items = inbox.showAll ? (await this.api.mentions(false)).mentions : unread.mentions;
+      inbox.error = undefined;
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 405)) inbox.available = false;
+      else inbox.error = (e as Error).message;
+    }
+    inbox.loading = false;
+    this.changed();
+  }
+
+  showAllMentions(all: boolean) {
+    this.inbox.showAll = all;
+    void this.refreshMentions();
+  }
+
+  async markMentionRead(mention: Mention) {
+    if (mention.read) return;
+    this.inbox.items = this.inbox.items.map((m) => (m.id === mention.id ? { ...m, read: true } : m));
+    this.inbox.unread = Math.max(0, this.inbox.unread - 1);
+    this.changed();
+    try {
+      await this.api.markMentionRead(mention.id);
+    } catch (e) {
+      this.notice = `could not mark the mention read: ${(e as Error).message}`;
+      this.changed();
+    }
+  }
+
+  private onNotification(mention: Mention) {
+    if (!mention?.message || this.inbox.items.some((m) => m.id === mention.id)) return;
+    this.inbox.available = true;
+    this.inbox.items = [mention, ...this.inbox.items];
+    if (!mention.read) this.inbox.unread++;
+  }
+}
+
+function roomError(e: Error): string {
+  if (e instanceof ApiError) {
+    if (e.code === 'forbidden') return `You can't open this room: ${e.message}.`;
+    if (e.status === 404) return 'There is no such room.';
+  }
+  return `The room could not be opened: ${e.message}`;
+}

@@ -1,0 +1,155 @@
+// One line of a room's log: a message (author, time, tags, delivery state, text with @mentions and
+// #room links) or a presence line. Text is rendered as text nodes only: never as HTML.
+import { memo } from 'preact/compat';
+import { useState } from 'preact/hooks';
+import type { ChatMessage, Item } from './roomlog';
+import { tokenize } from './richtext';
+import { linkHandler } from './router';
+import type { Room, Tags } from './types';
+
+interface Context {
+  me: string;
+  rooms: Room[];
+  onRetry(clientMsgId: string): void;
+  onDiscard(clientMsgId: string): void;
+}
+
+export function formatTime(ts: number): { short: string; full: string } {
+  const d = new Date(ts);
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const today = new Date().toDateString() === d.toDateString();
+  return {
+    short: today ? time : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`,
+    full: d.toLocaleString(),
+  };
+}
+
+export function RichText({ text, me, rooms }: { text: string; me: string; rooms: Room[] }) {
+  return (
+    <>
+      {tokenize(text).map((t, i) => {
+        if (t.kind === 'text') return t.text;
+        if (t.kind === 'mention')
+          return (
+            <span key={i} class={t.name.toLowerCase() === me.toLowerCase() ? 'mention mention-me' : 'mention'}>
+              {t.text}
+            </span>
+          );
+        const room = rooms.find((r) => r.name === t.name);
+        if (!room)
+          return (
+            <span key={i} class="room-ref">
+              {t.text}
+            </span>
+          );
+        const href = `/rooms/${room.id}`;
+        return (
+          <a key={i} class="room-ref room-link" href={href} onClick={linkHandler(href)}>
+            {t.text}
+          </a>
+        );
+      })}
+    </>
+  );
+}
+
+const SENTIMENT_ICON: Record<string, string> = { positive: '🙂', negative: '🙁', neutral: '😐' };
+
+function TagBadges({ tags }: { tags?: Tags }) {
+  if (!tags) return null;
+  const { sentiment, profanity, lang } = tags;
+  return (
+    <>
+      {lang && (
+        <span class="badge lang" title={`language: ${lang}`}>
+          {lang}
+        </span>
+      )}
+      {sentiment?.label && (
+        <span
+          class={`badge sentiment sentiment-${sentiment.label}`}
+          title={`sentiment: ${sentiment.label} (${Number(sentiment.score).toFixed(2)})`}
+          data-sentiment={sentiment.label}
+        >
+          <span aria-hidden="true">{SENTIMENT_ICON[sentiment.label] ?? '•'} </span>
+          {sentiment.label}
+        </span>
+      )}
+      {profanity?.flagged && (
+        <span
+          class="badge profanity"
+          title={profanity.terms?.length ? `profanity: ${profanity.terms.join(', ')}` : 'profanity'}
+        >
+          <span aria-hidden="true">⚠ </span>profanity
+        </span>
+      )}
+    </>
+  );
+}
+
+const DELIVERY_TEXT = { queued: 'waiting for connection', pending: 'sending…', sent: 'sent', failed: 'not sent' };
+
+// The body of a message by its kind. Text is the only kind today; image messages will get their
+// own renderer here.
+function MessageBody({ message, me, rooms }: { message: ChatMessage; me: string; rooms: Room[] }) {
+  const profanity = message.tags?.profanity;
+  const [revealed, setRevealed] = useState(false);
+  const masked = profanity?.flagged && profanity.masked && !revealed;
+  return (
+    <div class="text">
+      <RichText text={masked ? profanity!.masked! : message.text} me={me} rooms={rooms} />
+      {profanity?.flagged && profanity.masked && (
+        <button type="button" class="link reveal" aria-pressed={revealed} onClick={() => setRevealed(!revealed)}>
+          {revealed ? 'hide' : 'show'}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function MessageLine({ message, ctx }: { message: ChatMessage; ctx: Context }) {
+  const time = formatTime(message.ts);
+  const mine = message.delivery !== undefined;
+  return (
+    <li
+      class={`msg${mine ? ' mine' : ''}${message.delivery === 'failed' ? ' failed' : ''}`}
+      data-pos={message.pos}
+      data-id={message.id}
+      data-state={message.delivery}
+    >
+      <div class="meta">
+        <span class="author">{message.user.name}</span>
+        <time dateTime={new Date(message.ts).toISOString()} title={time.full}>
+          {time.short}
+        </time>
+        <TagBadges tags={message.tags} />
+        {mine && <span class={`delivery delivery-${message.delivery}`}>{DELIVERY_TEXT[message.delivery!]}</span>}
+      </div>
+      <MessageBody message={message} me={ctx.me} rooms={ctx.rooms} />
+      {message.delivery === 'failed' && (
+        <div class="send-error" role="alert">
+          Not sent: {message.error}.{' '}
+          <button type="button" class="link" onClick={() => ctx.onRetry(message.clientMsgId!)}>
+            Retry
+          </button>{' '}
+          <button type="button" class="link" onClick={() => ctx.onDiscard(message.clientMsgId!)}>
+            Discard
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+export const LogItem = memo(
+  function LogItem({ item, ctx }: { item: Item; ctx: Context }) {
+    if (item.kind === 'presence')
+      return (
+        <li class="presence" data-event={item.event}>
+          {item.user.name} {item.event === 'join' ? 'joined' : 'left'}
+        </li>
+      );
+    return <MessageLine message={item} ctx={ctx} />;
+  },
+  (a, b) => a.item === b.item && a.ctx.rooms === b.ctx.rooms && a.ctx.me === b.ctx.me,
+);

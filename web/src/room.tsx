@@ -1,0 +1,206 @@
+// The open room: its header (name, who came online, adding members to a private room), the message
+// log (older pages load when scrolled to the top; new messages keep it at the bottom when it was
+// there) and the composer (Enter sends, Shift+Enter is a new line).
+import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ChatClient, OpenRoom } from './client';
+import { LogItem } from './message';
+import { linkHandler } from './router';
+
+const NEAR_EDGE_PX = 80;
+
+export function RoomView({ client, room, tab }: { client: ChatClient; room: OpenRoom; tab: 'chat' | 'board' }) {
+  const info = client.roomById(room.id);
+  const title = info ? `#${info.name}` : `Room ${room.id}`;
+  return (
+    <section class="room" aria-label={title}>
+      <header class="room-header">
+        <a class="back" href="/" onClick={linkHandler('/')} aria-label="Back to rooms">
+          ←
+        </a>
+        <h2>
+          {title}
+          {info?.private && <span class="private-tag">private</span>}
+        </h2>
+        {room.online.size > 0 && (
+          <p class="online" aria-label="Online">
+            online: {[...room.online.values()].join(', ')}
+          </p>
+        )}
+        {info?.private && <AddMember client={client} room={room.id} />}
+      </header>
+      {room.status === 'error' ? (
+        <div class="room-error" role="alert">
+          {room.error}
+        </div>
+      ) : tab === 'board' ? (
+        <p class="placeholder">This room has no pixel board yet.</p>
+      ) : (
+        <>
+          <MessageLog client={client} room={room} title={title} />
+          <Composer client={client} room={room} title={title} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function AddMember({ client, room }: { client: ChatClient; room: number }) {
+  const [name, setName] = useState('');
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!name.trim()) return;
+    setBusy(true);
+    try {
+      const user = await client.addMember(room, name.trim());
+      setResult({ ok: true, text: `${user.name} was added to the room.` });
+      setName('');
+    } catch (err) {
+      setResult({ ok: false, text: `Could not add ${name.trim()}: ${(err as Error).message}` });
+    }
+    setBusy(false);
+  };
+  return (
+    <form class="add-member" onSubmit={submit}>
+      <label>
+        <span class="visually-hidden">User name to add</span>
+        <input
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+          placeholder="add member by name"
+          autocomplete="off"
+          aria-label="User name to add"
+        />
+      </label>
+      <button type="submit" disabled={busy}>
+        Add member
+      </button>
+      {result && (
+        <span class={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'}>
+          {result.text}
+        </span>
+      )}
+    </form>
+  );
+}
+
+function MessageLog({ client, room, title }: { client: ChatClient; room: OpenRoom; title: string }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const before = useRef<{ height: number; oldest: number; count: number } | null>(null);
+  const log = room.log;
+  const me = client.me?.name ?? '';
+  const ctx = useMemo(
+    () => ({
+      me,
+      rooms: client.rooms,
+      onRetry: (id: string) => client.retry(id),
+      onDiscard: (id: string) => client.discard(id),
+    }),
+    [client, me, client.rooms],
+  );
+
+  // Before the browser paints the new list: keep the reader's place when older messages came in
+  // above, follow the end when they were at the end (or just sent something).
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const prev = before.current;
+    const oldest = log.oldestPos();
+    const count = log.items.length + log.pending.length;
+    if (prev && oldest < prev.oldest && prev.oldest > 0) {
+      el.scrollTop += el.scrollHeight - prev.height;
+    } else if (atBottom.current || (prev && count > prev.count && log.pending.length > 0)) {
+      el.scrollTop = el.scrollHeight;
+    }
+    before.current = { height: el.scrollHeight, oldest, count };
+    if (room.focusPos && log.has(room.focusPos)) {
+      const target = el.querySelector<HTMLElement>(`[data-pos="${room.focusPos}"]`);
+      if (target) {
+        target.scrollIntoView({ block: 'center' });
+        target.classList.add('highlight');
+        atBottom.current = false;
+        client.clearFocus();
+      }
+    }
+  });
+
+  const onScroll = () => {
+    const el = scroller.current!;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_EDGE_PX;
+    if (el.scrollTop < NEAR_EDGE_PX) void client.loadOlder();
+  };
+
+  return (
+    <div class="log-scroller" ref={scroller} onScroll={onScroll}>
+      <div class="log-top">
+        {room.status === 'loading' && <p class="hint">Loading messages…</p>}
+        {room.status === 'ready' && log.nextBefore !== null && (
+          <button type="button" class="link" onClick={() => client.loadOlder()} disabled={room.loadingOlder}>
+            {room.loadingOlder ? 'Loading older messages…' : 'Load older messages'}
+          </button>
+        )}
+        {room.status === 'ready' && log.nextBefore === null && (
+          <p class="hint">{log.items.length ? 'This is the start of the room.' : 'No messages yet: say hello!'}</p>
+        )}
+        {room.olderError && (
+          <p class="error" role="alert">
+            {room.olderError}
+          </p>
+        )}
+      </div>
+      <ol class="log" role="log" aria-label={`Messages in ${title}`} aria-live="polite">
+        {log.items.map((item) => (
+          <LogItem key={item.key} item={item} ctx={ctx} />
+        ))}
+        {log.pending.map((item) => (
+          <LogItem key={item.key} item={item} ctx={ctx} />
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function Composer({ client, room, title }: { client: ChatClient; room: OpenRoom; title: string }) {
+  const [text, setText] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  const send = () => {
+    if (!text.trim() || room.status !== 'ready') return;
+    client.send(text);
+    setText('');
+    input.current?.focus();
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  };
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      <textarea
+        ref={input}
+        value={text}
+        rows={Math.min(6, text.split('\n').length)}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={onKeyDown}
+        placeholder={`Message ${title}`}
+        aria-label={`Message ${title}`}
+        maxLength={4000}
+      />
+      <button type="submit" disabled={!text.trim() || room.status !== 'ready'}>
+        Send
+      </button>
+      {client.connection !== 'connected' && (
+        <p class="hint composer-hint">Not connected: messages are sent when the connection is back.</p>
+      )}
+    </form>
+  );
+}

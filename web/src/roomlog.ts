@@ -1,0 +1,169 @@
+// RoomLog: what one open room shows, kept consistent however frames arrive. Messages are ordered by
+// their room position and kept once each (a frame seen twice, from history, replay after a
+// reconnect, or live, is dropped by pos and by id). The user's own messages live in `pending` from
+// the moment they are written until their stored frame arrives, which then takes their place.
+// Arrays and entries are replaced, never changed in place, so the view can compare by identity.
+import type { MessageFrame, Tags } from './types';
+
+// queued: written while not joined, not sent yet; pending: sent, no ack yet; sent: acked or stored;
+// failed: refused, or its fate unknown after a reconnect.
+export type Delivery = 'queued' | 'pending' | 'sent' | 'failed';
+
+export interface ChatMessage {
+  kind: 'message';
+  key: string; // stable across pending -> stored
+  pos?: number; // absent until stored
+  id?: string;
+  user: { id: number; name: string };
+  text: string;
+  ts: number;
+  clientMsgId?: string;
+  tags?: Tags;
+  delivery?: Delivery; // only on the user's own messages
+  error?: string;
+  unconfirmed?: boolean; // sent before the socket dropped, no ack seen
+}
+
+export interface PresenceLine {
+  kind: 'presence';
+  key: string;
+  user: { id: number; name: string };
+  event: 'join' | 'leave';
+  ts: number;
+}
+
+export type Item = ChatMessage | PresenceLine;
+
+let presenceSeq = 0;
+
+export class RoomLog {
+  items: Item[] = []; // stored messages by pos, presence lines where they arrived
+  pending: ChatMessage[] = []; // own messages not stored yet, in the order written
+  nextBefore: number | null = null; // cursor for older history; null: the start is loaded
+  lastPos = 0; // newest stored position held
+  private readonly byPos = new Map<number, ChatMessage>();
+  private readonly ids = new Set<string>();
+  private readonly tagsWaiting = new Map<number, Tags>(); // tags that came before their message
+
+  constructor(private readonly me: number) {}
+
+  oldestPos(): number {
+    for (const item of this.items) if (item.kind === 'message' && item.pos) return item.pos;
+    return 0;
+  }
+
+  has(pos: number): boolean {
+    return this.byPos.has(pos);
+  }
+
+  // A page of history, newest first as the API gives it. Returns how many messages were new.
+  addHistory(frames: MessageFrame[], nextBefore: number | null): number {
+    const fresh = frames.filter((f) => this.isNew(f)).sort((a, b) => a.pos - b.pos);
+    this.nextBefore = nextBefore;
+    if (fresh.length === 0) return 0;
+    const entries = fresh.map((f) => this.store(f));
+    // Usually all older than what is held: one concatenation. Otherwise merge by position.
+    if (entries[entries.length - 1].pos! < this.oldestPos() || this.items.length === 0) {
+      this.items = [...entries, ...this.items];
+    } else {
+      for (const e of entries) this.insert(e);
+    }
+    this.lastPos = Math.max(this.lastPos, entries[entries.length - 1].pos!);
+    return entries.length;
+  }
+
+  // A live or replayed message frame. Returns false if it was already held.
+  addFrame(frame: MessageFrame): boolean {
+    if (!this.isNew(frame)) return false;
+    const entry = this.store(frame);
+    if (frame.pos > this.lastPos) {
+      this.items = [...this.items, entry];
+      this.lastPos = frame.pos;
+    } else {
+      this.insert(entry);
+    }
+    return true;
+  }
+
+  addPresence(user: { id: number; name: string }, event: 'join' | 'leave') {
+    this.items = [...this.items, { kind: 'presence', key: `p${++presenceSeq}`, user, event, ts: Date.now() }];
+  }
+
+  addPending(message: ChatMessage) {
+    this.pending = [...this.pending, message];
+  }
+
+  updatePending(clientMsgId: string, change: Partial<ChatMessage>): boolean {
+    const i = this.pending.findIndex((p) => p.clientMsgId === clientMsgId);
+    if (i < 0) return false;
+    const pending = this.pending.slice();
+    pending[i] = { ...pending[i], ...change };
+    this.pending = pending;
+    return true;
+  }
+
+  findPending(clientMsgId: string): ChatMessage | undefined {
+    return this.pending.find((p) => p.clientMsgId === clientMsgId);
+  }
+
+  applyTags(pos: number, tags: Tags) {
+    const held = this.byPos.get(pos);
+    if (!held) {
+      this.tagsWaiting.set(pos, tags);
+      return;
+    }
+    const updated: ChatMessage = { ...held, tags: { ...held.tags, ...tags } };
+    this.byPos.set(pos, updated);
+    this.items = this.items.map((item) => (item === held ? updated : item));
+  }
+
+  private isNew(frame: MessageFrame): boolean {
+    return frame.pos > 0 && !this.byPos.has(frame.pos) && !this.ids.has(frame.id);
+  }
+
+  // Records a stored frame, taking over the pending entry it confirms.
+  private store(frame: MessageFrame): ChatMessage {
+    let key = `m${frame.id}`;
+    let delivery: Delivery | undefined = frame.user.id === this.me ? 'sent' : undefined;
+    if (frame.client_msg_id && frame.user.id === this.me) {
+      const mine = this.findPending(frame.client_msg_id);
+      if (mine) {
+        key = mine.key;
+        this.pending = this.pending.filter((p) => p !== mine);
+      }
+    }
+    let tags = frame.tags;
+    const waiting = this.tagsWaiting.get(frame.pos);
+    if (waiting) {
+      tags = { ...tags, ...waiting };
+      this.tagsWaiting.delete(frame.pos);
+    }
+    const entry: ChatMessage = {
+      kind: 'message',
+      key,
+      pos: frame.pos,
+      id: frame.id,
+      user: frame.user,
+      text: frame.text,
+      ts: frame.ts,
+      clientMsgId: frame.client_msg_id,
+      tags,
+      delivery,
+    };
+    this.byPos.set(frame.pos, entry);
+    this.ids.add(frame.id);
+    return entry;
+  }
+
+  private insert(entry: ChatMessage) {
+    const items = this.items.slice();
+    let i = items.length;
+    while (i > 0) {
+      const prev = items[i - 1];
+      if (prev.kind === 'message' && prev.pos !== undefined && prev.pos < entry.pos!) break;
+      i--;
+    }
+    items.splice(i, 0, entry);
+    this.items = items;
+  }
+}

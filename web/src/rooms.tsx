@@ -1,0 +1,87 @@
+// The sidebar: the rooms the user can see, and a form to create one (public or private).
+import { useState } from 'preact/hooks';
+import type { ChatClient } from './client';
+import { linkHandler, navigate } from './router';
+
+const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export function RoomList({ client, activeId }: { client: ChatClient; activeId?: number }) {
+  return (
+    <nav class="rooms" aria-label="Rooms">
+      <h2>Rooms</h2>
+      {client.roomsError && (
+        <p class="error" role="alert">
+          {client.roomsError}
+        </p>
+      )}
+      <ul>
+        {client.rooms.map((room) => {
+          const href = `/rooms/${room.id}`;
+          return (
+            <li key={room.id}>
+              <a
+                href={href}
+                onClick={linkHandler(href)}
+                aria-current={room.id === activeId ? 'page' : undefined}
+                class="room-item"
+              >
+                <span aria-hidden="true">#</span>
+                {room.name}
+                {room.private && <span class="private-tag">private</span>}
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+      {client.rooms.length === 0 && !client.roomsError && <p class="hint">No rooms yet: create the first.</p>}
+      <CreateRoom client={client} />
+    </nav>
+  );
+}
+
+function CreateRoom({ client }: { client: ChatClient }) {
+  const [name, setName] = useState('');
+  const [isPrivate, setPrivate] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const wanted = name.trim().toLowerCase();
+    if (!ROOM_NAME.test(wanted)) {
+      setError("A room name is 1 to 64 letters, digits, '_' or '-', starting with a letter or digit.");
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const room = await client.createRoom(wanted, isPrivate);
+      setName('');
+      setPrivate(false);
+      navigate(`/rooms/${room.id}`);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+    setBusy(false);
+  };
+  return (
+    <form class="create-room" onSubmit={submit} aria-label="Create a room">
+      <h3>New room</h3>
+      <label>
+        Room name
+        <input value={name} onInput={(e) => setName(e.currentTarget.value)} autocomplete="off" placeholder="e.g. general" />
+      </label>
+      <label class="checkbox">
+        <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.currentTarget.checked)} />
+        Private (members only)
+      </label>
+      <button type="submit" disabled={busy}>
+        Create room
+      </button>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,105 @@
+// Socket: the one WebSocket to ingress, kept open. When it drops it reconnects with exponential
+// backoff and jitter (so a restarted server is not hit by every client at once), at once when the
+// browser says it is back online. It knows nothing of rooms: the owner re-joins them in onOpen.
+import type { ServerFrame } from './types';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+export interface SocketHandlers {
+  onOpen(): void;
+  onFrame(frame: ServerFrame): void;
+  onState(state: ConnectionState): void;
+  // Called after a few attempts in a row failed before opening: the token may be at fault.
+  onRepeatedFailure(): void;
+}
+
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 10_000;
+
+export class Socket {
+  private ws: WebSocket | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private failures = 0; // attempts in a row that never opened, or dropped
+  private stopped = true;
+  state: ConnectionState = 'offline';
+
+  constructor(
+    private readonly url: () => string,
+    private readonly handlers: SocketHandlers,
+  ) {}
+
+  start() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    window.addEventListener('online', this.retryNow);
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    window.removeEventListener('online', this.retryNow);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000, 'bye');
+    this.setState('offline');
+  }
+
+  // False when the socket is not open: the caller keeps the frame and sends it after onOpen.
+  send(frame: object): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  private readonly retryNow = () => {
+    if (this.stopped || this.ws) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.connect();
+  };
+
+  private connect() {
+    this.setState(this.failures === 0 ? 'connecting' : 'reconnecting');
+    let opened = false;
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      opened = true;
+      this.failures = 0;
+      this.setState('connected');
+      this.handlers.onOpen();
+    };
+    ws.onmessage = (event) => {
+      if (this.ws !== ws || typeof event.data !== 'string') return;
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return; // not ours to fix; the server only sends JSON
+      }
+      this.handlers.onFrame(frame);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.stopped) return;
+      this.failures++;
+      if (!opened && this.failures % 3 === 0) this.handlers.onRepeatedFailure();
+      this.setState('reconnecting');
+      const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(this.failures - 1, 5));
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (!this.stopped) this.connect();
+      }, delay * (0.5 + Math.random() * 0.5));
+    };
+  }
+
+  private setState(state: ConnectionState) {
+    if (this.state === state) return;
+    this.state = state;
+    this.handlers.onState(state);
+  }
+}

@@ -1,0 +1,296 @@
+// Browser tests of the web client against a real stack (see stack.mjs), in headless Chromium driven
+// by playwright-core. Every wait is on a condition with a deadline; nothing sleeps.
+//
+// Environment (web/tests/run sets it): CHATPIPE_BINARY, CHATPIPE_WEB_ROOT, CHATPIPE_SCREENSHOTS,
+// CHATPIPE_CHROMIUM, and the services' CHATPIPE_PG / CHATPIPE_REDIS / CHATPIPE_KAFKA.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { Stack, waitFor } from './stack.mjs';
+
+const SHOTS = process.env.CHATPIPE_SCREENSHOTS;
+const DESKTOP = { width: 1200, height: 760 };
+const PHONE = { width: 390, height: 780 };
+
+let stack;
+let browser;
+const contexts = [];
+
+before(async () => {
+  stack = await Stack.start({ binary: process.env.CHATPIPE_BINARY, webRoot: process.env.CHATPIPE_WEB_ROOT });
+  browser = await chromium.launch({
+    executablePath: process.env.CHATPIPE_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const unique = (prefix) => `${prefix}${randomBytes(3).toString('hex')}`;
+
+// Runs a test body, keeping the stack's logs when it fails.
+function scenario(name, body) {
+  test(name, { timeout: 60_000 }, async () => {
+    try {
+      await body();
+    } catch (e) {
+      stack.failed = true;
+      throw e;
+    } finally {
+      while (contexts.length) await contexts.pop().close();
+    }
+  });
+}
+
+// A page in a context of its own (its own localStorage: one user each). Script errors and dialogs
+// are collected: a test asserts there were none.
+async function newPage(viewport = DESKTOP, index = 0) {
+  const context = await browser.newContext({ viewport, baseURL: stack.url(index) });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.errors = [];
+  page.dialogs = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('dialog', (d) => {
+    page.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function logIn(page, user) {
+  await page.goto('/');
+  await page.getByLabel('Name').fill(user.name);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  assert.equal(await page.locator('.topbar .me').textContent(), user.name);
+}
+
+async function openRoom(page, name) {
+  await page.locator('nav.rooms a.room-item', { hasText: name }).click();
+  await page.locator('.room-header h2', { hasText: `#${name}` }).waitFor();
+  await connected(page);
+}
+
+function connected(page) {
+  return page.locator('.connection[data-state="connected"]').waitFor({ timeout: 20_000 });
+}
+
+function composer(page) {
+  return page.getByRole('textbox', { name: /^Message / });
+}
+
+async function send(page, text) {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+}
+
+// The log entries whose text contains `text`.
+function messages(page, text) {
+  return page.locator('ol.log li.msg').filter({ has: page.locator('.text', { hasText: text }) });
+}
+
+async function countOf(page, text) {
+  return messages(page, text).count();
+}
+
+scenario('two users chat live, each seeing the other', async () => {
+  const bob = await stack.register(unique('bob'));
+  const aliceName = unique('alice');
+  const room = unique('lobby-');
+
+  // Alice signs up through the form, which logs her in.
+  const alice = await newPage(DESKTOP);
+  await alice.goto('/');
+  await shot(alice, 'login');
+  await alice.getByRole('tab', { name: 'Sign up' }).click();
+  await alice.getByLabel('Name').fill(aliceName);
+  await alice.getByLabel('Email').fill(`${aliceName}@example.test`);
+  await alice.getByLabel('Password').fill('a long enough password');
+  await alice.getByRole('button', { name: 'Sign up' }).click();
+  await alice.locator('.topbar .me', { hasText: aliceName }).waitFor();
+
+  await alice.getByLabel('Room name').fill(room);
+  await alice.getByRole('button', { name: 'Create room' }).click();
+  await alice.locator('.room-header h2', { hasText: `#${room}` }).waitFor();
+  await connected(alice);
+
+  // Bob, on a phone: the room list fills the screen; the room replaces it.
+  const bobPage = await newPage(PHONE);
+  await logIn(bobPage, bob);
+  assert.equal(await bobPage.locator('main.main').isVisible(), false, 'a phone shows the room list alone');
+  await shot(bobPage, 'rooms-phone');
+  await openRoom(bobPage, room);
+  assert.equal(await bobPage.locator('nav.rooms').isVisible(), false, 'a phone shows the room alone');
+  assert.ok(await bobPage.getByRole('link', { name: 'Back to rooms' }).isVisible());
+
+  // Alice sees Bob arrive.
+  await alice.locator('li.presence', { hasText: `${bob.name} joined` }).waitFor();
+
+  await send(alice, 'hello from alice');
+  await alice.locator('li.msg[data-state="sent"]', { hasText: 'hello from alice' }).waitFor();
+  await messages(bobPage, 'hello from alice').waitFor();
+  assert.equal(await messages(bobPage, 'hello from alice').locator('.author').textContent(), aliceName);
+  assert.ok(await messages(bobPage, 'hello from alice').locator('time').getAttribute('datetime'));
+
+  // Bob answers with the Send button, mentioning Alice and linking the room.
+  await composer(bobPage).fill(`hi @${aliceName}, see #${room}`);
+  await bobPage.getByRole('button', { name: 'Send' }).click();
+  const reply = messages(alice, `hi @${aliceName}`);
+  await reply.waitFor();
+  assert.equal(await reply.locator('.mention-me').textContent(), `@${aliceName}`);
+  const link = reply.locator('a.room-link');
+  assert.equal(await link.textContent(), `#${room}`);
+  assert.match(await link.getAttribute('href'), /^\/rooms\/\d+$/);
+
+  // Shift+Enter is a new line, Enter sends.
+  await composer(alice).fill('line one');
+  await composer(alice).press('Shift+Enter');
+  await composer(alice).type('line two');
+  await composer(alice).press('Enter');
+  const twoLines = messages(bobPage, 'line two');
+  await twoLines.waitFor();
+  assert.equal(await twoLines.locator('.text').innerText(), 'line one\nline two');
+
+  await shot(alice, 'room-desktop');
+  await shot(bobPage, 'room-phone');
+
+  // A reload keeps Alice logged in and shows the room's history once.
+  await alice.reload();
+  await alice.locator('.topbar .me', { hasText: aliceName }).waitFor();
+  await messages(alice, 'line two').waitFor();
+  await connected(alice);
+  assert.equal(await countOf(alice, 'hello from alice'), 1);
+  assert.equal(await countOf(alice, `hi @${aliceName}`), 1);
+
+  // Log out forgets the session.
+  await alice.getByRole('button', { name: 'Log out' }).click();
+  await alice.getByRole('button', { name: 'Log in' }).waitFor();
+  await alice.reload();
+  await alice.getByRole('button', { name: 'Log in' }).waitFor();
+
+  for (const p of [alice, bobPage]) assert.deepEqual(p.errors, []);
+});
+
+scenario('a guest is refused from a private room, with a clear reason', async () => {
+  const alice = await stack.register(unique('alice'));
+  const bob = await stack.register(unique('bob'));
+  const name = unique('secret-');
+
+  // Alice makes the room private through the form and adds Bob.
+  const page = await newPage();
+  await logIn(page, alice);
+  await page.getByLabel('Room name').fill(name);
+  await page.getByLabel('Private (members only)').check();
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await page.locator('.room-header h2', { hasText: `#${name}` }).waitFor();
+  await page.getByLabel('User name to add').fill(bob.name);
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.getByText(`${bob.name} was added to the room.`).waitFor();
+  await page.getByLabel('User name to add').fill('nobody-by-this-name');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.locator('.add-member [role="alert"]', { hasText: 'Could not add nobody-by-this-name' }).waitFor();
+  const roomId = Number(/\/rooms\/(\d+)/.exec(page.url())[1]);
+  assert.equal((await stack.history(bob, roomId)).length, 0, 'bob, now a member, may read it');
+
+  // A guest neither sees it listed nor gets in by its address.
+  const guest = await newPage();
+  await guest.goto('/');
+  await guest.getByRole('button', { name: 'Enter as a guest' }).click();
+  await guest.locator('.topbar .guest-tag').waitFor();
+  await guest.locator('nav.rooms').waitFor();
+  assert.equal(await guest.locator('nav.rooms a.room-item', { hasText: name }).count(), 0);
+  await guest.goto(`/rooms/${roomId}`);
+  const refusal = guest.locator('.room-error[role="alert"]');
+  await refusal.waitFor();
+  assert.match(await refusal.textContent(), /can't open this room: you are not a member of this private room/);
+  assert.equal(await composer(guest).count(), 0, 'no composer for a refused room');
+  await shot(guest, 'private-refused');
+  assert.deepEqual(guest.errors, []);
+});
+
+scenario('message text is shown as text, never run as HTML', async () => {
+  const alice = await stack.register(unique('alice'));
+  const bob = await stack.register(unique('bob'));
+  const room = await stack.createRoom(alice, unique('xss-'));
+  const payloads = [
+    '<script>window.__xss = "script"</script>',
+    '<img src=x onerror="window.__xss = \'img\'; alert(1)">',
+    '<b>bold?</b> & <a href="javascript:alert(2)">link</a>',
+  ];
+  // One arrives from history, the others live.
+  await stack.post(alice, room.id, payloads[0]);
+  await stack.waitStored(alice, room.id, payloads[0]);
+
+  const page = await newPage();
+  await logIn(page, bob);
+  await openRoom(page, room.name);
+  await messages(page, payloads[0]).waitFor();
+  await send(page, payloads[1]);
+  await stack.post(alice, room.id, payloads[2]);
+  for (const text of payloads) {
+    await messages(page, text).waitFor();
+    assert.equal(await messages(page, text).locator('.text').textContent(), text);
+  }
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'no injected script ran');
+  assert.equal(await page.locator('ol.log img, ol.log script, ol.log b, ol.log a[href^="javascript"]').count(), 0);
+  assert.deepEqual(page.dialogs, []);
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('after the server drops the socket, the client reconnects and misses nothing', async () => {
+  const alice = await stack.register(unique('alice'));
+  const bob = await stack.register(unique('bob'));
+  const room = await stack.createRoom(alice, unique('relay-'));
+  // A second ingress: Bob's way in while the first one is down.
+  const spare = await stack.startIngress(0);
+
+  const page = await newPage();
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+  await send(page, 'before the drop');
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'before the drop' }).waitFor();
+  await stack.waitStored(alice, room.id, 'before the drop');
+
+  await stack.killIngress(0);
+  await page.locator('.connection[data-state="reconnecting"]').waitFor();
+  // Written while disconnected: kept, and sent once the connection is back.
+  await send(page, 'typed while offline');
+  await page.locator('li.msg[data-state="queued"]', { hasText: 'typed while offline' }).waitFor();
+  await shot(page, 'reconnecting');
+
+  const meanwhile = ['meanwhile one', 'meanwhile two', 'meanwhile three'];
+  for (const text of meanwhile) await stack.post(bob, room.id, text, spare);
+  await stack.waitStored(bob, room.id, meanwhile[2], spare);
+
+  await stack.restartIngress(0);
+  await connected(page);
+  for (const text of meanwhile) await messages(page, text).waitFor();
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'typed while offline' }).waitFor();
+  // A live message after the catch-up: everything before it has arrived by then.
+  await stack.post(bob, room.id, 'after the return', spare);
+  await messages(page, 'after the return').waitFor();
+  await waitFor('the queued message to be stored', async () =>
+    (await stack.history(alice, room.id)).some((m) => m.text === 'typed while offline'));
+
+  for (const text of ['before the drop', ...meanwhile, 'typed while offline', 'after the return'])
+    assert.equal(await countOf(page, text), 1, `"${text}" shown exactly once`);
+  const stored = (await stack.history(alice, room.id)).filter((m) => m.text === 'typed while offline');
+  assert.equal(stored.length, 1, 'the message written offline was sent once');
+  // In room order.
+  const positions = await page.locator('ol.log li.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.pos)));
+  assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+  assert.deepEqual(page.errors, []);
+});
