@@ -1,0 +1,114 @@
+// chatpipe-loadgen: a WebSocket load generator for chatpipe's ingress (see bench/README.md).
+//
+//   chatpipe-loadgen setup --url URL --rooms N --prefix P     rooms for a scenario; prints their ids
+//   chatpipe-loadgen run --url URL --connections N ...         one generator process; JSON result
+//   chatpipe-loadgen report --scenario S FILES...              merge results, print figures
+//
+// A process may hold at most `ulimit -Hn` files, so a scenario runs several `run` processes (bench/run
+// does) and merges their results with `report`.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+#include "bench/loadgen/report.h"
+#include "bench/loadgen/run.h"
+
+namespace {
+
+using chatpipe::Status;
+
+int Fail(const Status& s) {
+  fprintf(stderr, "chatpipe-loadgen: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+// "1,2,3" -> ids; empty string -> none.
+bool ParseIds(const std::string& text, std::vector<int64_t>* ids) {
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    try {
+      size_t used = 0;
+      ids->push_back(std::stoll(item, &used));
+      if (used != item.size() || ids->back() <= 0) return false;
+    } catch (...) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("chatpipe-loadgen: WebSocket load generator for chatpipe ingress");
+  app.require_subcommand(1);
+
+  std::string setup_url = "http://127.0.0.1:8080", prefix = "lg";
+  int room_count = 1;
+  double setup_timeout = 60;
+  CLI::App* setup = app.add_subcommand("setup", "create rooms, check the pipeline end to end, print the room ids");
+  setup->add_option("--url", setup_url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
+  setup->add_option("--rooms", room_count, "rooms to create")->capture_default_str();
+  setup->add_option("--prefix", prefix, "room name prefix (a-z, 0-9; unique per run)")->capture_default_str();
+  setup->add_option("--timeout", setup_timeout, "seconds to wait for the warm-up message")->capture_default_str();
+
+  chatpipe::bench::RunOptions r;
+  std::string rooms_text;
+  CLI::App* run = app.add_subcommand("run", "one generator process");
+  run->add_option("--url", r.url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
+  run->add_option("--connections", r.connections, "WebSocket clients of this process")->capture_default_str();
+  run->add_option("--threads", r.threads, "event loops (one event_base each)")->capture_default_str();
+  run->add_option("--source-ips", r.source_ips, "bind 127.0.0.2 .. 127.0.0.(1+N) round robin")->capture_default_str();
+  run->add_option("--rooms", rooms_text, "room ids, comma-separated; connection i joins rooms[(base+i) % n]");
+  run->add_option("--conn-base", r.conn_base, "number of this process's first connection in the scenario")
+      ->capture_default_str();
+  run->add_option("--senders", r.senders, "connections 0..N-1 of this process send")->capture_default_str();
+  run->add_option("--rate", r.rate, "messages per second sent by this process in all")->capture_default_str();
+  run->add_option("--duration", r.duration_s, "seconds of sending")->capture_default_str();
+  run->add_option("--drain", r.drain_s, "at most this many seconds after sending to wait for acks and deliveries")
+      ->capture_default_str();
+  run->add_option("--quiet", r.quiet_ms, "drain ends early after this many ms with every ack in and nothing arriving")
+      ->capture_default_str();
+  run->add_option("--text-bytes", r.text_bytes, "pad each message text to at least this size")->capture_default_str();
+  run->add_option("--clients-per-user", r.clients_per_user, "connections per guest user (0: one user in all)")
+      ->capture_default_str();
+  run->add_option("--connect-concurrency", r.connect_concurrency, "handshakes in flight per thread")
+      ->capture_default_str();
+  run->add_option("--ready-timeout", r.ready_timeout_s, "seconds to connect and join before starting anyway")
+      ->capture_default_str();
+  run->add_option("--run", r.run, "run id stamped on every message (letters and digits)")->capture_default_str();
+  run->add_option("--proc", r.proc, "this process's number in the scenario")->capture_default_str();
+  run->add_option("--barrier", r.barrier_dir, "directory of the scenario's start/stop files (see bench/README.md)");
+  run->add_option("--barrier-timeout", r.barrier_timeout_s, "seconds to wait at a barrier")->capture_default_str();
+  run->add_option("--out", r.out, "write the JSON result here (default: stdout)");
+
+  chatpipe::bench::ReportOptions rep;
+  CLI::App* report = app.add_subcommand("report", "merge generator results and print the figures");
+  report->add_option("--scenario", rep.scenario, "capacity, fanout or ingest (chooses the targets shown)")->required();
+  report->add_option("--note", rep.notes, "condition key=value to print and record (repeatable)");
+  report->add_option("--server", rep.server, "server-side figure key=number (repeatable; see bench/README.md)");
+  report->add_option("--cpu", rep.cpu, "process=percent of a core during the window (repeatable)");
+  report->add_option("--out", rep.out, "write the merged JSON here");
+  report->add_option("files", rep.files, "generator result files")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*setup) {
+    auto ids = chatpipe::bench::SetUpRooms(setup_url, room_count, prefix, setup_timeout);
+    if (!ids.ok()) return Fail(ids.status());
+    std::string line;
+    for (int64_t id : *ids) line += (line.empty() ? "" : ",") + std::to_string(id);
+    printf("%s\n", line.c_str());
+    return 0;
+  }
+  if (*run) {
+    if (!ParseIds(rooms_text, &r.rooms)) return Fail(Status::BadRequest("bad_rooms", "--rooms must be positive ids"));
+    Status s = chatpipe::bench::RunGenerator(r);
+    return s.ok() ? 0 : Fail(s);
+  }
+  Status s = chatpipe::bench::Report(rep);
+  return s.ok() ? 0 : Fail(s);
+}

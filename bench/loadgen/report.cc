@@ -1,0 +1,312 @@
+#include "bench/loadgen/report.h"
+
+#include <rapidjson/document.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "bench/loadgen/stats.h"
+
+namespace chatpipe::bench {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+struct Merged {
+  Stats stats;
+  int processes = 0;
+  int64_t connections = 0, senders = 0, rooms = 0, threads = 0;
+  double rate = 0, duration_s = 0;
+  int64_t text_bytes = 0;
+  int64_t start_ns = 0;
+};
+
+Status Load(const std::string& path, Merged* m) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("no_file", "cannot read " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("config") || !doc.HasMember("stats") ||
+      !doc.HasMember("start_ns") || !doc["config"].IsObject() || !doc["start_ns"].IsInt64())
+    return Status::BadRequest("bad_result", path + " is not a chatpipe-loadgen result");
+  auto stats = Stats::FromJson(doc["stats"]);
+  if (!stats.ok()) return Status::BadRequest("bad_result", path + ": " + stats.status().reason());
+  m->stats.Merge(*stats);
+  const auto& c = doc["config"];
+  auto num = [&](const char* key) { return c.HasMember(key) && c[key].IsNumber() ? c[key].GetDouble() : 0.0; };
+  m->processes++;
+  m->connections += static_cast<int64_t>(num("connections"));
+  m->senders += static_cast<int64_t>(num("senders"));
+  m->threads += static_cast<int64_t>(num("threads"));
+  m->rooms = std::max(m->rooms, static_cast<int64_t>(num("rooms")));
+  m->rate += num("rate");
+  m->duration_s = std::max(m->duration_s, num("duration_s"));
+  m->text_bytes = std::max(m->text_bytes, static_cast<int64_t>(num("text_bytes")));
+  const int64_t start = doc["start_ns"].GetInt64();
+  m->start_ns = m->start_ns ? std::min(m->start_ns, start) : start;
+  return Status::Ok();
+}
+
+Status ParsePairs(const std::vector<std::string>& pairs, std::vector<std::pair<std::string, std::string>>* out) {
+  for (const std::string& p : pairs) {
+    const size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) return Status::BadRequest("bad_pair", "expected key=value, got " + p);
+    out->emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
+  return Status::Ok();
+}
+
+std::string ReadFirstLine(const char* path, const char* prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) return line;
+  return "";
+}
+
+std::map<std::string, std::string> Machine() {
+  std::map<std::string, std::string> m;
+  m["cpus"] = std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
+  std::string model = ReadFirstLine("/proc/cpuinfo", "model name");
+  m["cpu_model"] = model.empty() ? "unknown" : model.substr(model.find(':') + 2);
+  std::string mem = ReadFirstLine("/proc/meminfo", "MemTotal:");
+  long kb = 0;
+  sscanf(mem.c_str(), "MemTotal: %ld", &kb);
+  char gib[32];
+  snprintf(gib, sizeof gib, "%.1f GiB", kb / 1048576.0);
+  m["memory"] = gib;
+  utsname u{};
+  uname(&u);
+  m["kernel"] = std::string(u.sysname) + " " + u.release;
+  return m;
+}
+
+std::string Ms(uint64_t us) {
+  char buf[32];
+  snprintf(buf, sizeof buf, us < 10000 ? "%.2f ms" : "%.0f ms", us / 1000.0);
+  return buf;
+}
+
+std::string Percentiles(const Histogram& h) {
+  if (!h.count()) return "(none)";
+  return "p50 " + Ms(h.ValueAt(50)) + "  p99 " + Ms(h.ValueAt(99)) + "  p99.9 " + Ms(h.ValueAt(99.9)) + "  max " +
+         Ms(h.max());
+}
+
+std::string Codes(const std::map<std::string, uint64_t>& m) {
+  if (m.empty()) return "none";
+  std::string s;
+  for (const auto& [code, n] : m) s += (s.empty() ? "" : ", ") + code + " x" + std::to_string(n);
+  return s;
+}
+
+std::string Num(double v, int decimals = 0) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+void WriteHistogramSummary(Writer& w, const char* name, const Histogram& h) {
+  w.Key(name);
+  w.StartObject();
+  w.Key("count");
+  w.Uint64(h.count());
+  for (auto [key, p] : {std::pair{"p50", 50.0}, {"p99", 99.0}, {"p99_9", 99.9}}) {
+    w.Key(key);
+    w.Uint64(h.ValueAt(p));
+  }
+  w.Key("max");
+  w.Uint64(h.max());
+  w.Key("mean");
+  w.Double(h.mean());
+  w.EndObject();
+}
+
+}  // namespace
+
+Status Report(const ReportOptions& o) {
+  if (o.files.empty()) return Status::BadRequest("no_results", "give the generator result files to merge");
+  Merged m;
+  for (const std::string& f : o.files)
+    if (Status s = Load(f, &m); !s.ok()) return s;
+  std::vector<std::pair<std::string, std::string>> notes, server_raw, cpu_raw;
+  if (Status s = ParsePairs(o.notes, &notes); !s.ok()) return s;
+  if (Status s = ParsePairs(o.server, &server_raw); !s.ok()) return s;
+  if (Status s = ParsePairs(o.cpu, &cpu_raw); !s.ok()) return s;
+  std::map<std::string, double> server;
+  for (const auto& [k, v] : server_raw) server[k] = std::strtod(v.c_str(), nullptr);
+  const Stats& s = m.stats;
+
+  // Derived figures.
+  const double window = std::max(m.duration_s, 1e-9);
+  auto since_start = [&](int64_t ns) { return ns ? (ns - m.start_ns) / 1e9 : 0.0; };
+  const double connect_s = s.connect_done_ns && s.connect_start_ns ? (s.connect_done_ns - s.connect_start_ns) / 1e9 : 0;
+  const double sent_per_s = s.sent / window;
+  const double accepted_per_s = s.acked / std::max(window, since_start(s.last_ack_ns));
+  uint64_t expected = 0;
+  for (const auto& [room, acked] : s.acked_by_room) {
+    auto it = s.members_by_room.find(room);
+    if (it != s.members_by_room.end()) expected += acked * it->second;
+  }
+  const uint64_t unique = s.delivered - s.duplicates;
+  const uint64_t lost = expected > unique ? expected - unique : 0;
+  const double deliveries_per_s = unique / std::max(window, since_start(s.last_delivery_ns));
+  const bool have_rss = server.count("ingress_rss_before_kb") && server.count("ingress_rss_after_kb");
+  const double rss_per_conn =
+      have_rss && s.connected ? (server["ingress_rss_after_kb"] - server["ingress_rss_before_kb"]) * 1024 / s.connected : 0;
+  const bool have_slab = server.count("slab_before_kb") && server.count("slab_after_kb");
+  const double slab_per_conn =
+      have_slab && s.connected ? (server["slab_after_kb"] - server["slab_before_kb"]) * 1024 / s.connected : 0;
+  const auto machine = Machine();
+
+  // The text report.
+  std::ostringstream t;
+  t << "chatpipe-loadgen report: " << o.scenario << "  (provisional: one shared 2-core machine runs the server, its\n"
+    << "  services and the generators alike; compare runs made under the same conditions only)\n";
+  t << "conditions\n";
+  t << "  machine      " << machine.at("cpus") << " cpus (" << machine.at("cpu_model") << "), " << machine.at("memory")
+    << ", " << machine.at("kernel") << "\n";
+  for (const auto& [k, v] : notes) t << "  " << k << std::string(k.size() < 12 ? 12 - k.size() : 1, ' ') << " " << v << "\n";
+  t << "  generators   " << m.processes << " processes, " << m.threads << " threads, " << m.connections << " connections, "
+    << m.rooms << " rooms, " << m.senders << " senders, " << Num(m.rate) << " msg/s for " << Num(m.duration_s, 1)
+    << " s, text >= " << m.text_bytes << " B\n";
+  t << "connections\n";
+  t << "  connected    " << s.connected << " of " << m.connections << " in " << Num(connect_s, 2) << " s  (errors: "
+    << Codes(s.connect_errors) << ")\n";
+  t << "  per connect  " << Percentiles(s.connect_us) << "\n";
+  if (s.joined || !s.join_errors.empty())
+    t << "  joined       " << s.joined << "  (errors: " << Codes(s.join_errors) << ")\n";
+  if (!s.closed.empty()) t << "  ended early  " << Codes(s.closed) << "\n";
+  if (have_rss) {
+    t << "server memory (VmRSS of the ingress processes, summed)\n";
+    t << "  before " << Num(server["ingress_rss_before_kb"] / 1024, 1) << " MiB, after "
+      << Num(server["ingress_rss_after_kb"] / 1024, 1) << " MiB: " << Num(rss_per_conn) << " B per connection"
+      << "   [target < 4096 B per idle connection: " << (rss_per_conn < 4096 ? "met" : "NOT met") << "]\n";
+    if (have_slab)
+      t << "  kernel slab grew " << Num(slab_per_conn) << " B per connection (both ends' sockets; not user space)\n";
+  }
+  if (s.sent || m.rate > 0) {
+    t << "sending (open loop, due times fixed in advance)\n";
+    t << "  sent         " << s.sent << " (" << Num(sent_per_s, 1) << "/s; not sent for want of an open sender: "
+      << s.not_sent << ")\n";
+    t << "  generator    lag behind schedule " << Percentiles(s.lag_us) << "\n";
+    t << "  accepted     " << s.acked << " acked (" << Num(accepted_per_s, 1) << "/s), refused: " << Codes(s.send_errors)
+      << ", unacked at the end: " << s.unacked << "\n";
+    t << "  send->ack    " << Percentiles(s.ack_us) << "\n";
+    t << "receiving\n";
+    t << "  deliveries   " << unique << " (" << Num(deliveries_per_s, 1) << "/s) of " << expected
+      << " expected; lost " << lost << ", duplicates " << s.duplicates << ", reordered " << s.reordered
+      << ", other frames " << s.foreign << "\n";
+    t << "  send->deliv  " << Percentiles(s.delivery_us) << "\n";
+  }
+  if (server.count("persisted"))
+    t << "  persisted    " << Num(server["persisted"]) << " of " << s.acked << " acked messages in PostgreSQL"
+      << (server.count("persist_wait_s") ? " (" + Num(server["persist_wait_s"], 1) + " s after the window)" : "") << "\n";
+  if (!cpu_raw.empty()) {
+    t << "cpu during the send window (% of one core)\n ";
+    for (const auto& [k, v] : cpu_raw) t << " " << k << " " << v << "%";
+    t << "\n";
+  }
+  const double p99_ms = s.delivery_us.ValueAt(99) / 1000.0;
+  if (o.scenario == "fanout")
+    t << "target: 1 room x 1000 subscribers at 2000 msg/s with p99 send->delivery < 20 ms; this run: " << m.rooms
+      << " rooms, " << Num(m.rate) << " msg/s, p99 " << Num(p99_ms, 2) << " ms\n";
+  if (o.scenario == "ingest")
+    t << "target: 20000 msg/s accepted and persisted with p99 send->delivery < 50 ms; this run: "
+      << Num(accepted_per_s) << " msg/s accepted, p99 " << Num(p99_ms, 2) << " ms\n";
+  fputs(t.str().c_str(), stdout);
+
+  // The JSON file.
+  if (o.out.empty()) return Status::Ok();
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("scenario");
+  w.String(o.scenario.c_str());
+  w.Key("conditions");
+  w.StartObject();
+  for (const auto& [k, v] : machine) {
+    w.Key(k.c_str());
+    w.String(v.c_str());
+  }
+  for (const auto& [k, v] : notes) {
+    w.Key(k.c_str());
+    w.String(v.c_str());
+  }
+  w.Key("processes");
+  w.Int(m.processes);
+  w.Key("threads");
+  w.Int64(m.threads);
+  w.Key("connections");
+  w.Int64(m.connections);
+  w.Key("rooms");
+  w.Int64(m.rooms);
+  w.Key("senders");
+  w.Int64(m.senders);
+  w.Key("rate");
+  w.Double(m.rate);
+  w.Key("duration_s");
+  w.Double(m.duration_s);
+  w.Key("text_bytes");
+  w.Int64(m.text_bytes);
+  w.EndObject();
+  w.Key("server");
+  w.StartObject();
+  for (const auto& [k, v] : server) {
+    w.Key(k.c_str());
+    w.Double(v);
+  }
+  w.EndObject();
+  w.Key("cpu_percent");
+  w.StartObject();
+  for (const auto& [k, v] : cpu_raw) {
+    w.Key(k.c_str());
+    w.Double(std::strtod(v.c_str(), nullptr));
+  }
+  w.EndObject();
+  w.Key("figures");
+  w.StartObject();
+  w.Key("connect_all_s");
+  w.Double(connect_s);
+  if (have_rss) {
+    w.Key("ingress_rss_bytes_per_connection");
+    w.Double(rss_per_conn);
+  }
+  if (have_slab) {
+    w.Key("kernel_slab_bytes_per_connection");
+    w.Double(slab_per_conn);
+  }
+  w.Key("sent_per_s");
+  w.Double(sent_per_s);
+  w.Key("accepted_per_s");
+  w.Double(accepted_per_s);
+  w.Key("deliveries_per_s");
+  w.Double(deliveries_per_s);
+  w.Key("expected_deliveries");
+  w.Uint64(expected);
+  w.Key("unique_deliveries");
+  w.Uint64(unique);
+  w.Key("lost");
+  w.Uint64(lost);
+  WriteHistogramSummary(w, "connect_us", s.connect_us);
+  WriteHistogramSummary(w, "lag_us", s.lag_us);
+  WriteHistogramSummary(w, "ack_us", s.ack_us);
+  WriteHistogramSummary(w, "delivery_us", s.delivery_us);
+  w.EndObject();
+  w.Key("stats");
+  s.WriteJson(w);
+  w.EndObject();
+  std::ofstream out(o.out, std::ios::trunc);
+  out << buf.GetString() << "\n";
+  if (!out) return Status::Internal("cannot write " + o.out);
+  return Status::Ok();
+}
+
+}  // namespace chatpipe::bench

@@ -1,0 +1,47 @@
+// The `run` and `setup` subcommands of chatpipe-loadgen: one generator process, and the rooms a
+// scenario shares between its generator processes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace chatpipe::bench {
+
+struct RunOptions {
+  std::string url = "http://127.0.0.1:8080";  // ingress; the host must be an IPv4 address
+  int connections = 0;
+  int threads = 1;
+  int source_ips = 8;              // bind 127.0.0.2 .. 127.0.0.(1+source_ips), round robin
+  std::vector<int64_t> rooms;      // connection i joins rooms[(conn_base + i) % size]; none: idle
+  int conn_base = 0;               // this process's first connection in the scenario's numbering
+  int senders = 0;                 // connections 0..senders-1 of this process send
+  double rate = 0;                 // messages per second, this process in total
+  double duration_s = 10;
+  double drain_s = 10;
+  int quiet_ms = 1000;
+  size_t text_bytes = 0;
+  int clients_per_user = 0;        // 0: one guest user for the whole process
+  int connect_concurrency = 256;   // handshakes in flight per thread
+  double ready_timeout_s = 120;    // connecting and joining, at most
+  std::string run = "lg";
+  uint32_t proc = 0;
+  std::string barrier_dir;         // see RunGenerator
+  double barrier_timeout_s = 300;
+  std::string out;                 // JSON result file
+};
+
+// Runs one generator process. With a barrier directory it writes ready.<proc> once connected and
+// joined, starts at the time (CLOCK_REALTIME ns) written in `go`, writes its result, then writes
+// done.<proc> and holds its connections until `release` appears; without one it starts at once.
+Status RunGenerator(const RunOptions& options);
+
+// Creates `count` public rooms named <prefix>-<i>, then checks the whole pipeline (ingress -> Kafka
+// -> persister -> PostgreSQL/Redis) by posting a message to the first room and waiting until its
+// history shows it. Returns the room ids.
+Result<std::vector<int64_t>> SetUpRooms(const std::string& url, int count, const std::string& prefix,
+                                        double timeout_s);
+
+}  // namespace chatpipe::bench

@@ -1,0 +1,95 @@
+#include "bench/loadgen/stamp.h"
+
+#include <charconv>
+
+namespace chatpipe::bench {
+namespace {
+
+// Parses an unsigned decimal at the front of *s and the one separator after it.
+template <typename T>
+bool Take(std::string_view* s, T* out, char sep) {
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), *out);
+  if (ec != std::errc() || p == s->data()) return false;
+  s->remove_prefix(static_cast<size_t>(p - s->data()));
+  if (sep) {
+    if (s->empty() || s->front() != sep) return false;
+    s->remove_prefix(1);
+  }
+  return true;
+}
+
+// The raw (still escaped) value of string key `key` ("\"text\":\""), up to its closing quote.
+bool StringValue(std::string_view frame, std::string_view key, std::string_view* value) {
+  size_t at = frame.find(key);
+  if (at == std::string_view::npos) return false;
+  frame.remove_prefix(at + key.size());
+  size_t end = frame.find('"');
+  if (end == std::string_view::npos) return false;
+  *value = frame.substr(0, end);
+  return true;
+}
+
+}  // namespace
+
+std::string ClientMessageId(std::string_view run, const Stamp& s) {
+  std::string id(run);
+  id += '-' + std::to_string(s.proc) + '-' + std::to_string(s.conn) + '-' + std::to_string(s.seq);
+  return id;
+}
+
+std::string StampText(std::string_view run, const Stamp& s, size_t min_bytes) {
+  std::string text = "lg ";
+  text += run;
+  text += ' ' + std::to_string(s.proc) + ' ' + std::to_string(s.conn) + ' ' + std::to_string(s.seq) + ' ' +
+          std::to_string(s.send_ns);
+  if (text.size() + 1 < min_bytes) {
+    text += ' ';
+    text.append(min_bytes - text.size(), 'x');
+  }
+  return text;
+}
+
+FrameType TypeOf(std::string_view frame) {
+  constexpr std::string_view kPrefix = "{\"type\":\"";
+  if (frame.substr(0, kPrefix.size()) != kPrefix) return FrameType::kOther;
+  frame.remove_prefix(kPrefix.size());
+  auto is = [&](std::string_view t) { return frame.size() > t.size() && frame.substr(0, t.size()) == t && frame[t.size()] == '"'; };
+  if (is("message")) return FrameType::kMessage;
+  if (is("ack")) return FrameType::kAck;
+  if (is("error")) return FrameType::kError;
+  if (is("joined")) return FrameType::kJoined;
+  if (is("presence")) return FrameType::kPresence;
+  return FrameType::kOther;
+}
+
+bool ReadMessage(std::string_view frame, std::string_view run, int64_t* room, int64_t* pos, Stamp* stamp) {
+  constexpr std::string_view kPrefix = "{\"type\":\"message\",\"room\":";
+  if (frame.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string_view rest = frame.substr(kPrefix.size());
+  if (!Take(&rest, room, ',') || rest.substr(0, 6) != "\"pos\":") return false;
+  rest.remove_prefix(6);
+  if (!Take(&rest, pos, ',')) return false;
+  std::string_view text;
+  if (!StringValue(rest, "\"text\":\"", &text)) return false;
+  if (text.substr(0, 3) != "lg " || text.substr(3, run.size()) != run || text.substr(3 + run.size(), 1) != " ")
+    return false;
+  text.remove_prefix(4 + run.size());
+  return Take(&text, &stamp->proc, ' ') && Take(&text, &stamp->conn, ' ') && Take(&text, &stamp->seq, ' ') &&
+         Take(&text, &stamp->send_ns, 0) && (text.empty() || text.front() == ' ');
+}
+
+bool ReadClientMessageId(std::string_view frame, std::string_view run, Stamp* stamp) {
+  std::string_view id;
+  if (!StringValue(frame, "\"client_msg_id\":\"", &id)) return false;
+  if (id.substr(0, run.size()) != run || id.substr(run.size(), 1) != "-") return false;
+  id.remove_prefix(run.size() + 1);
+  return Take(&id, &stamp->proc, '-') && Take(&id, &stamp->conn, '-') && Take(&id, &stamp->seq, 0) && id.empty();
+}
+
+std::string_view ErrorCode(std::string_view frame) {
+  std::string_view code;
+  if (TypeOf(frame) != FrameType::kError || !StringValue(frame, "\"code\":\"", &code)) return {};
+  return code;
+}
+
+}  // namespace chatpipe::bench

@@ -1,0 +1,86 @@
+#include "bench/loadgen/stamp.h"
+
+#include <gtest/gtest.h>
+
+#include "common/events.h"
+
+namespace chatpipe::bench {
+namespace {
+
+// The frame exactly as the server sends it, from the server's own encoder.
+std::string ServerFrame(const std::string& text, const std::string& client_msg_id, int64_t room, int64_t pos) {
+  StoredMessage m;
+  m.event.id = 123456789012345;
+  m.event.room = room;
+  m.event.user = {42, "guest-\"quoted\" \"text\":\"lg run"};  // a name that looks like a stamp must not fool it
+  m.event.text = text;
+  m.event.ts_ms = 1700000000000;
+  m.event.client_msg_id = client_msg_id;
+  m.pos = pos;
+  return EncodeMessageFrame(m);
+}
+
+TEST(StampTest, ReadsBackItsOwnStampFromTheServersMessageFrame) {
+  Stamp sent{3, 1234, 77, 1700000000123456789};
+  std::string frame = ServerFrame(StampText("r1", sent, 0), ClientMessageId("r1", sent), 9, 501);
+  int64_t room = 0, pos = 0;
+  Stamp got;
+  ASSERT_TRUE(ReadMessage(frame, "r1", &room, &pos, &got)) << frame;
+  EXPECT_EQ(room, 9);
+  EXPECT_EQ(pos, 501);
+  EXPECT_EQ(got.proc, 3u);
+  EXPECT_EQ(got.conn, 1234u);
+  EXPECT_EQ(got.seq, 77u);
+  EXPECT_EQ(got.send_ns, 1700000000123456789);
+  EXPECT_EQ(got.stream(), (uint64_t{3} << 32) | 1234);
+  EXPECT_EQ(TypeOf(frame), FrameType::kMessage);
+}
+
+TEST(StampTest, PaddingKeepsTheStampReadable) {
+  Stamp sent{0, 1, 2, 3};
+  std::string text = StampText("r1", sent, 200);
+  EXPECT_GE(text.size(), 200u);
+  int64_t room = 0, pos = 0;
+  Stamp got;
+  ASSERT_TRUE(ReadMessage(ServerFrame(text, "", 1, 1), "r1", &room, &pos, &got));
+  EXPECT_EQ(got.send_ns, 3);
+}
+
+TEST(StampTest, OtherRunsAndOtherClientsAreNotOurs) {
+  Stamp s{0, 1, 2, 3};
+  int64_t room = 0, pos = 0;
+  Stamp got;
+  EXPECT_FALSE(ReadMessage(ServerFrame(StampText("r2", s, 0), "", 1, 1), "r1", &room, &pos, &got));
+  EXPECT_FALSE(ReadMessage(ServerFrame(StampText("r11", s, 0), "", 1, 1), "r1", &room, &pos, &got));
+  EXPECT_FALSE(ReadMessage(ServerFrame("hello lg r1 0 1 2 3", "", 1, 1), "r1", &room, &pos, &got));
+  EXPECT_FALSE(ReadMessage(ServerFrame("lg r1 0 1 x 3", "", 1, 1), "r1", &room, &pos, &got));
+}
+
+TEST(StampTest, AcksAndErrorsAreMatchedByClientMessageId) {
+  Stamp s{2, 5, 9, 0};
+  std::string ack = R"({"type":"ack","room":4,"id":"99","ts":1,"client_msg_id":")" + ClientMessageId("r1", s) + "\"}";
+  Stamp got;
+  EXPECT_EQ(TypeOf(ack), FrameType::kAck);
+  ASSERT_TRUE(ReadClientMessageId(ack, "r1", &got));
+  EXPECT_EQ(got.proc, 2u);
+  EXPECT_EQ(got.conn, 5u);
+  EXPECT_EQ(got.seq, 9u);
+  EXPECT_FALSE(ReadClientMessageId(ack, "r", &got));
+
+  std::string error = R"({"type":"error","code":"busy","reason":"try again","client_msg_id":"r1-2-5-10"})";
+  EXPECT_EQ(TypeOf(error), FrameType::kError);
+  EXPECT_EQ(ErrorCode(error), "busy");
+  ASSERT_TRUE(ReadClientMessageId(error, "r1", &got));
+  EXPECT_EQ(got.seq, 10u);
+  EXPECT_EQ(ErrorCode(ack), "");
+}
+
+TEST(StampTest, FrameTypes) {
+  EXPECT_EQ(TypeOf(R"({"type":"joined","room":1,"pos":0})"), FrameType::kJoined);
+  EXPECT_EQ(TypeOf(R"({"type":"presence","room":1})"), FrameType::kPresence);
+  EXPECT_EQ(TypeOf(R"({"type":"messages"})"), FrameType::kOther);
+  EXPECT_EQ(TypeOf("not json"), FrameType::kOther);
+}
+
+}  // namespace
+}  // namespace chatpipe::bench

@@ -1,0 +1,451 @@
+#include "bench/loadgen/worker.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <unordered_map>
+
+#include "bench/loadgen/stamp.h"
+#include "ingress/websocket.h"
+
+namespace chatpipe::bench {
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+namespace {
+
+// Every client uses the same handshake key: the server only checks its form, and one key lets the
+// expected Sec-WebSocket-Accept be computed once.
+constexpr const char* kHandshakeKey = "bG9hZGdlbi1rZXktMDAwMA==";
+constexpr size_t kMaxResponseHeader = 16384;
+
+std::string SocketError(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
+
+}  // namespace
+
+// One WebSocket client. Lives on its Worker's loop thread only.
+class Conn {
+ public:
+  Conn(Worker* worker, const ConnSpec& spec) : w_(worker), spec_(spec) {}
+  ~Conn() {
+    if (bev_) bufferevent_free(bev_);
+  }
+
+  void Open();
+  bool live() const { return state_ == State::kOpen && (joined_ || !spec_.room); }
+  void SendMessage(int64_t due_ns);
+  // At the freeze: what this connection adds to the end-of-run counts.
+  void Finish(Stats* s) const {
+    if (state_ == State::kOpen && joined_) s->members_by_room[spec_.room]++;
+    s->unacked += pending_.size();
+  }
+
+ private:
+  enum class State : uint8_t { kIdle, kConnecting, kHandshake, kOpen, kClosed };
+
+  static void OnRead(bufferevent*, void* arg);
+  static void OnEvent(bufferevent*, short events, void* arg);
+  void ReadHandshake();
+  void ReadFrames();
+  void OnFrame(const ws::Event& event);
+  void OnText(std::string_view frame);
+  void OnMessage(std::string_view frame, int64_t now);
+  void SendFrame(ws::Opcode opcode, std::string_view payload);
+  void Resolve();
+  void Fail(const std::string& reason);  // while connecting or joining
+  void Lost(const std::string& reason);  // once open: the server or the network ended it
+  Stats& stats() { return w_->stats_; }
+
+  Worker* w_;
+  ConnSpec spec_;
+  bufferevent* bev_ = nullptr;
+  State state_ = State::kIdle;
+  bool resolved_ = false;
+  bool joined_ = false;
+  int64_t open_start_ns_ = 0;
+  ws::FrameDecoder decoder_{ws::Role::kClient, 1 << 20};
+  uint32_t seq_ = 0;
+  std::unordered_map<uint32_t, int64_t> pending_;  // seq -> due time, until acked or refused
+  int64_t last_pos_ = 0;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> seen_;  // stream -> bitmap of seqs delivered
+};
+
+void Conn::Open() {
+  state_ = State::kConnecting;
+  open_start_ns_ = NowNs();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Fail(SocketError("socket", errno));
+  int one = 1;
+  // Take the local port at connect(), from the 4-tuple, not at bind() from this address's
+  // ephemeral range alone: with several source addresses the range is not the limit.
+  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr = spec_.source;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
+    int err = errno;
+    close(fd);
+    return Fail(SocketError("bind", err));
+  }
+  bev_ = bufferevent_socket_new(w_->base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (!bev_) {
+    close(fd);
+    return Fail("bufferevent_socket_new failed");
+  }
+  bufferevent_setcb(bev_, OnRead, nullptr, OnEvent, this);
+  timeval timeout{static_cast<time_t>(w_->config_.handshake_timeout_ms / 1000),
+                  static_cast<suseconds_t>(w_->config_.handshake_timeout_ms % 1000 * 1000)};
+  bufferevent_set_timeouts(bev_, &timeout, &timeout);
+  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  const sockaddr_in& server = w_->config_.server;
+  if (bufferevent_socket_connect(bev_, reinterpret_cast<const sockaddr*>(&server), sizeof server) < 0)
+    Fail(SocketError("connect", errno));
+}
+
+void Conn::OnEvent(bufferevent*, short events, void* arg) {
+  auto* c = static_cast<Conn*>(arg);
+  if (events & BEV_EVENT_CONNECTED) {
+    c->state_ = State::kHandshake;
+    std::string request = "GET /ws?token=" + *c->spec_.token + " HTTP/1.1\r\nHost: " + c->w_->config_.host_header +
+                          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kHandshakeKey +
+                          "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    bufferevent_write(c->bev_, request.data(), request.size());
+    return;
+  }
+  std::string why = (events & BEV_EVENT_TIMEOUT) ? "timeout"
+                    : (events & BEV_EVENT_EOF)   ? "eof"
+                                                 : SocketError("socket", EVUTIL_SOCKET_ERROR());
+  if (c->state_ == State::kOpen) return c->Lost(why);
+  c->Fail(c->state_ == State::kConnecting ? "connect " + why : "handshake " + why);
+}
+
+void Conn::OnRead(bufferevent*, void* arg) {
+  auto* c = static_cast<Conn*>(arg);
+  if (c->state_ == State::kHandshake) c->ReadHandshake();
+  if (c->state_ == State::kOpen) c->ReadFrames();
+}
+
+void Conn::ReadHandshake() {
+  evbuffer* in = bufferevent_get_input(bev_);
+  evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, nullptr);
+  if (end.pos < 0) {
+    if (evbuffer_get_length(in) > kMaxResponseHeader) Fail("handshake: response header too long");
+    return;
+  }
+  const size_t len = static_cast<size_t>(end.pos) + 4;
+  std::string_view head(reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(len))), len);
+  if (head.substr(0, 13) != "HTTP/1.1 101 ") {
+    std::string status(head.substr(9, 3));
+    return Fail("http " + (status.empty() ? std::string("?") : status));
+  }
+  static const std::string accept = ws::AcceptKey(kHandshakeKey);
+  if (head.find(accept) == std::string_view::npos) return Fail("handshake: wrong Sec-WebSocket-Accept");
+  evbuffer_drain(in, len);
+  state_ = State::kOpen;
+  bufferevent_set_timeouts(bev_, nullptr, nullptr);  // idle connections stay
+  const int64_t now = NowNs();
+  stats().connected++;
+  stats().connect_us.Record(static_cast<uint64_t>((now - open_start_ns_) / 1000));
+  if (!spec_.room) return Resolve();
+  SendFrame(ws::Opcode::kText, "{\"type\":\"join\",\"room\":" + std::to_string(spec_.room) + "}");
+}
+
+void Conn::ReadFrames() {
+  evbuffer* in = bufferevent_get_input(bev_);
+  while (state_ == State::kOpen) {
+    const size_t len = evbuffer_get_contiguous_space(in);
+    if (len == 0) return;
+    const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(len)));
+    size_t used = 0;
+    while (used < len) {
+      ws::Event event;
+      used += decoder_.Feed(data + used, len - used, &event);
+      if (decoder_.failed()) return Lost("protocol error: " + decoder_.error_reason());
+      if (event.type != ws::Event::Type::kNone) OnFrame(event);
+      if (state_ != State::kOpen) return;  // freed: `in` is gone
+    }
+    evbuffer_drain(in, len);
+  }
+}
+
+void Conn::OnFrame(const ws::Event& event) {
+  switch (event.type) {
+    case ws::Event::Type::kText:
+      return OnText(event.payload);
+    case ws::Event::Type::kPing:
+      return SendFrame(ws::Opcode::kPong, event.payload);
+    case ws::Event::Type::kClose:
+      return Lost("close " + std::to_string(event.close_code));
+    default:
+      return;
+  }
+}
+
+void Conn::OnText(std::string_view frame) {
+  const int64_t now = NowNs();
+  Stamp stamp;
+  switch (TypeOf(frame)) {
+    case FrameType::kMessage:
+      return OnMessage(frame, now);
+    case FrameType::kJoined:
+      if (spec_.room && !joined_) {
+        joined_ = true;
+        stats().joined++;
+        Resolve();
+      }
+      return;
+    case FrameType::kAck: {
+      if (w_->frozen_ || !ReadClientMessageId(frame, w_->config_.run, &stamp)) return;
+      auto it = pending_.find(stamp.seq);
+      if (it == pending_.end()) return;
+      stats().acked++;
+      stats().acked_by_room[spec_.room]++;
+      stats().ack_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - it->second) / 1000));
+      stats().last_ack_ns = w_->last_activity_ns_ = now;
+      pending_.erase(it);
+      w_->pending_acks_--;
+      return;
+    }
+    case FrameType::kError: {
+      std::string code(ErrorCode(frame));
+      if (ReadClientMessageId(frame, w_->config_.run, &stamp)) {
+        auto it = pending_.find(stamp.seq);
+        if (w_->frozen_ || it == pending_.end()) return;
+        pending_.erase(it);
+        w_->pending_acks_--;
+        stats().send_errors[code]++;
+      } else if (spec_.room && !joined_ && !resolved_) {
+        stats().join_errors[code]++;
+        Resolve();
+      } else if (!w_->frozen_) {
+        stats().send_errors[code + " (no client_msg_id)"]++;
+      }
+      return;
+    }
+    default:
+      return;  // presence and anything newer
+  }
+}
+
+void Conn::OnMessage(std::string_view frame, int64_t now) {
+  if (w_->frozen_) return;
+  int64_t room = 0, pos = 0;
+  Stamp stamp;
+  if (!ReadMessage(frame, w_->config_.run, &room, &pos, &stamp)) {
+    stats().foreign++;
+    return;
+  }
+  Stats& s = stats();
+  s.delivered++;
+  s.last_delivery_ns = w_->last_activity_ns_ = now;
+  if (pos <= last_pos_) s.reordered++;
+  last_pos_ = std::max(last_pos_, pos);
+  std::vector<uint64_t>& bits = seen_[stamp.stream()];
+  const size_t word = stamp.seq / 64;
+  if (bits.size() <= word) bits.resize(word + 1 + word / 2, 0);
+  const uint64_t bit = uint64_t{1} << (stamp.seq % 64);
+  if (bits[word] & bit) {
+    s.duplicates++;
+    return;
+  }
+  bits[word] |= bit;
+  s.delivery_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - stamp.send_ns) / 1000));
+}
+
+void Conn::SendMessage(int64_t due_ns) {
+  Stamp stamp{w_->config_.proc, spec_.index, seq_, due_ns};
+  std::string json = "{\"type\":\"send\",\"room\":" + std::to_string(spec_.room) + ",\"text\":\"" +
+                     StampText(w_->config_.run, stamp, w_->config_.text_bytes) + "\",\"client_msg_id\":\"" +
+                     ClientMessageId(w_->config_.run, stamp) + "\"}";
+  SendFrame(ws::Opcode::kText, json);
+  pending_.emplace(seq_++, due_ns);
+  w_->pending_acks_++;
+}
+
+void Conn::SendFrame(ws::Opcode opcode, std::string_view payload) {
+  uint8_t key[4];
+  w_->MaskKey(key);
+  uint8_t header[ws::kMaxFrameHeader];
+  const size_t n = ws::EncodeFrameHeader(opcode, payload.size(), true, key, header);
+  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer_add(out, header, n);
+  evbuffer_iovec vec;
+  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(payload.size()), &vec, 1) < 1) return Lost("out of memory");
+  ws::MaskCopy(static_cast<char*>(vec.iov_base), payload.data(), payload.size(), key, 0);
+  vec.iov_len = payload.size();
+  evbuffer_commit_space(out, &vec, 1);
+}
+
+void Conn::Resolve() {
+  if (resolved_) return;
+  resolved_ = true;
+  w_->Resolved();
+}
+
+void Conn::Fail(const std::string& reason) {
+  if (state_ == State::kOpen) stats().join_errors[reason]++;
+  else stats().connect_errors[reason]++;
+  state_ = State::kClosed;
+  if (bev_) {
+    bufferevent_free(bev_);
+    bev_ = nullptr;
+  }
+  Resolve();
+}
+
+void Conn::Lost(const std::string& reason) {
+  if (!resolved_) return Fail(reason);
+  if (!w_->frozen_) stats().closed[reason]++;
+  state_ = State::kClosed;
+  bufferevent_free(bev_);
+  bev_ = nullptr;
+}
+
+// --- Worker ---
+
+Worker::Worker(WorkerConfig config, std::vector<ConnSpec> specs)
+    : config_(std::move(config)), specs_(std::move(specs)), rng_(std::random_device{}()) {
+  event_config* cfg = event_config_new();
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);  // the schedule wants sub-ms timers
+  base_ = event_base_new_with_config(cfg);
+  event_config_free(cfg);
+  tick_ = event_new(base_, -1, EV_PERSIST, OnTick, this);
+  send_timer_ = evtimer_new(base_, OnSendTimer, this);
+  for (const ConnSpec& spec : specs_) {
+    conns_.push_back(std::make_unique<Conn>(this, spec));
+    if (spec.sender && spec.room) senders_.push_back(conns_.back().get());
+  }
+}
+
+Worker::~Worker() {
+  Quit();
+  conns_.clear();
+  event_free(send_timer_);
+  event_free(tick_);
+  event_base_free(base_);
+}
+
+void Worker::Start() {
+  thread_ = std::thread([this] {
+    const timeval every{0, 10000};
+    event_add(tick_, &every);
+    stats_.connect_start_ns = NowNs();
+    if (conns_.empty()) {
+      stats_.connect_done_ns = stats_.connect_start_ns;
+      ready_.store(true, std::memory_order_release);
+    }
+    StartNext();
+    event_base_dispatch(base_);
+  });
+}
+
+void Worker::Quit() {
+  quit_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::StartNext() {
+  static thread_local bool starting = false;  // a connection failing at once re-enters through Resolved
+  if (starting) return;
+  starting = true;
+  while (next_to_start_ < conns_.size() &&
+         next_to_start_ - resolved_ < static_cast<size_t>(config_.connect_concurrency))
+    conns_[next_to_start_++]->Open();
+  starting = false;
+}
+
+void Worker::Resolved() {
+  ++resolved_;
+  if (resolved_ == conns_.size()) {
+    stats_.connect_done_ns = NowNs();
+    ready_.store(true, std::memory_order_release);
+    return;
+  }
+  StartNext();
+}
+
+void Worker::OnTick(int, short, void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  if (w->quit_.load(std::memory_order_acquire)) {
+    event_base_loopbreak(w->base_);
+    return;
+  }
+  if (w->frozen_) return;
+  const int64_t now = NowNs();
+  if (!w->start_) {
+    const int64_t start = w->start_ns_.load(std::memory_order_acquire);
+    if (!start) return;
+    w->start_ = start;
+    w->last_activity_ns_ = start + w->config_.duration_ns;
+    if (w->config_.rate > 0) w->ScheduleSend(now);
+    return;
+  }
+  const int64_t end = w->start_ + w->config_.duration_ns;
+  if (now < end) return;
+  const bool quiet = w->pending_acks_ == 0 && now - w->last_activity_ns_ >= w->config_.quiet_ns;
+  if (quiet || now >= end + w->config_.drain_ns) w->Freeze(now);
+}
+
+void Worker::ScheduleSend(int64_t now_ns) {
+  const int64_t due = start_ + static_cast<int64_t>(static_cast<double>(scheduled_) * 1e9 / config_.rate);
+  if (due >= start_ + config_.duration_ns) return;
+  const int64_t wait_us = std::max<int64_t>(0, (due - now_ns) / 1000);
+  const timeval tv{static_cast<time_t>(wait_us / 1'000'000), static_cast<suseconds_t>(wait_us % 1'000'000)};
+  evtimer_add(send_timer_, &tv);
+}
+
+void Worker::OnSendTimer(int, short, void* arg) { static_cast<Worker*>(arg)->SendDue(); }
+
+// Sends every message whose due time has come (all of them at once if the thread fell behind),
+// then sleeps until the next one is due.
+void Worker::SendDue() {
+  if (frozen_) return;
+  const int64_t now = NowNs();
+  const int64_t end = start_ + config_.duration_ns;
+  for (;;) {
+    const int64_t due = start_ + static_cast<int64_t>(static_cast<double>(scheduled_) * 1e9 / config_.rate);
+    if (due >= end) return;
+    if (due > now + 20'000) return ScheduleSend(now);  // not due within 20 us: sleep
+    Conn* to = nullptr;
+    for (size_t tries = 0; tries < senders_.size() && !to; ++tries) {
+      Conn* c = senders_[next_sender_++ % senders_.size()];
+      if (c->live()) to = c;
+    }
+    ++scheduled_;
+    if (!to) {
+      stats_.not_sent++;
+      continue;
+    }
+    to->SendMessage(due);
+    stats_.sent++;
+    if (!stats_.first_send_ns) stats_.first_send_ns = now;
+    stats_.last_send_ns = now;
+    stats_.lag_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - due) / 1000));
+  }
+}
+
+void Worker::Freeze(int64_t now_ns) {
+  frozen_ = true;
+  event_del(send_timer_);
+  for (const auto& c : conns_) c->Finish(&stats_);
+  done_.store(true, std::memory_order_release);
+}
+
+void Worker::MaskKey(uint8_t key[4]) {
+  const uint64_t r = rng_();
+  std::memcpy(key, &r, 4);
+}
+
+}  // namespace chatpipe::bench

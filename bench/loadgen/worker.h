@@ -1,0 +1,108 @@
+// Worker: one generator thread with its own event_base and the connections given to it.
+//
+// The thread runs the whole life of its connections without blocking: it opens them a bounded number
+// at a time (TCP connect from a chosen 127.0.0.x source address, then the WebSocket handshake), joins
+// each to its room, and says ready. Once the process's main thread hands it the start time, it sends
+// on an open-loop schedule: message k of this thread is due at start + k / rate whatever the server
+// does, carries that due time as its stamp, and goes to the next open sender round robin. A slow
+// server therefore shows up as latency, never as a lower send rate; the thread's own lateness is
+// recorded apart (lag_us) so a starved generator can be told from a slow server. After the sending
+// window it drains (until every ack is in and nothing arrived for `quiet_ms`, or the drain time is up)
+// and freezes its Stats: what arrives later is not counted. The main thread reads the Stats once
+// done() is true and the thread no longer writes them.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/loadgen/stats.h"
+
+struct event_base;
+struct event;
+
+namespace chatpipe::bench {
+
+struct ConnSpec {
+  uint32_t index = 0;        // the connection's number in its process (part of its stamps)
+  in_addr source{};          // local address to bind
+  const std::string* token = nullptr;
+  int64_t room = 0;          // 0: stays idle, joins nothing
+  bool sender = false;
+};
+
+struct WorkerConfig {
+  std::string run;           // stamp prefix of this run
+  uint32_t proc = 0;
+  sockaddr_in server{};
+  std::string host_header;   // "127.0.0.1:PORT"
+  double rate = 0;           // messages per second for this thread
+  int64_t duration_ns = 0;
+  int64_t drain_ns = 0;
+  int64_t quiet_ns = 0;
+  size_t text_bytes = 0;
+  int connect_concurrency = 256;
+  int64_t handshake_timeout_ms = 20000;
+};
+
+class Conn;
+
+class Worker {
+ public:
+  Worker(WorkerConfig config, std::vector<ConnSpec> specs);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Start();                                  // starts the thread, which starts connecting
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  void Go(int64_t start_ns) { start_ns_.store(start_ns, std::memory_order_release); }
+  bool done() const { return done_.load(std::memory_order_acquire); }
+  const Stats& stats() const { return stats_; }  // only once done()
+  void Quit();                                   // closes everything and joins the thread
+
+ private:
+  friend class Conn;
+  static void OnTick(int, short, void* arg);
+  static void OnSendTimer(int, short, void* arg);
+  void Resolved();  // a connection opened and joined (or failed at either)
+  void StartNext();
+  void ScheduleSend(int64_t now_ns);
+  void SendDue();
+  void Freeze(int64_t now_ns);
+  void MaskKey(uint8_t key[4]);
+
+  WorkerConfig config_;
+  std::vector<ConnSpec> specs_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<Conn*> senders_;
+  size_t next_to_start_ = 0;
+  size_t resolved_ = 0;
+  size_t next_sender_ = 0;
+  uint64_t scheduled_ = 0;       // schedule slots passed so far
+  int64_t start_ = 0;            // this thread's copy of start_ns_, once seen
+  int64_t last_activity_ns_ = 0; // last ack or delivery, for the quiet period
+  uint64_t pending_acks_ = 0;
+  bool frozen_ = false;
+  std::mt19937_64 rng_;
+
+  event_base* base_ = nullptr;
+  event* tick_ = nullptr;
+  event* send_timer_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> done_{false};
+  std::atomic<bool> quit_{false};
+  std::atomic<int64_t> start_ns_{0};
+  Stats stats_;
+};
+
+int64_t NowNs();  // CLOCK_REALTIME
+
+}  // namespace chatpipe::bench
