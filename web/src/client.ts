@@ -355,7 +355,7 @@ export class ChatClient {
         break;
       case 'tags':
         if (!room || frame.room !== room.id) return;
-        room.log.applyTags(frame.pos, frame.tags);
+        room.log.applyTags(frame.id, frame.tags);
         break;
       case 'presence':
         if (!room || frame.room !== room.id || frame.user.id === this.me?.id) return;

@@ -87,7 +87,7 @@ function TagBadges({ tags }: { tags?: Tags }) {
   );
 }
 
-const DELIVERY_TEXT = { queued: 'waiting for connection', pending: 'sending…', sent: 'sent', failed: 'not sent' };
+const DELIVERY_TEXT = { queued: 'waiting for connection', pending: 'sending…', failed: 'not sent' };
 
 // The body of a message by its kind. Text is the only kind today; image messages will get their
 // own renderer here.
@@ -123,7 +123,15 @@ function MessageLine({ message, ctx }: { message: ChatMessage; ctx: Context }) {
           {time.short}
         </time>
         <TagBadges tags={message.tags} />
-        {mine && <span class={`delivery delivery-${message.delivery}`}>{DELIVERY_TEXT[message.delivery!]}</span>}
+        {mine && message.delivery === 'sent' && (
+          <span class="delivery delivery-sent" title="sent">
+            <span aria-hidden="true">✓</span>
+            <span class="visually-hidden">sent</span>
+          </span>
+        )}
+        {mine && message.delivery !== 'sent' && (
+          <span class={`delivery delivery-${message.delivery}`}>{DELIVERY_TEXT[message.delivery!]}</span>
+        )}
       </div>
       <MessageBody message={message} me={ctx.me} rooms={ctx.rooms} />
       {message.delivery === 'failed' && (

@@ -34,6 +34,7 @@ export interface PresenceLine {
 
 export type Item = ChatMessage | PresenceLine;
 
+const MAX_TAGS_WAITING = 200;
 let presenceSeq = 0;
 
 export class RoomLog {
@@ -42,8 +43,8 @@ export class RoomLog {
   nextBefore: number | null = null; // cursor for older history; null: the start is loaded
   lastPos = 0; // newest stored position held
   private readonly byPos = new Map<number, ChatMessage>();
-  private readonly ids = new Set<string>();
-  private readonly tagsWaiting = new Map<number, Tags>(); // tags that came before their message
+  private readonly byId = new Map<string, ChatMessage>();
+  private readonly tagsWaiting = new Map<string, Tags>(); // by message id: tags that came first
 
   constructor(private readonly me: number) {}
 
@@ -106,19 +107,23 @@ export class RoomLog {
     return this.pending.find((p) => p.clientMsgId === clientMsgId);
   }
 
-  applyTags(pos: number, tags: Tags) {
-    const held = this.byPos.get(pos);
+  // Tags frames name the message by id (a repeat of the same tags changes nothing visible).
+  applyTags(id: string, tags: Tags) {
+    const held = this.byId.get(id);
     if (!held) {
-      this.tagsWaiting.set(pos, tags);
+      this.tagsWaiting.set(id, tags);
+      // Tags of messages this log never loads (older than its first page) must not pile up.
+      if (this.tagsWaiting.size > MAX_TAGS_WAITING) this.tagsWaiting.delete(this.tagsWaiting.keys().next().value!);
       return;
     }
     const updated: ChatMessage = { ...held, tags: { ...held.tags, ...tags } };
-    this.byPos.set(pos, updated);
+    this.byPos.set(updated.pos!, updated);
+    this.byId.set(id, updated);
     this.items = this.items.map((item) => (item === held ? updated : item));
   }
 
   private isNew(frame: MessageFrame): boolean {
-    return frame.pos > 0 && !this.byPos.has(frame.pos) && !this.ids.has(frame.id);
+    return frame.pos > 0 && !this.byPos.has(frame.pos) && !this.byId.has(frame.id);
   }
 
   // Records a stored frame, taking over the pending entry it confirms.
@@ -133,10 +138,10 @@ export class RoomLog {
       }
     }
     let tags = frame.tags;
-    const waiting = this.tagsWaiting.get(frame.pos);
+    const waiting = this.tagsWaiting.get(frame.id);
     if (waiting) {
       tags = { ...tags, ...waiting };
-      this.tagsWaiting.delete(frame.pos);
+      this.tagsWaiting.delete(frame.id);
     }
     const entry: ChatMessage = {
       kind: 'message',
@@ -151,7 +156,7 @@ export class RoomLog {
       delivery,
     };
     this.byPos.set(frame.pos, entry);
-    this.ids.add(frame.id);
+    this.byId.set(frame.id, entry);
     return entry;
   }
 

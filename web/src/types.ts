@@ -52,7 +52,7 @@ export interface TagsFrame {
   type: 'tags';
   room: number;
   id: string;
-  pos: number;
+  pos?: number;
   tags: Tags;
 }
 

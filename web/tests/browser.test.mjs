@@ -5,8 +5,10 @@
 // CHATPIPE_CHROMIUM, and the services' CHATPIPE_PG / CHATPIPE_REDIS / CHATPIPE_KAFKA.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { Stack, waitFor } from './stack.mjs';
@@ -293,4 +295,42 @@ scenario('after the server drops the socket, the client reconnects and misses no
   const positions = await page.locator('ol.log li.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.pos)));
   assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
   assert.deepEqual(page.errors, []);
+});
+
+// Raw GET (fetch would decompress and hide the encoding).
+function rawGet(path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    get(stack.url() + path, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
+scenario('ingress serves the build precompressed, with the right types and caching', async () => {
+  const dist = process.env.CHATPIPE_WEB_ROOT;
+  const html = readFileSync(join(dist, 'index.html'));
+  const script = /src="(\/assets\/[^"]+\.js)"/.exec(html.toString())[1];
+  const js = readFileSync(join(dist, script));
+
+  const index = await rawGet('/rooms/123', { 'Accept-Encoding': 'gzip, deflate, br' });
+  assert.equal(index.status, 200);
+  assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
+  assert.equal(index.headers['cache-control'], 'no-cache');
+  assert.equal(index.headers['content-encoding'], 'br');
+  assert.equal(index.headers.vary, 'Accept-Encoding');
+  assert.deepEqual(brotliDecompressSync(index.body), html);
+
+  const gz = await rawGet(script, { 'Accept-Encoding': 'gzip' });
+  assert.equal(gz.headers['content-type'], 'text/javascript; charset=utf-8');
+  assert.equal(gz.headers['cache-control'], 'public, max-age=31536000, immutable');
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.deepEqual(gunzipSync(gz.body), js);
+
+  const plain = await rawGet(script);
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.deepEqual(plain.body, js);
+
+  assert.equal((await rawGet('/assets/missing-0000.js')).status, 404);
 });
