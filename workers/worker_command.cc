@@ -7,7 +7,9 @@
 #include "common/config.h"
 #include "common/signals.h"
 #include "common/status_server.h"
+#include "workers/mention/mention_worker.h"
 #include "workers/persist/persister.h"
+#include "workers/tag_worker/tag_worker.h"
 
 namespace chatpipe {
 namespace {
@@ -62,6 +64,45 @@ void AddWorkerCommand(CLI::App& app) {
       Persister persister(persist_opts->common, persist_opts->batch);
       if (Status s = persister.Start(); !s.ok()) return s;
       persister.Run(stop);
+      return Status::Ok();
+    });
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+
+  auto tag_opts = std::make_shared<WorkerOptions>();
+  auto tag_settings = std::make_shared<TagWorkerOptions>();
+  auto tag_data = std::make_shared<std::string>(DefaultTagDataDir());
+  CLI::App* tag = worker->add_subcommand(
+      "tag", "tag chat messages (language, sentiment, profanity), store the tags and show them to the rooms");
+  AddWorkerOptions(tag, tag_opts.get());
+  tag->add_option("--data", *tag_data, "directory of the tagger's word lists")
+      ->envname("CHATPIPE_TAG_DATA")->check(CLI::ExistingDirectory)->capture_default_str();
+  tag->add_option("--placement-wait-ms", tag_settings->placement_wait_ms,
+                  "how long tags wait for the persister to put their message in the room's history; then "
+                  "the tags frame is published without it")
+      ->envname("CHATPIPE_TAG_PLACEMENT_WAIT_MS")->capture_default_str();
+  tag->callback([tag_opts, tag_settings, tag_data] {
+    int rc = RunWorker(*tag_opts, "tag", [&](const std::atomic<bool>& stop) {
+      auto tagger = Tagger::Load(*tag_data);
+      if (!tagger.ok()) return tagger.status();
+      tag_settings->batch = tag_opts->batch;
+      TagWorker worker(tag_opts->common, **tagger, *tag_settings);
+      if (Status s = worker.Start(); !s.ok()) return s;
+      worker.Run(stop);
+      return Status::Ok();
+    });
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+
+  auto mention_opts = std::make_shared<WorkerOptions>();
+  CLI::App* mention = worker->add_subcommand(
+      "mention", "store @mentions, notify the mentioned users live and, when they are away, by e-mail (chat.notify)");
+  AddWorkerOptions(mention, mention_opts.get());
+  mention->callback([mention_opts] {
+    int rc = RunWorker(*mention_opts, "mention", [&](const std::atomic<bool>& stop) {
+      MentionWorker worker(mention_opts->common, {mention_opts->batch});
+      if (Status s = worker.Start(); !s.ok()) return s;
+      worker.Run(stop);
       return Status::Ok();
     });
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -1,0 +1,119 @@
+#include "workers/mention/mention_parser.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace chatpipe {
+namespace {
+
+constexpr size_t kMaxUserName = 32;  // ingress: [A-Za-z0-9_.-]{1,32}
+constexpr size_t kMaxRoomName = 64;  // ingress: [a-z0-9][a-z0-9_-]{0,63}
+constexpr char32_t kInvalid = 0xFFFD;
+
+bool IsAlnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsNameChar(unsigned char c) { return IsAlnum(c) || c == '_' || c == '.' || c == '-'; }
+bool IsRoomChar(unsigned char c) { return IsAlnum(c) || c == '_' || c == '-'; }
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The code point whose encoding starts at s[i]; *len gets its length (1 for a malformed byte).
+char32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
+  auto b = static_cast<unsigned char>(s[i]);
+  *len = 1;
+  if (b < 0x80) return b;
+  size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return kInvalid;
+  char32_t c = b & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    auto cont = static_cast<unsigned char>(s[i + k]);
+    if ((cont & 0xC0) != 0x80) return kInvalid;
+    c = (c << 6) | (cont & 0x3F);
+  }
+  *len = n;
+  return c;
+}
+
+// The code point whose encoding ends right before s[end].
+char32_t DecodeBefore(std::string_view s, size_t end) {
+  size_t start = end - 1;
+  while (start > 0 && end - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+  size_t len = 0;
+  char32_t c = DecodeAt(s, start, &len);
+  return start + len == end ? c : kInvalid;
+}
+
+// Whitespace and punctuation that may stand right before a mention (and, when not ASCII, right after).
+bool IsBoundary(char32_t c) {
+  if (c < 0x80) return c == ' ' || (c >= '\t' && c <= '\r') || std::strchr("([{<\"'`,;:!?*~>)]}|", static_cast<int>(c));
+  return c == 0x85 || c == 0xA0 || c == 0xA1 || c == 0xAB || c == 0xBB || c == 0xBF ||
+         (c >= 0x2000 && c <= 0x206F) ||   // Unicode spaces, dashes, quotes, ellipsis
+         (c >= 0x2190 && c <= 0x2BFF) ||   // arrows, symbols, dingbats
+         (c >= 0x3000 && c <= 0x303F) ||   // CJK spaces and punctuation
+         c == 0xFE0F ||                    // emoji presentation selector
+         (c >= 0x1F000 && c <= 0x1FAFF);  // emoji
+}
+
+bool StartsMention(std::string_view s, size_t i) { return i == 0 || IsBoundary(DecodeBefore(s, i)); }
+
+// What follows a name: the end, ASCII other than '@', or non-ASCII punctuation (not a letter).
+bool EndsMention(std::string_view s, size_t j) {
+  if (j == s.size()) return true;
+  size_t len = 0;
+  char32_t c = DecodeAt(s, j, &len);
+  if (c == '@') return false;
+  return c < 0x80 || IsBoundary(c);
+}
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), Lower);
+  return out;
+}
+
+template <typename T>
+void AddOnce(std::vector<T>* list, T item) {
+  if (std::find(list->begin(), list->end(), item) == list->end()) list->push_back(std::move(item));
+}
+
+void AddUserMention(std::string_view run, ParsedMentions* out) {
+  std::vector<std::string> candidates;
+  for (;;) {
+    if (!run.empty() && run.size() <= kMaxUserName) candidates.push_back(LowerAscii(run));
+    if (run.empty() || (run.back() != '.' && run.back() != '-')) break;
+    run.remove_suffix(1);
+  }
+  if (candidates.empty()) return;
+  const std::string& shortest = candidates.back();
+  if (shortest == "room" || shortest == "all")
+    out->room = true;
+  else if (shortest == "here")
+    out->here = true;
+  else
+    AddOnce(&out->users, std::move(candidates));
+}
+
+}  // namespace
+
+ParsedMentions ParseMentions(std::string_view text) {
+  ParsedMentions out;
+  size_t i = 0;
+  while (i < text.size()) {
+    char sigil = text[i];
+    if ((sigil != '@' && sigil != '#') || !StartsMention(text, i)) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < text.size() && (sigil == '@' ? IsNameChar(text[j]) : IsRoomChar(text[j]))) ++j;
+    std::string_view run = text.substr(i + 1, j - i - 1);
+    if (!run.empty() && EndsMention(text, j)) {
+      if (sigil == '@')
+        AddUserMention(run, &out);
+      else if (IsAlnum(run.front()) && run.size() <= kMaxRoomName)
+        AddOnce(&out.rooms, LowerAscii(run));
+    }
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace chatpipe

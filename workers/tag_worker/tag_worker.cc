@@ -1,0 +1,212 @@
+#include "workers/tag_worker/tag_worker.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <unordered_set>
+
+#include "common/metrics.h"
+#include "storage/redis_keys.h"
+
+namespace chatpipe {
+namespace {
+
+Metric& tagged = Counter("chatpipe_tag_tagged_total", "messages tagged by the worker (not inline by ingress)");
+Metric& unplaced_frames =
+    Counter("chatpipe_tag_unplaced_total", "tags frames published without finding the message in the room history");
+
+// Places a message's tags in the room's history and publishes the tags frame, once the persister has
+// pushed the message. KEYS[1] = history list; ARGV[1] = message id; ARGV[2] = its pos; ARGV[3] = tags
+// JSON; ARGV[4] = room channel; ARGV[5] = tags frame. Returns 1 when the entry was found (patched unless
+// it had tags already), 0 when the message is older than the list keeps, -1 when the persister has not
+// pushed it yet (nothing published). Entries start {"type":"message","room":R,"pos":P,"id":"<id>"
+// (EncodeMessageFrame); the patch only touches the end, so that prefix stays as it is. Inside JSON
+// strings every '"' is escaped, so ,"tags":{ can only be the key itself.
+constexpr const char* kPlaceTagsScript = R"lua(
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+local head_pos = nil
+for i, item in ipairs(items) do
+  local pos, id = string.match(item, '^{"type":"message","room":%-?%d+,"pos":(%d+),"id":"(%d+)"')
+  if i == 1 then head_pos = tonumber(pos) end
+  if id == ARGV[1] then
+    if not string.find(item, ',"tags":{', 1, true) then
+      redis.call('LSET', KEYS[1], i - 1, string.sub(item, 1, -2) .. ',"tags":' .. ARGV[3] .. '}')
+    end
+    redis.call('PUBLISH', ARGV[4], ARGV[5])
+    return 1
+  end
+end
+if head_pos == nil or head_pos < tonumber(ARGV[2]) then return -1 end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 0
+)lua";
+
+Status RedisError(const RedisReply& r) { return Status::Unavailable("redis_unavailable", "Redis: " + r.str); }
+
+}  // namespace
+
+struct TagWorker::Item {
+  const ChatEvent* event = nullptr;
+  std::string tags;
+  bool own = false;        // tagged here, not inline by ingress
+  int64_t pos = 0;         // > 0 once the persister has stored the message
+  bool duplicate = false;  // a client's retry, stored under another message's id
+};
+
+std::string EncodeTagsFrame(int64_t room, uint64_t id, const std::string& tags) {
+  return "{\"type\":\"tags\",\"room\":" + std::to_string(room) + ",\"id\":\"" + std::to_string(id) +
+         "\",\"tags\":" + tags + "}";
+}
+
+TagWorker::TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions options)
+    : config_(std::move(config)),
+      tagger_(tagger),
+      options_(std::move(options)),
+      pg_(config_.pg_conninfo),
+      redis_(config_.RedisHost(), config_.RedisPort()),
+      loop_(config_, "tag", options_.group, options_.batch) {}
+
+Status TagWorker::Start() { return loop_.Start(); }
+
+void TagWorker::Run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
+  loop_.Run(stop, [this](const std::vector<ChatEvent>& events) { return Apply(events); });
+}
+
+Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
+  std::vector<Item> items;
+  std::unordered_set<uint64_t> seen;
+  for (const auto& e : events) {
+    if (!seen.insert(e.id).second) continue;
+    Item item;
+    item.event = &e;
+    item.own = e.tags.empty();
+    item.tags = item.own ? TagsToJson(tagger_.Analyze(e.text)) : e.tags;
+    items.push_back(std::move(item));
+  }
+  if (Status s = Store(items); !s.ok()) return s;
+  if (Status s = PlaceAndPublish(items); !s.ok()) return s;
+  tagged.Add(std::count_if(items.begin(), items.end(), [](const Item& i) { return i.own; }));
+  return Status::Ok();
+}
+
+Status TagWorker::Store(const std::vector<Item>& items) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (const auto& item : items) {
+    w.StartObject();
+    w.Key("id");
+    w.Uint64(item.event->id);
+    w.Key("room");
+    w.Int64(item.event->room);
+    w.Key("tags");
+    w.RawValue(item.tags.data(), item.tags.size(), rapidjson::kObjectType);
+    w.EndObject();
+  }
+  w.EndArray();
+  auto r = pg_.Exec(
+      "INSERT INTO message_tags (message_id, room_id, tags) "
+      "SELECT (x->>'id')::bigint, (x->>'room')::bigint, x->'tags' FROM jsonb_array_elements($1::jsonb) AS x "
+      "ON CONFLICT (message_id) DO NOTHING",
+      {std::string(buf.GetString(), buf.GetSize())});
+  return r.status();
+}
+
+// Finds the stored position of each message not placed yet, by its id or, for a client's retry that
+// the persister folded into an earlier message, by its user and client_msg_id.
+Status TagWorker::LookUpPositions(std::vector<Item*>& unplaced) {
+  if (std::none_of(unplaced.begin(), unplaced.end(), [](Item* i) { return i->pos <= 0; })) return Status::Ok();
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (size_t i = 0; i < unplaced.size(); ++i) {
+    if (unplaced[i]->pos > 0) continue;
+    const ChatEvent& e = *unplaced[i]->event;
+    w.StartObject();
+    w.Key("i");
+    w.Uint64(i);
+    w.Key("id");
+    w.Uint64(e.id);
+    w.Key("uid");
+    w.Int64(e.user.id);
+    w.Key("cmid");
+    if (e.client_msg_id.empty())
+      w.Null();
+    else
+      w.String(e.client_msg_id.data(), e.client_msg_id.size());
+    w.EndObject();
+  }
+  w.EndArray();
+  auto r = pg_.Exec(
+      "SELECT x.i, m.id, m.pos FROM jsonb_to_recordset($1::jsonb) AS x(i int, id bigint, uid bigint, cmid text) "
+      "CROSS JOIN LATERAL ("
+      "  SELECT id, pos FROM messages WHERE id = x.id "
+      "  UNION ALL "
+      "  SELECT id, pos FROM messages WHERE x.cmid IS NOT NULL AND user_id = x.uid AND client_msg_id = x.cmid "
+      "  LIMIT 1) AS m",
+      {std::string(buf.GetString(), buf.GetSize())});
+  if (!r.ok()) return r.status();
+  for (int row = 0; row < r->rows(); ++row) {
+    Item* item = unplaced.at(static_cast<size_t>(r->Int(row, 0)));
+    item->pos = r->Int(row, 2);
+    item->duplicate = static_cast<uint64_t>(r->Int(row, 1)) != item->event->id;
+  }
+  return Status::Ok();
+}
+
+Status TagWorker::PlaceAndPublish(std::vector<Item>& items) {
+  const std::string prefix = config_.RedisPrefix();
+  std::vector<Item*> unplaced;
+  for (auto& item : items) unplaced.push_back(&item);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.placement_wait_ms);
+  auto backoff = std::chrono::milliseconds(10);
+  while (!unplaced.empty()) {
+    if (Status s = LookUpPositions(unplaced); !s.ok()) return s;
+    std::vector<Item*> tried;
+    for (Item* item : unplaced) {
+      if (item->pos <= 0 || item->duplicate) continue;
+      const ChatEvent& e = *item->event;
+      redis_.AppendScript(kPlaceTagsScript, {RoomHistoryKey(prefix, e.room)},
+                          {std::to_string(e.id), std::to_string(item->pos), item->tags, RoomChannel(prefix, e.room),
+                           EncodeTagsFrame(e.room, e.id, item->tags)});
+      tried.push_back(item);
+    }
+    std::vector<Item*> placed;
+    if (!tried.empty()) {
+      std::vector<RedisReply> replies;
+      if (Status s = redis_.Flush(&replies); !s.ok()) return s;
+      for (size_t i = 0; i < tried.size(); ++i) {
+        if (replies[i].type == REDIS_REPLY_ERROR) return RedisError(replies[i]);
+        if (replies[i].integer >= 0) placed.push_back(tried[i]);
+      }
+    }
+    std::erase_if(unplaced, [&](Item* item) {
+      return item->duplicate || std::find(placed.begin(), placed.end(), item) != placed.end();
+    });
+    if (unplaced.empty()) break;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline || (stop_ && *stop_)) {
+      for (Item* item : unplaced)
+        redis_.Append({"PUBLISH", RoomChannel(prefix, item->event->room),
+                       EncodeTagsFrame(item->event->room, item->event->id, item->tags)});
+      std::vector<RedisReply> replies;
+      if (Status s = redis_.Flush(&replies); !s.ok()) return s;
+      for (const auto& r : replies)
+        if (r.type == REDIS_REPLY_ERROR) return RedisError(r);
+      spdlog::warn("tag: {} message(s) not in their room's history yet; tags published without placing them",
+                   unplaced.size());
+      unplaced_frames.Add(static_cast<int64_t>(unplaced.size()));
+      break;
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(backoff, deadline - now));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
+  }
+  return Status::Ok();
+}
+
+}  // namespace chatpipe

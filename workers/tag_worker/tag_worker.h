@@ -1,0 +1,66 @@
+// TagWorker: the `tag` consumer group. Tags every chat message and shows the tags to the room.
+//
+// For each batch of chat.messages it
+//   1. takes each event's tags: its own when ingress tagged it inline (rooms whose moderation is mask or
+//      block), else the Tagger's (TagsToJson);
+//   2. stores them in message_tags, one INSERT ... ON CONFLICT (message_id) DO NOTHING for the batch;
+//   3. waits until the persister has stored the message and pushed it to the room's Redis history
+//      (the persister builds frames from its rows, so even inline tags are not in them), then, in one
+//      Lua script per message, appends ,"tags":{..} to that history entry (if it has no tags yet) and
+//      PUBLISHes {"type":"tags","room":R,"id":"<id>","tags":{..}} on the room's channel. Publishing only
+//      once the message is placed keeps the tags frame behind the message frame for live clients. A
+//      message that is not placed within `placement_wait_ms` (persister down or far behind), or when
+//      the worker is asked to stop, gets its frame published anyway, and its history entry is left as
+//      the persister writes it;
+//   4. and only then lets BatchWorker store the batch's offsets.
+// Replaying a batch inserts nothing twice and republishes identical tags frames (clients apply them
+// by message id). An event that is a client's retry of a message already stored under another id
+// (same user and client_msg_id) publishes nothing: the first event's frame did.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/events.h"
+#include "storage/pg.h"
+#include "storage/redis_client.h"
+#include "workers/batch/batch_worker.h"
+#include "workers/tag/tagger.h"
+
+namespace chatpipe {
+
+struct TagWorkerOptions {
+  size_t batch = 500;
+  std::string group = "tag";  // before namespacing
+  int placement_wait_ms = 5000;  // see step 3
+};
+
+class TagWorker {
+ public:
+  TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions options);
+  Status Start();
+  void Run(const std::atomic<bool>& stop);
+  // One batch's effects (steps 1 to 3); does not touch offsets. Exposed for tests.
+  Status Apply(const std::vector<ChatEvent>& events);
+
+ private:
+  struct Item;
+  Status Store(const std::vector<Item>& items);
+  Status PlaceAndPublish(std::vector<Item>& items);
+  Status LookUpPositions(std::vector<Item*>& unplaced);
+
+  CommonConfig config_;
+  const Tagger& tagger_;
+  TagWorkerOptions options_;
+  PgConn pg_;
+  RedisClient redis_;
+  BatchWorker loop_;
+  const std::atomic<bool>* stop_ = nullptr;  // Run's flag: ends a placement wait early
+};
+
+// {"type":"tags","room":R,"id":"<id>","tags":TAGS}; `tags` is a JSON object, copied as it is.
+std::string EncodeTagsFrame(int64_t room, uint64_t id, const std::string& tags);
+
+}  // namespace chatpipe

@@ -1,0 +1,244 @@
+// The tag worker against the real PostgreSQL, Redis and Kafka, with the real persister beside it.
+#include "workers/tag_worker/tag_worker.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <map>
+
+#include "common/metrics.h"
+#include "storage/redis_keys.h"
+#include "workers/batch/test_env.h"
+#include "workers/persist/persister.h"
+
+namespace chatpipe {
+namespace {
+
+using namespace std::chrono_literals;
+using test::Subscriber;
+using test::WaitFor;
+using test::WorkerTestEnv;
+using test::WorkerThread;
+
+int64_t TagEvents() { return Counter("chatpipe_tag_events_total", "").value(); }
+int64_t PersistedEvents() { return Counter("chatpipe_persist_messages_total", "").value(); }
+
+struct Frame {
+  std::string type, id, text;
+};
+
+Frame ParseFrame(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  Frame f{"?", "", text};
+  if (d.HasParseError() || !d.IsObject()) return f;
+  if (d.HasMember("type") && d["type"].IsString()) f.type = d["type"].GetString();
+  if (d.HasMember("id") && d["id"].IsString()) f.id = d["id"].GetString();
+  return f;
+}
+
+// Every frame published on the subscribed channels before `sentinel`, which the caller publishes once
+// the workers are known to be done: what arrives before it is all they published.
+std::vector<Frame> DrainUntil(WorkerTestEnv& env, Subscriber& sub, const std::string& channel) {
+  const std::string sentinel = R"({"type":"sentinel"})";
+  EXPECT_TRUE(env.redis().Command({"PUBLISH", channel, sentinel}).ok());
+  std::vector<Frame> frames;
+  for (;;) {
+    auto next = sub.Next(10s);
+    if (!next.ok()) {
+      ADD_FAILURE() << next.status().ToString();
+      return frames;
+    }
+    if (*next == sentinel) return frames;
+    frames.push_back(ParseFrame(*next));
+  }
+}
+
+class TagWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = WorkerTestEnv::Create();
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    env_ = std::move(*env);
+    auto tagger = Tagger::Load(DefaultTagDataDir());
+    ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+    tagger_ = std::move(*tagger);
+    auto ana = env_->CreateUser("ana");
+    ASSERT_TRUE(ana.ok()) << ana.status().ToString();
+    ana_ = *ana;
+    auto room = env_->CreateRoom("general", false, ana_);
+    ASSERT_TRUE(room.ok()) << room.status().ToString();
+    room_ = *room;
+    channel_ = RoomChannel(env_->config().RedisPrefix(), room_);
+  }
+
+  std::unique_ptr<WorkerThread> StartPersister() {
+    auto persister = std::make_shared<Persister>(env_->config(), 500);
+    EXPECT_TRUE(persister->Start().ok());
+    return std::make_unique<WorkerThread>([persister](const std::atomic<bool>& stop) { persister->Run(stop); });
+  }
+
+  std::unique_ptr<WorkerThread> StartTagger(const std::string& group, int placement_wait_ms = 20000) {
+    auto worker = std::make_shared<TagWorker>(env_->config(), *tagger_, TagWorkerOptions{500, group, placement_wait_ms});
+    EXPECT_TRUE(worker->Start().ok());
+    return std::make_unique<WorkerThread>([worker](const std::atomic<bool>& stop) { worker->Run(stop); });
+  }
+
+  std::vector<std::string> History() {
+    auto r = env_->redis().Command({"LRANGE", RoomHistoryKey(env_->config().RedisPrefix(), room_), "0", "-1"});
+    EXPECT_TRUE(r.ok());
+    std::vector<std::string> out;
+    for (const auto& e : r->elements) out.push_back(e.str);
+    return out;
+  }
+
+  std::unique_ptr<WorkerTestEnv> env_;
+  std::unique_ptr<Tagger> tagger_;
+  int64_t ana_ = 0, room_ = 0;
+  std::string channel_;
+};
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(TagWorkerTest, TagsStoredPublishedAfterTheMessageAndPatchedIntoHistoryOnce) {
+  auto sub = Subscriber::Create(env_->config(), {channel_});
+  ASSERT_TRUE(sub.ok());
+  auto persister = StartPersister();
+  auto tagger = StartTagger("tag");
+
+  ChatEvent happy = env_->Event(room_, ana_, "ana", "¡Qué alegría verte, amigo! Me encanta");
+  happy.client_msg_id = "c-1";
+  ChatEvent rude = env_->Event(room_, ana_, "ana", "this is shit");
+  ChatEvent inline_tagged = env_->Event(room_, ana_, "ana", "tagged by ingress");
+  inline_tagged.tags = R"({"lang":"en","sentiment":{"label":"neutral","score":0},"profanity":{"flagged":false,"terms":[],"masked":"tagged by ingress"}})";
+  ChatEvent retry = env_->Event(room_, ana_, "ana", happy.text);  // the client resent "c-1": a new id
+  retry.client_msg_id = "c-1";
+  const int64_t tagged_before = TagEvents(), persisted_before = PersistedEvents();
+  ASSERT_TRUE(env_->Produce({happy, rude, inline_tagged, retry}).ok());
+  ASSERT_TRUE(WaitFor([&] { return TagEvents() >= tagged_before + 4 && PersistedEvents() >= persisted_before + 4; }));
+
+  std::vector<Frame> frames = DrainUntil(*env_, **sub, channel_);
+  std::map<std::string, std::string> tags_frames;
+  std::map<std::string, size_t> message_at;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].type == "message") message_at.emplace(frames[i].id, i);
+    if (frames[i].type != "tags") continue;
+    EXPECT_TRUE(tags_frames.emplace(frames[i].id, frames[i].text).second) << "two tags frames for " << frames[i].id;
+    ASSERT_TRUE(message_at.count(frames[i].id)) << "tags before their message: " << frames[i].text;
+  }
+  const std::string happy_id = std::to_string(happy.id), rude_id = std::to_string(rude.id);
+  ASSERT_EQ(tags_frames.size(), 3u);  // none for the retry
+  EXPECT_EQ(tags_frames[happy_id], EncodeTagsFrame(room_, happy.id, TagsToJson(tagger_->Analyze(happy.text))));
+  EXPECT_EQ(tags_frames[rude_id], EncodeTagsFrame(room_, rude.id, TagsToJson(tagger_->Analyze(rude.text))));
+  EXPECT_NE(tags_frames[rude_id].find(R"("flagged":true)"), std::string::npos) << tags_frames[rude_id];
+  // Ingress's inline tags are published as they are, not tagged again.
+  EXPECT_EQ(tags_frames[std::to_string(inline_tagged.id)],
+            EncodeTagsFrame(room_, inline_tagged.id, inline_tagged.tags));
+
+  auto rows = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id IN (" + happy_id + "," + rude_id +
+                             "," + std::to_string(inline_tagged.id) + ")");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, 3);
+  auto inline_stored = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id = " +
+                                      std::to_string(inline_tagged.id) + " AND tags->>'lang' = 'en' AND room_id = " +
+                                      std::to_string(room_));
+  ASSERT_TRUE(inline_stored.ok());
+  EXPECT_EQ(*inline_stored, 1);
+
+  auto history = History();
+  ASSERT_EQ(history.size(), 3u);  // the retry is folded into the first message
+  for (const auto& entry : history) {
+    EXPECT_EQ(Count(entry, ",\"tags\":{"), 1u) << entry;
+    auto m = DecodeMessageFrame(entry);
+    ASSERT_TRUE(m.ok()) << entry;
+    EXPECT_EQ(entry.rfind("{\"type\":\"message\",\"room\":" + std::to_string(room_) + ",\"pos\":" +
+                              std::to_string(m->pos) + ",\"id\":\"",
+                          0),
+              0u)
+        << entry;
+    if (m->event.id == happy.id) {
+      EXPECT_EQ(m->event.tags, TagsToJson(tagger_->Analyze(happy.text)));
+    }
+    if (m->event.id == inline_tagged.id) {
+      EXPECT_EQ(m->event.tags, inline_tagged.tags);
+    }
+  }
+  const int64_t rows_before_replay = *env_->QueryInt("SELECT count(*) FROM message_tags");
+  tagger.reset();
+
+  // A replay by a new consumer group: no new rows, history unchanged, the same tags frames again.
+  const int64_t replay_before = TagEvents();
+  auto replay = StartTagger("tag-replay");
+  ASSERT_TRUE(WaitFor([&] { return TagEvents() >= replay_before + 4; }));
+  replay.reset();
+  std::vector<Frame> again = DrainUntil(*env_, **sub, channel_);
+  ASSERT_EQ(again.size(), 3u);
+  for (const auto& f : again) {
+    EXPECT_EQ(f.type, "tags");
+    EXPECT_EQ(f.text, tags_frames[f.id]) << f.text;
+  }
+  EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM message_tags"), rows_before_replay);
+  EXPECT_EQ(History(), history);
+}
+
+TEST_F(TagWorkerTest, WaitsForALatePersisterThenPlacesTheTags) {
+  auto sub = Subscriber::Create(env_->config(), {channel_});
+  ASSERT_TRUE(sub.ok());
+  auto tagger = StartTagger("tag");
+  ChatEvent e = env_->Event(room_, ana_, "ana", "what a lovely day");
+  ASSERT_TRUE(env_->Produce({e}).ok());
+  // Tagged and stored, but not published: its message is not in the room yet.
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id = " + std::to_string(e.id));
+    return n.ok() && *n == 1;
+  }));
+  auto persister = StartPersister();
+  auto first = (*sub)->Next(20s);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(ParseFrame(*first).type, "message") << *first;
+  auto second = (*sub)->Next(20s);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*second, EncodeTagsFrame(room_, e.id, TagsToJson(tagger_->Analyze(e.text))));
+  auto history = History();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(Count(history[0], ",\"tags\":{"), 1u) << history[0];
+}
+
+TEST_F(TagWorkerTest, PublishesAnywayWhenThePersisterNeverComes) {
+  auto sub = Subscriber::Create(env_->config(), {channel_});
+  ASSERT_TRUE(sub.ok());
+  auto tagger = StartTagger("tag", 200);
+  ChatEvent e = env_->Event(room_, ana_, "ana", "nobody stores me");
+  ASSERT_TRUE(env_->Produce({e}).ok());
+  auto frame = (*sub)->Next(20s);
+  ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+  EXPECT_EQ(*frame, EncodeTagsFrame(room_, e.id, TagsToJson(tagger_->Analyze(e.text))));
+  EXPECT_TRUE(History().empty());
+}
+
+TEST_F(TagWorkerTest, BadTagsGoToTheDeadLetterTopicAndTheRestIsApplied) {
+  // \u0000 is valid JSON that PostgreSQL's jsonb refuses: the batch fails, then only that event.
+  auto dead = test::TopicReader::Create(env_->config(), env_->config().Topic(kDeadLetterTopic));
+  ASSERT_TRUE(dead.ok());
+  ChatEvent bad = env_->Event(room_, ana_, "ana", "bad");
+  bad.tags = R"({"lang":"\u0000"})";
+  ChatEvent good = env_->Event(room_, ana_, "ana", "good");
+  good.tags = R"({"lang":"en"})";
+  auto tagger = StartTagger("tag", 200);  // no persister here
+  ASSERT_TRUE(env_->Produce({bad, good}).ok());
+  auto letters = (*dead)->Read(1, 30s);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_NE(letters[0].payload.find(std::to_string(bad.id)), std::string::npos);
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id = " + std::to_string(good.id));
+    return n.ok() && *n == 1;
+  }));
+  EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM message_tags"), 1);
+}
+
+}  // namespace
+}  // namespace chatpipe
