@@ -297,6 +297,37 @@ scenario('after the server drops the socket, the client reconnects and misses no
   assert.deepEqual(page.errors, []);
 });
 
+scenario('older messages load on scroll, and a link to a message far back opens at it', async () => {
+  const alice = await stack.register(unique('alice'));
+  const room = await stack.createRoom(alice, unique('long-'));
+  const count = 70; // more than one page (50)
+  for (let i = 1; i <= count; i++) await stack.post(alice, room.id, `number ${i} of ${count}`);
+  await stack.waitStored(alice, room.id, `number ${count} of ${count}`);
+
+  const page = await newPage();
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+  await messages(page, `number ${count} of`).waitFor();
+  assert.equal(await countOf(page, 'number 1 of'), 0, 'only the latest page at first');
+  await page.locator('.log-scroller').evaluate((el) => (el.scrollTop = 0));
+  await messages(page, 'number 1 of').waitFor();
+  await page.getByText('This is the start of the room.').waitFor();
+  assert.equal(await page.locator('ol.log li.msg').count(), count);
+
+  // As a mention's link does: the room opens at that message, paging back to reach it.
+  const target = (await stack.history(alice, room.id)).find((m) => m.text === 'number 3 of 70');
+  await page.goto(`/rooms/${room.id}?at=${target.pos}`);
+  const line = page.locator(`li.msg.highlight[data-pos="${target.pos}"]`);
+  await line.waitFor();
+  await waitFor('the message to be scrolled into view', async () =>
+    line.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const view = el.closest('.log-scroller').getBoundingClientRect();
+      return box.top >= view.top && box.bottom <= view.bottom;
+    }));
+  assert.deepEqual(page.errors, []);
+});
+
 // Raw GET (fetch would decompress and hide the encoding).
 function rawGet(path, headers = {}) {
   return new Promise((resolve, reject) => {

@@ -81,6 +81,9 @@ class Child {
 export class Stack {
   static async start({ binary, webRoot }) {
     const stack = new Stack(binary, webRoot);
+    // An interrupted run still drops its database (its processes get the signal too).
+    for (const signal of ['SIGINT', 'SIGTERM'])
+      process.once(signal, () => void stack.stop().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15))));
     try {
       await stack.init();
     } catch (e) {
@@ -192,6 +195,12 @@ export class Stack {
   }
 
   async stop() {
+    if (this.stopping) return this.stopping;
+    this.stopping = this.stopNow();
+    return this.stopping;
+  }
+
+  async stopNow() {
     await Promise.all(this.children.map((c) => c.stop()));
     if (this.createdDb) {
       try {
