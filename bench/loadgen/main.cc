@@ -88,9 +88,13 @@ int main(int argc, char** argv) {
   chatpipe::bench::ReportOptions rep;
   CLI::App* report = app.add_subcommand("report", "merge generator results and print the figures");
   report->add_option("--scenario", rep.scenario, "capacity, fanout or ingest (chooses the targets shown)")->required();
-  report->add_option("--note", rep.notes, "condition key=value to print and record (repeatable)");
-  report->add_option("--server", rep.server, "server-side figure key=number (repeatable; see bench/README.md)");
-  report->add_option("--cpu", rep.cpu, "process=percent of a core during the window (repeatable)");
+  // One value per occurrence, so that the result files after the last option stay positional.
+  report->add_option("--note", rep.notes, "condition key=value to print and record (repeatable)")
+      ->allow_extra_args(false);
+  report->add_option("--server", rep.server, "server-side figure key=number (repeatable; see bench/README.md)")
+      ->allow_extra_args(false);
+  report->add_option("--cpu", rep.cpu, "process=percent of a core during the window (repeatable)")
+      ->allow_extra_args(false);
   report->add_option("--out", rep.out, "write the merged JSON here");
   report->add_option("files", rep.files, "generator result files")->required();
 

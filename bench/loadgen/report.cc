@@ -205,10 +205,17 @@ Status Report(const ReportOptions& o) {
       << " expected; lost " << lost << ", duplicates " << s.duplicates << ", reordered " << s.reordered
       << ", other frames " << s.foreign << "\n";
     t << "  send->deliv  " << Percentiles(s.delivery_us) << "\n";
+    if (s.drain_cut)
+      t << "  NOTE         the drain hit its limit in " << s.drain_cut << " of " << m.threads
+        << " generator threads: the server had not caught up, so messages still in flight count as lost\n";
   }
   if (server.count("persisted"))
     t << "  persisted    " << Num(server["persisted"]) << " of " << s.acked << " acked messages in PostgreSQL"
       << (server.count("persist_wait_s") ? " (" + Num(server["persist_wait_s"], 1) + " s after the window)" : "") << "\n";
+  if (server.count("persist_batches") && server["persist_batches"] > 0)
+    t << "  persist      the worker applied " << Num(server["persist_messages"]) << " messages in "
+      << Num(server["persist_batches"]) << " batches (" << Num(server["persist_messages"] / server["persist_batches"], 1)
+      << " per batch), warm-up included\n";
   if (!cpu_raw.empty()) {
     t << "cpu during the send window (% of one core)\n ";
     for (const auto& [k, v] : cpu_raw) t << " " << k << " " << v << "%";

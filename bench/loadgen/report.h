@@ -16,7 +16,7 @@ struct ReportOptions {
   std::vector<std::string> files;     // generator results
   std::vector<std::string> notes;     // "key=value" conditions (commit, ingress processes, ...)
   // "key=number" server-side figures: ingress_rss_before_kb, ingress_rss_after_kb, slab_before_kb,
-  // slab_after_kb, persisted, persist_wait_s.
+  // slab_after_kb, persisted, persist_wait_s, persist_batches, persist_messages.
   std::vector<std::string> server;
   std::vector<std::string> cpu;       // "process=percent of one core" during the send window
   std::string out;                    // merged JSON

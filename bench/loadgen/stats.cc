@@ -40,6 +40,7 @@ void ForEachCounter(S& s, F f) {
   f("duplicates", s.duplicates);
   f("reordered", s.reordered);
   f("foreign", s.foreign);
+  f("drain_cut", s.drain_cut);
 }
 template <typename S, typename F>
 void ForEachTime(S& s, F f) {
@@ -83,6 +84,7 @@ void Stats::Merge(const Stats& o) {
   duplicates += o.duplicates;
   reordered += o.reordered;
   foreign += o.foreign;
+  drain_cut += o.drain_cut;
   connect_start_ns = Earliest(connect_start_ns, o.connect_start_ns);
   first_send_ns = Earliest(first_send_ns, o.first_send_ns);
   connect_done_ns = std::max(connect_done_ns, o.connect_done_ns);

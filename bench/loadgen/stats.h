@@ -47,6 +47,10 @@ struct Stats {
   int64_t last_delivery_ns = 0;
   std::map<int64_t, uint64_t> members_by_room;  // joined connections still open at the end
 
+  // Threads whose drain hit its time limit with acks or deliveries still coming: what was still in
+  // flight then counts as lost.
+  uint64_t drain_cut = 0;
+
   // Connections that ended before the generator closed them, by close code or socket error.
   std::map<std::string, uint64_t> closed;
 

@@ -395,7 +395,11 @@ void Worker::OnTick(int, short, void* arg) {
   const int64_t end = w->start_ + w->config_.duration_ns;
   if (now < end) return;
   const bool quiet = w->pending_acks_ == 0 && now - w->last_activity_ns_ >= w->config_.quiet_ns;
-  if (quiet || now >= end + w->config_.drain_ns) w->Freeze(now);
+  if (quiet) return w->Freeze();
+  if (now >= end + w->config_.drain_ns) {
+    w->stats_.drain_cut = 1;
+    w->Freeze();
+  }
 }
 
 void Worker::ScheduleSend(int64_t now_ns) {
@@ -436,7 +440,7 @@ void Worker::SendDue() {
   }
 }
 
-void Worker::Freeze(int64_t now_ns) {
+void Worker::Freeze() {
   frozen_ = true;
   event_del(send_timer_);
   for (const auto& c : conns_) c->Finish(&stats_);

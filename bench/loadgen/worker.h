@@ -75,7 +75,7 @@ class Worker {
   void StartNext();
   void ScheduleSend(int64_t now_ns);
   void SendDue();
-  void Freeze(int64_t now_ns);
+  void Freeze();
   void MaskKey(uint8_t key[4]);
 
   WorkerConfig config_;
