@@ -24,12 +24,13 @@ export function App({ client }: { client: ChatClient }) {
   // The route decides which room is open.
   const roomId = route.name === 'room' ? route.id : undefined;
   const at = route.name === 'room' ? route.at : undefined;
+  const msg = route.name === 'room' ? route.msg : undefined;
   const loggedIn = client.session !== null;
   useEffect(() => {
     if (!loggedIn) return;
-    if (roomId) client.openRoom(roomId, at);
+    if (roomId) client.openRoom(roomId, at || msg ? { pos: at, id: msg } : undefined);
     else client.closeRoom();
-  }, [client, loggedIn, roomId, at]);
+  }, [client, loggedIn, roomId, at, msg]);
 
   if (!client.session) return <LoginView client={client} />;
   const me = client.session.user;

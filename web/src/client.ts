@@ -25,7 +25,12 @@ export interface OpenRoom {
   loadingOlder: boolean;
   olderError?: string;
   online: Map<number, string>; // others seen joining since the room was opened
-  focusPos?: number; // a message to scroll to and highlight (opened from a mention)
+  focus?: Focus; // a message to scroll to and highlight (opened from a mention)
+}
+
+export interface Focus {
+  pos?: number;
+  id?: string;
 }
 
 export interface Inbox {
@@ -187,11 +192,11 @@ export class ChatClient {
   }
 
   // Opens `id` (leaving the room open before), or only moves the focus when it is open already.
-  openRoom(id: number, focusPos?: number) {
+  openRoom(id: number, focus?: Focus) {
     if (this.current?.id === id) {
-      if (focusPos && focusPos !== this.current.focusPos) {
-        this.current.focusPos = focusPos;
-        void this.reach(this.current, focusPos);
+      if (focus && (focus.pos !== this.current.focus?.pos || focus.id !== this.current.focus?.id)) {
+        this.current.focus = focus;
+        if (this.current.status === 'ready') void this.reach(this.current, focus);
         this.changed();
       }
       return;
@@ -205,7 +210,7 @@ export class ChatClient {
       replayHead: 0,
       loadingOlder: false,
       online: new Map(),
-      focusPos,
+      focus,
     };
     this.current = room;
     if (!this.roomById(id)) void this.refreshRooms(); // a link to a room the list does not show yet
@@ -228,7 +233,7 @@ export class ChatClient {
       room.log.addHistory(page.messages, page.next_before);
       room.status = 'ready';
       this.join(room);
-      if (room.focusPos) await this.reach(room, room.focusPos);
+      if (room.focus) await this.reach(room, room.focus);
     } catch (e) {
       if (this.current !== room) return;
       room.status = 'error';
@@ -258,16 +263,18 @@ export class ChatClient {
     this.changed();
   }
 
-  // Pages back until `pos` is held (a mention's message can be far up).
-  private async reach(room: OpenRoom, pos: number) {
-    for (let i = 0; i < MAX_PAGES_TO_FIND && !room.log.has(pos) && room.log.nextBefore !== null; i++) {
+  // Pages back until the focused message is held (a mention's message can be far up). One not
+  // stored yet is not paged for: it arrives live, and the view focuses it then.
+  private async reach(room: OpenRoom, focus: Focus) {
+    const held = () => (focus.pos ? room.log.has(focus.pos) || room.log.oldestPos() <= focus.pos : room.log.reachedId(focus.id!));
+    for (let i = 0; i < MAX_PAGES_TO_FIND && !held() && room.log.nextBefore !== null; i++) {
       if (this.current !== room) return;
       await this.loadOlder();
     }
   }
 
   clearFocus() {
-    if (this.current) this.current.focusPos = undefined;
+    if (this.current) this.current.focus = undefined;
   }
 
   // --- sending ---

@@ -11,7 +11,8 @@ export function MentionsView({ client }: { client: ChatClient }) {
   useEffect(() => void client.refreshMentions(), [client]);
   const open = (m: Mention) => {
     void client.markMentionRead(m);
-    navigate(`/rooms/${m.room.id}?at=${m.message.pos}`);
+    // A live notification comes before the message has a position: then the id finds it.
+    navigate(`/rooms/${m.room.id}?${m.message.pos ? `at=${m.message.pos}` : `msg=${m.message.id}`}`);
   };
   return (
     <section class="mentions" aria-label="Mentions">

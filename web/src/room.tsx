@@ -115,8 +115,9 @@ function MessageLog({ client, room, title }: { client: ChatClient; room: OpenRoo
       el.scrollTop = el.scrollHeight;
     }
     before.current = { height: el.scrollHeight, oldest, count };
-    if (room.focusPos && log.has(room.focusPos)) {
-      const target = el.querySelector<HTMLElement>(`[data-pos="${room.focusPos}"]`);
+    const focus = room.focus;
+    if (focus && (focus.pos ? log.has(focus.pos) : log.hasId(focus.id!))) {
+      const target = el.querySelector<HTMLElement>(focus.pos ? `[data-pos="${focus.pos}"]` : `[data-id="${focus.id}"]`);
       if (target) {
         target.scrollIntoView({ block: 'center' });
         target.classList.add('highlight');

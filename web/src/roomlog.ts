@@ -57,6 +57,18 @@ export class RoomLog {
     return this.byPos.has(pos);
   }
 
+  hasId(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  // True when a message with this id cannot be in older pages: ids grow with time, so one smaller
+  // than the target is held already.
+  reachedId(id: string): boolean {
+    for (const item of this.items)
+      if (item.kind === 'message' && item.id) return this.byId.has(id) || BigInt(item.id) <= BigInt(id);
+    return false;
+  }
+
   // A page of history, newest first as the API gives it. Returns how many messages were new.
   addHistory(frames: MessageFrame[], nextBefore: number | null): number {
     const fresh = frames.filter((f) => this.isNew(f)).sort((a, b) => a.pos - b.pos);

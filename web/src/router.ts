@@ -1,21 +1,29 @@
 // Routes are real paths (ingress answers any non-API path with index.html, so a reload or a shared
 // link lands in the same place):
 //   /                      the room list (on a phone) or a welcome pane
-//   /rooms/ID              a room's chat; ?at=POS scrolls to one message (a mention)
+//   /rooms/ID              a room's chat; ?at=POS or ?msg=ID scrolls to one message (a mention)
 //   /rooms/ID/board        reserved for the room's pixel board
 //   /mentions              the mentions inbox
 import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
   | { name: 'home' }
-  | { name: 'room'; id: number; tab: 'chat' | 'board'; at?: number }
+  | { name: 'room'; id: number; tab: 'chat' | 'board'; at?: number; msg?: string }
   | { name: 'mentions' };
 
 export function parseRoute(pathname: string, search: string): Route {
   const room = /^\/rooms\/(\d+)(?:\/(chat|board))?\/?$/.exec(pathname);
   if (room) {
-    const at = Number(new URLSearchParams(search).get('at'));
-    return { name: 'room', id: Number(room[1]), tab: (room[2] as 'chat' | 'board') ?? 'chat', at: at > 0 ? at : undefined };
+    const query = new URLSearchParams(search);
+    const at = Number(query.get('at'));
+    const msg = query.get('msg');
+    return {
+      name: 'room',
+      id: Number(room[1]),
+      tab: (room[2] as 'chat' | 'board') ?? 'chat',
+      at: at > 0 ? at : undefined,
+      msg: msg && /^\d+$/.test(msg) ? msg : undefined,
+    };
   }
   if (/^\/mentions\/?$/.test(pathname)) return { name: 'mentions' };
   return { name: 'home' };

@@ -59,7 +59,8 @@ export interface TagsFrame {
 export interface Mention {
   id: number | string;
   room: { id: number; name: string };
-  message: MessageFrame;
+  // A message frame; a live notification's has no pos yet (the persister gives it).
+  message: Pick<MessageFrame, 'id' | 'user' | 'text' | 'ts'> & { pos?: number };
   read: boolean;
   kind?: string;
 }

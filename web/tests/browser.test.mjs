@@ -325,6 +325,10 @@ scenario('older messages load on scroll, and a link to a message far back opens 
       const view = el.closest('.log-scroller').getBoundingClientRect();
       return box.top >= view.top && box.bottom <= view.bottom;
     }));
+  // A live notification names the message by id only (it has no position yet).
+  const byId = (await stack.history(alice, room.id)).find((m) => m.text === 'number 7 of 70');
+  await page.goto(`/rooms/${room.id}?msg=${byId.id}`);
+  await page.locator(`li.msg.highlight[data-id="${byId.id}"]`).waitFor();
   assert.deepEqual(page.errors, []);
 });
 

@@ -79,6 +79,17 @@ test('history pages and live frames are kept in position order, each once', () =
   assert.deepEqual(positions(log), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal(log.oldestPos(), 1);
   assert.ok(log.has(7) && !log.has(9));
+  assert.ok(log.hasId('1007') && !log.hasId('1009'));
+});
+
+test('reachedId tells whether older pages could still hold a message id', () => {
+  const log = new RoomLog(ME);
+  assert.equal(log.reachedId('1005'), false, 'nothing held yet');
+  log.addHistory([frame(12), frame(11), frame(10)], 10);
+  assert.equal(log.reachedId('1011'), true, 'held');
+  assert.equal(log.reachedId('1020'), true, 'newer than the oldest held: arrives live, if at all');
+  assert.equal(log.reachedId('1005'), false, 'older: page back');
+  assert.equal(log.reachedId('99999999999999999999'), true, 'compared as 64-bit numbers, not strings');
 });
 
 test('presence lines stay where they arrived', () => {
