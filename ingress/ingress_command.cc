@@ -23,6 +23,8 @@ void AddIngressCommand(CLI::App& app) {
       ->envname("CHATPIPE_TOKEN_SECRET");
   cmd->add_option("--instance", c->instance, "message id instance number 0-1023 (default: taken from Redis)")
       ->envname("CHATPIPE_INSTANCE");
+  cmd->add_option("--kafka-timeout-ms", c->kafka_timeout_ms, "a send Kafka has not confirmed by then gets an error")
+      ->envname("CHATPIPE_KAFKA_TIMEOUT_MS")->capture_default_str();
   cmd->add_option("--max-output", c->max_output_bytes, "bytes a WebSocket reader may fall behind before it is dropped")
       ->envname("CHATPIPE_MAX_OUTPUT")->capture_default_str();
   cmd->callback([c] {

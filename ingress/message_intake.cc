@@ -17,8 +17,9 @@ Metric& refused = Counter("chatpipe_ingress_messages_failed_total", "messages Ka
 void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string text, std::string client_msg_id,
                    std::function<void(Status, const ChatEvent&)> done) {
   auto event = std::make_shared<ChatEvent>();
+  event->client_msg_id = std::move(client_msg_id);  // set first: a refusal names it too
   Status valid = CheckMessageText(text);
-  if (valid.ok() && !client_msg_id.empty()) valid = CheckClientMessageId(client_msg_id);
+  if (valid.ok() && !event->client_msg_id.empty()) valid = CheckClientMessageId(event->client_msg_id);
   if (!valid.ok()) return done(valid, *event);
   Services& services = loop.services();
   event->id = services.ids.Next();
@@ -26,7 +27,6 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
   event->room = room;
   event->user = {user.id, user.name};
   event->text = std::move(text);
-  event->client_msg_id = std::move(client_msg_id);
   Loop* home = &loop;
   services.producer->Produce(services.config.common.Topic(kMessagesTopic), std::to_string(room),
                              EncodeChatEvent(*event), [home, event, done = std::move(done)](Status s) mutable {

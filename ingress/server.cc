@@ -39,7 +39,8 @@ Status IngressServer::Start() {
     config_.instance = *n;
   }
   services_ = std::make_unique<Services>(config_);
-  auto producer = KafkaProducer::Create(config_.common.kafka_brokers);
+  auto producer = KafkaProducer::Create(
+      config_.common.kafka_brokers, {{"message.timeout.ms", std::to_string(config_.kafka_timeout_ms)}});
   if (!producer.ok()) return producer.status();
   services_->producer = std::move(*producer);
   services_->db = std::make_unique<DbPool>(config_.common.pg_conninfo, config_.db_threads);

@@ -26,9 +26,10 @@ struct IngressConfig {
   std::string web_root;              // static files of the browser client; empty: none
   std::string token_secret;          // shared by every ingress of a deployment
   int token_ttl_hours = 24 * 7;
-  int instance = -1;                 // message id instance number (0-1023); -1: derived from the pid
+  int instance = -1;                 // message id instance number (0-1023); -1: taken from a Redis counter
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays
+  int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
 };
 
 struct Services {

@@ -1,0 +1,168 @@
+// Bad input through the real stack: each kind gets a clear 4xx (JSON body with code and reason) or an
+// error frame / close code, the connection survives where the protocol allows, and the server keeps
+// serving everyone else.
+#include <gtest/gtest.h>
+
+#include "tests/support/stack.h"
+
+namespace chatpipe::test {
+namespace {
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TestStack::Create();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    stack = std::move(*s);
+    ASSERT_TRUE(stack->StartIngress().ok());
+    auto u = stack->Register("ana");
+    ASSERT_TRUE(u.ok()) << u.status().ToString();
+    ana = *u;
+    auto r = stack->CreateRoom(ana, "general");
+    ASSERT_TRUE(r.ok());
+    room = *r;
+    messages = "/api/rooms/" + std::to_string(room) + "/messages";
+  }
+
+  // The response has `status` and a JSON error body with `code`.
+  void ExpectError(const Result<HttpResponse>& r, long status, const std::string& code) {
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, status) << r->body;
+    auto body = ParseJson(r->body);
+    ASSERT_TRUE(body.ok()) << r->body;
+    ASSERT_TRUE(body->doc.HasMember("error")) << r->body;
+    EXPECT_EQ(std::string(body->doc["error"]["code"].GetString()), code) << r->body;
+    EXPECT_GT(body->doc["error"]["reason"].GetStringLength(), 0u) << r->body;
+  }
+
+  std::unique_ptr<WsClient> Joined() {
+    auto ws = stack->Connect(ana);
+    EXPECT_TRUE(ws.ok());
+    if (!ws.ok()) return nullptr;
+    EXPECT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
+    EXPECT_TRUE(ReceiveType(**ws, "joined").ok());
+    return std::move(*ws);
+  }
+
+  // The connection still works: a ping gets its pong.
+  void ExpectAlive(WsClient& ws) {
+    ASSERT_TRUE(ws.SendText("{\"type\":\"leave\",\"room\":999999}").ok());
+    auto e = ReceiveType(ws, "error");
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+  }
+
+  std::unique_ptr<TestStack> stack;
+  TestUser ana;
+  int64_t room = 0;
+  std::string messages;
+};
+
+TEST_F(BadInputTest, HttpBodiesAreValidated) {
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":"), 400, "bad_json");
+  ExpectError(stack->Call("POST", messages, ana, "[1,2]"), 400, "bad_json");
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"hi\",\"user\":\"mallory\"}"), 400, "unknown_field");
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":42}"), 400, "bad_field");
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"\"}"), 400, "empty_text");
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"  \\n\\t \"}"), 400, "empty_text");
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"" + std::string(4001, 'x') + "\"}"), 400,
+              "text_too_long");
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"bad \xC3\x28 utf8\"}"), 400, "bad_json");
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"" + std::string(70000, 'x') + "\"}"), 413, "too_large");
+  // 4,000 characters is the limit, counted in characters, not bytes.
+  std::string four_thousand;
+  for (int i = 0; i < 4000; ++i) four_thousand += "\xC3\xA9";  // é
+  auto ok = stack->Call("POST", messages, ana, "{\"text\":\"" + four_thousand + "\"}");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 202) << ok->body;
+}
+
+TEST_F(BadInputTest, RoomsAndTokensAreChecked) {
+  ExpectError(stack->Call("POST", "/api/rooms/987654/messages", ana, "{\"text\":\"hi\"}"), 404, "unknown_room");
+  ExpectError(stack->Call("GET", "/api/rooms/987654/messages", ana), 404, "unknown_room");
+  ExpectError(stack->Call("GET", "/api/rooms/abc/messages", ana), 404, "not_found");
+  ExpectError(stack->Call("POST", messages, TestUser{}, "{\"text\":\"hi\"}"), 401, "unauthorized");
+  TestUser forged = ana;
+  forged.token.back() = forged.token.back() == 'A' ? 'B' : 'A';
+  ExpectError(stack->Call("POST", messages, forged, "{\"text\":\"hi\"}"), 401, "unauthorized");
+  TestUser junk = ana;
+  junk.token = "not-a-token";
+  ExpectError(stack->Call("GET", "/api/rooms", junk), 401, "unauthorized");
+  ExpectError(stack->Call("POST", "/api/sessions", TestUser{}, "{\"name\":\"ana\",\"password\":\"wrong\"}"), 401,
+              "unauthorized");
+  ExpectError(stack->Call("POST", "/api/users", TestUser{},
+                          "{\"name\":\"ana\",\"email\":\"a@example.com\",\"password\":\"long enough\"}"),
+              409, "name_taken");
+  auto ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws");
+  ASSERT_FALSE(ws.ok());
+  EXPECT_EQ(ws.status().http_status(), 401);
+  ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws?token=" + forged.token);
+  ASSERT_FALSE(ws.ok());
+  EXPECT_EQ(ws.status().http_status(), 401);
+  ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws?token=" + ana.token);
+  EXPECT_TRUE(ws.ok()) << "the token in the query works too: " << ws.status().ToString();
+}
+
+TEST_F(BadInputTest, BadFramesGetErrorFramesAndTheConnectionSurvives) {
+  auto ws = Joined();
+  ASSERT_TRUE(ws);
+  struct Case {
+    std::string frame, code;
+  };
+  const std::vector<Case> cases = {
+      {"{\"type\":", "bad_json"},
+      {"{\"type\":\"dance\"}", "unknown_type"},
+      {"{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"\"}", "empty_text"},
+      {"{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + std::string(4001, 'y') + "\"}",
+       "text_too_long"},
+      {"{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"hi\",\"as\":\"bea\"}", "unknown_field"},
+      {"{\"type\":\"send\",\"room\":987654,\"text\":\"hi\"}", "not_joined"},
+      {"{\"type\":\"join\",\"room\":987654}", "unknown_room"},
+      {"{\"type\":\"join\",\"room\":\"general\"}", "bad_field"},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(ws->SendText(c.frame).ok());
+    auto e = ReceiveType(*ws, "error");
+    ASSERT_TRUE(e.ok()) << c.frame << ": " << e.status().ToString();
+    EXPECT_EQ(std::string(e->doc["code"].GetString()), c.code) << c.frame << " -> " << e->text;
+    EXPECT_GT(e->doc["reason"].GetStringLength(), 0u);
+  }
+  ASSERT_TRUE(ws->SendBinary("\x01\x02").ok());
+  auto e = ReceiveType(*ws, "error");
+  ASSERT_TRUE(e.ok());
+  EXPECT_STREQ(e->doc["code"].GetString(), "binary_unsupported");
+  // A refused send names the client_msg_id so the client can tell which one failed.
+  ASSERT_TRUE(ws->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) +
+                           ",\"text\":\"\",\"client_msg_id\":\"c-9\"}").ok());
+  e = ReceiveType(*ws, "error");
+  ASSERT_TRUE(e.ok());
+  EXPECT_STREQ(e->doc["client_msg_id"].GetString(), "c-9");
+  ExpectAlive(*ws);
+}
+
+TEST_F(BadInputTest, ProtocolViolationsCloseOnlyThatConnection) {
+  auto bystander = Joined();
+  ASSERT_TRUE(bystander);
+
+  auto utf8 = Joined();
+  ASSERT_TRUE(utf8);
+  ASSERT_TRUE(utf8->SendText("{\"type\":\"leave\",\"room\":1,\"x\":\"\xC3\x28\"}").ok());
+  EXPECT_EQ(ReceiveType(*utf8, "never").status().code(), "closed");
+  EXPECT_EQ(utf8->close_code(), 1007);
+
+  auto big = Joined();
+  ASSERT_TRUE(big);
+  ASSERT_TRUE(big->SendText(std::string(70000, ' ')).ok());
+  EXPECT_EQ(ReceiveType(*big, "never").status().code(), "closed");
+  EXPECT_EQ(big->close_code(), 1009);
+
+  auto unmasked = Joined();
+  ASSERT_TRUE(unmasked);
+  ASSERT_TRUE(unmasked->SendRaw(std::string("\x81\x02hi", 4)).ok());  // clients must mask
+  EXPECT_EQ(ReceiveType(*unmasked, "never").status().code(), "closed");
+  EXPECT_EQ(unmasked->close_code(), 1002);
+
+  ExpectAlive(*bystander);
+}
+
+}  // namespace
+}  // namespace chatpipe::test

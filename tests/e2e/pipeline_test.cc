@@ -1,0 +1,299 @@
+// End to end through the real services: ingress -> Kafka -> persister -> PostgreSQL + Redis -> ingress
+// -> WebSocket clients. Each test owns a TestStack (its own database, topics and Redis keys).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "storage/redis_keys.h"
+#include "tests/support/stack.h"
+
+namespace chatpipe::test {
+namespace {
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TestStack::Create();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    stack = std::move(*s);
+    ASSERT_TRUE(stack->StartIngress().ok());
+    ASSERT_TRUE(stack->StartPersister().ok());
+  }
+
+  std::unique_ptr<WsClient> Join(const TestUser& user, int64_t room) {
+    auto ws = stack->Connect(user);
+    EXPECT_TRUE(ws.ok()) << ws.status().ToString();
+    if (!ws.ok()) return nullptr;
+    EXPECT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
+    auto joined = ReceiveType(**ws, "joined");
+    EXPECT_TRUE(joined.ok()) << joined.status().ToString();
+    return std::move(*ws);
+  }
+
+  static std::string Send(int64_t room, const std::string& text, const std::string& client_msg_id = "") {
+    std::string f = "{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + text + "\"";
+    if (!client_msg_id.empty()) f += ",\"client_msg_id\":\"" + client_msg_id + "\"";
+    return f + "}";
+  }
+
+  static bool IsMessage(const Json& j) { return j.Type() == "message"; }
+
+  std::unique_ptr<TestStack> stack;
+};
+
+TEST_F(PipelineTest, TwoClientsInOneRoomSeeEachOthersMessagesInOrder) {
+  auto ana = stack->Register("ana"), bea = stack->Register("bea");
+  ASSERT_TRUE(ana.ok() && bea.ok());
+  auto room = stack->CreateRoom(*ana, "general");
+  ASSERT_TRUE(room.ok()) << room.status().ToString();
+  auto a = Join(*ana, *room), b = Join(*bea, *room);
+  ASSERT_TRUE(a && b);
+
+  constexpr int kEach = 20;
+  for (int i = 0; i < kEach; ++i) {
+    ASSERT_TRUE(a->SendText(Send(*room, "from ana " + std::to_string(i), "a" + std::to_string(i))).ok());
+    ASSERT_TRUE(b->SendText(Send(*room, "from bea " + std::to_string(i), "b" + std::to_string(i))).ok());
+  }
+  // Each client gets an ack per send and every message of the room, in one order with rising positions.
+  auto collect = [&](WsClient& ws, std::vector<std::string>* texts, std::set<std::string>* acked) {
+    int64_t last_pos = 0;
+    while (texts->size() < 2 * kEach) {
+      auto f = ReceiveUntil(ws, [](const Json& j) { return j.Type() == "message" || j.Type() == "ack"; });
+      ASSERT_TRUE(f.ok()) << f.status().ToString() << " after " << texts->size() << " messages";
+      if (f->Type() == "ack") {
+        acked->insert(f->doc["client_msg_id"].GetString());
+        continue;
+      }
+      EXPECT_EQ(f->doc["room"].GetInt64(), *room);
+      EXPECT_GT(f->doc["pos"].GetInt64(), last_pos) << f->text;
+      last_pos = f->doc["pos"].GetInt64();
+      texts->push_back(f->doc["text"].GetString());
+    }
+  };
+  std::vector<std::string> seen_a, seen_b;
+  std::set<std::string> acks_a, acks_b;
+  collect(*a, &seen_a, &acks_a);
+  collect(*b, &seen_b, &acks_b);
+  EXPECT_EQ(seen_a, seen_b);
+  // Acks may trail the deliveries; each client gets all of its own.
+  while (acks_a.size() < kEach) {
+    auto f = ReceiveType(*a, "ack");
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    acks_a.insert(f->doc["client_msg_id"].GetString());
+  }
+  EXPECT_EQ(acks_a.size(), size_t{kEach});
+  // Per sender, the order of sending is kept.
+  int next_a = 0, next_b = 0;
+  for (const std::string& t : seen_a) {
+    if (t.rfind("from ana ", 0) == 0) EXPECT_EQ(t, "from ana " + std::to_string(next_a++));
+    else EXPECT_EQ(t, "from bea " + std::to_string(next_b++));
+  }
+  EXPECT_EQ(next_a, kEach);
+  EXPECT_EQ(next_b, kEach);
+}
+
+TEST_F(PipelineTest, ClientOfAnotherRoomSeesNothing) {
+  auto ana = stack->Register("ana"), cid = stack->Register("cid");
+  ASSERT_TRUE(ana.ok() && cid.ok());
+  auto general = stack->CreateRoom(*ana, "general"), other = stack->CreateRoom(*cid, "other");
+  ASSERT_TRUE(general.ok() && other.ok());
+  auto a = Join(*ana, *general), c = Join(*cid, *other);
+  ASSERT_TRUE(a && c);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->SendText(Send(*general, "secret " + std::to_string(i))).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ReceiveUntil(*a, IsMessage).ok());
+  // Everything for `general` went out before this one: c must see its own message and, before it,
+  // nothing of `general` (only its own room's presence and its ack).
+  ASSERT_TRUE(c->SendText(Send(*other, "mine")).ok());
+  std::vector<Json> before;
+  auto mine = ReceiveUntil(*c, IsMessage, std::chrono::seconds(10), &before);
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  EXPECT_STREQ(mine->doc["text"].GetString(), "mine");
+  for (const Json& j : before) {
+    EXPECT_TRUE(j.Type() == "ack" || j.Type() == "presence") << j.text;
+    EXPECT_EQ(j.doc["room"].GetInt64(), *other) << j.text;
+  }
+}
+
+TEST_F(PipelineTest, JoinWithAfterReplaysWhatWasMissed) {
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  auto room = stack->CreateRoom(*ana, "general");
+  ASSERT_TRUE(room.ok());
+  auto a = Join(*ana, *room);
+  ASSERT_TRUE(a);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(a->SendText(Send(*room, "m" + std::to_string(i))).ok());
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(ReceiveUntil(*a, IsMessage).ok());
+
+  auto late = stack->Connect(*ana);
+  ASSERT_TRUE(late.ok());
+  ASSERT_TRUE((*late)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(*room) + ",\"after\":2}").ok());
+  auto joined = ReceiveType(**late, "joined");
+  ASSERT_TRUE(joined.ok());
+  EXPECT_EQ(joined->doc["pos"].GetInt64(), 5);
+  for (int want = 3; want <= 5; ++want) {
+    auto m = ReceiveUntil(**late, IsMessage);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(m->doc["pos"].GetInt64(), want);
+  }
+  // A live message after the replay comes once, in order.
+  ASSERT_TRUE(a->SendText(Send(*room, "m6")).ok());
+  auto m6 = ReceiveUntil(**late, IsMessage);
+  ASSERT_TRUE(m6.ok());
+  EXPECT_EQ(m6->doc["pos"].GetInt64(), 6);
+}
+
+TEST_F(PipelineTest, HistoryComesNewestFirstAndTheRedisListHoldsTen) {
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  auto room = stack->CreateRoom(*ana, "general");
+  ASSERT_TRUE(room.ok());
+  const std::string path = "/api/rooms/" + std::to_string(*room) + "/messages";
+  for (int i = 1; i <= 25; ++i) {
+    auto r = stack->Call("POST", path, *ana, "{\"text\":\"n" + std::to_string(i) + "\"}");
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 202) << r->body;
+  }
+  ASSERT_TRUE(Eventually([&] { return stack->CountMessages(*room).value_or(0) == 25; }));
+  const std::string key = RoomHistoryKey(stack->config().RedisPrefix(), *room);
+  ASSERT_TRUE(Eventually([&] {
+    auto head = stack->redis().Command({"LINDEX", key, "0"});
+    return head.ok() && head->str.find("\"n25\"") != std::string::npos;
+  }));
+  auto len = stack->redis().Command({"LLEN", key});
+  ASSERT_TRUE(len.ok());
+  EXPECT_EQ(len->integer, kHistoryCap);
+
+  // Page through: 10 from Redis, then PostgreSQL by cursor, newest first, no gaps and no repeats.
+  std::vector<int64_t> positions;
+  std::string query = "?limit=10";
+  for (int page = 0; page < 5; ++page) {
+    auto r = stack->Call("GET", path + query, *ana);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+    auto body = ParseJson(r->body);
+    ASSERT_TRUE(body.ok());
+    for (const auto& m : body->doc["messages"].GetArray()) positions.push_back(m["pos"].GetInt64());
+    if (body->doc["next_before"].IsNull()) break;
+    query = "?limit=10&before=" + std::to_string(body->doc["next_before"].GetInt64());
+  }
+  ASSERT_EQ(positions.size(), 25u);
+  for (size_t i = 0; i < positions.size(); ++i) EXPECT_EQ(positions[i], 25 - static_cast<int64_t>(i));
+}
+
+TEST_F(PipelineTest, RetriedClientMessageIdIsStoredOnce) {
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  auto room = stack->CreateRoom(*ana, "general");
+  ASSERT_TRUE(room.ok());
+  const std::string path = "/api/rooms/" + std::to_string(*room) + "/messages";
+  for (int i = 0; i < 3; ++i) {
+    auto r = stack->Call("POST", path, *ana, "{\"text\":\"once\",\"client_msg_id\":\"retry-1\"}");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 202) << r->body;
+  }
+  // The same retry over the WebSocket, then a marker message: once the marker is stored, every retry
+  // before it has been through the persister (one partition per room keeps their order).
+  auto a = Join(*ana, *room);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->SendText(Send(*room, "once", "retry-1")).ok());
+  ASSERT_TRUE(a->SendText(Send(*room, "marker", "marker")).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto r = stack->pg().Exec("SELECT 1 FROM messages WHERE client_msg_id = 'marker'");
+    return r.ok() && r->rows() == 1;
+  }));
+  auto r = stack->pg().Exec("SELECT count(*) FROM messages WHERE client_msg_id = 'retry-1'");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Int(0, 0), 1);
+  EXPECT_EQ(stack->CountMessages(*room).value_or(-1), 2);
+}
+
+TEST_F(PipelineTest, PrivateRoomRejectsNonMembersUntilAdded) {
+  auto ana = stack->Register("ana"), eve = stack->Register("eve");
+  ASSERT_TRUE(ana.ok() && eve.ok());
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok());
+  auto room = stack->CreateRoom(*ana, "secret", /*is_private=*/true);
+  ASSERT_TRUE(room.ok());
+  const std::string path = "/api/rooms/" + std::to_string(*room) + "/messages";
+
+  for (const TestUser* outsider : {&*eve, &*guest}) {
+    auto read = stack->Call("GET", path, *outsider);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->status, 403) << read->body;
+    auto post = stack->Call("POST", path, *outsider, "{\"text\":\"let me in\"}");
+    ASSERT_TRUE(post.ok());
+    EXPECT_EQ(post->status, 403) << post->body;
+    auto ws = stack->Connect(*outsider);
+    ASSERT_TRUE(ws.ok());
+    ASSERT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(*room) + "}").ok());
+    auto err = ReceiveType(**ws, "error");
+    ASSERT_TRUE(err.ok()) << err.status().ToString();
+    EXPECT_STREQ(err->doc["code"].GetString(), "forbidden");
+    // The room list does not show it to them either.
+    auto list = stack->Call("GET", "/api/rooms", *outsider);
+    ASSERT_TRUE(list.ok());
+    EXPECT_EQ(list->body.find("\"secret\""), std::string::npos) << list->body;
+  }
+  // A non-member cannot add members; a member can.
+  auto sneaky = stack->Call("POST", "/api/rooms/" + std::to_string(*room) + "/members", *eve, "{\"user\":\"eve\"}");
+  ASSERT_TRUE(sneaky.ok());
+  EXPECT_EQ(sneaky->status, 403) << sneaky->body;
+  auto add = stack->Call("POST", "/api/rooms/" + std::to_string(*room) + "/members", *ana, "{\"user\":\"eve\"}");
+  ASSERT_TRUE(add.ok());
+  EXPECT_LT(add->status, 300) << add->body;
+  auto read = stack->Call("GET", path, *eve);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->status, 200) << read->body;
+}
+
+TEST_F(PipelineTest, RoomListCacheIsInvalidatedOnCreateAndExpiresAfterItsTtl) {
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  ASSERT_TRUE(stack->CreateRoom(*ana, "first").ok());
+  auto list = stack->Call("GET", "/api/rooms", *ana);
+  ASSERT_TRUE(list.ok() && list->status == 200);
+  EXPECT_NE(list->body.find("\"first\""), std::string::npos);
+  const std::string key = RoomsListKey(stack->config().RedisPrefix());
+  auto ttl = stack->redis().Command({"PTTL", key});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer, 0);
+  EXPECT_LE(ttl->integer, kRoomsCacheTtlSeconds * 1000);
+
+  // Created through the API: the cache is dropped at once.
+  ASSERT_TRUE(stack->CreateRoom(*ana, "second").ok());
+  list = stack->Call("GET", "/api/rooms", *ana);
+  ASSERT_TRUE(list.ok());
+  EXPECT_NE(list->body.find("\"second\""), std::string::npos) << list->body;
+
+  // Created behind ingress's back (as another deployment's tool might): served stale from the cache
+  // until the TTL runs out, then fresh from PostgreSQL.
+  auto inserted = stack->pg().Exec("INSERT INTO rooms (name, private, created_by) VALUES ('third', false, $1)",
+                                   {std::to_string(ana->id)});
+  ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
+  list = stack->Call("GET", "/api/rooms", *ana);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->body.find("\"third\""), std::string::npos) << "not from the cache: " << list->body;
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto l = stack->Call("GET", "/api/rooms", *ana);
+        return l.ok() && l->body.find("\"third\"") != std::string::npos;
+      },
+      std::chrono::seconds(kRoomsCacheTtlSeconds + 5)));
+  EXPECT_LE(std::chrono::steady_clock::now() - started, std::chrono::seconds(kRoomsCacheTtlSeconds + 1));
+}
+
+TEST_F(PipelineTest, EveryResponseNamesItsInstance) {
+  for (const char* path : {"/healthz", "/api/rooms", "/no/such/thing"}) {
+    auto r = HttpRequest("GET", stack->Url(path));
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->headers["x-instance-id"].empty()) << path;
+  }
+  auto metrics = HttpRequest("GET", stack->Url("/metrics"));
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("# TYPE chatpipe_ingress_messages_accepted_total counter"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chatpipe::test

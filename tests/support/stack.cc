@@ -1,0 +1,246 @@
+#include "tests/support/stack.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "cli/migrate_command.h"
+
+namespace chatpipe::test {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::string RandomHex(int bytes) {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < bytes; ++i) {
+    char b[3];
+    snprintf(b, sizeof b, "%02x", rd() & 0xff);
+    out += b;
+  }
+  return out;
+}
+
+std::string JsonString(const std::string& s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.String(s.c_str(), s.size());
+  return buf.GetString();
+}
+
+Result<Json> ExpectJson(const Result<HttpResponse>& r, long status) {
+  if (!r.ok()) return r.status();
+  if (r->status != status)
+    return Status::Error(500, "unexpected_status",
+                         "HTTP " + std::to_string(r->status) + " (wanted " + std::to_string(status) + "): " + r->body);
+  return ParseJson(r->body);
+}
+
+}  // namespace
+
+std::string Json::Type() const {
+  return doc.IsObject() && doc.HasMember("type") && doc["type"].IsString() ? doc["type"].GetString() : "";
+}
+
+Result<Json> ParseJson(const std::string& text) {
+  Json j;
+  j.text = text;
+  if (j.doc.Parse(text.c_str(), text.size()).HasParseError())
+    return Status::Error(500, "bad_json", "not JSON: " + text);
+  return j;
+}
+
+Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions) {
+  std::string pg = Env("CHATPIPE_PG"), redis = Env("CHATPIPE_REDIS"), kafka = Env("CHATPIPE_KAFKA");
+  if (pg.empty() || redis.empty() || kafka.empty())
+    return Status::Error(500, "no_services",
+                         "CHATPIPE_PG, CHATPIPE_REDIS and CHATPIPE_KAFKA are not set: run the tests with ops/test "
+                         "(or `ops/services start DIR` and source DIR/env)");
+  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  std::unique_ptr<TestStack> s(new TestStack());
+  std::string id = RandomHex(6);
+  s->admin_conninfo_ = pg;
+  s->database_ = "t_" + id;
+  {
+    PgConn admin(pg);
+    auto r = admin.Exec(("CREATE DATABASE " + s->database_).c_str());
+    if (!r.ok()) return r.status();
+  }
+  s->config_.pg_conninfo = pg + " dbname=" + s->database_;
+  s->config_.redis_addr = redis;
+  s->config_.kafka_brokers = kafka;
+  s->config_.ns = "t" + id;
+  s->token_secret_ = "test-secret-" + RandomHex(16);
+  if (Status st = Migrate(s->config_, partitions); !st.ok()) return st;
+  s->pg_ = std::make_unique<PgConn>(s->config_.pg_conninfo);
+  s->redis_ = std::make_unique<RedisClient>(s->config_.RedisHost(), s->config_.RedisPort());
+  if (Status st = s->pg_->Connect(); !st.ok()) return st;
+  if (Status st = s->redis_->Connect(); !st.ok()) return st;
+  return s;
+}
+
+TestStack::~TestStack() {
+  StopIngress();
+  StopPersister();
+  KillPersisterProcess();
+  if (pg_) pg_->Close();
+  if (database_.empty()) return;
+  PgConn admin(admin_conninfo_);
+  auto r = admin.Exec(("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)").c_str());
+  if (!r.ok()) spdlog::warn("test stack: {}", r.status().ToString());
+}
+
+Status TestStack::StartIngress(const std::function<void(IngressConfig&)>& tweak) {
+  IngressConfig c;
+  c.common = config_;
+  c.host = "127.0.0.1";
+  c.port = 0;
+  c.threads = 2;
+  c.db_threads = 2;
+  c.token_secret = token_secret_;
+  if (tweak) tweak(c);
+  ingress_ = std::make_unique<IngressServer>(c);
+  return ingress_->Start();
+}
+
+void TestStack::StopIngress() {
+  if (ingress_) ingress_->Stop();
+  ingress_.reset();
+}
+
+std::string TestStack::Url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port()) + path;
+}
+
+Status TestStack::StartPersister(const std::function<void(CommonConfig&)>& tweak) {
+  CommonConfig c = config_;
+  if (tweak) tweak(c);
+  persister_ = std::make_unique<Persister>(c, 500);
+  if (Status s = persister_->Start(); !s.ok()) return s;
+  persister_stop_ = false;
+  persister_thread_ = std::thread([this] { persister_->Run(persister_stop_); });
+  return Status::Ok();
+}
+
+void TestStack::StopPersister() {
+  persister_stop_ = true;
+  if (persister_thread_.joinable()) persister_thread_.join();
+  persister_.reset();
+}
+
+Status TestStack::StartPersisterProcess() {
+  std::vector<std::string> args = {CHATPIPE_BINARY, "worker", "persist", "--kafka", config_.kafka_brokers,
+                                   "--pg", config_.pg_conninfo, "--redis", config_.redis_addr,
+                                   "--namespace", config_.ns, "--log-level", "warn"};
+  pid_t pid = ::fork();
+  if (pid < 0) return Status::Internal("fork failed");
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  child_ = pid;
+  return Status::Ok();
+}
+
+void TestStack::KillPersisterProcess() {
+  if (child_ < 0) return;
+  ::kill(child_, SIGKILL);
+  ::waitpid(child_, nullptr, 0);
+  child_ = -1;
+}
+
+Result<HttpResponse> TestStack::Call(const std::string& method, const std::string& path, const TestUser& user,
+                                     const std::string& body) {
+  std::vector<std::string> headers;
+  if (!user.token.empty()) headers.push_back("Authorization: Bearer " + user.token);
+  return HttpRequest(method, Url(path), body, headers);
+}
+
+Result<TestUser> TestStack::Register(const std::string& name) {
+  TestUser u;
+  u.name = name;
+  std::string password = "pw-" + RandomHex(8);
+  auto created = ExpectJson(Call("POST", "/api/users", u,
+                                 "{\"name\":" + JsonString(name) + ",\"email\":" + JsonString(name + "@example.com") +
+                                     ",\"password\":" + JsonString(password) + "}"),
+                            201);
+  if (!created.ok()) return created.status();
+  u.id = created->doc["id"].GetInt64();
+  auto session = ExpectJson(
+      Call("POST", "/api/sessions", u, "{\"name\":" + JsonString(name) + ",\"password\":" + JsonString(password) + "}"),
+      200);
+  if (!session.ok()) return session.status();
+  u.token = session->doc["token"].GetString();
+  return u;
+}
+
+Result<TestUser> TestStack::Guest() {
+  auto session = ExpectJson(Call("POST", "/api/sessions/guest", TestUser{}), 200);
+  if (!session.ok()) return session.status();
+  TestUser u;
+  u.token = session->doc["token"].GetString();
+  u.id = session->doc["user"]["id"].GetInt64();
+  u.name = session->doc["user"]["name"].GetString();
+  return u;
+}
+
+Result<int64_t> TestStack::CreateRoom(const TestUser& user, const std::string& name, bool is_private) {
+  auto room = ExpectJson(Call("POST", "/api/rooms", user,
+                              "{\"name\":" + JsonString(name) + ",\"private\":" + (is_private ? "true" : "false") + "}"),
+                         201);
+  if (!room.ok()) return room.status();
+  return room->doc["id"].GetInt64();
+}
+
+Result<std::unique_ptr<WsClient>> TestStack::Connect(const TestUser& user) {
+  return WsClient::Connect("127.0.0.1", port(), "/ws", {"Authorization: Bearer " + user.token});
+}
+
+Result<int64_t> TestStack::CountMessages(int64_t room) {
+  auto r = pg_->Exec("SELECT count(*) FROM messages WHERE room_id = $1", {std::to_string(room)});
+  if (!r.ok()) return r.status();
+  return r->Int(0, 0);
+}
+
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& want,
+                          std::chrono::milliseconds timeout, std::vector<Json>* skipped) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Status::Error(408, "timeout", "no matching frame in time");
+    auto text = ws.ReceiveText(left);
+    if (!text.ok()) return text.status();
+    auto frame = ParseJson(*text);
+    if (!frame.ok()) return frame.status();
+    if (want(*frame)) return frame;
+    if (skipped) skipped->push_back(std::move(*frame));
+  }
+}
+
+Result<Json> ReceiveType(WsClient& ws, const std::string& type, std::chrono::milliseconds timeout) {
+  return ReceiveUntil(ws, [&](const Json& j) { return j.Type() == type; }, timeout);
+}
+
+}  // namespace chatpipe::test

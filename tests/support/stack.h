@@ -1,0 +1,114 @@
+// TestStack: one isolated chatpipe deployment for an integration test, on the suite's real services.
+//
+// ops/test starts PostgreSQL, Redis and Kafka once and exports their addresses (CHATPIPE_PG,
+// CHATPIPE_REDIS, CHATPIPE_KAFKA). A TestStack gives each test a namespace of its own (topics, consumer
+// groups, Redis keys) and a PostgreSQL database of its own, migrated, so tests run in parallel without
+// seeing each other. It can run ingress and the persister in-process, or the persister as a child
+// process of the real binary (for kill -9 tests). The destructor stops what it started and drops the
+// database.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+#include "ingress/server.h"
+#include "storage/pg.h"
+#include "storage/redis_client.h"
+#include "tests/support/http_client.h"
+#include "tests/support/ws_client.h"
+#include "workers/persist/persister.h"
+
+namespace chatpipe::test {
+
+struct TestUser {
+  int64_t id = 0;
+  std::string name;
+  std::string token;
+};
+
+// A parsed JSON frame or body, and its text for failure messages.
+struct Json {
+  rapidjson::Document doc;
+  std::string text;
+  std::string Type() const;
+};
+Result<Json> ParseJson(const std::string& text);
+
+class TestStack {
+ public:
+  // Fails (with a hint to run through ops/test) when the services' addresses are not set.
+  static Result<std::unique_ptr<TestStack>> Create(int partitions = 4);
+  ~TestStack();
+
+  const CommonConfig& config() const { return config_; }
+  // A database connection and a Redis client of the test's own, for assertions.
+  PgConn& pg() { return *pg_; }
+  RedisClient& redis() { return *redis_; }
+
+  // Ingress in this process on a free port. `tweak` may change the config before it starts.
+  Status StartIngress(const std::function<void(IngressConfig&)>& tweak = {});
+  void StopIngress();
+  int port() const { return ingress_ ? ingress_->port() : 0; }
+  std::string Url(const std::string& path) const;
+
+  // The persister in this process, on its own thread.
+  Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});
+  void StopPersister();
+  // The persister as a child process of the chatpipe binary; KillChild() sends SIGKILL and reaps it.
+  Status StartPersisterProcess();
+  void KillPersisterProcess();
+
+  // HTTP helpers that fail the Result on any status but the expected one.
+  Result<TestUser> Register(const std::string& name);
+  Result<TestUser> Guest();
+  Result<int64_t> CreateRoom(const TestUser& user, const std::string& name, bool is_private = false);
+  Result<HttpResponse> Call(const std::string& method, const std::string& path, const TestUser& user,
+                            const std::string& body = "");
+
+  // A WebSocket client of `user`, connected to this stack's ingress.
+  Result<std::unique_ptr<WsClient>> Connect(const TestUser& user);
+
+  // Rows of messages in this test's database for a room.
+  Result<int64_t> CountMessages(int64_t room);
+
+ private:
+  TestStack() = default;
+
+  std::string admin_conninfo_;
+  std::string database_;
+  CommonConfig config_;
+  std::string token_secret_;
+  std::unique_ptr<PgConn> pg_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<IngressServer> ingress_;
+  std::unique_ptr<Persister> persister_;
+  std::atomic<bool> persister_stop_{false};
+  std::thread persister_thread_;
+  pid_t child_ = -1;
+};
+
+// Waits until `done` holds or `timeout` passes, polling every few milliseconds; the result of the last
+// check. For conditions with no event to wait on (a row appearing in another process's database).
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// Receives frames until one satisfies `want` (returned) or the timeout passes; frames that do not are
+// appended to `skipped` when given.
+Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& want,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                          std::vector<Json>* skipped = nullptr);
+Result<Json> ReceiveType(WsClient& ws, const std::string& type,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+}  // namespace chatpipe::test
