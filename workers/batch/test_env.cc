@@ -134,6 +134,12 @@ Status WorkerTestEnv::Produce(const std::vector<ChatEvent>& events) {
   return Status::Ok();
 }
 
+Status WorkerTestEnv::ProduceRaw(const std::string& key, const std::string& payload) {
+  std::promise<Status> done;
+  producer_->Produce(config_.Topic(kMessagesTopic), key, payload, [&done](Status s) { done.set_value(s); });
+  return done.get_future().get();
+}
+
 Status WorkerTestEnv::AllowConnections(bool allow) {
   PgConn admin(admin_conninfo_);
   std::string sql = "ALTER DATABASE " + database_ + " ALLOW_CONNECTIONS " + (allow ? "true" : "false");

@@ -47,6 +47,8 @@ class WorkerTestEnv {
   ChatEvent Event(int64_t room, int64_t user, const std::string& user_name, const std::string& text);
   // Produces the events to chat.messages keyed by room and waits until the broker has them all.
   Status Produce(const std::vector<ChatEvent>& events);
+  // Produces any bytes to chat.messages (for malformed events).
+  Status ProduceRaw(const std::string& key, const std::string& payload);
   // Closes the test's database to new connections and ends the open ones (PostgreSQL "down" for
   // everyone using it), or opens it again.
   Status AllowConnections(bool allow);
