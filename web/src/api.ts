@@ -21,7 +21,8 @@ export interface History {
 
 export interface MentionList {
   mentions: Mention[]; // newest first
-  unread_count?: number;
+  unread?: number; // the user's unread mentions in all
+  next_before?: number | null; // cursor for older ones
 }
 
 export class Api {
@@ -89,8 +90,10 @@ export class Api {
       client_msg_id: clientMsgId,
     });
   }
-  mentions(unreadOnly: boolean) {
-    return this.call<MentionList>('GET', `/api/users/me/mentions?unread=${unreadOnly}`);
+  mentions(unreadOnly: boolean, before?: number) {
+    const query = new URLSearchParams({ unread: String(unreadOnly) });
+    if (before) query.set('before', String(before));
+    return this.call<MentionList>('GET', `/api/users/me/mentions?${query}`);
   }
   markMentionRead(id: number | string) {
     return this.call<void>('POST', `/api/mentions/${encodeURIComponent(String(id))}/read`);

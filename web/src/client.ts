@@ -37,6 +37,7 @@ export interface Inbox {
   available: boolean | null; // null: not asked yet; false: the server has no mentions API
   showAll: boolean;
   items: Mention[];
+  nextBefore: number | null;
   unread: number;
   loading: boolean;
   error?: string;
@@ -65,7 +66,7 @@ export class ChatClient {
   roomsError?: string;
   connection: ConnectionState = 'offline';
   current: OpenRoom | null = null;
-  inbox: Inbox = { available: null, showAll: false, items: [], unread: 0, loading: false };
+  inbox: Inbox = { available: null, showAll: false, items: [], nextBefore: null, unread: 0, loading: false };
   notice: string | null = null; // a passing message for the user (role=alert)
   loginNotice: string | null = null;
 
@@ -140,7 +141,7 @@ export class ChatClient {
     this.session = null;
     this.rooms = [];
     this.current = null;
-    this.inbox = { available: null, showAll: false, items: [], unread: 0, loading: false };
+    this.inbox = { available: null, showAll: false, items: [], nextBefore: null, unread: 0, loading: false };
     this.loginNotice = why ?? null;
     this.changed();
   }
@@ -423,14 +424,32 @@ export class ChatClient {
     const inbox = this.inbox;
     inbox.loading = true;
     try {
-      const unread = await this.api.mentions(true);
+      const page = await this.api.mentions(!inbox.showAll);
       inbox.available = true;
-      inbox.unread = unread.unread_count ?? unread.mentions.length;
-      inbox.items = inbox.showAll ? (await this.api.mentions(false)).mentions : unread.mentions;
+      inbox.items = page.mentions;
+      inbox.nextBefore = page.next_before ?? null;
+      inbox.unread = page.unread ?? page.mentions.filter((m) => !m.read).length;
       inbox.error = undefined;
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405)) inbox.available = false;
       else inbox.error = (e as Error).message;
+    }
+    inbox.loading = false;
+    this.changed();
+  }
+
+  async loadOlderMentions() {
+    const inbox = this.inbox;
+    if (inbox.loading || !inbox.nextBefore) return;
+    inbox.loading = true;
+    this.changed();
+    try {
+      const page = await this.api.mentions(!inbox.showAll, inbox.nextBefore);
+      const known = new Set(inbox.items.map((m) => m.id));
+      inbox.items = [...inbox.items, ...page.mentions.filter((m) => !known.has(m.id))];
+      inbox.nextBefore = page.next_before ?? null;
+    } catch (e) {
+      inbox.error = (e as Error).message;
     }
     inbox.loading = false;
     this.changed();

@@ -36,25 +36,38 @@ export function MentionsView({ client }: { client: ChatClient }) {
       )}
       <ul class="mention-list">
         {inbox.items.map((m) => {
-          const time = formatTime(m.message.ts);
+          const message = m.message;
+          const time = message.ts ? formatTime(message.ts) : null;
           return (
             <li key={m.id} class={m.read ? 'mention-item' : 'mention-item unread'} data-mention={m.id}>
               <button type="button" class="mention-open" onClick={() => open(m)}>
                 <span class="meta">
                   {!m.read && <span class="dot" aria-label="unread" />}
-                  <span class="author">{m.message.user.name}</span> in <span class="room-ref">#{m.room.name}</span>
-                  <time dateTime={new Date(m.message.ts).toISOString()} title={time.full}>
-                    {time.short}
-                  </time>
+                  <span class="author">{message.user?.name ?? 'someone'}</span> in{' '}
+                  <span class="room-ref">#{m.room.name}</span>
+                  {time && message.ts && (
+                    <time dateTime={new Date(message.ts).toISOString()} title={time.full}>
+                      {time.short}
+                    </time>
+                  )}
                 </span>
                 <span class="text">
-                  <RichText text={m.message.text} me={client.me?.name ?? ''} rooms={[]} />
+                  {message.text !== undefined ? (
+                    <RichText text={message.text} me={client.me?.name ?? ''} rooms={[]} />
+                  ) : (
+                    <span class="hint">(the message is on its way)</span>
+                  )}
                 </span>
               </button>
             </li>
           );
         })}
       </ul>
+      {inbox.nextBefore && (
+        <button type="button" class="link more" onClick={() => client.loadOlderMentions()} disabled={inbox.loading}>
+          Load older mentions
+        </button>
+      )}
     </section>
   );
 }

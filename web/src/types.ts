@@ -59,8 +59,9 @@ export interface TagsFrame {
 export interface Mention {
   id: number | string;
   room: { id: number; name: string };
-  // A message frame; a live notification's has no pos yet (the persister gives it).
-  message: Pick<MessageFrame, 'id' | 'user' | 'text' | 'ts'> & { pos?: number };
+  // A message frame. A live notification's has no pos yet (the persister gives it), and a listed
+  // mention whose message is not stored yet has only the id.
+  message: { id: string; pos?: number; user?: { id: number; name: string }; text?: string; ts?: number };
   read: boolean;
   kind?: string;
 }
