@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/signals.h"
 #include "common/status_server.h"
+#include "workers/mail/mail_worker.h"
 #include "workers/mention/mention_worker.h"
 #include "workers/persist/persister.h"
 #include "workers/tag_worker/tag_worker.h"
@@ -101,6 +102,22 @@ void AddWorkerCommand(CLI::App& app) {
   mention->callback([mention_opts] {
     int rc = RunWorker(*mention_opts, "mention", [&](const std::atomic<bool>& stop) {
       MentionWorker worker(mention_opts->common, {mention_opts->batch});
+      if (Status s = worker.Start(); !s.ok()) return s;
+      worker.Run(stop);
+      return Status::Ok();
+    });
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+
+  auto mail_opts = std::make_shared<WorkerOptions>();
+  auto mail_settings = std::make_shared<mail::MailSettings>();
+  CLI::App* mail = worker->add_subcommand(
+      "mail", "e-mail offline users their mentions, batched per user, through a rate-limited SMTP mailer");
+  AddWorkerOptions(mail, mail_opts.get());
+  mail::AddMailOptions(mail, mail_settings.get());
+  mail->callback([mail_opts, mail_settings] {
+    int rc = RunWorker(*mail_opts, "mail", [&](const std::atomic<bool>& stop) {
+      mail::MailWorker worker(mail_opts->common, *mail_settings, mail_opts->batch);
       if (Status s = worker.Start(); !s.ok()) return s;
       worker.Run(stop);
       return Status::Ok();

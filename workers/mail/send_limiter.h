@@ -1,0 +1,49 @@
+// SendLimiter: SES's two sending limits, shared by every copy of the mailer through Redis.
+//
+//   max send rate   a token bucket: `rate` tokens a second, at most `burst` saved up. Each send takes one.
+//   sending quota   at most `quota` sends in any rolling 24 hours (the window is configurable for tests).
+//
+// Both are checked and taken in ONE Lua script (atomic in Redis), timed by Redis' own clock (TIME), so
+// any number of mailer processes on any machines together stay within both limits. The quota is checked
+// first and a refused send takes nothing. A send is counted when it is admitted, before the SMTP
+// transaction: a send that then fails still counts, so the limits can only be undershot, never exceeded.
+// Keys (docs/mail.md): <p>mail:rate (hash: tokens, us) and <p>mail:sent (sorted set: send id -> ms).
+// If Redis cannot be reached nothing is admitted (fail closed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "storage/redis_client.h"
+
+namespace chatpipe::mail {
+
+struct SendLimits {
+  double rate = 1;        // sends per second
+  double burst = 5;       // bucket size
+  int64_t quota = 200;    // sends per window
+  int64_t quota_window_ms = 24 * 3600 * 1000;
+};
+
+class SendLimiter {
+ public:
+  SendLimiter(RedisClient* redis, const std::string& prefix, SendLimits limits);
+  // Ok when the send may go now (and counts it). Else "Throttling" ("Maximum sending rate exceeded.") or
+  // "DailyQuotaExceeded" ("Daily message quota exceeded."; SES reports both under Throttling) with the
+  // wait until it could succeed in *retry_after_ms, or "redis_unavailable". `send_id` must be unique
+  // per admitted send.
+  Status Admit(const std::string& send_id, int64_t* retry_after_ms);
+  // Sends counted in the current quota window.
+  Result<int64_t> SentInWindow();
+
+  std::string rate_key() const { return prefix_ + "mail:rate"; }
+  std::string sent_key() const { return prefix_ + "mail:sent"; }
+
+ private:
+  RedisClient* redis_;
+  std::string prefix_;
+  SendLimits limits_;
+};
+
+}  // namespace chatpipe::mail

@@ -1,0 +1,313 @@
+#include "workers/mail/sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <ctime>
+#include <thread>
+
+#include "common/metrics.h"
+#include "workers/mail/mime.h"
+
+namespace chatpipe::mail {
+namespace {
+
+Metric& sent = Counter("chatpipe_mail_sent_total", "e-mails the SMTP server accepted");
+Metric& dropped = Counter("chatpipe_mail_dropped_total",
+                          "outbox rows with nothing to send (all mentions read, no address, e-mail off)");
+Metric& rejected = Counter("chatpipe_mail_rejected_total",
+                           "outbox rows found undeliverable (suppressed, invalid address, template, SMTP 5xx)");
+Metric& throttled = Counter("chatpipe_mail_throttled_total", "sends refused by the shared rate limit, retried");
+Metric& over_quota = Counter("chatpipe_mail_quota_exceeded_total", "sends deferred by the rolling 24-hour quota");
+Metric& retries = Counter("chatpipe_mail_retries_total", "transient SMTP failures, retried later");
+Metric& unknown = Counter("chatpipe_mail_unknown_total", "sends that ended without a verdict, never retried");
+Metric& errors = Counter("chatpipe_mail_sender_errors_total", "sender steps that failed (PostgreSQL, Redis), retried");
+
+std::string FormatTime(int64_t ms) {
+  time_t t = static_cast<time_t>(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+}  // namespace
+
+rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& app_url) {
+  using rapidjson::Value;
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  auto str = [&a](const std::string& s) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
+  Value user(rapidjson::kObjectType);
+  user.AddMember("id", Value(static_cast<int64_t>(m.user_id)), a);
+  user.AddMember("name", str(m.user_name), a);
+  user.AddMember("email", str(m.email), a);
+  d.AddMember("user", user, a);
+  size_t n = m.unread.size();
+  d.AddMember("count", Value(static_cast<uint64_t>(n)), a);
+  d.AddMember("count_text", str(n == 1 ? "1 new mention" : std::to_string(n) + " new mentions"), a);
+  std::vector<std::string> rooms;
+  for (const auto& u : m.unread)
+    if (std::find(rooms.begin(), rooms.end(), "#" + u.room_name) == rooms.end()) rooms.push_back("#" + u.room_name);
+  std::string rooms_text;
+  for (const auto& r : rooms) rooms_text += (rooms_text.empty() ? "" : ", ") + r;
+  d.AddMember("rooms_text", str(rooms_text), a);
+  d.AddMember("app_url", str(app_url), a);
+  Value list(rapidjson::kArrayType);
+  for (const auto& u : m.unread) {
+    Value item(rapidjson::kObjectType);
+    item.AddMember("mention_id", Value(static_cast<int64_t>(u.mention_id)), a);
+    Value room(rapidjson::kObjectType);
+    room.AddMember("id", Value(static_cast<int64_t>(u.room_id)), a);
+    room.AddMember("name", str(u.room_name), a);
+    item.AddMember("room", room, a);
+    Value from(rapidjson::kObjectType);
+    from.AddMember("id", Value(static_cast<int64_t>(u.from_id)), a);
+    from.AddMember("name", str(u.from_name), a);
+    item.AddMember("from", from, a);
+    item.AddMember("text", str(u.text), a);
+    item.AddMember("time", str(FormatTime(u.message_ts)), a);
+    std::string link = app_url + "/?room=" + std::to_string(u.room_id);
+    if (u.pos > 0) link += "&pos=" + std::to_string(u.pos);
+    item.AddMember("link", str(link), a);
+    list.PushBack(item, a);
+  }
+  d.AddMember("mentions", list, a);
+  return d;
+}
+
+Sender::Sender(const CommonConfig& common, const MailSettings& settings, const TemplateSet* templates,
+               KafkaProducer* dead_letters, std::string instance)
+    : common_(common),
+      settings_(settings),
+      templates_(templates),
+      dead_letters_(dead_letters),
+      instance_(std::move(instance)),
+      outbox_(common.pg_conninfo),
+      redis_(common.RedisHost(), common.RedisPort()),
+      limiter_(&redis_, common.RedisPrefix(), SendLimits{settings.rate, settings.burst, settings.quota}),
+      smtp_{settings.smtp_url, settings.mail_from, std::chrono::milliseconds(settings.smtp_timeout_ms)},
+      domain_(MailDomain(settings)),
+      rng_(std::random_device{}()) {}
+
+void Sender::Pause(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (!stop && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+}
+
+void Sender::Run(const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(100);
+  while (!stop) {
+    auto did = Step(stop);
+    if (!did.ok()) {
+      errors.Add();
+      spdlog::warn("mail: {}; retrying in {} ms", did.status().ToString(), backoff.count());
+      Pause(backoff, stop);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(100);
+    if (!*did) Pause(std::chrono::milliseconds(settings_.poll_ms), stop);
+  }
+}
+
+Result<bool> Sender::Step(const std::atomic<bool>& stop) {
+  auto now = std::chrono::steady_clock::now();
+  if (now >= next_sweep_) {
+    auto swept = SweepExpiredClaim(stop);
+    if (!swept.ok() || *swept) return swept;
+    next_sweep_ = now + std::chrono::milliseconds(std::min<int64_t>(settings_.lease_ms / 4, 1000));
+  }
+  auto due = outbox_.LockNextDue();
+  if (!due.ok()) return due.status();
+  if (!due->has_value()) return false;
+  return Handle(**due, stop);
+}
+
+Result<bool> Sender::SweepExpiredClaim(const std::atomic<bool>& stop) {
+  auto claim = outbox_.LockExpiredClaim(settings_.lease_ms);
+  if (!claim.ok()) return claim.status();
+  if (!claim->has_value()) return false;
+  const ExpiredClaim& c = **claim;
+  const std::string reason =
+      "the mailer that claimed this e-mail reported no outcome within --lease-ms (it crashed or lost its "
+      "database); it may or may not have been delivered, and is never sent again";
+  DeadLetter letter{"Unknown", reason, c.id, c.user_id, c.to_addr, c.message_id, c.mention_ids, c.events};
+  if (Status s = ProduceDeadLetter(dead_letters_, common_.Topic(kDeadLetterTopic), std::to_string(c.user_id),
+                                   EncodeDeadLetter(letter), "Unknown: " + reason, stop);
+      !s.ok()) {
+    outbox_.Release();
+    return s;
+  }
+  if (Status s = outbox_.ExpireClaim(c, "Unknown: " + reason); !s.ok()) return s;
+  unknown.Add();
+  spdlog::warn("mail: e-mail {} to user {}: claim expired; marked unknown", c.id, c.user_id);
+  return true;
+}
+
+DeadLetter Sender::LetterFor(const DueMail& m, const std::string& code, const std::string& reason) const {
+  return DeadLetter{code, reason, m.id, m.user_id, m.email, m.message_id, m.mention_ids, m.events};
+}
+
+Status Sender::KillUnclaimed(const DueMail& m, const std::string& code, const std::string& reason,
+                             const std::atomic<bool>& stop) {
+  std::string why = code + ": " + reason;
+  if (Status s = ProduceDeadLetter(dead_letters_, common_.Topic(kDeadLetterTopic), std::to_string(m.user_id),
+                                   EncodeDeadLetter(LetterFor(m, code, reason)), why, stop);
+      !s.ok()) {
+    outbox_.Release();
+    return s;
+  }
+  if (Status s = outbox_.Kill(m, why); !s.ok()) return s;
+  rejected.Add();
+  spdlog::info("mail: e-mail {} to user {} is undeliverable: {}", m.id, m.user_id, why);
+  return Status::Ok();
+}
+
+void Sender::Record(const std::function<Status()>& write, const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    Status s = write();
+    if (s.ok()) return;
+    // Left as 'sending', the row is marked unknown by the sweep once its lease expires: never resent.
+    spdlog::warn("mail: cannot record a send's outcome, retrying: {}", s.ToString());
+    if (stop) return;
+    Pause(backoff, stop);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+int64_t Sender::RetryDelayMs(int attempts) {
+  double delay = static_cast<double>(settings_.retry_base_ms) * static_cast<double>(1LL << std::min(attempts - 1, 20));
+  delay = std::min(delay, 3600.0 * 1000);
+  return static_cast<int64_t>(delay * std::uniform_real_distribution<double>(0.8, 1.2)(rng_));
+}
+
+Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
+  std::string drop;
+  if (!m.user_exists)
+    drop = "NoRecipient: user " + std::to_string(m.user_id) + " does not exist";
+  else if (!m.notifications)
+    drop = "NotificationsOff: the user turned e-mail notifications off";
+  else if (m.email.empty())
+    drop = "NoRecipient: the user has no e-mail address";
+  else if (m.unread.empty())
+    drop = "AllRead: every mention was read before the e-mail went out";
+  if (!drop.empty()) {
+    if (Status s = outbox_.Drop(m, drop); !s.ok()) return s;
+    dropped.Add();
+    spdlog::debug("mail: e-mail {} to user {} dropped: {}", m.id, m.user_id, drop);
+    return true;
+  }
+  if (!ValidAddress(m.email)) {
+    Status s = KillUnclaimed(m, "InvalidParameterValue", "not a valid e-mail address: " + m.email, stop);
+    return s.ok() ? Result<bool>(true) : Result<bool>(s);
+  }
+  if (!m.suppressed.empty()) {
+    Status s = KillUnclaimed(m, "MessageRejected", "Address is on the suppression list (" + m.suppressed + ").", stop);
+    return s.ok() ? Result<bool>(true) : Result<bool>(s);
+  }
+  rapidjson::Document data = MentionsTemplateData(m, settings_.app_url);
+  auto rendered = templates_->Render(m.template_name, data);
+  if (!rendered.ok()) {
+    Status s = KillUnclaimed(m, rendered.status().code(), rendered.status().reason(), stop);
+    return s.ok() ? Result<bool>(true) : Result<bool>(s);
+  }
+  if (m.message_id.empty()) m.message_id = std::to_string(m.id) + "." + std::to_string(m.created_us) + "@" + domain_;
+
+  int64_t wait_ms = 0;
+  Status admitted = limiter_.Admit(m.message_id + "#" + std::to_string(m.attempts + 1), &wait_ms);
+  if (admitted.code() == "Throttling") {
+    outbox_.Release();
+    throttled.Add();
+    // The hint is exact for one mailer; the growing random extra spreads competing mailers apart.
+    int64_t spread = std::min<int64_t>(1000, 25LL << std::min(throttled_in_a_row_++, 6));
+    Pause(std::chrono::milliseconds(wait_ms + std::uniform_int_distribution<int64_t>(0, spread)(rng_)), stop);
+    return true;
+  }
+  if (admitted.code() == "DailyQuotaExceeded") {
+    over_quota.Add();
+    if (Status s = outbox_.Defer(m, wait_ms, "DailyQuotaExceeded: " + admitted.reason()); !s.ok()) return s;
+    spdlog::info("mail: daily quota used up; e-mail {} waits {} s", m.id, wait_ms / 1000);
+    return true;
+  }
+  if (!admitted.ok()) {
+    outbox_.Release();
+    return admitted;
+  }
+  throttled_in_a_row_ = 0;
+
+  const std::string claim = instance_ + ":" + std::to_string(++claims_);
+  if (Status s = outbox_.Claim(m, claim, m.message_id); !s.ok()) return s;  // nothing sent; the admission is spent
+  // From here on this row is ours alone, and no one sends it again, whatever happens below.
+  Email email;
+  email.from_name = settings_.from_name;
+  email.from_addr = settings_.mail_from;
+  email.to_addr = m.email;
+  email.subject = rendered->subject;
+  email.text = rendered->text;
+  email.html = rendered->html;
+  email.message_id = m.message_id;
+  email.date_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  email.headers = {{"X-Chatpipe-Outbox", std::to_string(m.id)}};
+  SmtpResult r = SendSmtp(smtp_, m.email, ComposeMessage(email));
+  const int attempts = m.attempts + 1;
+  const std::string topic = common_.Topic(kDeadLetterTopic);
+  const std::string key = std::to_string(m.user_id);
+  std::vector<int64_t> carried;
+  for (const auto& u : m.unread) carried.push_back(u.mention_id);
+
+  switch (r.kind) {
+    case SmtpResult::kAccepted:
+      Record([&] { return outbox_.FinishSent(m.id, claim); }, stop);
+      sent.Add();
+      spdlog::info("mail: sent e-mail {} ({} mentions) to user {}", m.id, carried.size(), m.user_id);
+      return true;
+    case SmtpResult::kPermanent: {
+      std::string why = "MessageRejected: " + r.detail;
+      if (!ProduceDeadLetter(dead_letters_, topic, key, EncodeDeadLetter(LetterFor(m, "MessageRejected", r.detail)),
+                             why, stop).ok())
+        return true;  // stopping: the sweep will mark it unknown
+      Record([&] { return outbox_.FinishDead(m.id, claim, why, r.recipient_refused); }, stop);
+      rejected.Add();
+      spdlog::warn("mail: e-mail {} to user {} rejected{}: {}", m.id, m.user_id,
+                   r.recipient_refused ? " (address suppressed)" : "", r.detail);
+      return true;
+    }
+    case SmtpResult::kTransient:
+      if (attempts >= settings_.max_attempts) {
+        std::string reason = "gave up after " + std::to_string(attempts) + " attempts: " + r.detail;
+        if (!ProduceDeadLetter(dead_letters_, topic, key,
+                               EncodeDeadLetter(LetterFor(m, "ServiceUnavailable", reason)),
+                               "ServiceUnavailable: " + reason, stop).ok())
+          return true;
+        Record([&] { return outbox_.FinishDead(m.id, claim, "ServiceUnavailable: " + reason, false); }, stop);
+        rejected.Add();
+        spdlog::warn("mail: e-mail {} to user {}: {}", m.id, m.user_id, reason);
+      } else {
+        int64_t delay = RetryDelayMs(attempts);
+        Record([&] { return outbox_.FinishRetry(m.id, claim, delay, "ServiceUnavailable: " + r.detail); }, stop);
+        retries.Add();
+        spdlog::warn("mail: e-mail {} to user {} not sent (attempt {}), retrying in {} ms: {}", m.id, m.user_id,
+                     attempts, delay, r.detail);
+      }
+      return true;
+    case SmtpResult::kUnknown: {
+      std::string reason = r.detail + "; the server may have accepted it, so it is not retried";
+      if (!ProduceDeadLetter(dead_letters_, topic, key, EncodeDeadLetter(LetterFor(m, "Unknown", reason)),
+                             "Unknown: " + reason, stop).ok())
+        return true;
+      Record([&] { return outbox_.FinishUnknown(m.id, claim, "Unknown: " + reason); }, stop);
+      unknown.Add();
+      spdlog::warn("mail: e-mail {} to user {}: outcome unknown: {}", m.id, m.user_id, r.detail);
+      return true;
+    }
+  }
+  return true;
+}
+
+}  // namespace chatpipe::mail

@@ -1,0 +1,95 @@
+#include "workers/mail/template.h"
+
+#include <gtest/gtest.h>
+
+namespace chatpipe::mail {
+namespace {
+
+rapidjson::Document Json(const char* text) {
+  rapidjson::Document d;
+  d.Parse(text);
+  EXPECT_FALSE(d.HasParseError()) << text;
+  return d;
+}
+
+TEST(TemplateTest, FillsPlaceholdersPerPart) {
+  TemplateSet set;
+  ASSERT_TRUE(set.Add("t", "Hi {{ user.name }}", "Text {{user.name}} {{n}}", "<b>{{user.name}}</b>").ok());
+  auto r = set.Render("t", Json(R"({"user":{"name":"Ana <&> \"x\""},"n":3})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->subject, "Hi Ana <&> \"x\"");
+  EXPECT_EQ(r->text, "Text Ana <&> \"x\" 3");
+  EXPECT_EQ(r->html, "<b>Ana &lt;&amp;&gt; &quot;x&quot;</b>");
+}
+
+TEST(TemplateTest, SubjectCannotGainALineBreak) {
+  TemplateSet set;
+  ASSERT_TRUE(set.Add("t", "Re: {{s}}", "x", "").ok());
+  auto r = set.Render("t", Json(R"({"s":"a\r\nBcc: evil@example.com"})"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->subject.find('\n'), std::string::npos);
+  EXPECT_EQ(r->subject.find('\r'), std::string::npos);
+  EXPECT_TRUE(r->html.empty());
+}
+
+TEST(TemplateTest, EachRepeatsWithInnerScopeFirst) {
+  TemplateSet set;
+  ASSERT_TRUE(set.Add("t", "s", "{{#each items}}[{{name}}/{{this.n}}/{{title}}]{{/each}}", "").ok());
+  auto r = set.Render("t", Json(R"({"title":"T","name":"outer","items":[{"name":"a","n":1},{"name":"b","n":2}]})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text, "[a/1/T][b/2/T]");
+  auto empty = set.Render("t", Json(R"({"title":"T","items":[]})"));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->text, "");
+}
+
+TEST(TemplateTest, MissingAttributeIsAnError) {
+  TemplateSet set;
+  ASSERT_TRUE(set.Add("t", "s", "{{a.b}}", "").ok());
+  auto r = set.Render("t", Json(R"({"a":{}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "MessageRejected");
+  EXPECT_NE(r.status().reason().find("a.b"), std::string::npos);
+  EXPECT_FALSE(set.Render("t", Json(R"({"a":{"b":[1]}})")).ok());  // a list where text belongs
+  EXPECT_EQ(set.Render("nope", Json("{}")).status().code(), "TemplateDoesNotExist");
+}
+
+TEST(TemplateTest, SyntaxErrorsAreRefusedAtLoad) {
+  TemplateSet set;
+  EXPECT_FALSE(set.Add("t", "s", "{{#each x}}never closed", "").ok());
+  EXPECT_FALSE(set.Add("t", "s", "stray {{/each}}", "").ok());
+  EXPECT_FALSE(set.Add("t", "s", "{{unclosed", "").ok());
+  EXPECT_FALSE(set.Add("t", "s", "{{bad name}}", "").ok());
+  EXPECT_FALSE(set.Add("t", "s", "{{{raw}}}", "").ok());
+  EXPECT_FALSE(set.Add("t", "s", "", "").ok());  // neither part
+  EXPECT_FALSE(set.Has("t"));
+}
+
+TEST(TemplateTest, ShippedMentionsTemplateRenders) {
+  auto set = TemplateSet::LoadDir(CHATPIPE_MAIL_TEMPLATES_DIR);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  ASSERT_TRUE(set->Has("mentions"));
+  auto r = set->Render("mentions", Json(R"({
+    "user":{"id":1,"name":"bea","email":"bea@example.org"},"count":2,"count_text":"2 new mentions",
+    "rooms_text":"#general","app_url":"http://chat.test",
+    "mentions":[
+      {"mention_id":1,"room":{"id":1,"name":"general"},"from":{"id":2,"name":"ana"},"text":"hi @bea <b>",
+       "time":"2024-01-01 10:00 UTC","link":"http://chat.test/?room=1&pos=3"},
+      {"mention_id":2,"room":{"id":1,"name":"general"},"from":{"id":3,"name":"cai"},"text":"@bea ping",
+       "time":"2024-01-01 10:01 UTC","link":"http://chat.test/?room=1&pos=4"}]})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->subject, "2 new mentions in #general");
+  EXPECT_NE(r->text.find("hi @bea <b>"), std::string::npos);
+  EXPECT_NE(r->text.find("@bea ping"), std::string::npos);
+  EXPECT_NE(r->html.find("hi @bea &lt;b&gt;"), std::string::npos);
+  EXPECT_NE(r->html.find("href=\"http://chat.test/?room=1&amp;pos=4\""), std::string::npos);
+}
+
+TEST(TemplateTest, LoadDirFailsClearly) {
+  auto set = TemplateSet::LoadDir("/nonexistent/templates");
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().reason().find("/nonexistent/templates"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chatpipe::mail
