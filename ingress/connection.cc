@@ -32,6 +32,7 @@ Connection::Connection(Loop* loop, uint64_t id, bufferevent* bev) : loop_(loop),
 
 Connection::~Connection() {
   loop_->rooms().LeaveAll(this);
+  if (state_ == State::kWebSocket || decoder_) loop_->users().Remove(this);
   if (state_ == State::kWebSocket || decoder_) open_websockets.Add(-1);
   open_connections.Add(-1);
   bufferevent_free(bev_);
@@ -127,6 +128,7 @@ void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {
   user_ = std::move(user);
   decoder_ = std::make_unique<ws::FrameDecoder>(ws::Role::kServer);
   open_websockets.Add(1);
+  loop_->users().Add(this);
   bufferevent_set_timeouts(bev_, nullptr, nullptr);
   bufferevent_enable(bev_, EV_READ);
   bufferevent_trigger(bev_, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);

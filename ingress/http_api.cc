@@ -9,7 +9,9 @@
 #include <regex>
 
 #include "common/metrics.h"
+#include "ingress/api_support.h"
 #include "ingress/connection.h"
+#include "ingress/mentions_api.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
 #include "ingress/message_intake.h"
@@ -20,82 +22,8 @@
 namespace chatpipe {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = JsonWriter;
 Metric& http_requests = Counter("chatpipe_ingress_http_requests_total", "HTTP requests answered");
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string Json(const std::function<void(Writer&)>& body) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  body(w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-void WriteUser(Writer& w, const UserRow& u) {
-  w.StartObject();
-  w.Key("id");
-  w.Int64(u.id);
-  w.Key("name");
-  w.String(u.name.c_str());
-  w.Key("guest");
-  w.Bool(u.guest);
-  w.EndObject();
-}
-
-void WriteRoom(Writer& w, const RoomRow& r) {
-  w.StartObject();
-  w.Key("id");
-  w.Int64(r.id);
-  w.Key("name");
-  w.String(r.name.c_str());
-  w.Key("private");
-  w.Bool(r.is_private);
-  w.EndObject();
-}
-
-// What an API call needs to answer later: the loop and the connection's id, never the connection.
-struct Reply {
-  Loop* loop;
-  uint64_t conn_id;
-  void operator()(int status, const std::string& json) const {
-    if (Connection* c = loop->FindConnection(conn_id)) c->RespondJson(status, json);
-  }
-  void operator()(const Status& error) const {
-    if (Connection* c = loop->FindConnection(conn_id)) c->RespondError(error);
-  }
-};
-
-// Runs `job` on a database thread and `then` with its result back on the loop.
-template <typename T>
-void OnDb(Connection& conn, std::function<Result<T>(PgConn&)> job, std::function<void(Reply, Result<T>)> then) {
-  Reply reply{&conn.loop(), conn.id()};
-  bool queued = conn.loop().services().db->Submit([reply, job = std::move(job), then = std::move(then)](PgConn& pg) {
-    auto result = std::make_shared<Result<T>>(job(pg));
-    reply.loop->Post([reply, result, then] { then(reply, std::move(*result)); });
-  });
-  if (!queued) conn.RespondError(Status::Unavailable("busy", "the server is overloaded; try again"));
-}
-
-std::optional<TokenUser> Authenticate(Connection& conn, const http::Request& req) {
-  std::string token;
-  if (const std::string* auth = req.Header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
-    token = auth->substr(7);
-  else if (auto q = req.QueryParam("token"))
-    token = *q;
-  if (token.empty()) {
-    conn.RespondError(Status::Unauthorized("missing bearer token"));
-    return std::nullopt;
-  }
-  auto user = conn.loop().services().signer.Verify(token, NowSeconds());
-  if (!user.ok()) {
-    conn.RespondError(user.status());
-    return std::nullopt;
-  }
-  return *user;
-}
 
 std::string SessionJson(Services& services, const UserRow& user) {
   int64_t expires = NowSeconds() + int64_t{services.config.token_ttl_hours} * 3600;
@@ -191,6 +119,8 @@ std::string VisibleRooms(const std::string& cached, int64_t user) {
         w.String(room["name"].GetString());
         w.Key("private");
         w.Bool(is_private);
+        w.Key("moderation");
+        w.String(room["moderation"].GetString());
         w.EndObject();
       }
     w.EndArray();
@@ -221,10 +151,15 @@ void InvalidateRoomList(Loop* loop) { loop->Redis({"DEL", RoomsListKey(loop->red
 
 void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
   rapidjson::Document doc;
-  if (Status s = ParseObject(req.body, {"name", "private"}, &doc); !s.ok()) return conn.RespondError(s);
+  if (Status s = ParseObject(req.body, {"name", "private", "moderation"}, &doc); !s.ok()) return conn.RespondError(s);
   auto name = StringField(doc, "name");
   auto is_private = BoolField(doc, "private");
-  if (Status e = FirstError({name.status(), is_private.status()}); !e.ok()) return conn.RespondError(e);
+  auto moderation = StringField(doc, "moderation");
+  if (Status e = FirstError({name.status(), is_private.status(), moderation.status()}); !e.ok())
+    return conn.RespondError(e);
+  std::string policy = moderation->value_or("tag");
+  if (policy != "tag" && policy != "mask" && policy != "block")
+    return conn.RespondError(Status::BadRequest("bad_field", "moderation must be tag, mask or block"));
   static const std::regex kRoomName("[a-z0-9][a-z0-9_-]{0,63}");
   std::string room_name = *name ? **name : "";
   std::transform(room_name.begin(), room_name.end(), room_name.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -233,7 +168,10 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
         "bad_name", "room name must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit"));
   Loop* loop = &conn.loop();
   OnDb<RoomRow>(
-      conn, [uid = user.id, room_name, p = is_private->value_or(false)](PgConn& pg) { return CreateRoom(pg, uid, room_name, p); },
+      conn,
+      [uid = user.id, room_name, p = is_private->value_or(false), policy](PgConn& pg) {
+        return CreateRoom(pg, uid, room_name, p, policy);
+      },
       [loop](Reply reply, Result<RoomRow> room) {
         if (!room.ok()) return reply(room.status());
         InvalidateRoomList(loop);
@@ -414,6 +352,11 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
     if (req.method == "GET") return ListRoomsRoute(conn, *user);
     if (req.method == "POST") return CreateRoomRoute(conn, req, *user);
     return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or POST"));
+  }
+  if (req.path == "/api/users/me/mentions" || req.path.rfind("/api/mentions/", 0) == 0) {
+    auto user = Authenticate(conn, req);
+    if (!user) return;
+    return HandleMentionsRequest(conn, req, *user);
   }
   std::string what;
   if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), room, what);

@@ -28,7 +28,7 @@ constexpr timeval kRedisRetry{0, 500 * 1000};
 }  // namespace
 
 Loop::Loop(int index, Services* services)
-    : index_(index), services_(services), prefix_(services->config.common.RedisPrefix()), rooms_(this) {
+    : index_(index), services_(services), prefix_(services->config.common.RedisPrefix()), rooms_(this), users_(this) {
   base_ = event_base_new();
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   wake_event_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &Loop::OnWake, this);
@@ -42,6 +42,7 @@ Loop::~Loop() {
   stopping_ = true;
   if (redis_cmd_) redisAsyncFree(redis_cmd_);
   if (redis_sub_) redisAsyncFree(redis_sub_);
+  users_.Stop();
   for (event* e : {reconnect_cmd_, reconnect_sub_, wake_event_})
     if (e) event_free(e);
   close(wake_fd_);
@@ -64,6 +65,7 @@ Status Loop::Start(const std::string& host, int* port) {
   }
   ConnectRedis(false);
   ConnectRedis(true);
+  users_.Start();
   thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
   return Status::Ok();
 }
@@ -157,6 +159,7 @@ void Loop::OnRedisConnect(const redisAsyncContext* ac, int status) {
   if (subscriber) {
     loop->sub_ready_ = true;
     loop->rooms_.ResubscribeAll();
+    loop->users_.ResubscribeAll();
   } else {
     loop->cmd_ready_ = true;
   }
@@ -204,8 +207,10 @@ void Loop::OnSubscriberReply(redisAsyncContext* ac, void* r, void*) {
   if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
   std::string_view kind(reply->element[0]->str, reply->element[0]->len);
   std::string_view channel(reply->element[1]->str, reply->element[1]->len);
-  if (kind == "message")
-    loop->rooms_.OnChannelMessage(channel, std::string_view(reply->element[2]->str, reply->element[2]->len));
+  if (kind == "message") {
+    std::string_view payload(reply->element[2]->str, reply->element[2]->len);
+    if (!loop->users_.OnChannelMessage(channel, payload)) loop->rooms_.OnChannelMessage(channel, payload);
+  }
   else if (kind == "subscribe")
     loop->rooms_.OnSubscribed(channel);
 }
@@ -223,8 +228,8 @@ void Loop::Unsubscribe(const std::string& channel) {
 // --- Room access ---
 
 void Loop::CheckRoomAccess(int64_t room, int64_t user, std::function<void(Status)> done) {
-  auto known = room_private_.find(room);
-  if (known != room_private_.end() && (!known->second || members_.count({room, user}))) {
+  auto known = room_facts_.find(room);
+  if (known != room_facts_.end() && (!known->second.is_private || members_.count({room, user}))) {
     done(Status::Ok());
     return;
   }
@@ -238,12 +243,18 @@ void Loop::CheckRoomAccess(int64_t room, int64_t user, std::function<void(Status
       member = m.ok() && *m;
     }
     Post([this, room, user, info, member, verdict, done = std::move(done)] {
-      if (info.ok()) room_private_[room] = info->is_private;
+      if (info.ok()) room_facts_[room] = {info->is_private, info->moderation};
       if (member) members_.insert({room, user});
       done(verdict);
     });
   });
   if (!queued) done(Status::Unavailable("busy", "the server is overloaded; try again"));
+}
+
+const std::string& Loop::RoomModeration(int64_t room) const {
+  static const std::string kDefault = "tag";
+  auto it = room_facts_.find(room);
+  return it == room_facts_.end() ? kDefault : it->second.moderation;
 }
 
 }  // namespace chatpipe

@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 #include "ingress/room_hub.h"
+#include "ingress/user_hub.h"
 #include "ingress/services.h"
 
 struct evconnlistener;
@@ -52,6 +53,7 @@ class Loop {
   event_base* base() { return base_; }
   Services& services() { return *services_; }
   RoomHub& rooms() { return rooms_; }
+  UserHub& users() { return users_; }
   const std::string& redis_prefix() const { return prefix_; }
   int index() const { return index_; }
 
@@ -69,7 +71,10 @@ class Loop {
   // are only ever added. Calls `done` with ok, 403 or 404; the first check of a room or a private
   // membership asks PostgreSQL.
   void CheckRoomAccess(int64_t room, int64_t user, std::function<void(Status)> done);
-  void ForgetRoom(int64_t room) { room_private_.erase(room); }
+  void ForgetRoom(int64_t room) { room_facts_.erase(room); }
+  // The room's moderation policy (tag, mask, block) as learnt by CheckRoomAccess, which every send
+  // passes first; rooms never change it.
+  const std::string& RoomModeration(int64_t room) const;
 
  private:
   static void OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg);
@@ -106,7 +111,12 @@ class Loop {
   event* reconnect_sub_ = nullptr;
 
   RoomHub rooms_;
-  std::unordered_map<int64_t, bool> room_private_;  // room id -> private?
+  UserHub users_;
+  struct RoomFacts {
+    bool is_private = false;
+    std::string moderation;
+  };
+  std::unordered_map<int64_t, RoomFacts> room_facts_;
   std::set<std::pair<int64_t, int64_t>> members_;  // (room, user) known to be members
 
   friend class Connection;

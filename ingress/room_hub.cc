@@ -79,6 +79,7 @@ void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {
   }
   conn->seats().push_back(Seat{room, std::max<int64_t>(after, 0), true, {}});
   rooms_[room].members.push_back(conn);
+  loop_->users().EnteredRoom(conn, room);
   uint64_t id = conn->id();
   WhenSubscribed(room, [this, id, room, after] { CatchUp(id, room, after, true); });
 }
@@ -280,6 +281,7 @@ void RoomHub::Unseat(Connection* conn, int64_t room) {
     if (seats[i].room != room) continue;
     for (auto& held : seats[i].held) held.second->Unref();
     seats.erase(seats.begin() + static_cast<long>(i));
+    loop_->users().LeftRoom(conn, room);
     break;
   }
   auto it = rooms_.find(room);

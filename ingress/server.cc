@@ -43,6 +43,9 @@ Status IngressServer::Start() {
       config_.common.kafka_brokers, {{"message.timeout.ms", std::to_string(config_.kafka_timeout_ms)}});
   if (!producer.ok()) return producer.status();
   services_->producer = std::move(*producer);
+  auto tagger = Tagger::Load(config_.tag_data.empty() ? DefaultTagDataDir() : config_.tag_data);
+  if (!tagger.ok()) return tagger.status();
+  services_->tagger = std::move(*tagger);
   services_->db = std::make_unique<DbPool>(config_.common.pg_conninfo, config_.db_threads);
   if (!config_.web_root.empty()) {
     auto web = StaticFiles::Load(config_.web_root);
@@ -60,12 +63,16 @@ Status IngressServer::Start() {
 }
 
 void IngressServer::Stop() {
+  // Loops stop first (no new work), but stay allocated until the producer and the database pool,
+  // whose callbacks Post() to them, have finished: only then are they freed.
   for (auto& loop : loops_) loop->Stop();
-  loops_.clear();
   if (services_ && services_->producer) {
     if (Status s = services_->producer->Flush(std::chrono::seconds(10)); !s.ok())
       spdlog::error("ingress: {}", s.ToString());
+    services_->producer.reset();
   }
+  if (services_) services_->db.reset();
+  loops_.clear();
   services_.reset();
 }
 

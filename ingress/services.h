@@ -3,6 +3,8 @@
 // between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
+#include "workers/tag/tagger.h"
+
 #include <memory>
 #include <string>
 
@@ -29,7 +31,8 @@ struct IngressConfig {
   int instance = -1;                 // message id instance number (0-1023); -1: taken from a Redis counter
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays
-  int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
+  int kafka_timeout_ms = 10000;
+  std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default      // a send not confirmed by Kafka within this fails (never a false ack)
 };
 
 struct Services {
@@ -43,6 +46,7 @@ struct Services {
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<DbPool> db;
   std::unique_ptr<StaticFiles> web;  // null when no web root is set
+  std::unique_ptr<Tagger> tagger;    // tags messages of mask and block rooms inline
 };
 
 }  // namespace chatpipe

@@ -28,7 +28,9 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& 
   auto conf = MakeConfig(Merge({{"bootstrap.servers", brokers},
                                 {"enable.idempotence", "true"},
                                 {"acks", "all"},
-                                {"linger.ms", "2"},
+                                // Short enough for chat latency; at 2 ms the broker thread spun on
+                                // poll() at a few thousand messages a second (bench/README.md).
+                                {"linger.ms", "5"},
                                 // A client waits for the delivery report: give up (and say so) in bounded time.
                                 {"message.timeout.ms", "10000"}},
                                extra));

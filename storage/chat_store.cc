@@ -13,7 +13,7 @@ namespace {
 UserRow ToUser(const PgResult& r, int row) { return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2)}; }
 
 RoomRow ToRoom(const PgResult& r, int row) {
-  return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2), r.Int(row, 3)};
+  return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2), r.Int(row, 3), std::string(r.Text(row, 4))};
 }
 
 std::vector<StoredMessage> ToMessages(const PgResult& r) {
@@ -28,12 +28,16 @@ std::vector<StoredMessage> ToMessages(const PgResult& r) {
     m.event.text = std::string(r.Text(i, 5));
     m.event.ts_ms = r.Int(i, 6);
     if (!r.IsNull(i, 7)) m.event.client_msg_id = std::string(r.Text(i, 7));
+    if (!r.IsNull(i, 8)) m.event.tags = std::string(r.Text(i, 8));
     out.push_back(std::move(m));
   }
   return out;
 }
 
-constexpr const char* kMessageColumns = "id, room_id, pos, user_id, user_name, body, ts, client_msg_id";
+// With the tags when the tag worker has stored them (messages m LEFT JOIN message_tags t).
+constexpr const char* kMessageColumns =
+    "m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, t.tags "
+    "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id";
 
 }  // namespace
 
@@ -80,13 +84,14 @@ Result<UserRow> FindUserByName(PgConn& pg, const std::string& name) {
   return ToUser(*r, 0);
 }
 
-Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private) {
+Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private,
+                           const std::string& moderation) {
   auto r = pg.Exec(
-      "WITH room AS (INSERT INTO rooms (name, private, created_by) VALUES ($1, $2, $3) "
-      "RETURNING id, name, private, created_by), "
+      "WITH room AS (INSERT INTO rooms (name, private, created_by, moderation) VALUES ($1, $2, $3, $4) "
+      "RETURNING id, name, private, created_by, moderation), "
       "member AS (INSERT INTO room_members (room_id, user_id) SELECT id, created_by FROM room WHERE private) "
       "SELECT * FROM room",
-      {name, is_private ? "true" : "false", std::to_string(creator)});
+      {name, is_private ? "true" : "false", std::to_string(creator), moderation});
   if (!r.ok()) {
     if (PgConn::IsUniqueViolation(r.status())) return Status::Conflict("room_exists", "a room with that name exists");
     return r.status();
@@ -95,7 +100,7 @@ Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name,
 }
 
 Result<RoomRow> GetRoom(PgConn& pg, int64_t room) {
-  auto r = pg.Exec("SELECT id, name, private, created_by FROM rooms WHERE id = $1", {std::to_string(room)});
+  auto r = pg.Exec("SELECT id, name, private, created_by, moderation FROM rooms WHERE id = $1", {std::to_string(room)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("unknown_room", "no room with id " + std::to_string(room));
   return ToRoom(*r, 0);
@@ -116,7 +121,7 @@ Status AddMember(PgConn& pg, int64_t room, int64_t user) {
 
 Result<std::string> AllRoomsJson(PgConn& pg) {
   auto r = pg.Exec(
-      "SELECT r.id, r.name, r.private, coalesce(array_to_string(array_agg(m.user_id) "
+      "SELECT r.id, r.name, r.private, r.moderation, coalesce(array_to_string(array_agg(m.user_id) "
       "FILTER (WHERE m.user_id IS NOT NULL), ','), '') "
       "FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND r.private "
       "GROUP BY r.id ORDER BY r.name");
@@ -133,10 +138,13 @@ Result<std::string> AllRoomsJson(PgConn& pg) {
     w.String(name.data(), name.size());
     w.Key("private");
     w.Bool(r->Bool(i, 2));
+    w.Key("moderation");
+    auto moderation = r->Text(i, 3);
+    w.String(moderation.data(), moderation.size());
     if (r->Bool(i, 2)) {
       w.Key("members");
       w.StartArray();
-      std::string_view ids = r->Text(i, 3);
+      std::string_view ids = r->Text(i, 4);
       while (!ids.empty()) {
         auto comma = ids.find(',');
         int64_t id = 0;
@@ -154,7 +162,7 @@ Result<std::string> AllRoomsJson(PgConn& pg) {
 
 Result<std::vector<StoredMessage>> MessagesBefore(PgConn& pg, int64_t room, int64_t before, int limit) {
   auto r = pg.Exec((std::string("SELECT ") + kMessageColumns +
-                    " FROM messages WHERE room_id = $1 AND ($2 <= 0 OR pos < $2) ORDER BY pos DESC LIMIT $3")
+                    " WHERE m.room_id = $1 AND ($2 <= 0 OR m.pos < $2) ORDER BY m.pos DESC LIMIT $3")
                        .c_str(),
                    {std::to_string(room), std::to_string(before), std::to_string(limit)});
   if (!r.ok()) return r.status();
@@ -163,7 +171,7 @@ Result<std::vector<StoredMessage>> MessagesBefore(PgConn& pg, int64_t room, int6
 
 Result<std::vector<StoredMessage>> MessagesAfter(PgConn& pg, int64_t room, int64_t after, int limit) {
   auto r = pg.Exec((std::string("SELECT ") + kMessageColumns +
-                    " FROM messages WHERE room_id = $1 AND pos > $2 ORDER BY pos LIMIT $3")
+                    " WHERE m.room_id = $1 AND m.pos > $2 ORDER BY m.pos LIMIT $3")
                        .c_str(),
                    {std::to_string(room), std::to_string(after), std::to_string(limit)});
   if (!r.ok()) return r.status();

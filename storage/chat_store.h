@@ -26,6 +26,7 @@ struct RoomRow {
   std::string name;
   bool is_private = false;
   int64_t created_by = 0;
+  std::string moderation = "tag";  // tag, mask or block (see 002_analysis.sql)
 };
 
 Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::string& email, const std::string& password);
@@ -34,7 +35,8 @@ Result<UserRow> CreateGuest(PgConn& pg);
 Result<UserRow> FindUserByName(PgConn& pg, const std::string& name);
 
 // A private room's creator becomes its first member.
-Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private);
+Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private,
+                           const std::string& moderation);
 Result<RoomRow> GetRoom(PgConn& pg, int64_t room);
 Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user);
 Status AddMember(PgConn& pg, int64_t room, int64_t user);

@@ -163,14 +163,14 @@ TEST_F(FaultsTest, PersisterRetriesWhileRedisIsDownAndLosesNothing) {
 
 TEST_F(FaultsTest, HistoryAfterAPersisterKilledMidStreamHoldsEveryAckedMessageOnce) {
   Prepare();
-  ASSERT_TRUE(stack->StartPersisterProcess().ok());
+  ASSERT_TRUE(stack->StartWorkerProcess("persist").ok());
   std::set<std::string> acked = PostMessages(40, "first ");
   // Kill it once it has stored some (likely with a batch in flight, offsets uncommitted).
   ASSERT_TRUE(Eventually([&] { return stack->CountMessages(room).value_or(0) >= 10; }, std::chrono::seconds(60)));
-  stack->KillPersisterProcess();
+  stack->KillWorkerProcess("persist");
   auto more = PostMessages(40, "second ");
   acked.insert(more.begin(), more.end());
-  ASSERT_TRUE(stack->StartPersisterProcess().ok());
+  ASSERT_TRUE(stack->StartWorkerProcess("persist").ok());
   ExpectStoredExactlyOnce(acked);
   ExpectHistoryIsTheLastTen(80);
   // And the API's history agrees: newest first, 80 down to 71.

@@ -92,7 +92,7 @@ Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions) {
 TestStack::~TestStack() {
   StopIngress();
   StopPersister();
-  KillPersisterProcess();
+  while (!children_.empty()) KillWorkerProcess(children_.begin()->first);
   if (pg_) pg_->Close();
   if (database_.empty()) return;
   PgConn admin(admin_conninfo_);
@@ -138,10 +138,11 @@ void TestStack::StopPersister() {
   persister_.reset();
 }
 
-Status TestStack::StartPersisterProcess() {
-  std::vector<std::string> args = {CHATPIPE_BINARY, "worker", "persist", "--kafka", config_.kafka_brokers,
+Status TestStack::StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {CHATPIPE_BINARY, "worker", kind, "--kafka", config_.kafka_brokers,
                                    "--pg", config_.pg_conninfo, "--redis", config_.redis_addr,
                                    "--namespace", config_.ns, "--log-level", "warn"};
+  args.insert(args.end(), extra.begin(), extra.end());
   pid_t pid = ::fork();
   if (pid < 0) return Status::Internal("fork failed");
   if (pid == 0) {
@@ -151,15 +152,16 @@ Status TestStack::StartPersisterProcess() {
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  child_ = pid;
+  children_[kind] = pid;
   return Status::Ok();
 }
 
-void TestStack::KillPersisterProcess() {
-  if (child_ < 0) return;
-  ::kill(child_, SIGKILL);
-  ::waitpid(child_, nullptr, 0);
-  child_ = -1;
+void TestStack::KillWorkerProcess(const std::string& kind) {
+  auto it = children_.find(kind);
+  if (it == children_.end()) return;
+  ::kill(it->second, SIGKILL);
+  ::waitpid(it->second, nullptr, 0);
+  children_.erase(it);
 }
 
 Result<HttpResponse> TestStack::Call(const std::string& method, const std::string& path, const TestUser& user,

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -66,9 +67,10 @@ class TestStack {
   // The persister in this process, on its own thread.
   Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});
   void StopPersister();
-  // The persister as a child process of the chatpipe binary; KillChild() sends SIGKILL and reaps it.
-  Status StartPersisterProcess();
-  void KillPersisterProcess();
+  // `chatpipe worker <kind> <extra...>` as a child process on this stack; Kill sends SIGKILL and reaps
+  // it (the destructor kills whatever is left).
+  Status StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra = {});
+  void KillWorkerProcess(const std::string& kind);
 
   // HTTP helpers that fail the Result on any status but the expected one.
   Result<TestUser> Register(const std::string& name);
@@ -96,7 +98,7 @@ class TestStack {
   std::unique_ptr<Persister> persister_;
   std::atomic<bool> persister_stop_{false};
   std::thread persister_thread_;
-  pid_t child_ = -1;
+  std::map<std::string, pid_t> children_;
 };
 
 // Waits until `done` holds or `timeout` passes, polling every few milliseconds; the result of the last

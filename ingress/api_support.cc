@@ -1,0 +1,68 @@
+#include "ingress/api_support.h"
+
+#include <chrono>
+
+namespace chatpipe {
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string Json(const std::function<void(JsonWriter&)>& body) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  body(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+void WriteUser(JsonWriter& w, const UserRow& u) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(u.id);
+  w.Key("name");
+  w.String(u.name.c_str());
+  w.Key("guest");
+  w.Bool(u.guest);
+  w.EndObject();
+}
+
+void WriteRoom(JsonWriter& w, const RoomRow& r) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(r.id);
+  w.Key("name");
+  w.String(r.name.c_str());
+  w.Key("private");
+  w.Bool(r.is_private);
+  w.Key("moderation");
+  w.String(r.moderation.c_str());
+  w.EndObject();
+}
+
+void Reply::operator()(int status, const std::string& json) const {
+  if (Connection* c = loop->FindConnection(conn_id)) c->RespondJson(status, json);
+}
+
+void Reply::operator()(const Status& error) const {
+  if (Connection* c = loop->FindConnection(conn_id)) c->RespondError(error);
+}
+
+std::optional<TokenUser> Authenticate(Connection& conn, const http::Request& req) {
+  std::string token;
+  if (const std::string* auth = req.Header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
+    token = auth->substr(7);
+  else if (auto q = req.QueryParam("token"))
+    token = *q;
+  if (token.empty()) {
+    conn.RespondError(Status::Unauthorized("missing bearer token"));
+    return std::nullopt;
+  }
+  auto user = conn.loop().services().signer.Verify(token, NowSeconds());
+  if (!user.ok()) {
+    conn.RespondError(user.status());
+    return std::nullopt;
+  }
+  return *user;
+}
+
+}  // namespace chatpipe

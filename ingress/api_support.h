@@ -1,0 +1,54 @@
+// What the HTTP API's route files share: JSON writing, the deferred reply of a request whose answer
+// comes from another thread, running a job on the database pool, and bearer-token authentication.
+//
+// A route never keeps a Connection pointer across threads: it keeps a Reply (loop + connection id),
+// and the reply is dropped if the connection closed meanwhile.
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "common/token.h"
+#include "ingress/connection.h"
+#include "ingress/http_request.h"
+#include "ingress/loop.h"
+#include "storage/chat_store.h"
+#include "storage/db_pool.h"
+
+namespace chatpipe {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+std::string Json(const std::function<void(JsonWriter&)>& body);
+void WriteUser(JsonWriter& w, const UserRow& u);
+void WriteRoom(JsonWriter& w, const RoomRow& r);
+int64_t NowSeconds();
+
+struct Reply {
+  Loop* loop;
+  uint64_t conn_id;
+  void operator()(int status, const std::string& json) const;
+  void operator()(const Status& error) const;
+};
+
+// Runs `job` on a database thread and `then` with its result back on the loop.
+template <typename T>
+void OnDb(Connection& conn, std::function<Result<T>(PgConn&)> job, std::function<void(Reply, Result<T>)> then) {
+  Reply reply{&conn.loop(), conn.id()};
+  bool queued = conn.loop().services().db->Submit([reply, job = std::move(job), then = std::move(then)](PgConn& pg) {
+    auto result = std::make_shared<Result<T>>(job(pg));
+    reply.loop->Post([reply, result, then] { then(reply, std::move(*result)); });
+  });
+  if (!queued) conn.RespondError(Status::Unavailable("busy", "the server is overloaded; try again"));
+}
+
+// The token's user (Authorization: Bearer, or ?token=), or nullopt once a 401 has been sent.
+std::optional<TokenUser> Authenticate(Connection& conn, const http::Request& req);
+
+}  // namespace chatpipe

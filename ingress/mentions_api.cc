@@ -1,0 +1,63 @@
+#include "ingress/mentions_api.h"
+
+#include <charconv>
+
+#include "ingress/api_support.h"
+#include "storage/mention_store.h"
+
+namespace chatpipe {
+namespace {
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+void ListMentions(Connection& conn, const http::Request& req, const TokenUser& user) {
+  int64_t limit = 50, before = 0;
+  bool unread_only = false;
+  if (auto u = req.QueryParam("unread")) {
+    if (*u != "true" && *u != "false")
+      return conn.RespondError(Status::BadRequest("bad_unread", "unread must be true or false"));
+    unread_only = *u == "true";
+  }
+  if (auto l = req.QueryParam("limit"); l && (!ParseInt(*l, &limit) || limit < 1 || limit > 100))
+    return conn.RespondError(Status::BadRequest("bad_limit", "limit must be an integer from 1 to 100"));
+  if (auto b = req.QueryParam("before"); b && (!ParseInt(*b, &before) || before < 1))
+    return conn.RespondError(Status::BadRequest("bad_before", "before must be a mention id"));
+  OnDb<std::string>(
+      conn, [uid = user.id, unread_only, before, limit](PgConn& pg) {
+        return MentionsJson(pg, uid, unread_only, before, static_cast<int>(limit));
+      },
+      [](Reply reply, Result<std::string> json) {
+        if (!json.ok()) return reply(json.status());
+        reply(200, *json);
+      });
+}
+
+}  // namespace
+
+void HandleMentionsRequest(Connection& conn, const http::Request& req, const TokenUser& user) {
+  if (req.path == "/api/users/me/mentions") {
+    if (req.method != "GET") return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET"));
+    return ListMentions(conn, req, user);
+  }
+  // /api/mentions/{id}/read
+  std::string_view rest = std::string_view(req.path).substr(std::string_view("/api/mentions/").size());
+  size_t slash = rest.find('/');
+  int64_t id = 0;
+  if (slash == std::string_view::npos || rest.substr(slash) != "/read" || !ParseInt(rest.substr(0, slash), &id))
+    return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
+  if (req.method != "POST") return conn.RespondError(Status::Error(405, "method_not_allowed", "use POST"));
+  OnDb<bool>(
+      conn, [uid = user.id, id](PgConn& pg) -> Result<bool> {
+        if (Status s = MarkMentionRead(pg, uid, id); !s.ok()) return s;
+        return true;
+      },
+      [](Reply reply, Result<bool> done) {
+        if (!done.ok()) return reply(done.status());
+        if (Connection* c = reply.loop->FindConnection(reply.conn_id)) c->Respond(204, "application/json", "");
+      });
+}
+
+}  // namespace chatpipe

@@ -1,0 +1,126 @@
+#include "ingress/user_hub.h"
+
+#include <event2/event.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <set>
+
+#include "common/metrics.h"
+#include "ingress/connection.h"
+#include "ingress/loop.h"
+#include "ingress/shared_frame.h"
+#include "storage/redis_keys.h"
+
+namespace chatpipe {
+namespace {
+
+Metric& notifications = Counter("chatpipe_ingress_user_frames_total", "user-channel frames sent to WebSocket clients");
+
+std::string ExpiryMs() {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  return std::to_string(now.count() + kPresenceTtlMs);
+}
+
+void Ignore(redisReply*) {}
+
+}  // namespace
+
+void UserHub::Stop() {
+  if (refresh_) event_free(refresh_);
+  refresh_ = nullptr;
+}
+
+void UserHub::Start() {
+  refresh_ = event_new(loop_->base(), -1, EV_PERSIST, &UserHub::OnRefresh, this);
+  timeval every{kPresenceTtlMs / 3000, (kPresenceTtlMs / 3) % 1000 * 1000};
+  event_add(refresh_, &every);
+}
+
+std::string UserHub::Member() const { return loop_->services().instance_id + "/" + std::to_string(loop_->index()); }
+
+void UserHub::Add(Connection* conn) {
+  int64_t user = conn->user().id;
+  auto& conns = users_[user];
+  conns.push_back(conn);
+  if (conns.size() > 1) return;
+  loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
+  loop_->Redis({"ZADD", OnlineKey(loop_->redis_prefix(), user), ExpiryMs(), Member()}, Ignore);
+  loop_->Redis({"PEXPIRE", OnlineKey(loop_->redis_prefix(), user), std::to_string(kPresenceTtlMs)}, Ignore);
+}
+
+void UserHub::Remove(Connection* conn) {
+  int64_t user = conn->user().id;
+  auto it = users_.find(user);
+  if (it == users_.end()) return;
+  auto& conns = it->second;
+  conns.erase(std::remove(conns.begin(), conns.end(), conn), conns.end());
+  if (!conns.empty()) return;
+  users_.erase(it);
+  loop_->Unsubscribe(UserChannel(loop_->redis_prefix(), user));
+  loop_->Redis({"ZREM", OnlineKey(loop_->redis_prefix(), user), Member()}, Ignore);
+}
+
+void UserHub::EnteredRoom(Connection* conn, int64_t room) {
+  const std::string key = RoomPresentKey(loop_->redis_prefix(), room);
+  loop_->Redis({"ZADD", key, ExpiryMs(), std::to_string(conn->user().id)}, Ignore);
+  loop_->Redis({"PEXPIRE", key, std::to_string(kPresenceTtlMs)}, Ignore);
+}
+
+bool UserHub::SeatedElsewhere(Connection* except, int64_t user, int64_t room) const {
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](Connection* c) { return c != except && c->FindSeat(room); });
+}
+
+void UserHub::LeftRoom(Connection* conn, int64_t room) {
+  // Other loops or processes may still hold the user in the room: their next refresh adds it back.
+  if (SeatedElsewhere(conn, conn->user().id, room)) return;
+  loop_->Redis({"ZREM", RoomPresentKey(loop_->redis_prefix(), room), std::to_string(conn->user().id)}, Ignore);
+}
+
+bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
+  std::string_view prefix = loop_->redis_prefix();
+  if (channel.substr(0, prefix.size()) != prefix) return false;
+  channel.remove_prefix(prefix.size());
+  if (channel.substr(0, 5) != "user:") return false;
+  int64_t user = 0;
+  std::from_chars(channel.data() + 5, channel.data() + channel.size(), user);
+  auto it = users_.find(user);
+  if (it == users_.end()) return true;
+  SharedFrame* frame = SharedFrame::MakeText(payload);
+  for (Connection* c : it->second) {
+    c->SendShared(frame);
+    notifications.Add();
+  }
+  frame->Unref();
+  return true;
+}
+
+void UserHub::ResubscribeAll() {
+  for (const auto& [user, conns] : users_) loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
+}
+
+void UserHub::OnRefresh(int, short, void* arg) { static_cast<UserHub*>(arg)->Refresh(); }
+
+// One pipelined burst per period: hiredis writes every queued command in the loop's next write.
+void UserHub::Refresh() {
+  const std::string expiry = ExpiryMs(), ttl = std::to_string(kPresenceTtlMs), member = Member();
+  std::set<std::pair<int64_t, int64_t>> present;  // (room, user)
+  for (const auto& [user, conns] : users_) {
+    const std::string key = OnlineKey(loop_->redis_prefix(), user);
+    loop_->Redis({"ZADD", key, expiry, member}, Ignore);
+    loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
+    for (Connection* c : conns)
+      for (const Seat& seat : c->seats()) present.insert({seat.room, user});
+  }
+  for (const auto& [room, user] : present) {
+    const std::string key = RoomPresentKey(loop_->redis_prefix(), room);
+    loop_->Redis({"ZADD", key, expiry, std::to_string(user)}, Ignore);
+    loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
+  }
+}
+
+}  // namespace chatpipe

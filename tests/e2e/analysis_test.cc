@@ -1,0 +1,184 @@
+// The analysis workers through the whole stack: ingress -> Kafka -> worker mention / worker tag ->
+// PostgreSQL + Redis -> ingress -> WebSocket clients, with the workers as real child processes.
+#include <gtest/gtest.h>
+
+#include "storage/redis_keys.h"
+#include "tests/support/stack.h"
+
+namespace chatpipe::test {
+namespace {
+
+class AnalysisTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TestStack::Create();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    stack = std::move(*s);
+    ASSERT_TRUE(stack->StartIngress().ok());
+    ASSERT_TRUE(stack->StartPersister().ok());
+    auto a = stack->Register("ana"), b = stack->Register("bea");
+    ASSERT_TRUE(a.ok() && b.ok());
+    ana = *a;
+    bea = *b;
+  }
+
+  std::unique_ptr<WsClient> Connect(const TestUser& user, int64_t room = 0) {
+    auto ws = stack->Connect(user);
+    EXPECT_TRUE(ws.ok()) << ws.status().ToString();
+    if (!ws.ok()) return nullptr;
+    if (room) {
+      EXPECT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
+      EXPECT_TRUE(ReceiveType(**ws, "joined").ok());
+    }
+    return std::move(*ws);
+  }
+
+  static std::string Send(int64_t room, const std::string& text) {
+    return "{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + text + "\"}";
+  }
+
+  Result<int64_t> Room(const std::string& name, const std::string& moderation) {
+    auto r = stack->Call("POST", "/api/rooms", ana, "{\"name\":\"" + name + "\",\"moderation\":\"" + moderation + "\"}");
+    if (!r.ok()) return r.status();
+    if (r->status != 201) return Status::Internal(r->body);
+    auto body = ParseJson(r->body);
+    EXPECT_STREQ((*body).doc["moderation"].GetString(), moderation.c_str());
+    return (*body).doc["id"].GetInt64();
+  }
+
+  std::unique_ptr<TestStack> stack;
+  TestUser ana, bea;
+};
+
+TEST_F(AnalysisTest, MentionReachesTheMentionedUsersOtherConnectionAndTheInbox) {
+  ASSERT_TRUE(stack->StartWorkerProcess("mention").ok());
+  auto general = stack->CreateRoom(ana, "general");
+  ASSERT_TRUE(general.ok());
+  auto a = Connect(ana, *general);
+  auto bea_elsewhere = Connect(bea);  // in no room at all
+  ASSERT_TRUE(a && bea_elsewhere);
+  // bea is online while connected: the mention worker reads this to decide against e-mail.
+  ASSERT_TRUE(Eventually([&] {
+    auto n = stack->redis().Command({"ZCARD", OnlineKey(stack->config().RedisPrefix(), bea.id)});
+    return n.ok() && n->integer == 1;
+  }));
+
+  ASSERT_TRUE(a->SendText(Send(*general, "hey @bea, look at this")).ok());
+  auto note = ReceiveType(*bea_elsewhere, "notification", std::chrono::seconds(20));
+  ASSERT_TRUE(note.ok()) << note.status().ToString();
+  const auto& mention = note->doc["mention"];
+  EXPECT_STREQ(mention["message"]["text"].GetString(), "hey @bea, look at this");
+  EXPECT_EQ(mention["room"]["id"].GetInt64(), *general);
+  EXPECT_STREQ(mention["kind"].GetString(), "user");
+  int64_t mention_id = mention["id"].GetInt64();
+
+  // The inbox lists it unread until it is marked read; ana, who was not mentioned, has nothing.
+  auto inbox = stack->Call("GET", "/api/users/me/mentions?unread=true", bea);
+  ASSERT_TRUE(inbox.ok() && inbox->status == 200) << (inbox.ok() ? inbox->body : "");
+  auto list = ParseJson(inbox->body);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->doc["mentions"].Size(), 1u) << inbox->body;
+  EXPECT_EQ(list->doc["unread"].GetInt64(), 1);
+  EXPECT_EQ(list->doc["mentions"][0]["id"].GetInt64(), mention_id);
+  EXPECT_FALSE(list->doc["mentions"][0]["read"].GetBool());
+  auto others = stack->Call("GET", "/api/users/me/mentions", ana);
+  ASSERT_TRUE(others.ok());
+  EXPECT_EQ(ParseJson(others->body)->doc["mentions"].Size(), 0u) << others->body;
+  auto wrong_user = stack->Call("POST", "/api/mentions/" + std::to_string(mention_id) + "/read", ana);
+  ASSERT_TRUE(wrong_user.ok());
+  EXPECT_EQ(wrong_user->status, 404);
+
+  auto read = stack->Call("POST", "/api/mentions/" + std::to_string(mention_id) + "/read", bea);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->status, 204) << read->body;
+  inbox = stack->Call("GET", "/api/users/me/mentions?unread=true", bea);
+  ASSERT_TRUE(inbox.ok());
+  EXPECT_EQ(ParseJson(inbox->body)->doc["mentions"].Size(), 0u) << inbox->body;
+  inbox = stack->Call("GET", "/api/users/me/mentions", bea);
+  ASSERT_TRUE(inbox.ok());
+  list = ParseJson(inbox->body);
+  ASSERT_EQ(list->doc["mentions"].Size(), 1u);
+  EXPECT_TRUE(list->doc["mentions"][0]["read"].GetBool());
+
+  // Closing bea's last connection takes her offline at once.
+  ASSERT_TRUE(bea_elsewhere->Close().ok());
+  EXPECT_TRUE(Eventually([&] {
+    auto n = stack->redis().Command({"ZCARD", OnlineKey(stack->config().RedisPrefix(), bea.id)});
+    return n.ok() && n->integer == 0;
+  }));
+}
+
+TEST_F(AnalysisTest, MaskRoomNeverShowsUnmaskedProfanityToAnotherClient) {
+  ASSERT_TRUE(stack->StartWorkerProcess("tag").ok());
+  auto room = Room("clean", "mask");
+  ASSERT_TRUE(room.ok()) << room.status().ToString();
+  auto a = Connect(ana, *room), b = Connect(bea, *room);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->SendText(Send(*room, "esto es una mierda, what the fuuuck")).ok());
+  // Everything bea receives about the room, message and tags alike, is free of the words.
+  auto message = ReceiveType(*b, "message");
+  ASSERT_TRUE(message.ok()) << message.status().ToString();
+  auto tags = ReceiveType(*b, "tags", std::chrono::seconds(20));
+  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+  for (const Json* j : {&*message, &*tags}) {
+    EXPECT_EQ(j->text.find("mierda"), std::string::npos) << j->text;
+    EXPECT_EQ(j->text.find("fu"), std::string::npos) << j->text;
+  }
+  EXPECT_NE(message->text.find("m*****"), std::string::npos) << message->text;
+  EXPECT_TRUE(tags->doc["tags"]["profanity"]["flagged"].GetBool());
+  // Nor does the history, from Redis or from PostgreSQL.
+  for (const char* q : {"?limit=10", "?limit=50"}) {
+    auto h = stack->Call("GET", "/api/rooms/" + std::to_string(*room) + "/messages" + q, bea);
+    ASSERT_TRUE(h.ok() && h->status == 200);
+    EXPECT_EQ(h->body.find("mierda"), std::string::npos) << h->body;
+    EXPECT_NE(h->body.find("m*****"), std::string::npos) << h->body;
+  }
+  auto stored = stack->pg().Exec("SELECT count(*) FROM messages WHERE body LIKE '%mierda%'");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->Int(0, 0), 0);
+}
+
+TEST_F(AnalysisTest, TagRoomShowsTheTextAndSendsTagsAfterTheMessage) {
+  ASSERT_TRUE(stack->StartWorkerProcess("tag").ok());
+  auto room = stack->CreateRoom(ana, "open");
+  ASSERT_TRUE(room.ok());
+  auto a = Connect(ana, *room), b = Connect(bea, *room);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->SendText(Send(*room, "I love this, it is wonderful!")).ok());
+  auto message = ReceiveType(*b, "message");
+  ASSERT_TRUE(message.ok());
+  EXPECT_STREQ(message->doc["text"].GetString(), "I love this, it is wonderful!");
+  auto tags = ReceiveType(*b, "tags", std::chrono::seconds(20));
+  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+  EXPECT_STREQ(tags->doc["id"].GetString(), message->doc["id"].GetString());
+  EXPECT_STREQ(tags->doc["tags"]["sentiment"]["label"].GetString(), "positive");
+  EXPECT_STREQ(tags->doc["tags"]["lang"].GetString(), "en");
+  // The stored history carries the tags too.
+  ASSERT_TRUE(Eventually([&] {
+    auto h = stack->Call("GET", "/api/rooms/" + std::to_string(*room) + "/messages?limit=50", bea);
+    return h.ok() && h->body.find("\"positive\"") != std::string::npos;
+  }));
+}
+
+TEST_F(AnalysisTest, BlockRoomRefusesProfanityWithAReason) {
+  auto room = Room("strict", "block");
+  ASSERT_TRUE(room.ok());
+  auto a = Connect(ana, *room);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->SendText(Send(*room, "que m1erda")).ok());
+  auto e = ReceiveUntil(*a, [](const Json& j) { return j.Type() == "error" || j.Type() == "ack"; });
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->Type(), "error") << e->text;
+  EXPECT_STREQ(e->doc["code"].GetString(), "blocked");
+  auto post = stack->Call("POST", "/api/rooms/" + std::to_string(*room) + "/messages", ana, "{\"text\":\"shit\"}");
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->status, 422) << post->body;
+  // Innocent look-alikes pass.
+  ASSERT_TRUE(a->SendText(Send(*room, "la computadora de Scunthorpe")).ok());
+  auto ack = ReceiveUntil(*a, [](const Json& j) { return j.Type() == "error" || j.Type() == "ack"; });
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->Type(), "ack") << ack->text;
+}
+
+}  // namespace
+}  // namespace chatpipe::test
