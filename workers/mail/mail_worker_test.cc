@@ -67,10 +67,16 @@ TEST_F(MailWorkerTest, ThreeQuickMentionsMakeOneEmail) {
   int64_t bea = env_->AddUser("bea", "bea@example.test");
   int64_t m1 = env_->AddMention(bea, 1), m2 = env_->AddMention(bea, 1), m3 = env_->AddMention(bea, 1);
   ASSERT_TRUE(StartMailer({"--window-ms", "1000"}));
-  Produce(m1, bea, "first @bea");
-  Produce(m2, bea, "second @bea");
-  Produce(m3, bea, "third @bea");
-  Produce(m2, bea, "second @bea");  // a replayed event changes nothing
+  // Mentioned in another order than written: the e-mail lists them as written.
+  auto e1 = env_->MentionEvent(m1, bea, "second @bea"), e2 = env_->MentionEvent(m2, bea, "first @bea"),
+       e3 = env_->MentionEvent(m3, bea, "third @bea");
+  e1.message_ts = 1700000000200;
+  e2.message_ts = 1700000000100;
+  e3.message_ts = 1700000000300;
+  for (const Mention* e : {&e1, &e2, &e3, &e2}) {  // the repeated event is a replay: it changes nothing
+    Status s = env_->Produce(*e);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
 
   ASSERT_TRUE(WaitFor([&] { return State(bea) == "sent"; }, seconds(60))) << State(bea);
   EXPECT_EQ(env_->QueryInt("SELECT count(DISTINCT outbox_id) FROM mail_mentions WHERE user_id = " + std::to_string(bea)), 1);
@@ -84,8 +90,10 @@ TEST_F(MailWorkerTest, ThreeQuickMentionsMakeOneEmail) {
     EXPECT_NE(mails[0].text.find(text), std::string::npos) << text << " in\n" << mails[0].text;
     EXPECT_NE(mails[0].html.find(text), std::string::npos) << text;
   }
+  EXPECT_LT(mails[0].text.find("first @bea"), mails[0].text.find("second @bea"));
+  EXPECT_LT(mails[0].text.find("second @bea"), mails[0].text.find("third @bea"));
   EXPECT_EQ(env_->QueryText("SELECT mention_ids::text FROM mail_outbox"),
-            "{" + std::to_string(m1) + "," + std::to_string(m2) + "," + std::to_string(m3) + "}");
+            "{" + std::to_string(m2) + "," + std::to_string(m1) + "," + std::to_string(m3) + "}");  // as written
 }
 
 TEST_F(MailWorkerTest, MentionsReadBeforeTheWindowEndsAreNotMailed) {

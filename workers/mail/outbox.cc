@@ -1,5 +1,7 @@
 #include "workers/mail/outbox.h"
 
+#include <algorithm>
+
 namespace chatpipe::mail {
 namespace {
 
@@ -89,6 +91,12 @@ Result<std::optional<DueMail>> Outbox::LockNextDue() {
     auto decoded = DecodeMention(mentions->Text(i, 1));
     if (decoded.ok()) m.unread.push_back(std::move(*decoded));
   }
+  // In the order they were written (ids are time-ordered), whatever order they were mentioned in.
+  std::stable_sort(m.unread.begin(), m.unread.end(), [](const Mention& a, const Mention& b) {
+    if (a.message_ts != b.message_ts) return a.message_ts < b.message_ts;
+    if (a.message_id.size() != b.message_id.size()) return a.message_id.size() < b.message_id.size();
+    return a.message_id < b.message_id;
+  });
   if (!m.email.empty()) {
     auto sup = pg_.Exec("SELECT reason FROM mail_suppressions WHERE address = lower($1)", {m.email});
     if (!sup.ok()) return InTransaction(sup.status());

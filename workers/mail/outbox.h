@@ -31,7 +31,7 @@ struct DueMail {
   std::string user_name;
   std::string email;  // empty when the user has none
   bool notifications = false;
-  std::vector<Mention> unread;            // oldest first
+  std::vector<Mention> unread;            // oldest message first
   std::vector<int64_t> mention_ids;       // all of the row's mentions, read or not
   std::vector<std::string> events;        // their recorded events (JSON), for dead letters
   std::string suppressed;                 // the suppression reason when the address is suppressed
