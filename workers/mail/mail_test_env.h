@@ -1,7 +1,8 @@
 // Test support for the mailer's tests (not part of chatpipe): the services ops/test exports
 // (CHATPIPE_PG, CHATPIPE_REDIS, CHATPIPE_KAFKA), and per test its own database and namespace (migrated by
 // `chatpipe migrate`), its own ops/smtp-sink in a temporary directory, and `chatpipe worker mail`
-// children. Everything a MailTestEnv started is stopped, and its database dropped, when it is destroyed.
+// children. Everything a MailTestEnv started is stopped, and its database dropped, when it is destroyed;
+// the children also die with the test process if it crashes.
 #pragma once
 
 #include <sys/types.h>
