@@ -53,8 +53,6 @@ export function RichText({ text, me, rooms }: { text: string; me: string; rooms:
   );
 }
 
-const SENTIMENT_ICON: Record<string, string> = { positive: '🙂', negative: '🙁', neutral: '😐' };
-
 function TagBadges({ tags }: { tags?: Tags }) {
   if (!tags) return null;
   const { sentiment, profanity, lang } = tags;
@@ -71,7 +69,6 @@ function TagBadges({ tags }: { tags?: Tags }) {
           title={`sentiment: ${sentiment.label} (${Number(sentiment.score).toFixed(2)})`}
           data-sentiment={sentiment.label}
         >
-          <span aria-hidden="true">{SENTIMENT_ICON[sentiment.label] ?? '•'} </span>
           {sentiment.label}
         </span>
       )}

@@ -22,7 +22,11 @@ let browser;
 const contexts = [];
 
 before(async () => {
-  stack = await Stack.start({ binary: process.env.CHATPIPE_BINARY, webRoot: process.env.CHATPIPE_WEB_ROOT });
+  stack = await Stack.start({
+    binary: process.env.CHATPIPE_BINARY,
+    webRoot: process.env.CHATPIPE_WEB_ROOT,
+    tagData: new URL('../../workers/tag/data', import.meta.url).pathname,
+  });
   browser = await chromium.launch({
     executablePath: process.env.CHATPIPE_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
@@ -329,6 +333,70 @@ scenario('older messages load on scroll, and a link to a message far back opens 
   const byId = (await stack.history(alice, room.id)).find((m) => m.text === 'number 7 of 70');
   await page.goto(`/rooms/${room.id}?msg=${byId.id}`);
   await page.locator(`li.msg.highlight[data-id="${byId.id}"]`).waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
+scenario("the tag worker's tags show as badges, live and after a reload", async () => {
+  const alice = await stack.register(unique('alice'));
+  const room = await stack.createRoom(alice, unique('moods-'));
+  const page = await newPage();
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+
+  const happy = 'I love this, what a wonderful day!';
+  const rude = 'this is shit';
+  await send(page, happy);
+  await send(page, rude);
+  const happyLine = messages(page, 'what a wonderful day');
+  const rudeLine = messages(page, 'this is');
+  // Live: the tags frame comes after the message.
+  await happyLine.locator('.badge.sentiment[data-sentiment="positive"]').waitFor();
+  await rudeLine.locator('.badge.profanity').waitFor();
+  assert.doesNotMatch(await rudeLine.locator('.text').innerText(), /shit/, 'masked at first');
+  await shot(page, 'tags');
+  await rudeLine.getByRole('button', { name: 'show' }).click();
+  assert.match(await rudeLine.locator('.text').innerText(), /this is shit/);
+
+  // From history: the stored frames carry their tags.
+  await page.reload();
+  await happyLine.locator('.badge.sentiment[data-sentiment="positive"]').waitFor();
+  await rudeLine.locator('.badge.profanity').waitFor();
+  assert.equal(await countOf(page, 'what a wonderful day'), 1);
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('a mention reaches the inbox live; opening it shows the message and marks it read', async () => {
+  const alice = await stack.register(unique('alice'));
+  const bob = await stack.register(unique('bob'));
+  const room = await stack.createRoom(alice, unique('ping-'));
+
+  const page = await newPage();
+  await logIn(page, bob);
+  await connected(page);
+  const link = page.locator('a.mentions-link');
+  await link.waitFor();
+  assert.equal(await link.getAttribute('aria-label'), 'Mentions, 0 unread');
+
+  const text = `hey @${bob.name}, look at this`;
+  await stack.post(alice, room.id, text);
+  // Live: the notification frame raises the count without a reload.
+  await page.locator('a.mentions-link[aria-label="Mentions, 1 unread"]').waitFor({ timeout: 20_000 });
+  assert.equal(await link.locator('.count').textContent(), '1');
+
+  await link.click();
+  const item = page.locator('li.mention-item.unread', { hasText: `look at this` });
+  await item.waitFor();
+  assert.match(await item.textContent(), new RegExp(`${alice.name} in #${room.name}`));
+  await shot(page, 'mentions');
+
+  await item.getByRole('button').click();
+  await page.locator('.room-header h2', { hasText: `#${room.name}` }).waitFor();
+  await page.locator('li.msg.highlight', { hasText: 'look at this' }).waitFor();
+  await page.locator('a.mentions-link[aria-label="Mentions, 0 unread"]').waitFor();
+  await waitFor('the server to record the read', async () =>
+    (await stack.call('GET', '/api/users/me/mentions?unread=true', { token: bob.token, expect: 200 })).json.mentions.length === 0);
+  await page.reload();
+  await page.locator('a.mentions-link[aria-label="Mentions, 0 unread"]').waitFor();
   assert.deepEqual(page.errors, []);
 });
 

@@ -1,6 +1,6 @@
 // A chatpipe stack of its own for the browser tests, on the services ops/test runs (CHATPIPE_PG,
-// CHATPIPE_REDIS, CHATPIPE_KAFKA): a fresh database, a fresh namespace, migrate, the persist worker
-// and ingress instances serving web/dist. Ingress can be killed and started again on its port, to
+// CHATPIPE_REDIS, CHATPIPE_KAFKA): a fresh database, a fresh namespace, migrate, the persist, tag and
+// mention workers and ingress instances serving web/dist. Ingress can be killed and started again on its port, to
 // test what the client does when the server drops it. stop() ends every process it started and
 // drops the database.
 import { spawn, spawnSync } from 'node:child_process';
@@ -79,8 +79,8 @@ class Child {
 }
 
 export class Stack {
-  static async start({ binary, webRoot }) {
-    const stack = new Stack(binary, webRoot);
+  static async start({ binary, webRoot, tagData }) {
+    const stack = new Stack(binary, webRoot, tagData);
     // An interrupted run still drops its database (its processes get the signal too).
     for (const signal of ['SIGINT', 'SIGTERM'])
       process.once(signal, () => void stack.stop().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15))));
@@ -93,9 +93,10 @@ export class Stack {
     return stack;
   }
 
-  constructor(binary, webRoot) {
+  constructor(binary, webRoot, tagData) {
     this.binary = binary;
     this.webRoot = webRoot;
+    this.tagData = tagData;
     const suffix = randomBytes(5).toString('hex');
     this.namespace = `web${suffix}`;
     this.database = `web_${suffix}`;
@@ -121,8 +122,12 @@ export class Stack {
     this.createdDb = true;
     const migrate = spawnSync(this.binary, ['migrate', '--partitions', '2'], { env: this.env, encoding: 'utf8' });
     if (migrate.status !== 0) throw new Error(`chatpipe migrate failed:\n${migrate.stdout}${migrate.stderr}`);
-    const persist = this.spawn('persist', ['worker', 'persist', '--status-port', '0']);
-    await persist.waitForLine('its status port', /healthz and \/metrics on/);
+    const workers = [
+      this.spawn('persist', ['worker', 'persist', '--status-port', '0']),
+      this.spawn('tag', ['worker', 'tag', '--status-port', '0', '--data', this.tagData]),
+      this.spawn('mention', ['worker', 'mention', '--status-port', '0']),
+    ];
+    await Promise.all(workers.map((w) => w.waitForLine('its status port', /healthz and \/metrics on/)));
     await this.startIngress(0);
   }
 
