@@ -233,7 +233,7 @@ kafka_tool() {
 # ---- chatpipe processes of the ops/up stack ------------------------------------------------
 UP_STACK="$CHATPIPE_ROOT/.run/stack"
 # Stopped in this order: ingress first, so no new events enter while the workers finish theirs.
-UP_PROCS=(ingress worker-persist worker-tag worker-mention worker-mail)
+UP_PROCS=(ingress worker-persist worker-tag worker-mention worker-mail smtp-sink)
 
 # chatpipe_bin: the built executable: build/chatpipe, or where CMake puts it by default
 # (build/cli/chatpipe) while cli/CMakeLists.txt does not place it at the top.
@@ -246,6 +246,10 @@ chatpipe_bin() {
 # proc_pattern NAME: what the command line of process NAME contains ("/…/build/chatpipe worker
 # tag"): the binary ops/up started (recorded in the stack), so no other chatpipe is taken for ours.
 proc_pattern() {
+  if [[ $1 == smtp-sink ]]; then
+    echo "ops/smtp-sink --dir $UP_STACK/mail"
+    return
+  fi
   local bin
   bin=$(cat "$UP_STACK/bin" 2>/dev/null || chatpipe_bin)
   echo "$bin ${1/-/ }"
