@@ -18,19 +18,7 @@ RoomRow ToRoom(const PgResult& r, int row) {
 
 std::vector<StoredMessage> ToMessages(const PgResult& r) {
   std::vector<StoredMessage> out;
-  for (int i = 0; i < r.rows(); ++i) {
-    StoredMessage m;
-    auto id = r.Text(i, 0);
-    std::from_chars(id.data(), id.data() + id.size(), m.event.id);
-    m.event.room = r.Int(i, 1);
-    m.pos = r.Int(i, 2);
-    m.event.user = {r.Int(i, 3), std::string(r.Text(i, 4))};
-    m.event.text = std::string(r.Text(i, 5));
-    m.event.ts_ms = r.Int(i, 6);
-    if (!r.IsNull(i, 7)) m.event.client_msg_id = std::string(r.Text(i, 7));
-    if (!r.IsNull(i, 8)) m.event.tags = std::string(r.Text(i, 8));
-    out.push_back(std::move(m));
-  }
+  for (int i = 0; i < r.rows(); ++i) out.push_back(MessageFromRow(r, i));
   return out;
 }
 
@@ -40,6 +28,20 @@ constexpr const char* kMessageColumns =
     "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id";
 
 }  // namespace
+
+StoredMessage MessageFromRow(const PgResult& r, int row) {
+  StoredMessage m;
+  auto id = r.Text(row, 0);
+  std::from_chars(id.data(), id.data() + id.size(), m.event.id);
+  m.event.room = r.Int(row, 1);
+  m.pos = r.Int(row, 2);
+  m.event.user = {r.Int(row, 3), std::string(r.Text(row, 4))};
+  m.event.text = std::string(r.Text(row, 5));
+  m.event.ts_ms = r.Int(row, 6);
+  if (!r.IsNull(row, 7)) m.event.client_msg_id = std::string(r.Text(row, 7));
+  if (r.columns() > 8 && !r.IsNull(row, 8)) m.event.tags = std::string(r.Text(row, 8));
+  return m;
+}
 
 Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::string& email,
                            const std::string& password) {

@@ -43,6 +43,10 @@ Status AddMember(PgConn& pg, int64_t room, int64_t user);
 // Every room as a JSON array for the room list cache; private rooms carry their member ids.
 Result<std::string> AllRoomsJson(PgConn& pg);
 
+// A row whose columns start as `messages` does (id, room_id, pos, user_id, user_name, body, ts,
+// client_msg_id), optionally followed by the tags.
+StoredMessage MessageFromRow(const PgResult& r, int row);
+
 // Newest first: up to `limit` messages of `room` with pos < before (before <= 0: the newest).
 Result<std::vector<StoredMessage>> MessagesBefore(PgConn& pg, int64_t room, int64_t before, int limit);
 // Oldest first: up to `limit` messages of `room` with pos > after.

@@ -24,6 +24,7 @@ class PgResult {
   PgResult() = default;
   explicit PgResult(PGresult* r) : r_(r, PQclear) {}
   int rows() const { return PQntuples(r_.get()); }
+  int columns() const { return PQnfields(r_.get()); }
   bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col); }
   std::string_view Text(int row, int col) const {
     return std::string_view(PQgetvalue(r_.get(), row, col), PQgetlength(r_.get(), row, col));

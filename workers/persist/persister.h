@@ -6,9 +6,10 @@
 // lists and publishes them on the rooms' channels in one pipeline, and only then (3) stores the batch's
 // offsets for commit. A crash anywhere before (3) replays the batch, which changes nothing already done:
 // history pushes skip positions already there, and ingress drops frames it has already fanned out.
-// If PostgreSQL or Redis is down it retries the same batch with backoff and commits nothing meanwhile.
-// An event that can never be stored (malformed, or refused by the database) goes to the dead-letter
-// topic with the reason, so one bad event never wedges a partition.
+// The loop is BatchWorker's (workers/batch): if PostgreSQL or Redis is down it retries the same batch
+// with backoff and commits nothing meanwhile; an event that can never be stored (malformed, or refused
+// by the database) goes to the dead-letter topic with the reason, so one bad event never wedges a
+// partition.
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "queue/kafka.h"
 #include "storage/pg.h"
 #include "storage/redis_client.h"
+#include "workers/batch/batch_worker.h"
 
 namespace chatpipe {
 
@@ -35,15 +37,11 @@ class Persister {
  private:
   Status StoreInDatabase(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored);
   Status PublishToRedis(const std::vector<StoredMessage>& stored);
-  Status ApplyOneByOne(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored);
-  void DeadLetter(const std::string& payload, const std::string& key, const std::string& reason);
 
   CommonConfig config_;
-  size_t batch_max_;
+  BatchWorker worker_;
   PgConn pg_;
   RedisClient redis_;
-  std::unique_ptr<BatchConsumer> consumer_;
-  std::unique_ptr<KafkaProducer> dead_letters_;
 };
 
 }  // namespace chatpipe
