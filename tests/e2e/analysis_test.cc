@@ -2,6 +2,9 @@
 // PostgreSQL + Redis -> ingress -> WebSocket clients, with the workers as real child processes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "storage/redis_keys.h"
 #include "tests/support/stack.h"
 
@@ -178,6 +181,47 @@ TEST_F(AnalysisTest, BlockRoomRefusesProfanityWithAReason) {
   auto ack = ReceiveUntil(*a, [](const Json& j) { return j.Type() == "error" || j.Type() == "ack"; });
   ASSERT_TRUE(ack.ok());
   EXPECT_EQ(ack->Type(), "ack") << ack->text;
+}
+
+TEST_F(AnalysisTest, OfflineUserGetsOneBatchedEmailForThreeQuickMentions) {
+  auto sink = stack->StartSmtpSink();
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_TRUE(stack->StartWorkerProcess("mention").ok());
+  ASSERT_TRUE(stack->StartWorkerProcess("mail", {"--smtp", "smtp://127.0.0.1:" + std::to_string(*sink),
+                                                 "--window-ms", "1500"}).ok());
+  auto general = stack->CreateRoom(ana, "general");
+  ASSERT_TRUE(general.ok());
+  auto a = Connect(ana, *general);
+  ASSERT_TRUE(a);
+  // bea never connects: she is offline, with an address and e-mail notifications on (the default).
+  for (const char* text : {"@bea first", "second, @bea?", "third for @bea."})
+    ASSERT_TRUE(a->SendText(Send(*general, text)).ok());
+
+  auto mail_files = [&] {
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(stack->sink_dir() + "/mail", ec)) files.push_back(f.path());
+    return files;
+  };
+  ASSERT_TRUE(Eventually([&] { return !mail_files().empty(); }, std::chrono::seconds(30)));
+  // One outbox row for bea, sent, carrying the three mentions; ana (the sender) has none.
+  ASSERT_TRUE(Eventually([&] {
+    auto r = stack->pg().Exec("SELECT state FROM mail_outbox WHERE user_id = $1", {std::to_string(bea.id)});
+    return r.ok() && r->rows() == 1 && r->Text(0, 0) == "sent";
+  }));
+  auto carried = stack->pg().Exec(
+      "SELECT count(*) FROM mail_mentions m JOIN mail_outbox o ON o.id = m.outbox_id WHERE o.user_id = $1",
+      {std::to_string(bea.id)});
+  ASSERT_TRUE(carried.ok());
+  EXPECT_EQ(carried->Int(0, 0), 3);
+  auto others = stack->pg().Exec("SELECT count(*) FROM mail_outbox WHERE user_id <> $1", {std::to_string(bea.id)});
+  ASSERT_TRUE(others.ok());
+  EXPECT_EQ(others->Int(0, 0), 0);
+  auto files = mail_files();
+  ASSERT_EQ(files.size(), 1u);
+  std::ifstream in(files[0]);
+  std::string mail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(mail.find("bea@example.com"), std::string::npos);
 }
 
 }  // namespace

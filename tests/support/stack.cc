@@ -4,10 +4,13 @@
 #include <signal.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "cli/migrate_command.h"
@@ -92,7 +95,8 @@ Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions) {
 TestStack::~TestStack() {
   StopIngress();
   StopPersister();
-  while (!children_.empty()) KillWorkerProcess(children_.begin()->first);
+  while (!children_.empty()) KillProcess(children_.begin()->first);
+  if (!sink_dir_.empty()) std::filesystem::remove_all(sink_dir_);
   if (pg_) pg_->Close();
   if (database_.empty()) return;
   PgConn admin(admin_conninfo_);
@@ -143,25 +147,48 @@ Status TestStack::StartWorkerProcess(const std::string& kind, const std::vector<
                                    "--pg", config_.pg_conninfo, "--redis", config_.redis_addr,
                                    "--namespace", config_.ns, "--log-level", "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
+  return StartProcess(kind, std::move(args));
+}
+
+Status TestStack::StartProcess(const std::string& name, std::vector<std::string> args) {
   pid_t pid = ::fork();
   if (pid < 0) return Status::Internal("fork failed");
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no orphan behind
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  children_[kind] = pid;
+  children_[name] = pid;
   return Status::Ok();
 }
 
-void TestStack::KillWorkerProcess(const std::string& kind) {
-  auto it = children_.find(kind);
+void TestStack::KillProcess(const std::string& name) {
+  auto it = children_.find(name);
   if (it == children_.end()) return;
   ::kill(it->second, SIGKILL);
   ::waitpid(it->second, nullptr, 0);
   children_.erase(it);
+}
+
+Result<int> TestStack::StartSmtpSink() {
+  char dir[] = "/tmp/chatpipe-sink.XXXXXX";
+  if (!::mkdtemp(dir)) return Status::Internal("mkdtemp failed");
+  sink_dir_ = dir;
+  const std::string port_file = sink_dir_ + "/.port";
+  if (Status s = StartProcess("smtp-sink", {CHATPIPE_SOURCE_DIR "/ops/smtp-sink", "--dir", sink_dir_ + "/mail",
+                                            "--port", "0", "--port-file", port_file});
+      !s.ok())
+    return s;
+  int port = 0;
+  if (!Eventually([&] {
+        std::ifstream in(port_file);
+        return static_cast<bool>(in >> port);
+      }))
+    return Status::Internal("ops/smtp-sink did not start");
+  return port;
 }
 
 Result<HttpResponse> TestStack::Call(const std::string& method, const std::string& path, const TestUser& user,

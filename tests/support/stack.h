@@ -67,10 +67,15 @@ class TestStack {
   // The persister in this process, on its own thread.
   Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});
   void StopPersister();
-  // `chatpipe worker <kind> <extra...>` as a child process on this stack; Kill sends SIGKILL and reaps
-  // it (the destructor kills whatever is left).
+  // `chatpipe worker <kind> <extra...>` as a child process on this stack (named `kind`).
   Status StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra = {});
-  void KillWorkerProcess(const std::string& kind);
+  // Any child process, by name; Kill sends SIGKILL and reaps it (the destructor kills what is left).
+  Status StartProcess(const std::string& name, std::vector<std::string> argv);
+  void KillProcess(const std::string& name);
+  void KillWorkerProcess(const std::string& kind) { KillProcess(kind); }
+  // ops/smtp-sink on a free port, keeping what it receives in sink_dir(); returns the port.
+  Result<int> StartSmtpSink();
+  const std::string& sink_dir() const { return sink_dir_; }
 
   // HTTP helpers that fail the Result on any status but the expected one.
   Result<TestUser> Register(const std::string& name);
@@ -99,6 +104,7 @@ class TestStack {
   std::atomic<bool> persister_stop_{false};
   std::thread persister_thread_;
   std::map<std::string, pid_t> children_;
+  std::string sink_dir_;
 };
 
 // Waits until `done` holds or `timeout` passes, polling every few milliseconds; the result of the last
