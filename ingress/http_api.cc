@@ -50,9 +50,13 @@ void CreateUserRoute(Connection& conn, const http::Request& req) {
   auto password = StringField(doc, "password");
   if (Status e = FirstError({name.status(), email.status(), password.status()}); !e.ok()) return conn.RespondError(e);
   static const std::regex kName("[A-Za-z0-9_.-]{1,32}");
-  if (!*name || !std::regex_match(**name, kName) || (*name)->rfind("guest-", 0) == 0)
+  // @room, @all and @here mention a room's members, so no user may be called that.
+  static const std::regex kReserved("(room|all|here)", std::regex::icase);
+  if (!*name || !std::regex_match(**name, kName) || (*name)->rfind("guest-", 0) == 0 ||
+      std::regex_match(**name, kReserved))
     return conn.RespondError(Status::BadRequest(
-        "bad_name", "name must be 1 to 32 letters, digits, '_', '.' or '-', and not start with guest-"));
+        "bad_name", "name must be 1 to 32 letters, digits, '_', '.' or '-', not start with guest- and not be "
+                    "room, all or here"));
   if (!*email || (*email)->size() > 254 || (*email)->find('@') == std::string::npos ||
       (*email)->find(' ') != std::string::npos)
     return conn.RespondError(Status::BadRequest("bad_email", "email must be an e-mail address"));

@@ -92,6 +92,9 @@ TEST_F(BadInputTest, RoomsAndTokensAreChecked) {
   ExpectError(stack->Call("POST", "/api/users", TestUser{},
                           "{\"name\":\"ana\",\"email\":\"a@example.com\",\"password\":\"long enough\"}"),
               409, "name_taken");
+  ExpectError(stack->Call("POST", "/api/users", TestUser{},
+                          "{\"name\":\"Here\",\"email\":\"h@example.com\",\"password\":\"long enough\"}"),
+              400, "bad_name");
   auto ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws");
   ASSERT_FALSE(ws.ok());
   EXPECT_EQ(ws.status().http_status(), 401);
