@@ -50,6 +50,37 @@ std::string IdArray(const Ids& ids) {
 
 void WriteString(Writer& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
+// "room":{"id","name"},"message":{"id","text","ts"[,"user":{"id","name"}]}: the part the chat.notify
+// event and the notification frame share (the event names the author in its own "from").
+void WriteRoomAndMessage(Writer& w, const ChatEvent& e, const std::string& room_name, const std::string& text,
+                         bool with_author) {
+  w.Key("room");
+  w.StartObject();
+  w.Key("id");
+  w.Int64(e.room);
+  w.Key("name");
+  WriteString(w, room_name);
+  w.EndObject();
+  w.Key("message");
+  w.StartObject();
+  w.Key("id");
+  WriteString(w, std::to_string(e.id));
+  w.Key("text");
+  WriteString(w, text);
+  w.Key("ts");
+  w.Int64(e.ts_ms);
+  if (with_author) {
+    w.Key("user");
+    w.StartObject();
+    w.Key("id");
+    w.Int64(e.user.id);
+    w.Key("name");
+    WriteString(w, e.user.name);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 // The text a notification shows: in a mask room, the masked text the tagger produced inline.
 std::string ShownText(const ChatEvent& e, const std::string& moderation) {
   if (moderation != "mask" || e.tags.empty()) return e.text;
@@ -403,22 +434,7 @@ Status MentionWorker::Notify(const std::vector<Pending>& pending, const std::vec
       w.Int64(n->mention_id);
       w.Key("user_id");
       w.Int64(n->user);
-      w.Key("room");
-      w.StartObject();
-      w.Key("id");
-      w.Int64(e.room);
-      w.Key("name");
-      WriteString(w, p.room_name);
-      w.EndObject();
-      w.Key("message");
-      w.StartObject();
-      w.Key("id");
-      WriteString(w, std::to_string(e.id));
-      w.Key("text");
-      WriteString(w, p.text);
-      w.Key("ts");
-      w.Int64(e.ts_ms);
-      w.EndObject();
+      WriteRoomAndMessage(w, e, p.room_name, p.text, /*with_author=*/false);
       w.Key("from");
       w.StartObject();
       w.Key("id");
@@ -452,29 +468,7 @@ Status MentionWorker::Notify(const std::vector<Pending>& pending, const std::vec
     WriteString(w, n.kind);
     w.Key("read");
     w.Bool(n.read);
-    w.Key("room");
-    w.StartObject();
-    w.Key("id");
-    w.Int64(e.room);
-    w.Key("name");
-    WriteString(w, p.room_name);
-    w.EndObject();
-    w.Key("message");
-    w.StartObject();
-    w.Key("id");
-    WriteString(w, std::to_string(e.id));
-    w.Key("text");
-    WriteString(w, p.text);
-    w.Key("ts");
-    w.Int64(e.ts_ms);
-    w.Key("user");
-    w.StartObject();
-    w.Key("id");
-    w.Int64(e.user.id);
-    w.Key("name");
-    WriteString(w, e.user.name);
-    w.EndObject();
-    w.EndObject();
+    WriteRoomAndMessage(w, e, p.room_name, p.text, /*with_author=*/true);
     w.EndObject();
     w.EndObject();
     redis_.Append({"PUBLISH", UserChannel(prefix, n.user), std::string(buf.GetString(), buf.GetSize())});
