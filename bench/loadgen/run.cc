@@ -119,6 +119,8 @@ std::string ResultJson(const RunOptions& o, int64_t start_ns, const Stats& stats
   w.Uint(o.proc);
   w.Key("config");
   w.StartObject();
+  w.Key("peer");
+  w.String(o.peer.c_str());
   w.Key("connections");
   w.Int(o.connections);
   w.Key("threads");
@@ -163,10 +165,20 @@ Status RunGenerator(const RunOptions& o) {
                                                           std::to_string(files.rlim_cur) +
                                                           " open files a process may have here; run more processes");
 
-  // Tokens first, with blocking HTTP: no loop runs yet.
+  Peer peer;
+  if (o.peer == "chatpipe") peer = Peer::kChatpipe;
+  else if (o.peer == "ws") peer = Peer::kWs;
+  else if (o.peer == "socketio") peer = Peer::kSocketIo;
+  else return Status::BadRequest("bad_option", "--peer must be chatpipe, ws or socketio, got " + o.peer);
+
+  // Tokens first, with blocking HTTP: no loop runs yet. The peers take any token.
   const int users = o.clients_per_user > 0 ? (o.connections + o.clients_per_user - 1) / o.clients_per_user : 1;
   std::vector<std::string> tokens;
   for (int i = 0; i < users; ++i) {
+    if (peer != Peer::kChatpipe) {
+      tokens.push_back("peer");
+      continue;
+    }
     auto token = GuestToken(o.url);
     if (!token.ok()) return token.status();
     tokens.push_back(*token);
@@ -174,6 +186,7 @@ Status RunGenerator(const RunOptions& o) {
 
   WorkerConfig base;
   base.run = o.run;
+  base.peer = peer;
   base.proc = o.proc;
   base.server = target->addr;
   base.host_header = target->host_port;

@@ -92,4 +92,12 @@ std::string_view ErrorCode(std::string_view frame) {
   return code;
 }
 
+std::string_view SocketIoEventPayload(std::string_view packet) {
+  if (packet.substr(0, 4) != "42[\"" || packet.back() != ']') return {};
+  // The event name is a JSON string without escapes here ("message", "ack", ...).
+  const size_t quote = packet.find('"', 4);
+  if (quote == std::string_view::npos || quote + 2 >= packet.size() || packet[quote + 1] != ',') return {};
+  return packet.substr(quote + 2, packet.size() - quote - 3);
+}
+
 }  // namespace chatpipe::bench

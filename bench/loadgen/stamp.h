@@ -42,4 +42,8 @@ bool ReadClientMessageId(std::string_view frame, std::string_view run, Stamp* st
 // The "code" of an error frame, or "".
 std::string_view ErrorCode(std::string_view frame);
 
+// The payload of a Socket.IO event packet `42["name",PAYLOAD]` (bench/peers/socketio-server.js sends
+// chatpipe's frame objects as payloads), or "" when the packet is no event with a payload.
+std::string_view SocketIoEventPayload(std::string_view packet);
+
 }  // namespace chatpipe::bench

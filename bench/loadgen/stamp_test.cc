@@ -82,5 +82,22 @@ TEST(StampTest, FrameTypes) {
   EXPECT_EQ(TypeOf("not json"), FrameType::kOther);
 }
 
+TEST(StampTest, ReadsAStampThroughASocketIoEvent) {
+  Stamp sent{1, 2, 3, 1700000000123456789};
+  std::string frame = ServerFrame(StampText("r1", sent, 0), ClientMessageId("r1", sent), 4, 5);
+  const std::string packet = "42[\"message\"," + frame + "]";
+  std::string_view payload = SocketIoEventPayload(packet);
+  EXPECT_EQ(payload, frame);
+  int64_t room = 0, pos = 0;
+  Stamp got;
+  ASSERT_TRUE(ReadMessage(payload, "r1", &room, &pos, &got));
+  EXPECT_EQ(got.seq, 3u);
+  EXPECT_EQ(SocketIoEventPayload("42[\"ack\",{\"type\":\"ack\"}]"), "{\"type\":\"ack\"}");
+  EXPECT_EQ(SocketIoEventPayload("42[\"ping\"]"), "");
+  EXPECT_EQ(SocketIoEventPayload("40{\"sid\":\"x\"}"), "");
+  EXPECT_EQ(SocketIoEventPayload("42[\"message\",{}"), "");
+  EXPECT_EQ(SocketIoEventPayload("2"), "");
+}
+
 }  // namespace
 }  // namespace chatpipe::bench

@@ -57,11 +57,14 @@ class Conn {
   static void OnRead(bufferevent*, void* arg);
   static void OnEvent(bufferevent*, short events, void* arg);
   void ReadHandshake();
+  void Opened();  // the WebSocket is up (for Socket.IO: its namespace is connected too)
   void ReadFrames();
   void OnFrame(const ws::Event& event);
+  void OnSocketIo(std::string_view packet);
   void OnText(std::string_view frame);
   void OnMessage(std::string_view frame, int64_t now);
   void SendFrame(ws::Opcode opcode, std::string_view payload);
+  void SendEvent(std::string_view name, const std::string& json);  // chatpipe's frame, or a Socket.IO event
   void Resolve();
   void Fail(const std::string& reason);  // while connecting or joining
   void Lost(const std::string& reason);  // once open: the server or the network ended it
@@ -73,6 +76,7 @@ class Conn {
   State state_ = State::kIdle;
   bool resolved_ = false;
   bool joined_ = false;
+  bool sio_connected_ = false;
   int64_t open_start_ns_ = 0;
   ws::FrameDecoder decoder_{ws::Role::kClient, 1 << 20};
   uint32_t seq_ = 0;
@@ -118,7 +122,9 @@ void Conn::OnEvent(bufferevent*, short events, void* arg) {
   auto* c = static_cast<Conn*>(arg);
   if (events & BEV_EVENT_CONNECTED) {
     c->state_ = State::kHandshake;
-    std::string request = "GET /ws?token=" + *c->spec_.token + " HTTP/1.1\r\nHost: " + c->w_->config_.host_header +
+    const std::string path = c->w_->config_.peer == Peer::kSocketIo ? "/socket.io/?EIO=4&transport=websocket"
+                                                                      : "/ws?token=" + *c->spec_.token;
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + c->w_->config_.host_header +
                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kHandshakeKey +
                           "\r\nSec-WebSocket-Version: 13\r\n\r\n";
     bufferevent_write(c->bev_, request.data(), request.size());
@@ -154,12 +160,17 @@ void Conn::ReadHandshake() {
   if (head.find(accept) == std::string_view::npos) return Fail("handshake: wrong Sec-WebSocket-Accept");
   evbuffer_drain(in, len);
   state_ = State::kOpen;
+  if (w_->config_.peer == Peer::kSocketIo) return;  // the Engine.IO open packet comes next
+  Opened();
+}
+
+void Conn::Opened() {
   bufferevent_set_timeouts(bev_, nullptr, nullptr);  // idle connections stay
   const int64_t now = NowNs();
   stats().connected++;
   stats().connect_us.Record(static_cast<uint64_t>((now - open_start_ns_) / 1000));
   if (!spec_.room) return Resolve();
-  SendFrame(ws::Opcode::kText, "{\"type\":\"join\",\"room\":" + std::to_string(spec_.room) + "}");
+  SendEvent("join", "{\"type\":\"join\",\"room\":" + std::to_string(spec_.room) + "}");
 }
 
 void Conn::ReadFrames() {
@@ -183,11 +194,48 @@ void Conn::ReadFrames() {
 void Conn::OnFrame(const ws::Event& event) {
   switch (event.type) {
     case ws::Event::Type::kText:
+      if (w_->config_.peer == Peer::kSocketIo) return OnSocketIo(event.payload);
       return OnText(event.payload);
     case ws::Event::Type::kPing:
       return SendFrame(ws::Opcode::kPong, event.payload);
     case ws::Event::Type::kClose:
       return Lost("close " + std::to_string(event.close_code));
+    default:
+      return;
+  }
+}
+
+// One Engine.IO packet (one WebSocket frame each on this transport). An event's payload is the
+// frame object chatpipe would send (bench/peers/socketio-server.js), so it goes on to OnText.
+void Conn::OnSocketIo(std::string_view packet) {
+  if (packet.empty()) return;
+  switch (packet[0]) {
+    case '0':  // open: connect the default namespace
+      return SendFrame(ws::Opcode::kText, "40");
+    case '2':  // ping from the server
+      return SendFrame(ws::Opcode::kText, "3");
+    case '1':
+      return Lost("engine.io close");
+    case '4':
+      break;
+    default:
+      return;
+  }
+  if (packet.size() < 2) return;
+  switch (packet[1]) {
+    case '0':  // namespace connected
+      if (!resolved_ && !joined_ && !sio_connected_) {
+        sio_connected_ = true;
+        Opened();
+      }
+      return;
+    case '1':
+      return Lost("socket.io disconnect");
+    case '4':
+      return Fail("socket.io connect_error");
+    case '2':
+      if (std::string_view payload = SocketIoEventPayload(packet); !payload.empty()) return OnText(payload);
+      return;
     default:
       return;
   }
@@ -269,7 +317,7 @@ void Conn::SendMessage(int64_t due_ns) {
   std::string json = "{\"type\":\"send\",\"room\":" + std::to_string(spec_.room) + ",\"text\":\"" +
                      StampText(w_->config_.run, stamp, w_->config_.text_bytes) + "\",\"client_msg_id\":\"" +
                      ClientMessageId(w_->config_.run, stamp) + "\"}";
-  SendFrame(ws::Opcode::kText, json);
+  SendEvent("send", json);
   pending_.emplace(seq_++, due_ns);
   w_->pending_acks_++;
 }
@@ -286,6 +334,16 @@ void Conn::SendFrame(ws::Opcode opcode, std::string_view payload) {
   ws::MaskCopy(static_cast<char*>(vec.iov_base), payload.data(), payload.size(), key, 0);
   vec.iov_len = payload.size();
   evbuffer_commit_space(out, &vec, 1);
+}
+
+void Conn::SendEvent(std::string_view name, const std::string& json) {
+  if (w_->config_.peer != Peer::kSocketIo) return SendFrame(ws::Opcode::kText, json);
+  std::string packet = "42[\"";
+  packet += name;
+  packet += "\",";
+  packet += json;
+  packet += ']';
+  SendFrame(ws::Opcode::kText, packet);
 }
 
 void Conn::Resolve() {

@@ -29,6 +29,12 @@ struct event;
 
 namespace chatpipe::bench {
 
+// The server the generator talks to: chatpipe, or a peer of bench/peers/. kWs speaks chatpipe's
+// frames on /ws; kSocketIo wraps the same frame objects in Socket.IO events (Engine.IO v4 over the
+// WebSocket transport: open packet "0{..}", "40" to connect the namespace, "42[name,payload]"
+// events, ping "2" answered with "3").
+enum class Peer : uint8_t { kChatpipe, kWs, kSocketIo };
+
 struct ConnSpec {
   uint32_t index = 0;        // the connection's number in its process (part of its stamps)
   in_addr source{};          // local address to bind
@@ -39,6 +45,7 @@ struct ConnSpec {
 
 struct WorkerConfig {
   std::string run;           // stamp prefix of this run
+  Peer peer = Peer::kChatpipe;
   uint32_t proc = 0;
   sockaddr_in server{};
   std::string host_header;   // "127.0.0.1:PORT"
