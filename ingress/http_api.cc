@@ -97,6 +97,39 @@ void CreateGuestRoute(Connection& conn, const http::Request& req) {
   });
 }
 
+// GET or PATCH /api/users/me: the token's user and their settings.
+void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
+  std::optional<bool> notifications;
+  if (req.method == "PATCH") {
+    rapidjson::Document doc;
+    if (Status s = ParseObject(req.body, {"email_notifications"}, &doc); !s.ok()) return conn.RespondError(s);
+    auto on = BoolField(doc, "email_notifications");
+    if (!on.ok()) return conn.RespondError(on.status());
+    notifications = *on;
+  } else if (req.method != "GET") {
+    return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or PATCH"));
+  }
+  OnDb<UserSettings>(
+      conn, [uid = user.id, notifications](PgConn& pg) { return UpdateUserSettings(pg, uid, notifications); },
+      [user](Reply reply, Result<UserSettings> settings) {
+        if (!settings.ok()) return reply(settings.status());
+        reply(200, Json([&](Writer& w) {
+                w.StartObject();
+                w.Key("id");
+                w.Int64(user.id);
+                w.Key("name");
+                w.String(user.name.c_str());
+                w.Key("guest");
+                w.Bool(user.guest);
+                w.Key("email");
+                w.String(settings->email.c_str());
+                w.Key("email_notifications");
+                w.Bool(settings->email_notifications);
+                w.EndObject();
+              }));
+      });
+}
+
 // --- rooms ---
 
 // The cached list holds every room, private ones with their member ids; each user sees the public
@@ -356,6 +389,11 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
     if (req.method == "GET") return ListRoomsRoute(conn, *user);
     if (req.method == "POST") return CreateRoomRoute(conn, req, *user);
     return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or POST"));
+  }
+  if (req.path == "/api/users/me") {
+    auto user = Authenticate(conn, req);
+    if (!user) return;
+    return MeRoute(conn, req, *user);
   }
   if (req.path == "/api/users/me/mentions" || req.path.rfind("/api/mentions/", 0) == 0) {
     auto user = Authenticate(conn, req);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,15 @@ Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::strin
 Result<UserRow> CheckPassword(PgConn& pg, const std::string& name, const std::string& password);
 Result<UserRow> CreateGuest(PgConn& pg);
 Result<UserRow> FindUserByName(PgConn& pg, const std::string& name);
+
+// What a user controls about their own account.
+struct UserSettings {
+  std::string email;  // empty for guests
+  bool email_notifications = true;
+};
+Result<UserSettings> GetUserSettings(PgConn& pg, int64_t user);
+// Sets the e-mail notification switch when `email_notifications` holds a value; returns the result.
+Result<UserSettings> UpdateUserSettings(PgConn& pg, int64_t user, std::optional<bool> email_notifications);
 
 // A private room's creator becomes its first member.
 Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private,

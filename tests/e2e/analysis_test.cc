@@ -224,5 +224,51 @@ TEST_F(AnalysisTest, OfflineUserGetsOneBatchedEmailForThreeQuickMentions) {
   EXPECT_NE(mail.find("bea@example.com"), std::string::npos);
 }
 
+TEST_F(AnalysisTest, EmailNotificationsCanBeSwitchedOff) {
+  auto me = stack->Call("GET", "/api/users/me", bea);
+  ASSERT_TRUE(me.ok() && me->status == 200) << (me.ok() ? me->body : "");
+  auto settings = ParseJson(me->body);
+  EXPECT_STREQ(settings->doc["email"].GetString(), "bea@example.com");
+  EXPECT_TRUE(settings->doc["email_notifications"].GetBool());
+  auto off = stack->Call("PATCH", "/api/users/me", bea, "{\"email_notifications\":false}");
+  ASSERT_TRUE(off.ok() && off->status == 200) << (off.ok() ? off->body : "");
+  EXPECT_FALSE(ParseJson(off->body)->doc["email_notifications"].GetBool());
+  auto stored = stack->pg().Exec("SELECT email_notifications FROM users WHERE id = $1", {std::to_string(bea.id)});
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->Bool(0, 0));
+  auto bad = stack->Call("PATCH", "/api/users/me", bea, "{\"email_notifications\":\"no\"}");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 400) << bad->body;
+
+  // Mentioned while offline, she now gets no e-mail. cid, mentioned next with notifications on, does:
+  // chat.notify has one partition here, so once the mailer has cid's mention, bea's would be there too.
+  auto one_partition = TestStack::Create(/*partitions=*/1);
+  ASSERT_TRUE(one_partition.ok());
+  std::unique_ptr<TestStack> s2 = std::move(*one_partition);
+  ASSERT_TRUE(s2->StartIngress().ok());
+  ASSERT_TRUE(s2->StartPersister().ok());
+  auto ana2 = s2->Register("ana"), bea2 = s2->Register("bea"), cid2 = s2->Register("cid");
+  ASSERT_TRUE(ana2.ok() && bea2.ok() && cid2.ok());
+  ASSERT_TRUE(s2->Call("PATCH", "/api/users/me", *bea2, "{\"email_notifications\":false}").ok());
+  auto sink = s2->StartSmtpSink();
+  ASSERT_TRUE(sink.ok());
+  ASSERT_TRUE(s2->StartWorkerProcess("mention").ok());
+  ASSERT_TRUE(s2->StartWorkerProcess("mail", {"--smtp", "smtp://127.0.0.1:" + std::to_string(*sink)}).ok());
+  auto room = s2->CreateRoom(*ana2, "general");
+  ASSERT_TRUE(room.ok());
+  const std::string path = "/api/rooms/" + std::to_string(*room) + "/messages";
+  ASSERT_TRUE(s2->Call("POST", path, *ana2, "{\"text\":\"@bea are you there?\"}").ok());
+  ASSERT_TRUE(s2->Call("POST", path, *ana2, "{\"text\":\"@cid and you?\"}").ok());
+  auto recorded = [&](int64_t user) {
+    auto r = s2->pg().Exec("SELECT count(*) FROM mail_mentions WHERE user_id = $1", {std::to_string(user)});
+    return r.ok() ? r->Int(0, 0) : -1;
+  };
+  ASSERT_TRUE(Eventually([&] { return recorded(cid2->id) == 1; }, std::chrono::seconds(30)));
+  EXPECT_EQ(recorded(bea2->id), 0);
+  auto mentioned = s2->pg().Exec("SELECT count(*) FROM mentions WHERE user_id = $1", {std::to_string(bea2->id)});
+  ASSERT_TRUE(mentioned.ok());
+  EXPECT_EQ(mentioned->Int(0, 0), 1) << "the mention itself is still stored, for the inbox";
+}
+
 }  // namespace
 }  // namespace chatpipe::test
