@@ -185,7 +185,7 @@ Status Report(const ReportOptions& o) {
     t << "  joined       " << s.joined << "  (errors: " << Codes(s.join_errors) << ")\n";
   if (!s.closed.empty()) t << "  ended early  " << Codes(s.closed) << "\n";
   if (have_rss) {
-    t << "server memory (VmRSS of the ingress processes, summed)\n";
+    t << "server memory (VmRSS of the server processes, summed: ingress, or the peer)\n";
     t << "  before " << Num(server["ingress_rss_before_kb"] / 1024, 1) << " MiB, after "
       << Num(server["ingress_rss_after_kb"] / 1024, 1) << " MiB: " << Num(rss_per_conn) << " B per connection"
       << "   [target < 4096 B per idle connection: " << (rss_per_conn < 4096 ? "met" : "NOT met") << "]\n";

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// compare.js: the side-by-side table of `bench/run compare`. Reads the report.json of each server's
+// run of one scenario (chatpipe first), prints a Markdown table with every figure and the
+// chatpipe/peer ratio of each, and writes it as OUT/compare.json too.
+//
+// Usage: node compare.js --scenario capacity|fanout --out DIR chatpipe=PATH [PEER=PATH ...]
+//
+// A ratio is chatpipe's figure divided by the peer's: above 1 is better for chatpipe where more is
+// better (deliveries/s), below 1 where less is better (latency, memory); each row says which.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+function fail(message) {
+  console.error(`compare: ${message}`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+let scenario = '';
+let out = '';
+const runs = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--scenario') scenario = args[++i];
+  else if (args[i] === '--out') out = args[++i];
+  else {
+    const eq = args[i].indexOf('=');
+    if (eq < 1) fail(`expected SERVER=PATH, got ${args[i]}`);
+    const file = args[i].slice(eq + 1);
+    let report;
+    try {
+      report = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      fail(`cannot read ${file}: ${e.message}`);
+    }
+    runs.push({ server: args[i].slice(0, eq), report });
+  }
+}
+if (!['capacity', 'fanout'].includes(scenario)) fail('--scenario must be capacity or fanout');
+if (!out) fail('--out DIR is required');
+if (!runs.length || runs[0].server !== 'chatpipe') fail('the first run must be chatpipe=PATH');
+
+const serverCpu = { chatpipe: 'ingress' };
+const ms = (us) => (us === undefined ? undefined : us / 1000);
+// Every row: label, how to read it from a report, which way is better, shown for which scenarios.
+const rows = [
+  ['connections', (r) => r.stats.connected, null, ['capacity', 'fanout']],
+  ['connect all (s)', (r) => r.figures.connect_all_s, 'lower', ['capacity']],
+  ['connect p99 (ms)', (r) => ms(r.figures.connect_us.p99), 'lower', ['capacity']],
+  ['server memory per connection (B)', (r) => r.figures.ingress_rss_bytes_per_connection, 'lower', ['capacity']],
+  ['sent (msg/s)', (r) => r.figures.sent_per_s, null, ['fanout']],
+  ['accepted (msg/s)', (r) => r.figures.accepted_per_s, 'higher', ['fanout']],
+  ['deliveries/s', (r) => r.figures.deliveries_per_s, 'higher', ['fanout']],
+  ['lost', (r) => r.figures.lost, 'lower', ['fanout']],
+  ['send->ack p50 (ms)', (r) => ms(r.figures.ack_us.p50), 'lower', ['fanout']],
+  ['send->ack p99 (ms)', (r) => ms(r.figures.ack_us.p99), 'lower', ['fanout']],
+  ['send->deliv p50 (ms)', (r) => ms(r.figures.delivery_us.p50), 'lower', ['fanout']],
+  ['send->deliv p99 (ms)', (r) => ms(r.figures.delivery_us.p99), 'lower', ['fanout']],
+  ['send->deliv max (ms)', (r) => ms(r.figures.delivery_us.max), 'lower', ['fanout']],
+  ['generator lag p99 (ms)', (r) => ms(r.figures.lag_us.p99), null, ['fanout']],
+  ['server process cpu (% of a core)', (r, s) => r.cpu_percent[serverCpu[s] || `${s}-server`], 'lower', ['fanout']],
+  ['whole stack cpu (% of a core)', (r) => stackCpu(r), 'lower', ['fanout']],
+  ['rest of the machine cpu (%)', (r) => r.cpu_percent.others, null, ['fanout']],
+].filter((row) => row[3].includes(scenario));
+
+// Everything the run started on the server side: not the generators, not the rest of the machine.
+function stackCpu(r) {
+  return Object.entries(r.cpu_percent || {})
+    .filter(([k]) => k !== 'loadgen' && k !== 'others')
+    .reduce((sum, [, v]) => sum + v, 0);
+}
+
+function fmt(v) {
+  if (v === undefined || v === null || Number.isNaN(v)) return '-';
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function value(row, run) {
+  try {
+    const v = row[1](run.report, run.server);
+    return typeof v === 'number' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const peers = runs.slice(1);
+const table = [];
+const json = { scenario, conditions: {}, servers: {}, ratios: {} };
+for (const run of runs) {
+  json.servers[run.server] = {};
+  json.conditions[run.server] = run.report.conditions;
+}
+for (const peer of peers) json.ratios[`chatpipe/${peer.server}`] = {};
+
+const header = ['figure', ...runs.map((r) => r.server), ...peers.map((p) => `chatpipe/${p.server}`), 'better'];
+table.push(`| ${header.join(' | ')} |`);
+table.push(`| ${header.map(() => '---').join(' | ')} |`);
+for (const row of rows) {
+  const values = runs.map((run) => value(row, run));
+  runs.forEach((run, i) => (json.servers[run.server][row[0]] = values[i] ?? null));
+  const ratios = peers.map((peer, i) => {
+    const ours = values[0];
+    const theirs = values[i + 1];
+    const ratio = row[2] && ours !== undefined && theirs ? ours / theirs : undefined;
+    json.ratios[`chatpipe/${peer.server}`][row[0]] = ratio ?? null;
+    return ratio === undefined ? '-' : `${fmt(ratio)}x`;
+  });
+  const better = row[2] === 'higher' ? 'ratio > 1' : row[2] === 'lower' ? 'ratio < 1' : '';
+  table.push(`| ${[row[0], ...values.map(fmt), ...ratios, better].join(' | ')} |`);
+}
+
+const c = runs[0].report.conditions;
+const lines = [
+  `### ${scenario}: chatpipe beside ${peers.map((p) => p.server).join(', ') || 'no peer'}`,
+  '',
+  `${c.connections} connections, ${c.rooms} rooms, ${c.senders} senders, ${c.rate} msg/s for ${c.duration_s} s; ` +
+    `machine ${c.cpus} cpus (${c.cpu_model}), ${c.kernel}; commit ${c.commit}.`,
+  `1-minute load average at the start of each run: ${runs
+    .map((r) => `${r.server} ${(r.report.conditions['load avg'] || '-').split(' ')[0]}`)
+    .join(', ')}.`,
+  '',
+  ...table,
+  '',
+];
+fs.writeFileSync(path.join(out, 'compare.json'), JSON.stringify(json, null, 2) + '\n');
+process.stdout.write(lines.join('\n'));
