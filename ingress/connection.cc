@@ -75,6 +75,7 @@ void Connection::ReadHttp() {
     }
     evbuffer_drain(in, consumed);
     keep_alive_ = request.keep_alive;
+    head_only_ = request.method == "HEAD";
     HandleHttpRequest(*this, std::move(request));
   }
   // Answering asynchronously: stop reading so pipelined requests wait their turn.
@@ -93,7 +94,7 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
   head += "\r\n";
   evbuffer* out = bufferevent_get_output(bev_);
   evbuffer_add(out, head.data(), head.size());
-  evbuffer_add(out, body.data(), body.size());
+  if (!head_only_) evbuffer_add(out, body.data(), body.size());
   serving_ = false;
   if (!keep_alive_) {
     CloseAfterFlush();

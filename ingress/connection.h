@@ -76,6 +76,7 @@ class Connection {
   State state_ = State::kHttp;
   bool serving_ = false;          // an HTTP request is being answered
   bool keep_alive_ = true;        // of the request being served
+  bool head_only_ = false;        // it is a HEAD request: headers as for GET, no body
   TokenUser user_;
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
   std::vector<Seat> seats_;

@@ -404,8 +404,8 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), room, what);
   if (req.path.rfind("/api/", 0) == 0 || req.path == "/api")
     return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
-  if (req.method == "GET") return ServeStaticFile(conn, req);
-  conn.RespondError(Status::Error(405, "method_not_allowed", "only GET is served here"));
+  if (req.method == "GET" || req.method == "HEAD") return ServeStaticFile(conn, req);
+  conn.RespondError(Status::Error(405, "method_not_allowed", "only GET and HEAD are served here"));
 }
 
 }  // namespace chatpipe

@@ -1,7 +1,13 @@
 // End to end through the real services: ingress -> Kafka -> persister -> PostgreSQL + Redis -> ingress
 // -> WebSocket clients. Each test owns a TestStack (its own database, topics and Redis keys).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "storage/redis_keys.h"
@@ -293,6 +299,42 @@ TEST_F(PipelineTest, EveryResponseNamesItsInstance) {
   ASSERT_TRUE(metrics.ok());
   EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("# TYPE chatpipe_ingress_messages_accepted_total counter"), std::string::npos);
+}
+
+TEST(StaticFilesTest, HeadAnswersLikeGetWithoutABody) {
+  auto s = TestStack::Create();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  char dir[] = "/tmp/chatpipe-web.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string page = "<!doctype html><title>chatpipe</title>";
+  std::ofstream(std::string(dir) + "/index.html") << page;
+  ASSERT_TRUE((*s)->StartIngress([&](IngressConfig& c) { c.web_root = dir; }).ok());
+  auto get = HttpRequest("GET", (*s)->Url("/"));
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, page);
+  // HEAD then GET pipelined on one connection: the HEAD answer must end with its headers (no body),
+  // or the GET's answer would not follow right after them.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>((*s)->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string requests =
+      "HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, requests.data(), requests.size(), 0), ssize_t(requests.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, n);
+  ::close(fd);
+  size_t end_of_head = answer.find("\r\n\r\n");
+  ASSERT_NE(end_of_head, std::string::npos) << answer;
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Content-Length: " + std::to_string(page.size())), std::string::npos) << answer;
+  EXPECT_EQ(answer.substr(end_of_head + 4, 12), "HTTP/1.1 200") << answer;
+  EXPECT_NE(answer.find("\"status\":\"ok\""), std::string::npos) << answer;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
