@@ -108,7 +108,7 @@ for (const row of rows) {
     const theirs = values[i + 1];
     const ratio = row[2] && ours !== undefined && theirs ? ours / theirs : undefined;
     json.ratios[`chatpipe/${peer.server}`][row[0]] = ratio ?? null;
-    return ratio === undefined ? '-' : `${fmt(ratio)}x`;
+    return ratio === undefined ? '-' : `${ratio >= 100 ? fmt(ratio) : ratio.toFixed(2)}x`;
   });
   const better = row[2] === 'higher' ? 'ratio > 1' : row[2] === 'lower' ? 'ratio < 1' : '';
   table.push(`| ${[row[0], ...values.map(fmt), ...ratios, better].join(' | ')} |`);
