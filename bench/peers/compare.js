@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // compare.js: the side-by-side table of `bench/run compare`. Reads the report.json of each server's
 // run of one scenario (chatpipe first), prints a Markdown table with every figure and the
-// chatpipe/peer ratio of each, and writes it as OUT/compare.json too.
+// chatpipe/peer ratio of each, and writes it as OUT/compare.json, with a bar chart of the headline
+// figures in OUT/compare.svg.
 //
 // Usage: node compare.js --scenario capacity|fanout --out DIR chatpipe=PATH [PEER=PATH ...]
 //
@@ -114,6 +115,37 @@ for (const row of rows) {
   table.push(`| ${[row[0], ...values.map(fmt), ...ratios, better].join(' | ')} |`);
 }
 
+// compare.svg: one bar chart per headline figure, a bar per server, chatpipe first.
+function plot() {
+  const panels = scenario === 'capacity'
+    ? ['server memory per connection (B)', 'connect all (s)']
+    : ['deliveries/s', 'send->deliv p50 (ms)', 'send->deliv p99 (ms)', 'whole stack cpu (% of a core)'];
+  const colors = ['#2b6cb0', '#dd6b20', '#718096', '#38a169'];
+  const pw = 260, ph = 220, top = 40, bar = 40, gap = 20;
+  const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const parts = [];
+  panels.forEach((label, k) => {
+    const x0 = 20 + k * (pw + 20);
+    const values = runs.map((run) => json.servers[run.server][label] || 0);
+    const max = Math.max(...values, 1e-9);
+    parts.push(`<text x="${x0}" y="${top - 15}" font-size="13" font-weight="bold">${esc(label)}</text>`);
+    values.forEach((v, i) => {
+      const h = (v / max) * (ph - 50);
+      const x = x0 + 10 + i * (bar + gap);
+      const y = top + ph - 30 - h;
+      parts.push(`<rect x="${x}" y="${y}" width="${bar}" height="${h}" fill="${colors[i % colors.length]}"/>`);
+      parts.push(`<text x="${x + bar / 2}" y="${y - 4}" font-size="11" text-anchor="middle">${esc(fmt(v))}</text>`);
+      parts.push(`<text x="${x + bar / 2}" y="${top + ph - 14}" font-size="11" text-anchor="middle">${esc(runs[i].server)}</text>`);
+    });
+  });
+  const width = 40 + panels.length * (pw + 20);
+  const c = runs[0].report.conditions;
+  const title = `${scenario}: ${c.connections} connections, ${c.rooms} rooms, ${c.rate} msg/s for ${c.duration_s} s; commit ${c.commit}`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + ph + 10}" font-family="sans-serif">\n` +
+    `<rect width="100%" height="100%" fill="white"/>\n<text x="20" y="16" font-size="12">${esc(title)}</text>\n` +
+    parts.join('\n') + '\n</svg>\n';
+}
+
 const c = runs[0].report.conditions;
 const lines = [
   `### ${scenario}: chatpipe beside ${peers.map((p) => p.server).join(', ') || 'no peer'}`,
@@ -128,4 +160,5 @@ const lines = [
   '',
 ];
 fs.writeFileSync(path.join(out, 'compare.json'), JSON.stringify(json, null, 2) + '\n');
+fs.writeFileSync(path.join(out, 'compare.svg'), plot());
 process.stdout.write(lines.join('\n'));
