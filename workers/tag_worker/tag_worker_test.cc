@@ -21,7 +21,7 @@ using test::WorkerTestEnv;
 using test::WorkerThread;
 
 int64_t TagEvents() { return Counter("chatpipe_tag_events_total", "").value(); }
-int64_t PersistedEvents() { return Counter("chatpipe_persist_messages_total", "").value(); }
+int64_t PersistedEvents() { return Counter("chatpipe_persist_events_total", "").value(); }
 
 struct Frame {
   std::string type, id, text;
