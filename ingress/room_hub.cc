@@ -77,7 +77,11 @@ void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {
     conn->SendErrorFrame("already_joined", "you are already in room " + std::to_string(room));
     return;
   }
-  conn->seats().push_back(Seat{room, std::max<int64_t>(after, 0), true, {}});
+  Seat seat;
+  seat.room = room;
+  seat.last_pos = std::max<int64_t>(after, 0);
+  seat.join_after = after;
+  conn->seats().push_back(std::move(seat));
   rooms_[room].members.push_back(conn);
   loop_->users().EnteredRoom(conn, room);
   uint64_t id = conn->id();
@@ -119,17 +123,22 @@ void RoomHub::OnSubscriberLost() {
 
 void RoomHub::ResubscribeAll() {
   for (auto& [room, r] : rooms_) {
-    if (r.members.empty() || !r.on_subscribed.empty()) continue;
-    // Frames published while the subscriber was away never reached this loop: catch every seat up.
+    if (r.members.empty()) continue;
+    // Frames published while the subscriber was away never reached this loop, and the catch-ups that
+    // waited for a subscription were dropped with it: every seat catches up (again) once subscribed.
+    r.on_subscribed.clear();
     for (Connection* c : r.members) {
       Seat* seat = c->FindSeat(room);
-      if (!seat || seat->catching_up) continue;
+      if (!seat) continue;
       seat->catching_up = true;
       uint64_t id = c->id();
       int64_t room_id = room;
-      r.on_subscribed.push_back([this, id, room_id, after = seat->last_pos] { CatchUp(id, room_id, after, false); });
+      int64_t after = seat->joined ? seat->last_pos : seat->join_after;
+      r.on_subscribed.push_back([this, id, room_id, after, announce = !seat->joined] {
+        CatchUp(id, room_id, after, announce);
+      });
     }
-    if (!r.on_subscribed.empty()) loop_->Subscribe(RoomChannel(loop_->redis_prefix(), room));
+    loop_->Subscribe(RoomChannel(loop_->redis_prefix(), room));
   }
 }
 
@@ -196,7 +205,9 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
   Connection* c = loop_->FindConnection(conn_id);
   Seat* seat = c ? c->FindSeat(room) : nullptr;
   if (!seat) return;
+  announce = announce && !seat->joined;  // a catch-up redone after a Redis reconnect announces once
   if (announce) {
+    seat->joined = true;
     c->SendText(JoinedFrame(room, head));
     if (seat->last_pos == 0) seat->last_pos = head;  // joined without "after": start from now
   }
@@ -270,7 +281,7 @@ void RoomHub::Leave(Connection* conn, int64_t room) {
 void RoomHub::LeaveAll(Connection* conn) {
   while (!conn->seats().empty()) {
     int64_t room = conn->seats().back().room;
-    if (!conn->seats().back().catching_up) PublishPresence(conn, room, "leave");
+    if (conn->seats().back().joined) PublishPresence(conn, room, "leave");
     Unseat(conn, room);
   }
 }

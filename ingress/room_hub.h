@@ -27,6 +27,8 @@ class SharedFrame;
 struct Seat {
   int64_t room = 0;
   int64_t last_pos = 0;        // highest message position sent to this seat
+  int64_t join_after = -1;     // the join's "after" (-1: none), until "joined" is sent
+  bool joined = false;         // "joined" was sent
   bool catching_up = true;
   std::vector<std::pair<int64_t, SharedFrame*>> held;  // live frames that arrived while catching up
 };
