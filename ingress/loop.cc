@@ -220,11 +220,6 @@ void Loop::Subscribe(const std::string& channel) {
   redisAsyncCommand(redis_sub_, &Loop::OnSubscriberReply, nullptr, "SUBSCRIBE %b", channel.data(), channel.size());
 }
 
-void Loop::Unsubscribe(const std::string& channel) {
-  if (!redis_sub_ || !sub_ready_) return;
-  redisAsyncCommand(redis_sub_, &Loop::OnSubscriberReply, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
-}
-
 // --- Room access ---
 
 void Loop::CheckRoomAccess(int64_t room, int64_t user, std::function<void(Status)> done) {

@@ -62,9 +62,8 @@ class Loop {
 
   // A Redis command on the command connection; `done` gets the reply, or nullptr if Redis is down.
   void Redis(const std::vector<std::string>& args, std::function<void(redisReply*)> done);
-  // SUBSCRIBE / UNSUBSCRIBE on the subscriber connection (RoomHub uses these).
+  // SUBSCRIBE on the subscriber connection (RoomHub and UserHub; they never unsubscribe).
   void Subscribe(const std::string& channel);
-  void Unsubscribe(const std::string& channel);
   bool subscriber_connected() const { return sub_ready_; }
 
   // Per-loop cache of room facts that never change (existence, privacy) and memberships, which

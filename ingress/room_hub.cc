@@ -106,12 +106,6 @@ void RoomHub::OnSubscribed(std::string_view channel) {
   auto waiting = std::move(it->second.on_subscribed);
   it->second.on_subscribed.clear();
   for (auto& then : waiting) then();
-  // Everyone who waited for this subscription may have left meanwhile.
-  it = rooms_.find(RoomFromChannel(channel));
-  if (it != rooms_.end() && it->second.members.empty() && it->second.on_subscribed.empty()) {
-    loop_->Unsubscribe(std::string(channel));
-    rooms_.erase(it);
-  }
 }
 
 void RoomHub::OnSubscriberLost() {
@@ -299,10 +293,9 @@ void RoomHub::Unseat(Connection* conn, int64_t room) {
   if (it == rooms_.end()) return;
   auto& members = it->second.members;
   members.erase(std::remove(members.begin(), members.end(), conn), members.end());
-  if (members.empty()) {
-    if (it->second.subscribed) loop_->Unsubscribe(RoomChannel(loop_->redis_prefix(), room));
-    if (it->second.on_subscribed.empty()) rooms_.erase(it);
-  }
+  // The loop stays subscribed when the room empties: an UNSUBSCRIBE followed at once by a SUBSCRIBE
+  // of the same channel (a client leaving and re-joining) can lose the subscription in hiredis' async
+  // pub/sub, stranding the next join. A room nobody is in costs one map entry and its idle traffic.
 }
 
 }  // namespace chatpipe

@@ -45,7 +45,8 @@ void UserHub::Add(Connection* conn) {
   auto& conns = users_[user];
   conns.push_back(conn);
   if (conns.size() > 1) return;
-  loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
+  // Once subscribed, stay subscribed (see RoomHub::Unseat for why no UNSUBSCRIBE).
+  if (subscribed_.insert(user).second) loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
   loop_->Redis({"ZADD", OnlineKey(loop_->redis_prefix(), user), ExpiryMs(), Member()}, Ignore);
   loop_->Redis({"PEXPIRE", OnlineKey(loop_->redis_prefix(), user), std::to_string(kPresenceTtlMs)}, Ignore);
 }
@@ -58,7 +59,6 @@ void UserHub::Remove(Connection* conn) {
   conns.erase(std::remove(conns.begin(), conns.end(), conn), conns.end());
   if (!conns.empty()) return;
   users_.erase(it);
-  loop_->Unsubscribe(UserChannel(loop_->redis_prefix(), user));
   loop_->Redis({"ZREM", OnlineKey(loop_->redis_prefix(), user), Member()}, Ignore);
 }
 
@@ -100,7 +100,11 @@ bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payloa
 }
 
 void UserHub::ResubscribeAll() {
-  for (const auto& [user, conns] : users_) loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
+  subscribed_.clear();
+  for (const auto& [user, conns] : users_) {
+    subscribed_.insert(user);
+    loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
+  }
 }
 
 void UserHub::OnRefresh(int, short, void* arg) { static_cast<UserHub*>(arg)->Refresh(); }

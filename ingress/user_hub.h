@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 struct event;
@@ -44,6 +45,7 @@ class UserHub {
 
   Loop* loop_;
   std::unordered_map<int64_t, std::vector<Connection*>> users_;
+  std::unordered_set<int64_t> subscribed_;  // user channels this loop has subscribed
   event* refresh_ = nullptr;
 };
 
