@@ -115,6 +115,22 @@ void ChildProcess::Signal(int sig) {
   if (!reaped_) kill(pid_, sig);
 }
 
+bool ChildProcess::Stop(std::chrono::milliseconds limit) {
+  if (reaped_) return false;
+  kill(pid_, SIGSTOP);
+  // A stopped child is reported once the whole thread group has stopped (WUNTRACED).
+  bool stopped = false;
+  WaitFor([this, &stopped] {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG | WUNTRACED) != pid_) return false;
+    if (WIFSTOPPED(status)) return stopped = true;
+    status_ = status;  // it exited
+    reaped_ = true;
+    return true;
+  }, limit);
+  return stopped;
+}
+
 int ChildProcess::Wait(std::chrono::milliseconds limit) {
   WaitFor([this] {
     if (reaped_) return true;
@@ -128,6 +144,7 @@ int ChildProcess::Wait(std::chrono::milliseconds limit) {
 ChildProcess::~ChildProcess() {
   if (reaped_) return;
   Signal(SIGTERM);
+  Signal(SIGCONT);  // a stopped child acts on the SIGTERM only once it runs again
   Wait(std::chrono::seconds(15));
   if (reaped_) return;
   Signal(SIGKILL);

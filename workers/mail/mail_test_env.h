@@ -24,8 +24,11 @@ namespace chatpipe::mail {
 class ChildProcess {
  public:
   static Result<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv, const std::string& log);
-  ~ChildProcess();  // SIGTERM, up to 15 s to exit, then SIGKILL
+  ~ChildProcess();  // SIGTERM (and SIGCONT, should it be stopped), up to 15 s to exit, then SIGKILL
   void Signal(int sig);
+  // SIGSTOP, then waits up to `limit` until every thread of the child has stopped; false if it did not
+  // (or it exited). Signal(SIGCONT) resumes it.
+  bool Stop(std::chrono::milliseconds limit);
   // Waits up to `limit` for the exit; the exit code, or -1 (killed by a signal, or still running).
   int Wait(std::chrono::milliseconds limit);
   pid_t pid() const { return pid_; }

@@ -129,13 +129,41 @@ TEST_F(MailWorkerTest, TwoMailersTogetherKeepTheRateAndTheQuota) {
   StartSink();
   const double rate = 4, burst = 2;
   const int quota = 10, users = 16;
-  std::vector<std::string> flags = {"--window-ms", "100", "--rate", "4", "--burst", "2", "--quota", "10"};
-  ASSERT_TRUE(StartMailer(flags));
-  ASSERT_TRUE(StartMailer(flags));
+  // Both mailers send, by construction: the test decides which rows are due when. The window is longer
+  // than the test, so a row falls due only when `release` ends its window.
+  std::vector<std::string> flags = {"--window-ms", "600000", "--rate", "4", "--burst", "2", "--quota", "10"};
+  auto release = [&](const std::string& limit) {
+    return env_->QueryInt("WITH r AS (UPDATE mail_outbox SET due_at = now() WHERE id IN (SELECT id FROM mail_outbox"
+                          " WHERE state = 'open' AND due_at > now() ORDER BY id " + limit + ") RETURNING 1)"
+                          " SELECT count(*) FROM r");
+  };
+  // Claims are "host:pid:nonce:n" (workers/mail/mail_worker.cc).
+  auto sent_by = [&](const ChildProcess* mailer) {
+    return Count("state = 'sent' AND claim ~ ':" + std::to_string(mailer->pid()) + ":[0-9a-f]+:[0-9]+$'");
+  };
+  ChildProcess* a = StartMailer(flags);
+  ASSERT_TRUE(a);
   for (int i = 0; i < users; ++i) {
     int64_t u = env_->AddUser("u" + std::to_string(i), "u" + std::to_string(i) + "@example.test");
     Produce(env_->AddMention(u, 1), u, "hello u" + std::to_string(i));
   }
+  ASSERT_TRUE(WaitFor([&] { return Count("state = 'open'") == users; }, seconds(60))) << Count("state = 'open'");
+
+  // A alone sends two. Then nothing is due, so A holds no row, claim or admission when it is stopped.
+  ASSERT_EQ(release("LIMIT 2"), 2);
+  ASSERT_TRUE(WaitFor([&] { return sent_by(a) == 2; }, seconds(30))) << sent_by(a) << " sent by A";
+  ASSERT_TRUE(a->Stop(seconds(10)));
+  // B alone sends two more. One spare row: a query A wrote just before it stopped may still lock one
+  // row (B skips it); A sends that one once it runs again.
+  ChildProcess* b = StartMailer(flags);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(release("LIMIT 3"), 3);
+  ASSERT_TRUE(WaitFor([&] { return sent_by(b) >= 2; }, seconds(30))) << sent_by(b) << " sent by B";
+  EXPECT_EQ(sent_by(a), 2);
+  // Now both run together on the rest, sharing what is left of the bucket and the quota.
+  a->Signal(SIGCONT);
+  ASSERT_EQ(release(""), users - 5);
+
   // Done when every row is sent or deferred by the quota (or, if the quota leaks, as soon as it has).
   ASSERT_TRUE(WaitFor([&] {
     return Count("state = 'sent' OR (state = 'retry' AND last_error LIKE 'DailyQuotaExceeded%')") == users ||
@@ -152,11 +180,15 @@ TEST_F(MailWorkerTest, TwoMailersTogetherKeepTheRateAndTheQuota) {
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(counted->integer, quota);
   // Both mailers did send: the limits held across processes, not within one.
+  EXPECT_GE(sent_by(a), 2);
+  EXPECT_GE(sent_by(b), 2);
+  EXPECT_EQ(sent_by(a) + sent_by(b), quota);
   EXPECT_EQ(env_->QueryInt("SELECT count(DISTINCT regexp_replace(claim, ':[0-9]+$', '')) FROM mail_outbox"
                            " WHERE state = 'sent'"),
             2);
   // The token bucket allows at most burst + rate * t sends in any span t. Receive times add SMTP
-  // latency to the admission times, so one send of slack.
+  // latency to the admission times, so one send of slack. (A was stopped between sends, never
+  // holding an admission, so no send was held back.)
   for (size_t i = 0; i < mails.size(); ++i)
     for (size_t j = i; j < mails.size(); ++j) {
       double span = (mails[j].received_ms - mails[i].received_ms) / 1000.0;
