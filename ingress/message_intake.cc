@@ -54,6 +54,11 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
   event->room = room;
   event->user = {user.id, user.name};
   event->text = std::move(text);
+  if (services.short_circuit) {
+    services.short_circuit->Publish(*event, loop.rooms().KnownPosition(room));
+    accepted.Add();
+    return done(Status::Ok(), *event);
+  }
   Loop* home = &loop;
   services.producer->Produce(services.config.common.Topic(kMessagesTopic), std::to_string(room),
                              EncodeChatEvent(*event), [home, event, done = std::move(done)](Status s) mutable {

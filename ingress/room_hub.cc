@@ -200,6 +200,8 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
   Seat* seat = c ? c->FindSeat(room) : nullptr;
   if (!seat) return;
   announce = announce && !seat->joined;  // a catch-up redone after a Redis reconnect announces once
+  Room& r = rooms_[room];
+  r.head = std::max(r.head, head);
   if (announce) {
     seat->joined = true;
     c->SendText(JoinedFrame(room, head));
@@ -225,7 +227,15 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
 }
 
 void RoomHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
-  int64_t room_id = RoomFromChannel(channel);
+  OnRoomFrame(RoomFromChannel(channel), payload);
+}
+
+int64_t RoomHub::KnownPosition(int64_t room) const {
+  auto it = rooms_.find(room);
+  return it == rooms_.end() ? 0 : std::max(it->second.last_pos, it->second.head);
+}
+
+void RoomHub::OnRoomFrame(int64_t room_id, std::string_view payload) {
   auto it = rooms_.find(room_id);
   if (it == rooms_.end() || it->second.members.empty()) return;
   Room& room = it->second;

@@ -49,6 +49,10 @@ class RoomHub {
 
   // From the loop's subscriber connection.
   void OnChannelMessage(std::string_view channel, std::string_view payload);
+  // A frame of `room`'s channel, from Redis or (--short-circuit) from this process.
+  void OnRoomFrame(int64_t room, std::string_view payload);
+  // The highest position of `room` this loop has fanned out or seen as a catch-up's head.
+  int64_t KnownPosition(int64_t room) const;
   void OnSubscribed(std::string_view channel);
   void OnSubscriberLost();  // everyone will catch up once subscriptions are confirmed again
   void ResubscribeAll();
@@ -61,6 +65,7 @@ class RoomHub {
     std::vector<Connection*> members;
     std::vector<std::function<void()>> on_subscribed;
     int64_t last_pos = 0;  // highest position fanned out on this loop
+    int64_t head = 0;      // highest head a catch-up read from storage
   };
   using Frames = std::vector<std::pair<int64_t, std::string>>;  // (pos, frame), oldest first
 

@@ -1,6 +1,5 @@
 #include "ingress/server.h"
 
-#include <event2/thread.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -25,7 +24,6 @@ IngressServer::IngressServer(IngressConfig config) : config_(std::move(config)) 
 IngressServer::~IngressServer() { Stop(); }
 
 Status IngressServer::Start() {
-  evthread_use_pthreads();
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   if (config_.token_secret.empty()) {
     spdlog::warn("ingress: no --token-secret: using a random one; tokens will not work on other instances");
@@ -53,10 +51,14 @@ Status IngressServer::Start() {
     else services_->web = std::move(*web);
   }
   port_ = config_.port;
-  for (int i = 0; i < config_.threads; ++i) {
-    loops_.push_back(std::make_unique<Loop>(i, services_.get()));
-    if (Status s = loops_.back()->Start(config_.host, &port_); !s.ok()) return s;
+  for (int i = 0; i < config_.threads; ++i) loops_.push_back(std::make_unique<Loop>(i, services_.get()));
+  if (config_.short_circuit) {
+    spdlog::warn("ingress: --short-circuit: messages skip Kafka, the workers and Redis; nothing is stored");
+    services_->short_circuit = std::make_unique<ShortCircuit>();
+    for (auto& loop : loops_) services_->short_circuit->AddLoop(loop.get());
   }
+  for (auto& loop : loops_)
+    if (Status s = loop->Start(config_.host, &port_); !s.ok()) return s;
   spdlog::info("ingress {}: listening on {}:{} with {} loops", services_->instance_id, config_.host, port_,
                config_.threads);
   return Status::Ok();

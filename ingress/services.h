@@ -1,5 +1,5 @@
 // What every ingress loop of a process shares: settings, the Kafka producer, the database pool, the
-// token signer and the message id generator. All of them are thread-safe; nothing else is shared
+// token signer, the message id generator and the tagger. All of them are thread-safe; nothing else is shared
 // between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/message_id.h"
 #include "common/token.h"
+#include "ingress/short_circuit.h"
 #include "ingress/static_files.h"
 #include "queue/kafka.h"
 #include "storage/db_pool.h"
@@ -31,8 +32,9 @@ struct IngressConfig {
   int instance = -1;                 // message id instance number (0-1023); -1: taken from a Redis counter
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays
-  int kafka_timeout_ms = 10000;
-  std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default      // a send not confirmed by Kafka within this fails (never a false ack)
+  int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
+  std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default
+  bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
 };
 
 struct Services {
@@ -47,6 +49,7 @@ struct Services {
   std::unique_ptr<DbPool> db;
   std::unique_ptr<StaticFiles> web;  // null when no web root is set
   std::unique_ptr<Tagger> tagger;    // tags messages of mask and block rooms inline
+  std::unique_ptr<ShortCircuit> short_circuit;  // only with --short-circuit
 };
 
 }  // namespace chatpipe

@@ -22,6 +22,10 @@ SharedFrame* SharedFrame::MakeText(std::string_view payload) {
 }
 
 void SharedFrame::AppendTo(evbuffer* out) {
+  if (size_ <= kCopyMax) {
+    evbuffer_add(out, data_, size_);
+    return;
+  }
   Ref();
   evbuffer_add_reference(
       out, data_, size_, [](const void*, size_t, void* arg) { static_cast<SharedFrame*>(arg)->Unref(); }, this);

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   setup->add_option("--url", setup_url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
   setup->add_option("--rooms", room_count, "rooms to create")->capture_default_str();
   setup->add_option("--prefix", prefix, "room name prefix (a-z, 0-9; unique per run)")->capture_default_str();
-  setup->add_option("--timeout", setup_timeout, "seconds to wait for the warm-up message")->capture_default_str();
+  setup->add_option("--timeout", setup_timeout, "seconds to wait for the warm-up message (0: no pipeline check, for --short-circuit)")->capture_default_str();
 
   chatpipe::bench::RunOptions r;
   std::string rooms_text;

@@ -42,7 +42,7 @@ if (!['capacity', 'fanout'].includes(scenario)) fail('--scenario must be capacit
 if (!out) fail('--out DIR is required');
 if (!runs.length || runs[0].server !== 'chatpipe') fail('the first run must be chatpipe=PATH');
 
-const serverCpu = { chatpipe: 'ingress' };
+const serverCpu = { chatpipe: 'ingress', 'chatpipe-floor': 'ingress' };
 const ms = (us) => (us === undefined ? undefined : us / 1000);
 // Every row: label, how to read it from a report, which way is better, shown for which scenarios.
 const rows = [
