@@ -207,6 +207,12 @@ void Connection::SendShared(SharedFrame* frame) {
   OverOutputLimit();
 }
 
+void Connection::SendEncoded(std::string_view frames) {
+  if (state_ != State::kWebSocket) return;
+  evbuffer_add(bufferevent_get_output(bev_), frames.data(), frames.size());
+  OverOutputLimit();
+}
+
 void Connection::SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);

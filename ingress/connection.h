@@ -55,6 +55,7 @@ class Connection {
   const TokenUser& user() const { return user_; }
   void SendText(std::string_view payload);
   void SendShared(SharedFrame* frame);
+  void SendEncoded(std::string_view frames);  // frames already encoded (a slice of a room's batch)
   void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
   void CloseWebSocket(uint16_t code, std::string_view reason);
   std::vector<Seat>& seats() { return seats_; }

@@ -49,6 +49,7 @@ Loop::~Loop() {
   if (redis_cmd_) redisAsyncFree(redis_cmd_);
   if (redis_sub_) redisAsyncFree(redis_sub_);
   users_.Stop();
+  rooms_.Stop();
   for (event* e : {reconnect_cmd_, reconnect_sub_, wake_event_})
     if (e) event_free(e);
   close(wake_fd_);

@@ -1,5 +1,6 @@
 #include "ingress/room_hub.h"
 
+#include <event2/event.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -11,6 +12,7 @@
 #include "ingress/connection.h"
 #include "ingress/loop.h"
 #include "ingress/shared_frame.h"
+#include "ingress/websocket.h"
 #include "storage/chat_store.h"
 #include "storage/redis_keys.h"
 
@@ -20,6 +22,7 @@ namespace {
 Metric& deliveries = Counter("chatpipe_ingress_deliveries_total", "frames sent to WebSocket clients from rooms");
 Metric& duplicates = Counter("chatpipe_ingress_duplicate_frames_total", "room frames dropped as already sent");
 constexpr size_t kMaxHeld = 10000;  // live frames held for one seat while it catches up
+constexpr size_t kBatchKeep = 1 << 16;  // a room's batch buffer keeps at most this much between bursts
 
 std::string PresenceFrame(const TokenUser& user, int64_t room, const char* event) {
   rapidjson::StringBuffer buf;
@@ -213,13 +216,12 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
     seat->last_pos = pos;
     deliveries.Add();
   }
-  for (auto& [pos, frame] : seat->held) {
+  for (const auto& [pos, frame] : seat->held) {
     if (pos == 0 || pos > seat->last_pos) {
-      c->SendShared(frame);
+      c->SendEncoded(frame);
       if (pos) seat->last_pos = pos;
       deliveries.Add();
     }
-    frame->Unref();
   }
   seat->held.clear();
   seat->catching_up = false;
@@ -247,25 +249,76 @@ void RoomHub::OnRoomFrame(int64_t room_id, std::string_view payload) {
     }
     room.last_pos = pos;
   }
-  SharedFrame* frame = SharedFrame::MakeText(payload);
+  if (room.batch_frames.empty()) {
+    dirty_.push_back(room_id);
+    if (dirty_.size() == 1) {
+      if (!flush_event_) flush_event_ = event_new(loop_->base(), -1, 0, &RoomHub::OnFlush, this);
+      event_active(flush_event_, EV_TIMEOUT, 0);  // runs after the callbacks already due this iteration
+    }
+  }
+  uint8_t header[ws::kMaxFrameHeader];
+  size_t n = ws::EncodeFrameHeader(ws::Opcode::kText, payload.size(), true, nullptr, header);
+  room.batch_frames.push_back({pos, room.batch.size(), n + payload.size()});
+  room.batch.append(reinterpret_cast<const char*>(header), n);
+  room.batch.append(payload);
+}
+
+void RoomHub::OnFlush(int, short, void* arg) { static_cast<RoomHub*>(arg)->Flush(); }
+
+void RoomHub::Flush() {
+  std::vector<int64_t> dirty;
+  dirty.swap(dirty_);
+  for (int64_t id : dirty) {
+    auto it = rooms_.find(id);
+    if (it != rooms_.end()) FlushRoom(id, it->second);
+  }
+}
+
+// Positions rise within a batch (OnRoomFrame drops the rest), so a seat that has none of them, the
+// usual case, takes the whole batch in one append; a seat whose catch-up overlapped it takes the
+// frames it lacks one by one, and a seat still catching up holds them for Deliver.
+void RoomHub::FlushRoom(int64_t room_id, Room& room) {
+  int64_t first_pos = 0, last_pos = 0;
+  for (const BatchFrame& f : room.batch_frames) {
+    if (!f.pos) continue;
+    if (!first_pos) first_pos = f.pos;
+    last_pos = f.pos;
+  }
+  SharedFrame* all = SharedFrame::Copy(room.batch);
+  int64_t sent = 0;
   // A send can drop a slow reader; that only schedules its removal, so `members` stays intact here.
   for (Connection* c : room.members) {
     Seat* seat = c->FindSeat(room_id);
     if (!seat) continue;
-    if (seat->catching_up) {
-      if (seat->held.size() >= kMaxHeld) continue;  // the catch-up will fetch it from storage
-      frame->Ref();
-      seat->held.emplace_back(pos, frame);
+    if (!seat->catching_up && (!first_pos || seat->last_pos < first_pos)) {
+      c->SendShared(all);
+      seat->last_pos = std::max(seat->last_pos, last_pos);
+      sent += static_cast<int64_t>(room.batch_frames.size());
       continue;
     }
-    if (pos > 0) {
-      if (pos <= seat->last_pos) continue;
-      seat->last_pos = pos;
+    for (const BatchFrame& f : room.batch_frames) {
+      std::string_view bytes(room.batch.data() + f.offset, f.size);
+      if (seat->catching_up) {
+        if (seat->held.size() >= kMaxHeld) break;  // the catch-up will fetch the rest from storage
+        seat->held.emplace_back(f.pos, bytes);
+        continue;
+      }
+      if (f.pos && f.pos <= seat->last_pos) continue;
+      c->SendEncoded(bytes);
+      if (f.pos) seat->last_pos = f.pos;
+      ++sent;
     }
-    c->SendShared(frame);
-    deliveries.Add();
   }
-  frame->Unref();
+  all->Unref();
+  deliveries.Add(sent);
+  room.batch.clear();
+  room.batch_frames.clear();
+  if (room.batch.capacity() > kBatchKeep) std::string().swap(room.batch);
+}
+
+void RoomHub::Stop() {
+  if (flush_event_) event_free(flush_event_);
+  flush_event_ = nullptr;
 }
 
 void RoomHub::PublishPresence(Connection* conn, int64_t room, const char* event) {
@@ -294,7 +347,6 @@ void RoomHub::Unseat(Connection* conn, int64_t room) {
   auto& seats = conn->seats();
   for (size_t i = 0; i < seats.size(); ++i) {
     if (seats[i].room != room) continue;
-    for (auto& held : seats[i].held) held.second->Unref();
     seats.erase(seats.begin() + static_cast<long>(i));
     loop_->users().LeftRoom(conn, room);
     break;

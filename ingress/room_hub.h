@@ -1,7 +1,9 @@
 // RoomHub: the rooms of one loop — who is in each, and the fan-out of each room's channel to them.
 //
-// uWebSockets' shape: a room's frame is encoded once (SharedFrame) and handed by reference to every
-// seat. A seat is one connection in one room; it remembers the last position it was sent, so a frame
+// uWebSockets' shape, corked: the frames a room receives during one loop iteration are encoded once,
+// back to back, into the room's batch; at the end of the iteration the batch goes to every seat in
+// one append (SharedFrame), so a hot room costs one append per member per iteration, not per
+// message, and each socket is written once per iteration with everything it was sent. A seat A seat is one connection in one room; it remembers the last position it was sent, so a frame
 // seen twice (a persister replaying a batch, a catch-up overlapping live traffic) reaches a client
 // once and in order. Joining subscribes the loop to the room's Redis channel if it is not yet; only
 // once Redis confirms does the seat catch up from storage (history list, else PostgreSQL), holding
@@ -18,6 +20,8 @@
 
 #include "common/status.h"
 
+struct event;
+
 namespace chatpipe {
 
 class Connection;
@@ -30,7 +34,7 @@ struct Seat {
   int64_t join_after = -1;     // the join's "after" (-1: none), until "joined" is sent
   bool joined = false;         // "joined" was sent
   bool catching_up = true;
-  std::vector<std::pair<int64_t, SharedFrame*>> held;  // live frames that arrived while catching up
+  std::vector<std::pair<int64_t, std::string>> held;  // live frames (encoded) that arrived while catching up
 };
 
 // The position of a message frame (EncodeMessageFrame's fixed prefix), or 0 for other frames.
@@ -40,6 +44,7 @@ class RoomHub {
  public:
   explicit RoomHub(Loop* loop) : loop_(loop) {}
   ~RoomHub();
+  void Stop();  // frees the flush event; before the event_base goes
 
   // Seats `conn` in `room` and sends it what it missed after position `after` (after < 0: nothing,
   // start from the room's current position), preceded by a "joined" frame. Errors go to `failed`.
@@ -60,15 +65,25 @@ class RoomHub {
   size_t room_count() const { return rooms_.size(); }
 
  private:
+  struct BatchFrame {
+    int64_t pos;  // 0: a frame without a position (presence), sent to every seat
+    size_t offset;
+    size_t size;
+  };
   struct Room {
     bool subscribed = false;
     std::vector<Connection*> members;
     std::vector<std::function<void()>> on_subscribed;
     int64_t last_pos = 0;  // highest position fanned out on this loop
     int64_t head = 0;      // highest head a catch-up read from storage
+    std::string batch;     // encoded frames that arrived this iteration, oldest first
+    std::vector<BatchFrame> batch_frames;
   };
   using Frames = std::vector<std::pair<int64_t, std::string>>;  // (pos, frame), oldest first
 
+  static void OnFlush(int, short, void* arg);
+  void Flush();
+  void FlushRoom(int64_t room_id, Room& room);
   void WhenSubscribed(int64_t room, std::function<void()> then);
   void CatchUp(uint64_t conn_id, int64_t room, int64_t after, bool announce);
   void Fetch(int64_t room, int64_t after, std::function<void(Status, Frames, int64_t head)> done);
@@ -79,6 +94,8 @@ class RoomHub {
 
   Loop* loop_;
   std::unordered_map<int64_t, Room> rooms_;
+  std::vector<int64_t> dirty_;     // rooms with a batch to flush
+  event* flush_event_ = nullptr;   // made active when the first batch of an iteration starts
 };
 
 }  // namespace chatpipe
