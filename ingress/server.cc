@@ -38,7 +38,8 @@ Status IngressServer::Start() {
   }
   services_ = std::make_unique<Services>(config_);
   auto producer = KafkaProducer::Create(
-      config_.common.kafka_brokers, {{"message.timeout.ms", std::to_string(config_.kafka_timeout_ms)}});
+      config_.common.kafka_brokers, {{"message.timeout.ms", std::to_string(config_.kafka_timeout_ms)},
+                                     {"linger.ms", std::to_string(config_.kafka_linger_ms)}});
   if (!producer.ok()) return producer.status();
   services_->producer = std::move(*producer);
   auto tagger = Tagger::Load(config_.tag_data.empty() ? DefaultTagDataDir() : config_.tag_data);

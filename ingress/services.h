@@ -33,6 +33,7 @@ struct IngressConfig {
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays
   int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
+  int kafka_linger_ms = 5;           // producer batching: latency added to every message, for fewer requests
   std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
 };
