@@ -82,7 +82,12 @@ class Conn {
   uint32_t seq_ = 0;
   std::unordered_map<uint32_t, int64_t> pending_;  // seq -> due time, until acked or refused
   int64_t last_pos_ = 0;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> seen_;  // stream -> bitmap of seqs delivered
+  // Per sending stream, a bitmap of the seqs delivered. A room has few senders, so a short vector
+  // searched from the last hit beats hashing on every delivery.
+  std::vector<std::pair<uint64_t, std::vector<uint64_t>>> seen_;
+  size_t last_seen_ = 0;
+  int64_t read_ns_ = 0;  // when the frames being read arrived: one clock read per socket read
+  std::vector<uint64_t>& SeenBits(uint64_t stream);
 };
 
 void Conn::Open() {
@@ -175,6 +180,7 @@ void Conn::Opened() {
 
 void Conn::ReadFrames() {
   evbuffer* in = bufferevent_get_input(bev_);
+  read_ns_ = NowNs();
   while (state_ == State::kOpen) {
     const size_t len = evbuffer_get_contiguous_space(in);
     if (len == 0) return;
@@ -242,7 +248,7 @@ void Conn::OnSocketIo(std::string_view packet) {
 }
 
 void Conn::OnText(std::string_view frame) {
-  const int64_t now = NowNs();
+  const int64_t now = read_ns_;
   Stamp stamp;
   switch (TypeOf(frame)) {
     case FrameType::kMessage:
@@ -300,7 +306,7 @@ void Conn::OnMessage(std::string_view frame, int64_t now) {
   s.last_delivery_ns = w_->last_activity_ns_ = now;
   if (pos <= last_pos_) s.reordered++;
   last_pos_ = std::max(last_pos_, pos);
-  std::vector<uint64_t>& bits = seen_[stamp.stream()];
+  std::vector<uint64_t>& bits = SeenBits(stamp.stream());
   const size_t word = stamp.seq / 64;
   if (bits.size() <= word) bits.resize(word + 1 + word / 2, 0);
   const uint64_t bit = uint64_t{1} << (stamp.seq % 64);
@@ -310,6 +316,14 @@ void Conn::OnMessage(std::string_view frame, int64_t now) {
   }
   bits[word] |= bit;
   s.delivery_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - stamp.send_ns) / 1000));
+}
+
+std::vector<uint64_t>& Conn::SeenBits(uint64_t stream) {
+  if (last_seen_ < seen_.size() && seen_[last_seen_].first == stream) return seen_[last_seen_].second;
+  for (last_seen_ = 0; last_seen_ < seen_.size(); ++last_seen_)
+    if (seen_[last_seen_].first == stream) return seen_[last_seen_].second;
+  seen_.emplace_back(stream, std::vector<uint64_t>());
+  return seen_.back().second;
 }
 
 void Conn::SendMessage(int64_t due_ns) {
