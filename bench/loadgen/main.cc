@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   report->add_option("--cpu", rep.cpu, "process=percent of a core during the window (repeatable)")
       ->allow_extra_args(false);
-  report->add_option("--out", rep.out, "write the merged JSON here");
+  report->add_option("--out", rep.out, "write the merged JSON here, and report.md and report.svg beside it");
   report->add_option("files", rep.files, "generator result files")->required();
 
   CLI11_PARSE(app, argc, argv);

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "bench/loadgen/plot.h"
 #include "bench/loadgen/stats.h"
 
 namespace chatpipe::bench {
@@ -129,6 +131,62 @@ void WriteHistogramSummary(Writer& w, const char* name, const Histogram& h) {
   w.EndObject();
 }
 
+// The text report, with each main line also kept as a (figure, value) row, so report.md tells the
+// same figures as report.txt.
+struct Lines {
+  using Rows = std::vector<std::pair<std::string, std::string>>;
+  std::ostringstream text;
+  Rows conditions, figures;
+  Rows* rows = &figures;
+
+  void Section(const std::string& heading) {
+    text << heading << "\n";
+    rows = heading == "conditions" ? &conditions : &figures;
+  }
+  void Line(const std::string& line, const std::string& figure, const std::string& value) {
+    text << line << "\n";
+    rows->emplace_back(figure, value);
+  }
+  // "  label      value", the value column aligned.
+  void Row(const std::string& label, const std::string& value) {
+    Line("  " + label + std::string(label.size() < 12 ? 12 - label.size() : 1, ' ') + " " + value, label, value);
+  }
+};
+
+std::string Cell(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string Markdown(const std::string& scenario, const Lines& lines) {
+  std::ostringstream md;
+  md << "# chatpipe-loadgen report: " << scenario << "\n\n"
+     << "Provisional: one shared 2-core machine runs the server, its services and the generators alike; compare runs "
+        "made under the same conditions only.\n\n"
+     << "![latency percentiles](report.svg)\n\n"
+     << "| condition | value |\n|---|---|\n";
+  for (const auto& [k, v] : lines.conditions) md << "| " << Cell(k) << " | " << Cell(v) << " |\n";
+  md << "\n| figure | value |\n|---|---|\n";
+  for (const auto& [k, v] : lines.figures) md << "| " << Cell(k) << " | " << Cell(v) << " |\n";
+  return md.str();
+}
+
+std::string NoteOr(const std::vector<std::pair<std::string, std::string>>& notes, const std::string& key,
+                   const std::string& fallback) {
+  for (const auto& [k, v] : notes)
+    if (k == key) return v;
+  return fallback;
+}
+
+Status WriteFile(const std::filesystem::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) return Status::Internal("cannot write " + path.string());
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Report(const ReportOptions& o) {
@@ -167,68 +225,89 @@ Status Report(const ReportOptions& o) {
   const auto machine = Machine();
 
   // The text report.
-  std::ostringstream t;
-  t << "chatpipe-loadgen report: " << o.scenario << "  (provisional: one shared 2-core machine runs the server, its\n"
-    << "  services and the generators alike; compare runs made under the same conditions only)\n";
-  t << "conditions\n";
-  t << "  machine      " << machine.at("cpus") << " cpus (" << machine.at("cpu_model") << "), " << machine.at("memory")
-    << ", " << machine.at("kernel") << "\n";
-  for (const auto& [k, v] : notes) t << "  " << k << std::string(k.size() < 12 ? 12 - k.size() : 1, ' ') << " " << v << "\n";
-  t << "  generators   " << m.processes << " processes, " << m.threads << " threads, " << m.connections << " connections, "
-    << m.rooms << " rooms, " << m.senders << " senders, " << Num(m.rate) << " msg/s for " << Num(m.duration_s, 1)
-    << " s, text >= " << m.text_bytes << " B\n";
-  t << "connections\n";
-  t << "  connected    " << s.connected << " of " << m.connections << " in " << Num(connect_s, 2) << " s  (errors: "
-    << Codes(s.connect_errors) << ")\n";
-  t << "  per connect  " << Percentiles(s.connect_us) << "\n";
+  Lines t;
+  t.text << "chatpipe-loadgen report: " << o.scenario
+         << "  (provisional: one shared 2-core machine runs the server, its\n"
+         << "  services and the generators alike; compare runs made under the same conditions only)\n";
+  t.Section("conditions");
+  const std::string machine_line = machine.at("cpus") + " cpus (" + machine.at("cpu_model") + "), " +
+                                   machine.at("memory") + ", " + machine.at("kernel");
+  t.Row("machine", machine_line);
+  for (const auto& [k, v] : notes) t.Row(k, v);
+  const std::string load_line = std::to_string(m.processes) + " processes, " + std::to_string(m.threads) +
+                                " threads, " + std::to_string(m.connections) + " connections, " +
+                                std::to_string(m.rooms) + " rooms, " + std::to_string(m.senders) + " senders, " +
+                                Num(m.rate) + " msg/s for " + Num(m.duration_s, 1) + " s, text >= " +
+                                std::to_string(m.text_bytes) + " B";
+  t.Row("generators", load_line);
+  t.Section("connections");
+  t.Row("connected", std::to_string(s.connected) + " of " + std::to_string(m.connections) + " in " + Num(connect_s, 2) +
+                         " s  (errors: " + Codes(s.connect_errors) + ")");
+  t.Row("per connect", Percentiles(s.connect_us));
   if (s.joined || !s.join_errors.empty())
-    t << "  joined       " << s.joined << "  (errors: " << Codes(s.join_errors) << ")\n";
-  if (!s.closed.empty()) t << "  ended early  " << Codes(s.closed) << "\n";
+    t.Row("joined", std::to_string(s.joined) + "  (errors: " + Codes(s.join_errors) + ")");
+  if (!s.closed.empty()) t.Row("ended early", Codes(s.closed));
   if (have_rss) {
-    t << "server memory (VmRSS of the server processes, summed: ingress, or the peer)\n";
-    t << "  before " << Num(server["ingress_rss_before_kb"] / 1024, 1) << " MiB, after "
-      << Num(server["ingress_rss_after_kb"] / 1024, 1) << " MiB: " << Num(rss_per_conn) << " B per connection"
-      << "   [target < 4096 B per idle connection: " << (rss_per_conn < 4096 ? "met" : "NOT met") << "]\n";
-    if (have_slab)
-      t << "  kernel slab grew " << Num(slab_per_conn) << " B per connection (both ends' sockets; not user space)\n";
+    t.Section("server memory (VmRSS of the server processes, summed: ingress, or the peer)");
+    const std::string memory = "before " + Num(server["ingress_rss_before_kb"] / 1024, 1) + " MiB, after " +
+                               Num(server["ingress_rss_after_kb"] / 1024, 1) + " MiB: " + Num(rss_per_conn) +
+                               " B per connection   [target < 4096 B per idle connection: " +
+                               (rss_per_conn < 4096 ? "met" : "NOT met") + "]";
+    t.Line("  " + memory, "server memory", memory);
+    if (have_slab) {
+      const std::string slab = "grew " + Num(slab_per_conn) + " B per connection (both ends' sockets; not user space)";
+      t.Line("  kernel slab " + slab, "kernel slab", slab);
+    }
   }
   if (s.sent || m.rate > 0) {
-    t << "sending (open loop, due times fixed in advance)\n";
-    t << "  sent         " << s.sent << " (" << Num(sent_per_s, 1) << "/s; not sent for want of an open sender: "
-      << s.not_sent << ")\n";
-    t << "  generator    lag behind schedule " << Percentiles(s.lag_us) << "\n";
-    t << "  accepted     " << s.acked << " acked (" << Num(accepted_per_s, 1) << "/s), refused: " << Codes(s.send_errors)
-      << ", unacked at the end: " << s.unacked << "\n";
-    t << "  send->ack    " << Percentiles(s.ack_us) << "\n";
-    t << "receiving\n";
-    t << "  deliveries   " << unique << " (" << Num(deliveries_per_s, 1) << "/s) of " << expected
-      << " expected; lost " << lost << ", duplicates " << s.duplicates << ", reordered " << s.reordered
-      << ", other frames " << s.foreign << "\n";
-    t << "  send->deliv  " << Percentiles(s.delivery_us) << "\n";
+    t.Section("sending (open loop, due times fixed in advance)");
+    t.Row("sent", std::to_string(s.sent) + " (" + Num(sent_per_s, 1) + "/s; not sent for want of an open sender: " +
+                      std::to_string(s.not_sent) + ")");
+    t.Row("generator", "lag behind schedule " + Percentiles(s.lag_us));
+    t.Row("accepted", std::to_string(s.acked) + " acked (" + Num(accepted_per_s, 1) + "/s), refused: " +
+                          Codes(s.send_errors) + ", unacked at the end: " + std::to_string(s.unacked));
+    t.Row("send->ack", Percentiles(s.ack_us));
+    t.Section("receiving");
+    t.Row("deliveries", std::to_string(unique) + " (" + Num(deliveries_per_s, 1) + "/s) of " +
+                            std::to_string(expected) + " expected; lost " + std::to_string(lost) + ", duplicates " +
+                            std::to_string(s.duplicates) + ", reordered " + std::to_string(s.reordered) +
+                            ", other frames " + std::to_string(s.foreign));
+    t.Row("send->deliv", Percentiles(s.delivery_us));
     if (s.drain_cut)
-      t << "  NOTE         the drain hit its limit in " << s.drain_cut << " of " << m.threads
-        << " generator threads: the server had not caught up, so messages still in flight count as lost\n";
+      t.Row("NOTE", "the drain hit its limit in " + std::to_string(s.drain_cut) + " of " + std::to_string(m.threads) +
+                        " generator threads: the server had not caught up, so messages still in flight count as lost");
   }
   if (server.count("persisted"))
-    t << "  persisted    " << Num(server["persisted"]) << " of " << s.acked << " acked messages in PostgreSQL"
-      << (server.count("persist_wait_s") ? " (" + Num(server["persist_wait_s"], 1) + " s after the window)" : "") << "\n";
+    t.Row("persisted", Num(server["persisted"]) + " of " + std::to_string(s.acked) + " acked messages in PostgreSQL" +
+                           (server.count("persist_wait_s") ? " (" + Num(server["persist_wait_s"], 1) +
+                                                                 " s after the window)"
+                                                           : ""));
   if (server.count("persist_batches") && server["persist_batches"] > 0)
-    t << "  persist      the worker applied " << Num(server["persist_messages"]) << " messages in "
-      << Num(server["persist_batches"]) << " batches (" << Num(server["persist_messages"] / server["persist_batches"], 1)
-      << " per batch), warm-up included\n";
+    t.Row("persist", "the worker applied " + Num(server["persist_messages"]) + " messages in " +
+                         Num(server["persist_batches"]) + " batches (" +
+                         Num(server["persist_messages"] / server["persist_batches"], 1) +
+                         " per batch), warm-up included");
   if (!cpu_raw.empty()) {
-    t << "cpu during the send window (% of one core)\n ";
-    for (const auto& [k, v] : cpu_raw) t << " " << k << " " << v << "%";
-    t << "\n";
+    t.Section("cpu during the send window (% of one core)");
+    std::string cpu;
+    for (const auto& [k, v] : cpu_raw) cpu += (cpu.empty() ? "" : " ") + k + " " + v + "%";
+    t.Line("  " + cpu, "cpu, % of one core during the send window", cpu);
   }
   const double p99_ms = s.delivery_us.ValueAt(99) / 1000.0;
-  if (o.scenario == "fanout")
-    t << "target: 1 room x 1000 subscribers at 2000 msg/s with p99 send->delivery < 20 ms; this run: " << m.rooms
-      << " rooms, " << Num(m.rate) << " msg/s, p99 " << Num(p99_ms, 2) << " ms\n";
-  if (o.scenario == "ingest")
-    t << "target: 20000 msg/s accepted and persisted with p99 send->delivery < 50 ms; this run: "
-      << Num(accepted_per_s) << " msg/s accepted, p99 " << Num(p99_ms, 2) << " ms\n";
-  fputs(t.str().c_str(), stdout);
+  double target_ms = 0;
+  std::string target;
+  if (o.scenario == "fanout") {
+    target_ms = 20;
+    target = "1 room x 1000 subscribers at 2000 msg/s with p99 send->delivery < 20 ms; this run: " +
+             std::to_string(m.rooms) + " rooms, " + Num(m.rate) + " msg/s, p99 " + Num(p99_ms, 2) + " ms";
+  }
+  if (o.scenario == "ingest") {
+    target_ms = 50;
+    target = "20000 msg/s accepted and persisted with p99 send->delivery < 50 ms; this run: " + Num(accepted_per_s) +
+             " msg/s accepted, p99 " + Num(p99_ms, 2) + " ms";
+  }
+  if (!target.empty()) t.Line("target: " + target, "target", target);
+  fputs(t.text.str().c_str(), stdout);
 
   // The JSON file.
   if (o.out.empty()) return Status::Ok();
@@ -310,10 +389,31 @@ Status Report(const ReportOptions& o) {
   w.Key("stats");
   s.WriteJson(w);
   w.EndObject();
-  std::ofstream out(o.out, std::ios::trunc);
-  out << buf.GetString() << "\n";
-  if (!out) return Status::Internal("cannot write " + o.out);
-  return Status::Ok();
+  if (Status st = WriteFile(o.out, std::string(buf.GetString()) + "\n"); !st.ok()) return st;
+
+  // report.md and report.svg beside it.
+  const std::filesystem::path dir = std::filesystem::path(o.out).parent_path();
+  if (Status st = WriteFile(dir / "report.md", Markdown(o.scenario, t)); !st.ok()) return st;
+  LatencyPlot plot;
+  if (o.scenario == "capacity") {
+    plot.title.push_back("capacity: " + std::to_string(s.connected) + " of " + std::to_string(m.connections) +
+                         " connected in " + Num(connect_s, 2) + " s" +
+                         (have_rss ? ", " + Num(rss_per_conn) + " B server RSS per connection" : ""));
+    plot.series.push_back({"connect time", "#2ca02c", s.connect_us});
+  } else {
+    plot.title.push_back(o.scenario + ": " + Num(deliveries_per_s, 1) + " deliveries/s, " + Num(accepted_per_s, 1) +
+                         " msg/s accepted, lost " + std::to_string(lost) + " of " + std::to_string(expected));
+    plot.series.push_back({"send->delivery", "#1f77b4", s.delivery_us});
+    plot.series.push_back({"send->ack", "#ff7f0e", s.ack_us});
+    plot.target_ms = target_ms;
+    plot.target_label = "target: p99 send->delivery < " + Num(target_ms) + " ms";
+  }
+  const std::string stack = NoteOr(notes, "ingress", NoteOr(notes, "peer", ""));
+  plot.title.push_back("server " + NoteOr(notes, "server", "?") + ", commit " + NoteOr(notes, "commit", "?") + ", " +
+                       NoteOr(notes, "build", "?") + " build" + (stack.empty() ? "" : "; " + stack));
+  plot.title.push_back("load: " + load_line);
+  plot.title.push_back("machine: " + machine_line + "; load avg " + NoteOr(notes, "load avg", "?"));
+  return WriteFile(dir / "report.svg", RenderSvg(plot));
 }
 
 }  // namespace chatpipe::bench
