@@ -241,8 +241,10 @@ Status Report(const ReportOptions& o) {
                                 std::to_string(m.text_bytes) + " B";
   t.Row("generators", load_line);
   t.Section("connections");
-  t.Row("connected", std::to_string(s.connected) + " of " + std::to_string(m.connections) + " in " + Num(connect_s, 2) +
-                         " s  (errors: " + Codes(s.connect_errors) + ")");
+  // connect_s is known only once every thread had each of its connections open or failed.
+  const std::string connect_time = connect_s > 0 ? " in " + Num(connect_s, 2) + " s" : " (not all opened in time)";
+  t.Row("connected", std::to_string(s.connected) + " of " + std::to_string(m.connections) + connect_time +
+                         "  (errors: " + Codes(s.connect_errors) + ")");
   t.Row("per connect", Percentiles(s.connect_us));
   if (s.joined || !s.join_errors.empty())
     t.Row("joined", std::to_string(s.joined) + "  (errors: " + Codes(s.join_errors) + ")");
@@ -397,7 +399,7 @@ Status Report(const ReportOptions& o) {
   LatencyPlot plot;
   if (o.scenario == "capacity") {
     plot.title.push_back("capacity: " + std::to_string(s.connected) + " of " + std::to_string(m.connections) +
-                         " connected in " + Num(connect_s, 2) + " s" +
+                         " connected" + connect_time +
                          (have_rss ? ", " + Num(rss_per_conn) + " B server RSS per connection" : ""));
     plot.series.push_back({"connect time", "#2ca02c", s.connect_us});
   } else {
