@@ -32,19 +32,28 @@ inline std::string RoomPresentKey(const std::string& p, int64_t room) {
 // instance's users read as offline within this time.
 inline constexpr int kPresenceTtlMs = 30000;
 
-// Pushes a message frame onto a room's history list unless the list already holds that position or a
-// later one, then caps the list: repeating it (a replayed batch) changes nothing.
-// KEYS[1] = history key; ARGV[1] = pos; ARGV[2] = frame; ARGV[3] = cap. Frames start with
+// Pushes a room's message frames, in order, onto its history list, each unless the list already holds
+// that position or a later one by then, and caps the list: repeating it (a replayed batch) changes
+// nothing. Only the newest `cap` of the frames it takes are pushed, as the cap would drop the others.
+// KEYS[1] = history key; ARGV[1] = cap; then ARGV[2k] = pos, ARGV[2k+1] = frame. Frames start with
 // {"type":"message","room":R,"pos":P (EncodeMessageFrame fixes that order).
 inline constexpr const char* kHistoryPushScript = R"lua(
+local cap = tonumber(ARGV[1])
+local top
 local head = redis.call('LINDEX', KEYS[1], 0)
-if head then
-  local head_pos = tonumber(string.match(head, '^{"type":"message","room":%-?%d+,"pos":(%d+)'))
-  if head_pos and head_pos >= tonumber(ARGV[1]) then return 0 end
+if head then top = tonumber(string.match(head, '^{"type":"message","room":%-?%d+,"pos":(%d+)')) end
+local take = {}
+for i = 2, #ARGV, 2 do
+  local pos = tonumber(ARGV[i])
+  if not top or top < pos then
+    take[#take + 1] = ARGV[i + 1]
+    top = pos
+  end
 end
-redis.call('LPUSH', KEYS[1], ARGV[2])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
-return 1
+if #take == 0 then return 0 end
+redis.call('LPUSH', KEYS[1], unpack(take, math.max(1, #take - cap + 1), #take))
+redis.call('LTRIM', KEYS[1], 0, cap - 1)
+return #take
 )lua";
 
 }  // namespace chatpipe

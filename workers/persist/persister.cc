@@ -1,5 +1,7 @@
 #include "workers/persist/persister.h"
 
+#include <unordered_map>
+
 #include "storage/chat_store.h"
 #include "storage/redis_keys.h"
 
@@ -36,12 +38,26 @@ Status Persister::StoreInDatabase(const std::vector<ChatEvent>& events, std::vec
 
 Status Persister::PublishToRedis(const std::vector<StoredMessage>& stored) {
   const std::string prefix = config_.RedisPrefix();
+  std::vector<std::string> frames;
+  frames.reserve(stored.size());
+  // One history push per room with its frames in batch order, then one PUBLISH per frame: every frame
+  // is in its room's history before it is published, as with one push per message.
+  std::vector<int64_t> rooms;
+  std::unordered_map<int64_t, std::vector<std::string>> args;  // room -> cap, then pos, frame, ...
   for (const auto& m : stored) {
-    std::string frame = EncodeMessageFrame(m);
-    redis_.AppendScript(kHistoryPushScript, {RoomHistoryKey(prefix, m.event.room)},
-                        {std::to_string(m.pos), frame, std::to_string(kHistoryCap)});
-    redis_.Append({"PUBLISH", RoomChannel(prefix, m.event.room), std::move(frame)});
+    frames.push_back(EncodeMessageFrame(m));
+    auto [it, added] = args.try_emplace(m.event.room);
+    if (added) {
+      rooms.push_back(m.event.room);
+      it->second.push_back(std::to_string(kHistoryCap));
+    }
+    it->second.push_back(std::to_string(m.pos));
+    it->second.push_back(frames.back());
   }
+  for (int64_t room : rooms)
+    redis_.AppendScript(kHistoryPushScript, {RoomHistoryKey(prefix, room)}, std::move(args[room]));
+  for (size_t i = 0; i < stored.size(); ++i)
+    redis_.Append({"PUBLISH", RoomChannel(prefix, stored[i].event.room), std::move(frames[i])});
   std::vector<RedisReply> replies;
   if (Status s = redis_.Flush(&replies); !s.ok()) return s;
   for (const auto& r : replies)

@@ -3,8 +3,9 @@
 // For each batch polled from chat.messages it (1) stores the events in PostgreSQL in one statement
 // (chat_persist(): idempotent on the message id and on the user's client_msg_id, giving each new
 // message the next position of its room), (2) pushes the stored frames onto the rooms' Redis history
-// lists and publishes them on the rooms' channels in one pipeline, and only then (3) stores the batch's
-// offsets for commit. A crash anywhere before (3) replays the batch, which changes nothing already done:
+// lists (one script call per room) and publishes them on the rooms' channels (one PUBLISH per frame),
+// all in one pipeline, and only then (3) stores the batch's offsets for commit. A crash anywhere
+// before (3) replays the batch, which changes nothing already done:
 // history pushes skip positions already there, and ingress drops frames it has already fanned out.
 // The loop is BatchWorker's (workers/batch): if PostgreSQL or Redis is down it retries the same batch
 // with backoff and commits nothing meanwhile; an event that can never be stored (malformed, or refused
