@@ -47,7 +47,11 @@ void Connection::OnRead(bufferevent*, void* arg) {
 void Connection::OnWrite(bufferevent*, void* arg) {
   auto* c = static_cast<Connection*>(arg);
   // Called when the output buffer has drained.
-  if (c->state_ == State::kClosing) c->loop_->CloseConnection(c->id_);
+  if (c->state_ == State::kClosing) return c->loop_->CloseConnection(c->id_);
+  if (c->state_ == State::kWebSocket) {
+    bufferevent_disable(c->bev_, EV_WRITE);  // corked again
+    c->backlog_allowance_ = 0;
+  }
 }
 
 void Connection::OnEvent(bufferevent*, short events, void* arg) {
@@ -125,6 +129,8 @@ void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {
   std::string response = ws::UpgradeResponse(request);
   evbuffer_add(bufferevent_get_output(bev_), response.data(), response.size());
   state_ = State::kWebSocket;
+  bufferevent_disable(bev_, EV_WRITE);
+  Queued();
   serving_ = false;
   user_ = std::move(user);
   decoder_ = std::make_unique<ws::FrameDecoder>(ws::Role::kServer);
@@ -167,6 +173,7 @@ void Connection::OnWebSocketEvent(const ws::Event& event) {
     case Type::kPing: {
       std::string pong = ws::EncodeFrame(ws::Opcode::kPong, event.payload);
       evbuffer_add(bufferevent_get_output(bev_), pong.data(), pong.size());
+      Queued();
       break;
     }
     case Type::kClose:
@@ -179,7 +186,8 @@ void Connection::OnWebSocketEvent(const ws::Event& event) {
 }
 
 bool Connection::OverOutputLimit() {
-  if (evbuffer_get_length(bufferevent_get_output(bev_)) <= loop_->services().config.max_output_bytes) return false;
+  const size_t queued = evbuffer_get_length(bufferevent_get_output(bev_));
+  if (queued <= loop_->services().config.max_output_bytes + backlog_allowance_) return false;
   // Too far behind: drop it rather than buffer without bound. A close frame could not get through a
   // full buffer anyway; the client reconnects and catches up with "after".
   slow_readers.Add();
@@ -198,19 +206,35 @@ void Connection::SendText(std::string_view payload) {
   evbuffer* out = bufferevent_get_output(bev_);
   evbuffer_add(out, header, n);
   evbuffer_add(out, payload.data(), payload.size());
-  OverOutputLimit();
+  if (!OverOutputLimit()) Queued();
 }
 
 void Connection::SendShared(SharedFrame* frame) {
   if (state_ != State::kWebSocket) return;
   frame->AppendTo(bufferevent_get_output(bev_));
-  OverOutputLimit();
+  if (!OverOutputLimit()) Queued();
 }
 
 void Connection::SendEncoded(std::string_view frames) {
   if (state_ != State::kWebSocket) return;
   evbuffer_add(bufferevent_get_output(bev_), frames.data(), frames.size());
-  OverOutputLimit();
+  if (!OverOutputLimit()) Queued();
+}
+
+void Connection::Queued() {
+  if (write_queued_) return;
+  write_queued_ = true;
+  loop_->WantsWrite(id_);
+}
+
+void Connection::Uncork() {
+  write_queued_ = false;
+  if (state_ != State::kWebSocket) return;  // closing: the bufferevent's write event has the rest
+  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer_write(out, bufferevent_getfd(bev_));
+  // The socket took less than all (or failed): the write event finishes it, or reports the error.
+  if (evbuffer_get_length(out) > 0) bufferevent_enable(bev_, EV_WRITE);
+  else backlog_allowance_ = 0;
 }
 
 void Connection::SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id) {

@@ -5,9 +5,11 @@
 //
 // In kHttp it parses pipelined requests one at a time: while a request waits for an asynchronous
 // answer (database, Redis, Kafka) reading pauses, so responses go out in order. In kWebSocket it
-// decodes frames and hands each text message to the WebSocket session code. Output goes through a
-// bufferevent, whose writes happen once per loop iteration: everything a connection is sent during
-// an iteration leaves in one write (corking). The Loop owns connections; asynchronous callbacks keep
+// decodes frames and hands each text message to the WebSocket session code. A WebSocket's output is
+// corked: frames are appended to its bufferevent's output buffer with write events off, and the loop's
+// end-of-iteration flush writes everything it was sent in one direct write (Uncork). Only what the
+// socket does not take at once is left to the bufferevent's write event; once that has drained, the
+// connection is corked again. This spares two epoll_ctl calls and a wake-up per write. The Loop owns connections; asynchronous callbacks keep
 // only the id and look the connection up again, so a connection closed meanwhile is simply not found.
 #pragma once
 
@@ -58,6 +60,10 @@ class Connection {
   void SendEncoded(std::string_view frames);  // frames already encoded (a slice of a room's batch)
   void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
   void CloseWebSocket(uint16_t code, std::string_view reason);
+  void Uncork();  // from the loop's end-of-iteration flush: writes what this iteration queued
+  // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
+  // output has drained, so a replay (bounded by --replay-limit) never drops its own reader.
+  void AllowBacklog(size_t bytes) { backlog_allowance_ += bytes; }
   std::vector<Seat>& seats() { return seats_; }
   Seat* FindSeat(int64_t room);
 
@@ -69,6 +75,7 @@ class Connection {
   void ReadWebSocket();
   void OnWebSocketEvent(const ws::Event& event);
   void CloseAfterFlush();
+  void Queued();  // a WebSocket's output grew: have the loop's flush write it
   bool OverOutputLimit();
 
   Loop* loop_;
@@ -78,6 +85,8 @@ class Connection {
   bool serving_ = false;          // an HTTP request is being answered
   bool keep_alive_ = true;        // of the request being served
   bool head_only_ = false;        // it is a HEAD request: headers as for GET, no body
+  bool write_queued_ = false;     // the loop's next flush will Uncork this connection
+  size_t backlog_allowance_ = 0;  // catch-up bytes allowed above max_output, until the output drains
   TokenUser user_;
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
   std::vector<Seat> seats_;

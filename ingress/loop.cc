@@ -39,6 +39,7 @@ Loop::Loop(int index, Services* services)
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   wake_event_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &Loop::OnWake, this);
   event_add(wake_event_, nullptr);
+  flush_event_ = event_new(base_, -1, 0, &Loop::OnFlush, this);
 }
 
 Loop::~Loop() {
@@ -49,8 +50,7 @@ Loop::~Loop() {
   if (redis_cmd_) redisAsyncFree(redis_cmd_);
   if (redis_sub_) redisAsyncFree(redis_sub_);
   users_.Stop();
-  rooms_.Stop();
-  for (event* e : {reconnect_cmd_, reconnect_sub_, wake_event_})
+  for (event* e : {reconnect_cmd_, reconnect_sub_, wake_event_, flush_event_})
     if (e) event_free(e);
   close(wake_fd_);
   event_base_free(base_);
@@ -111,6 +111,27 @@ void Loop::OnWake(int fd, short, void* arg) {
     tasks.swap(loop->tasks_);
   }
   for (auto& task : tasks) task();
+}
+
+void Loop::ScheduleFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  event_active(flush_event_, EV_TIMEOUT, 0);  // after the callbacks already due this iteration
+}
+
+void Loop::WantsWrite(uint64_t conn_id) {
+  to_write_.push_back(conn_id);
+  ScheduleFlush();
+}
+
+void Loop::OnFlush(int, short, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  loop->flush_scheduled_ = false;
+  loop->rooms_.Flush();
+  std::vector<uint64_t> ids;
+  ids.swap(loop->to_write_);
+  for (uint64_t id : ids)
+    if (Connection* c = loop->FindConnection(id)) c->Uncork();
 }
 
 void Loop::OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg) {

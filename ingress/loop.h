@@ -48,6 +48,10 @@ class Loop {
   void Stop();  // from any thread; returns when the thread has ended
 
   void Post(std::function<void()> task);  // from any thread
+  // Runs the end-of-iteration flush once this iteration's callbacks are done: the rooms' batches
+  // (RoomHub::Flush), then one direct write per WebSocket that was sent anything (Connection::Uncork).
+  void ScheduleFlush();
+  void WantsWrite(uint64_t conn_id);  // a corked WebSocket has output; written at the flush
   bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
   event_base* base() { return base_; }
@@ -78,6 +82,7 @@ class Loop {
  private:
   static void OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg);
   static void OnWake(int, short, void* arg);
+  static void OnFlush(int, short, void* arg);
   void ConnectRedis(bool subscriber);
   void ScheduleRedisReconnect(bool subscriber);
   static void OnReconnectCommand(int, short, void* arg);
@@ -97,6 +102,9 @@ class Loop {
   std::vector<std::function<void()>> tasks_;
   int wake_fd_ = -1;  // eventfd
   event* wake_event_ = nullptr;
+  event* flush_event_ = nullptr;
+  bool flush_scheduled_ = false;
+  std::vector<uint64_t> to_write_;  // corked WebSockets with output, by id (they may close meanwhile)
 
   uint64_t next_conn_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;

@@ -1,6 +1,5 @@
 #include "ingress/room_hub.h"
 
-#include <event2/event.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -210,6 +209,10 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
     c->SendText(JoinedFrame(room, head));
     if (seat->last_pos == 0) seat->last_pos = head;  // joined without "after": start from now
   }
+  size_t backlog = 0;
+  for (const auto& [pos, frame] : frames) backlog += frame.size() + ws::kMaxFrameHeader;
+  for (const auto& [pos, frame] : seat->held) backlog += frame.size();
+  c->AllowBacklog(backlog);
   for (const auto& [pos, frame] : frames) {
     if (pos <= seat->last_pos) continue;
     c->SendText(frame);
@@ -251,10 +254,7 @@ void RoomHub::OnRoomFrame(int64_t room_id, std::string_view payload) {
   }
   if (room.batch_frames.empty()) {
     dirty_.push_back(room_id);
-    if (dirty_.size() == 1) {
-      if (!flush_event_) flush_event_ = event_new(loop_->base(), -1, 0, &RoomHub::OnFlush, this);
-      event_active(flush_event_, EV_TIMEOUT, 0);  // runs after the callbacks already due this iteration
-    }
+    loop_->ScheduleFlush();
   }
   uint8_t header[ws::kMaxFrameHeader];
   size_t n = ws::EncodeFrameHeader(ws::Opcode::kText, payload.size(), true, nullptr, header);
@@ -262,8 +262,6 @@ void RoomHub::OnRoomFrame(int64_t room_id, std::string_view payload) {
   room.batch.append(reinterpret_cast<const char*>(header), n);
   room.batch.append(payload);
 }
-
-void RoomHub::OnFlush(int, short, void* arg) { static_cast<RoomHub*>(arg)->Flush(); }
 
 void RoomHub::Flush() {
   std::vector<int64_t> dirty;
@@ -314,11 +312,6 @@ void RoomHub::FlushRoom(int64_t room_id, Room& room) {
   room.batch.clear();
   room.batch_frames.clear();
   if (room.batch.capacity() > kBatchKeep) std::string().swap(room.batch);
-}
-
-void RoomHub::Stop() {
-  if (flush_event_) event_free(flush_event_);
-  flush_event_ = nullptr;
 }
 
 void RoomHub::PublishPresence(Connection* conn, int64_t room, const char* event) {

@@ -20,8 +20,6 @@
 
 #include "common/status.h"
 
-struct event;
-
 namespace chatpipe {
 
 class Connection;
@@ -44,7 +42,6 @@ class RoomHub {
  public:
   explicit RoomHub(Loop* loop) : loop_(loop) {}
   ~RoomHub();
-  void Stop();  // frees the flush event; before the event_base goes
 
   // Seats `conn` in `room` and sends it what it missed after position `after` (after < 0: nothing,
   // start from the room's current position), preceded by a "joined" frame. Errors go to `failed`.
@@ -61,6 +58,9 @@ class RoomHub {
   void OnSubscribed(std::string_view channel);
   void OnSubscriberLost();  // everyone will catch up once subscriptions are confirmed again
   void ResubscribeAll();
+
+  // Sends each room's batch of this iteration to its seats (from the loop's end-of-iteration flush).
+  void Flush();
 
   size_t room_count() const { return rooms_.size(); }
 
@@ -81,8 +81,6 @@ class RoomHub {
   };
   using Frames = std::vector<std::pair<int64_t, std::string>>;  // (pos, frame), oldest first
 
-  static void OnFlush(int, short, void* arg);
-  void Flush();
   void FlushRoom(int64_t room_id, Room& room);
   void WhenSubscribed(int64_t room, std::function<void()> then);
   void CatchUp(uint64_t conn_id, int64_t room, int64_t after, bool announce);
@@ -94,8 +92,7 @@ class RoomHub {
 
   Loop* loop_;
   std::unordered_map<int64_t, Room> rooms_;
-  std::vector<int64_t> dirty_;     // rooms with a batch to flush
-  event* flush_event_ = nullptr;   // made active when the first batch of an iteration starts
+  std::vector<int64_t> dirty_;  // rooms with a batch to flush
 };
 
 }  // namespace chatpipe
