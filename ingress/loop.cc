@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ingress/connection.h"
@@ -24,6 +25,7 @@ void OnCommandReply(redisAsyncContext*, void* reply, void* privdata) {
 }
 
 constexpr timeval kRedisRetry{0, 500 * 1000};
+constexpr int kMaxSubscriberReads = 64;  // 16 KiB each: at most 1 MiB of channel traffic per flush
 
 }  // namespace
 
@@ -127,11 +129,23 @@ void Loop::WantsWrite(uint64_t conn_id) {
 void Loop::OnFlush(int, short, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
   loop->flush_scheduled_ = false;
+  loop->DrainSubscriber();
   loop->rooms_.Flush();
   std::vector<uint64_t> ids;
   ids.swap(loop->to_write_);
   for (uint64_t id : ids)
     if (Connection* c = loop->FindConnection(id)) c->Uncork();
+}
+
+// hiredis reads 16 KiB per readable event, so a loop busy fanning out would take a few dozen frames
+// a turn from a subscriber socket holding thousands, one write per seat for each. Reading what the
+// socket holds before the rooms flush puts everything that has arrived into this turn's batches.
+void Loop::DrainSubscriber() {
+  for (int i = 0; i < kMaxSubscriberReads && redis_sub_ && sub_ready_; ++i) {
+    int pending = 0;
+    if (ioctl(redis_sub_->c.fd, FIONREAD, &pending) < 0 || pending == 0) return;
+    redisAsyncHandleRead(redis_sub_);  // a lost connection clears redis_sub_ from its callback
+  }
 }
 
 void Loop::OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg) {

@@ -83,6 +83,7 @@ class Loop {
   static void OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg);
   static void OnWake(int, short, void* arg);
   static void OnFlush(int, short, void* arg);
+  void DrainSubscriber();
   void ConnectRedis(bool subscriber);
   void ScheduleRedisReconnect(bool subscriber);
   static void OnReconnectCommand(int, short, void* arg);
