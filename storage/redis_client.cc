@@ -52,10 +52,12 @@ void RedisClient::Append(std::vector<std::string> args) { queued_.push_back(std:
 
 void RedisClient::AppendScript(const std::string& script, std::vector<std::string> keys,
                                std::vector<std::string> args) {
-  std::vector<std::string> cmd = {"EVALSHA", Sha1Hex(script), std::to_string(keys.size())};
+  // The digest is computed once per script: callers append a script per room per batch.
+  auto known = std::find_if(scripts_.begin(), scripts_.end(), [&](const Script& s) { return s.body == script; });
+  if (known == scripts_.end()) known = scripts_.insert(scripts_.end(), {script, Sha1Hex(script)});
+  std::vector<std::string> cmd = {"EVALSHA", known->sha1, std::to_string(keys.size())};
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());
-  if (std::find(scripts_.begin(), scripts_.end(), script) == scripts_.end()) scripts_.push_back(script);
   queued_.push_back(std::move(cmd));
 }
 
@@ -68,7 +70,7 @@ Status RedisClient::Flush(std::vector<RedisReply>* replies) {
   // NOSCRIPT after a reconnect or a Redis restart.
   size_t preamble = 0;
   for (; loaded_ < scripts_.size(); ++loaded_, ++preamble)
-    redisAppendCommand(ctx_, "SCRIPT LOAD %b", scripts_[loaded_].data(), scripts_[loaded_].size());
+    redisAppendCommand(ctx_, "SCRIPT LOAD %b", scripts_[loaded_].body.data(), scripts_[loaded_].body.size());
   for (const auto& cmd : commands) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;

@@ -43,7 +43,11 @@ class RedisClient {
   int port_;
   redisContext* ctx_ = nullptr;
   std::vector<std::vector<std::string>> queued_;
-  std::vector<std::string> scripts_;  // bodies of the scripts used with EVALSHA
+  struct Script {
+    std::string body;
+    std::string sha1;  // hex, as EVALSHA takes it
+  };
+  std::vector<Script> scripts_;      // the scripts used with EVALSHA
   size_t loaded_ = 0;                // scripts_[0, loaded_) are loaded on this connection
 };
 
