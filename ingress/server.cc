@@ -67,14 +67,15 @@ Status IngressServer::Start() {
 
 void IngressServer::Stop() {
   // Loops stop first (no new work), but stay allocated until the producer and the database pool,
-  // whose callbacks Post() to them, have finished: only then are they freed.
+  // whose callbacks Post() to them, have finished: only then are they freed. The pool itself outlives
+  // the loops: freeing a loop's Redis contexts runs pending callbacks, which may still Submit().
   for (auto& loop : loops_) loop->Stop();
   if (services_ && services_->producer) {
     if (Status s = services_->producer->Flush(std::chrono::seconds(10)); !s.ok())
       spdlog::error("ingress: {}", s.ToString());
     services_->producer.reset();
   }
-  if (services_) services_->db.reset();
+  if (services_ && services_->db) services_->db->Stop();
   loops_.clear();
   services_.reset();
 }

@@ -9,19 +9,22 @@ DbPool::DbPool(const std::string& conninfo, int threads, size_t max_queued) : ma
   }
 }
 
-DbPool::~DbPool() {
+DbPool::~DbPool() { Stop(); }
+
+void DbPool::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 bool DbPool::Submit(Job job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (jobs_.size() >= max_queued_) return false;
+    if (stopping_ || jobs_.size() >= max_queued_) return false;
     jobs_.push_back(std::move(job));
   }
   ready_.notify_one();

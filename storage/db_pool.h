@@ -22,8 +22,11 @@ class DbPool {
  public:
   using Job = std::function<void(PgConn&)>;
   DbPool(const std::string& conninfo, int threads, size_t max_queued = 10000);
-  ~DbPool();  // runs the queued jobs, then joins
-  bool Submit(Job job);  // false when the queue is full
+  ~DbPool();  // Stop()
+  // Runs the jobs already queued, then joins the threads; Submit() refuses from then on, so callers
+  // still around during a shutdown (callbacks of connections being freed) get "busy", not a crash.
+  void Stop();
+  bool Submit(Job job);  // false when the queue is full or the pool has stopped
 
  private:
   void Work(PgConn* conn);
