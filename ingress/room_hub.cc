@@ -211,7 +211,7 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
   }
   size_t backlog = 0;
   for (const auto& [pos, frame] : frames) backlog += frame.size() + ws::kMaxFrameHeader;
-  for (const auto& [pos, frame] : seat->held) backlog += frame.size();
+  for (const HeldFrame& h : seat->held) backlog += h.size;
   c->AllowBacklog(backlog);
   for (const auto& [pos, frame] : frames) {
     if (pos <= seat->last_pos) continue;
@@ -219,12 +219,13 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
     seat->last_pos = pos;
     deliveries.Add();
   }
-  for (const auto& [pos, frame] : seat->held) {
-    if (pos == 0 || pos > seat->last_pos) {
-      c->SendEncoded(frame);
-      if (pos) seat->last_pos = pos;
+  for (const HeldFrame& h : seat->held) {
+    if (h.pos == 0 || h.pos > seat->last_pos) {
+      c->SendEncoded(h.batch->bytes().substr(h.offset, h.size));
+      if (h.pos) seat->last_pos = h.pos;
       deliveries.Add();
     }
+    h.batch->Unref();
   }
   seat->held.clear();
   seat->catching_up = false;
@@ -298,7 +299,8 @@ void RoomHub::FlushRoom(int64_t room_id, Room& room) {
       std::string_view bytes(room.batch.data() + f.offset, f.size);
       if (seat->catching_up) {
         if (seat->held.size() >= kMaxHeld) break;  // the catch-up will fetch the rest from storage
-        seat->held.emplace_back(f.pos, bytes);
+        all->Ref();
+        seat->held.push_back({f.pos, all, f.offset, f.size});
         continue;
       }
       if (f.pos && f.pos <= seat->last_pos) continue;
@@ -340,6 +342,7 @@ void RoomHub::Unseat(Connection* conn, int64_t room) {
   auto& seats = conn->seats();
   for (size_t i = 0; i < seats.size(); ++i) {
     if (seats[i].room != room) continue;
+    for (const HeldFrame& h : seats[i].held) h.batch->Unref();
     seats.erase(seats.begin() + static_cast<long>(i));
     loop_->users().LeftRoom(conn, room);
     break;

@@ -26,13 +26,22 @@ class Connection;
 class Loop;
 class SharedFrame;
 
+// A live frame held for a seat that is catching up: a slice of a room's batch, shared by every seat
+// holding it (a reconnect storm holds each frame once, not once per seat). Holds one reference.
+struct HeldFrame {
+  int64_t pos;
+  SharedFrame* batch;
+  size_t offset;
+  size_t size;
+};
+
 struct Seat {
   int64_t room = 0;
   int64_t last_pos = 0;        // highest message position sent to this seat
   int64_t join_after = -1;     // the join's "after" (-1: none), until "joined" is sent
   bool joined = false;         // "joined" was sent
   bool catching_up = true;
-  std::vector<std::pair<int64_t, std::string>> held;  // live frames (encoded) that arrived while catching up
+  std::vector<HeldFrame> held;  // live frames that arrived while catching up
 };
 
 // The position of a message frame (EncodeMessageFrame's fixed prefix), or 0 for other frames.
