@@ -51,11 +51,15 @@ class SlowReaderTest : public ::testing::Test {
     room = *r;
   }
 
+  // A connection of a new user `name` joined to the room, after `after` if given.
   std::unique_ptr<WsClient> Join(const std::string& name, int64_t after = -1) {
     auto user = stack->Register(name);
-    if (!user.ok()) user = stack->Guest();
-    EXPECT_TRUE(user.ok());
-    auto ws = stack->Connect(*user);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    return user.ok() ? Join(*user, after) : nullptr;
+  }
+
+  std::unique_ptr<WsClient> Join(const TestUser& user, int64_t after = -1) {
+    auto ws = stack->Connect(user);
     EXPECT_TRUE(ws.ok()) << ws.status().ToString();
     if (!ws.ok()) return nullptr;
     std::string join = "{\"type\":\"join\",\"room\":" + std::to_string(room);
@@ -88,17 +92,15 @@ class SlowReaderTest : public ::testing::Test {
 TEST_F(SlowReaderTest, APausedReaderGetsEverythingOnceItReadsAgain) {
   Start(size_t{256} << 20);  // room for the whole backlog: this reader is never dropped
   auto paused = Join("bea");
-  auto sender = stack->Connect(sender_user);
-  ASSERT_TRUE(paused && sender.ok());
-  ASSERT_TRUE((*sender)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
-  ASSERT_TRUE(ReceiveType(**sender, "joined").ok());
-  for (int i = 1; i <= kMessages; ++i) ASSERT_TRUE(Send(**sender, i).ok());
-  ExpectMessages(**sender, 1, kMessages);
+  auto sender = Join(sender_user);
+  ASSERT_TRUE(paused && sender);
+  for (int i = 1; i <= kMessages; ++i) ASSERT_TRUE(Send(*sender, i).ok());
+  ExpectMessages(*sender, 1, kMessages);
   // All went out to the sender while the paused reader read nothing: what its socket could not hold
   // waited in the ingress. Now it reads them all, in order.
   ExpectMessages(*paused, 1, kMessages);
   // Drained, it is corked again, and the next message reaches it as any other.
-  ASSERT_TRUE((*sender)->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"after\"}").ok());
+  ASSERT_TRUE(sender->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"after\"}").ok());
   auto next = ReceiveType(*paused, "message");
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_EQ(next->doc["pos"].GetInt64(), kMessages + 1);
@@ -109,15 +111,13 @@ TEST_F(SlowReaderTest, AReaderTooFarBehindIsDroppedAndCatchesUpWhenItComesBack) 
   Start(256 << 10);
   auto slow = Join("bea");
   auto steady = Join("cam");
-  auto sender = stack->Connect(sender_user);
-  ASSERT_TRUE(slow && steady && sender.ok());
-  ASSERT_TRUE((*sender)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
-  ASSERT_TRUE(ReceiveType(**sender, "joined").ok());
+  auto sender = Join(sender_user);
+  ASSERT_TRUE(slow && steady && sender);
   // The sender and a steady reader keep up, 40 messages (120 KB) at a time; the slow one reads nothing.
   for (int first = 1; first <= kMessages; first += 40) {
     const int last = std::min(kMessages, first + 39);
-    for (int i = first; i <= last; ++i) ASSERT_TRUE(Send(**sender, i).ok());
-    ExpectMessages(**sender, first, last);
+    for (int i = first; i <= last; ++i) ASSERT_TRUE(Send(*sender, i).ok());
+    ExpectMessages(*sender, first, last);
     ExpectMessages(*steady, first, last);
   }
 
