@@ -69,8 +69,12 @@ bool ReadMessage(std::string_view frame, std::string_view run, int64_t* room, in
   if (!Take(&rest, room, ',') || rest.substr(0, 6) != "\"pos\":") return false;
   rest.remove_prefix(6);
   if (!Take(&rest, pos, ',')) return false;
+  return ReadTextStamp(rest, run, stamp);
+}
+
+bool ReadTextStamp(std::string_view json, std::string_view run, Stamp* stamp) {
   std::string_view text;
-  if (!StringValue(rest, "\"text\":\"", &text)) return false;
+  if (!StringValue(json, "\"text\":\"", &text)) return false;
   if (text.substr(0, 3) != "lg " || text.substr(3, run.size()) != run || text.substr(3 + run.size(), 1) != " ")
     return false;
   text.remove_prefix(4 + run.size());

@@ -35,6 +35,10 @@ FrameType TypeOf(std::string_view frame);
 // when the frame has no stamp of `run` (another client's message, another run's).
 bool ReadMessage(std::string_view frame, std::string_view run, int64_t* room, int64_t* pos, Stamp* stamp);
 
+// The stamp in the first "text" string of a JSON object, if it is one of this run's: for peers whose
+// deliveries carry the generator's own object (Centrifuge's publication data), not chatpipe's frame.
+bool ReadTextStamp(std::string_view json, std::string_view run, Stamp* stamp);
+
 // The client_msg_id of an ack or error frame, if it is one of this run's (then *stamp gets proc,
 // conn and seq; send_ns stays 0).
 bool ReadClientMessageId(std::string_view frame, std::string_view run, Stamp* stamp);

@@ -10,8 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <unordered_map>
 
+#include "bench/loadgen/centrifuge.h"
 #include "bench/loadgen/stamp.h"
 #include "ingress/websocket.h"
 
@@ -61,8 +63,14 @@ class Conn {
   void ReadFrames();
   void OnFrame(const ws::Event& event);
   void OnSocketIo(std::string_view packet);
+  void OnCentrifuge(std::string_view frame);
+  void OnCentrifugeReply(const CentrifugeReply& reply);
   void OnText(std::string_view frame);
   void OnMessage(std::string_view frame, int64_t now);
+  // One of this run's messages reached this connection. `pos` is the server's room position; a
+  // server that gives none (Centrifuge with history off) is checked for order per sender by seq.
+  void Deliver(const Stamp& stamp, std::optional<int64_t> pos, int64_t now);
+  void Acked(uint32_t seq, int64_t now);
   void SendFrame(ws::Opcode opcode, std::string_view payload);
   void SendEvent(std::string_view name, const std::string& json);  // chatpipe's frame, or a Socket.IO event
   void Resolve();
@@ -76,18 +84,23 @@ class Conn {
   State state_ = State::kIdle;
   bool resolved_ = false;
   bool joined_ = false;
-  bool sio_connected_ = false;
+  bool session_open_ = false;  // Socket.IO: the namespace is connected; Centrifuge: connect was accepted
   int64_t open_start_ns_ = 0;
   ws::FrameDecoder decoder_{ws::Role::kClient, 1 << 20};
   uint32_t seq_ = 0;
   std::unordered_map<uint32_t, int64_t> pending_;  // seq -> due time, until acked or refused
   int64_t last_pos_ = 0;
-  // Per sending stream, a bitmap of the seqs delivered. A room has few senders, so a short vector
-  // searched from the last hit beats hashing on every delivery.
-  std::vector<std::pair<uint64_t, std::vector<uint64_t>>> seen_;
+  // Per sending stream, a bitmap of the seqs delivered and the highest seq seen. A room has few
+  // senders, so a short vector searched from the last hit beats hashing on every delivery.
+  struct Seen {
+    uint64_t stream = 0;
+    std::vector<uint64_t> bits;
+    int64_t max_seq = -1;
+  };
+  std::vector<Seen> seen_;
   size_t last_seen_ = 0;
   int64_t read_ns_ = 0;  // when the frames being read arrived: one clock read per socket read
-  std::vector<uint64_t>& SeenBits(uint64_t stream);
+  Seen& SeenFor(uint64_t stream);
 };
 
 void Conn::Open() {
@@ -127,8 +140,9 @@ void Conn::OnEvent(bufferevent*, short events, void* arg) {
   auto* c = static_cast<Conn*>(arg);
   if (events & BEV_EVENT_CONNECTED) {
     c->state_ = State::kHandshake;
-    const std::string path = c->w_->config_.peer == Peer::kSocketIo ? "/socket.io/?EIO=4&transport=websocket"
-                                                                      : "/ws?token=" + *c->spec_.token;
+    std::string path = "/ws?token=" + *c->spec_.token;
+    if (c->w_->config_.peer == Peer::kSocketIo) path = "/socket.io/?EIO=4&transport=websocket";
+    if (c->w_->config_.peer == Peer::kCentrifuge) path = "/connection/websocket";
     std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + c->w_->config_.host_header +
                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kHandshakeKey +
                           "\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -166,6 +180,7 @@ void Conn::ReadHandshake() {
   evbuffer_drain(in, len);
   state_ = State::kOpen;
   if (w_->config_.peer == Peer::kSocketIo) return;  // the Engine.IO open packet comes next
+  if (w_->config_.peer == Peer::kCentrifuge) return SendFrame(ws::Opcode::kText, CentrifugeConnect());
   Opened();
 }
 
@@ -175,6 +190,7 @@ void Conn::Opened() {
   stats().connected++;
   stats().connect_us.Record(static_cast<uint64_t>((now - open_start_ns_) / 1000));
   if (!spec_.room) return Resolve();
+  if (w_->config_.peer == Peer::kCentrifuge) return SendFrame(ws::Opcode::kText, CentrifugeSubscribe(spec_.room));
   SendEvent("join", "{\"type\":\"join\",\"room\":" + std::to_string(spec_.room) + "}");
 }
 
@@ -201,6 +217,7 @@ void Conn::OnFrame(const ws::Event& event) {
   switch (event.type) {
     case ws::Event::Type::kText:
       if (w_->config_.peer == Peer::kSocketIo) return OnSocketIo(event.payload);
+      if (w_->config_.peer == Peer::kCentrifuge) return OnCentrifuge(event.payload);
       return OnText(event.payload);
     case ws::Event::Type::kPing:
       return SendFrame(ws::Opcode::kPong, event.payload);
@@ -230,8 +247,8 @@ void Conn::OnSocketIo(std::string_view packet) {
   if (packet.size() < 2) return;
   switch (packet[1]) {
     case '0':  // namespace connected
-      if (!resolved_ && !joined_ && !sio_connected_) {
-        sio_connected_ = true;
+      if (!resolved_ && !joined_ && !session_open_) {
+        session_open_ = true;
         Opened();
       }
       return;
@@ -243,6 +260,71 @@ void Conn::OnSocketIo(std::string_view packet) {
       if (std::string_view payload = SocketIoEventPayload(packet); !payload.empty()) return OnText(payload);
       return;
     default:
+      return;
+  }
+}
+
+// A Centrifuge frame: one reply per line. The connect reply opens the connection (as Socket.IO's
+// namespace connect does), the subscribe reply joins, a publish reply acks the message whose seq is
+// its id less kCentrifugeFirstPublishId, and a pushed publication's data is the sender's object.
+void Conn::OnCentrifuge(std::string_view frame) {
+  while (!frame.empty() && state_ == State::kOpen) {
+    std::string_view line = NextCentrifugeReply(&frame);
+    if (!line.empty()) OnCentrifugeReply(ReadCentrifugeReply(line));
+  }
+}
+
+void Conn::OnCentrifugeReply(const CentrifugeReply& reply) {
+  using Kind = CentrifugeReply::Kind;
+  switch (reply.kind) {
+    case Kind::kPing:
+      return SendFrame(ws::Opcode::kText, "{}");
+    case Kind::kConnect:
+      if (reply.id == kCentrifugeConnectId && !resolved_ && !session_open_) {
+        session_open_ = true;
+        Opened();
+      }
+      return;
+    case Kind::kSubscribe:
+      if (reply.id == kCentrifugeSubscribeId && spec_.room && !joined_) {
+        joined_ = true;
+        stats().joined++;
+        Resolve();
+      }
+      return;
+    case Kind::kPublish:
+      if (reply.id >= kCentrifugeFirstPublishId) Acked(reply.id - kCentrifugeFirstPublishId, read_ns_);
+      return;
+    case Kind::kError: {
+      const std::string code =
+          "centrifuge " + std::to_string(reply.error_code) + " " + std::string(reply.error_message);
+      if (reply.id == kCentrifugeConnectId) return Fail(code);
+      if (reply.id == kCentrifugeSubscribeId) {
+        if (!resolved_) {
+          stats().join_errors[code]++;
+          Resolve();
+        }
+        return;
+      }
+      auto it = pending_.find(reply.id - kCentrifugeFirstPublishId);
+      if (w_->frozen_ || reply.id < kCentrifugeFirstPublishId || it == pending_.end()) return;
+      pending_.erase(it);
+      w_->pending_acks_--;
+      stats().send_errors[code]++;
+      return;
+    }
+    case Kind::kPublication: {
+      if (w_->frozen_) return;
+      Stamp stamp;
+      if (!ReadTextStamp(reply.data, w_->config_.run, &stamp)) {
+        stats().foreign++;
+        return;
+      }
+      return Deliver(stamp, std::nullopt, read_ns_);
+    }
+    case Kind::kBad:
+      return Lost("protocol error: not a Centrifuge reply");
+    case Kind::kOther:
       return;
   }
 }
@@ -260,18 +342,9 @@ void Conn::OnText(std::string_view frame) {
         Resolve();
       }
       return;
-    case FrameType::kAck: {
-      if (w_->frozen_ || !ReadClientMessageId(frame, w_->config_.run, &stamp)) return;
-      auto it = pending_.find(stamp.seq);
-      if (it == pending_.end()) return;
-      stats().acked++;
-      stats().acked_by_room[spec_.room]++;
-      stats().ack_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - it->second) / 1000));
-      stats().last_ack_ns = w_->last_activity_ns_ = now;
-      pending_.erase(it);
-      w_->pending_acks_--;
+    case FrameType::kAck:
+      if (ReadClientMessageId(frame, w_->config_.run, &stamp)) Acked(stamp.seq, now);
       return;
-    }
     case FrameType::kError: {
       std::string code(ErrorCode(frame));
       if (ReadClientMessageId(frame, w_->config_.run, &stamp)) {
@@ -293,6 +366,18 @@ void Conn::OnText(std::string_view frame) {
   }
 }
 
+void Conn::Acked(uint32_t seq, int64_t now) {
+  if (w_->frozen_) return;
+  auto it = pending_.find(seq);
+  if (it == pending_.end()) return;
+  stats().acked++;
+  stats().acked_by_room[spec_.room]++;
+  stats().ack_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - it->second) / 1000));
+  stats().last_ack_ns = w_->last_activity_ns_ = now;
+  pending_.erase(it);
+  w_->pending_acks_--;
+}
+
 void Conn::OnMessage(std::string_view frame, int64_t now) {
   if (w_->frozen_) return;
   int64_t room = 0, pos = 0;
@@ -301,12 +386,22 @@ void Conn::OnMessage(std::string_view frame, int64_t now) {
     stats().foreign++;
     return;
   }
+  Deliver(stamp, pos, now);
+}
+
+void Conn::Deliver(const Stamp& stamp, std::optional<int64_t> pos, int64_t now) {
   Stats& s = stats();
   s.delivered++;
   s.last_delivery_ns = w_->last_activity_ns_ = now;
-  if (pos <= last_pos_) s.reordered++;
-  last_pos_ = std::max(last_pos_, pos);
-  std::vector<uint64_t>& bits = SeenBits(stamp.stream());
+  Seen& seen = SeenFor(stamp.stream());
+  if (pos) {
+    if (*pos <= last_pos_) s.reordered++;
+    last_pos_ = std::max(last_pos_, *pos);
+  } else {
+    if (int64_t{stamp.seq} <= seen.max_seq) s.reordered++;
+    seen.max_seq = std::max<int64_t>(seen.max_seq, stamp.seq);
+  }
+  std::vector<uint64_t>& bits = seen.bits;
   const size_t word = stamp.seq / 64;
   if (bits.size() <= word) bits.resize(word + 1 + word / 2, 0);
   const uint64_t bit = uint64_t{1} << (stamp.seq % 64);
@@ -318,20 +413,23 @@ void Conn::OnMessage(std::string_view frame, int64_t now) {
   s.delivery_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - stamp.send_ns) / 1000));
 }
 
-std::vector<uint64_t>& Conn::SeenBits(uint64_t stream) {
-  if (last_seen_ < seen_.size() && seen_[last_seen_].first == stream) return seen_[last_seen_].second;
+Conn::Seen& Conn::SeenFor(uint64_t stream) {
+  if (last_seen_ < seen_.size() && seen_[last_seen_].stream == stream) return seen_[last_seen_];
   for (last_seen_ = 0; last_seen_ < seen_.size(); ++last_seen_)
-    if (seen_[last_seen_].first == stream) return seen_[last_seen_].second;
-  seen_.emplace_back(stream, std::vector<uint64_t>());
-  return seen_.back().second;
+    if (seen_[last_seen_].stream == stream) return seen_[last_seen_];
+  seen_.push_back(Seen{stream, {}, -1});
+  return seen_.back();
 }
 
 void Conn::SendMessage(int64_t due_ns) {
   Stamp stamp{w_->config_.proc, spec_.index, seq_, due_ns};
-  std::string json = "{\"type\":\"send\",\"room\":" + std::to_string(spec_.room) + ",\"text\":\"" +
-                     StampText(w_->config_.run, stamp, w_->config_.text_bytes) + "\",\"client_msg_id\":\"" +
-                     ClientMessageId(w_->config_.run, stamp) + "\"}";
-  SendEvent("send", json);
+  const std::string fields = "\"room\":" + std::to_string(spec_.room) + ",\"text\":\"" +
+                             StampText(w_->config_.run, stamp, w_->config_.text_bytes) + "\",\"client_msg_id\":\"" +
+                             ClientMessageId(w_->config_.run, stamp) + "\"";
+  if (w_->config_.peer == Peer::kCentrifuge)
+    SendFrame(ws::Opcode::kText, CentrifugePublish(kCentrifugeFirstPublishId + seq_, spec_.room, "{" + fields + "}"));
+  else
+    SendEvent("send", "{\"type\":\"send\"," + fields + "}");
   pending_.emplace(seq_++, due_ns);
   w_->pending_acks_++;
 }
