@@ -2,6 +2,10 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -23,11 +27,10 @@ constexpr timeval kFlushTimeout{10, 0};
 
 }  // namespace
 
-Connection::Connection(Loop* loop, uint64_t id, bufferevent* bev) : loop_(loop), id_(id), bev_(bev) {
+Connection::Connection(Loop* loop, uint64_t id, int fd) : loop_(loop), id_(id), fd_(fd) {
   open_connections.Add(1);
-  bufferevent_setcb(bev_, &Connection::OnRead, &Connection::OnWrite, &Connection::OnEvent, this);
-  bufferevent_set_timeouts(bev_, &kHttpIdleTimeout, nullptr);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  event_assign(&read_event_, loop_->base(), fd_, EV_READ | EV_PERSIST, &Connection::OnReadable, this);
+  event_add(&read_event_, &kHttpIdleTimeout);
 }
 
 Connection::~Connection() {
@@ -35,41 +38,50 @@ Connection::~Connection() {
   if (state_ == State::kWebSocket || decoder_) loop_->users().Remove(this);
   if (state_ == State::kWebSocket || decoder_) open_websockets.Add(-1);
   open_connections.Add(-1);
-  bufferevent_free(bev_);
+  event_del(&read_event_);
+  if (write_event_) event_free(write_event_);
+  if (out_) evbuffer_free(out_);  // may hold references to shared frames: freeing releases them
+  close(fd_);
 }
 
-void Connection::OnRead(bufferevent*, void* arg) {
+void Connection::OnReadable(evutil_socket_t, short what, void* arg) {
   auto* c = static_cast<Connection*>(arg);
-  if (c->state_ == State::kHttp) c->ReadHttp();
-  if (c->state_ == State::kWebSocket) c->ReadWebSocket();
+  if (what & EV_TIMEOUT) return c->loop_->CloseConnection(c->id_);  // an idle HTTP connection
+  c->ReadSocket();
 }
 
-void Connection::OnWrite(bufferevent*, void* arg) {
+void Connection::OnWritable(evutil_socket_t, short what, void* arg) {
   auto* c = static_cast<Connection*>(arg);
-  // Called when the output buffer has drained.
-  if (c->state_ == State::kClosing) return c->loop_->CloseConnection(c->id_);
-  if (c->state_ == State::kWebSocket) {
-    bufferevent_disable(c->bev_, EV_WRITE);  // corked again
-    c->backlog_allowance_ = 0;
+  if (what & EV_TIMEOUT) return c->loop_->CloseConnection(c->id_);  // a close that could not flush
+  c->WriteOut();
+}
+
+void Connection::ReadSocket() {
+  char* buf = loop_->read_buffer();
+  ssize_t n = recv(fd_, buf, Loop::kReadBufferSize, 0);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+    return loop_->CloseConnection(id_);
+  size_t got = n > 0 ? static_cast<size_t>(n) : 0;  // 0: woken to parse what is already here
+  if (state_ == State::kHttp) {
+    in_.append(buf, got);
+    ReadHttp();
+  } else if (state_ == State::kWebSocket) {
+    if (!in_.empty()) {  // frames sent right behind the upgrade request
+      std::string early;
+      early.swap(in_);
+      ReadWebSocket(early.data(), early.size());
+    }
+    if (state_ == State::kWebSocket) ReadWebSocket(buf, got);
   }
 }
 
-void Connection::OnEvent(bufferevent*, short events, void* arg) {
-  auto* c = static_cast<Connection*>(arg);
-  if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) c->loop_->CloseConnection(c->id_);
-}
-
 void Connection::ReadHttp() {
-  evbuffer* in = bufferevent_get_input(bev_);
   static const http::Limits limits;
-  while (state_ == State::kHttp && !serving_) {
-    size_t len = evbuffer_get_length(in);
-    if (len == 0) return;
-    const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, -1));
+  while (state_ == State::kHttp && !serving_ && !in_.empty()) {
     http::Request request;
     size_t consumed = 0;
     Status error;
-    http::ParseResult r = http::ParseRequest(std::string_view(data, len), limits, &request, &consumed, &error);
+    http::ParseResult r = http::ParseRequest(in_, limits, &request, &consumed, &error);
     if (r == http::ParseResult::kIncomplete) return;
     serving_ = true;
     if (r == http::ParseResult::kError) {
@@ -77,13 +89,23 @@ void Connection::ReadHttp() {
       RespondError(error);
       return;
     }
-    evbuffer_drain(in, consumed);
+    in_.erase(0, consumed);
     keep_alive_ = request.keep_alive;
     head_only_ = request.method == "HEAD";
     HandleHttpRequest(*this, std::move(request));
   }
+  if (in_.empty()) std::string().swap(in_);  // an idle keep-alive connection holds no buffer
   // Answering asynchronously: stop reading so pipelined requests wait their turn.
-  if (serving_ && state_ == State::kHttp) bufferevent_disable(bev_, EV_READ);
+  if (serving_ && state_ == State::kHttp) PauseReading();
+}
+
+void Connection::PauseReading() { event_del(&read_event_); }
+
+void Connection::ResumeReading() {
+  event_add(&read_event_, state_ == State::kHttp ? &kHttpIdleTimeout : nullptr);
+  // The next request may already be here; read it on the next turn of the loop, not from inside
+  // this call (which may come from a handler still on the stack).
+  if (!in_.empty()) event_active(&read_event_, EV_READ, 0);
 }
 
 void Connection::Respond(int status, std::string_view content_type, std::string_view body,
@@ -96,18 +118,13 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
   if (!keep_alive_) head += "Connection: close\r\n";
   head.append(extra_headers);
   head += "\r\n";
-  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer* out = Out();
   evbuffer_add(out, head.data(), head.size());
   if (!head_only_) evbuffer_add(out, body.data(), body.size());
   serving_ = false;
-  if (!keep_alive_) {
-    CloseAfterFlush();
-    return;
-  }
-  bufferevent_enable(bev_, EV_READ);
-  // The next pipelined request may already be buffered; read it on the next turn of the loop, not
-  // from inside this call (which may come from a handler still on the stack).
-  bufferevent_trigger(bev_, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+  if (!keep_alive_) return CloseAfterFlush();
+  Queued();
+  ResumeReading();
 }
 
 void Connection::RespondError(const Status& error) {
@@ -127,37 +144,24 @@ void Connection::RespondError(const Status& error) {
 
 void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {
   std::string response = ws::UpgradeResponse(request);
-  evbuffer_add(bufferevent_get_output(bev_), response.data(), response.size());
+  evbuffer_add(Out(), response.data(), response.size());
   state_ = State::kWebSocket;
-  bufferevent_disable(bev_, EV_WRITE);
   Queued();
   serving_ = false;
   user_ = std::move(user);
   decoder_ = std::make_unique<ws::FrameDecoder>(ws::Role::kServer);
   open_websockets.Add(1);
   loop_->users().Add(this);
-  bufferevent_set_timeouts(bev_, nullptr, nullptr);
-  bufferevent_enable(bev_, EV_READ);
-  bufferevent_trigger(bev_, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+  ResumeReading();  // without the HTTP idle timeout
 }
 
-void Connection::ReadWebSocket() {
-  evbuffer* in = bufferevent_get_input(bev_);
-  while (state_ == State::kWebSocket && evbuffer_get_length(in) > 0) {
-    evbuffer_iovec chunk;
-    evbuffer_peek(in, -1, nullptr, &chunk, 1);
-    const char* data = static_cast<const char*>(chunk.iov_base);
-    size_t used = 0;
-    while (used < chunk.iov_len && state_ == State::kWebSocket) {
-      ws::Event event;
-      used += decoder_->Feed(data + used, chunk.iov_len - used, &event);
-      if (decoder_->failed()) {
-        CloseWebSocket(decoder_->error_code(), decoder_->error_reason());
-        break;
-      }
-      if (event.type != ws::Event::Type::kNone) OnWebSocketEvent(event);
-    }
-    evbuffer_drain(in, state_ == State::kWebSocket ? used : evbuffer_get_length(in));
+void Connection::ReadWebSocket(const char* data, size_t len) {
+  size_t used = 0;
+  while (used < len && state_ == State::kWebSocket) {
+    ws::Event event;
+    used += decoder_->Feed(data + used, len - used, &event);
+    if (decoder_->failed()) return CloseWebSocket(decoder_->error_code(), decoder_->error_reason());
+    if (event.type != ws::Event::Type::kNone) OnWebSocketEvent(event);
   }
 }
 
@@ -172,7 +176,7 @@ void Connection::OnWebSocketEvent(const ws::Event& event) {
       break;
     case Type::kPing: {
       std::string pong = ws::EncodeFrame(ws::Opcode::kPong, event.payload);
-      evbuffer_add(bufferevent_get_output(bev_), pong.data(), pong.size());
+      evbuffer_add(Out(), pong.data(), pong.size());
       Queued();
       break;
     }
@@ -186,13 +190,14 @@ void Connection::OnWebSocketEvent(const ws::Event& event) {
 }
 
 bool Connection::OverOutputLimit() {
-  const size_t queued = evbuffer_get_length(bufferevent_get_output(bev_));
+  const size_t queued = evbuffer_get_length(out_);
   if (queued <= loop_->services().config.max_output_bytes + backlog_allowance_) return false;
   // Too far behind: drop it rather than buffer without bound. A close frame could not get through a
   // full buffer anyway; the client reconnects and catches up with "after".
   slow_readers.Add();
   state_ = State::kClosing;
-  bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  PauseReading();
+  if (write_event_) event_del(write_event_);
   Loop* loop = loop_;
   uint64_t id = id_;
   loop_->Post([loop, id] { loop->CloseConnection(id); });
@@ -203,7 +208,7 @@ void Connection::SendText(std::string_view payload) {
   if (state_ != State::kWebSocket) return;
   uint8_t header[ws::kMaxFrameHeader];
   size_t n = ws::EncodeFrameHeader(ws::Opcode::kText, payload.size(), true, nullptr, header);
-  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer* out = Out();
   evbuffer_add(out, header, n);
   evbuffer_add(out, payload.data(), payload.size());
   if (!OverOutputLimit()) Queued();
@@ -211,30 +216,47 @@ void Connection::SendText(std::string_view payload) {
 
 void Connection::SendShared(SharedFrame* frame) {
   if (state_ != State::kWebSocket) return;
-  frame->AppendTo(bufferevent_get_output(bev_));
+  frame->AppendTo(Out());
   if (!OverOutputLimit()) Queued();
 }
 
 void Connection::SendEncoded(std::string_view frames) {
   if (state_ != State::kWebSocket) return;
-  evbuffer_add(bufferevent_get_output(bev_), frames.data(), frames.size());
+  evbuffer_add(Out(), frames.data(), frames.size());
   if (!OverOutputLimit()) Queued();
 }
 
+evbuffer* Connection::Out() {
+  if (!out_) out_ = loop_->BorrowBuffer();
+  return out_;
+}
+
 void Connection::Queued() {
-  if (write_queued_) return;
+  // A connection waiting on its write event is written from there, when the socket takes more.
+  if (write_queued_ || write_event_) return;
   write_queued_ = true;
   loop_->WantsWrite(id_);
 }
 
-void Connection::Uncork() {
-  write_queued_ = false;
-  if (state_ != State::kWebSocket) return;  // closing: the bufferevent's write event has the rest
-  evbuffer* out = bufferevent_get_output(bev_);
-  evbuffer_write(out, bufferevent_getfd(bev_));
-  // The socket took less than all (or failed): the write event finishes it, or reports the error.
-  if (evbuffer_get_length(out) > 0) bufferevent_enable(bev_, EV_WRITE);
-  else backlog_allowance_ = 0;
+void Connection::WriteOut() {
+  if (!out_) return;
+  if (evbuffer_write(out_, fd_) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    return loop_->CloseConnection(id_);
+  if (evbuffer_get_length(out_) == 0) return Drained();
+  if (write_event_) return;
+  write_event_ = event_new(loop_->base(), fd_, EV_WRITE | EV_PERSIST, &Connection::OnWritable, this);
+  event_add(write_event_, state_ == State::kClosing ? &kFlushTimeout : nullptr);
+}
+
+void Connection::Drained() {
+  if (write_event_) {
+    event_free(write_event_);
+    write_event_ = nullptr;
+  }
+  backlog_allowance_ = 0;
+  loop_->ReturnBuffer(out_);
+  out_ = nullptr;
+  if (state_ == State::kClosing) loop_->CloseConnection(id_);  // frees this: nothing may follow
 }
 
 void Connection::SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id) {
@@ -258,21 +280,22 @@ void Connection::SendErrorFrame(std::string_view code, std::string_view reason, 
 void Connection::CloseWebSocket(uint16_t code, std::string_view reason) {
   if (state_ != State::kWebSocket) return;
   std::string frame = ws::EncodeCloseFrame(code, reason);
-  evbuffer_add(bufferevent_get_output(bev_), frame.data(), frame.size());
+  evbuffer_add(Out(), frame.data(), frame.size());
   CloseAfterFlush();
 }
 
 void Connection::CloseAfterFlush() {
   state_ = State::kClosing;
-  bufferevent_disable(bev_, EV_READ);
-  bufferevent_set_timeouts(bev_, nullptr, &kFlushTimeout);
-  // OnWrite fires once the output has drained and closes the connection then.
-  bufferevent_enable(bev_, EV_WRITE);
-  if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
+  PauseReading();
+  if (!out_ || evbuffer_get_length(out_) == 0) {
     Loop* loop = loop_;
     uint64_t id = id_;
     loop_->Post([loop, id] { loop->CloseConnection(id); });
+    return;
   }
+  // Drained() closes once the output is out; a peer that never reads gets kFlushTimeout.
+  if (write_event_) event_add(write_event_, &kFlushTimeout);
+  else Queued();
 }
 
 Seat* Connection::FindSeat(int64_t room) {

@@ -5,15 +5,21 @@
 //
 // In kHttp it parses pipelined requests one at a time: while a request waits for an asynchronous
 // answer (database, Redis, Kafka) reading pauses, so responses go out in order. In kWebSocket it
-// decodes frames and hands each text message to the WebSocket session code. A WebSocket's output is
-// corked: frames are appended to its bufferevent's output buffer with write events off, and the loop's
-// end-of-iteration flush writes everything it was sent in one direct write (Uncork). Only what the
-// socket does not take at once is left to the bufferevent's write event; once that has drained, the
-// connection is corked again. This spares two epoll_ctl calls and a wake-up per write. The Loop owns connections; asynchronous callbacks keep
-// only the id and look the connection up again, so a connection closed meanwhile is simply not found.
+// decodes frames and hands each text message to the WebSocket session code.
+//
+// memcached's shape, kept small because most connections sit idle: one read event embedded in the
+// connection, reads into the loop's shared buffer (an HTTP request's unparsed bytes are kept, a
+// WebSocket's partial frame lives in its decoder), and an output buffer lent by the loop only while
+// there is output. Output is corked: it is appended during the iteration and the loop's
+// end-of-iteration flush writes it in one direct write (Uncork). Only when the socket does not take
+// everything does the connection get a write event, until the rest has drained. The Loop owns
+// connections; asynchronous callbacks keep only the id and look the connection up again, so a
+// connection closed meanwhile is simply not found.
 #pragma once
 
-#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include <cstdint>
 #include <memory>
@@ -36,7 +42,7 @@ class Connection {
  public:
   enum class State : uint8_t { kHttp, kWebSocket, kClosing };
 
-  Connection(Loop* loop, uint64_t id, bufferevent* bev);
+  Connection(Loop* loop, uint64_t id, int fd);  // takes the socket
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -60,7 +66,7 @@ class Connection {
   void SendEncoded(std::string_view frames);  // frames already encoded (a slice of a room's batch)
   void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
   void CloseWebSocket(uint16_t code, std::string_view reason);
-  void Uncork();  // from the loop's end-of-iteration flush: writes what this iteration queued
+  void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
   // output has drained, so a replay (bounded by --replay-limit) never drops its own reader.
   void AllowBacklog(size_t bytes) { backlog_allowance_ += bytes; }
@@ -68,19 +74,28 @@ class Connection {
   Seat* FindSeat(int64_t room);
 
  private:
-  static void OnRead(bufferevent* bev, void* arg);
-  static void OnWrite(bufferevent* bev, void* arg);
-  static void OnEvent(bufferevent* bev, short events, void* arg);
+  static void OnReadable(evutil_socket_t, short what, void* arg);
+  static void OnWritable(evutil_socket_t, short what, void* arg);
+  void ReadSocket();
   void ReadHttp();
-  void ReadWebSocket();
+  void ReadWebSocket(const char* data, size_t len);
   void OnWebSocketEvent(const ws::Event& event);
+  void PauseReading();
+  void ResumeReading();
+  evbuffer* Out();  // the output buffer, borrowed from the loop until it drains
+  void Queued();    // output grew: have the loop's flush write it
+  void WriteOut();  // writes what the socket takes; a write event waits for the rest
+  void Drained();
   void CloseAfterFlush();
-  void Queued();  // a WebSocket's output grew: have the loop's flush write it
   bool OverOutputLimit();
 
   Loop* loop_;
   const uint64_t id_;
-  bufferevent* bev_;
+  const int fd_;
+  event read_event_;              // embedded: an idle connection is one allocation less
+  event* write_event_ = nullptr;  // only while the socket holds back output
+  evbuffer* out_ = nullptr;       // only while there is output
+  std::string in_;                // HTTP bytes not parsed yet (and those after an upgrade request)
   State state_ = State::kHttp;
   bool serving_ = false;          // an HTTP request is being answered
   bool keep_alive_ = true;        // of the request being served

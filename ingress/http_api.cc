@@ -176,15 +176,21 @@ void ListRoomsRoute(Connection& conn, const TokenUser& user) {
       auto all = AllRoomsJson(pg);
       loop->Post([reply, loop, key, uid, all] {
         if (!all.ok()) return reply(all.status());
-        loop->Redis({"SET", key, *all, "EX", std::to_string(kRoomsCacheTtlSeconds)}, [](redisReply*) {});
-        reply(200, VisibleRooms(*all, uid));
+        // Answered once the cache holds the list (a cache miss is once per TTL): a client's next
+        // request, on any loop, then finds it.
+        loop->Redis({"SET", key, *all, "EX", std::to_string(kRoomsCacheTtlSeconds)},
+                    [reply, all, uid](redisReply*) { reply(200, VisibleRooms(*all, uid)); });
       });
     });
     if (!queued) reply(Status::Unavailable("busy", "the server is overloaded; try again"));
   });
 }
 
-void InvalidateRoomList(Loop* loop) { loop->Redis({"DEL", RoomsListKey(loop->redis_prefix())}, [](redisReply*) {}); }
+// Calls `then` once the cached list is gone, so that the change's author, whose next request may
+// land on another loop with its own Redis connection, never reads the list from before it.
+void InvalidateRoomList(Loop* loop, std::function<void()> then) {
+  loop->Redis({"DEL", RoomsListKey(loop->redis_prefix())}, [then = std::move(then)](redisReply*) { then(); });
+}
 
 void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
   rapidjson::Document doc;
@@ -211,8 +217,7 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
       },
       [loop](Reply reply, Result<RoomRow> room) {
         if (!room.ok()) return reply(room.status());
-        InvalidateRoomList(loop);
-        reply(201, Json([&](Writer& w) { WriteRoom(w, *room); }));
+        InvalidateRoomList(loop, [reply, body = Json([&](Writer& w) { WriteRoom(w, *room); })] { reply(201, body); });
       });
 }
 
@@ -239,15 +244,15 @@ void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser&
       },
       [loop, room](Reply reply, Result<UserRow> added) {
         if (!added.ok()) return reply(added.status());
-        InvalidateRoomList(loop);
-        reply(201, Json([&](Writer& w) {
-                w.StartObject();
-                w.Key("room");
-                w.Int64(room);
-                w.Key("user");
-                WriteUser(w, *added);
-                w.EndObject();
-              }));
+        std::string body = Json([&](Writer& w) {
+          w.StartObject();
+          w.Key("room");
+          w.Int64(room);
+          w.Key("user");
+          WriteUser(w, *added);
+          w.EndObject();
+        });
+        InvalidateRoomList(loop, [reply, body = std::move(body)] { reply(201, body); });
       });
 }
 

@@ -1,6 +1,6 @@
 #include "ingress/loop.h"
 
-#include <event2/bufferevent.h>
+#include <event2/buffer.h>
 #include <event2/listener.h>
 #include <hiredis/adapters/libevent.h>
 #include <arpa/inet.h>
@@ -46,6 +46,7 @@ Loop::Loop(int index, Services* services)
 
 Loop::~Loop() {
   connections_.clear();
+  for (evbuffer* b : spare_buffers_) evbuffer_free(b);
   if (listener_) evconnlistener_free(listener_);
   // Freeing the async contexts calls pending callbacks with a null reply; they only touch this loop.
   stopping_ = true;
@@ -152,9 +153,22 @@ void Loop::OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  bufferevent* bev = bufferevent_socket_new(loop->base_, fd, BEV_OPT_CLOSE_ON_FREE);
   uint64_t id = loop->next_conn_id_++;
-  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, bev));
+  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, fd));
+}
+
+evbuffer* Loop::BorrowBuffer() {
+  if (spare_buffers_.empty()) return evbuffer_new();
+  evbuffer* b = spare_buffers_.back();
+  spare_buffers_.pop_back();
+  return b;
+}
+
+void Loop::ReturnBuffer(evbuffer* empty) {
+  // Enough spares for every connection one iteration writes in a hot room; beyond that, free.
+  constexpr size_t kMaxSpareBuffers = 4096;
+  if (spare_buffers_.size() < kMaxSpareBuffers) spare_buffers_.push_back(empty);
+  else evbuffer_free(empty);
 }
 
 Connection* Loop::FindConnection(uint64_t id) {

@@ -29,6 +29,7 @@
 #include "ingress/user_hub.h"
 #include "ingress/services.h"
 
+struct evbuffer;
 struct evconnlistener;
 
 namespace chatpipe {
@@ -60,6 +61,13 @@ class Loop {
   UserHub& users() { return users_; }
   const std::string& redis_prefix() const { return prefix_; }
   int index() const { return index_; }
+
+  // Connections read into this loop's one buffer, and hold an output buffer only while they have
+  // output: an idle connection then costs no buffer at all, and a busy one reuses a spare.
+  static constexpr size_t kReadBufferSize = 65536;
+  char* read_buffer() { return read_buffer_.get(); }
+  evbuffer* BorrowBuffer();
+  void ReturnBuffer(evbuffer* empty);
 
   Connection* FindConnection(uint64_t id);
   void CloseConnection(uint64_t id);  // frees it now; callbacks holding the id then find nothing
@@ -107,6 +115,9 @@ class Loop {
   bool flush_scheduled_ = false;
   std::vector<uint64_t> to_write_;  // corked WebSockets with output, by id (they may close meanwhile)
 
+  std::unique_ptr<char[]> read_buffer_{new char[kReadBufferSize]};
+  std::vector<evbuffer*> spare_buffers_;
+
   uint64_t next_conn_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
 
@@ -126,8 +137,6 @@ class Loop {
   };
   std::unordered_map<int64_t, RoomFacts> room_facts_;
   std::set<std::pair<int64_t, int64_t>> members_;  // (room, user) known to be members
-
-  friend class Connection;
 };
 
 }  // namespace chatpipe
