@@ -218,7 +218,9 @@ bool FrameDecoder::StartPayload() {
   header_have_ = 0;
   header_need_ = 2;
   payload_have_ = 0;
-  if (!IsControl(opcode_)) {
+  if (IsControl(opcode_)) {
+    if (payload_len_ > 0 && !control_) control_ = std::make_unique<char[]>(kMaxControlPayload);
+  } else {
     if (opcode_ != 0) {
       in_message_ = true;
       message_text_ = opcode_ == 1;
@@ -240,7 +242,7 @@ bool FrameDecoder::StartPayload() {
 size_t FrameDecoder::ReadPayload(const char* data, size_t len) {
   const size_t n = static_cast<size_t>(std::min<uint64_t>(len, payload_len_ - payload_have_));
   const bool control = IsControl(opcode_);
-  char* dst = control ? control_ + payload_have_ : message_.data() + message_len_;
+  char* dst = control ? control_.get() + payload_have_ : message_.data() + message_len_;
   if (masked_) {
     MaskCopy(dst, data, n, mask_, payload_have_);
   } else if (n > 0) {
@@ -256,7 +258,7 @@ size_t FrameDecoder::ReadPayload(const char* data, size_t len) {
 
 void FrameDecoder::FinishFrame(Event* event) {
   in_payload_ = false;
-  const std::string_view control(control_, IsControl(opcode_) ? payload_len_ : 0);
+  const std::string_view control(control_.get(), IsControl(opcode_) ? payload_len_ : 0);
   switch (static_cast<Opcode>(opcode_)) {
     case Opcode::kClose:
       FinishClose(event);
@@ -289,7 +291,7 @@ void FrameDecoder::FinishClose(Event* event) {
     return;
   }
   const uint16_t code = static_cast<uint16_t>(static_cast<uint8_t>(control_[0]) << 8 | static_cast<uint8_t>(control_[1]));
-  const std::string_view reason(control_ + 2, payload_len_ - 2);
+  const std::string_view reason(control_.get() + 2, payload_len_ - 2);
   if (!IsValidCloseCode(code)) {
     Fail(kCloseProtocolError, "invalid close code");
   } else if (!IsValidUtf8(reason)) {

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -107,7 +108,7 @@ class FrameDecoder {
 
   bool failed() const { return error_code_ != 0; }
   uint16_t error_code() const { return error_code_; }  // the close code to send the peer
-  const std::string& error_reason() const { return error_reason_; }
+  std::string error_reason() const { return error_reason_; }
 
  private:
   size_t ReadHeader(const char* data, size_t len);
@@ -140,10 +141,12 @@ class FrameDecoder {
   size_t message_len_ = 0;
   Utf8Validator utf8_;
 
-  char control_[kMaxControlPayload];
+  // A control frame's payload, allocated at the first one that has any: most connections never
+  // send one, and a decoder lives as long as its connection.
+  std::unique_ptr<char[]> control_;
 
   uint16_t error_code_ = 0;
-  std::string error_reason_;
+  const char* error_reason_ = "";  // always a string literal
 };
 
 }  // namespace chatpipe::ws
