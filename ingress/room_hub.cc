@@ -4,8 +4,11 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include <event2/event.h>
+
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include "common/metrics.h"
 #include "ingress/connection.h"
@@ -20,10 +23,57 @@ namespace {
 
 Metric& deliveries = Counter("chatpipe_ingress_deliveries_total", "frames sent to WebSocket clients from rooms");
 Metric& duplicates = Counter("chatpipe_ingress_duplicate_frames_total", "room frames dropped as already sent");
+// Every catch-up (a join's, or a seat's after a Redis reconnect) counts once, by what it cost: no read
+// of its own (the known head, or a head read in flight for the room), the history list, PostgreSQL.
+Metric& fetch_none = Counter("chatpipe_ingress_join_fetches_none_total", "catch-ups that needed no read");
+Metric& fetch_redis = Counter("chatpipe_ingress_join_fetches_redis_total", "catch-ups read from the history list");
+Metric& fetch_pg = Counter("chatpipe_ingress_join_fetches_pg_total", "catch-ups that queried PostgreSQL");
+Metric& presence_frames = Counter("chatpipe_ingress_presence_frames_total", "presence frames published");
 constexpr size_t kMaxHeld = 10000;  // live frames held for one seat while it catches up
 constexpr size_t kBatchKeep = 1 << 16;  // a room's batch buffer keeps at most this much between bursts
 
-std::string PresenceFrame(const TokenUser& user, int64_t room, const char* event) {
+std::string JoinedFrame(int64_t room, int64_t pos) {
+  return "{\"type\":\"joined\",\"room\":" + std::to_string(room) + ",\"pos\":" + std::to_string(pos) + "}";
+}
+
+void WriteUsers(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
+                const std::vector<std::pair<int64_t, const std::string*>>& users) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& [id, name] : users) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(id);
+    w.Key("name");
+    w.String(name->data(), static_cast<rapidjson::SizeType>(name->size()));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string PresenceFrame(int64_t room, const std::vector<PresenceChange>& changes) {
+  struct Net {
+    int64_t user;
+    const std::string* name;  // the latest
+    int count = 0;            // joins minus leaves
+  };
+  std::vector<Net> order;  // users by first change
+  std::unordered_map<int64_t, size_t> index;
+  for (const PresenceChange& c : changes) {
+    auto [it, fresh] = index.try_emplace(c.user, order.size());
+    if (fresh) order.push_back({c.user, &c.name});
+    Net& n = order[it->second];
+    n.name = &c.name;
+    n.count += c.joined ? 1 : -1;
+  }
+  std::vector<std::pair<int64_t, const std::string*>> joined, left;
+  for (const Net& n : order) {
+    if (n.count > 0) joined.emplace_back(n.user, n.name);
+    if (n.count < 0) left.emplace_back(n.user, n.name);
+  }
+  if (joined.empty() && left.empty()) return {};
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -31,24 +81,11 @@ std::string PresenceFrame(const TokenUser& user, int64_t room, const char* event
   w.String("presence");
   w.Key("room");
   w.Int64(room);
-  w.Key("event");
-  w.String(event);
-  w.Key("user");
-  w.StartObject();
-  w.Key("id");
-  w.Int64(user.id);
-  w.Key("name");
-  w.String(user.name.c_str());
-  w.EndObject();
+  WriteUsers(w, "joined", joined);
+  WriteUsers(w, "left", left);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
-
-std::string JoinedFrame(int64_t room, int64_t pos) {
-  return "{\"type\":\"joined\",\"room\":" + std::to_string(room) + ",\"pos\":" + std::to_string(pos) + "}";
-}
-
-}  // namespace
 
 int64_t FramePosition(std::string_view frame) {
   static constexpr std::string_view kPrefix = "{\"type\":\"message\",\"room\":";
@@ -111,9 +148,12 @@ void RoomHub::OnSubscribed(std::string_view channel) {
 }
 
 void RoomHub::OnSubscriberLost() {
+  ++epoch_;
   for (auto& [room, r] : rooms_) {
     r.subscribed = false;
+    r.head_known = false;  // what is published until the resubscription is confirmed never arrives
     r.on_subscribed.clear();
+    r.head_waiters.clear();
   }
 }
 
@@ -138,22 +178,62 @@ void RoomHub::ResubscribeAll() {
   }
 }
 
-void RoomHub::CatchUp(uint64_t conn_id, int64_t room, int64_t after, bool announce) {
-  Fetch(room, after, [this, conn_id, room, announce](Status s, Frames frames, int64_t head) {
-    Connection* c = loop_->FindConnection(conn_id);
-    if (!c || !c->FindSeat(room)) return;
-    if (!s.ok()) {
-      c->SendErrorFrame(s.code(), "could not join room " + std::to_string(room) + ": " + s.reason());
-      Unseat(c, room);
+void RoomHub::CatchUp(uint64_t conn_id, int64_t room_id, int64_t after, bool announce) {
+  Room& r = rooms_[room_id];
+  int64_t known = KnownPosition(room_id);
+  if (r.head_known && (after < 0 || after >= known)) {
+    fetch_none.Add();
+    Deliver(conn_id, room_id, {}, known, announce);
+    return;
+  }
+  uint64_t epoch = epoch_;
+  if (after < 0) {  // a first join (announce); a storm of them reads the head once
+    r.head_waiters.push_back(conn_id);
+    if (r.head_waiters.size() > 1) {
+      fetch_none.Add();
       return;
     }
-    Deliver(conn_id, room, frames, head, announce);
+    Fetch(room_id, -1, [this, room_id, epoch](Status s, Frames, int64_t head, bool exact) {
+      if (epoch != epoch_) return;  // the subscriber was lost meanwhile: ResubscribeAll took over
+      Room& r = rooms_[room_id];
+      std::vector<uint64_t> waiters;
+      waiters.swap(r.head_waiters);
+      Learn(r, s, head, exact);
+      for (uint64_t id : waiters) Finish(id, room_id, s, {}, head, true);
+    });
+    return;
+  }
+  Fetch(room_id, after, [this, conn_id, room_id, announce, epoch](Status s, Frames frames, int64_t head, bool exact) {
+    if (epoch != epoch_) return;
+    Learn(rooms_[room_id], s, head, exact);
+    Finish(conn_id, room_id, s, frames, head, announce);
   });
 }
 
+// Every catch-up reads after its subscription was confirmed (WhenSubscribed) and within the same
+// epoch, so an exact head it read makes the room's head known (see the header).
+void RoomHub::Learn(Room& r, const Status& s, int64_t head, bool exact) {
+  if (!s.ok() || !exact) return;
+  r.head = std::max(r.head, head);
+  if (r.subscribed) r.head_known = true;
+}
+
+void RoomHub::Finish(uint64_t conn_id, int64_t room, const Status& s, const Frames& frames, int64_t head,
+                     bool announce) {
+  Connection* c = loop_->FindConnection(conn_id);
+  if (!c || !c->FindSeat(room)) return;
+  if (!s.ok()) {
+    c->SendErrorFrame(s.code(), "could not join room " + std::to_string(room) + ": " + s.reason());
+    Unseat(c, room);
+    return;
+  }
+  Deliver(conn_id, room, frames, head, announce);
+}
+
 // Reads what a room holds after position `after`: from the Redis history list when it reaches back
-// far enough, else from PostgreSQL. `head` is the room's latest position known to storage.
-void RoomHub::Fetch(int64_t room, int64_t after, std::function<void(Status, Frames, int64_t)> done) {
+// far enough, else from PostgreSQL. `head` is the room's latest position known to storage; it is
+// exact unless a replay stopped at --replay-limit.
+void RoomHub::Fetch(int64_t room, int64_t after, Fetched done) {
   loop_->Redis({"LRANGE", RoomHistoryKey(loop_->redis_prefix(), room), "0", "-1"},
                [this, room, after, done = std::move(done)](redisReply* reply) mutable {
     Frames cached;  // oldest first
@@ -164,20 +244,26 @@ void RoomHub::Fetch(int64_t room, int64_t after, std::function<void(Status, Fram
       }
     if (!cached.empty()) {
       int64_t head = cached.back().first;
-      if (after < 0 || head <= after) return done(Status::Ok(), {}, head);
+      if (after < 0 || head <= after) {
+        fetch_redis.Add();
+        return done(Status::Ok(), {}, head, true);
+      }
       if (cached.front().first <= after + 1) {
         Frames newer;
         for (auto& f : cached)
           if (f.first > after) newer.push_back(std::move(f));
-        return done(Status::Ok(), std::move(newer), head);
+        fetch_redis.Add();
+        return done(Status::Ok(), std::move(newer), head, true);
       }
     }
     // The list is empty (new room, Redis restarted) or does not reach back to `after`.
+    fetch_pg.Add();
     int limit = loop_->services().config.replay_limit;
     bool queued = loop_->services().db->Submit([this, room, after, limit, done](PgConn& pg) mutable {
       Status status;
       Frames frames;
       int64_t head = 0;
+      bool exact = true;
       if (after < 0) {
         auto newest = MessagesBefore(pg, room, 0, 1);
         status = newest.status();
@@ -187,13 +273,19 @@ void RoomHub::Fetch(int64_t room, int64_t after, std::function<void(Status, Fram
         status = rows.status();
         if (rows.ok())
           for (const auto& m : *rows) frames.emplace_back(m.pos, EncodeMessageFrame(m));
+        exact = frames.size() < static_cast<size_t>(limit);  // it read up to the end
         head = frames.empty() ? after : frames.back().first;
+        if (rows.ok() && frames.empty()) {  // `after` is at or above the head: which is it?
+          auto newest = MessagesBefore(pg, room, 0, 1);
+          status = newest.status();
+          head = newest.ok() && !newest->empty() ? newest->front().pos : 0;
+        }
       }
-      loop_->Post([done = std::move(done), status, frames = std::move(frames), head]() mutable {
-        done(status, std::move(frames), head);
+      loop_->Post([done = std::move(done), status, frames = std::move(frames), head, exact]() mutable {
+        done(status, std::move(frames), head, exact);
       });
     });
-    if (!queued) done(Status::Unavailable("busy", "the server is overloaded; try again"), {}, 0);
+    if (!queued) done(Status::Unavailable("busy", "the server is overloaded; try again"), {}, 0, false);
   });
 }
 
@@ -202,12 +294,10 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
   Seat* seat = c ? c->FindSeat(room) : nullptr;
   if (!seat) return;
   announce = announce && !seat->joined;  // a catch-up redone after a Redis reconnect announces once
-  Room& r = rooms_[room];
-  r.head = std::max(r.head, head);
   if (announce) {
     seat->joined = true;
     c->SendText(JoinedFrame(room, head));
-    if (seat->last_pos == 0) seat->last_pos = head;  // joined without "after": start from now
+    if (seat->join_after < 0) seat->last_pos = std::max(seat->last_pos, head);  // no "after": from now
   }
   size_t backlog = 0;
   for (const auto& [pos, frame] : frames) backlog += frame.size() + ws::kMaxFrameHeader;
@@ -229,7 +319,7 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
   }
   seat->held.clear();
   seat->catching_up = false;
-  if (announce) PublishPresence(c, room, "join");
+  if (announce) NotePresence(c, room, true);
 }
 
 void RoomHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
@@ -243,9 +333,13 @@ int64_t RoomHub::KnownPosition(int64_t room) const {
 
 void RoomHub::OnRoomFrame(int64_t room_id, std::string_view payload) {
   auto it = rooms_.find(room_id);
-  if (it == rooms_.end() || it->second.members.empty()) return;
+  if (it == rooms_.end()) return;
   Room& room = it->second;
   int64_t pos = FramePosition(payload);
+  if (room.members.empty()) {  // still subscribed: keep the known head current for the next join
+    room.last_pos = std::max(room.last_pos, pos);
+    return;
+  }
   if (pos > 0) {
     if (pos <= room.last_pos) {
       duplicates.Add();
@@ -316,9 +410,32 @@ void RoomHub::FlushRoom(int64_t room_id, Room& room) {
   if (room.batch.capacity() > kBatchKeep) std::string().swap(room.batch);
 }
 
-void RoomHub::PublishPresence(Connection* conn, int64_t room, const char* event) {
-  loop_->Redis({"PUBLISH", RoomChannel(loop_->redis_prefix(), room), PresenceFrame(conn->user(), room, event)},
-               [](redisReply*) {});
+void RoomHub::NotePresence(Connection* conn, int64_t room_id, bool joined) {
+  Room& r = rooms_[room_id];
+  if (r.presence.empty()) presence_rooms_.push_back(room_id);
+  r.presence.push_back({conn->user().id, conn->user().name, joined});
+  if (presence_tick_) return;
+  presence_tick_ = true;
+  // A one-shot event: libevent frees it once it has run, or with the event_base if the loop ends first.
+  timeval interval{0, kPresenceIntervalMs * 1000};
+  if (event_base_once(loop_->base(), -1, EV_TIMEOUT, &RoomHub::OnPresenceTick, this, &interval) != 0)
+    PublishPresence();
+}
+
+void RoomHub::OnPresenceTick(int, short, void* arg) { static_cast<RoomHub*>(arg)->PublishPresence(); }
+
+void RoomHub::PublishPresence() {
+  presence_tick_ = false;
+  std::vector<int64_t> rooms;
+  rooms.swap(presence_rooms_);
+  for (int64_t room : rooms) {
+    std::vector<PresenceChange> changes;
+    changes.swap(rooms_[room].presence);
+    std::string frame = PresenceFrame(room, changes);
+    if (frame.empty()) continue;
+    presence_frames.Add();
+    loop_->Redis({"PUBLISH", RoomChannel(loop_->redis_prefix(), room), std::move(frame)}, [](redisReply*) {});
+  }
 }
 
 void RoomHub::Leave(Connection* conn, int64_t room) {
@@ -326,14 +443,14 @@ void RoomHub::Leave(Connection* conn, int64_t room) {
     conn->SendErrorFrame("not_joined", "you are not in room " + std::to_string(room));
     return;
   }
-  PublishPresence(conn, room, "leave");
+  if (conn->FindSeat(room)->joined) NotePresence(conn, room, false);
   Unseat(conn, room);
 }
 
 void RoomHub::LeaveAll(Connection* conn) {
   while (!conn->seats().empty()) {
     int64_t room = conn->seats().back().room;
-    if (conn->seats().back().joined) PublishPresence(conn, room, "leave");
+    if (conn->seats().back().joined) NotePresence(conn, room, false);
     Unseat(conn, room);
   }
 }

@@ -3,11 +3,30 @@
 // uWebSockets' shape, corked: the frames a room receives during one loop iteration are encoded once,
 // back to back, into the room's batch; at the end of the iteration the batch goes to every seat in
 // one append (SharedFrame), so a hot room costs one append per member per iteration, not per
-// message, and each socket is written once per iteration with everything it was sent. A seat A seat is one connection in one room; it remembers the last position it was sent, so a frame
-// seen twice (a persister replaying a batch, a catch-up overlapping live traffic) reaches a client
-// once and in order. Joining subscribes the loop to the room's Redis channel if it is not yet; only
-// once Redis confirms does the seat catch up from storage (history list, else PostgreSQL), holding
-// the live frames that arrive meanwhile, so nothing falls between the catch-up and the live stream.
+// message, and each socket is written once per iteration with everything it was sent. A seat is one
+// connection in one room; it remembers the last position it was sent, so a frame seen twice (a
+// persister replaying a batch, a catch-up overlapping live traffic) reaches a client once and in
+// order. Joining subscribes the loop to the room's Redis channel if it is not yet; only once Redis
+// confirms does the seat catch up from storage (history list, else PostgreSQL), holding the live
+// frames that arrive meanwhile, so nothing falls between the catch-up and the live stream.
+//
+// The known head. Once the subscription is confirmed and a catch-up has read the room's head H from
+// storage after that, every message above H reaches this loop live: the persister stores a message
+// (PostgreSQL, then the history list) before it PUBLISHes it, so one that storage did not hold when
+// the catch-up read it is published after the read, hence after the SUBSCRIBE, and Redis delivers it.
+// From then on the room's head is max(H, the highest position that arrived live) (KnownPosition),
+// until the subscriber connection is lost. A join with no `after`, or with `after` at or above it,
+// needs no read at all: "joined" carries the known head and the live stream does the rest. A message
+// in storage whose PUBLISH has not reached the loop yet is covered either way: above the known head,
+// it arrives live like any later one; at or below it, the seat starts above it, as it would after a
+// read of its own that saw it. Only an exact head counts (a replay cut at --replay-limit is not).
+// Joins that wait for a room's first head share one read. A catch-up begun before the subscriber was
+// lost is dropped when it completes (the epoch moved on): ResubscribeAll gives every seat a new one.
+//
+// Presence. Joins and leaves are not published one by one: each loop gathers them per room and
+// publishes one presence frame per room per kPresenceIntervalMs at most (a reconnect storm of N
+// members would otherwise cost every member N frames, N squared in all), carrying each user's net
+// change over the interval. Every loop with members in the room, on any process, fans it out.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +66,27 @@ struct Seat {
 // The position of a message frame (EncodeMessageFrame's fixed prefix), or 0 for other frames.
 int64_t FramePosition(std::string_view frame);
 
+// A join (true) or leave of one of a loop's connections, waiting for its room's next presence frame.
+struct PresenceChange {
+  int64_t user;
+  std::string name;
+  bool joined;
+};
+
+// The presence frame for a room's changes over one interval, oldest first:
+// {"type":"presence","room":R,"joined":[{"id":..,"name":..},...],"left":[...]}. Each user counts by
+// net effect, joins minus leaves (a connection is one of each): a user who joined and left again, or
+// left and came back, is in neither list; one whose change did not cancel out is in one list, once.
+// Empty when nothing is left to say.
+std::string PresenceFrame(int64_t room, const std::vector<PresenceChange>& changes);
+
+// How long a loop gathers a room's joins and leaves before it publishes them. Every member of the
+// room receives one frame per loop with changes per interval, so this bounds presence traffic in a
+// join storm; 200 ms is below what a reader notices of "bob joined" and holds hundreds of a storm's
+// joins. The first change of a quiet room waits for the interval as well: one timer per loop, and a
+// strict bound of one frame per room and loop per interval.
+inline constexpr int kPresenceIntervalMs = 200;
+
 class RoomHub {
  public:
   explicit RoomHub(Loop* loop) : loop_(loop) {}
@@ -70,6 +110,9 @@ class RoomHub {
 
   // Sends each room's batch of this iteration to its seats (from the loop's end-of-iteration flush).
   void Flush();
+  // Publishes the presence frames gathered so far (from the interval's timer). A loop that stops
+  // drops what is still gathered: see docs/protocol.md.
+  void PublishPresence();
 
   size_t room_count() const { return rooms_.size(); }
 
@@ -83,8 +126,11 @@ class RoomHub {
     bool subscribed = false;
     std::vector<Connection*> members;
     std::vector<std::function<void()>> on_subscribed;
-    int64_t last_pos = 0;  // highest position fanned out on this loop
-    int64_t head = 0;      // highest head a catch-up read from storage
+    int64_t last_pos = 0;  // highest position that arrived on the channel
+    int64_t head = 0;      // highest exact head a catch-up read from storage
+    bool head_known = false;  // KnownPosition is the room's head (see the comment at the top)
+    std::vector<uint64_t> head_waiters;  // connections whose join waits for the head read in flight
+    std::vector<PresenceChange> presence;  // this interval's joins and leaves, oldest first
     std::string batch;     // encoded frames that arrived this iteration, oldest first
     std::vector<BatchFrame> batch_frames;
   };
@@ -92,16 +138,24 @@ class RoomHub {
 
   void FlushRoom(int64_t room_id, Room& room);
   void WhenSubscribed(int64_t room, std::function<void()> then);
+  // `exact`: `head` is storage's head at the time of the read (not a limited replay's last row).
+  using Fetched = std::function<void(Status, Frames, int64_t head, bool exact)>;
   void CatchUp(uint64_t conn_id, int64_t room, int64_t after, bool announce);
-  void Fetch(int64_t room, int64_t after, std::function<void(Status, Frames, int64_t head)> done);
+  void Fetch(int64_t room, int64_t after, Fetched done);
+  void Learn(Room& r, const Status& s, int64_t head, bool exact);
+  void Finish(uint64_t conn_id, int64_t room, const Status& s, const Frames& frames, int64_t head, bool announce);
   void Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int64_t head, bool announce);
-  void PublishPresence(Connection* conn, int64_t room, const char* event);
+  void NotePresence(Connection* conn, int64_t room, bool joined);
+  static void OnPresenceTick(int, short, void* arg);
   void Unseat(Connection* conn, int64_t room);
   int64_t RoomFromChannel(std::string_view channel) const;
 
   Loop* loop_;
   std::unordered_map<int64_t, Room> rooms_;
   std::vector<int64_t> dirty_;  // rooms with a batch to flush
+  uint64_t epoch_ = 0;          // subscriber connections lost so far: older catch-ups are void
+  std::vector<int64_t> presence_rooms_;  // rooms with presence changes gathered
+  bool presence_tick_ = false;  // the interval's timer is set
 };
 
 }  // namespace chatpipe

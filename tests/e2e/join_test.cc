@@ -1,0 +1,332 @@
+// Joining at scale: presence frames coalesced per room and interval, and joins that need no read
+// because the loop already knows the room's head. Real services, through TestStack.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "ingress/room_hub.h"
+#include "ingress/server.h"
+#include "tests/support/stack.h"
+
+namespace chatpipe::test {
+namespace {
+
+TEST(PresenceFrameTest, EachUserCountsByNetEffect) {
+  std::vector<PresenceChange> changes = {
+      {1, "ana", true},  {2, "bea", true},  {2, "bea", false},  // joined and left: nothing to say
+      {3, "cid", false}, {3, "cid", true},                      // left and came back: nothing either
+      {4, "dan", false}, {5, "eve", true},  {5, "eve", true},   // two connections: listed once
+      {6, "fay", true},  {6, "fay2", true}, {6, "fay2", false}, // the latest name
+  };
+  auto frame = ParseJson(PresenceFrame(9, changes));
+  ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+  EXPECT_EQ(frame->text,
+            R"({"type":"presence","room":9,"joined":[{"id":1,"name":"ana"},{"id":5,"name":"eve"},)"
+            R"({"id":6,"name":"fay2"}],"left":[{"id":4,"name":"dan"}]})");
+  EXPECT_EQ(PresenceFrame(9, {{2, "bea", true}, {2, "bea", false}}), "");
+  EXPECT_EQ(PresenceFrame(9, {}), "");
+}
+
+// What one client learns from the presence frames of one room, applied in order. Like the web
+// client, it leaves its own user out.
+struct PresenceView {
+  explicit PresenceView(int64_t me) : me(me) {}
+  int64_t me;
+  std::map<int64_t, std::string> online;
+  std::set<int64_t> ever;  // every other user named in some frame
+  int frames = 0;
+
+  // Applies `j` if it is a presence frame of `room`; a malformed one fails the test.
+  void Apply(const Json& j, int64_t room) {
+    if (j.Type() != "presence") return;
+    ASSERT_EQ(j.doc["room"].GetInt64(), room) << j.text;
+    ASSERT_TRUE(j.doc.HasMember("joined") && j.doc["joined"].IsArray()) << j.text;
+    ASSERT_TRUE(j.doc.HasMember("left") && j.doc["left"].IsArray()) << j.text;
+    ASSERT_FALSE(j.doc["joined"].Empty() && j.doc["left"].Empty()) << "an empty frame: " << j.text;
+    ++frames;
+    std::set<int64_t> named;
+    for (const auto& u : j.doc["left"].GetArray()) {
+      EXPECT_TRUE(named.insert(u["id"].GetInt64()).second) << "named twice: " << j.text;
+      online.erase(u["id"].GetInt64());
+    }
+    for (const auto& u : j.doc["joined"].GetArray()) {
+      EXPECT_TRUE(named.insert(u["id"].GetInt64()).second) << "named twice: " << j.text;
+      online[u["id"].GetInt64()] = u["name"].GetString();
+    }
+    named.erase(me);
+    online.erase(me);
+    ever.insert(named.begin(), named.end());
+  }
+};
+
+std::string JoinFrame(int64_t room, int64_t after = -1) {
+  std::string f = "{\"type\":\"join\",\"room\":" + std::to_string(room);
+  if (after >= 0) f += ",\"after\":" + std::to_string(after);
+  return f + "}";
+}
+
+class JoinTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TestStack::Create();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    stack = std::move(*s);
+  }
+
+  // Starts the stack's ingress with `threads` loops; a copy of its config goes to `config`.
+  void StartIngress(int threads) {
+    ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
+      c.threads = threads;
+      config = c;
+    }).ok());
+    auto owner = stack->Register("owner");
+    ASSERT_TRUE(owner.ok()) << owner.status().ToString();
+    auto r = stack->CreateRoom(*owner, "lobby");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    room = *r;
+    owner_user = *owner;
+  }
+
+  std::vector<TestUser> Guests(int n) {
+    std::vector<TestUser> users;
+    for (int i = 0; i < n; ++i) {
+      auto g = stack->Guest();
+      EXPECT_TRUE(g.ok()) << g.status().ToString();
+      if (g.ok()) users.push_back(*g);
+    }
+    return users;
+  }
+
+  std::unique_ptr<WsClient> Connect(const TestUser& user, int port = 0) {
+    auto ws = WsClient::Connect("127.0.0.1", port ? port : stack->port(), "/ws",
+                                {"Authorization: Bearer " + user.token});
+    EXPECT_TRUE(ws.ok()) << ws.status().ToString();
+    return ws.ok() ? std::move(*ws) : nullptr;
+  }
+
+  // A connection of `user` joined to the room; the "joined" frame goes to *joined when given.
+  std::unique_ptr<WsClient> Join(const TestUser& user, int64_t after = -1, int port = 0, Json* joined = nullptr) {
+    auto ws = Connect(user, port);
+    if (!ws) return nullptr;
+    EXPECT_TRUE(ws->SendText(JoinFrame(room, after)).ok());
+    auto j = ReceiveType(*ws, "joined");
+    EXPECT_TRUE(j.ok()) << j.status().ToString();
+    if (!j.ok()) return nullptr;
+    if (joined) *joined = std::move(*j);
+    return ws;
+  }
+
+  // Reads `ws` until `done` holds for what its presence frames told it.
+  ::testing::AssertionResult Watch(WsClient& ws, PresenceView& view, const std::function<bool()>& done) {
+    if (done()) return ::testing::AssertionSuccess();
+    auto r = ReceiveUntil(ws, [&](const Json& j) {
+      view.Apply(j, room);
+      return done();
+    }, std::chrono::seconds(20));
+    if (r.ok()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << r.status().ToString() << " after " << view.frames << " presence frames, "
+                                         << view.online.size() << " users online";
+  }
+
+  std::unique_ptr<TestStack> stack;
+  IngressConfig config;
+  TestUser owner_user;
+  int64_t room = 0;
+};
+
+bool AllOnline(const PresenceView& view, const std::vector<TestUser>& users) {
+  for (const TestUser& u : users)
+    if (!view.online.count(u.id)) return false;
+  return true;
+}
+
+bool NoneOnline(const PresenceView& view, const std::vector<TestUser>& users) {
+  for (const TestUser& u : users)
+    if (view.online.count(u.id)) return false;
+  return true;
+}
+
+TEST_F(JoinTest, ConcurrentJoinsReachTheFirstMemberInFewFrames) {
+  StartIngress(2);
+  auto first = Join(owner_user);
+  ASSERT_TRUE(first);
+  constexpr int kJoiners = 20;
+  auto users = Guests(kJoiners);
+  ASSERT_EQ(users.size(), size_t{kJoiners});
+  std::vector<std::unique_ptr<WsClient>> conns;
+  for (const TestUser& u : users) {
+    conns.push_back(Connect(u));
+    ASSERT_TRUE(conns.back());
+  }
+  for (auto& ws : conns) ASSERT_TRUE(ws->SendText(JoinFrame(room)).ok());
+  for (auto& ws : conns) ASSERT_TRUE(ReceiveType(*ws, "joined").ok());
+
+  PresenceView view(owner_user.id);
+  ASSERT_TRUE(Watch(*first, view, [&] { return AllOnline(view, users); }));
+  // One frame per join before; now one per loop and interval. The joins take a few milliseconds on
+  // two loops, so 2 frames is usual; half the joiners is a bound no per-join scheme could meet.
+  EXPECT_LE(view.frames, kJoiners / 2);
+  EXPECT_EQ(view.online.size(), size_t{kJoiners});
+
+  // Leaving, by frame or by closing the socket, reaches it the same way.
+  for (int i = 0; i < kJoiners; ++i) {
+    if (i % 2) ASSERT_TRUE(conns[i]->SendText("{\"type\":\"leave\",\"room\":" + std::to_string(room) + "}").ok());
+    else conns[i].reset();
+  }
+  int before = view.frames;
+  ASSERT_TRUE(Watch(*first, view, [&] { return NoneOnline(view, users); }));
+  EXPECT_LE(view.frames - before, kJoiners / 2);
+}
+
+TEST_F(JoinTest, JoinsOnTwoIngressProcessesAreSeenOnBoth) {
+  StartIngress(2);
+  IngressServer other(config);
+  ASSERT_TRUE(other.Start().ok());
+  ASSERT_NE(other.port(), stack->port());
+  auto watchers = Guests(2);
+  ASSERT_EQ(watchers.size(), 2u);
+  auto here = Join(watchers[0]);
+  auto there = Join(watchers[1], -1, other.port());
+  ASSERT_TRUE(here && there);
+
+  constexpr int kEach = 5;
+  auto users = Guests(2 * kEach);
+  ASSERT_EQ(users.size(), size_t{2 * kEach});
+  std::vector<std::unique_ptr<WsClient>> conns;
+  for (int i = 0; i < 2 * kEach; ++i) {
+    conns.push_back(Connect(users[i], i < kEach ? 0 : other.port()));
+    ASSERT_TRUE(conns.back());
+  }
+  for (auto& ws : conns) ASSERT_TRUE(ws->SendText(JoinFrame(room)).ok());
+
+  PresenceView seen_here(watchers[0].id), seen_there(watchers[1].id);
+  ASSERT_TRUE(Watch(*here, seen_here, [&] {
+    return AllOnline(seen_here, users) && seen_here.online.count(watchers[1].id) > 0;
+  }));
+  ASSERT_TRUE(Watch(*there, seen_there, [&] { return AllOnline(seen_there, users); }));
+
+  conns.clear();  // every joiner closes
+  ASSERT_TRUE(Watch(*here, seen_here, [&] { return NoneOnline(seen_here, users); }));
+  ASSERT_TRUE(Watch(*there, seen_there, [&] { return NoneOnline(seen_there, users); }));
+  other.Stop();
+}
+
+TEST_F(JoinTest, JoinAndLeaveInOneIntervalSaysNothingAndLeaveAndRejoinKeepsTheUser) {
+  StartIngress(1);  // one loop: its frames reach the watcher in the order it published them
+  auto watcher = Join(owner_user);
+  ASSERT_TRUE(watcher);
+  auto users = Guests(3);
+  ASSERT_EQ(users.size(), 3u);
+  const TestUser &brief = users[0], &back = users[1], &marker = users[2];
+
+  // `back` is in the room, as the watcher learns.
+  auto back_ws = Join(back);
+  ASSERT_TRUE(back_ws);
+  PresenceView view(owner_user.id);
+  ASSERT_TRUE(Watch(*watcher, view, [&] { return view.online.count(back.id) > 0; }));
+
+  // `brief` joins and leaves in one TCP segment: the loop handles both in one callback, so in one
+  // interval. `back` leaves and joins again on its connection.
+  auto brief_ws = Connect(brief);
+  ASSERT_TRUE(brief_ws);
+  const uint8_t key[4] = {1, 2, 3, 4};
+  ASSERT_TRUE(brief_ws->SendRaw(ws::EncodeFrame(ws::Opcode::kText, JoinFrame(room), key) +
+                                ws::EncodeFrame(ws::Opcode::kText, "{\"type\":\"leave\",\"room\":" +
+                                                std::to_string(room) + "}", key)).ok());
+  ASSERT_TRUE(back_ws->SendText("{\"type\":\"leave\",\"room\":" + std::to_string(room) + "}").ok());
+  ASSERT_TRUE(back_ws->SendText(JoinFrame(room)).ok());
+  ASSERT_TRUE(ReceiveType(*back_ws, "joined").ok());
+
+  // The marker joins last, so once the watcher knows of it, it knows of everything before.
+  auto marker_ws = Join(marker);
+  ASSERT_TRUE(marker_ws);
+  ASSERT_TRUE(Watch(*watcher, view, [&] { return view.online.count(marker.id) > 0; }));
+  EXPECT_FALSE(view.ever.count(brief.id)) << "brief was never worth a line";
+  EXPECT_TRUE(view.online.count(back.id)) << "back is still in the room";
+}
+
+int64_t MetricValue(const std::string& metrics, const std::string& name) {
+  size_t at = metrics.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(metrics.substr(at + name.size() + 2));
+}
+
+TEST_F(JoinTest, AJoinIntoARoomWhoseHeadTheLoopKnowsReadsNothing) {
+  StartIngress(1);  // one loop, so every join lands where the head is known
+  ASSERT_TRUE(stack->StartPersister().ok());
+  auto fetches = [&](const std::string& source) {
+    auto r = stack->Call("GET", "/metrics", owner_user);
+    EXPECT_TRUE(r.ok() && r->status == 200);
+    return r.ok() ? MetricValue(r->body, "chatpipe_ingress_join_fetches_" + source + "_total") : -1;
+  };
+  // The first join reads the head (PostgreSQL: the history list is empty) and learns it; the next
+  // one, still into an empty room, reads nothing.
+  auto ana = Join(owner_user);
+  ASSERT_TRUE(ana);
+  auto users = Guests(5);
+  ASSERT_EQ(users.size(), 5u);
+  int64_t pg = fetches("pg"), none = fetches("none");
+  ASSERT_GE(pg, 1);
+  Json joined;
+  auto early = Join(users[3], -1, 0, &joined);
+  ASSERT_TRUE(early);
+  EXPECT_EQ(joined.doc["pos"].GetInt64(), 0);
+  EXPECT_EQ(fetches("pg"), pg);
+  EXPECT_EQ(fetches("none"), none + 1);
+
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(ana->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"m" +
+                              std::to_string(i) + "\"}").ok());
+  for (WsClient* ws : {ana.get(), early.get()})
+    for (int i = 1; i <= 3; ++i) {
+      auto m = ReceiveType(*ws, "message");
+      ASSERT_TRUE(m.ok()) << m.status().ToString();
+      ASSERT_EQ(m->doc["pos"].GetInt64(), i);
+    }
+  pg = fetches("pg"), none = fetches("none");
+  int64_t redis = fetches("redis");
+  ASSERT_GE(redis, 0);
+
+  auto fresh = Join(users[0], -1, 0, &joined);  // no "after": from the head on
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(joined.doc["pos"].GetInt64(), 3);
+  auto current = Join(users[1], 3, 0, &joined);  // has everything already
+  ASSERT_TRUE(current);
+  EXPECT_EQ(joined.doc["pos"].GetInt64(), 3);
+  EXPECT_EQ(fetches("none"), none + 2);
+  EXPECT_EQ(fetches("pg"), pg);
+  EXPECT_EQ(fetches("redis"), redis);
+
+  // Behind the head: a read, from the history list, then the replay.
+  auto behind = Join(users[2], 1, 0, &joined);
+  ASSERT_TRUE(behind);
+  EXPECT_EQ(joined.doc["pos"].GetInt64(), 3);
+  for (int want = 2; want <= 3; ++want) {
+    auto m = ReceiveType(*behind, "message");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(m->doc["pos"].GetInt64(), want);
+  }
+  // "after": 0 is from the start.
+  auto zero = Join(users[4], 0, 0, &joined);
+  ASSERT_TRUE(zero);
+  for (int want = 1; want <= 3; ++want) {
+    auto m = ReceiveType(*zero, "message");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(m->doc["pos"].GetInt64(), want);
+  }
+  EXPECT_EQ(fetches("redis"), redis + 2);
+  EXPECT_EQ(fetches("pg"), pg);
+
+  // The live stream continues right after the known head: no gap, no repeat.
+  ASSERT_TRUE(ana->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"m4\"}").ok());
+  for (WsClient* ws : {early.get(), fresh.get(), current.get(), behind.get(), zero.get()}) {
+    auto m = ReceiveType(*ws, "message");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(m->doc["pos"].GetInt64(), 4);
+    EXPECT_STREQ(m->doc["text"].GetString(), "m4");
+  }
+}
+
+}  // namespace
+}  // namespace chatpipe::test
