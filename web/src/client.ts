@@ -365,12 +365,18 @@ export class ChatClient {
         if (!room || frame.room !== room.id) return;
         room.log.applyTags(frame.id, frame.tags);
         break;
-      case 'presence':
-        if (!room || frame.room !== room.id || frame.user.id === this.me?.id) return;
-        if (frame.event === 'join') room.online.set(frame.user.id, frame.user.name);
-        else room.online.delete(frame.user.id);
-        room.log.addPresence(frame.user, frame.event);
+      case 'presence': {
+        if (!room || frame.room !== room.id) return;
+        // A user is in one list at most; the user's own join or leave is no news.
+        const left = (frame.left ?? []).filter((u) => u.id !== this.me?.id);
+        const joined = (frame.joined ?? []).filter((u) => u.id !== this.me?.id);
+        if (left.length === 0 && joined.length === 0) return;
+        for (const u of left) room.online.delete(u.id);
+        for (const u of joined) room.online.set(u.id, u.name);
+        room.log.addPresence(left, 'leave');
+        room.log.addPresence(joined, 'join');
         break;
+      }
       case 'ack':
         if (!room || frame.room !== room.id || !frame.client_msg_id) return;
         room.log.updatePending(frame.client_msg_id, { delivery: 'sent', id: frame.id, ts: frame.ts, unconfirmed: false });

@@ -2,7 +2,7 @@
 // #room links) or a presence line. Text is rendered as text nodes only: never as HTML.
 import { memo } from 'preact/compat';
 import { useState } from 'preact/hooks';
-import type { ChatMessage, Item } from './roomlog';
+import { presenceText, type ChatMessage, type Item } from './roomlog';
 import { tokenize } from './richtext';
 import { linkHandler } from './router';
 import type { Room, Tags } from './types';
@@ -151,7 +151,7 @@ export const LogItem = memo(
     if (item.kind === 'presence')
       return (
         <li class="presence" data-event={item.event}>
-          {item.user.name} {item.event === 'join' ? 'joined' : 'left'}
+          {presenceText(item.users, item.event)}
         </li>
       );
     return <MessageLine message={item} ctx={ctx} />;

@@ -27,9 +27,20 @@ export interface ChatMessage {
 export interface PresenceLine {
   kind: 'presence';
   key: string;
-  user: { id: number; name: string };
+  users: { id: number; name: string }[]; // one presence frame's joiners, or its leavers
   event: 'join' | 'leave';
   ts: number;
+}
+
+const NAMED = 3; // a presence line names this many users, then counts the rest
+
+// "bob joined", "bob and cid left", "bob, cid, dan and 2 others joined".
+export function presenceText(users: { name: string }[], event: 'join' | 'leave'): string {
+  const names = users.slice(0, users.length > NAMED + 1 ? NAMED : NAMED + 1).map((u) => u.name);
+  const rest = users.length - names.length;
+  if (rest > 0) names.push(`${rest} others`);
+  const who = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${who} ${event === 'join' ? 'joined' : 'left'}`;
 }
 
 export type Item = ChatMessage | PresenceLine;
@@ -98,8 +109,9 @@ export class RoomLog {
     return true;
   }
 
-  addPresence(user: { id: number; name: string }, event: 'join' | 'leave') {
-    this.items = [...this.items, { kind: 'presence', key: `p${++presenceSeq}`, user, event, ts: Date.now() }];
+  addPresence(users: { id: number; name: string }[], event: 'join' | 'leave') {
+    if (users.length === 0) return;
+    this.items = [...this.items, { kind: 'presence', key: `p${++presenceSeq}`, users, event, ts: Date.now() }];
   }
 
   addPending(message: ChatMessage) {

@@ -70,7 +70,8 @@ export type ServerFrame =
   | MessageFrame
   | TagsFrame
   | { type: 'joined'; room: number; pos: number }
-  | { type: 'presence'; room: number; event: 'join' | 'leave'; user: { id: number; name: string } }
+  // Who joined and who left over the last interval (up to 200 ms); a user is in at most one list.
+  | { type: 'presence'; room: number; joined: { id: number; name: string }[]; left: { id: number; name: string }[] }
   | { type: 'ack'; room: number; id: string; ts: number; client_msg_id?: string }
   | { type: 'error'; code: string; reason: string; client_msg_id?: string }
   | { type: 'notification'; mention: Mention };

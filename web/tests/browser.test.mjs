@@ -144,6 +144,7 @@ scenario('two users chat live, each seeing the other', async () => {
 
   // Alice sees Bob arrive.
   await alice.locator('li.presence', { hasText: `${bob.name} joined` }).waitFor();
+  await alice.locator('.online', { hasText: bob.name }).waitFor();
 
   await send(alice, 'hello from alice');
   await alice.locator('li.msg[data-state="sent"]', { hasText: 'hello from alice' }).waitFor();
@@ -172,6 +173,11 @@ scenario('two users chat live, each seeing the other', async () => {
 
   await shot(alice, 'room-desktop');
   await shot(bobPage, 'room-phone');
+
+  // Bob goes back to the room list, which leaves the room: Alice sees him go.
+  await bobPage.getByRole('link', { name: 'Back to rooms' }).click();
+  await alice.locator('li.presence', { hasText: `${bob.name} left` }).waitFor();
+  assert.equal(await alice.locator('.online', { hasText: bob.name }).count(), 0);
 
   // A reload keeps Alice logged in and shows the room's history once.
   await alice.reload();

@@ -21,7 +21,7 @@ async function load(name) {
 }
 
 const { tokenize } = await load('richtext');
-const { RoomLog } = await load('roomlog');
+const { RoomLog, presenceText } = await load('roomlog');
 
 const ME = 7;
 const frame = (pos, extra = {}) => ({
@@ -95,12 +95,21 @@ test('reachedId tells whether older pages could still hold a message id', () => 
 test('presence lines stay where they arrived', () => {
   const log = new RoomLog(ME);
   log.addFrame(frame(1));
-  log.addPresence({ id: 9, name: 'bob' }, 'join');
+  log.addPresence([{ id: 9, name: 'bob' }], 'join');
+  log.addPresence([], 'leave'); // nobody left: no line
   log.addFrame(frame(2));
   assert.deepEqual(
     log.items.map((i) => i.kind),
     ['message', 'presence', 'message'],
   );
+});
+
+test('a presence line names a few users and counts the rest', () => {
+  const users = (...names) => names.map((name, i) => ({ id: i + 1, name }));
+  assert.equal(presenceText(users('bob'), 'join'), 'bob joined');
+  assert.equal(presenceText(users('bob', 'cid'), 'leave'), 'bob and cid left');
+  assert.equal(presenceText(users('bob', 'cid', 'dan', 'eve'), 'join'), 'bob, cid, dan and eve joined');
+  assert.equal(presenceText(users('bob', 'cid', 'dan', 'eve', 'fay'), 'join'), 'bob, cid, dan and 2 others joined');
 });
 
 test("the user's own pending message is replaced by its stored frame, keeping its key", () => {
