@@ -134,55 +134,11 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
 
 // The cached list holds every room, private ones with their member ids; each user sees the public
 // rooms and the private rooms they belong to.
-std::string VisibleRooms(const std::string& cached, int64_t user) {
-  rapidjson::Document all;
-  all.Parse(cached.data(), cached.size());
-  return Json([&](Writer& w) {
-    w.StartObject();
-    w.Key("rooms");
-    w.StartArray();
-    if (all.IsArray())
-      for (const auto& room : all.GetArray()) {
-        bool is_private = room["private"].GetBool();
-        if (is_private) {
-          const auto& members = room["members"].GetArray();
-          if (std::none_of(members.begin(), members.end(), [user](const auto& m) { return m.GetInt64() == user; }))
-            continue;
-        }
-        w.StartObject();
-        w.Key("id");
-        w.Int64(room["id"].GetInt64());
-        w.Key("name");
-        w.String(room["name"].GetString());
-        w.Key("private");
-        w.Bool(is_private);
-        w.Key("moderation");
-        w.String(room["moderation"].GetString());
-        w.EndObject();
-      }
-    w.EndArray();
-    w.EndObject();
-  });
-}
-
 void ListRoomsRoute(Connection& conn, const TokenUser& user) {
   Reply reply{&conn.loop(), conn.id()};
-  Loop* loop = &conn.loop();
-  std::string key = RoomsListKey(loop->redis_prefix());
-  loop->Redis({"GET", key}, [reply, loop, key, uid = user.id](redisReply* cached) {
-    if (cached && cached->type == REDIS_REPLY_STRING)
-      return reply(200, VisibleRooms(std::string(cached->str, cached->len), uid));
-    bool queued = loop->services().db->Submit([reply, loop, key, uid](PgConn& pg) {
-      auto all = AllRoomsJson(pg);
-      loop->Post([reply, loop, key, uid, all] {
-        if (!all.ok()) return reply(all.status());
-        // Answered once the cache holds the list (a cache miss is once per TTL): a client's next
-        // request, on any loop, then finds it.
-        loop->Redis({"SET", key, *all, "EX", std::to_string(kRoomsCacheTtlSeconds)},
-                    [reply, all, uid](redisReply*) { reply(200, VisibleRooms(*all, uid)); });
-      });
-    });
-    if (!queued) reply(Status::Unavailable("busy", "the server is overloaded; try again"));
+  conn.loop().room_list().Get(user.id, [reply](Result<std::string> body) {
+    if (!body.ok()) return reply(body.status());
+    reply(200, *body);
   });
 }
 

@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 #include "ingress/room_hub.h"
+#include "ingress/room_list.h"
 #include "ingress/user_hub.h"
 #include "ingress/services.h"
 
@@ -59,6 +60,7 @@ class Loop {
   Services& services() { return *services_; }
   RoomHub& rooms() { return rooms_; }
   UserHub& users() { return users_; }
+  RoomList& room_list() { return room_list_; }
   const std::string& redis_prefix() const { return prefix_; }
   int index() const { return index_; }
 
@@ -131,6 +133,7 @@ class Loop {
 
   RoomHub rooms_;
   UserHub users_;
+  RoomList room_list_{this};
   struct RoomFacts {
     bool is_private = false;
     std::string moderation;

@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
+#include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "tests/support/stack.h"
 
@@ -287,6 +289,31 @@ TEST_F(PipelineTest, RoomListCacheIsInvalidatedOnCreateAndExpiresAfterItsTtl) {
       },
       std::chrono::seconds(kRoomsCacheTtlSeconds + 5)));
   EXPECT_LE(std::chrono::steady_clock::now() - started, std::chrono::seconds(kRoomsCacheTtlSeconds + 1));
+}
+
+TEST_F(PipelineTest, AnEmptyRoomListCacheIsRefilledOncePerLoopHoweverManyWait) {
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  ASSERT_TRUE(stack->CreateRoom(*ana, "busy").ok());
+  ASSERT_TRUE(stack->redis().Command({"DEL", RoomsListKey(stack->config().RedisPrefix())}).ok());
+  Metric& refills = Counter("chatpipe_ingress_room_list_refills_total", "");
+  const int64_t before = refills.value();
+  constexpr int kClients = 16;
+  std::vector<std::string> bodies(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.emplace_back([&, i] {
+      auto r = stack->Call("GET", "/api/rooms", *ana);
+      if (r.ok() && r->status == 200) bodies[i] = r->body;
+    });
+  for (auto& t : clients) t.join();
+  for (const std::string& body : bodies) {
+    EXPECT_NE(body.find("\"busy\""), std::string::npos) << body;
+    EXPECT_EQ(body, bodies[0]);
+  }
+  // The stack's ingress runs two loops: at most one PostgreSQL read each.
+  EXPECT_GE(refills.value() - before, 1);
+  EXPECT_LE(refills.value() - before, 2);
 }
 
 TEST_F(PipelineTest, EveryResponseNamesItsInstance) {

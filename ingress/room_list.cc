@@ -1,0 +1,98 @@
+#include "ingress/room_list.h"
+
+#include <hiredis/hiredis.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+
+#include "common/metrics.h"
+#include "ingress/loop.h"
+#include "storage/chat_store.h"
+#include "storage/redis_keys.h"
+
+namespace chatpipe {
+namespace {
+
+Metric& refills = Counter("chatpipe_ingress_room_list_refills_total", "room lists read from PostgreSQL into Redis");
+
+}  // namespace
+
+void RoomList::Get(int64_t user, Done done) {
+  loop_->Redis({"GET", RoomsListKey(loop_->redis_prefix())}, [this, user, done = std::move(done)](redisReply* r) {
+    if (r && r->type == REDIS_REPLY_STRING) {
+      std::string_view text(r->str, r->len);
+      if (text != raw_) Parse(text);
+      return done(Render(user));
+    }
+    waiting_.push_back({user, std::move(done)});
+    if (waiting_.size() == 1) Refill();
+  });
+}
+
+void RoomList::Refill() {
+  refills.Add();
+  Loop* loop = loop_;
+  bool queued = loop_->services().db->Submit([loop](PgConn& pg) {
+    auto all = AllRoomsJson(pg);
+    loop->Post([loop, all = std::move(all)] { loop->room_list().Refilled(all); });
+  });
+  if (!queued) Refilled(Status::Unavailable("busy", "the server is overloaded; try again"));
+}
+
+void RoomList::Refilled(Result<std::string> all) {
+  if (all.ok()) Parse(*all);
+  auto answer = [this, ok = all.ok(), status = all.status()] {
+    std::vector<Waiter> waiting;
+    waiting.swap(waiting_);
+    for (Waiter& w : waiting) w.done(ok ? Result<std::string>(Render(w.user)) : Result<std::string>(status));
+  };
+  if (!all.ok()) return answer();
+  // Answered once the cache holds the list: a client's next request, on any loop, then finds it.
+  loop_->Redis({"SET", RoomsListKey(loop_->redis_prefix()), *all, "EX", std::to_string(kRoomsCacheTtlSeconds)},
+               [answer](redisReply*) { answer(); });
+}
+
+void RoomList::Parse(std::string_view text) {
+  raw_.assign(text);
+  rooms_.clear();
+  rapidjson::Document all;
+  all.Parse(raw_.data(), raw_.size());
+  if (!all.IsArray()) return;
+  for (const auto& room : all.GetArray()) {
+    Room r;
+    r.is_private = room["private"].GetBool();
+    if (r.is_private)
+      for (const auto& m : room["members"].GetArray()) r.members.push_back(m.GetInt64());
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("id");
+    w.Int64(room["id"].GetInt64());
+    w.Key("name");
+    w.String(room["name"].GetString());
+    w.Key("private");
+    w.Bool(r.is_private);
+    w.Key("moderation");
+    w.String(room["moderation"].GetString());
+    w.EndObject();
+    r.json.assign(buf.GetString(), buf.GetSize());
+    rooms_.push_back(std::move(r));
+  }
+}
+
+std::string RoomList::Render(int64_t user) const {
+  std::string out = "{\"rooms\":[";
+  bool first = true;
+  for (const Room& r : rooms_) {
+    if (r.is_private && std::find(r.members.begin(), r.members.end(), user) == r.members.end()) continue;
+    if (!first) out += ',';
+    first = false;
+    out += r.json;
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace chatpipe
