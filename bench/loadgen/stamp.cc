@@ -1,5 +1,7 @@
 #include "bench/loadgen/stamp.h"
 
+#include <string.h>
+
 #include <charconv>
 
 namespace chatpipe::bench {
@@ -19,10 +21,11 @@ bool Take(std::string_view* s, T* out, char sep) {
 }
 
 // The raw (still escaped) value of string key `key` ("\"text\":\""), up to its closing quote.
+// memmem, not string_view::find: find stops at every '"' of the frame to compare the key there.
 bool StringValue(std::string_view frame, std::string_view key, std::string_view* value) {
-  size_t at = frame.find(key);
-  if (at == std::string_view::npos) return false;
-  frame.remove_prefix(at + key.size());
+  const void* at = memmem(frame.data(), frame.size(), key.data(), key.size());
+  if (!at) return false;
+  frame.remove_prefix(static_cast<size_t>(static_cast<const char*>(at) - frame.data()) + key.size());
   size_t end = frame.find('"');
   if (end == std::string_view::npos) return false;
   *value = frame.substr(0, end);

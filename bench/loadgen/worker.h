@@ -101,6 +101,8 @@ class Worker {
   bool frozen_ = false;
   std::mt19937_64 rng_;
 
+  static constexpr size_t kReadBufferSize = 256 * 1024;
+  std::unique_ptr<char[]> read_buffer_{new char[kReadBufferSize]};  // every connection reads into it
   event_base* base_ = nullptr;
   event* tick_ = nullptr;
   event* send_timer_ = nullptr;
