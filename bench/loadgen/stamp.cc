@@ -2,17 +2,22 @@
 
 #include <string.h>
 
-#include <charconv>
 
 namespace chatpipe::bench {
 namespace {
 
-// Parses an unsigned decimal at the front of *s and the one separator after it.
+// Parses an unsigned decimal at the front of *s and the one separator after it. By hand: a
+// receiver parses five of these per delivery, and from_chars was a tenth of the generator's time.
 template <typename T>
 bool Take(std::string_view* s, T* out, char sep) {
-  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), *out);
-  if (ec != std::errc() || p == s->data()) return false;
-  s->remove_prefix(static_cast<size_t>(p - s->data()));
+  size_t i = 0;
+  T value = 0;
+  for (; i < s->size() && (*s)[i] >= '0' && (*s)[i] <= '9'; ++i)
+    if (__builtin_mul_overflow(value, T{10}, &value) || __builtin_add_overflow(value, T((*s)[i] - '0'), &value))
+      return false;
+  if (i == 0) return false;
+  *out = value;
+  s->remove_prefix(i);
   if (sep) {
     if (s->empty() || s->front() != sep) return false;
     s->remove_prefix(1);
@@ -72,12 +77,26 @@ bool ReadMessage(std::string_view frame, std::string_view run, int64_t* room, in
   if (!Take(&rest, room, ',') || rest.substr(0, 6) != "\"pos\":") return false;
   rest.remove_prefix(6);
   if (!Take(&rest, pos, ',')) return false;
+  // The text follows the user object at once in chatpipe's frames (and the node peers'): one memchr
+  // for its end instead of a search for the key, with the search as the fallback.
+  constexpr std::string_view kTextAfterUser = "},\"text\":\"";
+  if (const void* brace = memchr(rest.data(), '}', rest.size())) {
+    std::string_view from = rest.substr(static_cast<size_t>(static_cast<const char*>(brace) - rest.data()));
+    if (from.substr(0, kTextAfterUser.size()) == kTextAfterUser) {
+      from.remove_prefix(kTextAfterUser.size());
+      const void* quote = memchr(from.data(), '"', from.size());
+      return quote && ParseStampText(from.substr(0, static_cast<size_t>(static_cast<const char*>(quote) - from.data())), run, stamp);
+    }
+  }
   return ReadTextStamp(rest, run, stamp);
 }
 
 bool ReadTextStamp(std::string_view json, std::string_view run, Stamp* stamp) {
   std::string_view text;
-  if (!StringValue(json, "\"text\":\"", &text)) return false;
+  return StringValue(json, "\"text\":\"", &text) && ParseStampText(text, run, stamp);
+}
+
+bool ParseStampText(std::string_view text, std::string_view run, Stamp* stamp) {
   if (text.substr(0, 3) != "lg " || text.substr(3, run.size()) != run || text.substr(3 + run.size(), 1) != " ")
     return false;
   text.remove_prefix(4 + run.size());

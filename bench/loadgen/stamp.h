@@ -39,6 +39,9 @@ bool ReadMessage(std::string_view frame, std::string_view run, int64_t* room, in
 // deliveries carry the generator's own object (Centrifuge's publication data), not chatpipe's frame.
 bool ReadTextStamp(std::string_view json, std::string_view run, Stamp* stamp);
 
+// The stamp in a message text (StampText's form), if it is one of this run's.
+bool ParseStampText(std::string_view text, std::string_view run, Stamp* stamp);
+
 // The client_msg_id of an ack or error frame, if it is one of this run's (then *stamp gets proc,
 // conn and seq; send_ns stays 0).
 bool ReadClientMessageId(std::string_view frame, std::string_view run, Stamp* stamp);

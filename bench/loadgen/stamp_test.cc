@@ -36,6 +36,19 @@ TEST(StampTest, ReadsBackItsOwnStampFromTheServersMessageFrame) {
   EXPECT_EQ(TypeOf(frame), FrameType::kMessage);
 }
 
+// A server that orders its keys otherwise: the text is searched for, not expected after the user.
+TEST(StampTest, ReadsTheStampWhereverTheTextKeyIs) {
+  Stamp sent{1, 2, 3, 1700000000000000000};
+  const std::string frame = "{\"type\":\"message\",\"room\":5,\"pos\":6,\"user\":{\"id\":1},\"ts\":7,\"text\":\"" +
+                            StampText("r2", sent, 0) + "\"}";
+  int64_t room = 0, pos = 0;
+  Stamp got;
+  ASSERT_TRUE(ReadMessage(frame, "r2", &room, &pos, &got)) << frame;
+  EXPECT_EQ(got.seq, 3u);
+  EXPECT_EQ(got.send_ns, 1700000000000000000);
+  EXPECT_FALSE(ReadMessage(frame, "r3", &room, &pos, &got)) << "another run's stamp";
+}
+
 TEST(StampTest, PaddingKeepsTheStampReadable) {
   Stamp sent{0, 1, 2, 3};
   std::string text = StampText("r1", sent, 200);
