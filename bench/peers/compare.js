@@ -120,8 +120,9 @@ function plot() {
   const panels = scenario === 'capacity'
     ? ['server memory per connection (B)', 'connect all (s)']
     : ['deliveries/s', 'send->deliv p50 (ms)', 'send->deliv p99 (ms)', 'whole stack cpu (% of a core)'];
-  const colors = ['#2b6cb0', '#dd6b20', '#718096', '#38a169'];
-  const pw = 260, ph = 220, top = 40, bar = 40, gap = 20;
+  const colors = ['#2b6cb0', '#dd6b20', '#718096', '#38a169', '#805ad5', '#d53f8c'];
+  // A panel is as wide as its bars, each with room for its server's name under it.
+  const ph = 220, top = 52, bar = 44, gap = 46, pw = 20 + runs.length * (bar + gap);
   const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const parts = [];
   panels.forEach((label, k) => {
