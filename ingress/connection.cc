@@ -284,6 +284,13 @@ void Connection::CloseWebSocket(uint16_t code, std::string_view reason) {
   CloseAfterFlush();
 }
 
+void Connection::GoAway() {
+  if (state_ != State::kWebSocket) return;
+  loop_->rooms().LeaveAll(this);
+  loop_->users().Remove(this);  // again from the destructor: a no-op then
+  CloseWebSocket(ws::kCloseGoingAway, "server shutting down");
+}
+
 void Connection::CloseAfterFlush() {
   state_ = State::kClosing;
   PauseReading();

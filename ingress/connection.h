@@ -66,6 +66,9 @@ class Connection {
   void SendEncoded(std::string_view frames);  // frames already encoded (a slice of a room's batch)
   void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
   void CloseWebSocket(uint16_t code, std::string_view reason);
+  // The server is stopping: a WebSocket leaves its rooms and its user's presence now, so that the
+  // loop's last Redis commands carry them, and closes with 1001. HTTP connections end with the loop.
+  void GoAway();
   void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
   // output has drained, so a replay (bounded by --replay-limit) never drops its own reader.

@@ -85,7 +85,15 @@ void Loop::Stop() {
   Post([this] {
     stopping_ = true;
     evconnlistener_disable(listener_);
-    event_base_loopexit(base_, nullptr);
+    // Going away: each WebSocket leaves its rooms and gets close code 1001 (its client reconnects
+    // elsewhere), and the rooms hear of the leaves now rather than from expiring presence keys.
+    for (auto& [id, conn] : connections_) conn->GoAway();
+    rooms_.PublishPresence();
+    // A PING queued behind those commands answers once Redis has them (at once if Redis is down);
+    // the close frames go out at this iteration's flush. kStopGrace bounds the wait.
+    Redis({"PING"}, [this](redisReply*) { event_base_loopexit(base_, nullptr); });
+    static constexpr timeval kStopGrace{1, 0};
+    event_base_loopexit(base_, &kStopGrace);
   });
   thread_.join();
 }
@@ -255,8 +263,8 @@ void Loop::Redis(const std::vector<std::string>& args, std::function<void(redisR
   auto* cb = new std::function<void(redisReply*)>(std::move(done));
   if (redisAsyncCommandArgv(redis_cmd_, &OnCommandReply, cb, static_cast<int>(argv.size()), argv.data(),
                             lens.data()) != REDIS_OK) {
+    Post([done = std::move(*cb)] { done(nullptr); });  // `done` itself was moved into cb
     delete cb;
-    Post([done = std::move(done)] { done(nullptr); });
   }
 }
 
