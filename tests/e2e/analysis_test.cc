@@ -6,19 +6,18 @@
 #include <fstream>
 
 #include "storage/redis_keys.h"
-#include "tests/support/stack.h"
+#include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
 namespace {
 
-class AnalysisTest : public ::testing::Test {
+class AnalysisTest : public StackTest {
  protected:
+  AnalysisTest() : StackTest(Start::kIngressAndPersister) {}
+
   void SetUp() override {
-    auto s = TestStack::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    stack = std::move(*s);
-    ASSERT_TRUE(stack->StartIngress().ok());
-    ASSERT_TRUE(stack->StartPersister().ok());
+    StackTest::SetUp();
+    if (HasFatalFailure()) return;
     auto a = stack->Register("ana"), b = stack->Register("bea");
     ASSERT_TRUE(a.ok() && b.ok());
     ana = *a;
@@ -49,7 +48,6 @@ class AnalysisTest : public ::testing::Test {
     return (*body).doc["id"].GetInt64();
   }
 
-  std::unique_ptr<TestStack> stack;
   TestUser ana, bea;
 };
 

@@ -3,24 +3,19 @@
 // serving everyone else.
 #include <gtest/gtest.h>
 
-#include "tests/support/stack.h"
+#include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
 namespace {
 
-class BadInputTest : public ::testing::Test {
+class BadInputTest : public StackTest {
  protected:
+  BadInputTest() : StackTest(Start::kIngress) {}
+
   void SetUp() override {
-    auto s = TestStack::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    stack = std::move(*s);
-    ASSERT_TRUE(stack->StartIngress().ok());
-    auto u = stack->Register("ana");
-    ASSERT_TRUE(u.ok()) << u.status().ToString();
-    ana = *u;
-    auto r = stack->CreateRoom(ana, "general");
-    ASSERT_TRUE(r.ok());
-    room = *r;
+    StackTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
     messages = "/api/rooms/" + std::to_string(room) + "/messages";
   }
 
@@ -51,7 +46,6 @@ class BadInputTest : public ::testing::Test {
     ASSERT_TRUE(e.ok()) << e.status().ToString();
   }
 
-  std::unique_ptr<TestStack> stack;
   TestUser ana;
   int64_t room = 0;
   std::string messages;

@@ -8,7 +8,7 @@
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "tests/support/loopback_server.h"
-#include "tests/support/stack.h"
+#include "tests/support/stack_test_base.h"
 #include "tests/support/tcp_proxy.h"
 
 namespace chatpipe::test {
@@ -21,22 +21,11 @@ std::string ConninfoValue(const std::string& conninfo, const std::string& key) {
   return conninfo.substr(at + key.size() + 1, end == std::string::npos ? std::string::npos : end - at - key.size() - 1);
 }
 
-class FaultsTest : public ::testing::Test {
+class FaultsTest : public StackTest {
  protected:
-  void SetUp() override {
-    auto s = TestStack::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    stack = std::move(*s);
-  }
-
   void Prepare() {
     ASSERT_TRUE(stack->StartIngress().ok());
-    auto u = stack->Register("ana");
-    ASSERT_TRUE(u.ok());
-    ana = *u;
-    auto r = stack->CreateRoom(ana, "general");
-    ASSERT_TRUE(r.ok());
-    room = *r;
+    ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
   }
 
   // Posts `n` messages over HTTP; returns the ids Kafka confirmed (every one, or the test fails).
@@ -113,7 +102,6 @@ class FaultsTest : public ::testing::Test {
     ExpectHistoryIsTheLastTen(30);
   }
 
-  std::unique_ptr<TestStack> stack;
   TestUser ana;
   int64_t room = 0;
 };
@@ -129,20 +117,17 @@ TEST_F(FaultsTest, KafkaThatNeverConfirmsGivesAnErrorNotAnAck) {
     c.common.kafka_brokers = "127.0.0.1:" + std::to_string(silent.port());
     c.kafka_timeout_ms = 1500;
   }).ok());
-  auto u = stack->Register("ana");
-  ASSERT_TRUE(u.ok());
-  auto r = stack->CreateRoom(*u, "general");
-  ASSERT_TRUE(r.ok());
-  auto post = stack->Call("POST", "/api/rooms/" + std::to_string(*r) + "/messages", *u, "{\"text\":\"lost?\"}");
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  auto post = stack->Call("POST", "/api/rooms/" + std::to_string(room) + "/messages", ana, "{\"text\":\"lost?\"}");
   ASSERT_TRUE(post.ok());
   EXPECT_EQ(post->status, 503) << post->body;
   EXPECT_NE(post->body.find("queue_unavailable"), std::string::npos) << post->body;
 
-  auto ws = stack->Connect(*u);
+  auto ws = stack->Connect(ana);
   ASSERT_TRUE(ws.ok());
-  ASSERT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(*r) + "}").ok());
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
   ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
-  ASSERT_TRUE((*ws)->SendText("{\"type\":\"send\",\"room\":" + std::to_string(*r) +
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) +
                               ",\"text\":\"lost?\",\"client_msg_id\":\"k1\"}").ok());
   auto reply = ReceiveUntil(**ws, [](const Json& j) { return j.Type() == "ack" || j.Type() == "error"; });
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
@@ -169,12 +154,7 @@ TEST_F(FaultsTest, IngressThatLosesRedisCatchesItsClientsUpAfterwards) {
     c.common.redis_addr = "127.0.0.1:" + std::to_string(proxy.port());
   }).ok());
   ASSERT_TRUE(stack->StartPersister().ok());
-  auto u = stack->Register("ana");
-  ASSERT_TRUE(u.ok());
-  ana = *u;
-  auto r = stack->CreateRoom(ana, "general");
-  ASSERT_TRUE(r.ok());
-  room = *r;
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
   auto join = [&](WsClient& ws) {
     return ws.SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}");
   };

@@ -7,7 +7,7 @@
 
 #include "ingress/room_hub.h"
 #include "ingress/server.h"
-#include "tests/support/stack.h"
+#include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
 namespace {
@@ -66,26 +66,15 @@ std::string JoinFrame(int64_t room, int64_t after = -1) {
   return f + "}";
 }
 
-class JoinTest : public ::testing::Test {
+class JoinTest : public StackTest {
  protected:
-  void SetUp() override {
-    auto s = TestStack::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    stack = std::move(*s);
-  }
-
   // Starts the stack's ingress with `threads` loops; a copy of its config goes to `config`.
   void StartIngress(int threads) {
     ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
       c.threads = threads;
       config = c;
     }).ok());
-    auto owner = stack->Register("owner");
-    ASSERT_TRUE(owner.ok()) << owner.status().ToString();
-    auto r = stack->CreateRoom(*owner, "lobby");
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    room = *r;
-    owner_user = *owner;
+    ASSERT_TRUE(RegisterWithRoom("owner", "lobby", &owner_user, &room));
   }
 
   std::vector<TestUser> Guests(int n) {
@@ -129,7 +118,6 @@ class JoinTest : public ::testing::Test {
                                          << view.online.size() << " users online";
   }
 
-  std::unique_ptr<TestStack> stack;
   IngressConfig config;
   TestUser owner_user;
   int64_t room = 0;

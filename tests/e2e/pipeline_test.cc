@@ -13,20 +13,14 @@
 
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
-#include "tests/support/stack.h"
+#include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
 namespace {
 
-class PipelineTest : public ::testing::Test {
+class PipelineTest : public StackTest {
  protected:
-  void SetUp() override {
-    auto s = TestStack::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    stack = std::move(*s);
-    ASSERT_TRUE(stack->StartIngress().ok());
-    ASSERT_TRUE(stack->StartPersister().ok());
-  }
+  PipelineTest() : StackTest(Start::kIngressAndPersister) {}
 
   std::unique_ptr<WsClient> Join(const TestUser& user, int64_t room) {
     auto ws = stack->Connect(user);
@@ -45,8 +39,6 @@ class PipelineTest : public ::testing::Test {
   }
 
   static bool IsMessage(const Json& j) { return j.Type() == "message"; }
-
-  std::unique_ptr<TestStack> stack;
 };
 
 TEST_F(PipelineTest, TwoClientsInOneRoomSeeEachOthersMessagesInOrder) {
@@ -123,18 +115,17 @@ TEST_F(PipelineTest, ClientOfAnotherRoomSeesNothing) {
 }
 
 TEST_F(PipelineTest, JoinWithAfterReplaysWhatWasMissed) {
-  auto ana = stack->Register("ana");
-  ASSERT_TRUE(ana.ok());
-  auto room = stack->CreateRoom(*ana, "general");
-  ASSERT_TRUE(room.ok());
-  auto a = Join(*ana, *room);
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  auto a = Join(ana, room);
   ASSERT_TRUE(a);
-  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(a->SendText(Send(*room, "m" + std::to_string(i))).ok());
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(a->SendText(Send(room, "m" + std::to_string(i))).ok());
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE(ReceiveUntil(*a, IsMessage).ok());
 
-  auto late = stack->Connect(*ana);
+  auto late = stack->Connect(ana);
   ASSERT_TRUE(late.ok());
-  ASSERT_TRUE((*late)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(*room) + ",\"after\":2}").ok());
+  ASSERT_TRUE((*late)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + ",\"after\":2}").ok());
   auto joined = ReceiveType(**late, "joined");
   ASSERT_TRUE(joined.ok());
   EXPECT_EQ(joined->doc["pos"].GetInt64(), 5);
@@ -144,25 +135,24 @@ TEST_F(PipelineTest, JoinWithAfterReplaysWhatWasMissed) {
     EXPECT_EQ(m->doc["pos"].GetInt64(), want);
   }
   // A live message after the replay comes once, in order.
-  ASSERT_TRUE(a->SendText(Send(*room, "m6")).ok());
+  ASSERT_TRUE(a->SendText(Send(room, "m6")).ok());
   auto m6 = ReceiveUntil(**late, IsMessage);
   ASSERT_TRUE(m6.ok());
   EXPECT_EQ(m6->doc["pos"].GetInt64(), 6);
 }
 
 TEST_F(PipelineTest, HistoryComesNewestFirstAndTheRedisListHoldsTen) {
-  auto ana = stack->Register("ana");
-  ASSERT_TRUE(ana.ok());
-  auto room = stack->CreateRoom(*ana, "general");
-  ASSERT_TRUE(room.ok());
-  const std::string path = "/api/rooms/" + std::to_string(*room) + "/messages";
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  const std::string path = "/api/rooms/" + std::to_string(room) + "/messages";
   for (int i = 1; i <= 25; ++i) {
-    auto r = stack->Call("POST", path, *ana, "{\"text\":\"n" + std::to_string(i) + "\"}");
+    auto r = stack->Call("POST", path, ana, "{\"text\":\"n" + std::to_string(i) + "\"}");
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 202) << r->body;
   }
-  ASSERT_TRUE(Eventually([&] { return stack->CountMessages(*room).value_or(0) == 25; }));
-  const std::string key = RoomHistoryKey(stack->config().RedisPrefix(), *room);
+  ASSERT_TRUE(Eventually([&] { return stack->CountMessages(room).value_or(0) == 25; }));
+  const std::string key = RoomHistoryKey(stack->config().RedisPrefix(), room);
   ASSERT_TRUE(Eventually([&] {
     auto head = stack->redis().Command({"LINDEX", key, "0"});
     return head.ok() && head->str.find("\"n25\"") != std::string::npos;
@@ -175,7 +165,7 @@ TEST_F(PipelineTest, HistoryComesNewestFirstAndTheRedisListHoldsTen) {
   std::vector<int64_t> positions;
   std::string query = "?limit=10";
   for (int page = 0; page < 5; ++page) {
-    auto r = stack->Call("GET", path + query, *ana);
+    auto r = stack->Call("GET", path + query, ana);
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 200) << r->body;
     auto body = ParseJson(r->body);
@@ -189,22 +179,21 @@ TEST_F(PipelineTest, HistoryComesNewestFirstAndTheRedisListHoldsTen) {
 }
 
 TEST_F(PipelineTest, RetriedClientMessageIdIsStoredOnce) {
-  auto ana = stack->Register("ana");
-  ASSERT_TRUE(ana.ok());
-  auto room = stack->CreateRoom(*ana, "general");
-  ASSERT_TRUE(room.ok());
-  const std::string path = "/api/rooms/" + std::to_string(*room) + "/messages";
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  const std::string path = "/api/rooms/" + std::to_string(room) + "/messages";
   for (int i = 0; i < 3; ++i) {
-    auto r = stack->Call("POST", path, *ana, "{\"text\":\"once\",\"client_msg_id\":\"retry-1\"}");
+    auto r = stack->Call("POST", path, ana, "{\"text\":\"once\",\"client_msg_id\":\"retry-1\"}");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, 202) << r->body;
   }
   // The same retry over the WebSocket, then a marker message: once the marker is stored, every retry
   // before it has been through the persister (one partition per room keeps their order).
-  auto a = Join(*ana, *room);
+  auto a = Join(ana, room);
   ASSERT_TRUE(a);
-  ASSERT_TRUE(a->SendText(Send(*room, "once", "retry-1")).ok());
-  ASSERT_TRUE(a->SendText(Send(*room, "marker", "marker")).ok());
+  ASSERT_TRUE(a->SendText(Send(room, "once", "retry-1")).ok());
+  ASSERT_TRUE(a->SendText(Send(room, "marker", "marker")).ok());
   ASSERT_TRUE(Eventually([&] {
     auto r = stack->pg().Exec("SELECT 1 FROM messages WHERE client_msg_id = 'marker'");
     return r.ok() && r->rows() == 1;
@@ -212,7 +201,7 @@ TEST_F(PipelineTest, RetriedClientMessageIdIsStoredOnce) {
   auto r = stack->pg().Exec("SELECT count(*) FROM messages WHERE client_msg_id = 'retry-1'");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->Int(0, 0), 1);
-  EXPECT_EQ(stack->CountMessages(*room).value_or(-1), 2);
+  EXPECT_EQ(stack->CountMessages(room).value_or(-1), 2);
 }
 
 TEST_F(PipelineTest, PrivateRoomRejectsNonMembersUntilAdded) {

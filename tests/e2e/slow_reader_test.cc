@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/stack.h"
+#include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
 namespace {
@@ -35,20 +35,12 @@ std::string Text(int i) {
   return t;
 }
 
-class SlowReaderTest : public ::testing::Test {
+class SlowReaderTest : public StackTest {
  protected:
   void Start(size_t max_output) {
-    auto s = TestStack::Create();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    stack = std::move(*s);
     ASSERT_TRUE(stack->StartIngress([max_output](IngressConfig& c) { c.max_output_bytes = max_output; }).ok());
     ASSERT_TRUE(stack->StartPersister().ok());
-    auto ana = stack->Register("ana");
-    ASSERT_TRUE(ana.ok());
-    sender_user = *ana;
-    auto r = stack->CreateRoom(sender_user, "slow");
-    ASSERT_TRUE(r.ok());
-    room = *r;
+    ASSERT_TRUE(RegisterWithRoom("ana", "slow", &sender_user, &room));
   }
 
   // A connection of a new user `name` joined to the room, after `after` if given.
@@ -84,7 +76,6 @@ class SlowReaderTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<TestStack> stack;
   TestUser sender_user;
   int64_t room = 0;
 };

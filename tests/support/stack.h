@@ -5,7 +5,7 @@
 // groups, Redis keys) and a PostgreSQL database of its own, migrated, so tests run in parallel without
 // seeing each other. It can run ingress and the persister in-process, or the persister as a child
 // process of the real binary (for kill -9 tests). The destructor stops what it started and drops the
-// database.
+// database. StackTest (tests/support/stack_test_base.h) is the GoogleTest fixture that creates one.
 #pragma once
 
 #include <rapidjson/document.h>
