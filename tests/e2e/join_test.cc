@@ -200,6 +200,34 @@ TEST_F(JoinTest, JoinsOnTwoIngressProcessesAreSeenOnBoth) {
   other.Stop();
 }
 
+// A stopping ingress tells its clients (close 1001: reconnect elsewhere), and the rooms hear of
+// their leaves at once rather than never (presence keys only expire).
+TEST_F(JoinTest, AStoppingIngressClosesWith1001AndItsLeavesReachTheRoom) {
+  StartIngress(2);
+  IngressServer other(config);
+  ASSERT_TRUE(other.Start().ok());
+  auto watchers = Guests(1);
+  ASSERT_EQ(watchers.size(), 1u);
+  auto watcher = Join(watchers[0]);
+  ASSERT_TRUE(watcher);
+  auto users = Guests(3);
+  ASSERT_EQ(users.size(), 3u);
+  std::vector<std::unique_ptr<WsClient>> conns;
+  for (const TestUser& u : users) {
+    conns.push_back(Join(u, -1, other.port()));
+    ASSERT_TRUE(conns.back());
+  }
+  PresenceView view(watchers[0].id);
+  ASSERT_TRUE(Watch(*watcher, view, [&] { return AllOnline(view, users); }));
+
+  other.Stop();
+  for (auto& ws : conns) {
+    EXPECT_EQ(ReceiveType(*ws, "never").status().code(), "closed");
+    EXPECT_EQ(ws->close_code(), ws::kCloseGoingAway);
+  }
+  ASSERT_TRUE(Watch(*watcher, view, [&] { return NoneOnline(view, users); }));
+}
+
 TEST_F(JoinTest, JoinAndLeaveInOneIntervalSaysNothingAndLeaveAndRejoinKeepsTheUser) {
   StartIngress(1);  // one loop: its frames reach the watcher in the order it published them
   auto watcher = Join(owner_user);
