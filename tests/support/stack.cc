@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -13,15 +12,9 @@
 #include <fstream>
 #include <random>
 
-#include "cli/migrate_command.h"
 
 namespace chatpipe::test {
 namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
 
 std::string RandomHex(int bytes) {
   std::random_device rd;
@@ -64,29 +57,13 @@ Result<Json> ParseJson(const std::string& text) {
 }
 
 Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions) {
-  std::string pg = Env("CHATPIPE_PG"), redis = Env("CHATPIPE_REDIS"), kafka = Env("CHATPIPE_KAFKA");
-  if (pg.empty() || redis.empty() || kafka.empty())
-    return Status::Error(500, "no_services",
-                         "CHATPIPE_PG, CHATPIPE_REDIS and CHATPIPE_KAFKA are not set: run the tests with ops/test "
-                         "(or `ops/services start DIR` and source DIR/env)");
-  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  auto services = TestServices::Create("t", partitions);
+  if (!services.ok()) return services.status();
   std::unique_ptr<TestStack> s(new TestStack());
-  std::string id = RandomHex(6);
-  s->admin_conninfo_ = pg;
-  s->database_ = "t_" + id;
-  {
-    PgConn admin(pg);
-    auto r = admin.Exec(("CREATE DATABASE " + s->database_).c_str());
-    if (!r.ok()) return r.status();
-  }
-  s->config_.pg_conninfo = pg + " dbname=" + s->database_;
-  s->config_.redis_addr = redis;
-  s->config_.kafka_brokers = kafka;
-  s->config_.ns = "t" + id;
+  s->services_ = std::move(*services);
   s->token_secret_ = "test-secret-" + RandomHex(16);
-  if (Status st = Migrate(s->config_, partitions); !st.ok()) return st;
-  s->pg_ = std::make_unique<PgConn>(s->config_.pg_conninfo);
-  s->redis_ = std::make_unique<RedisClient>(s->config_.RedisHost(), s->config_.RedisPort());
+  s->pg_ = std::make_unique<PgConn>(s->config().pg_conninfo);
+  s->redis_ = std::make_unique<RedisClient>(s->config().RedisHost(), s->config().RedisPort());
   if (Status st = s->pg_->Connect(); !st.ok()) return st;
   if (Status st = s->redis_->Connect(); !st.ok()) return st;
   return s;
@@ -98,15 +75,11 @@ TestStack::~TestStack() {
   while (!children_.empty()) KillProcess(children_.begin()->first);
   if (!sink_dir_.empty()) std::filesystem::remove_all(sink_dir_);
   if (pg_) pg_->Close();
-  if (database_.empty()) return;
-  PgConn admin(admin_conninfo_);
-  auto r = admin.Exec(("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)").c_str());
-  if (!r.ok()) spdlog::warn("test stack: {}", r.status().ToString());
 }
 
 Status TestStack::StartIngress(const std::function<void(IngressConfig&)>& tweak) {
   IngressConfig c;
-  c.common = config_;
+  c.common = config();
   c.host = "127.0.0.1";
   c.port = 0;
   c.threads = 2;
@@ -127,7 +100,7 @@ std::string TestStack::Url(const std::string& path) const {
 }
 
 Status TestStack::StartPersister(const std::function<void(CommonConfig&)>& tweak) {
-  CommonConfig c = config_;
+  CommonConfig c = config();
   if (tweak) tweak(c);
   persister_ = std::make_unique<Persister>(c, 500);
   if (Status s = persister_->Start(); !s.ok()) return s;
@@ -143,9 +116,9 @@ void TestStack::StopPersister() {
 }
 
 Status TestStack::StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {CHATPIPE_BINARY, "worker", kind, "--kafka", config_.kafka_brokers,
-                                   "--pg", config_.pg_conninfo, "--redis", config_.redis_addr,
-                                   "--namespace", config_.ns, "--log-level", "warn"};
+  std::vector<std::string> args = {CHATPIPE_BINARY, "worker", kind, "--kafka", config().kafka_brokers,
+                                   "--pg", config().pg_conninfo, "--redis", config().redis_addr,
+                                   "--namespace", config().ns, "--log-level", "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
   return StartProcess(kind, std::move(args));
 }
@@ -245,12 +218,7 @@ Result<int64_t> TestStack::CountMessages(int64_t room) {
 }
 
 bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  return WaitFor(done, timeout);
 }
 
 Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& want,

@@ -2,8 +2,8 @@
 //
 // ops/test starts PostgreSQL, Redis and Kafka once and exports their addresses (CHATPIPE_PG,
 // CHATPIPE_REDIS, CHATPIPE_KAFKA). A TestStack gives each test a namespace of its own (topics, consumer
-// groups, Redis keys) and a PostgreSQL database of its own, migrated, so tests run in parallel without
-// seeing each other. It can run ingress and the persister in-process, or the persister as a child
+// groups, Redis keys) and a PostgreSQL database of its own, migrated (TestServices, in
+// workers/batch/test_env.h), so tests run in parallel without seeing each other. It can run ingress and the persister in-process, or the persister as a child
 // process of the real binary (for kill -9 tests). The destructor stops what it started and drops the
 // database. StackTest (tests/support/stack_test_base.h) is the GoogleTest fixture that creates one.
 #pragma once
@@ -29,6 +29,7 @@
 #include "storage/redis_client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/ws_client.h"
+#include "workers/batch/test_env.h"
 #include "workers/persist/persister.h"
 
 namespace chatpipe::test {
@@ -53,7 +54,7 @@ class TestStack {
   static Result<std::unique_ptr<TestStack>> Create(int partitions = 4);
   ~TestStack();
 
-  const CommonConfig& config() const { return config_; }
+  const CommonConfig& config() const { return services_->config(); }
   // A database connection and a Redis client of the test's own, for assertions.
   PgConn& pg() { return *pg_; }
   RedisClient& redis() { return *redis_; }
@@ -93,9 +94,7 @@ class TestStack {
  private:
   TestStack() = default;
 
-  std::string admin_conninfo_;
-  std::string database_;
-  CommonConfig config_;
+  std::unique_ptr<TestServices> services_;  // first: destroyed (its database dropped) last
   std::string token_secret_;
   std::unique_ptr<PgConn> pg_;
   std::unique_ptr<RedisClient> redis_;

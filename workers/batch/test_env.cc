@@ -33,30 +33,46 @@ int64_t NowMs() {
 
 }  // namespace
 
-Result<std::unique_ptr<WorkerTestEnv>> WorkerTestEnv::Create() {
+Result<std::unique_ptr<TestServices>> TestServices::Create(const std::string& prefix, int partitions) {
   std::string pg = Env("CHATPIPE_PG"), redis = Env("CHATPIPE_REDIS"), kafka = Env("CHATPIPE_KAFKA");
   if (pg.empty() || redis.empty() || kafka.empty())
     return Status::Error(500, "no_services",
                          "CHATPIPE_PG, CHATPIPE_REDIS and CHATPIPE_KAFKA are not set: run the tests with ops/test "
                          "(or `ops/services start DIR` and source DIR/env)");
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
-  std::unique_ptr<WorkerTestEnv> env(new WorkerTestEnv());
-  std::string id = RandomHex(6);
-  env->admin_conninfo_ = pg;
+  std::unique_ptr<TestServices> s(new TestServices());
+  std::string id = RandomHex(6), database = prefix + "_" + id;
+  s->admin_conninfo_ = pg;
   {
     PgConn admin(pg);
-    auto r = admin.Exec(("CREATE DATABASE w_" + id).c_str());
+    auto r = admin.Exec(("CREATE DATABASE " + database).c_str());
     if (!r.ok()) return r.status();
   }
-  env->database_ = "w_" + id;
-  env->config_.pg_conninfo = pg + " dbname=" + env->database_;
-  env->config_.redis_addr = redis;
-  env->config_.kafka_brokers = kafka;
-  env->config_.ns = "w" + id;
-  if (Status s = Migrate(env->config_, 2); !s.ok()) return s;
-  env->pg_ = std::make_unique<PgConn>(env->config_.pg_conninfo);
-  env->redis_ = std::make_unique<RedisClient>(env->config_.RedisHost(), env->config_.RedisPort());
-  auto producer = KafkaProducer::Create(kafka);
+  s->database_ = database;  // set once created: from here on the destructor drops it
+  s->config_.pg_conninfo = pg + " dbname=" + s->database_;
+  s->config_.redis_addr = redis;
+  s->config_.kafka_brokers = kafka;
+  s->config_.ns = prefix + id;
+  if (Status st = Migrate(s->config_, partitions); !st.ok()) return st;
+  return s;
+}
+
+TestServices::~TestServices() {
+  if (database_.empty()) return;
+  PgConn admin(admin_conninfo_);
+  auto r = admin.Exec(("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)").c_str());
+  if (!r.ok()) spdlog::warn("test services: {}", r.status().ToString());
+}
+
+Result<std::unique_ptr<WorkerTestEnv>> WorkerTestEnv::Create() {
+  auto services = TestServices::Create("w", 2);
+  if (!services.ok()) return services.status();
+  std::unique_ptr<WorkerTestEnv> env(new WorkerTestEnv());
+  env->services_ = std::move(*services);
+  const CommonConfig& config = env->services_->config();
+  env->pg_ = std::make_unique<PgConn>(config.pg_conninfo);
+  env->redis_ = std::make_unique<RedisClient>(config.RedisHost(), config.RedisPort());
+  auto producer = KafkaProducer::Create(config.kafka_brokers);
   if (!producer.ok()) return producer.status();
   env->producer_ = std::move(*producer);
   env->ids_ = std::make_unique<MessageIdGenerator>(randombytes_uniform(1024));
@@ -66,10 +82,6 @@ Result<std::unique_ptr<WorkerTestEnv>> WorkerTestEnv::Create() {
 WorkerTestEnv::~WorkerTestEnv() {
   producer_.reset();
   if (pg_) pg_->Close();
-  if (database_.empty()) return;
-  PgConn admin(admin_conninfo_);
-  auto r = admin.Exec(("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)").c_str());
-  if (!r.ok()) spdlog::warn("worker test env: {}", r.status().ToString());
 }
 
 Result<int64_t> WorkerTestEnv::CreateUser(const std::string& name, const std::string& email,
@@ -100,13 +112,13 @@ Status WorkerTestEnv::AddMember(int64_t room, int64_t user) {
 
 Status WorkerTestEnv::SetOnline(int64_t user, std::chrono::milliseconds ttl) {
   return redis_
-      ->Command({"ZADD", OnlineKey(config_.RedisPrefix(), user), std::to_string(NowMs() + ttl.count()), "instance-1"})
+      ->Command({"ZADD", OnlineKey(config().RedisPrefix(), user), std::to_string(NowMs() + ttl.count()), "instance-1"})
       .status();
 }
 
 Status WorkerTestEnv::SetPresent(int64_t room, int64_t user, std::chrono::milliseconds ttl) {
   return redis_
-      ->Command({"ZADD", RoomPresentKey(config_.RedisPrefix(), room), std::to_string(NowMs() + ttl.count()),
+      ->Command({"ZADD", RoomPresentKey(config().RedisPrefix(), room), std::to_string(NowMs() + ttl.count()),
                  std::to_string(user)})
       .status();
 }
@@ -126,7 +138,7 @@ Status WorkerTestEnv::Produce(const std::vector<ChatEvent>& events) {
   for (const auto& e : events) {
     auto done = std::make_shared<std::promise<Status>>();
     delivered.push_back(done->get_future());
-    producer_->Produce(config_.Topic(kMessagesTopic), std::to_string(e.room), EncodeChatEvent(e),
+    producer_->Produce(config().Topic(kMessagesTopic), std::to_string(e.room), EncodeChatEvent(e),
                        [done](Status s) { done->set_value(s); });
   }
   for (auto& d : delivered)
@@ -136,18 +148,18 @@ Status WorkerTestEnv::Produce(const std::vector<ChatEvent>& events) {
 
 Status WorkerTestEnv::ProduceRaw(const std::string& key, const std::string& payload) {
   std::promise<Status> done;
-  producer_->Produce(config_.Topic(kMessagesTopic), key, payload, [&done](Status s) { done.set_value(s); });
+  producer_->Produce(config().Topic(kMessagesTopic), key, payload, [&done](Status s) { done.set_value(s); });
   return done.get_future().get();
 }
 
 Status WorkerTestEnv::AllowConnections(bool allow) {
-  PgConn admin(admin_conninfo_);
-  std::string sql = "ALTER DATABASE " + database_ + " ALLOW_CONNECTIONS " + (allow ? "true" : "false");
+  PgConn admin(services_->admin_conninfo());
+  std::string sql = "ALTER DATABASE " + services_->database() + " ALLOW_CONNECTIONS " + (allow ? "true" : "false");
   if (Status s = admin.Exec(sql.c_str()).status(); !s.ok() || allow) return s;
   pg_->Close();  // ended below too; the next query reconnects
   return admin
       .Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            {database_})
+            {services_->database()})
       .status();
 }
 

@@ -1,12 +1,15 @@
 // WorkerTestEnv: one isolated deployment for a worker's integration test, on the suite's real services.
 //
 // ops/test exports where PostgreSQL, Redis and Kafka run (CHATPIPE_PG, CHATPIPE_REDIS, CHATPIPE_KAFKA).
-// An environment gets a namespace of its own (topics, consumer groups, Redis keys) and a database of
-// its own, migrated, so tests run in parallel without seeing each other; the destructor drops the
-// database. Helpers create users and rooms as ingress would, produce chat events, subscribe to Redis
-// channels and read a topic from the start. For tests only.
+// TestServices reads them and gives a test a namespace of its own (topics, consumer groups, Redis keys)
+// and a database of its own, migrated, so tests run in parallel without seeing each other; it drops the
+// database when destroyed. TestStack (tests/support/stack.h) and the mail tests' MailTestEnv build on it
+// too. A WorkerTestEnv adds helpers that create users and rooms as ingress would, produce chat events,
+// subscribe to Redis channels and read a topic from the start; WorkerEnvTest is the GoogleTest fixture
+// that creates one. For tests only.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
 #include <atomic>
@@ -26,12 +29,33 @@
 
 namespace chatpipe::test {
 
+// A test's own database and namespace on the services ops/test exports.
+class TestServices {
+ public:
+  // Fails (with a hint to run through ops/test) when CHATPIPE_PG, CHATPIPE_REDIS or CHATPIPE_KAFKA is
+  // unset. Otherwise creates the database <prefix>_<random> and migrates it and the namespace
+  // <prefix><random> (topics of `partitions` partitions).
+  static Result<std::unique_ptr<TestServices>> Create(const std::string& prefix, int partitions);
+  ~TestServices();  // drops the database, ending the connections still open to it
+
+  // The services with the test's database (pg_conninfo) and namespace.
+  const CommonConfig& config() const { return config_; }
+  // The PostgreSQL server without a database, and the test's database's name: for admin statements.
+  const std::string& admin_conninfo() const { return admin_conninfo_; }
+  const std::string& database() const { return database_; }
+
+ private:
+  TestServices() = default;
+  CommonConfig config_;
+  std::string admin_conninfo_, database_;
+};
+
 class WorkerTestEnv {
  public:
   static Result<std::unique_ptr<WorkerTestEnv>> Create();
   ~WorkerTestEnv();
 
-  const CommonConfig& config() const { return config_; }
+  const CommonConfig& config() const { return services_->config(); }
   PgConn& pg() { return *pg_; }
   RedisClient& redis() { return *redis_; }
 
@@ -57,12 +81,25 @@ class WorkerTestEnv {
 
  private:
   WorkerTestEnv() = default;
-  CommonConfig config_;
-  std::string admin_conninfo_, database_;
+  std::unique_ptr<TestServices> services_;  // first: destroyed (its database dropped) last
   std::unique_ptr<PgConn> pg_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<KafkaProducer> producer_;
   std::unique_ptr<MessageIdGenerator> ids_;
+};
+
+// The GoogleTest fixture of a worker's integration tests: SetUp creates env_, which the fixture owns.
+// A derived fixture that does more in its own SetUp calls WorkerEnvTest::SetUp() first and returns if
+// it failed (`if (HasFatalFailure()) return;`).
+class WorkerEnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = WorkerTestEnv::Create();
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    env_ = std::move(*env);
+  }
+
+  std::unique_ptr<WorkerTestEnv> env_;
 };
 
 // A Redis SUBSCRIBE connection: Next() returns the next message published on the channels.

@@ -15,7 +15,6 @@
 #include <cstring>
 #include <fstream>
 #include <future>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -66,13 +65,6 @@ std::string PartOf(const std::string& msg, const std::string& type) {
   size_t end = msg.find("\r\n--", body);
   return DecodeBase64(msg.substr(body, end == std::string::npos ? std::string::npos : end - body));
 }
-
-std::string Env(const char* name) {
-  const char* v = getenv(name);
-  return v ? v : "";
-}
-
-std::atomic<int> env_seq{0};
 
 }  // namespace
 
@@ -152,40 +144,21 @@ ChildProcess::~ChildProcess() {
 }
 
 std::unique_ptr<MailTestEnv> MailTestEnv::Create(std::string* error) {
-  std::unique_ptr<MailTestEnv> env(new MailTestEnv());
-  env->admin_conninfo_ = Env("CHATPIPE_PG");
-  env->config_.redis_addr = Env("CHATPIPE_REDIS");
-  env->config_.kafka_brokers = Env("CHATPIPE_KAFKA");
-  if (env->admin_conninfo_.empty() || env->config_.redis_addr.empty() || env->config_.kafka_brokers.empty()) {
-    *error = "CHATPIPE_PG, CHATPIPE_REDIS and CHATPIPE_KAFKA must name running services: run the tests with "
-             "ops/test, or source the env of `ops/services start DIR`";
+  auto services = test::TestServices::Create("mailtest", 2);
+  if (!services.ok()) {
+    *error = services.status().ToString();
     return nullptr;
   }
-  char nonce[9];
-  snprintf(nonce, sizeof nonce, "%08x", static_cast<unsigned>(std::random_device{}()));
-  env->db_ = "mailtest_" + std::to_string(getpid()) + "_" + std::to_string(env_seq++) + "_" + nonce;
-  env->config_.ns = env->db_;
-  env->config_.pg_conninfo = env->admin_conninfo_ + " dbname=" + env->db_;
+  std::unique_ptr<MailTestEnv> env(new MailTestEnv());
+  env->services_ = std::move(*services);
   char tmpl[] = "/tmp/chatpipe-mail-test.XXXXXX";
   if (!mkdtemp(tmpl)) {
     *error = "mkdtemp failed";
     return nullptr;
   }
   env->dir_ = tmpl;
-  PgConn admin(env->admin_conninfo_);
-  if (auto r = admin.Exec(("CREATE DATABASE " + env->db_).c_str()); !r.ok()) {
-    *error = "create database: " + r.status().ToString();
-    return nullptr;
-  }
-  auto migrate = ChildProcess::Spawn({CHATPIPE_BIN, "migrate", "--pg", env->config_.pg_conninfo, "--kafka",
-                                      env->config_.kafka_brokers, "--namespace", env->config_.ns, "--partitions", "2"},
-                                     env->dir_ + "/migrate.log");
-  if (!migrate.ok() || (*migrate)->Wait(std::chrono::seconds(60)) != 0) {
-    *error = "chatpipe migrate failed: " + ReadAll(env->dir_ + "/migrate.log");
-    return nullptr;
-  }
-  env->pg_ = std::make_unique<PgConn>(env->config_.pg_conninfo);
-  auto producer = KafkaProducer::Create(env->config_.kafka_brokers);
+  env->pg_ = std::make_unique<PgConn>(env->config().pg_conninfo);
+  auto producer = KafkaProducer::Create(env->config().kafka_brokers);
   if (!producer.ok()) {
     *error = producer.status().ToString();
     return nullptr;
@@ -200,10 +173,6 @@ MailTestEnv::~MailTestEnv() {
   dead_letters_.reset();
   producer_.reset();
   pg_.reset();
-  if (!db_.empty()) {
-    PgConn admin(admin_conninfo_);
-    (void)admin.Exec(("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)").c_str());
-  }
   if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
 }
 
@@ -252,8 +221,8 @@ std::vector<SinkMail> MailTestEnv::SinkMails() const {
 }
 
 Result<ChildProcess*> MailTestEnv::StartMailer(const std::vector<std::string>& flags) {
-  std::vector<std::string> argv = {CHATPIPE_BIN, "worker", "mail", "--pg", config_.pg_conninfo, "--kafka",
-                                   config_.kafka_brokers, "--redis", config_.redis_addr, "--namespace", config_.ns,
+  std::vector<std::string> argv = {CHATPIPE_BIN, "worker", "mail", "--pg", config().pg_conninfo, "--kafka",
+                                   config().kafka_brokers, "--redis", config().redis_addr, "--namespace", config().ns,
                                    "--smtp", "smtp://127.0.0.1:" + std::to_string(sink_port_), "--mail-from",
                                    "notify@chatpipe.test", "--status-port", "0", "--poll-ms", "50"};
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -297,7 +266,7 @@ Mention MailTestEnv::MentionEvent(int64_t mention_id, int64_t user_id, const std
 Status MailTestEnv::Produce(const Mention& m) {
   auto done = std::make_shared<std::promise<Status>>();
   auto result = done->get_future();
-  producer_->Produce(config_.Topic(kNotifyTopic), std::to_string(m.user_id), EncodeMention(m),
+  producer_->Produce(config().Topic(kNotifyTopic), std::to_string(m.user_id), EncodeMention(m),
                      [done](Status s) { done->set_value(s); });
   return result.get();
 }
@@ -305,8 +274,8 @@ Status MailTestEnv::Produce(const Mention& m) {
 std::vector<std::string> MailTestEnv::DeadLetters(size_t want, std::chrono::milliseconds limit) {
   std::vector<std::string> out;
   if (!dead_letters_) {
-    auto c = BatchConsumer::Create(config_.kafka_brokers, config_.Group("test-dead-letters"),
-                                   {config_.Topic(kDeadLetterTopic)});
+    auto c = BatchConsumer::Create(config().kafka_brokers, config().Group("test-dead-letters"),
+                                   {config().Topic(kDeadLetterTopic)});
     if (!c.ok()) return out;
     dead_letters_ = std::move(*c);
   }

@@ -1,6 +1,6 @@
 // Test support for the mailer's tests (not part of chatpipe): the services ops/test exports
-// (CHATPIPE_PG, CHATPIPE_REDIS, CHATPIPE_KAFKA), and per test its own database and namespace (migrated by
-// `chatpipe migrate`), its own ops/smtp-sink in a temporary directory, and `chatpipe worker mail`
+// (CHATPIPE_PG, CHATPIPE_REDIS, CHATPIPE_KAFKA), and per test its own database and namespace, migrated
+// (test::TestServices, workers/batch/test_env.h), its own ops/smtp-sink in a temporary directory, and `chatpipe worker mail`
 // children. Everything a MailTestEnv started is stopped, and its database dropped, when it is destroyed;
 // the children also die with the test process if it crashes.
 #pragma once
@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "queue/kafka.h"
 #include "storage/pg.h"
+#include "workers/batch/test_env.h"
 #include "workers/mail/notify_event.h"
 
 namespace chatpipe::mail {
@@ -56,7 +57,7 @@ class MailTestEnv {
   static std::unique_ptr<MailTestEnv> Create(std::string* error);
   ~MailTestEnv();
 
-  const CommonConfig& config() const { return config_; }
+  const CommonConfig& config() const { return services_->config(); }
   const std::string& dir() const { return dir_; }
   PgConn& pg() { return *pg_; }
 
@@ -84,9 +85,7 @@ class MailTestEnv {
 
  private:
   MailTestEnv() = default;
-  CommonConfig config_;
-  std::string admin_conninfo_;
-  std::string db_;
+  std::unique_ptr<test::TestServices> services_;  // first: destroyed (its database dropped) last
   std::string dir_;
   std::unique_ptr<PgConn> pg_;
   std::unique_ptr<ChildProcess> sink_;

@@ -17,19 +17,17 @@ using namespace std::chrono_literals;
 using test::Subscriber;
 using test::TopicReader;
 using test::WaitFor;
-using test::WorkerTestEnv;
 using test::WorkerThread;
 
 int64_t MentionEvents() { return Counter("chatpipe_mention_events_total", "").value(); }
 
 const std::string kSentinel = R"({"type":"sentinel"})";
 
-class MentionWorkerTest : public ::testing::Test {
+class MentionWorkerTest : public test::WorkerEnvTest {
  protected:
   void SetUp() override {
-    auto env = WorkerTestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status().ToString();
-    env_ = std::move(*env);
+    WorkerEnvTest::SetUp();
+    if (HasFatalFailure()) return;
     ana_ = Must(env_->CreateUser("ana", "ana@example.com"));
     rodo_ = Must(env_->CreateUser("Rodo", "rodo@example.com"));  // names match case-insensitively
     bea_ = Must(env_->CreateUser("bea", "bea@example.com"));
@@ -120,7 +118,6 @@ class MentionWorkerTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<WorkerTestEnv> env_;
   int64_t ana_ = 0, rodo_ = 0, bea_ = 0, carl_ = 0, dora_ = 0, general_ = 0, secret_ = 0;
   std::map<int64_t, std::unique_ptr<Subscriber>> subs_;
   std::unique_ptr<TopicReader> notify_;

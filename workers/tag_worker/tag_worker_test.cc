@@ -54,12 +54,11 @@ std::vector<Frame> DrainUntil(WorkerTestEnv& env, Subscriber& sub, const std::st
   }
 }
 
-class TagWorkerTest : public ::testing::Test {
+class TagWorkerTest : public test::WorkerEnvTest {
  protected:
   void SetUp() override {
-    auto env = WorkerTestEnv::Create();
-    ASSERT_TRUE(env.ok()) << env.status().ToString();
-    env_ = std::move(*env);
+    WorkerEnvTest::SetUp();
+    if (HasFatalFailure()) return;
     auto tagger = Tagger::Load(DefaultTagDataDir());
     ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
     tagger_ = std::move(*tagger);
@@ -92,7 +91,6 @@ class TagWorkerTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<WorkerTestEnv> env_;
   std::unique_ptr<Tagger> tagger_;
   int64_t ana_ = 0, room_ = 0;
   std::string channel_;
