@@ -15,14 +15,18 @@ std::string Json(const std::function<void(JsonWriter&)>& body) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+void WriteUserFields(JsonWriter& w, int64_t id, const std::string& name, bool guest) {
+  w.Key("id");
+  w.Int64(id);
+  w.Key("name");
+  w.String(name.c_str());
+  w.Key("guest");
+  w.Bool(guest);
+}
+
 void WriteUser(JsonWriter& w, const UserRow& u) {
   w.StartObject();
-  w.Key("id");
-  w.Int64(u.id);
-  w.Key("name");
-  w.String(u.name.c_str());
-  w.Key("guest");
-  w.Bool(u.guest);
+  WriteUserFields(w, u.id, u.name, u.guest);
   w.EndObject();
 }
 

@@ -26,7 +26,9 @@ namespace chatpipe {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 std::string Json(const std::function<void(JsonWriter&)>& body);
+// A user object; WriteUserFields writes its fields alone, for objects that add their own after them.
 void WriteUser(JsonWriter& w, const UserRow& u);
+void WriteUserFields(JsonWriter& w, int64_t id, const std::string& name, bool guest);
 void WriteRoom(JsonWriter& w, const RoomRow& r);
 int64_t NowSeconds();
 

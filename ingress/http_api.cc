@@ -115,12 +115,7 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
         if (!settings.ok()) return reply(settings.status());
         reply(200, Json([&](Writer& w) {
                 w.StartObject();
-                w.Key("id");
-                w.Int64(user.id);
-                w.Key("name");
-                w.String(user.name.c_str());
-                w.Key("guest");
-                w.Bool(user.guest);
+                WriteUserFields(w, user.id, user.name, user.guest);
                 w.Key("email");
                 w.String(settings->email.c_str());
                 w.Key("email_notifications");

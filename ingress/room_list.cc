@@ -2,12 +2,11 @@
 
 #include <hiredis/hiredis.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 
 #include "common/metrics.h"
+#include "ingress/api_support.h"
 #include "ingress/loop.h"
 #include "storage/chat_store.h"
 #include "storage/redis_keys.h"
@@ -61,23 +60,16 @@ void RoomList::Parse(std::string_view text) {
   all.Parse(raw_.data(), raw_.size());
   if (!all.IsArray()) return;
   for (const auto& room : all.GetArray()) {
+    RoomRow row;
+    row.id = room["id"].GetInt64();
+    row.name = room["name"].GetString();
+    row.is_private = room["private"].GetBool();
+    row.moderation = room["moderation"].GetString();
     Room r;
-    r.is_private = room["private"].GetBool();
+    r.is_private = row.is_private;
     if (r.is_private)
       for (const auto& m : room["members"].GetArray()) r.members.push_back(m.GetInt64());
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    w.Key("id");
-    w.Int64(room["id"].GetInt64());
-    w.Key("name");
-    w.String(room["name"].GetString());
-    w.Key("private");
-    w.Bool(r.is_private);
-    w.Key("moderation");
-    w.String(room["moderation"].GetString());
-    w.EndObject();
-    r.json.assign(buf.GetString(), buf.GetSize());
+    r.json = Json([&](JsonWriter& w) { WriteRoom(w, row); });
     rooms_.push_back(std::move(r));
   }
 }
