@@ -353,5 +353,52 @@ TEST(StaticFilesTest, HeadAnswersLikeGetWithoutABody) {
   std::filesystem::remove_all(dir);
 }
 
+// A client may send its first frames in the same write as its upgrade request: once switched, the
+// server reads them as WebSocket frames, not as a next HTTP request.
+TEST_F(PipelineTest, FramesInTheSameWriteAsTheUpgradeAreRead) {
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "early", &ana, &room));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(stack->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval five{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  const uint8_t key[4] = {7, 1, 9, 3};
+  const std::string bytes =
+      "GET /ws?token=" + ana.token +
+      " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+      ws::EncodeFrame(ws::Opcode::kText, "{\"type\":\"join\",\"room\":" + std::to_string(room) + "}", key);
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), 0), ssize_t(bytes.size()));
+
+  std::string head;
+  std::string joined;
+  ws::FrameDecoder decoder(ws::Role::kClient);
+  char buf[4096];
+  for (ssize_t n; joined.empty() && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+    std::string_view in(buf, static_cast<size_t>(n));
+    if (head.find("\r\n\r\n") == std::string::npos) {
+      head.append(in);
+      size_t end = head.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      in = std::string_view(head).substr(end + 4);
+    }
+    while (!in.empty() && joined.empty()) {
+      ws::Event event;
+      in.remove_prefix(decoder.Feed(in.data(), in.size(), &event));
+      ASSERT_FALSE(decoder.failed()) << decoder.error_reason();
+      if (event.type == ws::Event::Type::kText && event.payload.find("\"type\":\"joined\"") != std::string::npos)
+        joined = event.payload;
+    }
+  }
+  ::close(fd);
+  EXPECT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  EXPECT_NE(joined.find("\"room\":" + std::to_string(room)), std::string::npos) << "no joined frame: " << head;
+}
+
 }  // namespace
 }  // namespace chatpipe::test
