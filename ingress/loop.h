@@ -47,7 +47,9 @@ class Loop {
   // Binds this loop's listener (SO_REUSEPORT) and starts the thread. *port: 0 picks a free port and
   // receives it, so the next loops can share it.
   Status Start(const std::string& host, int* port);
-  void Stop();  // from any thread; returns when the thread has ended
+  // From any thread: closes the WebSockets with 1001, publishes their leaves, and returns when the
+  // thread has ended (about a Redis round trip later, 1 s at most).
+  void Stop();
 
   void Post(std::function<void()> task);  // from any thread
   // Runs the end-of-iteration flush once this iteration's callbacks are done: the rooms' batches

@@ -110,8 +110,8 @@ class RoomHub {
 
   // Sends each room's batch of this iteration to its seats (from the loop's end-of-iteration flush).
   void Flush();
-  // Publishes the presence frames gathered so far (from the interval's timer). A loop that stops
-  // drops what is still gathered: see docs/protocol.md.
+  // Publishes the presence frames gathered so far: from the interval's timer, and from a stopping
+  // loop once its WebSockets have left their rooms (Loop::Stop).
   void PublishPresence();
 
   size_t room_count() const { return rooms_.size(); }
