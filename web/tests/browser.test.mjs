@@ -16,6 +16,7 @@ import { Stack, waitFor } from './stack.mjs';
 const SHOTS = process.env.CHATPIPE_SCREENSHOTS;
 const DESKTOP = { width: 1200, height: 760 };
 const PHONE = { width: 390, height: 780 };
+const FRAMES_KEPT = 200; // per page, printed when a scenario fails
 
 let stack;
 let browser;
@@ -41,13 +42,17 @@ after(async () => {
 
 const unique = (prefix) => `${prefix}${randomBytes(3).toString('hex')}`;
 
-// Runs a test body, keeping the stack's logs when it fails.
+// Runs a test body, keeping the stack's logs when it fails, and printing the WebSocket frames each
+// open page sent and received (the last ones): what the client was told is half of any diagnosis.
 function scenario(name, body) {
   test(name, { timeout: 60_000 }, async () => {
     try {
       await body();
     } catch (e) {
       stack.failed = true;
+      for (const context of contexts)
+        for (const page of context.pages())
+          if (page.frameLog) console.error(`--- WebSocket frames of ${page.url()} ---\n${page.frameLog.join('\n')}`);
       throw e;
     } finally {
       while (contexts.length) await contexts.pop().close();
@@ -67,6 +72,17 @@ async function newPage(viewport = DESKTOP, index = 0) {
   page.on('dialog', (d) => {
     page.dialogs.push(d.message());
     void d.dismiss();
+  });
+  page.frameLog = [];
+  const log = (line) => {
+    page.frameLog.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (page.frameLog.length > FRAMES_KEPT) page.frameLog.shift();
+  };
+  page.on('websocket', (ws) => {
+    log(`open ${ws.url().replace(/token=[^&]*/, 'token=…')}`);
+    ws.on('framesent', (f) => log(`> ${String(f.payload).slice(0, 300)}`));
+    ws.on('framereceived', (f) => log(`< ${String(f.payload).slice(0, 300)}`));
+    ws.on('close', () => log('closed'));
   });
   return page;
 }
