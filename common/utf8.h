@@ -2,7 +2,7 @@
 // well-formed text.
 //
 // Well-formed means RFC 3629: no overlong forms, no UTF-16 surrogates (U+D800..U+DFFF), nothing above
-// U+10FFFF. Pure ASCII, the common case in chat, is checked eight bytes at a time.
+// U+10FFFF. Pure ASCII, the common case in chat, is checked 32 and then eight bytes at a time.
 // Utf8Validator carries state across calls so a fragmented message can be checked piece by piece and
 // rejected as soon as a fragment goes wrong, without waiting for the rest. It owns no memory.
 #pragma once

@@ -149,6 +149,8 @@ size_t FrameDecoder::Feed(const char* data, size_t len, Event* event) {
     if (!in_payload_) {
       used += ReadHeader(data + used, len - used);
       if (failed() || header_have_ < header_need_ || !StartPayload()) continue;
+      if (TakeWhole(data + used, len - used, event)) return used + payload_len_;
+      if (failed()) continue;
     }
     // Runs even with no bytes left: a frame with an empty payload completes with its header.
     used += ReadPayload(data + used, len - used);
@@ -236,6 +238,23 @@ bool FrameDecoder::StartPayload() {
     if (message_.size() < message_len_ + payload_len_) message_.resize(message_len_ + payload_len_);
   }
   in_payload_ = true;
+  return true;
+}
+
+// A whole unmasked, unfragmented data frame already in the input (every server frame a client
+// reads, as a rule) becomes an event pointing into the input: no copy into message_.
+bool FrameDecoder::TakeWhole(const char* data, size_t len, Event* event) {
+  if (masked_ || !fin_ || opcode_ == 0 || IsControl(opcode_) || len < payload_len_) return false;
+  const std::string_view payload(data, payload_len_);
+  if (message_text_) {
+    Utf8Validator utf8;
+    if (!utf8.Feed(payload)) Fail(kCloseInvalidData, "invalid UTF-8 in text message");
+    else if (!utf8.Complete()) Fail(kCloseInvalidData, "text message ends inside a UTF-8 character");
+    if (failed()) return false;
+  }
+  in_payload_ = false;
+  in_message_ = false;
+  *event = {message_text_ ? Event::Type::kText : Event::Type::kBinary, payload, 0};
   return true;
 }
 

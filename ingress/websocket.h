@@ -3,8 +3,9 @@
 //
 // FrameDecoder: one per connection, owned by it. Fed whatever bytes arrived, split anywhere; returns
 // one event at a time (complete messages, with fragments reassembled, and control frames, which may
-// arrive between fragments). It owns the reassembly buffer; an event's payload points into it and
-// stays valid until the next Feed. Buffers are reused, so a warmed-up decoder does not allocate.
+// arrive between fragments). It owns the reassembly buffer; an event's payload points into it, or
+// into the bytes fed when they hold the whole unmasked frame, and stays valid until the next Feed
+// (and while those bytes do). Buffers are reused, so a warmed-up decoder does not allocate.
 // Violations put the decoder in a sticky error state holding the close code to send (1002 protocol
 // error, 1007 invalid UTF-8, 1009 message too big) and a short reason.
 //
@@ -114,6 +115,7 @@ class FrameDecoder {
   size_t ReadHeader(const char* data, size_t len);
   bool CheckFirstTwoBytes();
   bool StartPayload();
+  bool TakeWhole(const char* data, size_t len, Event* event);
   size_t ReadPayload(const char* data, size_t len);
   void FinishFrame(Event* event);
   void FinishClose(Event* event);

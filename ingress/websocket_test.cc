@@ -225,6 +225,25 @@ TEST(WebSocketDecode, RfcUnmaskedAndFragmentedHello) {
             (std::vector<Got>{{Type::kText, "Hello", 0}}));
 }
 
+// A whole unmasked frame in the input is handed out in place; a frame cut in two is assembled.
+TEST(WebSocketDecode, AWholeServerFrameIsReadInPlace) {
+  const std::string two = EncodeFrame(Opcode::kText, "caf\xC3\xA9 one") + EncodeFrame(Opcode::kText, "two");
+  FrameDecoder decoder(Role::kClient);
+  Event ev;
+  const size_t first = decoder.Feed(two.data(), two.size(), &ev);
+  ASSERT_EQ(ev.type, Type::kText);
+  EXPECT_EQ(ev.payload, "caf\xC3\xA9 one");
+  EXPECT_EQ(ev.payload.data(), two.data() + 2);
+  const std::string cut = two.substr(first, 3);
+  EXPECT_EQ(decoder.Feed(cut.data(), cut.size(), &ev), 3u);
+  EXPECT_EQ(ev.type, Type::kNone);
+  const std::string rest = two.substr(first + 3);
+  EXPECT_EQ(decoder.Feed(rest.data(), rest.size(), &ev), rest.size());
+  ASSERT_EQ(ev.type, Type::kText);
+  EXPECT_EQ(ev.payload, "two");
+  EXPECT_FALSE(ev.payload.data() >= rest.data() && ev.payload.data() < rest.data() + rest.size());
+}
+
 TEST(WebSocketDecode, FeedStopsAfterEachEvent) {
   const std::string two = ClientFrame(Opcode::kText, "one") + ClientFrame(Opcode::kBinary, "two");
   FrameDecoder decoder(Role::kServer);
@@ -357,6 +376,13 @@ TEST(WebSocketDecodeErrors, InvalidUtf8) {
   ExpectFailure(Role::kServer, ClientFrame(Opcode::kText, "ab\xE2\x82"), kCloseInvalidData);    // cut short
   ExpectFailure(Role::kServer, ClientFrame(Opcode::kText, "\xE2\x82", false) + ClientFrame(Opcode::kContinuation, "x"),
                 kCloseInvalidData);
+}
+
+// A client reads whole server frames straight from its input: the same checks apply there.
+TEST(WebSocketDecodeErrors, InvalidUtf8InAWholeServerFrame) {
+  ExpectFailure(Role::kClient, EncodeFrame(Opcode::kText, "ab\xC0\x80"), kCloseInvalidData);
+  ExpectFailure(Role::kClient, EncodeFrame(Opcode::kText, std::string(40, 'a') + "\xED\xA0\x80"), kCloseInvalidData);
+  ExpectFailure(Role::kClient, EncodeFrame(Opcode::kText, "ab\xE2\x82"), kCloseInvalidData);  // cut short
 }
 
 TEST(WebSocketDecodeErrors, InvalidUtf8FailsBeforeTheMessageEnds) {

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "one generator process");
   run->add_option("--url", r.url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
   run->add_option("--connections", r.connections, "WebSocket clients of this process")->capture_default_str();
-  run->add_option("--threads", r.threads, "event loops (one event_base each)")->capture_default_str();
+  run->add_option("--threads", r.threads, "event loops (one event_base each); senders that are a few among receivers get one more of their own")->capture_default_str();
   run->add_option("--peer", r.peer, "server kind: chatpipe, or a bench/peers/ server: ws, socketio, centrifuge")
       ->check(CLI::IsMember({"chatpipe", "ws", "socketio", "centrifuge"}))
       ->capture_default_str();

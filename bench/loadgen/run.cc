@@ -109,7 +109,7 @@ bool WaitAll(const std::vector<std::unique_ptr<Worker>>& workers, double timeout
   }
 }
 
-std::string ResultJson(const RunOptions& o, int64_t start_ns, const Stats& stats) {
+std::string ResultJson(const RunOptions& o, int threads, int64_t start_ns, const Stats& stats) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -123,8 +123,8 @@ std::string ResultJson(const RunOptions& o, int64_t start_ns, const Stats& stats
   w.String(o.peer.c_str());
   w.Key("connections");
   w.Int(o.connections);
-  w.Key("threads");
-  w.Int(o.threads);
+  w.Key("threads");  // event loops run, the senders' own among them
+  w.Int(threads);
   w.Key("senders");
   w.Int(o.senders);
   w.Key("rate");
@@ -196,9 +196,15 @@ Status RunGenerator(const RunOptions& o) {
   base.quiet_ns = int64_t{o.quiet_ms} * 1'000'000;
   base.text_bytes = o.text_bytes;
   base.connect_concurrency = o.connect_concurrency;
-  std::vector<std::vector<ConnSpec>> specs(o.threads);
+  // Senders that are a few among many receivers get a thread of their own: the send schedule must
+  // not wait behind a pass over every receiver's socket (in a hot room that pass is most of the
+  // generator's work, and its length showed up as send lag).
+  const int senders = std::min(o.senders, o.connections);
+  const bool sender_thread = senders > 0 && senders < o.connections;
+  const int threads = o.threads + (sender_thread ? 1 : 0);
+  std::vector<std::vector<ConnSpec>> specs(threads);
   int total_senders = 0;
-  std::vector<int> senders_per_thread(o.threads, 0);
+  std::vector<int> senders_per_thread(threads, 0);
   for (int i = 0; i < o.connections; ++i) {
     ConnSpec s;
     s.index = static_cast<uint32_t>(i);
@@ -207,14 +213,15 @@ Status RunGenerator(const RunOptions& o) {
     s.token = &tokens[o.clients_per_user > 0 ? i / o.clients_per_user : 0];
     s.room = o.rooms.empty() ? 0 : o.rooms[static_cast<size_t>(global) % o.rooms.size()];
     s.sender = i < o.senders;
+    const int thread = sender_thread ? (s.sender ? o.threads : i % o.threads) : i % o.threads;
     if (s.sender) {
       ++total_senders;
-      ++senders_per_thread[i % o.threads];
+      ++senders_per_thread[thread];
     }
-    specs[i % o.threads].push_back(s);
+    specs[thread].push_back(s);
   }
   std::vector<std::unique_ptr<Worker>> workers;
-  for (int t = 0; t < o.threads; ++t) {
+  for (int t = 0; t < threads; ++t) {
     WorkerConfig c = base;
     c.rate = total_senders ? o.rate * senders_per_thread[t] / total_senders : 0;
     workers.push_back(std::make_unique<Worker>(c, std::move(specs[t])));
@@ -243,7 +250,7 @@ Status RunGenerator(const RunOptions& o) {
 
   Stats total;
   for (const auto& w : workers) total.Merge(w->stats());
-  const std::string json = ResultJson(o, start_ns, total);
+  const std::string json = ResultJson(o, threads, start_ns, total);
   if (!o.out.empty()) {
     if (Status s = WriteFileAtomically(o.out, json); !s.ok()) return s;
   } else {

@@ -69,6 +69,26 @@ TEST(StampTest, OtherRunsAndOtherClientsAreNotOurs) {
   EXPECT_FALSE(ReadMessage(ServerFrame("lg r1 0 1 x 3", "", 1, 1), "r1", &room, &pos, &got));
 }
 
+// Numbers are parsed eight digits at a time: every length, and every way to be out of range.
+TEST(StampTest, NumbersOfEveryLengthAndOutOfRange) {
+  Stamp got;
+  for (int digits = 1; digits <= 19; ++digits) {
+    const std::string n = std::string(1, '1') + std::string(static_cast<size_t>(digits - 1), '7');
+    ASSERT_TRUE(ParseStampText("lg r 1 2 3 " + n, "r", &got)) << n;
+    EXPECT_EQ(got.send_ns, std::stoll(n)) << n;
+  }
+  ASSERT_TRUE(ParseStampText("lg r 4294967295 0 12345678 9223372036854775807", "r", &got));
+  EXPECT_EQ(got.proc, 4294967295u);
+  EXPECT_EQ(got.seq, 12345678u);
+  EXPECT_EQ(got.send_ns, INT64_MAX);
+  EXPECT_FALSE(ParseStampText("lg r 4294967296 0 1 1", "r", &got));            // past uint32
+  EXPECT_FALSE(ParseStampText("lg r 1 0 1 9223372036854775808", "r", &got));  // past int64
+  EXPECT_FALSE(ParseStampText("lg r 1 0 1 99999999999999999999", "r", &got)); // 20 digits
+  EXPECT_FALSE(ParseStampText("lg r 1 0 1234x678 1", "r", &got));              // a non-digit inside eight
+  EXPECT_FALSE(ParseStampText("lg r 1 0 1 17000000001234567:9", "r", &got));   // ':' just past '9'
+  EXPECT_FALSE(ParseStampText("lg r 1 0 1 1700000000/234567", "r", &got));     // '/' just before '0'
+}
+
 TEST(StampTest, AcksAndErrorsAreMatchedByClientMessageId) {
   Stamp s{2, 5, 9, 0};
   std::string ack = R"({"type":"ack","room":4,"id":"99","ts":1,"client_msg_id":")" + ClientMessageId("r1", s) + "\"}";
