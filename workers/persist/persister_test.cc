@@ -145,6 +145,26 @@ TEST_F(PersisterTest, OneIdWithTwoClientMessageIdsIsStoredEventByEvent) {
   EXPECT_EQ(stack->CountMessages(3).value_or(-1), 2);
 }
 
+// New events only (no replay, no retry: chat_persist's insert-only attempt succeeds) continue each
+// room after what is stored, in batch order, also with no client_msg_id.
+TEST_F(PersisterTest, NewEventsContinueEachRoomInBatchOrder) {
+  std::vector<StoredMessage> stored;
+  ASSERT_TRUE(persister->Apply({Event(8, "a", "c-a"), Event(9, "b"), Event(8, "c", "c-c")}, &stored).ok());
+  ASSERT_TRUE(persister->Apply({Event(9, "d", "c-d"), Event(8, "e"), Event(10, "f", "c-f"), Event(8, "g", "c-g")},
+                               &stored).ok());
+  ASSERT_EQ(stored.size(), 4u);
+  EXPECT_EQ(stored[0].pos, 2);
+  EXPECT_EQ(stored[1].pos, 3);
+  EXPECT_EQ(stored[2].pos, 1);
+  EXPECT_EQ(stored[3].pos, 4);
+  EXPECT_EQ(stored[1].event.text, "e");
+  EXPECT_EQ(stored[1].event.client_msg_id, "");
+  EXPECT_EQ(stored[3].event.client_msg_id, "c-g");
+  EXPECT_EQ(stack->CountMessages(8).value_or(-1), 4);
+  EXPECT_EQ(HistoryPositions(8), (std::vector<int64_t>{4, 3, 2, 1}));
+  EXPECT_EQ(HistoryPositions(10), (std::vector<int64_t>{1}));
+}
+
 TEST_F(PersisterTest, ReplayMixedWithNewMessagesOnlyAddsTheNewToHistory) {
   std::vector<ChatEvent> first;
   for (int i = 0; i < 4; ++i) first.push_back(Event(6, "m" + std::to_string(i)));
