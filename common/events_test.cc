@@ -47,6 +47,9 @@ TEST(Events, RejectsMalformedEvents) {
   auto no_text = EncodeChatEvent(SampleEvent());
   no_text.replace(no_text.find("\"text\""), 6, "\"txet\"");
   EXPECT_FALSE(DecodeChatEvent(no_text).ok());
+  ChatEvent bad_bytes = SampleEvent();
+  bad_bytes.text = "ab\xC0\x80";  // an overlong NUL
+  EXPECT_EQ(DecodeChatEvent(EncodeChatEvent(bad_bytes)).status().reason(), "not UTF-8");
 }
 
 TEST(Events, OmitsEmptyClientMessageId) {

@@ -1,0 +1,27 @@
+// Client JSON is refused with the code a client sees, invalid UTF-8 included.
+#include "ingress/json_input.h"
+
+#include <gtest/gtest.h>
+
+namespace chatpipe {
+namespace {
+
+TEST(JsonInput, AnObjectOfKnownMembersIsRead) {
+  rapidjson::Document doc;
+  ASSERT_TRUE(ParseObject(R"({"text":"ol\u00e1 caf\u00e9 \u00f1","client_msg_id":"c-1"})", {"text", "client_msg_id"}, &doc).ok());
+  auto text = StringField(doc, "text");
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(**text, "ol\xC3\xA1 caf\xC3\xA9 \xC3\xB1");
+}
+
+TEST(JsonInput, RefusalsSayWhy) {
+  rapidjson::Document doc;
+  EXPECT_EQ(ParseObject("{\"text\":\"ab\xC0\x80\"}", {"text"}, &doc).reason(), "the body is not valid UTF-8");
+  EXPECT_EQ(ParseObject("{\"text\":\"\xED\xA0\x80\"}", {"text"}, &doc).code(), "bad_json");  // a surrogate
+  EXPECT_EQ(ParseObject("{\"text\":\"ok\"", {"text"}, &doc).reason(), "the body is not valid JSON");
+  EXPECT_EQ(ParseObject("[1]", {}, &doc).reason(), "expected a JSON object");
+  EXPECT_EQ(ParseObject(R"({"txet":"x"})", {"text"}, &doc).code(), "unknown_field");
+}
+
+}  // namespace
+}  // namespace chatpipe
