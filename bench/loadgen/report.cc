@@ -275,6 +275,8 @@ Status Report(const ReportOptions& o) {
                             std::to_string(s.duplicates) + ", reordered " + std::to_string(s.reordered) +
                             ", other frames " + std::to_string(s.foreign));
     t.Row("send->deliv", Percentiles(s.delivery_us));
+    if (s.sender_delivery_us.count() && s.sender_delivery_us.count() < s.delivery_us.count())
+      t.Row("at senders", Percentiles(s.sender_delivery_us) + "  (their own thread reads them promptly)");
     if (s.drain_cut)
       t.Row("NOTE", "the drain hit its limit in " + std::to_string(s.drain_cut) + " of " + std::to_string(m.threads) +
                         " generator threads: the server had not caught up, so messages still in flight count as lost");
@@ -387,6 +389,7 @@ Status Report(const ReportOptions& o) {
   WriteHistogramSummary(w, "lag_us", s.lag_us);
   WriteHistogramSummary(w, "ack_us", s.ack_us);
   WriteHistogramSummary(w, "delivery_us", s.delivery_us);
+  WriteHistogramSummary(w, "sender_delivery_us", s.sender_delivery_us);
   w.EndObject();
   w.Key("stats");
   s.WriteJson(w);

@@ -57,6 +57,7 @@ void ForEachHistogram(S& s, F f) {
   f("ack_us", s.ack_us);
   f("lag_us", s.lag_us);
   f("delivery_us", s.delivery_us);
+  f("sender_delivery_us", s.sender_delivery_us);
 }
 template <typename S, typename F>
 void ForEachCodeMap(S& s, F f) {
@@ -95,6 +96,7 @@ void Stats::Merge(const Stats& o) {
   ack_us.Merge(o.ack_us);
   lag_us.Merge(o.lag_us);
   delivery_us.Merge(o.delivery_us);
+  sender_delivery_us.Merge(o.sender_delivery_us);
   AddAll(&connect_errors, o.connect_errors);
   AddAll(&join_errors, o.join_errors);
   AddAll(&send_errors, o.send_errors);

@@ -44,6 +44,10 @@ struct Stats {
   uint64_t reordered = 0;    // a message arrived with a room position not above the previous one
   uint64_t foreign = 0;      // message frames not sent by this run
   Histogram delivery_us;     // intended send time to delivery, per receiving connection
+  // The same, on the senders' own connections only. When the senders have a thread of their own
+  // (a few among many receivers), it reads them promptly: this is what the server's side takes,
+  // without the time the deliveries wait for the receiving threads' pass over their sockets.
+  Histogram sender_delivery_us;
   int64_t last_delivery_ns = 0;
   std::map<int64_t, uint64_t> members_by_room;  // joined connections still open at the end
 

@@ -21,6 +21,7 @@ Stats Sample() {
   s.members_by_room[7] = 10;
   s.delivery_us.Record(1500);
   s.delivery_us.Record(42);
+  s.sender_delivery_us.Record(42);
   return s;
 }
 
@@ -55,6 +56,8 @@ TEST(StatsTest, JsonRoundTripThenMergeAddsCountsAndWidensTimes) {
   EXPECT_EQ(back->connect_done_ns, 7000);  // latest end
   EXPECT_EQ(back->delivery_us.count(), 4u);
   EXPECT_EQ(back->delivery_us.max(), 1500u);
+  EXPECT_EQ(back->sender_delivery_us.count(), 2u);
+  EXPECT_EQ(back->sender_delivery_us.max(), 42u);
 }
 
 TEST(StatsTest, MergingIntoEmptyStatsKeepsTheOtherTimes) {

@@ -434,7 +434,9 @@ void Conn::Deliver(const Stamp& stamp, std::optional<int64_t> pos, int64_t now) 
     s.duplicates++;
     return;
   }
-  s.delivery_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - stamp.send_ns) / 1000));
+  const uint64_t us = static_cast<uint64_t>(std::max<int64_t>(0, now - stamp.send_ns) / 1000);
+  s.delivery_us.Record(us);
+  if (spec_.sender) s.sender_delivery_us.Record(us);
 }
 
 Conn::Seen& Conn::SeenFor(uint64_t stream) {

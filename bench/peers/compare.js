@@ -59,6 +59,7 @@ const rows = [
   ['send->deliv p50 (ms)', (r) => ms(r.figures.delivery_us.p50), 'lower', ['fanout']],
   ['send->deliv p99 (ms)', (r) => ms(r.figures.delivery_us.p99), 'lower', ['fanout']],
   ['send->deliv max (ms)', (r) => ms(r.figures.delivery_us.max), 'lower', ['fanout']],
+  ['send->deliv at senders p99 (ms)', (r) => ms(r.figures.sender_delivery_us?.p99), 'lower', ['fanout']],
   ['generator lag p99 (ms)', (r) => ms(r.figures.lag_us.p99), null, ['fanout']],
   ['server process cpu (% of a core)', (r, s) => r.cpu_percent[serverCpu[s] || `${s}-server`], 'lower', ['fanout']],
   ['whole stack cpu (% of a core)', (r) => stackCpu(r), 'lower', ['fanout']],
