@@ -138,8 +138,11 @@ void ListRoomsRoute(Connection& conn, const TokenUser& user) {
 }
 
 // Calls `then` once the cached list is gone, so that the change's author, whose next request may
-// land on another loop with its own Redis connection, never reads the list from before it.
+// land on another loop with its own Redis connection, never reads the list from before it. The
+// generation goes up first, so a refill that read PostgreSQL before the change cannot cache it again
+// (kRoomsListSetScript).
 void InvalidateRoomList(Loop* loop, std::function<void()> then) {
+  loop->Redis({"INCR", RoomsGenerationKey(loop->redis_prefix())}, [](redisReply*) {});
   loop->Redis({"DEL", RoomsListKey(loop->redis_prefix())}, [then = std::move(then)](redisReply*) { then(); });
 }
 

@@ -19,14 +19,20 @@ Metric& refills = Counter("chatpipe_ingress_room_list_refills_total", "room list
 }  // namespace
 
 void RoomList::Get(int64_t user, Done done) {
-  loop_->Redis({"GET", RoomsListKey(loop_->redis_prefix())}, [this, user, done = std::move(done)](redisReply* r) {
-    if (r && r->type == REDIS_REPLY_STRING) {
-      std::string_view text(r->str, r->len);
+  const std::string& p = loop_->redis_prefix();
+  loop_->Redis({"MGET", RoomsListKey(p), RoomsGenerationKey(p)}, [this, user, done = std::move(done)](redisReply* r) {
+    const bool answered = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+    redisReply* list = answered ? r->element[0] : nullptr;
+    if (list && list->type == REDIS_REPLY_STRING) {
+      std::string_view text(list->str, list->len);
       if (text != raw_) Parse(text);
       return done(Render(user));
     }
     waiting_.push_back({user, std::move(done)});
-    if (waiting_.size() == 1) Refill();
+    if (waiting_.size() > 1) return;
+    redisReply* gen = answered ? r->element[1] : nullptr;
+    refill_generation_ = gen && gen->type == REDIS_REPLY_STRING ? std::string(gen->str, gen->len) : "";
+    Refill();
   });
 }
 
@@ -49,7 +55,9 @@ void RoomList::Refilled(Result<std::string> all) {
   };
   if (!all.ok()) return answer();
   // Answered once the cache holds the list: a client's next request, on any loop, then finds it.
-  loop_->Redis({"SET", RoomsListKey(loop_->redis_prefix()), *all, "EX", std::to_string(kRoomsCacheTtlSeconds)},
+  const std::string& p = loop_->redis_prefix();
+  loop_->Redis({"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p), refill_generation_, *all,
+                std::to_string(kRoomsCacheTtlSeconds)},
                [answer](redisReply*) { answer(); });
 }
 

@@ -5,7 +5,8 @@
 // once. This class spares each request the work around that one GET: it keeps the last list it
 // parsed beside its raw text, so a reply with the same text reuses it (a compare, not a parse), and
 // each room comes pre-rendered, so a request only picks the rooms its caller may see. When Redis has
-// no list, one PostgreSQL query per loop refills it, however many requests are waiting for it.
+// no list, one PostgreSQL query per loop refills it, however many requests are waiting for it, and
+// caches it only if the list's generation (read with the miss, before the query) has not moved.
 // Owned by its Loop, used on the loop's thread only.
 #pragma once
 
@@ -48,6 +49,7 @@ class RoomList {
   std::string raw_;  // the text `rooms_` was parsed from
   std::vector<Room> rooms_;
   std::vector<Waiter> waiting_;  // requests that found no list in Redis; non-empty: a refill is on
+  std::string refill_generation_;  // <p>rooms:gen as the refill's miss read it ("" when unset)
 };
 
 }  // namespace chatpipe

@@ -4,6 +4,7 @@
 //   <p>room:<id>          channel: every event of a room, as the JSON frame clients receive
 //   <p>room:<id>:last     list: the room's last kHistoryCap message frames, newest first
 //   <p>rooms:list         string: the room list cache (JSON), kRoomsCacheTtlSeconds to live
+//   <p>rooms:gen          integer: the room list's generation, counted up by every change
 //   <p>user:<id>          channel: frames for every connection of one user (notification, ...)
 //   <p>online:<uid>       sorted set: ingress instance ids holding a connection of the user, scored
 //                         by expiry (ms since the epoch); the user is online while any score > now
@@ -23,6 +24,7 @@ inline std::string RoomHistoryKey(const std::string& p, int64_t room) {
   return p + "room:" + std::to_string(room) + ":last";
 }
 inline std::string RoomsListKey(const std::string& p) { return p + "rooms:list"; }
+inline std::string RoomsGenerationKey(const std::string& p) { return p + "rooms:gen"; }
 inline std::string UserChannel(const std::string& p, int64_t user) { return p + "user:" + std::to_string(user); }
 inline std::string OnlineKey(const std::string& p, int64_t user) { return p + "online:" + std::to_string(user); }
 inline std::string RoomPresentKey(const std::string& p, int64_t room) {
@@ -31,6 +33,17 @@ inline std::string RoomPresentKey(const std::string& p, int64_t room) {
 // Presence entries live this long unless refreshed; ingress refreshes every third of it, so a crashed
 // instance's users read as offline within this time.
 inline constexpr int kPresenceTtlMs = 30000;
+
+// Caches a room list read from PostgreSQL unless the list changed since the generation was read,
+// which was before the read: a refill that read the list before a change, and got here after that
+// change's INCR and DEL, must not put the old list back for the TTL.
+// KEYS[1] = generation key, KEYS[2] = list key; ARGV[1] = the generation ('' when there was none),
+// ARGV[2] = the list, ARGV[3] = TTL in seconds. Returns 1 when cached.
+inline constexpr const char* kRoomsListSetScript = R"lua(
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+)lua";
 
 // Pushes a room's message frames, in order, onto its history list, each unless the list already holds
 // that position or a later one by then, and caps the list: repeating it (a replayed batch) changes
