@@ -55,7 +55,7 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
   event->user = {user.id, user.name};
   event->text = std::move(text);
   if (services.short_circuit) {
-    services.short_circuit->Publish(*event, loop.rooms().KnownPosition(room));
+    services.short_circuit->Publish(*event, loop.rooms().KnownPosition(room), &loop);
     accepted.Add();
     return done(Status::Ok(), *event);
   }

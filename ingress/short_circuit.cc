@@ -8,13 +8,15 @@
 
 namespace chatpipe {
 
-void ShortCircuit::Publish(const ChatEvent& event, int64_t known_pos) {
+void ShortCircuit::Publish(const ChatEvent& event, int64_t known_pos, Loop* here) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t& last = last_pos_[event.room];
   last = std::max(last, known_pos) + 1;
   auto frame = std::make_shared<const std::string>(EncodeMessageFrame({event, last}));
-  for (Loop* loop : loops_)
-    loop->Post([loop, room = event.room, frame] { loop->rooms().OnRoomFrame(room, *frame); });
+  for (Loop* loop : loops_) {
+    if (loop == here) loop->rooms().OnRoomFrame(event.room, *frame);
+    else loop->Post([loop, room = event.room, frame] { loop->rooms().OnRoomFrame(room, *frame); });
+  }
 }
 
 }  // namespace chatpipe

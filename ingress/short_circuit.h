@@ -23,10 +23,11 @@ class ShortCircuit {
  public:
   void AddLoop(Loop* loop) { loops_.push_back(loop); }  // before the loops start
 
-  // Gives `event` the room's next position (above `known_pos`, the highest this loop has seen of the
-  // room: positions continue from what storage held when clients joined) and posts its frame to
-  // every loop. Thread-safe.
-  void Publish(const ChatEvent& event, int64_t known_pos);
+  // Gives `event` the room's next position (above `known_pos`, the highest the calling loop `here`
+  // has seen of the room: positions continue from what storage held when clients joined), hands its
+  // frame to `here` at once (in this loop iteration, as a frame read from Redis would be) and posts it
+  // to every other loop. Thread-safe; called on `here`'s thread.
+  void Publish(const ChatEvent& event, int64_t known_pos, Loop* here);
 
  private:
   std::vector<Loop*> loops_;
