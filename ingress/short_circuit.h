@@ -24,9 +24,9 @@ class ShortCircuit {
   void AddLoop(Loop* loop) { loops_.push_back(loop); }  // before the loops start
 
   // Gives `event` the room's next position (above `known_pos`, the highest the calling loop `here`
-  // has seen of the room: positions continue from what storage held when clients joined), hands its
-  // frame to `here` at once (in this loop iteration, as a frame read from Redis would be) and posts it
-  // to every other loop. Thread-safe; called on `here`'s thread.
+  // has seen of the room: positions continue from what storage held when clients joined) and posts
+  // its frame to every loop, or, when `here` is the only loop, hands it over at once (in this loop
+  // iteration, as a frame read from Redis would be). Thread-safe; called on `here`'s thread.
   void Publish(const ChatEvent& event, int64_t known_pos, Loop* here);
 
  private:
