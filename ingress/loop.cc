@@ -88,10 +88,13 @@ void Loop::Stop() {
     // Going away: each WebSocket leaves its rooms and gets close code 1001 (its client reconnects
     // elsewhere), and the rooms hear of the leaves now rather than from expiring presence keys.
     for (auto& [id, conn] : connections_) conn->GoAway();
-    rooms_.PublishPresence();
-    // A PING queued behind those commands answers once Redis has them (at once if Redis is down);
-    // the close frames go out at this iteration's flush. kStopGrace bounds the wait.
-    Redis({"PING"}, [this](redisReply*) { event_base_loopexit(base_, nullptr); });
+    // Redis says which leaves change a user's presence before it answers a PING queued behind
+    // them; then their frames are published, and a second PING answers once Redis has those (both at
+    // once if Redis is down). The close frames go out at this iteration's flush. kStopGrace bounds it.
+    Redis({"PING"}, [this](redisReply*) {
+      rooms_.PublishPresence();
+      Redis({"PING"}, [this](redisReply*) { event_base_loopexit(base_, nullptr); });
+    });
     static constexpr timeval kStopGrace{1, 0};
     event_base_loopexit(base_, &kStopGrace);
   });

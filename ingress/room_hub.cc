@@ -411,9 +411,19 @@ void RoomHub::FlushRoom(int64_t room_id, Room& room) {
 }
 
 void RoomHub::NotePresence(Connection* conn, int64_t room_id, bool joined) {
+  UserHub& users = loop_->users();
+  const UserRef user{conn->user().id, conn->user().name};
+  // Another of the user's connections here is in the room: the user is there either way.
+  if (users.JoinedElsewhere(conn, user.id, room_id)) return;
+  users.ChangePresence(user.id, room_id, joined, [this, user, room_id, joined](bool changed) {
+    if (changed) Gather(room_id, {user.id, user.name, joined});
+  });
+}
+
+void RoomHub::Gather(int64_t room_id, PresenceChange change) {
   Room& r = rooms_[room_id];
   if (r.presence.empty()) presence_rooms_.push_back(room_id);
-  r.presence.push_back({conn->user().id, conn->user().name, joined});
+  r.presence.push_back(std::move(change));
   if (presence_tick_) return;
   presence_tick_ = true;
   // A one-shot event: libevent frees it once it has run, or with the event_base if the loop ends first.

@@ -145,7 +145,10 @@ class RoomHub {
   void Learn(Room& r, const Status& s, int64_t head, bool exact);
   void Finish(uint64_t conn_id, int64_t room, const Status& s, const Frames& frames, int64_t head, bool announce);
   void Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int64_t head, bool announce);
+  // A connection's join was announced, or an announced one left: gathered for the room's next
+  // presence frame if it changes the user's presence (UserHub::ChangePresence).
   void NotePresence(Connection* conn, int64_t room, bool joined);
+  void Gather(int64_t room, PresenceChange change);
   static void OnPresenceTick(int, short, void* arg);
   void Unseat(Connection* conn, int64_t room);
   int64_t RoomFromChannel(std::string_view channel) const;

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <set>
 
+#include "common/message_id.h"
 #include "common/metrics.h"
 #include "ingress/connection.h"
 #include "ingress/loop.h"
@@ -18,10 +18,7 @@ namespace {
 
 Metric& notifications = Counter("chatpipe_ingress_user_frames_total", "user-channel frames sent to WebSocket clients");
 
-std::string ExpiryMs() {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-  return std::to_string(now.count() + kPresenceTtlMs);
-}
+std::string ExpiryMs() { return std::to_string(NowMs() + kPresenceTtlMs); }
 
 void Ignore(redisReply*) {}
 
@@ -75,6 +72,28 @@ bool UserHub::SeatedElsewhere(Connection* except, int64_t user, int64_t room) co
                      [&](Connection* c) { return c != except && c->FindSeat(room); });
 }
 
+bool UserHub::JoinedElsewhere(const Connection* except, int64_t user, int64_t room) const {
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [&](Connection* c) {
+    const Seat* seat = c == except ? nullptr : c->FindSeat(room);
+    return seat && seat->joined;
+  });
+}
+
+void UserHub::ChangePresence(int64_t user, int64_t room, bool joined, std::function<void(bool)> done) {
+  const std::string key = RoomUserKey(loop_->redis_prefix(), room, user);
+  const std::string now = std::to_string(NowMs());
+  auto reply = [done = std::move(done)](redisReply* r) {
+    done(!r || r->type != REDIS_REPLY_INTEGER || r->integer == 1);
+  };
+  if (joined)
+    loop_->Redis({"EVAL", kPresenceEnterScript, "1", key, now, ExpiryMs(), Member(), std::to_string(kPresenceTtlMs)},
+                 std::move(reply));
+  else
+    loop_->Redis({"EVAL", kPresenceLeaveScript, "1", key, now, Member()}, std::move(reply));
+}
+
 void UserHub::LeftRoom(Connection* conn, int64_t room) {
   // Other loops or processes may still hold the user in the room: their next refresh adds it back.
   if (SeatedElsewhere(conn, conn->user().id, room)) return;
@@ -112,17 +131,25 @@ void UserHub::OnRefresh(int, short, void* arg) { static_cast<UserHub*>(arg)->Ref
 // One pipelined burst per period: hiredis writes every queued command in the loop's next write.
 void UserHub::Refresh() {
   const std::string expiry = ExpiryMs(), ttl = std::to_string(kPresenceTtlMs), member = Member();
-  std::set<std::pair<int64_t, int64_t>> present;  // (room, user)
+  std::set<std::pair<int64_t, int64_t>> present, joined;  // (room, user)
   for (const auto& [user, conns] : users_) {
     const std::string key = OnlineKey(loop_->redis_prefix(), user);
     loop_->Redis({"ZADD", key, expiry, member}, Ignore);
     loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
     for (Connection* c : conns)
-      for (const Seat& seat : c->seats()) present.insert({seat.room, user});
+      for (const Seat& seat : c->seats()) {
+        present.insert({seat.room, user});
+        if (seat.joined) joined.insert({seat.room, user});
+      }
   }
   for (const auto& [room, user] : present) {
     const std::string key = RoomPresentKey(loop_->redis_prefix(), room);
     loop_->Redis({"ZADD", key, expiry, std::to_string(user)}, Ignore);
+    loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
+  }
+  for (const auto& [room, user] : joined) {
+    const std::string key = RoomUserKey(loop_->redis_prefix(), room, user);
+    loop_->Redis({"ZADD", key, expiry, member}, Ignore);
     loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
   }
 }

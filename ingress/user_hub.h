@@ -6,9 +6,13 @@
 // expiry) while the user has a connection here, and <p>room:<id>:present (the user id) while one of
 // their connections here is in the room. Entries are refreshed every third of kPresenceTtlMs, so a
 // crashed process's users read as offline within kPresenceTtlMs; a clean close removes them at once.
+// And it says when a user's presence in a room changes for the whole deployment, for the presence
+// frames: <p>room:<id>:user:<uid> holds the loops where the user has a joined connection in the room,
+// so a user with two tabs (on any loops or processes) joins with the first and leaves with the last.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +36,13 @@ class UserHub {
   void Remove(Connection* conn);
   void EnteredRoom(Connection* conn, int64_t room);
   void LeftRoom(Connection* conn, int64_t room);  // after the seat is gone
+
+  // Another connection of `user` on this loop, not `except`, has a joined seat in `room`.
+  bool JoinedElsewhere(const Connection* except, int64_t user, int64_t room) const;
+  // This loop's first joined connection of `user` in `room` came (joined) or its last one went:
+  // `done(true)` when no other loop had the user there (or Redis could not tell: better a line too
+  // many than a user who never appears).
+  void ChangePresence(int64_t user, int64_t room, bool joined, std::function<void(bool changed)> done);
 
   // A frame on a user channel: true if the channel is one (and it was forwarded).
   bool OnChannelMessage(std::string_view channel, std::string_view payload);

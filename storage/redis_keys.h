@@ -9,6 +9,9 @@
 //   <p>online:<uid>       sorted set: ingress instance ids holding a connection of the user, scored
 //                         by expiry (ms since the epoch); the user is online while any score > now
 //   <p>room:<id>:present  sorted set: user ids joined to the room on some connection, scored by expiry
+//   <p>room:<id>:user:<uid>  sorted set: the ingress loops where the user has a joined connection in
+//                         the room, scored by expiry: a presence frame names the user only when the
+//                         first of them comes or the last goes
 #pragma once
 
 #include <cstdint>
@@ -30,9 +33,34 @@ inline std::string OnlineKey(const std::string& p, int64_t user) { return p + "o
 inline std::string RoomPresentKey(const std::string& p, int64_t room) {
   return p + "room:" + std::to_string(room) + ":present";
 }
+inline std::string RoomUserKey(const std::string& p, int64_t room, int64_t user) {
+  return p + "room:" + std::to_string(room) + ":user:" + std::to_string(user);
+}
 // Presence entries live this long unless refreshed; ingress refreshes every third of it, so a crashed
 // instance's users read as offline within this time.
 inline constexpr int kPresenceTtlMs = 30000;
+
+// A loop's first joined connection of a user in a room: adds the loop (ARGV[3]) to the room's set for
+// the user, scored by expiry (ARGV[2]), and returns 1 when no other loop had the user there (entries
+// expired by ARGV[1], now in ms, do not count). KEYS[1] = RoomUserKey; ARGV[4] = TTL in ms.
+inline constexpr const char* kPresenceEnterScript = R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local others = redis.call('ZCARD', KEYS[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then others = others - 1 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if others == 0 then return 1 end
+return 0
+)lua";
+
+// A loop's last joined connection of a user in a room has left: removes the loop (ARGV[2]) and
+// returns 1 when no other loop has the user there any more (ARGV[1]: now in ms). KEYS[1] = RoomUserKey.
+inline constexpr const char* kPresenceLeaveScript = R"lua(
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) == 0 then return 1 end
+return 0
+)lua";
 
 // Caches a room list read from PostgreSQL unless the list changed since the generation was read,
 // which was before the read: a refill that read the list before a change, and got here after that

@@ -7,6 +7,7 @@
 
 #include "ingress/room_hub.h"
 #include "ingress/server.h"
+#include "storage/redis_keys.h"
 #include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
@@ -226,6 +227,73 @@ TEST_F(JoinTest, AStoppingIngressClosesWith1001AndItsLeavesReachTheRoom) {
     EXPECT_EQ(ws->close_code(), ws::kCloseGoingAway);
   }
   ASSERT_TRUE(Watch(*watcher, view, [&] { return NoneOnline(view, users); }));
+}
+
+// A user with several connections in a room (tabs, devices) leaves it with the last of them: first
+// with two tabs on one loop, then with one there and one on another ingress process.
+TEST_F(JoinTest, AUserLeavesARoomWithTheirLastConnection) {
+  StartIngress(1);  // one loop: its frames reach the watcher in the order it published them
+  IngressServer other(config);
+  ASSERT_TRUE(other.Start().ok());
+  auto second = stack->CreateRoom(owner_user, "second"), third = stack->CreateRoom(owner_user, "third");
+  ASSERT_TRUE(second.ok() && third.ok());
+  auto watcher = Join(owner_user);
+  ASSERT_TRUE(watcher);
+  for (int64_t r : {*second, *third}) {
+    ASSERT_TRUE(watcher->SendText(JoinFrame(r)).ok());
+    ASSERT_TRUE(ReceiveType(*watcher, "joined").ok());
+  }
+  auto guests = Guests(1);
+  ASSERT_EQ(guests.size(), 1u);
+  const TestUser& ana = guests[0];
+  auto tab1 = Join(ana), tab2 = Join(ana);
+  ASSERT_TRUE(tab1 && tab2);
+
+  // What the watcher learns of ana: online in the lobby, and whether the lobby ever said she left.
+  PresenceView lobby(owner_user.id);
+  bool left_lobby = false;
+  auto watch_until = [&](int64_t in_room, bool joined) {
+    return ReceiveUntil(*watcher, [&](const Json& j) {
+      if (j.Type() != "presence") return false;
+      const int64_t r = j.doc["room"].GetInt64();
+      if (r == room) {
+        lobby.Apply(j, room);
+        for (const auto& u : j.doc["left"].GetArray()) left_lobby |= u["id"].GetInt64() == ana.id;
+      }
+      for (const auto& u : j.doc[joined ? "joined" : "left"].GetArray())
+        if (r == in_room && u["id"].GetInt64() == ana.id) return true;
+      return false;
+    }, std::chrono::seconds(20));
+  };
+  ASSERT_TRUE(watch_until(room, true).ok());
+
+  // A tab leaves, then joins another room on the same connection: the loop decides on the leave
+  // before the join, and publishes in that order, so the other room's frame comes after any the
+  // lobby got for the leave.
+  const std::string leave = "{\"type\":\"leave\",\"room\":" + std::to_string(room) + "}";
+  ASSERT_TRUE(tab1->SendText(leave).ok());
+  ASSERT_TRUE(tab1->SendText(JoinFrame(*second)).ok());
+  ASSERT_TRUE(watch_until(*second, true).ok());
+  EXPECT_FALSE(left_lobby) << "ana's other tab on the same loop is still in the lobby";
+
+  // A tab on another process joins (once its loop is counted in Redis), then the one here leaves.
+  auto tab3 = Join(ana, -1, other.port());
+  ASSERT_TRUE(tab3);
+  const std::string loops_key = RoomUserKey(stack->config().RedisPrefix(), room, ana.id);
+  ASSERT_TRUE(Eventually([&] {
+    auto n = stack->redis().Command({"ZCARD", loops_key});
+    return n.ok() && n->integer == 2;
+  }));
+  ASSERT_TRUE(tab2->SendText(leave).ok());
+  ASSERT_TRUE(tab2->SendText(JoinFrame(*third)).ok());
+  ASSERT_TRUE(watch_until(*third, true).ok());
+  EXPECT_FALSE(left_lobby) << "ana's tab on another process is still in the lobby";
+  EXPECT_TRUE(lobby.online.count(ana.id));
+
+  tab3.reset();  // the last one goes
+  ASSERT_TRUE(watch_until(room, false).ok());
+  EXPECT_FALSE(lobby.online.count(ana.id));
+  other.Stop();
 }
 
 TEST_F(JoinTest, JoinAndLeaveInOneIntervalSaysNothingAndLeaveAndRejoinKeepsTheUser) {
