@@ -213,7 +213,7 @@ Status RunGenerator(const RunOptions& o) {
     s.token = &tokens[o.clients_per_user > 0 ? i / o.clients_per_user : 0];
     s.room = o.rooms.empty() ? 0 : o.rooms[static_cast<size_t>(global) % o.rooms.size()];
     s.sender = i < o.senders;
-    const int thread = sender_thread ? (s.sender ? o.threads : i % o.threads) : i % o.threads;
+    const int thread = sender_thread && s.sender ? o.threads : i % o.threads;
     if (s.sender) {
       ++total_senders;
       ++senders_per_thread[thread];
