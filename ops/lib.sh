@@ -230,10 +230,9 @@ kafka_tool() {
     -cp "$KAFKA_LIBS/*" "$class" "$@"
 }
 
-# ---- chatpipe processes of the ops/up stack ------------------------------------------------
+# ---- chatpipe ------------------------------------------------------------------------------
+# Where ops/up keeps its services, processes, logs and data.
 UP_STACK="$CHATPIPE_ROOT/.run/stack"
-# Stopped in this order: ingress first, so no new events enter while the workers finish theirs.
-UP_PROCS=(ingress worker-persist worker-tag worker-mention worker-mail smtp-sink)
 
 # chatpipe_bin: the built executable: build/chatpipe, or where CMake puts it by default
 # (build/cli/chatpipe) while cli/CMakeLists.txt does not place it at the top.
@@ -241,37 +240,4 @@ chatpipe_bin() {
   local b=$CHATPIPE_BUILD_DIR
   [[ $b == /* ]] || b="$CHATPIPE_ROOT/$b"
   if [[ ! -x $b/chatpipe && -x $b/cli/chatpipe ]]; then echo "$b/cli/chatpipe"; else echo "$b/chatpipe"; fi
-}
-
-# proc_pattern NAME: what the command line of process NAME contains ("/…/build/chatpipe worker
-# tag"): the binary ops/up started (recorded in the stack), so no other chatpipe is taken for ours.
-proc_pattern() {
-  if [[ $1 == smtp-sink ]]; then
-    echo "ops/smtp-sink --dir $UP_STACK/mail"
-    return
-  fi
-  local bin
-  bin=$(cat "$UP_STACK/bin" 2>/dev/null || chatpipe_bin)
-  echo "$bin ${1/-/ }"
-}
-
-# stop_chatpipe_procs: stop the chatpipe processes recorded in $UP_STACK (ingress, then workers).
-stop_chatpipe_procs() {
-  local name pid pids=()
-  for name in "${UP_PROCS[@]}"; do
-    pid=$(read_pid "$UP_STACK/$name.pid")
-    pid_alive "$pid" "$(proc_pattern "$name")" || { rm -f "$UP_STACK/$name.pid"; continue; }
-    log "stopping $name (pid $pid)"
-    if [[ $name == ingress ]]; then
-      stop_pid "$name" "$pid" "$(proc_pattern "$name")" 20 || true
-    else
-      # The workers stop independently of each other: in parallel.
-      stop_pid "$name" "$pid" "$(proc_pattern "$name")" 20 & pids+=($!)
-    fi
-  done
-  (( ${#pids[@]} == 0 )) || wait "${pids[@]}" || true
-  for name in "${UP_PROCS[@]}"; do
-    pid=$(read_pid "$UP_STACK/$name.pid")
-    pid_alive "$pid" "$(proc_pattern "$name")" || rm -f "$UP_STACK/$name.pid"
-  done
 }

@@ -2,9 +2,6 @@
 // PostgreSQL + Redis -> ingress -> WebSocket clients, with the workers as real child processes.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
 #include "storage/redis_keys.h"
 #include "tests/support/stack_test_base.h"
 
@@ -59,7 +56,7 @@ TEST_F(AnalysisTest, MentionReachesTheMentionedUsersOtherConnectionAndTheInbox) 
   auto bea_elsewhere = Connect(bea);  // in no room at all
   ASSERT_TRUE(a && bea_elsewhere);
   // bea is online while connected: the mention worker reads this to decide against e-mail.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto n = stack->redis().Command({"ZCARD", OnlineKey(stack->config().RedisPrefix(), bea.id)});
     return n.ok() && n->integer == 1;
   }));
@@ -103,7 +100,7 @@ TEST_F(AnalysisTest, MentionReachesTheMentionedUsersOtherConnectionAndTheInbox) 
 
   // Closing bea's last connection takes her offline at once.
   ASSERT_TRUE(bea_elsewhere->Close().ok());
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(WaitFor([&] {
     auto n = stack->redis().Command({"ZCARD", OnlineKey(stack->config().RedisPrefix(), bea.id)});
     return n.ok() && n->integer == 0;
   }));
@@ -155,7 +152,7 @@ TEST_F(AnalysisTest, TagRoomShowsTheTextAndSendsTagsAfterTheMessage) {
   EXPECT_STREQ(tags->doc["tags"]["sentiment"]["label"].GetString(), "positive");
   EXPECT_STREQ(tags->doc["tags"]["lang"].GetString(), "en");
   // The stored history carries the tags too.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto h = stack->Call("GET", "/api/rooms/" + std::to_string(*room) + "/messages?limit=50", bea);
     return h.ok() && h->body.find("\"positive\"") != std::string::npos;
   }));
@@ -185,8 +182,7 @@ TEST_F(AnalysisTest, OfflineUserGetsOneBatchedEmailForThreeQuickMentions) {
   auto sink = stack->StartSmtpSink();
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
   ASSERT_TRUE(stack->StartWorkerProcess("mention").ok());
-  ASSERT_TRUE(stack->StartWorkerProcess("mail", {"--smtp", "smtp://127.0.0.1:" + std::to_string(*sink),
-                                                 "--window-ms", "1500"}).ok());
+  ASSERT_TRUE(stack->StartWorkerProcess("mail", {"--smtp", (*sink)->url(), "--window-ms", "1500"}).ok());
   auto general = stack->CreateRoom(ana, "general");
   ASSERT_TRUE(general.ok());
   auto a = Connect(ana, *general);
@@ -195,15 +191,9 @@ TEST_F(AnalysisTest, OfflineUserGetsOneBatchedEmailForThreeQuickMentions) {
   for (const char* text : {"@bea first", "second, @bea?", "third for @bea."})
     ASSERT_TRUE(a->SendText(Send(*general, text)).ok());
 
-  auto mail_files = [&] {
-    std::vector<std::filesystem::path> files;
-    std::error_code ec;
-    for (const auto& f : std::filesystem::directory_iterator(stack->sink_dir() + "/mail", ec)) files.push_back(f.path());
-    return files;
-  };
-  ASSERT_TRUE(Eventually([&] { return !mail_files().empty(); }, std::chrono::seconds(30)));
+  ASSERT_TRUE(WaitFor([&] { return !(*sink)->Mails().empty(); }, std::chrono::seconds(30)));
   // One outbox row for bea, sent, carrying the three mentions; ana (the sender) has none.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto r = stack->pg().Exec("SELECT state FROM mail_outbox WHERE user_id = $1", {std::to_string(bea.id)});
     return r.ok() && r->rows() == 1 && r->Text(0, 0) == "sent";
   }));
@@ -215,11 +205,9 @@ TEST_F(AnalysisTest, OfflineUserGetsOneBatchedEmailForThreeQuickMentions) {
   auto others = stack->pg().Exec("SELECT count(*) FROM mail_outbox WHERE user_id <> $1", {std::to_string(bea.id)});
   ASSERT_TRUE(others.ok());
   EXPECT_EQ(others->Int(0, 0), 0);
-  auto files = mail_files();
-  ASSERT_EQ(files.size(), 1u);
-  std::ifstream in(files[0]);
-  std::string mail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(mail.find("bea@example.com"), std::string::npos);
+  auto mails = (*sink)->Mails();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].rcpt, "bea@example.com");
 }
 
 TEST_F(AnalysisTest, EmailNotificationsCanBeSwitchedOff) {
@@ -251,7 +239,7 @@ TEST_F(AnalysisTest, EmailNotificationsCanBeSwitchedOff) {
   auto sink = s2->StartSmtpSink();
   ASSERT_TRUE(sink.ok());
   ASSERT_TRUE(s2->StartWorkerProcess("mention").ok());
-  ASSERT_TRUE(s2->StartWorkerProcess("mail", {"--smtp", "smtp://127.0.0.1:" + std::to_string(*sink)}).ok());
+  ASSERT_TRUE(s2->StartWorkerProcess("mail", {"--smtp", (*sink)->url()}).ok());
   auto room = s2->CreateRoom(*ana2, "general");
   ASSERT_TRUE(room.ok());
   const std::string path = "/api/rooms/" + std::to_string(*room) + "/messages";
@@ -261,7 +249,7 @@ TEST_F(AnalysisTest, EmailNotificationsCanBeSwitchedOff) {
     auto r = s2->pg().Exec("SELECT count(*) FROM mail_mentions WHERE user_id = $1", {std::to_string(user)});
     return r.ok() ? r->Int(0, 0) : -1;
   };
-  ASSERT_TRUE(Eventually([&] { return recorded(cid2->id) == 1; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(WaitFor([&] { return recorded(cid2->id) == 1; }, std::chrono::seconds(30)));
   EXPECT_EQ(recorded(bea2->id), 0);
   auto mentioned = s2->pg().Exec("SELECT count(*) FROM mentions WHERE user_id = $1", {std::to_string(bea2->id)});
   ASSERT_TRUE(mentioned.ok());

@@ -42,7 +42,7 @@ class FaultsTest : public StackTest {
 
   // Every acknowledged id is stored exactly once, at positions 1..n without gaps.
   void ExpectStoredExactlyOnce(const std::set<std::string>& acked) {
-    ASSERT_TRUE(Eventually([&] { return stack->CountMessages(room).value_or(0) >= int64_t(acked.size()); },
+    ASSERT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) >= int64_t(acked.size()); },
                            std::chrono::seconds(60)));
     auto rows = stack->pg().Exec("SELECT id, pos FROM messages WHERE room_id = $1 ORDER BY pos", {std::to_string(room)});
     ASSERT_TRUE(rows.ok());
@@ -58,7 +58,7 @@ class FaultsTest : public StackTest {
   // The Redis history holds the last kHistoryCap positions, each once, newest first.
   void ExpectHistoryIsTheLastTen(int64_t head) {
     const std::string key = RoomHistoryKey(stack->config().RedisPrefix(), room);
-    ASSERT_TRUE(Eventually([&] {
+    ASSERT_TRUE(WaitFor([&] {
       auto first = stack->redis().Command({"LINDEX", key, "0"});
       return first.ok() && ParseJson(first->str).ok() && ParseJson(first->str)->doc["pos"].GetInt64() == head;
     }));
@@ -84,14 +84,14 @@ class FaultsTest : public StackTest {
     };
     ASSERT_TRUE(stack->StartPersister(through_proxy).ok());
     std::set<std::string> acked = PostMessages(5, "before ");
-    ASSERT_TRUE(Eventually([&] { return stack->CountMessages(room).value_or(0) == 5; }));
+    ASSERT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) == 5; }));
 
     Metric& retries = Counter("chatpipe_persist_retries_total", "");
     int64_t retries_before = retries.value();
     proxy->Cut();
     auto during = PostMessages(20, "during ");
     acked.insert(during.begin(), during.end());
-    ASSERT_TRUE(Eventually([&] { return retries.value() > retries_before; })) << "the persister never retried";
+    ASSERT_TRUE(WaitFor([&] { return retries.value() > retries_before; })) << "the persister never retried";
     // Stopping now commits what is stored: nothing of the failed batch may be among it.
     stack->StopPersister();
     proxy->Restore();
@@ -172,7 +172,7 @@ TEST_F(FaultsTest, IngressThatLosesRedisCatchesItsClientsUpAfterwards) {
   ASSERT_TRUE(late.ok());
   ASSERT_TRUE(join(**late).ok());
   PostMessages(3, "during ");
-  ASSERT_TRUE(Eventually([&] { return stack->CountMessages(room).value_or(0) == 5; }));
+  ASSERT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) == 5; }));
   proxy.Restore();
 
   // Both clients get positions 3..5 exactly once, in order; the late one is told it joined first.
@@ -200,7 +200,7 @@ TEST_F(FaultsTest, HistoryAfterAPersisterKilledMidStreamHoldsEveryAckedMessageOn
   ASSERT_TRUE(stack->StartWorkerProcess("persist").ok());
   std::set<std::string> acked = PostMessages(40, "first ");
   // Kill it once it has stored some (likely with a batch in flight, offsets uncommitted).
-  ASSERT_TRUE(Eventually([&] { return stack->CountMessages(room).value_or(0) >= 10; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) >= 10; }, std::chrono::seconds(60)));
   stack->KillWorkerProcess("persist");
   auto more = PostMessages(40, "second ");
   acked.insert(more.begin(), more.end());

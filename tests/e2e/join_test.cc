@@ -280,7 +280,7 @@ TEST_F(JoinTest, AUserLeavesARoomWithTheirLastConnection) {
   auto tab3 = Join(ana, -1, other.port());
   ASSERT_TRUE(tab3);
   const std::string loops_key = RoomUserKey(stack->config().RedisPrefix(), room, ana.id);
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto n = stack->redis().Command({"ZCARD", loops_key});
     return n.ok() && n->integer == 2;
   }));

@@ -151,9 +151,9 @@ TEST_F(PipelineTest, HistoryComesNewestFirstAndTheRedisListHoldsTen) {
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 202) << r->body;
   }
-  ASSERT_TRUE(Eventually([&] { return stack->CountMessages(room).value_or(0) == 25; }));
+  ASSERT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) == 25; }));
   const std::string key = RoomHistoryKey(stack->config().RedisPrefix(), room);
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto head = stack->redis().Command({"LINDEX", key, "0"});
     return head.ok() && head->str.find("\"n25\"") != std::string::npos;
   }));
@@ -194,7 +194,7 @@ TEST_F(PipelineTest, RetriedClientMessageIdIsStoredOnce) {
   ASSERT_TRUE(a);
   ASSERT_TRUE(a->SendText(Send(room, "once", "retry-1")).ok());
   ASSERT_TRUE(a->SendText(Send(room, "marker", "marker")).ok());
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto r = stack->pg().Exec("SELECT 1 FROM messages WHERE client_msg_id = 'marker'");
     return r.ok() && r->rows() == 1;
   }));
@@ -271,7 +271,7 @@ TEST_F(PipelineTest, RoomListCacheIsInvalidatedOnCreateAndExpiresAfterItsTtl) {
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->body.find("\"third\""), std::string::npos) << "not from the cache: " << list->body;
   auto started = std::chrono::steady_clock::now();
-  EXPECT_TRUE(Eventually(
+  EXPECT_TRUE(WaitFor(
       [&] {
         auto l = stack->Call("GET", "/api/rooms", *ana);
         return l.ok() && l->body.find("\"third\"") != std::string::npos;

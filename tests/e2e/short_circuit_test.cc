@@ -36,7 +36,7 @@ TEST_P(ShortCircuitTest, AcksAndFansOutInTheProcessAndStoresNothing) {
     auto r = stack.Call("POST", path, *ana, "{\"text\":\"stored " + std::to_string(i) + "\"}");
     ASSERT_TRUE(r.ok() && r->status == 202);
   }
-  ASSERT_TRUE(Eventually([&] { return stack.CountMessages(*room).value_or(0) == 3; }));
+  ASSERT_TRUE(WaitFor([&] { return stack.CountMessages(*room).value_or(0) == 3; }));
 
   // The same deployment with a short-circuited ingress.
   stack.StopIngress();
@@ -83,7 +83,7 @@ TEST_P(ShortCircuitTest, AcksAndFansOutInTheProcessAndStoresNothing) {
   ASSERT_TRUE(stack.StartIngress().ok());
   auto r = stack.Call("POST", path, *ana, "{\"text\":\"through the pipeline\"}");
   ASSERT_TRUE(r.ok() && r->status == 202);
-  ASSERT_TRUE(Eventually([&] { return stack.CountMessages(*room).value_or(0) >= 4; }));
+  ASSERT_TRUE(WaitFor([&] { return stack.CountMessages(*room).value_or(0) >= 4; }));
   EXPECT_EQ(stack.CountMessages(*room).value_or(0), 4);
   auto newest = stack.Call("GET", path + "?limit=1", *ana);
   ASSERT_TRUE(newest.ok() && newest->status == 200);

@@ -1,31 +1,7 @@
 #include "tests/support/stack.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spdlog/spdlog.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <random>
-
-
 namespace chatpipe::test {
 namespace {
-
-std::string RandomHex(int bytes) {
-  std::random_device rd;
-  std::string out;
-  for (int i = 0; i < bytes; ++i) {
-    char b[3];
-    snprintf(b, sizeof b, "%02x", rd() & 0xff);
-    out += b;
-  }
-  return out;
-}
 
 std::string JsonString(const std::string& s) {
   rapidjson::StringBuffer buf;
@@ -72,8 +48,7 @@ Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions) {
 TestStack::~TestStack() {
   StopIngress();
   StopPersister();
-  while (!children_.empty()) KillProcess(children_.begin()->first);
-  if (!sink_dir_.empty()) std::filesystem::remove_all(sink_dir_);
+  for (auto& [kind, worker] : workers_) worker->Kill();
   if (pg_) pg_->Close();
 }
 
@@ -120,48 +95,27 @@ Status TestStack::StartWorkerProcess(const std::string& kind, const std::vector<
                                    "--pg", config().pg_conninfo, "--redis", config().redis_addr,
                                    "--namespace", config().ns, "--log-level", "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return StartProcess(kind, std::move(args));
-}
-
-Status TestStack::StartProcess(const std::string& name, std::vector<std::string> args) {
-  pid_t pid = ::fork();
-  if (pid < 0) return Status::Internal("fork failed");
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no orphan behind
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  children_[name] = pid;
+  auto child = ChildProcess::Spawn(args);
+  if (!child.ok()) return child.status();
+  workers_[kind] = std::move(*child);
   return Status::Ok();
 }
 
-void TestStack::KillProcess(const std::string& name) {
-  auto it = children_.find(name);
-  if (it == children_.end()) return;
-  ::kill(it->second, SIGKILL);
-  ::waitpid(it->second, nullptr, 0);
-  children_.erase(it);
+void TestStack::KillWorkerProcess(const std::string& kind) {
+  auto it = workers_.find(kind);
+  if (it == workers_.end()) return;
+  it->second->Kill();
+  workers_.erase(it);
 }
 
-Result<int> TestStack::StartSmtpSink() {
-  char dir[] = "/tmp/chatpipe-sink.XXXXXX";
-  if (!::mkdtemp(dir)) return Status::Internal("mkdtemp failed");
-  sink_dir_ = dir;
-  const std::string port_file = sink_dir_ + "/.port";
-  if (Status s = StartProcess("smtp-sink", {CHATPIPE_SOURCE_DIR "/ops/smtp-sink", "--dir", sink_dir_ + "/mail",
-                                            "--port", "0", "--port-file", port_file});
-      !s.ok())
-    return s;
-  int port = 0;
-  if (!Eventually([&] {
-        std::ifstream in(port_file);
-        return static_cast<bool>(in >> port);
-      }))
-    return Status::Internal("ops/smtp-sink did not start");
-  return port;
+Result<SmtpSink*> TestStack::StartSmtpSink() {
+  auto dir = TempDir::Create("chatpipe-sink");
+  if (!dir.ok()) return dir.status();
+  sink_dir_ = std::move(*dir);
+  auto sink = SmtpSink::Start(sink_dir_->path());
+  if (!sink.ok()) return sink.status();
+  sink_ = std::move(*sink);
+  return sink_.get();
 }
 
 Result<HttpResponse> TestStack::Call(const std::string& method, const std::string& path, const TestUser& user,
@@ -217,23 +171,21 @@ Result<int64_t> TestStack::CountMessages(int64_t room) {
   return r->Int(0, 0);
 }
 
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  return WaitFor(done, timeout);
-}
-
 Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& want,
                           std::chrono::milliseconds timeout, std::vector<Json>* skipped) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Status::Error(408, "timeout", "no matching frame in time");
+  Result<Json> found = Status::Error(408, "timeout", "no matching frame in time");
+  WaitFor([&](std::chrono::milliseconds left) {
+    if (left.count() == 0) return true;  // found keeps the timeout
     auto text = ws.ReceiveText(left);
-    if (!text.ok()) return text.status();
-    auto frame = ParseJson(*text);
-    if (!frame.ok()) return frame.status();
-    if (want(*frame)) return frame;
-    if (skipped) skipped->push_back(std::move(*frame));
-  }
+    Result<Json> frame = text.ok() ? ParseJson(*text) : Result<Json>(text.status());
+    if (frame.ok() && !want(*frame)) {
+      if (skipped) skipped->push_back(std::move(*frame));
+      return false;
+    }
+    found = std::move(frame);  // the match, or the error that ends the wait
+    return true;
+  }, timeout);
+  return found;
 }
 
 Result<Json> ReceiveType(WsClient& ws, const std::string& type, std::chrono::milliseconds timeout) {

@@ -1,17 +1,15 @@
 // TestStack: one isolated chatpipe deployment for an integration test, on the suite's real services.
 //
-// ops/test starts PostgreSQL, Redis and Kafka once and exports their addresses (CHATPIPE_PG,
-// CHATPIPE_REDIS, CHATPIPE_KAFKA). A TestStack gives each test a namespace of its own (topics, consumer
-// groups, Redis keys) and a PostgreSQL database of its own, migrated (TestServices, in
-// workers/batch/test_env.h), so tests run in parallel without seeing each other. It can run ingress and the persister in-process, or the persister as a child
-// process of the real binary (for kill -9 tests). The destructor stops what it started and drops the
-// database. StackTest (tests/support/stack_test_base.h) is the GoogleTest fixture that creates one.
+// A TestStack gives each test a namespace and a migrated database of its own (TestServices,
+// services.h), so tests run in parallel without seeing each other. It runs ingress and the persister
+// in-process, workers as child processes of the real binary (ChildProcess: for kill -9 tests), and
+// the SMTP sink (SmtpSink). The destructor kills the children, stops the rest and drops the database.
+// StackTest (stack_test_base.h) is the GoogleTest fixture that creates one.
 #pragma once
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -27,9 +25,12 @@
 #include "ingress/server.h"
 #include "storage/pg.h"
 #include "storage/redis_client.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/services.h"
+#include "tests/support/smtp_sink.h"
+#include "tests/support/wait.h"
 #include "tests/support/ws_client.h"
-#include "workers/batch/test_env.h"
 #include "workers/persist/persister.h"
 
 namespace chatpipe::test {
@@ -68,15 +69,12 @@ class TestStack {
   // The persister in this process, on its own thread.
   Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});
   void StopPersister();
-  // `chatpipe worker <kind> <extra...>` as a child process on this stack (named `kind`).
+  // `chatpipe worker <kind> <extra...>` as a child process on this stack, its output the test's.
   Status StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra = {});
-  // Any child process, by name; Kill sends SIGKILL and reaps it (the destructor kills what is left).
-  Status StartProcess(const std::string& name, std::vector<std::string> argv);
-  void KillProcess(const std::string& name);
-  void KillWorkerProcess(const std::string& kind) { KillProcess(kind); }
-  // ops/smtp-sink on a free port, keeping what it receives in sink_dir(); returns the port.
-  Result<int> StartSmtpSink();
-  const std::string& sink_dir() const { return sink_dir_; }
+  // SIGKILL, as a crash (the destructor kills what is left).
+  void KillWorkerProcess(const std::string& kind);
+  // ops/smtp-sink on a free port, owned by the stack.
+  Result<SmtpSink*> StartSmtpSink();
 
   // HTTP helpers that fail the Result on any status but the expected one.
   Result<TestUser> Register(const std::string& name);
@@ -102,13 +100,10 @@ class TestStack {
   std::unique_ptr<Persister> persister_;
   std::atomic<bool> persister_stop_{false};
   std::thread persister_thread_;
-  std::map<std::string, pid_t> children_;
-  std::string sink_dir_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> workers_;
+  std::unique_ptr<TempDir> sink_dir_;
+  std::unique_ptr<SmtpSink> sink_;  // after sink_dir_: stopped before its directory goes
 };
-
-// Waits until `done` holds or `timeout` passes, polling every few milliseconds; the result of the last
-// check. For conditions with no event to wait on (a row appearing in another process's database).
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // Receives frames until one satisfies `want` (returned) or the timeout passes; frames that do not are
 // appended to `skipped` when given.

@@ -28,7 +28,7 @@ Status SocketError(const std::string& what) {
 }
 
 // Waits until fd is ready for `events` or the deadline passes.
-Status WaitFor(int fd, short events, Clock::time_point deadline, const char* what) {
+Status PollReady(int fd, short events, Clock::time_point deadline, const char* what) {
   for (;;) {
     // Rounded up: poll must not wake before the deadline and report a timeout early.
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -46,7 +46,7 @@ Status WriteAll(int fd, std::string_view data, Clock::time_point deadline) {
     if (n >= 0) {
       data.remove_prefix(static_cast<size_t>(n));
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      Status s = WaitFor(fd, POLLOUT, deadline, "sending");
+      Status s = PollReady(fd, POLLOUT, deadline, "sending");
       if (!s.ok()) return s;
     } else if (errno != EINTR) {
       return SocketError("send");
@@ -58,7 +58,7 @@ Status WriteAll(int fd, std::string_view data, Clock::time_point deadline) {
 // Appends whatever arrives next to *buffer. The peer closing the connection is "eof".
 Status ReadSome(int fd, std::string* buffer, Clock::time_point deadline) {
   for (;;) {
-    Status s = WaitFor(fd, POLLIN, deadline, "receiving");
+    Status s = PollReady(fd, POLLIN, deadline, "receiving");
     if (!s.ok()) return s;
     char chunk[65536];
     const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
@@ -85,7 +85,7 @@ Result<int> ConnectTcp(const std::string& host, uint16_t port, Clock::time_point
     if (fd < 0) continue;
     int err = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
     if (err == EINPROGRESS) {
-      Status wait = WaitFor(fd, POLLOUT, deadline, "connecting");
+      Status wait = PollReady(fd, POLLOUT, deadline, "connecting");
       if (!wait.ok()) {  // out of time: no point trying the other addresses
         ::close(fd);
         last = wait;

@@ -1,8 +1,9 @@
 // Browser tests of the web client against a real stack (see stack.mjs), in headless Chromium driven
 // by playwright-core. Every wait is on a condition with a deadline; nothing sleeps.
 //
-// Environment (web/tests/run sets it): CHATPIPE_BINARY, CHATPIPE_WEB_ROOT, CHATPIPE_SCREENSHOTS,
-// CHATPIPE_CHROMIUM, and the services' CHATPIPE_PG / CHATPIPE_REDIS / CHATPIPE_KAFKA.
+// Environment (web/tests/run sets it): CHATPIPE_WEB_ROOT, CHATPIPE_SCREENSHOTS, CHATPIPE_CHROMIUM,
+// and the services' CHATPIPE_PG / CHATPIPE_REDIS / CHATPIPE_KAFKA.
+// The stack runs build/chatpipe (or CHATPIPE_BUILD_DIR's), started through ops/procs.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -23,11 +24,7 @@ let browser;
 const contexts = [];
 
 before(async () => {
-  stack = await Stack.start({
-    binary: process.env.CHATPIPE_BINARY,
-    webRoot: process.env.CHATPIPE_WEB_ROOT,
-    tagData: new URL('../../workers/tag/data', import.meta.url).pathname,
-  });
+  stack = await Stack.start({ webRoot: process.env.CHATPIPE_WEB_ROOT });
   browser = await chromium.launch({
     executablePath: process.env.CHATPIPE_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],

@@ -1,15 +1,17 @@
 // A chatpipe stack of its own for the browser tests, on the services ops/test runs (CHATPIPE_PG,
-// CHATPIPE_REDIS, CHATPIPE_KAFKA): a fresh database, a fresh namespace, migrate, the persist, tag and
-// mention workers and ingress instances serving web/dist. Ingress can be killed and started again on its port, to
-// test what the client does when the server drops it. stop() ends every process it started and
-// drops the database.
-import { spawn, spawnSync } from 'node:child_process';
+// CHATPIPE_REDIS, CHATPIPE_KAFKA), started the way ops/up starts one: through ops/procs, with a
+// fresh database and namespace (migrate, the persist, tag and mention workers, an ingress serving
+// web/dist). More ingresses can be started, and one killed and started again on its port, to test
+// what the client does when the server drops it. stop() ends every process and drops the database.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
-const START_TIMEOUT_MS = 20_000;
+const OPS_PROCS = new URL('../../ops/procs', import.meta.url).pathname;
+const run = promisify(execFile);
 
 export function sleepUntil(deadline) {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(50, deadline - Date.now()))));
@@ -37,131 +39,73 @@ function requireEnv(name) {
   return v;
 }
 
-function psql(conninfo, sql) {
-  const r = spawnSync('psql', [conninfo, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql failed (${sql}): ${r.stderr || r.error}`);
-  return r.stdout;
-}
-
-// A child process whose output goes to a log file and is scanned for a line.
-class Child {
-  constructor(name, bin, args, env, logDir) {
-    this.name = name;
-    this.logPath = join(logDir, `${name}.log`);
-    this.output = '';
-    const log = createWriteStream(this.logPath, { flags: 'a' });
-    this.proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    this.done = false;
-    this.exited.then(() => (this.done = true));
-    for (const stream of [this.proc.stdout, this.proc.stderr])
-      stream.on('data', (chunk) => {
-        log.write(chunk);
-        if (this.output.length < 1 << 20) this.output += chunk.toString();
-      });
-    this.proc.on('exit', () => log.end());
-  }
-
-  async waitForLine(what, pattern) {
-    return waitFor(`${this.name} to log ${what}`, () => {
-      if (this.done) throw new Error(`${this.name} exited early; log: ${this.logPath}\n${this.output.slice(-2000)}`);
-      return pattern.exec(this.output);
-    }, START_TIMEOUT_MS);
-  }
-
-  async stop(signal = 'SIGTERM') {
-    if (this.done) return;
-    this.proc.kill(signal);
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
 export class Stack {
-  static async start({ binary, webRoot, tagData }) {
-    const stack = new Stack(binary, webRoot, tagData);
+  static async start({ webRoot }) {
+    const stack = new Stack(webRoot);
     // An interrupted run still drops its database (its processes get the signal too).
     for (const signal of ['SIGINT', 'SIGTERM'])
       process.once(signal, () => void stack.stop().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15))));
     try {
       await stack.init();
     } catch (e) {
+      stack.failed = true;
       await stack.stop();
       throw e;
     }
     return stack;
   }
 
-  constructor(binary, webRoot, tagData) {
-    this.binary = binary;
+  constructor(webRoot) {
     this.webRoot = webRoot;
-    this.tagData = tagData;
     const suffix = randomBytes(5).toString('hex');
     this.namespace = `web${suffix}`;
     this.database = `web_${suffix}`;
-    this.adminPg = requireEnv('CHATPIPE_PG');
-    this.pg = `${this.adminPg} dbname=${this.database}`;
-    this.logDir = mkdtempSync(join(tmpdir(), 'chatpipe-web-'));
-    this.env = {
-      ...process.env,
-      CHATPIPE_PG: this.pg,
-      CHATPIPE_REDIS: requireEnv('CHATPIPE_REDIS'),
-      CHATPIPE_KAFKA: requireEnv('CHATPIPE_KAFKA'),
-      CHATPIPE_NAMESPACE: this.namespace,
-      CHATPIPE_TOKEN_SECRET: randomBytes(32).toString('hex'),
-      CHATPIPE_LOG_LEVEL: 'info',
-    };
-    this.children = [];
-    this.ingresses = []; // { child, port }
+    for (const name of ['CHATPIPE_PG', 'CHATPIPE_REDIS', 'CHATPIPE_KAFKA']) requireEnv(name);
+    // ops/procs keeps the processes' pid and log files here.
+    this.dir = mkdtempSync(join(tmpdir(), 'chatpipe-web-'));
+    this.env = { ...process.env, CHATPIPE_LOG_LEVEL: 'info' };
+    this.ports = []; // by ingress index
     this.failed = false;
   }
 
+  // ops/procs COMMAND this.dir ARGS...: its output (the port, for the commands that start an ingress).
+  async procs(command, ...args) {
+    try {
+      const { stdout } = await run(OPS_PROCS, [command, this.dir, ...args], { env: this.env });
+      return stdout.trim();
+    } catch (e) {
+      throw new Error(`ops/procs ${command} failed:\n${e.stderr || e.message}`);
+    }
+  }
+
   async init() {
-    psql(this.adminPg, `CREATE DATABASE ${this.database}`);
-    this.createdDb = true;
-    const migrate = spawnSync(this.binary, ['migrate', '--partitions', '2'], { env: this.env, encoding: 'utf8' });
-    if (migrate.status !== 0) throw new Error(`chatpipe migrate failed:\n${migrate.stdout}${migrate.stderr}`);
-    const workers = [
-      this.spawn('persist', ['worker', 'persist', '--status-port', '0']),
-      this.spawn('tag', ['worker', 'tag', '--status-port', '0', '--data', this.tagData]),
-      this.spawn('mention', ['worker', 'mention', '--status-port', '0']),
-    ];
-    await Promise.all(workers.map((w) => w.waitForLine('its status port', /healthz and \/metrics on/)));
-    await this.startIngress(0);
+    const port = await this.procs('start', '--db', this.database, '--namespace', this.namespace, '--partitions', '2',
+      '--in-group', '--', '--host', '127.0.0.1', '--threads', '1', '--db-threads', '2', '--web-root', this.webRoot);
+    this.ports[0] = Number(port);
   }
 
-  spawn(name, args) {
-    const child = new Child(`${name}-${this.children.length}`, this.binary, args, this.env, this.logDir);
-    this.children.push(child);
-    return child;
+  // The name ops/procs knows ingress `index` by; ingress 0 is the main one.
+  static ingressName(index) {
+    return index === 0 ? 'ingress' : `ingress-${index}`;
   }
 
-  // Starts an ingress on `port` (0: a free one) and returns its index; ingress 0 is the main one.
-  async startIngress(port, index = this.ingresses.length) {
-    const child = this.spawn(`ingress${index}`, [
-      'ingress', '--host', '127.0.0.1', '--port', String(port), '--threads', '1', '--db-threads', '2',
-      '--web-root', this.webRoot,
-    ]);
-    const m = await child.waitForLine('its port', /listening on [0-9.]+:(\d+)/);
-    const entry = { child, port: Number(m[1]) };
-    this.ingresses[index] = entry;
-    const url = `http://127.0.0.1:${entry.port}`;
-    await waitFor(`${url}/healthz`, async () => (await fetch(`${url}/healthz`)).ok, START_TIMEOUT_MS);
+  // Starts an ingress on `port` (0: a free one) and returns its index.
+  async startIngress(port, index = this.ports.length) {
+    this.ports[index] = Number(await this.procs('ingress', Stack.ingressName(index), '--port', String(port)));
     return index;
   }
 
   url(index = 0) {
-    return `http://127.0.0.1:${this.ingresses[index].port}`;
+    return `http://127.0.0.1:${this.ports[index]}`;
   }
 
   // Kills ingress `index` at once (no goodbye to its clients), as a crash would.
   async killIngress(index = 0) {
-    await this.ingresses[index].child.stop('SIGKILL');
+    await this.procs('kill', Stack.ingressName(index));
   }
 
   async restartIngress(index = 0) {
-    await this.startIngress(this.ingresses[index].port, index);
+    await this.startIngress(this.ports[index], index);
   }
 
   // --- the HTTP API, for setting scenes up quickly ---
@@ -206,19 +150,17 @@ export class Stack {
   }
 
   async stopNow() {
-    await Promise.all(this.children.map((c) => c.stop()));
-    if (this.createdDb) {
-      try {
-        psql(this.adminPg, `DROP DATABASE IF EXISTS ${this.database} WITH (FORCE)`);
-      } catch (e) {
-        console.error(`could not drop ${this.database}: ${e.message}`);
-      }
+    try {
+      await this.procs('stop', '--drop-db');
+    } catch (e) {
+      console.error(`could not stop the stack in ${this.dir}: ${e.message}`);
     }
     if (this.failed) {
-      console.error(`logs of the stack kept in ${this.logDir}`);
-      for (const c of this.children) console.error(`--- ${c.name} (last lines) ---\n${readFileSync(c.logPath, 'utf8').slice(-1500)}`);
+      console.error(`logs of the stack kept in ${this.dir}`);
+      for (const log of readdirSync(this.dir).filter((f) => f.endsWith('.log')))
+        console.error(`--- ${log} (last lines) ---\n${readFileSync(join(this.dir, log), 'utf8').slice(-1500)}`);
     } else {
-      rmSync(this.logDir, { recursive: true, force: true });
+      rmSync(this.dir, { recursive: true, force: true });
     }
   }
 }

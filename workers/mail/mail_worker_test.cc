@@ -10,12 +10,16 @@
 #include <set>
 
 #include "storage/redis_client.h"
-#include "workers/mail/mail_test_env.h"
+#include "tests/support/mail_env.h"
+#include "tests/support/wait.h"
 
 namespace chatpipe::mail {
 namespace {
 
 using std::chrono::seconds;
+using test::ChildProcess;
+using test::MailTestEnv;
+using test::WaitFor;
 
 // Fields of a dead letter by JSON pointer; a missing one reads as a marker that fails comparisons.
 std::string Str(const rapidjson::Document& d, const char* pointer) {

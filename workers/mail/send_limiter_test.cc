@@ -6,10 +6,12 @@
 #include <random>
 
 #include "common/config.h"
-#include "workers/mail/mail_test_env.h"
+#include "tests/support/wait.h"
 
 namespace chatpipe::mail {
 namespace {
+
+using test::WaitFor;
 
 class SendLimiterTest : public ::testing::Test {
  protected:

@@ -8,7 +8,10 @@
 
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
-#include "workers/batch/test_env.h"
+#include "tests/support/redis_subscriber.h"
+#include "tests/support/topic_reader.h"
+#include "tests/support/wait.h"
+#include "tests/support/worker_env.h"
 
 namespace chatpipe {
 namespace {
