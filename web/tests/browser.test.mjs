@@ -26,7 +26,7 @@ before(async () => {
   stack = await Stack.start({
     binary: process.env.CHATPIPE_BINARY,
     webRoot: process.env.CHATPIPE_WEB_ROOT,
-    tagData: new URL('../../workers/tag/data', import.meta.url).pathname,
+    tagData: new URL('../../analysis/data', import.meta.url).pathname,
   });
   browser = await chromium.launch({
     executablePath: process.env.CHATPIPE_CHROMIUM || '/usr/bin/chromium',
