@@ -103,13 +103,14 @@ struct Char {
   CharInfo info;
 };
 
+// The character of s starting at s[i], a byte of 0x80 or more, classified. Out of line, so that
+// Decode stays small enough to inline into the scanner's loop.
+Char DecodeMultibyte(std::string_view s, size_t i);
+
 // The character of s starting at s[i], classified.
 inline Char Decode(std::string_view s, size_t i) {
   const auto b = static_cast<unsigned char>(s[i]);
-  if (b < 0x80) return {b, 1, kChars.c[b]};
-  const Utf8Char u = DecodeUtf8Multibyte(s, i);
-  if (!u.valid()) return {u.cp, 1, {kOpaque}};
-  return {u.cp, u.len, Classify(u.cp)};
+  return b < 0x80 ? Char{b, 1, kChars.c[b]} : DecodeMultibyte(s, i);
 }
 
 // Writes the folded form of c, the character at src (lower case, no accents), at out; returns the

@@ -10,6 +10,17 @@ namespace {
 
 constexpr int kMaxJoin = 12;  // tokens glued into one candidate ("f u c k") at most
 
+// A set of ASCII characters as a table: Linked tests every gap between two tokens.
+struct CharSet {
+  bool has[256] = {};
+  constexpr explicit CharSet(const char* chars) {
+    for (; *chars; ++chars) has[static_cast<unsigned char>(*chars)] = true;
+  }
+  bool operator()(char c) const { return has[static_cast<unsigned char>(c)]; }
+};
+constexpr CharSet kInWord(".-_!~+|*");            // one of these glues two pieces: "mier.da", "sh!t"
+constexpr CharSet kSeparators(" .-_*,/|~+");  // a few of these glue single letters: "f u c k"
+
 }  // namespace
 
 void Profanity::Add(std::string_view form, int base) {
@@ -98,11 +109,11 @@ bool Profanity::Linked(std::string_view text, const Scratch& s, size_t a) const 
   if (x.is_emoji || y.is_emoji || x.bad >= 0 || y.bad >= 0) return false;
   const std::string_view gap = text.substr(x.end, y.begin - x.end);
   if (gap.empty() || gap.size() > 4) return false;
-  if (gap.size() == 1 && IsOneOf(gap[0], ".-_!~+|*")) return true;
+  if (gap.size() == 1 && kInWord(gap[0])) return true;
   bool stars = true, separators = true;
   for (char c : gap) {
     stars &= c == '*';
-    separators &= IsOneOf(c, " .-_*,/|~+");
+    separators &= kSeparators(c);
   }
   if (stars) return true;
   const bool singles = x.fold_end - x.fold_begin == 1 && y.fold_end - y.fold_begin == 1;
