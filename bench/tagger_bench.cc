@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "workers/tag/tagger.h"
+#include "analysis/tagger.h"
 
 namespace {
 

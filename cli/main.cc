@@ -3,7 +3,7 @@
 
 #include "cli/migrate_command.h"
 #include "ingress/ingress_command.h"
-#include "workers/tag/tag_command.h"
+#include "cli/tag_command.h"
 #include "workers/worker_command.h"
 
 int main(int argc, char** argv) {

@@ -107,6 +107,10 @@ std::string EncodeChatEvent(const ChatEvent& e) {
   w.Key("room");
   w.Int64(e.room);
   WriteEventTail(w, e);
+  if (!e.tags.empty() && !e.tagger_version.empty()) {
+    w.Key("tagger_version");
+    w.String(e.tagger_version.data(), e.tagger_version.size());
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -126,6 +130,12 @@ Result<ChatEvent> DecodeChatEvent(std::string_view json) {
     return Malformed("unknown event type");
   ChatEvent e;
   if (Status s = ReadEventFields(doc, &e); !s.ok()) return s;
+  if (e.tags.empty()) return e;  // the version comes only with tags: most events pay no lookup
+  auto version = doc.FindMember("tagger_version");
+  if (version != doc.MemberEnd()) {
+    if (!version->value.IsString()) return Malformed("tagger_version not a string");
+    e.tagger_version.assign(version->value.GetString(), version->value.GetStringLength());
+  }
   return e;
 }
 

@@ -32,6 +32,9 @@ struct ChatEvent {
   // The tagger's JSON object (TagsToJson) when ingress tagged the message inline (rooms whose
   // moderation is mask or block); empty when untagged, and then the tag worker tags it later.
   std::string tags;
+  // The version of the tagger that made `tags` (Tagger::version); empty when untagged or unknown (an
+  // event from before versions). Only in the Kafka event, never in the message frame, and only with tags.
+  std::string tagger_version;
 };
 
 struct StoredMessage {

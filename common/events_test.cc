@@ -81,4 +81,22 @@ TEST(Events, TagsTravelAsARawObjectAndComeLast) {
   EXPECT_FALSE(DecodeChatEvent(not_object).ok());
 }
 
+TEST(Events, TaggerVersionTravelsInTheEventOnlyAndMayBeAbsent) {
+  auto e = SampleEvent();
+  EXPECT_EQ(EncodeChatEvent(e).find("tagger_version"), std::string::npos);
+  EXPECT_TRUE(DecodeChatEvent(EncodeChatEvent(e))->tagger_version.empty());  // absent: unknown
+
+  e.tags = R"({"lang":"es"})";
+  e.tagger_version = "0123456789ab";
+  auto decoded = DecodeChatEvent(EncodeChatEvent(e));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->tagger_version, "0123456789ab");
+  EXPECT_EQ(decoded->tags, e.tags);
+  EXPECT_EQ(EncodeMessageFrame({e, 3}).find("tagger_version"), std::string::npos);  // clients never see it
+
+  auto json = EncodeChatEvent(e);
+  json.replace(json.find("\"0123456789ab\""), 14, "12");
+  EXPECT_FALSE(DecodeChatEvent(json).ok());
+}
+
 }  // namespace chatpipe

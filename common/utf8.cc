@@ -73,4 +73,16 @@ bool IsValidUtf8(std::string_view bytes) {
   return v.Feed(bytes) && v.Complete();
 }
 
+std::string ReplaceInvalidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const Utf8Char c = DecodeUtf8(s, i);
+    if (c.valid()) out.append(s.substr(i, c.len));
+    else out.append("\xEF\xBF\xBD");
+    i += c.len;
+  }
+  return out;
+}
+
 }  // namespace chatpipe

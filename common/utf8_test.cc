@@ -171,5 +171,48 @@ TEST(Utf8, StreamingReportsIncompleteAndStaysFailed) {
   EXPECT_TRUE(v.Complete());
 }
 
+TEST(Utf8Decode, EveryScalarValueRoundTrips) {
+  for (uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const std::string s = Encode(cp);
+    const Utf8Char c = DecodeUtf8(s, 0);
+    ASSERT_EQ(c.cp, cp);
+    ASSERT_EQ(c.len, s.size());
+    ASSERT_TRUE(c.valid());
+  }
+}
+
+TEST(Utf8Decode, MalformedBytesAreCharactersOfOneByte) {
+  for (const std::string s : {"\x80", "\xC3", "\xC0\x80", "\xE0\x80\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF"}) {
+    const Utf8Char c = DecodeUtf8(s, 0);
+    EXPECT_EQ(c.len, 1u) << s.size();
+    EXPECT_EQ(c.cp, static_cast<unsigned char>(s[0]));
+    EXPECT_FALSE(c.valid());
+  }
+}
+
+// Decoding character by character accepts exactly what the validator accepts.
+TEST(Utf8Decode, AgreesWithTheValidatorOnRandomInput) {
+  std::mt19937 rng(7);
+  const char pieces[][5] = {"a", "\xC3\xB1", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\x80", "\xC3", "\xED\xA0\x80", "\xFF"};
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    for (int k = rng() % 6; k > 0; --k) s += pieces[rng() % 8];
+    bool all_valid = true;
+    for (size_t i = 0; i < s.size();) {
+      const Utf8Char c = DecodeUtf8(s, i);
+      all_valid &= c.valid();
+      i += c.len;
+    }
+    ASSERT_EQ(all_valid, IsValidUtf8(s)) << s;
+  }
+}
+
+TEST(Utf8Decode, ReplaceInvalidKeepsValidTextAndMarksEachBadByte) {
+  EXPECT_EQ(ReplaceInvalidUtf8("ol\xC3\xA1 \xF0\x9F\x98\x80"), "ol\xC3\xA1 \xF0\x9F\x98\x80");
+  EXPECT_EQ(ReplaceInvalidUtf8("a\xFF\xC3"), "a\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(ReplaceInvalidUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 }  // namespace
 }  // namespace chatpipe

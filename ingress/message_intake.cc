@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "analysis/mask.h"
 #include "common/metrics.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
@@ -12,19 +13,10 @@ namespace {
 Metric& accepted = Counter("chatpipe_ingress_messages_accepted_total", "messages confirmed by Kafka");
 Metric& refused = Counter("chatpipe_ingress_messages_failed_total", "messages Kafka did not confirm");
 
-// One character of a term shown, the rest starred, as the tagger masks the text ("mierda" -> "m*****").
-std::string MaskTerm(const std::string& term) {
-  size_t first = 1;
-  while (first < term.size() && (static_cast<unsigned char>(term[first]) & 0xC0) == 0x80) ++first;
-  std::string out = term.substr(0, first);
-  for (size_t i = first; i < term.size(); ++i)
-    if ((static_cast<unsigned char>(term[i]) & 0xC0) != 0x80) out += '*';
-  return out;
-}
-
 // Rooms whose policy is not "tag" are tagged here, before Kafka: "block" refuses profanity, and "mask"
-// replaces the text with its masked form, so no client (nor the history) ever holds the original.
-Status Moderate(const std::string& policy, const Tagger& tagger, std::string* text, std::string* tags_json) {
+// replaces the text with its masked form, so no client (nor the history) ever holds the original. The
+// event carries the tagger's version with the tags, for the tag worker to store.
+Status Moderate(const std::string& policy, const Tagger& tagger, std::string* text, ChatEvent* event) {
   if (policy == "tag") return Status::Ok();
   Tags tags = tagger.Analyze(*text);
   if (tags.profane && policy == "block")
@@ -33,7 +25,8 @@ Status Moderate(const std::string& policy, const Tagger& tagger, std::string* te
     *text = tags.masked;
     for (std::string& term : tags.terms) term = MaskTerm(term);
   }
-  *tags_json = TagsToJson(tags);
+  event->tags = TagsToJson(tags);
+  event->tagger_version = tagger.version();
   return Status::Ok();
 }
 
@@ -47,7 +40,7 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
   if (valid.ok() && !event->client_msg_id.empty()) valid = CheckClientMessageId(event->client_msg_id);
   if (!valid.ok()) return done(valid, *event);
   Services& services = loop.services();
-  if (Status s = Moderate(loop.RoomModeration(room), *services.tagger, &text, &event->tags); !s.ok())
+  if (Status s = Moderate(loop.RoomModeration(room), *services.tagger, &text, event.get()); !s.ok())
     return done(s, *event);
   event->id = services.ids.Next();
   event->ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(event->id));

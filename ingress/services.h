@@ -3,13 +3,12 @@
 // between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
-#include "workers/tag/tagger.h"
-
 #include <memory>
 #include <string>
 
 #include <unistd.h>
 
+#include "analysis/tagger.h"
 #include "common/config.h"
 #include "common/message_id.h"
 #include "common/token.h"

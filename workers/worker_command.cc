@@ -10,7 +10,7 @@
 #include "workers/mail/mail_worker.h"
 #include "workers/mention/mention_worker.h"
 #include "workers/persist/persister.h"
-#include "workers/tag_worker/tag_worker.h"
+#include "workers/tag/tag_worker.h"
 
 namespace chatpipe {
 namespace {
@@ -86,6 +86,7 @@ void AddWorkerCommand(CLI::App& app) {
     int rc = RunWorker(*tag_opts, "tag", [&](const std::atomic<bool>& stop) {
       auto tagger = Tagger::Load(*tag_data);
       if (!tagger.ok()) return tagger.status();
+      spdlog::info("tag: tagger version {} (word lists in {})", (*tagger)->version(), *tag_data);
       tag_settings->batch = tag_opts->batch;
       TagWorker worker(tag_opts->common, **tagger, *tag_settings);
       if (Status s = worker.Start(); !s.ok()) return s;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bench/hotpath/ops.h"
-#include "workers/tag/tagger.h"
+#include "analysis/tagger.h"
 
 namespace {
 

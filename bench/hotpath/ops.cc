@@ -12,7 +12,7 @@
 #include "ingress/json_input.h"
 #include "ingress/shared_frame.h"
 #include "ingress/websocket.h"
-#include "workers/tag/tagger.h"
+#include "analysis/tagger.h"
 
 namespace chatpipe::hotpath {
 namespace {

@@ -2,6 +2,7 @@
 // PostgreSQL + Redis -> ingress -> WebSocket clients, with the workers as real child processes.
 #include <gtest/gtest.h>
 
+#include "analysis/tagger.h"
 #include "storage/redis_keys.h"
 #include "tests/support/stack_test_base.h"
 
@@ -124,6 +125,12 @@ TEST_F(AnalysisTest, MaskRoomNeverShowsUnmaskedProfanityToAnotherClient) {
   }
   EXPECT_NE(message->text.find("m*****"), std::string::npos) << message->text;
   EXPECT_TRUE(tags->doc["tags"]["profanity"]["flagged"].GetBool());
+  // Ingress tagged it; the row stores the version of ingress's tagger, which the event carried.
+  auto tagger = Tagger::Load(DefaultTagDataDir());
+  ASSERT_TRUE(tagger.ok());
+  auto version = stack->pg().Exec("SELECT tagger_version FROM message_tags WHERE room_id = $1", {std::to_string(*room)});
+  ASSERT_TRUE(version.ok() && version->rows() == 1);
+  EXPECT_EQ(version->Text(0, 0), (*tagger)->version());
   // Nor does the history, from Redis or from PostgreSQL.
   for (const char* q : {"?limit=10", "?limit=50"}) {
     auto h = stack->Call("GET", "/api/rooms/" + std::to_string(*room) + "/messages" + q, bea);

@@ -17,7 +17,7 @@
 
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
-#include "workers/mention/mention_parser.h"
+#include "analysis/mention_parser.h"
 
 namespace chatpipe {
 namespace {

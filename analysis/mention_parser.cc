@@ -1,7 +1,9 @@
-#include "workers/mention/mention_parser.h"
+#include "analysis/mention_parser.h"
 
 #include <algorithm>
 #include <cstring>
+
+#include "common/utf8.h"
 
 namespace chatpipe {
 namespace {
@@ -17,19 +19,9 @@ char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + '
 
 // The code point whose encoding starts at s[i]; *len gets its length (1 for a malformed byte).
 char32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
-  auto b = static_cast<unsigned char>(s[i]);
-  *len = 1;
-  if (b < 0x80) return b;
-  size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
-  if (n == 0 || i + n > s.size()) return kInvalid;
-  char32_t c = b & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    auto cont = static_cast<unsigned char>(s[i + k]);
-    if ((cont & 0xC0) != 0x80) return kInvalid;
-    c = (c << 6) | (cont & 0x3F);
-  }
-  *len = n;
-  return c;
+  const Utf8Char c = DecodeUtf8(s, i);
+  *len = c.len;
+  return c.valid() ? c.cp : kInvalid;
 }
 
 // The code point whose encoding ends right before s[end].

@@ -9,9 +9,11 @@
 // ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
 // ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish).
 //
-// All word lists are data files read once by Load (see workers/tag/data). A loaded Tagger is
-// immutable: Analyze may run on many threads at once. Analyze never fails; bytes that are not valid
-// UTF-8 are carried through as opaque characters.
+// All word lists are data files read once by Load (analysis/data). A loaded Tagger is immutable:
+// Analyze may run on many threads at once. Analyze never fails; bytes that are not valid UTF-8 are
+// carried through as opaque characters. The steps live in their own files here: chars (folding),
+// normalize (leetspeak, stretched letters), tokens, language, sentiment, profanity, mask; lexicon and
+// lexicon_file load the lists. Each Tagger has a version (version()), stored with every tag it makes.
 #pragma once
 
 #include <memory>
@@ -22,6 +24,9 @@
 #include "common/status.h"
 
 namespace chatpipe {
+
+// Bump when a change to the code changes any tag for the same word lists: it is part of version().
+inline constexpr const char* kTaggerCodeVersion = "1";
 
 struct Tags {
   std::string lang;             // "es", "pt" or "en"
@@ -42,6 +47,10 @@ class Tagger {
 
   Tags Analyze(std::string_view text) const;
 
+  // 12 hex digits of the SHA-256 of the word lists' contents and kTaggerCodeVersion: the same
+  // version, the same tags for the same text.
+  const std::string& version() const;
+
  private:
   struct Data;
   explicit Tagger(std::unique_ptr<const Data> data);
@@ -52,7 +61,7 @@ class Tagger {
 // Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so that the JSON stays valid.
 std::string TagsToJson(const Tags& tags);
 
-// Where the word lists are: $CHATPIPE_TAG_DATA if set, else the source tree's workers/tag/data.
+// Where the word lists are: $CHATPIPE_TAG_DATA if set, else the source tree's analysis/data.
 std::string DefaultTagDataDir();
 
 }  // namespace chatpipe

@@ -1,7 +1,7 @@
 // `chatpipe tag`: the tagger as a filter, the same code the tag worker runs.
 //
 // Reads one message per line on stdin and writes one JSON object per line on stdout (TagsToJson).
-// The word lists come from --data, else $CHATPIPE_TAG_DATA, else the source tree's workers/tag/data.
+// The word lists come from --data, else $CHATPIPE_TAG_DATA, else the source tree's analysis/data.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,7 +9,7 @@
 #include <istream>
 #include <ostream>
 
-#include "workers/tag/tagger.h"
+#include "analysis/tagger.h"
 
 namespace chatpipe {
 

@@ -3,7 +3,9 @@
 // For each batch of chat.messages it
 //   1. takes each event's tags: its own when ingress tagged it inline (rooms whose moderation is mask or
 //      block), else the Tagger's (TagsToJson);
-//   2. stores them in message_tags, one INSERT ... ON CONFLICT (message_id) DO NOTHING for the batch;
+//   2. stores them in message_tags with the version of the tagger that made them (its own, or the one
+//      the event names for inline tags; NULL when an old event names none), one INSERT ... ON CONFLICT
+//      (message_id) DO NOTHING for the batch;
 //   3. waits until the persister has stored the message and pushed it to the room's Redis history
 //      (the persister builds frames from its rows, so even inline tags are not in them), then, in one
 //      Lua script per message, appends ,"tags":{..} to that history entry (if it has no tags yet) and
@@ -27,7 +29,7 @@
 #include "storage/pg.h"
 #include "storage/redis_client.h"
 #include "workers/batch/batch_worker.h"
-#include "workers/tag/tagger.h"
+#include "analysis/tagger.h"
 
 namespace chatpipe {
 

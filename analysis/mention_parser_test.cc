@@ -1,4 +1,4 @@
-#include "workers/mention/mention_parser.h"
+#include "analysis/mention_parser.h"
 
 #include <gtest/gtest.h>
 
@@ -96,6 +96,8 @@ TEST(MentionParser, MalformedUtf8NeverBreaksIt) {
   EXPECT_EQ(Users("\xe2\x80@rodo"), V{});
   EXPECT_EQ(Users("@rodo\xff"), V{});
   EXPECT_EQ(Users("\xc3"), V{});
+  EXPECT_EQ(Users("\xc0\xa0@rodo"), V{});      // an overlong space is malformed, not a space
+  EXPECT_EQ(Users("\xe0\x82\xa0@rodo"), V{});  // nor an overlong no-break space
   EXPECT_EQ(Users(std::string("a\0 @rodo", 8)), V{"rodo"});
 }
 

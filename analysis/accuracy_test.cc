@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "workers/tag/tagger.h"
+#include "analysis/tagger.h"
 
 namespace chatpipe {
 namespace {

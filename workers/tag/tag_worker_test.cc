@@ -1,5 +1,5 @@
 // The tag worker against the real PostgreSQL, Redis and Kafka, with the real persister beside it.
-#include "workers/tag_worker/tag_worker.h"
+#include "workers/tag/tag_worker.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -242,6 +242,30 @@ TEST_F(TagWorkerTest, BadEventsGoToTheDeadLetterTopicAndTheRestIsApplied) {
     return n.ok() && *n == 1;
   }));
   EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM message_tags"), 1);
+}
+
+TEST_F(TagWorkerTest, StoresTheVersionOfTheTaggerThatMadeEachTag) {
+  ChatEvent own = env_->Event(room_, ana_, "ana", "tagged by the worker");
+  ChatEvent by_ingress = env_->Event(room_, ana_, "ana", "tagged by ingress");
+  by_ingress.tags = R"({"lang":"en"})";
+  by_ingress.tagger_version = "0123456789ab";  // another tagger's, in the event
+  ChatEvent old = env_->Event(room_, ana_, "ana", "tagged before versions");
+  old.tags = R"({"lang":"en"})";
+  auto tagger = StartTagger("tag", 200);  // no persister here
+  ASSERT_TRUE(env_->Produce({own, by_ingress, old}).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = env_->QueryInt("SELECT count(*) FROM message_tags");
+    return n.ok() && *n == 3;
+  }));
+  auto stored = [&](const ChatEvent& e, const std::string& version) {
+    auto n = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id = " + std::to_string(e.id) +
+                            " AND tagger_version " + (version.empty() ? "IS NULL" : "= '" + version + "'"));
+    return n.ok() ? *n : -1;
+  };
+  ASSERT_EQ(tagger_->version().size(), 12u);
+  EXPECT_EQ(stored(own, tagger_->version()), 1);
+  EXPECT_EQ(stored(by_ingress, "0123456789ab"), 1);
+  EXPECT_EQ(stored(old, ""), 1);  // unknown
 }
 
 }  // namespace

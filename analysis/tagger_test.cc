@@ -1,16 +1,15 @@
-#include "workers/tag/tagger.h"
+#include "analysis/tagger.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "workers/tag/tag_command.h"
 
 namespace chatpipe {
 namespace {
@@ -264,20 +263,6 @@ TEST_F(TaggerTest, JsonShape) {
   EXPECT_EQ(TagsToJson(clean).find("\"masked\":\"bad \xEF\xBF\xBD byte\""), TagsToJson(clean).find("\"masked\""));
 }
 
-TEST_F(TaggerTest, TagLinesWritesOneObjectPerLine) {
-  std::istringstream in("hola mundo\nwhat the fuck\r\n\nmuito bom\n");
-  std::ostringstream out;
-  TagLines(*tagger_, in, out);
-  std::istringstream lines(out.str());
-  std::string line;
-  std::vector<std::string> got;
-  while (std::getline(lines, line)) got.push_back(line);
-  ASSERT_EQ(got.size(), 4u);
-  EXPECT_NE(got[1].find("\"masked\":\"what the f***\""), std::string::npos) << got[1];
-  EXPECT_NE(got[2].find("\"masked\":\"\""), std::string::npos) << got[2];
-  EXPECT_NE(got[3].find("\"lang\":\"pt\""), std::string::npos) << got[3];
-}
-
 TEST(TaggerLoad, MissingDirectoryFailsWithTheFileName) {
   auto loaded = Tagger::Load("/nonexistent/tag/data");
   ASSERT_FALSE(loaded.ok());
@@ -291,6 +276,24 @@ TEST(TaggerLoad, BadLineFailsWithFileAndLine) {
   auto loaded = Tagger::Load(dir);
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().reason().find("sentiment_es.tsv:3"), std::string::npos) << loaded.status().reason();
+}
+
+TEST(TaggerLoad, VersionFollowsTheWordListsContents) {
+  auto a = Tagger::Load(DefaultTagDataDir());
+  auto b = Tagger::Load(DefaultTagDataDir());
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string version = (*a)->version();
+  EXPECT_EQ(version.size(), 12u);
+  EXPECT_EQ(version.find_first_not_of("0123456789abcdef"), std::string::npos) << version;
+  EXPECT_EQ((*b)->version(), version);
+
+  const std::string dir = ::testing::TempDir() + "/tag_data_changed";
+  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  std::ofstream(dir + "/profanity_en.txt", std::ios::app) << "heck\n";
+  auto changed = Tagger::Load(dir);
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_NE((*changed)->version(), version);
+  EXPECT_TRUE((*changed)->Analyze("oh heck").profane);  // the version names the lists that tagged
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "workers/tag/tag_command.h"
+#include "cli/tag_command.h"
 
 #include <spdlog/spdlog.h>
 

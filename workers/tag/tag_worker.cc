@@ -1,4 +1,4 @@
-#include "workers/tag_worker/tag_worker.h"
+#include "workers/tag/tag_worker.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -52,6 +52,7 @@ Status RedisError(const RedisReply& r) { return Status::Unavailable("redis_unava
 struct TagWorker::Item {
   const ChatEvent* event = nullptr;
   std::string tags;
+  std::string version;     // of the tagger that made `tags`; empty: unknown (stored as NULL)
   bool own = false;        // tagged here, not inline by ingress
   int64_t pos = 0;         // > 0 once the persister has stored the message
   bool duplicate = false;  // a client's retry, stored under another message's id
@@ -86,6 +87,7 @@ Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
     item.event = &e;
     item.own = e.tags.empty();
     item.tags = item.own ? TagsToJson(tagger_.Analyze(e.text)) : e.tags;
+    item.version = item.own ? tagger_.version() : e.tagger_version;
     items.push_back(std::move(item));
   }
   if (Status s = Store(items); !s.ok()) return s;
@@ -106,12 +108,17 @@ Status TagWorker::Store(const std::vector<Item>& items) {
     w.Int64(item.event->room);
     w.Key("tags");
     w.RawValue(item.tags.data(), item.tags.size(), rapidjson::kObjectType);
+    w.Key("v");
+    if (item.version.empty())
+      w.Null();
+    else
+      w.String(item.version.data(), item.version.size());
     w.EndObject();
   }
   w.EndArray();
   auto r = pg_.Exec(
-      "INSERT INTO message_tags (message_id, room_id, tags) "
-      "SELECT (x->>'id')::bigint, (x->>'room')::bigint, x->'tags' FROM jsonb_array_elements($1::jsonb) AS x "
+      "INSERT INTO message_tags (message_id, room_id, tags, tagger_version) "
+      "SELECT (x->>'id')::bigint, (x->>'room')::bigint, x->'tags', x->>'v' FROM jsonb_array_elements($1::jsonb) AS x "
       "ON CONFLICT (message_id) DO NOTHING",
       {std::string(buf.GetString(), buf.GetSize())});
   return r.status();

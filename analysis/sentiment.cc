@@ -1,0 +1,124 @@
+#include "analysis/sentiment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace chatpipe::analysis {
+namespace {
+
+// VADER's constants, kept so that scores read like VADER's.
+constexpr double kNegationScalar = -0.74;  // "not good" is milder than "bad"
+constexpr double kCapsBoost = 0.733;
+constexpr double kExclaimBoost = 0.292;
+constexpr int kMaxExclaims = 4;
+constexpr double kAlpha = 15;  // score = x / sqrt(x² + alpha)
+constexpr int kWindow = 3;     // words looked back for negations and boosters
+constexpr double kWindowDecay[kWindow] = {1.0, 0.95, 0.9};
+constexpr double kBeforeContrast = 0.5;
+constexpr double kAfterContrast = 1.5;
+
+double Sign(double x) { return x < 0 ? -1 : 1; }
+
+bool Valence(const Lexicon& lexicon, int word, int lang, bool ambiguous, float* v) {
+  const WordInfo& w = lexicon.info(word);
+  for (int l : {lang, int{kEn}, int{kEs}, int{kPt}}) {
+    if (w.has_valence >> l & 1) {
+      *v = w.valence[l];
+      return true;
+    }
+    if (!ambiguous) break;
+  }
+  return false;
+}
+
+// An idiom of `lang` starting at token `at` ("de puta madre"): its valence and last token.
+bool MatchPhrase(const Lexicon& lexicon, const Scratch& s, size_t at, int lang, float* v, size_t* last) {
+  const auto [first, end] = lexicon.PhrasesFrom(s.tokens[at].word);
+  for (auto it = first; it != end; ++it) {
+    const Phrase& p = *it;
+    if (p.lang != lang) continue;
+    size_t k = at;
+    size_t matched = 1;
+    while (matched < p.words.size()) {
+      ++k;
+      while (k < s.tokens.size() && s.tokens[k].absorbed) ++k;
+      if (k >= s.tokens.size() || s.tokens[k].clause_start || s.tokens[k].is_emoji) break;
+      if (s.tokens[k].word != p.words[matched]) break;
+      ++matched;
+    }
+    if (matched == p.words.size()) {
+      *v = p.valence;
+      *last = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+// VADER's adjustments to the valence v of token `at`: ALL-CAPS, boosters and negations among the
+// three words before it in the same clause.
+double Modify(const Lexicon& lexicon, double v, const Scratch& s, size_t at, int lang, bool has_lower) {
+  if (v == 0) return 0;
+  if (s.tokens[at].caps && has_lower) v += Sign(v) * kCapsBoost;
+  bool negated = false;
+  size_t k = at;
+  for (int step = 0; step < kWindow; ++step) {
+    if (s.tokens[k].clause_start) break;
+    do {
+      if (k == 0) return negated ? v * kNegationScalar : v;
+      --k;
+    } while (s.tokens[k].absorbed);
+    const Token& t = s.tokens[k];
+    if (t.is_emoji) break;
+    const int word = t.word;
+    if (word < 0) continue;
+    const WordInfo& w = lexicon.info(word);
+    if (w.boost[lang] != 0) {
+      double b = w.boost[lang] * kWindowDecay[step];
+      if (t.caps && has_lower) b += Sign(b) * kCapsBoost;
+      v += Sign(v) * b;
+    }
+    negated |= w.negation >> lang & 1;
+  }
+  return negated ? v * kNegationScalar : v;
+}
+
+}  // namespace
+
+double Sentiment(const Lexicon& lexicon, Scratch* scratch, const ScanStats& st, int lang, bool ambiguous) {
+  const Scratch& s = *scratch;
+  std::vector<double>& items = scratch->items;
+  items.clear();
+  size_t contrast = SIZE_MAX;  // items from here on come after the last "but"
+  for (size_t i = 0; i < s.tokens.size(); ++i) {
+    const Token& t = s.tokens[i];
+    if (t.absorbed) continue;
+    if (t.is_emoji) {
+      items.push_back(t.emoji);
+      continue;
+    }
+    const int word = t.word;
+    if (word < 0) continue;
+    const WordInfo& w = lexicon.info(word);
+    if (w.contrast >> lang & 1) {
+      contrast = items.size();
+      continue;
+    }
+    float v;
+    size_t last = i;
+    if ((w.phrase >> lang & 1) && MatchPhrase(lexicon, s, i, lang, &v, &last)) {
+      items.push_back(Modify(lexicon, v, s, i, lang, st.has_lower));
+      i = last;
+    } else if (Valence(lexicon, word, lang, ambiguous, &v)) {
+      items.push_back(Modify(lexicon, v, s, i, lang, st.has_lower));
+    }
+  }
+  double sum = 0;
+  for (size_t k = 0; k < items.size(); ++k)
+    sum += items[k] * (contrast == SIZE_MAX ? 1 : k < contrast ? kBeforeContrast : kAfterContrast);
+  if (sum != 0) sum += Sign(sum) * std::min(st.exclaims, kMaxExclaims) * kExclaimBoost;
+  return sum / std::sqrt(sum * sum + kAlpha);
+}
+
+}  // namespace chatpipe::analysis

@@ -1,0 +1,113 @@
+#include "analysis/tagger.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "analysis/language.h"
+#include "analysis/lexicon.h"
+#include "analysis/lexicon_file.h"
+#include "analysis/mask.h"
+#include "analysis/profanity.h"
+#include "analysis/sentiment.h"
+#include "analysis/tokens.h"
+#include "common/utf8.h"
+
+namespace chatpipe {
+
+struct Tagger::Data {
+  analysis::Lexicon lexicon;
+  analysis::Profanity profanity;
+  std::string version;
+};
+
+Tagger::Tagger(std::unique_ptr<const Data> data) : data_(std::move(data)) {}
+Tagger::~Tagger() = default;
+
+Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
+  auto data = std::make_unique<Data>();
+  analysis::LexiconReader reader(data_dir);
+  // Profanity before the allow-list, and Link last: it needs every word of the lexicon.
+  if (Status st = data->lexicon.LoadWords(reader); !st.ok()) return st;
+  if (Status st = data->profanity.Load(reader); !st.ok()) return st;
+  if (Status st = data->lexicon.LoadAllowList(reader); !st.ok()) return st;
+  data->profanity.Link(&data->lexicon);
+  data->version = reader.Version(kTaggerCodeVersion);
+  return std::unique_ptr<Tagger>(new Tagger(std::move(data)));
+}
+
+const std::string& Tagger::version() const { return data_->version; }
+
+Tags Tagger::Analyze(std::string_view text) const {
+  using namespace analysis;
+  static thread_local Scratch scratch;
+  Scratch* s = &scratch;
+  const Lexicon& lexicon = data_->lexicon;
+  const Profanity& profanity = data_->profanity;
+  s->tokens.clear();
+  ScanStats st;
+  Scan(lexicon, text, s, &st);
+  profanity.FindBadWords(lexicon, text, s);
+  bool ambiguous;
+  const int lang = DetectLanguage(lexicon, s->tokens, st.hints, &ambiguous);
+  profanity.Allow(lexicon, lang, s);
+
+  Tags tags;
+  tags.lang = kLangCodes[lang];
+  double score = std::round(Sentiment(lexicon, s, st, lang, ambiguous) * 1000) / 1000;
+  if (score == 0) score = 0;  // no "-0"
+  tags.sentiment_score = score;
+  tags.sentiment_label = score >= kNeutralBand ? "positive" : score <= -kNeutralBand ? "negative" : "neutral";
+  for (const Token& t : s->tokens) {
+    if (t.bad < 0) continue;
+    tags.profane = true;
+    const std::string_view base = profanity.Base(t.bad);
+    if (std::find(tags.terms.begin(), tags.terms.end(), base) == tags.terms.end()) tags.terms.emplace_back(base);
+  }
+  tags.masked = tags.profane ? MaskText(text, s->tokens) : std::string(text);
+  return tags;
+}
+
+std::string TagsToJson(const Tags& tags) {
+  static thread_local rapidjson::StringBuffer buf;  // keeps its capacity from message to message
+  buf.Clear();
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("lang");
+  w.String(tags.lang.data(), static_cast<rapidjson::SizeType>(tags.lang.size()));
+  w.Key("sentiment");
+  w.StartObject();
+  w.Key("label");
+  w.String(tags.sentiment_label.data(), static_cast<rapidjson::SizeType>(tags.sentiment_label.size()));
+  w.Key("score");
+  w.Double(std::round(tags.sentiment_score * 1000) / 1000 + 0.0);  // + 0.0 turns -0 into 0
+  w.EndObject();
+  w.Key("profanity");
+  w.StartObject();
+  w.Key("flagged");
+  w.Bool(tags.profane);
+  w.Key("terms");
+  w.StartArray();
+  for (const std::string& term : tags.terms) w.String(term.data(), static_cast<rapidjson::SizeType>(term.size()));
+  w.EndArray();
+  w.Key("masked");
+  if (IsValidUtf8(tags.masked)) {
+    w.String(tags.masked.data(), static_cast<rapidjson::SizeType>(tags.masked.size()));
+  } else {
+    const std::string valid = ReplaceInvalidUtf8(tags.masked);
+    w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string DefaultTagDataDir() {
+  if (const char* env = std::getenv("CHATPIPE_TAG_DATA"); env && *env) return env;
+  return CHATPIPE_TAG_DATA_DIR;
+}
+
+}  // namespace chatpipe
