@@ -5,6 +5,8 @@
 #include <rapidjson/writer.h>
 
 #include <charconv>
+#include <cstring>
+#include <new>
 
 #include "common/utf8.h"
 
@@ -75,9 +77,8 @@ Status ReadEventFields(const rapidjson::Document& doc, ChatEvent* e) {
   return Status::Ok();
 }
 
-void WriteEventTail(Writer& w, const ChatEvent& e) {
-  w.Key("id");
-  WriteId(w, e.id);
+// What follows the id in both encodings.
+void WriteEventBody(Writer& w, const ChatEvent& e) {
   w.Key("user");
   WriteUser(w, e.user);
   w.Key("text");
@@ -94,6 +95,41 @@ void WriteEventTail(Writer& w, const ChatEvent& e) {
   }
 }
 
+void Append(rapidjson::StringBuffer& buf, std::string_view text) {
+  std::memcpy(buf.Push(text.size()), text.data(), text.size());
+}
+
+template <typename Int>
+void AppendInt(rapidjson::StringBuffer& buf, Int n) {
+  char digits[24];
+  Append(buf, std::string_view(digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits)));
+}
+
+// A Writer that continues an object whose first `members` members were appended as raw text (a
+// frame's head): the next key gets its comma, and EndObject() closes the object.
+class ContinuingWriter : public Writer {
+ public:
+  ContinuingWriter(rapidjson::StringBuffer& buf, size_t members) : Writer(buf) {
+    hasRoot_ = true;
+    Level* object = new (level_stack_.template Push<Level>()) Level(false);
+    object->valueCount = 2 * members;  // a key and a value each
+  }
+};
+
+// Digits, optionally signed, at the front of `*text`, which then starts after them.
+bool TakeInt(std::string_view* text, int64_t* out) {
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), *out);
+  if (ec != std::errc()) return false;
+  text->remove_prefix(static_cast<size_t>(end - text->data()));
+  return true;
+}
+
+bool TakePrefix(std::string_view* text, std::string_view prefix) {
+  if (text->substr(0, prefix.size()) != prefix) return false;
+  text->remove_prefix(prefix.size());
+  return true;
+}
+
 }  // namespace
 
 std::string EncodeChatEvent(const ChatEvent& e) {
@@ -106,7 +142,9 @@ std::string EncodeChatEvent(const ChatEvent& e) {
   w.String("message");
   w.Key("room");
   w.Int64(e.room);
-  WriteEventTail(w, e);
+  w.Key("id");
+  WriteId(w, e.id);
+  WriteEventBody(w, e);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -131,15 +169,15 @@ Result<ChatEvent> DecodeChatEvent(std::string_view json) {
 
 std::string EncodeMessageFrame(const StoredMessage& m) {
   rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("type");
-  w.String("message");
-  w.Key("room");
-  w.Int64(m.event.room);
-  w.Key("pos");
-  w.Int64(m.pos);
-  WriteEventTail(w, m.event);
+  Append(buf, kFrameHead);
+  AppendInt(buf, m.event.room);
+  Append(buf, kFramePosKey);
+  AppendInt(buf, m.pos);
+  Append(buf, kFrameIdKey);
+  AppendInt(buf, m.event.id);
+  buf.Put('"');
+  ContinuingWriter w(buf, 4);  // type, room, pos, id
+  WriteEventBody(w, m.event);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -154,6 +192,27 @@ Result<StoredMessage> DecodeMessageFrame(std::string_view json) {
   m.pos = pos->value.GetInt64();
   if (Status s = ReadEventFields(doc, &m.event); !s.ok()) return s;
   return m;
+}
+
+bool ReadFrameHead(std::string_view frame, FrameHead* head) {
+  if (!TakePrefix(&frame, kFrameHead) || !TakeInt(&frame, &head->room) || !TakePrefix(&frame, kFramePosKey) ||
+      !TakeInt(&frame, &head->pos) || frame.substr(0, kFrameIdKey.size()) != kFrameIdKey)
+    return false;
+  head->rest = frame;
+  return true;
+}
+
+int64_t FramePosition(std::string_view frame) {
+  FrameHead head;
+  return ReadFrameHead(frame, &head) ? head.pos : 0;
+}
+
+const std::string& FrameHeadLuaPattern() {
+  // Lua's magic characters are ^$()%.[]*+-?; the head's constants have none, so they stand for
+  // themselves (the tests run the pattern in Redis against encoded frames).
+  static const std::string pattern = "^" + std::string(kFrameHead) + "%-?%d+" + std::string(kFramePosKey) + "(%d+)" +
+                                     std::string(kFrameIdKey) + "(%d+)\"";
+  return pattern;
 }
 
 }  // namespace chatpipe
