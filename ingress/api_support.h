@@ -29,7 +29,9 @@ std::string Json(const std::function<void(JsonWriter&)>& body);
 // A user object; WriteUserFields writes its fields alone, for objects that add their own after them.
 void WriteUser(JsonWriter& w, const UserRow& u);
 void WriteUserFields(JsonWriter& w, int64_t id, const std::string& name, bool guest);
+// A room object; WriteRoomFields writes its fields alone, for objects that add their own after them.
 void WriteRoom(JsonWriter& w, const RoomRow& r);
+void WriteRoomFields(JsonWriter& w, const RoomRow& r);
 int64_t NowSeconds();
 
 struct Reply {

@@ -23,17 +23,9 @@ std::string CacheText(const std::vector<ListedRoom>& rooms) {
   return Json([&](JsonWriter& w) {
     w.StartArray();
     for (const ListedRoom& listed : rooms) {
-      const RoomRow& r = listed.room;
       w.StartObject();
-      w.Key("id");
-      w.Int64(r.id);
-      w.Key("name");
-      w.String(r.name.data(), static_cast<rapidjson::SizeType>(r.name.size()));
-      w.Key("private");
-      w.Bool(r.is_private);
-      w.Key("moderation");
-      w.String(r.moderation.data(), static_cast<rapidjson::SizeType>(r.moderation.size()));
-      if (r.is_private) {
+      WriteRoomFields(w, listed.room);
+      if (listed.room.is_private) {
         w.Key("members");
         w.StartArray();
         for (int64_t id : listed.members) w.Int64(id);
