@@ -96,7 +96,8 @@ void Append(rapidjson::StringBuffer& buf, std::string_view text) {
 template <typename Int>
 void AppendInt(rapidjson::StringBuffer& buf, Int n) {
   char digits[24];
-  Append(buf, std::string_view(digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits)));
+  char* end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  Append(buf, std::string_view(digits, static_cast<size_t>(end - digits)));
 }
 
 // A Writer that continues an object whose first `members` members were appended as raw text (a

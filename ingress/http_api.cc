@@ -256,18 +256,19 @@ void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
     return conn.RespondError(Status::BadRequest("bad_before", "before must be a message position (integer >= 1)"));
   Reply reply{&conn.loop(), conn.id()};
   if (before > 0 || limit > kHistoryCap) return HistoryFromDatabase(reply, room, before, static_cast<int>(limit));
-  conn.loop().redis().Command({"LRANGE", RoomHistoryKey(conn.loop().redis_prefix(), room), "0", std::to_string(limit - 1)},
-                    [reply, room, limit](redisReply* list) {
-                      std::vector<std::string> frames;
-                      if (list && list->type == REDIS_REPLY_ARRAY)
-                        for (size_t i = 0; i < list->elements; ++i)
-                          frames.emplace_back(list->element[i]->str, list->element[i]->len);
-                      int64_t oldest = frames.empty() ? 0 : FramePosition(frames.back());
-                      // Enough cached, or the cache reaches the room's first message: no database needed.
-                      if (static_cast<int64_t>(frames.size()) == limit || oldest == 1)
-                        return reply(200, HistoryJson(frames, oldest, oldest > 1));
-                      HistoryFromDatabase(reply, room, 0, static_cast<int>(limit));
-                    });
+  Loop& loop = conn.loop();
+  loop.redis().Command({"LRANGE", RoomHistoryKey(loop.redis_prefix(), room), "0", std::to_string(limit - 1)},
+                       [reply, room, limit](redisReply* list) {
+                         std::vector<std::string> frames;
+                         if (list && list->type == REDIS_REPLY_ARRAY)
+                           for (size_t i = 0; i < list->elements; ++i)
+                             frames.emplace_back(list->element[i]->str, list->element[i]->len);
+                         int64_t oldest = frames.empty() ? 0 : FramePosition(frames.back());
+                         // Enough cached, or the cache reaches the room's first message: no database needed.
+                         if (static_cast<int64_t>(frames.size()) == limit || oldest == 1)
+                           return reply(200, HistoryJson(frames, oldest, oldest > 1));
+                         HistoryFromDatabase(reply, room, 0, static_cast<int>(limit));
+                       });
 }
 
 void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {

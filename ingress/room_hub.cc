@@ -232,7 +232,7 @@ void RoomHub::Finish(uint64_t conn_id, int64_t room, const Status& s, const Fram
 // exact unless a replay stopped at --replay-limit.
 void RoomHub::Fetch(int64_t room, int64_t after, Fetched done) {
   loop_->redis().Command({"LRANGE", RoomHistoryKey(loop_->redis_prefix(), room), "0", "-1"},
-               [this, room, after, done = std::move(done)](redisReply* reply) mutable {
+                         [this, room, after, done = std::move(done)](redisReply* reply) mutable {
     Frames cached;  // oldest first
     if (reply && reply->type == REDIS_REPLY_ARRAY)
       for (size_t i = reply->elements; i-- > 0;) {

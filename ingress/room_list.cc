@@ -41,7 +41,8 @@ std::string CacheText(const std::vector<ListedRoom>& rooms) {
 
 void RoomList::Get(int64_t user, Done done) {
   const std::string& p = loop_->redis_prefix();
-  loop_->redis().Command({"MGET", RoomsListKey(p), RoomsGenerationKey(p)}, [this, user, done = std::move(done)](redisReply* r) {
+  loop_->redis().Command({"MGET", RoomsListKey(p), RoomsGenerationKey(p)},
+                         [this, user, done = std::move(done)](redisReply* r) {
     const bool answered = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2;
     redisReply* list = answered ? r->element[0] : nullptr;
     if (list && list->type == REDIS_REPLY_STRING) {
@@ -79,9 +80,9 @@ void RoomList::Refilled(Result<std::string> all) {
   if (!all.ok()) return answer();
   // Answered once the cache holds the list: a client's next request, on any loop, then finds it.
   const std::string& p = loop_->redis_prefix();
-  loop_->redis().Command({"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p), refill_generation_, *all,
-                std::to_string(kRoomsCacheTtlSeconds)},
-               [answer](redisReply*) { answer(); });
+  loop_->redis().Command({"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p),
+                          refill_generation_, *all, std::to_string(kRoomsCacheTtlSeconds)},
+                         [answer](redisReply*) { answer(); });
 }
 
 void RoomList::Parse(std::string_view text) {

@@ -88,8 +88,9 @@ void UserHub::ChangePresence(int64_t user, int64_t room, bool joined, std::funct
     done(!r || r->type != REDIS_REPLY_INTEGER || r->integer == 1);
   };
   if (joined)
-    loop_->redis().Command({"EVAL", kPresenceEnterScript, "1", key, now, ExpiryMs(), Member(), std::to_string(kPresenceTtlMs)},
-                 std::move(reply));
+    loop_->redis().Command(
+        {"EVAL", kPresenceEnterScript, "1", key, now, ExpiryMs(), Member(), std::to_string(kPresenceTtlMs)},
+        std::move(reply));
   else
     loop_->redis().Command({"EVAL", kPresenceLeaveScript, "1", key, now, Member()}, std::move(reply));
 }
@@ -97,7 +98,8 @@ void UserHub::ChangePresence(int64_t user, int64_t room, bool joined, std::funct
 void UserHub::LeftRoom(Connection* conn, int64_t room) {
   // Other loops or processes may still hold the user in the room: their next refresh adds it back.
   if (SeatedElsewhere(conn, conn->user().id, room)) return;
-  loop_->redis().Command({"ZREM", RoomPresentKey(loop_->redis_prefix(), room), std::to_string(conn->user().id)}, Ignore);
+  loop_->redis().Command({"ZREM", RoomPresentKey(loop_->redis_prefix(), room), std::to_string(conn->user().id)},
+                         Ignore);
 }
 
 bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payload) {

@@ -46,7 +46,8 @@ StoredMessage Message(int64_t room, int64_t pos, uint64_t id) {
 TEST_F(RedisScriptsTest, TheLuaPatternReadsWhatTheEncoderWrites) {
   const std::string script =
       "local pos, id = string.match(ARGV[1], '" + FrameHeadLuaPattern() + "') return {pos or false, id or false}";
-  for (const StoredMessage& m : {Message(42, 1, 5), Message(9223372036854775807, 9007199254740993, 18446744073709551615ULL)}) {
+  const StoredMessage largest = Message(9223372036854775807, 9007199254740993, 18446744073709551615ULL);
+  for (const StoredMessage& m : {Message(42, 1, 5), largest}) {
     std::string frame = EncodeMessageFrame(m);
     RedisReply r = Run({"EVAL", script, "0", frame});
     ASSERT_EQ(r.elements.size(), 2u) << frame;
