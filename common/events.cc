@@ -5,6 +5,8 @@
 #include <rapidjson/writer.h>
 
 #include <charconv>
+#include <cstring>
+#include <new>
 
 #include "common/utf8.h"
 
@@ -20,12 +22,6 @@ void WriteUser(Writer& w, const UserRef& user) {
   w.Key("name");
   w.String(user.name.data(), user.name.size());
   w.EndObject();
-}
-
-void WriteId(Writer& w, uint64_t id) {
-  char buf[24];
-  auto end = std::to_chars(buf, buf + sizeof buf, id).ptr;
-  w.String(buf, end - buf);
 }
 
 bool ReadId(const rapidjson::Value& v, uint64_t* out) {
@@ -75,9 +71,8 @@ Status ReadEventFields(const rapidjson::Document& doc, ChatEvent* e) {
   return Status::Ok();
 }
 
-void WriteEventTail(Writer& w, const ChatEvent& e) {
-  w.Key("id");
-  WriteId(w, e.id);
+// What follows the id in both encodings.
+void WriteEventBody(Writer& w, const ChatEvent& e) {
   w.Key("user");
   WriteUser(w, e.user);
   w.Key("text");
@@ -94,19 +89,61 @@ void WriteEventTail(Writer& w, const ChatEvent& e) {
   }
 }
 
+void Append(rapidjson::StringBuffer& buf, std::string_view text) {
+  std::memcpy(buf.Push(text.size()), text.data(), text.size());
+}
+
+template <typename Int>
+void AppendInt(rapidjson::StringBuffer& buf, Int n) {
+  char digits[24];
+  char* end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  Append(buf, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
+// A Writer that continues an object whose first `members` members were appended as raw text (a
+// frame's head): the next key gets its comma, and EndObject() closes the object.
+class ContinuingWriter : public Writer {
+ public:
+  ContinuingWriter(rapidjson::StringBuffer& buf, size_t members) : Writer(buf) {
+    hasRoot_ = true;
+    Level* object = new (level_stack_.template Push<Level>()) Level(false);
+    object->valueCount = 2 * members;  // a key and a value each
+  }
+};
+
+// Digits, optionally signed, at the front of `*text`, which then starts after them.
+bool TakeInt(std::string_view* text, int64_t* out) {
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), *out);
+  if (ec != std::errc()) return false;
+  text->remove_prefix(static_cast<size_t>(end - text->data()));
+  return true;
+}
+
+bool TakePrefix(std::string_view* text, std::string_view prefix) {
+  if (text->substr(0, prefix.size()) != prefix) return false;
+  text->remove_prefix(prefix.size());
+  return true;
+}
+
 }  // namespace
+
+// Both encodings start with fixed keys, appended as text (a tenth of a Writer's instructions for
+// them), then the id; a ContinuingWriter writes the rest of the object.
+void AppendId(rapidjson::StringBuffer& buf, uint64_t id) {
+  Append(buf, kFrameIdKey);
+  AppendInt(buf, id);
+  buf.Put('"');
+}
 
 std::string EncodeChatEvent(const ChatEvent& e) {
   rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("v");
-  w.Int(kEventSchemaVersion);
-  w.Key("type");
-  w.String("message");
-  w.Key("room");
-  w.Int64(e.room);
-  WriteEventTail(w, e);
+  Append(buf, R"({"v":)");
+  AppendInt(buf, kEventSchemaVersion);
+  Append(buf, R"(,"type":"message","room":)");
+  AppendInt(buf, e.room);
+  AppendId(buf, e.id);
+  ContinuingWriter w(buf, 4);  // v, type, room, id
+  WriteEventBody(w, e);
   if (!e.tags.empty() && !e.tagger_version.empty()) {
     w.Key("tagger_version");
     w.String(e.tagger_version.data(), e.tagger_version.size());
@@ -141,15 +178,13 @@ Result<ChatEvent> DecodeChatEvent(std::string_view json) {
 
 std::string EncodeMessageFrame(const StoredMessage& m) {
   rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("type");
-  w.String("message");
-  w.Key("room");
-  w.Int64(m.event.room);
-  w.Key("pos");
-  w.Int64(m.pos);
-  WriteEventTail(w, m.event);
+  Append(buf, kFrameHead);
+  AppendInt(buf, m.event.room);
+  Append(buf, kFramePosKey);
+  AppendInt(buf, m.pos);
+  AppendId(buf, m.event.id);
+  ContinuingWriter w(buf, 4);  // type, room, pos, id
+  WriteEventBody(w, m.event);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -164,6 +199,27 @@ Result<StoredMessage> DecodeMessageFrame(std::string_view json) {
   m.pos = pos->value.GetInt64();
   if (Status s = ReadEventFields(doc, &m.event); !s.ok()) return s;
   return m;
+}
+
+bool ReadFrameHead(std::string_view frame, FrameHead* head) {
+  if (!TakePrefix(&frame, kFrameHead) || !TakeInt(&frame, &head->room) || !TakePrefix(&frame, kFramePosKey) ||
+      !TakeInt(&frame, &head->pos) || frame.substr(0, kFrameIdKey.size()) != kFrameIdKey)
+    return false;
+  head->rest = frame;
+  return true;
+}
+
+int64_t FramePosition(std::string_view frame) {
+  FrameHead head;
+  return ReadFrameHead(frame, &head) ? head.pos : 0;
+}
+
+const std::string& FrameHeadLuaPattern() {
+  // Lua's magic characters are ^$()%.[]*+-?; the head's constants have none, so they stand for
+  // themselves (the tests run the pattern in Redis against encoded frames).
+  static const std::string pattern = "^" + std::string(kFrameHead) + "%-?%d+" + std::string(kFramePosKey) + "(%d+)" +
+                                     std::string(kFrameIdKey) + "(%d+)\"";
+  return pattern;
 }
 
 }  // namespace chatpipe

@@ -46,9 +46,29 @@ std::string EncodeChatEvent(const ChatEvent& event);
 Result<ChatEvent> DecodeChatEvent(std::string_view json);
 
 // {"type":"message","room":R,"pos":P,"id":"..","user":{..},"text":..,"ts":..[,"client_msg_id":..][,"tags":{..}]}
-// Key order is fixed: scripts that need the position read it from the front of the text, and the tag
-// worker's history patch appends "tags" last to frames that have none.
+// Key order is fixed: readers that need the position or the id take them from the frame's head (the
+// text up to the id, written from the constants below), and the tag worker's history patch appends
+// "tags" last to frames that have none.
 std::string EncodeMessageFrame(const StoredMessage& message);
 Result<StoredMessage> DecodeMessageFrame(std::string_view json);
+
+// A message frame's head, the one statement of its layout: kFrameHead R kFramePosKey P kFrameIdKey ID".
+// EncodeMessageFrame writes it, ReadFrameHead reads it, and the Lua scripts that meet frames in Redis
+// match it with FrameHeadLuaPattern(), built from the same constants.
+inline constexpr std::string_view kFrameHead = R"({"type":"message","room":)";
+inline constexpr std::string_view kFramePosKey = R"(,"pos":)";
+inline constexpr std::string_view kFrameIdKey = R"(,"id":")";
+
+struct FrameHead {
+  int64_t room = 0;
+  int64_t pos = 0;
+  std::string_view rest;  // the frame after the position, from kFrameIdKey on
+};
+// Reads the head of a message frame without parsing the JSON; false for any other frame.
+bool ReadFrameHead(std::string_view frame, FrameHead* head);
+// The position of a message frame, or 0 for other frames (joined, presence, ...).
+int64_t FramePosition(std::string_view frame);
+// A Lua pattern (string.match) for the same head, capturing the position and the id's digits.
+const std::string& FrameHeadLuaPattern();
 
 }  // namespace chatpipe

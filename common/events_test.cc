@@ -99,4 +99,51 @@ TEST(Events, TaggerVersionTravelsInTheEventOnlyAndMayBeAbsent) {
   EXPECT_FALSE(DecodeChatEvent(json).ok());
 }
 
+// Every reader of a frame's head (ReadFrameHead, FramePosition, and the Lua pattern, which
+// storage/redis_scripts_test.cc runs in Redis) must read what EncodeMessageFrame writes.
+TEST(Events, FrameHeadReadsWhatTheEncoderWrites) {
+  StoredMessage tricky{SampleEvent(), 9007199254740993};  // above 2^53
+  tricky.event.id = 18446744073709551615ULL;
+  tricky.event.room = 9223372036854775807;
+  tricky.event.user.name = "a\",\"pos\":1,\"id\":\"2\"";  // a name that looks like a head
+  tricky.event.text = ",\"pos\":5";
+  for (const StoredMessage& m : {StoredMessage{SampleEvent(), 1}, tricky}) {
+    std::string frame = EncodeMessageFrame(m);
+    FrameHead head;
+    ASSERT_TRUE(ReadFrameHead(frame, &head)) << frame;
+    EXPECT_EQ(head.room, m.event.room);
+    EXPECT_EQ(head.pos, m.pos);
+    EXPECT_EQ(head.rest.substr(0, head.rest.find("\",")), std::string(kFrameIdKey) + std::to_string(m.event.id));
+    EXPECT_EQ(FramePosition(frame), m.pos);
+    auto decoded = DecodeMessageFrame(frame);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(decoded->pos, m.pos);
+    EXPECT_EQ(decoded->event.id, m.event.id);
+    EXPECT_EQ(decoded->event.user.name, m.event.user.name);
+    EXPECT_EQ(decoded->event.text, m.event.text);
+  }
+}
+
+TEST(Events, OtherFramesHaveNoPosition) {
+  FrameHead head;
+  EXPECT_FALSE(ReadFrameHead(R"({"type":"joined","room":1,"pos":3})", &head));
+  EXPECT_EQ(FramePosition(R"({"type":"joined","room":1,"pos":3})"), 0);
+  EXPECT_EQ(FramePosition(R"({"type":"presence","room":1,"joined":[],"left":[]})"), 0);
+  EXPECT_EQ(FramePosition(R"({"type":"message","room":1,"id":"5","pos":3})"), 0);  // another key order
+  EXPECT_EQ(FramePosition(R"({"type":"message","room":1,"pos":3})"), 0);  // no id after the position
+  EXPECT_EQ(FramePosition(R"({"type":"message","room":)"), 0);
+  EXPECT_EQ(FramePosition(""), 0);
+}
+
+TEST(Events, EncodingsAreByteForByteTheDocumentedOnes) {
+  ChatEvent e = SampleEvent();
+  e.tags = R"({"lang":"es"})";
+  EXPECT_EQ(EncodeMessageFrame({e, 17}),
+            R"({"type":"message","room":42,"pos":17,"id":"18446744073709551557","user":{"id":7,"name":"ana"},)"
+            R"("text":"hola \"mundo\" ñ <b>","ts":1750000000123,"client_msg_id":"c-1","tags":{"lang":"es"}})");
+  EXPECT_EQ(EncodeChatEvent(e),
+            R"({"v":1,"type":"message","room":42,"id":"18446744073709551557","user":{"id":7,"name":"ana"},)"
+            R"("text":"hola \"mundo\" ñ <b>","ts":1750000000123,"client_msg_id":"c-1","tags":{"lang":"es"}})");
+}
+
 }  // namespace chatpipe

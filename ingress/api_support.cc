@@ -32,6 +32,11 @@ void WriteUser(JsonWriter& w, const UserRow& u) {
 
 void WriteRoom(JsonWriter& w, const RoomRow& r) {
   w.StartObject();
+  WriteRoomFields(w, r);
+  w.EndObject();
+}
+
+void WriteRoomFields(JsonWriter& w, const RoomRow& r) {
   w.Key("id");
   w.Int64(r.id);
   w.Key("name");
@@ -40,7 +45,6 @@ void WriteRoom(JsonWriter& w, const RoomRow& r) {
   w.Bool(r.is_private);
   w.Key("moderation");
   w.String(r.moderation.c_str());
-  w.EndObject();
 }
 
 void Reply::operator()(int status, const std::string& json) const {

@@ -1,5 +1,5 @@
 // What the HTTP API's route files share: JSON writing, the deferred reply of a request whose answer
-// comes from another thread, running a job on the database pool, and bearer-token authentication.
+// comes from another thread, a database round trip for a route, and bearer-token authentication.
 //
 // A route never keeps a Connection pointer across threads: it keeps a Reply (loop + connection id),
 // and the reply is dropped if the connection closed meanwhile.
@@ -16,10 +16,10 @@
 #include "common/status.h"
 #include "common/token.h"
 #include "ingress/connection.h"
+#include "ingress/db_round_trip.h"
 #include "ingress/http_request.h"
 #include "ingress/loop.h"
 #include "storage/chat_store.h"
-#include "storage/db_pool.h"
 
 namespace chatpipe {
 
@@ -29,7 +29,9 @@ std::string Json(const std::function<void(JsonWriter&)>& body);
 // A user object; WriteUserFields writes its fields alone, for objects that add their own after them.
 void WriteUser(JsonWriter& w, const UserRow& u);
 void WriteUserFields(JsonWriter& w, int64_t id, const std::string& name, bool guest);
+// A room object; WriteRoomFields writes its fields alone, for objects that add their own after them.
 void WriteRoom(JsonWriter& w, const RoomRow& r);
+void WriteRoomFields(JsonWriter& w, const RoomRow& r);
 int64_t NowSeconds();
 
 struct Reply {
@@ -39,15 +41,12 @@ struct Reply {
   void operator()(const Status& error) const;
 };
 
-// Runs `job` on a database thread and `then` with its result back on the loop.
+// RunOnDb for a route: `then` gets the result, or Busy(), with the Reply of `conn`'s request.
 template <typename T>
 void OnDb(Connection& conn, std::function<Result<T>(PgConn&)> job, std::function<void(Reply, Result<T>)> then) {
   Reply reply{&conn.loop(), conn.id()};
-  bool queued = conn.loop().services().db->Submit([reply, job = std::move(job), then = std::move(then)](PgConn& pg) {
-    auto result = std::make_shared<Result<T>>(job(pg));
-    reply.loop->Post([reply, result, then] { then(reply, std::move(*result)); });
-  });
-  if (!queued) conn.RespondError(Status::Unavailable("busy", "the server is overloaded; try again"));
+  RunOnDb<T>(conn.loop().tasks(), conn.loop().db(), std::move(job),
+             [reply, then = std::move(then)](Result<T> result) { then(reply, std::move(result)); });
 }
 
 // The token's user (Authorization: Bearer, or ?token=), or nullopt once a 401 has been sent.

@@ -200,7 +200,7 @@ bool Connection::OverOutputLimit() {
   if (write_event_) event_del(write_event_);
   Loop* loop = loop_;
   uint64_t id = id_;
-  loop_->Post([loop, id] { loop->CloseConnection(id); });
+  loop_->tasks().Post([loop, id] { loop->CloseConnection(id); });
   return true;
 }
 
@@ -297,7 +297,7 @@ void Connection::CloseAfterFlush() {
   if (!out_ || evbuffer_get_length(out_) == 0) {
     Loop* loop = loop_;
     uint64_t id = id_;
-    loop_->Post([loop, id] { loop->CloseConnection(id); });
+    loop_->tasks().Post([loop, id] { loop->CloseConnection(id); });
     return;
   }
   // Drained() closes once the output is out; a peer that never reads gets kFlushTimeout.

@@ -8,9 +8,11 @@
 #include <chrono>
 #include <regex>
 
+#include "common/events.h"
 #include "common/metrics.h"
 #include "ingress/api_support.h"
 #include "ingress/connection.h"
+#include "ingress/db_round_trip.h"
 #include "ingress/mentions_api.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
@@ -142,8 +144,8 @@ void ListRoomsRoute(Connection& conn, const TokenUser& user) {
 // generation goes up first, so a refill that read PostgreSQL before the change cannot cache it again
 // (kRoomsListSetScript).
 void InvalidateRoomList(Loop* loop, std::function<void()> then) {
-  loop->Redis({"INCR", RoomsGenerationKey(loop->redis_prefix())}, [](redisReply*) {});
-  loop->Redis({"DEL", RoomsListKey(loop->redis_prefix())}, [then = std::move(then)](redisReply*) { then(); });
+  loop->redis().Command({"INCR", RoomsGenerationKey(loop->redis_prefix())}, [](redisReply*) {});
+  loop->redis().Command({"DEL", RoomsListKey(loop->redis_prefix())}, [then = std::move(then)](redisReply*) { then(); });
 }
 
 void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
@@ -225,20 +227,19 @@ std::string HistoryJson(const std::vector<std::string>& frames, int64_t oldest_p
 }
 
 void HistoryFromDatabase(Reply reply, int64_t room, int64_t before, int limit) {
-  bool queued = reply.loop->services().db->Submit([reply, room, before, limit](PgConn& pg) {
-    auto rows = MessagesBefore(pg, room, before, limit);
-    std::string json;
-    if (rows.ok()) {
-      std::vector<std::string> frames;
-      for (const auto& m : *rows) frames.push_back(EncodeMessageFrame(m));
-      json = HistoryJson(frames, rows->empty() ? 0 : rows->back().pos, static_cast<int>(rows->size()) == limit);
-    }
-    reply.loop->Post([reply, rows_status = rows.status(), json] {
-      if (!rows_status.ok()) return reply(rows_status);
-      reply(200, json);
-    });
-  });
-  if (!queued) reply(Status::Unavailable("busy", "the server is overloaded; try again"));
+  RunOnDb<std::string>(
+      reply.loop->tasks(), reply.loop->db(),
+      [room, before, limit](PgConn& pg) -> Result<std::string> {
+        auto rows = MessagesBefore(pg, room, before, limit);
+        if (!rows.ok()) return rows.status();
+        std::vector<std::string> frames;
+        for (const auto& m : *rows) frames.push_back(EncodeMessageFrame(m));
+        return HistoryJson(frames, rows->empty() ? 0 : rows->back().pos, static_cast<int>(rows->size()) == limit);
+      },
+      [reply](Result<std::string> json) {
+        if (!json.ok()) return reply(json.status());
+        reply(200, *json);
+      });
 }
 
 // Newest first. The newest kHistoryCap come from the Redis list when it holds enough of them.
@@ -255,18 +256,19 @@ void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
     return conn.RespondError(Status::BadRequest("bad_before", "before must be a message position (integer >= 1)"));
   Reply reply{&conn.loop(), conn.id()};
   if (before > 0 || limit > kHistoryCap) return HistoryFromDatabase(reply, room, before, static_cast<int>(limit));
-  conn.loop().Redis({"LRANGE", RoomHistoryKey(conn.loop().redis_prefix(), room), "0", std::to_string(limit - 1)},
-                    [reply, room, limit](redisReply* list) {
-                      std::vector<std::string> frames;
-                      if (list && list->type == REDIS_REPLY_ARRAY)
-                        for (size_t i = 0; i < list->elements; ++i)
-                          frames.emplace_back(list->element[i]->str, list->element[i]->len);
-                      int64_t oldest = frames.empty() ? 0 : FramePosition(frames.back());
-                      // Enough cached, or the cache reaches the room's first message: no database needed.
-                      if (static_cast<int64_t>(frames.size()) == limit || oldest == 1)
-                        return reply(200, HistoryJson(frames, oldest, oldest > 1));
-                      HistoryFromDatabase(reply, room, 0, static_cast<int>(limit));
-                    });
+  Loop& loop = conn.loop();
+  loop.redis().Command({"LRANGE", RoomHistoryKey(loop.redis_prefix(), room), "0", std::to_string(limit - 1)},
+                       [reply, room, limit](redisReply* list) {
+                         std::vector<std::string> frames;
+                         if (list && list->type == REDIS_REPLY_ARRAY)
+                           for (size_t i = 0; i < list->elements; ++i)
+                             frames.emplace_back(list->element[i]->str, list->element[i]->len);
+                         int64_t oldest = frames.empty() ? 0 : FramePosition(frames.back());
+                         // Enough cached, or the cache reaches the room's first message: no database needed.
+                         if (static_cast<int64_t>(frames.size()) == limit || oldest == 1)
+                           return reply(200, HistoryJson(frames, oldest, oldest > 1));
+                         HistoryFromDatabase(reply, room, 0, static_cast<int>(limit));
+                       });
 }
 
 void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
@@ -312,7 +314,7 @@ void RoomScopedRoute(Connection& conn, http::Request req, int64_t room, const st
   if (!history && !post) return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or POST"));
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.CheckRoomAccess(room, user->id, [&loop, id, req = std::move(req), user = *user, room, history](Status s) {
+  loop.access().Check(room, user->id, [&loop, id, req = std::move(req), user = *user, room, history](Status s) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->RespondError(s);

@@ -1,34 +1,39 @@
-// Loop: one ingress thread with its own event_base, listener, connections, Redis connections and rooms.
+// Loop: one ingress thread with its own event_base, listener and connections, and the parts that
+// serve them.
 //
 // memcached's model with SO_REUSEPORT: every loop listens on the same port and the kernel spreads new
-// connections over them; a connection then lives and dies on its loop. Nothing here is locked except
-// the task queue, which is how other threads (the Kafka delivery poller, database pool threads) hand
-// results back: Post() a closure, and the loop runs it on its own thread.
-//
-// Each loop keeps two Redis connections through hiredis' libevent adapter: one for commands (history,
-// room list cache, presence) and one subscribed to the channels of the rooms its clients joined. Both
-// reconnect by themselves; after the subscriber reconnects, every room catches up from PostgreSQL or
-// the history list so that clients miss nothing published while it was away.
+// connections over them; a connection then lives and dies on its loop. The Loop owns the thread, the
+// event_base, the connection registry (connections are found by id, so an answer that arrives after
+// its connection closed finds nothing) and the end-of-iteration flush that writes corked output. It
+// also owns, and wires together, what its connections use:
+//   TaskQueue   how other threads (the Kafka delivery poller, DbPool threads) hand answers back; it
+//               bounds the answers the loop may owe, and a loop owing kMaxOwedAnswers answers its
+//               clients Busy() (503) instead of starting more work (see task_queue.h);
+//   RedisLinks  the command and subscriber connections to Redis, each reconnecting by itself;
+//   RoomHub, UserHub, RoomList, RoomAccess   rooms and fan-out, users and presence, the room list,
+//               who may use which room.
+// It keeps the connections' buffer pool too: one read buffer for all, and output buffers lent only
+// while a connection has output. Nothing here is locked but the TaskQueue.
 #pragma once
 
 #include <event2/event.h>
-#include <hiredis/async.h>
 
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
-#include <set>
 #include <vector>
 
 #include "common/status.h"
+#include "ingress/redis_links.h"
+#include "ingress/room_access.h"
 #include "ingress/room_hub.h"
 #include "ingress/room_list.h"
-#include "ingress/user_hub.h"
 #include "ingress/services.h"
+#include "ingress/task_queue.h"
+#include "ingress/user_hub.h"
 
 struct evbuffer;
 struct evconnlistener;
@@ -37,8 +42,13 @@ namespace chatpipe {
 
 class Connection;
 
-class Loop {
+class Loop : private RedisLinks::Listener {
  public:
+  // Far above what a loop has in flight at full speed (its message rate times Kafka's acknowledgement
+  // time: a few thousand), so it only bites when answers stop coming back (Kafka or PostgreSQL
+  // stalled); then memory stays bounded and clients hear "busy" at once.
+  static constexpr size_t kMaxOwedAnswers = 1 << 16;
+
   Loop(int index, Services* services);
   ~Loop();
   Loop(const Loop&) = delete;
@@ -51,18 +61,20 @@ class Loop {
   // thread has ended (about a Redis round trip later, 1 s at most).
   void Stop();
 
-  void Post(std::function<void()> task);  // from any thread
   // Runs the end-of-iteration flush once this iteration's callbacks are done: the rooms' batches
   // (RoomHub::Flush), then one direct write per WebSocket that was sent anything (Connection::Uncork).
   void ScheduleFlush();
   void WantsWrite(uint64_t conn_id);  // a corked WebSocket has output; written at the flush
-  bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
   event_base* base() { return base_; }
   Services& services() { return *services_; }
+  DbPool& db() { return *services_->db; }
+  TaskQueue& tasks() { return tasks_; }
+  RedisLinks& redis() { return redis_; }
   RoomHub& rooms() { return rooms_; }
   UserHub& users() { return users_; }
   RoomList& room_list() { return room_list_; }
+  RoomAccess& access() { return access_; }
   const std::string& redis_prefix() const { return prefix_; }
   int index() const { return index_; }
 
@@ -76,44 +88,24 @@ class Loop {
   Connection* FindConnection(uint64_t id);
   void CloseConnection(uint64_t id);  // frees it now; callbacks holding the id then find nothing
 
-  // A Redis command on the command connection; `done` gets the reply, or nullptr if Redis is down.
-  void Redis(const std::vector<std::string>& args, std::function<void(redisReply*)> done);
-  // SUBSCRIBE on the subscriber connection (RoomHub and UserHub; they never unsubscribe).
-  void Subscribe(const std::string& channel);
-  bool subscriber_connected() const { return sub_ready_; }
-
-  // Per-loop cache of room facts that never change (existence, privacy) and memberships, which
-  // are only ever added. Calls `done` with ok, 403 or 404; the first check of a room or a private
-  // membership asks PostgreSQL.
-  void CheckRoomAccess(int64_t room, int64_t user, std::function<void(Status)> done);
-  void ForgetRoom(int64_t room) { room_facts_.erase(room); }
-  // The room's moderation policy (tag, mask, block) as learnt by CheckRoomAccess, which every send
-  // passes first; rooms never change it.
-  const std::string& RoomModeration(int64_t room) const;
-
  private:
   static void OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg);
   static void OnWake(int, short, void* arg);
   static void OnFlush(int, short, void* arg);
-  void DrainSubscriber();
-  void ConnectRedis(bool subscriber);
-  void ScheduleRedisReconnect(bool subscriber);
-  static void OnReconnectCommand(int, short, void* arg);
-  static void OnReconnectSubscriber(int, short, void* arg);
-  static void OnRedisConnect(const redisAsyncContext* ac, int status);
-  static void OnRedisDisconnect(const redisAsyncContext* ac, int status);
-  static void OnSubscriberReply(redisAsyncContext* ac, void* reply, void* privdata);
+  // RedisLinks::Listener: the subscriber's events, routed to the hubs.
+  void OnSubscriberReady() override;
+  void OnSubscriberLost() override;
+  void OnSubscribed(std::string_view channel) override;
+  void OnChannelMessage(std::string_view channel, std::string_view payload) override;
 
   const int index_;
   Services* services_;
   std::string prefix_;
-  event_base* base_ = nullptr;
+  event_base* base_;  // freed last: everything below has events on it
   evconnlistener* listener_ = nullptr;
   std::thread thread_;
 
-  std::mutex tasks_mu_;
-  std::vector<std::function<void()>> tasks_;
-  int wake_fd_ = -1;  // eventfd
+  TaskQueue tasks_{kMaxOwedAnswers};
   event* wake_event_ = nullptr;
   event* flush_event_ = nullptr;
   bool flush_scheduled_ = false;
@@ -125,23 +117,11 @@ class Loop {
   uint64_t next_conn_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
 
-  redisAsyncContext* redis_cmd_ = nullptr;
-  redisAsyncContext* redis_sub_ = nullptr;
-  bool cmd_ready_ = false;
-  bool sub_ready_ = false;
-  bool stopping_ = false;
-  event* reconnect_cmd_ = nullptr;
-  event* reconnect_sub_ = nullptr;
-
+  RedisLinks redis_;  // closed in ~Loop while the hubs its pending callbacks reach are alive
   RoomHub rooms_;
   UserHub users_;
   RoomList room_list_{this};
-  struct RoomFacts {
-    bool is_private = false;
-    std::string moderation;
-  };
-  std::unordered_map<int64_t, RoomFacts> room_facts_;
-  std::set<std::pair<int64_t, int64_t>> members_;  // (room, user) known to be members
+  RoomAccess access_{this};
 };
 
 }  // namespace chatpipe

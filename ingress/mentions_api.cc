@@ -8,6 +8,50 @@
 namespace chatpipe {
 namespace {
 
+// {"mentions":[{"id","kind","read","room":{"id","name"},"message":{message frame, or {"id"} if not yet
+// stored}}...], "unread":N, "next_before":ID|null}; next_before when the page is full.
+std::string MentionsJson(const MentionsPage& page, int limit) {
+  return Json([&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("mentions");
+    w.StartArray();
+    for (const MentionRow& m : page.mentions) {
+      w.StartObject();
+      w.Key("id");
+      w.Int64(m.id);
+      w.Key("kind");
+      w.String(m.kind.data(), static_cast<rapidjson::SizeType>(m.kind.size()));
+      w.Key("read");
+      w.Bool(m.read);
+      w.Key("room");
+      w.StartObject();
+      w.Key("id");
+      w.Int64(m.room);
+      w.Key("name");
+      w.String(m.room_name.data(), static_cast<rapidjson::SizeType>(m.room_name.size()));
+      w.EndObject();
+      w.Key("message");
+      if (m.message) {
+        std::string frame = EncodeMessageFrame(*m.message);
+        w.RawValue(frame.data(), frame.size(), rapidjson::kObjectType);
+      } else {
+        w.StartObject();
+        w.Key("id");
+        w.String(m.message_id.data(), static_cast<rapidjson::SizeType>(m.message_id.size()));
+        w.EndObject();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("unread");
+    w.Int64(page.unread);
+    w.Key("next_before");
+    if (static_cast<int>(page.mentions.size()) == limit) w.Int64(page.mentions.back().id);
+    else w.Null();
+    w.EndObject();
+  });
+}
+
 bool ParseInt(std::string_view s, int64_t* out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && p == s.data() + s.size();
@@ -26,8 +70,10 @@ void ListMentions(Connection& conn, const http::Request& req, const TokenUser& u
   if (auto b = req.QueryParam("before"); b && (!ParseInt(*b, &before) || before < 1))
     return conn.RespondError(Status::BadRequest("bad_before", "before must be a mention id"));
   OnDb<std::string>(
-      conn, [uid = user.id, unread_only, before, limit](PgConn& pg) {
-        return MentionsJson(pg, uid, unread_only, before, static_cast<int>(limit));
+      conn, [uid = user.id, unread_only, before, limit](PgConn& pg) -> Result<std::string> {
+        auto page = GetMentions(pg, uid, unread_only, before, static_cast<int>(limit));
+        if (!page.ok()) return page.status();
+        return MentionsJson(*page, static_cast<int>(limit));
       },
       [](Reply reply, Result<std::string> json) {
         if (!json.ok()) return reply(json.status());

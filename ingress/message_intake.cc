@@ -40,7 +40,7 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
   if (valid.ok() && !event->client_msg_id.empty()) valid = CheckClientMessageId(event->client_msg_id);
   if (!valid.ok()) return done(valid, *event);
   Services& services = loop.services();
-  if (Status s = Moderate(loop.RoomModeration(room), *services.tagger, &text, event.get()); !s.ok())
+  if (Status s = Moderate(loop.access().Moderation(room), *services.tagger, &text, event.get()); !s.ok())
     return done(s, *event);
   event->id = services.ids.Next();
   event->ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(event->id));
@@ -52,11 +52,12 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
     accepted.Add();
     return done(Status::Ok(), *event);
   }
+  if (!loop.tasks().Admit()) return done(Busy(), *event);
   Loop* home = &loop;
   services.producer->Produce(services.config.common.Topic(kMessagesTopic), std::to_string(room),
                              EncodeChatEvent(*event), [home, event, done = std::move(done)](Status s) mutable {
                                (s.ok() ? accepted : refused).Add();
-                               home->Post([event, s, done = std::move(done)] { done(s, *event); });
+                               home->tasks().Answer([event, s, done = std::move(done)] { done(s, *event); });
                              });
 }
 

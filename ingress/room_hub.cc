@@ -10,8 +10,10 @@
 #include <charconv>
 #include <unordered_map>
 
+#include "common/events.h"
 #include "common/metrics.h"
 #include "ingress/connection.h"
+#include "ingress/db_round_trip.h"
 #include "ingress/loop.h"
 #include "ingress/shared_frame.h"
 #include "ingress/websocket.h"
@@ -31,6 +33,13 @@ Metric& fetch_pg = Counter("chatpipe_ingress_join_fetches_pg_total", "catch-ups 
 Metric& presence_frames = Counter("chatpipe_ingress_presence_frames_total", "presence frames published");
 constexpr size_t kMaxHeld = 10000;  // live frames held for one seat while it catches up
 constexpr size_t kBatchKeep = 1 << 16;  // a room's batch buffer keeps at most this much between bursts
+
+// What a catch-up read from PostgreSQL (RoomHub::Fetch).
+struct StoredFrames {
+  std::vector<std::pair<int64_t, std::string>> frames;  // (pos, frame), oldest first
+  int64_t head = 0;
+  bool exact = true;
+};
 
 std::string JoinedFrame(int64_t room, int64_t pos) {
   return "{\"type\":\"joined\",\"room\":" + std::to_string(room) + ",\"pos\":" + std::to_string(pos) + "}";
@@ -87,18 +96,6 @@ std::string PresenceFrame(int64_t room, const std::vector<PresenceChange>& chang
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-int64_t FramePosition(std::string_view frame) {
-  static constexpr std::string_view kPrefix = "{\"type\":\"message\",\"room\":";
-  if (frame.substr(0, kPrefix.size()) != kPrefix) return 0;
-  auto rest = frame.substr(kPrefix.size());
-  auto comma = rest.find(",\"pos\":");
-  if (comma == std::string_view::npos) return 0;
-  rest.remove_prefix(comma + 7);
-  int64_t pos = 0;
-  std::from_chars(rest.data(), rest.data() + rest.size(), pos);
-  return pos;
-}
-
 RoomHub::~RoomHub() = default;
 
 int64_t RoomHub::RoomFromChannel(std::string_view channel) const {
@@ -135,7 +132,7 @@ void RoomHub::WhenSubscribed(int64_t room, std::function<void()> then) {
   }
   bool first = r.on_subscribed.empty();
   r.on_subscribed.push_back(std::move(then));
-  if (first) loop_->Subscribe(RoomChannel(loop_->redis_prefix(), room));
+  if (first) loop_->redis().Subscribe(RoomChannel(loop_->redis_prefix(), room));
 }
 
 void RoomHub::OnSubscribed(std::string_view channel) {
@@ -174,7 +171,7 @@ void RoomHub::ResubscribeAll() {
         CatchUp(id, room_id, after, announce);
       });
     }
-    loop_->Subscribe(RoomChannel(loop_->redis_prefix(), room));
+    loop_->redis().Subscribe(RoomChannel(loop_->redis_prefix(), room));
   }
 }
 
@@ -234,8 +231,8 @@ void RoomHub::Finish(uint64_t conn_id, int64_t room, const Status& s, const Fram
 // far enough, else from PostgreSQL. `head` is the room's latest position known to storage; it is
 // exact unless a replay stopped at --replay-limit.
 void RoomHub::Fetch(int64_t room, int64_t after, Fetched done) {
-  loop_->Redis({"LRANGE", RoomHistoryKey(loop_->redis_prefix(), room), "0", "-1"},
-               [this, room, after, done = std::move(done)](redisReply* reply) mutable {
+  loop_->redis().Command({"LRANGE", RoomHistoryKey(loop_->redis_prefix(), room), "0", "-1"},
+                         [this, room, after, done = std::move(done)](redisReply* reply) mutable {
     Frames cached;  // oldest first
     if (reply && reply->type == REDIS_REPLY_ARRAY)
       for (size_t i = reply->elements; i-- > 0;) {
@@ -259,33 +256,32 @@ void RoomHub::Fetch(int64_t room, int64_t after, Fetched done) {
     // The list is empty (new room, Redis restarted) or does not reach back to `after`.
     fetch_pg.Add();
     int limit = loop_->services().config.replay_limit;
-    bool queued = loop_->services().db->Submit([this, room, after, limit, done](PgConn& pg) mutable {
-      Status status;
-      Frames frames;
-      int64_t head = 0;
-      bool exact = true;
-      if (after < 0) {
-        auto newest = MessagesBefore(pg, room, 0, 1);
-        status = newest.status();
-        if (newest.ok() && !newest->empty()) head = newest->front().pos;
-      } else {
-        auto rows = MessagesAfter(pg, room, after, limit);
-        status = rows.status();
-        if (rows.ok())
-          for (const auto& m : *rows) frames.emplace_back(m.pos, EncodeMessageFrame(m));
-        exact = frames.size() < static_cast<size_t>(limit);  // it read up to the end
-        head = frames.empty() ? after : frames.back().first;
-        if (rows.ok() && frames.empty()) {  // `after` is at or above the head: which is it?
-          auto newest = MessagesBefore(pg, room, 0, 1);
-          status = newest.status();
-          head = newest.ok() && !newest->empty() ? newest->front().pos : 0;
-        }
-      }
-      loop_->Post([done = std::move(done), status, frames = std::move(frames), head, exact]() mutable {
-        done(status, std::move(frames), head, exact);
-      });
-    });
-    if (!queued) done(Status::Unavailable("busy", "the server is overloaded; try again"), {}, 0, false);
+    RunOnDb<StoredFrames>(
+        loop_->tasks(), loop_->db(),
+        [room, after, limit](PgConn& pg) -> Result<StoredFrames> {
+          StoredFrames read;
+          if (after < 0) {
+            auto newest = MessagesBefore(pg, room, 0, 1);
+            if (!newest.ok()) return newest.status();
+            if (!newest->empty()) read.head = newest->front().pos;
+            return read;
+          }
+          auto rows = MessagesAfter(pg, room, after, limit);
+          if (!rows.ok()) return rows.status();
+          for (const auto& m : *rows) read.frames.emplace_back(m.pos, EncodeMessageFrame(m));
+          read.exact = read.frames.size() < static_cast<size_t>(limit);  // it read up to the end
+          read.head = read.frames.empty() ? after : read.frames.back().first;
+          if (read.frames.empty()) {  // `after` is at or above the head: which is it?
+            auto newest = MessagesBefore(pg, room, 0, 1);
+            if (!newest.ok()) return newest.status();
+            read.head = newest->empty() ? 0 : newest->front().pos;
+          }
+          return read;
+        },
+        [done = std::move(done)](Result<StoredFrames> read) {
+          if (!read.ok()) return done(read.status(), {}, 0, false);
+          done(Status::Ok(), std::move(read->frames), read->head, read->exact);
+        });
   });
 }
 
@@ -444,7 +440,7 @@ void RoomHub::PublishPresence() {
     std::string frame = PresenceFrame(room, changes);
     if (frame.empty()) continue;
     presence_frames.Add();
-    loop_->Redis({"PUBLISH", RoomChannel(loop_->redis_prefix(), room), std::move(frame)}, [](redisReply*) {});
+    loop_->redis().Command({"PUBLISH", RoomChannel(loop_->redis_prefix(), room), std::move(frame)}, [](redisReply*) {});
   }
 }
 

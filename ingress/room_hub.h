@@ -63,9 +63,6 @@ struct Seat {
   std::vector<HeldFrame> held;  // live frames that arrived while catching up
 };
 
-// The position of a message frame (EncodeMessageFrame's fixed prefix), or 0 for other frames.
-int64_t FramePosition(std::string_view frame);
-
 // A join (true) or leave of one of a loop's connections, waiting for its room's next presence frame.
 struct PresenceChange {
   int64_t user;

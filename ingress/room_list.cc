@@ -7,6 +7,7 @@
 
 #include "common/metrics.h"
 #include "ingress/api_support.h"
+#include "ingress/db_round_trip.h"
 #include "ingress/loop.h"
 #include "storage/chat_store.h"
 #include "storage/redis_keys.h"
@@ -16,11 +17,32 @@ namespace {
 
 Metric& refills = Counter("chatpipe_ingress_room_list_refills_total", "room lists read from PostgreSQL into Redis");
 
+// The cached list's text, which Parse reads: [{"id","name","private","moderation"[,"members":[ids]]}...],
+// the members for private rooms only.
+std::string CacheText(const std::vector<ListedRoom>& rooms) {
+  return Json([&](JsonWriter& w) {
+    w.StartArray();
+    for (const ListedRoom& listed : rooms) {
+      w.StartObject();
+      WriteRoomFields(w, listed.room);
+      if (listed.room.is_private) {
+        w.Key("members");
+        w.StartArray();
+        for (int64_t id : listed.members) w.Int64(id);
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
 }  // namespace
 
 void RoomList::Get(int64_t user, Done done) {
   const std::string& p = loop_->redis_prefix();
-  loop_->Redis({"MGET", RoomsListKey(p), RoomsGenerationKey(p)}, [this, user, done = std::move(done)](redisReply* r) {
+  loop_->redis().Command({"MGET", RoomsListKey(p), RoomsGenerationKey(p)},
+                         [this, user, done = std::move(done)](redisReply* r) {
     const bool answered = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2;
     redisReply* list = answered ? r->element[0] : nullptr;
     if (list && list->type == REDIS_REPLY_STRING) {
@@ -38,12 +60,14 @@ void RoomList::Get(int64_t user, Done done) {
 
 void RoomList::Refill() {
   refills.Add();
-  Loop* loop = loop_;
-  bool queued = loop_->services().db->Submit([loop](PgConn& pg) {
-    auto all = AllRoomsJson(pg);
-    loop->Post([loop, all = std::move(all)] { loop->room_list().Refilled(all); });
-  });
-  if (!queued) Refilled(Status::Unavailable("busy", "the server is overloaded; try again"));
+  RunOnDb<std::string>(
+      loop_->tasks(), loop_->db(),
+      [](PgConn& pg) -> Result<std::string> {
+        auto rooms = AllRooms(pg);
+        if (!rooms.ok()) return rooms.status();
+        return CacheText(*rooms);
+      },
+      [this](Result<std::string> all) { Refilled(std::move(all)); });
 }
 
 void RoomList::Refilled(Result<std::string> all) {
@@ -56,9 +80,9 @@ void RoomList::Refilled(Result<std::string> all) {
   if (!all.ok()) return answer();
   // Answered once the cache holds the list: a client's next request, on any loop, then finds it.
   const std::string& p = loop_->redis_prefix();
-  loop_->Redis({"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p), refill_generation_, *all,
-                std::to_string(kRoomsCacheTtlSeconds)},
-               [answer](redisReply*) { answer(); });
+  loop_->redis().Command({"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p),
+                          refill_generation_, *all, std::to_string(kRoomsCacheTtlSeconds)},
+                         [answer](redisReply*) { answer(); });
 }
 
 void RoomList::Parse(std::string_view text) {

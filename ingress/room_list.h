@@ -42,7 +42,7 @@ class RoomList {
 
   void Refill();
   void Refilled(Result<std::string> all);
-  void Parse(std::string_view text);  // text: a JSON array as AllRoomsJson writes it
+  void Parse(std::string_view text);  // text: a JSON array as CacheText writes it
   std::string Render(int64_t user) const;
 
   Loop* loop_;

@@ -67,8 +67,9 @@ Status IngressServer::Start() {
 
 void IngressServer::Stop() {
   // Loops stop first (no new work), but stay allocated until the producer and the database pool,
-  // whose callbacks Post() to them, have finished: only then are they freed. The pool itself outlives
-  // the loops: freeing a loop's Redis contexts runs pending callbacks, which may still Submit().
+  // whose callbacks answer into the loops' TaskQueues, have finished: only then are they freed. The
+  // pool itself outlives the loops: freeing a loop's Redis contexts runs pending callbacks, which may
+  // still submit (and hear "busy").
   for (auto& loop : loops_) loop->Stop();
   if (services_ && services_->producer) {
     if (Status s = services_->producer->Flush(std::chrono::seconds(10)); !s.ok())

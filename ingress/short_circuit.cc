@@ -18,7 +18,7 @@ void ShortCircuit::Publish(const ChatEvent& event, int64_t known_pos, Loop* here
   // may wait in its queue, and a frame taken before them would make its seats drop them as old.
   if (loops_.size() == 1) return here->rooms().OnRoomFrame(event.room, *frame);
   for (Loop* loop : loops_)
-    loop->Post([loop, room = event.room, frame] { loop->rooms().OnRoomFrame(room, *frame); });
+    loop->tasks().Post([loop, room = event.room, frame] { loop->rooms().OnRoomFrame(room, *frame); });
 }
 
 }  // namespace chatpipe

@@ -43,9 +43,9 @@ void UserHub::Add(Connection* conn) {
   conns.push_back(conn);
   if (conns.size() > 1) return;
   // Once subscribed, stay subscribed (see RoomHub::Unseat for why no UNSUBSCRIBE).
-  if (subscribed_.insert(user).second) loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
-  loop_->Redis({"ZADD", OnlineKey(loop_->redis_prefix(), user), ExpiryMs(), Member()}, Ignore);
-  loop_->Redis({"PEXPIRE", OnlineKey(loop_->redis_prefix(), user), std::to_string(kPresenceTtlMs)}, Ignore);
+  if (subscribed_.insert(user).second) loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));
+  loop_->redis().Command({"ZADD", OnlineKey(loop_->redis_prefix(), user), ExpiryMs(), Member()}, Ignore);
+  loop_->redis().Command({"PEXPIRE", OnlineKey(loop_->redis_prefix(), user), std::to_string(kPresenceTtlMs)}, Ignore);
 }
 
 void UserHub::Remove(Connection* conn) {
@@ -56,13 +56,13 @@ void UserHub::Remove(Connection* conn) {
   conns.erase(std::remove(conns.begin(), conns.end(), conn), conns.end());
   if (!conns.empty()) return;
   users_.erase(it);
-  loop_->Redis({"ZREM", OnlineKey(loop_->redis_prefix(), user), Member()}, Ignore);
+  loop_->redis().Command({"ZREM", OnlineKey(loop_->redis_prefix(), user), Member()}, Ignore);
 }
 
 void UserHub::EnteredRoom(Connection* conn, int64_t room) {
   const std::string key = RoomPresentKey(loop_->redis_prefix(), room);
-  loop_->Redis({"ZADD", key, ExpiryMs(), std::to_string(conn->user().id)}, Ignore);
-  loop_->Redis({"PEXPIRE", key, std::to_string(kPresenceTtlMs)}, Ignore);
+  loop_->redis().Command({"ZADD", key, ExpiryMs(), std::to_string(conn->user().id)}, Ignore);
+  loop_->redis().Command({"PEXPIRE", key, std::to_string(kPresenceTtlMs)}, Ignore);
 }
 
 bool UserHub::SeatedElsewhere(Connection* except, int64_t user, int64_t room) const {
@@ -88,16 +88,18 @@ void UserHub::ChangePresence(int64_t user, int64_t room, bool joined, std::funct
     done(!r || r->type != REDIS_REPLY_INTEGER || r->integer == 1);
   };
   if (joined)
-    loop_->Redis({"EVAL", kPresenceEnterScript, "1", key, now, ExpiryMs(), Member(), std::to_string(kPresenceTtlMs)},
-                 std::move(reply));
+    loop_->redis().Command(
+        {"EVAL", kPresenceEnterScript, "1", key, now, ExpiryMs(), Member(), std::to_string(kPresenceTtlMs)},
+        std::move(reply));
   else
-    loop_->Redis({"EVAL", kPresenceLeaveScript, "1", key, now, Member()}, std::move(reply));
+    loop_->redis().Command({"EVAL", kPresenceLeaveScript, "1", key, now, Member()}, std::move(reply));
 }
 
 void UserHub::LeftRoom(Connection* conn, int64_t room) {
   // Other loops or processes may still hold the user in the room: their next refresh adds it back.
   if (SeatedElsewhere(conn, conn->user().id, room)) return;
-  loop_->Redis({"ZREM", RoomPresentKey(loop_->redis_prefix(), room), std::to_string(conn->user().id)}, Ignore);
+  loop_->redis().Command({"ZREM", RoomPresentKey(loop_->redis_prefix(), room), std::to_string(conn->user().id)},
+                         Ignore);
 }
 
 bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
@@ -122,7 +124,7 @@ void UserHub::ResubscribeAll() {
   subscribed_.clear();
   for (const auto& [user, conns] : users_) {
     subscribed_.insert(user);
-    loop_->Subscribe(UserChannel(loop_->redis_prefix(), user));
+    loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));
   }
 }
 
@@ -134,8 +136,8 @@ void UserHub::Refresh() {
   std::set<std::pair<int64_t, int64_t>> present, joined;  // (room, user)
   for (const auto& [user, conns] : users_) {
     const std::string key = OnlineKey(loop_->redis_prefix(), user);
-    loop_->Redis({"ZADD", key, expiry, member}, Ignore);
-    loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
+    loop_->redis().Command({"ZADD", key, expiry, member}, Ignore);
+    loop_->redis().Command({"PEXPIRE", key, ttl}, Ignore);
     for (Connection* c : conns)
       for (const Seat& seat : c->seats()) {
         present.insert({seat.room, user});
@@ -144,13 +146,13 @@ void UserHub::Refresh() {
   }
   for (const auto& [room, user] : present) {
     const std::string key = RoomPresentKey(loop_->redis_prefix(), room);
-    loop_->Redis({"ZADD", key, expiry, std::to_string(user)}, Ignore);
-    loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
+    loop_->redis().Command({"ZADD", key, expiry, std::to_string(user)}, Ignore);
+    loop_->redis().Command({"PEXPIRE", key, ttl}, Ignore);
   }
   for (const auto& [room, user] : joined) {
     const std::string key = RoomUserKey(loop_->redis_prefix(), room, user);
-    loop_->Redis({"ZADD", key, expiry, member}, Ignore);
-    loop_->Redis({"PEXPIRE", key, ttl}, Ignore);
+    loop_->redis().Command({"ZADD", key, expiry, member}, Ignore);
+    loop_->redis().Command({"PEXPIRE", key, ttl}, Ignore);
   }
 }
 

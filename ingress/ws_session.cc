@@ -48,7 +48,7 @@ void Join(Connection& conn, const rapidjson::Document& doc) {
   int64_t from = *after ? **after : -1;
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.CheckRoomAccess(*room, conn.user().id, [&loop, id, room = *room, from](Status s) {
+  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->SendErrorFrame(s.code(), s.reason());

@@ -1,11 +1,8 @@
 #include "storage/chat_store.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sodium.h>
 
 #include <charconv>
-#include <map>
 
 namespace chatpipe {
 namespace {
@@ -134,45 +131,27 @@ Status AddMember(PgConn& pg, int64_t room, int64_t user) {
       .status();
 }
 
-Result<std::string> AllRoomsJson(PgConn& pg) {
+Result<std::vector<ListedRoom>> AllRooms(PgConn& pg) {
   auto r = pg.Exec(
-      "SELECT r.id, r.name, r.private, r.moderation, coalesce(array_to_string(array_agg(m.user_id) "
+      "SELECT r.id, r.name, r.private, r.created_by, r.moderation, coalesce(array_to_string(array_agg(m.user_id) "
       "FILTER (WHERE m.user_id IS NOT NULL), ','), '') "
       "FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND r.private "
       "GROUP BY r.id ORDER BY r.name");
   if (!r.ok()) return r.status();
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartArray();
+  std::vector<ListedRoom> rooms;
   for (int i = 0; i < r->rows(); ++i) {
-    w.StartObject();
-    w.Key("id");
-    w.Int64(r->Int(i, 0));
-    w.Key("name");
-    auto name = r->Text(i, 1);
-    w.String(name.data(), name.size());
-    w.Key("private");
-    w.Bool(r->Bool(i, 2));
-    w.Key("moderation");
-    auto moderation = r->Text(i, 3);
-    w.String(moderation.data(), moderation.size());
-    if (r->Bool(i, 2)) {
-      w.Key("members");
-      w.StartArray();
-      std::string_view ids = r->Text(i, 4);
-      while (!ids.empty()) {
-        auto comma = ids.find(',');
-        int64_t id = 0;
-        std::from_chars(ids.data(), ids.data() + (comma == std::string_view::npos ? ids.size() : comma), id);
-        w.Int64(id);
-        ids.remove_prefix(comma == std::string_view::npos ? ids.size() : comma + 1);
-      }
-      w.EndArray();
+    ListedRoom listed{ToRoom(*r, i), {}};
+    std::string_view ids = r->Text(i, 5);
+    while (!ids.empty()) {
+      auto comma = ids.find(',');
+      int64_t id = 0;
+      std::from_chars(ids.data(), ids.data() + (comma == std::string_view::npos ? ids.size() : comma), id);
+      listed.members.push_back(id);
+      ids.remove_prefix(comma == std::string_view::npos ? ids.size() : comma + 1);
     }
-    w.EndObject();
+    rooms.push_back(std::move(listed));
   }
-  w.EndArray();
-  return std::string(buf.GetString(), buf.GetSize());
+  return rooms;
 }
 
 Result<std::vector<StoredMessage>> MessagesBefore(PgConn& pg, int64_t room, int64_t before, int limit) {

@@ -50,8 +50,13 @@ Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name,
 Result<RoomRow> GetRoom(PgConn& pg, int64_t room);
 Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user);
 Status AddMember(PgConn& pg, int64_t room, int64_t user);
-// Every room as a JSON array for the room list cache; private rooms carry their member ids.
-Result<std::string> AllRoomsJson(PgConn& pg);
+// A room and, if it is private, its members' ids: what the room list needs to know of it.
+struct ListedRoom {
+  RoomRow room;
+  std::vector<int64_t> members;  // private rooms only
+};
+// Every room, by name.
+Result<std::vector<ListedRoom>> AllRooms(PgConn& pg);
 
 // A row whose columns start as `messages` does (id, room_id, pos, user_id, user_name, body, ts,
 // client_msg_id), optionally followed by the tags.

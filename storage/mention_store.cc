@@ -1,15 +1,10 @@
 #include "storage/mention_store.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <charconv>
-
-#include "common/events.h"
 
 namespace chatpipe {
 
-Result<std::string> MentionsJson(PgConn& pg, int64_t user, bool unread_only, int64_t before, int limit) {
+Result<MentionsPage> GetMentions(PgConn& pg, int64_t user, bool unread_only, int64_t before, int limit) {
   auto rows = pg.Exec(
       "SELECT x.id, x.kind, x.read_at IS NOT NULL, x.room_id, r.name, x.message_id, "
       "       m.pos, m.user_id, m.user_name, m.body, m.ts, t.tags "
@@ -22,57 +17,30 @@ Result<std::string> MentionsJson(PgConn& pg, int64_t user, bool unread_only, int
   auto unread = pg.Exec("SELECT count(*) FROM mentions WHERE user_id = $1 AND read_at IS NULL", {std::to_string(user)});
   if (!unread.ok()) return unread.status();
 
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("mentions");
-  w.StartArray();
+  MentionsPage page;
+  page.unread = unread->Int(0, 0);
   for (int i = 0; i < rows->rows(); ++i) {
-    w.StartObject();
-    w.Key("id");
-    w.Int64(rows->Int(i, 0));
-    w.Key("kind");
-    auto kind = rows->Text(i, 1);
-    w.String(kind.data(), kind.size());
-    w.Key("read");
-    w.Bool(rows->Bool(i, 2));
-    w.Key("room");
-    w.StartObject();
-    w.Key("id");
-    w.Int64(rows->Int(i, 3));
-    w.Key("name");
-    auto room_name = rows->Text(i, 4);
-    w.String(room_name.data(), room_name.size());
-    w.EndObject();
-    w.Key("message");
-    auto message_id = rows->Text(i, 5);
-    if (rows->IsNull(i, 6)) {
-      w.StartObject();
-      w.Key("id");
-      w.String(message_id.data(), message_id.size());
-      w.EndObject();
-    } else {
+    MentionRow row;
+    row.id = rows->Int(i, 0);
+    row.kind = std::string(rows->Text(i, 1));
+    row.read = rows->Bool(i, 2);
+    row.room = rows->Int(i, 3);
+    row.room_name = std::string(rows->Text(i, 4));
+    row.message_id = std::string(rows->Text(i, 5));
+    if (!rows->IsNull(i, 6)) {
       StoredMessage m;
-      std::from_chars(message_id.data(), message_id.data() + message_id.size(), m.event.id);
-      m.event.room = rows->Int(i, 3);
+      std::from_chars(row.message_id.data(), row.message_id.data() + row.message_id.size(), m.event.id);
+      m.event.room = row.room;
       m.pos = rows->Int(i, 6);
       m.event.user = {rows->Int(i, 7), std::string(rows->Text(i, 8))};
       m.event.text = std::string(rows->Text(i, 9));
       m.event.ts_ms = rows->Int(i, 10);
       if (!rows->IsNull(i, 11)) m.event.tags = std::string(rows->Text(i, 11));
-      std::string frame = EncodeMessageFrame(m);
-      w.RawValue(frame.data(), frame.size(), rapidjson::kObjectType);
+      row.message = std::move(m);
     }
-    w.EndObject();
+    page.mentions.push_back(std::move(row));
   }
-  w.EndArray();
-  w.Key("unread");
-  w.Int64(unread->Int(0, 0));
-  w.Key("next_before");
-  if (rows->rows() == limit) w.Int64(rows->Int(rows->rows() - 1, 0));
-  else w.Null();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  return page;
 }
 
 Status MarkMentionRead(PgConn& pg, int64_t user, int64_t mention) {

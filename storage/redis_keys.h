@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/events.h"
+
 namespace chatpipe {
 
 inline constexpr int kHistoryCap = 10;
@@ -76,13 +78,14 @@ return 1
 // Pushes a room's message frames, in order, onto its history list, each unless the list already holds
 // that position or a later one by then, and caps the list: repeating it (a replayed batch) changes
 // nothing. Only the newest `cap` of the frames it takes are pushed, as the cap would drop the others.
-// KEYS[1] = history key; ARGV[1] = cap; then ARGV[2k] = pos, ARGV[2k+1] = frame. Frames start with
-// {"type":"message","room":R,"pos":P (EncodeMessageFrame fixes that order).
-inline constexpr const char* kHistoryPushScript = R"lua(
+// KEYS[1] = history key; ARGV[1] = cap; then ARGV[2k] = pos, ARGV[2k+1] = frame. The head's position
+// is read with FrameHeadLuaPattern() (common/events.h).
+inline const std::string& HistoryPushScript() {
+  static const std::string script = R"lua(
 local cap = tonumber(ARGV[1])
 local top
 local head = redis.call('LINDEX', KEYS[1], 0)
-if head then top = tonumber(string.match(head, '^{"type":"message","room":%-?%d+,"pos":(%d+)')) end
+if head then top = tonumber((string.match(head, ')lua" + FrameHeadLuaPattern() + R"lua('))) end
 local take = {}
 for i = 2, #ARGV, 2 do
   local pos = tonumber(ARGV[i])
@@ -96,5 +99,7 @@ redis.call('LPUSH', KEYS[1], unpack(take, math.max(1, #take - cap + 1), #take))
 redis.call('LTRIM', KEYS[1], 0, cap - 1)
 return #take
 )lua";
+  return script;
+}
 
 }  // namespace chatpipe

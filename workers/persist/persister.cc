@@ -55,7 +55,7 @@ Status Persister::PublishToRedis(const std::vector<StoredMessage>& stored) {
     it->second.push_back(frames.back());
   }
   for (int64_t room : rooms)
-    redis_.AppendScript(kHistoryPushScript, {RoomHistoryKey(prefix, room)}, std::move(args[room]));
+    redis_.AppendScript(HistoryPushScript(), {RoomHistoryKey(prefix, room)}, std::move(args[room]));
   for (size_t i = 0; i < stored.size(); ++i)
     redis_.Append({"PUBLISH", RoomChannel(prefix, stored[i].event.room), std::move(frames[i])});
   std::vector<RedisReply> replies;

@@ -23,14 +23,15 @@ Metric& unplaced_frames =
 // pushed the message. KEYS[1] = history list; ARGV[1] = message id; ARGV[2] = its pos; ARGV[3] = tags
 // JSON; ARGV[4] = room channel; ARGV[5] = tags frame. Returns 1 when the entry was found (patched unless
 // it had tags already), 0 when the message is older than the list keeps, -1 when the persister has not
-// pushed it yet (nothing published). Entries start {"type":"message","room":R,"pos":P,"id":"<id>"
-// (EncodeMessageFrame); the patch only touches the end, so that prefix stays as it is. Inside JSON
+// pushed it yet (nothing published). Entries start with a frame head, read with FrameHeadLuaPattern()
+// (common/events.h); the patch only touches the end, so the head stays as it is. Inside JSON
 // strings every '"' is escaped, so ,"tags":{ can only be the key itself.
-constexpr const char* kPlaceTagsScript = R"lua(
+const std::string& PlaceTagsScript() {
+  static const std::string script = R"lua(
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
 local head_pos = nil
 for i, item in ipairs(items) do
-  local pos, id = string.match(item, '^{"type":"message","room":%-?%d+,"pos":(%d+),"id":"(%d+)"')
+  local pos, id = string.match(item, ')lua" + FrameHeadLuaPattern() + R"lua(')
   if i == 1 then head_pos = tonumber(pos) end
   if id == ARGV[1] then
     if not string.find(item, ',"tags":{', 1, true) then
@@ -44,6 +45,8 @@ if head_pos == nil or head_pos < tonumber(ARGV[2]) then return -1 end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 0
 )lua";
+  return script;
+}
 
 Status RedisError(const RedisReply& r) { return Status::Unavailable("redis_unavailable", "Redis: " + r.str); }
 
@@ -178,7 +181,7 @@ Status TagWorker::PlaceAndPublish(std::vector<Item>& items) {
     for (Item* item : unplaced) {
       if (item->pos <= 0 || item->duplicate) continue;
       const ChatEvent& e = *item->event;
-      redis_.AppendScript(kPlaceTagsScript, {RoomHistoryKey(prefix, e.room)},
+      redis_.AppendScript(PlaceTagsScript(), {RoomHistoryKey(prefix, e.room)},
                           {std::to_string(e.id), std::to_string(item->pos), item->tags, RoomChannel(prefix, e.room),
                            EncodeTagsFrame(e.room, e.id, item->tags)});
       tried.push_back(item);

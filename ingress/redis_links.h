@@ -1,0 +1,85 @@
+// RedisLinks: one loop's two Redis connections, through hiredis' libevent adapter on the loop's
+// event_base: one for commands (history, the room list cache, presence) and one subscribed to the
+// channels of the rooms and users the loop's clients have.
+//
+// Both reconnect by themselves (every 500 ms while Redis is away). The subscriber's events go to a
+// Listener, the loop, which routes them to its hubs: once it is (re)connected the hubs subscribe
+// their channels again and every room catches up from storage, so clients miss nothing published
+// while it was away. A command sent while the command link is down answers nullptr, never inside
+// the call: the answer is deferred through the loop's TaskQueue.
+//
+// Owned by its Loop and used on the loop's thread only; it holds the event_base and the TaskQueue,
+// which the Loop owns and which outlive it.
+#pragma once
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chatpipe {
+
+class TaskQueue;
+
+class RedisLinks {
+ public:
+  class Listener {
+   public:
+    virtual void OnSubscriberReady() = 0;  // connected, or connected again after a loss
+    virtual void OnSubscriberLost() = 0;
+    virtual void OnSubscribed(std::string_view channel) = 0;  // Redis confirmed a SUBSCRIBE
+    virtual void OnChannelMessage(std::string_view channel, std::string_view payload) = 0;
+
+   protected:
+    ~Listener() = default;
+  };
+
+  // `name` goes into log lines ("loop 0").
+  RedisLinks(event_base* base, TaskQueue* tasks, Listener* listener, std::string host, int port, std::string name);
+  ~RedisLinks() { Close(); }
+  RedisLinks(const RedisLinks&) = delete;
+  RedisLinks& operator=(const RedisLinks&) = delete;
+
+  void Connect();  // both links
+  // Frees both contexts and the reconnect timers, before the event_base goes. Callbacks still pending
+  // get a null reply; a command they send meanwhile answers nullptr through the TaskQueue.
+  void Close();
+  // From now on a lost link stays lost (the loop is stopping); the links stay up for its last commands.
+  void StopReconnecting() { stopping_ = true; }
+
+  // A command on the command link; `done` gets the reply, or nullptr if Redis is down.
+  void Command(const std::vector<std::string>& args, std::function<void(redisReply*)> done);
+  // SUBSCRIBE on the subscriber link; while it is down, nothing (OnSubscriberReady resubscribes).
+  void Subscribe(const std::string& channel);
+  // Reads what the subscriber socket already holds (up to 1 MiB), so that everything that has
+  // arrived goes into this loop iteration's room batches: hiredis alone reads 16 KiB per event.
+  void DrainSubscriber();
+
+ private:
+  void Connect(bool subscriber);
+  void ScheduleReconnect(bool subscriber);
+  static void OnReconnectCommand(int, short, void* arg);
+  static void OnReconnectSubscriber(int, short, void* arg);
+  static void OnConnect(const redisAsyncContext* ac, int status);
+  static void OnDisconnect(const redisAsyncContext* ac, int status);
+  static void OnSubscriberReply(redisAsyncContext* ac, void* reply, void* privdata);
+
+  event_base* base_;
+  TaskQueue* tasks_;
+  Listener* listener_;
+  const std::string host_;
+  const int port_;
+  const std::string name_;
+  redisAsyncContext* cmd_ = nullptr;
+  redisAsyncContext* sub_ = nullptr;
+  bool cmd_ready_ = false;
+  bool sub_ready_ = false;
+  bool stopping_ = false;
+  event* reconnect_cmd_ = nullptr;
+  event* reconnect_sub_ = nullptr;
+};
+
+}  // namespace chatpipe

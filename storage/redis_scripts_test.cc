@@ -1,0 +1,85 @@
+// The Lua side of the frame layout, on the suite's real Redis (ops/test exports CHATPIPE_REDIS): the
+// scripts that meet frames in Redis read what EncodeMessageFrame writes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "common/events.h"
+#include "storage/redis_client.h"
+#include "storage/redis_keys.h"
+
+namespace chatpipe {
+namespace {
+
+class RedisScriptsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* address = std::getenv("CHATPIPE_REDIS");
+    ASSERT_NE(address, nullptr) << "CHATPIPE_REDIS is not set: run the tests with ops/test";
+    std::string a = address;
+    redis_ = std::make_unique<RedisClient>(a.substr(0, a.rfind(':')), std::stoi(a.substr(a.rfind(':') + 1)));
+    ASSERT_TRUE(redis_->Connect().ok());
+  }
+  RedisReply Run(std::vector<std::string> args) {
+    auto r = redis_->Command(std::move(args));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_NE(r->type, REDIS_REPLY_ERROR) << r->str;
+    return r.ok() ? *r : RedisReply{};
+  }
+  std::string prefix_ = "redis_scripts_test:" + std::to_string(getpid()) + ":";
+  std::unique_ptr<RedisClient> redis_;
+};
+
+StoredMessage Message(int64_t room, int64_t pos, uint64_t id) {
+  StoredMessage m;
+  m.event.id = id;
+  m.event.room = room;
+  m.event.user = {7, "a\",\"pos\":1,\"id\":\"2\""};
+  m.event.text = ",\"pos\":5,\"id\":\"6\"";
+  m.event.ts_ms = 1750000000123;
+  m.pos = pos;
+  return m;
+}
+
+TEST_F(RedisScriptsTest, TheLuaPatternReadsWhatTheEncoderWrites) {
+  const std::string script =
+      "local pos, id = string.match(ARGV[1], '" + FrameHeadLuaPattern() + "') return {pos or false, id or false}";
+  const StoredMessage largest = Message(9223372036854775807, 9007199254740993, 18446744073709551615ULL);
+  for (const StoredMessage& m : {Message(42, 1, 5), largest}) {
+    std::string frame = EncodeMessageFrame(m);
+    RedisReply r = Run({"EVAL", script, "0", frame});
+    ASSERT_EQ(r.elements.size(), 2u) << frame;
+    EXPECT_EQ(r.elements[0].str, std::to_string(m.pos)) << frame;
+    EXPECT_EQ(r.elements[1].str, std::to_string(m.event.id)) << frame;
+    EXPECT_EQ(FramePosition(frame), m.pos);
+  }
+  RedisReply other = Run({"EVAL", script, "0", R"({"type":"joined","room":1,"pos":3})"});
+  ASSERT_EQ(other.elements.size(), 2u);
+  EXPECT_EQ(other.elements[0].type, REDIS_REPLY_NIL) << "only message frames have a head";
+}
+
+TEST_F(RedisScriptsTest, HistoryPushSkipsWhatTheListsHeadAlreadyHas) {
+  const std::string key = RoomHistoryKey(prefix_, 1);
+  Run({"DEL", key});
+  auto push = [&](std::vector<int64_t> positions) {
+    std::vector<std::string> args{"EVAL", HistoryPushScript(), "1", key, std::to_string(kHistoryCap)};
+    for (int64_t pos : positions) {
+      args.push_back(std::to_string(pos));
+      args.push_back(EncodeMessageFrame(Message(1, pos, 100 + pos)));
+    }
+    return Run(args).integer;
+  };
+  EXPECT_EQ(push({1, 2, 3}), 3);
+  EXPECT_EQ(push({2, 3}), 0) << "a replayed batch: the head's position (3) must be read from its frame";
+  EXPECT_EQ(push({3, 4}), 1);
+  RedisReply list = Run({"LRANGE", key, "0", "-1"});
+  ASSERT_EQ(list.elements.size(), 4u);
+  EXPECT_EQ(FramePosition(list.elements[0].str), 4);
+  EXPECT_EQ(FramePosition(list.elements[3].str), 1);
+  Run({"DEL", key});
+}
+
+}  // namespace
+}  // namespace chatpipe
