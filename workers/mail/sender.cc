@@ -78,7 +78,7 @@ rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& ap
 }
 
 Sender::Sender(const CommonConfig& common, const MailSettings& settings, const TemplateSet* templates,
-               KafkaProducer* dead_letters, std::string instance)
+               DeadLetters* dead_letters, std::string instance)
     : common_(common),
       settings_(settings),
       templates_(templates),
@@ -136,8 +136,7 @@ Result<bool> Sender::SweepExpiredClaim(const std::atomic<bool>& stop) {
       "the mailer that claimed this e-mail reported no outcome within --lease-ms (it crashed or lost its "
       "database); it may or may not have been delivered, and is never sent again";
   DeadLetter letter{"Unknown", reason, c.id, c.user_id, c.to_addr, c.message_id, c.mention_ids, c.events};
-  if (Status s = ProduceDeadLetter(dead_letters_, common_.Topic(kDeadLetterTopic), std::to_string(c.user_id),
-                                   EncodeDeadLetter(letter), "Unknown: " + reason, stop);
+  if (Status s = dead_letters_->Send(std::to_string(c.user_id), EncodeDeadLetter(letter), "Unknown: " + reason, stop);
       !s.ok()) {
     outbox_.Release();
     return s;
@@ -155,8 +154,7 @@ DeadLetter Sender::LetterFor(const DueMail& m, const std::string& code, const st
 Status Sender::KillUnclaimed(const DueMail& m, const std::string& code, const std::string& reason,
                              const std::atomic<bool>& stop) {
   std::string why = code + ": " + reason;
-  if (Status s = ProduceDeadLetter(dead_letters_, common_.Topic(kDeadLetterTopic), std::to_string(m.user_id),
-                                   EncodeDeadLetter(LetterFor(m, code, reason)), why, stop);
+  if (Status s = dead_letters_->Send(std::to_string(m.user_id), EncodeDeadLetter(LetterFor(m, code, reason)), why, stop);
       !s.ok()) {
     outbox_.Release();
     return s;
@@ -256,7 +254,6 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
   email.headers = {{"X-Chatpipe-Outbox", std::to_string(m.id)}};
   SmtpResult r = SendSmtp(smtp_, m.email, ComposeMessage(email));
   const int attempts = m.attempts + 1;
-  const std::string topic = common_.Topic(kDeadLetterTopic);
   const std::string key = std::to_string(m.user_id);
   std::vector<int64_t> carried;
   for (const auto& u : m.unread) carried.push_back(u.mention_id);
@@ -269,8 +266,7 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
       return true;
     case SmtpResult::kPermanent: {
       std::string why = "MessageRejected: " + r.detail;
-      if (!ProduceDeadLetter(dead_letters_, topic, key, EncodeDeadLetter(LetterFor(m, "MessageRejected", r.detail)),
-                             why, stop).ok())
+      if (!dead_letters_->Send(key, EncodeDeadLetter(LetterFor(m, "MessageRejected", r.detail)), why, stop).ok())
         return true;  // stopping: the sweep will mark it unknown
       Record([&] { return outbox_.FinishDead(m.id, claim, why, r.recipient_refused); }, stop);
       rejected.Add();
@@ -281,9 +277,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     case SmtpResult::kTransient:
       if (attempts >= settings_.max_attempts) {
         std::string reason = "gave up after " + std::to_string(attempts) + " attempts: " + r.detail;
-        if (!ProduceDeadLetter(dead_letters_, topic, key,
-                               EncodeDeadLetter(LetterFor(m, "ServiceUnavailable", reason)),
-                               "ServiceUnavailable: " + reason, stop).ok())
+        if (!dead_letters_->Send(key, EncodeDeadLetter(LetterFor(m, "ServiceUnavailable", reason)),
+                                 "ServiceUnavailable: " + reason, stop).ok())
           return true;
         Record([&] { return outbox_.FinishDead(m.id, claim, "ServiceUnavailable: " + reason, false); }, stop);
         rejected.Add();
@@ -298,8 +293,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
       return true;
     case SmtpResult::kUnknown: {
       std::string reason = r.detail + "; the server may have accepted it, so it is not retried";
-      if (!ProduceDeadLetter(dead_letters_, topic, key, EncodeDeadLetter(LetterFor(m, "Unknown", reason)),
-                             "Unknown: " + reason, stop).ok())
+      if (!dead_letters_->Send(key, EncodeDeadLetter(LetterFor(m, "Unknown", reason)), "Unknown: " + reason,
+                               stop).ok())
         return true;
       Record([&] { return outbox_.FinishUnknown(m.id, claim, "Unknown: " + reason); }, stop);
       unknown.Add();
