@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "workers/consume/pause.h"
 #include "workers/consume/retriable.h"
 
 namespace chatpipe {
@@ -23,7 +24,8 @@ Status ConsumeCore::Start() {
   auto consumer = BatchConsumer::Create(config_.kafka_brokers, config_.Group(options_.group), topics);
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
-  const std::string& brokers = options_.dead_letter_brokers.empty() ? config_.kafka_brokers : options_.dead_letter_brokers;
+  const std::string& brokers =
+      options_.dead_letter_brokers.empty() ? config_.kafka_brokers : options_.dead_letter_brokers;
   auto producer = KafkaProducer::Create(brokers);
   if (!producer.ok()) return producer.status();
   producer_ = std::move(*producer);

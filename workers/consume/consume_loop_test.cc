@@ -224,9 +224,8 @@ TEST_F(ConsumeLoopTest, StopWhileTheDeadLetterTopicIsUnreachableReturnsSoonAndSt
   stop = true;
   const bool in_time = returned.get_future().wait_for(5s) == std::future_status::ready;
   run.join();
-  EXPECT_TRUE(in_time) << "Run() took "
-                       << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked).count()
-                       << " ms to stop";
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
+  EXPECT_TRUE(in_time) << "Run() took " << took.count() << " ms to stop";
   EXPECT_EQ(LeftInGroup("stranded", {"a"}), (std::vector<std::string>{"x", "1"}));
 }
 

@@ -5,24 +5,15 @@
 #include <algorithm>
 #include <future>
 #include <memory>
-#include <thread>
+
+#include "workers/consume/pause.h"
 
 namespace chatpipe {
 namespace {
 
-constexpr auto kSlice = std::chrono::milliseconds(50);  // how often a wait looks at the stop flag
+constexpr auto kSlice = std::chrono::milliseconds(50);  // how often the wait for a report looks at stop
 
 }  // namespace
-
-bool PauseUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= until) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kSlice, until - now));
-  }
-  return false;
-}
 
 DeadLetters::DeadLetters(KafkaProducer* producer, std::string topic, std::string source)
     : producer_(producer),
@@ -38,7 +29,7 @@ Status DeadLetters::SendOnce(const std::string& key, const std::string& payload,
   producer_->Produce(topic_, key, payload, [delivered](Status s) { delivered->set_value(std::move(s)); },
                      {{"reason", reason}, {"source", source_}});
   while (report.wait_for(kSlice) != std::future_status::ready)
-    if (stop) return Status::Unavailable("queue_unavailable", "stopped before the broker confirmed the dead letter");
+    if (stop) return Status::Unavailable("queue_unavailable", "stopped before the broker reported the dead letter");
   return report.get();
 }
 
@@ -52,7 +43,8 @@ Status DeadLetters::Send(const std::string& key, const std::string& payload, con
       sent_.Add();
       return s;
     }
-    spdlog::warn("{}: dead letter not delivered (again in {} ms unless stopping): {}", source_, backoff.count(), s.ToString());
+    spdlog::warn("{}: dead letter not delivered (again in {} ms unless stopping): {}", source_, backoff.count(),
+                 s.ToString());
     if (!PauseUnlessStopped(backoff, stop)) return s;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }

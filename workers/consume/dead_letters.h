@@ -9,7 +9,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <string>
 
 #include "common/status.h"
@@ -38,8 +37,5 @@ class DeadLetters {
   std::string source_;
   Metric& sent_;
 };
-
-// Sleeps for `d`, or less when `stop` is set meanwhile; false when stopped.
-bool PauseUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop);
 
 }  // namespace chatpipe

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/metrics.h"
+#include "workers/consume/pause.h"
 #include "workers/mail/mime.h"
 
 namespace chatpipe::mail {
@@ -91,13 +92,6 @@ Sender::Sender(const CommonConfig& common, const MailSettings& settings, const T
       domain_(MailDomain(settings)),
       rng_(std::random_device{}()) {}
 
-void Sender::Pause(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!stop && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
-}
-
 void Sender::Run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(100);
   while (!stop) {
@@ -105,12 +99,12 @@ void Sender::Run(const std::atomic<bool>& stop) {
     if (!did.ok()) {
       errors.Add();
       spdlog::warn("mail: {}; retrying in {} ms", did.status().ToString(), backoff.count());
-      Pause(backoff, stop);
+      PauseUnlessStopped(backoff, stop);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
     backoff = std::chrono::milliseconds(100);
-    if (!*did) Pause(std::chrono::milliseconds(settings_.poll_ms), stop);
+    if (!*did) PauseUnlessStopped(std::chrono::milliseconds(settings_.poll_ms), stop);
   }
 }
 
@@ -154,8 +148,8 @@ DeadLetter Sender::LetterFor(const DueMail& m, const std::string& code, const st
 Status Sender::KillUnclaimed(const DueMail& m, const std::string& code, const std::string& reason,
                              const std::atomic<bool>& stop) {
   std::string why = code + ": " + reason;
-  if (Status s = dead_letters_->Send(std::to_string(m.user_id), EncodeDeadLetter(LetterFor(m, code, reason)), why, stop);
-      !s.ok()) {
+  const std::string letter = EncodeDeadLetter(LetterFor(m, code, reason));
+  if (Status s = dead_letters_->Send(std::to_string(m.user_id), letter, why, stop); !s.ok()) {
     outbox_.Release();
     return s;
   }
@@ -173,7 +167,7 @@ void Sender::Record(const std::function<Status()>& write, const std::atomic<bool
     // Left as 'sending', the row is marked unknown by the sweep once its lease expires: never resent.
     spdlog::warn("mail: cannot record a send's outcome, retrying: {}", s.ToString());
     if (stop) return;
-    Pause(backoff, stop);
+    PauseUnlessStopped(backoff, stop);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
 }
@@ -223,7 +217,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     throttled.Add();
     // The hint is exact for one mailer; the growing random extra spreads competing mailers apart.
     int64_t spread = std::min<int64_t>(1000, 25LL << std::min(throttled_in_a_row_++, 6));
-    Pause(std::chrono::milliseconds(wait_ms + std::uniform_int_distribution<int64_t>(0, spread)(rng_)), stop);
+    const int64_t jitter = std::uniform_int_distribution<int64_t>(0, spread)(rng_);
+    PauseUnlessStopped(std::chrono::milliseconds(wait_ms + jitter), stop);
     return true;
   }
   if (admitted.code() == "DailyQuotaExceeded") {

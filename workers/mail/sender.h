@@ -63,7 +63,6 @@ class Sender {
   void Record(const std::function<Status()>& write, const std::atomic<bool>& stop);
   DeadLetter LetterFor(const DueMail& m, const std::string& code, const std::string& reason) const;
   int64_t RetryDelayMs(int attempts);
-  void Pause(std::chrono::milliseconds d, const std::atomic<bool>& stop);
 
   CommonConfig common_;
   MailSettings settings_;
