@@ -31,21 +31,22 @@
 
 namespace chatpipe {
 
+// Workers set the first four (designated initialisers); tests may send dead letters elsewhere.
 struct ConsumeOptions {
   std::string worker;               // names the logs, the metrics' worker label, dead letters' "source"
   std::string group;                // the consumer group, before namespacing
   std::vector<std::string> topics;  // before namespacing
   size_t batch_max = 500;
-  std::string dead_letter_brokers = {};  // where dead letters go; empty: the config's Kafka
+  std::string dead_letter_brokers = {};  // empty: the config's Kafka
 };
 
 // The loop without the event type: the template below gives it these steps over its current batch.
 class ConsumeCore {
  public:
   struct Steps {
-    std::function<void()> clear;                            // forget the last batch's events
-    std::function<Status(const KafkaMessage&)> decode;      // decode one and keep it, or say why not
-    std::function<Status(size_t first, size_t count)> apply;  // apply the kept events [first, first + count)
+    std::function<void()> clear;                              // forget the last batch's events
+    std::function<Status(const KafkaMessage&)> decode;        // decode one and keep it, or say why not
+    std::function<Status(size_t first, size_t count)> apply;  // apply kept events [first, first + count)
   };
 
   ConsumeCore(CommonConfig config, ConsumeOptions options, Steps steps);
