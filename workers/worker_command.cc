@@ -50,81 +50,82 @@ int RunWorker(const WorkerOptions& o, const char* name, const std::function<Stat
   return 0;
 }
 
+using RunFn = std::function<Status(const WorkerOptions&, const std::atomic<bool>&)>;
+
+// `chatpipe worker <name>`: the common flags, then the worker's own (`add_options`, may be empty); `run`
+// builds the worker from them and runs it.
+void AddWorker(CLI::App* parent, const char* name, const char* description,
+               const std::function<void(CLI::App*)>& add_options, RunFn run) {
+  auto options = std::make_shared<WorkerOptions>();
+  CLI::App* cmd = parent->add_subcommand(name, description);
+  AddWorkerOptions(cmd, options.get());
+  if (add_options) add_options(cmd);
+  cmd->callback([options, name, run = std::move(run)] {
+    int rc = RunWorker(*options, name, [&](const std::atomic<bool>& stop) { return run(*options, stop); });
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+template <typename Worker>
+Status StartAndRun(Worker& worker, const std::atomic<bool>& stop) {
+  if (Status s = worker.Start(); !s.ok()) return s;
+  worker.Run(stop);
+  return Status::Ok();
+}
+
+void AddTagWorker(CLI::App* parent) {
+  auto settings = std::make_shared<TagWorkerOptions>();
+  auto data = std::make_shared<std::string>(DefaultTagDataDir());
+  auto add_options = [settings, data](CLI::App* cmd) {
+    cmd->add_option("--data", *data, "directory of the tagger's word lists")
+        ->envname("CHATPIPE_TAG_DATA")->check(CLI::ExistingDirectory)->capture_default_str();
+    cmd->add_option("--placement-wait-ms", settings->placement_wait_ms,
+                    "how long tags wait for the persister to put their message in the room's history; then "
+                    "the tags frame is published without it")
+        ->envname("CHATPIPE_TAG_PLACEMENT_WAIT_MS")->capture_default_str();
+  };
+  AddWorker(parent, "tag",
+            "tag chat messages (language, sentiment, profanity), store the tags and show them to the rooms",
+            add_options, [settings, data](const WorkerOptions& o, const std::atomic<bool>& stop) {
+              auto tagger = Tagger::Load(*data);
+              if (!tagger.ok()) return tagger.status();
+              spdlog::info("tag: tagger version {} (word lists in {})", (*tagger)->version(), *data);
+              settings->batch = o.batch;
+              TagWorker worker(o.common, **tagger, *settings);
+              return StartAndRun(worker, stop);
+            });
+}
+
+void AddMailWorker(CLI::App* parent) {
+  auto settings = std::make_shared<mail::MailSettings>();
+  AddWorker(parent, "mail",
+            "e-mail offline users their mentions, batched per user, through a rate-limited SMTP mailer",
+            [settings](CLI::App* cmd) { mail::AddMailOptions(cmd, settings.get()); },
+            [settings](const WorkerOptions& o, const std::atomic<bool>& stop) {
+              mail::MailWorker worker(o.common, *settings, o.batch);
+              return StartAndRun(worker, stop);
+            });
+}
+
 }  // namespace
 
 void AddWorkerCommand(CLI::App& app) {
   CLI::App* worker = app.add_subcommand("worker", "run a worker of a consumer group (until SIGINT/SIGTERM)");
   worker->require_subcommand(1);
-
-  auto persist_opts = std::make_shared<WorkerOptions>();
-  CLI::App* persist = worker->add_subcommand(
-      "persist", "store chat events in PostgreSQL, update Redis history and publish them to the rooms");
-  AddWorkerOptions(persist, persist_opts.get());
-  persist->callback([persist_opts] {
-    int rc = RunWorker(*persist_opts, "persist", [&](const std::atomic<bool>& stop) {
-      Persister persister(persist_opts->common, persist_opts->batch);
-      if (Status s = persister.Start(); !s.ok()) return s;
-      persister.Run(stop);
-      return Status::Ok();
-    });
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
-
-  auto tag_opts = std::make_shared<WorkerOptions>();
-  auto tag_settings = std::make_shared<TagWorkerOptions>();
-  auto tag_data = std::make_shared<std::string>(DefaultTagDataDir());
-  CLI::App* tag = worker->add_subcommand(
-      "tag", "tag chat messages (language, sentiment, profanity), store the tags and show them to the rooms");
-  AddWorkerOptions(tag, tag_opts.get());
-  tag->add_option("--data", *tag_data, "directory of the tagger's word lists")
-      ->envname("CHATPIPE_TAG_DATA")->check(CLI::ExistingDirectory)->capture_default_str();
-  tag->add_option("--placement-wait-ms", tag_settings->placement_wait_ms,
-                  "how long tags wait for the persister to put their message in the room's history; then "
-                  "the tags frame is published without it")
-      ->envname("CHATPIPE_TAG_PLACEMENT_WAIT_MS")->capture_default_str();
-  tag->callback([tag_opts, tag_settings, tag_data] {
-    int rc = RunWorker(*tag_opts, "tag", [&](const std::atomic<bool>& stop) {
-      auto tagger = Tagger::Load(*tag_data);
-      if (!tagger.ok()) return tagger.status();
-      spdlog::info("tag: tagger version {} (word lists in {})", (*tagger)->version(), *tag_data);
-      tag_settings->batch = tag_opts->batch;
-      TagWorker worker(tag_opts->common, **tagger, *tag_settings);
-      if (Status s = worker.Start(); !s.ok()) return s;
-      worker.Run(stop);
-      return Status::Ok();
-    });
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
-
-  auto mention_opts = std::make_shared<WorkerOptions>();
-  CLI::App* mention = worker->add_subcommand(
-      "mention", "store @mentions, notify the mentioned users live and, when they are away, by e-mail (chat.notify)");
-  AddWorkerOptions(mention, mention_opts.get());
-  mention->callback([mention_opts] {
-    int rc = RunWorker(*mention_opts, "mention", [&](const std::atomic<bool>& stop) {
-      MentionWorker worker(mention_opts->common, {mention_opts->batch});
-      if (Status s = worker.Start(); !s.ok()) return s;
-      worker.Run(stop);
-      return Status::Ok();
-    });
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
-
-  auto mail_opts = std::make_shared<WorkerOptions>();
-  auto mail_settings = std::make_shared<mail::MailSettings>();
-  CLI::App* mail = worker->add_subcommand(
-      "mail", "e-mail offline users their mentions, batched per user, through a rate-limited SMTP mailer");
-  AddWorkerOptions(mail, mail_opts.get());
-  mail::AddMailOptions(mail, mail_settings.get());
-  mail->callback([mail_opts, mail_settings] {
-    int rc = RunWorker(*mail_opts, "mail", [&](const std::atomic<bool>& stop) {
-      mail::MailWorker worker(mail_opts->common, *mail_settings, mail_opts->batch);
-      if (Status s = worker.Start(); !s.ok()) return s;
-      worker.Run(stop);
-      return Status::Ok();
-    });
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  AddWorker(worker, "persist",
+            "store chat events in PostgreSQL, update Redis history and publish them to the rooms", {},
+            [](const WorkerOptions& o, const std::atomic<bool>& stop) {
+              Persister persister(o.common, o.batch);
+              return StartAndRun(persister, stop);
+            });
+  AddTagWorker(worker);
+  AddWorker(worker, "mention",
+            "store @mentions, notify the mentioned users live and, when they are away, by e-mail (chat.notify)", {},
+            [](const WorkerOptions& o, const std::atomic<bool>& stop) {
+              MentionWorker worker(o.common, {o.batch});
+              return StartAndRun(worker, stop);
+            });
+  AddMailWorker(worker);
 }
 
 }  // namespace chatpipe

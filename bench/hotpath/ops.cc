@@ -101,7 +101,7 @@ class StampEncode : public Op {
   MessageIdGenerator ids_{7};
 };
 
-// The persist worker's share of one message: decode the Kafka event (batch_worker.cc) and encode
+// The persist worker's share of one message: decode the Kafka event (DecodeChatMessage, workers/consume) and encode
 // the frame that is stored, published and sent to clients (persister.cc).
 class WorkerDecodeEncode : public Op {
  public:

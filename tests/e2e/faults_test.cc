@@ -5,11 +5,11 @@
 
 #include <set>
 
-#include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "tests/support/loopback_server.h"
 #include "tests/support/stack_test_base.h"
 #include "tests/support/tcp_proxy.h"
+#include "workers/consume/worker_metrics.h"
 
 namespace chatpipe::test {
 namespace {
@@ -86,7 +86,7 @@ class FaultsTest : public StackTest {
     std::set<std::string> acked = PostMessages(5, "before ");
     ASSERT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) == 5; }));
 
-    Metric& retries = Counter("chatpipe_persist_retries_total", "");
+    Metric& retries = WorkerMetrics::For("persist").retries;
     int64_t retries_before = retries.value();
     proxy->Cut();
     auto during = PostMessages(20, "during ");

@@ -2,19 +2,8 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <spdlog/spdlog.h>
-
-#include <future>
-#include <thread>
-
-#include "common/metrics.h"
 
 namespace chatpipe::mail {
-namespace {
-
-Metric& dead_letters = Counter("chatpipe_mail_dead_letters_total", "notifications sent to the dead-letter topic");
-
-}  // namespace
 
 std::string EncodeDeadLetter(const DeadLetter& d) {
   rapidjson::StringBuffer buf;
@@ -45,26 +34,6 @@ std::string EncodeDeadLetter(const DeadLetter& d) {
   w.EndArray();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
-}
-
-Status ProduceDeadLetter(KafkaProducer* producer, const std::string& topic, const std::string& key,
-                         const std::string& payload, const std::string& reason, const std::atomic<bool>& stop) {
-  auto backoff = std::chrono::milliseconds(100);
-  for (;;) {
-    auto delivered = std::make_shared<std::promise<Status>>();
-    auto result = delivered->get_future();
-    producer->Produce(topic, key, payload, [delivered](Status s) { delivered->set_value(s); },
-                      {{"reason", reason}, {"source", "mail"}});
-    Status s = result.get();
-    if (s.ok()) {
-      dead_letters.Add();
-      return s;
-    }
-    spdlog::warn("mail: dead letter not delivered, retrying: {}", s.ToString());
-    if (stop) return s;
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-  }
 }
 
 }  // namespace chatpipe::mail

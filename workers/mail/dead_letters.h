@@ -2,17 +2,14 @@
 // reason, keyed by the user id. Payload (docs/mail.md):
 //   {"source":"mail","code":"MessageRejected","reason":"...","outbox_id":N,"user_id":U,"to":"..",
 //    "message_id":"..","mention_ids":[..],"mentions":[<the recorded chat.notify events>]}
-// A chat.notify event that cannot even be decoded goes there as it came, with the reason in headers
-// (as the persister does). Headers on every dead letter: source=mail, reason.
+// A chat.notify event that cannot even be decoded or recorded goes there as it came, with the reason in
+// headers (the consume loop does that). Every dead letter is sent through the mail worker's
+// DeadLetters (workers/consume/dead_letters.h): headers source=mail, reason.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "common/status.h"
-#include "queue/kafka.h"
 
 namespace chatpipe::mail {
 
@@ -28,10 +25,5 @@ struct DeadLetter {
 };
 
 std::string EncodeDeadLetter(const DeadLetter& d);
-
-// Produces one dead letter and waits for the broker's ack, retrying until it is delivered or `stop` is
-// set (then it returns the failure: the caller must not record the row as dead-lettered).
-Status ProduceDeadLetter(KafkaProducer* producer, const std::string& topic, const std::string& key,
-                         const std::string& payload, const std::string& reason, const std::atomic<bool>& stop);
 
 }  // namespace chatpipe::mail

@@ -1,12 +1,14 @@
 // MailWorker: the `mail` consumer group, `chatpipe worker mail`. E-mails users the mentions they missed.
 //
 // Two threads, each with its own connections:
-//   intake   polls chat.notify, records each batch in PostgreSQL (Outbox::Enqueue: one statement,
+//   intake   the worker's ConsumeLoop (workers/consume) on chat.notify: decodes each event
+//            (DecodeMention) and records each batch in PostgreSQL (Outbox::Enqueue: one statement,
 //            idempotent on the mention id, a user's mentions join their open outbox row whose due time
-//            is the end of the batching window) and only then stores the batch's Kafka offsets. A crash
-//            before that replays the batch onto the same rows. An event that cannot be decoded goes to
-//            the dead-letter topic with the reason.
-//   sender   sends due outbox rows through the SES-like mailer (sender.h: the guarantees).
+//            is the end of the batching window); the loop stores the batch's Kafka offsets only then.
+//            A crash before that replays the batch onto the same rows. An event that cannot be decoded
+//            or recorded goes to the dead-letter topic with the reason.
+//   sender   sends due outbox rows through the SES-like mailer (sender.h: the guarantees). Its dead
+//            letters go through the intake loop's DeadLetters.
 // Every state, including the window's due time, is in PostgreSQL and Redis: any number of these
 // processes may run, be killed and be restarted.
 #pragma once
@@ -16,7 +18,7 @@
 #include <vector>
 
 #include "common/config.h"
-#include "queue/kafka.h"
+#include "workers/consume/consume_loop.h"
 #include "workers/mail/mail_settings.h"
 #include "workers/mail/notify_event.h"
 #include "workers/mail/outbox.h"
@@ -34,19 +36,11 @@ class MailWorker {
   void Run(const std::atomic<bool>& stop);
 
  private:
-  void RunIntake(const std::atomic<bool>& stop);
-  // Records the batch's decodable events; false when stopping before they were recorded.
-  bool Record(const std::vector<KafkaMessage>& batch, const std::atomic<bool>& stop);
-  Status RecordOneByOne(const std::vector<Mention>& mentions, const std::vector<const KafkaMessage*>& from,
-                        const std::atomic<bool>& stop);
-
   CommonConfig common_;
   MailSettings settings_;
-  size_t batch_max_;
   TemplateSet templates_;
   Outbox outbox_;
-  std::unique_ptr<BatchConsumer> consumer_;
-  std::unique_ptr<KafkaProducer> dead_letters_;
+  ConsumeLoop<Mention> intake_;  // after outbox_: its apply step records there
   std::unique_ptr<Sender> sender_;
 };
 

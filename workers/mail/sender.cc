@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/metrics.h"
+#include "workers/consume/pause.h"
 #include "workers/mail/mime.h"
 
 namespace chatpipe::mail {
@@ -78,7 +79,7 @@ rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& ap
 }
 
 Sender::Sender(const CommonConfig& common, const MailSettings& settings, const TemplateSet* templates,
-               KafkaProducer* dead_letters, std::string instance)
+               DeadLetters* dead_letters, std::string instance)
     : common_(common),
       settings_(settings),
       templates_(templates),
@@ -91,13 +92,6 @@ Sender::Sender(const CommonConfig& common, const MailSettings& settings, const T
       domain_(MailDomain(settings)),
       rng_(std::random_device{}()) {}
 
-void Sender::Pause(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!stop && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
-}
-
 void Sender::Run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(100);
   while (!stop) {
@@ -105,12 +99,12 @@ void Sender::Run(const std::atomic<bool>& stop) {
     if (!did.ok()) {
       errors.Add();
       spdlog::warn("mail: {}; retrying in {} ms", did.status().ToString(), backoff.count());
-      Pause(backoff, stop);
+      PauseUnlessStopped(backoff, stop);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
     backoff = std::chrono::milliseconds(100);
-    if (!*did) Pause(std::chrono::milliseconds(settings_.poll_ms), stop);
+    if (!*did) PauseUnlessStopped(std::chrono::milliseconds(settings_.poll_ms), stop);
   }
 }
 
@@ -136,8 +130,7 @@ Result<bool> Sender::SweepExpiredClaim(const std::atomic<bool>& stop) {
       "the mailer that claimed this e-mail reported no outcome within --lease-ms (it crashed or lost its "
       "database); it may or may not have been delivered, and is never sent again";
   DeadLetter letter{"Unknown", reason, c.id, c.user_id, c.to_addr, c.message_id, c.mention_ids, c.events};
-  if (Status s = ProduceDeadLetter(dead_letters_, common_.Topic(kDeadLetterTopic), std::to_string(c.user_id),
-                                   EncodeDeadLetter(letter), "Unknown: " + reason, stop);
+  if (Status s = dead_letters_->Send(std::to_string(c.user_id), EncodeDeadLetter(letter), "Unknown: " + reason, stop);
       !s.ok()) {
     outbox_.Release();
     return s;
@@ -155,9 +148,8 @@ DeadLetter Sender::LetterFor(const DueMail& m, const std::string& code, const st
 Status Sender::KillUnclaimed(const DueMail& m, const std::string& code, const std::string& reason,
                              const std::atomic<bool>& stop) {
   std::string why = code + ": " + reason;
-  if (Status s = ProduceDeadLetter(dead_letters_, common_.Topic(kDeadLetterTopic), std::to_string(m.user_id),
-                                   EncodeDeadLetter(LetterFor(m, code, reason)), why, stop);
-      !s.ok()) {
+  const std::string letter = EncodeDeadLetter(LetterFor(m, code, reason));
+  if (Status s = dead_letters_->Send(std::to_string(m.user_id), letter, why, stop); !s.ok()) {
     outbox_.Release();
     return s;
   }
@@ -175,7 +167,7 @@ void Sender::Record(const std::function<Status()>& write, const std::atomic<bool
     // Left as 'sending', the row is marked unknown by the sweep once its lease expires: never resent.
     spdlog::warn("mail: cannot record a send's outcome, retrying: {}", s.ToString());
     if (stop) return;
-    Pause(backoff, stop);
+    PauseUnlessStopped(backoff, stop);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
 }
@@ -225,7 +217,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     throttled.Add();
     // The hint is exact for one mailer; the growing random extra spreads competing mailers apart.
     int64_t spread = std::min<int64_t>(1000, 25LL << std::min(throttled_in_a_row_++, 6));
-    Pause(std::chrono::milliseconds(wait_ms + std::uniform_int_distribution<int64_t>(0, spread)(rng_)), stop);
+    const int64_t jitter = std::uniform_int_distribution<int64_t>(0, spread)(rng_);
+    PauseUnlessStopped(std::chrono::milliseconds(wait_ms + jitter), stop);
     return true;
   }
   if (admitted.code() == "DailyQuotaExceeded") {
@@ -256,7 +249,6 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
   email.headers = {{"X-Chatpipe-Outbox", std::to_string(m.id)}};
   SmtpResult r = SendSmtp(smtp_, m.email, ComposeMessage(email));
   const int attempts = m.attempts + 1;
-  const std::string topic = common_.Topic(kDeadLetterTopic);
   const std::string key = std::to_string(m.user_id);
   std::vector<int64_t> carried;
   for (const auto& u : m.unread) carried.push_back(u.mention_id);
@@ -269,8 +261,7 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
       return true;
     case SmtpResult::kPermanent: {
       std::string why = "MessageRejected: " + r.detail;
-      if (!ProduceDeadLetter(dead_letters_, topic, key, EncodeDeadLetter(LetterFor(m, "MessageRejected", r.detail)),
-                             why, stop).ok())
+      if (!dead_letters_->Send(key, EncodeDeadLetter(LetterFor(m, "MessageRejected", r.detail)), why, stop).ok())
         return true;  // stopping: the sweep will mark it unknown
       Record([&] { return outbox_.FinishDead(m.id, claim, why, r.recipient_refused); }, stop);
       rejected.Add();
@@ -281,9 +272,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     case SmtpResult::kTransient:
       if (attempts >= settings_.max_attempts) {
         std::string reason = "gave up after " + std::to_string(attempts) + " attempts: " + r.detail;
-        if (!ProduceDeadLetter(dead_letters_, topic, key,
-                               EncodeDeadLetter(LetterFor(m, "ServiceUnavailable", reason)),
-                               "ServiceUnavailable: " + reason, stop).ok())
+        if (!dead_letters_->Send(key, EncodeDeadLetter(LetterFor(m, "ServiceUnavailable", reason)),
+                                 "ServiceUnavailable: " + reason, stop).ok())
           return true;
         Record([&] { return outbox_.FinishDead(m.id, claim, "ServiceUnavailable: " + reason, false); }, stop);
         rejected.Add();
@@ -298,8 +288,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
       return true;
     case SmtpResult::kUnknown: {
       std::string reason = r.detail + "; the server may have accepted it, so it is not retried";
-      if (!ProduceDeadLetter(dead_letters_, topic, key, EncodeDeadLetter(LetterFor(m, "Unknown", reason)),
-                             "Unknown: " + reason, stop).ok())
+      if (!dead_letters_->Send(key, EncodeDeadLetter(LetterFor(m, "Unknown", reason)), "Unknown: " + reason,
+                               stop).ok())
         return true;
       Record([&] { return outbox_.FinishUnknown(m.id, claim, "Unknown: " + reason); }, stop);
       unknown.Add();

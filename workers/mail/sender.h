@@ -29,6 +29,7 @@
 #include "common/config.h"
 #include "queue/kafka.h"
 #include "storage/redis_client.h"
+#include "workers/consume/dead_letters.h"
 #include "workers/mail/dead_letters.h"
 #include "workers/mail/mail_settings.h"
 #include "workers/mail/outbox.h"
@@ -43,9 +44,10 @@ rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& ap
 
 class Sender {
  public:
-  // `instance` names this process in claims (e.g. host:pid:random).
+  // `instance` names this process in claims (e.g. host:pid:random). `dead_letters` is the mail worker's
+  // (its consume loop's), shared with the intake.
   Sender(const CommonConfig& common, const MailSettings& settings, const TemplateSet* templates,
-         KafkaProducer* dead_letters, std::string instance);
+         chatpipe::DeadLetters* dead_letters, std::string instance);
   // Sends until `stop` is set.
   void Run(const std::atomic<bool>& stop);
   // One unit of work: true when it did something (call again at once), false when nothing was due.
@@ -61,12 +63,11 @@ class Sender {
   void Record(const std::function<Status()>& write, const std::atomic<bool>& stop);
   DeadLetter LetterFor(const DueMail& m, const std::string& code, const std::string& reason) const;
   int64_t RetryDelayMs(int attempts);
-  void Pause(std::chrono::milliseconds d, const std::atomic<bool>& stop);
 
   CommonConfig common_;
   MailSettings settings_;
   const TemplateSet* templates_;
-  KafkaProducer* dead_letters_;
+  chatpipe::DeadLetters* dead_letters_;
   std::string instance_;
   Outbox outbox_;
   RedisClient redis_;

@@ -151,7 +151,9 @@ MentionWorker::MentionWorker(CommonConfig config, MentionWorkerOptions options)
       options_(std::move(options)),
       pg_(config_.pg_conninfo),
       redis_(config_.RedisHost(), config_.RedisPort()),
-      loop_(config_, "mention", options_.group, options_.batch) {}
+      loop_(config_,
+            {.worker = "mention", .group = options_.group, .topics = {kMessagesTopic}, .batch_max = options_.batch},
+            DecodeChatMessage, [this](const std::vector<ChatEvent>& events) { return Apply(events); }) {}
 
 Status MentionWorker::Start() {
   auto producer = KafkaProducer::Create(config_.kafka_brokers);
@@ -161,7 +163,7 @@ Status MentionWorker::Start() {
 }
 
 void MentionWorker::Run(const std::atomic<bool>& stop) {
-  loop_.Run(stop, [this](const std::vector<ChatEvent>& events) { return Apply(events); });
+  loop_.Run(stop);
 }
 
 Status MentionWorker::Apply(const std::vector<ChatEvent>& events) {

@@ -19,7 +19,7 @@
 //      id, and waits for every delivery report;
 //   2. PUBLISHes {"type":"notification","mention":{..}} on each user's channel (UserChannel);
 //   3. sets notified_at;
-// and only then lets BatchWorker store the batch's offsets. So a replay notifies nothing twice unless
+// and only then lets its ConsumeLoop (workers/consume) store the batch's offsets. So a replay notifies nothing twice unless
 // the worker died between 1 and 3: chat.notify is at least once (the mailer dedups by mention_id)
 // and the live frame is at least once (clients dedup by mention id).
 // A client's retry (a new message id, the same sender and client_msg_id) mentions nobody again: the
@@ -36,7 +36,7 @@
 #include "queue/kafka.h"
 #include "storage/pg.h"
 #include "storage/redis_client.h"
-#include "workers/batch/batch_worker.h"
+#include "workers/consume/consume_loop.h"
 
 namespace chatpipe {
 
@@ -67,7 +67,7 @@ class MentionWorker {
   PgConn pg_;
   RedisClient redis_;
   std::unique_ptr<KafkaProducer> notify_;
-  BatchWorker loop_;
+  ConsumeLoop<ChatEvent> loop_;  // last: its steps use the members above
 };
 
 }  // namespace chatpipe

@@ -6,12 +6,12 @@
 
 #include <map>
 
-#include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "tests/support/redis_subscriber.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 #include "tests/support/worker_env.h"
+#include "workers/consume/worker_metrics.h"
 
 namespace chatpipe {
 namespace {
@@ -22,7 +22,7 @@ using test::TopicReader;
 using test::WaitFor;
 using test::WorkerThread;
 
-int64_t MentionEvents() { return Counter("chatpipe_mention_events_total", "").value(); }
+int64_t MentionEvents() { return WorkerMetrics::For("mention").events.value(); }
 
 const std::string kSentinel = R"({"type":"sentinel"})";
 
@@ -266,7 +266,7 @@ TEST_F(MentionWorkerTest, AMentionStoredButNotNotifiedIsNotifiedByTheReplay) {
 
 TEST_F(MentionWorkerTest, WhilePostgresIsDownNothingIsCommittedAndTheBatchIsRetried) {
   ASSERT_TRUE(env_->AllowConnections(false).ok());
-  Metric& retries = Counter("chatpipe_mention_retries_total", "");
+  Metric& retries = WorkerMetrics::For("mention").retries;
   const int64_t retries_before = retries.value();
   ChatEvent e = env_->Event(general_, ana_, "ana", "@bea are you there?");
   {

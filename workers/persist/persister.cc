@@ -9,18 +9,17 @@ namespace chatpipe {
 
 Persister::Persister(CommonConfig config, size_t batch_max)
     : config_(std::move(config)),
-      worker_(config_, "persist", "persist", batch_max),
       pg_(config_.pg_conninfo),
-      redis_(config_.RedisHost(), config_.RedisPort()) {}
+      redis_(config_.RedisHost(), config_.RedisPort()),
+      loop_(config_, {.worker = "persist", .group = "persist", .topics = {kMessagesTopic}, .batch_max = batch_max},
+            DecodeChatMessage, [this](const std::vector<ChatEvent>& events) {
+              std::vector<StoredMessage> stored;
+              return Apply(events, &stored);
+            }) {}
 
-Status Persister::Start() { return worker_.Start(); }
+Status Persister::Start() { return loop_.Start(); }
 
-void Persister::Run(const std::atomic<bool>& stop) {
-  worker_.Run(stop, [this](const std::vector<ChatEvent>& events) {
-    std::vector<StoredMessage> stored;
-    return Apply(events, &stored);
-  });
-}
+void Persister::Run(const std::atomic<bool>& stop) { loop_.Run(stop); }
 
 Status Persister::StoreInDatabase(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored) {
   std::string batch = "[";

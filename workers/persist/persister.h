@@ -7,7 +7,7 @@
 // all in one pipeline, and only then (3) stores the batch's offsets for commit. A crash anywhere
 // before (3) replays the batch, which changes nothing already done:
 // history pushes skip positions already there, and ingress drops frames it has already fanned out.
-// The loop is BatchWorker's (workers/batch): if PostgreSQL or Redis is down it retries the same batch
+// The loop is ConsumeLoop's (workers/consume): if PostgreSQL or Redis is down it retries the same batch
 // with backoff and commits nothing meanwhile; an event that can never be stored (malformed, or refused
 // by the database) goes to the dead-letter topic with the reason, so one bad event never wedges a
 // partition.
@@ -22,7 +22,7 @@
 #include "queue/kafka.h"
 #include "storage/pg.h"
 #include "storage/redis_client.h"
-#include "workers/batch/batch_worker.h"
+#include "workers/consume/consume_loop.h"
 
 namespace chatpipe {
 
@@ -40,9 +40,9 @@ class Persister {
   Status PublishToRedis(const std::vector<StoredMessage>& stored);
 
   CommonConfig config_;
-  BatchWorker worker_;
   PgConn pg_;
   RedisClient redis_;
+  ConsumeLoop<ChatEvent> loop_;  // last: its steps use the members above
 };
 
 }  // namespace chatpipe

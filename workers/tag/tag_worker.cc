@@ -72,13 +72,14 @@ TagWorker::TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions
       options_(std::move(options)),
       pg_(config_.pg_conninfo),
       redis_(config_.RedisHost(), config_.RedisPort()),
-      loop_(config_, "tag", options_.group, options_.batch) {}
+      loop_(config_, {.worker = "tag", .group = options_.group, .topics = {kMessagesTopic}, .batch_max = options_.batch},
+            DecodeChatMessage, [this](const std::vector<ChatEvent>& events) { return Apply(events); }) {}
 
 Status TagWorker::Start() { return loop_.Start(); }
 
 void TagWorker::Run(const std::atomic<bool>& stop) {
   stop_ = &stop;
-  loop_.Run(stop, [this](const std::vector<ChatEvent>& events) { return Apply(events); });
+  loop_.Run(stop);
 }
 
 Status TagWorker::Apply(const std::vector<ChatEvent>& events) {

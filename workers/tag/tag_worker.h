@@ -14,7 +14,7 @@
 //      message that is not placed within `placement_wait_ms` (persister down or far behind), or when
 //      the worker is asked to stop, gets its frame published anyway, and its history entry is left as
 //      the persister writes it;
-//   4. and only then lets BatchWorker store the batch's offsets.
+//   4. and only then lets its ConsumeLoop (workers/consume) store the batch's offsets.
 // Replaying a batch inserts nothing twice and republishes identical tags frames (clients apply them
 // by message id). An event that is a client's retry of a message already stored under another id
 // (same user and client_msg_id) publishes nothing: the first event's frame did.
@@ -28,8 +28,8 @@
 #include "common/events.h"
 #include "storage/pg.h"
 #include "storage/redis_client.h"
-#include "workers/batch/batch_worker.h"
 #include "analysis/tagger.h"
+#include "workers/consume/consume_loop.h"
 
 namespace chatpipe {
 
@@ -58,8 +58,8 @@ class TagWorker {
   TagWorkerOptions options_;
   PgConn pg_;
   RedisClient redis_;
-  BatchWorker loop_;
   const std::atomic<bool>* stop_ = nullptr;  // Run's flag: ends a placement wait early
+  ConsumeLoop<ChatEvent> loop_;  // last: its steps use the members above
 };
 
 // {"type":"tags","room":R,"id":"<id>","tags":TAGS}; `tags` is a JSON object, copied as it is.

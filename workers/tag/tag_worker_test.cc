@@ -6,12 +6,12 @@
 
 #include <map>
 
-#include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "tests/support/redis_subscriber.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 #include "tests/support/worker_env.h"
+#include "workers/consume/worker_metrics.h"
 #include "workers/persist/persister.h"
 
 namespace chatpipe {
@@ -23,8 +23,8 @@ using test::WaitFor;
 using test::WorkerTestEnv;
 using test::WorkerThread;
 
-int64_t TagEvents() { return Counter("chatpipe_tag_events_total", "").value(); }
-int64_t PersistedEvents() { return Counter("chatpipe_persist_events_total", "").value(); }
+int64_t TagEvents() { return WorkerMetrics::For("tag").events.value(); }
+int64_t PersistedEvents() { return WorkerMetrics::For("persist").events.value(); }
 
 struct Frame {
   std::string type, id, text;

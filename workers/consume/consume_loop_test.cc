@@ -1,0 +1,234 @@
+// The consume loop against the real Kafka and PostgreSQL: a toy worker whose events are numbers, stored
+// in a table that refuses 13 (a CHECK constraint), so every outcome comes from the real services.
+#include "workers/consume/consume_loop.h"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <future>
+#include <mutex>
+
+#include "tests/support/wait.h"
+#include "tests/support/worker_env.h"
+
+namespace chatpipe {
+namespace {
+
+using namespace std::chrono_literals;
+using test::WaitFor;
+
+struct Number {
+  int64_t n = 0;
+};
+
+Result<Number> DecodeNumber(const KafkaMessage& m) {
+  Number out;
+  auto [end, err] = std::from_chars(m.payload.data(), m.payload.data() + m.payload.size(), out.n);
+  if (err != std::errc() || end != m.payload.data() + m.payload.size())
+    return Status::BadRequest("bad_number", "not a number: " + m.payload);
+  return out;
+}
+
+// A dead letter as the broker has it, headers included.
+struct Letter {
+  std::string key, payload, reason, source;
+};
+
+std::string Header(rd_kafka_message_t* m, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_message_headers(m, &headers) || rd_kafka_header_get_last(headers, name, &value, &size)) return "";
+  return std::string(static_cast<const char*>(value), size);
+}
+
+// Reads `count` messages of `topic` from its beginning (or what arrived before `timeout`).
+std::vector<Letter> ReadLetters(const CommonConfig& c, const std::string& topic, size_t count,
+                                std::chrono::milliseconds timeout) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  rd_kafka_conf_set(conf, "bootstrap.servers", c.kafka_brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", c.Group("letters").c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* subs = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(subs, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  std::vector<Letter> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (!m->err)
+      out.push_back({std::string(static_cast<const char*>(m->key), m->key_len),
+                     std::string(static_cast<const char*>(m->payload), m->len), Header(m, "reason"),
+                     Header(m, "source")});
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+// A loopback port nothing listens on.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+class ConsumeLoopTest : public test::WorkerEnvTest {
+ protected:
+  void SetUp() override {
+    WorkerEnvTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(env_->pg().ExecScript("CREATE TABLE consumed (n bigint PRIMARY KEY CHECK (n <> 13))").ok());
+    pg_ = std::make_unique<PgConn>(env_->config().pg_conninfo);
+  }
+
+  // A loop of the toy worker `worker` (also its group) that stores each batch in one statement and
+  // remembers what every attempt was given.
+  std::unique_ptr<ConsumeLoop<Number>> MakeLoop(const std::string& worker, std::string dead_letter_brokers = "") {
+    return std::make_unique<ConsumeLoop<Number>>(
+        env_->config(), ConsumeOptions{worker, worker, {kMessagesTopic}, 100, std::move(dead_letter_brokers)},
+        DecodeNumber, [this](const std::vector<Number>& batch) { return Store(batch); });
+  }
+
+  Status Store(const std::vector<Number>& batch) {
+    std::string array = "{";
+    for (const auto& e : batch) array += (array.size() > 1 ? "," : "") + std::to_string(e.n);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      attempts_.push_back(array + "}");
+    }
+    return pg_->Exec("INSERT INTO consumed SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING", {array + "}"})
+        .status();
+  }
+
+  std::vector<std::string> Attempts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return attempts_;
+  }
+
+  int64_t Stored() { return env_->QueryInt("SELECT count(*) FROM consumed").value_or(-1); }
+
+  // What a new member of `group` is handed: every message from the group's committed offsets on, up
+  // to a sentinel produced now under each of the `keys` used (a key keeps to one partition, so whatever
+  // arrives before its sentinels is all that was left).
+  std::vector<std::string> LeftInGroup(const std::string& group, const std::vector<std::string>& keys) {
+    for (const auto& key : keys) EXPECT_TRUE(env_->ProduceRaw(key, "sentinel").ok());
+    const CommonConfig& c = env_->config();
+    auto consumer = BatchConsumer::Create(c.kafka_brokers, c.Group(group), {c.Topic(kMessagesTopic)});
+    EXPECT_TRUE(consumer.ok());
+    std::vector<std::string> left;
+    size_t sentinels = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (const auto& m : (*consumer)->Poll(100, 100ms)) {
+        if (m.payload != "sentinel")
+          left.push_back(m.payload);
+        else if (++sentinels == keys.size())
+          return left;
+      }
+    }
+    ADD_FAILURE() << "the sentinel never arrived";
+    return left;
+  }
+
+  std::unique_ptr<PgConn> pg_;  // the toy worker's, used on the loop's thread
+  std::mutex mu_;
+  std::vector<std::string> attempts_;
+};
+
+TEST_F(ConsumeLoopTest, RefusedEventsAreDeadLetteredAsTheyCameAndTheRestIsCommitted) {
+  WorkerMetrics metrics = WorkerMetrics::For("refusing");
+  const int64_t dead_before = metrics.dead_letters.value();
+  for (auto [key, payload] : {std::pair{"a", "1"}, {"b", "{oops"}, {"c", "13"}, {"d", "2"}})
+    ASSERT_TRUE(env_->ProduceRaw(key, payload).ok());
+  auto loop = MakeLoop("refusing");
+  ASSERT_TRUE(loop->Start().ok());
+  {
+    test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
+    ASSERT_TRUE(WaitFor([&] { return Stored() == 2 && metrics.dead_letters.value() == dead_before + 2; }));
+  }
+  auto letters = ReadLetters(env_->config(), env_->config().Topic(kDeadLetterTopic), 2, 30s);
+  ASSERT_EQ(letters.size(), 2u);
+  std::sort(letters.begin(), letters.end(), [](const Letter& x, const Letter& y) { return x.key < y.key; });
+  EXPECT_EQ(letters[0].key, "b");
+  EXPECT_EQ(letters[0].payload, "{oops");
+  EXPECT_EQ(letters[0].reason, "not a number: {oops");
+  EXPECT_EQ(letters[1].key, "c");
+  EXPECT_EQ(letters[1].payload, "13");
+  EXPECT_NE(letters[1].reason.find("23514"), std::string::npos) << letters[1].reason;  // check_violation
+  for (const auto& l : letters) EXPECT_EQ(l.source, "refusing");
+  EXPECT_EQ(*env_->QueryInt("SELECT sum(n) FROM consumed"), 3);
+  EXPECT_EQ(LeftInGroup("refusing", {"a", "b", "c", "d"}), std::vector<std::string>{});
+}
+
+TEST_F(ConsumeLoopTest, ARetriableFailureRetriesTheSameBatchAndCommitsNothingUntilItSucceeds) {
+  WorkerMetrics metrics = WorkerMetrics::For("retrying");
+  ASSERT_TRUE(env_->AllowConnections(false).ok());
+  for (const char* n : {"1", "2", "3"}) ASSERT_TRUE(env_->ProduceRaw("one-partition", n).ok());
+  {
+    auto loop = MakeLoop("retrying");
+    ASSERT_TRUE(loop->Start().ok());
+    const int64_t retries_before = metrics.retries.value();
+    test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
+    ASSERT_TRUE(WaitFor([&] { return metrics.retries.value() >= retries_before + 3; }));
+  }  // stopped while PostgreSQL is down: nothing may have been committed
+  for (const auto& a : Attempts()) EXPECT_EQ(a, "{1,2,3}");
+  EXPECT_EQ(LeftInGroup("retrying", {"one-partition"}), (std::vector<std::string>{"1", "2", "3"}));
+
+  auto loop = MakeLoop("retrying");
+  ASSERT_TRUE(loop->Start().ok());
+  const size_t attempts_before = Attempts().size();
+  test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
+  ASSERT_TRUE(WaitFor([&] { return Attempts().size() >= attempts_before + 2; }));  // down still: retrying
+  ASSERT_TRUE(env_->AllowConnections(true).ok());
+  ASSERT_TRUE(WaitFor([&] { return Stored() == 3; }));
+  for (const auto& a : Attempts()) EXPECT_EQ(a, "{1,2,3}");  // the batch, never split
+  EXPECT_EQ(*env_->QueryInt("SELECT sum(n) FROM consumed"), 6);
+}
+
+TEST_F(ConsumeLoopTest, StopWhileTheDeadLetterTopicIsUnreachableReturnsSoonAndStoresNothing) {
+  std::atomic<bool> decoded_bad{false};
+  for (auto [key, payload] : {std::pair{"a", "x"}, {"a", "1"}}) ASSERT_TRUE(env_->ProduceRaw(key, payload).ok());
+  ConsumeLoop<Number> loop(
+      env_->config(), {"stranded", "stranded", {kMessagesTopic}, 100, "127.0.0.1:" + std::to_string(ClosedPort())},
+      [&](const KafkaMessage& m) {
+        if (m.payload == "x") decoded_bad = true;
+        return DecodeNumber(m);
+      },
+      [](const std::vector<Number>&) { return Status::Ok(); });
+  ASSERT_TRUE(loop.Start().ok());
+  std::atomic<bool> stop{false};
+  std::promise<void> returned;
+  std::thread run([&] {
+    loop.Run(stop);
+    returned.set_value();
+  });
+  ASSERT_TRUE(WaitFor([&] { return decoded_bad.load(); }));  // now dead-lettering "x", which cannot go out
+  const auto asked = std::chrono::steady_clock::now();
+  stop = true;
+  const bool in_time = returned.get_future().wait_for(5s) == std::future_status::ready;
+  run.join();
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
+  EXPECT_TRUE(in_time) << "Run() took " << took.count() << " ms to stop";
+  EXPECT_EQ(LeftInGroup("stranded", {"a"}), (std::vector<std::string>{"x", "1"}));
+}
+
+}  // namespace
+}  // namespace chatpipe

@@ -1,0 +1,53 @@
+#include "workers/consume/dead_letters.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <future>
+#include <memory>
+
+#include "workers/consume/pause.h"
+
+namespace chatpipe {
+namespace {
+
+constexpr auto kSlice = std::chrono::milliseconds(50);  // how often the wait for a report looks at stop
+
+}  // namespace
+
+DeadLetters::DeadLetters(KafkaProducer* producer, std::string topic, std::string source)
+    : producer_(producer),
+      topic_(std::move(topic)),
+      source_(std::move(source)),
+      sent_(WorkerMetrics::For(source_).dead_letters) {}
+
+Status DeadLetters::SendOnce(const std::string& key, const std::string& payload, const std::string& reason,
+                             const std::atomic<bool>& stop) {
+  // Shared with the delivery callback, which may run after a stop made us stop waiting.
+  auto delivered = std::make_shared<std::promise<Status>>();
+  std::future<Status> report = delivered->get_future();
+  producer_->Produce(topic_, key, payload, [delivered](Status s) { delivered->set_value(std::move(s)); },
+                     {{"reason", reason}, {"source", source_}});
+  while (report.wait_for(kSlice) != std::future_status::ready)
+    if (stop) return Status::Unavailable("queue_unavailable", "stopped before the broker reported the dead letter");
+  return report.get();
+}
+
+Status DeadLetters::Send(const std::string& key, const std::string& payload, const std::string& reason,
+                         const std::atomic<bool>& stop) {
+  spdlog::error("{}: dead-lettering: {}", source_, reason);
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    Status s = SendOnce(key, payload, reason, stop);
+    if (s.ok()) {
+      sent_.Add();
+      return s;
+    }
+    spdlog::warn("{}: dead letter not delivered (again in {} ms unless stopping): {}", source_, backoff.count(),
+                 s.ToString());
+    if (!PauseUnlessStopped(backoff, stop)) return s;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+}  // namespace chatpipe

@@ -1,0 +1,15 @@
+#include "workers/consume/worker_metrics.h"
+
+namespace chatpipe {
+
+WorkerMetrics WorkerMetrics::For(const std::string& worker) {
+  const MetricLabels label{{"worker", worker}};
+  return WorkerMetrics{
+      Counter("chatpipe_worker_events_total", "events a worker applied", label),
+      Counter("chatpipe_worker_batches_total", "batches a worker applied and stored the offsets of", label),
+      Counter("chatpipe_worker_retries_total", "batch attempts that failed and were retried", label),
+      Counter("chatpipe_worker_dead_letters_total", "messages sent to the dead-letter topic", label),
+  };
+}
+
+}  // namespace chatpipe

@@ -1,0 +1,21 @@
+// The metrics every worker's consume loop keeps, under the same names for every worker, told apart by
+// the label worker="<name>": chatpipe_worker_events_total, _batches_total, _retries_total and
+// _dead_letters_total. The series live in Metrics::Global(); a WorkerMetrics only refers to them.
+#pragma once
+
+#include <string>
+
+#include "common/metrics.h"
+
+namespace chatpipe {
+
+struct WorkerMetrics {
+  static WorkerMetrics For(const std::string& worker);
+
+  Metric& events;        // events decoded and applied (or dead-lettered by the apply step)
+  Metric& batches;       // batches whose offsets were stored
+  Metric& retries;       // batch attempts that failed and were retried
+  Metric& dead_letters;  // messages sent to the dead-letter topic
+};
+
+}  // namespace chatpipe
