@@ -37,7 +37,7 @@ std::string JsonString(const std::string& s) {
 Result<Json> ExpectJson(const Result<HttpResponse>& r, long status) {
   if (!r.ok()) return r.status();
   if (r->status != status)
-    return Status::Error(500, "unexpected_status",
+    return Status::Internal("unexpected_status",
                          "HTTP " + std::to_string(r->status) + " (wanted " + std::to_string(status) + "): " + r->body);
   return ParseJson(r->body);
 }
@@ -52,7 +52,7 @@ Result<Json> ParseJson(const std::string& text) {
   Json j;
   j.text = text;
   if (j.doc.Parse(text.c_str(), text.size()).HasParseError())
-    return Status::Error(500, "bad_json", "not JSON: " + text);
+    return Status::Internal("bad_json", "not JSON: " + text);
   return j;
 }
 
@@ -226,7 +226,7 @@ Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& 
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Status::Error(408, "timeout", "no matching frame in time");
+    if (left.count() <= 0) return Status::DeadlineExceeded("timeout", "no matching frame in time");
     auto text = ws.ReceiveText(left);
     if (!text.ok()) return text.status();
     auto frame = ParseJson(*text);

@@ -20,7 +20,7 @@ BatchWorker::BatchWorker(CommonConfig config, std::string name, std::string grou
       dead_(Counter("chatpipe_" + name_ + "_dead_letters_total", "events sent to the dead-letter topic")) {}
 
 bool BatchWorker::Retriable(const Status& s) {
-  return s.code() == "db_unavailable" || s.code() == "redis_unavailable" || s.code() == "queue_unavailable";
+  return IsRetriable(s);
 }
 
 Status BatchWorker::Start() {
@@ -84,7 +84,7 @@ void BatchWorker::Run(const std::atomic<bool>& stop, const ApplyFn& apply) {
       if (e.ok())
         events.push_back(std::move(*e));
       else
-        DeadLetter(m.payload, m.key, e.status().reason());
+        DeadLetter(m.payload, m.key, e.status().detail());
     }
     if (!events.empty() && !ApplyWithRetry(events, stop, apply)) break;
     if (Status st = consumer_->Store(batch); !st.ok()) spdlog::warn("{}: {}", name_, st.ToString());

@@ -15,11 +15,6 @@ namespace {
 Metric& recorded = Counter("chatpipe_mail_mentions_total", "chat.notify events recorded (new or replayed)");
 Metric& intake_retries = Counter("chatpipe_mail_intake_retries_total", "intake batches that failed and were retried");
 
-// Worth retrying as it is: the database is away, or a deadlock / serialization failure (SQLSTATE 40xxx).
-bool Retriable(const Status& s) {
-  return s.code() == "db_unavailable" || (s.code() == "db_error" && s.reason().rfind("40", 0) == 0);
-}
-
 std::string InstanceName() {
   char host[256] = "";
   gethostname(host, sizeof host - 1);
@@ -83,15 +78,15 @@ bool MailWorker::Record(const std::vector<KafkaMessage>& batch, const std::atomi
       from.push_back(&msg);
       continue;
     }
-    spdlog::error("mail: dead-lettering an event: {}", m.status().reason());
-    if (!ProduceDeadLetter(dead_letters_.get(), topic, msg.key, msg.payload, m.status().reason(), stop).ok())
+    spdlog::error("mail: dead-lettering an event: {}", m.status().detail());
+    if (!ProduceDeadLetter(dead_letters_.get(), topic, msg.key, msg.payload, m.status().detail(), stop).ok())
       return false;
   }
   auto backoff = std::chrono::milliseconds(50);
   for (;;) {
     auto added = outbox_.Enqueue(mentions, settings_.window_ms);
     Status s = added.status();
-    if (!s.ok() && !Retriable(s)) s = RecordOneByOne(mentions, from, stop);
+    if (!s.ok() && !IsRetriable(s)) s = RecordOneByOne(mentions, from, stop);
     if (s.ok()) break;
     intake_retries.Add();
     spdlog::warn("mail: batch of {} not recorded, retrying in {} ms: {}", mentions.size(), backoff.count(),
@@ -110,10 +105,10 @@ Status MailWorker::RecordOneByOne(const std::vector<Mention>& mentions, const st
   for (size_t i = 0; i < mentions.size(); ++i) {
     auto added = outbox_.Enqueue({mentions[i]}, settings_.window_ms);
     if (added.ok()) continue;
-    if (Retriable(added.status())) return added.status();
-    spdlog::error("mail: dead-lettering an event: {}", added.status().reason());
+    if (IsRetriable(added.status())) return added.status();
+    spdlog::error("mail: dead-lettering an event: {}", added.status().detail());
     Status s = ProduceDeadLetter(dead_letters_.get(), common_.Topic(kDeadLetterTopic), from[i]->key, from[i]->payload,
-                                 added.status().reason(), stop);
+                                 added.status().detail(), stop);
     if (!s.ok()) return s;
   }
   return Status::Ok();

@@ -432,7 +432,7 @@ using Fields = std::vector<std::string_view>;
 Status ForEachLine(const std::string& dir, const std::string& name, const std::function<Status(const Fields&)>& fn) {
   const std::string path = dir + "/" + name;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(500, "tag_data", "cannot read " + path);
+  if (!in) return Status::Internal("tag_data", "cannot read " + path);
   std::string line;
   Fields fields;
   for (int number = 1; std::getline(in, line); ++number) {
@@ -446,12 +446,12 @@ Status ForEachLine(const std::string& dir, const std::string& name, const std::f
     }
     if (fields.empty() || fields[0][0] == '#') continue;
     if (Status e = fn(fields); !e.ok())
-      return Status::Error(500, "tag_data", path + ":" + std::to_string(number) + ": " + e.reason());
+      return Status::Internal("tag_data", path + ":" + std::to_string(number) + ": " + e.detail());
   }
   return Status::Ok();
 }
 
-Status Bad(std::string reason) { return Status::Error(500, "tag_data", std::move(reason)); }
+Status Bad(std::string reason) { return Status::Internal("tag_data", std::move(reason)); }
 
 Status ParseLang(std::string_view s, int* lang) {
   for (int l = 0; l < kLangs; ++l) {
