@@ -36,7 +36,7 @@ Status LexiconReader::ForEachLine(const std::string& name, const std::function<S
       i = j;
     }
     if (fields.empty() || fields[0][0] == '#') continue;
-    if (Status e = fn(fields); !e.ok()) return LexiconError(path + ":" + std::to_string(number) + ": " + e.reason());
+    if (Status e = fn(fields); !e.ok()) return LexiconError(path + ":" + std::to_string(number) + ": " + e.detail());
   }
   return Status::Ok();
 }
@@ -52,7 +52,7 @@ std::string LexiconReader::Version(std::string_view code_version) const {
   return hex;
 }
 
-Status LexiconError(std::string reason) { return Status::Error(500, "tag_data", std::move(reason)); }
+Status LexiconError(std::string reason) { return Status::Internal("tag_data", std::move(reason)); }
 
 Status ParseLang(std::string_view s, int* lang) {
   for (int l = 0; l < kLangs; ++l) {

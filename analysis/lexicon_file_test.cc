@@ -39,15 +39,15 @@ TEST_F(LexiconFileTest, RefusedLineFailsWithFileAndLine) {
     return f[0] == "bad" ? LexiconError("not this one") : Status::Ok();
   });
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.reason(), dir_ + "/a.txt:3: not this one");
-  EXPECT_EQ(st.code(), "tag_data");
+  EXPECT_EQ(st.detail(), dir_ + "/a.txt:3: not this one");
+  EXPECT_EQ(st.name(), "tag_data");
 }
 
 TEST_F(LexiconFileTest, MissingFileFailsWithItsPath) {
   LexiconReader reader(dir_);
   Status st = reader.ForEachLine("none.txt", [](const Fields&) { return Status::Ok(); });
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.reason().find(dir_ + "/none.txt"), std::string::npos) << st.reason();
+  EXPECT_NE(st.detail().find(dir_ + "/none.txt"), std::string::npos) << st.detail();
 }
 
 TEST_F(LexiconFileTest, VersionFollowsContentsAndCode) {

@@ -266,7 +266,7 @@ TEST_F(TaggerTest, JsonShape) {
 TEST(TaggerLoad, MissingDirectoryFailsWithTheFileName) {
   auto loaded = Tagger::Load("/nonexistent/tag/data");
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.status().reason().find("/nonexistent/tag/data/sentiment_en.tsv"), std::string::npos);
+  EXPECT_NE(loaded.status().detail().find("/nonexistent/tag/data/sentiment_en.tsv"), std::string::npos);
 }
 
 TEST(TaggerLoad, BadLineFailsWithFileAndLine) {
@@ -275,7 +275,7 @@ TEST(TaggerLoad, BadLineFailsWithFileAndLine) {
   std::ofstream(dir + "/sentiment_es.tsv") << "# comment\nbueno\t1.9\nmalo\tnine\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.status().reason().find("sentiment_es.tsv:3"), std::string::npos) << loaded.status().reason();
+  EXPECT_NE(loaded.status().detail().find("sentiment_es.tsv:3"), std::string::npos) << loaded.status().detail();
 }
 
 TEST(TaggerLoad, VersionFollowsTheWordListsContents) {

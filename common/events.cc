@@ -31,7 +31,7 @@ bool ReadId(const rapidjson::Value& v, uint64_t* out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
-Status Malformed(const char* what) { return Status::BadRequest("bad_event", what); }
+Status Malformed(const char* what) { return Status::InvalidArgument("bad_event", what); }
 
 // Fills the fields ChatEvent and the message frame share.
 Status ReadEventFields(const rapidjson::Document& doc, ChatEvent* e) {

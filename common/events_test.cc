@@ -49,7 +49,7 @@ TEST(Events, RejectsMalformedEvents) {
   EXPECT_FALSE(DecodeChatEvent(no_text).ok());
   ChatEvent bad_bytes = SampleEvent();
   bad_bytes.text = "ab\xC0\x80";  // an overlong NUL
-  EXPECT_EQ(DecodeChatEvent(EncodeChatEvent(bad_bytes)).status().reason(), "not UTF-8");
+  EXPECT_EQ(DecodeChatEvent(EncodeChatEvent(bad_bytes)).status().detail(), "not UTF-8");
 }
 
 TEST(Events, OmitsEmptyClientMessageId) {

@@ -59,21 +59,21 @@ std::string TokenSigner::Issue(const TokenUser& user, int64_t expires) const {
 Result<TokenUser> TokenSigner::Verify(std::string_view token, int64_t now) const {
   auto dot = token.find('.');
   if (token.empty() || token.size() > 512 || dot == std::string_view::npos)
-    return Status::Unauthorized("malformed token");
+    return Status::Unauthenticated("malformed token");
   std::vector<unsigned char> payload, mac;
   if (!FromBase64Url(token.substr(0, dot), &payload) || !FromBase64Url(token.substr(dot + 1), &mac) ||
       mac.size() != crypto_auth_hmacsha256_BYTES)
-    return Status::Unauthorized("malformed token");
+    return Status::Unauthenticated("malformed token");
   if (crypto_auth_hmacsha256_verify(mac.data(), payload.data(), payload.size(), key_) != 0)
-    return Status::Unauthorized("token signature does not match");
+    return Status::Unauthenticated("token signature does not match");
   std::string_view rest(reinterpret_cast<const char*>(payload.data()), payload.size());
   std::string_view version, id, expires, guest;
   TokenUser user;
   int64_t expires_at = 0;
   if (!NextField(&rest, &version) || version != "v1" || !NextField(&rest, &id) || !ParseInt(id, &user.id) ||
       !NextField(&rest, &expires) || !ParseInt(expires, &expires_at) || !NextField(&rest, &guest))
-    return Status::Unauthorized("malformed token");
-  if (expires_at < now) return Status::Unauthorized("token expired");
+    return Status::Unauthenticated("malformed token");
+  if (expires_at < now) return Status::Unauthenticated("token expired");
   user.guest = guest == "1";
   user.name = std::string(rest);
   return user;

@@ -18,7 +18,7 @@ TEST(Token, OtherSecretIsRefused) {
   auto token = TokenSigner("a").Issue({1, "x", false}, 2000);
   auto user = TokenSigner("b").Verify(token, 1000);
   ASSERT_FALSE(user.ok());
-  EXPECT_EQ(user.status().http_status(), 401);
+  EXPECT_EQ(user.status().code(), StatusCode::kUnauthenticated);
 }
 
 TEST(Token, ExpiredIsRefused) {

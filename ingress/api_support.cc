@@ -62,7 +62,7 @@ std::optional<TokenUser> Authenticate(Connection& conn, const http::Request& req
   else if (auto q = req.QueryParam("token"))
     token = *q;
   if (token.empty()) {
-    conn.RespondError(Status::Unauthorized("missing bearer token"));
+    conn.RespondError(Status::Unauthenticated("missing bearer token"));
     return std::nullopt;
   }
   auto user = conn.loop().services().signer.Verify(token, NowSeconds());

@@ -11,6 +11,7 @@
 
 #include "common/metrics.h"
 #include "ingress/http_api.h"
+#include "ingress/http_status.h"
 #include "ingress/loop.h"
 #include "ingress/shared_frame.h"
 #include "ingress/ws_session.h"
@@ -134,12 +135,12 @@ void Connection::RespondError(const Status& error) {
   w.Key("error");
   w.StartObject();
   w.Key("code");
-  w.String(error.code().c_str());
+  w.String(error.name().c_str());
   w.Key("reason");
-  w.String(error.reason().c_str());
+  w.String(error.detail().c_str());
   w.EndObject();
   w.EndObject();
-  RespondJson(error.http_status(), std::string_view(buf.GetString(), buf.GetSize()));
+  RespondJson(HttpStatusFor(error), std::string_view(buf.GetString(), buf.GetSize()));
 }
 
 void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {

@@ -56,14 +56,14 @@ void CreateUserRoute(Connection& conn, const http::Request& req) {
   static const std::regex kReserved("(room|all|here)", std::regex::icase);
   if (!*name || !std::regex_match(**name, kName) || (*name)->rfind("guest-", 0) == 0 ||
       std::regex_match(**name, kReserved))
-    return conn.RespondError(Status::BadRequest(
+    return conn.RespondError(Status::InvalidArgument(
         "bad_name", "name must be 1 to 32 letters, digits, '_', '.' or '-', not start with guest- and not be "
                     "room, all or here"));
   if (!*email || (*email)->size() > 254 || (*email)->find('@') == std::string::npos ||
       (*email)->find(' ') != std::string::npos)
-    return conn.RespondError(Status::BadRequest("bad_email", "email must be an e-mail address"));
+    return conn.RespondError(Status::InvalidArgument("bad_email", "email must be an e-mail address"));
   if (!*password || (*password)->size() < 8 || (*password)->size() > 1024)
-    return conn.RespondError(Status::BadRequest("bad_password", "password must be 8 to 1024 bytes"));
+    return conn.RespondError(Status::InvalidArgument("bad_password", "password must be 8 to 1024 bytes"));
   OnDb<UserRow>(
       conn, [n = **name, e = **email, p = **password](PgConn& pg) { return CreateUser(pg, n, e, p); },
       [](Reply reply, Result<UserRow> user) {
@@ -78,7 +78,7 @@ void CreateSessionRoute(Connection& conn, const http::Request& req) {
   auto name = StringField(doc, "name");
   auto password = StringField(doc, "password");
   if (Status e = FirstError({name.status(), password.status()}); !e.ok()) return conn.RespondError(e);
-  if (!*name || !*password) return conn.RespondError(Status::BadRequest("bad_field", "name and password are required"));
+  if (!*name || !*password) return conn.RespondError(Status::InvalidArgument("bad_field", "name and password are required"));
   Services* services = &conn.loop().services();
   OnDb<UserRow>(
       conn, [n = **name, p = **password](PgConn& pg) { return CheckPassword(pg, n, p); },
@@ -109,7 +109,7 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
     if (!on.ok()) return conn.RespondError(on.status());
     notifications = *on;
   } else if (req.method != "GET") {
-    return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or PATCH"));
+    return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET or PATCH"));
   }
   OnDb<UserSettings>(
       conn, [uid = user.id, notifications](PgConn& pg) { return UpdateUserSettings(pg, uid, notifications); },
@@ -158,12 +158,12 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
     return conn.RespondError(e);
   std::string policy = moderation->value_or("tag");
   if (policy != "tag" && policy != "mask" && policy != "block")
-    return conn.RespondError(Status::BadRequest("bad_field", "moderation must be tag, mask or block"));
+    return conn.RespondError(Status::InvalidArgument("bad_field", "moderation must be tag, mask or block"));
   static const std::regex kRoomName("[a-z0-9][a-z0-9_-]{0,63}");
   std::string room_name = *name ? **name : "";
   std::transform(room_name.begin(), room_name.end(), room_name.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!std::regex_match(room_name, kRoomName))
-    return conn.RespondError(Status::BadRequest(
+    return conn.RespondError(Status::InvalidArgument(
         "bad_name", "room name must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit"));
   Loop* loop = &conn.loop();
   OnDb<RoomRow>(
@@ -182,17 +182,17 @@ void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser&
   if (Status s = ParseObject(req.body, {"user"}, &doc); !s.ok()) return conn.RespondError(s);
   auto name = StringField(doc, "user");
   if (Status e = FirstError({name.status()}); !e.ok()) return conn.RespondError(e);
-  if (!*name) return conn.RespondError(Status::BadRequest("bad_field", "user (a user name) is required"));
+  if (!*name) return conn.RespondError(Status::InvalidArgument("bad_field", "user (a user name) is required"));
   Loop* loop = &conn.loop();
   OnDb<UserRow>(
       conn,
       [room, requester = user.id, n = **name](PgConn& pg) -> Result<UserRow> {
         auto info = GetRoom(pg, room);
         if (!info.ok()) return info.status();
-        if (!info->is_private) return Status::BadRequest("not_private", "public rooms have no member list");
+        if (!info->is_private) return Status::InvalidArgument("not_private", "public rooms have no member list");
         auto allowed = IsMember(pg, room, requester);
         if (!allowed.ok()) return allowed.status();
-        if (!*allowed) return Status::Forbidden("only members can add members to a private room");
+        if (!*allowed) return Status::PermissionDenied("only members can add members to a private room");
         auto added = FindUserByName(pg, n);
         if (!added.ok()) return added.status();
         if (Status st = AddMember(pg, room, added->id); !st.ok()) return st;
@@ -251,9 +251,9 @@ void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
     return ec == std::errc() && p == s->data() + s->size();
   };
   if (!parse(req.QueryParam("limit"), &limit) || limit < 1 || limit > 100)
-    return conn.RespondError(Status::BadRequest("bad_limit", "limit must be an integer from 1 to 100"));
+    return conn.RespondError(Status::InvalidArgument("bad_limit", "limit must be an integer from 1 to 100"));
   if (!parse(req.QueryParam("before"), &before) || before < 0)
-    return conn.RespondError(Status::BadRequest("bad_before", "before must be a message position (integer >= 1)"));
+    return conn.RespondError(Status::InvalidArgument("bad_before", "before must be a message position (integer >= 1)"));
   Reply reply{&conn.loop(), conn.id()};
   if (before > 0 || limit > kHistoryCap) return HistoryFromDatabase(reply, room, before, static_cast<int>(limit));
   Loop& loop = conn.loop();
@@ -277,7 +277,7 @@ void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUse
   auto text = StringField(doc, "text");
   auto cmid = StringField(doc, "client_msg_id");
   if (Status e = FirstError({text.status(), cmid.status()}); !e.ok()) return conn.RespondError(e);
-  if (!*text) return conn.RespondError(Status::BadRequest("bad_field", "text is required"));
+  if (!*text) return conn.RespondError(Status::InvalidArgument("bad_field", "text is required"));
   Reply reply{&conn.loop(), conn.id()};
   Loop& loop = conn.loop();
   AcceptMessage(loop, user, room, **text, cmid->value_or(""), [reply](Status st, const ChatEvent& e) {
@@ -311,7 +311,7 @@ void RoomScopedRoute(Connection& conn, http::Request req, int64_t room, const st
   bool history = what == "messages" && req.method == "GET";
   bool post = what == "messages" && req.method == "POST";
   if (what == "members" && req.method == "POST") return AddMemberRoute(conn, req, *user, room);
-  if (!history && !post) return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or POST"));
+  if (!history && !post) return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET or POST"));
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
   loop.access().Check(room, user->id, [&loop, id, req = std::move(req), user = *user, room, history](Status s) {
@@ -349,7 +349,7 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
     if (!user) return;
     if (req.method == "GET") return ListRoomsRoute(conn, *user);
     if (req.method == "POST") return CreateRoomRoute(conn, req, *user);
-    return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET or POST"));
+    return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET or POST"));
   }
   if (req.path == "/api/users/me") {
     auto user = Authenticate(conn, req);
@@ -366,7 +366,7 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (req.path.rfind("/api/", 0) == 0 || req.path == "/api")
     return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
   if (req.method == "GET" || req.method == "HEAD") return ServeStaticFile(conn, req);
-  conn.RespondError(Status::Error(405, "method_not_allowed", "only GET and HEAD are served here"));
+  conn.RespondError(Status::InvalidArgument("method_not_allowed", "only GET and HEAD are served here"));
 }
 
 }  // namespace chatpipe

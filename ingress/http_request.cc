@@ -120,7 +120,7 @@ std::string_view NextLine(std::string_view* rest) {
   return line;
 }
 
-Status Bad(std::string reason) { return Status::BadRequest("bad_request", std::move(reason)); }
+Status Bad(std::string reason) { return Status::InvalidArgument("bad_request", std::move(reason)); }
 
 // Fills path and query from target, which is in origin-form ("/a?b"), absolute-form
 // ("http://host/a?b") or asterisk-form ("*", OPTIONS only).
@@ -167,7 +167,7 @@ Status ParseRequestLine(std::string_view line, Request* req) {
     return Bad("malformed HTTP version");
   }
   if (version[5] != '1' || version[7] > '1') {
-    return Status::Error(505, "version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported");
+    return Status::Unimplemented("version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported");
   }
   req->method.assign(method);
   req->target.assign(target);
@@ -217,9 +217,9 @@ Status InterpretHeaders(const Limits& limits, Request* req, size_t* body_length)
       *body_length = n;
     } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
       if (HeaderHasToken(value, "chunked")) {
-        return Status::Error(411, "length_required", "chunked request bodies are not accepted");
+        return Status::InvalidArgument("length_required", "chunked request bodies are not accepted");
       }
-      return Status::Error(501, "not_implemented", "unsupported Transfer-Encoding");
+      return Status::Unimplemented("not_implemented", "unsupported Transfer-Encoding");
     } else if (EqualsIgnoreCase(name, "host")) {
       ++hosts;
     } else if (EqualsIgnoreCase(name, "connection")) {
@@ -275,7 +275,7 @@ ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* o
   const size_t header_end = FindHeaderEnd(data, start);
   // The limit also counts the skipped empty lines, so an endless stream of them cannot grow the buffer.
   if ((header_end == kNpos ? data.size() : header_end) > limits.max_header_bytes) {
-    *error = Status::Error(431, "headers_too_large", "request header section over the limit");
+    *error = Status::TooLarge("headers_too_large", "request header section over the limit");
     return ParseResult::kError;
   }
   if (header_end == kNpos) return ParseResult::kIncomplete;

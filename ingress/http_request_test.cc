@@ -1,4 +1,5 @@
 #include "ingress/http_request.h"
+#include "ingress/http_status.h"
 
 #include <gtest/gtest.h>
 
@@ -24,7 +25,7 @@ Parsed Parse(std::string_view data, const Limits& limits = Limits()) {
 void ExpectError(std::string_view data, int http_status, const Limits& limits = Limits()) {
   Parsed p = Parse(data, limits);
   ASSERT_EQ(p.result, ParseResult::kError) << testing::PrintToString(std::string(data));
-  EXPECT_EQ(p.error.http_status(), http_status) << p.error.ToString();
+  EXPECT_EQ(HttpStatusFor(p.error), http_status) << p.error.ToString();
   EXPECT_FALSE(p.error.ok());
 }
 
@@ -227,7 +228,7 @@ TEST(HttpRequest, RejectsOversizedBodyBeforeItArrives) {
   ExpectError("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999999\r\n\r\n", 413, limits);
   Parsed p = Parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789", limits);
   EXPECT_EQ(p.result, ParseResult::kDone);
-  EXPECT_EQ(p.error.code(), "");
+  EXPECT_EQ(p.error.name(), "");
   ExpectError("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 65537\r\n\r\n", 413);  // the default limit
 }
 

@@ -9,10 +9,10 @@ namespace chatpipe {
 Status ParseObject(std::string_view text, std::initializer_list<std::string_view> allowed, rapidjson::Document* doc) {
   // Our validator, not rapidjson's kParseValidateEncodingFlag: the same check for a fifteenth of the
   // instructions (bench/README.md, callgrind).
-  if (!IsValidUtf8(text)) return Status::BadRequest("bad_json", "the body is not valid UTF-8");
+  if (!IsValidUtf8(text)) return Status::InvalidArgument("bad_json", "the body is not valid UTF-8");
   doc->Parse(text.data(), text.size());
-  if (doc->HasParseError()) return Status::BadRequest("bad_json", "the body is not valid JSON");
-  if (!doc->IsObject()) return Status::BadRequest("bad_json", "expected a JSON object");
+  if (doc->HasParseError()) return Status::InvalidArgument("bad_json", "the body is not valid JSON");
+  if (!doc->IsObject()) return Status::InvalidArgument("bad_json", "expected a JSON object");
   return CheckMembers(*doc, allowed);
 }
 
@@ -20,7 +20,7 @@ Status CheckMembers(const rapidjson::Document& doc, std::initializer_list<std::s
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string_view name(it->name.GetString(), it->name.GetStringLength());
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-      return Status::BadRequest("unknown_field", "unknown field \"" + std::string(name) + "\"");
+      return Status::InvalidArgument("unknown_field", "unknown field \"" + std::string(name) + "\"");
   }
   return Status::Ok();
 }
@@ -28,21 +28,21 @@ Status CheckMembers(const rapidjson::Document& doc, std::initializer_list<std::s
 Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, const char* name) {
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd()) return std::optional<std::string>();
-  if (!it->value.IsString()) return Status::BadRequest("bad_field", std::string(name) + " must be a string");
+  if (!it->value.IsString()) return Status::InvalidArgument("bad_field", std::string(name) + " must be a string");
   return std::optional<std::string>(std::string(it->value.GetString(), it->value.GetStringLength()));
 }
 
 Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const char* name) {
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd()) return std::optional<int64_t>();
-  if (!it->value.IsInt64()) return Status::BadRequest("bad_field", std::string(name) + " must be an integer");
+  if (!it->value.IsInt64()) return Status::InvalidArgument("bad_field", std::string(name) + " must be an integer");
   return std::optional<int64_t>(it->value.GetInt64());
 }
 
 Result<std::optional<bool>> BoolField(const rapidjson::Document& doc, const char* name) {
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd()) return std::optional<bool>();
-  if (!it->value.IsBool()) return Status::BadRequest("bad_field", std::string(name) + " must be true or false");
+  if (!it->value.IsBool()) return Status::InvalidArgument("bad_field", std::string(name) + " must be true or false");
   return std::optional<bool>(it->value.GetBool());
 }
 
@@ -53,16 +53,16 @@ Status CheckMessageText(std::string_view text) {
     if ((ch & 0xC0) != 0x80) ++chars;  // count the first byte of each UTF-8 sequence
     if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') blank = false;
   }
-  if (blank) return Status::BadRequest("empty_text", "text must not be empty");
+  if (blank) return Status::InvalidArgument("empty_text", "text must not be empty");
   if (chars > kMaxTextChars)
-    return Status::BadRequest("text_too_long", "text is longer than " + std::to_string(kMaxTextChars) + " characters");
+    return Status::InvalidArgument("text_too_long", "text is longer than " + std::to_string(kMaxTextChars) + " characters");
   return Status::Ok();
 }
 
 Status CheckClientMessageId(std::string_view id) {
   if (id.empty() || id.size() > 64 ||
       !std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
-    return Status::BadRequest("bad_client_msg_id", "client_msg_id must be 1 to 64 printable ASCII characters");
+    return Status::InvalidArgument("bad_client_msg_id", "client_msg_id must be 1 to 64 printable ASCII characters");
   return Status::Ok();
 }
 

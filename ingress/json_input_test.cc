@@ -16,11 +16,11 @@ TEST(JsonInput, AnObjectOfKnownMembersIsRead) {
 
 TEST(JsonInput, RefusalsSayWhy) {
   rapidjson::Document doc;
-  EXPECT_EQ(ParseObject("{\"text\":\"ab\xC0\x80\"}", {"text"}, &doc).reason(), "the body is not valid UTF-8");
-  EXPECT_EQ(ParseObject("{\"text\":\"\xED\xA0\x80\"}", {"text"}, &doc).code(), "bad_json");  // a surrogate
-  EXPECT_EQ(ParseObject("{\"text\":\"ok\"", {"text"}, &doc).reason(), "the body is not valid JSON");
-  EXPECT_EQ(ParseObject("[1]", {}, &doc).reason(), "expected a JSON object");
-  EXPECT_EQ(ParseObject(R"({"txet":"x"})", {"text"}, &doc).code(), "unknown_field");
+  EXPECT_EQ(ParseObject("{\"text\":\"ab\xC0\x80\"}", {"text"}, &doc).detail(), "the body is not valid UTF-8");
+  EXPECT_EQ(ParseObject("{\"text\":\"\xED\xA0\x80\"}", {"text"}, &doc).name(), "bad_json");  // a surrogate
+  EXPECT_EQ(ParseObject("{\"text\":\"ok\"", {"text"}, &doc).detail(), "the body is not valid JSON");
+  EXPECT_EQ(ParseObject("[1]", {}, &doc).detail(), "expected a JSON object");
+  EXPECT_EQ(ParseObject(R"({"txet":"x"})", {"text"}, &doc).name(), "unknown_field");
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ Status Loop::Start(const std::string& host, int* port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(*port));
-  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return Status::BadRequest("bad_host", "bad listen address " + host);
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return Status::InvalidArgument("bad_host", "bad listen address " + host);
   listener_ = evconnlistener_new_bind(base_, &Loop::OnAccept, this,
                                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 4096,
                                       reinterpret_cast<sockaddr*>(&addr), sizeof addr);

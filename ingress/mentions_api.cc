@@ -62,13 +62,13 @@ void ListMentions(Connection& conn, const http::Request& req, const TokenUser& u
   bool unread_only = false;
   if (auto u = req.QueryParam("unread")) {
     if (*u != "true" && *u != "false")
-      return conn.RespondError(Status::BadRequest("bad_unread", "unread must be true or false"));
+      return conn.RespondError(Status::InvalidArgument("bad_unread", "unread must be true or false"));
     unread_only = *u == "true";
   }
   if (auto l = req.QueryParam("limit"); l && (!ParseInt(*l, &limit) || limit < 1 || limit > 100))
-    return conn.RespondError(Status::BadRequest("bad_limit", "limit must be an integer from 1 to 100"));
+    return conn.RespondError(Status::InvalidArgument("bad_limit", "limit must be an integer from 1 to 100"));
   if (auto b = req.QueryParam("before"); b && (!ParseInt(*b, &before) || before < 1))
-    return conn.RespondError(Status::BadRequest("bad_before", "before must be a mention id"));
+    return conn.RespondError(Status::InvalidArgument("bad_before", "before must be a mention id"));
   OnDb<std::string>(
       conn, [uid = user.id, unread_only, before, limit](PgConn& pg) -> Result<std::string> {
         auto page = GetMentions(pg, uid, unread_only, before, static_cast<int>(limit));
@@ -85,7 +85,7 @@ void ListMentions(Connection& conn, const http::Request& req, const TokenUser& u
 
 void HandleMentionsRequest(Connection& conn, const http::Request& req, const TokenUser& user) {
   if (req.path == "/api/users/me/mentions") {
-    if (req.method != "GET") return conn.RespondError(Status::Error(405, "method_not_allowed", "use GET"));
+    if (req.method != "GET") return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET"));
     return ListMentions(conn, req, user);
   }
   // /api/mentions/{id}/read
@@ -94,7 +94,7 @@ void HandleMentionsRequest(Connection& conn, const http::Request& req, const Tok
   int64_t id = 0;
   if (slash == std::string_view::npos || rest.substr(slash) != "/read" || !ParseInt(rest.substr(0, slash), &id))
     return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
-  if (req.method != "POST") return conn.RespondError(Status::Error(405, "method_not_allowed", "use POST"));
+  if (req.method != "POST") return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use POST"));
   OnDb<bool>(
       conn, [uid = user.id, id](PgConn& pg) -> Result<bool> {
         if (Status s = MarkMentionRead(pg, uid, id); !s.ok()) return s;

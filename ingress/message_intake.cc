@@ -20,7 +20,7 @@ Status Moderate(const std::string& policy, const Tagger& tagger, std::string* te
   if (policy == "tag") return Status::Ok();
   Tags tags = tagger.Analyze(*text);
   if (tags.profane && policy == "block")
-    return Status::Error(422, "blocked", "this room does not accept profanity");
+    return Status::Refused("blocked", "this room does not accept profanity");
   if (policy == "mask") {
     *text = tags.masked;
     for (std::string& term : tags.terms) term = MaskTerm(term);

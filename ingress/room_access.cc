@@ -35,7 +35,7 @@ void RoomAccess::Check(int64_t room, int64_t user, std::function<void(Status)> d
         if (!learnt.ok()) return done(learnt.status());
         rooms_[room] = {learnt->room.is_private, learnt->room.moderation};
         if (!learnt->room.is_private) return done(Status::Ok());
-        if (!learnt->member) return done(Status::Forbidden("you are not a member of this private room"));
+        if (!learnt->member) return done(Status::PermissionDenied("you are not a member of this private room"));
         members_.insert({room, user});
         done(Status::Ok());
       });

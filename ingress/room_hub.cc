@@ -220,7 +220,7 @@ void RoomHub::Finish(uint64_t conn_id, int64_t room, const Status& s, const Fram
   Connection* c = loop_->FindConnection(conn_id);
   if (!c || !c->FindSeat(room)) return;
   if (!s.ok()) {
-    c->SendErrorFrame(s.code(), "could not join room " + std::to_string(room) + ": " + s.reason());
+    c->SendErrorFrame(s.name(), "could not join room " + std::to_string(room) + ": " + s.detail());
     Unseat(c, room);
     return;
   }

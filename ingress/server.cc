@@ -48,7 +48,7 @@ Status IngressServer::Start() {
   services_->db = std::make_unique<DbPool>(config_.common.pg_conninfo, config_.db_threads);
   if (!config_.web_root.empty()) {
     auto web = StaticFiles::Load(config_.web_root);
-    if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().reason());
+    if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().detail());
     else services_->web = std::move(*web);
   }
   port_ = config_.port;

@@ -37,7 +37,7 @@ class StaticFilesTest : public testing::Test {
 TEST_F(StaticFilesTest, MissingRootIsAClearError) {
   auto files = StaticFiles::Load((root_ / "nope").string());
   ASSERT_FALSE(files.ok());
-  EXPECT_EQ(files.status().code(), "no_web_root");
+  EXPECT_EQ(files.status().name(), "no_web_root");
 }
 
 TEST_F(StaticFilesTest, ContentTypesAndCaching) {

@@ -11,7 +11,7 @@ namespace {
 
 constexpr char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-Status Bad(std::string reason) { return Status::BadRequest("bad_upgrade", std::move(reason)); }
+Status Bad(std::string reason) { return Status::InvalidArgument("bad_upgrade", std::move(reason)); }
 
 bool IsBase64Char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
@@ -54,7 +54,7 @@ Status CheckUpgradeRequest(const http::Request& request) {
   }
   const std::string* version = request.Header("Sec-WebSocket-Version");
   if (version == nullptr || *version != "13") {
-    return Status::Error(426, "upgrade_required", "only Sec-WebSocket-Version 13 is supported");
+    return Status::InvalidArgument("upgrade_required", "only Sec-WebSocket-Version 13 is supported");
   }
   const std::string* key = request.Header("Sec-WebSocket-Key");
   if (key == nullptr || !IsValidKey(*key)) return Bad("missing or malformed Sec-WebSocket-Key");

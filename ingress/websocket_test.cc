@@ -1,4 +1,5 @@
 #include "ingress/websocket.h"
+#include "ingress/http_status.h"
 
 #include <gtest/gtest.h>
 
@@ -122,7 +123,7 @@ TEST(WebSocketHandshake, BuildsSwitchingProtocolsResponse) {
 TEST(WebSocketHandshake, RejectsBadUpgrades) {
   auto check = [](const std::string& data, int status) {
     Status s = CheckUpgradeRequest(ParseUpgrade(data));
-    EXPECT_EQ(s.http_status(), status) << data << s.ToString();
+    EXPECT_EQ(HttpStatusFor(s), status) << data << s.ToString();
   };
   check(Replace(kUpgrade, "GET", "POST"), 400);
   check(Replace(Replace(kUpgrade, "HTTP/1.1", "HTTP/1.0"), "Connection: Upgrade", "Connection: Upgrade, keep-alive"),

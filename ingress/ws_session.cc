@@ -35,15 +35,15 @@ std::string AckFrame(const ChatEvent& e) {
 Result<int64_t> RoomField(const rapidjson::Document& doc) {
   auto room = IntField(doc, "room");
   if (!room.ok()) return room.status();
-  if (!*room || **room <= 0) return Status::BadRequest("bad_field", "room must be a positive integer");
+  if (!*room || **room <= 0) return Status::InvalidArgument("bad_field", "room must be a positive integer");
   return **room;
 }
 
 void Join(Connection& conn, const rapidjson::Document& doc) {
   auto room = RoomField(doc);
   auto after = IntField(doc, "after");
-  if (!room.ok()) return conn.SendErrorFrame(room.status().code(), room.status().reason());
-  if (!after.ok()) return conn.SendErrorFrame(after.status().code(), after.status().reason());
+  if (!room.ok()) return conn.SendErrorFrame(room.status().name(), room.status().detail());
+  if (!after.ok()) return conn.SendErrorFrame(after.status().name(), after.status().detail());
   if (*after && **after < 0) return conn.SendErrorFrame("bad_field", "after must be 0 or more");
   int64_t from = *after ? **after : -1;
   Loop& loop = conn.loop();
@@ -51,7 +51,7 @@ void Join(Connection& conn, const rapidjson::Document& doc) {
   loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
-    if (!s.ok()) return c->SendErrorFrame(s.code(), s.reason());
+    if (!s.ok()) return c->SendErrorFrame(s.name(), s.detail());
     loop.rooms().Join(c, room, from);
   });
 }
@@ -61,7 +61,7 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   auto text = StringField(doc, "text");
   auto cmid = StringField(doc, "client_msg_id");
   std::string client_msg_id = cmid.ok() && *cmid ? **cmid : "";
-  if (Status e = FirstError({room.status(), text.status(), cmid.status()}); !e.ok()) return conn.SendErrorFrame(e.code(), e.reason(), client_msg_id);
+  if (Status e = FirstError({room.status(), text.status(), cmid.status()}); !e.ok()) return conn.SendErrorFrame(e.name(), e.detail(), client_msg_id);
   if (!*text) return conn.SendErrorFrame("bad_field", "text is required", client_msg_id);
   Seat* seat = conn.FindSeat(*room);
   if (!seat || seat->catching_up)
@@ -72,7 +72,7 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
                 [&loop, id](Status s, const ChatEvent& e) {
                   Connection* c = loop.FindConnection(id);
                   if (!c) return;
-                  if (!s.ok()) return c->SendErrorFrame(s.code(), s.reason(), e.client_msg_id);
+                  if (!s.ok()) return c->SendErrorFrame(s.name(), s.detail(), e.client_msg_id);
                   c->SendText(AckFrame(e));
                 });
 }
@@ -82,24 +82,24 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
 void HandleWebSocketText(Connection& conn, std::string_view text) {
   rapidjson::Document doc;
   Status s = ParseObject(text, {"type", "room", "after", "text", "client_msg_id"}, &doc);
-  if (!s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+  if (!s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
   auto type = StringField(doc, "type");
   if (!type.ok() || !*type) return conn.SendErrorFrame("bad_field", "type is required and must be a string");
   const std::string& t = **type;
   // Each type takes only its own fields.
   auto only = [&](std::initializer_list<std::string_view> fields) { return CheckMembers(doc, fields); };
   if (t == "join") {
-    if (s = only({"type", "room", "after"}); !s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+    if (s = only({"type", "room", "after"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
     return Join(conn, doc);
   }
   if (t == "leave") {
-    if (s = only({"type", "room"}); !s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+    if (s = only({"type", "room"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
     auto room = RoomField(doc);
-    if (!room.ok()) return conn.SendErrorFrame(room.status().code(), room.status().reason());
+    if (!room.ok()) return conn.SendErrorFrame(room.status().name(), room.status().detail());
     return conn.loop().rooms().Leave(&conn, *room);
   }
   if (t == "send") {
-    if (s = only({"type", "room", "text", "client_msg_id"}); !s.ok()) return conn.SendErrorFrame(s.code(), s.reason());
+    if (s = only({"type", "room", "text", "client_msg_id"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
     return Send(conn, doc);
   }
   conn.SendErrorFrame("unknown_type", "unknown frame type \"" + t + "\"");

@@ -11,7 +11,7 @@ Result<rd_kafka_conf_t*> MakeConfig(const KafkaConfig& settings) {
   for (const auto& [name, value] : settings) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return Status::BadRequest("bad_kafka_config", name + ": " + err);
+      return Status::InvalidArgument("bad_kafka_config", name + ": " + err);
     }
   }
   return conf;

@@ -49,7 +49,7 @@ Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::strin
   auto r = pg.Exec("INSERT INTO users (name, email, password_hash) VALUES ($1, $2, $3) RETURNING id, name, guest",
                    {name, email, std::string(hash)});
   if (!r.ok()) {
-    if (PgConn::IsUniqueViolation(r.status())) return Status::Conflict("name_taken", "that user name is taken");
+    if (r.status().code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("name_taken", "that user name is taken");
     return r.status();
   }
   return ToUser(*r, 0);
@@ -59,10 +59,10 @@ Result<UserRow> CheckPassword(PgConn& pg, const std::string& name, const std::st
   auto r = pg.Exec("SELECT id, name, guest, password_hash FROM users WHERE lower(name) = lower($1)", {name});
   if (!r.ok()) return r.status();
   // Same answer for an unknown name and a wrong password: do not tell which names exist.
-  if (r->rows() == 0 || r->IsNull(0, 3)) return Status::Unauthorized("wrong name or password");
+  if (r->rows() == 0 || r->IsNull(0, 3)) return Status::Unauthenticated("wrong name or password");
   std::string hash(r->Text(0, 3));
   if (crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) != 0)
-    return Status::Unauthorized("wrong name or password");
+    return Status::Unauthenticated("wrong name or password");
   return ToUser(*r, 0);
 }
 
@@ -71,7 +71,7 @@ Result<UserRow> CreateGuest(PgConn& pg) {
     std::string name = "guest-" + std::to_string(100000 + randombytes_uniform(900000));
     auto r = pg.Exec("INSERT INTO users (name, guest) VALUES ($1, true) RETURNING id, name, guest", {name});
     if (r.ok()) return ToUser(*r, 0);
-    if (!PgConn::IsUniqueViolation(r.status())) return r.status();
+    if (r.status().code() != StatusCode::kAlreadyExists) return r.status();
   }
   return Status::Unavailable("busy", "could not find a free guest name; try again");
 }
@@ -105,7 +105,7 @@ Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name,
       "SELECT * FROM room",
       {name, is_private ? "true" : "false", std::to_string(creator), moderation});
   if (!r.ok()) {
-    if (PgConn::IsUniqueViolation(r.status())) return Status::Conflict("room_exists", "a room with that name exists");
+    if (r.status().code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("room_exists", "a room with that name exists");
     return r.status();
   }
   return ToRoom(*r, 0);

@@ -11,7 +11,7 @@ Status MigrateDatabase(PgConn& conn, int* applied) {
   if (Status s = conn.ExecScript(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, "
           "applied_at timestamptz NOT NULL DEFAULT now())");
-      !s.ok() && !PgConn::IsUniqueViolation(s))  // two migrators racing to create the table
+      !s.ok() && s.code() != StatusCode::kAlreadyExists)  // two migrators racing to create the table
     return s;
   if (Status s = conn.ExecScript("BEGIN; SELECT pg_advisory_xact_lock(4242001)"); !s.ok()) return s;
   auto done = conn.Exec("SELECT version FROM schema_migrations");
@@ -30,7 +30,7 @@ Status MigrateDatabase(PgConn& conn, int* applied) {
                     {std::to_string(m.version), m.name}).status();
     if (!s.ok()) {
       conn.ExecScript("ROLLBACK");
-      return Status::Internal("migration " + std::to_string(m.version) + " failed: " + s.reason());
+      return Status::Internal("migration " + std::to_string(m.version) + " failed: " + s.detail());
     }
     ++*applied;
   }

@@ -36,7 +36,7 @@ Status PgConn::CheckResult(PGresult* r, Result<PgResult>* out) {
     Close();  // the connection is gone; the next call reconnects
     return Status::Unavailable("db_unavailable", "PostgreSQL: " + why);
   }
-  return Status::Error(500, "db_error", std::string(state) + " " + why);
+  return Status::Postgres(state, why);
 }
 
 Result<PgResult> PgConn::Exec(const char* sql, const std::vector<PgParam>& params) {

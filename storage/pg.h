@@ -1,9 +1,9 @@
 // PgConn: one blocking PostgreSQL connection (libpq), reconnected on demand.
 //
 // Blocking on purpose: it is used by worker loops and by the store threads that serve ingress, never on
-// an event loop. Owned by one thread at a time. Errors come back as Status: code "db_unavailable" (HTTP
-// 503) when the server cannot be reached (the caller may retry later), "db_error" otherwise, with
-// the SQLSTATE kept so callers can recognise a unique violation (23505).
+// an event loop. Owned by one thread at a time. Errors come back as Status: kUnavailable
+// "db_unavailable" when the server cannot be reached (the caller may retry later), else
+// Status::Postgres with the SQLSTATE (a unique violation is kAlreadyExists).
 #pragma once
 
 #include <libpq-fe.h>
@@ -50,9 +50,6 @@ class PgConn {
   // Runs `sql` statements (no parameters) in one round trip; for migrations and transaction control.
   Status ExecScript(const std::string& sql);
   void Close();
-
-  // SQLSTATE of a db_error Status (e.g. "23505" for a unique violation), carried in the reason prefix.
-  static bool IsUniqueViolation(const Status& s) { return s.code() == "db_error" && s.reason().rfind("23505", 0) == 0; }
 
  private:
   Status CheckResult(PGresult* r, Result<PgResult>* out);

@@ -232,7 +232,7 @@ Result<std::unique_ptr<Op>> MakeOp(const std::string& name, const std::string& t
     if (!tagger.ok()) return tagger.status();
     op = std::make_unique<Tag>(std::move(*tagger), name == "tag_60" ? std::string(kText) : LongText());
   }
-  if (!op) return Status::BadRequest("unknown_op", "no operation named \"" + name + "\" (see --list)");
+  if (!op) return Status::InvalidArgument("unknown_op", "no operation named \"" + name + "\" (see --list)");
   if (!op->Once()) return Status::Internal(name + " failed on its fixed input");
   return op;
 }

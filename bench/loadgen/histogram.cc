@@ -86,7 +86,7 @@ void Histogram::WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w) const {
 }
 
 Result<Histogram> Histogram::FromJson(const rapidjson::Value& v) {
-  auto bad = [](const char* why) { return Status::BadRequest("bad_histogram", why); };
+  auto bad = [](const char* why) { return Status::InvalidArgument("bad_histogram", why); };
   if (!v.IsObject()) return bad("a histogram must be an object");
   for (const char* key : {"count", "min", "max", "sum", "sub_bits"})
     if (!v.HasMember(key) || !v[key].IsUint64()) return bad("a histogram needs unsigned count, min, max, sum, sub_bits");

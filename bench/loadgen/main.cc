@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*run) {
-    if (!ParseIds(rooms_text, &r.rooms)) return Fail(Status::BadRequest("bad_rooms", "--rooms must be positive ids"));
+    if (!ParseIds(rooms_text, &r.rooms)) return Fail(Status::InvalidArgument("bad_rooms", "--rooms must be positive ids"));
     Status s = chatpipe::bench::RunGenerator(r);
     return s.ok() ? 0 : Fail(s);
   }

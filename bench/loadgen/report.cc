@@ -37,9 +37,9 @@ Status Load(const std::string& path, Merged* m) {
   doc.Parse(text.c_str());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("config") || !doc.HasMember("stats") ||
       !doc.HasMember("start_ns") || !doc["config"].IsObject() || !doc["start_ns"].IsInt64())
-    return Status::BadRequest("bad_result", path + " is not a chatpipe-loadgen result");
+    return Status::InvalidArgument("bad_result", path + " is not a chatpipe-loadgen result");
   auto stats = Stats::FromJson(doc["stats"]);
-  if (!stats.ok()) return Status::BadRequest("bad_result", path + ": " + stats.status().reason());
+  if (!stats.ok()) return Status::InvalidArgument("bad_result", path + ": " + stats.status().detail());
   m->stats.Merge(*stats);
   const auto& c = doc["config"];
   auto num = [&](const char* key) { return c.HasMember(key) && c[key].IsNumber() ? c[key].GetDouble() : 0.0; };
@@ -59,7 +59,7 @@ Status Load(const std::string& path, Merged* m) {
 Status ParsePairs(const std::vector<std::string>& pairs, std::vector<std::pair<std::string, std::string>>* out) {
   for (const std::string& p : pairs) {
     const size_t eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) return Status::BadRequest("bad_pair", "expected key=value, got " + p);
+    if (eq == std::string::npos || eq == 0) return Status::InvalidArgument("bad_pair", "expected key=value, got " + p);
     out->emplace_back(p.substr(0, eq), p.substr(eq + 1));
   }
   return Status::Ok();
@@ -190,7 +190,7 @@ Status WriteFile(const std::filesystem::path& path, const std::string& content) 
 }  // namespace
 
 Status Report(const ReportOptions& o) {
-  if (o.files.empty()) return Status::BadRequest("no_results", "give the generator result files to merge");
+  if (o.files.empty()) return Status::InvalidArgument("no_results", "give the generator result files to merge");
   Merged m;
   for (const std::string& f : o.files)
     if (Status s = Load(f, &m); !s.ok()) return s;

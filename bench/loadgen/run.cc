@@ -27,7 +27,7 @@ struct Target {
 
 Result<Target> ParseUrl(const std::string& url) {
   constexpr std::string_view kScheme = "http://";
-  Status bad = Status::BadRequest("bad_url", "--url must be http://IPV4:PORT, got " + url);
+  Status bad = Status::InvalidArgument("bad_url", "--url must be http://IPV4:PORT, got " + url);
   if (url.rfind(kScheme, 0) != 0) return bad;
   std::string rest = url.substr(kScheme.size());
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -89,7 +89,7 @@ Result<std::string> WaitForFile(const std::string& path, double timeout_s) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   while (!Exists(path)) {
     if (std::chrono::steady_clock::now() > deadline)
-      return Status::Error(408, "timeout", "no " + path + " after " + std::to_string(timeout_s) + " s");
+      return Status::DeadlineExceeded("timeout", "no " + path + " after " + std::to_string(timeout_s) + " s");
     std::this_thread::sleep_for(milliseconds(10));
   }
   std::ifstream in(path);
@@ -152,8 +152,8 @@ Status RunGenerator(const RunOptions& o) {
   auto target = ParseUrl(o.url);
   if (!target.ok()) return target.status();
   if (o.connections < 0 || o.threads < 1 || o.source_ips < 1 || o.source_ips > 250 || o.senders < 0 || o.rate < 0)
-    return Status::BadRequest("bad_option", "connections, senders, rate >= 0; threads >= 1; source-ips 1..250");
-  if (o.senders > 0 && o.rooms.empty()) return Status::BadRequest("bad_option", "senders need --rooms");
+    return Status::InvalidArgument("bad_option", "connections, senders, rate >= 0; threads >= 1; source-ips 1..250");
+  if (o.senders > 0 && o.rooms.empty()) return Status::InvalidArgument("bad_option", "senders need --rooms");
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
   if (files.rlim_cur < files.rlim_max) {  // raise the soft limit as far as allowed
@@ -161,7 +161,7 @@ Status RunGenerator(const RunOptions& o) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
   if (static_cast<rlim_t>(o.connections) + 64 > files.rlim_cur)
-    return Status::BadRequest("too_many_connections", std::to_string(o.connections) + " connections need more than the " +
+    return Status::InvalidArgument("too_many_connections", std::to_string(o.connections) + " connections need more than the " +
                                                           std::to_string(files.rlim_cur) +
                                                           " open files a process may have here; run more processes");
 
@@ -170,7 +170,7 @@ Status RunGenerator(const RunOptions& o) {
   else if (o.peer == "ws") peer = Peer::kWs;
   else if (o.peer == "socketio") peer = Peer::kSocketIo;
   else if (o.peer == "centrifuge") peer = Peer::kCentrifuge;
-  else return Status::BadRequest("bad_option", "--peer must be chatpipe, ws, socketio or centrifuge, got " + o.peer);
+  else return Status::InvalidArgument("bad_option", "--peer must be chatpipe, ws, socketio or centrifuge, got " + o.peer);
 
   // Tokens first, with blocking HTTP: no loop runs yet. The peers take any token.
   const int users = o.clients_per_user > 0 ? (o.connections + o.clients_per_user - 1) / o.clients_per_user : 1;
@@ -240,7 +240,7 @@ Status RunGenerator(const RunOptions& o) {
     try {
       start_ns = std::stoll(*go);
     } catch (...) {
-      return Status::BadRequest("bad_barrier", o.barrier_dir + "/go must hold the start time in ns");
+      return Status::InvalidArgument("bad_barrier", o.barrier_dir + "/go must hold the start time in ns");
     }
   }
   for (auto& w : workers) w->Go(start_ns);
@@ -292,7 +292,7 @@ Result<std::vector<int64_t>> SetUpRooms(const std::string& url, int count, const
     auto history = test::HttpRequest("GET", room_url + "?limit=1", "", {"Authorization: Bearer " + *token});
     if (history.ok() && history->status == 200 && history->body.find("warm-up") != std::string::npos) return ids;
     if (std::chrono::steady_clock::now() > deadline)
-      return Status::Error(408, "timeout", "the warm-up message did not reach the room's history within " +
+      return Status::DeadlineExceeded("timeout", "the warm-up message did not reach the room's history within " +
                                                std::to_string(timeout_s) + " s: is `chatpipe worker persist` running?");
     std::this_thread::sleep_for(milliseconds(50));
   }

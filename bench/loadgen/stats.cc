@@ -116,11 +116,11 @@ void Stats::WriteJson(Writer& w) const {
 }
 
 Result<Stats> Stats::FromJson(const rapidjson::Value& v) {
-  if (!v.IsObject()) return Status::BadRequest("bad_stats", "stats must be an object");
+  if (!v.IsObject()) return Status::InvalidArgument("bad_stats", "stats must be an object");
   Stats s;
   Status error;
   auto fail = [&](const char* name, const char* what) {
-    if (error.ok()) error = Status::BadRequest("bad_stats", std::string(name) + " must be " + what);
+    if (error.ok()) error = Status::InvalidArgument("bad_stats", std::string(name) + " must be " + what);
   };
   ForEachCounter(s, [&](const char* name, uint64_t& out) {
     if (!v.HasMember(name) || !v[name].IsUint64()) return fail(name, "an unsigned integer");

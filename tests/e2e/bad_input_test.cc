@@ -91,10 +91,10 @@ TEST_F(BadInputTest, RoomsAndTokensAreChecked) {
               400, "bad_name");
   auto ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws");
   ASSERT_FALSE(ws.ok());
-  EXPECT_EQ(ws.status().http_status(), 401);
+  EXPECT_EQ(ws.status().code(), StatusCode::kUnauthenticated);
   ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws?token=" + forged.token);
   ASSERT_FALSE(ws.ok());
-  EXPECT_EQ(ws.status().http_status(), 401);
+  EXPECT_EQ(ws.status().code(), StatusCode::kUnauthenticated);
   ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws?token=" + ana.token);
   EXPECT_TRUE(ws.ok()) << "the token in the query works too: " << ws.status().ToString();
 }
@@ -143,19 +143,19 @@ TEST_F(BadInputTest, ProtocolViolationsCloseOnlyThatConnection) {
   auto utf8 = Joined();
   ASSERT_TRUE(utf8);
   ASSERT_TRUE(utf8->SendText("{\"type\":\"leave\",\"room\":1,\"x\":\"\xC3\x28\"}").ok());
-  EXPECT_EQ(ReceiveType(*utf8, "never").status().code(), "closed");
+  EXPECT_EQ(ReceiveType(*utf8, "never").status().name(), "closed");
   EXPECT_EQ(utf8->close_code(), 1007);
 
   auto big = Joined();
   ASSERT_TRUE(big);
   ASSERT_TRUE(big->SendText(std::string(70000, ' ')).ok());
-  EXPECT_EQ(ReceiveType(*big, "never").status().code(), "closed");
+  EXPECT_EQ(ReceiveType(*big, "never").status().name(), "closed");
   EXPECT_EQ(big->close_code(), 1009);
 
   auto unmasked = Joined();
   ASSERT_TRUE(unmasked);
   ASSERT_TRUE(unmasked->SendRaw(std::string("\x81\x02hi", 4)).ok());  // clients must mask
-  EXPECT_EQ(ReceiveType(*unmasked, "never").status().code(), "closed");
+  EXPECT_EQ(ReceiveType(*unmasked, "never").status().name(), "closed");
   EXPECT_EQ(unmasked->close_code(), 1002);
 
   ExpectAlive(*bystander);

@@ -223,7 +223,7 @@ TEST_F(JoinTest, AStoppingIngressClosesWith1001AndItsLeavesReachTheRoom) {
 
   other.Stop();
   for (auto& ws : conns) {
-    EXPECT_EQ(ReceiveType(*ws, "never").status().code(), "closed");
+    EXPECT_EQ(ReceiveType(*ws, "never").status().name(), "closed");
     EXPECT_EQ(ws->close_code(), ws::kCloseGoingAway);
   }
   ASSERT_TRUE(Watch(*watcher, view, [&] { return NoneOnline(view, users); }));

@@ -117,7 +117,7 @@ TEST_F(SlowReaderTest, AReaderTooFarBehindIsDroppedAndCatchesUpWhenItComesBack) 
   for (;;) {
     auto f = slow->ReceiveText();
     if (!f.ok()) {
-      EXPECT_EQ(f.status().code(), "closed") << f.status().ToString();
+      EXPECT_EQ(f.status().name(), "closed") << f.status().ToString();
       break;
     }
     auto j = ParseJson(*f);

@@ -67,7 +67,7 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
 
   const CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_OPERATION_TIMEDOUT) return Status::Error(408, "timeout", method + " " + url + " timed out");
+  if (rc == CURLE_OPERATION_TIMEDOUT) return Status::DeadlineExceeded("timeout", method + " " + url + " timed out");
   if (rc != CURLE_OK) return Status::Unavailable("http_failed", method + " " + url + ": " + curl_easy_strerror(rc));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

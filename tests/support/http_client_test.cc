@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ingress/http_request.h"
+#include "ingress/http_status.h"
 #include "tests/support/loopback_server.h"
 
 namespace chatpipe::test {
@@ -30,7 +31,7 @@ void ServeHttp(int fd) {
       continue;
     }
     if (result == http::ParseResult::kError) {
-      SendAll(fd, Response(error.http_status(), error.reason()));
+      SendAll(fd, Response(HttpStatusFor(error), error.detail()));
       return;
     }
     in.erase(0, consumed);
@@ -97,13 +98,13 @@ TEST_F(HttpClientTest, ErrorStatusesAreResponses) {
 TEST_F(HttpClientTest, TimesOut) {
   Result<HttpResponse> r = HttpRequest("GET", Url("/slow"), "", {}, 200ms);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), "timeout");
+  EXPECT_EQ(r.status().name(), "timeout");
 }
 
 TEST(HttpClient, NoServer) {
   Result<HttpResponse> r = HttpRequest("GET", "http://127.0.0.1:1/", "", {}, 2s);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), "http_failed");
+  EXPECT_EQ(r.status().name(), "http_failed");
 }
 
 }  // namespace

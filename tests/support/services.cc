@@ -33,7 +33,7 @@ std::string RandomHex(size_t bytes) {
 Result<std::unique_ptr<TestServices>> TestServices::Create(const std::string& prefix, int partitions) {
   std::string pg = Env("CHATPIPE_PG"), redis = Env("CHATPIPE_REDIS"), kafka = Env("CHATPIPE_KAFKA");
   if (pg.empty() || redis.empty() || kafka.empty())
-    return Status::Error(500, "no_services",
+    return Status::Internal("no_services",
                          "CHATPIPE_PG, CHATPIPE_REDIS and CHATPIPE_KAFKA are not set: run the tests with ops/test "
                          "(or `ops/services start DIR` and source DIR/env)");
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");

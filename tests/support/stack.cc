@@ -13,7 +13,7 @@ std::string JsonString(const std::string& s) {
 Result<Json> ExpectJson(const Result<HttpResponse>& r, long status) {
   if (!r.ok()) return r.status();
   if (r->status != status)
-    return Status::Error(500, "unexpected_status",
+    return Status::Internal("unexpected_status",
                          "HTTP " + std::to_string(r->status) + " (wanted " + std::to_string(status) + "): " + r->body);
   return ParseJson(r->body);
 }
@@ -28,7 +28,7 @@ Result<Json> ParseJson(const std::string& text) {
   Json j;
   j.text = text;
   if (j.doc.Parse(text.c_str(), text.size()).HasParseError())
-    return Status::Error(500, "bad_json", "not JSON: " + text);
+    return Status::Internal("bad_json", "not JSON: " + text);
   return j;
 }
 
@@ -173,7 +173,7 @@ Result<int64_t> TestStack::CountMessages(int64_t room) {
 
 Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& want,
                           std::chrono::milliseconds timeout, std::vector<Json>* skipped) {
-  Result<Json> found = Status::Error(408, "timeout", "no matching frame in time");
+  Result<Json> found = Status::DeadlineExceeded("timeout", "no matching frame in time");
   WaitFor([&](std::chrono::milliseconds left) {
     if (left.count() == 0) return true;  // found keeps the timeout
     auto text = ws.ReceiveText(left);

@@ -22,7 +22,20 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kSendTimeout = std::chrono::seconds(5);
 constexpr size_t kMaxResponseHeader = 65536;
 
-Status Timeout(const std::string& what) { return Status::Error(408, "timeout", "timed out " + what); }
+// The kind of a refused upgrade, from the HTTP status the server answered with.
+StatusCode RefusalCode(int http_status) {
+  switch (http_status) {
+    case 400: return StatusCode::kInvalidArgument;
+    case 401: return StatusCode::kUnauthenticated;
+    case 403: return StatusCode::kPermissionDenied;
+    case 404: return StatusCode::kNotFound;
+    case 429: return StatusCode::kResourceExhausted;
+    case 503: return StatusCode::kUnavailable;
+    default: return StatusCode::kInternal;
+  }
+}
+
+Status Timeout(const std::string& what) { return Status::DeadlineExceeded("timeout", "timed out " + what); }
 Status SocketError(const std::string& what) {
   return Status::Unavailable("socket_error", what + ": " + std::strerror(errno));
 }
@@ -178,7 +191,7 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(const std::string& host, uin
   HandshakeResponse response;
   while (!ParseResponseHead(in, &response)) {
     if (in.find("\r\n\r\n") != std::string::npos || in.size() > kMaxResponseHeader) {
-      return Status::Error(502, "bad_handshake", "malformed handshake response");
+      return Status::Internal("bad_handshake", "malformed handshake response");
     }
     s = ReadSome(client->fd_, &in, deadline);
     if (!s.ok()) return s;
@@ -189,11 +202,11 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(const std::string& host, uin
     const size_t body_len = length == response.headers.end() ? 0 : std::strtoul(length->second.c_str(), nullptr, 10);
     while (in.size() < response.header_bytes + body_len && ReadSome(client->fd_, &in, deadline).ok()) {
     }
-    return Status::Error(response.status, "upgrade_refused", in.substr(response.header_bytes, body_len));
+    return Status(RefusalCode(response.status), "upgrade_refused", in.substr(response.header_bytes, body_len));
   }
   const auto accept = response.headers.find("sec-websocket-accept");
   if (accept == response.headers.end() || accept->second != ws::AcceptKey(key)) {
-    return Status::Error(502, "bad_handshake", "wrong or missing Sec-WebSocket-Accept");
+    return Status::Internal("bad_handshake", "wrong or missing Sec-WebSocket-Accept");
   }
   client->handshake_headers_ = std::move(response.headers);
   client->pending_pos_ = response.header_bytes;  // anything after the head is already WebSocket frames
@@ -230,14 +243,14 @@ Status WsClient::NextEvent(Clock::time_point deadline, ws::Event* event) {
   for (;;) {
     while (pending_pos_ < pending_.size()) {
       pending_pos_ += decoder_.Feed(pending_.data() + pending_pos_, pending_.size() - pending_pos_, event);
-      if (decoder_.failed()) return Status::Error(502, "protocol_error", decoder_.error_reason());
+      if (decoder_.failed()) return Status::Internal("protocol_error", decoder_.error_reason());
       if (event->type != ws::Event::Type::kNone) return Status::Ok();
     }
     pending_.clear();
     pending_pos_ = 0;
     if (fd_ < 0) return Status::Unavailable("closed", "the client is closed");
     Status s = ReadSome(fd_, &pending_, deadline);
-    if (s.code() == "eof" && close_code_ == 0) close_code_ = 1006;
+    if (s.name() == "eof" && close_code_ == 0) close_code_ = 1006;
     if (!s.ok()) return s;
   }
 }
@@ -256,7 +269,7 @@ Result<std::string> WsClient::ReceiveText(std::chrono::milliseconds timeout) {
       case ws::Event::Type::kText:
         return std::string(event.payload);
       case ws::Event::Type::kBinary:
-        return Status::Error(500, "unexpected_binary", "received a binary message");
+        return Status::Internal("unexpected_binary", "received a binary message");
       case ws::Event::Type::kPing:
         s = SendFrame(ws::Opcode::kPong, event.payload);
         if (!s.ok()) return s;

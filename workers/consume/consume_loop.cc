@@ -6,7 +6,6 @@
 #include <chrono>
 
 #include "workers/consume/pause.h"
-#include "workers/consume/retriable.h"
 
 namespace chatpipe {
 
@@ -51,7 +50,7 @@ bool ConsumeCore::Process(const std::vector<KafkaMessage>& batch, const std::ato
     Status s = steps_.decode(m);
     if (s.ok())
       sources.push_back(&m);
-    else if (!dead_letters_->Send(m.key, m.payload, s.reason(), stop).ok())
+    else if (!dead_letters_->Send(m.key, m.payload, s.detail(), stop).ok())
       return false;
   }
   if (!sources.empty() && !ApplyWithRetry(sources, stop)) return false;
@@ -63,7 +62,7 @@ bool ConsumeCore::ApplyWithRetry(const std::vector<const KafkaMessage*>& sources
   auto backoff = std::chrono::milliseconds(50);
   for (;;) {
     Status s = steps_.apply(0, sources.size());
-    if (!s.ok() && !Retriable(s)) s = ApplyOneByOne(sources, stop);
+    if (!s.ok() && !IsRetriable(s)) s = ApplyOneByOne(sources, stop);
     if (s.ok()) return true;
     metrics_.retries.Add();
     spdlog::warn("{}: batch of {} not applied (again in {} ms unless stopping): {}", options_.worker, sources.size(),
@@ -78,7 +77,7 @@ Status ConsumeCore::ApplyOneByOne(const std::vector<const KafkaMessage*>& source
   for (size_t i = 0; i < sources.size(); ++i) {
     Status s = steps_.apply(i, 1);
     if (s.ok()) continue;
-    if (Retriable(s)) return s;
+    if (IsRetriable(s)) return s;
     if (Status d = dead_letters_->Send(sources[i]->key, sources[i]->payload, s.ToString(), stop); !d.ok()) return d;
   }
   return Status::Ok();

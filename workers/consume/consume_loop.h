@@ -5,7 +5,7 @@
 // Result<Event>); a message that does not decode is dead-lettered as it came, with the reason. It hands
 // the decoded events to Apply and stores the batch's offsets only once Apply succeeded, so a crash or a
 // stop before that replays the batch: Apply must be idempotent.
-//   - Apply fails and Retriable() says so (retriable.h): the same batch is applied again after a
+//   - Apply fails and IsRetriable() says so (common/status.h): the same batch is applied again after a
 //     backoff (50 ms doubling to 2 s); nothing is stored meanwhile.
 //   - Apply fails otherwise: the events are applied one at a time and those refused again are
 //     dead-lettered (their source message's key and payload, unchanged), so one bad event never

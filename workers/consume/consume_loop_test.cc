@@ -30,7 +30,7 @@ Result<Number> DecodeNumber(const KafkaMessage& m) {
   Number out;
   auto [end, err] = std::from_chars(m.payload.data(), m.payload.data() + m.payload.size(), out.n);
   if (err != std::errc() || end != m.payload.data() + m.payload.size())
-    return Status::BadRequest("bad_number", "not a number: " + m.payload);
+    return Status::InvalidArgument("bad_number", "not a number: " + m.payload);
   return out;
 }
 

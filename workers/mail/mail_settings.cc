@@ -41,7 +41,7 @@ void AddMailOptions(CLI::App* cmd, MailSettings* s) {
 }
 
 Status ValidateMailSettings(const MailSettings& s) {
-  auto bad = [](const std::string& why) { return Status::BadRequest("bad_flag", why); };
+  auto bad = [](const std::string& why) { return Status::InvalidArgument("bad_flag", why); };
   if (!ValidAddress(s.mail_from)) return bad("--mail-from is not a plain address: " + s.mail_from);
   if (s.smtp_url.rfind("smtp://", 0) != 0 && s.smtp_url.rfind("smtps://", 0) != 0)
     return bad("--smtp must start with smtp:// or smtps://");

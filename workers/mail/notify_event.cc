@@ -7,7 +7,7 @@
 namespace chatpipe::mail {
 namespace {
 
-Status Malformed(const std::string& what) { return Status::BadRequest("bad_event", "chat.notify event: " + what); }
+Status Malformed(const std::string& what) { return Status::InvalidArgument("bad_event", "chat.notify event: " + what); }
 
 bool GetInt(const rapidjson::Value& obj, const char* name, int64_t* out) {
   auto it = obj.FindMember(name);

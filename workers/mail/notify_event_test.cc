@@ -52,8 +52,8 @@ TEST(NotifyEventTest, RefusesBadEventsWithAReason) {
        }) {
     auto m = DecodeMention(bad);
     ASSERT_FALSE(m.ok()) << bad;
-    EXPECT_EQ(m.status().code(), "bad_event");
-    EXPECT_FALSE(m.status().reason().empty());
+    EXPECT_EQ(m.status().name(), "bad_event");
+    EXPECT_FALSE(m.status().detail().empty());
   }
 }
 

@@ -67,9 +67,9 @@ Status SendLimiter::Admit(const std::string& send_id, int64_t* retry_after_ms) {
     case 0:
       return Status::Ok();
     case 1:
-      return Status::Error(429, "Throttling", "Maximum sending rate exceeded.");
+      return Status::ResourceExhausted("Throttling", "Maximum sending rate exceeded.");
     default:
-      return Status::Error(429, "DailyQuotaExceeded", "Daily message quota exceeded.");
+      return Status::ResourceExhausted("DailyQuotaExceeded", "Daily message quota exceeded.");
   }
 }
 

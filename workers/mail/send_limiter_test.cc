@@ -34,8 +34,8 @@ TEST_F(SendLimiterTest, BurstThenThrottledWithAnExactHint) {
   int64_t wait = -1;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter.Admit("s" + std::to_string(i), &wait).ok()) << i;
   Status s = limiter.Admit("s3", &wait);
-  EXPECT_EQ(s.code(), "Throttling");
-  EXPECT_EQ(s.reason(), "Maximum sending rate exceeded.");
+  EXPECT_EQ(s.name(), "Throttling");
+  EXPECT_EQ(s.detail(), "Maximum sending rate exceeded.");
   EXPECT_GT(wait, 0);
   EXPECT_LE(wait, 100);  // one token at 10/s
   // After the hinted wait (polled, not slept), the next send is admitted.
@@ -49,8 +49,8 @@ TEST_F(SendLimiterTest, QuotaRefusesUntilTheOldestSendLeavesTheWindow) {
   int64_t wait = -1;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter.Admit("q" + std::to_string(i), &wait).ok());
   Status s = limiter.Admit("q3", &wait);
-  EXPECT_EQ(s.code(), "DailyQuotaExceeded");
-  EXPECT_EQ(s.reason(), "Daily message quota exceeded.");
+  EXPECT_EQ(s.name(), "DailyQuotaExceeded");
+  EXPECT_EQ(s.detail(), "Daily message quota exceeded.");
   EXPECT_GT(wait, 55000);
   EXPECT_LE(wait, 60001);
   EXPECT_EQ(*limiter.SentInWindow(), 3);
@@ -66,7 +66,7 @@ TEST_F(SendLimiterTest, RollingWindowFreesRoom) {
   int64_t wait = -1;
   ASSERT_TRUE(limiter.Admit("a", &wait).ok());
   ASSERT_TRUE(limiter.Admit("b", &wait).ok());
-  EXPECT_EQ(limiter.Admit("c", &wait).code(), "DailyQuotaExceeded");
+  EXPECT_EQ(limiter.Admit("c", &wait).name(), "DailyQuotaExceeded");
   EXPECT_LE(wait, 301);
   EXPECT_TRUE(WaitFor([&] { return limiter.Admit("c", &wait).ok(); }, std::chrono::seconds(5)));
 }
@@ -79,8 +79,8 @@ TEST_F(SendLimiterTest, TwoClientsShareOneBucketAndQuota) {
   int64_t wait = 0;
   EXPECT_TRUE(a.Admit("1", &wait).ok());
   EXPECT_TRUE(b.Admit("2", &wait).ok());
-  EXPECT_EQ(a.Admit("3", &wait).code(), "Throttling");
-  EXPECT_EQ(b.Admit("4", &wait).code(), "Throttling");
+  EXPECT_EQ(a.Admit("3", &wait).name(), "Throttling");
+  EXPECT_EQ(b.Admit("4", &wait).name(), "Throttling");
   EXPECT_EQ(*b.SentInWindow(), 2);
 }
 
@@ -88,7 +88,7 @@ TEST_F(SendLimiterTest, FailsClosedWithoutRedis) {
   RedisClient nowhere("127.0.0.1", 1);
   SendLimiter limiter(&nowhere, prefix_, SendLimits{});
   int64_t wait = 0;
-  EXPECT_EQ(limiter.Admit("x", &wait).code(), "redis_unavailable");
+  EXPECT_EQ(limiter.Admit("x", &wait).name(), "redis_unavailable");
 }
 
 }  // namespace

@@ -205,14 +205,14 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
   rapidjson::Document data = MentionsTemplateData(m, settings_.app_url);
   auto rendered = templates_->Render(m.template_name, data);
   if (!rendered.ok()) {
-    Status s = KillUnclaimed(m, rendered.status().code(), rendered.status().reason(), stop);
+    Status s = KillUnclaimed(m, rendered.status().name(), rendered.status().detail(), stop);
     return s.ok() ? Result<bool>(true) : Result<bool>(s);
   }
   if (m.message_id.empty()) m.message_id = std::to_string(m.id) + "." + std::to_string(m.created_us) + "@" + domain_;
 
   int64_t wait_ms = 0;
   Status admitted = limiter_.Admit(m.message_id + "#" + std::to_string(m.attempts + 1), &wait_ms);
-  if (admitted.code() == "Throttling") {
+  if (admitted.name() == "Throttling") {
     outbox_.Release();
     throttled.Add();
     // The hint is exact for one mailer; the growing random extra spreads competing mailers apart.
@@ -221,9 +221,9 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     PauseUnlessStopped(std::chrono::milliseconds(wait_ms + jitter), stop);
     return true;
   }
-  if (admitted.code() == "DailyQuotaExceeded") {
+  if (admitted.name() == "DailyQuotaExceeded") {
     over_quota.Add();
-    if (Status s = outbox_.Defer(m, wait_ms, "DailyQuotaExceeded: " + admitted.reason()); !s.ok()) return s;
+    if (Status s = outbox_.Defer(m, wait_ms, "DailyQuotaExceeded: " + admitted.detail()); !s.ok()) return s;
     spdlog::info("mail: daily quota used up; e-mail {} waits {} s", m.id, wait_ms / 1000);
     return true;
   }

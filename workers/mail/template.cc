@@ -19,7 +19,7 @@ namespace {
 enum class Escape { kNone, kHtml, kHeader };
 
 Status SyntaxError(const std::string& where, const std::string& what) {
-  return Status::BadRequest("InvalidTemplate", where + ": " + what);
+  return Status::InvalidArgument("InvalidTemplate", where + ": " + what);
 }
 
 bool ValidPath(std::string_view p) {
@@ -78,7 +78,7 @@ Result<std::shared_ptr<const TemplateSet::Nodes>> Compile(std::string_view src, 
   return std::shared_ptr<const TemplateSet::Nodes>(std::move(nodes));
 }
 
-Status RenderError(const std::string& what) { return Status::BadRequest("MessageRejected", "template rendering failed: " + what); }
+Status RenderError(const std::string& what) { return Status::InvalidArgument("MessageRejected", "template rendering failed: " + what); }
 
 // Resolves a dotted path in the innermost scope that has its first name, else outwards.
 const rapidjson::Value* Lookup(const std::vector<const rapidjson::Value*>& scopes, const std::string& path) {

@@ -48,10 +48,10 @@ TEST(TemplateTest, MissingAttributeIsAnError) {
   ASSERT_TRUE(set.Add("t", "s", "{{a.b}}", "").ok());
   auto r = set.Render("t", Json(R"({"a":{}})"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), "MessageRejected");
-  EXPECT_NE(r.status().reason().find("a.b"), std::string::npos);
+  EXPECT_EQ(r.status().name(), "MessageRejected");
+  EXPECT_NE(r.status().detail().find("a.b"), std::string::npos);
   EXPECT_FALSE(set.Render("t", Json(R"({"a":{"b":[1]}})")).ok());  // a list where text belongs
-  EXPECT_EQ(set.Render("nope", Json("{}")).status().code(), "TemplateDoesNotExist");
+  EXPECT_EQ(set.Render("nope", Json("{}")).status().name(), "TemplateDoesNotExist");
 }
 
 TEST(TemplateTest, SyntaxErrorsAreRefusedAtLoad) {
@@ -88,7 +88,7 @@ TEST(TemplateTest, ShippedMentionsTemplateRenders) {
 TEST(TemplateTest, LoadDirFailsClearly) {
   auto set = TemplateSet::LoadDir("/nonexistent/templates");
   ASSERT_FALSE(set.ok());
-  EXPECT_NE(set.status().reason().find("/nonexistent/templates"), std::string::npos);
+  EXPECT_NE(set.status().detail().find("/nonexistent/templates"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,48 @@
+#include "common/status.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace chatpipe {
+
+const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: return "invalid_argument";
+    case StatusCode::kUnauthenticated: return "unauthenticated";
+    case StatusCode::kPermissionDenied: return "permission_denied";
+    case StatusCode::kNotFound: return "not_found";
+    case StatusCode::kAlreadyExists: return "already_exists";
+    case StatusCode::kTooLarge: return "too_large";
+    case StatusCode::kRefused: return "refused";
+    case StatusCode::kResourceExhausted: return "resource_exhausted";
+    case StatusCode::kDeadlineExceeded: return "deadline_exceeded";
+    case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kUnimplemented: return "unimplemented";
+    case StatusCode::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+// SQLSTATE classes (PostgreSQL appendix A): 22 data exception, 23 integrity constraint violation,
+// 40 transaction rollback (deadlock, serialization failure: the same statement may pass next time).
+Status Status::Postgres(std::string_view sqlstate, std::string detail) {
+  StatusCode code = StatusCode::kInternal;
+  if (sqlstate.substr(0, 2) == "40") code = StatusCode::kUnavailable;
+  else if (sqlstate == "23505") code = StatusCode::kAlreadyExists;
+  else if (sqlstate.substr(0, 2) == "22" || sqlstate.substr(0, 2) == "23") code = StatusCode::kInvalidArgument;
+  Status s(code, "db_error", std::move(detail));
+  std::memcpy(s.sqlstate_, sqlstate.data(), std::min<size_t>(sqlstate.size(), 5));
+  return s;
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  std::string out = name_ + ": ";
+  if (sqlstate_[0]) out.append(sqlstate_).append(" ");
+  return out + detail_;
+}
+
+bool IsRetriable(const Status& s) { return s.code() == StatusCode::kUnavailable; }
+
+}  // namespace chatpipe

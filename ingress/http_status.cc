@@ -1,0 +1,44 @@
+#include "ingress/http_status.h"
+
+#include <string_view>
+
+namespace chatpipe {
+namespace {
+
+struct Refinement {
+  std::string_view name;
+  int status;
+};
+constexpr Refinement kHttpRefusals[] = {
+    {"method_not_allowed", 405}, {"length_required", 411},        {"upgrade_required", 426},
+    {"headers_too_large", 431},  {"version_not_supported", 505},
+};
+
+int ForCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kTooLarge: return 413;
+    case StatusCode::kRefused: return 422;
+    case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kDeadlineExceeded: return 408;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kUnimplemented: return 501;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+}  // namespace
+
+int HttpStatusFor(const Status& s) {
+  for (const Refinement& r : kHttpRefusals)
+    if (s.name() == r.name) return r.status;
+  return ForCode(s.code());
+}
+
+}  // namespace chatpipe
