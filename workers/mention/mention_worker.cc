@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/json_writer.h"
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "analysis/mention_parser.h"
@@ -349,10 +350,7 @@ Status MentionWorker::Record(const std::vector<Pending>& pending, const std::vec
     w.Key("sender");
     w.Int64(e.user.id);
     w.Key("cmid");
-    if (e.client_msg_id.empty())
-      w.Null();
-    else
-      WriteString(w, e.client_msg_id);
+    StringOrNull(w, e.client_msg_id);
     w.EndObject();
   }
   w.EndArray();

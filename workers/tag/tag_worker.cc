@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "common/json_writer.h"
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
 
@@ -113,10 +114,7 @@ Status TagWorker::Store(const std::vector<Item>& items) {
     w.Key("tags");
     w.RawValue(item.tags.data(), item.tags.size(), rapidjson::kObjectType);
     w.Key("v");
-    if (item.version.empty())
-      w.Null();
-    else
-      w.String(item.version.data(), item.version.size());
+    StringOrNull(w, item.version);
     w.EndObject();
   }
   w.EndArray();
@@ -146,10 +144,7 @@ Status TagWorker::LookUpPositions(std::vector<Item*>& unplaced) {
     w.Key("uid");
     w.Int64(e.user.id);
     w.Key("cmid");
-    if (e.client_msg_id.empty())
-      w.Null();
-    else
-      w.String(e.client_msg_id.data(), e.client_msg_id.size());
+    StringOrNull(w, e.client_msg_id);
     w.EndObject();
   }
   w.EndArray();
