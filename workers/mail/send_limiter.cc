@@ -52,7 +52,7 @@ std::string Num(double v) {
 SendLimiter::SendLimiter(RedisClient* redis, const std::string& prefix, SendLimits limits)
     : redis_(redis), prefix_(prefix), limits_(limits) {}
 
-Status SendLimiter::Admit(const std::string& send_id, int64_t* retry_after_ms) {
+Result<SendLimiter::Admission> SendLimiter::Admit(const std::string& send_id, int64_t* retry_after_ms) {
   *retry_after_ms = 0;
   redis_->AppendScript(kAdmitScript, {rate_key(), sent_key()},
                        {Num(limits_.rate), Num(limits_.burst), std::to_string(limits_.quota),
@@ -65,11 +65,11 @@ Status SendLimiter::Admit(const std::string& send_id, int64_t* retry_after_ms) {
   *retry_after_ms = r.elements[1].integer;
   switch (r.elements[0].integer) {
     case 0:
-      return Status::Ok();
+      return Admission::kAdmitted;
     case 1:
-      return Status::ResourceExhausted("Throttling", "Maximum sending rate exceeded.");
+      return Admission::kThrottled;
     default:
-      return Status::ResourceExhausted("DailyQuotaExceeded", "Daily message quota exceeded.");
+      return Admission::kOverQuota;
   }
 }
 

@@ -26,14 +26,18 @@ struct SendLimits {
   int64_t quota_window_ms = 24 * 3600 * 1000;
 };
 
+// SES's words for a send deferred by the quota, as the outbox records it.
+inline constexpr const char* kDailyQuotaExceeded = "DailyQuotaExceeded: Daily message quota exceeded.";
+
 class SendLimiter {
  public:
   SendLimiter(RedisClient* redis, const std::string& prefix, SendLimits limits);
-  // Ok when the send may go now (and counts it). Else "Throttling" ("Maximum sending rate exceeded.") or
-  // "DailyQuotaExceeded" ("Daily message quota exceeded."; SES reports both under Throttling) with the
-  // wait until it could succeed in *retry_after_ms, or "redis_unavailable". `send_id` must be unique
-  // per admitted send.
-  Status Admit(const std::string& send_id, int64_t* retry_after_ms);
+  // kAdmitted when the send may go now (and counts it); else the limit that refuses it (SES's
+  // Throttling and DailyQuotaExceeded) with the wait until it could succeed in *retry_after_ms. A
+  // Status ("redis_unavailable") only when Redis cannot answer. `send_id` must be unique per
+  // admitted send.
+  enum class Admission { kAdmitted, kThrottled, kOverQuota };
+  Result<Admission> Admit(const std::string& send_id, int64_t* retry_after_ms);
   // Sends counted in the current quota window.
   Result<int64_t> SentInWindow();
 

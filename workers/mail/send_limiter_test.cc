@@ -13,6 +13,8 @@ namespace {
 
 using test::WaitFor;
 
+bool Admitted(const Result<SendLimiter::Admission>& r) { return r.ok() && *r == SendLimiter::Admission::kAdmitted; }
+
 class SendLimiterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -32,14 +34,14 @@ TEST_F(SendLimiterTest, BurstThenThrottledWithAnExactHint) {
   auto redis = Client();
   SendLimiter limiter(redis.get(), prefix_, SendLimits{10, 3, 100});
   int64_t wait = -1;
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter.Admit("s" + std::to_string(i), &wait).ok()) << i;
-  Status s = limiter.Admit("s3", &wait);
-  EXPECT_EQ(s.name(), "Throttling");
-  EXPECT_EQ(s.detail(), "Maximum sending rate exceeded.");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Admitted(limiter.Admit("s" + std::to_string(i), &wait))) << i;
+  auto s = limiter.Admit("s3", &wait);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(*s, SendLimiter::Admission::kThrottled);
   EXPECT_GT(wait, 0);
   EXPECT_LE(wait, 100);  // one token at 10/s
   // After the hinted wait (polled, not slept), the next send is admitted.
-  EXPECT_TRUE(WaitFor([&] { return limiter.Admit("s3", &wait).ok(); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(WaitFor([&] { return Admitted(limiter.Admit("s3", &wait)); }, std::chrono::seconds(5)));
   EXPECT_EQ(*limiter.SentInWindow(), 4);
 }
 
@@ -47,10 +49,10 @@ TEST_F(SendLimiterTest, QuotaRefusesUntilTheOldestSendLeavesTheWindow) {
   auto redis = Client();
   SendLimiter limiter(redis.get(), prefix_, SendLimits{1000, 1000, 3, 60000});
   int64_t wait = -1;
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter.Admit("q" + std::to_string(i), &wait).ok());
-  Status s = limiter.Admit("q3", &wait);
-  EXPECT_EQ(s.name(), "DailyQuotaExceeded");
-  EXPECT_EQ(s.detail(), "Daily message quota exceeded.");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Admitted(limiter.Admit("q" + std::to_string(i), &wait)));
+  auto s = limiter.Admit("q3", &wait);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(*s, SendLimiter::Admission::kOverQuota);
   EXPECT_GT(wait, 55000);
   EXPECT_LE(wait, 60001);
   EXPECT_EQ(*limiter.SentInWindow(), 3);
@@ -64,11 +66,13 @@ TEST_F(SendLimiterTest, RollingWindowFreesRoom) {
   auto redis = Client();
   SendLimiter limiter(redis.get(), prefix_, SendLimits{1000, 1000, 2, 300});
   int64_t wait = -1;
-  ASSERT_TRUE(limiter.Admit("a", &wait).ok());
-  ASSERT_TRUE(limiter.Admit("b", &wait).ok());
-  EXPECT_EQ(limiter.Admit("c", &wait).name(), "DailyQuotaExceeded");
+  ASSERT_TRUE(Admitted(limiter.Admit("a", &wait)));
+  ASSERT_TRUE(Admitted(limiter.Admit("b", &wait)));
+  auto third = limiter.Admit("c", &wait);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(*third, SendLimiter::Admission::kOverQuota);
   EXPECT_LE(wait, 301);
-  EXPECT_TRUE(WaitFor([&] { return limiter.Admit("c", &wait).ok(); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(WaitFor([&] { return Admitted(limiter.Admit("c", &wait)); }, std::chrono::seconds(5)));
 }
 
 TEST_F(SendLimiterTest, TwoClientsShareOneBucketAndQuota) {
@@ -77,10 +81,10 @@ TEST_F(SendLimiterTest, TwoClientsShareOneBucketAndQuota) {
   SendLimiter a(r1.get(), prefix_, SendLimits{0.001, 2, 100});
   SendLimiter b(r2.get(), prefix_, SendLimits{0.001, 2, 100});
   int64_t wait = 0;
-  EXPECT_TRUE(a.Admit("1", &wait).ok());
-  EXPECT_TRUE(b.Admit("2", &wait).ok());
-  EXPECT_EQ(a.Admit("3", &wait).name(), "Throttling");
-  EXPECT_EQ(b.Admit("4", &wait).name(), "Throttling");
+  EXPECT_TRUE(Admitted(a.Admit("1", &wait)));
+  EXPECT_TRUE(Admitted(b.Admit("2", &wait)));
+  EXPECT_EQ(*a.Admit("3", &wait), SendLimiter::Admission::kThrottled);
+  EXPECT_EQ(*b.Admit("4", &wait), SendLimiter::Admission::kThrottled);
   EXPECT_EQ(*b.SentInWindow(), 2);
 }
 
@@ -88,7 +92,7 @@ TEST_F(SendLimiterTest, FailsClosedWithoutRedis) {
   RedisClient nowhere("127.0.0.1", 1);
   SendLimiter limiter(&nowhere, prefix_, SendLimits{});
   int64_t wait = 0;
-  EXPECT_EQ(limiter.Admit("x", &wait).name(), "redis_unavailable");
+  EXPECT_EQ(limiter.Admit("x", &wait).status().name(), "redis_unavailable");
 }
 
 }  // namespace

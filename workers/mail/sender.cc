@@ -211,8 +211,12 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
   if (m.message_id.empty()) m.message_id = std::to_string(m.id) + "." + std::to_string(m.created_us) + "@" + domain_;
 
   int64_t wait_ms = 0;
-  Status admitted = limiter_.Admit(m.message_id + "#" + std::to_string(m.attempts + 1), &wait_ms);
-  if (admitted.name() == "Throttling") {
+  auto admitted = limiter_.Admit(m.message_id + "#" + std::to_string(m.attempts + 1), &wait_ms);
+  if (!admitted.ok()) {
+    outbox_.Release();
+    return admitted.status();
+  }
+  if (*admitted == SendLimiter::Admission::kThrottled) {
     outbox_.Release();
     throttled.Add();
     // The hint is exact for one mailer; the growing random extra spreads competing mailers apart.
@@ -221,15 +225,11 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     PauseUnlessStopped(std::chrono::milliseconds(wait_ms + jitter), stop);
     return true;
   }
-  if (admitted.name() == "DailyQuotaExceeded") {
+  if (*admitted == SendLimiter::Admission::kOverQuota) {
     over_quota.Add();
-    if (Status s = outbox_.Defer(m, wait_ms, "DailyQuotaExceeded: " + admitted.detail()); !s.ok()) return s;
+    if (Status s = outbox_.Defer(m, wait_ms, kDailyQuotaExceeded); !s.ok()) return s;
     spdlog::info("mail: daily quota used up; e-mail {} waits {} s", m.id, wait_ms / 1000);
     return true;
-  }
-  if (!admitted.ok()) {
-    outbox_.Release();
-    return admitted;
   }
   throttled_in_a_row_ = 0;
 
