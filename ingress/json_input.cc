@@ -29,7 +29,12 @@ Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, c
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd()) return std::optional<std::string>();
   if (!it->value.IsString()) return Status::InvalidArgument("bad_field", std::string(name) + " must be a string");
-  return std::optional<std::string>(std::string(it->value.GetString(), it->value.GetStringLength()));
+  std::string_view value(it->value.GetString(), it->value.GetStringLength());
+  // An ack means stored: PostgreSQL holds no U+0000 in text or jsonb, so a string with one is refused
+  // here rather than acknowledged and then dead-lettered by the persister.
+  if (value.find('\0') != std::string_view::npos)
+    return Status::InvalidArgument("bad_field", std::string(name) + " must not contain U+0000 (NUL)");
+  return std::optional<std::string>(std::string(value));
 }
 
 Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const char* name) {

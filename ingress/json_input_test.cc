@@ -23,5 +23,17 @@ TEST(JsonInput, RefusalsSayWhy) {
   EXPECT_EQ(ParseObject(R"({"txet":"x"})", {"text"}, &doc).name(), "unknown_field");
 }
 
+TEST(JsonInput, StringsHoldingUPlus0000AreRefusedAndOtherControlsKept) {
+  rapidjson::Document doc;
+  ASSERT_TRUE(ParseObject(R"({"text":"a\u0000b","name":"x\u0001\u001f\t\n"})", {"text", "name"}, &doc).ok());
+  auto text = StringField(doc, "text");
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().name(), "bad_field");
+  EXPECT_EQ(text.status().detail(), "text must not contain U+0000 (NUL)");
+  auto name = StringField(doc, "name");
+  ASSERT_TRUE(name.ok()) << name.status().ToString();
+  EXPECT_EQ(**name, std::string("x\x01\x1f\t\n"));
+}
+
 }  // namespace
 }  // namespace chatpipe

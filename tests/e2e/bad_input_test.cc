@@ -61,6 +61,8 @@ TEST_F(BadInputTest, HttpBodiesAreValidated) {
   ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"" + std::string(4001, 'x') + "\"}"), 400,
               "text_too_long");
   ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"bad \xC3\x28 utf8\"}"), 400, "bad_json");
+  // PostgreSQL cannot store U+0000: refused at intake, never acknowledged.
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"nul \\u0000 inside\"}"), 400, "bad_field");
   ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"" + std::string(70000, 'x') + "\"}"), 413, "too_large");
   // 4,000 characters is the limit, counted in characters, not bytes.
   std::string four_thousand;
@@ -115,6 +117,7 @@ TEST_F(BadInputTest, BadFramesGetErrorFramesAndTheConnectionSurvives) {
       {"{\"type\":\"send\",\"room\":987654,\"text\":\"hi\"}", "not_joined"},
       {"{\"type\":\"join\",\"room\":987654}", "unknown_room"},
       {"{\"type\":\"join\",\"room\":\"general\"}", "bad_field"},
+      {"{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"nul \\u0000\"}", "bad_field"},
   };
   for (const Case& c : cases) {
     ASSERT_TRUE(ws->SendText(c.frame).ok());

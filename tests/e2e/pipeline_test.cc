@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -202,6 +203,39 @@ TEST_F(PipelineTest, RetriedClientMessageIdIsStoredOnce) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->Int(0, 0), 1);
   EXPECT_EQ(stack->CountMessages(room).value_or(-1), 2);
+}
+
+// Every control character but U+0000 (refused at intake, bad_input_test) is acknowledged and
+// stored as it was sent, byte for byte, and comes back in the history the same.
+TEST_F(PipelineTest, ControlCharactersAreStoredAsSent) {
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  const std::string path = "/api/rooms/" + std::to_string(room) + "/messages";
+  std::string json_text, sent;
+  for (int c = 1; c < 0x20; ++c) {
+    char escaped[8];
+    snprintf(escaped, sizeof escaped, "\\u%04x", c);
+    json_text += escaped;
+    sent += static_cast<char>(c);
+  }
+  json_text += "\\u007f end";
+  sent += "\x7f end";
+  auto r = stack->Call("POST", path, ana, "{\"text\":\"" + json_text + "\",\"client_msg_id\":\"ctl\"}");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 202) << r->body;
+  ASSERT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) == 1; }));
+  auto row = stack->pg().Exec("SELECT body FROM messages WHERE client_msg_id = 'ctl'");
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_EQ(row->rows(), 1);
+  EXPECT_EQ(std::string(row->Text(0, 0)), sent);
+  auto history = stack->Call("GET", path, ana);
+  ASSERT_TRUE(history.ok());
+  auto body = ParseJson(history->body);
+  ASSERT_TRUE(body.ok()) << history->body;
+  ASSERT_EQ(body->doc["messages"].Size(), 1u);
+  const auto& text = body->doc["messages"][0]["text"];
+  EXPECT_EQ(std::string(text.GetString(), text.GetStringLength()), sent);
 }
 
 TEST_F(PipelineTest, PrivateRoomRejectsNonMembersUntilAdded) {
