@@ -5,25 +5,6 @@
 
 namespace chatpipe {
 
-const char* StatusCodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kUnauthenticated: return "unauthenticated";
-    case StatusCode::kPermissionDenied: return "permission_denied";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kAlreadyExists: return "already_exists";
-    case StatusCode::kTooLarge: return "too_large";
-    case StatusCode::kRefused: return "refused";
-    case StatusCode::kResourceExhausted: return "resource_exhausted";
-    case StatusCode::kDeadlineExceeded: return "deadline_exceeded";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kUnimplemented: return "unimplemented";
-    case StatusCode::kInternal: return "internal";
-  }
-  return "unknown";
-}
-
 // SQLSTATE classes (PostgreSQL appendix A): 22 data exception, 23 integrity constraint violation,
 // 40 transaction rollback (deadlock, serialization failure: the same statement may pass next time).
 Status Status::Postgres(std::string_view sqlstate, std::string detail) {

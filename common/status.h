@@ -34,9 +34,6 @@ enum class StatusCode : uint8_t {
   kInternal,           // a bug, or a failure nobody can act on
 };
 
-// "invalid_argument", "unavailable", ...: for logs.
-const char* StatusCodeName(StatusCode code);
-
 class Status {
  public:
   Status() = default;
