@@ -3,6 +3,8 @@
 // Also the extra latency a `mask` room adds to a message: ingress runs Analyze + TagsToJson inline
 // before producing (ingress/message_intake.cc), so that work, timed per message up to 4,000
 // characters, is the whole difference from a `tag` room; reported as p50/p99/max.
+// Then the worst texts a client can send (analysis/worst_texts.h) at the 4,000-character limit: time per
+// message of that inline work, and of ParseMentions, which ingress runs on every message to cap mentions.
 // Prints figures, asserts nothing. Targets (issue 4): 500,000 messages/s per core; p99 under 5 ms.
 #include <CLI/CLI.hpp>
 
@@ -13,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "analysis/mention_parser.h"
 #include "analysis/tagger.h"
+#include "analysis/worst_texts.h"
 
 namespace {
 
@@ -97,6 +101,32 @@ void ReportMaskLatency(const chatpipe::Tagger& t, const std::vector<std::string>
   ReportTimes("messages of ~4,000 characters", MaskTimes(t, longest, 20, sink));
 }
 
+// Mean microseconds per call of work(text), over about `seconds`.
+template <typename Work>
+double MicrosPerCall(const std::string& text, double seconds, Work work) {
+  const std::vector<std::string> one{text};
+  auto [n, s] = Run(one, seconds, work);
+  return s * 1e6 / n;
+}
+
+// The worst texts at ingress's limit: what a hostile client makes one message cost on the loop.
+void ReportWorstTexts(const chatpipe::Tagger& t, double seconds, size_t* sink) {
+  std::printf("worst texts at 4,000 characters (mask/block room: Analyze + TagsToJson; every room: ParseMentions):\n");
+  double worst = 0;
+  std::string worst_name;
+  for (const auto& w : chatpipe::analysis::WorstTexts(4000)) {
+    const double tag_us =
+        MicrosPerCall(w.text, seconds, [&](const std::string& text) { *sink += TagsToJson(t.Analyze(text)).size(); });
+    const double mention_us = MicrosPerCall(w.text, seconds / 4, [&](const std::string& text) {
+      *sink += chatpipe::ParseMentions(text).users.size();
+    });
+    std::printf("  %-24s %6zu bytes  tag %9.1f us %8.1f MB/s   mentions %7.1f us\n", w.name.c_str(), w.text.size(),
+                tag_us, w.text.size() / tag_us, mention_us);
+    if (tag_us + mention_us > worst) worst = tag_us + mention_us, worst_name = w.name;
+  }
+  std::printf("  worst per message on the loop: %.1f us (%s)\n", worst, worst_name.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,6 +161,7 @@ int main(int argc, char** argv) {
     Report("  Analyze + TagsToJson", n2, s2, mean);
   }
   ReportMaskLatency(t, corpus, &sink);
+  ReportWorstTexts(t, seconds / 10, &sink);
   std::printf("(checksum %zu)\n", sink);
   return 0;
 }
