@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "analysis/lexicon.h"
+#include "analysis/steps.h"
 #include "analysis/tokens.h"
 
 namespace chatpipe::analysis {
@@ -11,6 +12,7 @@ int DetectLanguage(const Lexicon& lexicon, const std::vector<Token>& tokens, con
                    bool* ambiguous) {
   double score[kLangs];
   std::copy(hints, hints + kLangs, score);
+  CHATPIPE_STEPS(tokens.size());
   for (const Token& t : tokens) {
     if (t.word < 0 || t.absorbed) continue;
     const WordInfo& w = lexicon.info(t.word);

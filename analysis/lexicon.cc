@@ -5,6 +5,7 @@
 
 #include "analysis/chars.h"
 #include "analysis/normalize.h"
+#include "analysis/steps.h"
 
 namespace chatpipe::analysis {
 
@@ -79,7 +80,6 @@ Status Lexicon::LoadWords(LexiconReader& reader) {
       w.has_valence = kEveryLanguage;
     } else if (first < 0x80) {
       emoticons_.emplace_back(std::string(f[0]), static_cast<float>(v));
-      emoticon_starts_[first / 64] |= uint64_t{1} << (first % 64);
     } else {
       emoji_.emplace_back(Decode(f[0], 0).cp, static_cast<float>(v));
     }
@@ -89,8 +89,14 @@ Status Lexicon::LoadWords(LexiconReader& reader) {
   std::sort(emoji_.begin(), emoji_.end());
   std::stable_sort(phrases_.begin(), phrases_.end(),
                    [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
-  std::stable_sort(emoticons_.begin(), emoticons_.end(),
-                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  std::stable_sort(emoticons_.begin(), emoticons_.end(), [](const auto& a, const auto& b) {
+    return a.first[0] != b.first[0] ? a.first[0] < b.first[0] : a.first.size() > b.first.size();
+  });
+  for (int c = 0, k = 0; c < 128; ++c) {
+    faces_from_[c] = static_cast<uint16_t>(k);
+    while (k < static_cast<int>(emoticons_.size()) && emoticons_[k].first[0] == c) ++k;
+    faces_from_[c + 1] = static_cast<uint16_t>(k);
+  }
   laugh_word_ = words_.Find("haha");
   return Status::Ok();
 }
@@ -136,13 +142,37 @@ bool Lexicon::EmojiValence(char32_t cp, float* valence) const {
   return true;
 }
 
-size_t Lexicon::MatchEmoticon(std::string_view text, size_t i, float* valence) const {
+namespace {
+
+// The end of the run of text[r]'s character that r is in (r is in it, maybe not at its start). Reads
+// only what no earlier call read: a run the cache holds is not read again; a run starting before the
+// cached one stops at it or joins it (r is never far behind it: faces are short); a new run beyond it
+// is read once and cached.
+size_t RunEnd(std::string_view text, size_t r, RunCache* cache) {
+  if (cache->begin <= r && r < cache->end) return cache->end;
+  size_t end = r + 1;
+  for (; end < text.size() && text[end] == text[r]; ++end) {
+    CHATPIPE_STEPS(1);
+    if (end == cache->begin) {
+      end = cache->end;
+      break;
+    }
+  }
+  if (end > cache->end) *cache = {r, end};
+  return end;
+}
+
+}  // namespace
+
+size_t Lexicon::MatchEmoticon(std::string_view text, size_t i, float* valence, RunCache* runs) const {
   const bool after_word = i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]));
-  for (const auto& [face, v] : emoticons_) {
+  const auto first = static_cast<unsigned char>(text[i]);
+  for (int k = faces_from_[first]; k < faces_from_[first + 1]; ++k) {
+    const auto& [face, v] = emoticons_[k];
+    CHATPIPE_STEPS(face.size());
     if (text.compare(i, face.size(), face) != 0) continue;
     if (after_word && !IsOneOf(face[0], ":;=<^>")) continue;  // "(see above):" is no face
-    size_t end = i + face.size();
-    while (end < text.size() && text[end] == face.back()) ++end;
+    const size_t end = RunEnd(text, i + face.size() - 1, runs);
     if (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '/')) continue;
     *valence = v;
     return end - i;

@@ -35,6 +35,13 @@ struct Phrase {
   std::vector<int> words;
 };
 
+// The run the scanner last read to its end in MatchEmoticon: text[begin, end) is one character repeated
+// and text[end] is another (or the end). A face starting inside the run ("^^" in "^^^^^^a") reuses its
+// end instead of reading the rest of the run again, so each character is read a bounded number of times.
+struct RunCache {
+  size_t begin = 0, end = 0;
+};
+
 class Lexicon {
  public:
   // sentiment_*.tsv, negations.txt, contrast.txt, stopwords.txt, boosters.txt, phrases.txt, emoji.tsv.
@@ -59,10 +66,11 @@ class Lexicon {
   // The valence of an emoji (by code point), or false.
   bool EmojiValence(char32_t cp, float* valence) const;
   // Whether an emoticon may start with this ASCII character (a cheap test before MatchEmoticon).
-  bool MayStartEmoticon(char32_t cp) const { return cp < 0x80 && (emoticon_starts_[cp / 64] >> (cp % 64) & 1); }
+  bool MayStartEmoticon(char32_t cp) const { return cp < 0x80 && faces_from_[cp] < faces_from_[cp + 1]; }
   // The length of an emoticon starting at text[i] (":)", ":-(", "<3"), with a repeated last
-  // character absorbed (":)))"); 0 if none. It may not be glued to a word on its right.
-  size_t MatchEmoticon(std::string_view text, size_t i, float* valence) const;
+  // character absorbed (":)))"); 0 if none. It may not be glued to a word on its right. runs is the
+  // scanner's, the same for every call over one text, with i growing.
+  size_t MatchEmoticon(std::string_view text, size_t i, float* valence, RunCache* runs) const;
 
  private:
   StringTable words_;
@@ -70,8 +78,8 @@ class Lexicon {
   std::vector<Phrase> phrases_;  // by first word
   int laugh_word_ = -1;          // "haha", what every laugh ("jajaja", "kkkk", "rsrs") reads as
   std::vector<std::pair<char32_t, float>> emoji_;         // by code point, sorted
-  std::vector<std::pair<std::string, float>> emoticons_;  // longest first
-  uint64_t emoticon_starts_[2] = {};                      // ASCII characters that begin one
+  std::vector<std::pair<std::string, float>> emoticons_;  // by first character, then longest first
+  uint16_t faces_from_[129] = {};                         // emoticons_ starting with c: [faces_from_[c], faces_from_[c+1])
 };
 
 }  // namespace chatpipe::analysis

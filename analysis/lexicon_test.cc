@@ -53,9 +53,22 @@ TEST_F(LexiconTest, EmojiAndEmoticons) {
   EXPECT_LT(v, 0);
   EXPECT_FALSE(lexicon_->EmojiValence(0x1F9FF, &v));
   EXPECT_TRUE(lexicon_->MayStartEmoticon(':'));
-  EXPECT_EQ(lexicon_->MatchEmoticon("ok :)))", 3, &v), 4u);  // the repeated ')' is absorbed
+  RunCache runs;
+  EXPECT_EQ(lexicon_->MatchEmoticon("ok :)))", 3, &v, &runs), 4u);  // the repeated ')' is absorbed
   EXPECT_GT(v, 0);
-  EXPECT_EQ(lexicon_->MatchEmoticon("http://x", 4, &v), 0u);  // glued to what follows: no face
+  runs = {};
+  EXPECT_EQ(lexicon_->MatchEmoticon("http://x", 4, &v, &runs), 0u);  // glued to what follows: no face
+}
+
+// Faces starting inside one run share its end, found once: every '^' of "^^^^a" is glued to the 'a'.
+TEST_F(LexiconTest, EmoticonsInsideOneRun) {
+  float v = 0;
+  RunCache runs;
+  const std::string text = "^^^^a ^^^^ ^_^^^ x";
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(lexicon_->MatchEmoticon(text, i, &v, &runs), 0u) << i;
+  EXPECT_EQ(lexicon_->MatchEmoticon(text, 6, &v, &runs), 4u);
+  EXPECT_EQ(lexicon_->MatchEmoticon(text, 11, &v, &runs), 5u);  // "^_^" and the '^' after it
+  EXPECT_EQ(lexicon_->MatchEmoticon(text, 13, &v, &runs), 3u);  // inside the cached run of '^'
 }
 
 TEST_F(LexiconTest, IdiomsByFirstWord) {

@@ -1,5 +1,7 @@
 #include "analysis/mask.h"
 
+#include "analysis/steps.h"
+
 #include "common/utf8.h"
 
 namespace chatpipe {
@@ -13,7 +15,10 @@ void AppendMasked(std::string_view text, size_t begin, size_t end, bool keep_fir
     out->append(text.substr(i, len));
     i += len;
   }
-  for (; i < end; i += DecodeUtf8(text, i).len) out->push_back('*');
+  for (; i < end; i += DecodeUtf8(text, i).len) {
+    CHATPIPE_STEPS(1);
+    out->push_back('*');
+  }
 }
 
 }  // namespace
@@ -29,6 +34,7 @@ namespace analysis {
 std::string MaskText(std::string_view text, const std::vector<Token>& tokens) {
   std::string out;
   out.reserve(text.size());
+  CHATPIPE_STEPS(text.size() + tokens.size());  // the bytes copied, the tokens looked at
   size_t pos = 0;
   for (const Token& t : tokens) {
     if (t.bad < 0 && !t.absorbed) continue;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
+#include "analysis/steps.h"
 #include "common/utf8.h"
 
 namespace chatpipe {
@@ -61,34 +63,49 @@ std::string LowerAscii(std::string_view s) {
   return out;
 }
 
-template <typename T>
-void AddOnce(std::vector<T>* list, T item) {
-  if (std::find(list->begin(), list->end(), item) == list->end()) list->push_back(std::move(item));
-}
+// What has been kept so far, to drop repeats with one look each: the first candidate of each user
+// (it determines the rest) and each room.
+struct Seen {
+  std::unordered_set<std::string> users, rooms;
+};
 
-void AddUserMention(std::string_view run, ParsedMentions* out) {
+void AddUserMention(std::string_view run, size_t max_users, Seen* seen, ParsedMentions* out) {
+  // Past its last 32 characters a run cannot be a name; a long run of '.' or '-' is cut to them.
+  while (run.size() > kMaxUserName && (run.back() == '.' || run.back() == '-')) {
+    CHATPIPE_STEPS(1);
+    run.remove_suffix(1);
+  }
   std::vector<std::string> candidates;
   for (;;) {
+    CHATPIPE_STEPS(run.size());
     if (!run.empty() && run.size() <= kMaxUserName) candidates.push_back(LowerAscii(run));
     if (run.empty() || (run.back() != '.' && run.back() != '-')) break;
     run.remove_suffix(1);
   }
   if (candidates.empty()) return;
   const std::string& shortest = candidates.back();
-  if (shortest == "room" || shortest == "all")
+  if (shortest == "room" || shortest == "all") {
     out->room = true;
-  else if (shortest == "here")
+  } else if (shortest == "here") {
     out->here = true;
-  else
-    AddOnce(&out->users, std::move(candidates));
+  } else if (!seen->users.contains(candidates.front())) {
+    if (out->users.size() == max_users) {
+      out->more_users = true;
+      return;
+    }
+    seen->users.insert(candidates.front());
+    out->users.push_back(std::move(candidates));
+  }
 }
 
 }  // namespace
 
-ParsedMentions ParseMentions(std::string_view text) {
+ParsedMentions ParseMentions(std::string_view text, size_t max_users) {
   ParsedMentions out;
+  Seen seen;
   size_t i = 0;
   while (i < text.size()) {
+    CHATPIPE_STEPS(1);
     char sigil = text[i];
     if ((sigil != '@' && sigil != '#') || !StartsMention(text, i)) {
       ++i;
@@ -96,12 +113,16 @@ ParsedMentions ParseMentions(std::string_view text) {
     }
     size_t j = i + 1;
     while (j < text.size() && (sigil == '@' ? IsNameChar(text[j]) : IsRoomChar(text[j]))) ++j;
+    CHATPIPE_STEPS(j - i);
     std::string_view run = text.substr(i + 1, j - i - 1);
     if (!run.empty() && EndsMention(text, j)) {
-      if (sigil == '@')
-        AddUserMention(run, &out);
-      else if (IsAlnum(run.front()) && run.size() <= kMaxRoomName)
-        AddOnce(&out.rooms, LowerAscii(run));
+      if (sigil == '@') {
+        AddUserMention(run, max_users, &seen, &out);
+      } else if (IsAlnum(run.front()) && run.size() <= kMaxRoomName) {
+        CHATPIPE_STEPS(run.size());
+        std::string room = LowerAscii(run);
+        if (seen.rooms.insert(room).second) out.rooms.push_back(std::move(room));
+      }
     }
     i = j;
   }

@@ -101,5 +101,33 @@ TEST(MentionParser, MalformedUtf8NeverBreaksIt) {
   EXPECT_EQ(Users(std::string("a\0 @rodo", 8)), V{"rodo"});
 }
 
+TEST(MentionParser, KeepsTheFirstMaxUsersNames) {
+  const auto parsed = ParseMentions("@a @b @A @c @room @d", 2);
+  ASSERT_EQ(parsed.users.size(), 2u);
+  EXPECT_EQ(parsed.users[0].front(), "a");
+  EXPECT_EQ(parsed.users[1].front(), "b");
+  EXPECT_TRUE(parsed.more_users);
+  EXPECT_TRUE(parsed.room);  // @room is not a user: it counts whatever the limit
+  EXPECT_FALSE(ParseMentions("@a @b @a @B", 2).more_users);  // repeats are one name
+  EXPECT_FALSE(ParseMentions("@a @b", 2).more_users);
+}
+
+TEST(MentionParser, ManyDistinctNamesAndRoomsInOrder) {
+  std::string text;
+  for (int k = 0; k < 500; ++k) text += "@u" + std::to_string(k) + " #r" + std::to_string(k % 250) + " ";
+  const auto parsed = ParseMentions(text);
+  ASSERT_EQ(parsed.users.size(), 500u);
+  EXPECT_EQ(parsed.users[499].front(), "u499");
+  ASSERT_EQ(parsed.rooms.size(), 250u);
+  EXPECT_EQ(parsed.rooms[249], "r249");
+}
+
+TEST(MentionParser, LongRunOfDotsAfterAName) {
+  const auto parsed = ParseMentions("@ana" + std::string(3000, '.'));
+  ASSERT_EQ(parsed.users.size(), 1u);
+  EXPECT_EQ(parsed.users[0].front(), "ana" + std::string(29, '.'));
+  EXPECT_EQ(parsed.users[0].back(), "ana");
+}
+
 }  // namespace
 }  // namespace chatpipe

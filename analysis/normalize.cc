@@ -1,11 +1,14 @@
 #include "analysis/normalize.h"
 
+#include "analysis/steps.h"
+
 namespace chatpipe::analysis {
 
 bool Squeeze(std::string_view word, bool one_is_l, Squeezed* out) {
   out->size = 0;
   bool letter = false;
   for (char raw : word) {
+    CHATPIPE_STEPS(1);
     letter |= (raw >= 'a' && raw <= 'z');
     const char c = Unleet(raw, one_is_l);
     if (out->size > 0 && out->text[out->size - 1] == c) {
@@ -20,12 +23,14 @@ bool Squeeze(std::string_view word, bool one_is_l, Squeezed* out) {
 }
 
 bool HasRun(std::string_view w) {
+  CHATPIPE_STEPS(w.size());
   for (size_t i = 1; i < w.size(); ++i)
     if (w[i] == w[i - 1]) return true;
   return false;
 }
 
 std::string_view CutRuns(std::string_view w, size_t keep, char* buf) {
+  CHATPIPE_STEPS(w.size());
   size_t n = 0, run = 0;
   for (size_t i = 0; i < w.size(); ++i) {
     run = (i > 0 && w[i] == w[i - 1]) ? run + 1 : 1;
@@ -35,6 +40,7 @@ std::string_view CutRuns(std::string_view w, size_t keep, char* buf) {
 }
 
 bool IsLaugh(std::string_view w) {
+  CHATPIPE_STEPS(3 * w.size());  // at most three passes
   if (w.size() < 3) return false;
   if (w.find_first_not_of('k') == std::string_view::npos) return true;
   if (w.size() < 4) return false;

@@ -4,6 +4,7 @@
 
 #include "analysis/chars.h"
 #include "analysis/normalize.h"
+#include "analysis/steps.h"
 
 namespace chatpipe::analysis {
 namespace {
@@ -37,6 +38,7 @@ void Profanity::Add(std::string_view form, int base) {
   const int key = keys_.Add(sq.view());
   if (key == static_cast<int>(by_key_.size())) by_key_.emplace_back();
   by_key_[key].push_back(static_cast<int>(forms_.size()));
+  if (folded.size() <= kMaxBadLength) by_size_[folded.size()].push_back(static_cast<int>(forms_.size()));
   forms_.push_back({folded, std::string(reinterpret_cast<const char*>(sq.runs), sq.size), {base, -1}});
 }
 
@@ -64,6 +66,7 @@ void Profanity::Link(Lexicon* lexicon) {
 }
 
 Profanity::Match Profanity::MatchWord(std::string_view candidate) const {
+  CHATPIPE_STEPS(2 * candidate.size());  // looking for '*' and '1'
   if (candidate.find('*') != std::string_view::npos) return MatchWild(candidate);
   Squeezed sq;
   for (bool one_is_l : {false, true}) {
@@ -73,12 +76,14 @@ Profanity::Match Profanity::MatchWord(std::string_view candidate) const {
     if (const int key = keys_.Find(w); key >= 0) {
       for (int index : by_key_[key]) {
         const Form& form = forms_[index];
+        CHATPIPE_STEPS(form.runs.size());
         size_t k = 0;
         while (k < form.runs.size() && sq.runs[k] >= static_cast<uint8_t>(form.runs[k])) ++k;
         if (k == form.runs.size()) return form.match;
       }
     }
     for (const Affix& a : affixes_) {
+      CHATPIPE_STEPS(w.size() + a.core.size());
       if (a.prefix ? w.starts_with(a.core) : a.suffix ? w.ends_with(a.core) : w.find(a.core) != std::string_view::npos)
         return a.match;
     }
@@ -89,11 +94,13 @@ Profanity::Match Profanity::MatchWord(std::string_view candidate) const {
 // A self-censored word ("f*ck", "s**t", "a**hole"): each '*' stands for one letter. At least two
 // real letters are needed, so that masked output ("m*****") is never flagged again.
 Profanity::Match Profanity::MatchWild(std::string_view candidate) const {
+  CHATPIPE_STEPS(candidate.size());
   const size_t stars = std::count(candidate.begin(), candidate.end(), '*');
   if (candidate.size() - stars < 2 || candidate.size() > kMaxBadLength) return {};
-  for (const Form& form : forms_) {
+  for (int index : by_size_[candidate.size()]) {
+    const Form& form = forms_[index];
     const std::string& f = form.folded;
-    if (f.size() != candidate.size()) continue;
+    CHATPIPE_STEPS(f.size());
     size_t k = 0;
     while (k < f.size() && (candidate[k] == '*' || Unleet(candidate[k], false) == f[k])) ++k;
     if (k == f.size()) return form.match;
@@ -108,6 +115,7 @@ bool Profanity::Linked(std::string_view text, const Scratch& s, size_t a) const 
   const Token& y = s.tokens[a + 1];
   if (x.is_emoji || y.is_emoji || x.bad >= 0 || y.bad >= 0) return false;
   const std::string_view gap = text.substr(x.end, y.begin - x.end);
+  CHATPIPE_STEPS(1);
   if (gap.empty() || gap.size() > 4) return false;
   if (gap.size() == 1 && kInWord(gap[0])) return true;
   bool stars = true, separators = true;
@@ -123,6 +131,7 @@ bool Profanity::Linked(std::string_view text, const Scratch& s, size_t a) const 
 void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scratch* s) const {
   std::vector<Token>& tokens = s->tokens;
   for (Token& t : tokens) {
+    CHATPIPE_STEPS(1);
     if (t.is_emoji) continue;
     if (t.exact) {
       const WordInfo& w = lexicon.info(t.word);
@@ -132,23 +141,32 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
       t.word = m.word;
     }
   }
-  // Then words in pieces, longest join first.
+  // Then words in pieces, longest join first. The pieces linked to the next are found once (chain is
+  // the last token of the run of linked tokens from a), and each join is a prefix of the longest one,
+  // which is built once: a token is read a bounded number of times (kMaxJoin) however the text is cut.
+  size_t chain = 0;
+  std::string& join = s->join;
+  size_t ends[kMaxJoin];  // join's size after each of its tokens
   for (size_t a = 0; a + 1 < tokens.size(); ++a) {
-    size_t last = a;
-    while (last + 1 < tokens.size() && last - a + 1 < kMaxJoin && Linked(text, *s, last)) ++last;
-    for (; last > a; --last) {
-      std::string& join = s->join;
-      join.clear();
-      for (size_t k = a; k <= last; ++k) {
-        if (k > a) {
-          const std::string_view gap = text.substr(tokens[k - 1].end, tokens[k].begin - tokens[k - 1].end);
-          if (gap[0] == '*') join.append(gap);       // each star a hidden letter
-          else if (gap == "!") join.push_back('!');  // "sh!t"
-        }
-        join.append(s->Folded(tokens[k]));
+    CHATPIPE_STEPS(1);
+    chain = std::max(chain, a);
+    while (chain + 1 < tokens.size() && chain - a + 1 < kMaxJoin && Linked(text, *s, chain)) ++chain;
+    if (chain == a) continue;
+    join.clear();
+    for (size_t k = a; k <= chain; ++k) {
+      if (k > a) {
+        const std::string_view gap = text.substr(tokens[k - 1].end, tokens[k].begin - tokens[k - 1].end);
+        if (gap[0] == '*') join.append(gap);       // each star a hidden letter
+        else if (gap == "!") join.push_back('!');  // "sh!t"
       }
-      if (join.size() < 3) continue;
-      const Match m = MatchWord(join);
+      join.append(s->Folded(tokens[k]));
+      ends[k - a] = join.size();
+    }
+    CHATPIPE_STEPS(join.size());
+    for (size_t last = chain; last > a; --last) {
+      const std::string_view candidate(join.data(), ends[last - a]);
+      if (candidate.size() < 3) continue;
+      const Match m = MatchWord(candidate);
       if (m.base < 0) continue;
       tokens[a].bad = m.base;
       tokens[a].word = m.word;
@@ -161,6 +179,7 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
 }
 
 void Profanity::Allow(const Lexicon& lexicon, int lang, Scratch* s) const {
+  CHATPIPE_STEPS(s->tokens.size());
   for (Token& t : s->tokens)
     if (t.bad >= 0 && t.exact && (lexicon.info(t.word).allow >> lang & 1)) t.bad = -1;
 }

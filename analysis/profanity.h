@@ -14,6 +14,7 @@
 
 #include "analysis/lexicon.h"
 #include "analysis/lexicon_file.h"
+#include "analysis/normalize.h"
 #include "analysis/string_table.h"
 #include "analysis/tokens.h"
 #include "common/status.h"
@@ -41,6 +42,7 @@ class Profanity {
   void Allow(const Lexicon& lexicon, int lang, Scratch* s) const;
 
   std::string_view Base(int id) const { return bases_.Key(id); }
+  int bases() const { return bases_.size(); }
 
  private:
   struct Form {
@@ -61,6 +63,7 @@ class Profanity {
   std::vector<Form> forms_;
   StringTable keys_;                      // squeezed forms
   std::vector<std::vector<int>> by_key_;  // keys_ id to indexes in forms_
+  std::vector<int> by_size_[kMaxBadLength + 1];  // indexes in forms_ by folded size, for MatchWild
   std::vector<Affix> affixes_;
   StringTable bases_;
 };

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "analysis/steps.h"
+
 namespace chatpipe::analysis {
 namespace {
 
@@ -37,12 +39,17 @@ bool MatchPhrase(const Lexicon& lexicon, const Scratch& s, size_t at, int lang, 
   const auto [first, end] = lexicon.PhrasesFrom(s.tokens[at].word);
   for (auto it = first; it != end; ++it) {
     const Phrase& p = *it;
+    CHATPIPE_STEPS(1);
     if (p.lang != lang) continue;
     size_t k = at;
     size_t matched = 1;
     while (matched < p.words.size()) {
       ++k;
-      while (k < s.tokens.size() && s.tokens[k].absorbed) ++k;
+      while (k < s.tokens.size() && s.tokens[k].absorbed) {
+        CHATPIPE_STEPS(1);
+        ++k;
+      }
+      CHATPIPE_STEPS(1);
       if (k >= s.tokens.size() || s.tokens[k].clause_start || s.tokens[k].is_emoji) break;
       if (s.tokens[k].word != p.words[matched]) break;
       ++matched;
@@ -66,6 +73,7 @@ double Modify(const Lexicon& lexicon, double v, const Scratch& s, size_t at, int
   for (int step = 0; step < kWindow; ++step) {
     if (s.tokens[k].clause_start) break;
     do {
+      CHATPIPE_STEPS(1);
       if (k == 0) return negated ? v * kNegationScalar : v;
       --k;
     } while (s.tokens[k].absorbed);
@@ -92,6 +100,7 @@ double Sentiment(const Lexicon& lexicon, Scratch* scratch, const ScanStats& st, 
   items.clear();
   size_t contrast = SIZE_MAX;  // items from here on come after the last "but"
   for (size_t i = 0; i < s.tokens.size(); ++i) {
+    CHATPIPE_STEPS(1);
     const Token& t = s.tokens[i];
     if (t.absorbed) continue;
     if (t.is_emoji) {
@@ -115,6 +124,7 @@ double Sentiment(const Lexicon& lexicon, Scratch* scratch, const ScanStats& st, 
     }
   }
   double sum = 0;
+  CHATPIPE_STEPS(items.size());
   for (size_t k = 0; k < items.size(); ++k)
     sum += items[k] * (contrast == SIZE_MAX ? 1 : k < contrast ? kBeforeContrast : kAfterContrast);
   if (sum != 0) sum += Sign(sum) * std::min(st.exclaims, kMaxExclaims) * kExclaimBoost;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/steps.h"
+
 namespace chatpipe::analysis {
 
 class StringTable {
@@ -18,10 +20,12 @@ class StringTable {
     if (slots_.empty()) return -1;
     const uint32_t h = Hash(key);
     const size_t mask = slots_.size() - 1;
+    CHATPIPE_STEPS(key.size());  // the hash
     for (size_t i = h & mask;; i = (i + 1) & mask) {
+      CHATPIPE_STEPS(1);
       const Slot& s = slots_[i];
       if (s.id < 0) return -1;
-      if (s.hash == h && Key(s.id) == key) return s.id;
+      if (s.hash == h && (CHATPIPE_STEPS(key.size()), Key(s.id) == key)) return s.id;
     }
   }
 

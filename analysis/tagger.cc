@@ -3,7 +3,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -13,6 +12,7 @@
 #include "analysis/mask.h"
 #include "analysis/profanity.h"
 #include "analysis/sentiment.h"
+#include "analysis/steps.h"
 #include "analysis/tokens.h"
 #include "common/utf8.h"
 
@@ -61,12 +61,17 @@ Tags Tagger::Analyze(std::string_view text) const {
   if (score == 0) score = 0;  // no "-0"
   tags.sentiment_score = score;
   tags.sentiment_label = score >= kNeutralBand ? "positive" : score <= -kNeutralBand ? "negative" : "neutral";
+  std::vector<bool> seen;  // bases already in terms: a text of many bad words costs one look each
   for (const Token& t : s->tokens) {
+    CHATPIPE_STEPS(1);
     if (t.bad < 0) continue;
     tags.profane = true;
-    const std::string_view base = profanity.Base(t.bad);
-    if (std::find(tags.terms.begin(), tags.terms.end(), base) == tags.terms.end()) tags.terms.emplace_back(base);
+    if (seen.empty()) seen.resize(profanity.bases());
+    if (seen[t.bad]) continue;
+    seen[t.bad] = true;
+    tags.terms.emplace_back(profanity.Base(t.bad));
   }
+  CHATPIPE_STEPS(text.size());  // the copy
   tags.masked = tags.profane ? MaskText(text, s->tokens) : std::string(text);
   return tags;
 }
@@ -74,6 +79,7 @@ Tags Tagger::Analyze(std::string_view text) const {
 std::string TagsToJson(const Tags& tags) {
   static thread_local rapidjson::StringBuffer buf;  // keeps its capacity from message to message
   buf.Clear();
+  CHATPIPE_STEPS(2 * tags.masked.size());  // checked, then written
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
   w.Key("lang");

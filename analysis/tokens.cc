@@ -2,6 +2,7 @@
 
 #include "analysis/chars.h"
 #include "analysis/lexicon.h"
+#include "analysis/steps.h"
 
 namespace chatpipe::analysis {
 
@@ -13,6 +14,7 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
   bool in_word = false;
   bool clause = false;
   uint16_t uppers = 0;
+  RunCache runs;
   auto end_word = [&](size_t at) {
     if (!in_word) return;
     cur.end = static_cast<uint32_t>(at);
@@ -23,6 +25,7 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
     in_word = false;
   };
   for (size_t i = 0; i < text.size();) {
+    CHATPIPE_STEPS(1);
     const Char c = Decode(text, i);
     switch (c.info.kind) {
       case kLetter:
@@ -47,6 +50,7 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
         }
         // The rest of the word while it is plain ASCII, without the general dispatch.
         for (i += c.len; i < text.size(); ++i) {
+          CHATPIPE_STEPS(1);
           const auto b = static_cast<unsigned char>(text[i]);
           if (b >= 0x80) break;
           const CharInfo& a = AsciiInfo(b);
@@ -77,7 +81,7 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
         if (c.cp >= 0x2000) {
           if (lexicon.EmojiValence(c.cp, &v)) len = c.len;
         } else if (lexicon.MayStartEmoticon(c.cp)) {
-          len = lexicon.MatchEmoticon(text, i, &v);
+          len = lexicon.MatchEmoticon(text, i, &v, &runs);
         }
         if (len > 0) {
           Token e;
