@@ -10,14 +10,7 @@ bool Squeeze(std::string_view word, bool one_is_l, Squeezed* out) {
   for (char raw : word) {
     CHATPIPE_STEPS(1);
     letter |= (raw >= 'a' && raw <= 'z');
-    const char c = Unleet(raw, one_is_l);
-    if (out->size > 0 && out->text[out->size - 1] == c) {
-      if (out->runs[out->size - 1] < 255) ++out->runs[out->size - 1];
-      continue;
-    }
-    if (out->size == kMaxBadLength) return false;
-    out->text[out->size] = c;
-    out->runs[out->size++] = 1;
+    if (!out->Push(Unleet(raw, one_is_l))) return false;
   }
   return letter;
 }

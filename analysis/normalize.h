@@ -38,6 +38,17 @@ struct Squeezed {
   uint8_t runs[kMaxBadLength];
   size_t size = 0;
   std::string_view view() const { return {text, size}; }
+  // Adds one (unleeted) character; false, adding nothing, when it would make too many runs.
+  bool Push(char c) {
+    if (size > 0 && text[size - 1] == c) {
+      if (runs[size - 1] < 255) ++runs[size - 1];
+      return true;
+    }
+    if (size == kMaxBadLength) return false;
+    text[size] = c;
+    runs[size++] = 1;
+    return true;
+  }
 };
 
 // False when the word cannot be a bad one: too long, or no ASCII letter at all ("2024", "$$$").

@@ -9,7 +9,7 @@
 namespace chatpipe::analysis {
 namespace {
 
-constexpr int kMaxJoin = 12;  // tokens glued into one candidate ("f u c k") at most
+constexpr size_t kMaxJoin = 12;  // tokens glued into one candidate ("f u c k") at most
 
 // A set of ASCII characters as a table: Linked tests every gap between two tokens.
 struct CharSet {
@@ -36,6 +36,7 @@ void Profanity::Add(std::string_view form, int base) {
     return;
   }
   const int key = keys_.Add(sq.view());
+  for (size_t k = 1; k <= sq.size; ++k) key_prefixes_.Add(sq.view().substr(0, k));
   if (key == static_cast<int>(by_key_.size())) by_key_.emplace_back();
   by_key_[key].push_back(static_cast<int>(forms_.size()));
   if (folded.size() <= kMaxBadLength) by_size_[folded.size()].push_back(static_cast<int>(forms_.size()));
@@ -47,10 +48,16 @@ Status Profanity::Load(LexiconReader& reader) {
     Status st = reader.ForEachLine(std::string("profanity_") + kLangCodes[lang] + ".txt", [&](const Fields& f) {
       const int base = bases_.Add(FoldWord(f[0]));
       for (std::string_view form : f) Add(form, base);
+      if (affixes_.size() > kMaxAffixes) return LexiconError("more than 64 forms with '*' in all the lists");
       return Status::Ok();
     });
     if (!st.ok()) return st;
   }
+  // MatchWild looks only at the forms that start with the candidate's first letter, in file order.
+  for (std::vector<int>& forms : by_size_)
+    std::stable_sort(forms.begin(), forms.end(), [&](int x, int y) {
+      return static_cast<unsigned char>(forms_[x].folded[0]) < static_cast<unsigned char>(forms_[y].folded[0]);
+    });
   return Status::Ok();
 }
 
@@ -73,15 +80,8 @@ Profanity::Match Profanity::MatchWord(std::string_view candidate) const {
     if (one_is_l && candidate.find('1') == std::string_view::npos) break;
     if (!Squeeze(candidate, one_is_l, &sq)) return {};
     const std::string_view w = sq.view();
-    if (const int key = keys_.Find(w); key >= 0) {
-      for (int index : by_key_[key]) {
-        const Form& form = forms_[index];
-        CHATPIPE_STEPS(form.runs.size());
-        size_t k = 0;
-        while (k < form.runs.size() && sq.runs[k] >= static_cast<uint8_t>(form.runs[k])) ++k;
-        if (k == form.runs.size()) return form.match;
-      }
-    }
+    if (const int key = keys_.Find(w); key >= 0)
+      if (const Match m = MatchKey(key, sq.runs, sq.size, sq.runs[sq.size - 1]); m.base >= 0) return m;
     for (const Affix& a : affixes_) {
       CHATPIPE_STEPS(w.size() + a.core.size());
       if (a.prefix ? w.starts_with(a.core) : a.suffix ? w.ends_with(a.core) : w.find(a.core) != std::string_view::npos)
@@ -91,20 +91,125 @@ Profanity::Match Profanity::MatchWord(std::string_view candidate) const {
   return {};
 }
 
+// The first form of key whose runs the word's all reach (its last run is last_run, not runs[size - 1]).
+Profanity::Match Profanity::MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const {
+  for (int index : by_key_[key]) {
+    const Form& form = forms_[index];
+    CHATPIPE_STEPS(size);
+    size_t k = 0;
+    while (k < size && (k + 1 < size ? runs[k] : last_run) >= static_cast<uint8_t>(form.runs[k])) ++k;
+    if (k == size) return form.match;
+  }
+  return {};
+}
+
 // A self-censored word ("f*ck", "s**t", "a**hole"): each '*' stands for one letter. At least two
 // real letters are needed, so that masked output ("m*****") is never flagged again.
 Profanity::Match Profanity::MatchWild(std::string_view candidate) const {
+  if (candidate.size() > kMaxBadLength) return {};
   CHATPIPE_STEPS(candidate.size());
   const size_t stars = std::count(candidate.begin(), candidate.end(), '*');
-  if (candidate.size() - stars < 2 || candidate.size() > kMaxBadLength) return {};
-  for (int index : by_size_[candidate.size()]) {
-    const Form& form = forms_[index];
+  if (candidate.size() - stars < 2) return {};
+  const std::vector<int>& sized = by_size_[candidate.size()];
+  auto first = sized.begin(), last = sized.end();
+  if (candidate[0] != '*') {
+    const auto c = static_cast<unsigned char>(Unleet(candidate[0], false));
+    auto letter = [&](int index) { return static_cast<unsigned char>(forms_[index].folded[0]); };
+    first = std::partition_point(first, last, [&](int index) { return letter(index) < c; });
+    last = std::partition_point(first, last, [&](int index) { return letter(index) == c; });
+  }
+  for (auto it = first; it != last; ++it) {
+    const Form& form = forms_[*it];
     const std::string& f = form.folded;
     CHATPIPE_STEPS(f.size());
     size_t k = 0;
     while (k < f.size() && (candidate[k] == '*' || Unleet(candidate[k], false) == f[k])) ++k;
     if (k == f.size()) return form.match;
   }
+  return {};
+}
+
+// One way (v: '1' read as 'i', or as 'l') of squeezing a join of pieces, read off for each prefix
+// (the join up to the end of its token j): the squeeze of a prefix is the start of the whole one.
+struct Profanity::JoinTrace {
+  Squeezed sq;
+  size_t size[kMaxJoin] = {};     // of the squeeze of each prefix; 0 when it has too many runs
+  uint8_t last_run[kMaxJoin] = {};  // its last run, which the rest of the join may have made longer
+  size_t affix_end[kMaxAffixes];  // where each affix not tied to the end first ends in sq; SIZE_MAX: nowhere
+  size_t keys_below = 0;          // prefixes j < keys_below start a key; no later one can be one
+};
+
+// What MatchWord gives for the prefix j, from its trace.
+Profanity::Match Profanity::MatchTraced(const JoinTrace& t, size_t j) const {
+  const std::string_view w(t.sq.text, t.size[j]);
+  if (j < t.keys_below)
+    if (const int key = keys_.Find(w); key >= 0)
+      if (const Match m = MatchKey(key, t.sq.runs, w.size(), t.last_run[j]); m.base >= 0) return m;
+  CHATPIPE_STEPS(affixes_.size());
+  for (size_t k = 0; k < affixes_.size(); ++k) {
+    const Affix& a = affixes_[k];
+    if (a.suffix ? w.ends_with(a.core) : t.affix_end[k] <= w.size()) return a.match;
+  }
+  return {};
+}
+
+// A word in pieces: what MatchWord gives for the longest prefix of join (join up to ends[j], j from
+// n - 1 down to 1) that is a bad word; *last gets its j, 0 if none. The join (up to its first '*':
+// a prefix with one is matched by MatchWild) is squeezed and searched for each affix once, and each
+// prefix read off that, so n prefixes cost little more than one. A prefix whose squeeze is that of a
+// longer one that failed fails too: the same letters, runs no longer.
+Profanity::Match Profanity::MatchJoin(std::string_view join, const size_t* ends, size_t n, size_t* last) const {
+  CHATPIPE_STEPS(3 * join.size());
+  const size_t star = join.find('*'), one = join.find('1');
+  size_t letter = 0;  // the first ASCII letter: a prefix without one is no word
+  while (letter < join.size() && (join[letter] < 'a' || join[letter] > 'z')) ++letter;
+  const size_t plain = std::min(star, join.size());  // squeezed: no prefix with a '*'
+  JoinTrace traces[2];
+  for (int v = 0; v < 2 && (v == 0 || one < plain) && ends[1] <= plain; ++v) {
+    JoinTrace& t = traces[v];
+    bool fits = true;
+    for (size_t i = 0, j = 0; i < plain; ++i) {
+      fits = fits && t.sq.Push(Unleet(join[i], v == 1));
+      for (; j < n && ends[j] == i + 1; ++j) {
+        t.size[j] = fits ? t.sq.size : 0;
+        t.last_run[j] = fits ? t.sq.runs[t.sq.size - 1] : 0;
+      }
+    }
+    const std::string_view s = t.sq.view();
+    CHATPIPE_STEPS(affixes_.size() * s.size());
+    for (size_t k = 0; k < affixes_.size(); ++k) {
+      const Affix& a = affixes_[k];
+      const size_t at = a.prefix ? (s.starts_with(a.core) ? 0 : std::string_view::npos) : s.find(a.core);
+      t.affix_end[k] = at == std::string_view::npos ? SIZE_MAX : at + a.core.size();
+    }
+    for (size_t& j = t.keys_below; j < n && t.size[j] > 0; ++j) {
+      const bool same = j > 0 && t.size[j] == t.size[j - 1];  // the same letters: a key's start still
+      if (!same && key_prefixes_.Find(s.substr(0, t.size[j])) < 0) break;
+    }
+  }
+  size_t failed[2] = {0, 0};  // the squeezed size of the last prefix that failed, each way
+  for (size_t j = n - 1; j >= 1; --j) {
+    const size_t size = ends[j];
+    if (size < 3) continue;
+    Match m;
+    if (star < size) {
+      m = MatchWild(join.substr(0, size));
+    } else {
+      for (int v = 0; v < 2 && (v == 0 || one < size); ++v) {
+        const size_t squeezed = traces[v].size[j];
+        if (squeezed == 0 || letter >= size) break;
+        if (squeezed == failed[v]) continue;
+        m = MatchTraced(traces[v], j);
+        if (m.base >= 0) break;
+        failed[v] = squeezed;
+      }
+    }
+    if (m.base >= 0) {
+      *last = j;
+      return m;
+    }
+  }
+  *last = 0;
   return {};
 }
 
@@ -162,19 +267,14 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
       join.append(s->Folded(tokens[k]));
       ends[k - a] = join.size();
     }
-    CHATPIPE_STEPS(join.size());
-    for (size_t last = chain; last > a; --last) {
-      const std::string_view candidate(join.data(), ends[last - a]);
-      if (candidate.size() < 3) continue;
-      const Match m = MatchWord(candidate);
-      if (m.base < 0) continue;
-      tokens[a].bad = m.base;
-      tokens[a].word = m.word;
-      tokens[a].exact = false;
-      for (size_t k = a + 1; k <= last; ++k) tokens[k].absorbed = true;
-      a = last;
-      break;
-    }
+    size_t pieces;
+    const Match m = MatchJoin(join, ends, chain - a + 1, &pieces);
+    if (m.base < 0) continue;
+    tokens[a].bad = m.base;
+    tokens[a].word = m.word;
+    tokens[a].exact = false;
+    for (size_t k = a + 1; k <= a + pieces; ++k) tokens[k].absorbed = true;
+    a += pieces;
   }
 }
 

@@ -56,14 +56,21 @@ class Profanity {
     Match match;
   };
 
+  static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
+  struct JoinTrace;
+
   void Add(std::string_view form, int base);
+  Match MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const;
   Match MatchWild(std::string_view candidate) const;
+  Match MatchJoin(std::string_view join, const size_t* ends, size_t n, size_t* last) const;
+  Match MatchTraced(const JoinTrace& t, size_t j) const;
   bool Linked(std::string_view text, const Scratch& s, size_t a) const;
 
   std::vector<Form> forms_;
   StringTable keys_;                      // squeezed forms
+  StringTable key_prefixes_;              // every prefix of every key: a join that is none cannot grow into one
   std::vector<std::vector<int>> by_key_;  // keys_ id to indexes in forms_
-  std::vector<int> by_size_[kMaxBadLength + 1];  // indexes in forms_ by folded size, for MatchWild
+  std::vector<int> by_size_[kMaxBadLength + 1];  // indexes in forms_ by folded size, then first byte
   std::vector<Affix> affixes_;
   StringTable bases_;
 };

@@ -18,8 +18,8 @@
 namespace chatpipe::analysis {
 namespace {
 
-constexpr uint64_t kMaxTagStepsPerByte = 1000;
-constexpr uint64_t kMaxMentionStepsPerByte = 12;
+constexpr uint64_t kMaxTagStepsPerByte = 200;
+constexpr uint64_t kMaxMentionStepsPerByte = 4;
 constexpr double kMaxGrowth = 8 * 1.25;  // steps at 8n over steps at n
 
 class StepsTest : public ::testing::Test {
