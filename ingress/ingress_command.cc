@@ -31,6 +31,9 @@ void AddIngressCommand(CLI::App& app) {
       ->envname("CHATPIPE_KAFKA_LINGER_MS")->capture_default_str();
   cmd->add_option("--tag-data", c->tag_data, "the tagger's word lists, for mask and block rooms (default: the source tree's)")
       ->envname("CHATPIPE_TAG_DATA");
+  cmd->add_option("--max-mentions", c->max_mentions,
+                  "distinct users (@name) one message may mention; a message naming more is refused (too_many_mentions)")
+      ->envname("CHATPIPE_MAX_MENTIONS")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--max-output", c->max_output_bytes, "bytes a WebSocket reader may fall behind before it is dropped")
       ->envname("CHATPIPE_MAX_OUTPUT")->capture_default_str();
   cmd->add_flag("--short-circuit", c->short_circuit,

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "analysis/mask.h"
+#include "analysis/mention_parser.h"
 #include "common/metrics.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
@@ -30,6 +31,13 @@ Status Moderate(const std::string& policy, const Tagger& tagger, std::string* te
   return Status::Ok();
 }
 
+// A message may name at most max distinct users: one message cannot notify (and e-mail) a crowd.
+Status CheckMentions(std::string_view text, size_t max) {
+  if (!ParseMentions(text, max).more_users) return Status::Ok();
+  return Status::InvalidArgument("too_many_mentions",
+                                 "a message may mention at most " + std::to_string(max) + " users (@name)");
+}
+
 }  // namespace
 
 void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string text, std::string client_msg_id,
@@ -38,8 +46,9 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
   event->client_msg_id = std::move(client_msg_id);  // set first: a refusal names it too
   Status valid = CheckMessageText(text);
   if (valid.ok() && !event->client_msg_id.empty()) valid = CheckClientMessageId(event->client_msg_id);
-  if (!valid.ok()) return done(valid, *event);
   Services& services = loop.services();
+  if (valid.ok()) valid = CheckMentions(text, services.config.max_mentions);
+  if (!valid.ok()) return done(valid, *event);
   if (Status s = Moderate(loop.access().Moderation(room), *services.tagger, &text, event.get()); !s.ok())
     return done(s, *event);
   event->id = services.ids.Next();

@@ -34,6 +34,7 @@ struct IngressConfig {
   int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
   int kafka_linger_ms = 5;           // producer batching: latency added to every message, for fewer requests
   std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default
+  size_t max_mentions = 20;          // distinct @names a message may hold; more: refused, too_many_mentions
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
 };
 

@@ -119,10 +119,17 @@ void AddWorkerCommand(CLI::App& app) {
               return StartAndRun(persister, stop);
             });
   AddTagWorker(worker);
+  auto mention = std::make_shared<MentionWorkerOptions>();
   AddWorker(worker, "mention",
-            "store @mentions, notify the mentioned users live and, when they are away, by e-mail (chat.notify)", {},
-            [](const WorkerOptions& o, const std::atomic<bool>& stop) {
-              MentionWorker worker(o.common, {o.batch});
+            "store @mentions, notify the mentioned users live and, when they are away, by e-mail (chat.notify)",
+            [mention](CLI::App* cmd) {
+              cmd->add_option("--max-mentions", mention->max_mentions,
+                              "users one message may mention: only its first ones are notified (ingress refuses more)")
+                  ->envname("CHATPIPE_MAX_MENTIONS")->check(CLI::Range(1, 1000))->capture_default_str();
+            },
+            [mention](const WorkerOptions& o, const std::atomic<bool>& stop) {
+              mention->batch = o.batch;
+              MentionWorker worker(o.common, *mention);
               return StartAndRun(worker, stop);
             });
   AddMailWorker(worker);

@@ -72,6 +72,27 @@ TEST_F(BadInputTest, HttpBodiesAreValidated) {
   EXPECT_EQ(ok->status, 202) << ok->body;
 }
 
+// At most 20 distinct users (--max-mentions) per message: more is refused at intake, over HTTP and
+// WebSocket alike; repeats of a name and @room/@here do not count.
+TEST_F(BadInputTest, MentionsPerMessageAreCapped) {
+  std::string twenty = "@room @here";
+  for (int k = 0; k < 20; ++k) twenty += " @u" + std::to_string(k) + " @U" + std::to_string(k);
+  auto ok = stack->Call("POST", messages, ana, "{\"text\":\"" + twenty + "\"}");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 202) << ok->body;
+  const std::string twenty_one = twenty + " @u20";
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"" + twenty_one + "\"}"), 400, "too_many_mentions");
+  auto ws = Joined();
+  ASSERT_TRUE(ws);
+  ASSERT_TRUE(ws->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + twenty_one +
+                           "\",\"client_msg_id\":\"c-21\"}").ok());
+  auto e = ReceiveType(*ws, "error");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_STREQ(e->doc["code"].GetString(), "too_many_mentions");
+  EXPECT_STREQ(e->doc["client_msg_id"].GetString(), "c-21");
+  ExpectAlive(*ws);
+}
+
 TEST_F(BadInputTest, RoomsAndTokensAreChecked) {
   ExpectError(stack->Call("POST", "/api/rooms/987654/messages", ana, "{\"text\":\"hi\"}"), 404, "unknown_room");
   ExpectError(stack->Call("GET", "/api/rooms/987654/messages", ana), 404, "unknown_room");

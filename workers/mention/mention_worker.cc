@@ -175,7 +175,7 @@ Status MentionWorker::Apply(const std::vector<ChatEvent>& events) {
     if (!ids.insert(e.id).second) continue;
     // A client's retry in the same batch as its first attempt: the first one speaks for both.
     if (!e.client_msg_id.empty() && !client_ids.insert({e.user.id, e.client_msg_id}).second) continue;
-    ParsedMentions parsed = ParseMentions(e.text);
+    ParsedMentions parsed = ParseMentions(e.text, options_.max_mentions);
     if (parsed.empty()) continue;
     Pending p;
     p.event = &e;

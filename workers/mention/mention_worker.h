@@ -43,6 +43,9 @@ namespace chatpipe {
 struct MentionWorkerOptions {
   size_t batch = 500;
   std::string group = "mention";  // before namespacing
+  // Users one message may mention: ingress refuses more (--max-mentions); this guards the mailer from
+  // any message that reached the topic another way: only its first max_mentions names are notified.
+  size_t max_mentions = 20;
 };
 
 class MentionWorker {

@@ -57,8 +57,8 @@ class MentionWorkerTest : public test::WorkerEnvTest {
 
   std::string Channel(int64_t user) { return UserChannel(env_->config().RedisPrefix(), user); }
 
-  std::unique_ptr<WorkerThread> StartWorker(const std::string& group) {
-    auto worker = std::make_shared<MentionWorker>(env_->config(), MentionWorkerOptions{500, group});
+  std::unique_ptr<WorkerThread> StartWorker(const std::string& group, size_t max_mentions = 20) {
+    auto worker = std::make_shared<MentionWorker>(env_->config(), MentionWorkerOptions{500, group, max_mentions});
     EXPECT_TRUE(worker->Start().ok());
     return std::make_unique<WorkerThread>([worker](const std::atomic<bool>& stop) { worker->Run(stop); });
   }
@@ -221,6 +221,17 @@ TEST_F(MentionWorkerTest, PrivateRoomNotifiesItsMembersOnly) {
   EXPECT_EQ(mail[rodo_].size(), 2u);
   EXPECT_EQ(mail[bea_].size(), 1u);
   EXPECT_TRUE(mail[carl_].empty() && mail[dora_].empty() && mail[ana_].empty());
+}
+
+// Ingress refuses a message naming more users than --max-mentions; one that reached the topic anyway
+// notifies only its first names (repeats and @room do not count).
+TEST_F(MentionWorkerTest, OnlyTheFirstMaxMentionsNamesAreNotified) {
+  auto worker = StartWorker("mention", 2);
+  ChatEvent e = env_->Event(general_, ana_, "ana", "@rodo @RODO @bea @carl @dora");
+  ProduceAndWait({e});
+  EXPECT_EQ(Mentions(e), (std::map<int64_t, std::string>{{rodo_, "user"}, {bea_, "user"}}));
+  EXPECT_TRUE(Frames(carl_).empty());
+  EXPECT_TRUE(Frames(dora_).empty());
 }
 
 TEST_F(MentionWorkerTest, PublicRoomAllMeansPostersAndPresentUsers) {
