@@ -170,6 +170,8 @@ size_t Lexicon::MatchEmoticon(std::string_view text, size_t i, float* valence, R
   for (int k = faces_from_[first]; k < faces_from_[first + 1]; ++k) {
     const auto& [face, v] = emoticons_[k];
     CHATPIPE_STEPS(face.size());
+    // The second character rules out most faces without a call to compare.
+    if (face.size() > 1 && (i + 1 >= text.size() || text[i + 1] != face[1])) continue;
     if (text.compare(i, face.size(), face) != 0) continue;
     if (after_word && !IsOneOf(face[0], ":;=<^>")) continue;  // "(see above):" is no face
     const size_t end = RunEnd(text, i + face.size() - 1, runs);
