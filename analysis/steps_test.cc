@@ -13,6 +13,7 @@
 #include "analysis/mention_parser.h"
 #include "analysis/steps.h"
 #include "analysis/tagger.h"
+#include "analysis/tagger_suite.h"
 #include "analysis/worst_texts.h"
 
 namespace chatpipe::analysis {
@@ -22,15 +23,8 @@ constexpr uint64_t kMaxTagStepsPerByte = 200;
 constexpr uint64_t kMaxMentionStepsPerByte = 4;
 constexpr double kMaxGrowth = 8 * 1.25;  // steps at 8n over steps at n
 
-class StepsTest : public ::testing::Test {
+class StepsTest : public TaggerSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Tagger::Load(DefaultTagDataDir());
-    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-    tagger_ = std::move(loaded.value());
-  }
-  static void TearDownTestSuite() { tagger_.reset(); }
-
   static uint64_t TagSteps(const std::string& text) {
     steps = 0;
     TagsToJson(tagger_->Analyze(text));
@@ -41,11 +35,7 @@ class StepsTest : public ::testing::Test {
     ParseMentions(text);
     return steps;
   }
-
-  static std::unique_ptr<Tagger> tagger_;
 };
-
-std::unique_ptr<Tagger> StepsTest::tagger_;
 
 TEST_F(StepsTest, CountsWork) {
   EXPECT_GT(TagSteps("hola que tal"), 12u);

@@ -10,26 +10,17 @@
 #include <thread>
 #include <vector>
 
+#include "analysis/tagger_suite.h"
+
 
 namespace chatpipe {
 namespace {
 
-class TaggerTest : public ::testing::Test {
+class TaggerTest : public TaggerSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Tagger::Load(DefaultTagDataDir());
-    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-    tagger_ = std::move(loaded.value());
-  }
-  static void TearDownTestSuite() { tagger_.reset(); }
-
   static Tags Tag(std::string_view text) { return tagger_->Analyze(text); }
   static double Score(std::string_view text) { return Tag(text).sentiment_score; }
-
-  static std::unique_ptr<Tagger> tagger_;
 };
-
-std::unique_ptr<Tagger> TaggerTest::tagger_;
 
 // --- Profanity -------------------------------------------------------------------------------
 
