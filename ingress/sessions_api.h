@@ -1,0 +1,36 @@
+// Sessions: a login (password or guest) issues a token naming a new session; POST /api/sessions/renew
+// issues a fresh token of the same session; DELETE /api/sessions logs out, ending the session on
+// every instance, with every token it was renewed into.
+//
+// An ended session is a Redis key (SessionEndedKey) that lives as long as any token of the session
+// could still be valid: --token-ttl-s from the logout, since a renewal made just before it lasts that
+// long. So the keys clean themselves up and need no table. A session id rather than the token itself
+// is what is ended, so that a renewed token does not outlive its logout. Every authenticated request
+// asks Redis about its session (CheckSessionLive: EXISTS, one round trip on the loop's command link,
+// no thread blocked); with Redis away the answer is 503, never "let through". WebSocket messages are
+// not checked one by one: the upgrade is.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+#include "common/token.h"
+#include "storage/chat_store.h"
+
+namespace chatpipe {
+
+class Connection;
+class Loop;
+struct Services;
+
+// {token, expires, user} for a new login of `user`.
+std::string SessionJson(Services& services, const UserRow& user);
+// `done` gets ok, 401 when the session was logged out, or 503 when Redis cannot say.
+void CheckSessionLive(Loop& loop, const std::string& session, std::function<void(Status)> done);
+// DELETE /api/sessions: 204.
+void EndSessionRoute(Connection& conn, const TokenUser& user);
+// POST /api/sessions/renew: 200 {token, expires, user}, the token good for --token-ttl-s from now.
+void RenewSessionRoute(Connection& conn, const TokenUser& user);
+
+}  // namespace chatpipe
