@@ -15,6 +15,8 @@ namespace {
 
 Metric& logouts = Counter("chatpipe_ingress_logouts_total", "sessions ended by DELETE /api/sessions");
 
+constexpr std::string_view kEndedHead = "{\"type\":\"session_ended\",\"session\":\"";
+
 Status RedisAway() { return Status::Unavailable("unavailable", "cannot check sessions right now; try again shortly"); }
 
 // Issues a token of `user`'s session good for --token-ttl-s from now.
@@ -37,6 +39,15 @@ std::string TokenJson(Services& services, TokenUser user) {
 
 }  // namespace
 
+std::string SessionEndedFrame(const std::string& session) { return std::string(kEndedHead) + session + "\"}"; }
+
+std::string_view SessionOfEndedFrame(std::string_view payload) {
+  if (payload.substr(0, kEndedHead.size()) != kEndedHead || payload.size() < kEndedHead.size() + 2 ||
+      payload.substr(payload.size() - 2) != "\"}")
+    return {};
+  return payload.substr(kEndedHead.size(), payload.size() - kEndedHead.size() - 2);
+}
+
 std::string SessionJson(Services& services, const UserRow& user) {
   return TokenJson(services, {user.id, user.name, user.guest, TokenSigner::NewSession()});
 }
@@ -55,9 +66,13 @@ void EndSessionRoute(Connection& conn, const TokenUser& user) {
   int64_t ttl = std::max<int64_t>(loop.services().config.token_ttl_s, user.expires - NowSeconds()) + 1;
   Reply reply{&loop, conn.id()};
   loop.redis().Command({"SET", SessionEndedKey(loop.redis_prefix(), user.session), "1", "EX", std::to_string(ttl)},
-                       [reply](redisReply* r) {
+                       [reply, user](redisReply* r) {
                          if (!r || r->type == REDIS_REPLY_ERROR) return reply(RedisAway());
                          logouts.Add();
+                         // Its open WebSockets, on any instance, close (UserHub).
+                         reply.loop->redis().Command({"PUBLISH", UserChannel(reply.loop->redis_prefix(), user.id),
+                                                      SessionEndedFrame(user.session)},
+                                                     [](redisReply*) {});
                          if (Connection* c = reply.loop->FindConnection(reply.conn_id))
                            c->Respond(204, "application/json", "");
                        });

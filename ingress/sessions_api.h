@@ -8,11 +8,14 @@
 // is what is ended, so that a renewed token does not outlive its logout. Every authenticated request
 // asks Redis about its session (CheckSessionLive: EXISTS, one round trip on the loop's command link,
 // no thread blocked); with Redis away the answer is 503, never "let through". WebSocket messages are
-// not checked one by one: the upgrade is.
+// not checked one by one: the upgrade is, and a logout publishes SessionEndedFrame on the user's
+// channel, on which every loop holding a WebSocket of that session closes it (UserHub).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "common/token.h"
@@ -23,6 +26,13 @@ namespace chatpipe {
 class Connection;
 class Loop;
 struct Services;
+
+// The WebSocket close code of a connection whose session was logged out.
+inline constexpr uint16_t kCloseLoggedOut = 4001;
+// What a logout publishes on the user's channel: {"type":"session_ended","session":"<id>"}. Never
+// forwarded to clients; SessionOfEndedFrame gives the id of such a payload, or "" for any other.
+std::string SessionEndedFrame(const std::string& session);
+std::string_view SessionOfEndedFrame(std::string_view payload);
 
 // {token, expires, user} for a new login of `user`.
 std::string SessionJson(Services& services, const UserRow& user);

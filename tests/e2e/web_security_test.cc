@@ -148,6 +148,48 @@ TEST_F(WebSecurityTest, LoggingOutRefusesTheTokenOnEveryInstance) {
   second.Stop();
 }
 
+TEST_F(WebSecurityTest, LoggingOutClosesTheSessionsWebSocketsOnly) {
+  // Two logins of one user: two sessions.
+  const std::string password = "pw-" + RandomHex(8);
+  ASSERT_EQ(stack->Call("POST", "/api/users", TestUser{},
+                        "{\"name\":\"bea\",\"email\":\"bea@example.com\",\"password\":\"" + password + "\"}")
+                ->status,
+            201);
+  auto login = [&]() {
+    auto r = stack->Call("POST", "/api/sessions", TestUser{}, "{\"name\":\"bea\",\"password\":\"" + password + "\"}");
+    TestUser u;
+    if (r.ok() && r->status == 200) {
+      auto body = ParseJson(r->body);
+      u.id = body->doc["user"]["id"].GetInt64();
+      u.token = body->doc["token"].GetString();
+    }
+    return u;
+  };
+  TestUser phone = login(), laptop = login();
+  ASSERT_FALSE(phone.token.empty());
+  ASSERT_FALSE(laptop.token.empty());
+
+  auto phone_ws = stack->Connect(phone);
+  ASSERT_TRUE(phone_ws.ok()) << phone_ws.status().ToString();
+  // The phone's loop has subscribed to bea's channel, so it hears the logout.
+  const std::string channel = stack->config().RedisPrefix() + "user:" + std::to_string(phone.id);
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = stack->redis().Command({"PUBSUB", "NUMSUB", channel});
+    return n.ok() && n->elements.size() == 2 && n->elements[1].integer >= 1;
+  }));
+  auto laptop_ws = stack->Connect(laptop);
+  ASSERT_TRUE(laptop_ws.ok()) << laptop_ws.status().ToString();
+
+  ASSERT_EQ(stack->Call("DELETE", "/api/sessions", phone)->status, 204);
+  auto end = (*phone_ws)->ReceiveText(std::chrono::seconds(5));
+  ASSERT_FALSE(end.ok()) << "got " << *end;
+  EXPECT_EQ((*phone_ws)->close_code(), 4001) << end.status().ToString();
+  // The laptop's session goes on.
+  ASSERT_TRUE((*laptop_ws)->SendText("{\"type\":\"leave\",\"room\":999999}").ok());
+  EXPECT_TRUE(ReceiveType(**laptop_ws, "error").ok());
+  EXPECT_EQ(stack->Call("GET", "/api/rooms", laptop)->status, 200);
+}
+
 TEST_F(WebSecurityTest, RenewalGivesANewTokenOfTheSameUser) {
   stack->StopIngress();
   ASSERT_TRUE(stack->StartIngress([](IngressConfig& c) { c.token_ttl_s = 3600; }).ok());
