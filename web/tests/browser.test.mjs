@@ -248,6 +248,21 @@ scenario('the client is served under a strict Content-Security-Policy that block
   assert.deepEqual(page.errors, []);
 });
 
+scenario('logging out in one tab logs the other tabs of the session out too', async () => {
+  const alice = await stack.register(unique('alice'));
+  const tab1 = await newPage();
+  await logIn(tab1, alice);
+  await connected(tab1);
+  const tab2 = await tab1.context().newPage(); // the same localStorage: the same session
+  await tab2.goto('/');
+  await connected(tab2);
+  await tab1.getByRole('button', { name: 'Log out' }).click();
+  await tab1.getByRole('button', { name: 'Log in' }).waitFor();
+  // The server closes tab 2's socket (4001), and tab 2 finds its token refused.
+  await tab2.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 10_000 });
+  assert.deepEqual(tab1.errors, []);
+});
+
 scenario('a guest is refused from a private room, with a clear reason', async () => {
   const alice = await stack.register(unique('alice'));
   const bob = await stack.register(unique('bob'));
