@@ -51,8 +51,7 @@ void OnDb(Connection& conn, std::function<Result<T>(PgConn&)> job, std::function
 
 // Checks the request's bearer token: its signature and expiry, then (a Redis round trip on the loop)
 // that its session was not logged out (sessions_api.h). `then` runs later on the loop with the
-// connection, if it is still open, and the token's user; on failure a 401 (or a 503 when Redis cannot
-// say) has been answered instead. The token comes from "Authorization: Bearer"; only where
+// connection, if it is still open, and the token's user; on failure a 401 has been answered instead. The token comes from "Authorization: Bearer"; only where
 // `query_token` is true (the WebSocket, which browsers cannot give headers) also from ?token=.
 using Authenticated = std::function<void(Connection&, const TokenUser&)>;
 void Authenticate(Connection& conn, const http::Request& req, Authenticated then, bool query_token = false);

@@ -7,7 +7,10 @@
 // long. So the keys clean themselves up and need no table. A session id rather than the token itself
 // is what is ended, so that a renewed token does not outlive its logout. Every authenticated request
 // asks Redis about its session (CheckSessionLive: EXISTS, one round trip on the loop's command link,
-// no thread blocked); with Redis away the answer is 503, never "let through". WebSocket messages are
+// no thread blocked). With Redis away the request is let through on its signature and expiry alone
+// (and counted): refusing everyone would turn a Redis restart into failed sends and reconnects for
+// every client, while what it lets through is only a token logged out and then used within the
+// outage, which still expires within --token-ttl-s. WebSocket messages are
 // not checked one by one: the upgrade is, and a logout publishes SessionEndedFrame on the user's
 // channel, on which every loop holding a WebSocket of that session closes it (UserHub).
 #pragma once
@@ -36,9 +39,9 @@ std::string_view SessionOfEndedFrame(std::string_view payload);
 
 // {token, expires, user} for a new login of `user`.
 std::string SessionJson(Services& services, const UserRow& user);
-// `done` gets ok, 401 when the session was logged out, or 503 when Redis cannot say.
+// `done` gets ok, or 401 when the session was logged out; ok when Redis cannot say (see above).
 void CheckSessionLive(Loop& loop, const std::string& session, std::function<void(Status)> done);
-// DELETE /api/sessions: 204.
+// DELETE /api/sessions: 204, or 503 when Redis cannot record it.
 void EndSessionRoute(Connection& conn, const TokenUser& user);
 // POST /api/sessions/renew: 200 {token, expires, user}, the token good for --token-ttl-s from now.
 void RenewSessionRoute(Connection& conn, const TokenUser& user);
