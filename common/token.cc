@@ -47,9 +47,18 @@ TokenSigner::TokenSigner(std::string_view secret) {
   crypto_hash_sha256(key_, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
 }
 
+std::string TokenSigner::NewSession() {
+  if (sodium_init() < 0) abort();
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[2 * sizeof bytes + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
 std::string TokenSigner::Issue(const TokenUser& user, int64_t expires) const {
-  std::string payload = "v1." + std::to_string(user.id) + "." + std::to_string(expires) + "." +
-                        (user.guest ? "1" : "0") + "." + user.name;
+  std::string payload = "v2." + std::to_string(user.id) + "." + std::to_string(expires) + "." +
+                        (user.guest ? "1" : "0") + "." + user.session + "." + user.name;
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), key_);
   return Base64Url(reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) + "." +
@@ -67,14 +76,16 @@ Result<TokenUser> TokenSigner::Verify(std::string_view token, int64_t now) const
   if (crypto_auth_hmacsha256_verify(mac.data(), payload.data(), payload.size(), key_) != 0)
     return Status::Unauthenticated("token signature does not match");
   std::string_view rest(reinterpret_cast<const char*>(payload.data()), payload.size());
-  std::string_view version, id, expires, guest;
+  std::string_view version, id, expires, guest, session;
   TokenUser user;
-  int64_t expires_at = 0;
-  if (!NextField(&rest, &version) || version != "v1" || !NextField(&rest, &id) || !ParseInt(id, &user.id) ||
-      !NextField(&rest, &expires) || !ParseInt(expires, &expires_at) || !NextField(&rest, &guest))
+  // A v1 token (before sessions) names no session, so it could not be logged out: refused.
+  if (!NextField(&rest, &version) || version != "v2" || !NextField(&rest, &id) || !ParseInt(id, &user.id) ||
+      !NextField(&rest, &expires) || !ParseInt(expires, &user.expires) || !NextField(&rest, &guest) ||
+      !NextField(&rest, &session) || session.empty())
     return Status::Unauthenticated("malformed token");
-  if (expires_at < now) return Status::Unauthenticated("token expired");
+  if (user.expires < now) return Status::Unauthenticated("token expired");
   user.guest = guest == "1";
+  user.session = std::string(session);
   user.name = std::string(rest);
   return user;
 }

@@ -1,8 +1,12 @@
-// Bearer tokens: a signed statement "user U (name N) until time T", checked without any lookup.
+// Bearer tokens: a signed statement "user U (name N), session S, until time T", checked without any
+// lookup.
 //
-// Format: base64url("v1.<user id>.<expiry unix s>.<guest 0|1>.<name>") "." base64url(HMAC-SHA256).
-// Every ingress instance of a deployment shares the secret (--token-secret / CHATPIPE_TOKEN_SECRET), so
-// any of them accepts a token issued by another. A forged, truncated or expired token is refused.
+// Format: base64url("v2.<user id>.<expiry unix s>.<guest 0|1>.<session>.<name>") "." base64url(HMAC-SHA256).
+// Every ingress instance of a deployment shares the secret (CHATPIPE_TOKEN_SECRET or
+// --token-secret-file), so any of them accepts a token issued by another. A forged, truncated or
+// expired token is refused here; a logged-out one is refused by ingress, which keeps the ended
+// sessions in Redis (ingress/sessions_api.h). A session id names one login: renewing a token keeps it,
+// so logging out ends every token the session was renewed into.
 #pragma once
 
 #include <cstdint>
@@ -13,16 +17,23 @@
 
 namespace chatpipe {
 
+// A shorter secret is refused at start-up: HMAC-SHA256 is only as strong as its key.
+inline constexpr size_t kMinTokenSecretBytes = 32;
+
 struct TokenUser {
   int64_t id = 0;
   std::string name;
   bool guest = false;
+  std::string session;  // 32 hex digits, the same in every renewal of one login's token
+  int64_t expires = 0;  // unix seconds; set by Verify
 };
 
 class TokenSigner {
  public:
   // `secret` may be any string; it is hashed to the HMAC key.
   explicit TokenSigner(std::string_view secret);
+  // A fresh random session id, for a new login.
+  static std::string NewSession();
   std::string Issue(const TokenUser& user, int64_t expires_unix_s) const;
   Result<TokenUser> Verify(std::string_view token, int64_t now_unix_s) const;
 

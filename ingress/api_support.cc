@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "ingress/sessions_api.h"
+
 namespace chatpipe {
 
 int64_t NowSeconds() {
@@ -55,22 +57,22 @@ void Reply::operator()(const Status& error) const {
   if (Connection* c = loop->FindConnection(conn_id)) c->RespondError(error);
 }
 
-std::optional<TokenUser> Authenticate(Connection& conn, const http::Request& req) {
+void Authenticate(Connection& conn, const http::Request& req, Authenticated then, bool query_token) {
   std::string token;
   if (const std::string* auth = req.Header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
     token = auth->substr(7);
-  else if (auto q = req.QueryParam("token"))
+  else if (auto q = query_token ? req.QueryParam("token") : std::nullopt)
     token = *q;
-  if (token.empty()) {
-    conn.RespondError(Status::Unauthenticated("missing bearer token"));
-    return std::nullopt;
-  }
+  if (token.empty()) return conn.RespondError(Status::Unauthenticated("missing bearer token"));
   auto user = conn.loop().services().signer.Verify(token, NowSeconds());
-  if (!user.ok()) {
-    conn.RespondError(user.status());
-    return std::nullopt;
-  }
-  return *user;
+  if (!user.ok()) return conn.RespondError(user.status());
+  Loop* loop = &conn.loop();
+  CheckSessionLive(*loop, user->session, [loop, id = conn.id(), user = *user, then = std::move(then)](Status live) {
+    Connection* c = loop->FindConnection(id);
+    if (!c) return;
+    if (!live.ok()) return c->RespondError(live);
+    then(*c, user);
+  });
 }
 
 }  // namespace chatpipe

@@ -49,7 +49,11 @@ void OnDb(Connection& conn, std::function<Result<T>(PgConn&)> job, std::function
              [reply, then = std::move(then)](Result<T> result) { then(reply, std::move(result)); });
 }
 
-// The token's user (Authorization: Bearer, or ?token=), or nullopt once a 401 has been sent.
-std::optional<TokenUser> Authenticate(Connection& conn, const http::Request& req);
+// Checks the request's bearer token: its signature and expiry, then (a Redis round trip on the loop)
+// that its session was not logged out (sessions_api.h). `then` runs later on the loop with the
+// connection, if it is still open, and the token's user; on failure a 401 has been answered instead. The token comes from "Authorization: Bearer"; only where
+// `query_token` is true (the WebSocket, which browsers cannot give headers) also from ?token=.
+using Authenticated = std::function<void(Connection&, const TokenUser&)>;
+void Authenticate(Connection& conn, const http::Request& req, Authenticated then, bool query_token = false);
 
 }  // namespace chatpipe

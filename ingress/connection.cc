@@ -14,6 +14,7 @@
 #include "ingress/http_status.h"
 #include "ingress/loop.h"
 #include "ingress/shared_frame.h"
+#include "ingress/web_security.h"
 #include "ingress/ws_session.h"
 
 namespace chatpipe {
@@ -117,6 +118,8 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
                      "\r\nContent-Length: " + std::to_string(body.size()) +
                      "\r\nX-Instance-Id: " + loop_->services().instance_id + "\r\n";
   if (!keep_alive_) head += "Connection: close\r\n";
+  head.append(kSecurityHeaders);
+  if (extra_headers.find("Content-Security-Policy:") == std::string_view::npos) head.append(kApiPolicy);
   head.append(extra_headers);
   head += "\r\n";
   evbuffer* out = Out();
@@ -128,7 +131,8 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
   ResumeReading();
 }
 
-void Connection::RespondError(const Status& error) {
+void Connection::RespondError(const Status& original, std::string_view extra_headers) {
+  Status error = ForClient(original);
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -140,7 +144,7 @@ void Connection::RespondError(const Status& error) {
   w.String(error.detail().c_str());
   w.EndObject();
   w.EndObject();
-  RespondJson(HttpStatusFor(error), std::string_view(buf.GetString(), buf.GetSize()));
+  Respond(HttpStatusFor(error), "application/json", std::string_view(buf.GetString(), buf.GetSize()), extra_headers);
 }
 
 void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {
@@ -276,6 +280,11 @@ void Connection::SendErrorFrame(std::string_view code, std::string_view reason, 
   }
   w.EndObject();
   SendText(std::string_view(buf.GetString(), buf.GetSize()));
+}
+
+void Connection::SendErrorFrame(const Status& original, std::string_view client_msg_id) {
+  Status error = ForClient(original);
+  SendErrorFrame(error.name(), error.detail(), client_msg_id);
 }
 
 void Connection::CloseWebSocket(uint16_t code, std::string_view reason) {

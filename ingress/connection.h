@@ -51,11 +51,13 @@ class Connection {
   Loop& loop() { return *loop_; }
   State state() const { return state_; }
 
-  // HTTP: answers the request being served, then reads the next one.
+  // HTTP: answers the request being served, then reads the next one. Every answer carries
+  // kSecurityHeaders and, unless `extra_headers` has a Content-Security-Policy, kApiPolicy.
   void Respond(int status, std::string_view content_type, std::string_view body,
                std::string_view extra_headers = {});
   void RespondJson(int status, std::string_view json) { Respond(status, "application/json", json); }
-  void RespondError(const Status& error);
+  // The body is {"error":{code, reason}} of ForClient(error); `extra_headers` as for Respond.
+  void RespondError(const Status& error, std::string_view extra_headers = {});
   // Switches to kWebSocket for an upgrade request that passed its checks.
   void AcceptWebSocket(const http::Request& request, TokenUser user);
 
@@ -65,6 +67,7 @@ class Connection {
   void SendShared(SharedFrame* frame);
   void SendEncoded(std::string_view frames);  // frames already encoded (a slice of a room's batch)
   void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
+  void SendErrorFrame(const Status& error, std::string_view client_msg_id = {});  // of ForClient(error)
   void CloseWebSocket(uint16_t code, std::string_view reason);
   // The server is stopping: a WebSocket leaves its rooms and its user's presence now, so that the
   // loop's last Redis commands carry them, and closes with 1001. HTTP connections end with the loop.

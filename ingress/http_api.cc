@@ -13,11 +13,15 @@
 #include "ingress/api_support.h"
 #include "ingress/connection.h"
 #include "ingress/db_round_trip.h"
-#include "ingress/mentions_api.h"
+#include "ingress/http_status.h"
 #include "ingress/json_input.h"
+#include "ingress/mentions_api.h"
 #include "ingress/loop.h"
 #include "ingress/message_intake.h"
+#include "ingress/routes.h"
+#include "ingress/sessions_api.h"
 #include "ingress/static_files.h"
+#include "ingress/web_security.h"
 #include "storage/chat_store.h"
 #include "storage/redis_keys.h"
 
@@ -26,21 +30,6 @@ namespace {
 
 using Writer = JsonWriter;
 Metric& http_requests = Counter("chatpipe_ingress_http_requests_total", "HTTP requests answered");
-
-std::string SessionJson(Services& services, const UserRow& user) {
-  int64_t expires = NowSeconds() + int64_t{services.config.token_ttl_hours} * 3600;
-  std::string token = services.signer.Issue({user.id, user.name, user.guest}, expires);
-  return Json([&](Writer& w) {
-    w.StartObject();
-    w.Key("token");
-    w.String(token.c_str());
-    w.Key("expires");
-    w.Int64(expires);
-    w.Key("user");
-    WriteUser(w, user);
-    w.EndObject();
-  });
-}
 
 // --- users and sessions ---
 
@@ -108,8 +97,6 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
     auto on = BoolField(doc, "email_notifications");
     if (!on.ok()) return conn.RespondError(on.status());
     notifications = *on;
-  } else if (req.method != "GET") {
-    return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET or PATCH"));
   }
   OnDb<UserSettings>(
       conn, [uid = user.id, notifications](PgConn& pg) { return UpdateUserSettings(pg, uid, notifications); },
@@ -293,28 +280,12 @@ void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUse
   });
 }
 
-// /api/rooms/{id}/{what}: returns the id (0 if the path is not of that shape) and sets *what.
-int64_t ParseRoomPath(std::string_view path, std::string* what) {
-  constexpr std::string_view kPrefix = "/api/rooms/";
-  if (path.substr(0, kPrefix.size()) != kPrefix) return 0;
-  path.remove_prefix(kPrefix.size());
-  int64_t id = 0;
-  auto [p, ec] = std::from_chars(path.data(), path.data() + path.size(), id);
-  if (ec != std::errc() || id <= 0 || p == path.data() + path.size() || *p != '/') return 0;
-  what->assign(p + 1, path.data() + path.size());
-  return id;
-}
-
-void RoomScopedRoute(Connection& conn, http::Request req, int64_t room, const std::string& what) {
-  auto user = Authenticate(conn, req);
-  if (!user) return;
-  bool history = what == "messages" && req.method == "GET";
-  bool post = what == "messages" && req.method == "POST";
-  if (what == "members" && req.method == "POST") return AddMemberRoute(conn, req, *user, room);
-  if (!history && !post) return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET or POST"));
+void RoomScopedRoute(Connection& conn, http::Request req, const TokenUser& user, int64_t room, const std::string& what) {
+  if (what == "members") return AddMemberRoute(conn, req, user, room);
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.access().Check(room, user->id, [&loop, id, req = std::move(req), user = *user, room, history](Status s) {
+  bool history = req.method == "GET";
+  loop.access().Check(room, user.id, [&loop, id, req = std::move(req), user, room, history](Status s) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->RespondError(s);
@@ -323,50 +294,52 @@ void RoomScopedRoute(Connection& conn, http::Request req, int64_t room, const st
   });
 }
 
+// Checks in the order a client can mend them: a malformed upgrade (400, or 426 naming the version we
+// speak), a page of a foreign origin (403), then the token (401).
 void UpgradeRoute(Connection& conn, const http::Request& req) {
-  if (Status s = ws::CheckUpgradeRequest(req); !s.ok()) return conn.RespondError(s);
-  auto user = Authenticate(conn, req);
-  if (!user) return;
-  conn.AcceptWebSocket(req, *user);
+  if (Status s = ws::CheckUpgradeRequest(req); !s.ok())
+    return conn.RespondError(s, HttpStatusFor(s) == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
+  if (!OriginAllowed(req, conn.loop().services().config.allowed_origins))
+    return conn.RespondError(Status(StatusCode::kPermissionDenied, "origin_not_allowed",
+                                    "pages of this origin may not open a WebSocket here"));
+  Authenticate(conn, req, [req](Connection& c, const TokenUser& user) { c.AcceptWebSocket(req, user); }, true);
 }
 
-bool Is(const http::Request& req, const char* method, const char* path) { return req.method == method && req.path == path; }
+// The routes that need a token, once it has passed.
+void AuthenticatedRoute(Connection& conn, http::Request req, const TokenUser& user) {
+  if (req.path == "/api/sessions") return EndSessionRoute(conn, user);
+  if (req.path == "/api/sessions/renew") return RenewSessionRoute(conn, user);
+  if (req.path == "/api/rooms")
+    return req.method == "GET" ? ListRoomsRoute(conn, user) : CreateRoomRoute(conn, req, user);
+  if (req.path == "/api/users/me") return MeRoute(conn, req, user);
+  std::string what;
+  if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), user, room, what);
+  HandleMentionsRequest(conn, req, user);
+}
 
 }  // namespace
 
 void HandleHttpRequest(Connection& conn, http::Request req) {
   http_requests.Add();
   Services& services = conn.loop().services();
-  if (Is(req, "GET", "/healthz"))
+  std::string_view allow = AllowedMethods(req.path);
+  if (allow.empty() || (req.path == "/metrics" && services.config.metrics_port >= 0))
+    return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.path));
+  if (!MethodAllowed(allow, req.method))
+    return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use " + std::string(allow)),
+                             "Allow: " + std::string(allow) + "\r\n");
+  if (req.path == "/healthz")
     return conn.RespondJson(200, "{\"status\":\"ok\",\"instance\":\"" + services.instance_id + "\"}");
-  if (Is(req, "GET", "/metrics")) return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
-  if (Is(req, "GET", "/ws")) return UpgradeRoute(conn, req);
-  if (Is(req, "POST", "/api/users")) return CreateUserRoute(conn, req);
-  if (Is(req, "POST", "/api/sessions")) return CreateSessionRoute(conn, req);
-  if (Is(req, "POST", "/api/sessions/guest")) return CreateGuestRoute(conn, req);
-  if (req.path == "/api/rooms") {
-    auto user = Authenticate(conn, req);
-    if (!user) return;
-    if (req.method == "GET") return ListRoomsRoute(conn, *user);
-    if (req.method == "POST") return CreateRoomRoute(conn, req, *user);
-    return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET or POST"));
-  }
-  if (req.path == "/api/users/me") {
-    auto user = Authenticate(conn, req);
-    if (!user) return;
-    return MeRoute(conn, req, *user);
-  }
-  if (req.path == "/api/users/me/mentions" || req.path.rfind("/api/mentions/", 0) == 0) {
-    auto user = Authenticate(conn, req);
-    if (!user) return;
-    return HandleMentionsRequest(conn, req, *user);
-  }
-  std::string what;
-  if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), room, what);
-  if (req.path.rfind("/api/", 0) == 0 || req.path == "/api")
-    return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
-  if (req.method == "GET" || req.method == "HEAD") return ServeStaticFile(conn, req);
-  conn.RespondError(Status::InvalidArgument("method_not_allowed", "only GET and HEAD are served here"));
+  if (req.path == "/metrics") return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
+  if (req.path == "/ws") return UpgradeRoute(conn, req);
+  if (req.path == "/api/users") return CreateUserRoute(conn, req);
+  if (req.path == "/api/sessions" && req.method == "POST") return CreateSessionRoute(conn, req);
+  if (req.path == "/api/sessions/guest") return CreateGuestRoute(conn, req);
+  if (req.path.rfind("/api/", 0) == 0)
+    return Authenticate(conn, req, [req](Connection& c, const TokenUser& user) mutable {
+      AuthenticatedRoute(c, std::move(req), user);
+    });
+  ServeStaticFile(conn, req);
 }
 
 }  // namespace chatpipe

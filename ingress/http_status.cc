@@ -1,5 +1,7 @@
 #include "ingress/http_status.h"
 
+#include <spdlog/spdlog.h>
+
 #include <string_view>
 
 namespace chatpipe {
@@ -39,6 +41,18 @@ int HttpStatusFor(const Status& s) {
   for (const Refinement& r : kHttpRefusals)
     if (s.name() == r.name) return r.status;
   return ForCode(s.code());
+}
+
+}  // namespace chatpipe
+
+namespace chatpipe {
+
+Status ForClient(const Status& s) {
+  if (s.sqlstate().empty() && s.name() != "db_unavailable" && s.name() != "redis_unavailable") return s;
+  spdlog::warn("ingress: a client is told only that storage failed: {}", s.ToString());
+  if (s.code() == StatusCode::kUnavailable)
+    return Status::Unavailable("unavailable", "the server cannot reach its storage right now; try again shortly");
+  return Status(s.code(), "db_error", "the database could not carry out this request");
 }
 
 }  // namespace chatpipe

@@ -3,12 +3,35 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "common/signals.h"
 #include "ingress/server.h"
 
 namespace chatpipe {
+namespace {
+
+void AddSecurityOptions(CLI::App* cmd, IngressConfig* c) {
+  cmd->add_option("--token-secret-file", c->token_secret_file,
+                  "file holding the secret that signs tokens, shared by all ingress instances, at least 32 bytes "
+                  "(else the environment's CHATPIPE_TOKEN_SECRET; with neither, a random one)")
+      ->envname("CHATPIPE_TOKEN_SECRET_FILE");
+  cmd->add_option("--token-ttl-s", c->token_ttl_s, "seconds a token is valid; clients renew it before then")
+      ->envname("CHATPIPE_TOKEN_TTL_S")->capture_default_str()->check(CLI::Range(60, 30 * 24 * 3600));
+  cmd->add_option("--allowed-origins", c->allowed_origins,
+                  "comma-separated page origins (https://chat.example.com) that may open a WebSocket besides "
+                  "the one the request was sent to; a request without Origin (not a browser) is always allowed")
+      ->envname("CHATPIPE_ALLOWED_ORIGINS")->delimiter(',');
+  cmd->add_option("--metrics-host", c->metrics_host, "address of the side /metrics listener (with --metrics-port)")
+      ->envname("CHATPIPE_METRICS_HOST")->capture_default_str();
+  cmd->add_option("--metrics-port", c->metrics_port,
+                  "serve /healthz and /metrics on this port of --metrics-host instead, and /metrics no longer on "
+                  "--port (0: any free port, logged; -1: /metrics on --port)")
+      ->envname("CHATPIPE_METRICS_PORT")->capture_default_str();
+}
+
+}  // namespace
 
 void AddIngressCommand(CLI::App& app) {
   auto c = std::make_shared<IngressConfig>();
@@ -19,8 +42,7 @@ void AddIngressCommand(CLI::App& app) {
   cmd->add_option("--threads", c->threads, "event loops")->envname("CHATPIPE_THREADS")->capture_default_str();
   cmd->add_option("--db-threads", c->db_threads, "PostgreSQL connections (and threads)")->envname("CHATPIPE_DB_THREADS")->capture_default_str();
   cmd->add_option("--web-root", c->web_root, "directory of the built browser client")->envname("CHATPIPE_WEB_ROOT");
-  cmd->add_option("--token-secret", c->token_secret, "secret that signs tokens, shared by all ingress instances")
-      ->envname("CHATPIPE_TOKEN_SECRET");
+  AddSecurityOptions(cmd, c.get());
   cmd->add_option("--instance", c->instance, "message id instance number 0-1023 (default: taken from Redis)")
       ->envname("CHATPIPE_INSTANCE");
   cmd->add_option("--kafka-timeout-ms", c->kafka_timeout_ms, "a send Kafka has not confirmed by then gets an error")
@@ -42,6 +64,9 @@ void AddIngressCommand(CLI::App& app) {
       ->envname("CHATPIPE_SHORT_CIRCUIT");
   cmd->callback([c] {
     ApplyLogLevel(c->common);
+    // The secret itself is never a flag: a command line shows in ps.
+    if (const char* secret = std::getenv("CHATPIPE_TOKEN_SECRET"); secret && c->token_secret_file.empty())
+      c->token_secret = secret;
     const std::atomic<bool>& stop = StopRequested();
     IngressServer server(*c);
     if (Status s = server.Start(); !s.ok()) {

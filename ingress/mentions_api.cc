@@ -84,17 +84,13 @@ void ListMentions(Connection& conn, const http::Request& req, const TokenUser& u
 }  // namespace
 
 void HandleMentionsRequest(Connection& conn, const http::Request& req, const TokenUser& user) {
-  if (req.path == "/api/users/me/mentions") {
-    if (req.method != "GET") return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use GET"));
-    return ListMentions(conn, req, user);
-  }
+  if (req.path == "/api/users/me/mentions") return ListMentions(conn, req, user);
   // /api/mentions/{id}/read
   std::string_view rest = std::string_view(req.path).substr(std::string_view("/api/mentions/").size());
   size_t slash = rest.find('/');
   int64_t id = 0;
   if (slash == std::string_view::npos || rest.substr(slash) != "/read" || !ParseInt(rest.substr(0, slash), &id))
     return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
-  if (req.method != "POST") return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use POST"));
   OnDb<bool>(
       conn, [uid = user.id, id](PgConn& pg) -> Result<bool> {
         if (Status s = MarkMentionRead(pg, uid, id); !s.ok()) return s;

@@ -14,6 +14,7 @@
 #include "common/metrics.h"
 #include "ingress/connection.h"
 #include "ingress/db_round_trip.h"
+#include "ingress/http_status.h"
 #include "ingress/loop.h"
 #include "ingress/shared_frame.h"
 #include "ingress/websocket.h"
@@ -220,7 +221,8 @@ void RoomHub::Finish(uint64_t conn_id, int64_t room, const Status& s, const Fram
   Connection* c = loop_->FindConnection(conn_id);
   if (!c || !c->FindSeat(room)) return;
   if (!s.ok()) {
-    c->SendErrorFrame(s.name(), "could not join room " + std::to_string(room) + ": " + s.detail());
+    Status shown = ForClient(s);
+    c->SendErrorFrame(shown.name(), "could not join room " + std::to_string(room) + ": " + shown.detail());
     Unseat(c, room);
     return;
   }

@@ -3,6 +3,9 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "storage/redis_client.h"
 
 namespace chatpipe {
@@ -17,6 +20,32 @@ Result<int> TakeInstanceNumber(const CommonConfig& c) {
   return static_cast<int>(n->integer % 1024);
 }
 
+// The secret from --token-secret-file, else as given (CHATPIPE_TOKEN_SECRET), else a random one.
+// Never logged; a short one is refused.
+Status LoadTokenSecret(IngressConfig* c) {
+  if (!c->token_secret_file.empty()) {
+    std::ifstream in(c->token_secret_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) return Status::InvalidArgument("bad_token_secret", "cannot read --token-secret-file " + c->token_secret_file);
+    c->token_secret = text.str();
+    while (!c->token_secret.empty() && (c->token_secret.back() == '\n' || c->token_secret.back() == '\r'))
+      c->token_secret.pop_back();
+  }
+  if (c->token_secret.empty()) {
+    spdlog::warn("ingress: no token secret (CHATPIPE_TOKEN_SECRET or --token-secret-file): using a random one; "
+                 "tokens will not work on other instances");
+    unsigned char secret[kMinTokenSecretBytes];
+    randombytes_buf(secret, sizeof secret);
+    c->token_secret.assign(reinterpret_cast<char*>(secret), sizeof secret);
+  }
+  if (c->token_secret.size() < kMinTokenSecretBytes)
+    return Status::InvalidArgument("bad_token_secret", "the token secret must be at least " +
+                                                           std::to_string(kMinTokenSecretBytes) + " bytes, it has " +
+                                                           std::to_string(c->token_secret.size()));
+  return Status::Ok();
+}
+
 }  // namespace
 
 IngressServer::IngressServer(IngressConfig config) : config_(std::move(config)) {}
@@ -25,12 +54,7 @@ IngressServer::~IngressServer() { Stop(); }
 
 Status IngressServer::Start() {
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
-  if (config_.token_secret.empty()) {
-    spdlog::warn("ingress: no --token-secret: using a random one; tokens will not work on other instances");
-    unsigned char secret[32];
-    randombytes_buf(secret, sizeof secret);
-    config_.token_secret.assign(reinterpret_cast<char*>(secret), sizeof secret);
-  }
+  if (Status s = LoadTokenSecret(&config_); !s.ok()) return s;
   if (config_.instance < 0) {
     auto n = TakeInstanceNumber(config_.common);
     if (!n.ok()) return n.status();
@@ -60,6 +84,12 @@ Status IngressServer::Start() {
   }
   for (auto& loop : loops_)
     if (Status s = loop->Start(config_.host, &port_); !s.ok()) return s;
+  if (config_.metrics_port >= 0) {
+    auto metrics = StatusServer::Start(config_.metrics_host, config_.metrics_port, [] { return true; });
+    if (!metrics.ok()) return metrics.status();
+    metrics_ = std::move(*metrics);
+    spdlog::info("ingress: /healthz and /metrics on http://{}:{}", config_.metrics_host, metrics_->port());
+  }
   spdlog::info("ingress {}: listening on {}:{} with {} loops", services_->instance_id, config_.host, port_,
                config_.threads);
   return Status::Ok();
@@ -70,6 +100,7 @@ void IngressServer::Stop() {
   // whose callbacks answer into the loops' TaskQueues, have finished: only then are they freed. The
   // pool itself outlives the loops: freeing a loop's Redis contexts runs pending callbacks, which may
   // still submit (and hear "busy").
+  metrics_.reset();
   for (auto& loop : loops_) loop->Stop();
   if (services_ && services_->producer) {
     if (Status s = services_->producer->Flush(std::chrono::seconds(10)); !s.ok())

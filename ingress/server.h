@@ -1,12 +1,14 @@
 // IngressServer: builds the shared services (Kafka producer, database pool, static files), starts one
 // Loop per thread on the same port, and stops them in order: listeners first, then the loops, then a
-// producer flush so that nothing acknowledged is left behind.
+// producer flush so that nothing acknowledged is left behind. With --metrics-port, /healthz and
+// /metrics are also served on a side address (StatusServer), and /metrics only there.
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include "common/status.h"
+#include "common/status_server.h"
 #include "ingress/loop.h"
 #include "ingress/services.h"
 
@@ -19,6 +21,7 @@ class IngressServer {
   Status Start();
   void Stop();
   int port() const { return port_; }
+  int metrics_port() const { return metrics_ ? metrics_->port() : port_; }  // where /metrics is served
   const std::string& instance_id() const { return services_->instance_id; }
 
  private:
@@ -26,6 +29,7 @@ class IngressServer {
   std::unique_ptr<Services> services_;
   std::vector<std::unique_ptr<Loop>> loops_;
   int port_ = 0;
+  std::unique_ptr<StatusServer> metrics_;  // only with --metrics-port
 };
 
 }  // namespace chatpipe

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -26,8 +27,12 @@ struct IngressConfig {
   int threads = 2;                   // event loops, each with its own SO_REUSEPORT listener
   int db_threads = 4;
   std::string web_root;              // static files of the browser client; empty: none
-  std::string token_secret;          // shared by every ingress of a deployment
-  int token_ttl_hours = 24 * 7;
+  std::string token_secret;          // shared by every ingress of a deployment, >= kMinTokenSecretBytes
+  std::string token_secret_file;     // read into token_secret at start, when set
+  int token_ttl_s = 24 * 3600;       // a token's lifetime; the client renews it before then
+  std::vector<std::string> allowed_origins;  // WebSocket Origins allowed besides the served one
+  std::string metrics_host = "127.0.0.1";
+  int metrics_port = -1;             // -1: /metrics on the main port; else only there (0: any free port)
   int instance = -1;                 // message id instance number (0-1023); -1: taken from a Redis counter
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays

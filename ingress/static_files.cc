@@ -9,6 +9,7 @@
 
 #include "ingress/connection.h"
 #include "ingress/loop.h"
+#include "ingress/web_security.h"
 
 namespace chatpipe {
 namespace {
@@ -143,6 +144,7 @@ void ServeStaticFile(Connection& conn, const http::Request& request) {
   std::string headers = "Cache-Control: " + std::string(r->cache_control) + "\r\n";
   if (!r->content_encoding.empty()) headers += "Content-Encoding: " + std::string(r->content_encoding) + "\r\n";
   if (r->vary) headers += "Vary: Accept-Encoding\r\n";
+  headers += PagePolicy(request);
   conn.Respond(200, r->content_type, *r->body, headers);
 }
 

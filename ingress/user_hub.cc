@@ -10,6 +10,7 @@
 #include "common/metrics.h"
 #include "ingress/connection.h"
 #include "ingress/loop.h"
+#include "ingress/sessions_api.h"
 #include "ingress/shared_frame.h"
 #include "storage/redis_keys.h"
 
@@ -111,6 +112,11 @@ bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payloa
   std::from_chars(channel.data() + 5, channel.data() + channel.size(), user);
   auto it = users_.find(user);
   if (it == users_.end()) return true;
+  if (std::string_view ended = SessionOfEndedFrame(payload); !ended.empty()) {
+    for (Connection* c : it->second)
+      if (c->user().session == ended) c->CloseWebSocket(kCloseLoggedOut, "logged out");
+    return true;
+  }
   SharedFrame* frame = SharedFrame::MakeText(payload);
   for (Connection* c : it->second) {
     c->SendShared(frame);

@@ -2,8 +2,9 @@
 //
 // Each loop subscribes to <p>user:<id> for every user with a WebSocket on it and forwards what
 // arrives there (the mention worker's "notification" frames) to all of that user's connections, encoded
-// once. It also keeps the presence the workers read: <p>online:<uid> (this loop's member, scored by
-// expiry) while the user has a connection here, and <p>room:<id>:present (the user id) while one of
+// once; a logout's "session_ended" there closes that session's connections instead (4001). It also
+// keeps the presence the workers read: <p>online:<uid> (this loop's member, scored by expiry) while
+// the user has a connection here, and <p>room:<id>:present (the user id) while one of
 // their connections here is in the room. Entries are refreshed every third of kPresenceTtlMs, so a
 // crashed process's users read as offline within kPresenceTtlMs; a clean close removes them at once.
 // And it says when a user's presence in a room changes for the whole deployment, for the presence

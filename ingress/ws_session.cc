@@ -51,7 +51,7 @@ void Join(Connection& conn, const rapidjson::Document& doc) {
   loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
-    if (!s.ok()) return c->SendErrorFrame(s.name(), s.detail());
+    if (!s.ok()) return c->SendErrorFrame(s);
     loop.rooms().Join(c, room, from);
   });
 }
@@ -72,7 +72,7 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
                 [&loop, id](Status s, const ChatEvent& e) {
                   Connection* c = loop.FindConnection(id);
                   if (!c) return;
-                  if (!s.ok()) return c->SendErrorFrame(s.name(), s.detail(), e.client_msg_id);
+                  if (!s.ok()) return c->SendErrorFrame(s, e.client_msg_id);
                   c->SendText(AckFrame(e));
                 });
 }

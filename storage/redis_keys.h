@@ -12,6 +12,8 @@
 //   <p>room:<id>:user:<uid>  sorted set: the ingress loops where the user has a joined connection in
 //                         the room, scored by expiry: a presence frame names the user only when the
 //                         first of them comes or the last goes
+//   <p>session:<id>:ended  string: a logged-out session (ingress/sessions_api.h), kept while any of
+//                         its tokens could still be valid
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,9 @@ inline std::string RoomPresentKey(const std::string& p, int64_t room) {
 }
 inline std::string RoomUserKey(const std::string& p, int64_t room, int64_t user) {
   return p + "room:" + std::to_string(room) + ":user:" + std::to_string(user);
+}
+inline std::string SessionEndedKey(const std::string& p, const std::string& session) {
+  return p + "session:" + session + ":ended";
 }
 // Presence entries live this long unless refreshed; ingress refreshes every third of it, so a crashed
 // instance's users read as offline within this time.

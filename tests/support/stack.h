@@ -64,6 +64,7 @@ class TestStack {
   Status StartIngress(const std::function<void(IngressConfig&)>& tweak = {});
   void StopIngress();
   int port() const { return ingress_ ? ingress_->port() : 0; }
+  int metrics_port() const { return ingress_ ? ingress_->metrics_port() : 0; }  // port() unless --metrics-port
   std::string Url(const std::string& path) const;
 
   // The persister in this process, on its own thread.

@@ -70,6 +70,14 @@ export class Api {
   guest() {
     return this.call<Session>('POST', '/api/sessions/guest', undefined, false);
   }
+  // A new token of the current session.
+  renew() {
+    return this.call<Session>('POST', '/api/sessions/renew');
+  }
+  // Ends the session on every server: its tokens are refused from now on.
+  endSession() {
+    return this.call<void>('DELETE', '/api/sessions');
+  }
   rooms() {
     return this.call<{ rooms: Room[] }>('GET', '/api/rooms');
   }

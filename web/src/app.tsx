@@ -67,7 +67,7 @@ export function App({ client }: { client: ChatClient }) {
           {me.name}
           {me.guest && <span class="guest-tag">guest</span>}
         </span>
-        <button type="button" onClick={() => client.logOut()}>
+        <button type="button" onClick={() => void client.endSession()}>
           Log out
         </button>
       </header>

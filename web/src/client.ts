@@ -7,6 +7,7 @@
 // newest position held, so the server replays exactly what came since; after a reconnect every
 // open room is joined again the same way. RoomLog drops anything seen twice.
 import { Api, ApiError } from './api';
+import { Renewal } from './renewal';
 import { RoomLog, type ChatMessage } from './roomlog';
 import { Socket, type ConnectionState } from './socket';
 import type { Mention, Room, ServerFrame, Session } from './types';
@@ -80,6 +81,7 @@ export class ChatClient {
     onState: (state) => this.onSocketState(state),
     onRepeatedFailure: () => void this.refreshRooms(), // a 401 there logs out
   });
+  private readonly renewal = new Renewal(() => this.renewToken());
   private readonly listeners = new Set<() => void>();
   private notifyQueued = false;
   private reconnecting = false; // the socket has been open before in this session
@@ -135,7 +137,19 @@ export class ChatClient {
     this.setSession(await this.api.guest());
   }
 
+  // The Log out button: the server ends the session (best effort: offline, the token is forgotten
+  // here all the same), then this client forgets it.
+  async endSession() {
+    try {
+      await this.api.endSession();
+    } catch {
+      // Unreachable, or the token was refused already: either way it is of no use any more.
+    }
+    this.logOut();
+  }
+
   logOut(why?: string) {
+    this.renewal.stop();
     this.socket.stop();
     localStorage.removeItem(SESSION_KEY);
     this.session = null;
@@ -147,14 +161,29 @@ export class ChatClient {
   }
 
   private setSession(session: Session) {
-    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
-    this.session = session;
+    this.storeSession(session);
     this.loginNotice = null;
     this.startSession();
     this.changed();
   }
 
+  private storeSession(session: Session) {
+    session.received = Date.now();
+    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    this.session = session;
+  }
+
+  // The socket keeps its connection; it uses the new token when it next connects.
+  private async renewToken() {
+    if (!this.session) return;
+    const session = await this.api.renew();
+    if (!this.session) return; // logged out meanwhile
+    this.storeSession(session);
+    this.renewal.schedule(session);
+  }
+
   private startSession() {
+    this.renewal.schedule(this.session!);
     this.reconnecting = false;
     this.socket.start();
     void this.refreshRooms();

@@ -9,12 +9,14 @@ export interface SocketHandlers {
   onOpen(): void;
   onFrame(frame: ServerFrame): void;
   onState(state: ConnectionState): void;
-  // Called after a few attempts in a row failed before opening: the token may be at fault.
+  // Called after a few attempts in a row failed before opening, or when the server closed the socket
+  // because its session was logged out: the token may be at fault.
   onRepeatedFailure(): void;
 }
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 10_000;
+const CLOSE_LOGGED_OUT = 4001;
 
 export class Socket {
   private ws: WebSocket | null = null;
@@ -82,12 +84,13 @@ export class Socket {
       }
       this.handlers.onFrame(frame);
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.stopped) return;
       this.failures++;
-      if (!opened && this.failures % 3 === 0) this.handlers.onRepeatedFailure();
+      // 4001: the session was logged out (in another tab, say): the owner finds out at once.
+      if (event.code === CLOSE_LOGGED_OUT || (!opened && this.failures % 3 === 0)) this.handlers.onRepeatedFailure();
       this.setState('reconnecting');
       const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(this.failures - 1, 5));
       this.timer = setTimeout(() => {

@@ -10,6 +10,7 @@ export interface User {
 export interface Session {
   token: string;
   expires?: number; // seconds since the epoch
+  received?: number; // when this client got the token, ms since the epoch (its own clock)
   user: User;
 }
 

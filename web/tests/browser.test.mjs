@@ -41,10 +41,14 @@ const unique = (prefix) => `${prefix}${randomBytes(3).toString('hex')}`;
 
 // Runs a test body, keeping the stack's logs when it fails, and printing the WebSocket frames each
 // open page sent and received (the last ones): what the client was told is half of any diagnosis.
+// Every scenario ends by checking that no page reported a Content-Security-Policy violation: the
+// client must work under the policy ingress serves it with.
 function scenario(name, body) {
   test(name, { timeout: 60_000 }, async () => {
     try {
       await body();
+      for (const context of contexts)
+        for (const page of context.pages()) assert.deepEqual(page.cspViolations ?? [], [], `CSP violations on ${page.url()}`);
     } catch (e) {
       stack.failed = true;
       for (const context of contexts)
@@ -57,12 +61,22 @@ function scenario(name, body) {
   });
 }
 
-// A page in a context of its own (its own localStorage: one user each). Script errors and dialogs
-// are collected: a test asserts there were none.
+// A page in a context of its own (its own localStorage: one user each). Script errors, dialogs and
+// Content-Security-Policy violations (the DOM event, and Chromium's console line) are collected: a
+// test asserts there were none.
 async function newPage(viewport = DESKTOP, index = 0) {
   const context = await browser.newContext({ viewport, baseURL: stack.url(index) });
   contexts.push(context);
+  await context.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`),
+    ),
+  );
   const page = await context.newPage();
+  page.cspViolations = [];
+  page.on('console', (m) => {
+    if (/CSP violation|Content Security Policy/.test(m.text())) page.cspViolations.push(m.text());
+  });
   page.errors = [];
   page.dialogs = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -200,13 +214,53 @@ scenario('two users chat live, each seeing the other', async () => {
   assert.equal(await countOf(alice, 'hello from alice'), 1);
   assert.equal(await countOf(alice, `hi @${aliceName}`), 1);
 
-  // Log out forgets the session.
+  // Log out ends the session on the server, and forgets it here.
+  const token = await alice.evaluate(() => JSON.parse(localStorage.getItem('chatpipe.session')).token);
+  assert.equal((await stack.call('GET', '/api/rooms', { token })).status, 200);
   await alice.getByRole('button', { name: 'Log out' }).click();
   await alice.getByRole('button', { name: 'Log in' }).waitFor();
+  await waitFor('the logged-out token to be refused', async () => (await stack.call('GET', '/api/rooms', { token })).status === 401);
   await alice.reload();
   await alice.getByRole('button', { name: 'Log in' }).waitFor();
 
   for (const p of [alice, bobPage]) assert.deepEqual(p.errors, []);
+});
+
+scenario('the client is served under a strict Content-Security-Policy that blocks inline script', async () => {
+  const page = await newPage();
+  const response = await page.goto('/');
+  const headers = response.headers();
+  assert.match(headers['content-security-policy'], /script-src 'self';/);
+  assert.match(headers['content-security-policy'], /frame-ancestors 'none'/);
+  assert.equal(headers['x-content-type-options'], 'nosniff');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await connected(page);
+  // An injected inline script does not run, and the violation is seen: the check above would catch one.
+  const ran = await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.injected = true';
+    document.body.append(s);
+    return window.injected === true;
+  });
+  assert.equal(ran, false);
+  await waitFor('the violation to be reported', () => page.cspViolations.length > 0);
+  page.cspViolations = [];
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('logging out in one tab logs the other tabs of the session out too', async () => {
+  const alice = await stack.register(unique('alice'));
+  const tab1 = await newPage();
+  await logIn(tab1, alice);
+  await connected(tab1);
+  const tab2 = await tab1.context().newPage(); // the same localStorage: the same session
+  await tab2.goto('/');
+  await connected(tab2);
+  await tab1.getByRole('button', { name: 'Log out' }).click();
+  await tab1.getByRole('button', { name: 'Log in' }).waitFor();
+  // The server closes tab 2's socket (4001), and tab 2 finds its token refused.
+  await tab2.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 10_000 });
+  assert.deepEqual(tab1.errors, []);
 });
 
 scenario('a guest is refused from a private room, with a clear reason', async () => {

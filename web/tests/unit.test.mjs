@@ -1,6 +1,6 @@
 // Unit tests of the client's pure modules (no DOM, no server): RoomLog's ordering and
-// de-duplication, and the @mention / #room tokenizer. The TypeScript is compiled with Vite's own
-// esbuild transform into a temporary directory and imported from there.
+// de-duplication, the @mention / #room tokenizer, and when a token is renewed. The TypeScript is
+// compiled with Vite's own esbuild transform into a temporary directory and imported from there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ async function load(name) {
 
 const { tokenize } = await load('richtext');
 const { RoomLog, presenceText } = await load('roomlog');
+const { renewAt } = await load('renewal');
 
 const ME = 7;
 const frame = (pos, extra = {}) => ({
@@ -139,4 +140,17 @@ test('tags apply by message id, also when they come before the message', () => {
   log.applyTags('1002', { profanity: { flagged: true, terms: ['x'], masked: '***' } });
   log.addFrame(frame(2, { tags: { lang: 'en' } }));
   assert.deepEqual(log.items[1].tags, { lang: 'en', profanity: { flagged: true, terms: ['x'], masked: '***' } });
+});
+
+test('a token is renewed halfway through its life, never sooner than a minute from now', () => {
+  const received = Date.UTC(2026, 0, 1);
+  const day = 24 * 3600;
+  const session = { token: 't', user: { id: 1, name: 'a', guest: false }, received, expires: received / 1000 + day };
+  assert.equal(renewAt(session, received), received + (day * 1000) / 2);
+  const late = received + day * 1000; // the laptop slept past the halfway point
+  assert.equal(renewAt(session, late), late + 60_000);
+  // A client clock far ahead of the server's must not renew in a loop.
+  assert.equal(renewAt({ ...session, expires: received / 1000 - 10 }, received), received + 60_000);
+  // Stored before renewal existed: soon.
+  assert.equal(renewAt({ token: 't', user: session.user }, received), received + 60_000);
 });

@@ -8,7 +8,8 @@ void AddMailOptions(CLI::App* cmd, MailSettings* s) {
 #ifdef CHATPIPE_MAIL_TEMPLATES_DIR
   if (s->templates_dir.empty()) s->templates_dir = CHATPIPE_MAIL_TEMPLATES_DIR;
 #endif
-  cmd->add_option("--smtp", s->smtp_url, "SMTP server URL: smtp://host:port, smtps:// for TLS, user:password@ for AUTH")
+  cmd->add_option("--smtp", s->smtp_url, "SMTP server URL: smtp://host:port, smtps:// for TLS, user:password@ for AUTH (with a password, "
+                  "prefer CHATPIPE_SMTP: a command line shows in ps; logs show the URL without it)")
       ->envname("CHATPIPE_SMTP")->capture_default_str();
   cmd->add_option("--mail-from", s->mail_from, "envelope and From: address of notification e-mails")
       ->envname("CHATPIPE_MAIL_FROM")->capture_default_str();
@@ -54,6 +55,16 @@ Status ValidateMailSettings(const MailSettings& s) {
   if (s.max_attempts < 1) return bad("--max-attempts must be >= 1");
   if (s.retry_base_ms < 0 || s.poll_ms <= 0) return bad("--retry-base-ms must be >= 0 and --poll-ms > 0");
   return Status::Ok();
+}
+
+std::string RedactedUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  std::string_view authority = std::string_view(url).substr(start, url.find('/', start) - start);
+  size_t at = authority.rfind('@');  // the last one: a password may hold an unescaped '@'
+  size_t colon = authority.find(':');
+  if (at == std::string_view::npos || colon == std::string_view::npos || colon > at) return url;
+  return url.substr(0, start + colon + 1) + "***" + url.substr(start + at);
 }
 
 std::string MailDomain(const MailSettings& s) { return s.mail_from.substr(s.mail_from.find('@') + 1); }

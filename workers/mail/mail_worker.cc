@@ -40,7 +40,7 @@ Status MailWorker::Start() {
   std::string instance = InstanceName();
   sender_ = std::make_unique<Sender>(common_, settings_, &templates_, &intake_.dead_letters(), instance);
   spdlog::info("mail: instance {}, window {} ms, rate {}/s (burst {}), quota {} per 24 h, SMTP {}", instance,
-               settings_.window_ms, settings_.rate, settings_.burst, settings_.quota, settings_.smtp_url);
+               settings_.window_ms, settings_.rate, settings_.burst, settings_.quota, RedactedUrl(settings_.smtp_url));
   return Status::Ok();
 }
 

@@ -1,0 +1,72 @@
+#include "ingress/routes.h"
+
+#include <charconv>
+
+namespace chatpipe {
+namespace {
+
+struct Route {
+  std::string_view path;
+  std::string_view allow;
+};
+constexpr Route kRoutes[] = {
+    {"/healthz", "GET"},
+    {"/metrics", "GET"},
+    {"/ws", "GET"},
+    {"/api/users", "POST"},
+    {"/api/users/me", "GET, PATCH"},
+    {"/api/users/me/mentions", "GET"},
+    {"/api/sessions", "POST, DELETE"},
+    {"/api/sessions/guest", "POST"},
+    {"/api/sessions/renew", "POST"},
+    {"/api/rooms", "GET, POST"},
+};
+
+bool IsApi(std::string_view path) { return path == "/api" || path.substr(0, 5) == "/api/"; }
+
+// /api/mentions/{id}/read
+bool IsMentionReadPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/mentions/", kSuffix = "/read";
+  if (path.substr(0, kPrefix.size()) != kPrefix || path.size() <= kPrefix.size() + kSuffix.size()) return false;
+  std::string_view id = path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
+  return ec == std::errc() && p == id.data() + id.size() && path.substr(path.size() - kSuffix.size()) == kSuffix;
+}
+
+}  // namespace
+
+int64_t ParseRoomPath(std::string_view path, std::string* what) {
+  constexpr std::string_view kPrefix = "/api/rooms/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return 0;
+  path.remove_prefix(kPrefix.size());
+  int64_t id = 0;
+  auto [p, ec] = std::from_chars(path.data(), path.data() + path.size(), id);
+  if (ec != std::errc() || id <= 0 || p == path.data() + path.size() || *p != '/') return 0;
+  what->assign(p + 1, path.data() + path.size());
+  return id;
+}
+
+std::string_view AllowedMethods(std::string_view path) {
+  for (const Route& r : kRoutes)
+    if (r.path == path) return r.allow;
+  std::string what;
+  if (ParseRoomPath(path, &what)) {
+    if (what == "messages") return "GET, POST";
+    if (what == "members") return "POST";
+    return {};
+  }
+  if (IsMentionReadPath(path)) return "POST";
+  return IsApi(path) ? std::string_view{} : "GET, HEAD";
+}
+
+bool MethodAllowed(std::string_view allow, std::string_view method) {
+  while (!allow.empty()) {
+    size_t comma = allow.find(", ");
+    if (allow.substr(0, comma) == method) return true;
+    allow = comma == std::string_view::npos ? std::string_view{} : allow.substr(comma + 2);
+  }
+  return false;
+}
+
+}  // namespace chatpipe

@@ -1,0 +1,52 @@
+#include "ingress/routes.h"
+
+#include <gtest/gtest.h>
+
+namespace chatpipe {
+namespace {
+
+TEST(Routes, KnownPathsNameTheirMethods) {
+  EXPECT_EQ(AllowedMethods("/api/rooms"), "GET, POST");
+  EXPECT_EQ(AllowedMethods("/api/sessions"), "POST, DELETE");
+  EXPECT_EQ(AllowedMethods("/api/rooms/12/messages"), "GET, POST");
+  EXPECT_EQ(AllowedMethods("/api/rooms/12/members"), "POST");
+  EXPECT_EQ(AllowedMethods("/api/mentions/7/read"), "POST");
+  EXPECT_EQ(AllowedMethods("/ws"), "GET");
+}
+
+TEST(Routes, UnknownApiPathsHaveNoMethods) {
+  EXPECT_EQ(AllowedMethods("/api/rooms/1/stats"), "");
+  EXPECT_EQ(AllowedMethods("/api/rooms/0/messages"), "");
+  EXPECT_EQ(AllowedMethods("/api/rooms/x/messages"), "");
+  EXPECT_EQ(AllowedMethods("/api/rooms/1/messages/2"), "");
+  EXPECT_EQ(AllowedMethods("/api/mentions/x/read"), "");
+  EXPECT_EQ(AllowedMethods("/api/mentions//read"), "");
+  EXPECT_EQ(AllowedMethods("/api/nothing"), "");
+  EXPECT_EQ(AllowedMethods("/api"), "");
+}
+
+TEST(Routes, EverythingElseIsTheWebClient) {
+  EXPECT_EQ(AllowedMethods("/"), "GET, HEAD");
+  EXPECT_EQ(AllowedMethods("/rooms/3"), "GET, HEAD");
+  EXPECT_EQ(AllowedMethods("/apix"), "GET, HEAD");
+}
+
+TEST(Routes, MethodAllowedMatchesWholeMethods) {
+  EXPECT_TRUE(MethodAllowed("GET, POST", "POST"));
+  EXPECT_TRUE(MethodAllowed("GET, POST", "GET"));
+  EXPECT_FALSE(MethodAllowed("GET, POST", "PUT"));
+  EXPECT_FALSE(MethodAllowed("GET, POST", "GE"));
+  EXPECT_FALSE(MethodAllowed("GET, POST", "get"));
+  EXPECT_FALSE(MethodAllowed("", "GET"));
+}
+
+TEST(Routes, ParseRoomPath) {
+  std::string what;
+  EXPECT_EQ(ParseRoomPath("/api/rooms/42/messages", &what), 42);
+  EXPECT_EQ(what, "messages");
+  EXPECT_EQ(ParseRoomPath("/api/rooms/42", &what), 0);
+  EXPECT_EQ(ParseRoomPath("/api/rooms/-1/messages", &what), 0);
+}
+
+}  // namespace
+}  // namespace chatpipe
