@@ -2,8 +2,9 @@
 
 namespace chatpipe {
 
-WorkPool::WorkPool(int threads, size_t max_queued) : max_queued_(max_queued) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back(&WorkPool::Work, this);
+WorkPool::WorkPool(int threads, size_t max_queued, std::function<void(int)> start)
+    : max_queued_(max_queued), start_(std::move(start)) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back(&WorkPool::Work, this, i);
 }
 
 bool WorkPool::Submit(Job job) {
@@ -26,7 +27,8 @@ void WorkPool::Stop() {
     if (t.joinable()) t.join();
 }
 
-void WorkPool::Work() {
+void WorkPool::Work(int thread) {
+  if (start_) start_(thread);
   for (;;) {
     Job job;
     {

@@ -3,7 +3,9 @@
 // open, and the bucket refills.
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/stack_test_base.h"
@@ -64,6 +66,29 @@ class RateLimitTest : public StackTest {
     return j.Type() == "error" && std::string(j.doc["code"].GetString()) == "rate_limited";
   }
 
+  // Acks and rate_limited refusals among answers to sends; anything else fails the test. Each
+  // refusal must say when to try again (at most `max_wait_ms`) and name its send.
+  struct Tally {
+    int acks = 0, refused = 0;
+  };
+  static Tally Count(const std::vector<Json>& answers, int64_t max_wait_ms) {
+    Tally t;
+    for (const Json& a : answers) {
+      if (a.Type() == "ack") {
+        ++t.acks;
+        continue;
+      }
+      EXPECT_TRUE(RateLimited(a)) << a.text;
+      if (!RateLimited(a)) continue;
+      ++t.refused;
+      EXPECT_TRUE(a.doc.HasMember("retry_after_ms") && a.doc.HasMember("client_msg_id")) << a.text;
+      if (!a.doc.HasMember("retry_after_ms")) continue;
+      EXPECT_GT(a.doc["retry_after_ms"].GetInt64(), 0) << a.text;
+      EXPECT_LE(a.doc["retry_after_ms"].GetInt64(), max_wait_ms) << a.text;
+    }
+    return t;
+  }
+
   // Sends one more message until it is acknowledged: the bucket has refilled.
   bool SendsAgain(WsClient& ws, const std::string& cmid) {
     return WaitFor(
@@ -92,19 +117,7 @@ TEST_F(RateLimitTest, AWebSocketBurstIsRefusedPastItsBucketStaysOpenAndSendsAgai
   for (int i = 0; i < kBurst; ++i) ASSERT_TRUE(ws->SendText(SendFrame("b" + std::to_string(i))).ok());
   std::vector<Json> answers = Answers(*ws, kBurst);
   ASSERT_EQ(answers.size(), size_t{kBurst});
-  int acks = 0, refused = 0;
-  for (const Json& a : answers) {
-    if (a.Type() == "ack") {
-      ++acks;
-      continue;
-    }
-    ASSERT_TRUE(RateLimited(a)) << a.text;
-    ++refused;
-    ASSERT_TRUE(a.doc.HasMember("retry_after_ms")) << a.text;
-    EXPECT_GT(a.doc["retry_after_ms"].GetInt64(), 0) << a.text;
-    EXPECT_LE(a.doc["retry_after_ms"].GetInt64(), 100) << a.text;
-    EXPECT_EQ(std::string(a.doc["client_msg_id"].GetString()).substr(0, 1), "b") << "a refusal names its send";
-  }
+  auto [acks, refused] = Count(answers, 100);
   EXPECT_GE(acks, 3);
   EXPECT_LE(acks, 5) << "12 sends in a burst, one token per 100 ms after the first 3";
   EXPECT_EQ(acks + refused, kBurst);
@@ -123,12 +136,7 @@ TEST_F(RateLimitTest, SendsAwaitingTheirAckAreBoundedPerConnection) {
   for (int i = 0; i < kBurst; ++i) ASSERT_TRUE(ws->SendText(SendFrame("f" + std::to_string(i))).ok());
   std::vector<Json> answers = Answers(*ws, kBurst);
   ASSERT_EQ(answers.size(), size_t{kBurst});
-  int acks = 0, refused = 0;
-  for (const Json& a : answers) {
-    if (a.Type() == "ack") ++acks;
-    else if (RateLimited(a)) ++refused;
-    else ADD_FAILURE() << a.text;
-  }
+  auto [acks, refused] = Count(answers, 100);
   EXPECT_GE(acks, 4);
   EXPECT_GT(refused, 0) << "40 sends at once, at most 4 in flight";
   EXPECT_EQ(acks + refused, kBurst);
@@ -143,16 +151,11 @@ TEST_F(RateLimitTest, AUsersSendsAreLimitedOverAllTheirConnections) {
   std::vector<Json> one = Answers(*first, 3);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(second->SendText(SendFrame("b" + std::to_string(i))).ok());
   std::vector<Json> two = Answers(*second, 3);
-  int acks = 0, refused = 0;
-  for (const auto* answers : {&one, &two})
-    for (const Json& a : *answers) {
-      if (a.Type() == "ack") ++acks;
-      else if (RateLimited(a)) ++refused;
-      else ADD_FAILURE() << a.text;
-    }
+  one.insert(one.end(), std::make_move_iterator(two.begin()), std::make_move_iterator(two.end()));
+  auto [acks, refused] = Count(one, 15 * 60 * 1000);  // one token every 15 minutes
   EXPECT_EQ(acks, 4);
   EXPECT_EQ(refused, 2);
-  // The same bucket over HTTP: 429 with Retry-After (about an hour's quarter: one token per 15 min).
+  // The same bucket over HTTP: 429 with Retry-After.
   auto r = stack->Call("POST", "/api/rooms/" + std::to_string(room) + "/messages", ana, "{\"text\":\"by http\"}");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 429) << r->body;
@@ -256,6 +259,36 @@ TEST_F(RateLimitTest, RoomCreationAndSignUpsAreLimited) {
                          "{\"name\":\"cid\",\"email\":\"cid@example.com\",\"password\":\"right-password\"}");
   ASSERT_TRUE(cid.ok());
   EXPECT_EQ(cid->status, 429) << cid->body;
+}
+
+// One password thread and one place in its queue: a burst of sign-ins is answered at once with 503
+// `busy` past that, rather than waiting on (or holding) the database pool.
+TEST_F(RateLimitTest, SignInsPastThePasswordQueueAreBusyAtOnce) {
+  Start([](RateLimitConfig& l) {
+    l.password_threads = 1;
+    l.password_queue = 1;
+  });
+  constexpr int kClients = 8;
+  std::vector<long> statuses(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.emplace_back([&, i] {
+      auto r = SignIn("ana", "wrong-password");
+      statuses[i] = r.ok() ? r->status : 0;
+    });
+  for (auto& t : clients) t.join();
+  int wrong = 0, busy = 0;
+  for (long s : statuses) {
+    if (s == 401) ++wrong;
+    else if (s == 503) ++busy;
+    else ADD_FAILURE() << "status " << s;
+  }
+  EXPECT_GE(wrong, 1);
+  EXPECT_GE(busy, 1) << "8 argon2id checks at once, room for 2";
+  // The database pool was never theirs: the history answers as usual.
+  auto history = stack->Call("GET", "/api/rooms/" + std::to_string(room) + "/messages?limit=20", ana);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->status, 200) << history->body;
 }
 
 }  // namespace
