@@ -36,8 +36,10 @@ void CheckPassword(Reply reply, std::string password, std::vector<SharedBucket> 
        signed_in = std::move(signed_in)](Result<bool> match) {
         if (!match.ok()) return reply(match.status());
         if (*match) return signed_in(reply, user);
-        TakeShared(*reply.loop, failures, 1, [](int64_t) {});
-        reply(Status::Unauthenticated("wrong name or password"));
+        // Answered once Redis has counted the failure: the client's next try, on whatever loop or
+        // instance, then finds it counted.
+        TakeShared(*reply.loop, failures, 1,
+                   [reply](int64_t) { reply(Status::Unauthenticated("wrong name or password")); });
       });
 }
 

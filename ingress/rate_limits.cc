@@ -61,6 +61,7 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
     std::transform(env.begin(), env.end(), env.begin(), [](char ch) { return ch == '-' ? '_' : std::toupper(ch); });
     app->add_option(flag, *s.spec, std::string(s.what) + ": N/PERIOD (N at once, then N per PERIOD: 30/10s, 5/m, 10/1h) or off")
         ->envname(env)
+        ->type_name("N/PERIOD")
         ->capture_default_str();
   }
   app->add_option("--limit-sends-in-flight", c->sends_in_flight, "sends of one connection awaiting their ack; more are refused")

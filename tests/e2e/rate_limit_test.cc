@@ -89,6 +89,14 @@ class RateLimitTest : public StackTest {
     return t;
   }
 
+  // `n` sends back to back, and their answers counted; refusals wait at most 100 ms.
+  Tally Burst(WsClient& ws, int n) {
+    for (int i = 0; i < n; ++i) EXPECT_TRUE(ws.SendText(SendFrame("b" + std::to_string(i))).ok());
+    std::vector<Json> answers = Answers(ws, n);
+    EXPECT_EQ(answers.size(), size_t(n));
+    return Count(answers, 100);
+  }
+
   // Sends one more message until it is acknowledged: the bucket has refilled.
   bool SendsAgain(WsClient& ws, const std::string& cmid) {
     return WaitFor(
@@ -114,10 +122,7 @@ TEST_F(RateLimitTest, AWebSocketBurstIsRefusedPastItsBucketStaysOpenAndSendsAgai
   auto ws = Join(ana);
   ASSERT_TRUE(ws);
   constexpr int kBurst = 12;
-  for (int i = 0; i < kBurst; ++i) ASSERT_TRUE(ws->SendText(SendFrame("b" + std::to_string(i))).ok());
-  std::vector<Json> answers = Answers(*ws, kBurst);
-  ASSERT_EQ(answers.size(), size_t{kBurst});
-  auto [acks, refused] = Count(answers, 100);
+  auto [acks, refused] = Burst(*ws, kBurst);
   EXPECT_GE(acks, 3);
   EXPECT_LE(acks, 5) << "12 sends in a burst, one token per 100 ms after the first 3";
   EXPECT_EQ(acks + refused, kBurst);
@@ -133,10 +138,7 @@ TEST_F(RateLimitTest, SendsAwaitingTheirAckAreBoundedPerConnection) {
   ASSERT_TRUE(ws);
   // Sent back to back: the burst is in before Kafka (linger 5 ms) can acknowledge any of it.
   constexpr int kBurst = 40;
-  for (int i = 0; i < kBurst; ++i) ASSERT_TRUE(ws->SendText(SendFrame("f" + std::to_string(i))).ok());
-  std::vector<Json> answers = Answers(*ws, kBurst);
-  ASSERT_EQ(answers.size(), size_t{kBurst});
-  auto [acks, refused] = Count(answers, 100);
+  auto [acks, refused] = Burst(*ws, kBurst);
   EXPECT_GE(acks, 4);
   EXPECT_GT(refused, 0) << "40 sends at once, at most 4 in flight";
   EXPECT_EQ(acks + refused, kBurst);
