@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "common/password.h"
 #include "storage/redis_client.h"
 
 namespace chatpipe {
@@ -48,6 +49,9 @@ Status IngressServer::Start() {
   services_->db = std::make_unique<DbPool>(config_.common.pg_conninfo, config_.db_threads);
   services_->passwords =
       std::make_unique<WorkPool>(config_.limits.password_threads, static_cast<size_t>(config_.limits.password_queue));
+  // The dummy hash unknown names are checked against is made on first use: make it now, so that the
+  // first unknown name does not take longer than a wrong password.
+  services_->passwords->Submit([] { VerifyPassword(std::nullopt, ""); });
   if (!config_.web_root.empty()) {
     auto web = StaticFiles::Load(config_.web_root);
     if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().detail());
