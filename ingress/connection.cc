@@ -2,6 +2,8 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -264,7 +266,8 @@ void Connection::Drained() {
   if (state_ == State::kClosing) loop_->CloseConnection(id_);  // frees this: nothing may follow
 }
 
-void Connection::SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id) {
+void Connection::SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id,
+                                int64_t retry_after_ms) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -277,6 +280,10 @@ void Connection::SendErrorFrame(std::string_view code, std::string_view reason, 
   if (!client_msg_id.empty()) {
     w.Key("client_msg_id");
     w.String(client_msg_id.data(), client_msg_id.size());
+  }
+  if (retry_after_ms > 0) {
+    w.Key("retry_after_ms");
+    w.Int64(retry_after_ms);
   }
   w.EndObject();
   SendText(std::string_view(buf.GetString(), buf.GetSize()));
@@ -313,6 +320,18 @@ void Connection::CloseAfterFlush() {
   // Drained() closes once the output is out; a peer that never reads gets kFlushTimeout.
   if (write_event_) event_add(write_event_, &kFlushTimeout);
   else Queued();
+}
+
+std::string Connection::PeerAddress() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  char text[INET6_ADDRSTRLEN] = "";
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  if (addr.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+  else if (addr.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
+  return text;
 }
 
 Seat* Connection::FindSeat(int64_t room) {

@@ -30,6 +30,7 @@
 #include "common/status.h"
 #include "common/token.h"
 #include "ingress/http_request.h"
+#include "ingress/rate_limits.h"
 #include "ingress/room_hub.h"
 #include "ingress/websocket.h"
 
@@ -66,7 +67,9 @@ class Connection {
   void SendText(std::string_view payload);
   void SendShared(SharedFrame* frame);
   void SendEncoded(std::string_view frames);  // frames already encoded (a slice of a room's batch)
-  void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
+  // `retry_after_ms` > 0 is sent along (a rate_limited refusal).
+  void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {},
+                      int64_t retry_after_ms = 0);
   void SendErrorFrame(const Status& error, std::string_view client_msg_id = {});  // of ForClient(error)
   void CloseWebSocket(uint16_t code, std::string_view reason);
   // The server is stopping: a WebSocket leaves its rooms and its user's presence now, so that the
@@ -77,6 +80,9 @@ class Connection {
   // output has drained, so a replay (bounded by --replay-limit) never drops its own reader.
   void AllowBacklog(size_t bytes) { backlog_allowance_ += bytes; }
   std::vector<Seat>& seats() { return seats_; }
+  ConnectionLimits& limits() { return limits_; }
+  // The client's IP address as text ("" if the socket has none).
+  std::string PeerAddress() const;
   Seat* FindSeat(int64_t room);
 
  private:
@@ -111,6 +117,7 @@ class Connection {
   TokenUser user_;
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
   std::vector<Seat> seats_;
+  ConnectionLimits limits_;
 };
 
 }  // namespace chatpipe

@@ -20,6 +20,8 @@
 #include "ingress/message_intake.h"
 #include "ingress/routes.h"
 #include "ingress/sessions_api.h"
+#include "ingress/password_routes.h"
+#include "ingress/rate_limits.h"
 #include "ingress/static_files.h"
 #include "ingress/web_security.h"
 #include "storage/chat_store.h"
@@ -53,12 +55,7 @@ void CreateUserRoute(Connection& conn, const http::Request& req) {
     return conn.RespondError(Status::InvalidArgument("bad_email", "email must be an e-mail address"));
   if (!*password || (*password)->size() < 8 || (*password)->size() > 1024)
     return conn.RespondError(Status::InvalidArgument("bad_password", "password must be 8 to 1024 bytes"));
-  OnDb<UserRow>(
-      conn, [n = **name, e = **email, p = **password](PgConn& pg) { return CreateUser(pg, n, e, p); },
-      [](Reply reply, Result<UserRow> user) {
-        if (!user.ok()) return reply(user.status());
-        reply(201, Json([&](Writer& w) { WriteUser(w, *user); }));
-      });
+  SignUp(conn, **name, **email, **password);
 }
 
 void CreateSessionRoute(Connection& conn, const http::Request& req) {
@@ -69,12 +66,7 @@ void CreateSessionRoute(Connection& conn, const http::Request& req) {
   if (Status e = FirstError({name.status(), password.status()}); !e.ok()) return conn.RespondError(e);
   if (!*name || !*password) return conn.RespondError(Status::InvalidArgument("bad_field", "name and password are required"));
   Services* services = &conn.loop().services();
-  OnDb<UserRow>(
-      conn, [n = **name, p = **password](PgConn& pg) { return CheckPassword(pg, n, p); },
-      [services](Reply reply, Result<UserRow> user) {
-        if (!user.ok()) return reply(user.status());
-        reply(200, SessionJson(*services, *user));
-      });
+  SignIn(conn, **name, **password, [services](Reply reply, const UserRow& user) { reply(200, SessionJson(*services, user)); });
 }
 
 void CreateGuestRoute(Connection& conn, const http::Request& req) {
@@ -82,10 +74,14 @@ void CreateGuestRoute(Connection& conn, const http::Request& req) {
   if (!req.body.empty())
     if (Status s = ParseObject(req.body, {}, &doc); !s.ok()) return conn.RespondError(s);
   Services* services = &conn.loop().services();
-  OnDb<UserRow>(conn, [](PgConn& pg) { return CreateGuest(pg); }, [services](Reply reply, Result<UserRow> user) {
-    if (!user.ok()) return reply(user.status());
-    reply(200, SessionJson(*services, *user));
-  });
+  AdmitRequest(conn, "guests_per_address", "too many guest sessions from your address; try again later",
+               {AddressBucket(conn.loop(), "guests", conn.PeerAddress(), services->config.limits.guests_per_address)},
+               [services](Connection& c) {
+                 OnDb<UserRow>(c, [](PgConn& pg) { return CreateGuest(pg); }, [services](Reply reply, Result<UserRow> user) {
+                   if (!user.ok()) return reply(user.status());
+                   reply(200, SessionJson(*services, *user));
+                 });
+               });
 }
 
 // GET or PATCH /api/users/me: the token's user and their settings.
@@ -153,14 +149,18 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
     return conn.RespondError(Status::InvalidArgument(
         "bad_name", "room name must be 1 to 64 letters, digits, '_' or '-', starting with a letter or digit"));
   Loop* loop = &conn.loop();
-  OnDb<RoomRow>(
-      conn,
-      [uid = user.id, room_name, p = is_private->value_or(false), policy](PgConn& pg) {
-        return CreateRoom(pg, uid, room_name, p, policy);
-      },
-      [loop](Reply reply, Result<RoomRow> room) {
-        if (!room.ok()) return reply(room.status());
-        InvalidateRoomList(loop, [reply, body = Json([&](Writer& w) { WriteRoom(w, *room); })] { reply(201, body); });
+  const RateLimitConfig& limits = loop->services().config.limits;
+  AdmitRequest(
+      conn, "rooms", "you, or your address, created too many rooms; try again later",
+      {UserBucket(*loop, "rooms", user.id, limits.rooms_per_user),
+       AddressBucket(*loop, "rooms", conn.PeerAddress(), limits.rooms_per_address)},
+      [loop, uid = user.id, room_name, p = is_private->value_or(false), policy](Connection& c) {
+        OnDb<RoomRow>(
+            c, [uid, room_name, p, policy](PgConn& pg) { return CreateRoom(pg, uid, room_name, p, policy); },
+            [loop](Reply reply, Result<RoomRow> room) {
+              if (!room.ok()) return reply(room.status());
+              InvalidateRoomList(loop, [reply, body = Json([&](Writer& w) { WriteRoom(w, *room); })] { reply(201, body); });
+            });
       });
 }
 
@@ -265,18 +265,21 @@ void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUse
   auto cmid = StringField(doc, "client_msg_id");
   if (Status e = FirstError({text.status(), cmid.status()}); !e.ok()) return conn.RespondError(e);
   if (!*text) return conn.RespondError(Status::InvalidArgument("bad_field", "text is required"));
-  Reply reply{&conn.loop(), conn.id()};
-  Loop& loop = conn.loop();
-  AcceptMessage(loop, user, room, **text, cmid->value_or(""), [reply](Status st, const ChatEvent& e) {
-    if (!st.ok()) return reply(st);
-    reply(202, Json([&](Writer& w) {
-            w.StartObject();
-            w.Key("id");
-            w.String(std::to_string(e.id).c_str());
-            w.Key("ts");
-            w.Int64(e.ts_ms);
-            w.EndObject();
-          }));
+  AdmitSend(conn, user.id, [user, room, text = **text, cmid = cmid->value_or("")](Connection& c, const Refusal& no) {
+    if (no) return RespondRateLimited(c, no);
+    Reply reply{&c.loop(), c.id()};
+    AcceptMessage(c.loop(), user, room, text, cmid, [reply](Status st, const ChatEvent& e) {
+      if (Connection* c = reply.loop->FindConnection(reply.conn_id)) SendAnswered(*c);
+      if (!st.ok()) return reply(st);
+      reply(202, Json([&](Writer& w) {
+              w.StartObject();
+              w.Key("id");
+              w.String(std::to_string(e.id).c_str());
+              w.Key("ts");
+              w.Int64(e.ts_ms);
+              w.EndObject();
+            }));
+    });
   });
 }
 

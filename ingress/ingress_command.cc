@@ -62,6 +62,7 @@ void AddIngressCommand(CLI::App& app) {
                 "benchmark floor only: ack and fan out messages in this process, skipping Kafka, the workers "
                 "and Redis; nothing is stored (bench/run --server chatpipe-floor)")
       ->envname("CHATPIPE_SHORT_CIRCUIT");
+  AddRateLimitOptions(cmd, &c->limits);
   cmd->callback([c] {
     ApplyLogLevel(c->common);
     // The secret itself is never a flag: a command line shows in ps.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/password.h"
 #include "storage/redis_client.h"
 
 namespace chatpipe {
@@ -70,6 +71,11 @@ Status IngressServer::Start() {
   if (!tagger.ok()) return tagger.status();
   services_->tagger = std::move(*tagger);
   services_->db = std::make_unique<DbPool>(config_.common.pg_conninfo, config_.db_threads);
+  services_->passwords =
+      std::make_unique<WorkPool>(config_.limits.password_threads, static_cast<size_t>(config_.limits.password_queue));
+  // The dummy hash unknown names are checked against is made on first use: make it now, so that the
+  // first unknown name does not take longer than a wrong password.
+  services_->passwords->Submit([] { VerifyPassword(std::nullopt, ""); });
   if (!config_.web_root.empty()) {
     auto web = StaticFiles::Load(config_.web_root);
     if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().detail());
@@ -96,10 +102,10 @@ Status IngressServer::Start() {
 }
 
 void IngressServer::Stop() {
-  // Loops stop first (no new work), but stay allocated until the producer and the database pool,
-  // whose callbacks answer into the loops' TaskQueues, have finished: only then are they freed. The
-  // pool itself outlives the loops: freeing a loop's Redis contexts runs pending callbacks, which may
-  // still submit (and hear "busy").
+  // Loops stop first (no new work), but stay allocated until the producer and the database and
+  // password pools, whose callbacks answer into the loops' TaskQueues, have finished: only then are
+  // they freed. The pools themselves outlive the loops: freeing a loop's Redis contexts runs pending
+  // callbacks, which may still submit (and hear "busy").
   metrics_.reset();
   for (auto& loop : loops_) loop->Stop();
   if (services_ && services_->producer) {
@@ -108,6 +114,7 @@ void IngressServer::Stop() {
     services_->producer.reset();
   }
   if (services_ && services_->db) services_->db->Stop();
+  if (services_ && services_->passwords) services_->passwords->Stop();
   loops_.clear();
   services_.reset();
 }

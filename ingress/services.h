@@ -1,6 +1,6 @@
-// What every ingress loop of a process shares: settings, the Kafka producer, the database pool, the
-// token signer, the message id generator and the tagger. All of them are thread-safe; nothing else is shared
-// between loops. Owned by IngressServer and outliving every loop.
+// What every ingress loop of a process shares: settings, the Kafka producer, the database and password
+// pools, the token signer, the message id generator and the tagger. All of them are thread-safe;
+// nothing else is shared between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
 #include <memory>
@@ -13,6 +13,8 @@
 #include "common/config.h"
 #include "common/message_id.h"
 #include "common/token.h"
+#include "common/work_pool.h"
+#include "ingress/rate_limits.h"
 #include "ingress/short_circuit.h"
 #include "ingress/static_files.h"
 #include "queue/kafka.h"
@@ -41,6 +43,7 @@ struct IngressConfig {
   std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default
   size_t max_mentions = 20;          // distinct @names a message may hold; more: refused, too_many_mentions
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
+  RateLimitConfig limits;            // rate limits and the password pool (rate_limits.h)
 };
 
 struct Services {
@@ -53,6 +56,7 @@ struct Services {
   std::string instance_id;           // sent as X-Instance-Id
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<DbPool> db;
+  std::unique_ptr<WorkPool> passwords;  // hashes and checks passwords, so sign-ins never hold the DbPool
   std::unique_ptr<StaticFiles> web;  // null when no web root is set
   std::unique_ptr<Tagger> tagger;    // tags messages of mask and block rooms inline
   std::unique_ptr<ShortCircuit> short_circuit;  // only with --short-circuit

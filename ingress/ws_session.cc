@@ -7,6 +7,7 @@
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
 #include "ingress/message_intake.h"
+#include "ingress/rate_limits.h"
 
 namespace chatpipe {
 namespace {
@@ -46,6 +47,7 @@ void Join(Connection& conn, const rapidjson::Document& doc) {
   if (!after.ok()) return conn.SendErrorFrame(after.status().name(), after.status().detail());
   if (*after && **after < 0) return conn.SendErrorFrame("bad_field", "after must be 0 or more");
   int64_t from = *after ? **after : -1;
+  if (Refusal no = AdmitJoin(conn)) return conn.SendErrorFrame("rate_limited", no.reason, {}, no.retry_after_ms);
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
   loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s) {
@@ -66,15 +68,18 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   Seat* seat = conn.FindSeat(*room);
   if (!seat || seat->catching_up)
     return conn.SendErrorFrame("not_joined", "join the room before sending to it", client_msg_id);
-  Loop& loop = conn.loop();
-  uint64_t id = conn.id();
-  AcceptMessage(loop, conn.user(), *room, std::move(**text), client_msg_id,
-                [&loop, id](Status s, const ChatEvent& e) {
-                  Connection* c = loop.FindConnection(id);
-                  if (!c) return;
-                  if (!s.ok()) return c->SendErrorFrame(s, e.client_msg_id);
-                  c->SendText(AckFrame(e));
-                });
+  AdmitSend(conn, conn.user().id, [room = *room, text = std::move(**text), client_msg_id](Connection& c, const Refusal& no) {
+    if (no) return c.SendErrorFrame("rate_limited", no.reason, client_msg_id, no.retry_after_ms);
+    Loop& loop = c.loop();
+    uint64_t id = c.id();
+    AcceptMessage(loop, c.user(), room, text, client_msg_id, [&loop, id](Status s, const ChatEvent& e) {
+      Connection* c = loop.FindConnection(id);
+      if (!c) return;
+      SendAnswered(*c);
+      if (!s.ok()) return c->SendErrorFrame(s, e.client_msg_id);
+      c->SendText(AckFrame(e));
+    });
+  });
 }
 
 }  // namespace

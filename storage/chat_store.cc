@@ -41,13 +41,9 @@ StoredMessage MessageFromRow(const PgResult& r, int row) {
 }
 
 Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::string& email,
-                           const std::string& password) {
-  char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    return Status::Unavailable("busy", "out of memory hashing the password");
+                           const std::string& password_hash) {
   auto r = pg.Exec("INSERT INTO users (name, email, password_hash) VALUES ($1, $2, $3) RETURNING id, name, guest",
-                   {name, email, std::string(hash)});
+                   {name, email, password_hash});
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("name_taken", "that user name is taken");
     return r.status();
@@ -55,15 +51,13 @@ Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::strin
   return ToUser(*r, 0);
 }
 
-Result<UserRow> CheckPassword(PgConn& pg, const std::string& name, const std::string& password) {
+Result<std::optional<LoginRow>> FindLogin(PgConn& pg, const std::string& name) {
   auto r = pg.Exec("SELECT id, name, guest, password_hash FROM users WHERE lower(name) = lower($1)", {name});
   if (!r.ok()) return r.status();
-  // Same answer for an unknown name and a wrong password: do not tell which names exist.
-  if (r->rows() == 0 || r->IsNull(0, 3)) return Status::Unauthenticated("wrong name or password");
-  std::string hash(r->Text(0, 3));
-  if (crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) != 0)
-    return Status::Unauthenticated("wrong name or password");
-  return ToUser(*r, 0);
+  if (r->rows() == 0) return std::optional<LoginRow>();
+  LoginRow row{ToUser(*r, 0), std::nullopt};
+  if (!r->IsNull(0, 3)) row.password_hash = std::string(r->Text(0, 3));
+  return std::optional<LoginRow>(std::move(row));
 }
 
 Result<UserRow> CreateGuest(PgConn& pg) {

@@ -2,7 +2,7 @@
 //
 // Plain blocking functions over a PgConn, run on DbPool threads (never on an event loop). Each returns
 // a Result whose Status is what the client should see: 409 for a taken name, 404 for an unknown room,
-// 401 for a wrong password, 503 when PostgreSQL is unreachable.
+// 503 when PostgreSQL is unreachable.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +30,16 @@ struct RoomRow {
   std::string moderation = "tag";  // tag, mask or block (see 002_analysis.sql)
 };
 
-Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::string& email, const std::string& password);
-Result<UserRow> CheckPassword(PgConn& pg, const std::string& name, const std::string& password);
+// `password_hash`: HashPassword's (common/password.h), made off the loop before this runs.
+Result<UserRow> CreateUser(PgConn& pg, const std::string& name, const std::string& email,
+                           const std::string& password_hash);
+// A user to sign in as (names match case-insensitively) and their password hash, which a guest has
+// not; nullopt when no user has that name. The caller checks the password (VerifyPassword).
+struct LoginRow {
+  UserRow user;
+  std::optional<std::string> password_hash;
+};
+Result<std::optional<LoginRow>> FindLogin(PgConn& pg, const std::string& name);
 Result<UserRow> CreateGuest(PgConn& pg);
 Result<UserRow> FindUserByName(PgConn& pg, const std::string& name);
 

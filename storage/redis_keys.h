@@ -14,10 +14,13 @@
 //                         first of them comes or the last goes
 //   <p>session:<id>:ended  string: a logged-out session (ingress/sessions_api.h), kept while any of
 //                         its tokens could still be valid
+//   <p>limit:<what>:<who>   hash: a rate limit's token bucket (kTokenBucketScript), e.g.
+//                         limit:sends:user:42, limit:guests:addr:10.0.0.7; gone once full again
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/events.h"
 
@@ -42,6 +45,9 @@ inline std::string RoomUserKey(const std::string& p, int64_t room, int64_t user)
 }
 inline std::string SessionEndedKey(const std::string& p, const std::string& session) {
   return p + "session:" + session + ":ended";
+}
+inline std::string LimitKey(const std::string& p, std::string_view what, std::string_view who) {
+  return p + "limit:" + std::string(what) + ":" + std::string(who);
 }
 // Presence entries live this long unless refreshed; ingress refreshes every third of it, so a crashed
 // instance's users read as offline within this time.
@@ -106,5 +112,37 @@ return #take
 )lua";
   return script;
 }
+
+// Token buckets (ingress/token_bucket.h has the same arithmetic for local ones), all or nothing: takes
+// ARGV[2] tokens (0: only looks) from every bucket KEYS[i] if each holds max(ARGV[2], 1), else none.
+// Returns 0 when they were taken (or there was enough to look at), else the milliseconds until every
+// bucket will hold that much. ARGV[1] = now in ms; ARGV[2i+1], ARGV[2i+2] = bucket i's burst and the
+// period (ms) it refills over. A bucket is a hash {t: tokens, at: ms}; a missing one is full, so each
+// expires once it would be full again. The callers' clocks set `now`: a clock behind the stored time
+// refills nothing, and never moves it back.
+inline constexpr const char* kTokenBucketScript = R"lua(
+local now = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local need = math.max(cost, 1)
+local wait = 0
+local level, at = {}, {}
+for i, key in ipairs(KEYS) do
+  local burst, period = tonumber(ARGV[2 * i + 1]), tonumber(ARGV[2 * i + 2])
+  local b = redis.call('HMGET', key, 't', 'at')
+  local t, last = tonumber(b[1]) or burst, tonumber(b[2]) or now
+  if now > last then
+    t = math.min(burst, t + (now - last) * burst / period)
+    last = now
+  end
+  level[i], at[i] = t, last
+  if t < need then wait = math.max(wait, math.max(1, math.ceil((need - t) * period / burst - 1e-9))) end
+end
+if wait > 0 or cost == 0 then return wait end
+for i, key in ipairs(KEYS) do
+  redis.call('HSET', key, 't', tostring(level[i] - cost), 'at', at[i])
+  redis.call('PEXPIRE', key, ARGV[2 * i + 2])
+end
+return 0
+)lua";
 
 }  // namespace chatpipe

@@ -81,5 +81,41 @@ TEST_F(RedisScriptsTest, HistoryPushSkipsWhatTheListsHeadAlreadyHas) {
   Run({"DEL", key});
 }
 
+// The shared rate limits' buckets, with the time passed in: 3 per 300 ms is one token every 100 ms.
+TEST_F(RedisScriptsTest, TokenBucketsTakeFromAllOrNone) {
+  const std::string user = LimitKey(prefix_, "sends", "user:1"), addr = LimitKey(prefix_, "sends", "addr:1");
+  Run({"DEL", user, addr});
+  auto take = [&](std::vector<std::string> keys, int64_t now, int cost = 1) {
+    std::vector<std::string> args{"EVAL", kTokenBucketScript, std::to_string(keys.size())};
+    args.insert(args.end(), keys.begin(), keys.end());
+    args.push_back(std::to_string(now));
+    args.push_back(std::to_string(cost));
+    for (const std::string& key : keys) {
+      args.push_back(key == user ? "3" : "5");    // burst
+      args.push_back(key == user ? "300" : "500");  // period in ms: both one token per 100 ms
+    }
+    return Run(args).integer;
+  };
+  const int64_t t = 1750000000000;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(take({user, addr}, t), 0) << "take " << i;
+  EXPECT_EQ(take({user, addr}, t), 100) << "the user's bucket is empty";
+  EXPECT_EQ(take({addr}, t), 0) << "a refusal took nothing from the address's bucket: it has 2 left";
+  EXPECT_EQ(take({addr}, t), 0);
+  EXPECT_EQ(take({addr}, t), 100);
+  EXPECT_EQ(take({user, addr}, t + 30), 70);
+  EXPECT_EQ(take({user}, t + 100, 0), 0) << "looking at a bucket with a token takes nothing";
+  EXPECT_EQ(take({user}, t + 100), 0);
+  EXPECT_EQ(take({user}, t + 100, 0), 100);
+  EXPECT_EQ(take({user}, t + 50), 100) << "a clock behind the last take refills nothing";
+  // The key lives as long as the bucket takes to fill, and a missing bucket is a full one.
+  RedisReply ttl = Run({"PTTL", user});
+  EXPECT_GT(ttl.integer, 0);
+  EXPECT_LE(ttl.integer, 300);
+  Run({"DEL", user, addr});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(take({user}, t + 200), 0);
+  EXPECT_GT(take({user}, t + 200), 0);
+  Run({"DEL", user, addr});
+}
+
 }  // namespace
 }  // namespace chatpipe

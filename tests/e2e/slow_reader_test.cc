@@ -38,7 +38,12 @@ std::string Text(int i) {
 class SlowReaderTest : public StackTest {
  protected:
   void Start(size_t max_output) {
-    ASSERT_TRUE(stack->StartIngress([max_output](IngressConfig& c) { c.max_output_bytes = max_output; }).ok());
+    ASSERT_TRUE(stack->StartIngress([max_output](IngressConfig& c) {
+      c.max_output_bytes = max_output;
+      // One sender sends megabytes as fast as it can: far past the send limits, which are not tested here.
+      c.limits.sends_per_connection = c.limits.sends_per_user = BucketSpec{};
+      c.limits.sends_in_flight = 0;
+    }).ok());
     ASSERT_TRUE(stack->StartPersister().ok());
     ASSERT_TRUE(RegisterWithRoom("ana", "slow", &sender_user, &room));
   }

@@ -1,0 +1,91 @@
+#include "ingress/password_routes.h"
+
+#include "common/password.h"
+#include "ingress/rate_limits.h"
+
+namespace chatpipe {
+namespace {
+
+void CreateHashedUser(Reply reply, std::string name, std::string email, Result<std::string> hash) {
+  if (!hash.ok()) return reply(hash.status());
+  Loop* loop = reply.loop;
+  RunOnDb<UserRow>(
+      loop->tasks(), loop->db(),
+      [name = std::move(name), email = std::move(email), hash = std::move(*hash)](PgConn& pg) {
+        return CreateUser(pg, name, email, hash);
+      },
+      [reply](Result<UserRow> user) {
+        if (!user.ok()) return reply(user.status());
+        reply(201, Json([&](JsonWriter& w) { WriteUser(w, *user); }));
+      });
+}
+
+// Checks the password against the user's hash, or a dummy one when there is no such user.
+void CheckPassword(Reply reply, std::string password, std::vector<SharedBucket> failures,
+                   std::function<void(Reply, const UserRow&)> signed_in, Result<std::optional<LoginRow>> login) {
+  if (!login.ok()) return reply(login.status());
+  std::optional<std::string> hash = *login ? (*login)->password_hash : std::nullopt;
+  UserRow user = *login ? (*login)->user : UserRow{};
+  Loop* loop = reply.loop;
+  RunOnPool<bool>(
+      loop->tasks(), *loop->services().passwords,
+      [hash = std::move(hash), password = std::move(password)]() -> Result<bool> {
+        return VerifyPassword(hash, password);
+      },
+      [reply, user = std::move(user), failures = std::move(failures),
+       signed_in = std::move(signed_in)](Result<bool> match) {
+        if (!match.ok()) return reply(match.status());
+        if (*match) return signed_in(reply, user);
+        // Answered once Redis has counted the failure: the client's next try, on whatever loop or
+        // instance, then finds it counted.
+        TakeShared(*reply.loop, failures, 1,
+                   [reply](int64_t) { reply(Status::Unauthenticated("wrong name or password")); });
+      });
+}
+
+}  // namespace
+
+void SignUp(Connection& conn, std::string name, std::string email, std::string password) {
+  Loop* loop = &conn.loop();
+  const RateLimitConfig& limits = loop->services().config.limits;
+  AdmitRequest(conn, "signups_per_address", "too many sign-ups from your address; try again later",
+               {AddressBucket(*loop, "signups", conn.PeerAddress(), limits.signups_per_address)},
+               [name = std::move(name), email = std::move(email), password = std::move(password)](Connection& c) {
+                 Reply reply{&c.loop(), c.id()};
+                 RunOnPool<std::string>(
+                     c.loop().tasks(), *c.loop().services().passwords,
+                     [password] { return HashPassword(password); },
+                     [reply, name, email](Result<std::string> hash) {
+                       CreateHashedUser(reply, name, email, std::move(hash));
+                     });
+               });
+}
+
+void SignIn(Connection& conn, std::string name, std::string password,
+            std::function<void(Reply, const UserRow&)> signed_in) {
+  Loop* loop = &conn.loop();
+  const RateLimitConfig& limits = loop->services().config.limits;
+  std::vector<SharedBucket> failures{
+      AccountBucket(*loop, "login_failures", name, limits.login_failures_per_account),
+      AddressBucket(*loop, "login_failures", conn.PeerAddress(), limits.login_failures_per_address)};
+  Reply reply{loop, conn.id()};
+  TakeShared(*loop, failures, 0,
+             [reply, failures, name = std::move(name), password = std::move(password),
+              signed_in = std::move(signed_in)](int64_t wait) mutable {
+               Connection* c = reply.loop->FindConnection(reply.conn_id);
+               if (!c) return;
+               if (wait) {
+                 CountRefusal("login_failures");
+                 return RespondRateLimited(*c, {wait, "too many failed sign-ins for this name or from your "
+                                                      "address; try again later"});
+               }
+               OnDb<std::optional<LoginRow>>(
+                   *c, [name](PgConn& pg) { return FindLogin(pg, name); },
+                   [password = std::move(password), failures = std::move(failures),
+                    signed_in = std::move(signed_in)](Reply reply, Result<std::optional<LoginRow>> login) {
+                     CheckPassword(reply, password, failures, signed_in, std::move(login));
+                   });
+             });
+}
+
+}  // namespace chatpipe

@@ -1,0 +1,173 @@
+#include "ingress/rate_limits.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "common/message_id.h"
+#include "common/metrics.h"
+#include "ingress/connection.h"
+#include "ingress/http_status.h"
+#include "ingress/loop.h"
+#include "storage/redis_keys.h"
+
+namespace chatpipe {
+namespace {
+
+Metric& unchecked = Counter("chatpipe_ingress_rate_limits_unchecked_total",
+                            "shared rate limits not checked because Redis did not answer (let through)");
+
+// Sends a connection awaits acks for get this as their wait: the next ack is usually milliseconds away.
+constexpr int64_t kInFlightRetryMs = 100;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+const RateLimitConfig& Limits(Connection& conn) { return conn.loop().services().config.limits; }
+
+Refusal Refuse(std::string_view limit, int64_t wait_ms, std::string reason) {
+  CountRefusal(limit);
+  return {wait_ms, std::move(reason)};
+}
+
+}  // namespace
+
+void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
+  struct Spec {
+    const char* flag;
+    BucketSpec* spec;
+    const char* what;
+  };
+  const Spec specs[] = {
+      {"sends-per-connection", &c->sends_per_connection, "messages one connection may send"},
+      {"sends-per-user", &c->sends_per_user, "messages one user may send, over all connections and instances"},
+      {"joins-per-connection", &c->joins_per_connection, "room joins of one WebSocket"},
+      {"rooms-per-user", &c->rooms_per_user, "rooms one user may create"},
+      {"rooms-per-address", &c->rooms_per_address, "rooms created from one client address"},
+      {"guests-per-address", &c->guests_per_address, "guest sessions opened from one client address"},
+      {"signups-per-address", &c->signups_per_address, "sign-ups (POST /api/users) from one client address"},
+      {"login-failures-per-account", &c->login_failures_per_account,
+       "failed sign-ins to one account name, after which its sign-ins are refused until the bucket refills"},
+      {"login-failures-per-address", &c->login_failures_per_address,
+       "failed sign-ins from one client address, after which its sign-ins are refused until the bucket refills"},
+  };
+  for (const Spec& s : specs) {
+    std::string flag = std::string("--limit-") + s.flag;
+    std::string env = "CHATPIPE_LIMIT_" + std::string(s.flag);
+    std::transform(env.begin(), env.end(), env.begin(), [](char ch) { return ch == '-' ? '_' : std::toupper(ch); });
+    app->add_option(flag, *s.spec, std::string(s.what) + ": N/PERIOD (N at once, then N per PERIOD: 30/10s, 5/m, 10/1h) or off")
+        ->envname(env)
+        ->type_name("N/PERIOD")
+        ->capture_default_str();
+  }
+  app->add_option("--limit-sends-in-flight", c->sends_in_flight, "sends of one connection awaiting their ack; more are refused")
+      ->envname("CHATPIPE_LIMIT_SENDS_IN_FLIGHT")
+      ->capture_default_str();
+  app->add_option("--password-threads", c->password_threads,
+                  "threads hashing and checking passwords, apart from the PostgreSQL pool")
+      ->envname("CHATPIPE_PASSWORD_THREADS")
+      ->capture_default_str();
+  app->add_option("--password-queue", c->password_queue,
+                  "sign-ins and sign-ups that may wait for a password thread; more are answered 503 busy")
+      ->envname("CHATPIPE_PASSWORD_QUEUE")
+      ->capture_default_str();
+}
+
+void CountRefusal(std::string_view limit) {
+  Counter("chatpipe_ingress_rate_limited_total", "requests refused by a rate limit", {{"limit", std::string(limit)}})
+      .Add();
+}
+
+void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done) {
+  buckets.erase(std::remove_if(buckets.begin(), buckets.end(), [](const SharedBucket& b) { return b.spec.off(); }),
+                buckets.end());
+  if (buckets.empty() || loop.services().short_circuit) return done(0);
+  std::vector<std::string> args{"EVAL", kTokenBucketScript, std::to_string(buckets.size())};
+  for (const SharedBucket& b : buckets) args.push_back(b.key);
+  args.push_back(std::to_string(NowMs()));
+  args.push_back(std::to_string(cost));
+  for (const SharedBucket& b : buckets) {
+    args.push_back(std::to_string(b.spec.burst));
+    args.push_back(std::to_string(b.spec.period_ms));
+  }
+  loop.redis().Command(args, [done = std::move(done)](redisReply* r) {
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+      unchecked.Add();
+      return done(0);
+    }
+    done(r->integer);
+  });
+}
+
+void AdmitSend(Connection& conn, int64_t user, std::function<void(Connection&, const Refusal&)> then) {
+  const RateLimitConfig& limits = Limits(conn);
+  ConnectionLimits& mine = conn.limits();
+  if (limits.sends_in_flight > 0 && mine.sends_in_flight >= limits.sends_in_flight)
+    return then(conn, Refuse("sends_in_flight", kInFlightRetryMs,
+                             std::to_string(mine.sends_in_flight) + " sends await their ack; wait for one"));
+  if (int64_t wait = mine.sends.Take(limits.sends_per_connection, SteadyMs()))
+    return then(conn, Refuse("sends_per_connection", wait,
+                             "this connection may send " + limits.sends_per_connection.ToString()));
+  ++mine.sends_in_flight;
+  Loop* loop = &conn.loop();
+  uint64_t id = conn.id();
+  TakeShared(*loop, {UserBucket(*loop, "sends", user, limits.sends_per_user)}, 1,
+             [loop, id, then = std::move(then)](int64_t wait) {
+               Connection* c = loop->FindConnection(id);
+               if (!c) return;
+               if (!wait) return then(*c, Refusal{});
+               SendAnswered(*c);
+               then(*c, Refuse("sends_per_user", wait,
+                               "each user may send " + Limits(*c).sends_per_user.ToString()));
+             });
+}
+
+void SendAnswered(Connection& conn) {
+  if (conn.limits().sends_in_flight > 0) --conn.limits().sends_in_flight;
+}
+
+Refusal AdmitJoin(Connection& conn) {
+  const BucketSpec& spec = Limits(conn).joins_per_connection;
+  if (int64_t wait = conn.limits().joins.Take(spec, SteadyMs()))
+    return Refuse("joins_per_connection", wait, "this connection may join " + spec.ToString() + " rooms");
+  return {};
+}
+
+void AdmitRequest(Connection& conn, std::string_view limit, std::string reason, std::vector<SharedBucket> buckets,
+                  std::function<void(Connection&)> then) {
+  Loop* loop = &conn.loop();
+  uint64_t id = conn.id();
+  TakeShared(*loop, std::move(buckets), 1,
+             [loop, id, limit = std::string(limit), reason = std::move(reason), then = std::move(then)](int64_t wait) {
+               Connection* c = loop->FindConnection(id);
+               if (!c) return;
+               if (!wait) return then(*c);
+               RespondRateLimited(*c, Refuse(limit, wait, reason));
+             });
+}
+
+void RespondRateLimited(Connection& conn, const Refusal& refusal) {
+  int64_t seconds = std::max<int64_t>(1, (refusal.retry_after_ms + 999) / 1000);
+  conn.RespondError(Status::ResourceExhausted("rate_limited", refusal.reason),
+                    "Retry-After: " + std::to_string(seconds) + "\r\n");
+}
+
+SharedBucket AddressBucket(Loop& loop, std::string_view what, const std::string& address, const BucketSpec& spec) {
+  return {LimitKey(loop.redis_prefix(), what, "addr:" + address), spec};
+}
+
+SharedBucket UserBucket(Loop& loop, std::string_view what, int64_t user, const BucketSpec& spec) {
+  return {LimitKey(loop.redis_prefix(), what, "user:" + std::to_string(user)), spec};
+}
+
+SharedBucket AccountBucket(Loop& loop, std::string_view what, std::string_view account, const BucketSpec& spec) {
+  std::string name(account.substr(0, 64));  // longer names exist nowhere; the key stays small
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return {LimitKey(loop.redis_prefix(), what, "account:" + name), spec};
+}
+
+}  // namespace chatpipe
