@@ -1,11 +1,17 @@
 // Connection: one client socket on one loop, as an explicit state machine.
 //
-//   kHttp ──(GET /ws, valid token)──▶ kWebSocket ──(close frame, error)──▶ kClosing ──(flushed)──▶ freed
-//     └──────────(Connection: close, bad request)────────────────────────▶ kClosing
+//   kHttp ──(GET /ws, valid token)──▶ kWebSocket ──(close frame, error, no pong)──▶ kClosing ──(flushed)──▶ freed
+//     └──────────(Connection: close, bad request, request timeout)─────────────────▶ kClosing
 //
 // In kHttp it parses pipelined requests one at a time: while a request waits for an asynchronous
-// answer (database, Redis, Kafka) reading pauses, so responses go out in order. In kWebSocket it
-// decodes frames and hands each text message to the WebSocket session code.
+// answer (database, Redis, Kafka) reading pauses, so responses go out in order, and while more than
+// --max-output bytes of answers wait for a client that does not read, reading pauses too. A request
+// must arrive whole within --http-request-timeout-ms (408), and a connection idle between requests
+// closes after --http-idle-timeout-ms. In kWebSocket it decodes frames and hands each text message to
+// the WebSocket session code; a socket silent for --ws-ping-interval-ms is pinged, and one that
+// stays silent for --ws-missed-pongs pings is closed with 4001. Both are the read event's own timeout
+// (libevent moves it on at every read), so an idle connection needs no timer of its own. Every close
+// of a WebSocket by the server sends a close frame with a code (docs/protocol.md).
 //
 // memcached's shape, kept small because most connections sit idle: one read event embedded in the
 // connection, reads into the loop's shared buffer (an HTTP request's unparsed bytes are kept, a
@@ -42,7 +48,8 @@ class Connection {
  public:
   enum class State : uint8_t { kHttp, kWebSocket, kClosing };
 
-  Connection(Loop* loop, uint64_t id, int fd);  // takes the socket
+  // Takes the socket, and the place ConnectionCounter::Admit gave `peer` (released when it closes).
+  Connection(Loop* loop, uint64_t id, int fd, uint32_t peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -65,9 +72,11 @@ class Connection {
   void SendShared(SharedFrame* frame);
   void SendEncoded(std::string_view frames);  // frames already encoded (a slice of a room's batch)
   void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {});
+  // Leaves the rooms and the user's presence now (so a closing peer is gone for everyone at once),
+  // sends a close frame with `code` and closes once it is out.
   void CloseWebSocket(uint16_t code, std::string_view reason);
-  // The server is stopping: a WebSocket leaves its rooms and its user's presence now, so that the
-  // loop's last Redis commands carry them, and closes with 1001. HTTP connections end with the loop.
+  // The server is stopping: a WebSocket closes with 1001, its leaves going out with the loop's last
+  // Redis commands. HTTP connections end with the loop.
   void GoAway();
   void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
@@ -79,12 +88,16 @@ class Connection {
  private:
   static void OnReadable(evutil_socket_t, short what, void* arg);
   static void OnWritable(evutil_socket_t, short what, void* arg);
+  void OnReadTimeout();
   void ReadSocket();
   void ReadHttp();
   void ReadWebSocket(const char* data, size_t len);
   void OnWebSocketEvent(const ws::Event& event);
   void PauseReading();
   void ResumeReading();
+  void ArmReadTimeout();  // by state: ping interval, request deadline or keep-alive idle time
+  void LeaveAll();        // rooms and presence
+  void SendClose(uint16_t code, std::string_view reason);
   evbuffer* Out();  // the output buffer, borrowed from the loop until it drains
   void Queued();    // output grew: have the loop's flush write it
   void WriteOut();  // writes what the socket takes; a write event waits for the rest
@@ -95,6 +108,7 @@ class Connection {
   Loop* loop_;
   const uint64_t id_;
   const int fd_;
+  const uint32_t peer_;           // IPv4 address, network order
   event read_event_;              // embedded: an idle connection is one allocation less
   event* write_event_ = nullptr;  // only while the socket holds back output
   evbuffer* out_ = nullptr;       // only while there is output
@@ -104,6 +118,9 @@ class Connection {
   bool keep_alive_ = true;        // of the request being served
   bool head_only_ = false;        // it is a HEAD request: headers as for GET, no body
   bool write_queued_ = false;     // the loop's next flush will Uncork this connection
+  bool output_full_ = false;      // HTTP: reading paused until the output drains
+  uint8_t unanswered_pings_ = 0;  // WebSocket: pings sent since the peer last sent anything
+  int64_t request_deadline_ms_ = 0;  // HTTP: when the request partly here must be whole (steady ms); 0: none
   size_t backlog_allowance_ = 0;  // catch-up bytes allowed above max_output, until the output drains
   TokenUser user_;
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small

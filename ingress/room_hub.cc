@@ -113,6 +113,12 @@ void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {
     conn->SendErrorFrame("already_joined", "you are already in room " + std::to_string(room));
     return;
   }
+  const int max_rooms = loop_->services().config.connections.max_rooms_per_connection;
+  if (conn->seats().size() >= static_cast<size_t>(max_rooms)) {
+    conn->SendErrorFrame("too_many_rooms", "a connection may be in " + std::to_string(max_rooms) +
+                                               " rooms at most: leave one first");
+    return;
+  }
   Seat seat;
   seat.room = room;
   seat.last_pos = std::max<int64_t>(after, 0);

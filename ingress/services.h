@@ -1,5 +1,5 @@
 // What every ingress loop of a process shares: settings, the Kafka producer, the database pool, the
-// token signer, the message id generator and the tagger. All of them are thread-safe; nothing else is shared
+// token signer, the message id generator, the connection count and the tagger. All of them are thread-safe; nothing else is shared
 // between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
@@ -12,6 +12,8 @@
 #include "common/config.h"
 #include "common/message_id.h"
 #include "common/token.h"
+#include "ingress/connection_counter.h"
+#include "ingress/connection_limits.h"
 #include "ingress/short_circuit.h"
 #include "ingress/static_files.h"
 #include "queue/kafka.h"
@@ -35,16 +37,19 @@ struct IngressConfig {
   int kafka_linger_ms = 5;           // producer batching: latency added to every message, for fewer requests
   std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
+  ConnectionLimits connections;      // timeouts and counts of client connections
 };
 
 struct Services {
   explicit Services(const IngressConfig& c)
       : config(c), signer(c.token_secret), ids(static_cast<uint32_t>(c.instance)),
-        instance_id(std::to_string(c.instance) + "-" + std::to_string(::getpid())) {}
+        instance_id(std::to_string(c.instance) + "-" + std::to_string(::getpid())),
+        connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address) {}
   IngressConfig config;
   TokenSigner signer;
   MessageIdGenerator ids;
   std::string instance_id;           // sent as X-Instance-Id
+  ConnectionCounter connections;     // every loop's client connections, against the limits
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<DbPool> db;
   std::unique_ptr<StaticFiles> web;  // null when no web root is set
