@@ -213,6 +213,8 @@ void Loop::OnSubscriberLost() { rooms_.OnSubscriberLost(); }
 
 void Loop::OnSubscribed(std::string_view channel) { rooms_.OnSubscribed(channel); }
 
+void Loop::OnUnsubscribed(std::string_view channel) { rooms_.OnUnsubscribed(channel); }
+
 void Loop::OnChannelMessage(std::string_view channel, std::string_view payload) {
   if (!users_.OnChannelMessage(channel, payload)) rooms_.OnChannelMessage(channel, payload);
 }

@@ -103,6 +103,7 @@ class Loop : private RedisLinks::Listener {
   void OnSubscriberReady() override;
   void OnSubscriberLost() override;
   void OnSubscribed(std::string_view channel) override;
+  void OnUnsubscribed(std::string_view channel) override;
   void OnChannelMessage(std::string_view channel, std::string_view payload) override;
 
   const int index_;

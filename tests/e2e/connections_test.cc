@@ -332,6 +332,44 @@ TEST_F(ConnectionsTest, RoomsPerConnectionAreCapped) {
   EXPECT_EQ(joined->doc["room"].GetInt64(), *third);
 }
 
+TEST_F(ConnectionsTest, ALoopUnsubscribesTheRoomsEmptyLongestBeyondTheIdleLimit) {
+  Start([](ConnectionLimits& l, IngressConfig&) {
+    l.max_idle_rooms = 1;
+    l.ws_ping_interval_ms = 60000;  // the test waits without reading: no pings to answer meanwhile
+  });
+  ASSERT_TRUE(stack->StartPersister().ok());
+  TestUser ana;
+  int64_t a = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "a", &ana, &a));
+  auto b = stack->CreateRoom(ana, "b");
+  auto c = stack->CreateRoom(ana, "c");
+  ASSERT_TRUE(b.ok() && c.ok());
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  auto subscribers = [&](int64_t room) {
+    auto r = stack->redis().Command({"PUBSUB", "NUMSUB", RoomChannel(stack->config().RedisPrefix(), room)});
+    return r.ok() && r->elements.size() == 2 ? r->elements[1].integer : -1;
+  };
+  auto visit = [&](int64_t room) {
+    ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
+    ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+    ASSERT_TRUE((*ws)->SendText("{\"type\":\"leave\",\"room\":" + std::to_string(room) + "}").ok());
+  };
+  visit(a);
+  visit(*b);  // two rooms empty: a, empty longest, goes
+  EXPECT_TRUE(WaitFor([&] { return subscribers(a) == 0; }, std::chrono::seconds(5)));
+  EXPECT_EQ(subscribers(*b), 1);
+  visit(*c);  // b goes; joining it again at once waits for the UNSUBSCRIBE, then subscribes anew
+  ASSERT_TRUE((*ws)->SendText(Join(*b)).ok());
+  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  EXPECT_EQ(subscribers(*b), 1);
+  EXPECT_EQ(subscribers(*c), 1) << "the one room empty within the limit stays subscribed";
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"send\",\"room\":" + std::to_string(*b) + ",\"text\":\"back\"}").ok());
+  auto live = ReceiveType(**ws, "message");
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_STREQ(live->doc["text"].GetString(), "back");
+}
+
 // A free port for a child ingress (it is bound again at once, so nobody else takes it meanwhile).
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
