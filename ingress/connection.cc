@@ -44,7 +44,9 @@ int64_t SteadyMs() {
 Connection::Connection(Loop* loop, uint64_t id, int fd, uint32_t peer) : loop_(loop), id_(id), fd_(fd), peer_(peer) {
   open_connections.Add(1);
   event_assign(&read_event_, loop_->base(), fd_, EV_READ | EV_PERSIST, &Connection::OnReadable, this);
-  ArmReadTimeout();
+  // The first request is due within the request timeout of the connection, not the idle time: a
+  // connection that sends nothing at all is a slowloris too.
+  event_add(&read_event_, loop_->request_timeout());
 }
 
 Connection::~Connection() {
@@ -303,7 +305,11 @@ void Connection::WriteOut() {
   if (evbuffer_get_length(out_) == 0) return Drained();
   if (write_event_) return;
   write_event_ = event_new(loop_->base(), fd_, EV_WRITE | EV_PERSIST, &Connection::OnWritable, this);
-  event_add(write_event_, state_ == State::kClosing ? loop_->flush_timeout() : nullptr);
+  // A WebSocket that does not read is bounded by --max-output and pings; an HTTP client that takes
+  // none of its answers for the idle time is closed.
+  event_add(write_event_, state_ == State::kClosing ? loop_->flush_timeout()
+                          : state_ == State::kHttp  ? loop_->idle_timeout()
+                                                    : nullptr);
 }
 
 void Connection::Drained() {

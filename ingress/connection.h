@@ -80,8 +80,11 @@ class Connection {
   void GoAway();
   void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
-  // output has drained, so a replay (bounded by --replay-limit) never drops its own reader.
-  void AllowBacklog(size_t bytes) { backlog_allowance_ += bytes; }
+  // output has drained, so a replay (bounded by --replay-limit) never drops its own reader. One
+  // replay at a time: others sent before it drained count against the plain limit.
+  void AllowBacklog(size_t bytes) {
+    if (backlog_allowance_ == 0) backlog_allowance_ = bytes;
+  }
   std::vector<Seat>& seats() { return seats_; }
   Seat* FindSeat(int64_t room);
 

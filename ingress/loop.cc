@@ -66,6 +66,7 @@ Loop::Loop(int index, Services* services)
   const ConnectionLimits& limits = services->config.connections;
   ping_timeout_ = CommonTimeout(base_, limits.ws_ping_interval_ms);
   idle_timeout_ = CommonTimeout(base_, limits.http_idle_timeout_ms);
+  request_timeout_ = CommonTimeout(base_, limits.http_request_timeout_ms);
   flush_timeout_ = CommonTimeout(base_, 10000);
   reserve_fd_ = OpenReserve();
   wake_event_ = event_new(base_, tasks_.fd(), EV_READ | EV_PERSIST, &Loop::OnWake, this);

@@ -89,6 +89,7 @@ class Loop : private RedisLinks::Listener {
   // sit in a queue rather than the timer heap, so moving one on at every read costs O(1).
   const timeval* ping_timeout() const { return ping_timeout_; }    // --ws-ping-interval-ms
   const timeval* idle_timeout() const { return idle_timeout_; }    // --http-idle-timeout-ms
+  const timeval* request_timeout() const { return request_timeout_; }  // --http-request-timeout-ms
   const timeval* flush_timeout() const { return flush_timeout_; }  // a closing connection's last output
 
   Connection* FindConnection(uint64_t id);
@@ -121,6 +122,7 @@ class Loop : private RedisLinks::Listener {
 
   const timeval* ping_timeout_;
   const timeval* idle_timeout_;
+  const timeval* request_timeout_;
   const timeval* flush_timeout_;
   // Held open to be given up when accept() finds no descriptor left (EMFILE): see OnAcceptError.
   int reserve_fd_ = -1;

@@ -121,6 +121,22 @@ class ConnectionsTest : public StackTest {
   }
 
   std::string Join(int64_t room) { return "{\"type\":\"join\",\"room\":" + std::to_string(room) + "}"; }
+  std::string Leave(int64_t room) { return "{\"type\":\"leave\",\"room\":" + std::to_string(room) + "}"; }
+
+  // Registers ana with three public rooms (their ids to *rooms) and connects her.
+  std::unique_ptr<WsClient> AnaInThreeRooms(std::vector<int64_t>* rooms) {
+    TestUser ana;
+    int64_t first = 0;
+    EXPECT_TRUE(RegisterWithRoom("ana", "one", &ana, &first));
+    auto second = stack->CreateRoom(ana, "two");
+    auto third = stack->CreateRoom(ana, "three");
+    EXPECT_TRUE(second.ok() && third.ok());
+    auto ws = stack->Connect(ana);
+    EXPECT_TRUE(ws.ok()) << ws.status().ToString();
+    if (!second.ok() || !third.ok() || !ws.ok()) return nullptr;
+    *rooms = {first, *second, *third};
+    return std::move(*ws);
+  }
 
   // How many ingress loops hold `user` online, as the mention worker reads it.
   int64_t OnlineScores(int64_t user) {
@@ -223,6 +239,14 @@ TEST_F(ConnectionsTest, ARequestThatDoesNotArriveInTimeGets408AndTheConnectionCl
   EXPECT_EQ(slow.in().rfind("HTTP/1.1 408", 0), 0u) << slow.in();
   EXPECT_NE(slow.in().find("request_timeout"), std::string::npos) << slow.in();
 
+  // A connection that sends nothing at all is closed as soon, without an answer.
+  RawConn mute(stack->port());
+  ASSERT_TRUE(mute.connected());
+  const auto opened = Clock::now();
+  EXPECT_TRUE(mute.ReadUntil([](const std::string&) { return false; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(mute.in().empty()) << mute.in();
+  EXPECT_LT(Clock::now() - opened, std::chrono::seconds(2));
+
   // A request that arrives whole is answered, and the connection then lives until its idle timeout.
   RawConn quick(stack->port());
   EXPECT_TRUE(quick.Healthy());
@@ -308,28 +332,23 @@ TEST_F(ConnectionsTest, ConnectionsInAllAreCapped) {
 
 TEST_F(ConnectionsTest, RoomsPerConnectionAreCapped) {
   Start([](ConnectionLimits& l, IngressConfig&) { l.max_rooms_per_connection = 2; });
-  TestUser ana;
-  int64_t first = 0;
-  ASSERT_TRUE(RegisterWithRoom("ana", "one", &ana, &first));
-  auto second = stack->CreateRoom(ana, "two");
-  auto third = stack->CreateRoom(ana, "three");
-  ASSERT_TRUE(second.ok() && third.ok());
-  auto ws = stack->Connect(ana);
-  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-  for (int64_t room : {first, *second}) {
-    ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
-    ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  std::vector<int64_t> rooms;
+  auto ws = AnaInThreeRooms(&rooms);
+  ASSERT_TRUE(ws);
+  for (int64_t room : {rooms[0], rooms[1]}) {
+    ASSERT_TRUE(ws->SendText(Join(room)).ok());
+    ASSERT_TRUE(ReceiveType(*ws, "joined").ok());
   }
-  ASSERT_TRUE((*ws)->SendText(Join(*third)).ok());
-  auto refused = ReceiveType(**ws, "error");
+  ASSERT_TRUE(ws->SendText(Join(rooms[2])).ok());
+  auto refused = ReceiveType(*ws, "error");
   ASSERT_TRUE(refused.ok()) << refused.status().ToString();
   EXPECT_STREQ(refused->doc["code"].GetString(), "too_many_rooms");
   // Leaving one makes room.
-  ASSERT_TRUE((*ws)->SendText("{\"type\":\"leave\",\"room\":" + std::to_string(first) + "}").ok());
-  ASSERT_TRUE((*ws)->SendText(Join(*third)).ok());
-  auto joined = ReceiveType(**ws, "joined");
+  ASSERT_TRUE(ws->SendText(Leave(rooms[0])).ok());
+  ASSERT_TRUE(ws->SendText(Join(rooms[2])).ok());
+  auto joined = ReceiveType(*ws, "joined");
   ASSERT_TRUE(joined.ok()) << joined.status().ToString();
-  EXPECT_EQ(joined->doc["room"].GetInt64(), *third);
+  EXPECT_EQ(joined->doc["room"].GetInt64(), rooms[2]);
 }
 
 TEST_F(ConnectionsTest, ALoopUnsubscribesTheRoomsEmptyLongestBeyondTheIdleLimit) {
@@ -338,34 +357,30 @@ TEST_F(ConnectionsTest, ALoopUnsubscribesTheRoomsEmptyLongestBeyondTheIdleLimit)
     l.ws_ping_interval_ms = 60000;  // the test waits without reading: no pings to answer meanwhile
   });
   ASSERT_TRUE(stack->StartPersister().ok());
-  TestUser ana;
-  int64_t a = 0;
-  ASSERT_TRUE(RegisterWithRoom("ana", "a", &ana, &a));
-  auto b = stack->CreateRoom(ana, "b");
-  auto c = stack->CreateRoom(ana, "c");
-  ASSERT_TRUE(b.ok() && c.ok());
-  auto ws = stack->Connect(ana);
-  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  std::vector<int64_t> rooms;
+  auto ws = AnaInThreeRooms(&rooms);
+  ASSERT_TRUE(ws);
+  const int64_t a = rooms[0], b = rooms[1], c = rooms[2];
   auto subscribers = [&](int64_t room) {
     auto r = stack->redis().Command({"PUBSUB", "NUMSUB", RoomChannel(stack->config().RedisPrefix(), room)});
     return r.ok() && r->elements.size() == 2 ? r->elements[1].integer : -1;
   };
   auto visit = [&](int64_t room) {
-    ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
-    ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
-    ASSERT_TRUE((*ws)->SendText("{\"type\":\"leave\",\"room\":" + std::to_string(room) + "}").ok());
+    ASSERT_TRUE(ws->SendText(Join(room)).ok());
+    ASSERT_TRUE(ReceiveType(*ws, "joined").ok());
+    ASSERT_TRUE(ws->SendText(Leave(room)).ok());
   };
   visit(a);
-  visit(*b);  // two rooms empty: a, empty longest, goes
+  visit(b);  // two rooms empty: a, empty longest, goes
   EXPECT_TRUE(WaitFor([&] { return subscribers(a) == 0; }, std::chrono::seconds(5)));
-  EXPECT_EQ(subscribers(*b), 1);
-  visit(*c);  // b goes; joining it again at once waits for the UNSUBSCRIBE, then subscribes anew
-  ASSERT_TRUE((*ws)->SendText(Join(*b)).ok());
-  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
-  EXPECT_EQ(subscribers(*b), 1);
-  EXPECT_EQ(subscribers(*c), 1) << "the one room empty within the limit stays subscribed";
-  ASSERT_TRUE((*ws)->SendText("{\"type\":\"send\",\"room\":" + std::to_string(*b) + ",\"text\":\"back\"}").ok());
-  auto live = ReceiveType(**ws, "message");
+  EXPECT_EQ(subscribers(b), 1);
+  visit(c);  // b goes; joining it again at once waits for the UNSUBSCRIBE, then subscribes anew
+  ASSERT_TRUE(ws->SendText(Join(b)).ok());
+  ASSERT_TRUE(ReceiveType(*ws, "joined").ok());
+  EXPECT_EQ(subscribers(b), 1);
+  EXPECT_EQ(subscribers(c), 1) << "the one room empty within the limit stays subscribed";
+  ASSERT_TRUE(ws->SendText("{\"type\":\"send\",\"room\":" + std::to_string(b) + ",\"text\":\"back\"}").ok());
+  auto live = ReceiveType(*ws, "message");
   ASSERT_TRUE(live.ok()) << live.status().ToString();
   EXPECT_STREQ(live->doc["text"].GetString(), "back");
 }
