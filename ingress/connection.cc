@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -25,16 +27,29 @@ namespace {
 Metric& open_connections = Gauge("chatpipe_ingress_connections", "open client connections");
 Metric& open_websockets = Gauge("chatpipe_ingress_websockets", "open WebSocket connections");
 Metric& slow_readers = Counter("chatpipe_ingress_slow_readers_total", "WebSockets closed for falling behind");
+Metric& pings_sent = Counter("chatpipe_ingress_pings_total", "pings sent to silent WebSockets");
+Metric& no_pong = Counter("chatpipe_ingress_no_pong_total", "WebSockets closed for answering no ping");
+Metric& request_timeouts = Counter("chatpipe_ingress_http_request_timeouts_total",
+                                   "HTTP connections closed (408) for a request that did not arrive in time");
+Metric& output_pauses = Counter("chatpipe_ingress_http_output_pauses_total",
+                                "times an HTTP connection stopped reading requests until its answers drained");
 
-constexpr timeval kHttpIdleTimeout{120, 0};
-constexpr timeval kFlushTimeout{10, 0};
+// An empty ping: the peer's pong, or anything else it sends, shows it is there.
+constexpr std::string_view kPingFrame("\x89\x00", 2);
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
-Connection::Connection(Loop* loop, uint64_t id, int fd) : loop_(loop), id_(id), fd_(fd) {
+Connection::Connection(Loop* loop, uint64_t id, int fd, uint32_t peer) : loop_(loop), id_(id), fd_(fd), peer_(peer) {
   open_connections.Add(1);
   event_assign(&read_event_, loop_->base(), fd_, EV_READ | EV_PERSIST, &Connection::OnReadable, this);
-  event_add(&read_event_, &kHttpIdleTimeout);
+  // The first request is due within the request timeout of the connection, not the idle time: a
+  // connection that sends nothing at all is a slowloris too.
+  event_add(&read_event_, loop_->request_timeout());
 }
 
 Connection::~Connection() {
@@ -46,12 +61,49 @@ Connection::~Connection() {
   if (write_event_) event_free(write_event_);
   if (out_) evbuffer_free(out_);  // may hold references to shared frames: freeing releases them
   close(fd_);
+  loop_->services().connections.Release(peer_);
 }
 
 void Connection::OnReadable(evutil_socket_t, short what, void* arg) {
   auto* c = static_cast<Connection*>(arg);
-  if (what & EV_TIMEOUT) return c->loop_->CloseConnection(c->id_);  // an idle HTTP connection
+  if (what & EV_TIMEOUT) return c->OnReadTimeout();
   c->ReadSocket();
+}
+
+// Reading is paused in kClosing and while an HTTP answer is pending, so only these are left.
+void Connection::OnReadTimeout() {
+  if (state_ == State::kWebSocket) {
+    if (unanswered_pings_ >= loop_->services().config.connections.ws_missed_pongs) {
+      no_pong.Add();
+      return CloseWebSocket(ws::kCloseNoPong, "no pong");
+    }
+    ++unanswered_pings_;
+    pings_sent.Add();
+    return SendEncoded(kPingFrame);  // the read event's timeout comes round again after the interval
+  }
+  if (in_.empty()) return loop_->CloseConnection(id_);  // idle between requests
+  request_timeouts.Add();
+  serving_ = true;
+  keep_alive_ = false;
+  head_only_ = false;
+  RespondError(Status::DeadlineExceeded("request_timeout", "the request did not arrive in time"));
+}
+
+void Connection::ArmReadTimeout() {
+  if (state_ == State::kWebSocket) {
+    event_add(&read_event_, loop_->ping_timeout());
+    return;
+  }
+  if (in_.empty()) {
+    request_deadline_ms_ = 0;
+    event_add(&read_event_, loop_->idle_timeout());
+    return;
+  }
+  const int64_t now = SteadyMs();
+  if (request_deadline_ms_ == 0) request_deadline_ms_ = now + loop_->services().config.connections.http_request_timeout_ms;
+  const int64_t left = std::max<int64_t>(request_deadline_ms_ - now, 0);
+  const timeval tv{static_cast<time_t>(left / 1000), static_cast<suseconds_t>(left % 1000 * 1000)};
+  event_add(&read_event_, &tv);
 }
 
 void Connection::OnWritable(evutil_socket_t, short what, void* arg) {
@@ -66,6 +118,7 @@ void Connection::ReadSocket() {
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
     return loop_->CloseConnection(id_);
   size_t got = n > 0 ? static_cast<size_t>(n) : 0;  // 0: woken to parse what is already here
+  if (got > 0) unanswered_pings_ = 0;  // whatever it sent, the peer is there
   if (state_ == State::kHttp) {
     in_.append(buf, got);
     ReadHttp();
@@ -82,12 +135,19 @@ void Connection::ReadSocket() {
 void Connection::ReadHttp() {
   static const http::Limits limits;
   while (state_ == State::kHttp && !serving_ && !in_.empty()) {
+    if (out_ && evbuffer_get_length(out_) > loop_->services().config.max_output_bytes) {
+      // A client that sends requests and reads no answers: stop reading until they drain (Drained).
+      output_pauses.Add();
+      output_full_ = true;
+      return PauseReading();
+    }
     http::Request request;
     size_t consumed = 0;
     Status error;
     http::ParseResult r = http::ParseRequest(in_, limits, &request, &consumed, &error);
-    if (r == http::ParseResult::kIncomplete) return;
+    if (r == http::ParseResult::kIncomplete) return ArmReadTimeout();  // the request's deadline
     serving_ = true;
+    request_deadline_ms_ = 0;
     if (r == http::ParseResult::kError) {
       keep_alive_ = false;
       RespondError(error);
@@ -106,7 +166,7 @@ void Connection::ReadHttp() {
 void Connection::PauseReading() { event_del(&read_event_); }
 
 void Connection::ResumeReading() {
-  event_add(&read_event_, state_ == State::kHttp ? &kHttpIdleTimeout : nullptr);
+  ArmReadTimeout();
   // The next request may already be here; read it on the next turn of the loop, not from inside
   // this call (which may come from a handler still on the stack).
   if (!in_.empty()) event_active(&read_event_, EV_READ, 0);
@@ -181,12 +241,9 @@ void Connection::OnWebSocketEvent(const ws::Event& event) {
     case Type::kBinary:
       SendErrorFrame("binary_unsupported", "frames must be JSON text");
       break;
-    case Type::kPing: {
-      std::string pong = ws::EncodeFrame(ws::Opcode::kPong, event.payload);
-      evbuffer_add(Out(), pong.data(), pong.size());
-      Queued();
+    case Type::kPing:  // a pong is output like any other: a pinger that never reads is a slow reader
+      SendEncoded(ws::EncodeFrame(ws::Opcode::kPong, event.payload));
       break;
-    }
     case Type::kClose:
       CloseWebSocket(event.close_code == ws::kCloseNoStatus ? uint16_t{ws::kCloseNormal} : event.close_code, "");
       break;
@@ -199,15 +256,17 @@ void Connection::OnWebSocketEvent(const ws::Event& event) {
 bool Connection::OverOutputLimit() {
   const size_t queued = evbuffer_get_length(out_);
   if (queued <= loop_->services().config.max_output_bytes + backlog_allowance_) return false;
-  // Too far behind: drop it rather than buffer without bound. A close frame could not get through a
-  // full buffer anyway; the client reconnects and catches up with "after".
+  // Too far behind: close it rather than buffer without bound; the client reconnects and catches up
+  // with "after". Nothing more is added but the close frame, which goes out behind what is queued
+  // (or not at all, should the reader not drain it within the flush timeout). This send may come
+  // from a walk over a room's members or a user's connections, so it leaves them on the next turn.
   slow_readers.Add();
-  state_ = State::kClosing;
-  PauseReading();
-  if (write_event_) event_del(write_event_);
   Loop* loop = loop_;
   uint64_t id = id_;
-  loop_->tasks().Post([loop, id] { loop->CloseConnection(id); });
+  loop_->tasks().Post([loop, id] {
+    if (Connection* c = loop->FindConnection(id)) c->LeaveAll();
+  });
+  SendClose(ws::kCloseTooSlow, "too far behind");
   return true;
 }
 
@@ -252,7 +311,11 @@ void Connection::WriteOut() {
   if (evbuffer_get_length(out_) == 0) return Drained();
   if (write_event_) return;
   write_event_ = event_new(loop_->base(), fd_, EV_WRITE | EV_PERSIST, &Connection::OnWritable, this);
-  event_add(write_event_, state_ == State::kClosing ? &kFlushTimeout : nullptr);
+  // A WebSocket that does not read is bounded by --max-output and pings; an HTTP client that takes
+  // none of its answers for the idle time is closed.
+  event_add(write_event_, state_ == State::kClosing ? loop_->flush_timeout()
+                          : state_ == State::kHttp  ? loop_->idle_timeout()
+                                                    : nullptr);
 }
 
 void Connection::Drained() {
@@ -263,7 +326,11 @@ void Connection::Drained() {
   backlog_allowance_ = 0;
   loop_->ReturnBuffer(out_);
   out_ = nullptr;
-  if (state_ == State::kClosing) loop_->CloseConnection(id_);  // frees this: nothing may follow
+  if (state_ == State::kClosing) return loop_->CloseConnection(id_);  // frees this: nothing may follow
+  if (output_full_) {
+    output_full_ = false;
+    if (state_ == State::kHttp && !serving_) ResumeReading();
+  }
 }
 
 void Connection::SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id,
@@ -296,17 +363,22 @@ void Connection::SendErrorFrame(const Status& original, std::string_view client_
 
 void Connection::CloseWebSocket(uint16_t code, std::string_view reason) {
   if (state_ != State::kWebSocket) return;
+  LeaveAll();
+  SendClose(code, reason);
+}
+
+void Connection::LeaveAll() {
+  loop_->rooms().LeaveAll(this);
+  loop_->users().Remove(this);  // again from the destructor: a no-op then
+}
+
+void Connection::SendClose(uint16_t code, std::string_view reason) {
   std::string frame = ws::EncodeCloseFrame(code, reason);
   evbuffer_add(Out(), frame.data(), frame.size());
   CloseAfterFlush();
 }
 
-void Connection::GoAway() {
-  if (state_ != State::kWebSocket) return;
-  loop_->rooms().LeaveAll(this);
-  loop_->users().Remove(this);  // again from the destructor: a no-op then
-  CloseWebSocket(ws::kCloseGoingAway, "server shutting down");
-}
+void Connection::GoAway() { CloseWebSocket(ws::kCloseGoingAway, "server shutting down"); }
 
 void Connection::CloseAfterFlush() {
   state_ = State::kClosing;
@@ -317,8 +389,8 @@ void Connection::CloseAfterFlush() {
     loop_->tasks().Post([loop, id] { loop->CloseConnection(id); });
     return;
   }
-  // Drained() closes once the output is out; a peer that never reads gets kFlushTimeout.
-  if (write_event_) event_add(write_event_, &kFlushTimeout);
+  // Drained() closes once the output is out; a peer that never reads gets the flush timeout.
+  if (write_event_) event_add(write_event_, loop_->flush_timeout());
   else Queued();
 }
 

@@ -1,11 +1,17 @@
 // Connection: one client socket on one loop, as an explicit state machine.
 //
-//   kHttp ──(GET /ws, valid token)──▶ kWebSocket ──(close frame, error)──▶ kClosing ──(flushed)──▶ freed
-//     └──────────(Connection: close, bad request)────────────────────────▶ kClosing
+//   kHttp ──(GET /ws, valid token)──▶ kWebSocket ──(close frame, error, no pong)──▶ kClosing ──(flushed)──▶ freed
+//     └──────────(Connection: close, bad request, request timeout)─────────────────▶ kClosing
 //
 // In kHttp it parses pipelined requests one at a time: while a request waits for an asynchronous
-// answer (database, Redis, Kafka) reading pauses, so responses go out in order. In kWebSocket it
-// decodes frames and hands each text message to the WebSocket session code.
+// answer (database, Redis, Kafka) reading pauses, so responses go out in order, and while more than
+// --max-output bytes of answers wait for a client that does not read, reading pauses too. A request
+// must arrive whole within --http-request-timeout-ms (408), and a connection idle between requests
+// closes after --http-idle-timeout-ms. In kWebSocket it decodes frames and hands each text message to
+// the WebSocket session code; a socket silent for --ws-ping-interval-ms is pinged, and one that
+// stays silent for --ws-missed-pongs pings is closed with 4001. Both are the read event's own timeout
+// (libevent moves it on at every read), so an idle connection needs no timer of its own. Every close
+// of a WebSocket by the server sends a close frame with a code (docs/protocol.md).
 //
 // memcached's shape, kept small because most connections sit idle: one read event embedded in the
 // connection, reads into the loop's shared buffer (an HTTP request's unparsed bytes are kept, a
@@ -43,7 +49,8 @@ class Connection {
  public:
   enum class State : uint8_t { kHttp, kWebSocket, kClosing };
 
-  Connection(Loop* loop, uint64_t id, int fd);  // takes the socket
+  // Takes the socket, and the place ConnectionCounter::Admit gave `peer` (released when it closes).
+  Connection(Loop* loop, uint64_t id, int fd, uint32_t peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -71,16 +78,21 @@ class Connection {
   void SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id = {},
                       int64_t retry_after_ms = 0);
   void SendErrorFrame(const Status& error, std::string_view client_msg_id = {});  // of ForClient(error)
+  // Leaves the rooms and the user's presence now (so a closing peer is gone for everyone at once),
+  // sends a close frame with `code` and closes once it is out.
   void CloseWebSocket(uint16_t code, std::string_view reason);
-  // The server is stopping: a WebSocket leaves its rooms and its user's presence now, so that the
-  // loop's last Redis commands carry them, and closes with 1001. HTTP connections end with the loop.
+  // The server is stopping: a WebSocket closes with 1001, its leaves going out with the loop's last
+  // Redis commands. HTTP connections end with the loop.
   void GoAway();
   void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
-  // output has drained, so a replay (bounded by --replay-limit) never drops its own reader.
-  void AllowBacklog(size_t bytes) { backlog_allowance_ += bytes; }
+  // output has drained, so a replay (bounded by --replay-limit) never drops its own reader. One
+  // replay at a time: others sent before it drained count against the plain limit.
+  void AllowBacklog(size_t bytes) {
+    if (backlog_allowance_ == 0) backlog_allowance_ = bytes;
+  }
   std::vector<Seat>& seats() { return seats_; }
-  ConnectionLimits& limits() { return limits_; }
+  ConnectionBuckets& buckets() { return buckets_; }
   // The client's IP address as text ("" if the socket has none).
   std::string PeerAddress() const;
   Seat* FindSeat(int64_t room);
@@ -88,12 +100,16 @@ class Connection {
  private:
   static void OnReadable(evutil_socket_t, short what, void* arg);
   static void OnWritable(evutil_socket_t, short what, void* arg);
+  void OnReadTimeout();
   void ReadSocket();
   void ReadHttp();
   void ReadWebSocket(const char* data, size_t len);
   void OnWebSocketEvent(const ws::Event& event);
   void PauseReading();
   void ResumeReading();
+  void ArmReadTimeout();  // by state: ping interval, request deadline or keep-alive idle time
+  void LeaveAll();        // rooms and presence
+  void SendClose(uint16_t code, std::string_view reason);
   evbuffer* Out();  // the output buffer, borrowed from the loop until it drains
   void Queued();    // output grew: have the loop's flush write it
   void WriteOut();  // writes what the socket takes; a write event waits for the rest
@@ -104,6 +120,7 @@ class Connection {
   Loop* loop_;
   const uint64_t id_;
   const int fd_;
+  const uint32_t peer_;           // IPv4 address, network order
   event read_event_;              // embedded: an idle connection is one allocation less
   event* write_event_ = nullptr;  // only while the socket holds back output
   evbuffer* out_ = nullptr;       // only while there is output
@@ -113,11 +130,14 @@ class Connection {
   bool keep_alive_ = true;        // of the request being served
   bool head_only_ = false;        // it is a HEAD request: headers as for GET, no body
   bool write_queued_ = false;     // the loop's next flush will Uncork this connection
+  bool output_full_ = false;      // HTTP: reading paused until the output drains
+  uint8_t unanswered_pings_ = 0;  // WebSocket: pings sent since the peer last sent anything
+  int64_t request_deadline_ms_ = 0;  // HTTP: when the request partly here must be whole (steady ms); 0: none
   size_t backlog_allowance_ = 0;  // catch-up bytes allowed above max_output, until the output drains
   TokenUser user_;
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
   std::vector<Seat> seats_;
-  ConnectionLimits limits_;
+  ConnectionBuckets buckets_;
 };
 
 }  // namespace chatpipe

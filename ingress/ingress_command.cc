@@ -58,6 +58,7 @@ void AddIngressCommand(CLI::App& app) {
       ->envname("CHATPIPE_MAX_MENTIONS")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--max-output", c->max_output_bytes, "bytes a WebSocket reader may fall behind before it is dropped")
       ->envname("CHATPIPE_MAX_OUTPUT")->capture_default_str();
+  AddConnectionLimitOptions(cmd, &c->connections);
   cmd->add_flag("--short-circuit", c->short_circuit,
                 "benchmark floor only: ack and fan out messages in this process, skipping Kafka, the workers "
                 "and Redis; nothing is stored (bench/run --server chatpipe-floor)")

@@ -5,12 +5,41 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cerrno>
+
+#include "common/metrics.h"
 #include "ingress/connection.h"
 
 namespace chatpipe {
 
 namespace {
+
+Metric& refused_connections = Counter("chatpipe_ingress_refused_connections_total",
+                                      "connections closed at accept: over --max-connections or per address");
+Metric& shed_connections = Counter("chatpipe_ingress_shed_connections_total",
+                                   "connections accepted and closed at once for lack of descriptors (EMFILE)");
+
+const timeval* CommonTimeout(event_base* base, int ms) {
+  const timeval tv{ms / 1000, ms % 1000 * 1000};
+  return event_base_init_common_timeout(base, &tv);
+}
+
+int OpenReserve() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+// Keepalive probes find a peer that vanished without a word (a cable pulled, a NAT entry dropped) on
+// connections where nothing is sent: HTTP keep-alive ones, and WebSockets between pings.
+void SetSocketOptions(int fd) {
+  int one = 1, idle = 60, interval = 10, count = 5;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
 
 // Only a loop's own thread touches its base (other threads go through the TaskQueue), so it needs no
 // lock: with threads enabled libevent would otherwise take a mutex on every event_pending() and
@@ -34,6 +63,12 @@ Loop::Loop(int index, Services* services)
              "loop " + std::to_string(index)),
       rooms_(this),
       users_(this) {
+  const ConnectionLimits& limits = services->config.connections;
+  ping_timeout_ = CommonTimeout(base_, limits.ws_ping_interval_ms);
+  idle_timeout_ = CommonTimeout(base_, limits.http_idle_timeout_ms);
+  request_timeout_ = CommonTimeout(base_, limits.http_request_timeout_ms);
+  flush_timeout_ = CommonTimeout(base_, 10000);
+  reserve_fd_ = OpenReserve();
   wake_event_ = event_new(base_, tasks_.fd(), EV_READ | EV_PERSIST, &Loop::OnWake, this);
   event_add(wake_event_, nullptr);
   flush_event_ = event_new(base_, -1, 0, &Loop::OnFlush, this);
@@ -43,6 +78,7 @@ Loop::~Loop() {
   connections_.clear();
   for (evbuffer* b : spare_buffers_) evbuffer_free(b);
   if (listener_) evconnlistener_free(listener_);
+  if (reserve_fd_ >= 0) close(reserve_fd_);
   redis_.Close();
   users_.Stop();
   for (event* e : {wake_event_, flush_event_})
@@ -59,6 +95,7 @@ Status Loop::Start(const std::string& host, int* port) {
                                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 4096,
                                       reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   if (!listener_) return Status::Internal("cannot listen on " + host + ":" + std::to_string(*port));
+  evconnlistener_set_error_cb(listener_, &Loop::OnAcceptError);
   if (*port == 0) {
     socklen_t len = sizeof addr;
     getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&addr), &len);
@@ -115,12 +152,36 @@ void Loop::OnFlush(int, short, void* arg) {
     if (Connection* c = loop->FindConnection(id)) c->Uncork();
 }
 
-void Loop::OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg) {
+// Over a limit the connection is closed at once, before a byte is read: answering 503 would mean
+// holding the socket (and a timer) until the request arrived, the very resources the limit protects.
+void Loop::OnAccept(evconnlistener*, int fd, sockaddr* addr, int, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const uint32_t peer = addr->sa_family == AF_INET ? reinterpret_cast<sockaddr_in*>(addr)->sin_addr.s_addr : 0;
+  if (!loop->services_->connections.Admit(peer)) {
+    refused_connections.Add();
+    close(fd);
+    return;
+  }
+  SetSocketOptions(fd);
   uint64_t id = loop->next_conn_id_++;
-  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, fd));
+  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, fd, peer));
+}
+
+// accept() failed. Out of descriptors, the pending connection stays in the backlog and the listener
+// would be woken for it again at once, forever (a busy loop that serves no one). The classic way out:
+// give up the reserve descriptor, accept the connection and close it (its client sees the connection
+// end rather than hang), and take the reserve back. Once connections close, accepting works again.
+void Loop::OnAcceptError(evconnlistener* listener, void* arg) {
+  auto* loop = static_cast<Loop*>(arg);
+  const int err = EVUTIL_SOCKET_ERROR();
+  if (err != EMFILE && err != ENFILE) return spdlog::warn("ingress: accept: {}", evutil_socket_error_to_string(err));
+  if (loop->reserve_fd_ >= 0) close(loop->reserve_fd_);
+  int fd = accept(evconnlistener_get_fd(listener), nullptr, nullptr);
+  if (fd >= 0) {
+    shed_connections.Add();
+    close(fd);
+  }
+  loop->reserve_fd_ = OpenReserve();
 }
 
 evbuffer* Loop::BorrowBuffer() {
@@ -152,6 +213,8 @@ void Loop::OnSubscriberReady() {
 void Loop::OnSubscriberLost() { rooms_.OnSubscriberLost(); }
 
 void Loop::OnSubscribed(std::string_view channel) { rooms_.OnSubscribed(channel); }
+
+void Loop::OnUnsubscribed(std::string_view channel) { rooms_.OnUnsubscribed(channel); }
 
 void Loop::OnChannelMessage(std::string_view channel, std::string_view payload) {
   if (!users_.OnChannelMessage(channel, payload)) rooms_.OnChannelMessage(channel, payload);

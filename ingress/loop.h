@@ -85,17 +85,26 @@ class Loop : private RedisLinks::Listener {
   evbuffer* BorrowBuffer();
   void ReturnBuffer(evbuffer* empty);
 
+  // The connections' timeouts, as libevent common timeouts: thousands of events sharing one duration
+  // sit in a queue rather than the timer heap, so moving one on at every read costs O(1).
+  const timeval* ping_timeout() const { return ping_timeout_; }    // --ws-ping-interval-ms
+  const timeval* idle_timeout() const { return idle_timeout_; }    // --http-idle-timeout-ms
+  const timeval* request_timeout() const { return request_timeout_; }  // --http-request-timeout-ms
+  const timeval* flush_timeout() const { return flush_timeout_; }  // a closing connection's last output
+
   Connection* FindConnection(uint64_t id);
   void CloseConnection(uint64_t id);  // frees it now; callbacks holding the id then find nothing
 
  private:
   static void OnAccept(evconnlistener*, int fd, sockaddr*, int, void* arg);
+  static void OnAcceptError(evconnlistener*, void* arg);
   static void OnWake(int, short, void* arg);
   static void OnFlush(int, short, void* arg);
   // RedisLinks::Listener: the subscriber's events, routed to the hubs.
   void OnSubscriberReady() override;
   void OnSubscriberLost() override;
   void OnSubscribed(std::string_view channel) override;
+  void OnUnsubscribed(std::string_view channel) override;
   void OnChannelMessage(std::string_view channel, std::string_view payload) override;
 
   const int index_;
@@ -110,6 +119,13 @@ class Loop : private RedisLinks::Listener {
   event* flush_event_ = nullptr;
   bool flush_scheduled_ = false;
   std::vector<uint64_t> to_write_;  // corked WebSockets with output, by id (they may close meanwhile)
+
+  const timeval* ping_timeout_;
+  const timeval* idle_timeout_;
+  const timeval* request_timeout_;
+  const timeval* flush_timeout_;
+  // Held open to be given up when accept() finds no descriptor left (EMFILE): see OnAcceptError.
+  int reserve_fd_ = -1;
 
   std::unique_ptr<char[]> read_buffer_{new char[kReadBufferSize]};
   std::vector<evbuffer*> spare_buffers_;

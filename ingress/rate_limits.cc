@@ -105,7 +105,7 @@ void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::fu
 
 void AdmitSend(Connection& conn, int64_t user, std::function<void(Connection&, const Refusal&)> then) {
   const RateLimitConfig& limits = Limits(conn);
-  ConnectionLimits& mine = conn.limits();
+  ConnectionBuckets& mine = conn.buckets();
   if (limits.sends_in_flight > 0 && mine.sends_in_flight >= limits.sends_in_flight)
     return then(conn, Refuse("sends_in_flight", kInFlightRetryMs,
                              std::to_string(mine.sends_in_flight) + " sends await their ack; wait for one"));
@@ -127,12 +127,12 @@ void AdmitSend(Connection& conn, int64_t user, std::function<void(Connection&, c
 }
 
 void SendAnswered(Connection& conn) {
-  if (conn.limits().sends_in_flight > 0) --conn.limits().sends_in_flight;
+  if (conn.buckets().sends_in_flight > 0) --conn.buckets().sends_in_flight;
 }
 
 Refusal AdmitJoin(Connection& conn) {
   const BucketSpec& spec = Limits(conn).joins_per_connection;
-  if (int64_t wait = conn.limits().joins.Take(spec, SteadyMs()))
+  if (int64_t wait = conn.buckets().joins.Take(spec, SteadyMs()))
     return Refuse("joins_per_connection", wait, "this connection may join " + spec.ToString() + " rooms");
   return {};
 }

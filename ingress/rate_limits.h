@@ -2,7 +2,7 @@
 // checks the routes make against them.
 //
 // Each limit is a token bucket (BucketSpec, ingress/token_bucket.h). Those of one connection (its
-// sends, its joins, the sends it awaits an ack for) live in the Connection (ConnectionLimits) and
+// sends, its joins, the sends it awaits an ack for) live in the Connection (ConnectionBuckets) and
 // are checked on its loop with no round trip. Those of a user or an address hold across every
 // ingress instance: they live in Redis and are checked with one script call (kTokenBucketScript) on
 // the loop's command link, pipelined with its other commands. While Redis is away they do not hold
@@ -52,7 +52,7 @@ struct RateLimitConfig {
 void AddRateLimitOptions(CLI::App* app, RateLimitConfig* config);
 
 // A connection's own buckets (16 bytes each) and count of sends in flight.
-struct ConnectionLimits {
+struct ConnectionBuckets {
   TokenBucket sends;
   TokenBucket joins;
   int sends_in_flight = 0;

@@ -132,11 +132,18 @@ void RedisLinks::OnSubscriberReply(redisAsyncContext* ac, void* r, void*) {
     links->listener_->OnChannelMessage(channel, std::string_view(reply->element[2]->str, reply->element[2]->len));
   else if (kind == "subscribe")
     links->listener_->OnSubscribed(channel);
+  else if (kind == "unsubscribe")
+    links->listener_->OnUnsubscribed(channel);
 }
 
 void RedisLinks::Subscribe(const std::string& channel) {
   if (!sub_ || !sub_ready_) return;
   redisAsyncCommand(sub_, &RedisLinks::OnSubscriberReply, nullptr, "SUBSCRIBE %b", channel.data(), channel.size());
+}
+
+void RedisLinks::Unsubscribe(const std::string& channel) {
+  if (!sub_ || !sub_ready_) return;
+  redisAsyncCommand(sub_, &RedisLinks::OnSubscriberReply, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
 }
 
 void RedisLinks::DrainSubscriber() {

@@ -31,6 +31,7 @@ class RedisLinks {
     virtual void OnSubscriberReady() = 0;  // connected, or connected again after a loss
     virtual void OnSubscriberLost() = 0;
     virtual void OnSubscribed(std::string_view channel) = 0;  // Redis confirmed a SUBSCRIBE
+    virtual void OnUnsubscribed(std::string_view channel) = 0;  // Redis confirmed an UNSUBSCRIBE
     virtual void OnChannelMessage(std::string_view channel, std::string_view payload) = 0;
 
    protected:
@@ -54,6 +55,9 @@ class RedisLinks {
   void Command(const std::vector<std::string>& args, std::function<void(redisReply*)> done);
   // SUBSCRIBE on the subscriber link; while it is down, nothing (OnSubscriberReady resubscribes).
   void Subscribe(const std::string& channel);
+  // UNSUBSCRIBE; a SUBSCRIBE of the same channel must wait for OnUnsubscribed, or hiredis may drop the
+  // new subscription's callback when the UNSUBSCRIBE's confirmation arrives.
+  void Unsubscribe(const std::string& channel);
   // Reads what the subscriber socket already holds (up to 1 MiB), so that everything that has
   // arrived goes into this loop iteration's room batches: hiredis alone reads 16 KiB per event.
   void DrainSubscriber();

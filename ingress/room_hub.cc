@@ -114,6 +114,12 @@ void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {
     conn->SendErrorFrame("already_joined", "you are already in room " + std::to_string(room));
     return;
   }
+  const int max_rooms = loop_->services().config.connections.max_rooms_per_connection;
+  if (conn->seats().size() >= static_cast<size_t>(max_rooms)) {
+    conn->SendErrorFrame("too_many_rooms", "a connection may be in " + std::to_string(max_rooms) +
+                                               " rooms at most: leave one first");
+    return;
+  }
   Seat seat;
   seat.room = room;
   seat.last_pos = std::max<int64_t>(after, 0);
@@ -133,7 +139,16 @@ void RoomHub::WhenSubscribed(int64_t room, std::function<void()> then) {
   }
   bool first = r.on_subscribed.empty();
   r.on_subscribed.push_back(std::move(then));
-  if (first) loop_->redis().Subscribe(RoomChannel(loop_->redis_prefix(), room));
+  // A room being unsubscribed is subscribed again once Redis confirms that (OnUnsubscribed).
+  if (first && !unsubscribing_.count(room)) loop_->redis().Subscribe(RoomChannel(loop_->redis_prefix(), room));
+}
+
+void RoomHub::OnUnsubscribed(std::string_view channel) {
+  const int64_t room = RoomFromChannel(channel);
+  unsubscribing_.erase(room);
+  auto it = rooms_.find(room);
+  if (it != rooms_.end() && !it->second.on_subscribed.empty())
+    loop_->redis().Subscribe(RoomChannel(loop_->redis_prefix(), room));
 }
 
 void RoomHub::OnSubscribed(std::string_view channel) {
@@ -147,6 +162,7 @@ void RoomHub::OnSubscribed(std::string_view channel) {
 
 void RoomHub::OnSubscriberLost() {
   ++epoch_;
+  unsubscribing_.clear();  // the next subscriber connection starts with no subscription
   for (auto& [room, r] : rooms_) {
     r.subscribed = false;
     r.head_known = false;  // what is published until the resubscription is confirmed never arrives
@@ -444,6 +460,7 @@ void RoomHub::PublishPresence() {
     presence_frames.Add();
     loop_->redis().Command({"PUBLISH", RoomChannel(loop_->redis_prefix(), room), std::move(frame)}, [](redisReply*) {});
   }
+  DropIdleRooms();  // rooms whose last leave was waiting to be published
 }
 
 void RoomHub::Leave(Connection* conn, int64_t room) {
@@ -476,9 +493,37 @@ void RoomHub::Unseat(Connection* conn, int64_t room) {
   if (it == rooms_.end()) return;
   auto& members = it->second.members;
   members.erase(std::remove(members.begin(), members.end(), conn), members.end());
-  // The loop stays subscribed when the room empties: an UNSUBSCRIBE followed at once by a SUBSCRIBE
-  // of the same channel (a client leaving and re-joining) can lose the subscription in hiredis' async
-  // pub/sub, stranding the next join. A room nobody is in costs one map entry and its idle traffic.
+  // The loop stays subscribed when the room empties, so a member who comes back (a reload, a
+  // reconnect) finds the subscription and the known head still there; but only for the
+  // --max-idle-rooms rooms that emptied last, so a client walking through rooms cannot leave the
+  // loop subscribed to all of them.
+  if (!members.empty()) return;
+  it->second.emptied = ++emptied_;
+  DropIdleRooms();
+}
+
+size_t RoomHub::idle_room_count() const {
+  return static_cast<size_t>(std::count_if(rooms_.begin(), rooms_.end(), [](const auto& r) { return r.second.Idle(); }));
+}
+
+// One pass over the loop's rooms when one empties or presence went out: rooms in use plus
+// --max-idle-rooms, a few thousand at most, and far rarer than messages.
+void RoomHub::DropIdleRooms() {
+  std::vector<std::unordered_map<int64_t, Room>::iterator> idle;
+  for (auto it = rooms_.begin(); it != rooms_.end(); ++it)
+    if (it->second.Idle()) idle.push_back(it);
+  const size_t keep = static_cast<size_t>(loop_->services().config.connections.max_idle_rooms);
+  if (idle.size() <= keep) return;
+  const size_t drop = idle.size() - keep;
+  std::nth_element(idle.begin(), idle.begin() + static_cast<long>(drop - 1), idle.end(),
+                   [](const auto& a, const auto& b) { return a->second.emptied < b->second.emptied; });
+  for (size_t i = 0; i < drop; ++i) {
+    if (idle[i]->second.subscribed) {
+      unsubscribing_.insert(idle[i]->first);
+      loop_->redis().Unsubscribe(RoomChannel(loop_->redis_prefix(), idle[i]->first));
+    }
+    rooms_.erase(idle[i]);
+  }
 }
 
 }  // namespace chatpipe

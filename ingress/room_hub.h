@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -102,6 +103,7 @@ class RoomHub {
   // The highest position of `room` this loop has fanned out or seen as a catch-up's head.
   int64_t KnownPosition(int64_t room) const;
   void OnSubscribed(std::string_view channel);
+  void OnUnsubscribed(std::string_view channel);
   void OnSubscriberLost();  // everyone will catch up once subscriptions are confirmed again
   void ResubscribeAll();
 
@@ -112,6 +114,7 @@ class RoomHub {
   void PublishPresence();
 
   size_t room_count() const { return rooms_.size(); }
+  size_t idle_room_count() const;  // rooms nobody here is in, still known (and subscribed)
 
  private:
   struct BatchFrame {
@@ -130,6 +133,12 @@ class RoomHub {
     std::vector<PresenceChange> presence;  // this interval's joins and leaves, oldest first
     std::string batch;     // encoded frames that arrived this iteration, oldest first
     std::vector<BatchFrame> batch_frames;
+    uint64_t emptied = 0;  // when its last member left (RoomHub::emptied_), to drop the longest empty
+    // Nobody is in it, and nothing waits on it: it may be unsubscribed and forgotten.
+    bool Idle() const {
+      return members.empty() && on_subscribed.empty() && head_waiters.empty() && presence.empty() &&
+             batch_frames.empty();
+    }
   };
   using Frames = std::vector<std::pair<int64_t, std::string>>;  // (pos, frame), oldest first
 
@@ -148,6 +157,8 @@ class RoomHub {
   void Gather(int64_t room, PresenceChange change);
   static void OnPresenceTick(int, short, void* arg);
   void Unseat(Connection* conn, int64_t room);
+  // Beyond --max-idle-rooms rooms nobody is in, unsubscribes those that have been empty longest.
+  void DropIdleRooms();
   int64_t RoomFromChannel(std::string_view channel) const;
 
   Loop* loop_;
@@ -156,6 +167,8 @@ class RoomHub {
   uint64_t epoch_ = 0;          // subscriber connections lost so far: older catch-ups are void
   std::vector<int64_t> presence_rooms_;  // rooms with presence changes gathered
   bool presence_tick_ = false;  // the interval's timer is set
+  uint64_t emptied_ = 0;        // rooms that became empty so far
+  std::unordered_set<int64_t> unsubscribing_;  // UNSUBSCRIBE sent, not confirmed: a SUBSCRIBE waits
 };
 
 }  // namespace chatpipe

@@ -1,6 +1,6 @@
 // What every ingress loop of a process shares: settings, the Kafka producer, the database and password
-// pools, the token signer, the message id generator and the tagger. All of them are thread-safe;
-// nothing else is shared between loops. Owned by IngressServer and outliving every loop.
+// pools, the token signer, the message id generator, the connection count and the tagger. All of them
+// are thread-safe; nothing else is shared between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
 #include <memory>
@@ -14,6 +14,8 @@
 #include "common/message_id.h"
 #include "common/token.h"
 #include "common/work_pool.h"
+#include "ingress/connection_counter.h"
+#include "ingress/connection_limits.h"
 #include "ingress/rate_limits.h"
 #include "ingress/short_circuit.h"
 #include "ingress/static_files.h"
@@ -44,16 +46,19 @@ struct IngressConfig {
   size_t max_mentions = 20;          // distinct @names a message may hold; more: refused, too_many_mentions
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
   RateLimitConfig limits;            // rate limits and the password pool (rate_limits.h)
+  ConnectionLimits connections;      // timeouts and counts of client connections
 };
 
 struct Services {
   explicit Services(const IngressConfig& c)
       : config(c), signer(c.token_secret), ids(static_cast<uint32_t>(c.instance)),
-        instance_id(std::to_string(c.instance) + "-" + std::to_string(::getpid())) {}
+        instance_id(std::to_string(c.instance) + "-" + std::to_string(::getpid())),
+        connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address) {}
   IngressConfig config;
   TokenSigner signer;
   MessageIdGenerator ids;
   std::string instance_id;           // sent as X-Instance-Id
+  ConnectionCounter connections;     // every loop's client connections, against the limits
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<DbPool> db;
   std::unique_ptr<WorkPool> passwords;  // hashes and checks passwords, so sign-ins never hold the DbPool

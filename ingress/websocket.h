@@ -60,6 +60,9 @@ enum CloseCode : uint16_t {
   kClosePolicyViolation = 1008,
   kCloseTooBig = 1009,
   kCloseInternalError = 1011,
+  // Ours (4000-4999 are the application's; docs/protocol.md lists them).
+  kCloseNoPong = 4001,   // the peer answered none of the last --ws-missed-pongs pings
+  kCloseTooSlow = 4002,  // the peer fell more than --max-output bytes behind
 };
 
 constexpr size_t kMaxFrameHeader = 14;

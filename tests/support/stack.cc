@@ -90,6 +90,15 @@ void TestStack::StopPersister() {
   persister_.reset();
 }
 
+std::vector<std::string> TestStack::IngressProcessArgs(const std::vector<std::string>& extra) const {
+  std::vector<std::string> args = {CHATPIPE_BINARY, "ingress", "--kafka", config().kafka_brokers,
+                                   "--pg", config().pg_conninfo, "--redis", config().redis_addr,
+                                   "--namespace", config().ns, "--token-secret", token_secret_,
+                                   "--host", "127.0.0.1", "--log-level", "warn"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 Status TestStack::StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra) {
   std::vector<std::string> args = {CHATPIPE_BINARY, "worker", kind, "--kafka", config().kafka_brokers,
                                    "--pg", config().pg_conninfo, "--redis", config().redis_addr,

@@ -67,6 +67,10 @@ class TestStack {
   int metrics_port() const { return ingress_ ? ingress_->metrics_port() : 0; }  // port() unless --metrics-port
   std::string Url(const std::string& path) const;
 
+  // The command line of `chatpipe ingress` on this stack (its services, namespace and token secret),
+  // for a test that runs ingress as a child process, followed by `extra`.
+  std::vector<std::string> IngressProcessArgs(const std::vector<std::string>& extra = {}) const;
+
   // The persister in this process, on its own thread.
   Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});
   void StopPersister();

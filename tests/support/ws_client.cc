@@ -271,6 +271,8 @@ Result<std::string> WsClient::ReceiveText(std::chrono::milliseconds timeout) {
       case ws::Event::Type::kBinary:
         return Status::Internal("unexpected_binary", "received a binary message");
       case ws::Event::Type::kPing:
+        ++pings_;
+        if (!answer_pings_) break;
         s = SendFrame(ws::Opcode::kPong, event.payload);
         if (!s.ok()) return s;
         break;

@@ -40,7 +40,8 @@ class WsClient {
   Status SendPing(std::string_view data);
   Status SendRaw(std::string_view bytes);
 
-  // The next text message. Pings are answered and pongs counted on the way. Fails with 408 "timeout",
+  // The next text message. Pings are answered (unless set_answer_pings(false): a peer that is gone
+  // without a word) and counted, and pongs counted, on the way. Fails with 408 "timeout",
   // with "closed" once the server closed (close_code() and close_reason() tell how), with
   // "unexpected_binary" for a binary message, and with "protocol_error" if the server broke RFC 6455.
   Result<std::string> ReceiveText(std::chrono::milliseconds timeout = std::chrono::seconds(5));
@@ -57,6 +58,8 @@ class WsClient {
   uint16_t close_code() const { return close_code_; }
   const std::string& close_reason() const { return close_reason_; }
   int pongs_received() const { return pongs_; }
+  int pings_received() const { return pings_; }
+  void set_answer_pings(bool answer) { answer_pings_ = answer; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -78,6 +81,8 @@ class WsClient {
   uint16_t close_code_ = 0;
   std::string close_reason_;
   int pongs_ = 0;
+  int pings_ = 0;
+  bool answer_pings_ = true;
 };
 
 }  // namespace chatpipe::test

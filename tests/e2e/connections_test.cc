@@ -1,0 +1,438 @@
+// Connections over time and in number: a silent WebSocket is pinged and kept while it answers, a dead
+// one is closed (with a code) and its presence ends; HTTP requests must arrive in time; a client that
+// pipelines requests and reads nothing is not buffered without bound; connections per address, in
+// all, and rooms per connection are capped; and accept survives running out of descriptors. Ingress
+// runs with small intervals and limits set by flag.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/message_id.h"
+#include "common/metrics.h"
+#include "storage/redis_keys.h"
+#include "tests/support/stack_test_base.h"
+
+namespace chatpipe::test {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kPingMs = 100;
+constexpr int kMissedPongs = 2;
+const std::string kHealthz = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+
+int64_t MetricValue(const std::string& name) { return Counter(name, "").value(); }
+
+// A plain TCP connection to ingress, for what a WebSocket or HTTP client library would not do.
+class RawConn {
+ public:
+  explicit RawConn(int port, int rcvbuf = 0) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (rcvbuf > 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+      setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof rcvbuf);
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawConn() { close(fd_); }
+  bool connected() const { return connected_; }
+
+  bool Send(const std::string& bytes) { return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size()); }
+  // Sends what the socket takes now; the bytes taken.
+  size_t SendSome(const std::string& bytes) {
+    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? static_cast<size_t>(n) : 0;
+  }
+
+  // Reads what arrives within `timeout` into in(); false once the peer closed (EOF or reset).
+  bool ReadFor(milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return true;
+    char buf[65536];
+    ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) in_.append(buf, static_cast<size_t>(n));
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+  }
+  // Reads until `done` holds or the peer closes, within `timeout`: whether it closed.
+  bool ReadUntil(const std::function<bool(const std::string&)>& done, milliseconds timeout) {
+    bool open = true;
+    WaitFor([&](milliseconds left) {
+      open = ReadFor(std::min(left, milliseconds(100)));
+      return !open || done(in_);
+    }, timeout);
+    return !open;
+  }
+  // A keep-alive GET /healthz answered 200 on this connection (false: refused or closed).
+  bool Healthy() {
+    if (!connected_ || !Send(kHealthz)) return false;
+    in_.clear();
+    bool closed = ReadUntil([](const std::string& in) { return in.find("\r\n\r\n") != std::string::npos; },
+                            std::chrono::seconds(5));
+    return !closed && in_.rfind("HTTP/1.1 200", 0) == 0;
+  }
+  // The server ends the connection without an answer within `timeout` (false: it answered, or hung).
+  bool RefusedWithin(milliseconds timeout) {
+    if (!connected_) return true;
+    Send(kHealthz);  // may fail: the server closed already
+    in_.clear();
+    bool closed = ReadUntil([](const std::string& in) { return !in.empty(); }, timeout);
+    return closed && in_.empty();
+  }
+  std::string& in() { return in_; }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string in_;
+};
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+class ConnectionsTest : public StackTest {
+ protected:
+  void Start(const std::function<void(ConnectionLimits&, IngressConfig&)>& tweak = {}) {
+    Status s = stack->StartIngress([&](IngressConfig& c) {
+      c.connections.ws_ping_interval_ms = kPingMs;
+      c.connections.ws_missed_pongs = kMissedPongs;
+      if (tweak) tweak(c.connections, c);
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  std::string Join(int64_t room) { return "{\"type\":\"join\",\"room\":" + std::to_string(room) + "}"; }
+  std::string Leave(int64_t room) { return "{\"type\":\"leave\",\"room\":" + std::to_string(room) + "}"; }
+
+  // Registers ana with three public rooms (their ids to *rooms) and connects her.
+  std::unique_ptr<WsClient> AnaInThreeRooms(std::vector<int64_t>* rooms) {
+    TestUser ana;
+    int64_t first = 0;
+    EXPECT_TRUE(RegisterWithRoom("ana", "one", &ana, &first));
+    auto second = stack->CreateRoom(ana, "two");
+    auto third = stack->CreateRoom(ana, "three");
+    EXPECT_TRUE(second.ok() && third.ok());
+    auto ws = stack->Connect(ana);
+    EXPECT_TRUE(ws.ok()) << ws.status().ToString();
+    if (!second.ok() || !third.ok() || !ws.ok()) return nullptr;
+    *rooms = {first, *second, *third};
+    return std::move(*ws);
+  }
+
+  // How many ingress loops hold `user` online, as the mention worker reads it.
+  int64_t OnlineScores(int64_t user) {
+    auto r = stack->redis().Command(
+        {"ZCOUNT", OnlineKey(stack->config().RedisPrefix(), user), "(" + std::to_string(NowMs()), "+inf"});
+    return r.ok() ? r->integer : -1;
+  }
+};
+
+TEST_F(ConnectionsTest, AnIdleClientThatAnswersPingsStaysConnected) {
+  Start();
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "quiet", &ana, &room));
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
+  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  // Reading nothing but pings (answered by the client) for several intervals, well past the point
+  // where a peer that answers none is dropped.
+  const int pings = 3 * (kMissedPongs + 1);
+  WaitFor([&](milliseconds left) {
+    auto f = (*ws)->ReceiveText(std::min(left, milliseconds(kPingMs / 2)));  // returns on text only
+    return (*ws)->pings_received() >= pings || (!f.ok() && f.status().name() == "closed");
+  }, std::chrono::seconds(10));
+  ASSERT_GE((*ws)->pings_received(), pings);
+  ASSERT_EQ((*ws)->close_code(), 0) << (*ws)->close_reason();
+  // Still in the room, still served.
+  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
+  auto again = ReceiveType(**ws, "error");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
+  EXPECT_GT(OnlineScores(ana.id), 0);
+}
+
+TEST_F(ConnectionsTest, APeerThatAnswersNoPingIsClosedWithACodeAndItsPresenceEnds) {
+  Start();
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "watch", &ana, &room));
+  auto bea = stack->Register("bea");
+  ASSERT_TRUE(bea.ok()) << bea.status().ToString();
+  auto watcher = stack->Connect(ana);
+  auto gone = stack->Connect(*bea);
+  ASSERT_TRUE(watcher.ok() && gone.ok());
+  ASSERT_TRUE((*watcher)->SendText(Join(room)).ok());
+  ASSERT_TRUE(ReceiveType(**watcher, "joined").ok());
+  (*gone)->set_answer_pings(false);
+  ASSERT_TRUE((*gone)->SendText(Join(room)).ok());
+  ASSERT_TRUE(ReceiveType(**gone, "joined").ok());
+  auto bea_in = ReceiveUntil(**watcher, [&](const Json& j) {
+    return j.Type() == "presence" && j.doc["joined"].Size() == 1 && j.doc["joined"][0]["id"].GetInt64() == bea->id;
+  });
+  ASSERT_TRUE(bea_in.ok()) << bea_in.status().ToString();
+  EXPECT_GT(OnlineScores(bea->id), 0);
+
+  // bea reads (so it sees the pings and the close) but answers nothing.
+  auto end = ReceiveUntil(**gone, [](const Json&) { return false; }, std::chrono::seconds(10));
+  ASSERT_EQ(end.status().name(), "closed") << end.status().ToString();
+  EXPECT_EQ((*gone)->close_code(), ws::kCloseNoPong) << (*gone)->close_reason();
+  EXPECT_EQ((*gone)->pings_received(), kMissedPongs) << "closed after that many unanswered pings, not before";
+
+  // Gone for the room and for the mention worker (offline: its mentions are e-mailed).
+  auto bea_out = ReceiveUntil(**watcher, [&](const Json& j) {
+    return j.Type() == "presence" && j.doc["left"].Size() == 1 && j.doc["left"][0]["id"].GetInt64() == bea->id;
+  });
+  ASSERT_TRUE(bea_out.ok()) << bea_out.status().ToString();
+  EXPECT_EQ(OnlineScores(bea->id), 0);
+  EXPECT_EQ((*watcher)->close_code(), 0) << "the watcher answers its pings and stays";
+}
+
+TEST_F(ConnectionsTest, AStoppingServerClosesWebSocketsWith1001) {
+  Start();
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok()) << guest.status().ToString();
+  auto ws = stack->Connect(*guest);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  stack->StopIngress();
+  auto end = (*ws)->ReceiveText(std::chrono::seconds(5));
+  ASSERT_EQ(end.status().name(), "closed") << end.status().ToString();
+  EXPECT_EQ((*ws)->close_code(), ws::kCloseGoingAway);
+  EXPECT_EQ((*ws)->close_reason(), "server shutting down");
+}
+
+TEST_F(ConnectionsTest, ARequestThatDoesNotArriveInTimeGets408AndTheConnectionCloses) {
+  Start([](ConnectionLimits& l, IngressConfig&) { l.http_request_timeout_ms = 300; });
+  RawConn slow(stack->port());
+  ASSERT_TRUE(slow.connected());
+  ASSERT_TRUE(slow.Send("GET /healthz HTTP/1.1\r\nHost: t\r\n"));
+  // Slowloris: a header byte at a time, each well within the deadline of the one before, never the end.
+  const auto start = Clock::now();
+  bool closed = false;
+  WaitFor([&](milliseconds left) {
+    if (!slow.Send("X")) return closed = true;
+    closed = !slow.ReadFor(std::min(left, milliseconds(50)));
+    return closed;
+  }, std::chrono::seconds(5));
+  EXPECT_TRUE(closed) << "still open after 5 s";
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(slow.in().rfind("HTTP/1.1 408", 0), 0u) << slow.in();
+  EXPECT_NE(slow.in().find("request_timeout"), std::string::npos) << slow.in();
+
+  // A connection that sends nothing at all is closed as soon, without an answer.
+  RawConn mute(stack->port());
+  ASSERT_TRUE(mute.connected());
+  const auto opened = Clock::now();
+  EXPECT_TRUE(mute.ReadUntil([](const std::string&) { return false; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(mute.in().empty()) << mute.in();
+  EXPECT_LT(Clock::now() - opened, std::chrono::seconds(2));
+
+  // A request that arrives whole is answered, and the connection then lives until its idle timeout.
+  RawConn quick(stack->port());
+  EXPECT_TRUE(quick.Healthy());
+  EXPECT_TRUE(quick.Healthy());
+}
+
+TEST_F(ConnectionsTest, AnIdleKeepAliveConnectionIsClosed) {
+  Start([](ConnectionLimits& l, IngressConfig&) { l.http_idle_timeout_ms = 300; });
+  RawConn idle(stack->port());
+  ASSERT_TRUE(idle.Healthy());
+  const auto start = Clock::now();
+  idle.in().clear();
+  EXPECT_TRUE(idle.ReadUntil([](const std::string&) { return false; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(idle.in().empty()) << idle.in();
+  EXPECT_GE(Clock::now() - start, milliseconds(250));
+}
+
+TEST_F(ConnectionsTest, PipelinedRequestsFromANonReaderWaitInTheSocketNotInTheServer) {
+  Start([](ConnectionLimits&, IngressConfig& c) { c.max_output_bytes = 64 << 10; });
+  RawConn greedy(stack->port(), 4096);
+  ASSERT_TRUE(greedy.connected());
+  const int64_t pauses = MetricValue("chatpipe_ingress_http_output_pauses_total");
+  // Requests, never reading an answer, until the server stops reading them.
+  std::string batch;
+  for (int i = 0; i < 256; ++i) batch += kHealthz;
+  size_t sent = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    for (size_t n = 1; n > 0;) sent += n = greedy.SendSome(batch);
+    return MetricValue("chatpipe_ingress_http_output_pauses_total") > pauses;
+  }, std::chrono::seconds(20))) << "the server never paused; sent " << sent << " bytes";
+  // Paused, it reads and answers nothing more however much the client sends, until the client reads.
+  const int64_t answered = MetricValue("chatpipe_ingress_http_requests_total");
+  for (size_t n = 1; n > 0;) sent += n = greedy.SendSome(batch);
+  EXPECT_EQ(MetricValue("chatpipe_ingress_http_requests_total"), answered);
+
+  // Reading, the client gets every answer in turn: the server took up the rest as its output drained.
+  std::string tail = kHealthz.substr(sent % kHealthz.size());  // completes the request cut last
+  if (tail.size() == kHealthz.size()) tail.clear();
+  const size_t requests = (sent + tail.size()) / kHealthz.size();
+  const std::string ok = "HTTP/1.1 200";
+  size_t answers = 0;
+  bool closed = greedy.ReadUntil([&](const std::string& in) {
+    if (!tail.empty()) tail.erase(0, greedy.SendSome(tail));
+    answers += Count(in, ok);
+    // Keep what could be the start of a status line cut by the read; it holds no whole one.
+    greedy.in().erase(0, in.size() - std::min(in.size(), ok.size() - 1));
+    return answers >= requests;
+  }, std::chrono::seconds(60));
+  EXPECT_FALSE(closed);
+  EXPECT_EQ(answers, requests);
+  EXPECT_GT(requests, 1000u);
+}
+
+// Open connections until `limit` are healthy; the next is refused at once (closed without an answer).
+// Then one closes, and a new one is taken again.
+void ExpectCap(int port, int limit) {
+  std::vector<std::unique_ptr<RawConn>> open;
+  for (int i = 0; i < limit; ++i) {
+    open.push_back(std::make_unique<RawConn>(port));
+    ASSERT_TRUE(open.back()->Healthy()) << "connection " << i + 1 << " of " << limit;
+  }
+  RawConn over(port);
+  EXPECT_TRUE(over.RefusedWithin(std::chrono::seconds(5))) << over.in();
+  open.pop_back();
+  // The server notices the close on its next read: until then a new connection is still refused.
+  EXPECT_TRUE(WaitFor([&] { return RawConn(port).Healthy(); }, std::chrono::seconds(5)));
+}
+
+TEST_F(ConnectionsTest, ConnectionsPerAddressAreCapped) {
+  Start([](ConnectionLimits& l, IngressConfig&) { l.max_connections_per_address = 3; });
+  const int64_t refused = MetricValue("chatpipe_ingress_refused_connections_total");
+  ExpectCap(stack->port(), 3);
+  EXPECT_GT(MetricValue("chatpipe_ingress_refused_connections_total"), refused);
+}
+
+TEST_F(ConnectionsTest, ConnectionsInAllAreCapped) {
+  Start([](ConnectionLimits& l, IngressConfig&) {
+    l.max_connections = 4;
+    l.max_connections_per_address = 0;
+  });
+  ExpectCap(stack->port(), 4);
+}
+
+TEST_F(ConnectionsTest, RoomsPerConnectionAreCapped) {
+  Start([](ConnectionLimits& l, IngressConfig&) { l.max_rooms_per_connection = 2; });
+  std::vector<int64_t> rooms;
+  auto ws = AnaInThreeRooms(&rooms);
+  ASSERT_TRUE(ws);
+  for (int64_t room : {rooms[0], rooms[1]}) {
+    ASSERT_TRUE(ws->SendText(Join(room)).ok());
+    ASSERT_TRUE(ReceiveType(*ws, "joined").ok());
+  }
+  ASSERT_TRUE(ws->SendText(Join(rooms[2])).ok());
+  auto refused = ReceiveType(*ws, "error");
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_STREQ(refused->doc["code"].GetString(), "too_many_rooms");
+  // Leaving one makes room.
+  ASSERT_TRUE(ws->SendText(Leave(rooms[0])).ok());
+  ASSERT_TRUE(ws->SendText(Join(rooms[2])).ok());
+  auto joined = ReceiveType(*ws, "joined");
+  ASSERT_TRUE(joined.ok()) << joined.status().ToString();
+  EXPECT_EQ(joined->doc["room"].GetInt64(), rooms[2]);
+}
+
+TEST_F(ConnectionsTest, ALoopUnsubscribesTheRoomsEmptyLongestBeyondTheIdleLimit) {
+  Start([](ConnectionLimits& l, IngressConfig&) {
+    l.max_idle_rooms = 1;
+    l.ws_ping_interval_ms = 60000;  // the test waits without reading: no pings to answer meanwhile
+  });
+  ASSERT_TRUE(stack->StartPersister().ok());
+  std::vector<int64_t> rooms;
+  auto ws = AnaInThreeRooms(&rooms);
+  ASSERT_TRUE(ws);
+  const int64_t a = rooms[0], b = rooms[1], c = rooms[2];
+  auto subscribers = [&](int64_t room) {
+    auto r = stack->redis().Command({"PUBSUB", "NUMSUB", RoomChannel(stack->config().RedisPrefix(), room)});
+    return r.ok() && r->elements.size() == 2 ? r->elements[1].integer : -1;
+  };
+  auto visit = [&](int64_t room) {
+    ASSERT_TRUE(ws->SendText(Join(room)).ok());
+    ASSERT_TRUE(ReceiveType(*ws, "joined").ok());
+    ASSERT_TRUE(ws->SendText(Leave(room)).ok());
+  };
+  visit(a);
+  visit(b);  // two rooms empty: a, empty longest, goes
+  EXPECT_TRUE(WaitFor([&] { return subscribers(a) == 0; }, std::chrono::seconds(5)));
+  EXPECT_EQ(subscribers(b), 1);
+  visit(c);  // b goes; joining it again at once waits for the UNSUBSCRIBE, then subscribes anew
+  ASSERT_TRUE(ws->SendText(Join(b)).ok());
+  ASSERT_TRUE(ReceiveType(*ws, "joined").ok());
+  EXPECT_EQ(subscribers(b), 1);
+  EXPECT_EQ(subscribers(c), 1) << "the one room empty within the limit stays subscribed";
+  ASSERT_TRUE(ws->SendText("{\"type\":\"send\",\"room\":" + std::to_string(b) + ",\"text\":\"back\"}").ok());
+  auto live = ReceiveType(*ws, "message");
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_STREQ(live->doc["text"].GetString(), "back");
+}
+
+// A free port for a child ingress (it is bound again at once, so nobody else takes it meanwhile).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(ConnectionsTest, AcceptRecoversOnceDescriptorsAreBackAfterRunningOut) {
+  // An ingress child with few descriptors, and no connection cap to stop short of them.
+  const int port = FreePort();
+  std::vector<std::string> args = stack->IngressProcessArgs(
+      {"--port", std::to_string(port), "--threads", "1", "--db-threads", "1", "--max-connections", "1000000",
+       "--max-connections-per-address", "0"});
+  std::vector<std::string> argv = {"/bin/sh", "-c", "ulimit -n 128 && exec \"$0\" \"$@\""};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = ChildProcess::Spawn(argv);
+  ASSERT_TRUE(child.ok()) << child.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return RawConn(port).Healthy(); }, std::chrono::seconds(20))) << "ingress did not start";
+
+  std::vector<std::unique_ptr<RawConn>> open;
+  bool refused = false;
+  while (!refused && open.size() < 200) {
+    auto c = std::make_unique<RawConn>(port);
+    if (c->Healthy()) {
+      open.push_back(std::move(c));
+      continue;
+    }
+    // Out of descriptors, the server must end the connection rather than leave it hanging.
+    refused = c->RefusedWithin(std::chrono::seconds(5)) || c->in().empty();
+    ASSERT_TRUE(c->in().empty()) << c->in();
+  }
+  ASSERT_TRUE(refused) << "200 connections and no refusal: the descriptor limit did not apply";
+  EXPECT_GT(open.size(), 20u);
+  RawConn shed(port);
+  EXPECT_TRUE(shed.RefusedWithin(std::chrono::seconds(5))) << "a connection hung instead of being shed";
+  // Some close; new connections are served again, and those still open still are.
+  open.resize(open.size() - 10);
+  EXPECT_TRUE(WaitFor([&] { return RawConn(port).Healthy(); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(open.front()->Healthy());
+  child->get()->Signal(SIGTERM);
+  EXPECT_EQ(child->get()->Wait(std::chrono::seconds(15)), 0);
+}
+
+}  // namespace
+}  // namespace chatpipe::test
