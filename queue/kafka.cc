@@ -17,16 +17,23 @@ Result<rd_kafka_conf_t*> MakeConfig(const KafkaConfig& settings) {
   return conf;
 }
 
-KafkaConfig Merge(KafkaConfig base, const KafkaConfig& extra) {
-  for (const auto& [k, v] : extra) base[k] = v;
-  return base;
+// What every client of ours starts from: the brokers, then `settings`, then the caller's `extra`.
+KafkaConfig Merge(const std::string& brokers, KafkaConfig settings, const KafkaConfig& extra) {
+  settings["bootstrap.servers"] = brokers;
+  // While the broker is away each reconnect doubles the wait before the next, up to 10 s by default:
+  // a broker back after 3 s was then tried again only once the sends made meanwhile had timed out.
+  // Half a second at most, so a broker back within message.timeout.ms delays sends, and consumers
+  // resume as soon as it is up.
+  settings["reconnect.backoff.max.ms"] = "500";
+  for (const auto& [k, v] : extra) settings[k] = v;
+  return settings;
 }
 
 }  // namespace
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& brokers, const KafkaConfig& extra) {
-  auto conf = MakeConfig(Merge({{"bootstrap.servers", brokers},
-                                {"enable.idempotence", "true"},
+  auto conf = MakeConfig(Merge(brokers,
+                               {{"enable.idempotence", "true"},
                                 {"acks", "all"},
                                 // Short enough for chat latency; at 2 ms the broker thread spun on
                                 // poll() at a few thousand messages a second (bench/README.md).
@@ -96,8 +103,8 @@ Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
 Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(const std::string& brokers, const std::string& group,
                                                              const std::vector<std::string>& topics,
                                                              const KafkaConfig& extra) {
-  auto conf = MakeConfig(Merge({{"bootstrap.servers", brokers},
-                                {"group.id", group},
+  auto conf = MakeConfig(Merge(brokers,
+                               {{"group.id", group},
                                 {"enable.auto.offset.store", "false"},
                                 {"enable.auto.commit", "true"},
                                 {"auto.commit.interval.ms", "1000"},
