@@ -1,6 +1,7 @@
 // chatpipe: one executable, one subcommand per process role. See `chatpipe --help`.
 #include <CLI/CLI.hpp>
 
+#include "cli/deadletters_command.h"
 #include "cli/migrate_command.h"
 #include "ingress/ingress_command.h"
 #include "cli/tag_command.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   chatpipe::AddWorkerCommand(app);
   chatpipe::AddMigrateCommand(app);
   chatpipe::AddTagCommand(app);
+  chatpipe::AddDeadLettersCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

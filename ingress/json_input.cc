@@ -20,7 +20,7 @@ Status CheckMembers(const rapidjson::Document& doc, std::initializer_list<std::s
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string_view name(it->name.GetString(), it->name.GetStringLength());
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-      return Status::InvalidArgument("unknown_field", "unknown field \"" + std::string(name) + "\"");
+      return Status::InvalidArgument("unknown_field", "unknown field \"" + ReplaceInvalidUtf8(name) + "\"");
   }
   return Status::Ok();
 }
@@ -34,6 +34,10 @@ Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, c
   // here rather than acknowledged and then dead-lettered by the persister.
   if (value.find('\0') != std::string_view::npos)
     return Status::InvalidArgument("bad_field", std::string(name) + " must not contain U+0000 (NUL)");
+  // The body is valid UTF-8, but rapidjson decodes an escaped lone low surrogate ("\udc00") to bytes
+  // that are not, which PostgreSQL refuses too. (A lone high surrogate is already bad_json.)
+  if (!IsValidUtf8(value))
+    return Status::InvalidArgument("bad_field", std::string(name) + " must not contain a lone UTF-16 surrogate");
   return std::optional<std::string>(std::string(value));
 }
 

@@ -20,7 +20,8 @@ Status ParseObject(std::string_view text, std::initializer_list<std::string_view
 Status CheckMembers(const rapidjson::Document& doc, std::initializer_list<std::string_view> allowed);
 
 // Typed member access: absent is nullopt; present with the wrong type is an error, and so is a string
-// holding U+0000, which storage cannot keep (every other code point is kept as sent).
+// storage cannot keep: one holding U+0000 or an escaped lone surrogate. Every other code point (C0
+// controls, U+007F, noncharacters, U+FEFF...) is kept as sent.
 Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, const char* name);
 Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const char* name);
 Result<std::optional<bool>> BoolField(const rapidjson::Document& doc, const char* name);

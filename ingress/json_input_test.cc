@@ -35,5 +35,22 @@ TEST(JsonInput, StringsHoldingUPlus0000AreRefusedAndOtherControlsKept) {
   EXPECT_EQ(**name, std::string("x\x01\x1f\t\n"));
 }
 
+TEST(JsonInput, EscapedLoneSurrogatesAreRefusedAndPairsKept) {
+  rapidjson::Document doc;
+  // A lone high surrogate does not parse; a lone low one parses to bytes that are not UTF-8.
+  EXPECT_EQ(ParseObject(R"({"text":"a\ud800b"})", {"text"}, &doc).name(), "bad_json");
+  ASSERT_TRUE(ParseObject(R"({"text":"a\udc00b","name":"\ud83d\ude00\uffff\ufeff"})", {"text", "name"}, &doc).ok());
+  auto text = StringField(doc, "text");
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().name(), "bad_field");
+  auto name = StringField(doc, "name");
+  ASSERT_TRUE(name.ok()) << name.status().ToString();
+  EXPECT_EQ(**name, "\xF0\x9F\x98\x80\xEF\xBF\xBF\xEF\xBB\xBF");
+  // An unknown member's name is echoed as valid UTF-8.
+  Status unknown = ParseObject(R"({"\udc00":1})", {"text"}, &doc);
+  EXPECT_EQ(unknown.name(), "unknown_field");
+  EXPECT_EQ(unknown.detail(), "unknown field \"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
 }  // namespace
 }  // namespace chatpipe

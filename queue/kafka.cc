@@ -17,16 +17,33 @@ Result<rd_kafka_conf_t*> MakeConfig(const KafkaConfig& settings) {
   return conf;
 }
 
-KafkaConfig Merge(KafkaConfig base, const KafkaConfig& extra) {
-  for (const auto& [k, v] : extra) base[k] = v;
-  return base;
+// What every client of ours starts from: the brokers, then `settings`, then the caller's `extra`.
+KafkaConfig Merge(const std::string& brokers, KafkaConfig settings, const KafkaConfig& extra) {
+  settings["bootstrap.servers"] = brokers;
+  // While the broker is away each reconnect doubles the wait before the next, up to 10 s by default:
+  // a broker back after 3 s was then tried again only once the sends made meanwhile had timed out.
+  // Half a second at most, so a broker back within message.timeout.ms delays sends, and consumers
+  // resume as soon as it is up.
+  settings["reconnect.backoff.max.ms"] = "500";
+  for (const auto& [k, v] : extra) settings[k] = v;
+  return settings;
+}
+
+KafkaMessage Copy(const rd_kafka_message_t* m) {
+  KafkaMessage km;
+  km.topic = rd_kafka_topic_name(m->rkt);
+  km.partition = m->partition;
+  km.offset = m->offset;
+  if (m->key) km.key.assign(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) km.payload.assign(static_cast<const char*>(m->payload), m->len);
+  return km;
 }
 
 }  // namespace
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& brokers, const KafkaConfig& extra) {
-  auto conf = MakeConfig(Merge({{"bootstrap.servers", brokers},
-                                {"enable.idempotence", "true"},
+  auto conf = MakeConfig(Merge(brokers,
+                               {{"enable.idempotence", "true"},
                                 {"acks", "all"},
                                 // Short enough for chat latency; at 2 ms the broker thread spun on
                                 // poll() at a few thousand messages a second (bench/README.md).
@@ -96,8 +113,8 @@ Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
 Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(const std::string& brokers, const std::string& group,
                                                              const std::vector<std::string>& topics,
                                                              const KafkaConfig& extra) {
-  auto conf = MakeConfig(Merge({{"bootstrap.servers", brokers},
-                                {"group.id", group},
+  auto conf = MakeConfig(Merge(brokers,
+                               {{"group.id", group},
                                 {"enable.auto.offset.store", "false"},
                                 {"enable.auto.commit", "true"},
                                 {"auto.commit.interval.ms", "1000"},
@@ -154,13 +171,7 @@ std::vector<KafkaMessage> BatchConsumer::Poll(size_t max, std::chrono::milliseco
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(m));
     } else {
-      KafkaMessage km;
-      km.topic = rd_kafka_topic_name(m->rkt);
-      km.partition = m->partition;
-      km.offset = m->offset;
-      if (m->key) km.key.assign(static_cast<const char*>(m->key), m->key_len);
-      if (m->payload) km.payload.assign(static_cast<const char*>(m->payload), m->len);
-      out.push_back(std::move(km));
+      out.push_back(Copy(m));
     }
     rd_kafka_message_destroy(m);
   }
@@ -194,6 +205,97 @@ void BatchConsumer::Close() {
   rd_kafka_consumer_close(rk_);
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
+}
+
+namespace {
+
+// The partitions of `topic` and the [low, high) offsets of each.
+Status Watermarks(rd_kafka_t* rk, const std::string& topic, int timeout_ms,
+                  std::vector<std::pair<int64_t, int64_t>>* out) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+  rd_kafka_topic_destroy(rkt);
+  if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka metadata: ") + rd_kafka_err2str(err));
+  Status status = Status::Ok();
+  if (md->topic_cnt != 1 || md->topics[0].err)
+    status = Status::NotFound("no_topic", "Kafka has no topic " + topic);
+  for (int i = 0; status.ok() && i < md->topics[0].partition_cnt; ++i) {
+    int64_t lo = 0, hi = 0;
+    err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), md->topics[0].partitions[i].id, &lo, &hi, timeout_ms);
+    if (err) status = Status::Unavailable("queue_unavailable", std::string("Kafka offsets: ") + rd_kafka_err2str(err));
+    out->push_back({lo, hi});
+  }
+  rd_kafka_metadata_destroy(md);
+  return status;
+}
+
+}  // namespace
+
+Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic, int64_t last,
+                                            std::chrono::milliseconds timeout) {
+  // Assigned, not subscribed: the group is never joined and nothing is committed, but librdkafka
+  // wants a group.id to consume at all.
+  auto conf = MakeConfig(Merge(brokers,
+                               {{"group.id", "chatpipe-read-" + topic},
+                                {"enable.auto.commit", "false"},
+                                {"enable.partition.eof", "false"}},
+                               {}));
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(*conf);
+    return Status::Internal(std::string("kafka consumer: ") + err);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::pair<int64_t, int64_t>> marks;
+  Status status = Watermarks(rk, topic, static_cast<int>(timeout.count()), &marks);
+  std::vector<std::vector<KafkaMessage>> by_partition(marks.size());
+  size_t unread = 0;  // partitions not read up to their end yet
+  if (status.ok()) {
+    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(static_cast<int>(marks.size()));
+    for (size_t p = 0; p < marks.size(); ++p) {
+      auto [lo, hi] = marks[p];
+      if (lo >= hi) continue;
+      rd_kafka_topic_partition_list_add(parts, topic.c_str(), static_cast<int32_t>(p))->offset =
+          last > 0 ? std::max(lo, hi - last) : lo;
+      ++unread;
+    }
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+  }
+  while (status.ok() && unread > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      status = Status::Unavailable("queue_unavailable", "Kafka: " + topic + " not read to its end in time");
+      break;
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    if (!m) continue;
+    if (!m->err && m->partition >= 0 && static_cast<size_t>(m->partition) < marks.size() &&
+        m->offset < marks[m->partition].second) {
+      KafkaMessage km = Copy(m);
+      km.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (!rd_kafka_message_headers(m, &hdrs)) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &value, &size); ++i)
+          km.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
+      }
+      if (km.offset + 1 == marks[m->partition].second) --unread;
+      by_partition[m->partition].push_back(std::move(km));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_destroy(rk);
+  if (!status.ok()) return status;
+  std::vector<KafkaMessage> out;
+  for (auto& part : by_partition)
+    for (auto& m : part) out.push_back(std::move(m));
+  return out;
 }
 
 Status CreateTopics(const std::string& brokers, const std::vector<TopicSpec>& topics,

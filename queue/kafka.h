@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -52,6 +53,8 @@ struct KafkaMessage {
   int64_t offset = 0;
   std::string key;
   std::string payload;
+  int64_t timestamp_ms = -1;                                 // ReadTopic only
+  std::vector<std::pair<std::string, std::string>> headers;  // ReadTopic only
 };
 
 class BatchConsumer {
@@ -73,6 +76,12 @@ class BatchConsumer {
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void*);
   rd_kafka_t* rk_ = nullptr;
 };
+
+// Reads `topic` without joining a group: from the start of each partition, or its `last` newest
+// messages when `last` > 0, up to the ends it had when called; by partition, then offset. Fails when
+// the topic does not exist or the ends are not reached within `timeout`.
+Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic, int64_t last,
+                                            std::chrono::milliseconds timeout);
 
 struct TopicSpec {
   std::string name;

@@ -1,6 +1,9 @@
 #include "storage/pg.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
+
+#include <cstring>
 
 namespace chatpipe {
 
@@ -11,8 +14,29 @@ void PgConn::Close() {
   conn_ = nullptr;
 }
 
+namespace {
+
+// SQLSTATEs that mean the session is over: connection exceptions (class 08) and the server shutting
+// it down (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
+bool EndsTheSession(const char* state) {
+  return std::strncmp(state, "08", 2) == 0 || std::strncmp(state, "57P0", 4) == 0;
+}
+
+}  // namespace
+
+bool PgConn::LostWhileIdle() const {
+  // Inside a transaction the caller must see the failure: a fresh connection would run the rest of
+  // the transaction's statements on their own.
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return false;
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
 Status PgConn::Connect() {
-  if (conn_ && PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  if (conn_ && PQstatus(conn_) == CONNECTION_OK) {
+    if (!LostWhileIdle()) return Status::Ok();
+    spdlog::warn("PostgreSQL closed an idle connection (restarted, or the session was terminated); reconnecting");
+  }
   Close();
   conn_ = PQconnectdb(conninfo_.c_str());
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -32,7 +56,7 @@ Status PgConn::CheckResult(PGresult* r, Result<PgResult>* out) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string why = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
   if (r) PQclear(r);
-  if (!state || PQstatus(conn_) != CONNECTION_OK) {
+  if (!state || PQstatus(conn_) != CONNECTION_OK || EndsTheSession(state)) {
     Close();  // the connection is gone; the next call reconnects
     return Status::Unavailable("db_unavailable", "PostgreSQL: " + why);
   }

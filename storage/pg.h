@@ -1,5 +1,12 @@
 // PgConn: one blocking PostgreSQL connection (libpq), reconnected on demand.
 //
+// A connection the server ended while it sat idle (a restart, pg_terminate_backend) is noticed before
+// the next statement is sent, by the termination message or end-of-file waiting on its socket, and
+// replaced then: nothing was sent, so this is safe for every statement, and no caller sees an error
+// for it. Not inside a transaction (the rest of it would run on its own on the new connection): there
+// the statement fails as below. A statement whose connection breaks while it runs is not retried
+// either: it may have been applied, and only the caller knows whether running it again is harmless.
+//
 // Blocking on purpose: it is used by worker loops and by the store threads that serve ingress, never on
 // an event loop. Owned by one thread at a time. Errors come back as Status: kUnavailable
 // "db_unavailable" when the server cannot be reached (the caller may retry later), else
@@ -53,6 +60,8 @@ class PgConn {
 
  private:
   Status CheckResult(PGresult* r, Result<PgResult>* out);
+  // True when the server has sent something to this idle connection: its end.
+  bool LostWhileIdle() const;
   std::string conninfo_;
   PGconn* conn_ = nullptr;
 };

@@ -195,6 +195,32 @@ TEST_F(FaultsTest, IngressThatLosesRedisCatchesItsClientsUpAfterwards) {
   }
 }
 
+TEST_F(FaultsTest, PooledConnectionsPostgresEndedAreReplacedWithoutFailingARequest) {
+  ASSERT_TRUE(stack->StartIngress([](IngressConfig& c) { c.db_threads = 2; }).ok());
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  const std::string history = "/api/rooms/" + std::to_string(room) + "/messages?limit=50";  // past Redis: PostgreSQL
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(stack->Guest().ok());
+  // What a PostgreSQL restart does to every pooled connection: the server ends the session.
+  auto ended = stack->pg().Exec(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  ASSERT_GE(ended->Int(0, 0), 1);
+  ASSERT_TRUE(WaitFor([&] {
+    auto left = stack->pg().Exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    return left.ok() && left->Int(0, 0) == 0;
+  }));
+  // The next reads and guest sign-ins all succeed, on fresh connections.
+  for (int i = 0; i < 4; ++i) {
+    auto guest = stack->Guest();
+    EXPECT_TRUE(guest.ok()) << guest.status().ToString();
+    auto read = stack->Call("GET", history, ana);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->status, 200) << read->body;
+  }
+}
+
 TEST_F(FaultsTest, HistoryAfterAPersisterKilledMidStreamHoldsEveryAckedMessageOnce) {
   Prepare();
   ASSERT_TRUE(stack->StartWorkerProcess("persist").ok());

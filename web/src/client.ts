@@ -8,6 +8,7 @@
 // open room is joined again the same way. RoomLog drops anything seen twice.
 import { Api, ApiError } from './api';
 import { Renewal } from './renewal';
+import { MAX_SENDS, resendDelay } from './resend';
 import { RoomLog, type ChatMessage } from './roomlog';
 import { Socket, type ConnectionState } from './socket';
 import type { Mention, Room, ServerFrame, Session } from './types';
@@ -345,7 +346,23 @@ export class ChatClient {
 
   private transmit(room: OpenRoom, message: ChatMessage) {
     const sent = this.socket.send({ type: 'send', room: room.id, text: message.text, client_msg_id: message.clientMsgId });
-    if (sent) room.log.updatePending(message.clientMsgId!, { delivery: 'pending' });
+    if (sent) room.log.updatePending(message.clientMsgId!, { delivery: 'pending', sends: (message.sends ?? 0) + 1 });
+  }
+
+  // A send refused by a passing fault goes again after a while, under the same client_msg_id (see
+  // resend.ts); while it waits it is queued, so a re-join sends it too. False when it is not resent.
+  private resendLater(room: OpenRoom, message: ChatMessage, code: string, retryAfterMs?: number): boolean {
+    const delay = resendDelay(code, message.sends ?? 1, retryAfterMs);
+    if (delay === null) return false;
+    const id = message.clientMsgId!;
+    room.log.updatePending(id, { delivery: 'queued', unconfirmed: false });
+    setTimeout(() => {
+      const now = room.log.findPending(id);
+      if (this.current !== room || !room.joined || now?.delivery !== 'queued') return;
+      this.transmit(room, now);
+      this.changed();
+    }, delay);
+    return true;
   }
 
   // --- the socket ---
@@ -411,7 +428,7 @@ export class ChatClient {
         room.log.updatePending(frame.client_msg_id, { delivery: 'sent', id: frame.id, ts: frame.ts, unconfirmed: false });
         break;
       case 'error':
-        this.onErrorFrame(frame.code, frame.reason, frame.client_msg_id);
+        this.onErrorFrame(frame.code, frame.reason, frame.client_msg_id, frame.retry_after_ms);
         break;
       case 'notification':
         this.onNotification(frame.mention);
@@ -422,12 +439,14 @@ export class ChatClient {
     this.changed();
   }
 
-  private onErrorFrame(code: string, reason: string, clientMsgId?: string) {
+  private onErrorFrame(code: string, reason: string, clientMsgId?: string, retryAfterMs?: number) {
     const room = this.current;
     // A room re-opened before the server finished the first join: the seat is there, all is well.
     if (code === 'already_joined') return;
-    if (clientMsgId && room?.log.findPending(clientMsgId)) {
-      room.log.updatePending(clientMsgId, { delivery: 'failed', error: reason, unconfirmed: false });
+    const message = clientMsgId ? room?.log.findPending(clientMsgId) : undefined;
+    if (room && message) {
+      if (!this.resendLater(room, message, code, retryAfterMs))
+        room.log.updatePending(clientMsgId!, { delivery: 'failed', error: reason, unconfirmed: false });
       return;
     }
     // Error frames name no room: one that comes while the open room is being joined is about it.
@@ -440,16 +459,23 @@ export class ChatClient {
   }
 
   // After a reconnect, once the replay has reached the head the server named, a message sent before
-  // the drop and still not seen was lost with the connection: the user decides whether to resend.
+  // the drop and still not seen was most likely lost with the connection: it is sent again under its
+  // client_msg_id (stored once even if the first send did arrive), up to MAX_SENDS; then the user decides.
   private settleUnconfirmed(room: OpenRoom) {
     if (!room.joined || room.log.lastPos < room.replayHead) return;
-    for (const p of room.log.pending)
-      if (p.unconfirmed && p.delivery === 'pending')
+    for (const p of room.log.pending) {
+      if (!p.unconfirmed || p.delivery !== 'pending') continue;
+      if ((p.sends ?? 1) < MAX_SENDS) {
+        room.log.updatePending(p.clientMsgId!, { unconfirmed: false });
+        this.transmit(room, p);
+      } else {
         room.log.updatePending(p.clientMsgId!, {
           delivery: 'failed',
           unconfirmed: false,
           error: 'the connection dropped before the server confirmed this message',
         });
+      }
+    }
   }
 
   // --- mentions ---

@@ -74,5 +74,5 @@ export type ServerFrame =
   // Who joined and who left over the last interval (up to 200 ms); a user is in at most one list.
   | { type: 'presence'; room: number; joined: { id: number; name: string }[]; left: { id: number; name: string }[] }
   | { type: 'ack'; room: number; id: string; ts: number; client_msg_id?: string }
-  | { type: 'error'; code: string; reason: string; client_msg_id?: string }
+  | { type: 'error'; code: string; reason: string; client_msg_id?: string; retry_after_ms?: number }
   | { type: 'notification'; mention: Mention };

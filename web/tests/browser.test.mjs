@@ -374,6 +374,59 @@ scenario('after the server drops the socket, the client reconnects and misses no
   assert.deepEqual(page.errors, []);
 });
 
+scenario('a send refused by a passing fault is sent again under its client_msg_id and stored once', async () => {
+  const alice = await stack.register(unique('alice'));
+  const room = await stack.createRoom(alice, unique('flaky-'));
+  const page = await newPage();
+  // Between the page and ingress: the first send's ack becomes queue_unavailable and its live frame
+  // is held back (as when Kafka's confirmation comes too late: the message did arrive, and the client
+  // must send it again without a duplicate), and the second send never reaches the server and is
+  // answered not_joined (as while a seat is re-made after a Redis restart).
+  const refused = [];
+  let heldBack = false;
+  await page.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const frame = JSON.parse(message);
+      if (frame.type === 'send' && frame.text === 'second' && !refused.includes('not_joined')) {
+        refused.push('not_joined');
+        ws.send(JSON.stringify({ type: 'error', code: 'not_joined', reason: 'join the room first', client_msg_id: frame.client_msg_id }));
+        return;
+      }
+      server.send(message);
+    });
+    server.onMessage((message) => {
+      const frame = JSON.parse(message);
+      if (frame.type === 'ack' && !refused.includes('queue_unavailable')) {
+        refused.push('queue_unavailable');
+        ws.send(JSON.stringify({ type: 'error', code: 'queue_unavailable', reason: 'Kafka: Local: Message timed out', client_msg_id: frame.client_msg_id }));
+        return;
+      }
+      if (frame.type === 'message' && frame.text === 'first' && !heldBack) {
+        heldBack = true;
+        return;
+      }
+      ws.send(message);
+    });
+  });
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+  await send(page, 'first');
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'first' }).waitFor();
+  await send(page, 'second');
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'second' }).waitFor();
+  assert.deepEqual(refused, ['queue_unavailable', 'not_joined']);
+  await stack.waitStored(alice, room.id, 'second');
+  await stack.waitStored(alice, room.id, 'first');
+  const stored = await stack.history(alice, room.id);
+  for (const text of ['first', 'second']) {
+    assert.equal(stored.filter((m) => m.text === text).length, 1, `"${text}" stored once`);
+    assert.equal(await countOf(page, text), 1, `"${text}" shown once`);
+  }
+  assert.equal(await page.locator('li.msg.failed').count(), 0);
+  assert.deepEqual(page.errors, []);
+});
+
 scenario('older messages load on scroll, and a link to a message far back opens at it', async () => {
   const alice = await stack.register(unique('alice'));
   const room = await stack.createRoom(alice, unique('long-'));

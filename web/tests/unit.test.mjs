@@ -23,6 +23,7 @@ async function load(name) {
 const { tokenize } = await load('richtext');
 const { RoomLog, presenceText } = await load('roomlog');
 const { renewAt } = await load('renewal');
+const { resendDelay, MAX_SENDS } = await load('resend');
 
 const ME = 7;
 const frame = (pos, extra = {}) => ({
@@ -153,4 +154,18 @@ test('a token is renewed halfway through its life, never sooner than a minute fr
   assert.equal(renewAt({ ...session, expires: received / 1000 - 10 }, received), received + 60_000);
   // Stored before renewal existed: soon.
   assert.equal(renewAt({ token: 't', user: session.user }, received), received + 60_000);
+});
+
+test('refusals of a passing fault are sent again with backoff, a bounded number of times', () => {
+  const half = () => 0.5; // no jitter
+  for (const code of ['queue_unavailable', 'unavailable', 'busy', 'not_joined'])
+    assert.deepEqual([1, 2, 3, 4, 5].map((n) => resendDelay(code, n, undefined, half)), [500, 1000, 2000, 4000, 8000]);
+  assert.equal(resendDelay('queue_unavailable', MAX_SENDS, undefined, half), null);
+  assert.equal(resendDelay('rate_limited', 1, 1200, half), 1200);
+  // Jitter spreads clients refused together.
+  assert.equal(resendDelay('unavailable', 1, undefined, () => 0), 375);
+  assert.equal(resendDelay('unavailable', 1, undefined, () => 0.999), 625);
+  // What would be refused again is left to the user.
+  for (const code of ['text_too_long', 'blocked', 'forbidden', 'bad_field', 'empty_text'])
+    assert.equal(resendDelay(code, 1, undefined, half), null);
 });

@@ -50,7 +50,7 @@ bool ConsumeCore::Process(const std::vector<KafkaMessage>& batch, const std::ato
     Status s = steps_.decode(m);
     if (s.ok())
       sources.push_back(&m);
-    else if (!dead_letters_->Send(m.key, m.payload, s.detail(), stop).ok())
+    else if (!dead_letters_->Send(m.key, m.payload, s.detail(), stop, &m).ok())
       return false;
   }
   if (!sources.empty() && !ApplyWithRetry(sources, stop)) return false;
@@ -78,7 +78,8 @@ Status ConsumeCore::ApplyOneByOne(const std::vector<const KafkaMessage*>& source
     Status s = steps_.apply(i, 1);
     if (s.ok()) continue;
     if (IsRetriable(s)) return s;
-    if (Status d = dead_letters_->Send(sources[i]->key, sources[i]->payload, s.ToString(), stop); !d.ok()) return d;
+    if (Status d = dead_letters_->Send(sources[i]->key, sources[i]->payload, s.ToString(), stop, sources[i]); !d.ok())
+      return d;
   }
   return Status::Ok();
 }

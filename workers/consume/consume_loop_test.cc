@@ -3,7 +3,6 @@
 #include "workers/consume/consume_loop.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include "tests/support/wait.h"
@@ -34,47 +34,11 @@ Result<Number> DecodeNumber(const KafkaMessage& m) {
   return out;
 }
 
-// A dead letter as the broker has it, headers included.
-struct Letter {
-  std::string key, payload, reason, source;
-};
-
-std::string Header(rd_kafka_message_t* m, const char* name) {
-  rd_kafka_headers_t* headers = nullptr;
-  const void* value = nullptr;
-  size_t size = 0;
-  if (rd_kafka_message_headers(m, &headers) || rd_kafka_header_get_last(headers, name, &value, &size)) return "";
-  return std::string(static_cast<const char*>(value), size);
-}
-
-// Reads `count` messages of `topic` from its beginning (or what arrived before `timeout`).
-std::vector<Letter> ReadLetters(const CommonConfig& c, const std::string& topic, size_t count,
-                                std::chrono::milliseconds timeout) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[512];
-  rd_kafka_conf_set(conf, "bootstrap.servers", c.kafka_brokers.c_str(), err, sizeof err);
-  rd_kafka_conf_set(conf, "group.id", c.Group("letters").c_str(), err, sizeof err);
-  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t* subs = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(subs, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(rk, subs);
-  rd_kafka_topic_partition_list_destroy(subs);
-  std::vector<Letter> out;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
-    if (!m) continue;
-    if (!m->err)
-      out.push_back({std::string(static_cast<const char*>(m->key), m->key_len),
-                     std::string(static_cast<const char*>(m->payload), m->len), Header(m, "reason"),
-                     Header(m, "source")});
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
-  return out;
+// A dead letter's header, "" when it has none.
+std::string Header(const KafkaMessage& m, const std::string& name) {
+  for (const auto& [k, v] : m.headers)
+    if (k == name) return v;
+  return "";
 }
 
 // A loopback port nothing listens on.
@@ -148,6 +112,17 @@ class ConsumeLoopTest : public test::WorkerEnvTest {
     return left;
   }
 
+  // Where the messages with these keys are on chat.messages: key -> (partition, offset).
+  std::map<std::string, std::pair<int32_t, int64_t>> Positions(const std::vector<std::string>& keys) {
+    std::map<std::string, std::pair<int32_t, int64_t>> out;
+    auto all = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kMessagesTopic), 0, 30s);
+    EXPECT_TRUE(all.ok()) << all.status().ToString();
+    if (!all.ok()) return out;
+    for (const auto& m : *all)
+      if (std::find(keys.begin(), keys.end(), m.key) != keys.end()) out[m.key] = {m.partition, m.offset};
+    return out;
+  }
+
   std::unique_ptr<PgConn> pg_;  // the toy worker's, used on the loop's thread
   std::mutex mu_;
   std::vector<std::string> attempts_;
@@ -164,16 +139,25 @@ TEST_F(ConsumeLoopTest, RefusedEventsAreDeadLetteredAsTheyCameAndTheRestIsCommit
     test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
     ASSERT_TRUE(WaitFor([&] { return Stored() == 2 && metrics.dead_letters.value() == dead_before + 2; }));
   }
-  auto letters = ReadLetters(env_->config(), env_->config().Topic(kDeadLetterTopic), 2, 30s);
+  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic), 0, 30s);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  std::vector<KafkaMessage> letters = *read;
   ASSERT_EQ(letters.size(), 2u);
-  std::sort(letters.begin(), letters.end(), [](const Letter& x, const Letter& y) { return x.key < y.key; });
+  std::sort(letters.begin(), letters.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
   EXPECT_EQ(letters[0].key, "b");
   EXPECT_EQ(letters[0].payload, "{oops");
-  EXPECT_EQ(letters[0].reason, "not a number: {oops");
+  EXPECT_EQ(Header(letters[0], "reason"), "not a number: {oops");
   EXPECT_EQ(letters[1].key, "c");
   EXPECT_EQ(letters[1].payload, "13");
-  EXPECT_NE(letters[1].reason.find("23514"), std::string::npos) << letters[1].reason;  // check_violation
-  for (const auto& l : letters) EXPECT_EQ(l.source, "refusing");
+  EXPECT_NE(Header(letters[1], "reason").find("23514"), std::string::npos);  // check_violation
+  // Each says where its message is, for the operator to find (and replay) it.
+  std::map<std::string, std::pair<int32_t, int64_t>> where = Positions({"b", "c"});
+  for (const auto& l : letters) {
+    EXPECT_EQ(Header(l, "source"), "refusing");
+    EXPECT_EQ(Header(l, "topic"), env_->config().Topic(kMessagesTopic));
+    EXPECT_EQ(Header(l, "partition"), std::to_string(where[l.key].first)) << l.key;
+    EXPECT_EQ(Header(l, "offset"), std::to_string(where[l.key].second)) << l.key;
+  }
   EXPECT_EQ(*env_->QueryInt("SELECT sum(n) FROM consumed"), 3);
   EXPECT_EQ(LeftInGroup("refusing", {"a", "b", "c", "d"}), std::vector<std::string>{});
 }

@@ -21,24 +21,32 @@ DeadLetters::DeadLetters(KafkaProducer* producer, std::string topic, std::string
       source_(std::move(source)),
       sent_(WorkerMetrics::For(source_).dead_letters) {}
 
-Status DeadLetters::SendOnce(const std::string& key, const std::string& payload, const std::string& reason,
+Status DeadLetters::SendOnce(const std::string& key, const std::string& payload, const Headers& headers,
                              const std::atomic<bool>& stop) {
   // Shared with the delivery callback, which may run after a stop made us stop waiting.
   auto delivered = std::make_shared<std::promise<Status>>();
   std::future<Status> report = delivered->get_future();
-  producer_->Produce(topic_, key, payload, [delivered](Status s) { delivered->set_value(std::move(s)); },
-                     {{"reason", reason}, {"source", source_}});
+  producer_->Produce(topic_, key, payload, [delivered](Status s) { delivered->set_value(std::move(s)); }, headers);
   while (report.wait_for(kSlice) != std::future_status::ready)
     if (stop) return Status::Unavailable("queue_unavailable", "stopped before the broker reported the dead letter");
   return report.get();
 }
 
 Status DeadLetters::Send(const std::string& key, const std::string& payload, const std::string& reason,
-                         const std::atomic<bool>& stop) {
-  spdlog::error("{}: dead-lettering: {}", source_, reason);
+                         const std::atomic<bool>& stop, const KafkaMessage* from) {
+  Headers headers = {{"reason", reason}, {"source", source_}};
+  if (from) {
+    headers.insert(headers.end(), {{"topic", from->topic},
+                                   {"partition", std::to_string(from->partition)},
+                                   {"offset", std::to_string(from->offset)}});
+    spdlog::error("{}: dead-lettering {}[{}]@{} (key {}): {}", source_, from->topic, from->partition, from->offset,
+                  key, reason);
+  } else {
+    spdlog::error("{}: dead-lettering (key {}): {}", source_, key, reason);
+  }
   auto backoff = std::chrono::milliseconds(100);
   for (;;) {
-    Status s = SendOnce(key, payload, reason, stop);
+    Status s = SendOnce(key, payload, headers, stop);
     if (s.ok()) {
       sent_.Add();
       return s;

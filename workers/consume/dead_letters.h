@@ -2,14 +2,19 @@
 //
 // Every dead letter is produced keyed and with a payload the caller chooses (the consume loop passes
 // the refused message's own key and payload, unchanged), with the headers `reason` and `source` (the
-// worker's name), and counted in chatpipe_worker_dead_letters_total{worker=source}. Send waits for
-// the broker's report, because the caller stores an offset or records a row as dead right after.
+// worker's name), and, when it comes from a Kafka message, `topic`, `partition` and `offset` (where
+// that message is), so an operator can find and replay it (`chatpipe deadletters` lists them). Each
+// is an incident: logged at error level with all of that, and counted in
+// chatpipe_worker_dead_letters_total{worker=source}. Send waits for the broker's report, because the
+// caller stores an offset or records a row as dead right after.
 // A DeadLetters does not own its producer. It is safe to use from several threads (the mail worker's
 // intake and sender share one).
 #pragma once
 
 #include <atomic>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "queue/kafka.h"
@@ -25,11 +30,13 @@ class DeadLetters {
   // doubling to 2 s) while it is refused. When `stop` is set first it gives up and returns the failure:
   // the caller must then not act as if it was sent (the consume loop stores no offset, so the message
   // is redone later).
+  // `from`: the Kafka message it comes from, if any.
   Status Send(const std::string& key, const std::string& payload, const std::string& reason,
-              const std::atomic<bool>& stop);
+              const std::atomic<bool>& stop, const KafkaMessage* from = nullptr);
 
  private:
-  Status SendOnce(const std::string& key, const std::string& payload, const std::string& reason,
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  Status SendOnce(const std::string& key, const std::string& payload, const Headers& headers,
                   const std::atomic<bool>& stop);
 
   KafkaProducer* producer_;

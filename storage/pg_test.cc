@@ -1,0 +1,68 @@
+// PgConn on the suite's real PostgreSQL (ops/test exports CHATPIPE_PG): a session the server ends
+// while it is idle, as a restart or pg_terminate_backend does.
+#include "storage/pg.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "tests/support/wait.h"
+
+namespace chatpipe {
+namespace {
+
+class PgConnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* env = std::getenv("CHATPIPE_PG");
+    ASSERT_NE(env, nullptr) << "CHATPIPE_PG is not set: run the tests with ops/test";
+    conninfo = env;
+  }
+
+  static std::string BackendPid(PgConn& pg) {
+    auto r = pg.Exec("SELECT pg_backend_pid()");
+    return r.ok() ? std::string(r->Text(0, 0)) : "";
+  }
+
+  // Ends the session `pid` from another connection, and waits until it is gone.
+  void Terminate(const std::string& pid) {
+    PgConn admin(conninfo);
+    auto r = admin.Exec("SELECT pg_terminate_backend($1)", {pid});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(test::WaitFor([&] {
+      auto left = admin.Exec("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", {pid});
+      return left.ok() && left->Int(0, 0) == 0;
+    }));
+  }
+
+  std::string conninfo;
+};
+
+TEST_F(PgConnTest, AnIdleSessionTheServerEndedIsReplacedBeforeTheNextStatement) {
+  PgConn pg(conninfo);
+  std::string before = BackendPid(pg);
+  ASSERT_FALSE(before.empty());
+  Terminate(before);
+  auto r = pg.Exec("SELECT pg_backend_pid()");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(std::string(r->Text(0, 0)), before);
+  // ExecScript too.
+  Terminate(std::string(r->Text(0, 0)));
+  EXPECT_TRUE(pg.ExecScript("SELECT 1").ok());
+}
+
+TEST_F(PgConnTest, ASessionEndedInsideATransactionIsAnErrorNotAFreshStart) {
+  PgConn pg(conninfo);
+  ASSERT_TRUE(pg.ExecScript("BEGIN").ok());
+  std::string pid = BackendPid(pg);
+  Terminate(pid);
+  // The transaction is lost: the statement must fail rather than run on its own elsewhere.
+  auto r = pg.Exec("SELECT 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().name(), "db_unavailable") << r.status().ToString();
+  // Then the connection is made again.
+  EXPECT_NE(BackendPid(pg), pid);
+}
+
+}  // namespace
+}  // namespace chatpipe
