@@ -35,7 +35,8 @@ Status Lexicon::LoadWords(LexiconReader& reader) {
   const std::pair<const char*, uint8_t WordInfo::*> flag_files[] = {
       {"negations.txt", &WordInfo::negation}, {"contrast.txt", &WordInfo::contrast}, {"stopwords.txt", &WordInfo::stop}};
   for (const auto& [file, field] : flag_files) {
-    Status st = reader.ForEachLine(file, [&](const Fields& f) {
+    // A copy for the lambda: clang before 16 cannot capture a structured binding (ops/fuzz builds with clang 14).
+    Status st = reader.ForEachLine(file, [&, field = field](const Fields& f) {
       int lang;
       if (Status e = ParseLang(f[0], &lang); !e.ok()) return e;
       for (size_t i = 1; i < f.size(); ++i) info_[AddWord(f[i])].*field |= 1 << lang;

@@ -14,6 +14,7 @@
 #include <rapidjson/writer.h>
 
 #include "common/metrics.h"
+#include "common/utf8.h"
 #include "ingress/http_api.h"
 #include "ingress/http_status.h"
 #include "ingress/loop.h"
@@ -203,7 +204,9 @@ void Connection::RespondError(const Status& original, std::string_view extra_hea
   w.Key("code");
   w.String(error.name().c_str());
   w.Key("reason");
-  w.String(error.detail().c_str());
+  // A detail may quote the request (a percent-decoded path): the body must stay UTF-8 whatever it held.
+  const std::string reason = IsValidUtf8(error.detail()) ? error.detail() : ReplaceInvalidUtf8(error.detail());
+  w.String(reason.data(), static_cast<rapidjson::SizeType>(reason.size()));
   w.EndObject();
   w.EndObject();
   Respond(HttpStatusFor(error), "application/json", std::string_view(buf.GetString(), buf.GetSize()), extra_headers);

@@ -23,6 +23,19 @@ TEST(JsonInput, RefusalsSayWhy) {
   EXPECT_EQ(ParseObject(R"({"txet":"x"})", {"text"}, &doc).name(), "unknown_field");
 }
 
+// rapidjson decodes "\udc00" to the bytes ED B0 80, which are not UTF-8 and which PostgreSQL refuses:
+// found by tests/fuzz/json_input_fuzz (tests/fuzz/corpus/json_input_fuzz/lone_low_surrogate_*).
+TEST(JsonInput, EscapedLoneSurrogatesAreRefusedInValuesAndNames) {
+  rapidjson::Document doc;
+  for (const char* body : {R"({"text":"a\udc00"})", R"({"text":"\udfff b"})", R"({"te\udc00xt":"x"})",
+                           R"({"text":"\ud800"})", R"({"text":"\ud800\u0041"})"}) {
+    Status s = ParseObject(body, {"text"}, &doc);
+    EXPECT_EQ(s.name(), "bad_json") << body;
+  }
+  ASSERT_TRUE(ParseObject(R"({"text":"\ud83d\ude00"})", {"text"}, &doc).ok());  // a pair is one character
+  EXPECT_EQ(**StringField(doc, "text"), "\xF0\x9F\x98\x80");
+}
+
 TEST(JsonInput, StringsHoldingUPlus0000AreRefusedAndOtherControlsKept) {
   rapidjson::Document doc;
   ASSERT_TRUE(ParseObject(R"({"text":"a\u0000b","name":"x\u0001\u001f\t\n"})", {"text", "name"}, &doc).ok());
@@ -35,21 +48,12 @@ TEST(JsonInput, StringsHoldingUPlus0000AreRefusedAndOtherControlsKept) {
   EXPECT_EQ(**name, std::string("x\x01\x1f\t\n"));
 }
 
-TEST(JsonInput, EscapedLoneSurrogatesAreRefusedAndPairsKept) {
+TEST(JsonInput, EscapedNoncharactersAndByteOrderMarksAreKept) {
   rapidjson::Document doc;
-  // A lone high surrogate does not parse; a lone low one parses to bytes that are not UTF-8.
-  EXPECT_EQ(ParseObject(R"({"text":"a\ud800b"})", {"text"}, &doc).name(), "bad_json");
-  ASSERT_TRUE(ParseObject(R"({"text":"a\udc00b","name":"\ud83d\ude00\uffff\ufeff"})", {"text", "name"}, &doc).ok());
-  auto text = StringField(doc, "text");
-  ASSERT_FALSE(text.ok());
-  EXPECT_EQ(text.status().name(), "bad_field");
+  ASSERT_TRUE(ParseObject(R"({"name":"\ud83d\ude00\uffff\ufeff"})", {"name"}, &doc).ok());
   auto name = StringField(doc, "name");
   ASSERT_TRUE(name.ok()) << name.status().ToString();
   EXPECT_EQ(**name, "\xF0\x9F\x98\x80\xEF\xBF\xBF\xEF\xBB\xBF");
-  // An unknown member's name is echoed as valid UTF-8.
-  Status unknown = ParseObject(R"({"\udc00":1})", {"text"}, &doc);
-  EXPECT_EQ(unknown.name(), "unknown_field");
-  EXPECT_EQ(unknown.detail(), "unknown field \"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
 }  // namespace

@@ -241,3 +241,10 @@ chatpipe_bin() {
   [[ $b == /* ]] || b="$CHATPIPE_ROOT/$b"
   if [[ ! -x $b/chatpipe && -x $b/cli/chatpipe ]]; then echo "$b/cli/chatpipe"; else echo "$b/chatpipe"; fi
 }
+
+# ---- the HTTP API check ----------------------------------------------------------------------
+# schemathesis_venv: where the venv for tests/api/run lives: one per tests/api/requirements.txt, so an
+# edit there makes a fresh one (ops/setup creates it).
+schemathesis_venv() {
+  echo "$CHATPIPE_CACHE/schemathesis-$(sha256sum "$CHATPIPE_ROOT/tests/api/requirements.txt" | cut -c1-12)"
+}

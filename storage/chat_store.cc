@@ -150,7 +150,7 @@ Result<std::vector<ListedRoom>> AllRooms(PgConn& pg) {
 
 Result<std::vector<StoredMessage>> MessagesBefore(PgConn& pg, int64_t room, int64_t before, int limit) {
   auto r = pg.Exec((std::string("SELECT ") + kMessageColumns +
-                    " WHERE m.room_id = $1 AND ($2 <= 0 OR m.pos < $2) ORDER BY m.pos DESC LIMIT $3")
+                    " WHERE m.room_id = $1 AND ($2::bigint <= 0 OR m.pos < $2) ORDER BY m.pos DESC LIMIT $3")
                        .c_str(),
                    {std::to_string(room), std::to_string(before), std::to_string(limit)});
   if (!r.ok()) return r.status();

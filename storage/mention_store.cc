@@ -10,7 +10,7 @@ Result<MentionsPage> GetMentions(PgConn& pg, int64_t user, bool unread_only, int
       "       m.pos, m.user_id, m.user_name, m.body, m.ts, t.tags "
       "FROM mentions x JOIN rooms r ON r.id = x.room_id "
       "LEFT JOIN messages m ON m.id = x.message_id LEFT JOIN message_tags t ON t.message_id = x.message_id "
-      "WHERE x.user_id = $1 AND (NOT $2 OR x.read_at IS NULL) AND ($3 <= 0 OR x.id < $3) "
+      "WHERE x.user_id = $1 AND (NOT $2 OR x.read_at IS NULL) AND ($3::bigint <= 0 OR x.id < $3) "
       "ORDER BY x.id DESC LIMIT $4",
       {std::to_string(user), unread_only ? "true" : "false", std::to_string(before), std::to_string(limit)});
   if (!rows.ok()) return rows.status();

@@ -53,10 +53,12 @@ Status PgConn::CheckResult(PGresult* r, Result<PgResult>* out) {
     *out = PgResult(r);
     return Status::Ok();
   }
-  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  // Copied before PQclear frees the result the field points into.
+  const char* field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string state = field ? field : "";
   std::string why = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
   if (r) PQclear(r);
-  if (!state || PQstatus(conn_) != CONNECTION_OK || EndsTheSession(state)) {
+  if (state.empty() || PQstatus(conn_) != CONNECTION_OK || EndsTheSession(state.c_str())) {
     Close();  // the connection is gone; the next call reconnects
     return Status::Unavailable("db_unavailable", "PostgreSQL: " + why);
   }

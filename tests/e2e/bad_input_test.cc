@@ -3,6 +3,7 @@
 // serving everyone else.
 #include <gtest/gtest.h>
 
+#include "common/utf8.h"
 #include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
@@ -120,6 +121,19 @@ TEST_F(BadInputTest, RoomsAndTokensAreChecked) {
   EXPECT_EQ(ws.status().code(), StatusCode::kUnauthenticated);
   ws = WsClient::Connect("127.0.0.1", stack->port(), "/ws?token=" + ana.token);
   EXPECT_TRUE(ws.ok()) << "the token in the query works too: " << ws.status().ToString();
+}
+
+// Found by machines: the fuzzers (tests/fuzz) and the API check (tests/api/run).
+TEST_F(BadInputTest, WhatStorageOrJsonCannotHoldIsRefusedAndAnswersStayUtf8) {
+  // rapidjson decodes an escaped lone surrogate to bytes that are not UTF-8; acknowledged, PostgreSQL
+  // would have refused the message after the ack.
+  ExpectError(stack->Call("POST", messages, ana, "{\"text\":\"caf\\udc00\"}"), 400, "bad_json");
+  // An answer that quotes the path stays UTF-8 whatever bytes the path's escapes decode to.
+  auto r = stack->Call("GET", "/api/%FFx", ana);
+  ExpectError(r, 404, "not_found");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(IsValidUtf8(r->body)) << r->body;
+  EXPECT_NE(r->body.find("\xEF\xBF\xBDx"), std::string::npos) << r->body;  // U+FFFD for the byte
 }
 
 TEST_F(BadInputTest, BadFramesGetErrorFramesAndTheConnectionSurvives) {
