@@ -9,7 +9,7 @@
 // must arrive whole within --http-request-timeout-ms (408), and a connection idle between requests
 // closes after --http-idle-timeout-ms. In kWebSocket it decodes frames and hands each text message to
 // the WebSocket session code; a socket silent for --ws-ping-interval-ms is pinged, and one that
-// stays silent for --ws-missed-pongs pings is closed with 4001. Both are the read event's own timeout
+// stays silent for --ws-missed-pongs pings is closed with 4003. Both are the read event's own timeout
 // (libevent moves it on at every read), so an idle connection needs no timer of its own. Every close
 // of a WebSocket by the server sends a close frame with a code (docs/protocol.md).
 //

@@ -18,7 +18,7 @@ void AddConnectionLimitOptions(CLI::App* cmd, ConnectionLimits* l) {
                   "a WebSocket that sent nothing for this long is pinged (browsers answer on their own)")
       ->envname("CHATPIPE_WS_PING_INTERVAL_MS")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--ws-missed-pongs", l->ws_missed_pongs,
-                  "a WebSocket is closed (4001) once this many pings in a row went unanswered")
+                  "a WebSocket is closed (4003) once this many pings in a row went unanswered")
       ->envname("CHATPIPE_WS_MISSED_PONGS")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--http-request-timeout-ms", l->http_request_timeout_ms,
                   "an HTTP request's headers and body must arrive within this, or 408 and close")

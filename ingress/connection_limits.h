@@ -13,7 +13,7 @@ namespace chatpipe {
 
 struct ConnectionLimits {
   int ws_ping_interval_ms = 25000;       // a WebSocket that sent nothing for this long is pinged
-  int ws_missed_pongs = 2;               // closed (4001) when this many pings in a row went unanswered
+  int ws_missed_pongs = 2;               // closed (4003) when this many pings in a row went unanswered
   int http_request_timeout_ms = 10000;   // a request's headers and body must arrive within this (408)
   int http_idle_timeout_ms = 120000;     // a keep-alive HTTP connection with no request is closed
   int max_connections = 0;               // per process; 0: the descriptor limit less kReservedFds

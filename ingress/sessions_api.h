@@ -30,8 +30,6 @@ class Connection;
 class Loop;
 struct Services;
 
-// The WebSocket close code of a connection whose session was logged out.
-inline constexpr uint16_t kCloseLoggedOut = 4001;
 // What a logout publishes on the user's channel: {"type":"session_ended","session":"<id>"}. Never
 // forwarded to clients; SessionOfEndedFrame gives the id of such a payload, or "" for any other.
 std::string SessionEndedFrame(const std::string& session);

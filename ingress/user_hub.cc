@@ -114,7 +114,7 @@ bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payloa
   if (it == users_.end()) return true;
   if (std::string_view ended = SessionOfEndedFrame(payload); !ended.empty()) {
     for (Connection* c : it->second)
-      if (c->user().session == ended) c->CloseWebSocket(kCloseLoggedOut, "logged out");
+      if (c->user().session == ended) c->CloseWebSocket(ws::kCloseLoggedOut, "logged out");
     return true;
   }
   SharedFrame* frame = SharedFrame::MakeText(payload);

@@ -61,8 +61,9 @@ enum CloseCode : uint16_t {
   kCloseTooBig = 1009,
   kCloseInternalError = 1011,
   // Ours (4000-4999 are the application's; docs/protocol.md lists them).
-  kCloseNoPong = 4001,   // the peer answered none of the last --ws-missed-pongs pings
-  kCloseTooSlow = 4002,  // the peer fell more than --max-output bytes behind
+  kCloseLoggedOut = 4001,  // the connection's session was logged out (DELETE /api/sessions)
+  kCloseTooSlow = 4002,    // the peer fell more than --max-output bytes behind
+  kCloseNoPong = 4003,     // the peer answered none of the last --ws-missed-pongs pings
 };
 
 constexpr size_t kMaxFrameHeader = 14;
