@@ -13,12 +13,14 @@
 #include "ingress/api_support.h"
 #include "ingress/connection.h"
 #include "ingress/db_round_trip.h"
+#include "ingress/email_verification.h"
 #include "ingress/mentions_api.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
 #include "ingress/message_intake.h"
 #include "ingress/static_files.h"
 #include "storage/chat_store.h"
+#include "storage/email_verification.h"
 #include "storage/redis_keys.h"
 
 namespace chatpipe {
@@ -65,7 +67,10 @@ void CreateUserRoute(Connection& conn, const http::Request& req) {
   if (!*password || (*password)->size() < 8 || (*password)->size() > 1024)
     return conn.RespondError(Status::InvalidArgument("bad_password", "password must be 8 to 1024 bytes"));
   OnDb<UserRow>(
-      conn, [n = **name, e = **email, p = **password](PgConn& pg) { return CreateUser(pg, n, e, p); },
+      conn,
+      [n = **name, e = **email, p = **password, tokens = EmailLinkTokens(conn.loop().services(), **email)](PgConn& pg) {
+        return CreateUserAndRequestVerification(pg, n, e, p, tokens);
+      },
       [](Reply reply, Result<UserRow> user) {
         if (!user.ok()) return reply(user.status());
         reply(201, Json([&](Writer& w) { WriteUser(w, *user); }));
@@ -120,6 +125,8 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
                 WriteUserFields(w, user.id, user.name, user.guest);
                 w.Key("email");
                 w.String(settings->email.c_str());
+                w.Key("email_verified");
+                w.Bool(settings->email_verified);
                 w.Key("email_notifications");
                 w.Bool(settings->email_notifications);
                 w.EndObject();
@@ -342,6 +349,7 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (Is(req, "GET", "/metrics")) return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
   if (Is(req, "GET", "/ws")) return UpgradeRoute(conn, req);
   if (Is(req, "POST", "/api/users")) return CreateUserRoute(conn, req);
+  if (Is(req, "GET", "/api/users/verify")) return VerifyEmailRoute(conn, req);
   if (Is(req, "POST", "/api/sessions")) return CreateSessionRoute(conn, req);
   if (Is(req, "POST", "/api/sessions/guest")) return CreateGuestRoute(conn, req);
   if (req.path == "/api/rooms") {

@@ -65,6 +65,8 @@ class TestStack {
   void StopIngress();
   int port() const { return ingress_ ? ingress_->port() : 0; }
   std::string Url(const std::string& path) const;
+  // The secret ingress signs tokens with: for tests that forge or expire tokens on purpose.
+  const std::string& token_secret() const { return token_secret_; }
 
   // The persister in this process, on its own thread.
   Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});
@@ -77,7 +79,9 @@ class TestStack {
   Result<SmtpSink*> StartSmtpSink();
 
   // HTTP helpers that fail the Result on any status but the expected one.
-  Result<TestUser> Register(const std::string& name);
+  // Signs up `name` with the address name@example.com and logs in. The address is marked verified in the
+  // database unless `verified` is false (then only the link of the verification e-mail verifies it).
+  Result<TestUser> Register(const std::string& name, bool verified = true);
   Result<TestUser> Guest();
   Result<int64_t> CreateRoom(const TestUser& user, const std::string& name, bool is_private = false);
   Result<HttpResponse> Call(const std::string& method, const std::string& path, const TestUser& user,
