@@ -71,19 +71,29 @@ std::string DropReason(const DueMail& m) {
   return "";
 }
 
+rapidjson::Value StringValue(const std::string& s, rapidjson::Document::AllocatorType& a) {
+  return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// What every template gets: user.{id,name,email} and app_url.
+rapidjson::Document CommonTemplateData(const DueMail& m, const std::string& app_url) {
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  rapidjson::Value user(rapidjson::kObjectType);
+  user.AddMember("id", rapidjson::Value(static_cast<int64_t>(m.user_id)), a);
+  user.AddMember("name", StringValue(m.user_name, a), a);
+  user.AddMember("email", StringValue(m.email, a), a);
+  d.AddMember("user", user, a);
+  d.AddMember("app_url", StringValue(app_url, a), a);
+  return d;
+}
+
 }  // namespace
 
 rapidjson::Document VerifyTemplateData(const DueMail& m, const std::string& app_url) {
-  using rapidjson::Value;
-  rapidjson::Document d(rapidjson::kObjectType);
+  rapidjson::Document d = CommonTemplateData(m, app_url);
   auto& a = d.GetAllocator();
-  auto str = [&a](const std::string& s) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
-  Value user(rapidjson::kObjectType);
-  user.AddMember("id", Value(static_cast<int64_t>(m.user_id)), a);
-  user.AddMember("name", str(m.user_name), a);
-  user.AddMember("email", str(m.email), a);
-  d.AddMember("user", user, a);
-  d.AddMember("app_url", str(app_url), a);
+  auto str = [&a](const std::string& s) { return StringValue(s, a); };
   // Without a well-formed token there is no link, and the e-mail fails to render (MessageRejected).
   VerifyData v = ParseVerifyData(m.data);
   if (auto claim = EmailTokenSigner::Parse(v.token); claim.ok()) {
@@ -95,14 +105,9 @@ rapidjson::Document VerifyTemplateData(const DueMail& m, const std::string& app_
 
 rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& app_url) {
   using rapidjson::Value;
-  rapidjson::Document d(rapidjson::kObjectType);
+  rapidjson::Document d = CommonTemplateData(m, app_url);
   auto& a = d.GetAllocator();
-  auto str = [&a](const std::string& s) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
-  Value user(rapidjson::kObjectType);
-  user.AddMember("id", Value(static_cast<int64_t>(m.user_id)), a);
-  user.AddMember("name", str(m.user_name), a);
-  user.AddMember("email", str(m.email), a);
-  d.AddMember("user", user, a);
+  auto str = [&a](const std::string& s) { return StringValue(s, a); };
   size_t n = m.unread.size();
   d.AddMember("count", Value(static_cast<uint64_t>(n)), a);
   d.AddMember("count_text", str(n == 1 ? "1 new mention" : std::to_string(n) + " new mentions"), a);
@@ -112,7 +117,6 @@ rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& ap
   std::string rooms_text;
   for (const auto& r : rooms) rooms_text += (rooms_text.empty() ? "" : ", ") + r;
   d.AddMember("rooms_text", str(rooms_text), a);
-  d.AddMember("app_url", str(app_url), a);
   Value list(rapidjson::kArrayType);
   for (const auto& u : m.unread) {
     Value item(rapidjson::kObjectType);
