@@ -13,6 +13,7 @@
 #include "ingress/api_support.h"
 #include "ingress/connection.h"
 #include "ingress/db_round_trip.h"
+#include "ingress/email_verification.h"
 #include "ingress/http_status.h"
 #include "ingress/json_input.h"
 #include "ingress/mentions_api.h"
@@ -25,6 +26,7 @@
 #include "ingress/static_files.h"
 #include "ingress/web_security.h"
 #include "storage/chat_store.h"
+#include "storage/email_verification.h"
 #include "storage/redis_keys.h"
 
 namespace chatpipe {
@@ -103,6 +105,8 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
                 WriteUserFields(w, user.id, user.name, user.guest);
                 w.Key("email");
                 w.String(settings->email.c_str());
+                w.Key("email_verified");
+                w.Bool(settings->email_verified);
                 w.Key("email_notifications");
                 w.Bool(settings->email_notifications);
                 w.EndObject();
@@ -336,6 +340,7 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (req.path == "/metrics") return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
   if (req.path == "/ws") return UpgradeRoute(conn, req);
   if (req.path == "/api/users") return CreateUserRoute(conn, req);
+  if (req.path == "/api/users/verify") return VerifyEmailRoute(conn, req);
   if (req.path == "/api/sessions" && req.method == "POST") return CreateSessionRoute(conn, req);
   if (req.path == "/api/sessions/guest") return CreateGuestRoute(conn, req);
   if (req.path.rfind("/api/", 0) == 0)

@@ -1,7 +1,9 @@
 #include "ingress/password_routes.h"
 
 #include "common/password.h"
+#include "ingress/email_verification.h"
 #include "ingress/rate_limits.h"
+#include "storage/email_verification.h"
 
 namespace chatpipe {
 namespace {
@@ -11,8 +13,9 @@ void CreateHashedUser(Reply reply, std::string name, std::string email, Result<s
   Loop* loop = reply.loop;
   RunOnDb<UserRow>(
       loop->tasks(), loop->db(),
-      [name = std::move(name), email = std::move(email), hash = std::move(*hash)](PgConn& pg) {
-        return CreateUser(pg, name, email, hash);
+      [name = std::move(name), email = std::move(email), hash = std::move(*hash),
+       tokens = EmailLinkTokens(loop->services(), email)](PgConn& pg) {
+        return CreateUserAndRequestVerification(pg, name, email, hash, tokens);
       },
       [reply](Result<UserRow> user) {
         if (!user.ok()) return reply(user.status());

@@ -16,6 +16,7 @@ constexpr Route kRoutes[] = {
     {"/api/users", "POST"},
     {"/api/users/me", "GET, PATCH"},
     {"/api/users/me/mentions", "GET"},
+    {"/api/users/verify", "GET"},
     {"/api/sessions", "POST, DELETE"},
     {"/api/sessions/guest", "POST"},
     {"/api/sessions/renew", "POST"},

@@ -80,12 +80,12 @@ Result<UserRow> FindUserByName(PgConn& pg, const std::string& name) {
 Result<UserSettings> UpdateUserSettings(PgConn& pg, int64_t user, std::optional<bool> email_notifications) {
   auto r = pg.Exec(
       "UPDATE users SET email_notifications = coalesce($2::boolean, email_notifications) WHERE id = $1 "
-      "RETURNING coalesce(email, ''), email_notifications",
+      "RETURNING coalesce(email, ''), email_notifications, email_verified_at IS NOT NULL",
       {std::to_string(user),
        email_notifications ? PgParam(*email_notifications ? "true" : "false") : PgParam(std::nullopt)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("unknown_user", "no user with id " + std::to_string(user));
-  return UserSettings{std::string(r->Text(0, 0)), r->Bool(0, 1)};
+  return UserSettings{std::string(r->Text(0, 0)), r->Bool(0, 2), r->Bool(0, 1)};
 }
 
 Result<UserSettings> GetUserSettings(PgConn& pg, int64_t user) { return UpdateUserSettings(pg, user, std::nullopt); }

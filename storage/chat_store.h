@@ -46,6 +46,7 @@ Result<UserRow> FindUserByName(PgConn& pg, const std::string& name);
 // What a user controls about their own account.
 struct UserSettings {
   std::string email;  // empty for guests
+  bool email_verified = false;  // the owner followed the verification link (mentions are e-mailed only then)
   bool email_notifications = true;
 };
 Result<UserSettings> GetUserSettings(PgConn& pg, int64_t user);

@@ -134,7 +134,7 @@ Result<HttpResponse> TestStack::Call(const std::string& method, const std::strin
   return HttpRequest(method, Url(path), body, headers);
 }
 
-Result<TestUser> TestStack::Register(const std::string& name) {
+Result<TestUser> TestStack::Register(const std::string& name, bool verified) {
   TestUser u;
   u.name = name;
   std::string password = "pw-" + RandomHex(8);
@@ -144,6 +144,9 @@ Result<TestUser> TestStack::Register(const std::string& name) {
                             201);
   if (!created.ok()) return created.status();
   u.id = created->doc["id"].GetInt64();
+  if (verified)
+    if (auto r = pg_->Exec("UPDATE users SET email_verified_at = now() WHERE id = $1", {std::to_string(u.id)}); !r.ok())
+      return r.status();
   auto session = ExpectJson(
       Call("POST", "/api/sessions", u, "{\"name\":" + JsonString(name) + ",\"password\":" + JsonString(password) + "}"),
       200);

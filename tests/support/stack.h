@@ -66,6 +66,8 @@ class TestStack {
   int port() const { return ingress_ ? ingress_->port() : 0; }
   int metrics_port() const { return ingress_ ? ingress_->metrics_port() : 0; }  // port() unless --metrics-port
   std::string Url(const std::string& path) const;
+  // The secret ingress signs tokens with: for tests that forge or expire tokens on purpose.
+  const std::string& token_secret() const { return token_secret_; }
 
   // The command line of `chatpipe ingress` on this stack (its services, namespace and token secret),
   // for a test that runs ingress as a child process, followed by `extra`.
@@ -82,7 +84,9 @@ class TestStack {
   Result<SmtpSink*> StartSmtpSink();
 
   // HTTP helpers that fail the Result on any status but the expected one.
-  Result<TestUser> Register(const std::string& name);
+  // Signs up `name` with the address name@example.com and logs in. The address is marked verified in the
+  // database unless `verified` is false (then only the link of the verification e-mail verifies it).
+  Result<TestUser> Register(const std::string& name, bool verified = true);
   Result<TestUser> Guest();
   Result<int64_t> CreateRoom(const TestUser& user, const std::string& name, bool is_private = false);
   Result<HttpResponse> Call(const std::string& method, const std::string& path, const TestUser& user,

@@ -39,7 +39,8 @@ WorkerTestEnv::~WorkerTestEnv() {
 Result<int64_t> WorkerTestEnv::CreateUser(const std::string& name, const std::string& email,
                                           bool email_notifications) {
   PgParam mail = email.empty() ? PgParam() : PgParam(email);
-  auto r = pg_->Exec("INSERT INTO users (name, email, email_notifications) VALUES ($1, $2, $3) RETURNING id",
+  auto r = pg_->Exec("INSERT INTO users (name, email, email_notifications, email_verified_at)"
+                     " VALUES ($1, $2, $3, CASE WHEN $2::text IS NOT NULL THEN now() END) RETURNING id",
                      {name, mail, email_notifications ? "true" : "false"});
   if (!r.ok()) return r.status();
   return r->Int(0, 0);

@@ -37,6 +37,7 @@ class WorkerTestEnv {
   PgConn& pg() { return *pg_; }
   RedisClient& redis() { return *redis_; }
 
+  // A user whose address (if any) counts as verified, as the mailer requires for mention e-mails.
   Result<int64_t> CreateUser(const std::string& name, const std::string& email = "", bool email_notifications = true);
   Result<int64_t> CreateRoom(const std::string& name, bool is_private, int64_t creator,
                              const std::string& moderation = "tag");

@@ -34,8 +34,9 @@ Status MailWorker::Start() {
   auto templates = TemplateSet::LoadDir(settings_.templates_dir);
   if (!templates.ok()) return templates.status();
   templates_ = std::move(*templates);
-  if (!templates_.Has("mentions"))
-    return Status::NotFound("templates_not_found", "no \"mentions\" template in " + settings_.templates_dir);
+  for (std::string name : {"mentions", kVerifyTemplate})
+    if (!templates_.Has(name))
+      return Status::NotFound("templates_not_found", "no \"" + name + "\" template in " + settings_.templates_dir);
   if (Status s = intake_.Start(); !s.ok()) return s;
   std::string instance = InstanceName();
   sender_ = std::make_unique<Sender>(common_, settings_, &templates_, &intake_.dead_letters(), instance);

@@ -55,7 +55,8 @@ Result<std::optional<DueMail>> Outbox::LockNextDue() {
   auto row = pg_.Exec(
       "SELECT o.id, o.user_id, o.template, o.attempts, o.message_id,"
       "       (extract(epoch FROM o.created_at) * 1000000)::bigint,"
-      "       u.id IS NOT NULL, coalesce(u.name, ''), coalesce(u.email, ''), coalesce(u.email_notifications, false)"
+      "       u.id IS NOT NULL, coalesce(u.name, ''), coalesce(u.email, ''), coalesce(u.email_notifications, false),"
+      "       u.email_verified_at IS NOT NULL, coalesce(o.data::text, '')"
       "  FROM mail_outbox o LEFT JOIN users u ON u.id = o.user_id"
       " WHERE o.state IN ('open', 'retry') AND o.due_at <= now()"
       " ORDER BY o.due_at LIMIT 1"
@@ -76,6 +77,8 @@ Result<std::optional<DueMail>> Outbox::LockNextDue() {
   m.user_name = std::string(row->Text(0, 7));
   m.email = std::string(row->Text(0, 8));
   m.notifications = row->Bool(0, 9);
+  m.verified = row->Bool(0, 10);
+  m.data = std::string(row->Text(0, 11));
 
   // A mention whose row is gone from `mentions` counts as unread: the event carries all the e-mail needs.
   auto mentions = pg_.Exec(

@@ -31,6 +31,8 @@ struct DueMail {
   std::string user_name;
   std::string email;  // empty when the user has none
   bool notifications = false;
+  bool verified = false;  // the address was verified (users.email_verified_at)
+  std::string data;       // the row's own data (JSON), for e-mails other than mention digests; "" if none
   std::vector<Mention> unread;            // oldest message first
   std::vector<int64_t> mention_ids;       // all of the row's mentions, read or not
   std::vector<std::string> events;        // their recorded events (JSON), for dead letters

@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <thread>
 
+#include "common/email_token.h"
 #include "common/metrics.h"
 #include "workers/consume/pause.h"
 #include "workers/mail/mime.h"
@@ -33,18 +35,79 @@ std::string FormatTime(int64_t ms) {
   return buf;
 }
 
+struct VerifyData {
+  std::string email, token;  // empty when missing
+};
+
+VerifyData ParseVerifyData(const std::string& json) {
+  VerifyData v;
+  rapidjson::Document d;
+  if (d.Parse(json.c_str()).HasParseError() || !d.IsObject()) return v;
+  for (auto [field, out] : {std::pair{"email", &v.email}, std::pair{"token", &v.token}})
+    if (auto it = d.FindMember(field); it != d.MemberEnd() && it->value.IsString()) *out = it->value.GetString();
+  return v;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Why the row goes without an e-mail ("": send it). Mention digests go only to verified addresses; a
+// verification e-mail only to an address still unverified and still the user's.
+std::string DropReason(const DueMail& m) {
+  if (!m.user_exists) return "NoRecipient: user " + std::to_string(m.user_id) + " does not exist";
+  if (m.template_name == kVerifyTemplate) {
+    if (m.email.empty()) return "NoRecipient: the user has no e-mail address";
+    if (m.verified) return "AlreadyVerified: the address was verified meanwhile";
+    if (Lower(ParseVerifyData(m.data).email) != Lower(m.email))
+      return "AddressChanged: the address to verify is no longer the user's";
+    return "";
+  }
+  if (!m.notifications) return "NotificationsOff: the user turned e-mail notifications off";
+  if (m.email.empty()) return "NoRecipient: the user has no e-mail address";
+  if (!m.verified) return "Unverified: the user has not verified their address";
+  if (m.unread.empty()) return "AllRead: every mention was read before the e-mail went out";
+  return "";
+}
+
+rapidjson::Value StringValue(const std::string& s, rapidjson::Document::AllocatorType& a) {
+  return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// What every template gets: user.{id,name,email} and app_url.
+rapidjson::Document CommonTemplateData(const DueMail& m, const std::string& app_url) {
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  rapidjson::Value user(rapidjson::kObjectType);
+  user.AddMember("id", rapidjson::Value(static_cast<int64_t>(m.user_id)), a);
+  user.AddMember("name", StringValue(m.user_name, a), a);
+  user.AddMember("email", StringValue(m.email, a), a);
+  d.AddMember("user", user, a);
+  d.AddMember("app_url", StringValue(app_url, a), a);
+  return d;
+}
+
 }  // namespace
+
+rapidjson::Document VerifyTemplateData(const DueMail& m, const std::string& app_url) {
+  rapidjson::Document d = CommonTemplateData(m, app_url);
+  auto& a = d.GetAllocator();
+  auto str = [&a](const std::string& s) { return StringValue(s, a); };
+  // Without a well-formed token there is no link, and the e-mail fails to render (MessageRejected).
+  VerifyData v = ParseVerifyData(m.data);
+  if (auto claim = EmailTokenSigner::Parse(v.token); claim.ok()) {
+    d.AddMember("link", str(app_url + "/api/users/verify?token=" + v.token), a);
+    d.AddMember("expires", str(FormatTime(claim->expires * 1000)), a);
+  }
+  return d;
+}
 
 rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& app_url) {
   using rapidjson::Value;
-  rapidjson::Document d(rapidjson::kObjectType);
+  rapidjson::Document d = CommonTemplateData(m, app_url);
   auto& a = d.GetAllocator();
-  auto str = [&a](const std::string& s) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
-  Value user(rapidjson::kObjectType);
-  user.AddMember("id", Value(static_cast<int64_t>(m.user_id)), a);
-  user.AddMember("name", str(m.user_name), a);
-  user.AddMember("email", str(m.email), a);
-  d.AddMember("user", user, a);
+  auto str = [&a](const std::string& s) { return StringValue(s, a); };
   size_t n = m.unread.size();
   d.AddMember("count", Value(static_cast<uint64_t>(n)), a);
   d.AddMember("count_text", str(n == 1 ? "1 new mention" : std::to_string(n) + " new mentions"), a);
@@ -54,7 +117,6 @@ rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& ap
   std::string rooms_text;
   for (const auto& r : rooms) rooms_text += (rooms_text.empty() ? "" : ", ") + r;
   d.AddMember("rooms_text", str(rooms_text), a);
-  d.AddMember("app_url", str(app_url), a);
   Value list(rapidjson::kArrayType);
   for (const auto& u : m.unread) {
     Value item(rapidjson::kObjectType);
@@ -179,16 +241,7 @@ int64_t Sender::RetryDelayMs(int attempts) {
 }
 
 Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
-  std::string drop;
-  if (!m.user_exists)
-    drop = "NoRecipient: user " + std::to_string(m.user_id) + " does not exist";
-  else if (!m.notifications)
-    drop = "NotificationsOff: the user turned e-mail notifications off";
-  else if (m.email.empty())
-    drop = "NoRecipient: the user has no e-mail address";
-  else if (m.unread.empty())
-    drop = "AllRead: every mention was read before the e-mail went out";
-  if (!drop.empty()) {
+  if (std::string drop = DropReason(m); !drop.empty()) {
     if (Status s = outbox_.Drop(m, drop); !s.ok()) return s;
     dropped.Add();
     spdlog::debug("mail: e-mail {} to user {} dropped: {}", m.id, m.user_id, drop);
@@ -202,7 +255,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     Status s = KillUnclaimed(m, "MessageRejected", "Address is on the suppression list (" + m.suppressed + ").", stop);
     return s.ok() ? Result<bool>(true) : Result<bool>(s);
   }
-  rapidjson::Document data = MentionsTemplateData(m, settings_.app_url);
+  rapidjson::Document data = m.template_name == kVerifyTemplate ? VerifyTemplateData(m, settings_.app_url)
+                                                                 : MentionsTemplateData(m, settings_.app_url);
   auto rendered = templates_->Render(m.template_name, data);
   if (!rendered.ok()) {
     Status s = KillUnclaimed(m, rendered.status().name(), rendered.status().detail(), stop);
@@ -257,7 +311,8 @@ Result<bool> Sender::Handle(DueMail& m, const std::atomic<bool>& stop) {
     case SmtpResult::kAccepted:
       Record([&] { return outbox_.FinishSent(m.id, claim); }, stop);
       sent.Add();
-      spdlog::info("mail: sent e-mail {} ({} mentions) to user {}", m.id, carried.size(), m.user_id);
+      spdlog::info("mail: sent e-mail {} ({}, {} mentions) to user {}", m.id, m.template_name, carried.size(),
+                   m.user_id);
       return true;
     case SmtpResult::kPermanent: {
       std::string why = "MessageRejected: " + r.detail;

@@ -1,7 +1,8 @@
 // Sender: the mailer's send loop, an SES-like mailer over the outbox (docs/mail.md).
 //
 // Each step takes the oldest due outbox row (Outbox::LockNextDue) and decides, in this order:
-//   dropped   the user is gone, has no address, turned e-mail off, or read every mention by now;
+//   dropped   the user is gone, has no address, turned e-mail off, has not verified the address, or read
+//             every mention by now (a verification e-mail: the address is verified or no longer theirs);
 //   dead      the address is invalid or suppressed, or the template cannot be rendered
 //             (MessageRejected / InvalidParameterValue; dead-lettered first, then recorded);
 //   wait      the shared send limits refuse: Throttling waits (the limiter's hint plus exponential
@@ -39,8 +40,12 @@
 
 namespace chatpipe::mail {
 
-// The data the "mentions" template is rendered with (docs/mail.md lists the fields).
+// The template of address-verification e-mails; every other row is a mention digest ("mentions").
+inline constexpr char kVerifyTemplate[] = "verify";
+
+// The data the "mentions" and "verify" templates are rendered with (docs/mail.md lists the fields).
 rapidjson::Document MentionsTemplateData(const DueMail& m, const std::string& app_url);
+rapidjson::Document VerifyTemplateData(const DueMail& m, const std::string& app_url);
 
 class Sender {
  public:

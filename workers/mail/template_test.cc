@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "workers/mail/sender.h"
+
 namespace chatpipe::mail {
 namespace {
 
@@ -83,6 +85,26 @@ TEST(TemplateTest, ShippedMentionsTemplateRenders) {
   EXPECT_NE(r->text.find("@bea ping"), std::string::npos);
   EXPECT_NE(r->html.find("hi @bea &lt;b&gt;"), std::string::npos);
   EXPECT_NE(r->html.find("href=\"http://chat.test/?room=1&amp;pos=4\""), std::string::npos);
+}
+
+TEST(TemplateTest, ShippedVerifyTemplateRendersTheLinkAndNeedsIt) {
+  auto set = TemplateSet::LoadDir(CHATPIPE_MAIL_TEMPLATES_DIR);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  DueMail m;
+  m.user_id = 7;
+  m.user_name = "bea";
+  m.email = "bea@example.org";
+  m.template_name = kVerifyTemplate;
+  m.data = R"({"email":"bea@example.org","token":"e1.7.1700000000.)" + std::string(64, 'a') + R"("})";
+  auto r = set->Render(kVerifyTemplate, VerifyTemplateData(m, "http://chat.test"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string link = "http://chat.test/api/users/verify?token=e1.7.1700000000." + std::string(64, 'a');
+  EXPECT_NE(r->text.find(link), std::string::npos) << r->text;
+  EXPECT_NE(r->text.find("2023-11-14 22:13 UTC"), std::string::npos) << r->text;
+  EXPECT_NE(r->html.find("href=\"" + link + "\""), std::string::npos) << r->html;
+  // Without a well-formed token there is no link to send: rendering fails, nothing goes out.
+  m.data = R"({"email":"bea@example.org","token":"nonsense"})";
+  EXPECT_FALSE(set->Render(kVerifyTemplate, VerifyTemplateData(m, "http://chat.test")).ok());
 }
 
 TEST(TemplateTest, LoadDirFailsClearly) {

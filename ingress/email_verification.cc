@@ -1,0 +1,40 @@
+#include "ingress/email_verification.h"
+
+#include "common/email_token.h"
+#include "ingress/api_support.h"
+#include "ingress/connection.h"
+#include "ingress/loop.h"
+#include "ingress/services.h"
+#include "storage/email_verification.h"
+
+namespace chatpipe {
+
+std::function<std::string(int64_t)> EmailLinkTokens(const Services& services, const std::string& email) {
+  return [signer = EmailTokenSigner(services.config.token_secret), email](int64_t user) {
+    return signer.Issue(user, email, NowSeconds() + kEmailLinkTtlSeconds);
+  };
+}
+
+void VerifyEmailRoute(Connection& conn, const http::Request& req) {
+  std::string token = req.QueryParam("token").value_or("");
+  // A malformed token is refused before any database work.
+  if (auto claim = EmailTokenSigner::Parse(token); !claim.ok()) return conn.RespondError(claim.status());
+  OnDb<std::string>(
+      conn,
+      [signer = EmailTokenSigner(conn.loop().services().config.token_secret), token](PgConn& pg) {
+        return VerifyEmail(pg, signer, token, NowSeconds());
+      },
+      [](Reply reply, Result<std::string> email) {
+        if (!email.ok()) return reply(email.status());
+        reply(200, Json([&](JsonWriter& w) {
+                w.StartObject();
+                w.Key("verified");
+                w.Bool(true);
+                w.Key("email");
+                w.String(email->c_str());
+                w.EndObject();
+              }));
+      });
+}
+
+}  // namespace chatpipe
