@@ -11,10 +11,10 @@ namespace {
 void CreateHashedUser(Reply reply, std::string name, std::string email, Result<std::string> hash) {
   if (!hash.ok()) return reply(hash.status());
   Loop* loop = reply.loop;
+  auto tokens = EmailLinkTokens(loop->services(), email);  // binds the link to this address
   RunOnDb<UserRow>(
       loop->tasks(), loop->db(),
-      [name = std::move(name), email = std::move(email), hash = std::move(*hash),
-       tokens = EmailLinkTokens(loop->services(), email)](PgConn& pg) {
+      [name = std::move(name), email = std::move(email), hash = std::move(*hash), tokens = std::move(tokens)](PgConn& pg) {
         return CreateUserAndRequestVerification(pg, name, email, hash, tokens);
       },
       [reply](Result<UserRow> user) {

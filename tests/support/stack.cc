@@ -91,10 +91,12 @@ void TestStack::StopPersister() {
 }
 
 std::vector<std::string> TestStack::IngressProcessArgs(const std::vector<std::string>& extra) const {
-  std::vector<std::string> args = {CHATPIPE_BINARY, "ingress", "--kafka", config().kafka_brokers,
+  // The secret goes in the environment, as ingress takes it (no flag: ps would show it); env(1)
+  // sets it for the child alone. This test secret is thrown away with the stack.
+  std::vector<std::string> args = {"/usr/bin/env", "CHATPIPE_TOKEN_SECRET=" + token_secret_,
+                                   CHATPIPE_BINARY, "ingress", "--kafka", config().kafka_brokers,
                                    "--pg", config().pg_conninfo, "--redis", config().redis_addr,
-                                   "--namespace", config().ns, "--token-secret", token_secret_,
-                                   "--host", "127.0.0.1", "--log-level", "warn"};
+                                   "--namespace", config().ns, "--host", "127.0.0.1", "--log-level", "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
