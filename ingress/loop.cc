@@ -214,7 +214,9 @@ void Loop::OnSubscriberLost() { rooms_.OnSubscriberLost(); }
 
 void Loop::OnSubscribed(std::string_view channel) { rooms_.OnSubscribed(channel); }
 
-void Loop::OnUnsubscribed(std::string_view channel) { rooms_.OnUnsubscribed(channel); }
+void Loop::OnUnsubscribed(std::string_view channel) {
+  if (!users_.OnUnsubscribed(channel)) rooms_.OnUnsubscribed(channel);
+}
 
 void Loop::OnChannelMessage(std::string_view channel, std::string_view payload) {
   if (!users_.OnChannelMessage(channel, payload)) rooms_.OnChannelMessage(channel, payload);

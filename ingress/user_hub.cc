@@ -43,8 +43,9 @@ void UserHub::Add(Connection* conn) {
   auto& conns = users_[user];
   conns.push_back(conn);
   if (conns.size() > 1) return;
-  // Once subscribed, stay subscribed (see RoomHub::Unseat for why no UNSUBSCRIBE).
-  if (subscribed_.insert(user).second) loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));
+  // While an UNSUBSCRIBE is pending, OnUnsubscribed subscribes again.
+  if (!unsubscribing_.count(user) && subscribed_.insert(user).second)
+    loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));
   loop_->redis().Command({"ZADD", OnlineKey(loop_->redis_prefix(), user), ExpiryMs(), Member()}, Ignore);
   loop_->redis().Command({"PEXPIRE", OnlineKey(loop_->redis_prefix(), user), std::to_string(kPresenceTtlMs)}, Ignore);
 }
@@ -58,6 +59,19 @@ void UserHub::Remove(Connection* conn) {
   if (!conns.empty()) return;
   users_.erase(it);
   loop_->redis().Command({"ZREM", OnlineKey(loop_->redis_prefix(), user), Member()}, Ignore);
+  if (subscribed_.erase(user)) {
+    unsubscribing_.insert(user);
+    loop_->redis().Unsubscribe(UserChannel(loop_->redis_prefix(), user));
+  }
+}
+
+bool UserHub::OnUnsubscribed(std::string_view channel) {
+  int64_t user = UserOfChannel(channel);
+  if (!user) return false;
+  unsubscribing_.erase(user);
+  if (users_.count(user) && subscribed_.insert(user).second)
+    loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));
+  return true;
 }
 
 void UserHub::EnteredRoom(Connection* conn, int64_t room) {
@@ -103,13 +117,19 @@ void UserHub::LeftRoom(Connection* conn, int64_t room) {
                          Ignore);
 }
 
-bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
+int64_t UserHub::UserOfChannel(std::string_view channel) const {
   std::string_view prefix = loop_->redis_prefix();
-  if (channel.substr(0, prefix.size()) != prefix) return false;
+  if (channel.substr(0, prefix.size()) != prefix) return 0;
   channel.remove_prefix(prefix.size());
-  if (channel.substr(0, 5) != "user:") return false;
+  if (channel.substr(0, 5) != "user:") return 0;
   int64_t user = 0;
   std::from_chars(channel.data() + 5, channel.data() + channel.size(), user);
+  return user;
+}
+
+bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
+  int64_t user = UserOfChannel(channel);
+  if (!user) return false;
   auto it = users_.find(user);
   if (it == users_.end()) return true;
   if (std::string_view ended = SessionOfEndedFrame(payload); !ended.empty()) {
@@ -128,6 +148,7 @@ bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payloa
 
 void UserHub::ResubscribeAll() {
   subscribed_.clear();
+  unsubscribing_.clear();  // a new subscriber connection starts with no subscription
   for (const auto& [user, conns] : users_) {
     subscribed_.insert(user);
     loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));

@@ -1,6 +1,7 @@
 // UserHub: the WebSocket users of one loop — the Redis channel of each, and their presence.
 //
-// Each loop subscribes to <p>user:<id> for every user with a WebSocket on it and forwards what
+// Each loop subscribes to <p>user:<id> while a user has a WebSocket on it (and unsubscribes when their
+// last one goes, so the channels follow the users here now, not every user ever seen) and forwards what
 // arrives there (the mention worker's "notification" frames) to all of that user's connections, encoded
 // once; a logout's "session_ended" there closes that session's connections instead (4001). It also
 // keeps the presence the workers read: <p>online:<uid> (this loop's member, scored by expiry) while
@@ -47,6 +48,8 @@ class UserHub {
 
   // A frame on a user channel: true if the channel is one (and it was forwarded).
   bool OnChannelMessage(std::string_view channel, std::string_view payload);
+  // Redis confirmed an UNSUBSCRIBE: true if of a user channel (subscribed again if the user came back).
+  bool OnUnsubscribed(std::string_view channel);
   void ResubscribeAll();
 
  private:
@@ -54,10 +57,15 @@ class UserHub {
   void Refresh();
   std::string Member() const;
   bool SeatedElsewhere(Connection* except, int64_t user, int64_t room) const;
+  // The user of a channel of this namespace, or 0 if it is not a user channel.
+  int64_t UserOfChannel(std::string_view channel) const;
 
   Loop* loop_;
   std::unordered_map<int64_t, std::vector<Connection*>> users_;
   std::unordered_set<int64_t> subscribed_;  // user channels this loop has subscribed
+  // UNSUBSCRIBEs Redis has not confirmed: a user coming back meanwhile is subscribed again only after
+  // the confirmation, or hiredis could drop the new subscription with the old (RedisLinks::Unsubscribe).
+  std::unordered_set<int64_t> unsubscribing_;
   event* refresh_ = nullptr;
 };
 

@@ -394,6 +394,30 @@ TEST_F(ConnectionsTest, ALoopUnsubscribesTheRoomsEmptyLongestBeyondTheIdleLimit)
   EXPECT_STREQ(live->doc["text"].GetString(), "back");
 }
 
+TEST_F(ConnectionsTest, AUserChannelIsUnsubscribedWhenTheUsersLastConnectionGoes) {
+  Start();
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok()) << ana.status().ToString();
+  const std::string channel = stack->config().RedisPrefix() + "user:" + std::to_string(ana->id);
+  auto subscribers = [&] {
+    auto r = stack->redis().Command({"PUBSUB", "NUMSUB", channel});
+    return r.ok() && r->elements.size() == 2 ? r->elements[1].integer : -1;
+  };
+  auto first = stack->Connect(*ana);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return subscribers() == 1; }));
+  first->reset();  // ana's only connection goes: her channel with it
+  ASSERT_TRUE(WaitFor([&] { return subscribers() == 0; })) << "the channel outlived its last connection";
+  // Back again (at once, while the UNSUBSCRIBE may still be unconfirmed): subscribed, and served.
+  auto again = stack->Connect(*ana);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return subscribers() == 1; }));
+  ASSERT_TRUE(stack->redis().Command({"PUBLISH", channel, "{\"type\":\"notification\",\"probe\":1}"}).ok());
+  auto frame = ReceiveType(**again, "notification");
+  ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+  EXPECT_EQ(frame->doc["probe"].GetInt(), 1);
+}
+
 // A free port for a child ingress (it is bound again at once, so nobody else takes it meanwhile).
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
