@@ -3,6 +3,7 @@
 //   chatpipe-loadgen setup --url URL --rooms N --prefix P     rooms for a scenario; prints their ids
 //   chatpipe-loadgen run --url URL --connections N ...         one generator process; JSON result
 //   chatpipe-loadgen report --scenario S FILES...              merge results, print figures
+//   chatpipe-loadgen soak --report R --memory M                memory and latency over time, verdict
 //
 // A process may hold at most `ulimit -Hn` files, so a scenario runs several `run` processes (bench/run
 // does) and merges their results with `report`.
@@ -13,6 +14,7 @@
 
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/run.h"
+#include "bench/loadgen/soak.h"
 
 namespace {
 
@@ -75,6 +77,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--quiet", r.quiet_ms, "drain ends early after this many ms with every ack in and nothing arriving")
       ->capture_default_str();
+  run->add_option("--window", r.window_s, "count sends, acks, deliveries and latency per window of this many seconds of the schedule (0: none)")
+      ->capture_default_str();
   run->add_option("--text-bytes", r.text_bytes, "pad each message text to at least this size")->capture_default_str();
   run->add_option("--clients-per-user", r.clients_per_user, "connections per guest user (0: one user in all)")
       ->capture_default_str();
@@ -101,6 +105,21 @@ int main(int argc, char** argv) {
   report->add_option("--out", rep.out, "write the merged JSON here, and report.md and report.svg beside it");
   report->add_option("files", rep.files, "generator result files")->required();
 
+  chatpipe::bench::SoakOptions soak_options;
+  CLI::App* soak = app.add_subcommand(
+      "soak", "memory and latency over time of a soak run; exit 3 when its checks did not hold (bench/README.md)");
+  soak->add_option("--report", soak_options.report, "report.json of `report` (generators run with --window)")
+      ->required();
+  soak->add_option("--memory", soak_options.memory, "memory samples: unix_ms,process,chatpipe|service,metric,value")
+      ->required();
+  soak->add_option("--flat-percent", soak_options.rule.percent,
+                   "memory is flat when its fitted line rises at most this % of its mean over the second half...")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  soak->add_option("--flat-floor-kib", soak_options.rule.floor_kib, "...or at most this many KiB, whichever is more")
+      ->check(CLI::Range(0.0, 1048576.0))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (*setup) {
@@ -115,6 +134,11 @@ int main(int argc, char** argv) {
     if (!ParseIds(rooms_text, &r.rooms)) return Fail(Status::InvalidArgument("bad_rooms", "--rooms must be positive ids"));
     Status s = chatpipe::bench::RunGenerator(r);
     return s.ok() ? 0 : Fail(s);
+  }
+  if (*soak) {
+    auto held = chatpipe::bench::Soak(soak_options);
+    if (!held.ok()) return Fail(held.status());
+    return *held ? 0 : 3;
   }
   Status s = chatpipe::bench::Report(rep);
   return s.ok() ? 0 : Fail(s);

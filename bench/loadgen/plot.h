@@ -39,4 +39,24 @@ struct LatencyPlot {
 // A standalone SVG document.
 std::string RenderSvg(const LatencyPlot& plot);
 
+// A line chart over time (the soak scenario's memory and latency plots): seconds on x, any unit on a
+// linear y axis from 0, optional dashed vertical marks (the end of the sending window).
+struct TimeSeries {
+  std::string label;  // "ingress.0 RSS"; the legend adds nothing to it
+  std::string color;
+  std::vector<std::pair<double, double>> points;  // (seconds, value), in time order
+};
+
+struct TimePlot {
+  std::vector<std::string> title;  // as LatencyPlot's
+  std::string y_label;             // "MiB"
+  std::vector<TimeSeries> series;
+  std::vector<std::pair<double, std::string>> marks;  // (seconds, label)
+};
+
+std::string RenderTimeSvg(const TimePlot& plot);
+
+// The color of series i of a plot: ten distinct ones, then again.
+const char* SeriesColor(size_t i);
+
 }  // namespace chatpipe::bench

@@ -40,6 +40,8 @@ Status Load(const std::string& path, Merged* m) {
     return Status::InvalidArgument("bad_result", path + " is not a chatpipe-loadgen result");
   auto stats = Stats::FromJson(doc["stats"]);
   if (!stats.ok()) return Status::InvalidArgument("bad_result", path + ": " + stats.status().detail());
+  if (!m->stats.timeline.Compatible(stats->timeline))
+    return Status::InvalidArgument("bad_result", path + ": its time windows are cut from another start or width");
   m->stats.Merge(*stats);
   const auto& c = doc["config"];
   auto num = [&](const char* key) { return c.HasMember(key) && c[key].IsNumber() ? c[key].GetDouble() : 0.0; };

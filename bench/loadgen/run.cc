@@ -151,8 +151,10 @@ std::string ResultJson(const RunOptions& o, int threads, int64_t start_ns, const
 Status RunGenerator(const RunOptions& o) {
   auto target = ParseUrl(o.url);
   if (!target.ok()) return target.status();
-  if (o.connections < 0 || o.threads < 1 || o.source_ips < 1 || o.source_ips > 250 || o.senders < 0 || o.rate < 0)
-    return Status::InvalidArgument("bad_option", "connections, senders, rate >= 0; threads >= 1; source-ips 1..250");
+  if (o.connections < 0 || o.threads < 1 || o.source_ips < 1 || o.source_ips > 250 || o.senders < 0 || o.rate < 0 ||
+      o.window_s < 0 || (o.window_s > 0 && o.window_s < 0.1))
+    return Status::InvalidArgument("bad_option",
+                                   "connections, senders, rate >= 0; threads >= 1; source-ips 1..250; window 0 or >= 0.1 s");
   if (o.senders > 0 && o.rooms.empty()) return Status::InvalidArgument("bad_option", "senders need --rooms");
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
@@ -194,6 +196,7 @@ Status RunGenerator(const RunOptions& o) {
   base.duration_ns = static_cast<int64_t>(o.duration_s * 1e9);
   base.drain_ns = static_cast<int64_t>(o.drain_s * 1e9);
   base.quiet_ns = int64_t{o.quiet_ms} * 1'000'000;
+  base.window_ns = static_cast<int64_t>(o.window_s * 1e9);
   base.text_bytes = o.text_bytes;
   base.connect_concurrency = o.connect_concurrency;
   // Senders that are a few among many receivers get a thread of their own: the send schedule must

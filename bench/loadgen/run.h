@@ -23,6 +23,7 @@ struct RunOptions {
   double duration_s = 10;
   double drain_s = 10;
   int quiet_ms = 1000;
+  double window_s = 0;             // > 0: count per window of this many seconds (Stats::timeline)
   size_t text_bytes = 0;
   int clients_per_user = 0;        // 0: one guest user for the whole process
   int connect_concurrency = 256;   // handshakes in flight per thread

@@ -103,6 +103,7 @@ void Stats::Merge(const Stats& o) {
   AddAll(&closed, o.closed);
   AddAll(&acked_by_room, o.acked_by_room);
   AddAll(&members_by_room, o.members_by_room);
+  timeline.Merge(o.timeline);
 }
 
 void Stats::WriteJson(Writer& w) const {
@@ -112,6 +113,10 @@ void Stats::WriteJson(Writer& w) const {
   ForEachHistogram(*this, [&](const char* name, const Histogram& h) { w.Key(name); h.WriteJson(w); });
   ForEachCodeMap(*this, [&](const char* name, const auto& m) { WriteMap(w, name, m); });
   ForEachRoomMap(*this, [&](const char* name, const auto& m) { WriteMap(w, name, m); });
+  if (timeline.on()) {
+    w.Key("timeline");
+    timeline.WriteJson(w);
+  }
   w.EndObject();
 }
 
@@ -155,6 +160,11 @@ Result<Stats> Stats::FromJson(const rapidjson::Value& v) {
     }
   });
   if (!error.ok()) return error;
+  if (v.HasMember("timeline")) {
+    auto t = Timeline::FromJson(v["timeline"]);
+    if (!t.ok()) return t.status();
+    s.timeline = std::move(*t);
+  }
   return s;
 }
 

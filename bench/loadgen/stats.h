@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bench/loadgen/histogram.h"
+#include "bench/loadgen/timeline.h"
 
 namespace chatpipe::bench {
 
@@ -57,6 +58,9 @@ struct Stats {
 
   // Connections that ended before the generator closed them, by close code or socket error.
   std::map<std::string, uint64_t> closed;
+
+  // Per time window of the send schedule (soak); written only when on.
+  Timeline timeline;
 
   void Merge(const Stats& other);
   void WriteJson(rapidjson::Writer<rapidjson::StringBuffer>& w) const;

@@ -402,6 +402,7 @@ void Conn::Acked(uint32_t seq, int64_t now) {
   stats().acked++;
   stats().acked_by_room[spec_.room]++;
   stats().ack_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - it->second) / 1000));
+  stats().timeline.Acked(it->second);
   stats().last_ack_ns = w_->last_activity_ns_ = now;
   pending_.erase(it);
   w_->pending_acks_--;
@@ -436,6 +437,7 @@ void Conn::Deliver(const Stamp& stamp, std::optional<int64_t> pos, int64_t now) 
   }
   const uint64_t us = static_cast<uint64_t>(std::max<int64_t>(0, now - stamp.send_ns) / 1000);
   s.delivery_us.Record(us);
+  s.timeline.Delivered(stamp.send_ns, us);
   if (spec_.sender) s.sender_delivery_us.Record(us);
 }
 
@@ -586,6 +588,7 @@ void Worker::OnTick(int, short, void* arg) {
     const int64_t start = w->start_ns_.load(std::memory_order_acquire);
     if (!start) return;
     w->start_ = start;
+    w->stats_.timeline.Start(start, w->config_.window_ns);
     w->last_activity_ns_ = start + w->config_.duration_ns;
     if (w->config_.rate > 0) w->ScheduleSend(now);
     return;
@@ -632,6 +635,7 @@ void Worker::SendDue() {
     }
     to->SendMessage(due);
     stats_.sent++;
+    stats_.timeline.Sent(due);
     if (!stats_.first_send_ns) stats_.first_send_ns = now;
     stats_.last_send_ns = now;
     stats_.lag_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - due) / 1000));

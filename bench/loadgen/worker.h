@@ -55,6 +55,7 @@ struct WorkerConfig {
   int64_t duration_ns = 0;
   int64_t drain_ns = 0;
   int64_t quiet_ns = 0;
+  int64_t window_ns = 0;     // Stats::timeline's window width; 0: no timeline
   size_t text_bytes = 0;
   int connect_concurrency = 256;
   int64_t handshake_timeout_ms = 20000;
