@@ -221,7 +221,7 @@ std::string RenderTimeSvg(const TimePlot& plot) {
     const std::string xs = Fmt("%.1f", px(t));
     o << "<line x1=\"" << xs << "\" y1=\"" << top << "\" x2=\"" << xs << "\" y2=\"" << bottom
       << "\" stroke=\"#ddd\"/>\n<text x=\"" << xs << "\" y=\"" << bottom + 18 << "\" text-anchor=\"middle\">"
-      << Fmt("%.0f", t) << "</text>\n";
+      << Fmt("%.0f", t + 0.0) << "</text>\n";
   }
   o << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\"" << bottom - top
     << "\" fill=\"none\" stroke=\"#444\"/>\n"

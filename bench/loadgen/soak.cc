@@ -253,8 +253,9 @@ Result<bool> Soak(const SoakOptions& o) {
   std::ostringstream out;
   out << "soak: memory and latency over time (" << Num(window_s, 0) << "-second windows, " << Num(duration, 0)
       << " s of sending)\n";
-  out << "  conditions   commit " << Text(conditions, "commit") << ", " << Text(conditions, "build") << " build; "
-      << Text(conditions, "ingress") << "; " << Text(conditions, "workers") << "\n";
+  out << "  conditions   commit " << Text(conditions, "commit") << ", " << Text(conditions, "build") << " build; ingress "
+      << Text(conditions, "ingress") << "; workers " << Text(conditions, "workers") << "; "
+      << Text(conditions, "limits") << "\n";
   out << "latency per window (send->delivery, by the messages' send time)\n";
   const size_t n = timeline.windows().size();
   const size_t every = std::max<size_t>(1, (n + 19) / 20);  // at most about 20 rows
@@ -274,8 +275,11 @@ Result<bool> Soak(const SoakOptions& o) {
   out << "  worst window: delivered ratio " << Num(worst_ratio, 4) << ", p99 " << Num(worst_p99, 2) << " ms\n";
   out << "memory (first sample after the start, last of the judged span, fitted slope and rise over "
       << Num(duration / 2, 0) << "-" << Num(duration, 0) << " s)\n";
+  std::string fds, heap;
   for (const Trend& t : trends) {
-    if (t.metric == "threads" || t.metric == "processes") continue;
+    if (t.metric == "fds") fds += " " + t.process + " " + Amount(t.metric, t.first) + "->" + Amount(t.metric, t.last) + ",";
+    if (t.metric == "anon_kb") heap += " " + t.process + " " + Amount(t.metric, t.last) + ",";
+    if (t.metric != "rss_kb" && t.metric != "pss_kb" && t.metric != "used_memory_kb") continue;
     char row[256];
     snprintf(row, sizeof row, "  %-18s %-14s %11s -> %11s  slope %10s/min  rise %11s  %s\n", t.process.c_str(),
              t.metric.c_str(), Amount(t.metric, t.first).c_str(), Amount(t.metric, t.last).c_str(),
@@ -286,6 +290,8 @@ Result<bool> Soak(const SoakOptions& o) {
                       : ("GROWS (> " + Amount(t.metric, t.allowed) + ")").c_str());
     out << row;
   }
+  if (!heap.empty()) out << "  heap (RssAnon) at the end of the span:" << heap.substr(0, heap.size() - 1) << "\n";
+  if (!fds.empty()) out << "  descriptors:" << fds.substr(0, fds.size() - 1) << "\n";
   bool held = true;
   out << "checks\n";
   for (const auto& [what, ok] : checks) {
@@ -349,8 +355,8 @@ Result<bool> Soak(const SoakOptions& o) {
   w.EndObject();
   if (Status s = WriteFile(dir / "soak.json", std::string(buf.GetString()) + "\n"); !s.ok()) return s;
 
-  const std::string conditions_line = "commit " + Text(conditions, "commit") + "; " + Text(conditions, "ingress") +
-                                      "; " + Text(conditions, "workers");
+  const std::string conditions_line = "commit " + Text(conditions, "commit") + "; ingress " +
+                                      Text(conditions, "ingress") + "; workers " + Text(conditions, "workers");
   const std::string load_line = Num(Number(conditions, "connections", 0), 0) + " connections, " +
                                 Num(Number(conditions, "rooms", 0), 0) + " rooms, " +
                                 Num(Number(conditions, "rate", 0), 0) + " msg/s for " + Num(duration, 0) +
