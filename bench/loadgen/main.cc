@@ -71,6 +71,12 @@ int main(int argc, char** argv) {
   run->add_option("--conn-base", r.conn_base, "number of this process's first connection in the scenario")
       ->capture_default_str();
   run->add_option("--senders", r.senders, "connections 0..N-1 of this process send")->capture_default_str();
+  std::string visitor_rooms_text;
+  run->add_option("--visitors", r.visitors, "the last N connections of this process come and go (see --churn)")
+      ->capture_default_str();
+  run->add_option("--visitor-rooms", visitor_rooms_text, "room ids the visitors join, comma-separated (no senders there)");
+  run->add_option("--churn", r.churn, "visitors that leave and come back per second while sending, this process in all")
+      ->capture_default_str();
   run->add_option("--rate", r.rate, "messages per second sent by this process in all")->capture_default_str();
   run->add_option("--duration", r.duration_s, "seconds of sending")->capture_default_str();
   run->add_option("--drain", r.drain_s, "at most this many seconds after sending to wait for acks and deliveries")
@@ -131,7 +137,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*run) {
-    if (!ParseIds(rooms_text, &r.rooms)) return Fail(Status::InvalidArgument("bad_rooms", "--rooms must be positive ids"));
+    if (!ParseIds(rooms_text, &r.rooms) || !ParseIds(visitor_rooms_text, &r.visitor_rooms))
+      return Fail(Status::InvalidArgument("bad_rooms", "--rooms and --visitor-rooms must be positive ids"));
     Status s = chatpipe::bench::RunGenerator(r);
     return s.ok() ? 0 : Fail(s);
   }

@@ -250,6 +250,7 @@ Status Report(const ReportOptions& o) {
   t.Row("per connect", Percentiles(s.connect_us));
   if (s.joined || !s.join_errors.empty())
     t.Row("joined", std::to_string(s.joined) + "  (errors: " + Codes(s.join_errors) + ")");
+  if (s.reconnected) t.Row("came back", std::to_string(s.reconnected) + " visitors left and connected and joined again");
   if (!s.closed.empty()) t.Row("ended early", Codes(s.closed));
   if (have_rss) {
     t.Section("server memory (VmRSS of the server processes, summed: ingress, or the peer)");

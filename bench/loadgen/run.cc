@@ -156,6 +156,10 @@ Status RunGenerator(const RunOptions& o) {
     return Status::InvalidArgument("bad_option",
                                    "connections, senders, rate >= 0; threads >= 1; source-ips 1..250; window 0 or >= 0.1 s");
   if (o.senders > 0 && o.rooms.empty()) return Status::InvalidArgument("bad_option", "senders need --rooms");
+  if (o.visitors < 0 || o.visitors > o.connections - std::min(o.senders, o.connections) || o.churn < 0 ||
+      (o.visitors > 0 && o.visitor_rooms.empty()) || (o.churn > 0 && o.visitors == 0))
+    return Status::InvalidArgument("bad_option",
+                                   "visitors: 0 .. connections less senders, with --visitor-rooms; churn >= 0, with visitors");
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
   if (files.rlim_cur < files.rlim_max) {  // raise the soft limit as far as allowed
@@ -207,26 +211,33 @@ Status RunGenerator(const RunOptions& o) {
   const int threads = o.threads + (sender_thread ? 1 : 0);
   std::vector<std::vector<ConnSpec>> specs(threads);
   int total_senders = 0;
-  std::vector<int> senders_per_thread(threads, 0);
+  std::vector<int> senders_per_thread(threads, 0), visitors_per_thread(threads, 0);
+  const int first_visitor = o.connections - o.visitors;
   for (int i = 0; i < o.connections; ++i) {
     ConnSpec s;
     s.index = static_cast<uint32_t>(i);
     const int global = o.conn_base + i;
     s.source.s_addr = htonl((127u << 24) | static_cast<uint32_t>(2 + global % o.source_ips));
     s.token = &tokens[o.clients_per_user > 0 ? i / o.clients_per_user : 0];
-    s.room = o.rooms.empty() ? 0 : o.rooms[static_cast<size_t>(global) % o.rooms.size()];
+    s.visitor = i >= first_visitor;
+    if (s.visitor)
+      s.room = o.visitor_rooms[(o.proc + static_cast<size_t>(i - first_visitor)) % o.visitor_rooms.size()];
+    else
+      s.room = o.rooms.empty() ? 0 : o.rooms[static_cast<size_t>(global) % o.rooms.size()];
     s.sender = i < o.senders;
     const int thread = sender_thread && s.sender ? o.threads : i % o.threads;
     if (s.sender) {
       ++total_senders;
       ++senders_per_thread[thread];
     }
+    if (s.visitor) ++visitors_per_thread[thread];
     specs[thread].push_back(s);
   }
   std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < threads; ++t) {
     WorkerConfig c = base;
     c.rate = total_senders ? o.rate * senders_per_thread[t] / total_senders : 0;
+    c.churn = o.visitors ? o.churn * visitors_per_thread[t] / o.visitors : 0;
     workers.push_back(std::make_unique<Worker>(c, std::move(specs[t])));
   }
   for (auto& w : workers) w->Start();

@@ -19,6 +19,9 @@ struct RunOptions {
   std::vector<int64_t> rooms;      // connection i joins rooms[(conn_base + i) % size]; none: idle
   int conn_base = 0;               // this process's first connection in the scenario's numbering
   int senders = 0;                 // connections 0..senders-1 of this process send
+  int visitors = 0;                // its last `visitors` connections come and go (churn)
+  std::vector<int64_t> visitor_rooms;  // visitor v joins visitor_rooms[(proc + v) % size]
+  double churn = 0;                // visitors sent away and back per second, this process in all
   double rate = 0;                 // messages per second, this process in total
   double duration_s = 10;
   double drain_s = 10;

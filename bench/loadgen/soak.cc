@@ -220,9 +220,11 @@ Result<bool> Soak(const SoakOptions& o) {
 
   // The checks.
   const uint64_t lost = static_cast<uint64_t>(Number(figures, "lost", 0));
-  uint64_t refused = 0, closed = 0;
+  uint64_t refused = 0, closed = 0, failed = 0;
   for (const auto& [code, n] : stats->send_errors) refused += n;
   for (const auto& [code, n] : stats->closed) closed += n;
+  for (const auto& [code, n] : stats->connect_errors) failed += n;
+  for (const auto& [code, n] : stats->join_errors) failed += n;
   const bool have_persisted = report.HasMember("server") && report["server"].IsObject() &&
                               report["server"].HasMember("persisted");
   const double persisted = have_persisted ? Number(report["server"], "persisted", 0) : 0;
@@ -233,7 +235,9 @@ Result<bool> Soak(const SoakOptions& o) {
       {"every acked message reached every member once (lost " + std::to_string(lost) + ", duplicates " +
            std::to_string(stats->duplicates) + ")",
        lost == 0 && stats->duplicates == 0},
-      {"no connection ended early (" + std::to_string(closed) + ")", closed == 0},
+      {"no connection failed to open or join (" + std::to_string(failed) + ", visitors coming back included: " +
+           std::to_string(stats->reconnected) + " came back) or ended early (" + std::to_string(closed) + ")",
+       failed == 0 && closed == 0},
   };
   if (have_persisted)
     checks.push_back({"every acked message persisted (" + Num(persisted, 0) + " of " + std::to_string(stats->acked) + ")",

@@ -32,6 +32,7 @@ template <typename S, typename F>
 void ForEachCounter(S& s, F f) {
   f("connected", s.connected);
   f("joined", s.joined);
+  f("reconnected", s.reconnected);
   f("sent", s.sent);
   f("not_sent", s.not_sent);
   f("acked", s.acked);
@@ -77,6 +78,7 @@ void ForEachRoomMap(S& s, F f) {
 void Stats::Merge(const Stats& o) {
   connected += o.connected;
   joined += o.joined;
+  reconnected += o.reconnected;
   sent += o.sent;
   not_sent += o.not_sent;
   acked += o.acked;

@@ -24,6 +24,7 @@ struct Stats {
 
   // Joining rooms.
   uint64_t joined = 0;
+  uint64_t reconnected = 0;  // visitors that came back: connected and joined again (churn)
   std::map<std::string, uint64_t> join_errors;
 
   // Sending (open loop).

@@ -40,7 +40,10 @@ std::string SocketError(const char* what, int err) { return std::string(what) + 
 // One WebSocket client. Lives on its Worker's loop thread only.
 class Conn {
  public:
-  Conn(Worker* worker, const ConnSpec& spec) : w_(worker), spec_(spec) {}
+  // `again`: a visitor coming back. It counts in Stats::reconnected, not as a connection or join of
+  // its own, and is resolved from the start (the worker was ready long ago).
+  Conn(Worker* worker, const ConnSpec& spec, bool again = false)
+      : w_(worker), spec_(spec), again_(again), resolved_(again) {}
   ~Conn() {
     if (read_event_) event_free(read_event_);
     if (bev_) bufferevent_free(bev_);
@@ -90,7 +93,8 @@ class Conn {
   // and its buffer chains cost about a sixth of the generator's time at a million frames a second.
   event* read_event_ = nullptr;
   State state_ = State::kIdle;
-  bool resolved_ = false;
+  const bool again_;
+  bool resolved_;
   bool joined_ = false;
   bool session_open_ = false;  // Socket.IO: the namespace is connected; Centrifuge: connect was accepted
   int64_t open_start_ns_ = 0;
@@ -200,9 +204,10 @@ void Conn::ReadHandshake() {
 
 void Conn::Opened() {
   bufferevent_set_timeouts(bev_, nullptr, nullptr);  // idle connections stay
-  const int64_t now = NowNs();
-  stats().connected++;
-  stats().connect_us.Record(static_cast<uint64_t>((now - open_start_ns_) / 1000));
+  if (!again_) {
+    stats().connected++;
+    stats().connect_us.Record(static_cast<uint64_t>((NowNs() - open_start_ns_) / 1000));
+  }
   if (!spec_.room) return Resolve();
   if (w_->config_.peer == Peer::kCentrifuge) return SendFrame(ws::Opcode::kText, CentrifugeSubscribe(spec_.room));
   SendEvent("join", "{\"type\":\"join\",\"room\":" + std::to_string(spec_.room) + "}");
@@ -367,7 +372,8 @@ void Conn::OnText(std::string_view frame) {
     case FrameType::kJoined:
       if (spec_.room && !joined_) {
         joined_ = true;
-        stats().joined++;
+        if (again_) stats().reconnected++;
+        else stats().joined++;
         Resolve();
       }
       return;
@@ -526,6 +532,7 @@ Worker::Worker(WorkerConfig config, std::vector<ConnSpec> specs)
   for (const ConnSpec& spec : specs_) {
     conns_.push_back(std::make_unique<Conn>(this, spec));
     if (spec.sender && spec.room) senders_.push_back(conns_.back().get());
+    if (spec.visitor) visitors_.push_back(conns_.size() - 1);
   }
 }
 
@@ -594,7 +601,7 @@ void Worker::OnTick(int, short, void* arg) {
     return;
   }
   const int64_t end = w->start_ + w->config_.duration_ns;
-  if (now < end) return;
+  if (now < end) return w->Churn(now);
   const bool quiet = w->pending_acks_ == 0 && now - w->last_activity_ns_ >= w->config_.quiet_ns;
   if (quiet) return w->Freeze();
   if (now >= end + w->config_.drain_ns) {
@@ -639,6 +646,20 @@ void Worker::SendDue() {
     if (!stats_.first_send_ns) stats_.first_send_ns = now;
     stats_.last_send_ns = now;
     stats_.lag_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - due) / 1000));
+  }
+}
+
+// Visitors leave and come back at the churn rate, in turn: the old connection closes (the server
+// sees the socket end), and a new one opens and joins the same room. Those still coming back from
+// their last turn wait for the next. Runs from the tick, never inside a connection's callback.
+void Worker::Churn(int64_t now_ns) {
+  if (config_.churn <= 0 || visitors_.empty()) return;
+  const auto due = static_cast<uint64_t>(static_cast<double>(now_ns - start_) * config_.churn / 1e9);
+  for (; churned_ < due; ++churned_) {
+    const size_t index = visitors_[next_visitor_++ % visitors_.size()];
+    if (!conns_[index]->live()) continue;
+    conns_[index] = std::make_unique<Conn>(this, specs_[index], true);
+    conns_[index]->Open();
   }
 }
 

@@ -43,6 +43,7 @@ struct ConnSpec {
   const std::string* token = nullptr;
   int64_t room = 0;          // 0: stays idle, joins nothing
   bool sender = false;
+  bool visitor = false;      // comes and goes while the others send (WorkerConfig::churn)
 };
 
 struct WorkerConfig {
@@ -56,6 +57,7 @@ struct WorkerConfig {
   int64_t drain_ns = 0;
   int64_t quiet_ns = 0;
   int64_t window_ns = 0;     // Stats::timeline's window width; 0: no timeline
+  double churn = 0;          // visitors closed and opened again per second while sending, in turn
   size_t text_bytes = 0;
   int connect_concurrency = 256;
   int64_t handshake_timeout_ms = 20000;
@@ -85,6 +87,7 @@ class Worker {
   void StartNext();
   void ScheduleSend(int64_t now_ns);
   void SendDue();
+  void Churn(int64_t now_ns);
   void Freeze();
   void MaskKey(uint8_t key[4]);
 
@@ -92,6 +95,9 @@ class Worker {
   std::vector<ConnSpec> specs_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Conn*> senders_;
+  std::vector<size_t> visitors_;  // their indexes in conns_: a visitor's Conn is replaced when it comes again
+  size_t next_visitor_ = 0;
+  uint64_t churned_ = 0;          // visitors sent away and back so far
   size_t next_to_start_ = 0;
   size_t resolved_ = 0;
   size_t next_sender_ = 0;
