@@ -653,7 +653,7 @@ void Worker::SendDue() {
 // sees the socket end), and a new one opens and joins the same room. Those still coming back from
 // their last turn wait for the next. Runs from the tick, never inside a connection's callback.
 void Worker::Churn(int64_t now_ns) {
-  if (config_.churn <= 0 || visitors_.empty()) return;
+  if (config_.churn <= 0 || visitors_.empty() || now_ns < start_) return;  // the start may be a moment ahead
   const auto due = static_cast<uint64_t>(static_cast<double>(now_ns - start_) * config_.churn / 1e9);
   for (; churned_ < due; ++churned_) {
     const size_t index = visitors_[next_visitor_++ % visitors_.size()];
