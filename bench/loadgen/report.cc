@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "bench/loadgen/files.h"
 #include "bench/loadgen/plot.h"
 #include "bench/loadgen/stats.h"
 
@@ -30,11 +31,10 @@ struct Merged {
 };
 
 Status Load(const std::string& path, Merged* m) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("no_file", "cannot read " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
   rapidjson::Document doc;
-  doc.Parse(text.c_str());
+  doc.Parse(text->c_str());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("config") || !doc.HasMember("stats") ||
       !doc.HasMember("start_ns") || !doc["config"].IsObject() || !doc["start_ns"].IsInt64())
     return Status::InvalidArgument("bad_result", path + " is not a chatpipe-loadgen result");
@@ -179,14 +179,6 @@ std::string NoteOr(const std::vector<std::pair<std::string, std::string>>& notes
   for (const auto& [k, v] : notes)
     if (k == key) return v;
   return fallback;
-}
-
-Status WriteFile(const std::filesystem::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::trunc);
-  out << content;
-  out.close();
-  if (!out) return Status::Internal("cannot write " + path.string());
-  return Status::Ok();
 }
 
 }  // namespace

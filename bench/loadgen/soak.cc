@@ -9,10 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "bench/loadgen/files.h"
 #include "bench/loadgen/plot.h"
 #include "bench/loadgen/stats.h"
 
@@ -47,20 +47,6 @@ std::string Num(double v, int decimals) {
 }
 
 std::string Ms(uint64_t us) { return Num(us / 1000.0, us < 10000 ? 2 : 0); }
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("no_file", "cannot read " + path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-Status WriteFile(const std::filesystem::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::trunc);
-  out << content;
-  out.close();
-  if (!out) return Status::Internal("cannot write " + path.string());
-  return Status::Ok();
-}
 
 double Number(const rapidjson::Value& object, const char* key, double fallback) {
   return object.IsObject() && object.HasMember(key) && object[key].IsNumber() ? object[key].GetDouble() : fallback;
