@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
 
   chatpipe::bench::ReportOptions rep;
   CLI::App* report = app.add_subcommand("report", "merge generator results and print the figures");
-  report->add_option("--scenario", rep.scenario, "capacity, fanout or ingest (chooses the targets shown)")->required();
+  report->add_option("--scenario", rep.scenario, "capacity, fanout, ingest or soak (chooses the targets shown; soak has none)")->required();
   // One value per occurrence, so that the result files after the last option stay positional.
   report->add_option("--note", rep.notes, "condition key=value to print and record (repeatable)")
       ->allow_extra_args(false);

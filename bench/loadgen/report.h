@@ -14,7 +14,7 @@
 namespace chatpipe::bench {
 
 struct ReportOptions {
-  std::string scenario;               // capacity, fanout, ingest: chooses the targets printed
+  std::string scenario;               // capacity, fanout, ingest, soak: chooses the targets printed
   std::vector<std::string> files;     // generator results
   std::vector<std::string> notes;     // "key=value" conditions (commit, ingress processes, ...)
   // "key=number" server-side figures: ingress_rss_before_kb, ingress_rss_after_kb, slab_before_kb,
