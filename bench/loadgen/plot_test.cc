@@ -155,6 +155,39 @@ TEST(PlotTest, SvgIsWellFormedAndDrawsEachCurveUpward) {
   EXPECT_EQ(polylines, 2u);
 }
 
+TEST(PlotTest, TimePlotDrawsEverySeriesOverTimeWithItsMarks) {
+  TimePlot plot;
+  plot.title = {"soak: memory <over> time", "conditions & load"};
+  plot.y_label = "MiB";
+  plot.series = {{"ingress.0 rss_kb", SeriesColor(0), {{-10, 20}, {0, 21}, {30, 22}, {60, 22.5}}},
+                 {"redis used_memory_kb", SeriesColor(1), {{0, 3}, {60, 3.1}}},
+                 {"no samples", SeriesColor(2), {}}};
+  plot.marks = {{60, "sending ends"}};
+  const std::string svg = RenderTimeSvg(plot);
+  std::vector<std::string> elements;
+  EXPECT_EQ(XmlProblem(svg, &elements), "") << svg;
+  EXPECT_NE(svg.find("soak: memory &lt;over&gt; time"), std::string::npos);
+  EXPECT_NE(svg.find("sending ends"), std::string::npos);
+  EXPECT_NE(svg.find("seconds since sending started"), std::string::npos);
+  EXPECT_EQ(svg.find(">-0<"), std::string::npos);  // the tick at 0 is "0"
+  size_t polylines = 0;
+  for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) {
+    ++polylines;
+    const size_t from = svg.find("points=\"", at) + 8;
+    std::istringstream points(svg.substr(from, svg.find('"', from) - from));
+    double x, y, last_x = -1;
+    char comma;
+    while (points >> x >> comma >> y) {
+      EXPECT_GT(x, last_x);  // time runs left to right
+      last_x = x;
+    }
+  }
+  EXPECT_EQ(polylines, 2u);  // the empty series is in the legend only
+  EXPECT_NE(svg.find("no samples"), std::string::npos);
+  EXPECT_STRNE(SeriesColor(0), SeriesColor(1));
+  EXPECT_STREQ(SeriesColor(0), SeriesColor(10));
+}
+
 TEST(PlotTest, ProblemCheckerCatchesBrokenXml) {
   std::vector<std::string> e;
   EXPECT_NE(XmlProblem("<svg><g></svg>", &e), "");
