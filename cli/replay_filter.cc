@@ -1,0 +1,55 @@
+#include "cli/replay_filter.h"
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace chatpipe {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+const rapidjson::Value* Member(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject()) return nullptr;
+  auto it = v.FindMember(name);
+  return it == v.MemberEnd() ? nullptr : &it->value;
+}
+
+}  // namespace
+
+ReplayFilter::ReplayFilter(const std::vector<int64_t>& rooms, const std::vector<std::string>& users)
+    : rooms_(rooms.begin(), rooms.end()) {
+  for (const auto& u : users) users_.insert(Lower(u));
+}
+
+bool ReplayFilter::Keep(std::string_view key, std::string_view event, bool key_is_room) const {
+  if (empty()) return true;
+  if (key_is_room && users_.empty()) {
+    int64_t room = 0;
+    auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), room);
+    return ec == std::errc() && end == key.data() + key.size() && rooms_.count(room);
+  }
+  rapidjson::Document doc;
+  doc.Parse(event.data(), event.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  if (!rooms_.empty()) {
+    const rapidjson::Value* room = Member(doc, "room");
+    if (room && room->IsObject()) room = Member(*room, "id");
+    if (!room || !room->IsInt64() || !rooms_.count(room->GetInt64())) return false;
+  }
+  if (!users_.empty()) {
+    const rapidjson::Value* who = Member(doc, "user");
+    if (!who) who = Member(doc, "from");
+    const rapidjson::Value* name = who ? Member(*who, "name") : nullptr;
+    if (!name || !name->IsString() || !users_.count(Lower({name->GetString(), name->GetStringLength()})))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace chatpipe
