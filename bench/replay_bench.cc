@@ -7,6 +7,7 @@
 //   source /tmp/cp-x/env && build/bench/replay_bench --events 2000000
 #include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,25 @@ std::string LoadAverage() {
   std::string one, five;
   in >> one >> five;
   return one + " (1 min), " + five + " (5 min)";
+}
+
+// CPU seconds (user + system) this process has used, all threads.
+double OwnCpuSeconds() {
+  rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds the broker has used (CHATPIPE_KAFKA_PID, set by ops/services), or -1 when unknown.
+double BrokerCpuSeconds() {
+  const char* pid = std::getenv("CHATPIPE_KAFKA_PID");
+  if (!pid) return -1;
+  std::ifstream in(std::string("/proc/") + pid + "/stat");
+  std::string field;
+  long ticks = 0;
+  for (int i = 1; i <= 15 && in >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::atol(field.c_str());  // utime, stime (the name has no spaces)
+  return in ? static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK)) : -1;
 }
 
 void DeleteTopic(const std::string& brokers, const std::string& topic) {
@@ -109,7 +129,11 @@ int main(int argc, char** argv) {
   const std::string out = "/tmp/" + ns + ".out";
   std::printf("machine: %u cores, load average %s before the replays\n", std::thread::hardware_concurrency(),
               LoadAverage().c_str());
-  std::printf("%-36s %10s %10s %12s %10s\n", "case", "events", "seconds", "events/s", "MB/s");
+  // Besides the rate, the CPU each case took, of this process (the replay and librdkafka's threads) and
+  // of the broker: on a loaded machine the rate says how much CPU the replay was given, the CPU per
+  // event what it needs.
+  std::printf("%-36s %10s %8s %10s %8s %12s %12s\n", "case", "written", "seconds", "offsets/s", "MB/s",
+              "replay cpu s", "broker cpu s");
   std::atomic<bool> stop{false};
   for (const Case& c : cases) {
     chatpipe::ReplayOptions o;
@@ -120,7 +144,10 @@ int main(int argc, char** argv) {
     o.rooms = c.rooms;
     o.users = c.users;
     o.output = out;
+    o.progress = false;
+    const double cpu0 = OwnCpuSeconds(), broker0 = BrokerCpuSeconds();
     auto s = chatpipe::RunReplay(o, stop);
+    const double cpu = OwnCpuSeconds() - cpu0, broker = broker0 < 0 ? -1 : BrokerCpuSeconds() - broker0;
     if (!s.ok()) {
       std::fprintf(stderr, "%s: %s\n", c.name, s.status().ToString().c_str());
       return 1;
@@ -128,8 +155,10 @@ int main(int argc, char** argv) {
     struct stat st {};
     ::stat(out.c_str(), &st);
     // Rate of the range read (every offset passes, filtered or not), and of the bytes written.
-    std::printf("%-36s %10lld %10.2f %12.0f %10.1f\n", c.name, static_cast<long long>(s->events), s->seconds,
-                static_cast<double>(s->plan.Total()) / s->seconds, static_cast<double>(st.st_size) / 1e6 / s->seconds);
+    std::printf("%-36s %10lld %8.2f %10.0f %8.1f %12.2f %12.2f\n", c.name, static_cast<long long>(s->events),
+                s->seconds, static_cast<double>(s->plan.Total()) / s->seconds,
+                static_cast<double>(st.st_size) / 1e6 / s->seconds, cpu, broker);
+    std::fflush(stdout);
   }
   std::printf("load average after: %s\n", LoadAverage().c_str());
   ::unlink(out.c_str());

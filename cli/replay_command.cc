@@ -158,7 +158,8 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
     if (!n.ok()) return n.status();
   }
 
-  ReplayProgress progress(summary.plan.Total());
+  std::optional<ReplayProgress> progress;
+  if (o.progress) progress.emplace(summary.plan.Total());
   std::atomic<bool> halt{stop.load()};  // a stop request, or the output failing
   Status run = (*replayer)->Run(
       &summary.plan,
@@ -169,10 +170,10 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
       },
       [&] {
         if (stop.load(std::memory_order_relaxed) || !write_status.ok()) halt = true;
-        progress.Update(summary.plan.Done(), summary.events + summary.from_db);
+        if (progress) progress->Update(summary.plan.Done(), summary.events + summary.from_db);
       },
       halt);
-  progress.Finish();
+  if (progress) progress->Finish();
   Status closed = (*writer)->Close();
   if (!write_status.ok()) return write_status;
   if (!closed.ok()) return closed;

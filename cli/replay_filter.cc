@@ -34,9 +34,9 @@ bool ReplayFilter::Keep(std::string_view key, std::string_view event, bool key_i
     auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), room);
     return ec == std::errc() && end == key.data() + key.size() && rooms_.count(room);
   }
-  rapidjson::Document doc;
-  doc.Parse(event.data(), event.size());
-  if (doc.HasParseError() || !doc.IsObject()) return false;
+  const rapidjson::Value* parsed = json_.Parse(event);
+  if (!parsed) return false;
+  const rapidjson::Value& doc = *parsed;
   if (!rooms_.empty()) {
     const rapidjson::Value* room = Member(doc, "room");
     if (room && room->IsObject()) room = Member(*room, "id");

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/replay_format.h"
+
 namespace chatpipe {
 
 class ReplayFilter {
@@ -26,6 +28,7 @@ class ReplayFilter {
  private:
   std::set<int64_t> rooms_;
   std::set<std::string> users_;  // lower-case
+  mutable ScratchJson json_;  // so Keep is for one thread at a time
 };
 
 }  // namespace chatpipe

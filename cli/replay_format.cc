@@ -4,6 +4,8 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 
 namespace chatpipe {
 
@@ -24,21 +26,21 @@ std::vector<std::string> KnownCsvColumns(std::string_view topic) {
   return {};
 }
 
-void FlattenJson(const rapidjson::Value& value, const std::string& prefix,
-                 const std::function<void(const std::string&, const rapidjson::Value&)>& leaf) {
-  if (!value.IsObject()) {
-    leaf(prefix, value);
-    return;
-  }
-  for (const auto& m : value.GetObject()) {
-    std::string path = prefix.empty() ? std::string(m.name.GetString(), m.name.GetStringLength())
-                                      : prefix + "." + std::string(m.name.GetString(), m.name.GetStringLength());
-    FlattenJson(m.value, path, leaf);
-  }
+ScratchJson::ScratchJson()
+    : values_(values_buffer_, sizeof values_buffer_), stack_(stack_buffer_, sizeof stack_buffer_) {}
+
+const rapidjson::Value* ScratchJson::Parse(std::string_view text) {
+  doc_.reset();
+  values_.Clear();  // back to the buffers: frees only what an unusually large event took beyond them
+  stack_.Clear();
+  doc_.emplace(&values_, sizeof stack_buffer_, &stack_);
+  doc_->Parse(text.data(), text.size());
+  return doc_->HasParseError() || !doc_->IsObject() ? nullptr : &*doc_;
 }
 
 void AppendCsvField(std::string_view text, std::string* out) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+  // One pass; string_view::find_first_of would search the set once per character.
+  if (std::none_of(text.begin(), text.end(), [](char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; })) {
     out->append(text);
     return;
   }
@@ -52,14 +54,21 @@ void AppendCsvField(std::string_view text, std::string* out) {
 
 namespace {
 
-// A leaf's CSV text: a string as it is, null as nothing, anything else as its JSON.
-std::string LeafText(const rapidjson::Value& v) {
-  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
-  if (v.IsNull()) return std::string();
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
+// A leaf's CSV text into `out`: a string as it is, null as nothing, anything else as its JSON.
+void LeafText(const rapidjson::Value& v, std::string* out) {
+  if (v.IsString()) {
+    out->assign(v.GetString(), v.GetStringLength());
+  } else if (v.IsNull()) {
+    out->clear();
+  } else if (v.IsInt64()) {
+    char digits[24];
+    out->assign(digits, std::to_chars(digits, digits + sizeof digits, v.GetInt64()).ptr);
+  } else {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    v.Accept(w);
+    out->assign(buf.GetString(), buf.GetSize());
+  }
 }
 
 }  // namespace
@@ -85,27 +94,28 @@ bool EventFormatter::Append(std::string_view event, std::string* out) {
   if (format_ == ReplayFormat::kJsonl) {
     // The encoders escape every control character, so an event is one line; anything else would
     // break the file's one-event-a-line shape.
-    if (event.empty() || event.find_first_of("\r\n") != std::string_view::npos) return false;
+    if (event.empty() || std::memchr(event.data(), '\n', event.size()) || std::memchr(event.data(), '\r', event.size()))
+      return false;
     out->append(event);
     out->push_back('\n');
     return true;
   }
-  rapidjson::Document doc;
-  doc.Parse(event.data(), event.size());
-  if (doc.HasParseError() || !doc.IsObject()) return false;
+  const rapidjson::Value* doc = json_.Parse(event);
+  if (!doc) return false;
   std::string header;
   if (columns_.empty()) {  // a topic with no known schema: the first event's fields
-    FlattenJson(doc, "", [&](const std::string& path, const rapidjson::Value&) { columns_.push_back(path); });
+    FlattenJson(*doc, &path_, [&](std::string_view path, const rapidjson::Value&) { columns_.emplace_back(path); });
     AppendHeader(&header);
   }
-  row_.assign(columns_.size(), std::string());
-  FlattenJson(doc, "", [&](const std::string& path, const rapidjson::Value& v) {
+  row_.resize(columns_.size());
+  for (auto& field : row_) field.clear();
+  FlattenJson(*doc, &path_, [&](std::string_view path, const rapidjson::Value& v) {
     auto it = std::find(columns_.begin(), columns_.end(), path);
     if (it == columns_.end()) {
       ++unplaced_fields_;
       return;
     }
-    row_[static_cast<size_t>(it - columns_.begin())] = LeafText(v);
+    LeafText(v, &row_[static_cast<size_t>(it - columns_.begin())]);
   });
   out->append(header);
   for (size_t i = 0; i < row_.size(); ++i) {

@@ -9,7 +9,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
-#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,9 +22,41 @@ enum class ReplayFormat { kJsonl, kCsv };
 std::vector<std::string> KnownCsvColumns(std::string_view topic);
 
 // Calls `leaf(path, value)` for every leaf of `value`, depth first in document order: an object's
-// members recurse as "prefix.key"; strings, numbers, booleans, null and arrays are leaves.
-void FlattenJson(const rapidjson::Value& value, const std::string& prefix,
-                 const std::function<void(const std::string& path, const rapidjson::Value& leaf)>& leaf);
+// members recurse as "prefix.key"; strings, numbers, booleans, null and arrays are leaves. `path`
+// holds the prefix on entry and is restored on return (one buffer for the whole walk).
+template <typename Leaf>
+void FlattenJson(const rapidjson::Value& value, std::string* path, Leaf&& leaf) {
+  if (!value.IsObject()) {
+    leaf(std::string_view(*path), value);
+    return;
+  }
+  const size_t prefix = path->size();
+  for (const auto& m : value.GetObject()) {
+    if (prefix) path->push_back('.');
+    path->append(m.name.GetString(), m.name.GetStringLength());
+    FlattenJson(m.value, path, leaf);
+    path->resize(prefix);
+  }
+}
+
+// A JSON object parsed into buffers reused from one event to the next, so that parsing an event of
+// usual size allocates nothing. What Parse returns lives until the next Parse.
+class ScratchJson {
+ public:
+  ScratchJson();
+  ScratchJson(const ScratchJson&) = delete;
+  ScratchJson& operator=(const ScratchJson&) = delete;
+  // The parsed object, or null when `text` is not a JSON object.
+  const rapidjson::Value* Parse(std::string_view text);
+
+ private:
+  using Pool = rapidjson::MemoryPoolAllocator<>;
+  using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+  char values_buffer_[16384];
+  char stack_buffer_[4096];
+  Pool values_, stack_;
+  std::optional<Document> doc_;
+};
 
 // One CSV field, quoted (RFC 4180) when it holds a comma, a quote, CR or LF.
 void AppendCsvField(std::string_view text, std::string* out);
@@ -51,6 +83,8 @@ class EventFormatter {
   std::vector<std::string> columns_;
   int64_t unplaced_fields_ = 0;
   std::vector<std::string> row_;  // one row's fields, reused
+  std::string path_;               // FlattenJson's buffer
+  ScratchJson json_;
 };
 
 }  // namespace chatpipe

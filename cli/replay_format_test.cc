@@ -14,8 +14,25 @@ TEST(ReplayFormat, FlattensNestedFieldsWithDotsInDocumentOrder) {
   rapidjson::Document doc;
   doc.Parse(R"({"a":1,"b":{"c":"x","d":{"e":null}},"f":[1,{"g":2}]})");
   std::vector<std::string> paths;
-  FlattenJson(doc, "", [&](const std::string& path, const rapidjson::Value&) { paths.push_back(path); });
+  std::string path;
+  FlattenJson(doc, &path, [&](std::string_view p, const rapidjson::Value&) { paths.emplace_back(p); });
+  EXPECT_EQ(path, "");
   EXPECT_EQ(paths, (std::vector<std::string>{"a", "b.c", "b.d.e", "f"}));
+}
+
+TEST(ReplayFormat, ScratchJsonParsesObjectsOnlyAndEventsBeyondItsBuffers) {
+  ScratchJson json;
+  EXPECT_EQ(json.Parse("[1]"), nullptr);
+  EXPECT_EQ(json.Parse("{\"a\":"), nullptr);
+  const std::string big = "{\"text\":\"" + std::string(100000, 'x') + "\"}";
+  for (int i = 0; i < 3; ++i) {
+    const rapidjson::Value* v = json.Parse(big);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ((*v)["text"].GetStringLength(), 100000u);
+    v = json.Parse(R"({"a":1})");
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ((*v)["a"].GetInt(), 1);
+  }
 }
 
 TEST(ReplayFormat, QuotesOnlyFieldsThatNeedIt) {

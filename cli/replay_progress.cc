@@ -62,8 +62,8 @@ void ReplayProgress::Draw(const std::string& text, int64_t done) {
     std::fprintf(stderr, "replay: %s\n", text.c_str());
     return;
   }
-  // [#####.....] then the words, cut to the terminal's width.
-  int width = std::max(10, columns_ - static_cast<int>(text.size()) - 4);
+  // [#####.....] then the words, cut to the terminal's width; the bar's width is the same every time.
+  const int width = std::clamp(columns_ - 60, 10, 40);
   int filled = total_ > 0 ? static_cast<int>(static_cast<double>(width) * done / total_) : width;
   std::string line = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] " + text;
   line.resize(std::min(line.size(), static_cast<size_t>(columns_ - 1)));

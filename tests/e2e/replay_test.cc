@@ -106,7 +106,7 @@ void DeleteRecords(const std::string& brokers, const std::string& topic, const s
   rd_kafka_destroy(rk);
 }
 
-struct Run {
+struct ReplayRun {
   int exit_code = -1;
   std::string output;  // what it wrote to --output
   std::string log;     // its stderr
@@ -131,8 +131,8 @@ class ReplayTestBase : public StackTest {
     return argv;
   }
 
-  Run Replay(const std::vector<std::string>& extra) {
-    Run r;
+  ReplayRun Replay(const std::vector<std::string>& extra) {
+    ReplayRun r;
     const std::string out = dir_->path() + "/out" + std::to_string(++runs_), log = out + ".log";
     auto child = ChildProcess::Spawn(Args(extra, out), log);
     EXPECT_TRUE(child.ok());
@@ -228,13 +228,13 @@ TEST_F(ReplayTest, ATimeRangeGivesExactlyTheMessagesSentInItInOrderPerRoomAsJson
                                           FormatRfc3339(bounds_[1])};
   auto all = [](const Sent&) { return true; };
 
-  Run jsonl = Replay(range);
+  ReplayRun jsonl = Replay(range);
   ASSERT_EQ(jsonl.exit_code, 0) << jsonl.log;
   EXPECT_EQ(PerRoom(jsonl.output), PerRoom(phases_[1], all));
 
   auto with_csv = range;
   with_csv.insert(with_csv.end(), {"--format", "csv"});
-  Run csv = Replay(with_csv);
+  ReplayRun csv = Replay(with_csv);
   ASSERT_EQ(csv.exit_code, 0) << csv.log;
   auto rows = ParseCsv(csv.output);
   ASSERT_FALSE(rows.empty());
@@ -251,7 +251,7 @@ TEST_F(ReplayTest, ATimeRangeGivesExactlyTheMessagesSentInItInOrderPerRoomAsJson
   EXPECT_EQ(texts[phases_[1][2].id], "c, \"10\"");
 
   // The same range as offsets: what the times resolved to.
-  Run whole = Replay({"--topic", "chat.messages"});
+  ReplayRun whole = Replay({"--topic", "chat.messages"});
   ASSERT_EQ(whole.exit_code, 0) << whole.log;
   std::vector<std::string> everything;
   for (const auto& p : phases_)
@@ -265,15 +265,15 @@ TEST_F(ReplayTest, FiltersByRoomAndUser) {
   for (const auto& p : phases_) sent.insert(sent.end(), p.begin(), p.end());
   const int64_t beta = beta_, alpha = alpha_;
 
-  Run room = Replay({"--topic", "chat.messages", "--room", std::to_string(beta_)});
+  ReplayRun room = Replay({"--topic", "chat.messages", "--room", std::to_string(beta_)});
   ASSERT_EQ(room.exit_code, 0) << room.log;
   EXPECT_EQ(PerRoom(room.output), PerRoom(sent, [beta](const Sent& s) { return s.room == beta; }));
 
-  Run user = Replay({"--topic", "chat.messages", "--user", "BEA"});
+  ReplayRun user = Replay({"--topic", "chat.messages", "--user", "BEA"});
   ASSERT_EQ(user.exit_code, 0) << user.log;
   EXPECT_EQ(PerRoom(user.output), PerRoom(sent, [](const Sent& s) { return s.user == "bea"; }));
 
-  Run both = Replay({"--topic", "chat.messages", "--room", std::to_string(alpha_), "--user", "ana", "--from",
+  ReplayRun both = Replay({"--topic", "chat.messages", "--room", std::to_string(alpha_), "--user", "ana", "--from",
                      FormatRfc3339(bounds_[1])});
   ASSERT_EQ(both.exit_code, 0) << both.log;
   EXPECT_EQ(PerRoom(both.output),
@@ -296,17 +296,17 @@ TEST_F(ReplayTest, PartitionOffsetListsSayWhereToStartAndEnd) {
   }
   for (const auto& m : *records)
     if (m.offset >= 1 && m.offset < ends[m.partition] - 1) expected.push_back(m.payload);
-  Run r = Replay({"--topic", "chat.messages", "--from", from, "--to", to});
+  ReplayRun r = Replay({"--topic", "chat.messages", "--from", from, "--to", to});
   ASSERT_EQ(r.exit_code, 0) << r.log;
   std::vector<std::string> got = Lines(r.output);
   std::sort(got.begin(), got.end());
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(got, expected);
 
-  Run bad = Replay({"--topic", "chat.messages", "--from", "99:0"});
+  ReplayRun bad = Replay({"--topic", "chat.messages", "--from", "99:0"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.log.find("no partition 99"), std::string::npos) << bad.log;
-  Run bad_time = Replay({"--topic", "chat.messages", "--from", "2026-12-03T10:00:00"});
+  ReplayRun bad_time = Replay({"--topic", "chat.messages", "--from", "2026-12-03T10:00:00"});
   EXPECT_EQ(bad_time.exit_code, 1);
   EXPECT_NE(bad_time.log.find("no zone"), std::string::npos) << bad_time.log;
 }
@@ -319,12 +319,12 @@ TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt
     return a.ok() && b.ok() && *a + *b == 27;
   })) << "the persister did not store the messages";
   const std::vector<std::string> range = {"--topic", "chat.messages", "--from", FormatRfc3339(from)};
-  Run before = Replay(range);
+  ReplayRun before = Replay(range);
   ASSERT_EQ(before.exit_code, 0) << before.log;
   ASSERT_EQ(Lines(before.output).size(), 27u);
   auto csv_range = range;
   csv_range.insert(csv_range.end(), {"--format", "csv"});
-  Run before_csv = Replay(csv_range);
+  ReplayRun before_csv = Replay(csv_range);
   ASSERT_EQ(before_csv.exit_code, 0) << before_csv.log;
 
   // Retention takes all of the first partition that has messages, the older half of the others.
@@ -335,14 +335,14 @@ TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt
   for (auto it = std::next(cut.begin()); it != cut.end(); ++it) it->second /= 2;
   ASSERT_NO_FATAL_FAILURE(DeleteRecords(config().kafka_brokers, config().Topic(kMessagesTopic), cut));
 
-  Run without = Replay(range);
+  ReplayRun without = Replay(range);
   ASSERT_EQ(without.exit_code, 0) << without.log;
   EXPECT_LT(Lines(without.output).size(), 27u);
   EXPECT_NE(without.log.find("--fallback-db reads it from PostgreSQL"), std::string::npos) << without.log;
 
   auto fallback = range;
   fallback.push_back("--fallback-db");
-  Run with = Replay(fallback);
+  ReplayRun with = Replay(fallback);
   ASSERT_EQ(with.exit_code, 0) << with.log;
   EXPECT_EQ(PerRoom(with.output), PerRoom(before.output));
   // Byte for byte, room by room: the events ingress produced.
@@ -352,7 +352,7 @@ TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt
   EXPECT_EQ(lines_with, lines_before);
 
   fallback.insert(fallback.end(), {"--format", "csv"});
-  Run with_csv = Replay(fallback);
+  ReplayRun with_csv = Replay(fallback);
   ASSERT_EQ(with_csv.exit_code, 0) << with_csv.log;
   auto rows_before = ParseCsv(before_csv.output), rows_with = ParseCsv(with_csv.output);
   std::sort(rows_before.begin() + 1, rows_before.end());
@@ -411,14 +411,12 @@ TEST_F(BigReplayTest, CtrlCLeavesAValidFileAndSaysHowFarItGot) {
 
 TEST_F(BigReplayTest, JoinsNoConsumerGroup) {
   ASSERT_NO_FATAL_FAILURE(Fill(1000));
-  const std::set<std::string> before = Groups(config().kafka_brokers);
-  Run r = Replay({"--topic", "chat.messages", "--format", "csv"});
+  ReplayRun r = Replay({"--topic", "chat.messages", "--format", "csv"});
   ASSERT_EQ(r.exit_code, 0) << r.log;
   EXPECT_EQ(ParseCsv(r.output).size(), 1001u);
   for (const auto& g : Groups(config().kafka_brokers)) {
     EXPECT_EQ(g.find(config().ns), std::string::npos) << "a group of this test's namespace: " << g;
     EXPECT_EQ(g.find("replay"), std::string::npos) << "a replay group: " << g;
-    if (g.find(config().ns) != std::string::npos) EXPECT_TRUE(before.count(g));
   }
 }
 
