@@ -2,17 +2,10 @@
 
 #include <rapidjson/document.h>
 
-#include <algorithm>
 #include <charconv>
 
 namespace chatpipe {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 const rapidjson::Value* Member(const rapidjson::Value& v, const char* name) {
   if (!v.IsObject()) return nullptr;
@@ -23,9 +16,7 @@ const rapidjson::Value* Member(const rapidjson::Value& v, const char* name) {
 }  // namespace
 
 ReplayFilter::ReplayFilter(const std::vector<int64_t>& rooms, const std::vector<std::string>& users)
-    : rooms_(rooms.begin(), rooms.end()) {
-  for (const auto& u : users) users_.insert(Lower(u));
-}
+    : rooms_(rooms.begin(), rooms.end()), users_(users.begin(), users.end()) {}
 
 bool ReplayFilter::Keep(std::string_view key, std::string_view event, bool key_is_room) const {
   if (empty()) return true;
@@ -46,7 +37,7 @@ bool ReplayFilter::Keep(std::string_view key, std::string_view event, bool key_i
     const rapidjson::Value* who = Member(doc, "user");
     if (!who) who = Member(doc, "from");
     const rapidjson::Value* name = who ? Member(*who, "name") : nullptr;
-    if (!name || !name->IsString() || !users_.count(Lower({name->GetString(), name->GetStringLength()})))
+    if (!name || !name->IsString() || !users_.count(std::string(name->GetString(), name->GetStringLength())))
       return false;
   }
   return true;

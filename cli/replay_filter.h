@@ -6,6 +6,8 @@
 // keyed by room (chat.messages) a room filter reads the key and parses nothing.
 #pragma once
 
+#include <strings.h>
+
 #include <cstdint>
 #include <set>
 #include <string>
@@ -27,7 +29,11 @@ class ReplayFilter {
 
  private:
   std::set<int64_t> rooms_;
-  std::set<std::string> users_;  // lower-case
+  // Names in any case are one (ASCII, as the users table's lower(name) index).
+  struct Caseless {
+    bool operator()(const std::string& a, const std::string& b) const { return strcasecmp(a.c_str(), b.c_str()) < 0; }
+  };
+  std::set<std::string, Caseless> users_;
   mutable ScratchJson json_;  // so Keep is for one thread at a time
 };
 

@@ -2,20 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
 #include "tests/support/services.h"
 
 namespace chatpipe {
 namespace {
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(RecordWriter, WritesOnlyWholeRecordsAndAllOfThemOnClose) {
   auto dir = test::TempDir::Create("record-writer");
@@ -33,7 +25,7 @@ TEST(RecordWriter, WritesOnlyWholeRecordsAndAllOfThemOnClose) {
   ASSERT_GT(flushed_at, 0u);  // it wrote on its own before Close, in whole records
   EXPECT_EQ(static_cast<size_t>((*w)->bytes()), flushed_at * (record.size() + 1));
   ASSERT_TRUE((*w)->Close().ok());
-  EXPECT_EQ(ReadAll(path).size(), 2000 * (record.size() + 1));
+  EXPECT_EQ(std::filesystem::file_size(path), 2000 * (record.size() + 1));
 }
 
 TEST(RecordWriter, SaysWhyAFileCannotBeOpened) {
