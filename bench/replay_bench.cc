@@ -2,7 +2,8 @@
 //
 // Fills a fresh topic of its own (4 partitions, keyed by room like chat.messages) with N chat events,
 // then runs the replay in this process (RunReplay, the command's own code) into a file under /tmp:
-// JSON Lines, CSV, JSON Lines with a room filter (read from the key) and with a user filter (parsed).
+// JSON Lines, CSV, JSON Lines with a room filter (read from the key) and with a user filter (parsed);
+// `--dir` puts the file elsewhere (/dev/shm: no disk file system in the way).
 // Prints the events per second of each and the conditions; deletes the topic at the end.
 //   source /tmp/cp-x/env && build/bench/replay_bench --events 2000000
 #include <CLI/CLI.hpp>
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
   int64_t events = 2000000;
   std::string brokers = "127.0.0.1:9092";
   app.add_option("--events", events, "events to put in the topic")->capture_default_str();
+  std::string dir = "/tmp";
+  app.add_option("--dir", dir, "where the output file goes (its file system is part of what is measured)")
+      ->capture_default_str();
   app.add_option("--kafka", brokers, "Kafka bootstrap servers")->envname("CHATPIPE_KAFKA")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -126,7 +130,7 @@ int main(int argc, char** argv) {
                         {"csv", "csv", {}, {}},
                         {"jsonl --room (10 rooms, key only)", "jsonl", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {}},
                         {"jsonl --user (parses every event)", "jsonl", {}, {"user7"}}};
-  const std::string out = "/tmp/" + ns + ".out";
+  const std::string out = dir + "/" + ns + ".out";
   std::printf("machine: %u cores, load average %s before the replays\n", std::thread::hardware_concurrency(),
               LoadAverage().c_str());
   // Besides the rate, the CPU each case took, of this process (the replay and librdkafka's threads) and
