@@ -119,6 +119,8 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
   if (o.fallback_db) {
     if (names.logical != kMessagesTopic)
       return Status::InvalidArgument("no_fallback", "--fallback-db rebuilds chat.messages only, not " + names.logical);
+    if (from->kind != RangeBound::Kind::kTime)
+      spdlog::warn("replay: --fallback-db reads from PostgreSQL only for a --from time (it has no offsets)");
     auto part = PlanFallback(**replayer, summary.plan, *from, to, started_ms);
     if (!part.ok()) return part.status();
     if (!part->cuts.empty()) db_part = std::move(*part);
