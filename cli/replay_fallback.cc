@@ -1,0 +1,45 @@
+#include "cli/replay_fallback.h"
+
+#include "common/events.h"
+#include "storage/chat_store.h"
+
+namespace chatpipe {
+namespace {
+
+constexpr int kPage = 5000;
+
+// MessageFromRow's columns, the tags only where ingress puts them in the event, then their version.
+constexpr const char* kPartSql =
+    "SELECT m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, "
+    "       CASE WHEN r.moderation IN ('mask', 'block') THEN t.tags::text END, t.tagger_version "
+    "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id LEFT JOIN rooms r ON r.id = m.room_id "
+    "WHERE m.ts >= $1 AND m.ts < $2 AND (m.room_id, m.pos) > ($3, $4) "
+    "ORDER BY m.room_id, m.pos LIMIT $5";
+
+}  // namespace
+
+Result<int64_t> ReplayFromDb(PgConn& pg, const DbFallback& part,
+                             const std::function<void(int64_t, std::string_view)>& sink,
+                             const std::atomic<bool>& stop) {
+  int64_t sunk = 0;
+  int64_t after_room = -1, after_pos = 0;  // keyset: the last row read
+  while (!stop.load(std::memory_order_relaxed)) {
+    auto r = pg.Exec(kPartSql, {std::to_string(part.from_ms), std::to_string(part.to_ms), std::to_string(after_room),
+                                std::to_string(after_pos), std::to_string(kPage)});
+    if (!r.ok()) return r.status();
+    for (int i = 0; i < r->rows(); ++i) {
+      StoredMessage m = MessageFromRow(*r, i);
+      after_room = m.event.room;
+      after_pos = m.pos;
+      auto cut = part.cuts.find(part.partition_of(m.event.room));
+      if (cut == part.cuts.end() || (cut->second && m.event.id >= *cut->second)) continue;
+      if (!m.event.tags.empty() && !r->IsNull(i, 9)) m.event.tagger_version = std::string(r->Text(i, 9));
+      sink(m.event.room, EncodeChatEvent(m.event));
+      ++sunk;
+    }
+    if (r->rows() < kPage) break;
+  }
+  return sunk;
+}
+
+}  // namespace chatpipe
