@@ -3,8 +3,8 @@
 // A TestStack gives each test a namespace and a migrated database of its own (TestServices,
 // services.h), so tests run in parallel without seeing each other. It runs ingress (or, for a test that
 // must see it survive, a child process of it) and the persister in-process, workers as child processes
-// of the real binary (ChildProcess: for kill -9 tests), and
-// the SMTP sink (SmtpSink). The destructor kills the children, stops the rest and drops the database.
+// of the real binary (ChildProcess: for kill -9 tests), and the SMTP sink (SmtpSink). The destructor
+// kills the children, stops the rest and drops the database.
 // StackTest (stack_test_base.h) is the GoogleTest fixture that creates one.
 #pragma once
 
