@@ -420,22 +420,9 @@ TEST_F(ConnectionsTest, AUserChannelIsUnsubscribedWhenTheUsersLastConnectionGoes
   EXPECT_EQ(frame->doc["probe"].GetInt(), 1);
 }
 
-// A free port for a child ingress (it is bound again at once, so nobody else takes it meanwhile).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST_F(ConnectionsTest, AcceptRecoversOnceDescriptorsAreBackAfterRunningOut) {
   // An ingress child with few descriptors, and no connection cap to stop short of them.
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   std::vector<std::string> args = stack->IngressProcessArgs(
       {"--port", std::to_string(port), "--threads", "1", "--db-threads", "1", "--max-connections", "1000000",
        "--max-connections-per-address", "0"});

@@ -70,6 +70,11 @@ int ChildProcess::Wait(std::chrono::milliseconds limit) {
   return WEXITSTATUS(status_);
 }
 
+bool ChildProcess::Running() {
+  if (!reaped_ && waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+  return !reaped_;
+}
+
 void ChildProcess::Kill() {
   if (reaped_) return;
   kill(pid_, SIGKILL);

@@ -32,6 +32,8 @@ class ChildProcess {
   bool Stop(std::chrono::milliseconds limit);
   // Waits up to `limit` for the exit; the exit code, or -1 (killed by a signal, or still running).
   int Wait(std::chrono::milliseconds limit);
+  // True while the child has not exited (nor been killed).
+  bool Running();
   // SIGKILL, and waits for it to be gone: a crash, as far as the rest of the system can tell.
   void Kill();
   pid_t pid() const { return pid_; }

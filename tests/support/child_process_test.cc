@@ -27,16 +27,20 @@ TEST(ChildProcessTest, OutputGoesToTheLogAndTheExitCodeComesBack) {
   auto child = ChildProcess::Spawn({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, log);
   ASSERT_TRUE(child.ok()) << child.status().ToString();
   EXPECT_EQ((*child)->Wait(10s), 3);
+  EXPECT_FALSE((*child)->Running());
   EXPECT_EQ(ReadFile(log), "out\nerr\n");
 }
 
 TEST(ChildProcessTest, StopPausesItAndKillEndsIt) {
   auto child = ChildProcess::Spawn({"/bin/sleep", "60"});
   ASSERT_TRUE(child.ok());
+  EXPECT_TRUE((*child)->Running());
   EXPECT_TRUE((*child)->Stop(10s));
   EXPECT_EQ((*child)->Wait(50ms), -1) << "a stopped child has not exited";
+  EXPECT_TRUE((*child)->Running());
   (*child)->Signal(SIGCONT);
   (*child)->Kill();
+  EXPECT_FALSE((*child)->Running());
   EXPECT_EQ(kill((*child)->pid(), 0), -1) << "killed and reaped: the pid is gone";
   EXPECT_EQ((*child)->Wait(0ms), -1) << "killed by a signal, not exited";
 }

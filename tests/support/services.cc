@@ -30,12 +30,20 @@ std::string RandomHex(size_t bytes) {
   return hex;
 }
 
-Result<std::unique_ptr<TestServices>> TestServices::Create(const std::string& prefix, int partitions) {
-  std::string pg = Env("CHATPIPE_PG"), redis = Env("CHATPIPE_REDIS"), kafka = Env("CHATPIPE_KAFKA");
-  if (pg.empty() || redis.empty() || kafka.empty())
+Result<ServiceAddresses> ServiceAddresses::FromEnvironment() {
+  ServiceAddresses at{Env("CHATPIPE_PG"), Env("CHATPIPE_REDIS"), Env("CHATPIPE_KAFKA")};
+  if (at.pg.empty() || at.redis.empty() || at.kafka.empty())
     return Status::Internal("no_services",
                          "CHATPIPE_PG, CHATPIPE_REDIS and CHATPIPE_KAFKA are not set: run the tests with ops/test "
                          "(or `ops/services start DIR` and source DIR/env)");
+  return at;
+}
+
+Result<std::unique_ptr<TestServices>> TestServices::Create(const std::string& prefix, int partitions,
+                                                           const ServiceAddresses* at) {
+  Result<ServiceAddresses> shared = at ? Result<ServiceAddresses>(*at) : ServiceAddresses::FromEnvironment();
+  if (!shared.ok()) return shared.status();
+  const std::string &pg = shared->pg, &redis = shared->redis, &kafka = shared->kafka;
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   std::unique_ptr<TestServices> s(new TestServices());
   std::string id = RandomHex(6), database = prefix + "_" + id;

@@ -4,7 +4,9 @@
 // Kafka run: CHATPIPE_PG, CHATPIPE_REDIS, CHATPIPE_KAFKA. TestServices gives a test a namespace of its
 // own (topics, consumer groups, Redis keys) and a database of its own, migrated, so tests run in
 // parallel without seeing each other; it drops the database when destroyed. Every test environment
-// here (TestStack, WorkerTestEnv, MailTestEnv) starts from one. TempDir is a test's scratch directory.
+// here (TestStack, WorkerTestEnv, MailTestEnv) starts from one. A test that crashes the services
+// themselves runs them apart (PrivateServices, private_services.h) and passes their addresses.
+// TempDir is a test's scratch directory.
 #pragma once
 
 #include <memory>
@@ -15,12 +17,20 @@
 
 namespace chatpipe::test {
 
+// Where PostgreSQL (a libpq conninfo without dbname), Redis (host:port) and Kafka (host:port) run.
+struct ServiceAddresses {
+  std::string pg, redis, kafka;
+  // The suite's shared services, from the environment; fails (with a hint to run through ops/test)
+  // when CHATPIPE_PG, CHATPIPE_REDIS or CHATPIPE_KAFKA is unset.
+  static Result<ServiceAddresses> FromEnvironment();
+};
+
 class TestServices {
  public:
-  // Fails (with a hint to run through ops/test) when CHATPIPE_PG, CHATPIPE_REDIS or CHATPIPE_KAFKA is
-  // unset. Otherwise creates the database <prefix>_<random> and migrates it and the namespace
-  // <prefix><random> (topics of `partitions` partitions).
-  static Result<std::unique_ptr<TestServices>> Create(const std::string& prefix, int partitions);
+  // Creates the database <prefix>_<random> on `at` (the suite's shared services unless given) and
+  // migrates it and the namespace <prefix><random> (topics of `partitions` partitions).
+  static Result<std::unique_ptr<TestServices>> Create(const std::string& prefix, int partitions,
+                                                      const ServiceAddresses* at = nullptr);
   ~TestServices();  // drops the database, ending the connections still open to it
 
   // The services with the test's database (pg_conninfo) and namespace.

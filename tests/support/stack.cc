@@ -1,5 +1,10 @@
 #include "tests/support/stack.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace chatpipe::test {
 namespace {
 
@@ -32,8 +37,8 @@ Result<Json> ParseJson(const std::string& text) {
   return j;
 }
 
-Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions) {
-  auto services = TestServices::Create("t", partitions);
+Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions, const ServiceAddresses* at) {
+  auto services = TestServices::Create("t", partitions, at);
   if (!services.ok()) return services.status();
   std::unique_ptr<TestStack> s(new TestStack());
   s->services_ = std::move(*services);
@@ -101,12 +106,33 @@ std::vector<std::string> TestStack::IngressProcessArgs(const std::vector<std::st
   return args;
 }
 
-Status TestStack::StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra) {
+std::vector<std::string> TestStack::WorkerProcessArgs(const std::string& kind,
+                                                     const std::vector<std::string>& extra) const {
   std::vector<std::string> args = {CHATPIPE_BINARY, "worker", kind, "--kafka", config().kafka_brokers,
                                    "--pg", config().pg_conninfo, "--redis", config().redis_addr,
                                    "--namespace", config().ns, "--log-level", "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto child = ChildProcess::Spawn(args);
+  return args;
+}
+
+Status TestStack::StartIngressProcess(const std::vector<std::string>& extra) {
+  const int port = FreeLoopbackPort();
+  std::vector<std::string> args = {"--port", std::to_string(port)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto child = ChildProcess::Spawn(IngressProcessArgs(args));
+  if (!child.ok()) return child.status();
+  ingress_process_ = std::move(*child);
+  ingress_process_port_ = port;
+  bool up = WaitFor([&] {
+    auto r = HttpRequest("GET", Url("/healthz"), "", {}, std::chrono::seconds(2));
+    return (r.ok() && r->status == 200) || !ingress_process_->Running();
+  }, std::chrono::seconds(30));
+  if (!up || !ingress_process_->Running()) return Status::Internal("ingress_failed", "the ingress child did not start");
+  return Status::Ok();
+}
+
+Status TestStack::StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra) {
+  auto child = ChildProcess::Spawn(WorkerProcessArgs(kind, extra));
   if (!child.ok()) return child.status();
   workers_[kind] = std::move(*child);
   return Status::Ok();
@@ -204,6 +230,18 @@ Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& 
 
 Result<Json> ReceiveType(WsClient& ws, const std::string& type, std::chrono::milliseconds timeout) {
   return ReceiveUntil(ws, [&](const Json& j) { return j.Type() == type; }, timeout);
+}
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace chatpipe::test

@@ -1,9 +1,10 @@
 // TestStack: one isolated chatpipe deployment for an integration test, on the suite's real services.
 //
 // A TestStack gives each test a namespace and a migrated database of its own (TestServices,
-// services.h), so tests run in parallel without seeing each other. It runs ingress and the persister
-// in-process, workers as child processes of the real binary (ChildProcess: for kill -9 tests), and
-// the SMTP sink (SmtpSink). The destructor kills the children, stops the rest and drops the database.
+// services.h), so tests run in parallel without seeing each other. It runs ingress (or, for a test that
+// must see it survive, a child process of it) and the persister in-process, workers as child processes
+// of the real binary (ChildProcess: for kill -9 tests), and the SMTP sink (SmtpSink). The destructor
+// kills the children, stops the rest and drops the database.
 // StackTest (stack_test_base.h) is the GoogleTest fixture that creates one.
 #pragma once
 
@@ -51,8 +52,9 @@ Result<Json> ParseJson(const std::string& text);
 
 class TestStack {
  public:
-  // Fails (with a hint to run through ops/test) when the services' addresses are not set.
-  static Result<std::unique_ptr<TestStack>> Create(int partitions = 4);
+  // On the suite's shared services, or on `at` (PrivateServices). Fails (with a hint to run through
+  // ops/test) when the shared services' addresses are not set.
+  static Result<std::unique_ptr<TestStack>> Create(int partitions = 4, const ServiceAddresses* at = nullptr);
   ~TestStack();
 
   const CommonConfig& config() const { return services_->config(); }
@@ -63,7 +65,7 @@ class TestStack {
   // Ingress in this process on a free port. `tweak` may change the config before it starts.
   Status StartIngress(const std::function<void(IngressConfig&)>& tweak = {});
   void StopIngress();
-  int port() const { return ingress_ ? ingress_->port() : 0; }
+  int port() const { return ingress_ ? ingress_->port() : ingress_process_port_; }
   int metrics_port() const { return ingress_ ? ingress_->metrics_port() : 0; }  // port() unless --metrics-port
   std::string Url(const std::string& path) const;
   // The secret ingress signs tokens with: for tests that forge or expire tokens on purpose.
@@ -72,10 +74,16 @@ class TestStack {
   // The command line of `chatpipe ingress` on this stack (its services, namespace and token secret),
   // for a test that runs ingress as a child process, followed by `extra`.
   std::vector<std::string> IngressProcessArgs(const std::vector<std::string>& extra = {}) const;
+  // Instead of StartIngress: `chatpipe ingress` as a child process on a free port (IngressProcessArgs
+  // plus `extra`), returning once it answers /healthz; the helpers below then talk to it.
+  Status StartIngressProcess(const std::vector<std::string>& extra = {});
+  ChildProcess* ingress_process() { return ingress_process_.get(); }
 
   // The persister in this process, on its own thread.
   Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});
   void StopPersister();
+  // The command line of `chatpipe worker <kind>` on this stack, followed by `extra`.
+  std::vector<std::string> WorkerProcessArgs(const std::string& kind, const std::vector<std::string>& extra = {}) const;
   // `chatpipe worker <kind> <extra...>` as a child process on this stack, its output the test's.
   Status StartWorkerProcess(const std::string& kind, const std::vector<std::string>& extra = {});
   // SIGKILL, as a crash (the destructor kills what is left).
@@ -106,6 +114,8 @@ class TestStack {
   std::unique_ptr<PgConn> pg_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<IngressServer> ingress_;
+  std::unique_ptr<ChildProcess> ingress_process_;
+  int ingress_process_port_ = 0;
   std::unique_ptr<Persister> persister_;
   std::atomic<bool> persister_stop_{false};
   std::thread persister_thread_;
@@ -121,5 +131,8 @@ Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& 
                           std::vector<Json>* skipped = nullptr);
 Result<Json> ReceiveType(WsClient& ws, const std::string& type,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// A loopback TCP port nobody listens on now, for a child process to bind.
+int FreeLoopbackPort();
 
 }  // namespace chatpipe::test
