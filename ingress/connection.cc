@@ -330,10 +330,37 @@ void Connection::Drained() {
   loop_->ReturnBuffer(out_);
   out_ = nullptr;
   if (state_ == State::kClosing) return loop_->CloseConnection(id_);  // frees this: nothing may follow
+  if (replay_ == Replay::kSending) EndReplay();
   if (output_full_) {
     output_full_ = false;
     if (state_ == State::kHttp && !serving_) ResumeReading();
   }
+}
+
+bool Connection::StartReplay() {
+  if (replay_ != Replay::kNone) return false;
+  replay_ = Replay::kReading;
+  return true;
+}
+
+void Connection::ReplayDone() {
+  if (replay_ != Replay::kReading) return;
+  if (out_ && evbuffer_get_length(out_) > 0) {
+    replay_ = Replay::kSending;  // Drained() ends it
+    return;
+  }
+  EndReplay();
+}
+
+void Connection::EndReplay() {
+  replay_ = Replay::kNone;
+  if (state_ != State::kWebSocket) return;
+  // Not from here: this may run inside the loop's flush or a walk over a room's members.
+  Loop* loop = loop_;
+  uint64_t id = id_;
+  loop_->tasks().Post([loop, id] {
+    if (Connection* c = loop->FindConnection(id)) loop->rooms().NextReplay(c);
+  });
 }
 
 void Connection::SendErrorFrame(std::string_view code, std::string_view reason, std::string_view client_msg_id,

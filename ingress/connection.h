@@ -86,11 +86,16 @@ class Connection {
   void GoAway();
   void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
-  // output has drained, so a replay (bounded by --replay-limit) never drops its own reader. One
-  // replay at a time: others sent before it drained count against the plain limit.
-  void AllowBacklog(size_t bytes) {
-    if (backlog_allowance_ == 0) backlog_allowance_ = bytes;
-  }
+  // output has drained, so a replay (bounded by --replay-limit) never drops its own reader. Replays
+  // go one at a time (below), so the allowance is one replay and the live frames held meanwhile.
+  void AllowBacklog(size_t bytes) { backlog_allowance_ += bytes; }
+  // Join replays (RoomHub) go one at a time: from its read until its output has drained, a replay
+  // holds the connection's turn, and the next catch-up that must read waits for it (NextReplay).
+  // StartReplay takes the turn (false: a replay holds it); ReplayDone, once the replay was sent or
+  // dropped, gives it back when the output drains, or at once if nothing waits to be written.
+  bool StartReplay();
+  bool Replaying() const { return replay_ != Replay::kNone; }
+  void ReplayDone();
   std::vector<Seat>& seats() { return seats_; }
   ConnectionBuckets& buckets() { return buckets_; }
   // The client's IP address as text ("" if the socket has none).
@@ -114,6 +119,7 @@ class Connection {
   void Queued();    // output grew: have the loop's flush write it
   void WriteOut();  // writes what the socket takes; a write event waits for the rest
   void Drained();
+  void EndReplay();  // the turn is free: the next waiting replay starts on the loop's next turn
   void CloseAfterFlush();
   bool OverOutputLimit();
 
@@ -132,6 +138,8 @@ class Connection {
   bool write_queued_ = false;     // the loop's next flush will Uncork this connection
   bool output_full_ = false;      // HTTP: reading paused until the output drains
   uint8_t unanswered_pings_ = 0;  // WebSocket: pings sent since the peer last sent anything
+  enum class Replay : uint8_t { kNone, kReading, kSending };
+  Replay replay_ = Replay::kNone;  // the connection's one join replay: reading it, or its output draining
   int64_t request_deadline_ms_ = 0;  // HTTP: when the request partly here must be whole (steady ms); 0: none
   size_t backlog_allowance_ = 0;  // catch-up bytes allowed above max_output, until the output drains
   TokenUser user_;

@@ -1,6 +1,9 @@
 #include "ingress/connection_limits.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -38,6 +41,27 @@ void AddConnectionLimitOptions(CLI::App* cmd, ConnectionLimits* l) {
   cmd->add_option("--max-idle-rooms", l->max_idle_rooms,
                   "rooms nobody is in that an event loop stays subscribed to; beyond, the longest empty is unsubscribed")
       ->envname("CHATPIPE_MAX_IDLE_ROOMS")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--tcp-keepalive-idle-s", l->tcp_keepalive_idle_s,
+                  "seconds a client connection may be silent before TCP keepalive probes it (0: no keepalive)")
+      ->envname("CHATPIPE_TCP_KEEPALIVE_IDLE_S")->capture_default_str()->check(CLI::Range(0, 32767));
+  cmd->add_option("--tcp-keepalive-interval-s", l->tcp_keepalive_interval_s, "seconds between TCP keepalive probes")
+      ->envname("CHATPIPE_TCP_KEEPALIVE_INTERVAL_S")->capture_default_str()->check(CLI::Range(1, 32767));
+  cmd->add_option("--tcp-keepalive-count", l->tcp_keepalive_count,
+                  "TCP keepalive probes unanswered before the kernel ends the connection")
+      ->envname("CHATPIPE_TCP_KEEPALIVE_COUNT")->capture_default_str()->check(CLI::Range(1, 127));
+}
+
+// Keepalive probes find a peer that vanished without a word on connections where nothing is sent:
+// HTTP keep-alive ones, and WebSockets between pings (a ping to a vanished peer only fills the send
+// buffer: the missed pongs end it, later).
+void SetClientSocketOptions(int fd, const ConnectionLimits& l) {
+  const int one = 1, on = l.tcp_keepalive_idle_s > 0 ? 1 : 0;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  if (!on) return;
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &l.tcp_keepalive_idle_s, sizeof l.tcp_keepalive_idle_s);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &l.tcp_keepalive_interval_s, sizeof l.tcp_keepalive_interval_s);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &l.tcp_keepalive_count, sizeof l.tcp_keepalive_count);
 }
 
 }  // namespace chatpipe

@@ -4,6 +4,7 @@
 #include "ingress/api_support.h"
 #include "ingress/connection.h"
 #include "ingress/loop.h"
+#include "ingress/rate_limits.h"
 #include "ingress/services.h"
 #include "storage/email_verification.h"
 
@@ -34,6 +35,33 @@ void VerifyEmailRoute(Connection& conn, const http::Request& req) {
                 w.String(email->c_str());
                 w.EndObject();
               }));
+      });
+}
+
+void ResendVerificationRoute(Connection& conn, const TokenUser& user) {
+  if (user.guest)
+    return conn.RespondError(Status::InvalidArgument("no_email", "a guest has no e-mail address to verify"));
+  Loop* loop = &conn.loop();
+  const RateLimitConfig& limits = loop->services().config.limits;
+  AdmitRequest(
+      conn, "verify_mails", "verification e-mails were sent to you, or your address, too often; try again later",
+      {UserBucket(*loop, "verify_mails", user.id, limits.verify_mails_per_user),
+       AddressBucket(*loop, "verify_mails", conn.PeerAddress(), limits.verify_mails_per_address)},
+      [loop, uid = user.id](Connection& c) {
+        OnDb<std::string>(
+            c,
+            [signer = EmailTokenSigner(loop->services().config.token_secret), uid](PgConn& pg) {
+              return RequestVerificationAgain(pg, signer, uid, NowSeconds() + kEmailLinkTtlSeconds);
+            },
+            [](Reply reply, Result<std::string> email) {
+              if (!email.ok()) return reply(email.status());
+              reply(202, Json([&](JsonWriter& w) {
+                      w.StartObject();
+                      w.Key("email");
+                      w.String(email->c_str());
+                      w.EndObject();
+                    }));
+            });
       });
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "common/token.h"
 #include "ingress/http_request.h"
 
 namespace chatpipe {
@@ -22,5 +23,10 @@ std::function<std::string(int64_t)> EmailLinkTokens(const Services& services, co
 
 // GET /api/users/verify?token=...: 200 {"verified":true,"email":...}; 400 bad_token; 401 forged or expired.
 void VerifyEmailRoute(Connection& conn, const http::Request& req);
+
+// POST /api/users/verify/resend, signed in: queues the verification e-mail of `user`'s address again
+// (--limit-verify-mails-per-user and -per-address); 202 {"email":...}; 400 no_email (a guest);
+// 409 already_verified; 429 rate_limited.
+void ResendVerificationRoute(Connection& conn, const TokenUser& user);
 
 }  // namespace chatpipe

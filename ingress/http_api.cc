@@ -319,6 +319,7 @@ void AuthenticatedRoute(Connection& conn, http::Request req, const TokenUser& us
   if (req.path == "/api/rooms")
     return req.method == "GET" ? ListRoomsRoute(conn, user) : CreateRoomRoute(conn, req, user);
   if (req.path == "/api/users/me") return MeRoute(conn, req, user);
+  if (req.path == "/api/users/verify/resend") return ResendVerificationRoute(conn, user);
   std::string what;
   if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), user, room, what);
   HandleMentionsRequest(conn, req, user);

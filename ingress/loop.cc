@@ -4,7 +4,6 @@
 #include <event2/listener.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -29,17 +28,6 @@ const timeval* CommonTimeout(event_base* base, int ms) {
 }
 
 int OpenReserve() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
-
-// Keepalive probes find a peer that vanished without a word (a cable pulled, a NAT entry dropped) on
-// connections where nothing is sent: HTTP keep-alive ones, and WebSockets between pings.
-void SetSocketOptions(int fd) {
-  int one = 1, idle = 60, interval = 10, count = 5;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-}
 
 // Only a loop's own thread touches its base (other threads go through the TaskQueue), so it needs no
 // lock: with threads enabled libevent would otherwise take a mutex on every event_pending() and
@@ -162,7 +150,7 @@ void Loop::OnAccept(evconnlistener*, int fd, sockaddr* addr, int, void* arg) {
     close(fd);
     return;
   }
-  SetSocketOptions(fd);
+  SetClientSocketOptions(fd, loop->services_->config.connections);
   uint64_t id = loop->next_conn_id_++;
   loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, fd, peer));
 }
@@ -212,7 +200,9 @@ void Loop::OnSubscriberReady() {
 
 void Loop::OnSubscriberLost() { rooms_.OnSubscriberLost(); }
 
-void Loop::OnSubscribed(std::string_view channel) { rooms_.OnSubscribed(channel); }
+void Loop::OnSubscribed(std::string_view channel) {
+  if (!users_.OnSubscribed(channel)) rooms_.OnSubscribed(channel);
+}
 
 void Loop::OnUnsubscribed(std::string_view channel) {
   if (!users_.OnUnsubscribed(channel)) rooms_.OnUnsubscribed(channel);

@@ -54,6 +54,10 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
        "failed sign-ins to one account name, after which its sign-ins are refused until the bucket refills"},
       {"login-failures-per-address", &c->login_failures_per_address,
        "failed sign-ins from one client address, after which its sign-ins are refused until the bucket refills"},
+      {"verify-mails-per-user", &c->verify_mails_per_user,
+       "verification e-mails one user may ask for again (POST /api/users/verify/resend)"},
+      {"verify-mails-per-address", &c->verify_mails_per_address,
+       "verification e-mails asked for again from one client address"},
   };
   for (const Spec& s : specs) {
     std::string flag = std::string("--limit-") + s.flag;
@@ -82,19 +86,26 @@ void CountRefusal(std::string_view limit) {
       .Add();
 }
 
-void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done) {
-  buckets.erase(std::remove_if(buckets.begin(), buckets.end(), [](const SharedBucket& b) { return b.spec.off(); }),
-                buckets.end());
-  if (buckets.empty() || loop.services().short_circuit) return done(0);
-  std::vector<std::string> args{"EVAL", kTokenBucketScript, std::to_string(buckets.size())};
+std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& buckets, int64_t now_ms, int cost) {
+  std::vector<std::string> args;
+  args.reserve(3 + 3 * buckets.size());
+  args.push_back(std::to_string(buckets.size()));
   for (const SharedBucket& b : buckets) args.push_back(b.key);
-  args.push_back(std::to_string(NowMs()));
+  args.push_back(std::to_string(now_ms));
   args.push_back(std::to_string(cost));
   for (const SharedBucket& b : buckets) {
     args.push_back(std::to_string(b.spec.burst));
     args.push_back(std::to_string(b.spec.period_ms));
   }
-  loop.redis().Command(args, [done = std::move(done)](redisReply* r) {
+  return args;
+}
+
+void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done) {
+  buckets.erase(std::remove_if(buckets.begin(), buckets.end(), [](const SharedBucket& b) { return b.spec.off(); }),
+                buckets.end());
+  if (buckets.empty() || loop.services().short_circuit) return done(0);
+  static const RedisScript script(kTokenBucketScript);
+  loop.redis().Eval(script, TokenBucketArgs(buckets, NowMs(), cost), [done = std::move(done)](redisReply* r) {
     if (!r || r->type != REDIS_REPLY_INTEGER) {
       unchecked.Add();
       return done(0);

@@ -4,8 +4,8 @@
 // Each limit is a token bucket (BucketSpec, ingress/token_bucket.h). Those of one connection (its
 // sends, its joins, the sends it awaits an ack for) live in the Connection (ConnectionBuckets) and
 // are checked on its loop with no round trip. Those of a user or an address hold across every
-// ingress instance: they live in Redis and are checked with one script call (kTokenBucketScript) on
-// the loop's command link, pipelined with its other commands. While Redis is away they do not hold
+// ingress instance: they live in Redis and are checked with one script call (kTokenBucketScript, by
+// its digest) on the loop's command link, pipelined with its other commands. While Redis is away they do not hold
 // (a limiter outage must not stop the chat; the local limits still do), which
 // chatpipe_ingress_rate_limits_unchecked_total counts.
 //
@@ -45,6 +45,8 @@ struct RateLimitConfig {
   BucketSpec signups_per_address{20, 3600000};
   BucketSpec login_failures_per_account{10, 300000};  // then sign-ins to it wait, right password or not
   BucketSpec login_failures_per_address{100, 300000};
+  BucketSpec verify_mails_per_user{3, 3600000};      // verification e-mails asked for again
+  BucketSpec verify_mails_per_address{20, 3600000};
   int password_threads = 2;    // the PasswordPool hashing and checking passwords
   int password_queue = 64;     // sign-ins and sign-ups waiting for it; more are answered 503 busy
 };
@@ -71,7 +73,10 @@ struct SharedBucket {
   BucketSpec spec;
 };
 
-// Takes `cost` tokens (0: only looks) from every bucket, all or none (kTokenBucketScript); `done`
+// kTokenBucketScript's numkeys, keys and arguments for taking `cost` tokens from `buckets` at `now_ms`.
+std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& buckets, int64_t now_ms, int cost);
+
+// Takes `cost` tokens (0: only looks) from every bucket, all or none (kTokenBucketScript, by EVALSHA); `done`
 // gets 0, or the milliseconds to wait. Buckets that are off are skipped; with none left, or Redis
 // away, `done` gets 0, at once when none are left.
 void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done);

@@ -2,6 +2,9 @@
 
 #include <hiredis/adapters/libevent.h>
 #include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string_view>
 #include <sys/ioctl.h>
 
 #include "ingress/task_queue.h"
@@ -104,15 +107,40 @@ void RedisLinks::OnDisconnect(const redisAsyncContext* ac, int) {
 }
 
 void RedisLinks::Command(const std::vector<std::string>& args, std::function<void(redisReply*)> done) {
-  if (!cmd_ || !cmd_ready_) {
-    tasks_->Post([done = std::move(done)] { done(nullptr); });
-    return;
-  }
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const auto& a : args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
+  }
+  Send(argv, lens, std::move(done));
+}
+
+void RedisLinks::Eval(const RedisScript& script, std::vector<std::string> args, std::function<void(redisReply*)> done) {
+  struct Call {  // kept until the reply, for the one retry
+    std::vector<std::string> args;
+    std::function<void(redisReply*)> done;
+  };
+  auto call = std::make_shared<Call>(Call{std::move(args), std::move(done)});
+  std::vector<const char*> argv{"EVALSHA", script.sha1.c_str()};
+  std::vector<size_t> lens{7, script.sha1.size()};
+  for (const auto& a : call->args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  Send(argv, lens, [this, &script, call](redisReply* r) {
+    if (!r || r->type != REDIS_REPLY_ERROR || std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT")
+      return call->done(r);
+    call->args.insert(call->args.begin(), {"EVAL", script.body});
+    Command(call->args, std::move(call->done));
+  });
+}
+
+void RedisLinks::Send(std::vector<const char*>& argv, const std::vector<size_t>& lens,
+                      std::function<void(redisReply*)> done) {
+  if (!cmd_ || !cmd_ready_) {
+    tasks_->Post([done = std::move(done)] { done(nullptr); });
+    return;
   }
   auto* cb = new std::function<void(redisReply*)>(std::move(done));
   if (redisAsyncCommandArgv(cmd_, &OnCommandReply, cb, static_cast<int>(argv.size()), argv.data(), lens.data()) !=

@@ -20,9 +20,18 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/redis_client.h"
+
 namespace chatpipe {
 
 class TaskQueue;
+
+// A Lua script for RedisLinks::Eval and its digest, computed once: make each a function-local static.
+struct RedisScript {
+  explicit RedisScript(const char* text) : body(text), sha1(ScriptSha1(text)) {}
+  const char* body;
+  std::string sha1;
+};
 
 class RedisLinks {
  public:
@@ -53,6 +62,11 @@ class RedisLinks {
 
   // A command on the command link; `done` gets the reply, or nullptr if Redis is down.
   void Command(const std::vector<std::string>& args, std::function<void(redisReply*)> done);
+  // A script by its digest (EVALSHA), so its text does not cross the link at every call. Redis
+  // without it (restarted, SCRIPT FLUSH) answers NOSCRIPT, and the call goes once more as EVAL, which
+  // caches it; that retry goes behind what was sent meanwhile, so use this only for scripts whose
+  // calls need no order among them. `args`: numkeys, the keys, then the arguments.
+  void Eval(const RedisScript& script, std::vector<std::string> args, std::function<void(redisReply*)> done);
   // SUBSCRIBE on the subscriber link; while it is down, nothing (OnSubscriberReady resubscribes).
   void Subscribe(const std::string& channel);
   // UNSUBSCRIBE; a SUBSCRIBE of the same channel must wait for OnUnsubscribed, or hiredis may drop the
@@ -64,6 +78,8 @@ class RedisLinks {
 
  private:
   void Connect(bool subscriber);
+  void Send(std::vector<const char*>& argv, const std::vector<size_t>& lens,
+            std::function<void(redisReply*)> done);
   void ScheduleReconnect(bool subscriber);
   static void OnReconnectCommand(int, short, void* arg);
   static void OnReconnectSubscriber(int, short, void* arg);

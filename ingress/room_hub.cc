@@ -31,6 +31,8 @@ Metric& duplicates = Counter("chatpipe_ingress_duplicate_frames_total", "room fr
 Metric& fetch_none = Counter("chatpipe_ingress_join_fetches_none_total", "catch-ups that needed no read");
 Metric& fetch_redis = Counter("chatpipe_ingress_join_fetches_redis_total", "catch-ups read from the history list");
 Metric& fetch_pg = Counter("chatpipe_ingress_join_fetches_pg_total", "catch-ups that queried PostgreSQL");
+Metric& replays_waited = Counter("chatpipe_ingress_join_replays_waited_total",
+                                 "join replays that waited for the connection's previous replay to drain");
 Metric& presence_frames = Counter("chatpipe_ingress_presence_frames_total", "presence frames published");
 constexpr size_t kMaxHeld = 10000;  // live frames held for one seat while it catches up
 constexpr size_t kBatchKeep = 1 << 16;  // a room's batch buffer keeps at most this much between bursts
@@ -217,11 +219,35 @@ void RoomHub::CatchUp(uint64_t conn_id, int64_t room_id, int64_t after, bool ann
     });
     return;
   }
+  Connection* c = loop_->FindConnection(conn_id);
+  Seat* seat = c ? c->FindSeat(room_id) : nullptr;
+  if (!seat) return;
+  seat->replay_waiting = !c->StartReplay();
+  if (seat->replay_waiting) {  // another replay holds the connection's turn: this one waits for it
+    seat->replay_after = after;
+    seat->replay_announce = announce;
+    replays_waited.Add();
+    return;
+  }
   Fetch(room_id, after, [this, conn_id, room_id, announce, epoch](Status s, Frames frames, int64_t head, bool exact) {
-    if (epoch != epoch_) return;
-    Learn(rooms_[room_id], s, head, exact);
-    Finish(conn_id, room_id, s, frames, head, announce);
+    if (epoch == epoch_) {
+      Learn(rooms_[room_id], s, head, exact);
+      Finish(conn_id, room_id, s, frames, head, announce);
+    }
+    // Sent, refused, or dropped with its epoch (ResubscribeAll gave the seat a new catch-up).
+    if (Connection* c = loop_->FindConnection(conn_id)) c->ReplayDone();
   });
+}
+
+// In join order. A catch-up that needs no read after all (the head became known meanwhile) is
+// answered at once and leaves the turn free for the next.
+void RoomHub::NextReplay(Connection* conn) {
+  for (size_t i = 0; i < conn->seats().size() && !conn->Replaying(); ++i) {
+    Seat& seat = conn->seats()[i];
+    if (!seat.replay_waiting) continue;
+    seat.replay_waiting = false;
+    CatchUp(conn->id(), seat.room, seat.replay_after, seat.replay_announce);
+  }
 }
 
 // Every catch-up reads after its subscription was confirmed (WhenSubscribed) and within the same

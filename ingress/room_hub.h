@@ -20,6 +20,9 @@
 // in storage whose PUBLISH has not reached the loop yet is covered either way: above the known head,
 // it arrives live like any later one; at or below it, the seat starts above it, as it would after a
 // read of its own that saw it. Only an exact head counts (a replay cut at --replay-limit is not).
+// A catch-up that reads after `after` (a replay) goes one at a time per connection: the next one
+// waits, in its seat, until the previous replay's output has drained (Connection::StartReplay), so
+// a client that joins many rooms with "after" holds one replay in the ingress, not one per room.
 // Joins that wait for a room's first head share one read. A catch-up begun before the subscriber was
 // lost is dropped when it completes (the epoch moved on): ResubscribeAll gives every seat a new one.
 //
@@ -61,6 +64,10 @@ struct Seat {
   int64_t join_after = -1;     // the join's "after" (-1: none), until "joined" is sent
   bool joined = false;         // "joined" was sent
   bool catching_up = true;
+  // Its catch-up must read, and waits for the connection's replay under way (RoomHub::NextReplay).
+  bool replay_waiting = false;
+  bool replay_announce = false;
+  int64_t replay_after = 0;
   std::vector<HeldFrame> held;  // live frames that arrived while catching up
 };
 
@@ -106,6 +113,8 @@ class RoomHub {
   void OnUnsubscribed(std::string_view channel);
   void OnSubscriberLost();  // everyone will catch up once subscriptions are confirmed again
   void ResubscribeAll();
+  // `conn`'s replay is over (Connection::EndReplay): the catch-up of its first waiting seat goes.
+  void NextReplay(Connection* conn);
 
   // Sends each room's batch of this iteration to its seats (from the loop's end-of-iteration flush).
   void Flush();

@@ -17,6 +17,7 @@ constexpr Route kRoutes[] = {
     {"/api/users/me", "GET, PATCH"},
     {"/api/users/me/mentions", "GET"},
     {"/api/users/verify", "GET"},
+    {"/api/users/verify/resend", "POST"},
     {"/api/sessions", "POST, DELETE"},
     {"/api/sessions/guest", "POST"},
     {"/api/sessions/renew", "POST"},

@@ -12,7 +12,9 @@
 // every client, while what it lets through is only a token logged out and then used within the
 // outage, which still expires within --token-ttl-s. WebSocket messages are
 // not checked one by one: the upgrade is, and a logout publishes SessionEndedFrame on the user's
-// channel, on which every loop holding a WebSocket of that session closes it (UserHub).
+// channel, on which every loop holding a WebSocket of that session closes it (UserHub); a loop checks
+// each WebSocket's session once more once its subscription to that channel is confirmed, for a
+// logout published before the loop could hear it.
 #pragma once
 
 #include <cstdint>

@@ -42,6 +42,9 @@ void UserHub::Add(Connection* conn) {
   int64_t user = conn->user().id;
   auto& conns = users_[user];
   conns.push_back(conn);
+  // Its upgrade found the session live, but a logout since may have been published before this
+  // connection was here to hear it: check again now it is (else once the channel is confirmed).
+  if (confirmed_.count(user)) CheckSession(conn);
   if (conns.size() > 1) return;
   // While an UNSUBSCRIBE is pending, OnUnsubscribed subscribes again.
   if (!unsubscribing_.count(user) && subscribed_.insert(user).second)
@@ -59,16 +62,38 @@ void UserHub::Remove(Connection* conn) {
   if (!conns.empty()) return;
   users_.erase(it);
   loop_->redis().Command({"ZREM", OnlineKey(loop_->redis_prefix(), user), Member()}, Ignore);
+  confirmed_.erase(user);
   if (subscribed_.erase(user)) {
     unsubscribing_.insert(user);
     loop_->redis().Unsubscribe(UserChannel(loop_->redis_prefix(), user));
   }
 }
 
+bool UserHub::OnSubscribed(std::string_view channel) {
+  int64_t user = UserOfChannel(channel);
+  if (!user) return false;
+  auto it = users_.find(user);
+  if (it == users_.end()) return true;  // gone meanwhile: its UNSUBSCRIBE is on the way
+  confirmed_.insert(user);
+  // Every logout published from now on arrives; one published before did set its key before.
+  for (Connection* c : it->second) CheckSession(c);
+  return true;
+}
+
+void UserHub::CheckSession(Connection* conn) {
+  Loop* loop = loop_;
+  uint64_t id = conn->id();
+  CheckSessionLive(*loop_, conn->user().session, [loop, id](Status live) {
+    if (live.ok()) return;
+    if (Connection* c = loop->FindConnection(id)) c->CloseWebSocket(ws::kCloseLoggedOut, "logged out");
+  });
+}
+
 bool UserHub::OnUnsubscribed(std::string_view channel) {
   int64_t user = UserOfChannel(channel);
   if (!user) return false;
   unsubscribing_.erase(user);
+  confirmed_.erase(user);
   if (users_.count(user) && subscribed_.insert(user).second)
     loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));
   return true;
@@ -148,6 +173,7 @@ bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payloa
 
 void UserHub::ResubscribeAll() {
   subscribed_.clear();
+  confirmed_.clear();
   unsubscribing_.clear();  // a new subscriber connection starts with no subscription
   for (const auto& [user, conns] : users_) {
     subscribed_.insert(user);

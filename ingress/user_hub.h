@@ -3,7 +3,9 @@
 // Each loop subscribes to <p>user:<id> while a user has a WebSocket on it (and unsubscribes when their
 // last one goes, so the channels follow the users here now, not every user ever seen) and forwards what
 // arrives there (the mention worker's "notification" frames) to all of that user's connections, encoded
-// once; a logout's "session_ended" there closes that session's connections instead (4001). It also
+// once; a logout's "session_ended" there closes that session's connections instead (4001). A logout
+// published before Redis confirmed the loop's subscription never arrives here, so each connection's
+// session is checked once more when it is in the hub and the channel is confirmed (CheckSession). It also
 // keeps the presence the workers read: <p>online:<uid> (this loop's member, scored by expiry) while
 // the user has a connection here, and <p>room:<id>:present (the user id) while one of
 // their connections here is in the room. Entries are refreshed every third of kPresenceTtlMs, so a
@@ -48,6 +50,8 @@ class UserHub {
 
   // A frame on a user channel: true if the channel is one (and it was forwarded).
   bool OnChannelMessage(std::string_view channel, std::string_view payload);
+  // Redis confirmed a SUBSCRIBE: true if of a user channel (its connections' sessions are checked).
+  bool OnSubscribed(std::string_view channel);
   // Redis confirmed an UNSUBSCRIBE: true if of a user channel (subscribed again if the user came back).
   bool OnUnsubscribed(std::string_view channel);
   void ResubscribeAll();
@@ -57,12 +61,15 @@ class UserHub {
   void Refresh();
   std::string Member() const;
   bool SeatedElsewhere(Connection* except, int64_t user, int64_t room) const;
+  // Closes `conn` (4001) if its session was ended: a logout whose "session_ended" this loop missed.
+  void CheckSession(Connection* conn);
   // The user of a channel of this namespace, or 0 if it is not a user channel.
   int64_t UserOfChannel(std::string_view channel) const;
 
   Loop* loop_;
   std::unordered_map<int64_t, std::vector<Connection*>> users_;
   std::unordered_set<int64_t> subscribed_;  // user channels this loop has subscribed
+  std::unordered_set<int64_t> confirmed_;   // ... and Redis confirmed: every later logout arrives here
   // UNSUBSCRIBEs Redis has not confirmed: a user coming back meanwhile is subscribed again only after
   // the confirmation, or hiredis could drop the new subscription with the old (RedisLinks::Unsubscribe).
   std::unordered_set<int64_t> unsubscribing_;

@@ -19,6 +19,20 @@ Result<UserRow> CreateUserAndRequestVerification(PgConn& pg, const std::string& 
   return user;
 }
 
+Result<std::string> RequestVerificationAgain(PgConn& pg, const EmailTokenSigner& signer, int64_t user,
+                                             int64_t expires) {
+  const std::string id = std::to_string(user);
+  auto r = pg.Exec("SELECT email, email_verified_at IS NOT NULL FROM users WHERE id = $1", {id});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0 || r->IsNull(0, 0))
+    return Status::InvalidArgument("no_email", "this account has no e-mail address to verify");
+  if (r->Bool(0, 1)) return Status::AlreadyExists("already_verified", "the address is verified already");
+  std::string email(r->Text(0, 0));
+  auto queued = pg.Exec("SELECT mail_request_verification($1, $2, $3)", {id, email, signer.Issue(user, email, expires)});
+  if (!queued.ok()) return queued.status();
+  return email;
+}
+
 Result<std::string> VerifyEmail(PgConn& pg, const EmailTokenSigner& signer, std::string_view token, int64_t now) {
   auto claim = EmailTokenSigner::Parse(token);
   if (!claim.ok()) return claim.status();

@@ -23,6 +23,12 @@ Result<UserRow> CreateUserAndRequestVerification(PgConn& pg, const std::string& 
                                                  const std::string& password_hash,
                                                  const std::function<std::string(int64_t)>& token_for);
 
+// Queues the verification e-mail of `user`'s address once more, with a new link good until
+// `expires_unix_s` (earlier links stay good until theirs). Returns the address; kInvalidArgument
+// "no_email" when the user has none (a guest), kAlreadyExists "already_verified" when it is verified.
+Result<std::string> RequestVerificationAgain(PgConn& pg, const EmailTokenSigner& signer, int64_t user,
+                                             int64_t expires_unix_s);
+
 // Checks `token` against its user's current address and marks that address verified (again: no
 // change). Returns the address; kUnauthenticated for a forged, expired or outdated link.
 Result<std::string> VerifyEmail(PgConn& pg, const EmailTokenSigner& signer, std::string_view token, int64_t now_unix_s);

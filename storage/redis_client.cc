@@ -17,15 +17,15 @@ RedisReply Convert(const redisReply* r) {
   return out;
 }
 
-std::string Sha1Hex(const std::string& s) {
+}  // namespace
+
+std::string ScriptSha1(std::string_view s) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
   char hex[SHA_DIGEST_LENGTH * 2 + 1];
   for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
   return hex;
 }
-
-}  // namespace
 
 RedisClient::~RedisClient() { Drop(); }
 
@@ -54,7 +54,7 @@ void RedisClient::AppendScript(const std::string& script, std::vector<std::strin
                                std::vector<std::string> args) {
   // The digest is computed once per script: callers append a script per room per batch.
   auto known = std::find_if(scripts_.begin(), scripts_.end(), [&](const Script& s) { return s.body == script; });
-  if (known == scripts_.end()) known = scripts_.insert(scripts_.end(), {script, Sha1Hex(script)});
+  if (known == scripts_.end()) known = scripts_.insert(scripts_.end(), {script, ScriptSha1(script)});
   std::vector<std::string> cmd = {"EVALSHA", known->sha1, std::to_string(keys.size())};
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());

@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -20,6 +21,9 @@ struct RedisReply {
   std::string str;       // string, status or error text
   std::vector<RedisReply> elements;
 };
+
+// The SHA1 digest of a Lua script, in hex, as EVALSHA takes it.
+std::string ScriptSha1(std::string_view script);
 
 class RedisClient {
  public:

@@ -5,11 +5,17 @@
 #include <rapidjson/document.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
+#include <cstring>
 #include <iterator>
 
 #include "common/events.h"
 #include "common/message_id.h"
 #include "ingress/json_input.h"
+#include "ingress/rate_limits.h"
+#include "ingress/redis_links.h"
+#include "storage/redis_keys.h"
 #include "ingress/shared_frame.h"
 #include "ingress/websocket.h"
 #include "analysis/tagger.h"
@@ -197,6 +203,35 @@ std::string LongText() {
   return text;
 }
 
+// Ingress asking Redis for a send's token (the per-user bucket): the script's arguments
+// (TokenBucketArgs) and the command in Redis's wire format, as hiredis writes it to the command link
+// (redisFormatCommandArgv, what redisAsyncCommandArgv calls): with the script's text (EVAL) or its
+// digest (EVALSHA). Redis's own cost per call is not here (bench/README.md has it).
+class SharedBucketCommand : public Op {
+ public:
+  explicit SharedBucketCommand(bool by_digest) : by_digest_(by_digest) {}
+  bool Once() override {
+    static const RedisScript script(kTokenBucketScript);
+    std::vector<SharedBucket> buckets{{"cp:limit:sends:user:" + std::to_string(kUser.id), BucketSpec{100, 10000}}};
+    std::vector<std::string> args = TokenBucketArgs(buckets, 1718000000000, 1);
+    std::vector<const char*> argv{by_digest_ ? "EVALSHA" : "EVAL", by_digest_ ? script.sha1.c_str() : script.body};
+    std::vector<size_t> lens{argv[0] == std::string_view("EVAL") ? 4u : 7u, std::strlen(argv[1])};
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    char* wire = nullptr;
+    long long n = redisFormatCommandArgv(&wire, static_cast<int>(argv.size()), argv.data(), lens.data());
+    if (n <= 0) return false;
+    checksum_ += static_cast<uint64_t>(n) + static_cast<uint8_t>(wire[n - 1]);
+    redisFreeCommand(wire);
+    return true;
+  }
+
+ private:
+  const bool by_digest_;
+};
+
 }  // namespace
 
 const std::vector<OpInfo>& AllOps() {
@@ -208,6 +243,8 @@ const std::vector<OpInfo>& AllOps() {
        Fanout::kSubscribers, 50},
       {"fanout_burst10", "10 such frames appended to each of 1000 evbuffers, then one write each", "delivery",
        10 * Fanout::kSubscribers, 10},
+      {"bucket_eval", "a send's per-user token bucket command to Redis, by script text (EVAL)", "message", 1, 20000},
+      {"bucket_evalsha", "the same by the script's digest (EVALSHA)", "message", 1, 20000},
       {"tag_60", "Tagger::Analyze, 61-byte chat message", "message", 1, 20000},
       {"tag_4000", "Tagger::Analyze, 4,000-character message", "message", 1, 200},
   };
@@ -227,6 +264,7 @@ Result<std::unique_ptr<Op>> MakeOp(const std::string& name, const std::string& t
   if (name == "worker_decode_encode") op = std::make_unique<WorkerDecodeEncode>();
   if (name == "fanout") op = std::make_unique<Fanout>(1);
   if (name == "fanout_burst10") op = std::make_unique<Fanout>(10);
+  if (name == "bucket_eval" || name == "bucket_evalsha") op = std::make_unique<SharedBucketCommand>(name == "bucket_evalsha");
   if (name == "tag_60" || name == "tag_4000") {
     auto tagger = Tagger::Load(tag_data);
     if (!tagger.ok()) return tagger.status();

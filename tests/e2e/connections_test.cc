@@ -13,7 +13,10 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <memory>
 #include <chrono>
 #include <string>
@@ -96,6 +99,11 @@ class RawConn {
     return closed && in_.empty();
   }
   std::string& in() { return in_; }
+  int local_port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    return getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? ntohs(addr.sin_port) : 0;
+  }
 
  private:
   int fd_ = -1;
@@ -107,6 +115,27 @@ size_t Count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
   for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
   return n;
+}
+
+// The timer the kernel runs for the server's end of the loopback connection from client_port to
+// server_port, as /proc/net/tcp shows it: {kind, due in 1/100 s}; kind 1 is a retransmission, 2
+// keepalive, 0 none. {-1, 0} when there is no such socket.
+std::pair<int, long> ServerTimer(int server_port, int client_port) {
+  char local[32], remote[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", server_port);
+  std::snprintf(remote, sizeof remote, "0100007F:%04X", client_port);
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, l, r, state, queues, timer;
+    fields >> slot >> l >> r >> state >> queues >> timer;
+    if (l != local || r != remote) continue;
+    size_t colon = timer.find(':');
+    if (colon == std::string::npos) return {-1, 0};
+    return {std::stoi(timer.substr(0, colon), nullptr, 16), std::stol(timer.substr(colon + 1), nullptr, 16)};
+  }
+  return {-1, 0};
 }
 
 class ConnectionsTest : public StackTest {
@@ -268,6 +297,29 @@ TEST_F(ConnectionsTest, AnIdleKeepAliveConnectionIsClosed) {
   EXPECT_TRUE(idle.ReadUntil([](const std::string&) { return false; }, std::chrono::seconds(5)));
   EXPECT_TRUE(idle.in().empty()) << idle.in();
   EXPECT_GE(Clock::now() - start, milliseconds(250));
+}
+
+// The server's end of a client connection has TCP keepalive as --tcp-keepalive-idle-s says (0: none).
+TEST_F(ConnectionsTest, AcceptedSocketsHaveTcpKeepaliveAsConfigured) {
+  for (int idle_s : {7, 0}) {
+    stack->StopIngress();
+    Start([idle_s](ConnectionLimits& l, IngressConfig&) { l.tcp_keepalive_idle_s = idle_s; });
+    RawConn conn(stack->port());
+    ASSERT_TRUE(conn.Healthy());  // accepted and answered: its options are set
+    // Until the client's ACK of the answer arrives the kernel shows the retransmission timer instead.
+    std::pair<int, long> timer;
+    ASSERT_TRUE(WaitFor([&] {
+      timer = ServerTimer(stack->port(), conn.local_port());
+      return timer.first == 0 || timer.first == 2;
+    })) << "timer kind " << timer.first;
+    if (idle_s == 0) {
+      EXPECT_EQ(timer.first, 0) << "no keepalive timer with --tcp-keepalive-idle-s 0";
+      continue;
+    }
+    EXPECT_EQ(timer.first, 2) << "keepalive";
+    EXPECT_GT(timer.second, 0);
+    EXPECT_LE(timer.second, idle_s * 100) << "due within the idle time set, not the default 60 s";
+  }
 }
 
 TEST_F(ConnectionsTest, PipelinedRequestsFromANonReaderWaitInTheSocketNotInTheServer) {

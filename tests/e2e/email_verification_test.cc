@@ -134,5 +134,59 @@ TEST_F(EmailVerificationTest, ForgedExpiredAndSessionTokensAreRefused) {
   EXPECT_TRUE(Verified(*bea));
 }
 
+// A user who lost the e-mail asks for another: it comes through the mailer with a working link, a
+// few times an hour; a guest has no address, a verified user needs none.
+TEST_F(EmailVerificationTest, TheLinkIsSentAgainOnRequestAFewTimesAnHour) {
+  auto sink = stack->StartSmtpSink();
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_TRUE(stack->StartWorkerProcess("mail", {"--smtp", (*sink)->url(), "--window-ms", "100", "--app-url",
+                                                 stack->Url("")}).ok());
+  auto bea = stack->Register("bea", /*verified=*/false);
+  ASSERT_TRUE(bea.ok());
+  ASSERT_TRUE(WaitFor([&] { return MailsTo(*sink, "bea@example.com").size() == 1; }, std::chrono::seconds(20)));
+
+  auto resend = [&](const TestUser& u) { return stack->Call("POST", "/api/users/verify/resend", u); };
+  auto again = resend(*bea);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->status, 202) << again->body;
+  auto body = ParseJson(again->body);
+  ASSERT_TRUE(body.ok());
+  EXPECT_STREQ(body->doc["email"].GetString(), "bea@example.com");
+  ASSERT_TRUE(WaitFor([&] { return MailsTo(*sink, "bea@example.com").size() == 2; }, std::chrono::seconds(20)));
+  SinkMail second = MailsTo(*sink, "bea@example.com")[1];
+  std::smatch link;
+  ASSERT_TRUE(std::regex_search(second.text, link, std::regex("/api/users/verify\\?token=([A-Za-z0-9.]+)")))
+      << second.text;
+
+  // Three an hour per user (the default): the fourth is refused and queues nothing.
+  EXPECT_EQ(resend(*bea)->status, 202);
+  EXPECT_EQ(resend(*bea)->status, 202);
+  auto refused = resend(*bea);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 429) << refused->body;
+  EXPECT_FALSE(refused->headers["retry-after"].empty());
+  auto rows = stack->pg().Exec("SELECT count(*) FROM mail_outbox WHERE template = 'verify' AND user_id = $1",
+                               {std::to_string(bea->id)});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->Int(0, 0), 4) << "the sign-up's and three resent";
+
+  // The resent link verifies.
+  EXPECT_EQ(Follow(link.str(1)), std::make_pair(200L, std::string()));
+  EXPECT_TRUE(Verified(*bea));
+
+  auto ana = stack->Register("ana");  // verified
+  auto guest = stack->Guest();
+  ASSERT_TRUE(ana.ok() && guest.ok());
+  auto verified = resend(*ana);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(verified->status, 409) << verified->body;
+  EXPECT_NE(verified->body.find("already_verified"), std::string::npos) << verified->body;
+  auto no_email = resend(*guest);
+  ASSERT_TRUE(no_email.ok());
+  EXPECT_EQ(no_email->status, 400) << no_email->body;
+  EXPECT_NE(no_email->body.find("no_email"), std::string::npos) << no_email->body;
+  EXPECT_EQ(resend(TestUser{})->status, 401);
+}
+
 }  // namespace
 }  // namespace chatpipe::test

@@ -2,6 +2,7 @@
 // because the loop already knows the room's head. Real services, through TestStack.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -410,6 +411,68 @@ TEST_F(JoinTest, AJoinIntoARoomWhoseHeadTheLoopKnowsReadsNothing) {
     EXPECT_EQ(m->doc["pos"].GetInt64(), 4);
     EXPECT_STREQ(m->doc["text"].GetString(), "m4");
   }
+}
+
+// A client joining several rooms with "after" gets their replays one at a time: the next is read
+// only once the previous one's output has drained, so each may exceed --max-output (the allowance
+// of the one replay under way) and none drops the reader.
+TEST_F(JoinTest, ReplaysOfOneConnectionGoOneAtATime) {
+  // Each replay is more than the kernel holds for a client that does not read (the server's send
+  // buffer at its largest, plus 2 MiB), so the first one stays in the ingress until the client reads.
+  size_t wmem[3] = {0, 0, 4 << 20};
+  std::ifstream("/proc/sys/net/ipv4/tcp_wmem") >> wmem[0] >> wmem[1] >> wmem[2];
+  const int messages = static_cast<int>((wmem[2] + (2 << 20)) / 4000) + 1;
+  ASSERT_TRUE(stack->StartIngress([messages](IngressConfig& c) {
+    c.threads = 1;
+    c.max_output_bytes = 16 << 10;
+    c.replay_limit = messages;
+  }).ok());
+  ASSERT_TRUE(RegisterWithRoom("owner", "lobby", &owner_user, &room));
+  auto second = stack->CreateRoom(owner_user, "second");
+  ASSERT_TRUE(second.ok());
+  // Stored directly, 4 KB each.
+  const int64_t kMessages = messages;
+  for (int64_t r : {room, *second})
+    ASSERT_TRUE(stack->pg()
+                    .Exec("INSERT INTO messages (id, room_id, pos, user_id, user_name, body, ts) "
+                          "SELECT $1::bigint * 100000 + g, $1::bigint, g, $2::bigint, 'owner', "
+                          "'m' || g || ' ' || repeat('x', 4000), 0 FROM generate_series(1, $3::int) g",
+                          {std::to_string(r), std::to_string(owner_user.id), std::to_string(kMessages)})
+                    .ok());
+  auto waited = [&] {
+    auto r = stack->Call("GET", "/metrics", owner_user);
+    return r.ok() ? MetricValue(r->body, "chatpipe_ingress_join_replays_waited_total") : -1;
+  };
+  const int64_t waited_before = std::max<int64_t>(waited(), 0);
+
+  auto ws = Connect(owner_user);
+  ASSERT_TRUE(ws);
+  const uint8_t key[4] = {1, 2, 3, 4};
+  ASSERT_TRUE(ws->SendRaw(ws::EncodeFrame(ws::Opcode::kText, JoinFrame(room, 0), key) +
+                          ws::EncodeFrame(ws::Opcode::kText, JoinFrame(*second, 0), key)).ok());
+  // The client reads nothing yet: the second room's replay waits for the first's to drain.
+  ASSERT_TRUE(WaitFor([&] { return waited() == waited_before + 1; }));
+
+  // Then everything arrives, room after room, each replay whole and in order.
+  std::map<int64_t, int64_t> last = {{room, -1}, {*second, -1}};  // -1: not joined yet
+  auto all_in = [&] { return last[room] == kMessages && last[*second] == kMessages; };
+  while (!all_in()) {
+    auto text = ws->ReceiveText();
+    ASSERT_TRUE(text.ok()) << text.status().ToString() << " (close code " << ws->close_code() << ")";
+    auto j = ParseJson(*text);
+    ASSERT_TRUE(j.ok());
+    const int64_t r = j->doc["room"].GetInt64();
+    ASSERT_TRUE(last.count(r)) << j->text;
+    if (j->Type() == "joined") {
+      ASSERT_EQ(last[r], -1) << j->text;
+      last[r] = 0;
+      continue;
+    }
+    ASSERT_EQ(j->Type(), "message") << j->text;
+    ASSERT_EQ(j->doc["pos"].GetInt64(), last[r] + 1);
+    last[r] = j->doc["pos"].GetInt64();
+  }
+  EXPECT_EQ(waited(), waited_before + 1);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests/support/stack_test_base.h"
+#include "tests/support/tcp_proxy.h"
 
 namespace chatpipe::test {
 namespace {
@@ -188,6 +189,37 @@ TEST_F(WebSecurityTest, LoggingOutClosesTheSessionsWebSocketsOnly) {
   ASSERT_TRUE((*laptop_ws)->SendText("{\"type\":\"leave\",\"room\":999999}").ok());
   EXPECT_TRUE(ReceiveType(**laptop_ws, "error").ok());
   EXPECT_EQ(stack->Call("GET", "/api/rooms", laptop)->status, 200);
+}
+
+// A logout published before this loop's subscription to the user's channel was confirmed never
+// reaches it: here because this ingress's Redis links are cut when the WebSocket opens (its upgrade
+// check cannot ask, and lets it through) and the logout happens on another instance meanwhile; the
+// same as a logout in the instant between an upgrade's check and its SUBSCRIBE. Once the channel is
+// confirmed, the session is checked again and the socket closed.
+TEST_F(WebSecurityTest, ALogoutTheLoopDidNotHearClosesTheSocketOnceItsChannelIsConfirmed) {
+  IngressConfig config;
+  stack->StopIngress();
+  TcpProxy proxy(stack->config().RedisHost(), stack->config().RedisPort());
+  ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
+    config = c;
+    c.common.redis_addr = "127.0.0.1:" + std::to_string(proxy.port());
+  }).ok());
+  IngressServer other(config);  // straight to Redis
+  ASSERT_TRUE(other.Start().ok());
+
+  proxy.Cut();
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  auto out = HttpRequest("DELETE", "http://127.0.0.1:" + std::to_string(other.port()) + "/api/sessions", "",
+                         {"Authorization: Bearer " + ana.token});
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->status, 204) << out->body;
+  proxy.Restore();
+
+  auto end = (*ws)->ReceiveText(std::chrono::seconds(10));
+  ASSERT_FALSE(end.ok()) << "got " << *end;
+  EXPECT_EQ((*ws)->close_code(), 4001) << end.status().ToString();
+  other.Stop();
 }
 
 TEST_F(WebSecurityTest, RenewalGivesANewTokenOfTheSameUser) {
