@@ -19,7 +19,7 @@
 namespace chatpipe {
 namespace {
 
-struct Run {
+struct Outcome {
   int code = -1;
   std::string output;
 };
@@ -27,7 +27,7 @@ struct Run {
 class DeadLetterCommandTest : public test::WorkerEnvTest {
  protected:
   // Runs the real binary: `chatpipe deadletter <args...>` on this test's services.
-  Run Command(const std::vector<std::string>& args) {
+  Outcome Command(const std::vector<std::string>& args) {
     auto dir = test::TempDir::Create("deadletter");
     EXPECT_TRUE(dir.ok());
     if (!dir.ok()) return {};
@@ -39,7 +39,7 @@ class DeadLetterCommandTest : public test::WorkerEnvTest {
     auto child = test::ChildProcess::Spawn(argv, log);
     EXPECT_TRUE(child.ok());
     if (!child.ok()) return {};
-    Run run;
+    Outcome run;
     run.code = (*child)->Wait(std::chrono::seconds(30));
     std::ifstream in(log);
     std::stringstream text;
@@ -52,7 +52,7 @@ class DeadLetterCommandTest : public test::WorkerEnvTest {
   std::vector<std::unique_ptr<rapidjson::Document>> List(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"list"};
     args.insert(args.end(), extra.begin(), extra.end());
-    Run run = Command(args);
+    Outcome run = Command(args);
     EXPECT_EQ(run.code, 0) << run.output;
     std::istringstream lines(run.output);
     std::vector<std::unique_ptr<rapidjson::Document>> out;
@@ -119,7 +119,7 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
   SendDeadLetter(std::to_string(*room), EncodeChatEvent(e), "room_not_found");
   SendDeadLetter("9", "{}", "the mailer's: no source topic", /*from_kafka=*/false);
 
-  Run unknown = Command({"retry", "--id", "chat.deadletter/0/7"});
+  Outcome unknown = Command({"retry", "--id", "chat.deadletter/0/7"});
   EXPECT_EQ(unknown.code, 1) << unknown.output;
   EXPECT_NE(unknown.output.find("no dead letter chat.deadletter/0/7"), std::string::npos) << unknown.output;
 
@@ -127,7 +127,7 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
   ASSERT_TRUE(persister->Start().ok());
   test::WorkerThread running([persister](const std::atomic<bool>& stop) { persister->Run(stop); });
 
-  Run first = Command({"retry"});
+  Outcome first = Command({"retry"});
   ASSERT_EQ(first.code, 0) << first.output;
   EXPECT_NE(first.output.find("chat.deadletter/0/0: put back on " + env_->config().Topic(kMessagesTopic)),
             std::string::npos)
@@ -137,7 +137,7 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
   const std::string count = "SELECT count(*) FROM messages WHERE id = " + std::to_string(e.id);
   EXPECT_TRUE(test::WaitFor([&] { return env_->QueryInt(count).value_or(0) == 1; }));
 
-  Run again = Command({"retry", "--id", "chat.deadletter/0/0"});
+  Outcome again = Command({"retry", "--id", "chat.deadletter/0/0"});
   ASSERT_EQ(again.code, 0) << again.output;
   EXPECT_NE(again.output.find("chat.deadletter/0/0: already retried at "), std::string::npos) << again.output;
   EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM dead_letter_retries"), 1);

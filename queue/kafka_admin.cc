@@ -1,12 +1,47 @@
 #include "queue/kafka_admin.h"
 
+#include <algorithm>
 #include <string_view>
+#include <thread>
 
 namespace chatpipe {
 namespace {
 
 Status KafkaError(std::string_view what, rd_kafka_resp_err_t err) {
   return Status::Unavailable("queue_unavailable", "Kafka " + std::string(what) + ": " + rd_kafka_err2str(err));
+}
+
+// The group coordinator moves or is still loading (a new broker, a new group): asked again, it answers.
+bool CoordinatorNotReady(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+         err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
+}
+
+Status GroupError(std::string_view what, const rd_kafka_error_t* e) {
+  return Status::Unavailable(CoordinatorNotReady(rd_kafka_error_code(e)) ? "coordinator_not_ready" : "queue_unavailable",
+                             "Kafka " + std::string(what) + ": " + rd_kafka_error_string(e));
+}
+
+const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+// Calls `ask` again (after 100 ms, then 200, ...) while the group coordinator is not ready, for up to
+// `timeout_ms`.
+template <typename Ask>
+auto AskCoordinator(int timeout_ms, Ask ask) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    auto answer = ask();
+    if (StatusOf(answer).name() != "coordinator_not_ready" ||
+        std::chrono::steady_clock::now() + backoff > deadline)
+      return answer;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
 }
 
 // Owns an admin request's queue, options and result event.
@@ -43,13 +78,14 @@ class Request {
 
 // Reads a group's (topic, partition, offset) list, failing on the first partition error.
 Result<PartitionOffsets> ReadOffsets(const rd_kafka_group_result_t* group, std::string_view what) {
-  if (const rd_kafka_error_t* e = rd_kafka_group_result_error(group))
-    return Status::Unavailable("queue_unavailable", "Kafka " + std::string(what) + ": " + rd_kafka_error_string(e));
+  if (const rd_kafka_error_t* e = rd_kafka_group_result_error(group)) return GroupError(what, e);
   PartitionOffsets out;
   const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(group);
   for (int i = 0; parts && i < parts->cnt; ++i) {
     const auto& p = parts->elems[i];
-    if (p.err) return KafkaError(std::string(what) + " " + p.topic, p.err);
+    if (p.err)
+      return Status::Unavailable(CoordinatorNotReady(p.err) ? "coordinator_not_ready" : "queue_unavailable",
+                                 "Kafka " + std::string(what) + " " + p.topic + ": " + rd_kafka_err2str(p.err));
     out[{p.topic, p.partition}] = p.offset < 0 ? -1 : p.offset;
   }
   return out;
@@ -115,6 +151,10 @@ Result<std::vector<std::string>> KafkaAdmin::ListGroups() {
 }
 
 Result<GroupDescription> KafkaAdmin::DescribeGroup(const std::string& group) {
+  return AskCoordinator(timeout_ms_, [&] { return DescribeGroupOnce(group); });
+}
+
+Result<GroupDescription> KafkaAdmin::DescribeGroupOnce(const std::string& group) {
   Request req(rk_, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout_ms_);
   const char* names[] = {group.c_str()};
   rd_kafka_DescribeConsumerGroups(rk_, names, 1, req.options(), req.queue());
@@ -126,8 +166,7 @@ Result<GroupDescription> KafkaAdmin::DescribeGroup(const std::string& group) {
   if (n != 1) return Status::Internal("Kafka DescribeConsumerGroups: " + std::to_string(n) + " answers for one group");
   const rd_kafka_ConsumerGroupDescription_t* g = groups[0];
   if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(g))
-    return Status::Unavailable("queue_unavailable", "Kafka DescribeConsumerGroups " + group + ": " +
-                                                        rd_kafka_error_string(e));
+    return GroupError("DescribeConsumerGroups " + group, e);
   GroupDescription d;
   d.name = group;
   d.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(g));
@@ -145,6 +184,10 @@ Result<GroupDescription> KafkaAdmin::DescribeGroup(const std::string& group) {
 }
 
 Result<PartitionOffsets> KafkaAdmin::CommittedOffsets(const std::string& group) {
+  return AskCoordinator(timeout_ms_, [&] { return CommittedOffsetsOnce(group); });
+}
+
+Result<PartitionOffsets> KafkaAdmin::CommittedOffsetsOnce(const std::string& group) {
   Request req(rk_, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_ms_);
   rd_kafka_ListConsumerGroupOffsets_t* list = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
   rd_kafka_ListConsumerGroupOffsets(rk_, &list, 1, req.options(), req.queue());
@@ -160,6 +203,10 @@ Result<PartitionOffsets> KafkaAdmin::CommittedOffsets(const std::string& group) 
 
 Status KafkaAdmin::AlterOffsets(const std::string& group, const PartitionOffsets& offsets) {
   if (offsets.empty()) return Status::Ok();
+  return AskCoordinator(timeout_ms_, [&] { return AlterOffsetsOnce(group, offsets); });
+}
+
+Status KafkaAdmin::AlterOffsetsOnce(const std::string& group, const PartitionOffsets& offsets) {
   rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
   for (const auto& [tp, offset] : offsets) rd_kafka_topic_partition_list_add(parts, tp.first.c_str(), tp.second)->offset = offset;
   Request req(rk_, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, timeout_ms_);

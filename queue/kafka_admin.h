@@ -4,7 +4,7 @@
 // (workers/consume) use it.
 //
 // It owns one client handle, which never joins a group; every call waits at most the timeout given to
-// Create. Offsets are keyed by (topic, partition); an offset of -1 is "none committed".
+// Create, asking again meanwhile while a group's coordinator is not ready (a new broker or group). Offsets are keyed by (topic, partition); an offset of -1 is "none committed".
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -61,6 +61,9 @@ class KafkaAdmin {
 
  private:
   KafkaAdmin() = default;
+  Result<GroupDescription> DescribeGroupOnce(const std::string& group);
+  Result<PartitionOffsets> CommittedOffsetsOnce(const std::string& group);
+  Status AlterOffsetsOnce(const std::string& group, const PartitionOffsets& offsets);
   rd_kafka_t* rk_ = nullptr;
   int timeout_ms_ = 0;
 };

@@ -15,7 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Run {
+struct Outcome {
   int code = -1;
   std::string output;
 };
@@ -58,7 +58,7 @@ class ReprocessTest : public StackTest {
   }
 
   // `chatpipe <args...>` on this stack, run to its end (at most 60 s): exit code and output.
-  Run Chatpipe(std::vector<std::string> args) {
+  Outcome Chatpipe(std::vector<std::string> args) {
     const CommonConfig& c = stack->config();
     args.insert(args.begin(), CHATPIPE_BINARY);
     args.insert(args.end(), {"--kafka", c.kafka_brokers, "--pg", c.pg_conninfo, "--redis", c.redis_addr,
@@ -67,7 +67,7 @@ class ReprocessTest : public StackTest {
     auto child = ChildProcess::Spawn(args, log);
     EXPECT_TRUE(child.ok());
     if (!child.ok()) return {};
-    Run run;
+    Outcome run;
     run.code = (*child)->Wait(60s);
     std::ifstream in(log);
     std::stringstream text;
@@ -91,7 +91,7 @@ class ReprocessTest : public StackTest {
 
   // `groups --json --group G`, parsed.
   Result<Json> Group(const std::string& group) {
-    Run run = Chatpipe({"groups", "--json", "--group", group});
+    Outcome run = Chatpipe({"groups", "--json", "--group", group});
     const size_t json = run.output.find('{');
     if (run.code != 0 || json == std::string::npos) return Status::Internal(run.output);
     return ParseJson(run.output.substr(json));
@@ -123,14 +123,14 @@ TEST_F(ReprocessTest, GroupsShowsLagAndResetIsADryRunUnlessExecutedAndRefusedWhi
   EXPECT_GT(live->doc["members"][0]["client_id"].GetStringLength(), 0u);
   EXPECT_EQ(live->doc["members"][0]["partitions"].Size(), 4u);
   EXPECT_EQ(live->doc["partitions"].Size(), 4u);
-  Run listed = Chatpipe({"groups"});
+  Outcome listed = Chatpipe({"groups"});
   ASSERT_EQ(listed.code, 0) << listed.output;
   EXPECT_NE(listed.output.find("persist (Stable, 1 live member(s))"), std::string::npos) << listed.output;
   EXPECT_NE(listed.output.find("chat.messages/0  committed "), std::string::npos) << listed.output;
 
   const PartitionOffsets before = Committed("persist");
   ASSERT_FALSE(before.empty());
-  Run refused = Chatpipe({"groups", "reset", "persist", "--to-earliest", "--execute"});
+  Outcome refused = Chatpipe({"groups", "reset", "persist", "--to-earliest", "--execute"});
   EXPECT_EQ(refused.code, 1) << refused.output;
   EXPECT_NE(refused.output.find("group persist has 1 live member(s)"), std::string::npos) << refused.output;
   EXPECT_EQ(Committed("persist"), before);
@@ -140,12 +140,12 @@ TEST_F(ReprocessTest, GroupsShowsLagAndResetIsADryRunUnlessExecutedAndRefusedWhi
     auto d = admin_->DescribeGroup(stack->config().Group("persist"));
     return d.ok() && d->members.empty();
   }));
-  Run dry = Chatpipe({"groups", "reset", "persist", "--to-earliest"});
+  Outcome dry = Chatpipe({"groups", "reset", "persist", "--to-earliest"});
   ASSERT_EQ(dry.code, 0) << dry.output;
   EXPECT_NE(dry.output.find("dry run: nothing changed"), std::string::npos) << dry.output;
   EXPECT_EQ(Committed("persist"), before);
 
-  Run shifted = Chatpipe({"groups", "reset", "persist", "--shift", "-1", "--execute"});
+  Outcome shifted = Chatpipe({"groups", "reset", "persist", "--shift", "-1", "--execute"});
   ASSERT_EQ(shifted.code, 0) << shifted.output;
   PartitionOffsets expected = before;
   int64_t moved = 0;
@@ -186,7 +186,7 @@ TEST_F(ReprocessTest, ARetagInAFreshGroupWithAChangedLexiconUpdatesTagsAndSendsN
   const std::string to = Boundary();
   const std::string tagged_by = "SELECT count(*) FROM message_tags WHERE tagger_version = ";
   auto count = [&](const std::string& sql) {
-    auto r = stack->pg().Exec(sql);
+    auto r = stack->pg().Exec(sql.c_str());
     return r.ok() ? r->Int(0, 0) : -1;
   };
   ASSERT_TRUE(WaitFor([&] { return count(tagged_by + "'" + v1 + "'") == 2; }));
@@ -206,17 +206,17 @@ TEST_F(ReprocessTest, ARetagInAFreshGroupWithAChangedLexiconUpdatesTagsAndSendsN
   const std::string v2 = (*second)->version();
   ASSERT_NE(v1, v2);
 
-  Run retag = Chatpipe({"worker", "tag", "--group", "retag-1", "--from", from, "--to", to, "--data", lexicon});
+  Outcome retag = Chatpipe({"worker", "tag", "--group", "retag-1", "--from", from, "--to", to, "--data", lexicon});
   ASSERT_EQ(retag.code, 0) << retag.output;  // it ended by itself
   EXPECT_NE(retag.output.find("re-tagging done with version " + v2 + ": 0 new row(s), 2 replaced (2 with other tags)"),
             std::string::npos)
       << retag.output;
   EXPECT_EQ(count(tagged_by + "'" + v2 + "' AND tags->'profanity'->>'flagged' = 'true'"), 2);
 
-  Run mentions = Chatpipe({"worker", "mention", "--group", "remention-1", "--from", from, "--to", to});
+  Outcome mentions = Chatpipe({"worker", "mention", "--group", "remention-1", "--from", from, "--to", to});
   ASSERT_EQ(mentions.code, 0) << mentions.output;
   EXPECT_EQ(count("SELECT count(*) FROM mentions"), 1);
-  Run mails = Chatpipe({"worker", "mail", "--group", "remail-1", "--from", from, "--to", Boundary(), "--smtp",
+  Outcome mails = Chatpipe({"worker", "mail", "--group", "remail-1", "--from", from, "--to", Boundary(), "--smtp",
                         (*sink)->url()});
   ASSERT_EQ(mails.code, 0) << mails.output;
   EXPECT_EQ(count("SELECT count(*) FROM mail_mentions"), 1);
