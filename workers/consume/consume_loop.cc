@@ -1,6 +1,7 @@
 #include "workers/consume/consume_loop.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,7 +24,10 @@ Status ConsumeCore::Start() {
   for (const auto& t : options_.topics) topics.push_back(config_.Topic(t));
   if (options_.range.active())
     if (Status s = StartRange(config_.Group(options_.group), topics); !s.ok()) return s;
-  auto consumer = BatchConsumer::Create(config_.kafka_brokers, config_.Group(options_.group), topics);
+  // Names the member in `chatpipe groups`: which worker, which process (the broker adds the host).
+  const std::string client_id = "chatpipe-" + options_.worker + "-" + std::to_string(getpid());
+  auto consumer =
+      BatchConsumer::Create(config_.kafka_brokers, config_.Group(options_.group), topics, {{"client.id", client_id}});
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
   const std::string& brokers =
