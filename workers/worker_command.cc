@@ -33,6 +33,8 @@ void AddWorkerOptions(CLI::App* cmd, WorkerOptions* o) {
   cmd->add_option("--status-port", o->status_port, "port of /healthz and /metrics (0: any free port, logged)")
       ->envname("CHATPIPE_STATUS_PORT")->capture_default_str();
   cmd->add_option("--batch", o->batch, "most events applied per batch")->envname("CHATPIPE_BATCH")->capture_default_str();
+  // Flags only, no environment: a range run is one command, and a variable set for a deployment would
+  // put all its workers in one group.
   cmd->add_option("--group", o->group,
                   "consumer group (before namespacing) instead of the worker's own: a range run's fresh group");
   cmd->add_option("--from", o->from,
