@@ -1,7 +1,8 @@
 // chatpipe: one executable, one subcommand per process role. See `chatpipe --help`.
 #include <CLI/CLI.hpp>
 
-#include "cli/deadletters_command.h"
+#include "cli/deadletter_command.h"
+#include "cli/groups_command.h"
 #include "cli/migrate_command.h"
 #include "cli/replay_command.h"
 #include "ingress/ingress_command.h"
@@ -15,7 +16,8 @@ int main(int argc, char** argv) {
   chatpipe::AddWorkerCommand(app);
   chatpipe::AddMigrateCommand(app);
   chatpipe::AddTagCommand(app);
-  chatpipe::AddDeadLettersCommand(app);
+  chatpipe::AddDeadLetterCommand(app);
+  chatpipe::AddGroupsCommand(app);
   chatpipe::AddReplayCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

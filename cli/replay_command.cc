@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "cli/deadletters_command.h"
+#include "cli/deadletter_command.h"
 #include "cli/replay_fallback.h"
 #include "cli/replay_filter.h"
 #include "cli/replay_format.h"
@@ -20,8 +20,8 @@ namespace {
 
 constexpr auto kKafkaTimeout = std::chrono::seconds(30);
 
-// A dead letter as `chatpipe deadletters` shows it: the headers say why and where from.
-std::string DeadLetterEvent(const rd_kafka_message_t& m, const std::string& topic) {
+// A dead letter as `chatpipe deadletter list` shows it: the headers say why and where from.
+std::string DeadLetterEvent(const CommonConfig& config, const rd_kafka_message_t& m, const std::string& topic) {
   KafkaMessage km;
   km.topic = topic;
   km.partition = m.partition;
@@ -37,7 +37,7 @@ std::string DeadLetterEvent(const rd_kafka_message_t& m, const std::string& topi
     for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &value, &size); ++i)
       km.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
   }
-  return DeadLetterJson(km);
+  return DeadLetterJson(config, km);
 }
 
 // The "id" of a chat event.
@@ -167,7 +167,7 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
       &summary.plan,
       [&](const rd_kafka_message_t& m) {
         std::string_view key = View(m.key, m.key_len), payload = View(m.payload, m.len);
-        bool written = dead_letters ? emit(key, DeadLetterEvent(m, names.full), payload) : emit(key, payload, payload);
+        bool written = dead_letters ? emit(key, DeadLetterEvent(o.common, m, names.full), payload) : emit(key, payload, payload);
         if (written) ++summary.events;
       },
       [&] {

@@ -11,7 +11,7 @@ namespace chatpipe {
 
 std::vector<std::string> KnownCsvColumns(std::string_view topic) {
   // From docs/events.md; docs/replay.md lists them. chat.deadletter's events are the envelopes
-  // `chatpipe deadletters` prints (DeadLetterJson), the payload a string.
+  // `chatpipe deadletter list` prints (DeadLetterJson), the payload a string.
   if (topic == "chat.messages")
     return {"v",         "type",      "room",      "id",
             "user.id",   "user.name", "text",      "ts",

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "queue/kafka_admin.h"
+
 namespace chatpipe {
 namespace {
 
@@ -207,31 +209,6 @@ void BatchConsumer::Close() {
   rk_ = nullptr;
 }
 
-namespace {
-
-// The partitions of `topic` and the [low, high) offsets of each.
-Status Watermarks(rd_kafka_t* rk, const std::string& topic, int timeout_ms,
-                  std::vector<std::pair<int64_t, int64_t>>* out) {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
-  rd_kafka_topic_destroy(rkt);
-  if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka metadata: ") + rd_kafka_err2str(err));
-  Status status = Status::Ok();
-  if (md->topic_cnt != 1 || md->topics[0].err)
-    status = Status::NotFound("no_topic", "Kafka has no topic " + topic);
-  for (int i = 0; status.ok() && i < md->topics[0].partition_cnt; ++i) {
-    int64_t lo = 0, hi = 0;
-    err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), md->topics[0].partitions[i].id, &lo, &hi, timeout_ms);
-    if (err) status = Status::Unavailable("queue_unavailable", std::string("Kafka offsets: ") + rd_kafka_err2str(err));
-    out->push_back({lo, hi});
-  }
-  rd_kafka_metadata_destroy(md);
-  return status;
-}
-
-}  // namespace
-
 Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic, int64_t last,
                                             std::chrono::milliseconds timeout) {
   // Assigned, not subscribed: the group is never joined and nothing is committed, but librdkafka
@@ -249,8 +226,8 @@ Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const st
     return Status::Internal(std::string("kafka consumer: ") + err);
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::vector<std::pair<int64_t, int64_t>> marks;
-  Status status = Watermarks(rk, topic, static_cast<int>(timeout.count()), &marks);
+  std::vector<Watermark> marks;
+  Status status = TopicWatermarks(rk, topic, static_cast<int>(timeout.count()), &marks);
   std::vector<std::vector<KafkaMessage>> by_partition(marks.size());
   size_t unread = 0;  // partitions not read up to their end yet
   if (status.ok()) {
@@ -274,7 +251,7 @@ Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const st
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, static_cast<int>(std::min<int64_t>(left.count(), 100)));
     if (!m) continue;
     if (!m->err && m->partition >= 0 && static_cast<size_t>(m->partition) < marks.size() &&
-        m->offset < marks[m->partition].second) {
+        m->offset < marks[m->partition].high) {
       KafkaMessage km = Copy(m);
       km.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
       rd_kafka_headers_t* hdrs = nullptr;
@@ -285,7 +262,7 @@ Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const st
         for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &value, &size); ++i)
           km.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
       }
-      if (km.offset + 1 == marks[m->partition].second) --unread;
+      if (km.offset + 1 == marks[m->partition].high) --unread;
       by_partition[m->partition].push_back(std::move(km));
     }
     rd_kafka_message_destroy(m);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/config.h"
+#include "common/rfc3339.h"
 #include "common/signals.h"
 #include "common/status_server.h"
 #include "workers/mail/mail_worker.h"
@@ -20,6 +21,9 @@ struct WorkerOptions {
   std::string status_host = "127.0.0.1";
   int status_port = 0;
   size_t batch = 500;
+  std::string group;     // empty: the worker's own (its name)
+  std::string from, to;  // a range run's span, RFC 3339
+  ConsumeRange range;    // from and to, parsed
 };
 
 void AddWorkerOptions(CLI::App* cmd, WorkerOptions* o) {
@@ -29,6 +33,31 @@ void AddWorkerOptions(CLI::App* cmd, WorkerOptions* o) {
   cmd->add_option("--status-port", o->status_port, "port of /healthz and /metrics (0: any free port, logged)")
       ->envname("CHATPIPE_STATUS_PORT")->capture_default_str();
   cmd->add_option("--batch", o->batch, "most events applied per batch")->envname("CHATPIPE_BATCH")->capture_default_str();
+  // Flags only, no environment: a range run is one command, and a variable set for a deployment would
+  // put all its workers in one group.
+  cmd->add_option("--group", o->group,
+                  "consumer group (before namespacing) instead of the worker's own: a range run's fresh group");
+  cmd->add_option("--from", o->from,
+                  "range run: a fresh --group starts at the first events at or after this RFC 3339 time");
+  cmd->add_option("--to", o->to, "range run: stop by itself once every partition passed this RFC 3339 time");
+}
+
+// Reads --from and --to into o->range and settles the group. A range needs a group of its own, so that
+// the live group's offsets are never moved.
+Status SettleGroupAndRange(const char* name, WorkerOptions* o) {
+  for (auto [text, ms] : {std::pair{&o->from, &o->range.from_ms}, std::pair{&o->to, &o->range.to_ms}}) {
+    if (text->empty()) continue;
+    auto t = ParseRfc3339(*text);
+    if (!t.ok()) return t.status();
+    *ms = *t;
+  }
+  if (o->range.active() && (o->group.empty() || o->group == name))
+    return Status::InvalidArgument("bad_range", std::string("--from/--to need a --group of their own, not the live ") +
+                                                    name + " group");
+  if (o->range.from_ms >= 0 && o->range.to_ms >= 0 && o->range.from_ms >= o->range.to_ms)
+    return Status::InvalidArgument("bad_range", "--from must be before --to");
+  if (o->group.empty()) o->group = name;
+  return Status::Ok();
 }
 
 // Starts the status server, runs `body` until a signal, and turns failures into an exit code.
@@ -61,6 +90,10 @@ void AddWorker(CLI::App* parent, const char* name, const char* description,
   AddWorkerOptions(cmd, options.get());
   if (add_options) add_options(cmd);
   cmd->callback([options, name, run = std::move(run)] {
+    if (Status s = SettleGroupAndRange(name, options.get()); !s.ok()) {
+      spdlog::error("worker {}: {}", name, s.ToString());
+      throw CLI::RuntimeError(2);
+    }
     int rc = RunWorker(*options, name, [&](const std::atomic<bool>& stop) { return run(*options, stop); });
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
@@ -91,6 +124,8 @@ void AddTagWorker(CLI::App* parent) {
               if (!tagger.ok()) return tagger.status();
               spdlog::info("tag: tagger version {} (word lists in {})", (*tagger)->version(), *data);
               settings->batch = o.batch;
+              settings->group = o.group;
+              settings->range = o.range;
               TagWorker worker(o.common, **tagger, *settings);
               return StartAndRun(worker, stop);
             });
@@ -102,7 +137,7 @@ void AddMailWorker(CLI::App* parent) {
             "e-mail offline users their mentions, batched per user, through a rate-limited SMTP mailer",
             [settings](CLI::App* cmd) { mail::AddMailOptions(cmd, settings.get()); },
             [settings](const WorkerOptions& o, const std::atomic<bool>& stop) {
-              mail::MailWorker worker(o.common, *settings, o.batch);
+              mail::MailWorker worker(o.common, *settings, o.batch, o.group, o.range);
               return StartAndRun(worker, stop);
             });
 }
@@ -115,7 +150,7 @@ void AddWorkerCommand(CLI::App& app) {
   AddWorker(worker, "persist",
             "store chat events in PostgreSQL, update Redis history and publish them to the rooms", {},
             [](const WorkerOptions& o, const std::atomic<bool>& stop) {
-              Persister persister(o.common, o.batch);
+              Persister persister(o.common, o.batch, o.group, o.range);
               return StartAndRun(persister, stop);
             });
   AddTagWorker(worker);
@@ -126,9 +161,16 @@ void AddWorkerCommand(CLI::App& app) {
               cmd->add_option("--max-mentions", mention->max_mentions,
                               "users one message may mention: only its first ones are notified (ingress refuses more)")
                   ->envname("CHATPIPE_MAX_MENTIONS")->check(CLI::Range(1, 1000))->capture_default_str();
+              cmd->add_option("--email-max-age-s", mention->email_max_age_s,
+                              "mentions in messages older than this get no e-mail (a replay of history, a worker "
+                              "far behind): the inbox and the live notification only")
+                  ->envname("CHATPIPE_EMAIL_MAX_AGE_S")->check(CLI::Range(int64_t{1}, int64_t{365} * 86400))
+                  ->capture_default_str();
             },
             [mention](const WorkerOptions& o, const std::atomic<bool>& stop) {
               mention->batch = o.batch;
+              mention->group = o.group;
+              mention->range = o.range;
               MentionWorker worker(o.common, *mention);
               return StartAndRun(worker, stop);
             });

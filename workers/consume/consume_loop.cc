@@ -1,10 +1,12 @@
 #include "workers/consume/consume_loop.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 
+#include "queue/kafka_admin.h"
 #include "workers/consume/pause.h"
 
 namespace chatpipe {
@@ -20,7 +22,12 @@ ConsumeCore::ConsumeCore(CommonConfig config, ConsumeOptions options, Steps step
 Status ConsumeCore::Start() {
   std::vector<std::string> topics;
   for (const auto& t : options_.topics) topics.push_back(config_.Topic(t));
-  auto consumer = BatchConsumer::Create(config_.kafka_brokers, config_.Group(options_.group), topics);
+  if (options_.range.active())
+    if (Status s = StartRange(config_.Group(options_.group), topics); !s.ok()) return s;
+  // Names the member in `chatpipe groups`: which worker, which process (the broker adds the host).
+  const std::string client_id = "chatpipe-" + options_.worker + "-" + std::to_string(getpid());
+  auto consumer =
+      BatchConsumer::Create(config_.kafka_brokers, config_.Group(options_.group), topics, {{"client.id", client_id}});
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
   const std::string& brokers =
@@ -32,16 +39,81 @@ Status ConsumeCore::Start() {
   return Status::Ok();
 }
 
+Status ConsumeCore::StartRange(const std::string& group, const std::vector<std::string>& topics) {
+  auto admin = KafkaAdmin::Create(config_.kafka_brokers, std::chrono::seconds(30));
+  if (!admin.ok()) return admin.status();
+  auto committed = (*admin)->CommittedOffsets(group);
+  if (!committed.ok()) return committed.status();
+  PartitionOffsets start, fresh;
+  for (const auto& topic : topics) {
+    auto marks = (*admin)->Watermarks(topic);
+    if (!marks.ok()) return marks.status();
+    std::vector<int64_t> from, to;
+    if (options_.range.from_ms >= 0) {
+      auto f = (*admin)->OffsetsForTime(topic, options_.range.from_ms);
+      if (!f.ok()) return f.status();
+      from = std::move(*f);
+    }
+    if (options_.range.to_ms >= 0) {
+      auto t = (*admin)->OffsetsForTime(topic, options_.range.to_ms);
+      if (!t.ok()) return t.status();
+      to = std::move(*t);
+    }
+    for (size_t p = 0; p < marks->size(); ++p) {
+      const TopicPartition tp{topic, static_cast<int32_t>(p)};
+      const int64_t first = from.empty() ? (*marks)[p].low : from[p];
+      auto c = committed->find(tp);
+      start[tp] = c != committed->end() && c->second >= 0 ? c->second : first;
+      if (c == committed->end() || c->second < 0) fresh[tp] = first;
+      if (!to.empty() && start[tp] < to[p]) range_ends_[tp] = to[p];
+    }
+  }
+  // Committed before joining, so the group's first assignment starts there.
+  if (options_.range.from_ms >= 0)
+    if (Status s = (*admin)->AlterOffsets(group, fresh); !s.ok()) return s;
+  int64_t to_go = 0;
+  for (const auto& [tp, end] : range_ends_) to_go += end - start[tp];
+  spdlog::info("{}: range run in group {}: {} partition(s) placed at the start, {} resumed, {} event(s) to go{}",
+               options_.worker, group, fresh.size(), start.size() - fresh.size(), to_go,
+               options_.range.to_ms >= 0 ? "" : " (no end: runs until stopped)");
+  return Status::Ok();
+}
+
+void ConsumeCore::ClipToRange(std::vector<KafkaMessage>& batch) {
+  std::erase_if(batch, [this](const KafkaMessage& m) {
+    auto end = range_ends_.find({m.topic, m.partition});
+    return end == range_ends_.end() || m.offset >= end->second;
+  });
+}
+
 void ConsumeCore::Run(const std::atomic<bool>& stop) {
-  while (!stop) {
+  const bool bounded = options_.range.to_ms >= 0;
+  const auto started = std::chrono::steady_clock::now();
+  while (!stop && !RangeDone()) {
     std::vector<KafkaMessage> batch = consumer_->Poll(options_.batch_max, std::chrono::milliseconds(100));
-    if (batch.empty()) continue;
-    if (!Process(batch, stop)) break;  // nothing stored: the batch is redone by the partition's next owner
-    if (Status s = consumer_->Store(batch); !s.ok()) spdlog::warn("{}: {}", options_.worker, s.ToString());
-    metrics_.batches.Add();
+    std::vector<KafkaMessage> polled;  // a range run's whole batch, to learn which partitions are done
+    if (bounded) {
+      polled = batch;
+      ClipToRange(batch);
+    }
+    if (!batch.empty()) {
+      if (!Process(batch, stop)) break;  // nothing stored: the batch is redone by the partition's next owner
+      if (Status s = consumer_->Store(batch); !s.ok()) spdlog::warn("{}: {}", options_.worker, s.ToString());
+      metrics_.batches.Add();
+      range_events_ += static_cast<int64_t>(batch.size());
+    }
+    for (const auto& m : polled) {
+      auto end = range_ends_.find({m.topic, m.partition});
+      if (end != range_ends_.end() && m.offset + 1 >= end->second) range_ends_.erase(end);
+    }
   }
   consumer_->Close();
+  if (RangeDone())
+    spdlog::info("{}: range run done: {} event(s) in {} ms", options_.worker, range_events_,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
 }
+
+bool ConsumeCore::RangeDone() const { return options_.range.to_ms >= 0 && range_ends_.empty(); }
 
 bool ConsumeCore::Process(const std::vector<KafkaMessage>& batch, const std::atomic<bool>& stop) {
   steps_.clear();

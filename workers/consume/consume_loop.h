@@ -10,6 +10,11 @@
 //   - Apply fails otherwise: the events are applied one at a time and those refused again are
 //     dead-lettered (their source message's key and payload, unchanged), so one bad event never
 //     wedges a partition.
+// A range run (ConsumeRange) runs a group of its own over a span of time: a fresh group starts at the
+// offsets of `from_ms` (Kafka's offsets-for-times, per partition), a group that has committed offsets
+// resumes at them, and Run returns by itself once every partition has passed the offsets of `to_ms`
+// (resolved at Start), committing what it applied; events at or past them are not applied. One process
+// runs a range: it waits for every partition of the topics, so members of a larger group never end.
 // Stop is honoured at every wait: a batch not finished when it is set is left unstored, to be redone by
 // the partition's next owner, even while Kafka, PostgreSQL or Redis is down. Metrics: WorkerMetrics.
 //
@@ -19,6 +24,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +37,13 @@
 
 namespace chatpipe {
 
+// The span of a range run, in ms since the epoch; -1: open (the group's start, or no end).
+struct ConsumeRange {
+  int64_t from_ms = -1;
+  int64_t to_ms = -1;
+  bool active() const { return from_ms >= 0 || to_ms >= 0; }
+};
+
 // Workers set the first four (designated initialisers); tests may send dead letters elsewhere.
 struct ConsumeOptions {
   std::string worker;               // names the logs, the metrics' worker label, dead letters' "source"
@@ -38,6 +51,7 @@ struct ConsumeOptions {
   std::vector<std::string> topics;  // before namespacing
   size_t batch_max = 500;
   std::string dead_letter_brokers = {};  // empty: the config's Kafka
+  ConsumeRange range = {};
 };
 
 // The loop without the event type: the template below gives it these steps over its current batch.
@@ -50,14 +64,20 @@ class ConsumeCore {
   };
 
   ConsumeCore(CommonConfig config, ConsumeOptions options, Steps steps);
-  Status Start();  // joins the group, opens the dead-letter producer
-  // Polls and applies batches until `stop` is set, then commits what is stored and leaves the group.
+  Status Start();  // joins the group (a range run: after placing a fresh group at `from`), opens the dead-letter producer
+  // Polls and applies batches until `stop` is set (or a range run's end), then commits what is stored
+  // and leaves the group.
   void Run(const std::atomic<bool>& stop);
   DeadLetters& dead_letters() { return *dead_letters_; }  // after Start()
+  bool RangeDone() const;  // a range run that has passed its end: Run returned by itself
 
  private:
   // Decodes and applies one batch; false when stopped before it was done (store nothing).
   bool Process(const std::vector<KafkaMessage>& batch, const std::atomic<bool>& stop);
+  // A range run: commits `from`'s offsets for a fresh group and learns where each partition ends.
+  Status StartRange(const std::string& group, const std::vector<std::string>& topics);
+  // Drops the batch's events at or past their partition's end and notes the partitions now done.
+  void ClipToRange(std::vector<KafkaMessage>& batch);
   bool ApplyWithRetry(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop);
   Status ApplyOneByOne(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop);
 
@@ -68,6 +88,8 @@ class ConsumeCore {
   std::unique_ptr<BatchConsumer> consumer_;
   std::unique_ptr<KafkaProducer> producer_;
   std::unique_ptr<DeadLetters> dead_letters_;  // uses producer_: declared after it, so destroyed first
+  std::map<std::pair<std::string, int32_t>, int64_t> range_ends_;  // a range run's partitions not done yet
+  int64_t range_events_ = 0;
 };
 
 template <typename Event>
@@ -89,6 +111,7 @@ class ConsumeLoop {
   void Run(const std::atomic<bool>& stop) { core_.Run(stop); }
   // The worker's dead letters, for what it refuses outside the loop (the mailer's sender). After Start().
   DeadLetters& dead_letters() { return core_.dead_letters(); }
+  bool RangeDone() const { return core_.RangeDone(); }
 
  private:
   Status Decode(const KafkaMessage& m) {

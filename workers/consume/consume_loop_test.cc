@@ -214,5 +214,53 @@ TEST_F(ConsumeLoopTest, StopWhileTheDeadLetterTopicIsUnreachableReturnsSoonAndSt
   EXPECT_EQ(LeftInGroup("stranded", {"a"}), (std::vector<std::string>{"x", "1"}));
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A time after everything produced so far and before anything produced next: the clock has passed it.
+int64_t Boundary() {
+  const int64_t t = NowMs() + 1;
+  EXPECT_TRUE(WaitFor([&] { return NowMs() > t; }, 1s));
+  return t;
+}
+
+// A range run: a fresh group starts at the offsets of `from` and the loop ends by itself past those of
+// `to`, having applied exactly the events in between and committed them; run again, it has nothing to do.
+TEST_F(ConsumeLoopTest, ARangeRunAppliesTheEventsBetweenFromAndToThenEnds) {
+  for (auto [key, payload] : {std::pair{"a", "1"}, {"b", "2"}}) ASSERT_TRUE(env_->ProduceRaw(key, payload).ok());
+  const int64_t from = Boundary();
+  for (auto [key, payload] : {std::pair{"a", "3"}, {"b", "4"}, {"c", "5"}}) ASSERT_TRUE(env_->ProduceRaw(key, payload).ok());
+  const int64_t to = Boundary();
+  for (auto [key, payload] : {std::pair{"a", "6"}, {"c", "7"}}) ASSERT_TRUE(env_->ProduceRaw(key, payload).ok());
+
+  auto run = [&] {
+    ConsumeOptions options{"ranged", "range-1", {kMessagesTopic}, 100};
+    options.range = {from, to};
+    ConsumeLoop<Number> loop(env_->config(), options, DecodeNumber,
+                             [this](const std::vector<Number>& batch) { return Store(batch); });
+    EXPECT_TRUE(loop.Start().ok());
+    std::atomic<bool> stop{false};
+    auto ended = std::async(std::launch::async, [&] { loop.Run(stop); });
+    const bool by_itself = ended.wait_for(30s) == std::future_status::ready;
+    stop = true;
+    ended.wait();
+    EXPECT_TRUE(by_itself) << "the range run did not end by itself";
+    EXPECT_TRUE(loop.RangeDone());
+  };
+  run();
+  auto stored = env_->pg().Exec("SELECT string_agg(n::text, ',' ORDER BY n) FROM consumed");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(std::string(stored->Text(0, 0)), "3,4,5");
+  // What the group committed is the end of the range: a new member would be handed 6 and 7 only.
+  auto left = LeftInGroup("range-1", {"a", "b", "c"});
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"6", "7"}));
+  const size_t attempts = Attempts().size();
+  run();  // resumes at the committed end: nothing to apply
+  EXPECT_EQ(Attempts().size(), attempts);
+}
+
 }  // namespace
 }  // namespace chatpipe

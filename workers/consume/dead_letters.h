@@ -3,7 +3,7 @@
 // Every dead letter is produced keyed and with a payload the caller chooses (the consume loop passes
 // the refused message's own key and payload, unchanged), with the headers `reason` and `source` (the
 // worker's name), and, when it comes from a Kafka message, `topic`, `partition` and `offset` (where
-// that message is), so an operator can find and replay it (`chatpipe deadletters` lists them). Each
+// that message is), so an operator can find and replay it (`chatpipe deadletter list|retry`). Each
 // is an incident: logged at error level with all of that, and counted in
 // chatpipe_worker_dead_letters_total{worker=source}. Send waits for the broker's report, because the
 // caller stores an offset or records a row as dead right after.

@@ -19,11 +19,14 @@ std::string InstanceName() {
 
 }  // namespace
 
-MailWorker::MailWorker(CommonConfig common, MailSettings settings, size_t batch_max)
+MailWorker::MailWorker(CommonConfig common, MailSettings settings, size_t batch_max, std::string group,
+                       ConsumeRange range)
     : common_(std::move(common)),
       settings_(std::move(settings)),
+      range_(range.active()),
       outbox_(common_.pg_conninfo),
-      intake_(common_, {.worker = "mail", .group = "mail", .topics = {kNotifyTopic}, .batch_max = batch_max},
+      intake_(common_, {.worker = "mail", .group = std::move(group), .topics = {kNotifyTopic}, .batch_max = batch_max,
+                        .range = range},
               [](const KafkaMessage& m) { return DecodeMention(m.payload); },
               [this](const std::vector<Mention>& mentions) {
                 return outbox_.Enqueue(mentions, settings_.window_ms).status();
@@ -46,6 +49,11 @@ Status MailWorker::Start() {
 }
 
 void MailWorker::Run(const std::atomic<bool>& stop) {
+  // A range run only records what it reads (idempotent by mention id) and ends: the live mailers send.
+  if (range_) {
+    intake_.Run(stop);
+    return;
+  }
   std::thread sender([this, &stop] { sender_->Run(stop); });
   intake_.Run(stop);
   sender.join();

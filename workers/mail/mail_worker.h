@@ -29,15 +29,19 @@ namespace chatpipe::mail {
 
 class MailWorker {
  public:
-  MailWorker(CommonConfig common, MailSettings settings, size_t batch_max);
+  // `group` (before namespacing) and `range`: a range run (workers/consume) instead of the live group.
+  MailWorker(CommonConfig common, MailSettings settings, size_t batch_max, std::string group = "mail",
+             ConsumeRange range = {});
   // Checks the settings, loads the templates (the "mentions" one must exist), joins the group.
   Status Start();
-  // Runs intake here and the sender on a second thread until `stop`; returns once both are done.
+  // Runs intake here and the sender on a second thread until `stop`; returns once both are done. A
+  // range run runs intake alone, until its end: it records into the outbox, the live mailers send.
   void Run(const std::atomic<bool>& stop);
 
  private:
   CommonConfig common_;
   MailSettings settings_;
+  bool range_ = false;
   TemplateSet templates_;
   Outbox outbox_;
   ConsumeLoop<Mention> intake_;  // after outbox_: its apply step records there

@@ -26,6 +26,9 @@ namespace {
 Metric& mentions_made = Counter("chatpipe_mention_mentions_total", "mention rows created");
 Metric& notifications = Counter("chatpipe_mention_notifications_total", "notification frames published");
 Metric& notify_events = Counter("chatpipe_mention_notify_events_total", "chat.notify events produced for the mailer");
+Metric& too_old_to_mail = Counter("chatpipe_mention_too_old_to_mail_total",
+                                  "mentions of users who take e-mail not e-mailed (away or not): their message is older "
+                                  "than --email-max-age-s");
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -153,7 +156,11 @@ MentionWorker::MentionWorker(CommonConfig config, MentionWorkerOptions options)
       pg_(config_.pg_conninfo),
       redis_(config_.RedisHost(), config_.RedisPort()),
       loop_(config_,
-            {.worker = "mention", .group = options_.group, .topics = {kMessagesTopic}, .batch_max = options_.batch},
+            {.worker = "mention",
+             .group = options_.group,
+             .topics = {kMessagesTopic},
+             .batch_max = options_.batch,
+             .range = options_.range},
             DecodeChatMessage, [this](const std::vector<ChatEvent>& events) { return Apply(events); }) {}
 
 Status MentionWorker::Start() {
@@ -405,8 +412,14 @@ Status MentionWorker::Notify(const std::vector<Pending>& pending, const std::vec
   const int64_t now = NowMs();
 
   std::vector<const Notice*> mailable;
-  for (const auto& n : notices)
-    if (n.mailable) mailable.push_back(&n);
+  const int64_t oldest_mailed = now - options_.email_max_age_s * 1000;
+  for (const auto& n : notices) {
+    if (!n.mailable) continue;
+    if (pending[n.pending].event->ts_ms >= oldest_mailed)
+      mailable.push_back(&n);
+    else
+      too_old_to_mail.Add();
+  }
   std::vector<const Notice*> offline;
   if (!mailable.empty()) {
     for (const Notice* n : mailable)

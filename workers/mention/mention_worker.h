@@ -15,7 +15,7 @@
 // notified yet (notified_at IS NULL: the new rows, and rows whose notification a crash cut short).
 // For those it
 //   1. produces, for each user who is offline (no live score in OnlineKey) and has an e-mail address
-//      with email_notifications on, {"type":"mention","mention_id":..} to chat.notify keyed by the user
+//      with email_notifications on, when the message is younger than email_max_age_s, {"type":"mention","mention_id":..} to chat.notify keyed by the user
 //      id, and waits for every delivery report;
 //   2. PUBLISHes {"type":"notification","mention":{..}} on each user's channel (UserChannel);
 //   3. sets notified_at;
@@ -46,6 +46,10 @@ struct MentionWorkerOptions {
   // Users one message may mention: ingress refuses more (--max-mentions); this guards the mailer from
   // any message that reached the topic another way: only its first max_mentions names are notified.
   size_t max_mentions = 20;
+  ConsumeRange range = {};  // a range run (workers/consume)
+  // A mention in a message older than this (by the event's ts) gets no e-mail: it is history being
+  // replayed, or the worker is far behind, and the inbox and the live frame still carry it.
+  int64_t email_max_age_s = 86400;
 };
 
 class MentionWorker {

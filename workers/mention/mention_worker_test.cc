@@ -306,5 +306,21 @@ TEST_F(MentionWorkerTest, MaskRoomNotificationsShowTheMaskedText) {
   EXPECT_STREQ(Parse(frames[0])["mention"]["message"]["text"].GetString(), "@carl m*****");
 }
 
+// A replayed mention from last week (a range run over history whose mentions were never recorded)
+// reaches the inbox and the live frame, but nobody gets an e-mail about it; a fresh one still does.
+TEST_F(MentionWorkerTest, MentionsOlderThanTheEmailWindowGetNoEmail) {
+  auto worker = StartWorker("mention");
+  ChatEvent old = env_->Event(general_, ana_, "ana", "@rodo about last week");
+  old.ts_ms -= 7LL * 24 * 3600 * 1000;
+  ChatEvent fresh = env_->Event(general_, ana_, "ana", "@bea about today");
+  ProduceAndWait({old, fresh});
+
+  EXPECT_EQ(Mentions(old), (std::map<int64_t, std::string>{{rodo_, "user"}}));
+  EXPECT_EQ(Frames(rodo_).size(), 1u);
+  auto mail = NotifyEvents();  // both are offline with e-mail on
+  EXPECT_TRUE(mail[rodo_].empty());
+  EXPECT_EQ(mail[bea_].size(), 1u);
+}
+
 }  // namespace
 }  // namespace chatpipe

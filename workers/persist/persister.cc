@@ -7,11 +7,11 @@
 
 namespace chatpipe {
 
-Persister::Persister(CommonConfig config, size_t batch_max)
+Persister::Persister(CommonConfig config, size_t batch_max, std::string group, ConsumeRange range)
     : config_(std::move(config)),
       pg_(config_.pg_conninfo),
       redis_(config_.RedisHost(), config_.RedisPort()),
-      loop_(config_, {.worker = "persist", .group = "persist", .topics = {kMessagesTopic}, .batch_max = batch_max},
+      loop_(config_, {.worker = "persist", .group = std::move(group), .topics = {kMessagesTopic}, .batch_max = batch_max, .range = range},
             DecodeChatMessage, [this](const std::vector<ChatEvent>& events) {
               std::vector<StoredMessage> stored;
               return Apply(events, &stored);

@@ -28,7 +28,8 @@ namespace chatpipe {
 
 class Persister {
  public:
-  Persister(CommonConfig config, size_t batch_max);
+  // `group` (before namespacing) and `range`: a range run (workers/consume) instead of the live group.
+  Persister(CommonConfig config, size_t batch_max, std::string group = "persist", ConsumeRange range = {});
   Status Start();
   // Polls and processes batches until `stop` is set; returns after committing what is done.
   void Run(const std::atomic<bool>& stop);

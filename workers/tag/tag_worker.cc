@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/json_writer.h"
@@ -17,16 +18,21 @@ namespace chatpipe {
 namespace {
 
 Metric& tagged = Counter("chatpipe_tag_tagged_total", "messages tagged by the worker (not inline by ingress)");
+Metric& replaced = Counter("chatpipe_tag_replaced_total", "stored tags replaced by those of a later tagger version");
+Metric& changed = Counter("chatpipe_tag_changed_total",
+                          "stored tags replaced by a later tagger version's that differ (re-tagging changed them)");
+Metric& kept_later = Counter("chatpipe_tag_kept_later_total",
+                             "tags not stored because the row holds a later tagger version's (an older worker)");
 Metric& unplaced_frames =
     Counter("chatpipe_tag_unplaced_total", "tags frames published without finding the message in the room history");
 
 // Places a message's tags in the room's history and publishes the tags frame, once the persister has
-// pushed the message. KEYS[1] = history list; ARGV[1] = message id; ARGV[2] = its pos; ARGV[3] = tags
+// pushed the message (tags an older version put there are replaced). KEYS[1] = history list; ARGV[1] = message id; ARGV[2] = its pos; ARGV[3] = tags
 // JSON; ARGV[4] = room channel; ARGV[5] = tags frame. Returns 1 when the entry was found (patched unless
-// it had tags already), 0 when the message is older than the list keeps, -1 when the persister has not
+// it had these tags already), 0 when the message is older than the list keeps, -1 when the persister has not
 // pushed it yet (nothing published). Entries start with a frame head, read with FrameHeadLuaPattern()
-// (common/events.h); the patch only touches the end, so the head stays as it is. Inside JSON
-// strings every '"' is escaped, so ,"tags":{ can only be the key itself.
+// (common/events.h); the patch only touches the end (the tags, always the last member), so the head
+// stays as it is. Inside JSON strings every '"' is escaped, so ,"tags":{ can only be the key itself.
 const std::string& PlaceTagsScript() {
   static const std::string script = R"lua(
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -35,9 +41,9 @@ for i, item in ipairs(items) do
   local pos, id = string.match(item, ')lua" + FrameHeadLuaPattern() + R"lua(')
   if i == 1 then head_pos = tonumber(pos) end
   if id == ARGV[1] then
-    if not string.find(item, ',"tags":{', 1, true) then
-      redis.call('LSET', KEYS[1], i - 1, string.sub(item, 1, -2) .. ',"tags":' .. ARGV[3] .. '}')
-    end
+    local at = string.find(item, ',"tags":{', 1, true)
+    local patched = string.sub(item, 1, (at or string.len(item)) - 1) .. ',"tags":' .. ARGV[3] .. '}'
+    if patched ~= item then redis.call('LSET', KEYS[1], i - 1, patched) end
     redis.call('PUBLISH', ARGV[4], ARGV[5])
     return 1
   end
@@ -60,6 +66,7 @@ struct TagWorker::Item {
   bool own = false;        // tagged here, not inline by ingress
   int64_t pos = 0;         // > 0 once the persister has stored the message
   bool duplicate = false;  // a client's retry, stored under another message's id
+  bool current = true;     // the stored row holds these tags (false: a later version's)
 };
 
 std::string EncodeTagsFrame(int64_t room, uint64_t id, const std::string& tags) {
@@ -73,14 +80,28 @@ TagWorker::TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions
       options_(std::move(options)),
       pg_(config_.pg_conninfo),
       redis_(config_.RedisHost(), config_.RedisPort()),
-      loop_(config_, {.worker = "tag", .group = options_.group, .topics = {kMessagesTopic}, .batch_max = options_.batch},
+      loop_(config_, {.worker = "tag",
+             .group = options_.group,
+             .topics = {kMessagesTopic},
+             .batch_max = options_.batch,
+             .range = options_.range},
             DecodeChatMessage, [this](const std::vector<ChatEvent>& events) { return Apply(events); }) {}
 
-Status TagWorker::Start() { return loop_.Start(); }
+Status TagWorker::Start() {
+  // Registered before any tag of this version is stored: tagger_versions orders versions by first use.
+  auto r = pg_.Exec("INSERT INTO tagger_versions (version) VALUES ($1) ON CONFLICT (version) DO NOTHING",
+                    {tagger_.version()});
+  if (!r.ok()) return r.status();
+  return loop_.Start();
+}
 
 void TagWorker::Run(const std::atomic<bool>& stop) {
   stop_ = &stop;
   loop_.Run(stop);
+  if (loop_.RangeDone())
+    spdlog::info("tag: re-tagging done with version {}: {} new row(s), {} replaced ({} with other tags), {} kept "
+                 "(a later version's)",
+                 tagger_.version(), counts_.inserted, counts_.replaced, counts_.changed, counts_.kept_later);
 }
 
 Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
@@ -96,12 +117,14 @@ Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
     items.push_back(std::move(item));
   }
   if (Status s = Store(items); !s.ok()) return s;
+  // Tags a later version has replaced are neither placed nor shown.
+  std::erase_if(items, [](const Item& i) { return !i.current; });
   if (Status s = PlaceAndPublish(items); !s.ok()) return s;
   tagged.Add(std::count_if(items.begin(), items.end(), [](const Item& i) { return i.own; }));
   return Status::Ok();
 }
 
-Status TagWorker::Store(const std::vector<Item>& items) {
+Status TagWorker::Store(std::vector<Item>& items) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartArray();
@@ -118,12 +141,45 @@ Status TagWorker::Store(const std::vector<Item>& items) {
     w.EndObject();
   }
   w.EndArray();
+  // A row is replaced only by tags of a later registered version (tagger_versions; a version never
+  // registered, or NULL, counts as the earliest). `old` and the main query see the rows as they were
+  // before the statement. One row per item: written, new, tags changed, the stored version is ours.
   auto r = pg_.Exec(
-      "INSERT INTO message_tags (message_id, room_id, tags, tagger_version) "
-      "SELECT (x->>'id')::bigint, (x->>'room')::bigint, x->'tags', x->>'v' FROM jsonb_array_elements($1::jsonb) AS x "
-      "ON CONFLICT (message_id) DO NOTHING",
+      "WITH input AS ("
+      "  SELECT (x->>'id')::bigint AS message_id, (x->>'room')::bigint AS room_id, x->'tags' AS tags, x->>'v' AS v "
+      "  FROM jsonb_array_elements($1::jsonb) AS x), "
+      "old AS (SELECT t.message_id, t.tags, t.tagger_version AS v FROM message_tags t JOIN input USING (message_id)), "
+      "up AS ("
+      "  INSERT INTO message_tags AS t (message_id, room_id, tags, tagger_version) "
+      "  SELECT message_id, room_id, tags, v FROM input "
+      "  ON CONFLICT (message_id) DO UPDATE SET tags = EXCLUDED.tags, tagger_version = EXCLUDED.tagger_version "
+      "  WHERE coalesce((SELECT seq FROM tagger_versions WHERE version = t.tagger_version), 0) "
+      "      < coalesce((SELECT seq FROM tagger_versions WHERE version = EXCLUDED.tagger_version), 0) "
+      "  RETURNING message_id) "
+      "SELECT i.message_id, up.message_id IS NOT NULL, o.message_id IS NULL, o.tags IS DISTINCT FROM i.tags, "
+      "       o.v IS NOT DISTINCT FROM i.v "
+      "FROM input i LEFT JOIN up USING (message_id) LEFT JOIN old o USING (message_id)",
       {std::string(buf.GetString(), buf.GetSize())});
-  return r.status();
+  if (!r.ok()) return r.status();
+  std::unordered_map<uint64_t, Item*> by_id;
+  for (auto& item : items) by_id[item.event->id] = &item;
+  Counts batch;
+  for (int row = 0; row < r->rows(); ++row) {
+    const bool written = r->Bool(row, 1), is_new = r->Bool(row, 2), differs = r->Bool(row, 3), same = r->Bool(row, 4);
+    by_id.at(static_cast<uint64_t>(r->Int(row, 0)))->current = written || same;
+    batch.inserted += written && is_new;
+    batch.replaced += written && !is_new;
+    batch.changed += written && !is_new && differs;
+    batch.kept_later += !written && !same;
+  }
+  counts_.inserted += batch.inserted;
+  counts_.replaced += batch.replaced;
+  counts_.changed += batch.changed;
+  counts_.kept_later += batch.kept_later;
+  replaced.Add(batch.replaced);
+  changed.Add(batch.changed);
+  kept_later.Add(batch.kept_later);
+  return Status::Ok();
 }
 
 // Finds the stored position of each message not placed yet, by its id or, for a client's retry that

@@ -4,16 +4,19 @@
 //   1. takes each event's tags: its own when ingress tagged it inline (rooms whose moderation is mask or
 //      block), else the Tagger's (TagsToJson);
 //   2. stores them in message_tags with the version of the tagger that made them (its own, or the one
-//      the event names for inline tags; NULL when an old event names none), one INSERT ... ON CONFLICT
-//      (message_id) DO NOTHING for the batch;
+//      the event names for inline tags; NULL when an old event names none), one statement for the
+//      batch: a new row, or replacing a row of an earlier version (tagger_versions orders them; the
+//      worker registers its own at Start), never one of a later version. Replaced rows, and those whose
+//      tags changed, are counted (metrics, and the summary line at the end of a range run);
 //   3. waits until the persister has stored the message and pushed it to the room's Redis history
 //      (the persister builds frames from its rows, so even inline tags are not in them), then, in one
-//      Lua script per message, appends ,"tags":{..} to that history entry (if it has no tags yet) and
-//      PUBLISHes {"type":"tags","room":R,"id":"<id>","tags":{..}} on the room's channel. Publishing only
-//      once the message is placed keeps the tags frame behind the message frame for live clients. A
-//      message that is not placed within `placement_wait_ms` (persister down or far behind), or when
-//      the worker is asked to stop, gets its frame published anyway, and its history entry is left as
-//      the persister writes it;
+//      Lua script per message, sets ,"tags":{..} at the end of that history entry (replacing an
+//      earlier version's) and PUBLISHes {"type":"tags","room":R,"id":"<id>","tags":{..}} on the room's
+//      channel. Publishing only once the message is placed keeps the tags frame behind the message
+//      frame for live clients. A message whose stored row holds a later version's tags is neither
+//      placed nor published. A message that is not placed within `placement_wait_ms` (persister down
+//      or far behind), or when the worker is asked to stop, gets its frame published anyway, and its
+//      history entry is left as the persister writes it;
 //   4. and only then lets its ConsumeLoop (workers/consume) store the batch's offsets.
 // Replaying a batch inserts nothing twice and republishes identical tags frames (clients apply them
 // by message id). An event that is a client's retry of a message already stored under another id
@@ -37,19 +40,23 @@ struct TagWorkerOptions {
   size_t batch = 500;
   std::string group = "tag";  // before namespacing
   int placement_wait_ms = 5000;  // see step 3
+  ConsumeRange range = {};        // a range run (workers/consume): re-tagging a span of history
 };
 
 class TagWorker {
  public:
   TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions options);
-  Status Start();
+  Status Start();  // registers the tagger's version, joins the group
   void Run(const std::atomic<bool>& stop);
   // One batch's effects (steps 1 to 3); does not touch offsets. Exposed for tests.
   Status Apply(const std::vector<ChatEvent>& events);
 
  private:
   struct Item;
-  Status Store(const std::vector<Item>& items);
+  struct Counts {
+    int64_t inserted = 0, replaced = 0, changed = 0, kept_later = 0;
+  };
+  Status Store(std::vector<Item>& items);
   Status PlaceAndPublish(std::vector<Item>& items);
   Status LookUpPositions(std::vector<Item*>& unplaced);
 
@@ -59,6 +66,7 @@ class TagWorker {
   PgConn pg_;
   RedisClient redis_;
   const std::atomic<bool>* stop_ = nullptr;  // Run's flag: ends a placement wait early
+  Counts counts_;                            // since Start, for a range run's summary
   ConsumeLoop<ChatEvent> loop_;  // last: its steps use the members above
 };
 

@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "tests/support/redis_subscriber.h"
+#include "tests/support/services.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait.h"
 #include "tests/support/worker_env.h"
@@ -266,6 +270,77 @@ TEST_F(TagWorkerTest, StoresTheVersionOfTheTaggerThatMadeEachTag) {
   EXPECT_EQ(stored(own, tagger_->version()), 1);
   EXPECT_EQ(stored(by_ingress, "0123456789ab"), 1);
   EXPECT_EQ(stored(old, ""), 1);  // unknown
+}
+
+// A tagger whose word lists are the real ones plus "zorblax" as an English profanity: a changed
+// lexicon, as a new deployment would bring it (another version).
+Result<std::unique_ptr<Tagger>> ChangedTagger(const std::string& dir) {
+  std::filesystem::copy(DefaultTagDataDir(), dir, std::filesystem::copy_options::recursive);
+  std::ofstream(dir + "/profanity_en.txt", std::ios::app) << "zorblax\n";
+  return Tagger::Load(dir);
+}
+
+int64_t Changed() { return Counter("chatpipe_tag_changed_total", "").value(); }
+int64_t KeptLater() { return Counter("chatpipe_tag_kept_later_total", "").value(); }
+
+// Re-tagging with a later version replaces the stored tags, the history's and the clients'; a replay
+// by a worker of the earlier version then changes nothing back.
+TEST_F(TagWorkerTest, ALaterTaggerVersionReplacesTagsAndAnEarlierOneNever) {
+  auto dir = test::TempDir::Create("lexicon");
+  ASSERT_TRUE(dir.ok());
+  auto changed_tagger = ChangedTagger((*dir)->path() + "/data");
+  ASSERT_TRUE(changed_tagger.ok()) << changed_tagger.status().ToString();
+  ASSERT_NE((*changed_tagger)->version(), tagger_->version());
+  auto persister = StartPersister();
+  ChatEvent e = env_->Event(room_, ana_, "ana", "what a zorblax");
+  const std::string id = std::to_string(e.id);
+  auto version_of = [&] {
+    auto r = env_->pg().Exec("SELECT tagger_version, tags->'profanity'->>'flagged' FROM message_tags WHERE message_id = $1",
+                             {id});
+    return r.ok() && r->rows() == 1 ? std::string(r->Text(0, 0)) + " " + std::string(r->Text(0, 1)) : std::string("-");
+  };
+  {
+    auto live = StartTagger("tag");
+    ASSERT_TRUE(env_->Produce({e}).ok());
+    ASSERT_TRUE(WaitFor([&] { return version_of() == tagger_->version() + " false"; })) << version_of();
+    // Placed in the history, so its tags frame is out too (one script does both).
+    ASSERT_TRUE(WaitFor([&] {
+      auto h = History();
+      return h.size() == 1 && Count(h[0], ",\"tags\":{") == 1;
+    }));
+  }
+  auto sub = Subscriber::Create(env_->config(), {channel_});
+  ASSERT_TRUE(sub.ok());
+  const int64_t changed_before = Changed();
+  {
+    auto worker = std::make_shared<TagWorker>(env_->config(), **changed_tagger, TagWorkerOptions{500, "retag", 20000});
+    ASSERT_TRUE(worker->Start().ok());  // registers the new version after the first
+    WorkerThread retag([worker](const std::atomic<bool>& stop) { worker->Run(stop); });
+    ASSERT_TRUE(WaitFor([&] { return version_of() == (*changed_tagger)->version() + " true"; })) << version_of();
+    ASSERT_TRUE(WaitFor([&] { return Changed() == changed_before + 1; }));
+  }
+  const std::string new_tags = TagsToJson((*changed_tagger)->Analyze(e.text));
+  std::vector<Frame> frames = DrainUntil(*env_, **sub, channel_);
+  std::erase_if(frames, [](const Frame& f) { return f.type != "tags"; });
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].text, EncodeTagsFrame(room_, e.id, new_tags));
+  auto history = History();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(Count(history[0], ",\"tags\":{"), 1u) << history[0];
+  auto m = DecodeMessageFrame(history[0]);
+  ASSERT_TRUE(m.ok()) << history[0];
+  EXPECT_EQ(m->event.tags, new_tags);
+
+  // The earlier version, replaying in a fresh group: the row stays, nothing is shown.
+  const int64_t kept_before = KeptLater(), tagged_before = TagEvents();
+  {
+    auto old_again = StartTagger("old-again");
+    ASSERT_TRUE(WaitFor([&] { return TagEvents() >= tagged_before + 1; }));
+  }
+  EXPECT_EQ(version_of(), (*changed_tagger)->version() + " true");
+  EXPECT_EQ(KeptLater(), kept_before + 1);
+  EXPECT_TRUE(DrainUntil(*env_, **sub, channel_).empty());
+  EXPECT_EQ(History(), history);
 }
 
 }  // namespace
