@@ -1,0 +1,96 @@
+-- Rollups behind a room's statistics (GET /api/rooms/{id}/stats, `chatpipe stats`; storage/room_stats.h).
+-- Summing a month of a busy room's messages and their jsonb tags takes seconds; these tables hold the
+-- same figures per bucket, kept by statement triggers in the transaction that writes the rows, so
+-- whatever writes messages or tags (the persister, the tag worker, a re-tagging run, a replay) keeps
+-- them right: a replayed row that ON CONFLICT DO NOTHING skips is in no transition table, and a tag
+-- that is replaced or deleted takes its old figures out.
+
+-- Who posted how many messages per room and bucket, for the three bucket widths the API offers (ms:
+-- minute, hour, UTC day). A bucket's messages are sum(messages), its active users count(*).
+CREATE TABLE room_activity (
+  room_id  bigint NOT NULL,
+  width    integer NOT NULL,  -- 60000, 3600000 or 86400000
+  bucket   bigint NOT NULL,   -- start, ms since the epoch: ts - ts % width
+  user_id  bigint NOT NULL,
+  messages integer NOT NULL,
+  PRIMARY KEY (room_id, width, bucket, user_id)
+);
+
+-- Tag figures per room and minute; hours and days are sums of minutes. A tag's minute comes from its
+-- message id (common/message_id.h: ms since 2024-01-01 in the bits above 22), which holds the same
+-- instant as the message's ts, so it is known even when the tag is stored before its message.
+-- Sentiment is summed in thousandths (the tagger rounds scores to 3 decimals): exact under the
+-- subtractions of re-tagging.
+CREATE TABLE room_tag_minutes (
+  room_id         bigint NOT NULL,
+  minute          bigint NOT NULL,  -- start, ms since the epoch
+  tagged          integer NOT NULL,
+  sentiment_milli bigint NOT NULL,
+  negative        integer NOT NULL,  -- sentiment label "negative"
+  profane         integer NOT NULL,  -- profanity flagged
+  PRIMARY KEY (room_id, minute)
+);
+
+CREATE FUNCTION room_activity_add() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  -- Sorted, so two writers lock shared rows in the same order.
+  INSERT INTO room_activity AS a (room_id, width, bucket, user_id, messages)
+  SELECT n.room_id, w.width, n.ts - n.ts % w.width, n.user_id, count(*)
+    FROM new_rows n CROSS JOIN (VALUES (60000), (3600000), (86400000)) AS w (width)
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (room_id, width, bucket, user_id) DO UPDATE SET messages = a.messages + excluded.messages;
+  RETURN NULL;
+END $$;
+
+-- Adds inserted tags, takes deleted ones out, and both for an update (the old figures out, the new in).
+CREATE FUNCTION room_tag_minutes_apply() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  changes text := CASE TG_OP
+    WHEN 'INSERT' THEN 'SELECT room_id, message_id, tags, 1 AS sign FROM new_rows'
+    WHEN 'DELETE' THEN 'SELECT room_id, message_id, tags, -1 AS sign FROM old_rows'
+    ELSE 'SELECT room_id, message_id, tags, 1 AS sign FROM new_rows '
+         'UNION ALL SELECT room_id, message_id, tags, -1 FROM old_rows' END;
+BEGIN
+  EXECUTE
+    'INSERT INTO room_tag_minutes AS t (room_id, minute, tagged, sentiment_milli, negative, profane) '
+    'SELECT c.room_id, c.minute, sum(c.sign), sum(c.sign * c.milli), sum(c.sign * c.negative), sum(c.sign * c.profane) '
+    '  FROM (SELECT x.room_id, ((x.message_id >> 22) + 1704067200000) / 60000 * 60000 AS minute, x.sign, '
+    '               coalesce(round((x.tags->''sentiment''->>''score'')::numeric * 1000), 0)::bigint AS milli, '
+    '               coalesce(x.tags->''sentiment''->>''label'' = ''negative'', false)::int AS negative, '
+    '               coalesce((x.tags->''profanity''->>''flagged'')::boolean, false)::int AS profane '
+    '          FROM (' || changes || ') x) c '
+    ' GROUP BY 1, 2 ORDER BY 1, 2 '
+    'ON CONFLICT (room_id, minute) DO UPDATE SET tagged = t.tagged + excluded.tagged, '
+    '  sentiment_milli = t.sentiment_milli + excluded.sentiment_milli, '
+    '  negative = t.negative + excluded.negative, profane = t.profane + excluded.profane';
+  RETURN NULL;
+END $$;
+
+-- Lock writers out until this migration commits, so the backfill misses nothing written meanwhile and
+-- counts nothing twice.
+LOCK TABLE messages, message_tags IN SHARE ROW EXCLUSIVE MODE;
+
+CREATE TRIGGER messages_room_activity AFTER INSERT ON messages
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION room_activity_add();
+INSERT INTO room_activity (room_id, width, bucket, user_id, messages)
+SELECT m.room_id, w.width, m.ts - m.ts % w.width, m.user_id, count(*)
+  FROM messages m CROSS JOIN (VALUES (60000), (3600000), (86400000)) AS w (width)
+ GROUP BY 1, 2, 3, 4;
+
+-- The tags stored before now go out and back in under the insert trigger, so that one function is
+-- the only place tags are summed.
+CREATE TEMP TABLE tags_before ON COMMIT DROP AS SELECT * FROM message_tags;
+DELETE FROM message_tags;
+CREATE TRIGGER message_tags_insert_stats AFTER INSERT ON message_tags
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION room_tag_minutes_apply();
+INSERT INTO message_tags SELECT * FROM tags_before;
+CREATE TRIGGER message_tags_update_stats AFTER UPDATE ON message_tags
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION room_tag_minutes_apply();
+CREATE TRIGGER message_tags_delete_stats AFTER DELETE ON message_tags
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION room_tag_minutes_apply();
+
+-- Top mentioned users over a range: a room's @name mentions by message id (time-ordered).
+CREATE INDEX mentions_room_message ON mentions (room_id, message_id) INCLUDE (user_id) WHERE kind = 'user';
