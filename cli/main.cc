@@ -3,6 +3,7 @@
 
 #include "cli/deadletters_command.h"
 #include "cli/migrate_command.h"
+#include "cli/stats_command.h"
 #include "ingress/ingress_command.h"
 #include "cli/tag_command.h"
 #include "workers/worker_command.h"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   chatpipe::AddMigrateCommand(app);
   chatpipe::AddTagCommand(app);
   chatpipe::AddDeadLettersCommand(app);
+  chatpipe::AddStatsCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
