@@ -124,21 +124,22 @@ Result<RoomStats> QueryRoomStats(PgConn& pg, int64_t room, const StatsRange& ran
   auto at = [&](int64_t start) -> StatsBucket& { return stats.buckets[(start - range.from_ms) / range.width_ms]; };
   const std::string id = std::to_string(room), from = std::to_string(range.from_ms), to = std::to_string(range.to_ms);
 
-  auto activity = pg.Exec(
-      "SELECT bucket, sum(messages), count(*) FROM room_activity "
-      "WHERE room_id = $1 AND width = $2 AND bucket >= $3 AND bucket < $4 GROUP BY bucket",
-      {id, std::to_string(range.width_ms), from, to});
-  if (!activity.ok()) return activity.status();
-  for (int i = 0; i < activity->rows(); ++i) {
-    StatsBucket& b = at(activity->Int(i, 0));
-    b.messages = activity->Int(i, 1);
-    b.active_users = activity->Int(i, 2);
+  const std::string width = std::to_string(range.width_ms);
+  auto posted = pg.Exec(
+      "SELECT bucket, messages, active_users FROM room_buckets "
+      "WHERE room_id = $1 AND width = $2 AND bucket >= $3 AND bucket < $4",
+      {id, width, from, to});
+  if (!posted.ok()) return posted.status();
+  for (int i = 0; i < posted->rows(); ++i) {
+    StatsBucket& b = at(posted->Int(i, 0));
+    b.messages = posted->Int(i, 1);
+    b.active_users = posted->Int(i, 2);
   }
 
   auto tags = pg.Exec(
-      "SELECT minute - minute % $2, sum(tagged), sum(sentiment_milli), sum(negative), sum(profane) "
-      "FROM room_tag_minutes WHERE room_id = $1 AND minute >= $3 AND minute < $4 GROUP BY 1",
-      {id, std::to_string(range.width_ms), from, to});
+      "SELECT bucket, tagged, sentiment_milli, negative, profane FROM room_tag_buckets "
+      "WHERE room_id = $1 AND width = $2 AND bucket >= $3 AND bucket < $4",
+      {id, width, from, to});
   if (!tags.ok()) return tags.status();
   for (int i = 0; i < tags->rows(); ++i) {
     StatsBucket& b = at(tags->Int(i, 0));

@@ -1,6 +1,6 @@
 // RoomStats: a room's shape over a time range — per bucket its messages, active users, mean
 // sentiment, share of negative messages and profanity rate, and its most mentioned users — read from
-// the rollups that 010_room_stats.sql keeps (room_activity, room_tag_minutes) and the mentions table.
+// the rollups that 010_room_stats.sql keeps (room_buckets, room_tag_buckets, room_activity) and the mentions table.
 //
 // The one way to ask for statistics: ingress's GET /api/rooms/{id}/stats and `chatpipe stats` both
 // parse their parameters with ParseStatsRange, query with QueryRoomStats (blocking: a DbPool thread or
