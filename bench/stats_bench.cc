@@ -178,6 +178,7 @@ void TimeWrites(PgConn& pg, int batches, int64_t* next_ms) {
 
 int main(int argc, char** argv) {
   using namespace chatpipe;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   CLI::App app{"stats_bench: room statistics over a seeded room of a million messages"};
   std::string conninfo = std::getenv("CHATPIPE_PG") ? std::getenv("CHATPIPE_PG") : "dbname=postgres";
   int64_t messages = 1'000'000;
@@ -214,13 +215,15 @@ int main(int argc, char** argv) {
               static_cast<long long>(messages), days, users, static_cast<long long>(messages / 5));
   std::fflush(stdout);
   std::printf("seeded in %.1f s\n", Seed(pg, messages, days, users, end_ms));
-  auto sizes = pg.Exec("SELECT (SELECT count(*) FROM room_activity), (SELECT count(*) FROM room_tag_minutes), "
+  std::fflush(stdout);
+  auto sizes = pg.Exec("SELECT (SELECT count(*) FROM room_buckets), (SELECT count(*) FROM room_activity), "
+                       "pg_size_pretty(pg_total_relation_size('room_buckets') + pg_total_relation_size('room_tag_buckets')), "
                        "pg_size_pretty(pg_total_relation_size('room_activity')), "
-                       "pg_size_pretty(pg_total_relation_size('room_tag_minutes')), "
                        "pg_size_pretty(pg_total_relation_size('messages')), "
                        "pg_size_pretty(pg_total_relation_size('message_tags'))");
   Must(sizes, "sizes");
-  std::printf("rollups: room_activity %s rows (%s), room_tag_minutes %s rows (%s); messages %s, message_tags %s\n",
+  std::printf("rollups: room_buckets %s rows (%s with room_tag_buckets), room_activity %s rows (%s); messages %s, "
+              "message_tags %s\n",
               std::string(sizes->Text(0, 0)).c_str(), std::string(sizes->Text(0, 2)).c_str(),
               std::string(sizes->Text(0, 1)).c_str(), std::string(sizes->Text(0, 3)).c_str(),
               std::string(sizes->Text(0, 4)).c_str(), std::string(sizes->Text(0, 5)).c_str());

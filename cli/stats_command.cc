@@ -43,17 +43,8 @@ std::string StatsTable(const RoomStats& stats) {
                                 Utc(stats.range.to_ms), stats.range.bucket);
   out += fmt::format("{:<21} {:>9} {:>7} {:>7} {:>9} {:>9} {:>9}\n", "start (UTC)", "messages", "users", "tagged",
                      "sentiment", "negative", "profane");
-  StatsBucket total;
-  for (const StatsBucket& b : stats.buckets) {
-    out += Row(Utc(b.start_ms), b);
-    total.messages += b.messages;
-    total.tagged += b.tagged;
-    total.sentiment_milli += b.sentiment_milli;
-    total.negative += b.negative;
-    total.profane += b.profane;
-  }
-  total.active_users = stats.active_users;
-  out += Row("total", total);
+  for (const StatsBucket& b : stats.buckets) out += Row(Utc(b.start_ms), b);
+  out += Row("total", stats.totals);
   out += "top mentioned:";
   if (stats.top_mentioned.empty()) out += " none";
   for (const MentionedUser& u : stats.top_mentioned) out += fmt::format(" {} ({})", u.name, u.mentions);

@@ -158,7 +158,14 @@ Result<RoomStats> QueryRoomStats(PgConn& pg, int64_t room, const StatsRange& ran
       "WHERE room_id = $1 AND width = $2 AND bucket >= $3 AND bucket < $4",
       {id, std::to_string(tile), from, to});
   if (!posters.ok()) return posters.status();
-  stats.active_users = posters->Int(0, 0);
+  stats.totals.active_users = posters->Int(0, 0);
+  for (const StatsBucket& b : stats.buckets) {
+    stats.totals.messages += b.messages;
+    stats.totals.tagged += b.tagged;
+    stats.totals.sentiment_milli += b.sentiment_milli;
+    stats.totals.negative += b.negative;
+    stats.totals.profane += b.profane;
+  }
 
   auto mentioned = pg.Exec(
       "SELECT x.user_id, u.name, x.n FROM ("
@@ -177,7 +184,6 @@ Result<RoomStats> QueryRoomStats(PgConn& pg, int64_t room, const StatsRange& ran
 std::string RoomStatsJson(const RoomStats& stats) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  StatsBucket total;
   w.StartObject();
   w.Key("room");
   w.Int64(stats.room);
@@ -195,17 +201,11 @@ std::string RoomStatsJson(const RoomStats& stats) {
     w.Int64(b.start_ms);
     WriteFigures(w, b);
     w.EndObject();
-    total.messages += b.messages;
-    total.tagged += b.tagged;
-    total.sentiment_milli += b.sentiment_milli;
-    total.negative += b.negative;
-    total.profane += b.profane;
   }
   w.EndArray();
-  total.active_users = stats.active_users;
   w.Key("totals");
   w.StartObject();
-  WriteFigures(w, total);
+  WriteFigures(w, stats.totals);
   w.EndObject();
   w.Key("top_mentioned");
   w.StartArray();

@@ -56,7 +56,7 @@ struct RoomStats {
   int64_t room = 0;
   StatsRange range;
   std::vector<StatsBucket> buckets;  // every bucket of the range, oldest first, empty ones too
-  int64_t active_users = 0;          // distinct posters over the whole range
+  StatsBucket totals;                // over the range (start_ms unused); active_users: distinct posters
   std::vector<MentionedUser> top_mentioned;  // up to 10, most @name mentions first
 };
 

@@ -216,7 +216,8 @@ TEST_F(RoomStatsTest, FiguresMatchWhatWasSeeded) {
       EXPECT_EQ(got.profane, w.profane) << got.start_ms;
     }
     EXPECT_EQ(nonempty, static_cast<int64_t>(want.size()));
-    EXPECT_EQ(stats->active_users, static_cast<int64_t>(everyone.size()));
+    EXPECT_EQ(stats->totals.active_users, static_cast<int64_t>(everyone.size()));
+    EXPECT_EQ(stats->totals.messages, static_cast<int64_t>(ms.size()));
   }
 
   auto hours = ParseStatsRange(std::to_string(range_from), std::to_string(range_to), "hour", 0);
