@@ -29,8 +29,9 @@ std::string Share(double part, int64_t whole, double scale, const char* unit) {
   return fmt::format("{:.{}f}{}", part / static_cast<double>(whole) * scale, scale == 1 ? 3 : 1, unit);
 }
 
-std::string Row(const std::string& label, const StatsBucket& b) {
-  return fmt::format("{:<21} {:>9} {:>7} {:>7} {:>9} {:>9} {:>9}\n", label, b.messages, b.active_users, b.tagged,
+// `users` is empty for the totals line (see RoomStats::totals).
+std::string Row(const std::string& label, const StatsBucket& b, const std::string& users) {
+  return fmt::format("{:<21} {:>9} {:>7} {:>7} {:>9} {:>9} {:>9}\n", label, b.messages, users, b.tagged,
                      Share(static_cast<double>(b.sentiment_milli) / 1000, b.tagged, 1, ""),
                      Share(static_cast<double>(b.negative), b.tagged, 100, "%"),
                      Share(static_cast<double>(b.profane), b.tagged, 100, "%"));
@@ -43,8 +44,8 @@ std::string StatsTable(const RoomStats& stats) {
                                 Utc(stats.range.to_ms), stats.range.bucket);
   out += fmt::format("{:<21} {:>9} {:>7} {:>7} {:>9} {:>9} {:>9}\n", "start (UTC)", "messages", "users", "tagged",
                      "sentiment", "negative", "profane");
-  for (const StatsBucket& b : stats.buckets) out += Row(Utc(b.start_ms), b);
-  out += Row("total", stats.totals);
+  for (const StatsBucket& b : stats.buckets) out += Row(Utc(b.start_ms), b, std::to_string(b.active_users));
+  out += Row("total", stats.totals, "");
   out += "top mentioned:";
   if (stats.top_mentioned.empty()) out += " none";
   for (const MentionedUser& u : stats.top_mentioned) out += fmt::format(" {} ({})", u.name, u.mentions);

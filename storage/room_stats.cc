@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 
-#include "common/message_id.h"
 
 namespace chatpipe {
 namespace {
@@ -62,25 +61,19 @@ std::optional<int64_t> ParseTime(const std::string& s) {
   return t;
 }
 
-// The lowest message id of a message stamped at `ms` (common/message_id.h), clamped to the id space.
-int64_t FirstIdAt(int64_t ms) {
-  constexpr int kShift = MessageIdGenerator::kInstanceBits + MessageIdGenerator::kSequenceBits;
-  int64_t since = std::clamp<int64_t>(ms - static_cast<int64_t>(MessageIdGenerator::kEpochMs), 0,
-                                      (int64_t{1} << (63 - kShift)) - 1);
-  return since << kShift;
-}
-
 void WriteRatio(rapidjson::Writer<rapidjson::StringBuffer>& w, double part, int64_t whole) {
   if (whole == 0) w.Null();
   else w.Double(std::round(part / static_cast<double>(whole) * 1e4) / 1e4);
 }
 
 // A bucket's (or the range's) figures; the three ratios are over the tagged messages, null without any.
-void WriteFigures(rapidjson::Writer<rapidjson::StringBuffer>& w, const StatsBucket& b) {
+void WriteFigures(rapidjson::Writer<rapidjson::StringBuffer>& w, const StatsBucket& b, bool active_users) {
   w.Key("messages");
   w.Int64(b.messages);
-  w.Key("active_users");
-  w.Int64(b.active_users);
+  if (active_users) {
+    w.Key("active_users");
+    w.Int64(b.active_users);
+  }
   w.Key("tagged");
   w.Int64(b.tagged);
   w.Key("mean_sentiment");
@@ -149,16 +142,6 @@ Result<RoomStats> QueryRoomStats(PgConn& pg, int64_t room, const StatsRange& ran
     b.profane = tags->Int(i, 4);
   }
 
-  // Distinct posters over the range, from the widest rollup whose buckets tile it (fewest rows).
-  int64_t tile = range.from_ms % kDayMs == 0 && range.to_ms % kDayMs == 0    ? kDayMs
-                 : range.from_ms % kHourMs == 0 && range.to_ms % kHourMs == 0 ? kHourMs
-                                                                               : kMinuteMs;
-  auto posters = pg.Exec(
-      "SELECT count(DISTINCT user_id) FROM room_activity "
-      "WHERE room_id = $1 AND width = $2 AND bucket >= $3 AND bucket < $4",
-      {id, std::to_string(tile), from, to});
-  if (!posters.ok()) return posters.status();
-  stats.totals.active_users = posters->Int(0, 0);
   for (const StatsBucket& b : stats.buckets) {
     stats.totals.messages += b.messages;
     stats.totals.tagged += b.tagged;
@@ -167,13 +150,17 @@ Result<RoomStats> QueryRoomStats(PgConn& pg, int64_t room, const StatsRange& ran
     stats.totals.profane += b.profane;
   }
 
+  // From the widest rollup whose buckets tile the range: the fewest rows.
+  int64_t tile = range.from_ms % kDayMs == 0 && range.to_ms % kDayMs == 0    ? kDayMs
+                 : range.from_ms % kHourMs == 0 && range.to_ms % kHourMs == 0 ? kHourMs
+                                                                               : kMinuteMs;
   auto mentioned = pg.Exec(
       "SELECT x.user_id, u.name, x.n FROM ("
-      "  SELECT user_id, count(*) AS n FROM mentions "
-      "  WHERE room_id = $1 AND kind = 'user' AND message_id >= $2 AND message_id < $3 "
-      "  GROUP BY user_id ORDER BY n DESC, user_id LIMIT 10) x "
+      "  SELECT user_id, sum(mentions) AS n FROM room_mention_buckets "
+      "  WHERE room_id = $1 AND width = $2 AND bucket >= $3 AND bucket < $4 "
+      "  GROUP BY user_id HAVING sum(mentions) > 0 ORDER BY n DESC, user_id LIMIT 10) x "
       "JOIN users u ON u.id = x.user_id ORDER BY x.n DESC, x.user_id",
-      {id, std::to_string(FirstIdAt(range.from_ms)), std::to_string(FirstIdAt(range.to_ms))});
+      {id, std::to_string(tile), from, to});
   if (!mentioned.ok()) return mentioned.status();
   for (int i = 0; i < mentioned->rows(); ++i)
     stats.top_mentioned.push_back(
@@ -199,13 +186,13 @@ std::string RoomStatsJson(const RoomStats& stats) {
     w.StartObject();
     w.Key("start");
     w.Int64(b.start_ms);
-    WriteFigures(w, b);
+    WriteFigures(w, b, true);
     w.EndObject();
   }
   w.EndArray();
   w.Key("totals");
   w.StartObject();
-  WriteFigures(w, stats.totals);
+  WriteFigures(w, stats.totals, false);
   w.EndObject();
   w.Key("top_mentioned");
   w.StartArray();

@@ -1,6 +1,6 @@
 // RoomStats: a room's shape over a time range — per bucket its messages, active users, mean
 // sentiment, share of negative messages and profanity rate, and its most mentioned users — read from
-// the rollups that 010_room_stats.sql keeps (room_buckets, room_tag_buckets, room_activity) and the mentions table.
+// the rollups that 010_room_stats.sql keeps (room_buckets, room_tag_buckets, room_mention_buckets).
 //
 // The one way to ask for statistics: ingress's GET /api/rooms/{id}/stats and `chatpipe stats` both
 // parse their parameters with ParseStatsRange, query with QueryRoomStats (blocking: a DbPool thread or
@@ -56,7 +56,9 @@ struct RoomStats {
   int64_t room = 0;
   StatsRange range;
   std::vector<StatsBucket> buckets;  // every bucket of the range, oldest first, empty ones too
-  StatsBucket totals;                // over the range (start_ms unused); active_users: distinct posters
+  // Sums over the range. Not active_users: distinct posters over a long range would read every
+  // poster of every bucket, as costly as the rest together times ten (bench/README.md).
+  StatsBucket totals;
   std::vector<MentionedUser> top_mentioned;  // up to 10, most @name mentions first
 };
 

@@ -105,13 +105,11 @@ TEST_F(StatsTest, FiguresMatchWhatWasSentThroughThePipeline) {
     std::set<int64_t> users;
   };
   std::map<int64_t, Want> want;
-  std::set<int64_t> everyone;
   for (const Sent& s : sent) {
     Want& w = want[s.ts - s.ts % 60'000];
     ++w.messages;
     ++w.tagged;
     w.users.insert(s.user);
-    everyone.insert(s.user);
     w.sentiment += s.tags.sentiment_score;
     w.negative += s.tags.sentiment_label == "negative";
     w.profane += s.tags.profane;
@@ -136,7 +134,7 @@ TEST_F(StatsTest, FiguresMatchWhatWasSentThroughThePipeline) {
     EXPECT_NEAR(b["profanity_rate"].GetDouble(), static_cast<double>(w.profane) / w.tagged, 1e-4);
   }
   EXPECT_EQ(seen, static_cast<int64_t>(posts.size()));
-  EXPECT_EQ(stats.doc["totals"]["active_users"].GetInt64(), static_cast<int64_t>(everyone.size()));
+  EXPECT_FALSE(stats.doc["totals"].HasMember("active_users"));
   // @bea three times, @cy twice.
   const auto& top = stats.doc["top_mentioned"];
   EXPECT_STREQ(top[0]["user"]["name"].GetString(), "bea");

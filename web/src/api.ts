@@ -28,7 +28,6 @@ export interface MentionList {
 // GET /api/rooms/{id}/stats (docs/protocol.md, "Room statistics"); ratios are null without tagged messages.
 export interface StatsFigures {
   messages: number;
-  active_users: number;
   tagged: number;
   mean_sentiment: number | null;
   negative_share: number | null;
@@ -39,7 +38,7 @@ export interface RoomStats {
   from: number;
   to: number;
   bucket: 'minute' | 'hour' | 'day';
-  buckets: (StatsFigures & { start: number })[];
+  buckets: (StatsFigures & { start: number; active_users: number })[];
   totals: StatsFigures;
   top_mentioned: { user: { id: number; name: string }; mentions: number }[];
 }

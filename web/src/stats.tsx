@@ -90,8 +90,8 @@ function Totals({ stats }: { stats: RoomStats }) {
         <dd data-total="messages">{t.messages}</dd>
       </div>
       <div>
-        <dt>active users</dt>
-        <dd data-total="active_users">{t.active_users}</dd>
+        <dt>peak active users</dt>
+        <dd data-total="peak_active_users">{Math.max(0, ...stats.buckets.map((b) => b.active_users))}</dd>
       </div>
       <div>
         <dt>mean sentiment</dt>

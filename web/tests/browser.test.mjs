@@ -551,7 +551,7 @@ scenario("a room's analytics show its volume, sentiment and most mentioned users
   await page.getByRole('link', { name: 'Analytics' }).click();
   await page.waitForURL(`**/rooms/${room.id}/stats`);
   await page.locator('[data-total="messages"]', { hasText: String(texts.length) }).waitFor();
-  assert.equal(await page.locator('[data-total="active_users"]').textContent(), '1');
+  assert.equal(await page.locator('[data-total="peak_active_users"]').textContent(), '1');
   // Two uPlot charts, drawn on canvases, with their legends.
   await page.locator('[data-chart="volume"] canvas').waitFor();
   await page.locator('[data-chart="sentiment"] canvas').waitFor();
