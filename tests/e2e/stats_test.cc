@@ -14,9 +14,9 @@
 namespace chatpipe::test {
 namespace {
 
-class StatsTest : public StackTest {
+class RoomStatsApiTest : public StackTest {
  protected:
-  StatsTest() : StackTest(Start::kIngressAndPersister) {}
+  RoomStatsApiTest() : StackTest(Start::kIngressAndPersister) {}
 
   void SetUp() override {
     StackTest::SetUp();
@@ -53,7 +53,7 @@ struct Sent {
   Tags tags;
 };
 
-TEST_F(StatsTest, FiguresMatchWhatWasSentThroughThePipeline) {
+TEST_F(RoomStatsApiTest, FiguresMatchWhatWasSentThroughThePipeline) {
   ASSERT_TRUE(stack->StartWorkerProcess("tag").ok());
   ASSERT_TRUE(stack->StartWorkerProcess("mention").ok());
   auto room = stack->CreateRoom(ana, "numbers");
@@ -143,7 +143,7 @@ TEST_F(StatsTest, FiguresMatchWhatWasSentThroughThePipeline) {
   EXPECT_EQ(top[1]["mentions"].GetInt64(), 2);
 }
 
-TEST_F(StatsTest, OnlyMembersReadAPrivateRoomsStats) {
+TEST_F(RoomStatsApiTest, OnlyMembersReadAPrivateRoomsStats) {
   auto secret = stack->CreateRoom(ana, "secret", true);
   ASSERT_TRUE(secret.ok());
   const std::string path = "/api/rooms/" + std::to_string(*secret) + "/stats";
@@ -156,7 +156,7 @@ TEST_F(StatsTest, OnlyMembersReadAPrivateRoomsStats) {
   EXPECT_EQ(anonymous->status, 401);
 }
 
-TEST_F(StatsTest, BadParametersAreRefusedWithTheirCodes) {
+TEST_F(RoomStatsApiTest, BadParametersAreRefusedWithTheirCodes) {
   auto room = stack->CreateRoom(ana, "params");
   ASSERT_TRUE(room.ok());
   const std::string base = "/api/rooms/" + std::to_string(*room) + "/stats";
