@@ -5,6 +5,7 @@
 #include "cli/groups_command.h"
 #include "cli/migrate_command.h"
 #include "cli/replay_command.h"
+#include "cli/stats_command.h"
 #include "ingress/ingress_command.h"
 #include "cli/tag_command.h"
 #include "workers/worker_command.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   chatpipe::AddDeadLetterCommand(app);
   chatpipe::AddGroupsCommand(app);
   chatpipe::AddReplayCommand(app);
+  chatpipe::AddStatsCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -24,6 +24,7 @@
 #include "ingress/password_routes.h"
 #include "ingress/rate_limits.h"
 #include "ingress/static_files.h"
+#include "ingress/stats_api.h"
 #include "ingress/web_security.h"
 #include "storage/chat_store.h"
 #include "storage/email_verification.h"
@@ -291,12 +292,12 @@ void RoomScopedRoute(Connection& conn, http::Request req, const TokenUser& user,
   if (what == "members") return AddMemberRoute(conn, req, user, room);
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  bool history = req.method == "GET";
-  loop.access().Check(room, user.id, [&loop, id, req = std::move(req), user, room, history](Status s) {
+  loop.access().Check(room, user.id, [&loop, id, req = std::move(req), user, room, what](Status s) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->RespondError(s);
-    if (history) return HistoryRoute(*c, req, room);
+    if (what == "stats") return RoomStatsRoute(*c, req, room);
+    if (req.method == "GET") return HistoryRoute(*c, req, room);
     PostMessageRoute(*c, req, user, room);
   });
 }

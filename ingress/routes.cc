@@ -56,6 +56,7 @@ std::string_view AllowedMethods(std::string_view path) {
   if (ParseRoomPath(path, &what)) {
     if (what == "messages") return "GET, POST";
     if (what == "members") return "POST";
+    if (what == "stats") return "GET";
     return {};
   }
   if (IsMentionReadPath(path)) return "POST";

@@ -10,12 +10,13 @@ TEST(Routes, KnownPathsNameTheirMethods) {
   EXPECT_EQ(AllowedMethods("/api/sessions"), "POST, DELETE");
   EXPECT_EQ(AllowedMethods("/api/rooms/12/messages"), "GET, POST");
   EXPECT_EQ(AllowedMethods("/api/rooms/12/members"), "POST");
+  EXPECT_EQ(AllowedMethods("/api/rooms/12/stats"), "GET");
   EXPECT_EQ(AllowedMethods("/api/mentions/7/read"), "POST");
   EXPECT_EQ(AllowedMethods("/ws"), "GET");
 }
 
 TEST(Routes, UnknownApiPathsHaveNoMethods) {
-  EXPECT_EQ(AllowedMethods("/api/rooms/1/stats"), "");
+  EXPECT_EQ(AllowedMethods("/api/rooms/1/statistics"), "");
   EXPECT_EQ(AllowedMethods("/api/rooms/0/messages"), "");
   EXPECT_EQ(AllowedMethods("/api/rooms/x/messages"), "");
   EXPECT_EQ(AllowedMethods("/api/rooms/1/messages/2"), "");

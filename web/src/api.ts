@@ -25,6 +25,24 @@ export interface MentionList {
   next_before?: number | null; // cursor for older ones
 }
 
+// GET /api/rooms/{id}/stats (docs/protocol.md, "Room statistics"); ratios are null without tagged messages.
+export interface StatsFigures {
+  messages: number;
+  tagged: number;
+  mean_sentiment: number | null;
+  negative_share: number | null;
+  profanity_rate: number | null;
+}
+export interface RoomStats {
+  room: number;
+  from: number;
+  to: number;
+  bucket: 'minute' | 'hour' | 'day';
+  buckets: (StatsFigures & { start: number; active_users: number })[];
+  totals: StatsFigures;
+  top_mentioned: { user: { id: number; name: string }; mentions: number }[];
+}
+
 export class Api {
   constructor(
     private readonly token: () => string | null,
@@ -97,6 +115,10 @@ export class Api {
       text,
       client_msg_id: clientMsgId,
     });
+  }
+  roomStats(room: number, from: number, to: number, bucket: string) {
+    const query = new URLSearchParams({ from: String(from), to: String(to), bucket });
+    return this.call<RoomStats>('GET', `/api/rooms/${room}/stats?${query}`);
   }
   mentions(unreadOnly: boolean, before?: number) {
     const query = new URLSearchParams({ unread: String(unreadOnly) });

@@ -5,10 +5,11 @@ import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ChatClient, OpenRoom } from './client';
 import { LogItem } from './message';
 import { linkHandler } from './router';
+import { RoomStatsView } from './stats';
 
 const NEAR_EDGE_PX = 80;
 
-export function RoomView({ client, room, tab }: { client: ChatClient; room: OpenRoom; tab: 'chat' | 'board' }) {
+export function RoomView({ client, room, tab }: { client: ChatClient; room: OpenRoom; tab: 'chat' | 'board' | 'stats' }) {
   const info = client.roomById(room.id);
   const title = info ? `#${info.name}` : `Room ${room.id}`;
   return (
@@ -26,12 +27,26 @@ export function RoomView({ client, room, tab }: { client: ChatClient; room: Open
             online: {[...room.online.values()].join(', ')}
           </p>
         )}
+        <nav class="room-tabs" aria-label="Room views">
+          <a href={`/rooms/${room.id}`} onClick={linkHandler(`/rooms/${room.id}`)} aria-current={tab === 'chat' ? 'page' : undefined}>
+            Chat
+          </a>
+          <a
+            href={`/rooms/${room.id}/stats`}
+            onClick={linkHandler(`/rooms/${room.id}/stats`)}
+            aria-current={tab === 'stats' ? 'page' : undefined}
+          >
+            Analytics
+          </a>
+        </nav>
         {info?.private && <AddMember client={client} room={room.id} />}
       </header>
       {room.status === 'error' ? (
         <div class="room-error" role="alert">
           {room.error}
         </div>
+      ) : tab === 'stats' ? (
+        <RoomStatsView client={client} room={room.id} />
       ) : tab === 'board' ? (
         <p class="placeholder">This room has no pixel board yet.</p>
       ) : (

@@ -3,16 +3,17 @@
 //   /                      the room list (on a phone) or a welcome pane
 //   /rooms/ID              a room's chat; ?at=POS or ?msg=ID scrolls to one message (a mention)
 //   /rooms/ID/board        reserved for the room's pixel board
+//   /rooms/ID/stats        the room's analytics
 //   /mentions              the mentions inbox
 import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
   | { name: 'home' }
-  | { name: 'room'; id: number; tab: 'chat' | 'board'; at?: number; msg?: string }
+  | { name: 'room'; id: number; tab: 'chat' | 'board' | 'stats'; at?: number; msg?: string }
   | { name: 'mentions' };
 
 export function parseRoute(pathname: string, search: string): Route {
-  const room = /^\/rooms\/(\d+)(?:\/(chat|board))?\/?$/.exec(pathname);
+  const room = /^\/rooms\/(\d+)(?:\/(chat|board|stats))?\/?$/.exec(pathname);
   if (room) {
     const query = new URLSearchParams(search);
     const at = Number(query.get('at'));
@@ -20,7 +21,7 @@ export function parseRoute(pathname: string, search: string): Route {
     return {
       name: 'room',
       id: Number(room[1]),
-      tab: (room[2] as 'chat' | 'board') ?? 'chat',
+      tab: (room[2] as 'chat' | 'board' | 'stats') ?? 'chat',
       at: at > 0 ? at : undefined,
       msg: msg && /^\d+$/.test(msg) ? msg : undefined,
     };

@@ -526,6 +526,51 @@ scenario('a mention reaches the inbox live; opening it shows the message and mar
   assert.deepEqual(page.errors, []);
 });
 
+scenario("a room's analytics show its volume, sentiment and most mentioned users over a chosen range", async () => {
+  const alice = await stack.register(unique('alice'));
+  const bob = await stack.register(unique('bob'));
+  const room = await stack.createRoom(alice, unique('shape-'));
+  const texts = [
+    'I love this, what a wonderful day!',
+    'this is shit',
+    `@${bob.name} great work, thank you`,
+    `@${bob.name} can you look at the terrible bug`,
+    'ok',
+  ];
+  for (const text of texts) await stack.post(alice, room.id, text);
+  const path = `/api/rooms/${room.id}/stats?bucket=minute&from=${Date.now() - 3_600_000}`;
+  // The workers are asynchronous: wait until every message is stored, tagged and its mentions found.
+  await waitFor('the stats to count every message, its tags and mentions', async () => {
+    const s = (await stack.call('GET', path, { token: alice.token, expect: 200 })).json;
+    return s.totals.messages === texts.length && s.totals.tagged === texts.length && s.top_mentioned[0]?.mentions === 2;
+  }, 30_000);
+
+  const page = await newPage();
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+  await page.getByRole('link', { name: 'Analytics' }).click();
+  await page.waitForURL(`**/rooms/${room.id}/stats`);
+  await page.locator('[data-total="messages"]', { hasText: String(texts.length) }).waitFor();
+  assert.equal(await page.locator('[data-total="peak_active_users"]').textContent(), '1');
+  // Two uPlot charts, drawn on canvases, with their legends.
+  await page.locator('[data-chart="volume"] canvas').waitFor();
+  await page.locator('[data-chart="sentiment"] canvas').waitFor();
+  assert.match(await page.locator('[data-chart="sentiment"]').innerText(), /negative share/);
+  const top = page.locator('.stats-mentioned li');
+  assert.equal(await top.count(), 1);
+  assert.match(await top.first().innerText(), new RegExp(`@${bob.name}\\s+2`));
+  assert.equal(await page.getByRole('button', { name: '24 hours' }).getAttribute('aria-pressed'), 'true');
+  await shot(page, 'analytics');
+
+  // The range picker asks again, by a wider bucket, and finds the same messages.
+  await page.getByRole('button', { name: '30 days' }).click();
+  await page.locator('.stats-range button[aria-pressed="true"]', { hasText: '30 days' }).waitFor();
+  await page.locator('[data-total="messages"]', { hasText: String(texts.length) }).waitFor();
+  await page.reload();
+  await page.locator('[data-chart="volume"] canvas').waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
 // Raw GET (fetch would decompress and hide the encoding).
 function rawGet(path, headers = {}) {
   return new Promise((resolve, reject) => {
