@@ -119,8 +119,15 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::Create(const std::string& broker
     rd_kafka_conf_destroy(conf);
     return Status::InvalidArgument("bad_kafka_config", err);
   }
+  // A consumer handle: offsets-for-times needs one, and the admin API takes any. It gets a group id
+  // although it never subscribes, so never joins: librdkafka (up to 2.4 at least, issue #5040) answers
+  // a NOT_COORDINATOR to ListConsumerGroupOffsets, as a fresh broker gives, by handing a coordinator
+  // query to the handle's own group, and crashes when the handle has none.
+  if (rd_kafka_conf_set(conf, "group.id", "chatpipe-admin", err, sizeof err) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument("bad_kafka_config", err);
+  }
   std::unique_ptr<KafkaAdmin> admin(new KafkaAdmin());
-  // A consumer handle without a group: offsets-for-times needs one, and the admin API takes any.
   admin->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!admin->rk_) {
     rd_kafka_conf_destroy(conf);
