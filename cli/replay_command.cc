@@ -13,6 +13,7 @@
 #include "cli/replay_output.h"
 #include "cli/replay_progress.h"
 #include "common/message_id.h"
+#include "common/rfc3339.h"
 #include "common/signals.h"
 
 namespace chatpipe {

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <map>
-#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -19,14 +18,8 @@ struct RangeBound {
   std::map<int32_t, int64_t> offsets;   // kOffsets: partition -> offset
 };
 
-// "earliest", "latest", "2026-12-03T10:00:00Z" (fraction and offset optional, e.g. "...10:00:00.250+01:00"),
+// "earliest", "latest", an RFC 3339 time as common/rfc3339.h reads it (e.g. "2026-12-03T10:00:00Z"),
 // or "0:120,3:7". Anything else is kInvalidArgument naming what was wrong.
 Result<RangeBound> ParseRangeBound(std::string_view text);
-
-// RFC 3339 date-time (the separator may be T, t or a space; the zone Z, z or ±HH:MM) to ms since the
-// epoch; digits of a fraction past milliseconds are dropped.
-Result<int64_t> ParseRfc3339(std::string_view text);
-// ms since the epoch as "2026-12-03T10:00:00.250Z".
-std::string FormatRfc3339(int64_t ms);
 
 }  // namespace chatpipe

@@ -263,17 +263,18 @@ void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
                        });
 }
 
-void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
+void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room,
+                      const RoomFacts& facts) {
   rapidjson::Document doc;
   if (Status s = ParseObject(req.body, {"text", "client_msg_id"}, &doc); !s.ok()) return conn.RespondError(s);
   auto text = StringField(doc, "text");
   auto cmid = StringField(doc, "client_msg_id");
   if (Status e = FirstError({text.status(), cmid.status()}); !e.ok()) return conn.RespondError(e);
   if (!*text) return conn.RespondError(Status::InvalidArgument("bad_field", "text is required"));
-  AdmitSend(conn, user.id, [user, room, text = **text, cmid = cmid->value_or("")](Connection& c, const Refusal& no) {
+  AdmitSend(conn, user.id, [user, room, facts, text = **text, cmid = cmid->value_or("")](Connection& c, const Refusal& no) {
     if (no) return RespondRateLimited(c, no);
     Reply reply{&c.loop(), c.id()};
-    AcceptMessage(c.loop(), user, room, text, cmid, [reply](Status st, const ChatEvent& e) {
+    AcceptMessage(c.loop(), user, room, facts, text, cmid, [reply](Status st, const ChatEvent& e) {
       if (Connection* c = reply.loop->FindConnection(reply.conn_id)) SendAnswered(*c);
       if (!st.ok()) return reply(st);
       reply(202, Json([&](Writer& w) {
@@ -292,13 +293,13 @@ void RoomScopedRoute(Connection& conn, http::Request req, const TokenUser& user,
   if (what == "members") return AddMemberRoute(conn, req, user, room);
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.access().Check(room, user.id, [&loop, id, req = std::move(req), user, room, what](Status s) {
+  loop.access().Check(room, user.id, [&loop, id, req = std::move(req), user, room, what](Status s, const RoomFacts& facts) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->RespondError(s);
     if (what == "stats") return RoomStatsRoute(*c, req, room);
     if (req.method == "GET") return HistoryRoute(*c, req, room);
-    PostMessageRoute(*c, req, user, room);
+    PostMessageRoute(*c, req, user, room, facts);
   });
 }
 

@@ -56,6 +56,9 @@ void AddIngressCommand(CLI::App& app) {
   cmd->add_option("--max-mentions", c->max_mentions,
                   "distinct users (@name) one message may mention; a message naming more is refused (too_many_mentions)")
       ->envname("CHATPIPE_MAX_MENTIONS")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--room-access-cache", c->room_access_cache,
+                  "rooms, and apart memberships of private rooms, each event loop remembers (a miss asks PostgreSQL)")
+      ->envname("CHATPIPE_ROOM_ACCESS_CACHE")->check(CLI::Range(1, 100000000))->capture_default_str();
   cmd->add_option("--max-output", c->max_output_bytes, "bytes a WebSocket reader may fall behind before it is dropped")
       ->envname("CHATPIPE_MAX_OUTPUT")->capture_default_str();
   AddConnectionLimitOptions(cmd, &c->connections);

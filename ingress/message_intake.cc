@@ -40,8 +40,8 @@ Status CheckMentions(std::string_view text, size_t max) {
 
 }  // namespace
 
-void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string text, std::string client_msg_id,
-                   std::function<void(Status, const ChatEvent&)> done) {
+void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFacts& facts, std::string text,
+                   std::string client_msg_id, std::function<void(Status, const ChatEvent&)> done) {
   auto event = std::make_shared<ChatEvent>();
   event->client_msg_id = std::move(client_msg_id);  // set first: a refusal names it too
   Status valid = CheckMessageText(text);
@@ -49,7 +49,7 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string 
   Services& services = loop.services();
   if (valid.ok()) valid = CheckMentions(text, services.config.max_mentions);
   if (!valid.ok()) return done(valid, *event);
-  if (Status s = Moderate(loop.access().Moderation(room), *services.tagger, &text, event.get()); !s.ok())
+  if (Status s = Moderate(facts.moderation, *services.tagger, &text, event.get()); !s.ok())
     return done(s, *event);
   event->id = services.ids.Next();
   event->ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(event->id));

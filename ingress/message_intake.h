@@ -16,12 +16,15 @@
 #include "common/events.h"
 #include "common/status.h"
 #include "common/token.h"
+#include "ingress/room_access.h"
 
 namespace chatpipe {
 
 class Loop;
 
-void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, std::string text, std::string client_msg_id,
-                   std::function<void(Status, const ChatEvent&)> done);
+// `facts` are the room's, as RoomAccess::Check just handed them: the moderation is read from there,
+// never from a cache that may have dropped the room since.
+void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFacts& facts, std::string text,
+                   std::string client_msg_id, std::function<void(Status, const ChatEvent&)> done);
 
 }  // namespace chatpipe

@@ -1,12 +1,16 @@
-// RoomAccess: one loop's knowledge of who may use which room, and of each room's moderation policy.
+// RoomAccess: one loop's cache of who may use which room, and of each room's moderation policy.
 //
 // A room's existence, privacy and moderation never change, and memberships are only ever added, so
 // what one PostgreSQL query learnt stays true: the loop keeps it, and a join or send in a known public
-// room, or by a known member of a private one, needs no query. Owned by its Loop, used on the loop's
-// thread only.
+// room, or by a known member of a private one, needs no query. Rooms and users come from clients and
+// grow without end, so each of the two maps holds at most IngressConfig::room_access_cache entries; at
+// the cap the oldest entry is dropped (a miss costs only the query that learns it again).
+// Nothing outside reads the maps: Check hands the room's facts to its caller. Owned by its Loop, used
+// on the loop's thread only.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <set>
 #include <string>
@@ -19,26 +23,30 @@ namespace chatpipe {
 
 class Loop;
 
+// What never changes about a room.
+struct RoomFacts {
+  bool is_private = false;
+  std::string moderation;  // tag, mask or block
+};
+
 class RoomAccess {
  public:
   explicit RoomAccess(Loop* loop) : loop_(loop) {}
 
-  // Calls `done` with ok, 403 (a private room `user` is not a member of), 404 (no such room), or the
-  // error that kept the answer from being known (PostgreSQL away, busy). The first check of a room, or
-  // of a private room's member, asks PostgreSQL.
-  void Check(int64_t room, int64_t user, std::function<void(Status)> done);
-  // The room's moderation policy (tag, mask, block) as Check learnt it; every send passes Check first.
-  const std::string& Moderation(int64_t room) const;
+  // Calls `done` with ok and the room's facts, or with 403 (a private room `user` is not a member of),
+  // 404 (no such room), or the error that kept the answer from being known (PostgreSQL away, busy) and
+  // empty facts. The first check of a room, or of a private room's member, asks PostgreSQL.
+  void Check(int64_t room, int64_t user, std::function<void(Status, const RoomFacts&)> done);
 
  private:
-  struct Facts {
-    bool is_private = false;
-    std::string moderation;
-  };
+  void Remember(int64_t room, const RoomFacts& facts);
+  void RememberMember(int64_t room, int64_t user);
 
   Loop* loop_;
-  std::unordered_map<int64_t, Facts> rooms_;
+  std::unordered_map<int64_t, RoomFacts> rooms_;
   std::set<std::pair<int64_t, int64_t>> members_;  // (room, user) known to be members
+  std::deque<int64_t> room_order_;                  // rooms_'s keys, oldest first
+  std::deque<std::pair<int64_t, int64_t>> member_order_;
 };
 
 }  // namespace chatpipe

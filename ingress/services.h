@@ -44,6 +44,7 @@ struct IngressConfig {
   int kafka_linger_ms = 5;           // producer batching: latency added to every message, for fewer requests
   std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default
   size_t max_mentions = 20;          // distinct @names a message may hold; more: refused, too_many_mentions
+  size_t room_access_cache = 100000; // rooms, and apart (room, user) memberships, one loop's RoomAccess keeps
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
   RateLimitConfig limits;            // rate limits and the password pool (rate_limits.h)
   ConnectionLimits connections;      // timeouts and counts of client connections

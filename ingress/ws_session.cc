@@ -50,7 +50,7 @@ void Join(Connection& conn, const rapidjson::Document& doc) {
   if (Refusal no = AdmitJoin(conn)) return conn.SendErrorFrame("rate_limited", no.reason, {}, no.retry_after_ms);
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s) {
+  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s, const RoomFacts&) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->SendErrorFrame(s);
@@ -68,16 +68,26 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   Seat* seat = conn.FindSeat(*room);
   if (!seat || seat->catching_up)
     return conn.SendErrorFrame("not_joined", "join the room before sending to it", client_msg_id);
-  AdmitSend(conn, conn.user().id, [room = *room, text = std::move(**text), client_msg_id](Connection& c, const Refusal& no) {
-    if (no) return c.SendErrorFrame("rate_limited", no.reason, client_msg_id, no.retry_after_ms);
-    Loop& loop = c.loop();
-    uint64_t id = c.id();
-    AcceptMessage(loop, c.user(), room, text, client_msg_id, [&loop, id](Status s, const ChatEvent& e) {
-      Connection* c = loop.FindConnection(id);
-      if (!c) return;
-      SendAnswered(*c);
-      if (!s.ok()) return c->SendErrorFrame(s, e.client_msg_id);
-      c->SendText(AckFrame(e));
+  // The room's moderation comes from Check: as a rule a cache hit (the join checked), and PostgreSQL's
+  // answer again if the entry was evicted since.
+  Loop& loop = conn.loop();
+  uint64_t id = conn.id();
+  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, text = std::move(**text), client_msg_id](
+                                                 Status s, const RoomFacts& facts) {
+    Connection* checked = loop.FindConnection(id);
+    if (!checked) return;
+    if (!s.ok()) return checked->SendErrorFrame(s, client_msg_id);
+    AdmitSend(*checked, checked->user().id, [room, facts, text, client_msg_id](Connection& c, const Refusal& no) {
+      if (no) return c.SendErrorFrame("rate_limited", no.reason, client_msg_id, no.retry_after_ms);
+      Loop& loop = c.loop();
+      uint64_t id = c.id();
+      AcceptMessage(loop, c.user(), room, facts, text, client_msg_id, [&loop, id](Status s, const ChatEvent& e) {
+        Connection* c = loop.FindConnection(id);
+        if (!c) return;
+        SendAnswered(*c);
+        if (!s.ok()) return c->SendErrorFrame(s, e.client_msg_id);
+        c->SendText(AckFrame(e));
+      });
     });
   });
 }

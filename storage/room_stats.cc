@@ -5,11 +5,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cctype>
 #include <cmath>
-#include <chrono>
-#include <cstdio>
 
+#include "common/rfc3339.h"
 
 namespace chatpipe {
 namespace {
@@ -18,47 +16,17 @@ constexpr int64_t kMinuteMs = 60'000, kHourMs = 3'600'000, kDayMs = 86'400'000;
 // 9999-12-31T23:59:59.999Z: far enough for anyone, and no overflow in the arithmetic below.
 constexpr int64_t kLatestMs = 253'402'300'799'999;
 
-// "2026-12-03T10:00:00Z", "2026-12-03T10:00:00.250+01:00" (RFC 3339, T or space).
-std::optional<int64_t> ParseRfc3339(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
-  char t = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &t, &h, &mi, &sec, &used) != 7 || used != 19 ||
-      (t != 'T' && t != 't' && t != ' ') || h > 23 || mi > 59 || sec > 60)
-    return std::nullopt;
-  using namespace std::chrono;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  int64_t ms = duration_cast<milliseconds>(sys_days{ymd}.time_since_epoch()).count() +
-               ((h * 60 + mi) * 60 + sec) * 1000LL;
-  std::string_view rest = std::string_view(s).substr(19);
-  if (!rest.empty() && rest[0] == '.') {
-    size_t digits = 1;
-    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
-    if (digits == 1) return std::nullopt;
-    int frac = 0;
-    for (size_t i = 1; i < std::min<size_t>(digits, 4); ++i) frac = frac * 10 + (rest[i] - '0');
-    for (size_t i = digits; i < 4; ++i) frac *= 10;
-    ms += frac;
-    rest.remove_prefix(digits);
-  }
-  if (rest == "Z" || rest == "z") return ms;
-  int oh = 0, om = 0;
-  if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':' ||
-      std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
-    return std::nullopt;
-  int64_t offset = (oh * 60 + om) * 60'000LL;
-  return rest[0] == '+' ? ms - offset : ms + offset;
-}
-
 // ms since the epoch or an RFC 3339 time, within [0, kLatestMs].
 std::optional<int64_t> ParseTime(const std::string& s) {
   int64_t ms = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
-  std::optional<int64_t> t;
-  if (ec == std::errc() && p == s.data() + s.size()) t = ms;
-  else if (ec != std::errc() || p != s.data()) t = ParseRfc3339(s);
-  if (!t || *t < 0 || *t > kLatestMs) return std::nullopt;
-  return t;
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    auto t = ParseRfc3339(s);
+    if (!t.ok()) return std::nullopt;
+    ms = *t;
+  }
+  if (ms < 0 || ms > kLatestMs) return std::nullopt;
+  return ms;
 }
 
 void WriteRatio(rapidjson::Writer<rapidjson::StringBuffer>& w, double part, int64_t whole) {

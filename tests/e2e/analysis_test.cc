@@ -185,6 +185,59 @@ TEST_F(AnalysisTest, BlockRoomRefusesProfanityWithAReason) {
   EXPECT_EQ(ack->Type(), "ack") << ack->text;
 }
 
+// RoomAccess keeps at most --room-access-cache rooms per loop. With a cap of 2 and one loop, checking
+// three other rooms evicts the block room's entry; its messages are still refused, over WebSocket and
+// HTTP: the moderation comes from Check, never from a lookup that would fall back to "tag".
+TEST_F(AnalysisTest, BlockRoomStillBlocksAfterItsAccessEntryWasEvicted) {
+  auto capped = TestStack::Create();
+  ASSERT_TRUE(capped.ok());
+  std::unique_ptr<TestStack> s = std::move(*capped);
+  ASSERT_TRUE(s->StartIngress([](IngressConfig& c) {
+                 c.threads = 1;
+                 c.room_access_cache = 2;
+               }).ok());
+  auto owner = s->Register("owner");
+  ASSERT_TRUE(owner.ok());
+  auto create = [&](const std::string& name, const std::string& moderation) -> int64_t {
+    auto r = s->Call("POST", "/api/rooms", *owner, "{\"name\":\"" + name + "\",\"moderation\":\"" + moderation + "\"}");
+    EXPECT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.status().ToString());
+    return r.ok() && r->status == 201 ? ParseJson(r->body)->doc["id"].GetInt64() : 0;
+  };
+  auto evictions = [&] {
+    auto m = s->Call("GET", "/metrics", *owner);
+    const std::string name = "\nchatpipe_ingress_room_access_evictions_total ";
+    size_t at = m.ok() ? m->body.find(name) : std::string::npos;
+    return at == std::string::npos ? int64_t{-1} : std::stoll(m->body.substr(at + name.size()));
+  };
+  int64_t block = create("strict", "block");
+  ASSERT_TRUE(block);
+  auto ws = s->Connect(*owner);
+  ASSERT_TRUE(ws.ok());
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(block) + "}").ok());
+  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  const int64_t before = evictions();
+  ASSERT_GE(before, 0);
+  for (const char* name : {"one", "two", "three"}) {
+    int64_t room = create(name, "tag");
+    ASSERT_TRUE(room);
+    auto h = s->Call("GET", "/api/rooms/" + std::to_string(room) + "/messages", *owner);
+    ASSERT_TRUE(h.ok() && h->status == 200);
+  }
+  EXPECT_GE(evictions() - before, 2);  // three rooms into a cache of two that held the block room
+  ASSERT_TRUE((*ws)->SendText(Send(block, "que m1erda")).ok());
+  auto e = ReceiveUntil(**ws, [](const Json& j) { return j.Type() == "error" || j.Type() == "ack"; });
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->Type(), "error") << e->text;
+  EXPECT_EQ(e->text.find("\"blocked\"") != std::string::npos, true) << e->text;
+  for (const char* name : {"four", "five"}) {
+    auto h = s->Call("GET", "/api/rooms/" + std::to_string(create(name, "tag")) + "/messages", *owner);
+    ASSERT_TRUE(h.ok() && h->status == 200);
+  }
+  auto post = s->Call("POST", "/api/rooms/" + std::to_string(block) + "/messages", *owner, "{\"text\":\"shit\"}");
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->status, 422) << post->body;
+}
+
 TEST_F(AnalysisTest, OfflineUserGetsOneBatchedEmailForThreeQuickMentions) {
   auto sink = stack->StartSmtpSink();
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();

@@ -13,9 +13,9 @@
 #include <sstream>
 
 #include "cli/replay_format.h"
-#include "cli/replay_range.h"
 #include "common/events.h"
 #include "common/message_id.h"
+#include "common/rfc3339.h"
 #include "queue/kafka.h"
 #include "tests/support/stack_test_base.h"
 
