@@ -35,6 +35,10 @@ Metric& request_timeouts = Counter("chatpipe_ingress_http_request_timeouts_total
 Metric& output_pauses = Counter("chatpipe_ingress_http_output_pauses_total",
                                 "times an HTTP connection stopped reading requests until its answers drained");
 
+const http::Limits kHttpLimits;
+// The most request input a connection holds: the largest request the limits let through.
+const size_t kMaxHttpInput = kHttpLimits.max_header_bytes + kHttpLimits.max_body_bytes;
+
 // An empty ping: the peer's pong, or anything else it sends, shows it is there.
 constexpr std::string_view kPingFrame("\x89\x00", 2);
 
@@ -115,10 +119,17 @@ void Connection::OnWritable(evutil_socket_t, short what, void* arg) {
 
 void Connection::ReadSocket() {
   char* buf = loop_->read_buffer();
-  ssize_t n = recv(fd_, buf, Loop::kReadBufferSize, 0);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-    return loop_->CloseConnection(id_);
-  size_t got = n > 0 ? static_cast<size_t>(n) : 0;  // 0: woken to parse what is already here
+  // Pipelined HTTP requests wait in the socket, not here: hold at most one request's worth, which
+  // always parses to an answer or an error, so reading stops only while a request is being served.
+  size_t room = Loop::kReadBufferSize;
+  if (state_ == State::kHttp) room = std::min(room, kMaxHttpInput - std::min(kMaxHttpInput, in_.size()));
+  size_t got = 0;  // 0: woken to parse what is already here
+  if (room > 0) {
+    ssize_t n = recv(fd_, buf, room, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      return loop_->CloseConnection(id_);
+    got = n > 0 ? static_cast<size_t>(n) : 0;
+  }
   if (got > 0) unanswered_pings_ = 0;  // whatever it sent, the peer is there
   if (state_ == State::kHttp) {
     in_.append(buf, got);
@@ -134,7 +145,6 @@ void Connection::ReadSocket() {
 }
 
 void Connection::ReadHttp() {
-  static const http::Limits limits;
   while (state_ == State::kHttp && !serving_ && !in_.empty()) {
     if (out_ && evbuffer_get_length(out_) > loop_->services().config.max_output_bytes) {
       // A client that sends requests and reads no answers: stop reading until they drain (Drained).
@@ -145,7 +155,7 @@ void Connection::ReadHttp() {
     http::Request request;
     size_t consumed = 0;
     Status error;
-    http::ParseResult r = http::ParseRequest(in_, limits, &request, &consumed, &error);
+    http::ParseResult r = http::ParseRequest(in_, kHttpLimits, &request, &consumed, &error);
     if (r == http::ParseResult::kIncomplete) return ArmReadTimeout();  // the request's deadline
     serving_ = true;
     request_deadline_ms_ = 0;

@@ -98,7 +98,10 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
     notifications = *on;
   }
   OnDb<UserSettings>(
-      conn, [uid = user.id, notifications](PgConn& pg) { return UpdateUserSettings(pg, uid, notifications); },
+      conn,
+      [uid = user.id, notifications](PgConn& pg) {
+        return notifications ? UpdateUserSettings(pg, uid, *notifications) : GetUserSettings(pg, uid);
+      },
       [user](Reply reply, Result<UserSettings> settings) {
         if (!settings.ok()) return reply(settings.status());
         reply(200, Json([&](Writer& w) {

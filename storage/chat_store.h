@@ -50,8 +50,8 @@ struct UserSettings {
   bool email_notifications = true;
 };
 Result<UserSettings> GetUserSettings(PgConn& pg, int64_t user);
-// Sets the e-mail notification switch when `email_notifications` holds a value; returns the result.
-Result<UserSettings> UpdateUserSettings(PgConn& pg, int64_t user, std::optional<bool> email_notifications);
+// Sets the e-mail notification switch; returns the settings as they are then.
+Result<UserSettings> UpdateUserSettings(PgConn& pg, int64_t user, bool email_notifications);
 
 // A private room's creator becomes its first member.
 Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private,

@@ -20,10 +20,12 @@
 #include <memory>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/message_id.h"
 #include "common/metrics.h"
+#include "storage/pg.h"
 #include "storage/redis_keys.h"
 #include "tests/support/stack_test_base.h"
 
@@ -59,7 +61,7 @@ class RawConn {
 
   bool Send(const std::string& bytes) { return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size()); }
   // Sends what the socket takes now; the bytes taken.
-  size_t SendSome(const std::string& bytes) {
+  size_t SendSome(std::string_view bytes) {
     ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     return n > 0 ? static_cast<size_t>(n) : 0;
   }
@@ -117,13 +119,21 @@ size_t Count(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
-// The timer the kernel runs for the server's end of the loopback connection from client_port to
-// server_port, as /proc/net/tcp shows it: {kind, due in 1/100 s}; kind 1 is a retransmission, 2
-// keepalive, 0 none. {-1, 0} when there is no such socket.
-std::pair<int, long> ServerTimer(int server_port, int client_port) {
+// One end of a loopback TCP connection as /proc/net/tcp shows it. The timer's kind is 1 for a
+// retransmission, 2 keepalive, 0 none; `due` counts 1/100 s. The queues are bytes: rx what the
+// application has not read yet, tx what the peer has not acknowledged yet.
+struct KernelSocket {
+  bool found = false;
+  int timer = -1;
+  long due = 0;
+  int64_t tx_queue = 0;
+  int64_t rx_queue = 0;
+};
+
+KernelSocket FindSocket(int local_port, int remote_port) {
   char local[32], remote[32];
-  std::snprintf(local, sizeof local, "0100007F:%04X", server_port);
-  std::snprintf(remote, sizeof remote, "0100007F:%04X", client_port);
+  std::snprintf(local, sizeof local, "0100007F:%04X", local_port);
+  std::snprintf(remote, sizeof remote, "0100007F:%04X", remote_port);
   std::ifstream in("/proc/net/tcp");
   std::string line;
   while (std::getline(in, line)) {
@@ -131,11 +141,17 @@ std::pair<int, long> ServerTimer(int server_port, int client_port) {
     std::string slot, l, r, state, queues, timer;
     fields >> slot >> l >> r >> state >> queues >> timer;
     if (l != local || r != remote) continue;
-    size_t colon = timer.find(':');
-    if (colon == std::string::npos) return {-1, 0};
-    return {std::stoi(timer.substr(0, colon), nullptr, 16), std::stol(timer.substr(colon + 1), nullptr, 16)};
+    KernelSocket s;
+    size_t queue_colon = queues.find(':'), timer_colon = timer.find(':');
+    if (queue_colon == std::string::npos || timer_colon == std::string::npos) return s;
+    s.found = true;
+    s.tx_queue = std::stoll(queues.substr(0, queue_colon), nullptr, 16);
+    s.rx_queue = std::stoll(queues.substr(queue_colon + 1), nullptr, 16);
+    s.timer = std::stoi(timer.substr(0, timer_colon), nullptr, 16);
+    s.due = std::stol(timer.substr(timer_colon + 1), nullptr, 16);
+    return s;
   }
-  return {-1, 0};
+  return {};
 }
 
 class ConnectionsTest : public StackTest {
@@ -307,60 +323,144 @@ TEST_F(ConnectionsTest, AcceptedSocketsHaveTcpKeepaliveAsConfigured) {
     RawConn conn(stack->port());
     ASSERT_TRUE(conn.Healthy());  // accepted and answered: its options are set
     // Until the client's ACK of the answer arrives the kernel shows the retransmission timer instead.
-    std::pair<int, long> timer;
+    KernelSocket server;
     ASSERT_TRUE(WaitFor([&] {
-      timer = ServerTimer(stack->port(), conn.local_port());
-      return timer.first == 0 || timer.first == 2;
-    })) << "timer kind " << timer.first;
+      server = FindSocket(stack->port(), conn.local_port());
+      return server.timer == 0 || server.timer == 2;
+    })) << "timer kind " << server.timer;
     if (idle_s == 0) {
-      EXPECT_EQ(timer.first, 0) << "no keepalive timer with --tcp-keepalive-idle-s 0";
+      EXPECT_EQ(server.timer, 0) << "no keepalive timer with --tcp-keepalive-idle-s 0";
       continue;
     }
-    EXPECT_EQ(timer.first, 2) << "keepalive";
-    EXPECT_GT(timer.second, 0);
-    EXPECT_LE(timer.second, idle_s * 100) << "due within the idle time set, not the default 60 s";
+    EXPECT_EQ(server.timer, 2) << "keepalive";
+    EXPECT_GT(server.due, 0);
+    EXPECT_LE(server.due, idle_s * 100) << "due within the idle time set, not the default 60 s";
   }
 }
 
+// A client that sends the same request over and over on one connection and reads no answer until
+// told to, with what the kernel and the server make of it.
+class Pipeliner {
+ public:
+  Pipeliner(int port, std::string request) : port_(port), request_(std::move(request)), conn_(port, 4096) {
+    for (int i = 0; i < 256; ++i) batch_ += request_;
+  }
+  bool connected() const { return conn_.connected(); }
+  size_t sent() const { return sent_; }
+
+  // Sends until the kernel takes no more, going on from where a partial send stopped.
+  void SendUntilBlocked() {
+    for (size_t n = 1; n > 0;) sent_ += n = conn_.SendSome(std::string_view(batch_).substr(sent_ % batch_.size()));
+  }
+
+  // Once nothing moves (no answer, no byte between the two ends) while the client sends what it can:
+  // the bytes of requests the server has read and not answered. `answered` counts the answers.
+  struct Standstill {
+    bool reached = false;
+    int64_t answered = 0;
+    int64_t unread = 0;  // waiting in the kernel
+    int64_t held = 0;    // read by the server, not answered yet
+  };
+  Standstill WaitForStandstill(const std::function<int64_t()>& answered) {
+    Standstill now;
+    KernelSocket server, client;
+    now.reached = WaitFor([&] {
+      const KernelSocket server_was = server, client_was = client;
+      const int64_t answered_was = now.answered;
+      SendUntilBlocked();
+      now.answered = answered();
+      server = FindSocket(port_, conn_.local_port());
+      client = FindSocket(conn_.local_port(), port_);
+      return server.found && now.answered == answered_was && server.rx_queue == server_was.rx_queue &&
+             client.tx_queue == client_was.tx_queue;
+    }, std::chrono::seconds(10));
+    // Bytes the server took but the client has no acknowledgement of yet count twice: `held` errs low.
+    now.unread = server.rx_queue + client.tx_queue;
+    now.held = static_cast<int64_t>(sent_) - now.answered * static_cast<int64_t>(request_.size()) - now.unread;
+    return now;
+  }
+
+  // Completes the request cut last, then reads until every request is answered `answer` (or 60 s
+  // pass, or the server closes): the number of requests sent and of answers.
+  std::pair<size_t, size_t> ReadAllAnswers(const std::string& answer) {
+    std::string tail = request_.substr(sent_ % request_.size());
+    if (tail.size() == request_.size()) tail.clear();
+    const size_t requests = (sent_ + tail.size()) / request_.size();
+    size_t answers = 0;
+    bool closed = conn_.ReadUntil([&](const std::string& in) {
+      if (!tail.empty()) tail.erase(0, conn_.SendSome(tail));
+      answers += Count(in, answer);
+      // Keep what could be the start of an answer cut by the read; it holds no whole one.
+      conn_.in().erase(0, in.size() - std::min(in.size(), answer.size() - 1));
+      return answers >= requests;
+    }, std::chrono::seconds(60));
+    EXPECT_FALSE(closed);
+    return {requests, answers};
+  }
+
+ private:
+  int port_;
+  std::string request_, batch_;
+  RawConn conn_;
+  size_t sent_ = 0;
+};
+
+// The most request input the server holds for a connection: the largest request it takes (16 KiB
+// of head, 64 KiB of body).
+constexpr int64_t kMaxHeldRequestBytes = (16 + 64) << 10;
+
 TEST_F(ConnectionsTest, PipelinedRequestsFromANonReaderWaitInTheSocketNotInTheServer) {
   Start([](ConnectionLimits&, IngressConfig& c) { c.max_output_bytes = 64 << 10; });
-  RawConn greedy(stack->port(), 4096);
-  ASSERT_TRUE(greedy.connected());
   const int64_t pauses = MetricValue("chatpipe_ingress_http_output_pauses_total");
+  const int64_t answered_before = MetricValue("chatpipe_ingress_http_requests_total");
+  Pipeliner greedy(stack->port(), kHealthz);
+  ASSERT_TRUE(greedy.connected());
   // Requests, never reading an answer, until the server stops reading them.
-  std::string batch;
-  for (int i = 0; i < 256; ++i) batch += kHealthz;
-  size_t sent = 0;
   ASSERT_TRUE(WaitFor([&] {
-    for (size_t n = 1; n > 0;) sent += n = greedy.SendSome(batch);
+    greedy.SendUntilBlocked();
     return MetricValue("chatpipe_ingress_http_output_pauses_total") > pauses;
-  }, std::chrono::seconds(20))) << "the server never paused; sent " << sent << " bytes";
-  // Paused, it reads and answers nothing more however much the client sends, until the client reads.
-  // (Right after the pause the client's kernel may still take some answers, letting the output drain
-  // and the server read a little more: so wait for a quiet moment, which a server that kept reading
-  // would never have.)
-  EXPECT_TRUE(WaitFor([&] {
-    const int64_t answered = MetricValue("chatpipe_ingress_http_requests_total");
-    for (size_t n = 1; n > 0;) sent += n = greedy.SendSome(batch);
-    return MetricValue("chatpipe_ingress_http_requests_total") == answered;
-  }, std::chrono::seconds(5)));
+  }, std::chrono::seconds(20))) << "the server never paused; sent " << greedy.sent() << " bytes";
+
+  // Paused, it answers nothing more however much the client sends: the rest waits in the kernel.
+  auto still = greedy.WaitForStandstill(
+      [&] { return MetricValue("chatpipe_ingress_http_requests_total") - answered_before; });
+  ASSERT_TRUE(still.reached) << "answered " << still.answered << ", in the kernel " << still.unread;
+  EXPECT_GT(still.unread, 0) << "the server read everything it was sent";
+  EXPECT_LE(still.held, kMaxHeldRequestBytes);
 
   // Reading, the client gets every answer in turn: the server took up the rest as its output drained.
-  std::string tail = kHealthz.substr(sent % kHealthz.size());  // completes the request cut last
-  if (tail.size() == kHealthz.size()) tail.clear();
-  const size_t requests = (sent + tail.size()) / kHealthz.size();
-  const std::string ok = "HTTP/1.1 200";
-  size_t answers = 0;
-  bool closed = greedy.ReadUntil([&](const std::string& in) {
-    if (!tail.empty()) tail.erase(0, greedy.SendSome(tail));
-    answers += Count(in, ok);
-    // Keep what could be the start of a status line cut by the read; it holds no whole one.
-    greedy.in().erase(0, in.size() - std::min(in.size(), ok.size() - 1));
-    return answers >= requests;
-  }, std::chrono::seconds(60));
-  EXPECT_FALSE(closed);
+  auto [requests, answers] = greedy.ReadAllAnswers("HTTP/1.1 200");
   EXPECT_EQ(answers, requests);
-  EXPECT_GT(requests, 1000u);
+  EXPECT_GT(requests, static_cast<size_t>(still.answered)) << "nothing was held back";
+}
+
+// A signed-in request is answered asynchronously (after Redis and PostgreSQL), and the server reads
+// again after each answer; it used to read 64 KiB each time, holding megabytes of a fast pipeliner's
+// requests. It reads now only up to the largest request it takes.
+TEST_F(ConnectionsTest, PipelinedRequestsAnsweredOneByOneAreReadNoFasterThanAnswered) {
+  Start();
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok()) << guest.status().ToString();
+  const int64_t answered_before = MetricValue("chatpipe_ingress_http_requests_total");
+  auto answered = [&] { return MetricValue("chatpipe_ingress_http_requests_total") - answered_before; };
+  Pipeliner greedy(stack->port(), "GET /api/users/me HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + guest->token + "\r\n\r\n");
+  ASSERT_TRUE(greedy.connected());
+  ASSERT_TRUE(WaitFor([&] {
+    greedy.SendUntilBlocked();
+    return answered() >= 200;
+  }, std::chrono::seconds(30))) << "answered " << answered();
+
+  // Holding the users table stops the server at its next request, so what it holds can be counted.
+  PgConn locker(stack->config().pg_conninfo);
+  ASSERT_TRUE(locker.ExecScript("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE").ok());
+  auto still = greedy.WaitForStandstill(answered);
+  ASSERT_TRUE(still.reached) << "answered " << still.answered << ", in the kernel " << still.unread;
+  EXPECT_GT(still.unread, 0) << "the server read everything it was sent";
+  EXPECT_LE(still.held, kMaxHeldRequestBytes);
+  ASSERT_TRUE(locker.ExecScript("COMMIT").ok());
+
+  auto [requests, answers] = greedy.ReadAllAnswers("HTTP/1.1 200");
+  EXPECT_EQ(answers, requests);
 }
 
 // Open connections until `limit` are healthy; the next is refused at once (closed without an answer).

@@ -366,7 +366,12 @@ class BigReplayTest : public ReplayTestBase {
   BigReplayTest() : ReplayTestBase(Start::kNothing) {}
 
   void Fill(int count) {
-    auto producer = KafkaProducer::Create(config().kafka_brokers, {{"linger.ms", "50"}, {"batch.num.messages", "10000"}});
+    // The whole topic fits in the producer's queue (its default of 100,000 made Produce refuse the
+    // rest when the broker fell behind on a loaded machine), and a slow broker is waited for.
+    auto producer = KafkaProducer::Create(config().kafka_brokers, {{"linger.ms", "50"},
+                                                                   {"batch.num.messages", "10000"},
+                                                                   {"queue.buffering.max.messages", std::to_string(count)},
+                                                                   {"message.timeout.ms", "120000"}});
     ASSERT_TRUE(producer.ok());
     std::atomic<int> failed{0};
     ChatEvent e;
@@ -381,7 +386,7 @@ class BigReplayTest : public ReplayTestBase {
                              if (!s.ok()) ++failed;
                            });
     }
-    ASSERT_TRUE((*producer)->Flush(std::chrono::seconds(60)).ok());
+    ASSERT_TRUE((*producer)->Flush(std::chrono::seconds(120)).ok());
     ASSERT_EQ(failed.load(), 0);
   }
 };
