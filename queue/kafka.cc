@@ -73,6 +73,10 @@ KafkaProducer::~KafkaProducer() {
   if (Status s = Flush(std::chrono::seconds(10)); !s.ok()) spdlog::warn("kafka producer: {}", s.ToString());
   stopping_ = true;
   if (poller_.joinable()) poller_.join();
+  // What the broker has not confirmed by now fails, so that every Produce gets its one report (and
+  // its callback is freed) before the handle goes.
+  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  for (int i = 0; i < 20 && rd_kafka_outq_len(rk_) > 0; ++i) rd_kafka_poll(rk_, 50);
   rd_kafka_poll(rk_, 0);  // reports that arrived after the poller stopped
   rd_kafka_destroy(rk_);
 }

@@ -28,11 +28,12 @@ using KafkaConfig = std::map<std::string, std::string>;
 class KafkaProducer {
  public:
   // Called once per Produce(): on the producer's poll thread, or at once on the calling thread when
-  // the event could not even be queued. Must not block.
+  // the event could not even be queued, or in the destructor (failed) when the broker never confirmed
+  // it. Must not block.
   using DeliveryFn = std::function<void(Status)>;
 
   static Result<std::unique_ptr<KafkaProducer>> Create(const std::string& brokers, const KafkaConfig& extra = {});
-  ~KafkaProducer();  // flushes what is queued (bounded), then stops
+  ~KafkaProducer();  // flushes what is queued (bounded), fails what is left, then stops
 
   void Produce(const std::string& topic, std::string_view key, std::string_view payload, DeliveryFn done,
                const std::vector<std::pair<std::string, std::string>>& headers = {});
