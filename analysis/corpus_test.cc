@@ -20,7 +20,7 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kGeneratedSha256 = "1c89251b15683d44b3bb449a663c9082a14dd8d247baa64b212f32878d76cbab";
+constexpr const char* kGeneratedSha256 = "0d759f6ee400264652a31475d72e616cf4347cccb3ff2e3d199d82ba2b352cb4";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -99,12 +99,16 @@ std::string TagsToJson(const Tags& tags) {
   w.StartArray();
   for (const std::string& term : tags.terms) w.String(term.data(), static_cast<rapidjson::SizeType>(term.size()));
   w.EndArray();
-  w.Key("masked");
-  if (IsValidUtf8(tags.masked)) {
-    w.String(tags.masked.data(), static_cast<rapidjson::SizeType>(tags.masked.size()));
-  } else {
-    const std::string valid = ReplaceInvalidUtf8(tags.masked);
-    w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+  // Only when it differs from the text: every message frame carries its tags, and repeating the
+  // whole text in each would double what the fan-out writes.
+  if (tags.profane) {
+    w.Key("masked");
+    if (IsValidUtf8(tags.masked)) {
+      w.String(tags.masked.data(), static_cast<rapidjson::SizeType>(tags.masked.size()));
+    } else {
+      const std::string valid = ReplaceInvalidUtf8(tags.masked);
+      w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+    }
   }
   w.EndObject();
   w.EndObject();

@@ -26,7 +26,7 @@
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-inline constexpr const char* kTaggerCodeVersion = "1";
+inline constexpr const char* kTaggerCodeVersion = "2";  // 2: "masked" only when flagged
 
 struct Tags {
   std::string lang;             // "es", "pt" or "en"
@@ -57,8 +57,9 @@ class Tagger {
   std::unique_ptr<const Data> data_;
 };
 
-// {"lang":..,"sentiment":{"label":..,"score":..},"profanity":{"flagged":..,"terms":[..],"masked":..}}
-// Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so that the JSON stays valid.
+// {"lang":..,"sentiment":{"label":..,"score":..},"profanity":{"flagged":..,"terms":[..][,"masked":..]}}
+// with "masked" only when flagged. Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so
+// that the JSON stays valid.
 std::string TagsToJson(const Tags& tags);
 
 // Where the word lists are: $CHATPIPE_TAG_DATA if set, else the source tree's analysis/data.

@@ -247,11 +247,13 @@ TEST_F(TaggerTest, JsonShape) {
   clean.lang = "en";
   clean.sentiment_label = "neutral";
   clean.masked = "hi";
+  // Unflagged, the masked text is the text: not repeated.
   EXPECT_EQ(TagsToJson(clean),
             "{\"lang\":\"en\",\"sentiment\":{\"label\":\"neutral\",\"score\":0.0},"
-            "\"profanity\":{\"flagged\":false,\"terms\":[],\"masked\":\"hi\"}}");
-  clean.masked = "bad \xFF byte";
-  EXPECT_EQ(TagsToJson(clean).find("\"masked\":\"bad \xEF\xBF\xBD byte\""), TagsToJson(clean).find("\"masked\""));
+            "\"profanity\":{\"flagged\":false,\"terms\":[]}}");
+  tags.masked = "bad \xFF byte";
+  const std::string json = TagsToJson(tags);
+  EXPECT_NE(json.find("\"masked\":\"bad \xEF\xBF\xBD byte\""), std::string::npos) << json;
 }
 
 TEST(TaggerLoad, MissingDirectoryFailsWithTheFileName) {

@@ -1,5 +1,9 @@
 #include "cli/replay_fallback.h"
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "common/events.h"
 #include "storage/chat_store.h"
 
@@ -8,13 +12,30 @@ namespace {
 
 constexpr int kPage = 5000;
 
-// MessageFromRow's columns, the tags only where ingress puts them in the event, then their version.
+// MessageFromRow's columns, then the tags' version. jsonb keeps its keys in an order of its own, so
+// the tags are rebuilt as json in the tagger's order (TagsToJson); json_strip_nulls drops the
+// "masked" that only flagged tags have.
 constexpr const char* kPartSql =
     "SELECT m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, "
-    "       CASE WHEN r.moderation IN ('mask', 'block') THEN t.tags::text END, t.tagger_version "
-    "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id LEFT JOIN rooms r ON r.id = m.room_id "
+    "       CASE WHEN t.tags IS NOT NULL THEN "
+    "         json_strip_nulls(json_build_object('lang', t.tags->'lang', 'sentiment', t.tags->'sentiment', "
+    "           'profanity', json_build_object('flagged', t.tags->'profanity'->'flagged', "
+    "             'terms', t.tags->'profanity'->'terms', 'masked', t.tags->'profanity'->'masked')))::text END, "
+    "       t.tagger_version "
+    "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id "
     "WHERE m.ts >= $1 AND m.ts < $2 AND (m.room_id, m.pos) > ($3, $4) "
     "ORDER BY m.room_id, m.pos LIMIT $5";
+
+// json_build_object writes spaces around its separators; the event had none.
+std::string Compact(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError()) return json;
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  doc.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
 
 }  // namespace
 
@@ -33,6 +54,7 @@ Result<int64_t> ReplayFromDb(PgConn& pg, const DbFallback& part,
       after_pos = m.pos;
       auto cut = part.cuts.find(part.partition_of(m.event.room));
       if (cut == part.cuts.end() || (cut->second && m.event.id >= *cut->second)) continue;
+      if (!m.event.tags.empty()) m.event.tags = Compact(m.event.tags);
       if (!m.event.tags.empty() && !r->IsNull(i, 9)) m.event.tagger_version = std::string(r->Text(i, 9));
       sink(m.event.room, EncodeChatEvent(m.event));
       ++sunk;

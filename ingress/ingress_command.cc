@@ -51,7 +51,7 @@ void AddIngressCommand(CLI::App& app) {
                   "how long the producer gathers messages into one request: more is fewer, larger requests "
                   "(less CPU in ingress and Kafka) for that much more latency per message")
       ->envname("CHATPIPE_KAFKA_LINGER_MS")->capture_default_str();
-  cmd->add_option("--tag-data", c->tag_data, "the tagger's word lists, for mask and block rooms (default: the source tree's)")
+  cmd->add_option("--tag-data", c->tag_data, "the tagger's word lists: every message is tagged before Kafka (default: the source tree's)")
       ->envname("CHATPIPE_TAG_DATA");
   cmd->add_option("--max-mentions", c->max_mentions,
                   "distinct users (@name) one message may mention; a message naming more is refused (too_many_mentions)")

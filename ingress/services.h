@@ -42,7 +42,7 @@ struct IngressConfig {
   int replay_limit = 1000;           // most messages a join with "after" replays
   int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
   int kafka_linger_ms = 5;           // producer batching: latency added to every message, for fewer requests
-  std::string tag_data;              // the tagger's word lists (mask and block rooms); empty: the default
+  std::string tag_data;              // the tagger's word lists; empty: the default
   size_t max_mentions = 20;          // distinct @names a message may hold; more: refused, too_many_mentions
   size_t room_access_cache = 100000; // rooms, and apart (room, user) memberships, one loop's RoomAccess keeps
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
@@ -64,7 +64,7 @@ struct Services {
   std::unique_ptr<DbPool> db;
   std::unique_ptr<WorkPool> passwords;  // hashes and checks passwords, so sign-ins never hold the DbPool
   std::unique_ptr<StaticFiles> web;  // null when no web root is set
-  std::unique_ptr<Tagger> tagger;    // tags messages of mask and block rooms inline
+  std::unique_ptr<Tagger> tagger;    // tags every message before Kafka
   std::unique_ptr<ShortCircuit> short_circuit;  // only with --short-circuit
 };
 

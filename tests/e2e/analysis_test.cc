@@ -46,6 +46,28 @@ class AnalysisTest : public StackTest {
     return (*body).doc["id"].GetInt64();
   }
 
+  // Once the tag worker has stored the tags of the message with `text` and of one sent after it (so
+  // it has published whatever it would for the first), a third message from `from` reaches `to`:
+  // the frames `to` got until then, the message frames' types and texts.
+  std::vector<Json> FramesAfterTheTagWorker(WsClient& from, WsClient& to, int64_t room, const std::string& text) {
+    const std::string later = "a later message", last = "the last message";
+    EXPECT_TRUE(from.SendText(Send(room, later)).ok());
+    EXPECT_TRUE(WaitFor([&] {
+      auto n = stack->pg().Exec("SELECT count(*) FROM message_tags t JOIN messages m ON m.id = t.message_id "
+                                "WHERE m.room_id = $1 AND m.body IN ($2, $3)",
+                                {std::to_string(room), text, later});
+      return n.ok() && n->Int(0, 0) == 2;
+    }, std::chrono::seconds(20)));
+    EXPECT_TRUE(from.SendText(Send(room, last)).ok());
+    std::vector<Json> frames;
+    auto end = ReceiveUntil(to, [&](const Json& j) {
+      frames.push_back(std::move(*ParseJson(j.text)));
+      return j.Type() == "message" && last == j.doc["text"].GetString();
+    });
+    EXPECT_TRUE(end.ok()) << end.status().ToString();
+    return frames;
+  }
+
   TestUser ana, bea;
 };
 
@@ -114,21 +136,25 @@ TEST_F(AnalysisTest, MaskRoomNeverShowsUnmaskedProfanityToAnotherClient) {
   auto a = Connect(ana, *room), b = Connect(bea, *room);
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(a->SendText(Send(*room, "esto es una mierda, what the fuuuck")).ok());
-  // Everything bea receives about the room, message and tags alike, is free of the words.
+  // Everything bea receives about the room is free of the words; the message frame carries the tags.
   auto message = ReceiveType(*b, "message");
   ASSERT_TRUE(message.ok()) << message.status().ToString();
-  auto tags = ReceiveType(*b, "tags", std::chrono::seconds(20));
-  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
-  for (const Json* j : {&*message, &*tags}) {
-    EXPECT_EQ(j->text.find("mierda"), std::string::npos) << j->text;
-    EXPECT_EQ(j->text.find("fu"), std::string::npos) << j->text;
+  const std::string text = message->doc["text"].GetString();
+  EXPECT_EQ(text.find("mierda"), std::string::npos) << message->text;
+  EXPECT_EQ(text.find("fu"), std::string::npos) << message->text;
+  EXPECT_NE(text.find("m*****"), std::string::npos) << message->text;
+  ASSERT_TRUE(message->doc.HasMember("tags")) << message->text;
+  EXPECT_TRUE(message->doc["tags"]["profanity"]["flagged"].GetBool());
+  EXPECT_EQ(message->text.find("mierda"), std::string::npos) << message->text;
+  for (const Json& j : FramesAfterTheTagWorker(*a, *b, *room, text)) {
+    EXPECT_EQ(j.text.find("mierda"), std::string::npos) << j.text;
+    EXPECT_NE(j.Type(), "tags") << "the message frame had its tags already: " << j.text;
   }
-  EXPECT_NE(message->text.find("m*****"), std::string::npos) << message->text;
-  EXPECT_TRUE(tags->doc["tags"]["profanity"]["flagged"].GetBool());
   // Ingress tagged it; the row stores the version of ingress's tagger, which the event carried.
   auto tagger = Tagger::Load(DefaultTagDataDir());
   ASSERT_TRUE(tagger.ok());
-  auto version = stack->pg().Exec("SELECT tagger_version FROM message_tags WHERE room_id = $1", {std::to_string(*room)});
+  auto version = stack->pg().Exec("SELECT DISTINCT tagger_version FROM message_tags WHERE room_id = $1",
+                                  {std::to_string(*room)});
   ASSERT_TRUE(version.ok() && version->rows() == 1);
   EXPECT_EQ(version->Text(0, 0), (*tagger)->version());
   // Nor does the history, from Redis or from PostgreSQL.
@@ -143,26 +169,35 @@ TEST_F(AnalysisTest, MaskRoomNeverShowsUnmaskedProfanityToAnotherClient) {
   EXPECT_EQ(stored->Int(0, 0), 0);
 }
 
-TEST_F(AnalysisTest, TagRoomShowsTheTextAndSendsTagsAfterTheMessage) {
+// Tags reach clients inside the message frame, not in a second broadcast to every subscriber.
+TEST_F(AnalysisTest, TagRoomShowsTheTextWithItsTagsInOneFrame) {
   ASSERT_TRUE(stack->StartWorkerProcess("tag").ok());
   auto room = stack->CreateRoom(ana, "open");
   ASSERT_TRUE(room.ok());
   auto a = Connect(ana, *room), b = Connect(bea, *room);
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->SendText(Send(*room, "I love this, it is wonderful!")).ok());
+  const std::string text = "I love this, it is wonderful! shit";
+  ASSERT_TRUE(a->SendText(Send(*room, text)).ok());
   auto message = ReceiveType(*b, "message");
   ASSERT_TRUE(message.ok());
-  EXPECT_STREQ(message->doc["text"].GetString(), "I love this, it is wonderful!");
-  auto tags = ReceiveType(*b, "tags", std::chrono::seconds(20));
-  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
-  EXPECT_STREQ(tags->doc["id"].GetString(), message->doc["id"].GetString());
-  EXPECT_STREQ(tags->doc["tags"]["sentiment"]["label"].GetString(), "positive");
-  EXPECT_STREQ(tags->doc["tags"]["lang"].GetString(), "en");
-  // The stored history carries the tags too.
-  ASSERT_TRUE(WaitFor([&] {
-    auto h = stack->Call("GET", "/api/rooms/" + std::to_string(*room) + "/messages?limit=50", bea);
-    return h.ok() && h->body.find("\"positive\"") != std::string::npos;
-  }));
+  EXPECT_EQ(message->doc["text"].GetString(), text);
+  ASSERT_TRUE(message->doc.HasMember("tags")) << message->text;
+  EXPECT_STREQ(message->doc["tags"]["sentiment"]["label"].GetString(), "positive");
+  EXPECT_STREQ(message->doc["tags"]["lang"].GetString(), "en");
+  // Flagged in a tag room: the masked text comes beside the text, for the client to choose.
+  EXPECT_TRUE(message->doc["tags"]["profanity"]["flagged"].GetBool()) << message->text;
+  EXPECT_STREQ(message->doc["tags"]["profanity"]["masked"].GetString(), "I love this, it is wonderful! s***");
+  for (const Json& j : FramesAfterTheTagWorker(*a, *b, *room, text)) {
+    EXPECT_NE(j.Type(), "tags") << j.text;
+    // An unflagged message's tags do not repeat its text.
+    if (j.Type() == "message") EXPECT_FALSE(j.doc["tags"]["profanity"].HasMember("masked")) << j.text;
+  }
+  // The stored history carries the tags too, from Redis and from PostgreSQL.
+  for (const char* q : {"?limit=10", "?limit=50"}) {
+    auto h = stack->Call("GET", "/api/rooms/" + std::to_string(*room) + "/messages" + q, bea);
+    ASSERT_TRUE(h.ok() && h->status == 200);
+    EXPECT_NE(h->body.find("\"positive\""), std::string::npos) << h->body;
+  }
 }
 
 TEST_F(AnalysisTest, BlockRoomRefusesProfanityWithAReason) {

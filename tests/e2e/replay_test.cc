@@ -312,12 +312,14 @@ TEST_F(ReplayTest, PartitionOffsetListsSayWhereToStartAndEnd) {
 }
 
 TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt) {
+  ASSERT_TRUE(stack->StartWorkerProcess("tag").ok());  // the tags come back from its rows
   const int64_t from = static_cast<int64_t>(NowMs());
   ASSERT_NO_FATAL_FAILURE(SendPhases());
   ASSERT_TRUE(WaitFor([&] {
     auto a = stack->CountMessages(alpha_), b = stack->CountMessages(beta_);
-    return a.ok() && b.ok() && *a + *b == 27;
-  })) << "the persister did not store the messages";
+    auto tags = stack->pg().Exec("SELECT count(*) FROM message_tags");
+    return a.ok() && b.ok() && *a + *b == 27 && tags.ok() && tags->Int(0, 0) == 27;
+  })) << "the persister and the tag worker did not store the messages";
   const std::vector<std::string> range = {"--topic", "chat.messages", "--from", FormatRfc3339(from)};
   ReplayRun before = Replay(range);
   ASSERT_EQ(before.exit_code, 0) << before.log;

@@ -31,7 +31,15 @@ Status Persister::StoreInDatabase(const std::vector<ChatEvent>& events, std::vec
   auto rows = pg_.Exec("SELECT * FROM chat_persist($1::jsonb)", {batch});
   if (!rows.ok()) return rows.status();
   stored->clear();
-  for (int i = 0; i < rows->rows(); ++i) stored->push_back(MessageFromRow(*rows, i));
+  // The frame carries the tags ingress made (the table holds none: the tag worker stores them), so
+  // clients get a message and its tags in one frame.
+  std::unordered_map<uint64_t, const std::string*> tags;
+  for (const auto& e : events)
+    if (!e.tags.empty()) tags[e.id] = &e.tags;
+  for (int i = 0; i < rows->rows(); ++i) {
+    stored->push_back(MessageFromRow(*rows, i));
+    if (auto it = tags.find(stored->back().event.id); it != tags.end()) stored->back().event.tags = *it->second;
+  }
   return Status::Ok();
 }
 

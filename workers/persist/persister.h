@@ -2,7 +2,8 @@
 //
 // For each batch polled from chat.messages it (1) stores the events in PostgreSQL in one statement
 // (chat_persist(): idempotent on the message id and on the user's client_msg_id, giving each new
-// message the next position of its room), (2) pushes the stored frames onto the rooms' Redis history
+// message the next position of its room), (2) pushes the stored frames (with the tags ingress put in
+// the event) onto the rooms' Redis history
 // lists (one script call per room) and publishes them on the rooms' channels (one PUBLISH per frame),
 // all in one pipeline, and only then (3) stores the batch's offsets for commit. A crash anywhere
 // before (3) replays the batch, which changes nothing already done:

@@ -1,5 +1,6 @@
 #include "workers/tag/tag_worker.h"
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -57,6 +58,20 @@ return 0
 
 Status RedisError(const RedisReply& r) { return Status::Unavailable("redis_unavailable", "Redis: " + r.str); }
 
+// A mask room's message: ingress replaced its text with the masked form, so the original is gone and
+// only the tags made then can describe it.
+bool MaskedAtIntake(const ChatEvent& e) {
+  rapidjson::Document tags;
+  tags.Parse(e.tags.data(), e.tags.size());
+  if (tags.HasParseError() || !tags.IsObject()) return false;
+  auto p = tags.FindMember("profanity");
+  if (p == tags.MemberEnd() || !p->value.IsObject()) return false;
+  auto flagged = p->value.FindMember("flagged"), masked = p->value.FindMember("masked");
+  return flagged != p->value.MemberEnd() && flagged->value.IsTrue() && masked != p->value.MemberEnd() &&
+         masked->value.IsString() &&
+         std::string_view(masked->value.GetString(), masked->value.GetStringLength()) == e.text;
+}
+
 }  // namespace
 
 struct TagWorker::Item {
@@ -64,6 +79,7 @@ struct TagWorker::Item {
   std::string tags;
   std::string version;     // of the tagger that made `tags`; empty: unknown (stored as NULL)
   bool own = false;        // tagged here, not inline by ingress
+  bool shown = false;      // these tags differ from those the message frame carried: clients get a tags frame
   int64_t pos = 0;         // > 0 once the persister has stored the message
   bool duplicate = false;  // a client's retry, stored under another message's id
   bool current = true;     // the stored row holds these tags (false: a later version's)
@@ -111,16 +127,21 @@ Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
     if (!seen.insert(e.id).second) continue;
     Item item;
     item.event = &e;
-    item.own = e.tags.empty();
-    item.tags = item.own ? TagsToJson(tagger_.Analyze(e.text)) : e.tags;
-    item.version = item.own ? tagger_.version() : e.tagger_version;
+    // Ingress tags every message; its tags stand when this worker's tagger is the same, or when the
+    // text was masked at intake. Otherwise (re-tagging with other word lists, or an event from before
+    // inline tags) the text is tagged again.
+    const bool keep = !e.tags.empty() && (e.tagger_version == tagger_.version() || MaskedAtIntake(e));
+    item.own = !keep;
+    item.tags = keep ? e.tags : TagsToJson(tagger_.Analyze(e.text));
+    item.version = keep ? e.tagger_version : tagger_.version();
+    item.shown = item.tags != e.tags;
     items.push_back(std::move(item));
   }
   if (Status s = Store(items); !s.ok()) return s;
-  // Tags a later version has replaced are neither placed nor shown.
-  std::erase_if(items, [](const Item& i) { return !i.current; });
-  if (Status s = PlaceAndPublish(items); !s.ok()) return s;
   tagged.Add(std::count_if(items.begin(), items.end(), [](const Item& i) { return i.own; }));
+  // Clients have what the message frame carried; tags a later version has replaced are not shown.
+  std::erase_if(items, [](const Item& i) { return !i.current || !i.shown; });
+  if (Status s = PlaceAndPublish(items); !s.ok()) return s;
   return Status::Ok();
 }
 

@@ -1,22 +1,24 @@
 // TagWorker: the `tag` consumer group. Tags every chat message and shows the tags to the room.
 //
-// For each batch of chat.messages it
-//   1. takes each event's tags: its own when ingress tagged it inline (rooms whose moderation is mask or
-//      block), else the Tagger's (TagsToJson);
+// Ingress tags every message before Kafka, and the message frame carries those tags to clients. For
+// each batch of chat.messages the worker
+//   1. takes each event's tags: the event's own when this worker's tagger has the version the event
+//      names, or when the text was masked at intake (a mask room: the original is gone); else (re-
+//      tagging with other word lists, an event from before inline tags) the Tagger's (TagsToJson);
 //   2. stores them in message_tags with the version of the tagger that made them (its own, or the one
 //      the event names for inline tags; NULL when an old event names none), one statement for the
 //      batch: a new row, or replacing a row of an earlier version (tagger_versions orders them; the
 //      worker registers its own at Start), never one of a later version. Replaced rows, and those whose
 //      tags changed, are counted (metrics, and the summary line at the end of a range run);
-//   3. waits until the persister has stored the message and pushed it to the room's Redis history
-//      (the persister builds frames from its rows, so even inline tags are not in them), then, in one
-//      Lua script per message, sets ,"tags":{..} at the end of that history entry (replacing an
-//      earlier version's) and PUBLISHes {"type":"tags","room":R,"id":"<id>","tags":{..}} on the room's
-//      channel. Publishing only once the message is placed keeps the tags frame behind the message
-//      frame for live clients. A message whose stored row holds a later version's tags is neither
-//      placed nor published. A message that is not placed within `placement_wait_ms` (persister down
-//      or far behind), or when the worker is asked to stop, gets its frame published anyway, and its
-//      history entry is left as the persister writes it;
+//   3. for each message whose tags now differ from those its frame carried (and whose row holds
+//      them), waits until the persister has stored the message and pushed it to the room's Redis
+//      history, then, in one Lua script per message, sets ,"tags":{..} at the end of that history entry
+//      and PUBLISHes {"type":"tags","room":R,"id":"<id>","tags":{..}} on the room's channel. Publishing
+//      only once the message is placed keeps the tags frame behind the message frame for live
+//      clients. A message that is not placed within `placement_wait_ms` (persister down or far
+//      behind), or when the worker is asked to stop, gets its frame published anyway, and its history
+//      entry is left as the persister writes it. Live, with the same word lists as ingress, nothing
+//      is published: a tags frame would only repeat the message frame's tags to every subscriber;
 //   4. and only then lets its ConsumeLoop (workers/consume) store the batch's offsets.
 // Replaying a batch inserts nothing twice and republishes identical tags frames (clients apply them
 // by message id). An event that is a client's retry of a message already stored under another id

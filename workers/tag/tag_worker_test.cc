@@ -118,8 +118,10 @@ TEST_F(TagWorkerTest, TagsStoredPublishedAfterTheMessageAndPatchedIntoHistoryOnc
   ChatEvent happy = env_->Event(room_, ana_, "ana", "¡Qué alegría verte, amigo! Me encanta");
   happy.client_msg_id = "c-1";
   ChatEvent rude = env_->Event(room_, ana_, "ana", "this is shit");
-  ChatEvent inline_tagged = env_->Event(room_, ana_, "ana", "tagged by ingress");
-  inline_tagged.tags = R"({"lang":"en","sentiment":{"label":"neutral","score":0},"profanity":{"flagged":false,"terms":[],"masked":"tagged by ingress"}})";
+  // As ingress sends every message now: tagged, with this tagger's version.
+  ChatEvent inline_tagged = env_->Event(room_, ana_, "ana", "tagged by ingress, shit");
+  inline_tagged.tags = TagsToJson(tagger_->Analyze(inline_tagged.text));
+  inline_tagged.tagger_version = tagger_->version();
   ChatEvent retry = env_->Event(room_, ana_, "ana", happy.text);  // the client resent "c-1": a new id
   retry.client_msg_id = "c-1";
   const int64_t tagged_before = TagEvents(), persisted_before = PersistedEvents();
@@ -130,27 +132,32 @@ TEST_F(TagWorkerTest, TagsStoredPublishedAfterTheMessageAndPatchedIntoHistoryOnc
   std::map<std::string, std::string> tags_frames;
   std::map<std::string, size_t> message_at;
   for (size_t i = 0; i < frames.size(); ++i) {
-    if (frames[i].type == "message") message_at.emplace(frames[i].id, i);
+    if (frames[i].type == "message") {
+      message_at.emplace(frames[i].id, i);
+      // The message frame carries the tags ingress made; the others get theirs in a tags frame.
+      auto m = DecodeMessageFrame(frames[i].text);
+      ASSERT_TRUE(m.ok()) << frames[i].text;
+      EXPECT_EQ(m->event.tags, m->event.id == inline_tagged.id ? inline_tagged.tags : "") << frames[i].text;
+    }
     if (frames[i].type != "tags") continue;
     EXPECT_TRUE(tags_frames.emplace(frames[i].id, frames[i].text).second) << "two tags frames for " << frames[i].id;
     ASSERT_TRUE(message_at.count(frames[i].id)) << "tags before their message: " << frames[i].text;
   }
   const std::string happy_id = std::to_string(happy.id), rude_id = std::to_string(rude.id);
-  ASSERT_EQ(tags_frames.size(), 3u);  // none for the retry
+  // None for the retry, and none for the message whose frame carried its tags already.
+  ASSERT_EQ(tags_frames.size(), 2u);
   EXPECT_EQ(tags_frames[happy_id], EncodeTagsFrame(room_, happy.id, TagsToJson(tagger_->Analyze(happy.text))));
   EXPECT_EQ(tags_frames[rude_id], EncodeTagsFrame(room_, rude.id, TagsToJson(tagger_->Analyze(rude.text))));
   EXPECT_NE(tags_frames[rude_id].find(R"("flagged":true)"), std::string::npos) << tags_frames[rude_id];
-  // Ingress's inline tags are published as they are, not tagged again.
-  EXPECT_EQ(tags_frames[std::to_string(inline_tagged.id)],
-            EncodeTagsFrame(room_, inline_tagged.id, inline_tagged.tags));
+  EXPECT_EQ(message_at.size(), 3u);
 
   auto rows = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id IN (" + happy_id + "," + rude_id +
                              "," + std::to_string(inline_tagged.id) + ")");
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(*rows, 3);
   auto inline_stored = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id = " +
-                                      std::to_string(inline_tagged.id) + " AND tags->>'lang' = 'en' AND room_id = " +
-                                      std::to_string(room_));
+                                      std::to_string(inline_tagged.id) + " AND tags = '" + inline_tagged.tags +
+                                      "'::jsonb AND room_id = " + std::to_string(room_));
   ASSERT_TRUE(inline_stored.ok());
   EXPECT_EQ(*inline_stored, 1);
 
@@ -181,7 +188,7 @@ TEST_F(TagWorkerTest, TagsStoredPublishedAfterTheMessageAndPatchedIntoHistoryOnc
   ASSERT_TRUE(WaitFor([&] { return TagEvents() >= replay_before + 4; }));
   replay.reset();
   std::vector<Frame> again = DrainUntil(*env_, **sub, channel_);
-  ASSERT_EQ(again.size(), 3u);
+  ASSERT_EQ(again.size(), 2u);
   for (const auto& f : again) {
     EXPECT_EQ(f.type, "tags");
     EXPECT_EQ(f.text, tags_frames[f.id]) << f.text;
@@ -231,8 +238,10 @@ TEST_F(TagWorkerTest, BadEventsGoToTheDeadLetterTopicAndTheRestIsApplied) {
   // \u0000 is valid JSON that PostgreSQL's jsonb refuses: the batch fails, then only that event.
   ChatEvent bad = env_->Event(room_, ana_, "ana", "bad");
   bad.tags = R"({"lang":"\u0000"})";
+  bad.tagger_version = tagger_->version();  // kept as they are, not tagged again
   ChatEvent good = env_->Event(room_, ana_, "ana", "good");
   good.tags = R"({"lang":"en"})";
+  good.tagger_version = tagger_->version();
   auto tagger = StartTagger("tag", 200);  // no persister here
   ASSERT_TRUE(env_->ProduceRaw(std::to_string(room_), "{not json").ok());
   ASSERT_TRUE(env_->Produce({bad, good}).ok());
@@ -248,28 +257,39 @@ TEST_F(TagWorkerTest, BadEventsGoToTheDeadLetterTopicAndTheRestIsApplied) {
   EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM message_tags"), 1);
 }
 
+// Inline tags stand when they are this tagger's, or when the text was masked at intake (the original
+// is gone); any other event is tagged again, with this tagger's version.
 TEST_F(TagWorkerTest, StoresTheVersionOfTheTaggerThatMadeEachTag) {
   ChatEvent own = env_->Event(room_, ana_, "ana", "tagged by the worker");
-  ChatEvent by_ingress = env_->Event(room_, ana_, "ana", "tagged by ingress");
-  by_ingress.tags = R"({"lang":"en"})";
-  by_ingress.tagger_version = "0123456789ab";  // another tagger's, in the event
+  ChatEvent same = env_->Event(room_, ana_, "ana", "tagged by ingress");
+  same.tags = R"({"lang":"en"})";  // not what this tagger would say: kept all the same
+  same.tagger_version = tagger_->version();
+  ChatEvent other = env_->Event(room_, ana_, "ana", "tagged by another ingress");
+  other.tags = R"({"lang":"en"})";
+  other.tagger_version = "0123456789ab";
+  ChatEvent masked = env_->Event(room_, ana_, "ana", "vete a la m*****");
+  masked.tags = R"({"lang":"es","profanity":{"flagged":true,"terms":["m*****"],"masked":"vete a la m*****"}})";
+  masked.tagger_version = "0123456789ab";
   ChatEvent old = env_->Event(room_, ana_, "ana", "tagged before versions");
   old.tags = R"({"lang":"en"})";
   auto tagger = StartTagger("tag", 200);  // no persister here
-  ASSERT_TRUE(env_->Produce({own, by_ingress, old}).ok());
+  ASSERT_TRUE(env_->Produce({own, same, other, masked, old}).ok());
   ASSERT_TRUE(WaitFor([&] {
     auto n = env_->QueryInt("SELECT count(*) FROM message_tags");
-    return n.ok() && *n == 3;
+    return n.ok() && *n == 5;
   }));
-  auto stored = [&](const ChatEvent& e, const std::string& version) {
+  auto stored = [&](const ChatEvent& e, const std::string& version, const std::string& tags) {
     auto n = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id = " + std::to_string(e.id) +
-                            " AND tagger_version " + (version.empty() ? "IS NULL" : "= '" + version + "'"));
+                            " AND tagger_version = '" + version + "' AND tags = '" + tags + "'::jsonb");
     return n.ok() ? *n : -1;
   };
+  auto fresh = [&](const ChatEvent& e) { return TagsToJson(tagger_->Analyze(e.text)); };
   ASSERT_EQ(tagger_->version().size(), 12u);
-  EXPECT_EQ(stored(own, tagger_->version()), 1);
-  EXPECT_EQ(stored(by_ingress, "0123456789ab"), 1);
-  EXPECT_EQ(stored(old, ""), 1);  // unknown
+  EXPECT_EQ(stored(own, tagger_->version(), fresh(own)), 1);
+  EXPECT_EQ(stored(same, tagger_->version(), same.tags), 1);
+  EXPECT_EQ(stored(other, tagger_->version(), fresh(other)), 1);
+  EXPECT_EQ(stored(masked, "0123456789ab", masked.tags), 1);
+  EXPECT_EQ(stored(old, tagger_->version(), fresh(old)), 1);
 }
 
 // A tagger whose word lists are the real ones plus "zorblax" as an English profanity: a changed
