@@ -462,7 +462,7 @@ scenario('older messages load on scroll, and a link to a message far back opens 
   assert.deepEqual(page.errors, []);
 });
 
-scenario("the tag worker's tags show as badges, live and after a reload", async () => {
+scenario("a message's tags show as badges, live and after a reload", async () => {
   const alice = await stack.register(unique('alice'));
   const room = await stack.createRoom(alice, unique('moods-'));
   const page = await newPage();
@@ -475,7 +475,7 @@ scenario("the tag worker's tags show as badges, live and after a reload", async 
   await send(page, rude);
   const happyLine = messages(page, 'what a wonderful day');
   const rudeLine = messages(page, 'this is');
-  // Live: the tags frame comes after the message.
+  // Live: the message frame carries its tags.
   await happyLine.locator('.badge.sentiment[data-sentiment="positive"]').waitFor();
   await rudeLine.locator('.badge.profanity').waitFor();
   assert.doesNotMatch(await rudeLine.locator('.text').innerText(), /shit/, 'masked at first');
