@@ -1,5 +1,6 @@
 #include "analysis/tagger.h"
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -113,6 +114,18 @@ std::string TagsToJson(const Tags& tags) {
   w.EndObject();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::optional<std::string> FlaggedMaskedText(std::string_view tags_json) {
+  rapidjson::Document tags;
+  tags.Parse(tags_json.data(), tags_json.size());
+  if (tags.HasParseError() || !tags.IsObject()) return std::nullopt;
+  auto p = tags.FindMember("profanity");
+  if (p == tags.MemberEnd() || !p->value.IsObject()) return std::nullopt;
+  auto flagged = p->value.FindMember("flagged"), masked = p->value.FindMember("masked");
+  if (flagged == p->value.MemberEnd() || !flagged->value.IsTrue()) return std::nullopt;
+  if (masked == p->value.MemberEnd() || !masked->value.IsString()) return std::nullopt;
+  return std::string(masked->value.GetString(), masked->value.GetStringLength());
 }
 
 std::string DefaultTagDataDir() {

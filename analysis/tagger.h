@@ -17,6 +17,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,10 @@ class Tagger {
 // with "masked" only when flagged. Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so
 // that the JSON stays valid.
 std::string TagsToJson(const Tags& tags);
+
+// The "masked" text of tags JSON (as TagsToJson writes it) that flag profanity; nullopt when they do
+// not, or when the JSON is not such tags.
+std::optional<std::string> FlaggedMaskedText(std::string_view tags_json);
 
 // Where the word lists are: $CHATPIPE_TAG_DATA if set, else the source tree's analysis/data.
 std::string DefaultTagDataDir();

@@ -232,6 +232,16 @@ TEST_F(TaggerTest, ThreadsShareOneTagger) {
 
 // --- Output and loading ----------------------------------------------------------------------
 
+TEST_F(TaggerTest, FlaggedMaskedTextReadsWhatTagsToJsonWrote) {
+  EXPECT_EQ(FlaggedMaskedText(TagsToJson(Tag("vete a la mierda"))), "vete a la m*****");
+  EXPECT_EQ(FlaggedMaskedText(TagsToJson(Tag("hola amigo"))), std::nullopt);
+  // Tags from before "masked" was written only when flagged: unflagged, there is nothing masked.
+  EXPECT_EQ(FlaggedMaskedText(R"({"profanity":{"flagged":false,"terms":[],"masked":"hola"}})"), std::nullopt);
+  EXPECT_EQ(FlaggedMaskedText(R"({"profanity":{"flagged":true}})"), std::nullopt);
+  EXPECT_EQ(FlaggedMaskedText("{not json"), std::nullopt);
+  EXPECT_EQ(FlaggedMaskedText(""), std::nullopt);
+}
+
 TEST_F(TaggerTest, JsonShape) {
   Tags tags;
   tags.lang = "es";

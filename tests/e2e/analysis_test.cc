@@ -190,7 +190,9 @@ TEST_F(AnalysisTest, TagRoomShowsTheTextWithItsTagsInOneFrame) {
   for (const Json& j : FramesAfterTheTagWorker(*a, *b, *room, text)) {
     EXPECT_NE(j.Type(), "tags") << j.text;
     // An unflagged message's tags do not repeat its text.
-    if (j.Type() == "message") EXPECT_FALSE(j.doc["tags"]["profanity"].HasMember("masked")) << j.text;
+    if (j.Type() == "message") {
+      EXPECT_FALSE(j.doc["tags"]["profanity"].HasMember("masked")) << j.text;
+    }
   }
   // The stored history carries the tags too, from Redis and from PostgreSQL.
   for (const char* q : {"?limit=10", "?limit=50"}) {

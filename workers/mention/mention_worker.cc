@@ -1,6 +1,5 @@
 #include "workers/mention/mention_worker.h"
 
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +18,7 @@
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
 #include "analysis/mention_parser.h"
+#include "analysis/tagger.h"
 
 namespace chatpipe {
 namespace {
@@ -87,15 +87,8 @@ void WriteRoomAndMessage(Writer& w, const ChatEvent& e, const std::string& room_
 
 // The text a notification shows: in a mask room, the masked text the tagger produced inline.
 std::string ShownText(const ChatEvent& e, const std::string& moderation) {
-  if (moderation != "mask" || e.tags.empty()) return e.text;
-  rapidjson::Document tags;
-  tags.Parse(e.tags.data(), e.tags.size());
-  if (tags.HasParseError() || !tags.IsObject()) return e.text;
-  auto p = tags.FindMember("profanity");
-  if (p == tags.MemberEnd() || !p->value.IsObject()) return e.text;
-  auto masked = p->value.FindMember("masked");
-  if (masked == p->value.MemberEnd() || !masked->value.IsString()) return e.text;
-  return std::string(masked->value.GetString(), masked->value.GetStringLength());
+  if (moderation != "mask") return e.text;
+  return FlaggedMaskedText(e.tags).value_or(e.text);
 }
 
 // Waits for the delivery reports of a set of produced events.

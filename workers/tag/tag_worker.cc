@@ -1,6 +1,5 @@
 #include "workers/tag/tag_worker.h"
 
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -60,17 +59,7 @@ Status RedisError(const RedisReply& r) { return Status::Unavailable("redis_unava
 
 // A mask room's message: ingress replaced its text with the masked form, so the original is gone and
 // only the tags made then can describe it.
-bool MaskedAtIntake(const ChatEvent& e) {
-  rapidjson::Document tags;
-  tags.Parse(e.tags.data(), e.tags.size());
-  if (tags.HasParseError() || !tags.IsObject()) return false;
-  auto p = tags.FindMember("profanity");
-  if (p == tags.MemberEnd() || !p->value.IsObject()) return false;
-  auto flagged = p->value.FindMember("flagged"), masked = p->value.FindMember("masked");
-  return flagged != p->value.MemberEnd() && flagged->value.IsTrue() && masked != p->value.MemberEnd() &&
-         masked->value.IsString() &&
-         std::string_view(masked->value.GetString(), masked->value.GetStringLength()) == e.text;
-}
+bool MaskedAtIntake(const ChatEvent& e) { return FlaggedMaskedText(e.tags) == e.text; }
 
 }  // namespace
 
