@@ -19,7 +19,45 @@ std::string RenderLabels(const MetricLabels& labels) {
   return out + "}";
 }
 
+// Seconds from µs without a float's noise: 2500 -> "0.0025".
+std::string Seconds(int64_t us) {
+  std::string s = std::to_string(us / 1000000);
+  int64_t frac = us % 1000000;
+  if (!frac) return s;
+  std::string digits = std::to_string(frac);
+  digits.insert(0, 6 - digits.size(), '0');
+  while (digits.back() == '0') digits.pop_back();
+  return s + "." + digits;
+}
+
+// The labels with le="bound" added last.
+std::string WithLe(const std::string& labels, const std::string& bound) {
+  const std::string le = "le=\"" + bound + "\"}";
+  return labels.empty() ? "{" + le : labels.substr(0, labels.size() - 1) + "," + le;
+}
+
 }  // namespace
+
+void LatencyHistogram::Observe(int64_t us, int64_t count) {
+  if (us < 0) us = 0;  // clocks of two processes may disagree by a hair
+  size_t i = 0;
+  while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
+  buckets_[i].fetch_add(count, std::memory_order_relaxed);
+  sum_us_.fetch_add(us * count, std::memory_order_relaxed);
+}
+
+std::string LatencyHistogram::Render(const std::string& name, const std::string& labels) const {
+  std::string out;
+  int64_t total = 0;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    total += buckets_[i].load(std::memory_order_relaxed);
+    const std::string bound = i < kBoundsUs.size() ? Seconds(kBoundsUs[i]) : "+Inf";
+    out += name + "_bucket" + WithLe(labels, bound) + " " + std::to_string(total) + "\n";
+  }
+  out += name + "_sum" + labels + " " + Seconds(sum_us_.load(std::memory_order_relaxed)) + "\n";
+  out += name + "_count" + labels + " " + std::to_string(total) + "\n";
+  return out;
+}
 
 Metrics& Metrics::Global() {
   static Metrics* metrics = new Metrics();  // never destroyed: threads may update it during exit
@@ -27,18 +65,30 @@ Metrics& Metrics::Global() {
 }
 
 Metric& Metrics::Get(const std::string& name, const std::string& help, const char* type, const MetricLabels& labels) {
-  const std::string key = RenderLabels(labels);
   std::lock_guard<std::mutex> lock(mu_);
+  return Find(name, help, type, labels).metric;
+}
+
+LatencyHistogram& Metrics::GetHistogram(const std::string& name, const std::string& help, const MetricLabels& labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Series& s = Find(name, help, "histogram", labels);
+  if (!s.histogram) s.histogram = std::make_unique<LatencyHistogram>();
+  return *s.histogram;
+}
+
+Metrics::Series& Metrics::Find(const std::string& name, const std::string& help, const char* type,
+                               const MetricLabels& labels) {
+  const std::string key = RenderLabels(labels);
   Family* family = nullptr;
   for (auto& f : families_)
     if (f.name == name) family = &f;
   if (!family) family = &families_.emplace_back(Family{name, help, type, {}});
   if (family->help.empty()) family->help = help;
   for (auto& s : family->series)
-    if (s.labels == key) return s.metric;
+    if (s.labels == key) return s;
   Series& s = family->series.emplace_back();
   s.labels = key;
-  return s.metric;
+  return s;
 }
 
 std::string Metrics::Render() const {
@@ -46,7 +96,9 @@ std::string Metrics::Render() const {
   std::string out;
   for (const auto& f : families_) {
     out += "# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.type + "\n";
-    for (const auto& s : f.series) out += f.name + s.labels + " " + std::to_string(s.metric.value()) + "\n";
+    for (const auto& s : f.series)
+      out += s.histogram ? s.histogram->Render(f.name, s.labels)
+                         : f.name + s.labels + " " + std::to_string(s.metric.value()) + "\n";
   }
   return out;
 }

@@ -39,5 +39,33 @@ TEST(MetricsTest, TheSameNameAndLabelsAreTheSameSeries) {
   EXPECT_NE(m.Render().find("# HELP n_total filled in later\n"), std::string::npos);
 }
 
+TEST(MetricsTest, AHistogramCountsEachDurationInTheFirstBucketThatHoldsIt) {
+  Metrics m;
+  LatencyHistogram& h = m.GetHistogram("hop_seconds", "time per hop", {{"hop", "store"}});
+  EXPECT_EQ(&h, &m.GetHistogram("hop_seconds", "", {{"hop", "store"}}));
+  h.Observe(100);                                // on a bound: that bucket
+  h.Observe(101);                                // just over: the next
+  h.Observe(std::chrono::milliseconds(12), 3);  // a batch of three events, 12 ms each
+  h.Observe(60'000'000);                         // past the last bound: +Inf only
+  const std::string text = m.Render();
+  EXPECT_EQ(text.find("# HELP hop_seconds time per hop\n# TYPE hop_seconds histogram\n"), 0u);
+  EXPECT_NE(text.find("hop_seconds_bucket{hop=\"store\",le=\"0.0001\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("hop_seconds_bucket{hop=\"store\",le=\"0.00025\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("hop_seconds_bucket{hop=\"store\",le=\"0.01\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("hop_seconds_bucket{hop=\"store\",le=\"0.015\"} 5\n"), std::string::npos);
+  EXPECT_NE(text.find("hop_seconds_bucket{hop=\"store\",le=\"10\"} 5\n"), std::string::npos);
+  EXPECT_NE(text.find("hop_seconds_bucket{hop=\"store\",le=\"+Inf\"} 6\n"), std::string::npos);
+  EXPECT_NE(text.find("hop_seconds_sum{hop=\"store\"} 60.036201\n"), std::string::npos);
+  EXPECT_NE(text.find("hop_seconds_count{hop=\"store\"} 6\n"), std::string::npos);
+}
+
+TEST(MetricsTest, AHistogramWithoutLabelsGetsLeAlone) {
+  Metrics m;
+  m.GetHistogram("wait_seconds", "waits").Observe(-5);  // clocks disagreeing: counted as 0
+  const std::string text = m.Render();
+  EXPECT_NE(text.find("wait_seconds_bucket{le=\"0.0001\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("wait_seconds_sum 0\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace chatpipe

@@ -138,6 +138,7 @@ void Loop::OnFlush(int, short, void* arg) {
   ids.swap(loop->to_write_);
   for (uint64_t id : ids)
     if (Connection* c = loop->FindConnection(id)) c->Uncork();
+  loop->rooms_.NoteWritten();
 }
 
 // Over a limit the connection is closed at once, before a byte is read: answering 503 would mean

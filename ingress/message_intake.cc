@@ -1,5 +1,6 @@
 #include "ingress/message_intake.h"
 
+#include <chrono>
 #include <memory>
 
 #include "analysis/mask.h"
@@ -13,6 +14,7 @@ namespace {
 
 Metric& accepted = Counter("chatpipe_ingress_messages_accepted_total", "messages confirmed by Kafka");
 Metric& refused = Counter("chatpipe_ingress_messages_failed_total", "messages Kafka did not confirm");
+LatencyHistogram& produce_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "produce"}});
 
 // Every message is tagged here, before Kafka, so that its frame carries its tags to every client at
 // once (a tags frame after it would double the fan-out; the tagger is linear and bounded, about 2 µs
@@ -64,9 +66,11 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFa
   }
   if (!loop.tasks().Admit()) return done(Busy(), *event);
   Loop* home = &loop;
+  const auto produced = std::chrono::steady_clock::now();
   services.producer->Produce(services.config.common.Topic(kMessagesTopic), std::to_string(room),
-                             EncodeChatEvent(*event), [home, event, done = std::move(done)](Status s) mutable {
+                             EncodeChatEvent(*event), [home, event, produced, done = std::move(done)](Status s) mutable {
                                (s.ok() ? accepted : refused).Add();
+                               if (s.ok()) produce_time.Observe(std::chrono::steady_clock::now() - produced);
                                home->tasks().Answer([event, s, done = std::move(done)] { done(s, *event); });
                              });
 }

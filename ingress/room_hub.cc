@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/events.h"
+#include "common/message_id.h"
 #include "common/metrics.h"
 #include "ingress/connection.h"
 #include "ingress/db_round_trip.h"
@@ -34,6 +35,8 @@ Metric& fetch_pg = Counter("chatpipe_ingress_join_fetches_pg_total", "catch-ups 
 Metric& replays_waited = Counter("chatpipe_ingress_join_replays_waited_total",
                                  "join replays that waited for the connection's previous replay to drain");
 Metric& presence_frames = Counter("chatpipe_ingress_presence_frames_total", "presence frames published");
+LatencyHistogram& fanout_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "fanout"}});
+LatencyHistogram& server_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "server"}});
 constexpr size_t kMaxHeld = 10000;  // live frames held for one seat while it catches up
 constexpr size_t kBatchKeep = 1 << 16;  // a room's batch buffer keeps at most this much between bursts
 
@@ -43,6 +46,14 @@ struct StoredFrames {
   int64_t head = 0;
   bool exact = true;
 };
+
+// A message's ingress stamp, from the id after its head (the id's high bits are its time); 0 if none.
+int64_t StampMs(const FrameHead& head) {
+  std::string_view id = head.rest.substr(std::min(head.rest.size(), kFrameIdKey.size()));
+  uint64_t value = 0;
+  if (std::from_chars(id.data(), id.data() + id.size(), value).ec != std::errc()) return 0;
+  return static_cast<int64_t>(MessageIdGenerator::TimestampMs(value));
+}
 
 std::string JoinedFrame(int64_t room, int64_t pos) {
   return "{\"type\":\"joined\",\"room\":" + std::to_string(room) + ",\"pos\":" + std::to_string(pos) + "}";
@@ -375,7 +386,9 @@ void RoomHub::OnRoomFrame(int64_t room_id, std::string_view payload) {
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return;
   Room& room = it->second;
-  int64_t pos = FramePosition(payload);
+  FrameHead head;
+  const bool message = ReadFrameHead(payload, &head);
+  const int64_t pos = message ? head.pos : 0;
   if (room.members.empty()) {  // still subscribed: keep the known head current for the next join
     room.last_pos = std::max(room.last_pos, pos);
     return;
@@ -393,7 +406,8 @@ void RoomHub::OnRoomFrame(int64_t room_id, std::string_view payload) {
   }
   uint8_t header[ws::kMaxFrameHeader];
   size_t n = ws::EncodeFrameHeader(ws::Opcode::kText, payload.size(), true, nullptr, header);
-  room.batch_frames.push_back({pos, room.batch.size(), n + payload.size()});
+  room.batch_frames.push_back(
+      {pos, room.batch.size(), n + payload.size(), std::chrono::steady_clock::now(), message ? StampMs(head) : 0});
   room.batch.append(reinterpret_cast<const char*>(header), n);
   room.batch.append(payload);
 }
@@ -445,9 +459,23 @@ void RoomHub::FlushRoom(int64_t room_id, Room& room) {
   }
   all->Unref();
   deliveries.Add(sent);
+  for (const BatchFrame& f : room.batch_frames)
+    if (f.pos) flushed_.push_back(f);
   room.batch.clear();
   room.batch_frames.clear();
   if (room.batch.capacity() > kBatchKeep) std::string().swap(room.batch);
+}
+
+void RoomHub::NoteWritten() {
+  if (flushed_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const BatchFrame& f : flushed_) {
+    fanout_time.Observe(now - f.arrived);
+    if (f.stamp_ms) server_time.Observe((now_ms - f.stamp_ms) * 1000);
+  }
+  flushed_.clear();
 }
 
 void RoomHub::NotePresence(Connection* conn, int64_t room_id, bool joined) {

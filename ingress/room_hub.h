@@ -32,6 +32,7 @@
 // change over the interval. Every loop with members in the room, on any process, fans it out.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -118,6 +119,9 @@ class RoomHub {
 
   // Sends each room's batch of this iteration to its seats (from the loop's end-of-iteration flush).
   void Flush();
+  // The flush has written to the sockets: counts the hops "fanout" (arrival here to written) and
+  // "server" (ingress stamp to written) of every message frame Flush sent.
+  void NoteWritten();
   // Publishes the presence frames gathered so far: from the interval's timer, and from a stopping
   // loop once its WebSockets have left their rooms (Loop::Stop).
   void PublishPresence();
@@ -130,6 +134,8 @@ class RoomHub {
     int64_t pos;  // 0: a frame without a position (presence), sent to every seat
     size_t offset;
     size_t size;
+    std::chrono::steady_clock::time_point arrived;
+    int64_t stamp_ms;  // a message's ingress stamp (from its id); 0 for other frames
   };
   struct Room {
     bool subscribed = false;
@@ -173,6 +179,7 @@ class RoomHub {
   Loop* loop_;
   std::unordered_map<int64_t, Room> rooms_;
   std::vector<int64_t> dirty_;  // rooms with a batch to flush
+  std::vector<BatchFrame> flushed_;  // the message frames Flush sent, until NoteWritten
   uint64_t epoch_ = 0;          // subscriber connections lost so far: older catch-ups are void
   std::vector<int64_t> presence_rooms_;  // rooms with presence changes gathered
   bool presence_tick_ = false;  // the interval's timer is set

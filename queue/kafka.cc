@@ -38,6 +38,7 @@ KafkaMessage Copy(const rd_kafka_message_t* m) {
   km.offset = m->offset;
   if (m->key) km.key.assign(static_cast<const char*>(m->key), m->key_len);
   if (m->payload) km.payload.assign(static_cast<const char*>(m->payload), m->len);
+  km.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
   return km;
 }
 
@@ -257,7 +258,6 @@ Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const st
     if (!m->err && m->partition >= 0 && static_cast<size_t>(m->partition) < marks.size() &&
         m->offset < marks[m->partition].high) {
       KafkaMessage km = Copy(m);
-      km.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
       rd_kafka_headers_t* hdrs = nullptr;
       if (!rd_kafka_message_headers(m, &hdrs)) {
         const char* name;

@@ -54,7 +54,7 @@ struct KafkaMessage {
   int64_t offset = 0;
   std::string key;
   std::string payload;
-  int64_t timestamp_ms = -1;                                 // ReadTopic only
+  int64_t timestamp_ms = -1;  // the producer's create time (chatpipe's topics keep CreateTime); -1: none
   std::vector<std::pair<std::string, std::string>> headers;  // ReadTopic only
 };
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "bench/loadgen/hops.h"
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/run.h"
 #include "bench/loadgen/soak.h"
@@ -126,6 +127,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1048576.0))
       ->capture_default_str();
 
+  chatpipe::bench::HopsOptions hops_options;
+  CLI::App* hops = app.add_subcommand("hops", "where a run's time went: the per-hop histograms of its processes' /metrics");
+  hops->add_option("--dir", hops_options.dir, "PROCESS.start.txt and PROCESS.end.txt /metrics scrapes")->required();
+  hops->add_option("--report", hops_options.report, "the run's report.json, for the end-to-end figures");
+  hops->add_option("--out", hops_options.out, "write hops.md and hops.json here");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*setup) {
@@ -140,6 +147,10 @@ int main(int argc, char** argv) {
     if (!ParseIds(rooms_text, &r.rooms) || !ParseIds(visitor_rooms_text, &r.visitor_rooms))
       return Fail(Status::InvalidArgument("bad_rooms", "--rooms and --visitor-rooms must be positive ids"));
     Status s = chatpipe::bench::RunGenerator(r);
+    return s.ok() ? 0 : Fail(s);
+  }
+  if (*hops) {
+    Status s = chatpipe::bench::PrintHops(hops_options);
     return s.ok() ? 0 : Fail(s);
   }
   if (*soak) {

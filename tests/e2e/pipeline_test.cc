@@ -384,6 +384,55 @@ TEST_F(PipelineTest, EveryResponseNamesItsInstance) {
   EXPECT_NE(metrics->body.find("# TYPE chatpipe_ingress_messages_accepted_total counter"), std::string::npos);
 }
 
+// The count of one series in a /metrics text (0 when absent).
+int64_t MetricValue(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stoll(text.substr(at + series.size() + 2));
+}
+
+TEST_F(PipelineTest, EveryHopOfAMessagesPathIsTimedInMetrics) {
+  auto ana = stack->Register("ana"), bea = stack->Register("bea");
+  ASSERT_TRUE(ana.ok() && bea.ok());
+  auto room = stack->CreateRoom(*ana, "timed");
+  ASSERT_TRUE(room.ok());
+  auto a = Join(*ana, *room), b = Join(*bea, *room);
+  ASSERT_TRUE(a && b);
+  // The stack runs the ingress and the persister in this process: one /metrics shows every hop.
+  auto scrape = [&] {
+    auto r = HttpRequest("GET", stack->Url("/metrics"));
+    return r.ok() ? r->body : std::string();
+  };
+  auto count = [](const std::string& text, const std::string& labels) {
+    return MetricValue(text, "chatpipe_latency_seconds_count{" + labels + "}");
+  };
+  const std::vector<std::string> once = {"hop=\"produce\"", "hop=\"kafka\",worker=\"persist\"",
+                                         "hop=\"apply\",worker=\"persist\"", "hop=\"store\",worker=\"persist\"",
+                                         "hop=\"publish\",worker=\"persist\""};
+  const std::vector<std::string> per_loop = {"hop=\"fanout\"", "hop=\"server\""};
+  const std::string before = scrape();
+  ASSERT_NE(before.find("# TYPE chatpipe_latency_seconds histogram"), std::string::npos);
+  constexpr int kMessages = 5;
+  for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(a->SendText(Send(*room, "timed " + std::to_string(i))).ok());
+  for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(ReceiveUntil(*b, IsMessage).ok());
+  // The fan-out is counted just after the write that the client read: wait for the count to catch up.
+  std::string after;
+  ASSERT_TRUE(WaitFor([&] {
+    after = scrape();
+    return count(after, per_loop[1]) - count(before, per_loop[1]) >= kMessages;
+  }));
+  for (const std::string& hop : once) EXPECT_EQ(count(after, hop) - count(before, hop), kMessages) << hop;
+  // Each of the room's two members may sit on either of the ingress's two loops.
+  for (const std::string& hop : per_loop) {
+    EXPECT_GE(count(after, hop) - count(before, hop), kMessages) << hop;
+    EXPECT_LE(count(after, hop) - count(before, hop), 2 * kMessages) << hop;
+  }
+  // Buckets are cumulative and end with +Inf, which holds the count; nothing on loopback takes 10 s.
+  const std::string server = "chatpipe_latency_seconds_bucket{hop=\"server\",le=";
+  EXPECT_EQ(MetricValue(after, server + "\"+Inf\"}"), count(after, per_loop[1]));
+  EXPECT_EQ(MetricValue(after, server + "\"10\"}"), count(after, per_loop[1]));
+  EXPECT_LE(MetricValue(after, server + "\"0.0001\"}"), MetricValue(after, server + "\"0.1\"}"));
+}
+
 TEST(StaticFilesTest, HeadAnswersLikeGetWithoutABody) {
   auto s = TestStack::Create();
   ASSERT_TRUE(s.ok()) << s.status().ToString();

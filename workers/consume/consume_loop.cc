@@ -97,6 +97,7 @@ void ConsumeCore::Run(const std::atomic<bool>& stop) {
       ClipToRange(batch);
     }
     if (!batch.empty()) {
+      if (!options_.range.active()) NoteTimeInKafka(batch);  // a range run reads the past
       if (!Process(batch, stop)) break;  // nothing stored: the batch is redone by the partition's next owner
       if (Status s = consumer_->Store(batch); !s.ok()) spdlog::warn("{}: {}", options_.worker, s.ToString());
       metrics_.batches.Add();
@@ -111,6 +112,13 @@ void ConsumeCore::Run(const std::atomic<bool>& stop) {
   if (RangeDone())
     spdlog::info("{}: range run done: {} event(s) in {} ms", options_.worker, range_events_,
                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+}
+
+void ConsumeCore::NoteTimeInKafka(const std::vector<KafkaMessage>& batch) {
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& m : batch)
+    if (m.timestamp_ms > 0) metrics_.in_kafka.Observe((now_ms - m.timestamp_ms) * 1000);
 }
 
 bool ConsumeCore::RangeDone() const { return options_.range.to_ms >= 0 && range_ends_.empty(); }
@@ -133,7 +141,9 @@ bool ConsumeCore::Process(const std::vector<KafkaMessage>& batch, const std::ato
 bool ConsumeCore::ApplyWithRetry(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(50);
   for (;;) {
+    const auto started = std::chrono::steady_clock::now();
     Status s = steps_.apply(0, sources.size());
+    if (s.ok()) metrics_.apply.Observe(std::chrono::steady_clock::now() - started, static_cast<int64_t>(sources.size()));
     if (!s.ok() && !IsRetriable(s)) s = ApplyOneByOne(sources, stop);
     if (s.ok()) return true;
     metrics_.retries.Add();

@@ -74,6 +74,8 @@ class ConsumeCore {
  private:
   // Decodes and applies one batch; false when stopped before it was done (store nothing).
   bool Process(const std::vector<KafkaMessage>& batch, const std::atomic<bool>& stop);
+  // Counts each message's time from its produce (its Kafka timestamp) to this poll.
+  void NoteTimeInKafka(const std::vector<KafkaMessage>& batch);
   // A range run: commits `from`'s offsets for a fresh group and learns where each partition ends.
   Status StartRange(const std::string& group, const std::vector<std::string>& topics);
   // Drops the batch's events at or past their partition's end and notes the partitions now done.

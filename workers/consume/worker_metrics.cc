@@ -9,6 +9,8 @@ WorkerMetrics WorkerMetrics::For(const std::string& worker) {
       Counter("chatpipe_worker_batches_total", "batches a worker applied and stored the offsets of", label),
       Counter("chatpipe_worker_retries_total", "batch attempts that failed and were retried", label),
       Counter("chatpipe_worker_dead_letters_total", "messages sent to the dead-letter topic", label),
+      Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "kafka"}, {"worker", worker}}),
+      Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "apply"}, {"worker", worker}}),
   };
 }
 

@@ -1,11 +1,20 @@
 #include "workers/persist/persister.h"
 
+#include <chrono>
 #include <unordered_map>
 
+#include "common/metrics.h"
 #include "storage/chat_store.h"
 #include "storage/redis_keys.h"
 
 namespace chatpipe {
+namespace {
+
+// The two parts of the persister's apply step, each counted once per event of the batch.
+LatencyHistogram& store_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "store"}, {"worker", "persist"}});
+LatencyHistogram& publish_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "publish"}, {"worker", "persist"}});
+
+}  // namespace
 
 Persister::Persister(CommonConfig config, size_t batch_max, std::string group, ConsumeRange range)
     : config_(std::move(config)),
@@ -74,8 +83,14 @@ Status Persister::PublishToRedis(const std::vector<StoredMessage>& stored) {
 
 Status Persister::Apply(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored) {
   if (events.empty()) return Status::Ok();
+  const auto n = static_cast<int64_t>(events.size());
+  auto started = std::chrono::steady_clock::now();
   if (Status s = StoreInDatabase(events, stored); !s.ok()) return s;
-  return PublishToRedis(*stored);
+  auto stored_at = std::chrono::steady_clock::now();
+  store_time.Observe(stored_at - started, n);
+  Status published = PublishToRedis(*stored);
+  if (published.ok()) publish_time.Observe(std::chrono::steady_clock::now() - stored_at, n);
+  return published;
 }
 
 }  // namespace chatpipe
