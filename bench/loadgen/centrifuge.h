@@ -1,15 +1,16 @@
-// Centrifuge: the client side of the Centrifuge protocol v2 in JSON (Centrifugo's client protocol,
-// served by bench/peers/centrifuge), as much of it as the load generator needs, read without a JSON
-// parser like the other peers' frames.
+// Centrifuge: the client side of the Centrifuge protocol v2 in JSON (Centrifugo's client protocol;
+// bench/run's centrifugo and centrifugo-redis servers are Centrifugo v6.9.1), as much of it as the load
+// generator needs, read without a JSON parser like the other peers' frames.
 //
 // Commands go one per WebSocket text frame: connect {"id":1,"connect":{}}, subscribe
 // {"id":2,"subscribe":{"channel":"room:R"}}, publish {"id":N,"publish":{"channel":"room:R","data":D}}
 // with N = kFirstPublishId + the message's seq, so a publish reply's id names the message it acks.
+// ("room" is a namespace of Centrifugo's configuration: ':' is its namespace boundary.)
 // The server answers each command with a reply of the same id ({"id":N,"publish":{}} once the broker
 // took the publication, or {"id":N,"error":{"code":C,"message":".."}}), pushes publications as
 // {"push":{"channel":"room:R","pub":{"data":D,"info":{..}}}}, and pings with an empty reply {} that
 // the client answers with an empty command {}. One server frame may carry several replies, each on its
-// own line (the library's JSONDataEncoder joins them with '\n').
+// own line (the centrifuge library's JSONDataEncoder joins them with '\n').
 //
 // The reader relies on the protocol's generated encoder (github.com/centrifugal/protocol,
 // client.pb_cfjson.go): keys in declaration order (Reply: id, error, push, connect, subscribe, ...,

@@ -11,11 +11,16 @@ namespace {
 
 using Kind = CentrifugeReply::Kind;
 
-// Replies as bench/peers/centrifuge (centrifuge v0.40.1, protocol v0.23.1) wrote them.
+// Replies as Centrifugo v6.9.1 (bench/run's configuration, memory and Redis engines) wrote them.
 constexpr std::string_view kConnected =
-    R"({"id":1,"connect":{"client":"bd625bd0-e899-45c0-940b-2b5bee7e666e","ping":25,"pong":true}})";
+    R"({"id":1,"connect":{"client":"e9d8f2b8-363c-44a8-a74e-a513f7eb8ed4","version":"6.9.1 OSS","ping":25,"pong":true}})";
 constexpr std::string_view kPublication =
-    R"({"push":{"channel":"room:1","pub":{"data":{"room":1,"text":"lg r1 3 1234 77 1700000000123456789","client_msg_id":"r1-3-1234-77"},"info":{"user":"","client":"bd625bd0-e899-45c0-940b-2b5bee7e666e"}}}})";
+    R"({"push":{"channel":"room:1","pub":{"data":{"room":1,"text":"lg r1 3 1234 77 1700000000123456789","client_msg_id":"r1-3-1234-77"},"info":{"user":"","client":"e9d8f2b8-363c-44a8-a74e-a513f7eb8ed4"}}}})";
+// The publisher's frame with the memory engine: the push, then the publish reply, one per line.
+constexpr std::string_view kPushThenAck =
+    R"({"push":{"channel":"room:1","pub":{"data":{"room":1,"text":"lg r1 3 1234 77 1700000000123456789","client_msg_id":"r1-3-1234-77"},"info":{"user":"","client":"e9d8f2b8-363c-44a8-a74e-a513f7eb8ed4"}}}})"
+    "\n"
+    R"({"id":3,"publish":{}})";
 
 TEST(CentrifugeTest, CommandsAreTheProtocolsJson) {
   EXPECT_EQ(CentrifugeConnect(), R"({"id":1,"connect":{}})");
@@ -33,9 +38,20 @@ TEST(CentrifugeTest, RepliesToCommands) {
   EXPECT_EQ(r.kind, Kind::kSubscribe);
   EXPECT_EQ(r.id, kCentrifugeSubscribeId);
 
+  r = ReadCentrifugeReply(R"({"id":3,"publish":{}})");
+  EXPECT_EQ(r.kind, Kind::kPublish);
+  EXPECT_EQ(r.id, kCentrifugeFirstPublishId);
+
   r = ReadCentrifugeReply(R"({"id":4000000000,"publish":{}})");
   EXPECT_EQ(r.kind, Kind::kPublish);
   EXPECT_EQ(r.id, 4000000000u);
+
+  // A channel outside every namespace the server knows (Centrifugo's configuration error).
+  r = ReadCentrifugeReply(R"({"id":2,"error":{"code":102,"message":"unknown channel"}})");
+  EXPECT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.id, kCentrifugeSubscribeId);
+  EXPECT_EQ(r.error_code, 102u);
+  EXPECT_EQ(r.error_message, "unknown channel");
 
   r = ReadCentrifugeReply(R"({"id":9,"error":{"code":103,"message":"permission \"denied\""}})");
   EXPECT_EQ(r.kind, Kind::kError);
@@ -49,6 +65,7 @@ TEST(CentrifugeTest, RepliesToCommands) {
   EXPECT_EQ(r.error_message, "too many requests");
 
   EXPECT_EQ(ReadCentrifugeReply(R"({"id":5,"history":{}})").kind, Kind::kOther);
+  EXPECT_EQ(ReadCentrifugeReply(R"({"id":5,"error":{"code":108,"message":"not available"}})").kind, Kind::kError);
 }
 
 TEST(CentrifugeTest, AnEmptyReplyIsAPing) {
@@ -92,6 +109,15 @@ TEST(CentrifugeTest, OtherPushesAndBrokenRepliesAreToldApart) {
 }
 
 TEST(CentrifugeTest, AFrameIsSplitIntoItsLines) {
+  std::string_view publisher = kPushThenAck;
+  const CentrifugeReply push = ReadCentrifugeReply(NextCentrifugeReply(&publisher));
+  ASSERT_EQ(push.kind, Kind::kPublication);
+  EXPECT_EQ(push.data, R"({"room":1,"text":"lg r1 3 1234 77 1700000000123456789","client_msg_id":"r1-3-1234-77"})");
+  const CentrifugeReply ack = ReadCentrifugeReply(NextCentrifugeReply(&publisher));
+  EXPECT_EQ(ack.kind, Kind::kPublish);
+  EXPECT_EQ(ack.id, 3u);
+  EXPECT_TRUE(publisher.empty());
+
   const std::string frame = std::string(kPublication) + "\n{\"id\":3,\"publish\":{}}\n{}";
   std::string_view rest = frame;
   std::vector<Kind> kinds;

@@ -66,7 +66,7 @@ void Conn::OnEvent(bufferevent*, short events, void* arg) {
     c->state_ = State::kHandshake;
     std::string path = "/ws?token=" + *c->spec_.token;
     if (c->w_->config_.peer == Peer::kSocketIo) path = "/socket.io/?EIO=4&transport=websocket";
-    if (c->w_->config_.peer == Peer::kCentrifuge) path = "/connection/websocket";
+    if (c->w_->config_.peer == Peer::kCentrifugo) path = "/connection/websocket";
     std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + c->w_->config_.host_header +
                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kHandshakeKey +
                           "\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -110,7 +110,7 @@ void Conn::ReadHandshake() {
   evbuffer_drain(in, len);
   state_ = State::kOpen;
   if (w_->config_.peer == Peer::kSocketIo) return;  // the Engine.IO open packet comes next
-  if (w_->config_.peer == Peer::kCentrifuge) return SendFrame(ws::Opcode::kText, CentrifugeConnect());
+  if (w_->config_.peer == Peer::kCentrifugo) return SendFrame(ws::Opcode::kText, CentrifugeConnect());
   Opened();
 }
 
@@ -121,7 +121,7 @@ void Conn::Opened() {
     stats().connect_us.Record(static_cast<uint64_t>((NowNs() - open_start_ns_) / 1000));
   }
   if (!spec_.room) return Resolve();
-  if (w_->config_.peer == Peer::kCentrifuge) return SendFrame(ws::Opcode::kText, CentrifugeSubscribe(spec_.room));
+  if (w_->config_.peer == Peer::kCentrifugo) return SendFrame(ws::Opcode::kText, CentrifugeSubscribe(spec_.room));
   SendEvent("join", "{\"type\":\"join\",\"room\":" + std::to_string(spec_.room) + "}");
 }
 
@@ -163,7 +163,7 @@ void Conn::OnFrame(const ws::Event& event) {
   switch (event.type) {
     case ws::Event::Type::kText:
       if (w_->config_.peer == Peer::kSocketIo) return OnSocketIo(event.payload);
-      if (w_->config_.peer == Peer::kCentrifuge) return OnCentrifuge(event.payload);
+      if (w_->config_.peer == Peer::kCentrifugo) return OnCentrifuge(event.payload);
       return OnText(event.payload);
     case ws::Event::Type::kPing:
       return SendFrame(ws::Opcode::kPong, event.payload);
@@ -372,7 +372,7 @@ void Conn::SendMessage(int64_t due_ns) {
   const std::string fields = "\"room\":" + std::to_string(spec_.room) + ",\"text\":\"" +
                              StampText(w_->config_.run, stamp, w_->config_.text_bytes) + "\",\"client_msg_id\":\"" +
                              ClientMessageId(w_->config_.run, stamp) + "\"";
-  if (w_->config_.peer == Peer::kCentrifuge)
+  if (w_->config_.peer == Peer::kCentrifugo)
     SendFrame(ws::Opcode::kText, CentrifugePublish(kCentrifugeFirstPublishId + seq_, spec_.room, "{" + fields + "}"));
   else
     SendEvent("send", "{\"type\":\"send\"," + fields + "}");

@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
   run->add_option("--url", r.url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
   run->add_option("--connections", r.connections, "WebSocket clients of this process")->capture_default_str();
   run->add_option("--threads", r.threads, "event loops (one event_base each); senders that are a few among receivers get one more of their own")->capture_default_str();
-  run->add_option("--peer", r.peer, "server kind: chatpipe, or a bench/peers/ server: ws, socketio, centrifuge")
-      ->check(CLI::IsMember({"chatpipe", "ws", "socketio", "centrifuge"}))
+  run->add_option("--peer", r.peer, "server kind: chatpipe, or a peer: ws, socketio (bench/peers/), centrifugo (Centrifugo itself)")
+      ->check(CLI::IsMember({"chatpipe", "ws", "socketio", "centrifugo"}))
       ->capture_default_str();
   run->add_option("--source-ips", r.source_ips, "bind 127.0.0.2 .. 127.0.0.(1+N) round robin")->capture_default_str();
   run->add_option("--rooms", rooms_text, "room ids, comma-separated; connection i joins rooms[(base+i) % n]");

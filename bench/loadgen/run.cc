@@ -175,8 +175,8 @@ Status RunGenerator(const RunOptions& o) {
   if (o.peer == "chatpipe") peer = Peer::kChatpipe;
   else if (o.peer == "ws") peer = Peer::kWs;
   else if (o.peer == "socketio") peer = Peer::kSocketIo;
-  else if (o.peer == "centrifuge") peer = Peer::kCentrifuge;
-  else return Status::InvalidArgument("bad_option", "--peer must be chatpipe, ws, socketio or centrifuge, got " + o.peer);
+  else if (o.peer == "centrifugo") peer = Peer::kCentrifugo;
+  else return Status::InvalidArgument("bad_option", "--peer must be chatpipe, ws, socketio or centrifugo, got " + o.peer);
 
   // Tokens first, with blocking HTTP: no loop runs yet. The peers take any token.
   const int users = o.clients_per_user > 0 ? (o.connections + o.clients_per_user - 1) / o.clients_per_user : 1;

@@ -12,7 +12,7 @@ namespace chatpipe::bench {
 
 struct RunOptions {
   std::string url = "http://127.0.0.1:8080";  // ingress; the host must be an IPv4 address
-  std::string peer = "chatpipe";   // or "ws", "socketio", "centrifuge" (bench/peers/): no tokens fetched then
+  std::string peer = "chatpipe";   // or "ws", "socketio" (bench/peers/), "centrifugo": no tokens fetched then
   int connections = 0;
   int threads = 1;
   int source_ips = 8;              // bind 127.0.0.2 .. 127.0.0.(1+source_ips), round robin

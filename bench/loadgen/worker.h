@@ -32,10 +32,10 @@ namespace chatpipe::bench {
 // The server the generator talks to: chatpipe, or a peer of bench/peers/. kWs speaks chatpipe's
 // frames on /ws; kSocketIo wraps the same frame objects in Socket.IO events (Engine.IO v4 over the
 // WebSocket transport: open packet "0{..}", "40" to connect the namespace, "42[name,payload]"
-// events, ping "2" answered with "3"); kCentrifuge speaks the Centrifuge protocol v2 in JSON on
+// events, ping "2" answered with "3"); kCentrifugo speaks Centrifugo's client protocol (Centrifuge v2, JSON) on
 // /connection/websocket (centrifuge.h): connect, subscribe to "room:R", publish the generator's own
 // object {"room","text","client_msg_id"} as the publication's data, the publish reply as the ack.
-enum class Peer : uint8_t { kChatpipe, kWs, kSocketIo, kCentrifuge };
+enum class Peer : uint8_t { kChatpipe, kWs, kSocketIo, kCentrifugo };
 
 struct ConnSpec {
   uint32_t index = 0;        // the connection's number in its process (part of its stamps)

@@ -4,10 +4,11 @@
 // chatpipe/peer ratio of each, and writes it as OUT/compare.json, with a bar chart of the headline
 // figures in OUT/compare.svg.
 //
-// Usage: node compare.js --scenario capacity|fanout --out DIR chatpipe=PATH [PEER=PATH ...]
+// Usage: node compare.js --scenario capacity|fanout|ingest --out DIR chatpipe=PATH [PEER=PATH ...]
 //
 // A ratio is chatpipe's figure divided by the peer's: above 1 is better for chatpipe where more is
-// better (deliveries/s), below 1 where less is better (latency, memory); each row says which.
+// better (deliveries/s), below 1 where less is better (latency, memory); each row says which. In ingest
+// only chatpipe persists: the peers' and the floor's acks mean "taken", not "stored".
 'use strict';
 
 const fs = require('fs');
@@ -38,7 +39,7 @@ for (let i = 0; i < args.length; i++) {
     runs.push({ server: args[i].slice(0, eq), report });
   }
 }
-if (!['capacity', 'fanout'].includes(scenario)) fail('--scenario must be capacity or fanout');
+if (!['capacity', 'fanout', 'ingest'].includes(scenario)) fail('--scenario must be capacity, fanout or ingest');
 if (!out) fail('--out DIR is required');
 if (!runs.length || runs[0].server !== 'chatpipe') fail('the first run must be chatpipe=PATH');
 
@@ -46,24 +47,25 @@ const serverCpu = { chatpipe: 'ingress', 'chatpipe-floor': 'ingress' };
 const ms = (us) => (us === undefined ? undefined : us / 1000);
 // Every row: label, how to read it from a report, which way is better, shown for which scenarios.
 const rows = [
-  ['connections', (r) => r.stats.connected, null, ['capacity', 'fanout']],
+  ['connections', (r) => r.stats.connected, null, ['capacity', 'fanout', 'ingest']],
   ['connect all (s)', (r) => r.figures.connect_all_s, 'lower', ['capacity']],
   ['connect p99 (ms)', (r) => ms(r.figures.connect_us.p99), 'lower', ['capacity']],
   ['server memory per connection (B)', (r) => r.figures.ingress_rss_bytes_per_connection, 'lower', ['capacity']],
-  ['sent (msg/s)', (r) => r.figures.sent_per_s, null, ['fanout']],
-  ['accepted (msg/s)', (r) => r.figures.accepted_per_s, 'higher', ['fanout']],
-  ['deliveries/s', (r) => r.figures.deliveries_per_s, 'higher', ['fanout']],
-  ['lost', (r) => r.figures.lost, null, ['fanout']],
-  ['send->ack p50 (ms)', (r) => ms(r.figures.ack_us.p50), 'lower', ['fanout']],
-  ['send->ack p99 (ms)', (r) => ms(r.figures.ack_us.p99), 'lower', ['fanout']],
-  ['send->deliv p50 (ms)', (r) => ms(r.figures.delivery_us.p50), 'lower', ['fanout']],
-  ['send->deliv p99 (ms)', (r) => ms(r.figures.delivery_us.p99), 'lower', ['fanout']],
-  ['send->deliv max (ms)', (r) => ms(r.figures.delivery_us.max), 'lower', ['fanout']],
-  ['send->deliv at senders p99 (ms)', (r) => ms(r.figures.sender_delivery_us?.p99), 'lower', ['fanout']],
-  ['generator lag p99 (ms)', (r) => ms(r.figures.lag_us.p99), null, ['fanout']],
-  ['server process cpu (% of a core)', (r, s) => r.cpu_percent[serverCpu[s] || `${s}-server`], 'lower', ['fanout']],
-  ['whole stack cpu (% of a core)', (r) => stackCpu(r), 'lower', ['fanout']],
-  ['rest of the machine cpu (%)', (r) => r.cpu_percent.others, null, ['fanout']],
+  ['sent (msg/s)', (r) => r.figures.sent_per_s, null, ['fanout', 'ingest']],
+  ['accepted (msg/s)', (r) => r.figures.accepted_per_s, 'higher', ['fanout', 'ingest']],
+  ['deliveries/s', (r) => r.figures.deliveries_per_s, 'higher', ['fanout', 'ingest']],
+  ['lost', (r) => r.figures.lost, null, ['fanout', 'ingest']],
+  ['persisted (msg)', (r) => r.server.persisted, null, ['ingest']],
+  ['send->ack p50 (ms)', (r) => ms(r.figures.ack_us.p50), 'lower', ['fanout', 'ingest']],
+  ['send->ack p99 (ms)', (r) => ms(r.figures.ack_us.p99), 'lower', ['fanout', 'ingest']],
+  ['send->deliv p50 (ms)', (r) => ms(r.figures.delivery_us.p50), 'lower', ['fanout', 'ingest']],
+  ['send->deliv p99 (ms)', (r) => ms(r.figures.delivery_us.p99), 'lower', ['fanout', 'ingest']],
+  ['send->deliv max (ms)', (r) => ms(r.figures.delivery_us.max), 'lower', ['fanout', 'ingest']],
+  ['send->deliv at senders p99 (ms)', (r) => ms(r.figures.sender_delivery_us?.p99), 'lower', ['fanout', 'ingest']],
+  ['generator lag p99 (ms)', (r) => ms(r.figures.lag_us.p99), null, ['fanout', 'ingest']],
+  ['server process cpu (% of a core)', (r, s) => r.cpu_percent[serverCpu[s] || `${s}-server`], 'lower', ['fanout', 'ingest']],
+  ['whole stack cpu (% of a core)', (r) => stackCpu(r), 'lower', ['fanout', 'ingest']],
+  ['rest of the machine cpu (%)', (r) => r.cpu_percent.others, null, ['fanout', 'ingest']],
 ].filter((row) => row[3].includes(scenario));
 
 // Everything the run started on the server side: not the generators, not the rest of the machine.
@@ -121,7 +123,7 @@ function plot() {
   const panels = scenario === 'capacity'
     ? ['server memory per connection (B)', 'connect all (s)']
     : ['deliveries/s', 'send->deliv p50 (ms)', 'send->deliv p99 (ms)', 'whole stack cpu (% of a core)'];
-  const colors = ['#2b6cb0', '#dd6b20', '#718096', '#38a169', '#805ad5', '#d53f8c'];
+  const colors = ['#2b6cb0', '#dd6b20', '#718096', '#38a169', '#805ad5', '#d53f8c', '#b7791f'];
   // A panel is as wide as its bars, each with room for its server's name under it.
   const ph = 220, top = 52, bar = 44, gap = 46, pw = 20 + runs.length * (bar + gap);
   const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
