@@ -433,6 +433,9 @@ Status Report(const ReportOptions& o) {
                          " msg/s accepted, lost " + std::to_string(lost) + " of " + std::to_string(expected));
     plot.series.push_back({"send->delivery", "#1f77b4", s.delivery_us});
     plot.series.push_back({"send->ack", "#ff7f0e", s.ack_us});
+    if (per_room)
+      plot.series.push_back({"send->delivery, worst room (" + std::to_string(rooms.worst_room) + ")", "#d62728",
+                             s.delivery_us_by_room.at(rooms.worst_room)});
     plot.target_ms = target_ms;
     plot.target_label = "target: p99 send->delivery < " + Num(target_ms) + " ms";
   }
