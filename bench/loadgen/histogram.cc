@@ -31,10 +31,18 @@ uint64_t Histogram::HighestEquivalent(size_t index) {
 
 const size_t Histogram::kBuckets = Histogram::IndexOf(Histogram::kMaxValue) + 1;
 
+// A power of two's buckets at a time (1 KiB), each allocation exact: a histogram holds at most
+// 1 KiB more than its largest value needs, after at most 34 allocations.
+void Histogram::Grow(size_t index) {
+  const size_t size = std::min(kBuckets, (index / kHalf + 1) * kHalf);
+  counts_.reserve(size);
+  counts_.resize(size, 0);
+}
+
 void Histogram::Record(uint64_t value) {
   value = std::min(value, kMaxValue);
   const size_t index = IndexOf(value);
-  if (index >= counts_.size()) counts_.resize(index + 1, 0);
+  if (index >= counts_.size()) Grow(index);
   ++counts_[index];
   ++count_;
   sum_ += value;
@@ -43,7 +51,7 @@ void Histogram::Record(uint64_t value) {
 }
 
 void Histogram::Merge(const Histogram& other) {
-  if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size(), 0);
+  if (other.counts_.size() > counts_.size()) Grow(other.counts_.size() - 1);
   for (size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
   count_ += other.count_;
   sum_ += other.sum_;
@@ -101,7 +109,7 @@ Result<Histogram> Histogram::FromJson(const rapidjson::Value& v) {
     if (!b.IsArray() || b.Size() != 2 || !b[0].IsUint64() || !b[1].IsUint64() || b[0].GetUint64() >= kBuckets)
       return bad("a bucket must be [index, count] with an index in range");
     const size_t index = b[0].GetUint64();
-    if (index >= h.counts_.size()) h.counts_.resize(index + 1, 0);
+    if (index >= h.counts_.size()) h.Grow(index);
     h.counts_[index] += b[1].GetUint64();
     total += b[1].GetUint64();
   }

@@ -47,7 +47,9 @@ class Histogram {
   static uint64_t HighestEquivalent(size_t index);
 
  private:
-  std::vector<uint64_t> counts_;  // up to the largest index recorded
+  void Grow(size_t index);  // makes room for counts_[index]
+
+  std::vector<uint64_t> counts_;  // up to the largest index recorded, rounded up to 128 buckets
   uint64_t count_ = 0;
   uint64_t min_ = UINT64_MAX;
   uint64_t max_ = 0;
