@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "bench/loadgen/stats.h"
 
 namespace chatpipe::bench {
@@ -10,6 +12,12 @@ namespace {
 // `n` deliveries to `room` of `s`, `late` of them at `slow_us`, the rest at `fast_us`.
 void Deliver(Stats* s, int64_t room, int n, int late, uint64_t fast_us, uint64_t slow_us) {
   for (int i = 0; i < n; ++i) s->delivery_us_by_room[room].Record(i < late ? slow_us : fast_us);
+}
+
+// with_members, without_messages, short_of_expected, deliveries_min, deliveries_max
+using Counted = std::tuple<size_t, size_t, size_t, uint64_t, uint64_t>;
+Counted Counts(const RoomFigures& f) {
+  return {f.with_members, f.without_messages, f.short_of_expected, f.deliveries_min, f.deliveries_max};
 }
 
 Stats ThroughJson(const Stats& s) {
@@ -55,11 +63,7 @@ TEST(RoomsTest, MedianAndWorstRoomAreChosenByTheirP99) {
   EXPECT_NEAR(static_cast<double>(f.p99_worst_us), 9000, 90);
   EXPECT_EQ(f.worst_room, 11);
   EXPECT_EQ(f.p50_median_us, 60u);
-  EXPECT_EQ(f.with_members, 5u);
-  EXPECT_EQ(f.without_messages, 0u);
-  EXPECT_EQ(f.short_of_expected, 0u);
-  EXPECT_EQ(f.deliveries_min, 100u);
-  EXPECT_EQ(f.deliveries_max, 100u);
+  EXPECT_EQ(Counts(f), (Counted{5, 0, 0, 100, 100}));
 }
 
 TEST(RoomsTest, AnEvenCountTakesTheUpperMiddleAndEqualsTheLowestId) {
@@ -81,11 +85,7 @@ TEST(RoomsTest, RoomsWithoutMessagesOrShortOfExpectedAreCounted) {
   s.members_by_room = {{1, 10}, {2, 10}, {3, 10}};  // room 3: members, no sender
   const RoomFigures f = SummarizeRooms(s.delivery_us_by_room, s.acked_by_room, s.members_by_room);
   EXPECT_EQ(f.measured, 2u);
-  EXPECT_EQ(f.with_members, 3u);
-  EXPECT_EQ(f.without_messages, 1u);
-  EXPECT_EQ(f.short_of_expected, 1u);
-  EXPECT_EQ(f.deliveries_min, 0u);
-  EXPECT_EQ(f.deliveries_max, 20u);
+  EXPECT_EQ(Counts(f), (Counted{3, 1, 1, 0, 20}));
 }
 
 }  // namespace
