@@ -355,6 +355,7 @@ void Conn::Deliver(const Stamp& stamp, std::optional<int64_t> pos, int64_t now) 
   }
   const uint64_t us = static_cast<uint64_t>(std::max<int64_t>(0, now - stamp.send_ns) / 1000);
   s.delivery_us.Record(us);
+  s.delivery_us_by_room[spec_.room].Record(us);
   s.timeline.Delivered(stamp.send_ns, us);
   if (spec_.sender) s.sender_delivery_us.Record(us);
 }

@@ -29,11 +29,21 @@ uint64_t Histogram::HighestEquivalent(size_t index) {
   return ((top + 1) << shift) - 1;
 }
 
-Histogram::Histogram() : counts_(IndexOf(kMaxValue) + 1, 0) {}
+const size_t Histogram::kBuckets = Histogram::IndexOf(Histogram::kMaxValue) + 1;
+
+// A power of two's buckets at a time (1 KiB), each allocation exact: a histogram holds at most
+// 1 KiB more than its largest value needs, after at most 34 allocations.
+void Histogram::Grow(size_t index) {
+  const size_t size = std::min(kBuckets, (index / kHalf + 1) * kHalf);
+  counts_.reserve(size);
+  counts_.resize(size, 0);
+}
 
 void Histogram::Record(uint64_t value) {
   value = std::min(value, kMaxValue);
-  ++counts_[IndexOf(value)];
+  const size_t index = IndexOf(value);
+  if (index >= counts_.size()) Grow(index);
+  ++counts_[index];
   ++count_;
   sum_ += value;
   min_ = std::min(min_, value);
@@ -41,7 +51,8 @@ void Histogram::Record(uint64_t value) {
 }
 
 void Histogram::Merge(const Histogram& other) {
-  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  if (other.counts_.size() > counts_.size()) Grow(other.counts_.size() - 1);
+  for (size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
   count_ += other.count_;
   sum_ += other.sum_;
   min_ = std::min(min_, other.min_);
@@ -95,9 +106,11 @@ Result<Histogram> Histogram::FromJson(const rapidjson::Value& v) {
   Histogram h;
   uint64_t total = 0;
   for (const auto& b : v["buckets"].GetArray()) {
-    if (!b.IsArray() || b.Size() != 2 || !b[0].IsUint64() || !b[1].IsUint64() || b[0].GetUint64() >= h.counts_.size())
+    if (!b.IsArray() || b.Size() != 2 || !b[0].IsUint64() || !b[1].IsUint64() || b[0].GetUint64() >= kBuckets)
       return bad("a bucket must be [index, count] with an index in range");
-    h.counts_[b[0].GetUint64()] += b[1].GetUint64();
+    const size_t index = b[0].GetUint64();
+    if (index >= h.counts_.size()) h.Grow(index);
+    h.counts_[index] += b[1].GetUint64();
     total += b[1].GetUint64();
   }
   h.count_ = v["count"].GetUint64();

@@ -3,7 +3,9 @@
 // 1/128 of their value, so every percentile is within 0.8% of the truth and never below it.
 //
 // Recording is one index computation and an increment, cheap enough for every delivery a load
-// generator sees. One histogram per thread, merged at the end; Merge and the JSON form (sparse
+// generator sees. The bucket array grows only as far as the largest value recorded (8 B a bucket:
+// 2 KiB up to 255 us, then 1 KiB a power of two, about 14 KiB up to 1 s; 34 KiB at most), so an
+// empty histogram costs nothing and the generator can keep one per room. One histogram per thread, merged at the end; Merge and the JSON form (sparse
 // bucket list) let several generator processes be combined exactly, not by averaging percentiles.
 #pragma once
 
@@ -23,8 +25,7 @@ class Histogram {
  public:
   static constexpr int kSubBits = 8;                    // 256 exact values, then 128 per power of two
   static constexpr uint64_t kMaxValue = (1ull << 40) - 1;  // larger values are recorded as this
-
-  Histogram();
+  static const size_t kBuckets;                         // IndexOf(kMaxValue) + 1
 
   void Record(uint64_t value);
   void Merge(const Histogram& other);
@@ -46,7 +47,9 @@ class Histogram {
   static uint64_t HighestEquivalent(size_t index);
 
  private:
-  std::vector<uint64_t> counts_;
+  void Grow(size_t index);  // makes room for counts_[index]
+
+  std::vector<uint64_t> counts_;  // up to the largest index recorded, rounded up to 128 buckets
   uint64_t count_ = 0;
   uint64_t min_ = UINT64_MAX;
   uint64_t max_ = 0;

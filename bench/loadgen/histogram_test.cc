@@ -90,6 +90,27 @@ TEST(HistogramTest, MergeEqualsRecordingEverythingInOne) {
   for (double p : {10.0, 50.0, 99.0, 99.9}) EXPECT_EQ(a.ValueAt(p), all.ValueAt(p));
 }
 
+// Buckets are allocated only as far as the values recorded: merging a histogram of small values
+// with one of large values, either way round or into an empty one, loses nothing.
+TEST(HistogramTest, MergeAcrossDifferentRangesEqualsRecordingEverythingInOne) {
+  Histogram small, large, all;
+  for (uint64_t v = 1; v <= 200; ++v) {
+    small.Record(v);
+    large.Record(v * 1'000'000);
+    all.Record(v);
+    all.Record(v * 1'000'000);
+  }
+  Histogram small_first = small, large_first = large, empty;
+  small_first.Merge(large);
+  large_first.Merge(small);
+  empty.Merge(small_first);
+  for (const Histogram* h : {&small_first, &large_first, &empty}) {
+    EXPECT_EQ(h->count(), all.count());
+    EXPECT_EQ(h->max(), all.max());
+    for (double p : {25.0, 50.0, 75.0, 99.0}) EXPECT_EQ(h->ValueAt(p), all.ValueAt(p)) << p;
+  }
+}
+
 TEST(HistogramTest, JsonRoundTripKeepsEveryBucket) {
   Histogram h;
   for (uint64_t v : {3u, 300u, 30000u, 3000000u, 3000000u}) h.Record(v);

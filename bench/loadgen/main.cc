@@ -68,17 +68,21 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"chatpipe", "ws", "socketio", "centrifugo"}))
       ->capture_default_str();
   run->add_option("--source-ips", r.source_ips, "bind 127.0.0.2 .. 127.0.0.(1+N) round robin")->capture_default_str();
-  run->add_option("--rooms", rooms_text, "room ids, comma-separated; connection i joins rooms[(base+i) % n]");
-  run->add_option("--conn-base", r.conn_base, "number of this process's first connection in the scenario")
+  run->add_option("--rooms", rooms_text, "room ids, comma-separated; member g (--conn-base + i) joins rooms[g % n]");
+  run->add_option("--conn-base", r.conn_base, "number of this process's first member in the scenario")
       ->capture_default_str();
-  run->add_option("--senders", r.senders, "connections 0..N-1 of this process send")->capture_default_str();
+  run->add_option("--members", r.members, "members (connections less visitors) in the whole scenario (0: --conn-base + this process's)")
+      ->capture_default_str();
+  run->add_option("--senders", r.senders, "senders in the whole scenario, spread over its rooms; this process runs those among its members")
+      ->capture_default_str();
   std::string visitor_rooms_text;
   run->add_option("--visitors", r.visitors, "the last N connections of this process come and go (see --churn)")
       ->capture_default_str();
   run->add_option("--visitor-rooms", visitor_rooms_text, "room ids the visitors join, comma-separated (no senders there)");
   run->add_option("--churn", r.churn, "visitors that leave and come back per second while sending, this process in all")
       ->capture_default_str();
-  run->add_option("--rate", r.rate, "messages per second sent by this process in all")->capture_default_str();
+  run->add_option("--rate", r.rate, "messages per second in the whole scenario; this process sends its senders' share")
+      ->capture_default_str();
   run->add_option("--duration", r.duration_s, "seconds of sending")->capture_default_str();
   run->add_option("--drain", r.drain_s, "at most this many seconds after sending to wait for acks and deliveries")
       ->capture_default_str();

@@ -14,6 +14,7 @@
 
 #include "bench/loadgen/files.h"
 #include "bench/loadgen/plot.h"
+#include "bench/loadgen/rooms.h"
 #include "bench/loadgen/stats.h"
 
 namespace chatpipe::bench {
@@ -217,6 +218,9 @@ Status Report(const ReportOptions& o) {
   const double slab_per_conn =
       have_slab && s.connected ? (server["slab_after_kb"] - server["slab_before_kb"]) * 1024 / s.connected : 0;
   const auto machine = Machine();
+  // Per room only where there are several: with one, they are the whole run's figures.
+  const RoomFigures rooms = SummarizeRooms(s.delivery_us_by_room, s.acked_by_room, s.members_by_room);
+  const bool per_room = rooms.measured >= 2;
 
   // The text report.
   Lines t;
@@ -270,6 +274,15 @@ Status Report(const ReportOptions& o) {
                             std::to_string(s.duplicates) + ", reordered " + std::to_string(s.reordered) +
                             ", other frames " + std::to_string(s.foreign));
     t.Row("send->deliv", Percentiles(s.delivery_us));
+    if (per_room) {
+      t.Row("rooms", std::to_string(rooms.measured) + " measured of " + std::to_string(rooms.with_members) +
+                         " with members; no message in " + std::to_string(rooms.without_messages) + ", short of " +
+                         "expected in " + std::to_string(rooms.short_of_expected) + "; deliveries per room " +
+                         std::to_string(rooms.deliveries_min) + " .. " + std::to_string(rooms.deliveries_max));
+      t.Row("room p99", "median room " + Ms(rooms.p99_median_us) + ", worst room " + Ms(rooms.p99_worst_us) +
+                            " (room " + std::to_string(rooms.worst_room) + ")");
+      t.Row("room p50", "median room " + Ms(rooms.p50_median_us));
+    }
     if (s.sender_delivery_us.count() && s.sender_delivery_us.count() < s.delivery_us.count())
       t.Row("at senders", Percentiles(s.sender_delivery_us) + "  (their own thread reads them promptly)");
     if (s.drain_cut)
@@ -380,6 +393,21 @@ Status Report(const ReportOptions& o) {
   w.Uint64(unique);
   w.Key("lost");
   w.Uint64(lost);
+  if (per_room) {
+    for (auto [key, v] : {std::pair{"rooms_measured", uint64_t{rooms.measured}},
+                          {"rooms_without_messages", uint64_t{rooms.without_messages}},
+                          {"rooms_short_of_expected", uint64_t{rooms.short_of_expected}},
+                          {"room_deliveries_min", rooms.deliveries_min},
+                          {"room_deliveries_max", rooms.deliveries_max},
+                          {"room_p99_median_us", rooms.p99_median_us},
+                          {"room_p99_worst_us", rooms.p99_worst_us},
+                          {"room_p50_median_us", rooms.p50_median_us}}) {
+      w.Key(key);
+      w.Uint64(v);
+    }
+    w.Key("room_p99_worst_room");
+    w.Int64(rooms.worst_room);
+  }
   WriteHistogramSummary(w, "connect_us", s.connect_us);
   WriteHistogramSummary(w, "lag_us", s.lag_us);
   WriteHistogramSummary(w, "ack_us", s.ack_us);
@@ -405,6 +433,9 @@ Status Report(const ReportOptions& o) {
                          " msg/s accepted, lost " + std::to_string(lost) + " of " + std::to_string(expected));
     plot.series.push_back({"send->delivery", "#1f77b4", s.delivery_us});
     plot.series.push_back({"send->ack", "#ff7f0e", s.ack_us});
+    if (per_room)
+      plot.series.push_back({"send->delivery, worst room (" + std::to_string(rooms.worst_room) + ")", "#d62728",
+                             s.delivery_us_by_room.at(rooms.worst_room)});
     plot.target_ms = target_ms;
     plot.target_label = "target: p99 send->delivery < " + Num(target_ms) + " ms";
   }

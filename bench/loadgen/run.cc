@@ -12,6 +12,7 @@
 #include <memory>
 #include <thread>
 
+#include "bench/loadgen/placement.h"
 #include "bench/loadgen/worker.h"
 #include "tests/support/http_client.h"
 
@@ -109,7 +110,9 @@ bool WaitAll(const std::vector<std::unique_ptr<Worker>>& workers, double timeout
   }
 }
 
-std::string ResultJson(const RunOptions& o, int threads, int64_t start_ns, const Stats& stats) {
+// `senders` and `rate` are this process's own: `report` adds them up.
+std::string ResultJson(const RunOptions& o, int threads, int senders, double rate, int64_t start_ns,
+                       const Stats& stats) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -126,9 +129,9 @@ std::string ResultJson(const RunOptions& o, int threads, int64_t start_ns, const
   w.Key("threads");  // event loops run, the senders' own among them
   w.Int(threads);
   w.Key("senders");
-  w.Int(o.senders);
+  w.Int(senders);
   w.Key("rate");
-  w.Double(o.rate);
+  w.Double(rate);
   w.Key("duration_s");
   w.Double(o.duration_s);
   w.Key("rooms");
@@ -156,10 +159,16 @@ Status RunGenerator(const RunOptions& o) {
     return Status::InvalidArgument("bad_option",
                                    "connections, senders, rate >= 0; threads >= 1; source-ips 1..250; window 0 or >= 0.1 s");
   if (o.senders > 0 && o.rooms.empty()) return Status::InvalidArgument("bad_option", "senders need --rooms");
-  if (o.visitors < 0 || o.visitors > o.connections - std::min(o.senders, o.connections) || o.churn < 0 ||
-      (o.visitors > 0 && o.visitor_rooms.empty()) || (o.churn > 0 && o.visitors == 0))
+  if (o.visitors < 0 || o.visitors > o.connections || o.churn < 0 || (o.visitors > 0 && o.visitor_rooms.empty()) ||
+      (o.churn > 0 && o.visitors == 0))
     return Status::InvalidArgument("bad_option",
-                                   "visitors: 0 .. connections less senders, with --visitor-rooms; churn >= 0, with visitors");
+                                   "visitors: 0 .. connections, with --visitor-rooms; churn >= 0, with visitors");
+  const int first_visitor = o.connections - o.visitors;
+  const Placement placement{o.members ? o.members : o.conn_base + first_visitor,
+                            static_cast<int64_t>(o.rooms.size()), o.senders};
+  if (o.conn_base < 0 || o.conn_base + first_visitor > placement.members || o.senders > placement.members)
+    return Status::InvalidArgument("bad_option",
+                                   "--members must hold this process's (from --conn-base on), and --senders at most --members");
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
   if (files.rlim_cur < files.rlim_max) {  // raise the soft limit as far as allowed
@@ -206,13 +215,12 @@ Status RunGenerator(const RunOptions& o) {
   // Senders that are a few among many receivers get a thread of their own: the send schedule must
   // not wait behind a pass over every receiver's socket (in a hot room that pass is most of the
   // generator's work, and its length showed up as send lag).
-  const int senders = std::min(o.senders, o.connections);
+  int senders = 0;
+  for (int i = 0; i < first_visitor; ++i) senders += placement.IsSender(o.conn_base + i) ? 1 : 0;
   const bool sender_thread = senders > 0 && senders < o.connections;
   const int threads = o.threads + (sender_thread ? 1 : 0);
   std::vector<std::vector<ConnSpec>> specs(threads);
-  int total_senders = 0;
   std::vector<int> senders_per_thread(threads, 0), visitors_per_thread(threads, 0);
-  const int first_visitor = o.connections - o.visitors;
   for (int i = 0; i < o.connections; ++i) {
     ConnSpec s;
     s.index = static_cast<uint32_t>(i);
@@ -224,19 +232,18 @@ Status RunGenerator(const RunOptions& o) {
       s.room = o.visitor_rooms[(o.proc + static_cast<size_t>(i - first_visitor)) % o.visitor_rooms.size()];
     else
       s.room = o.rooms.empty() ? 0 : o.rooms[static_cast<size_t>(global) % o.rooms.size()];
-    s.sender = i < o.senders;
+    s.sender = !s.visitor && placement.IsSender(global);
     const int thread = sender_thread && s.sender ? o.threads : i % o.threads;
-    if (s.sender) {
-      ++total_senders;
-      ++senders_per_thread[thread];
-    }
+    if (s.sender) ++senders_per_thread[thread];
     if (s.visitor) ++visitors_per_thread[thread];
     specs[thread].push_back(s);
   }
+  // Every sender of the scenario sends rate / senders, so each room is offered its senders' share.
+  const double per_sender_rate = o.senders ? o.rate / o.senders : 0;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < threads; ++t) {
     WorkerConfig c = base;
-    c.rate = total_senders ? o.rate * senders_per_thread[t] / total_senders : 0;
+    c.rate = per_sender_rate * senders_per_thread[t];
     c.churn = o.visitors ? o.churn * visitors_per_thread[t] / o.visitors : 0;
     workers.push_back(std::make_unique<Worker>(c, std::move(specs[t])));
   }
@@ -264,7 +271,7 @@ Status RunGenerator(const RunOptions& o) {
 
   Stats total;
   for (const auto& w : workers) total.Merge(w->stats());
-  const std::string json = ResultJson(o, threads, start_ns, total);
+  const std::string json = ResultJson(o, threads, senders, per_sender_rate * senders, start_ns, total);
   if (!o.out.empty()) {
     if (Status s = WriteFileAtomically(o.out, json); !s.ok()) return s;
   } else {

@@ -16,13 +16,15 @@ struct RunOptions {
   int connections = 0;
   int threads = 1;
   int source_ips = 8;              // bind 127.0.0.2 .. 127.0.0.(1+source_ips), round robin
-  std::vector<int64_t> rooms;      // connection i joins rooms[(conn_base + i) % size]; none: idle
-  int conn_base = 0;               // this process's first connection in the scenario's numbering
-  int senders = 0;                 // connections 0..senders-1 of this process send
+  std::vector<int64_t> rooms;      // member conn_base + i joins rooms[(conn_base + i) % size]; none: idle
+  int conn_base = 0;               // this process's first member in the scenario's numbering
+  int members = 0;                 // members in the whole scenario; 0: conn_base + this process's
+  int senders = 0;                 // senders in the whole scenario, spread over the rooms (placement.h)
   int visitors = 0;                // its last `visitors` connections come and go (churn)
   std::vector<int64_t> visitor_rooms;  // visitor v joins visitor_rooms[(proc + v) % size]
   double churn = 0;                // visitors sent away and back per second, this process in all
-  double rate = 0;                 // messages per second, this process in total
+  double rate = 0;                 // messages per second in the whole scenario; this process sends
+                                   // its senders' share
   double duration_s = 10;
   double drain_s = 10;
   int quiet_ms = 1000;

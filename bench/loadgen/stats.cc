@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 namespace chatpipe::bench {
 namespace {
@@ -11,6 +12,14 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 template <typename K>
 void AddAll(std::map<K, uint64_t>* into, const std::map<K, uint64_t>& from) {
   for (const auto& [k, n] : from) (*into)[k] += n;
+}
+
+std::optional<int64_t> RoomId(const rapidjson::Value& key) {
+  int64_t room = 0;
+  std::string_view text(key.GetString(), key.GetStringLength());
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), room);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return room;
 }
 
 int64_t Earliest(int64_t a, int64_t b) { return !a ? b : !b ? a : std::min(a, b); }
@@ -99,6 +108,7 @@ void Stats::Merge(const Stats& o) {
   lag_us.Merge(o.lag_us);
   delivery_us.Merge(o.delivery_us);
   sender_delivery_us.Merge(o.sender_delivery_us);
+  for (const auto& [room, h] : o.delivery_us_by_room) delivery_us_by_room[room].Merge(h);
   AddAll(&connect_errors, o.connect_errors);
   AddAll(&join_errors, o.join_errors);
   AddAll(&send_errors, o.send_errors);
@@ -115,6 +125,13 @@ void Stats::WriteJson(Writer& w) const {
   ForEachHistogram(*this, [&](const char* name, const Histogram& h) { w.Key(name); h.WriteJson(w); });
   ForEachCodeMap(*this, [&](const char* name, const auto& m) { WriteMap(w, name, m); });
   ForEachRoomMap(*this, [&](const char* name, const auto& m) { WriteMap(w, name, m); });
+  w.Key("delivery_us_by_room");
+  w.StartObject();
+  for (const auto& [room, h] : delivery_us_by_room) {
+    w.Key(std::to_string(room).c_str());
+    h.WriteJson(w);
+  }
+  w.EndObject();
   if (timeline.on()) {
     w.Key("timeline");
     timeline.WriteJson(w);
@@ -153,14 +170,26 @@ Result<Stats> Stats::FromJson(const rapidjson::Value& v) {
   ForEachRoomMap(s, [&](const char* name, std::map<int64_t, uint64_t>& out) {
     if (!v.HasMember(name) || !v[name].IsObject()) return fail(name, "an object");
     for (const auto& m : v[name].GetObject()) {
-      int64_t room = 0;
-      std::string_view key(m.name.GetString(), m.name.GetStringLength());
-      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), room);
-      if (ec != std::errc() || p != key.data() + key.size() || !m.value.IsUint64())
-        return fail(name, "an object of counts by room id");
-      out[room] = m.value.GetUint64();
+      auto room = RoomId(m.name);
+      if (!room || !m.value.IsUint64()) return fail(name, "an object of counts by room id");
+      out[*room] = m.value.GetUint64();
     }
   });
+  // Absent from results of generators older than it.
+  if (v.HasMember("delivery_us_by_room")) {
+    const char* name = "delivery_us_by_room";
+    if (!v[name].IsObject()) fail(name, "an object");
+    else
+      for (const auto& m : v[name].GetObject()) {
+        auto room = RoomId(m.name);
+        auto h = Histogram::FromJson(m.value);
+        if (!room || !h.ok()) {
+          fail(name, "an object of histograms by room id");
+          break;
+        }
+        s.delivery_us_by_room[*room] = std::move(*h);
+      }
+  }
   if (!error.ok()) return error;
   if (v.HasMember("timeline")) {
     auto t = Timeline::FromJson(v["timeline"]);

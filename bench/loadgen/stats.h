@@ -50,6 +50,8 @@ struct Stats {
   // (a few among many receivers), it reads them promptly: this is what the server's side takes,
   // without the time the deliveries wait for the receiving threads' pass over their sockets.
   Histogram sender_delivery_us;
+  // delivery_us again, per room (its receivers' room); only rooms with deliveries have one.
+  std::map<int64_t, Histogram> delivery_us_by_room;
   int64_t last_delivery_ns = 0;
   std::map<int64_t, uint64_t> members_by_room;  // joined connections still open at the end
 

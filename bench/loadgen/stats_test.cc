@@ -76,5 +76,20 @@ TEST(StatsTest, ResultWithAMissingOrMistypedFieldIsRefused) {
   EXPECT_FALSE(Stats::FromJson(doc).ok());
 }
 
+TEST(StatsTest, PerRoomHistogramsRoundTripAndABadOneIsRefused) {
+  Stats s = Sample();
+  s.delivery_us_by_room[7].Record(1500);
+  rapidjson::Document doc = ToDocument(s);
+  auto back = Stats::FromJson(doc);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->delivery_us_by_room.at(7).max(), 1500u);
+  doc["delivery_us_by_room"].AddMember("x7", rapidjson::Value(rapidjson::kObjectType), doc.GetAllocator());
+  EXPECT_FALSE(Stats::FromJson(doc).ok());
+  doc.RemoveMember("delivery_us_by_room");  // a result from before per-room histograms
+  auto old = Stats::FromJson(doc);
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->delivery_us_by_room.empty());
+}
+
 }  // namespace
 }  // namespace chatpipe::bench

@@ -45,7 +45,8 @@ if (!runs.length || runs[0].server !== 'chatpipe') fail('the first run must be c
 
 const serverCpu = { chatpipe: 'ingress', 'chatpipe-floor': 'ingress' };
 const ms = (us) => (us === undefined ? undefined : us / 1000);
-// Every row: label, how to read it from a report, which way is better, shown for which scenarios.
+// Every row: label, how to read it from a report, which way is better, shown for which scenarios,
+// and 'optional' when it is left out unless some run has it.
 const rows = [
   ['connections', (r) => r.stats.connected, null, ['capacity', 'fanout', 'ingest']],
   ['connect all (s)', (r) => r.figures.connect_all_s, 'lower', ['capacity']],
@@ -62,11 +63,16 @@ const rows = [
   ['send->deliv p99 (ms)', (r) => ms(r.figures.delivery_us.p99), 'lower', ['fanout', 'ingest']],
   ['send->deliv max (ms)', (r) => ms(r.figures.delivery_us.max), 'lower', ['fanout', 'ingest']],
   ['send->deliv at senders p99 (ms)', (r) => ms(r.figures.sender_delivery_us?.p99), 'lower', ['fanout', 'ingest']],
+  // Many rooms only (report.json has them with two rooms or more): each room's own percentiles.
+  ['room p50, median room (ms)', (r) => ms(r.figures.room_p50_median_us), 'lower', ['fanout'], 'optional'],
+  ['room p99, median room (ms)', (r) => ms(r.figures.room_p99_median_us), 'lower', ['fanout'], 'optional'],
+  ['room p99, worst room (ms)', (r) => ms(r.figures.room_p99_worst_us), 'lower', ['fanout'], 'optional'],
+  ['rooms without a message', (r) => r.figures.rooms_without_messages, null, ['fanout'], 'optional'],
   ['generator lag p99 (ms)', (r) => ms(r.figures.lag_us.p99), null, ['fanout', 'ingest']],
   ['server process cpu (% of a core)', (r, s) => r.cpu_percent[serverCpu[s] || `${s}-server`], 'lower', ['fanout', 'ingest']],
   ['whole stack cpu (% of a core)', (r) => stackCpu(r), 'lower', ['fanout', 'ingest']],
   ['rest of the machine cpu (%)', (r) => r.cpu_percent.others, null, ['fanout', 'ingest']],
-].filter((row) => row[3].includes(scenario));
+].filter((row) => row[3].includes(scenario) && (row[4] !== 'optional' || runs.some((run) => value(row, run) !== undefined)));
 
 // Everything the run started on the server side: not the generators, not the rest of the machine.
 function stackCpu(r) {
