@@ -72,7 +72,7 @@ Status ReadEventFields(const rapidjson::Document& doc, ChatEvent* e) {
 }
 
 // What follows the id in both encodings.
-void WriteEventBody(Writer& w, const ChatEvent& e) {
+void WriteEventBody(Writer& w, const ChatEvent& e, bool with_tags = true) {
   w.Key("user");
   WriteUser(w, e.user);
   w.Key("text");
@@ -83,7 +83,7 @@ void WriteEventBody(Writer& w, const ChatEvent& e) {
     w.Key("client_msg_id");
     w.String(e.client_msg_id.data(), e.client_msg_id.size());
   }
-  if (!e.tags.empty()) {
+  if (with_tags && !e.tags.empty()) {
     w.Key("tags");
     w.RawValue(e.tags.data(), e.tags.size(), rapidjson::kObjectType);
   }
@@ -135,7 +135,7 @@ void AppendId(rapidjson::StringBuffer& buf, uint64_t id) {
   buf.Put('"');
 }
 
-std::string EncodeChatEvent(const ChatEvent& e) {
+std::string EncodeChatEvent(const ChatEvent& e, bool with_tags) {
   rapidjson::StringBuffer buf;
   Append(buf, R"({"v":)");
   AppendInt(buf, kEventSchemaVersion);
@@ -143,8 +143,8 @@ std::string EncodeChatEvent(const ChatEvent& e) {
   AppendInt(buf, e.room);
   AppendId(buf, e.id);
   ContinuingWriter w(buf, 4);  // v, type, room, id
-  WriteEventBody(w, e);
-  if (!e.tags.empty() && !e.tagger_version.empty()) {
+  WriteEventBody(w, e, with_tags);
+  if (with_tags && !e.tags.empty() && !e.tagger_version.empty()) {
     w.Key("tagger_version");
     w.String(e.tagger_version.data(), e.tagger_version.size());
   }

@@ -42,7 +42,9 @@ struct StoredMessage {
   int64_t pos = 0;
 };
 
-std::string EncodeChatEvent(const ChatEvent& event);
+// `with_tags` false leaves out the tags and their version: the persister's batch for PostgreSQL,
+// whose table holds none, need not carry (nor PostgreSQL parse) them.
+std::string EncodeChatEvent(const ChatEvent& event, bool with_tags = true);
 Result<ChatEvent> DecodeChatEvent(std::string_view json);
 
 // {"type":"message","room":R,"pos":P,"id":"..","user":{..},"text":..,"ts":..[,"client_msg_id":..][,"tags":{..}]}

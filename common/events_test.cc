@@ -81,6 +81,15 @@ TEST(Events, TagsTravelAsARawObjectAndComeLast) {
   EXPECT_FALSE(DecodeChatEvent(not_object).ok());
 }
 
+TEST(Events, AnEventWithoutItsTagsIsTheSameEventUntagged) {
+  auto e = SampleEvent();
+  const std::string untagged = EncodeChatEvent(e);
+  e.tags = R"({"lang":"es","profanity":{"flagged":false}})";
+  e.tagger_version = "0123456789ab";
+  EXPECT_NE(EncodeChatEvent(e), untagged);
+  EXPECT_EQ(EncodeChatEvent(e, /*with_tags=*/false), untagged);
+}
+
 TEST(Events, TaggerVersionTravelsInTheEventOnlyAndMayBeAbsent) {
   auto e = SampleEvent();
   EXPECT_EQ(EncodeChatEvent(e).find("tagger_version"), std::string::npos);

@@ -34,7 +34,7 @@ Status Persister::StoreInDatabase(const std::vector<ChatEvent>& events, std::vec
   std::string batch = "[";
   for (const auto& e : events) {
     if (batch.size() > 1) batch += ',';
-    batch += EncodeChatEvent(e);
+    batch += EncodeChatEvent(e, /*with_tags=*/false);
   }
   batch += ']';
   auto rows = pg_.Exec("SELECT * FROM chat_persist($1::jsonb)", {batch});
