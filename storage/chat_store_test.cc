@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <regex>
+#include <set>
 
 #include "storage/mention_store.h"
 #include "storage/pg.h"
@@ -31,6 +33,21 @@ TEST(ChatStoreTest, PagesBeforeAnyInt64Position) {
   auto mentions = GetMentions(pg, user->id, false, kHuge, 10);
   ASSERT_TRUE(mentions.ok()) << mentions.status().ToString();
   EXPECT_TRUE(mentions->mentions.empty());
+}
+
+TEST(ChatStoreTest, GuestNamesAreTenRandomDigits) {
+  auto services = test::TestServices::Create("guests", 1);
+  ASSERT_TRUE(services.ok()) << services.status().ToString();
+  PgConn pg((*services)->config().pg_conninfo);
+  std::set<std::string> names;
+  for (int i = 0; i < 50; ++i) {
+    auto guest = CreateGuest(pg);
+    ASSERT_TRUE(guest.ok()) << guest.status().ToString();
+    EXPECT_TRUE(std::regex_match(guest->name, std::regex("guest-[1-9][0-9]{9}"))) << guest->name;
+    EXPECT_TRUE(guest->guest);
+    names.insert(guest->name);
+  }
+  EXPECT_EQ(names.size(), 50u);
 }
 
 }  // namespace
