@@ -469,8 +469,7 @@ void RoomHub::FlushRoom(int64_t room_id, Room& room) {
 void RoomHub::NoteWritten() {
   if (flushed_.empty()) return;
   const auto now = std::chrono::steady_clock::now();
-  const int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now_ms = static_cast<int64_t>(NowMs());
   for (const BatchFrame& f : flushed_) {
     fanout_time.Observe(now - f.arrived);
     if (f.stamp_ms) server_time.Observe((now_ms - f.stamp_ms) * 1000);

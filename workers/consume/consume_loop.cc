@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/message_id.h"
 #include "queue/kafka_admin.h"
 #include "workers/consume/pause.h"
 
@@ -115,8 +116,7 @@ void ConsumeCore::Run(const std::atomic<bool>& stop) {
 }
 
 void ConsumeCore::NoteTimeInKafka(const std::vector<KafkaMessage>& batch) {
-  const int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now_ms = static_cast<int64_t>(NowMs());
   for (const auto& m : batch)
     if (m.timestamp_ms > 0) metrics_.in_kafka.Observe((now_ms - m.timestamp_ms) * 1000);
 }
