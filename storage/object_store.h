@@ -35,7 +35,7 @@ class ObjectStore {
   virtual Status Put(std::string_view key, std::string_view bytes, std::string_view content_type) = 0;
   // The object's bytes, or only `range` of them (clamped to the object's end). NotFound
   // ("object_not_found") when there is no such object.
-  virtual Result<std::string> Get(std::string_view key, std::optional<ByteRange> range = std::nullopt) = 0;
+  virtual Result<std::string> Get(std::string_view key, std::optional<ByteRange> range) = 0;
   // Where the store is, for logs ("dir /var/lib/chatpipe/objects", "s3 http://host:8333/bucket").
   virtual std::string Describe() const = 0;
 };
@@ -57,5 +57,10 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const ObjectStoreConfig& co
 
 // The lower-case hex SHA-256 of `bytes`: an object's key.
 std::string ObjectKey(std::string_view bytes);
+// Whether `key` has the shape of one (64 lower-case hex digits): checked before any store sees it.
+bool IsObjectKey(std::string_view key);
+// Where clients read an object used in `room` (ingress checks the reader may read the room):
+// /api/rooms/{room}/objects/{key}.
+std::string ObjectPath(int64_t room, std::string_view key);
 
 }  // namespace chatpipe
