@@ -183,6 +183,46 @@ Status MakeThumbnail(const ImageLimits& limits, ProcessedImage* out) {
   return Status::Ok();
 }
 
+// Whether a GIF's blocks run to its trailer. libvips' GIF loader takes a GIF cut between two frames (or in
+// the middle of one past the first) for a shorter animation, so a truncated animation is caught here.
+bool GifReachesTrailer(std::string_view gif) {
+  size_t at = 13;  // after the header and the logical screen descriptor
+  const auto byte = [&](size_t i) { return i < gif.size() ? static_cast<uint8_t>(gif[i]) : 0; };
+  const auto skip_palette = [&](uint8_t flags) {
+    if (flags & 0x80) at += 3u << ((flags & 7) + 1);
+  };
+  const auto skip_sub_blocks = [&] {  // data sub-blocks, up to the empty one
+    while (at < gif.size()) {
+      const uint8_t size = byte(at++);
+      if (size == 0) return true;
+      at += size;
+    }
+    return false;
+  };
+  if (gif.size() < at) return false;
+  skip_palette(byte(10));
+  while (at < gif.size()) {
+    switch (byte(at++)) {
+      case 0x3b:  // the trailer
+        return true;
+      case 0x21:  // an extension: its label, then sub-blocks
+        ++at;
+        if (!skip_sub_blocks()) return false;
+        break;
+      case 0x2c:  // an image: its descriptor, palette, LZW code size, then sub-blocks
+        if (at + 9 > gif.size()) return false;
+        at += 9;
+        skip_palette(byte(at - 1));
+        ++at;
+        if (!skip_sub_blocks()) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
 // The checks that need no decoder, in the order the header file lists them.
 Result<ImageType> CheckInput(std::string_view bytes, std::string_view declared_mime, const ImageLimits& limits) {
   const std::optional<ImageType> declared = ImageTypeFromMime(declared_mime);
@@ -238,6 +278,8 @@ Result<ProcessedImage> ProcessImage(std::string_view bytes, std::string_view dec
   if (!type.ok()) return type.status();
   if (!InitVips()) return Status::Internal("libvips failed to initialise");
 
+  if (*type == ImageType::kGif && !GifReachesTrailer(bytes))
+    return Status::InvalidArgument("bad_image", "the GIF ends before its trailer: truncated");
   Result<ImagePtr> opened = Open(*type, bytes);
   if (!opened.ok()) return opened.status();
   // With every frame open, the height is that of all frames together.

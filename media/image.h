@@ -8,7 +8,8 @@
 //   type_mismatch     the bytes' magic number is not the declared type (a lying Content-Type, a text file)
 //   too_many_pixels   the header says more than max_pixels (width x height x frames): a decompression bomb,
 //                     refused from the header alone, before a pixel is decoded
-//   bad_image         libvips cannot decode every pixel: truncated, corrupt
+//   bad_image         libvips cannot decode every pixel: truncated, corrupt; or a GIF whose blocks do not
+//                     run to its trailer (libvips takes a GIF cut after a frame for a shorter animation)
 // Only the loader of the declared (and sniffed) format is ever called, never libvips' guessing one, and
 // libvips' untrusted loaders (ImageMagick, ...) are blocked.
 //

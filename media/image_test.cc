@@ -346,6 +346,13 @@ TEST_F(ImageTest, RefusesTruncatedAndCorruptImages) {
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(Refusal(whole.substr(0, 20), MimeOf(type)).name(), "bad_image");
   }
+  for (ImageType type : {ImageType::kGif, ImageType::kWebp}) {  // an animation cut after a frame or two
+    SCOPED_TRACE(MimeOf(type));
+    const std::string whole = Animation(100, 80, 4, type);
+    ASSERT_TRUE(ProcessImage(whole, MimeOf(type), kDefaults).ok());
+    for (size_t cut : {whole.size() * 6 / 10, whole.size() - 1})
+      EXPECT_EQ(Refusal(whole.substr(0, cut), MimeOf(type)).name(), "bad_image") << cut << " of " << whole.size();
+  }
   std::string png = Encode(300, 200, ImageType::kPng);
   png[png.size() / 2] ^= 0x55;  // a changed byte in the pixel data: its chunk's CRC fails
   EXPECT_EQ(Refusal(png, "image/png").name(), "bad_image");
