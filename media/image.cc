@@ -278,8 +278,6 @@ Result<ProcessedImage> ProcessImage(std::string_view bytes, std::string_view dec
   if (!type.ok()) return type.status();
   if (!InitVips()) return Status::Internal("libvips failed to initialise");
 
-  if (*type == ImageType::kGif && !GifReachesTrailer(bytes))
-    return Status::InvalidArgument("bad_image", "the GIF ends before its trailer: truncated");
   Result<ImagePtr> opened = Open(*type, bytes);
   if (!opened.ok()) return opened.status();
   // With every frame open, the height is that of all frames together.
@@ -287,6 +285,8 @@ Result<ProcessedImage> ProcessImage(std::string_view bytes, std::string_view dec
   if (pixels > limits.max_pixels)
     return Status::TooLarge("too_many_pixels", "the image has " + std::to_string(pixels) + " pixels, over the " +
                                                    std::to_string(limits.max_pixels) + " allowed");
+  if (*type == ImageType::kGif && !GifReachesTrailer(bytes))
+    return Status::InvalidArgument("bad_image", "the GIF ends before its trailer: truncated");
   Result<ImagePtr> upright = Upright(*type, std::move(*opened));
   if (!upright.ok()) return upright.status();
   ImagePtr image = InSrgb(std::move(*upright));

@@ -85,6 +85,16 @@ ImagePtr Decode(const std::string& bytes) {
 
 bool Has(VipsImage* image, const char* field) { return vips_image_get_typeof(image, field) != 0; }
 
+// Whether `image` has a field whose name starts with `prefix` ("png-comment-": their numbers count every
+// text chunk of the file).
+bool HasPrefixed(VipsImage* image, std::string_view prefix) {
+  char** fields = vips_image_get_fields(image);
+  bool found = false;
+  for (char** f = fields; *f; ++f) found |= std::string_view(*f).substr(0, prefix.size()) == prefix;
+  g_strfreev(fields);
+  return found;
+}
+
 // An EXIF block ("Exif\0\0" and a little-endian TIFF): IFD0 with Orientation and a GPS IFD with
 // GPSVersionID, GPSLatitudeRef "N" and GPSLatitude 51/1 30/1 0/1.
 std::string ExifBlob(int orientation) {
@@ -109,13 +119,15 @@ std::string ExifBlob(int orientation) {
 // The GPSLatitude rationals as they sit in the block.
 const std::string kLatitudeBytes("\x33\0\0\0\x01\0\0\0\x1e\0\0\0\x01\0\0\0", 16);
 
-// A w x h image with EXIF (orientation, GPS) and XMP set, saved as `type`.
+// A w x h image with EXIF (orientation, GPS), XMP and a comment (PNG writes it as a zTXt chunk) set,
+// saved as `type`.
 std::string WithMetadata(int w, int h, ImageType type, int orientation = 1) {
   ImagePtr image = Copy(Gradient(w, h, true).get());
   const std::string exif = ExifBlob(orientation);
   const std::string xmp = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF/></x:xmpmeta>";
   vips_image_set_blob_copy(image.get(), VIPS_META_EXIF_NAME, exif.data(), exif.size());
   vips_image_set_blob_copy(image.get(), VIPS_META_XMP_NAME, xmp.data(), xmp.size());
+  vips_image_set_string(image.get(), "png-comment-0-Comment", "taken at home");
   vips_image_set_int(image.get(), VIPS_META_ORIENTATION, orientation);  // libvips rewrites the tag from this
   return Encode(image.get(), type);
 }
@@ -180,7 +192,7 @@ TEST_F(ImageTest, ReencodesEachTypeWithAThumbnail) {
   }
 }
 
-TEST_F(ImageTest, StripsExifGpsAndXmp) {
+TEST_F(ImageTest, StripsExifGpsXmpAndComments) {
   for (ImageType type : {ImageType::kJpeg, ImageType::kPng, ImageType::kWebp}) {
     SCOPED_TRACE(MimeOf(type));
     const std::string input = WithMetadata(200, 100, type);
@@ -192,6 +204,8 @@ TEST_F(ImageTest, StripsExifGpsAndXmp) {
     ASSERT_NE(input.find(kLatitudeBytes), std::string::npos);
     if (type != ImageType::kPng) {  // PNG's eXIf chunk has no "Exif" prefix
       ASSERT_NE(input.find("Exif"), std::string::npos);
+    } else {
+      ASSERT_TRUE(HasPrefixed(fixture.get(), "png-comment-"));
     }
 
     Result<ProcessedImage> r = ProcessImage(input, MimeOf(type), kDefaults);
@@ -202,8 +216,10 @@ TEST_F(ImageTest, StripsExifGpsAndXmp) {
       for (const char* field : {VIPS_META_EXIF_NAME, VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME, VIPS_META_ICC_NAME,
                                 "exif-ifd3-GPSLatitude"})
         EXPECT_FALSE(Has(out.get(), field)) << field;
+      EXPECT_FALSE(HasPrefixed(out.get(), "png-comment-"));
       EXPECT_EQ(bytes->find("Exif"), std::string::npos);
       EXPECT_EQ(bytes->find("xmpmeta"), std::string::npos);
+      for (const char* chunk : {"zTXt", "tEXt", "iTXt", "eXIf"}) EXPECT_EQ(bytes->find(chunk), std::string::npos);
       EXPECT_EQ(bytes->find(kLatitudeBytes), std::string::npos);
     }
     if (type == ImageType::kJpeg) {  // FF E1 can only be a marker in a JPEG: APP1, where EXIF and XMP live
