@@ -33,6 +33,18 @@ bool ReadId(const rapidjson::Value& v, uint64_t* out) {
 
 Status Malformed(const char* what) { return Status::InvalidArgument("bad_event", what); }
 
+// A member that must be an object, when present, kept as its JSON text.
+Status ReadObjectText(const rapidjson::Document& doc, const char* name, std::string* out) {
+  auto member = doc.FindMember(name);
+  if (member == doc.MemberEnd()) return Status::Ok();
+  if (!member->value.IsObject()) return Status::InvalidArgument("bad_event", std::string(name) + " not an object");
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  member->value.Accept(w);
+  out->assign(buf.GetString(), buf.GetSize());
+  return Status::Ok();
+}
+
 // Fills the fields ChatEvent and the message frame share.
 Status ReadEventFields(const rapidjson::Document& doc, ChatEvent* e) {
   auto id = doc.FindMember("id");
@@ -60,15 +72,8 @@ Status ReadEventFields(const rapidjson::Document& doc, ChatEvent* e) {
     if (!cmid->value.IsString()) return Malformed("client_msg_id not a string");
     e->client_msg_id.assign(cmid->value.GetString(), cmid->value.GetStringLength());
   }
-  auto tags = doc.FindMember("tags");
-  if (tags != doc.MemberEnd()) {
-    if (!tags->value.IsObject()) return Malformed("tags not an object");
-    rapidjson::StringBuffer buf;
-    Writer w(buf);
-    tags->value.Accept(w);
-    e->tags.assign(buf.GetString(), buf.GetSize());
-  }
-  return Status::Ok();
+  if (Status s = ReadObjectText(doc, "image", &e->image); !s.ok()) return s;
+  return ReadObjectText(doc, "tags", &e->tags);
 }
 
 // What follows the id in both encodings.
@@ -83,6 +88,13 @@ void WriteEventBody(Writer& w, const ChatEvent& e, bool with_tags = true) {
     w.Key("client_msg_id");
     w.String(e.client_msg_id.data(), e.client_msg_id.size());
   }
+  if (!e.image.empty()) {
+    w.Key("kind");
+    w.String("image");
+    w.Key("image");
+    w.RawValue(e.image.data(), e.image.size(), rapidjson::kObjectType);
+  }
+  // Last: the tag worker's history patch appends tags to frames that have none.
   if (with_tags && !e.tags.empty()) {
     w.Key("tags");
     w.RawValue(e.tags.data(), e.tags.size(), rapidjson::kObjectType);

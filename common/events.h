@@ -35,6 +35,10 @@ struct ChatEvent {
   // The version of the tagger that made `tags` (Tagger::version); empty when untagged or unknown (an
   // event from before versions). Only in the Kafka event, never in the message frame, and only with tags.
   std::string tagger_version;
+  // The image the message carries (docs/events.md: url, thumbnail_url, width, height, bytes, type),
+  // as JSON object text made by ingress from the upload; empty for a text message. Its frames say
+  // "kind":"image" and carry it; the text is then an optional caption.
+  std::string image;
 };
 
 struct StoredMessage {
@@ -47,7 +51,8 @@ struct StoredMessage {
 std::string EncodeChatEvent(const ChatEvent& event, bool with_tags = true);
 Result<ChatEvent> DecodeChatEvent(std::string_view json);
 
-// {"type":"message","room":R,"pos":P,"id":"..","user":{..},"text":..,"ts":..[,"client_msg_id":..][,"tags":{..}]}
+// {"type":"message","room":R,"pos":P,"id":"..","user":{..},"text":..,"ts":..[,"client_msg_id":..]
+//  [,"kind":"image","image":{..}][,"tags":{..}]}
 // Key order is fixed: readers that need the position or the id take them from the frame's head (the
 // text up to the id, written from the constants below), and the tag worker's history patch appends
 // "tags" last to frames that have none.

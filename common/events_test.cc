@@ -39,6 +39,26 @@ TEST(Events, MessageFrameStartsWithTypeRoomPos) {
   EXPECT_EQ(back->event.text, m.event.text);
 }
 
+TEST(Events, AnImageTravelsInTheEventAndItsFrameBeforeTheTags) {
+  ChatEvent e = SampleEvent();
+  e.image = R"({"url":"/api/rooms/42/objects/ab","width":640,"height":480})";
+  e.tags = R"({"sentiment":"neutral"})";
+  auto decoded = DecodeChatEvent(EncodeChatEvent(e));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->image, e.image);
+  std::string frame = EncodeMessageFrame({e, 3});
+  EXPECT_NE(frame.find(R"("kind":"image","image":{"url":"/api/rooms/42/objects/ab")"), std::string::npos) << frame;
+  EXPECT_LT(frame.find("\"image\""), frame.find("\"tags\""));  // tags stay last (the tag worker's patch)
+  auto back = DecodeMessageFrame(frame);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->event.image, e.image);
+  // A text message's frame says nothing of kinds.
+  EXPECT_EQ(EncodeMessageFrame({SampleEvent(), 3}).find("kind"), std::string::npos);
+  std::string not_object = EncodeChatEvent(e);
+  not_object.replace(not_object.find(R"("image":{)") + 8, 1, "[");
+  EXPECT_FALSE(DecodeChatEvent(not_object).ok());
+}
+
 TEST(Events, RejectsMalformedEvents) {
   EXPECT_FALSE(DecodeChatEvent("not json").ok());
   EXPECT_FALSE(DecodeChatEvent("[]").ok());

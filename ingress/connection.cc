@@ -18,6 +18,7 @@
 #include "ingress/http_api.h"
 #include "ingress/http_status.h"
 #include "ingress/loop.h"
+#include "ingress/media_api.h"
 #include "ingress/shared_frame.h"
 #include "ingress/web_security.h"
 #include "ingress/ws_session.h"
@@ -36,8 +37,16 @@ Metric& output_pauses = Counter("chatpipe_ingress_http_output_pauses_total",
                                 "times an HTTP connection stopped reading requests until its answers drained");
 
 const http::Limits kHttpLimits;
-// The most request input a connection holds: the largest request the limits let through.
+// The most request input a connection holds without an upload claim: the largest request the
+// limits let through, uploads aside.
 const size_t kMaxHttpInput = kHttpLimits.max_header_bytes + kHttpLimits.max_body_bytes;
+
+http::Limits UploadLimits(size_t max_upload_bytes) {
+  http::Limits limits = kHttpLimits;
+  limits.max_upload_bytes = max_upload_bytes;
+  limits.is_upload = IsUploadRequest;
+  return limits;
+}
 
 // An empty ping: the peer's pong, or anything else it sends, shows it is there.
 constexpr std::string_view kPingFrame("\x89\x00", 2);
@@ -122,7 +131,7 @@ void Connection::ReadSocket() {
   // Pipelined HTTP requests wait in the socket, not here: hold at most one request's worth, which
   // always parses to an answer or an error, so reading stops only while a request is being served.
   size_t room = Loop::kReadBufferSize;
-  if (state_ == State::kHttp) room = std::min(room, kMaxHttpInput - std::min(kMaxHttpInput, in_.size()));
+  if (state_ == State::kHttp) room = std::min(room, MaxInput() - std::min(MaxInput(), in_.size()));
   size_t got = 0;  // 0: woken to parse what is already here
   if (room > 0) {
     ssize_t n = recv(fd_, buf, room, 0);
@@ -155,8 +164,12 @@ void Connection::ReadHttp() {
     http::Request request;
     size_t consumed = 0;
     Status error;
-    http::ParseResult r = http::ParseRequest(in_, kHttpLimits, &request, &consumed, &error);
-    if (r == http::ParseResult::kIncomplete) return ArmReadTimeout();  // the request's deadline
+    const http::Limits limits = UploadLimits(loop_->services().config.media.max_upload_bytes);
+    http::ParseResult r = http::ParseRequest(in_, limits, &request, &consumed, &error);
+    if (r == http::ParseResult::kIncomplete) {
+      if (consumed > kMaxHttpInput && !upload_claim_ && !ClaimUpload(consumed)) return;
+      return ArmReadTimeout();  // the request's deadline
+    }
     serving_ = true;
     request_deadline_ms_ = 0;
     if (r == http::ParseResult::kError) {
@@ -172,6 +185,24 @@ void Connection::ReadHttp() {
   if (in_.empty()) std::string().swap(in_);  // an idle keep-alive connection holds no buffer
   // Answering asynchronously: stop reading so pipelined requests wait their turn.
   if (serving_ && state_ == State::kHttp) PauseReading();
+}
+
+size_t Connection::MaxInput() const {
+  return upload_claim_ ? std::max(kMaxHttpInput, upload_claim_->bytes()) : kMaxHttpInput;
+}
+
+bool Connection::ClaimUpload(size_t size) {
+  upload_claim_ = loop_->services().uploads.Claim(size);
+  if (upload_claim_) {
+    // An upload may take longer than a request; its deadline starts now.
+    request_deadline_ms_ = SteadyMs() + loop_->services().config.media.upload_timeout_ms;
+    return true;
+  }
+  // Its body is still coming: answer, and close rather than read megabytes to skip it.
+  serving_ = true;
+  keep_alive_ = false;
+  RespondError(Status::Unavailable("busy", "too many uploads in progress; try again shortly"), "Retry-After: 1\r\n");
+  return false;
 }
 
 void Connection::PauseReading() { event_del(&read_event_); }
@@ -199,6 +230,7 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
   evbuffer_add(out, head.data(), head.size());
   if (!head_only_) evbuffer_add(out, body.data(), body.size());
   serving_ = false;
+  upload_claim_.reset();  // a route that did not take it is done with the body
   if (!keep_alive_) return CloseAfterFlush();
   Queued();
   ResumeReading();

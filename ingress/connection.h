@@ -38,6 +38,7 @@
 #include "ingress/http_request.h"
 #include "ingress/rate_limits.h"
 #include "ingress/room_hub.h"
+#include "ingress/upload_budget.h"
 #include "ingress/websocket.h"
 
 namespace chatpipe {
@@ -98,6 +99,9 @@ class Connection {
   void ReplayDone();
   std::vector<Seat>& seats() { return seats_; }
   ConnectionBuckets& buckets() { return buckets_; }
+  // The UploadBudget claim of the upload request being served (null when it is no upload): the
+  // route takes it along with the body, so the claim lasts as long as the bytes do.
+  std::unique_ptr<UploadClaim> TakeUploadClaim() { return std::move(upload_claim_); }
   // The client's IP address as text ("" if the socket has none).
   std::string PeerAddress() const;
   Seat* FindSeat(int64_t room);
@@ -108,6 +112,10 @@ class Connection {
   void OnReadTimeout();
   void ReadSocket();
   void ReadHttp();
+  // The request in in_ will be `size` bytes, over the input a connection holds: claim its place in
+  // the UploadBudget. False when it was refused (answered 503).
+  bool ClaimUpload(size_t size);
+  size_t MaxInput() const;
   void ReadWebSocket(const char* data, size_t len);
   void OnWebSocketEvent(const ws::Event& event);
   void PauseReading();
@@ -144,6 +152,7 @@ class Connection {
   size_t backlog_allowance_ = 0;  // catch-up bytes allowed above max_output, until the output drains
   TokenUser user_;
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
+  std::unique_ptr<UploadClaim> upload_claim_;  // while an upload's body arrives and is served
   std::vector<Seat> seats_;
   ConnectionBuckets buckets_;
 };

@@ -18,6 +18,7 @@
 #include "ingress/json_input.h"
 #include "ingress/mentions_api.h"
 #include "ingress/loop.h"
+#include "ingress/media_api.h"
 #include "ingress/message_intake.h"
 #include "ingress/routes.h"
 #include "ingress/sessions_api.h"
@@ -269,15 +270,17 @@ void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
 void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room,
                       const RoomFacts& facts) {
   rapidjson::Document doc;
-  if (Status s = ParseObject(req.body, {"text", "client_msg_id"}, &doc); !s.ok()) return conn.RespondError(s);
+  if (Status s = ParseObject(req.body, {"text", "client_msg_id", "image"}, &doc); !s.ok()) return conn.RespondError(s);
   auto text = StringField(doc, "text");
   auto cmid = StringField(doc, "client_msg_id");
-  if (Status e = FirstError({text.status(), cmid.status()}); !e.ok()) return conn.RespondError(e);
-  if (!*text) return conn.RespondError(Status::InvalidArgument("bad_field", "text is required"));
-  AdmitSend(conn, user.id, [user, room, facts, text = **text, cmid = cmid->value_or("")](Connection& c, const Refusal& no) {
+  auto image = IdField(doc, "image");
+  if (Status e = FirstError({text.status(), cmid.status(), image.status()}); !e.ok()) return conn.RespondError(e);
+  if (!*text && !*image) return conn.RespondError(Status::InvalidArgument("bad_field", "text (or an image) is required"));
+  AdmitSend(conn, user.id, [user, room, facts, text = text->value_or(""), cmid = cmid->value_or(""),
+                            image = *image](Connection& c, const Refusal& no) {
     if (no) return RespondRateLimited(c, no);
     Reply reply{&c.loop(), c.id()};
-    AcceptMessage(c.loop(), user, room, facts, text, cmid, [reply](Status st, const ChatEvent& e) {
+    AcceptMessage(c.loop(), user, room, facts, text, cmid, image, [reply](Status st, const ChatEvent& e) {
       if (Connection* c = reply.loop->FindConnection(reply.conn_id)) SendAnswered(*c);
       if (!st.ok()) return reply(st);
       reply(202, Json([&](Writer& w) {
@@ -301,6 +304,7 @@ void RoomScopedRoute(Connection& conn, http::Request req, const TokenUser& user,
     if (!c) return;
     if (!s.ok()) return c->RespondError(s);
     if (what == "stats") return RoomStatsRoute(*c, req, room);
+    if (what == "uploads") return UploadRoute(*c, req, user, room);
     if (req.method == "GET") return HistoryRoute(*c, req, room);
     PostMessageRoute(*c, req, user, room, facts);
   });
@@ -325,6 +329,7 @@ void AuthenticatedRoute(Connection& conn, http::Request req, const TokenUser& us
     return req.method == "GET" ? ListRoomsRoute(conn, user) : CreateRoomRoute(conn, req, user);
   if (req.path == "/api/users/me") return MeRoute(conn, req, user);
   if (req.path == "/api/users/verify/resend") return ResendVerificationRoute(conn, user);
+  if (uint64_t message = ParseSpeechPath(req.path)) return SpeechRoute(conn, req, user, message);
   std::string what;
   if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), user, room, what);
   HandleMentionsRequest(conn, req, user);
@@ -349,6 +354,8 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (req.path == "/api/users/verify") return VerifyEmailRoute(conn, req);
   if (req.path == "/api/sessions" && req.method == "POST") return CreateSessionRoute(conn, req);
   if (req.path == "/api/sessions/guest") return CreateGuestRoute(conn, req);
+  // A public room's objects need no token (a CDN may serve them); ObjectRoute checks the rest.
+  if (std::string what; ParseRoomPath(req.path, &what) && what.rfind("objects/", 0) == 0) return ObjectRoute(conn, req);
   if (req.path.rfind("/api/", 0) == 0)
     return Authenticate(conn, req, [req](Connection& c, const TokenUser& user) mutable {
       AuthenticatedRoute(c, std::move(req), user);

@@ -1,5 +1,6 @@
 #include "ingress/http_request.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace chatpipe::http {
@@ -203,6 +204,9 @@ bool ParseContentLength(std::string_view value, size_t limit, size_t* length) {
 
 // Checks the headers that frame the message and decides the body length and keep-alive.
 Status InterpretHeaders(const Limits& limits, Request* req, size_t* body_length) {
+  const size_t max_body = limits.is_upload && limits.is_upload(req->method, req->path)
+                              ? std::max(limits.max_upload_bytes, limits.max_body_bytes)
+                              : limits.max_body_bytes;
   bool have_length = false;
   int hosts = 0;
   bool close = false;
@@ -211,7 +215,7 @@ Status InterpretHeaders(const Limits& limits, Request* req, size_t* body_length)
   for (const auto& [name, value] : req->headers) {
     if (EqualsIgnoreCase(name, "content-length")) {
       size_t n;
-      if (!ParseContentLength(value, limits.max_body_bytes, &n)) return Bad("invalid Content-Length");
+      if (!ParseContentLength(value, max_body, &n)) return Bad("invalid Content-Length");
       if (have_length && n != *body_length) return Bad("conflicting Content-Length headers");
       have_length = true;
       *body_length = n;
@@ -229,7 +233,7 @@ Status InterpretHeaders(const Limits& limits, Request* req, size_t* body_length)
   }
   // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
   if (hosts > 1 || (hosts == 0 && req->minor_version == 1)) return Bad("missing or repeated Host");
-  if (*body_length > limits.max_body_bytes) return Status::TooLarge("request body over the limit");
+  if (*body_length > max_body) return Status::TooLarge("request body over the limit");
   req->keep_alive = !close && (req->minor_version == 1 || keep_alive);
   return Status::Ok();
 }
@@ -278,6 +282,7 @@ ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* o
     *error = Status::TooLarge("headers_too_large", "request header section over the limit");
     return ParseResult::kError;
   }
+  *consumed = 0;
   if (header_end == kNpos) return ParseResult::kIncomplete;
 
   std::string_view rest = data.substr(start, header_end - start);
@@ -292,7 +297,10 @@ ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* o
     *error = std::move(status);
     return ParseResult::kError;
   }
-  if (data.size() - header_end < body_length) return ParseResult::kIncomplete;
+  if (data.size() - header_end < body_length) {
+    *consumed = header_end + body_length;
+    return ParseResult::kIncomplete;
+  }
   out->body.assign(data.substr(header_end, body_length));
   *consumed = header_end + body_length;
   return ParseResult::kDone;

@@ -42,12 +42,17 @@ struct Request {
 struct Limits {
   size_t max_header_bytes = 16384;  // request line + headers + the blank line
   size_t max_body_bytes = 65536;
+  // A request `is_upload` picks (by method and path) may carry up to max_upload_bytes instead.
+  size_t max_upload_bytes = 0;
+  bool (*is_upload)(std::string_view method, std::string_view path) = nullptr;
 };
 
 enum class ParseResult { kIncomplete, kDone, kError };
 
 // Parses one request from the front of `data`. On kDone, *out holds it and *consumed the bytes it
-// took; otherwise *out is unspecified (a Request can be reused across calls to keep its capacity). On kError, *error says why with the HTTP status to answer: 400 malformed, 411 chunked body,
+// took. On kIncomplete, *consumed is the size the whole request will have once its headers are here
+// (so that a caller can make room for an upload), else 0; *out holds the request line and headers
+// once they are here. Otherwise *out is unspecified (a Request can be reused across calls to keep its capacity). On kError, *error says why with the HTTP status to answer: 400 malformed, 411 chunked body,
 // 413 body over the limit (known from Content-Length before the body arrives), 431 headers over the
 // limit, 501 unsupported Transfer-Encoding, 505 a version other than HTTP/1.0 or HTTP/1.1.
 ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* out, size_t* consumed,

@@ -232,6 +232,25 @@ TEST(HttpRequest, RejectsOversizedBodyBeforeItArrives) {
   ExpectError("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 65537\r\n\r\n", 413);  // the default limit
 }
 
+bool IsUploadPath(std::string_view method, std::string_view path) { return method == "POST" && path == "/up"; }
+
+TEST(HttpRequest, UploadsMayBeLargerAndSayHowLargeBeforeTheyArrive) {
+  Limits limits;
+  limits.max_body_bytes = 10;
+  limits.max_upload_bytes = 100;
+  limits.is_upload = IsUploadPath;
+  ExpectError("POST /other HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", 413, limits);
+  ExpectError("POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 101\r\n\r\n", 413, limits);
+  const std::string head = "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n";
+  Parsed partial = Parse(head + "abc", limits);
+  EXPECT_EQ(partial.result, ParseResult::kIncomplete);
+  EXPECT_EQ(partial.consumed, head.size() + 100);  // the room the whole request needs
+  EXPECT_EQ(Parse("POST /up HTTP/1.1\r\nHost:", limits).consumed, 0u);  // headers not here yet
+  Parsed whole = Parse(head + std::string(100, 'x'), limits);
+  ASSERT_EQ(whole.result, ParseResult::kDone);
+  EXPECT_EQ(whole.request.body.size(), 100u);
+}
+
 TEST(HttpRequest, RefusesTransferEncoding) {
   ExpectError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 411);
   ExpectError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 411);

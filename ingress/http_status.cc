@@ -14,6 +14,8 @@ struct Refinement {
 constexpr Refinement kHttpRefusals[] = {
     {"method_not_allowed", 405}, {"length_required", 411},        {"upgrade_required", 426},
     {"headers_too_large", 431},  {"version_not_supported", 505},
+    // Media (media/image.h): a body that is not the image type it claims, or no type we take.
+    {"unsupported_type", 415},   {"type_mismatch", 415},          {"range_not_satisfiable", 416},
 };
 
 int ForCode(StatusCode code) {

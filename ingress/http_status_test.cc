@@ -5,6 +5,14 @@
 namespace chatpipe {
 namespace {
 
+TEST(HttpStatusFor, MediaRefusalsHaveTheirOwnCodes) {
+  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("unsupported_type", "")), 415);
+  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("type_mismatch", "")), 415);
+  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("range_not_satisfiable", "")), 416);
+  EXPECT_EQ(HttpStatusFor(Status::InvalidArgument("bad_image", "")), 400);
+  EXPECT_EQ(HttpStatusFor(Status::TooLarge("too_many_pixels", "")), 413);
+}
+
 TEST(ForClient, UnreachablePostgresIsAGeneric503) {
   Status raw = Status::Unavailable(
       "db_unavailable", "PostgreSQL: connection to server at \"127.0.0.1\", port 5432 failed: Connection refused");

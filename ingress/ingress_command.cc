@@ -67,6 +67,7 @@ void AddIngressCommand(CLI::App& app) {
                 "and Redis; nothing is stored (bench/run --server chatpipe-floor)")
       ->envname("CHATPIPE_SHORT_CIRCUIT");
   AddRateLimitOptions(cmd, &c->limits);
+  AddMediaOptions(cmd, &c->media);
   cmd->callback([c] {
     ApplyLogLevel(c->common);
     // The secret itself is never a flag: a command line shows in ps.

@@ -1,5 +1,7 @@
 #include "ingress/json_input.h"
 
+#include <charconv>
+
 #include <algorithm>
 
 #include "common/utf8.h"
@@ -51,6 +53,18 @@ Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const ch
   if (it == doc.MemberEnd()) return std::optional<int64_t>();
   if (!it->value.IsInt64()) return Status::InvalidArgument("bad_field", std::string(name) + " must be an integer");
   return std::optional<int64_t>(it->value.GetInt64());
+}
+
+Result<uint64_t> IdField(const rapidjson::Document& doc, const char* name) {
+  auto it = doc.FindMember(name);
+  if (it == doc.MemberEnd()) return uint64_t{0};
+  uint64_t id = 0;
+  if (it->value.IsString()) {
+    std::string_view digits(it->value.GetString(), it->value.GetStringLength());
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (ec == std::errc() && p == digits.data() + digits.size() && id > 0) return id;
+  }
+  return Status::InvalidArgument("bad_field", std::string(name) + " must be an id (a decimal string)");
 }
 
 Result<std::optional<bool>> BoolField(const rapidjson::Document& doc, const char* name) {

@@ -25,6 +25,8 @@ Status CheckMembers(const rapidjson::Document& doc, std::initializer_list<std::s
 Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, const char* name);
 Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const char* name);
 Result<std::optional<bool>> BoolField(const rapidjson::Document& doc, const char* name);
+// A 64-bit id sent as a decimal string (JavaScript numbers cannot hold it): 0 when absent.
+Result<uint64_t> IdField(const rapidjson::Document& doc, const char* name);
 
 // Chat text: not blank, at most kMaxTextChars characters (code points).
 inline constexpr size_t kMaxTextChars = 4000;

@@ -8,6 +8,7 @@
 #include "common/metrics.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
+#include "ingress/media_api.h"
 
 namespace chatpipe {
 namespace {
@@ -43,22 +44,16 @@ Status CheckMentions(std::string_view text, size_t max) {
 
 }  // namespace
 
-void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFacts& facts, std::string text,
-                   std::string client_msg_id, std::function<void(Status, const ChatEvent&)> done) {
-  auto event = std::make_shared<ChatEvent>();
-  event->client_msg_id = std::move(client_msg_id);  // set first: a refusal names it too
-  Status valid = CheckMessageText(text);
-  if (valid.ok() && !event->client_msg_id.empty()) valid = CheckClientMessageId(event->client_msg_id);
+namespace {
+
+// Stamps the event and produces it; `done` runs on the loop once Kafka has it (or refused it).
+void StampAndProduce(Loop& loop, const TokenUser& user, int64_t room, std::shared_ptr<ChatEvent> event,
+                     std::function<void(Status, const ChatEvent&)> done) {
   Services& services = loop.services();
-  if (valid.ok()) valid = CheckMentions(text, services.config.max_mentions);
-  if (!valid.ok()) return done(valid, *event);
-  if (Status s = TagAndModerate(facts.moderation, *services.tagger, &text, event.get()); !s.ok())
-    return done(s, *event);
   event->id = services.ids.Next();
   event->ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(event->id));
   event->room = room;
   event->user = {user.id, user.name};
-  event->text = std::move(text);
   if (services.short_circuit) {
     services.short_circuit->Publish(*event, loop.rooms().KnownPosition(room), &loop);
     accepted.Add();
@@ -73,6 +68,31 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFa
                                if (s.ok()) produce_time.Observe(std::chrono::steady_clock::now() - produced);
                                home->tasks().Answer([event, s, done = std::move(done)] { done(s, *event); });
                              });
+}
+
+}  // namespace
+
+void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFacts& facts, std::string text,
+                   std::string client_msg_id, uint64_t image, std::function<void(Status, const ChatEvent&)> done) {
+  auto event = std::make_shared<ChatEvent>();
+  event->client_msg_id = std::move(client_msg_id);  // set first: a refusal names it too
+  // An image's caption may be empty; a text message's text may not.
+  Status valid = image && text.empty() ? Status::Ok() : CheckMessageText(text);
+  if (valid.ok() && !event->client_msg_id.empty()) valid = CheckClientMessageId(event->client_msg_id);
+  Services& services = loop.services();
+  if (valid.ok()) valid = CheckMentions(text, services.config.max_mentions);
+  if (!valid.ok()) return done(valid, *event);
+  if (!text.empty())
+    if (Status s = TagAndModerate(facts.moderation, *services.tagger, &text, event.get()); !s.ok())
+      return done(s, *event);
+  event->text = std::move(text);
+  if (!image) return StampAndProduce(loop, user, room, event, std::move(done));
+  Loop* home = &loop;
+  ResolveImage(loop, image, room, user.id, [home, user, room, event, done = std::move(done)](Result<std::string> json) mutable {
+    if (!json.ok()) return done(json.status(), *event);
+    event->image = std::move(*json);
+    StampAndProduce(*home, user, room, event, std::move(done));
+  });
 }
 
 }  // namespace chatpipe

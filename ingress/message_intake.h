@@ -23,8 +23,10 @@ namespace chatpipe {
 class Loop;
 
 // `facts` are the room's, as RoomAccess::Check just handed them: the moderation is read from there,
-// never from a cache that may have dropped the room since.
+// never from a cache that may have dropped the room since. `image`, when not 0, is an upload of the
+// user's in this room (checked in PostgreSQL before Kafka: media_api.h ResolveImage) that the message
+// carries, and the text is its caption, which may be empty.
 void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFacts& facts, std::string text,
-                   std::string client_msg_id, std::function<void(Status, const ChatEvent&)> done);
+                   std::string client_msg_id, uint64_t image, std::function<void(Status, const ChatEvent&)> done);
 
 }  // namespace chatpipe

@@ -47,6 +47,8 @@ struct RateLimitConfig {
   BucketSpec login_failures_per_address{100, 300000};
   BucketSpec verify_mails_per_user{3, 3600000};      // verification e-mails asked for again
   BucketSpec verify_mails_per_address{20, 3600000};
+  BucketSpec uploads_per_user{20, 60000};            // image uploads: decoding is the costliest request
+  BucketSpec speech_per_user{20, 60000};             // speech requests (POST /api/messages/{id}/speech)
   int password_threads = 2;    // the PasswordPool hashing and checking passwords
   int password_queue = 64;     // sign-ins and sign-ups waiting for it; more are answered 503 busy
 };

@@ -38,6 +38,17 @@ bool IsMentionReadPath(std::string_view path) {
 
 }  // namespace
 
+uint64_t ParseSpeechPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/messages/", kSuffix = "/speech";
+  if (path.substr(0, kPrefix.size()) != kPrefix || path.size() <= kPrefix.size() + kSuffix.size() ||
+      path.substr(path.size() - kSuffix.size()) != kSuffix)
+    return 0;
+  std::string_view digits = path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  uint64_t id = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  return ec == std::errc() && p == digits.data() + digits.size() ? id : 0;
+}
+
 int64_t ParseRoomPath(std::string_view path, std::string* what) {
   constexpr std::string_view kPrefix = "/api/rooms/";
   if (path.substr(0, kPrefix.size()) != kPrefix) return 0;
@@ -57,9 +68,12 @@ std::string_view AllowedMethods(std::string_view path) {
     if (what == "messages") return "GET, POST";
     if (what == "members") return "POST";
     if (what == "stats") return "GET";
+    if (what == "uploads") return "POST";
+    if (what.rfind("objects/", 0) == 0) return "GET";
     return {};
   }
   if (IsMentionReadPath(path)) return "POST";
+  if (ParseSpeechPath(path)) return "POST";
   return IsApi(path) ? std::string_view{} : "GET, HEAD";
 }
 

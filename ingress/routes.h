@@ -20,4 +20,7 @@ bool MethodAllowed(std::string_view allow, std::string_view method);
 // /api/rooms/{id}/{what}: the room id (0 when the path is not of that shape), and *what.
 int64_t ParseRoomPath(std::string_view path, std::string* what);
 
+// /api/messages/{id}/speech: the message id, or 0 when the path is not of that shape.
+uint64_t ParseSpeechPath(std::string_view path);
+
 }  // namespace chatpipe

@@ -13,6 +13,9 @@ TEST(Routes, KnownPathsNameTheirMethods) {
   EXPECT_EQ(AllowedMethods("/api/rooms/12/stats"), "GET");
   EXPECT_EQ(AllowedMethods("/api/mentions/7/read"), "POST");
   EXPECT_EQ(AllowedMethods("/ws"), "GET");
+  EXPECT_EQ(AllowedMethods("/api/rooms/12/uploads"), "POST");
+  EXPECT_EQ(AllowedMethods("/api/rooms/12/objects/abc"), "GET");  // the key's shape is the route's to check
+  EXPECT_EQ(AllowedMethods("/api/messages/99/speech"), "POST");
 }
 
 TEST(Routes, UnknownApiPathsHaveNoMethods) {
@@ -24,6 +27,9 @@ TEST(Routes, UnknownApiPathsHaveNoMethods) {
   EXPECT_EQ(AllowedMethods("/api/mentions//read"), "");
   EXPECT_EQ(AllowedMethods("/api/nothing"), "");
   EXPECT_EQ(AllowedMethods("/api"), "");
+  EXPECT_EQ(AllowedMethods("/api/messages/x/speech"), "");
+  EXPECT_EQ(AllowedMethods("/api/messages//speech"), "");
+  EXPECT_EQ(AllowedMethods("/api/messages/1/speeches"), "");
 }
 
 TEST(Routes, EverythingElseIsTheWebClient) {
@@ -47,6 +53,12 @@ TEST(Routes, ParseRoomPath) {
   EXPECT_EQ(what, "messages");
   EXPECT_EQ(ParseRoomPath("/api/rooms/42", &what), 0);
   EXPECT_EQ(ParseRoomPath("/api/rooms/-1/messages", &what), 0);
+}
+
+TEST(Routes, ParseSpeechPath) {
+  EXPECT_EQ(ParseSpeechPath("/api/messages/18446744073709551557/speech"), 18446744073709551557ULL);
+  EXPECT_EQ(ParseSpeechPath("/api/messages/-1/speech"), 0u);
+  EXPECT_EQ(ParseSpeechPath("/api/messages/1/2/speech"), 0u);
 }
 
 }  // namespace

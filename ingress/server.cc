@@ -80,6 +80,13 @@ Status IngressServer::Start() {
   // The dummy hash unknown names are checked against is made on first use: make it now, so that the
   // first unknown name does not take longer than a wrong password.
   services_->passwords->Submit([] { VerifyPassword(std::nullopt, ""); });
+  auto objects = OpenObjectStore(config_.media.objects);
+  if (!objects.ok()) return objects.status();
+  services_->objects = std::move(*objects);
+  spdlog::info("ingress: objects in {}", services_->objects->Describe());
+  const auto queue = static_cast<size_t>(config_.media.pool_queue);
+  services_->media = std::make_unique<WorkPool>(config_.media.media_threads, queue);
+  services_->object_reads = std::make_unique<WorkPool>(config_.media.object_threads, queue);
   if (!config_.web_root.empty()) {
     auto web = StaticFiles::Load(config_.web_root);
     if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().detail());
@@ -106,8 +113,8 @@ Status IngressServer::Start() {
 }
 
 void IngressServer::Stop() {
-  // Loops stop first (no new work), but stay allocated until the producer and the database and
-  // password pools, whose callbacks answer into the loops' TaskQueues, have finished: only then are
+  // Loops stop first (no new work), but stay allocated until the producer and the database,
+  // password and media pools, whose callbacks answer into the loops' TaskQueues, have finished: only then are
   // they freed. The pools themselves outlive the loops: freeing a loop's Redis contexts runs pending
   // callbacks, which may still submit (and hear "busy").
   metrics_.reset();
@@ -119,6 +126,8 @@ void IngressServer::Stop() {
   }
   if (services_ && services_->db) services_->db->Stop();
   if (services_ && services_->passwords) services_->passwords->Stop();
+  if (services_ && services_->media) services_->media->Stop();
+  if (services_ && services_->object_reads) services_->object_reads->Stop();
   loops_.clear();
   services_.reset();
 }

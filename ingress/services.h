@@ -1,5 +1,5 @@
-// What every ingress loop of a process shares: settings, the Kafka producer, the database and password
-// pools, the token signer, the message id generator, the connection count and the tagger. All of them
+// What every ingress loop of a process shares: settings, the Kafka producer, the database, password
+// and media pools, the object store, the token signer, the message id generator, the connection count and the tagger. All of them
 // are thread-safe; nothing else is shared between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
@@ -16,11 +16,14 @@
 #include "common/work_pool.h"
 #include "ingress/connection_counter.h"
 #include "ingress/connection_limits.h"
+#include "ingress/media_api.h"
 #include "ingress/rate_limits.h"
 #include "ingress/short_circuit.h"
 #include "ingress/static_files.h"
+#include "ingress/upload_budget.h"
 #include "queue/kafka.h"
 #include "storage/db_pool.h"
+#include "storage/object_store.h"
 
 namespace chatpipe {
 
@@ -48,21 +51,27 @@ struct IngressConfig {
   bool short_circuit = false;        // benchmark floor: skip Kafka, workers and Redis (ShortCircuit)
   RateLimitConfig limits;            // rate limits and the password pool (rate_limits.h)
   ConnectionLimits connections;      // timeouts and counts of client connections
+  MediaConfig media;                 // uploads, objects and speech (media_api.h)
 };
 
 struct Services {
   explicit Services(const IngressConfig& c)
       : config(c), signer(c.token_secret), ids(static_cast<uint32_t>(c.instance)),
         instance_id(std::to_string(c.instance) + "-" + std::to_string(::getpid())),
-        connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address) {}
+        connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address),
+        uploads(c.media.upload_memory) {}
   IngressConfig config;
   TokenSigner signer;
   MessageIdGenerator ids;
   std::string instance_id;           // sent as X-Instance-Id
   ConnectionCounter connections;     // every loop's client connections, against the limits
+  UploadBudget uploads;              // upload bodies held, against --upload-memory
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<DbPool> db;
   std::unique_ptr<WorkPool> passwords;  // hashes and checks passwords, so sign-ins never hold the DbPool
+  std::unique_ptr<ObjectStore> objects;  // uploads and speech, by content
+  std::unique_ptr<WorkPool> media;   // decodes and stores uploads (media_api.h)
+  std::unique_ptr<WorkPool> object_reads;  // reads the objects being served
   std::unique_ptr<StaticFiles> web;  // null when no web root is set
   std::unique_ptr<Tagger> tagger;    // tags every message before Kafka
   std::unique_ptr<ShortCircuit> short_circuit;  // only with --short-circuit

@@ -62,9 +62,11 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   auto room = RoomField(doc);
   auto text = StringField(doc, "text");
   auto cmid = StringField(doc, "client_msg_id");
+  auto image = IdField(doc, "image");
   std::string client_msg_id = cmid.ok() && *cmid ? **cmid : "";
-  if (Status e = FirstError({room.status(), text.status(), cmid.status()}); !e.ok()) return conn.SendErrorFrame(e.name(), e.detail(), client_msg_id);
-  if (!*text) return conn.SendErrorFrame("bad_field", "text is required", client_msg_id);
+  if (Status e = FirstError({room.status(), text.status(), cmid.status(), image.status()}); !e.ok())
+    return conn.SendErrorFrame(e.name(), e.detail(), client_msg_id);
+  if (!*text && !*image) return conn.SendErrorFrame("bad_field", "text (or an image) is required", client_msg_id);
   Seat* seat = conn.FindSeat(*room);
   if (!seat || seat->catching_up)
     return conn.SendErrorFrame("not_joined", "join the room before sending to it", client_msg_id);
@@ -72,16 +74,16 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   // answer again if the entry was evicted since.
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, text = std::move(**text), client_msg_id](
-                                                 Status s, const RoomFacts& facts) {
+  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, text = text->value_or(""), client_msg_id,
+                                              image = *image](Status s, const RoomFacts& facts) {
     Connection* checked = loop.FindConnection(id);
     if (!checked) return;
     if (!s.ok()) return checked->SendErrorFrame(s, client_msg_id);
-    AdmitSend(*checked, checked->user().id, [room, facts, text, client_msg_id](Connection& c, const Refusal& no) {
+    AdmitSend(*checked, checked->user().id, [room, facts, text, client_msg_id, image](Connection& c, const Refusal& no) {
       if (no) return c.SendErrorFrame("rate_limited", no.reason, client_msg_id, no.retry_after_ms);
       Loop& loop = c.loop();
       uint64_t id = c.id();
-      AcceptMessage(loop, c.user(), room, facts, text, client_msg_id, [&loop, id](Status s, const ChatEvent& e) {
+      AcceptMessage(loop, c.user(), room, facts, text, client_msg_id, image, [&loop, id](Status s, const ChatEvent& e) {
         Connection* c = loop.FindConnection(id);
         if (!c) return;
         SendAnswered(*c);
@@ -96,7 +98,7 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
 
 void HandleWebSocketText(Connection& conn, std::string_view text) {
   rapidjson::Document doc;
-  Status s = ParseObject(text, {"type", "room", "after", "text", "client_msg_id"}, &doc);
+  Status s = ParseObject(text, {"type", "room", "after", "text", "client_msg_id", "image"}, &doc);
   if (!s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
   auto type = StringField(doc, "type");
   if (!type.ok() || !*type) return conn.SendErrorFrame("bad_field", "type is required and must be a string");
@@ -114,7 +116,7 @@ void HandleWebSocketText(Connection& conn, std::string_view text) {
     return conn.loop().rooms().Leave(&conn, *room);
   }
   if (t == "send") {
-    if (s = only({"type", "room", "text", "client_msg_id"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
+    if (s = only({"type", "room", "text", "client_msg_id", "image"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
     return Send(conn, doc);
   }
   conn.SendErrorFrame("unknown_type", "unknown frame type \"" + t + "\"");

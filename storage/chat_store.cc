@@ -19,10 +19,11 @@ std::vector<StoredMessage> ToMessages(const PgResult& r) {
   return out;
 }
 
-// With the tags when the tag worker has stored them (messages m LEFT JOIN message_tags t).
+// With the tags when the tag worker has stored them, and the image a message carries.
 constexpr const char* kMessageColumns =
-    "m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, t.tags "
-    "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id";
+    "m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, t.tags, i.image "
+    "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id "
+    "LEFT JOIN message_images i ON i.message_id = m.id";
 
 }  // namespace
 
@@ -37,6 +38,7 @@ StoredMessage MessageFromRow(const PgResult& r, int row) {
   m.event.ts_ms = r.Int(row, 6);
   if (!r.IsNull(row, 7)) m.event.client_msg_id = std::string(r.Text(row, 7));
   if (r.columns() > 8 && !r.IsNull(row, 8)) m.event.tags = std::string(r.Text(row, 8));
+  if (r.columns() > 9 && !r.IsNull(row, 9)) m.event.image = std::string(r.Text(row, 9));
   return m;
 }
 

@@ -31,8 +31,13 @@ CREATE TABLE uploads (
   created_at   timestamptz NOT NULL DEFAULT now()
 );
 
--- The image a message carries, as its frames show it (docs/events.md); NULL for text.
-ALTER TABLE messages ADD COLUMN image jsonb;
+-- The image a message carries, as its frames show it (docs/events.md). A table of its own, not a
+-- column of messages: chat_persist's row type stays as it is, and text messages pay nothing. json,
+-- not jsonb: it keeps the text as ingress wrote it, so a frame read back is the frame sent live.
+CREATE TABLE message_images (
+  message_id bigint PRIMARY KEY,
+  image      json NOT NULL
+);
 
 -- A message's synthesised speech, made once.
 CREATE TABLE speech (

@@ -43,6 +43,9 @@ Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions, const Servi
   std::unique_ptr<TestStack> s(new TestStack());
   s->services_ = std::move(*services);
   s->token_secret_ = "test-secret-" + RandomHex(16);
+  auto objects = TempDir::Create("objects");
+  if (!objects.ok()) return objects.status();
+  s->objects_dir_ = std::move(*objects);
   s->pg_ = std::make_unique<PgConn>(s->config().pg_conninfo);
   s->redis_ = std::make_unique<RedisClient>(s->config().RedisHost(), s->config().RedisPort());
   if (Status st = s->pg_->Connect(); !st.ok()) return st;
@@ -65,6 +68,7 @@ Status TestStack::StartIngress(const std::function<void(IngressConfig&)>& tweak)
   c.threads = 2;
   c.db_threads = 2;
   c.token_secret = token_secret_;
+  c.media.objects.dir = objects_dir();
   if (tweak) tweak(c);
   ingress_ = std::make_unique<IngressServer>(c);
   return ingress_->Start();
@@ -101,7 +105,8 @@ std::vector<std::string> TestStack::IngressProcessArgs(const std::vector<std::st
   std::vector<std::string> args = {"/usr/bin/env", "CHATPIPE_TOKEN_SECRET=" + token_secret_,
                                    CHATPIPE_BINARY, "ingress", "--kafka", config().kafka_brokers,
                                    "--pg", config().pg_conninfo, "--redis", config().redis_addr,
-                                   "--namespace", config().ns, "--host", "127.0.0.1", "--log-level", "warn"};
+                                   "--namespace", config().ns, "--host", "127.0.0.1", "--log-level", "warn",
+                                   "--objects-dir", objects_dir()};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

@@ -68,6 +68,8 @@ class TestStack {
   int port() const { return ingress_ ? ingress_->port() : ingress_process_port_; }
   int metrics_port() const { return ingress_ ? ingress_->metrics_port() : 0; }  // port() unless --metrics-port
   std::string Url(const std::string& path) const;
+  // Where ingress and the speech worker keep objects (uploads, speech): a directory of the stack's own.
+  const std::string& objects_dir() const { return objects_dir_->path(); }
   // The secret ingress signs tokens with: for tests that forge or expire tokens on purpose.
   const std::string& token_secret() const { return token_secret_; }
 
@@ -111,6 +113,7 @@ class TestStack {
 
   std::unique_ptr<TestServices> services_;  // first: destroyed (its database dropped) last
   std::string token_secret_;
+  std::unique_ptr<TempDir> objects_dir_;
   std::unique_ptr<PgConn> pg_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<IngressServer> ingress_;

@@ -49,7 +49,27 @@ Status Persister::StoreInDatabase(const std::vector<ChatEvent>& events, std::vec
     stored->push_back(MessageFromRow(*rows, i));
     if (auto it = tags.find(stored->back().event.id); it != tags.end()) stored->back().event.tags = *it->second;
   }
-  return Status::Ok();
+  return StoreImages(events, stored);
+}
+
+// chat_persist answers event i with row i (a client's retry: the first message's row), so an image
+// goes with the stored id. A second statement, not a transaction: a crash between the two replays
+// the batch, and both are idempotent.
+Status Persister::StoreImages(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored) {
+  std::string pairs = "[";
+  for (size_t i = 0; i < events.size() && i < stored->size(); ++i) {
+    if (events[i].image.empty()) continue;
+    (*stored)[i].event.image = events[i].image;
+    if (pairs.size() > 1) pairs += ',';
+    pairs += "[" + std::to_string((*stored)[i].event.id) + "," + events[i].image + "]";
+  }
+  if (pairs.size() == 1) return Status::Ok();
+  pairs += ']';
+  auto done = pg_.Exec(
+      "INSERT INTO message_images (message_id, image) "
+      "SELECT (x->>0)::bigint, (x->1)::json FROM json_array_elements($1::json) x ON CONFLICT DO NOTHING",
+      {pairs});
+  return done.ok() ? Status::Ok() : done.status();
 }
 
 Status Persister::PublishToRedis(const std::vector<StoredMessage>& stored) {

@@ -39,6 +39,7 @@ class Persister {
 
  private:
   Status StoreInDatabase(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored);
+  Status StoreImages(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored);
   Status PublishToRedis(const std::vector<StoredMessage>& stored);
 
   CommonConfig config_;
