@@ -120,7 +120,7 @@ Result<SpeechAudio> Synthesize(std::string_view text, std::string_view lang, con
   if (text.size() > limits.max_text_bytes)
     return Status::TooLarge("too_large", "text of " + std::to_string(text.size()) + " bytes, more than the " +
                                              std::to_string(limits.max_text_bytes) + " spoken");
-  if (IsBlank(text)) return Status::InvalidArgument("nothing_to_say", "the text is empty");
+  if (IsBlank(text)) return Status::InvalidArgument("nothing_to_say", "the text is empty or blank");
   const std::string plain = PlainText(text);
   std::vector<int16_t> pcm;
   int rate = 0;
