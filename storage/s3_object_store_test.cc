@@ -311,6 +311,38 @@ TEST(S3ConfigTest, TheFileFillsOnlyWhatIsUnset) {
   EXPECT_EQ(c.s3_region, "eu-west-1");
 }
 
+// Flag, then environment, then file, then default: each setting from the first place that has it.
+TEST(S3ConfigTest, FlagsThenEnvironmentThenFileThenDefaults) {
+  char path[] = "/tmp/s3-config-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "CHATPIPE_S3_ENDPOINT=http://from-the-file:8333\nCHATPIPE_S3_BUCKET=from-the-file\n"
+                         "CHATPIPE_S3_REGION=from-the-file\nCHATPIPE_S3_ACCESS_KEY_ID=file-key\n"
+                         "CHATPIPE_S3_SECRET_ACCESS_KEY=file-secret\n";
+  // This test's own process (ctest runs each test alone): only what it sets is in the environment.
+  for (const char* name : {"CHATPIPE_S3_ENDPOINT", "CHATPIPE_S3_BUCKET", "CHATPIPE_S3_SECRET_ACCESS_KEY", "CHATPIPE_S3_CONFIG",
+                           "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
+    ::unsetenv(name);
+  ::setenv("CHATPIPE_S3_REGION", "eu-central-1", 1);
+  ::setenv("CHATPIPE_S3_ACCESS_KEY_ID", "env-key", 1);
+  CLI::App app;
+  ObjectStoreConfig c;
+  AddObjectStoreOptions(&app, &c);
+  const char* argv[] = {"chatpipe", "--s3-bucket", "from-a-flag", "--s3-config", path};
+  app.parse(5, argv);
+  ::unsetenv("CHATPIPE_S3_REGION");
+  ::unsetenv("CHATPIPE_S3_ACCESS_KEY_ID");
+  auto resolved = ResolveS3Config(c);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+  EXPECT_EQ(resolved->s3_bucket, "from-a-flag");
+  EXPECT_EQ(resolved->s3_region, "eu-central-1");
+  EXPECT_EQ(resolved->s3_access_key, "env-key");
+  EXPECT_EQ(resolved->s3_endpoint, "http://from-the-file:8333");
+  EXPECT_EQ(resolved->s3_secret_key, "file-secret");
+}
+
 TEST(S3ConfigTest, UnknownKeysAndOtherLinesAreRefusedWithTheirLine) {
   ObjectStoreConfig c;
   Status typo = ParseS3Config("CHATPIPE_S3_ENDPOINT=http://x\nCHATPIPE_S3_BUKET=b\n", "s3.conf", &c);
