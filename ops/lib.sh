@@ -250,7 +250,7 @@ go_binary() {
   return 1
 }
 
-# seaweedfs_build: make $SEAWEEDFS_BIN unless it exists (~13 min on 2 busy cores from nothing; once).
+# seaweedfs_build: make $SEAWEEDFS_BIN unless it exists (from nothing ~13 min of CPU; once).
 # A lock keeps two concurrent setups from building at once; the later one then finds the binary.
 seaweedfs_build() {
   [[ -x $SEAWEEDFS_BIN ]] && return 0
