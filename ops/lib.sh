@@ -230,6 +230,74 @@ kafka_tool() {
     -cp "$KAFKA_LIBS/*" "$class" "$@"
 }
 
+# ---- SeaweedFS (the tests' S3 server) ----------------------------------------------------------
+# Built from its Go module at a pinned version. The module's go.mod has a replace directive, so
+# `go install module@version` refuses it: `go mod download` fetches it, and `go build ./weed` runs in
+# a writable copy (the module cache is read-only). The binary is kept per version; Go's module and
+# build caches are kept beside it for every version, so a new pin rebuilds mostly from cache.
+SEAWEEDFS_MODULE=github.com/seaweedfs/seaweedfs
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+SEAWEEDFS_HOME="$CHATPIPE_CACHE/seaweedfs-$SEAWEEDFS_VERSION"
+SEAWEEDFS_BIN="$SEAWEEDFS_HOME/weed"
+GO_CACHE_DIR="$CHATPIPE_CACHE/go"
+
+# go_binary: the go command, on PATH or where go.dev's tarball installs it.
+go_binary() {
+  local g
+  for g in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go; do
+    [[ -n $g && -x $g ]] && { echo "$g"; return 0; }
+  done
+  return 1
+}
+
+# seaweedfs_build: make $SEAWEEDFS_BIN unless it exists (from nothing ~13 min of CPU; once).
+# A lock keeps two concurrent setups from building at once; the later one then finds the binary.
+seaweedfs_build() {
+  [[ -x $SEAWEEDFS_BIN ]] && return 0
+  mkdir -p "$SEAWEEDFS_HOME"
+  (
+    flock -w 1800 9 || die "timed out waiting for another build of SeaweedFS"
+    [[ -x $SEAWEEDFS_BIN ]] || seaweedfs_build_locked
+  ) 9>"$SEAWEEDFS_HOME/.lock"
+}
+
+seaweedfs_build_locked() {
+  local go t0 tmp dir need have
+  go=$(go_binary) || die "SeaweedFS (the tests' S3 server) needs Go, and there is none: install a recent one from https://go.dev/dl into /usr/local/go (Debian 12's golang-go 1.19 is too old)"
+  t0=$(now_ms)
+  # Fixed toolchain (no download of another one), the caches in ours, go.mod/go.sum settled by go itself.
+  export GOTOOLCHAIN=local GOMODCACHE="$GO_CACHE_DIR/mod" GOCACHE="$GO_CACHE_DIR/build"
+  export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
+  tmp=$(mktemp -d "$SEAWEEDFS_HOME/build.XXXXXX")
+  log "building SeaweedFS $SEAWEEDFS_VERSION with $("$go" env GOVERSION) (log: $SEAWEEDFS_HOME/build.log)"
+  # Outside any module: `go mod download` of a module@version needs no go.mod of ours.
+  # Its JSON answer names the module's directory, or the error.
+  (cd "$tmp" && "$go" mod download -json "$SEAWEEDFS_MODULE@$SEAWEEDFS_VERSION") >"$tmp/download.json" 2>&1 || true
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' "$tmp/download.json")
+  if [[ -z $dir || ! -f $dir/go.mod ]]; then
+    tail_log "$tmp/download.json"
+    rm -rf "$tmp"
+    die "could not download $SEAWEEDFS_MODULE@$SEAWEEDFS_VERSION"
+  fi
+  need=$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$dir/go.mod")
+  have=$("$go" env GOVERSION | sed 's/^go//')
+  if [[ $(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1) != "$need" ]]; then
+    rm -rf "$tmp"
+    die "SeaweedFS needs Go >= $need but $go is $have: install a recent Go from https://go.dev/dl into /usr/local/go"
+  fi
+  cp -r "$dir" "$tmp/src"
+  chmod -R u+w "$tmp/src"
+  # No symbol tables (-s -w): a third smaller binary and a shorter link; -trimpath: no local paths in it.
+  if ! (cd "$tmp/src" && "$go" build -trimpath -ldflags='-s -w' -o "$tmp/weed" ./weed) >"$SEAWEEDFS_HOME/build.log" 2>&1; then
+    tail_log "$SEAWEEDFS_HOME/build.log"
+    rm -rf "$tmp"
+    die "go build of SeaweedFS failed"
+  fi
+  mv -f "$tmp/weed" "$SEAWEEDFS_BIN"
+  rm -rf "$tmp"
+  log "SeaweedFS built in $(( ($(now_ms) - t0) / 1000 )) s: $SEAWEEDFS_BIN"
+}
+
 # ---- chatpipe ------------------------------------------------------------------------------
 # Where ops/up keeps its services, processes, logs and data.
 UP_STACK="$CHATPIPE_ROOT/.run/stack"

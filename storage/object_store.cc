@@ -12,10 +12,13 @@ void AddObjectStoreOptions(CLI::App* app, ObjectStoreConfig* c) {
       ->envname("CHATPIPE_OBJECTS_DIR")->capture_default_str();
   app->add_option("--s3-endpoint", c->s3_endpoint, "S3-compatible endpoint (http://host:port); set: objects go there")
       ->envname("CHATPIPE_S3_ENDPOINT");
-  app->add_option("--s3-bucket", c->s3_bucket, "S3 bucket")->envname("CHATPIPE_S3_BUCKET")->capture_default_str();
-  app->add_option("--s3-region", c->s3_region, "S3 region (SigV4)")->envname("CHATPIPE_S3_REGION")->capture_default_str();
+  app->add_option("--s3-bucket", c->s3_bucket, std::string("S3 bucket, created when missing (default ") +
+                  kDefaultS3Bucket + ")")->envname("CHATPIPE_S3_BUCKET");
+  app->add_option("--s3-region", c->s3_region, std::string("S3 region, for SigV4 (default ") + kDefaultS3Region + ")")
+      ->envname("CHATPIPE_S3_REGION");
   app->add_option("--s3-config", c->s3_config_file,
-                  "file of KEY=VALUE lines (CHATPIPE_S3_ENDPOINT, _BUCKET, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY)")
+                  "file of KEY=VALUE lines (CHATPIPE_S3_ENDPOINT, _BUCKET, _REGION, _ACCESS_KEY_ID, "
+                  "_SECRET_ACCESS_KEY) for what flags and environment leave unset")
       ->envname("CHATPIPE_S3_CONFIG");
   // Credentials only from the environment or the file: a flag would show them in `ps`.
   for (auto [name, field] : {std::pair{"CHATPIPE_S3_ACCESS_KEY_ID", &c->s3_access_key},

@@ -44,8 +44,10 @@ class ObjectStore {
 struct ObjectStoreConfig {
   std::string dir = "objects";     // --objects-dir, CHATPIPE_OBJECTS_DIR
   std::string s3_endpoint;         // --s3-endpoint, CHATPIPE_S3_ENDPOINT (http://127.0.0.1:8333)
-  std::string s3_bucket = "chatpipe";  // --s3-bucket, CHATPIPE_S3_BUCKET
-  std::string s3_region = "us-east-1"; // --s3-region, CHATPIPE_S3_REGION
+  // Empty S3 fields are filled from the config file, then by the defaults (s3_object_store.h): a
+  // default here would hide the file's value.
+  std::string s3_bucket;           // --s3-bucket, CHATPIPE_S3_BUCKET (default chatpipe)
+  std::string s3_region;           // --s3-region, CHATPIPE_S3_REGION (default us-east-1)
   std::string s3_access_key;       // CHATPIPE_S3_ACCESS_KEY_ID (or AWS_ACCESS_KEY_ID)
   std::string s3_secret_key;       // CHATPIPE_S3_SECRET_ACCESS_KEY (or AWS_SECRET_ACCESS_KEY)
   std::string s3_config_file;      // --s3-config, CHATPIPE_S3_CONFIG: KEY=VALUE lines of the above
