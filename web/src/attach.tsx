@@ -4,7 +4,7 @@
 // stored. A refusal (here or by the server) is shown beside the preview; Send tries again, Remove
 // gives up.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { UploadTask } from './api';
+import { ApiError, type UploadTask } from './api';
 import type { ChatClient } from './client';
 import { formatBytes, imageProblem, IMAGE_TYPES } from './media';
 import type { Upload } from './types';
@@ -14,6 +14,13 @@ export interface Attachment {
   preview: string; // a blob: URL of the file
   progress: number | null; // 0..1 while uploading
   error?: string;
+  retryable?: boolean; // the error was passing (the network, the server busy): Send tries again
+  broken?: boolean; // the browser cannot show it (the server will say why it refuses it)
+}
+
+// A refusal of these bytes stays a refusal; a lost connection or a busy server may not.
+function passing(e: unknown): boolean {
+  return e instanceof ApiError && (e.status === 0 || e.status === 429 || e.status >= 500);
 }
 
 export interface AttachmentControl {
@@ -21,6 +28,7 @@ export interface AttachmentControl {
   refusal: string | null; // why the last file offered was not attached
   attach(file: File): void;
   remove(): void;
+  previewFailed(): void;
   // Uploads the attachment; the upload, or null when it failed (the error is shown) or was removed.
   upload(): Promise<Upload | null>;
 }
@@ -59,6 +67,9 @@ export function useAttachment(client: ChatClient): AttachmentControl {
       setAttachment(null);
       setRefusal(null);
     },
+    previewFailed() {
+      if (current.current) update(current.current.file, { broken: true });
+    },
     async upload() {
       const a = current.current;
       if (!a || a.progress !== null) return null;
@@ -71,7 +82,7 @@ export function useAttachment(client: ChatClient): AttachmentControl {
         update(a.file, { progress: 1 });
         return current.current?.file === a.file ? upload : null;
       } catch (e) {
-        update(a.file, { progress: null, error: (e as Error).message });
+        update(a.file, { progress: null, error: (e as Error).message, retryable: passing(e) });
         return null;
       } finally {
         if (task.current === started) task.current = null;
@@ -86,7 +97,11 @@ export function AttachButton({ control, disabled }: { control: AttachmentControl
   return (
     <>
       <button type="button" class="attach" onClick={() => input.current?.click()} disabled={disabled} aria-label="Attach an image" title="Attach an image">
-        <span aria-hidden="true">🖼</span>
+        <svg aria-hidden="true" viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+          <rect x="3" y="4" width="18" height="16" rx="2" />
+          <circle cx="8.5" cy="9.5" r="1.5" />
+          <path d="M21 16l-5-5L5 20" />
+        </svg>
       </button>
       <input
         ref={input}
@@ -114,7 +129,11 @@ export function AttachmentPreview({ control }: { control: AttachmentControl }) {
     <div class="attachment-row">
       {a && (
         <figure class="attachment" data-state={a.error ? 'failed' : a.progress !== null ? 'uploading' : 'ready'}>
-          <img src={a.preview} alt={`Preview of ${a.file.name}`} />
+          {a.broken ? (
+            <span class="attachment-nopreview hint">no preview</span>
+          ) : (
+            <img src={a.preview} alt={`Preview of ${a.file.name}`} onError={control.previewFailed} />
+          )}
           <figcaption>
             <span class="attachment-name">{a.file.name}</span> <span class="hint">{formatBytes(a.file.size)}</span>
             {a.progress !== null && (
@@ -124,7 +143,7 @@ export function AttachmentPreview({ control }: { control: AttachmentControl }) {
             )}
             {a.error && (
               <span class="error" role="alert">
-                Upload failed: {a.error}. Send to try again, or remove it.
+                Upload failed: {a.error}. {a.retryable ? 'Send to try again, or remove it.' : 'Remove it to attach another.'}
               </span>
             )}
           </figcaption>

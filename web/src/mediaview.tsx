@@ -14,7 +14,7 @@ export function useObjectUrl(api: Api, url: string | undefined, isPrivate: boole
   const [state, setState] = useState<{ src?: string; error?: string }>(url && !isPrivate ? { src: url } : {});
   useEffect(() => {
     if (!url || !isPrivate) {
-      setState(url ? { src: url } : {});
+      setState((s) => (s.src === url && !s.error ? s : url ? { src: url } : {}));
       return;
     }
     let live = true;
@@ -119,7 +119,7 @@ function Lightbox({
         <span class="hint">
           {image.width}×{image.height}, {formatBytes(image.bytes)}
         </span>
-        <button type="button" autofocus>
+        <button type="button">
           Close
         </button>
       </p>
