@@ -32,6 +32,8 @@ inline constexpr const char* kMessagesTopic = "chat.messages";
 inline constexpr const char* kDeadLetterTopic = "chat.deadletter";
 // Mentions of users who were offline, for the mailer (docs/events.md).
 inline constexpr const char* kNotifyTopic = "chat.notify";
+// Requests to hear a message, for the speech worker (docs/events.md).
+inline constexpr const char* kSpeechTopic = "chat.speech";
 
 void AddCommonOptions(CLI::App* app, CommonConfig* config);
 // Applies log_level to spdlog; call once the command line is parsed.

@@ -222,4 +222,67 @@ const std::string& FrameHeadLuaPattern() {
   return pattern;
 }
 
+std::string EncodeSpeechRequest(const SpeechRequest& r) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("v");
+  w.Int(kEventSchemaVersion);
+  w.Key("type");
+  w.String("speech");
+  w.Key("message");
+  const std::string id = std::to_string(r.message);
+  w.String(id.data(), id.size());
+  w.Key("room");
+  w.Int64(r.room);
+  w.Key("user");
+  w.Int64(r.user);
+  w.Key("ts");
+  w.Int64(r.ts_ms);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<SpeechRequest> DecodeSpeechRequest(std::string_view json) {
+  if (!IsValidUtf8(json)) return Malformed("not UTF-8");
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return Malformed("not a JSON object");
+  auto v = doc.FindMember("v");
+  if (v == doc.MemberEnd() || !v->value.IsInt() || v->value.GetInt() != kEventSchemaVersion)
+    return Malformed("unknown schema version");
+  auto type = doc.FindMember("type");
+  if (type == doc.MemberEnd() || !type->value.IsString() || std::string_view(type->value.GetString()) != "speech")
+    return Malformed("not a speech event");
+  SpeechRequest r;
+  auto message = doc.FindMember("message");
+  if (message == doc.MemberEnd() || !ReadId(message->value, &r.message) || r.message == 0)
+    return Malformed("message missing or not a decimal string");
+  for (auto [key, out] : {std::pair{"room", &r.room}, std::pair{"user", &r.user}, std::pair{"ts", &r.ts_ms}}) {
+    auto m = doc.FindMember(key);
+    if (m == doc.MemberEnd() || !m->value.IsInt64()) return Malformed("room, user or ts missing");
+    *out = m->value.GetInt64();
+  }
+  return r;
+}
+
+std::string EncodeSpeechFrame(const SpeechReady& s) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("speech");
+  w.Key("room");
+  w.Int64(s.room);
+  w.Key("id");
+  const std::string id = std::to_string(s.message);
+  w.String(id.data(), id.size());
+  w.Key("url");
+  w.String(s.url.data(), s.url.size());
+  w.Key("duration_ms");
+  w.Int64(s.duration_ms);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 }  // namespace chatpipe

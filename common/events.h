@@ -54,6 +54,28 @@ Result<ChatEvent> DecodeChatEvent(std::string_view json);
 std::string EncodeMessageFrame(const StoredMessage& message);
 Result<StoredMessage> DecodeMessageFrame(std::string_view json);
 
+// A user asked to hear a message (POST /api/messages/{id}/speech): the chat.speech event, keyed by
+// room, which the speech worker (workers/speech) answers once the audio exists.
+// {"v":1,"type":"speech","message":"<id>","room":R,"user":U,"ts":T}: `user` is who asked, `ts` when.
+struct SpeechRequest {
+  uint64_t message = 0;
+  int64_t room = 0;
+  int64_t user = 0;
+  int64_t ts_ms = 0;
+};
+std::string EncodeSpeechRequest(const SpeechRequest& request);
+Result<SpeechRequest> DecodeSpeechRequest(std::string_view json);
+
+// The frame telling an asker (on their user channel) that a message can be heard:
+// {"type":"speech","room":R,"id":"<message id>","url":"/api/rooms/R/objects/KEY","duration_ms":D}.
+struct SpeechReady {
+  int64_t room = 0;
+  uint64_t message = 0;
+  std::string url;
+  int64_t duration_ms = 0;
+};
+std::string EncodeSpeechFrame(const SpeechReady& ready);
+
 // A message frame's head, the one statement of its layout: kFrameHead R kFramePosKey P kFrameIdKey ID".
 // EncodeMessageFrame writes it, ReadFrameHead reads it, and the Lua scripts that meet frames in Redis
 // match it with FrameHeadLuaPattern(), built from the same constants.

@@ -155,4 +155,40 @@ TEST(Events, EncodingsAreByteForByteTheDocumentedOnes) {
             R"("text":"hola \"mundo\" ñ <b>","ts":1750000000123,"client_msg_id":"c-1","tags":{"lang":"es"}})");
 }
 
+TEST(Events, SpeechRequestIsTheDocumentedJsonAndRoundTrips) {
+  SpeechRequest r{18446744073709551557ULL, 42, 7, 1750000000123};
+  const std::string json = EncodeSpeechRequest(r);
+  EXPECT_EQ(json, R"({"v":1,"type":"speech","message":"18446744073709551557","room":42,"user":7,"ts":1750000000123})");
+  auto back = DecodeSpeechRequest(json);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->message, r.message);
+  EXPECT_EQ(back->room, 42);
+  EXPECT_EQ(back->user, 7);
+  EXPECT_EQ(back->ts_ms, 1750000000123);
+}
+
+TEST(Events, RejectsMalformedSpeechRequests) {
+  for (std::string_view bad : {
+           R"({"v":1,"type":"speech","message":"5","room":1,"user":2})",            // no ts
+           R"({"v":1,"type":"speech","message":5,"room":1,"user":2,"ts":3})",       // id as a number
+           R"({"v":1,"type":"speech","message":"5x","room":1,"user":2,"ts":3})",
+           R"({"v":1,"type":"speech","message":"0","room":1,"user":2,"ts":3})",
+           R"({"v":1,"type":"speech","message":"5","room":"1","user":2,"ts":3})",
+           R"({"v":2,"type":"speech","message":"5","room":1,"user":2,"ts":3})",
+           R"({"v":1,"type":"message","message":"5","room":1,"user":2,"ts":3})",
+           R"([1])", "", "\xff"}) {
+    auto r = DecodeSpeechRequest(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().name(), "bad_event") << bad;
+  }
+  // A chat message is no speech request, nor the other way round.
+  EXPECT_FALSE(DecodeSpeechRequest(EncodeChatEvent(SampleEvent())).ok());
+  EXPECT_FALSE(DecodeChatEvent(EncodeSpeechRequest({5, 1, 2, 3})).ok());
+}
+
+TEST(Events, SpeechFrameIsTheDocumentedJson) {
+  EXPECT_EQ(EncodeSpeechFrame({42, 18446744073709551557ULL, "/api/rooms/42/objects/ab", 2350}),
+            R"({"type":"speech","room":42,"id":"18446744073709551557","url":"/api/rooms/42/objects/ab","duration_ms":2350})");
+}
+
 }  // namespace chatpipe

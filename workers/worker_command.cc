@@ -11,6 +11,7 @@
 #include "workers/mail/mail_worker.h"
 #include "workers/mention/mention_worker.h"
 #include "workers/persist/persister.h"
+#include "workers/speech/speech_worker.h"
 #include "workers/tag/tag_worker.h"
 
 namespace chatpipe {
@@ -142,6 +143,35 @@ void AddMailWorker(CLI::App* parent) {
             });
 }
 
+void AddSpeechWorker(CLI::App* parent) {
+  auto settings = std::make_shared<SpeechWorkerOptions>();
+  auto store = std::make_shared<ObjectStoreConfig>();
+  auto data = std::make_shared<std::string>(DefaultTagDataDir());
+  auto add_options = [settings, store, data](CLI::App* cmd) {
+    AddObjectStoreOptions(cmd, store.get());
+    cmd->add_option("--data", *data, "directory of the tagger's word lists (the language of untagged messages)")
+        ->envname("CHATPIPE_TAG_DATA")->check(CLI::ExistingDirectory)->capture_default_str();
+    cmd->add_option("--max-text-bytes", settings->limits.max_text_bytes,
+                    "longest message text read aloud, in bytes; longer ones are skipped")
+        ->envname("CHATPIPE_SPEECH_MAX_TEXT_BYTES")->check(CLI::Range(size_t{1}, size_t{1} << 20))
+        ->capture_default_str();
+  };
+  AddWorker(parent, "speech",
+            "read messages aloud on request (chat.speech): Ogg Opus in the object store, a frame to each asker",
+            add_options, [settings, store, data](const WorkerOptions& o, const std::atomic<bool>& stop) {
+              auto tagger = Tagger::Load(*data);
+              if (!tagger.ok()) return tagger.status();
+              auto objects = OpenObjectStore(*store);
+              if (!objects.ok()) return objects.status();
+              spdlog::info("speech: {}, objects in {}", SpeechEngineVersion(), (*objects)->Describe());
+              settings->batch = o.batch;
+              settings->group = o.group;
+              settings->range = o.range;
+              SpeechWorker worker(o.common, **objects, **tagger, *settings);
+              return StartAndRun(worker, stop);
+            });
+}
+
 }  // namespace
 
 void AddWorkerCommand(CLI::App& app) {
@@ -175,6 +205,7 @@ void AddWorkerCommand(CLI::App& app) {
               return StartAndRun(worker, stop);
             });
   AddMailWorker(worker);
+  AddSpeechWorker(worker);
 }
 
 }  // namespace chatpipe
