@@ -31,7 +31,7 @@ std::string PagePolicy(const http::Request& request) {
   if (const std::string* host = request.Header("host"); host && IsPlainHost(*host))
     connect += " ws://" + *host + " wss://" + *host;
   return "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
-         "img-src 'self' data:; font-src 'self'; manifest-src 'self'; connect-src " +
+         "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self'; manifest-src 'self'; connect-src " +
          connect + "; base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n";
 }
 

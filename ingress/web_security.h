@@ -25,8 +25,9 @@ inline constexpr std::string_view kSecurityHeaders =
 inline constexpr std::string_view kApiPolicy = "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
 
 // The policy of the web client's files (a "Content-Security-Policy: ...\r\n" line): scripts, styles,
-// fonts and the manifest from this origin only, images from it or data: (the favicon), fetches and
-// the WebSocket to it only (ws:// and wss:// of the request's Host spelled out, for browsers whose
+// fonts and the manifest from this origin only, images from it, data: (the favicon) or blob: (a
+// private room's images, fetched with the token, and an image's preview before upload), audio and
+// video from it or blob: (a private room's spoken messages), fetches and the WebSocket to it only (ws:// and wss:// of the request's Host spelled out, for browsers whose
 // 'self' does not cover them), no inline script or style attribute, no <base>, no framing.
 std::string PagePolicy(const http::Request& request);
 

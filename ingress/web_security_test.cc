@@ -56,6 +56,18 @@ TEST(PagePolicy, NamesTheWebSocketOfTheHostAndAllowsNothingInline) {
   EXPECT_NE(p.find("connect-src 'self' ws://127.0.0.1:8080 wss://127.0.0.1:8080;"), std::string::npos);
   EXPECT_NE(p.find("frame-ancestors 'none'"), std::string::npos);
   EXPECT_EQ(p.find("unsafe"), std::string::npos);
+}
+
+// Blob URLs carry what the client fetched with its token (a private room's images and audio);
+// nothing else widens: no other scheme, no other origin.
+TEST(PagePolicy, ImagesAndMediaMayComeFromBlobUrls) {
+  std::string p = PagePolicy(Upgrade("127.0.0.1:8080", nullptr));
+  EXPECT_NE(p.find("img-src 'self' data: blob:;"), std::string::npos);
+  EXPECT_NE(p.find("media-src 'self' blob:;"), std::string::npos);
+  EXPECT_NE(p.find("default-src 'none';"), std::string::npos);
+  EXPECT_EQ(p.find("script-src 'self' blob:"), std::string::npos);
+  EXPECT_EQ(p.find("https:"), std::string::npos);
+  EXPECT_EQ(p.find("*"), std::string::npos);
   EXPECT_EQ(p.substr(p.size() - 2), "\r\n");
 }
 

@@ -2,7 +2,7 @@
 // server's stable code and human reason (or code "network" when the server cannot be reached), so
 // screens can show the reason as it is. A 401 on an authenticated call also tells the owner, which
 // logs out: the token expired or the server's secret changed.
-import type { Mention, MessageFrame, Room, Session, User } from './types';
+import type { Mention, MessageFrame, Room, Session, SpeechAnswer, Upload, User } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -43,6 +43,26 @@ export interface RoomStats {
   top_mentioned: { user: { id: number; name: string }; mentions: number }[];
 }
 
+// An upload under way: its answer, and a way to give up on it.
+export interface UploadTask {
+  done: Promise<Upload>;
+  abort(): void;
+}
+
+// An error answer's body, or a stand-in when there is none (a proxy's HTML page, say).
+function apiError(status: number, statusText: string, json: unknown): ApiError {
+  const error = (json as { error?: { code?: string; reason?: string } } | null)?.error;
+  return new ApiError(status, error?.code ?? `http_${status}`, error?.reason ?? `the server answered ${status} ${statusText}`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 export class Api {
   constructor(
     private readonly token: () => string | null,
@@ -68,13 +88,8 @@ export class Api {
       // A proxy's HTML error page, say: the status alone has to do.
     }
     if (!response.ok) {
-      const error = (json as { error?: { code?: string; reason?: string } } | null)?.error;
       if (response.status === 401 && token) this.onUnauthorized();
-      throw new ApiError(
-        response.status,
-        error?.code ?? `http_${response.status}`,
-        error?.reason ?? `the server answered ${response.status} ${response.statusText}`,
-      );
+      throw apiError(response.status, response.statusText, json);
     }
     return json as T;
   }
@@ -115,6 +130,51 @@ export class Api {
       text,
       client_msg_id: clientMsgId,
     });
+  }
+  // The raw image as the body, with its type. Through XMLHttpRequest, the only API that reports
+  // upload progress (onProgress gets the fraction sent, 0 to 1).
+  upload(room: number, file: Blob, onProgress: (fraction: number) => void): UploadTask {
+    const xhr = new XMLHttpRequest();
+    const done = new Promise<Upload>((resolve, reject) => {
+      xhr.open('POST', `/api/rooms/${room}/uploads`);
+      xhr.setRequestHeader('Content-Type', file.type);
+      const token = this.token();
+      if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+      };
+      xhr.onload = () => {
+        const json = parseJson(xhr.responseText);
+        if (xhr.status >= 200 && xhr.status < 300 && json) return resolve(json as Upload);
+        if (xhr.status === 401 && token) this.onUnauthorized();
+        reject(apiError(xhr.status, xhr.statusText, json));
+      };
+      // A refusal before the whole body is read (413 from Content-Length) can reach the browser as
+      // a broken connection rather than an answer.
+      xhr.onerror = () => reject(new ApiError(0, 'network', 'the upload did not reach the server; check your connection'));
+      xhr.onabort = () => reject(new ApiError(0, 'aborted', 'the upload was cancelled'));
+      xhr.send(file);
+    });
+    return { done, abort: () => xhr.abort() };
+  }
+  // Asks for a message's audio: ready (its URL) or pending (a speech frame will follow).
+  speech(messageId: string) {
+    return this.call<SpeechAnswer>('POST', `/api/messages/${encodeURIComponent(messageId)}/speech`);
+  }
+  // An object of a private room (an image, audio), fetched with the token, for a blob: URL.
+  async object(url: string): Promise<Blob> {
+    const token = this.token();
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    } catch {
+      throw new ApiError(0, 'network', 'cannot reach the server; check your connection');
+    }
+    if (!response.ok) {
+      if (response.status === 401 && token) this.onUnauthorized();
+      throw apiError(response.status, response.statusText, await response.json().catch(() => null));
+    }
+    return response.blob();
   }
   roomStats(room: number, from: number, to: number, bucket: string) {
     const query = new URLSearchParams({ from: String(from), to: String(to), bucket });

@@ -6,12 +6,17 @@
 // Joining: a room's latest page comes over HTTP first, then the socket joins with `after` = the
 // newest position held, so the server replays exactly what came since; after a reconnect every
 // open room is joined again the same way. RoomLog drops anything seen twice.
-import { Api, ApiError } from './api';
+//
+// Images are uploaded first (the composer shows the progress), then sent as a message carrying the
+// upload's id. A message's audio is asked for over HTTP; SpeechStore keeps the answers and the
+// `speech` frames, and the play buttons follow it.
+import { Api, ApiError, type UploadTask } from './api';
 import { Renewal } from './renewal';
 import { MAX_SENDS, resendDelay } from './resend';
 import { RoomLog, type ChatMessage } from './roomlog';
 import { Socket, type ConnectionState } from './socket';
-import type { Mention, Room, ServerFrame, Session } from './types';
+import { SpeechStore } from './speech';
+import type { Mention, Room, ServerFrame, Session, Upload } from './types';
 
 const SESSION_KEY = 'chatpipe.session';
 const PAGE = 50;
@@ -71,6 +76,7 @@ export class ChatClient {
   inbox: Inbox = { available: null, showAll: false, items: [], nextBefore: null, unread: 0, loading: false };
   notice: string | null = null; // a passing message for the user (role=alert)
   loginNotice: string | null = null;
+  speech = new SpeechStore(); // this session's
 
   readonly api = new Api(
     () => this.session?.token ?? null,
@@ -112,6 +118,11 @@ export class ChatClient {
 
   roomById(id: number): Room | undefined {
     return this.rooms.find((r) => r.id === id);
+  }
+
+  // Its objects are served only with the token: they are shown through blob: URLs.
+  isPrivate(id: number): boolean {
+    return this.roomById(id)?.private ?? false;
   }
 
   roomByName(name: string): Room | undefined {
@@ -158,6 +169,7 @@ export class ChatClient {
     this.current = null;
     this.inbox = { available: null, showAll: false, items: [], nextBefore: null, unread: 0, loading: false };
     this.loginNotice = why ?? null;
+    this.speech = new SpeechStore();
     this.changed();
   }
 
@@ -310,15 +322,17 @@ export class ChatClient {
 
   // --- sending ---
 
-  send(text: string) {
+  // Text, or an uploaded image with an optional caption.
+  send(text: string, image?: Upload) {
     const room = this.current;
     const me = this.me;
-    if (!room || room.status !== 'ready' || !me || !text.trim()) return;
+    if (!room || room.status !== 'ready' || !me || (!text.trim() && !image)) return;
     const message: ChatMessage = {
       kind: 'message',
       key: `c${randomId()}`,
       user: { id: me.id, name: me.name },
       text,
+      image,
       ts: Date.now(),
       clientMsgId: randomId(),
       delivery: 'queued',
@@ -344,8 +358,16 @@ export class ChatClient {
     this.changed();
   }
 
+  // Uploads an image to the open room, for send() to carry; null when no room is ready.
+  uploadImage(file: Blob, onProgress: (fraction: number) => void): UploadTask | null {
+    const room = this.current;
+    if (!room || room.status !== 'ready') return null;
+    return this.api.upload(room.id, file, onProgress);
+  }
+
   private transmit(room: OpenRoom, message: ChatMessage) {
-    const sent = this.socket.send({ type: 'send', room: room.id, text: message.text, client_msg_id: message.clientMsgId });
+    const frame = { type: 'send', room: room.id, text: message.text, image: message.image?.id, client_msg_id: message.clientMsgId };
+    const sent = this.socket.send(frame);
     if (sent) room.log.updatePending(message.clientMsgId!, { delivery: 'pending', sends: (message.sends ?? 0) + 1 });
   }
 
@@ -365,6 +387,21 @@ export class ChatClient {
     return true;
   }
 
+  // --- spoken messages ---
+
+  // Asks for a message's audio unless it is known or being asked for; the play button follows
+  // this.speech and plays it once it is ready.
+  async speak(messageId: string) {
+    const speech = this.speech;
+    if (!speech.shouldRequest(messageId)) return;
+    speech.requested(messageId);
+    try {
+      speech.answered(messageId, await this.api.speech(messageId));
+    } catch (e) {
+      speech.failed(messageId, (e as Error).message);
+    }
+  }
+
   // --- the socket ---
 
   private onSocketOpen() {
@@ -372,9 +409,11 @@ export class ChatClient {
     if (room?.status === 'ready') this.join(room);
     // After a drop: notifications sent meanwhile are in the inbox, not in any replay, and rooms may
     // have been created or shared with us.
+    // Audio that was being made may have been announced while the socket was down: ask again.
     if (this.reconnecting) {
       void this.refreshMentions();
       void this.refreshRooms();
+      for (const id of this.speech.pendingIds()) void this.speak(id);
     }
     this.reconnecting = true;
   }
@@ -433,6 +472,10 @@ export class ChatClient {
       case 'notification':
         this.onNotification(frame.mention);
         break;
+      case 'speech':
+        this.speech.ready(frame.id, frame.url, frame.duration_ms);
+        return; // its play button listens to the store
+
       default:
         return; // a frame type this client does not know yet
     }

@@ -1,7 +1,10 @@
-// One line of a room's log: a message (author, time, tags, delivery state, text with @mentions and
-// #room links) or a presence line. Text is rendered as text nodes only: never as HTML.
+// One line of a room's log: a message (author, time, tags, delivery state, a play button, text with
+// @mentions and #room links, or an image with its caption) or a presence line. Text is rendered as
+// text nodes only: never as HTML.
 import { memo } from 'preact/compat';
 import { useState } from 'preact/hooks';
+import type { ChatClient } from './client';
+import { ImageMessage, PlayButton } from './mediaview';
 import { presenceText, type ChatMessage, type Item } from './roomlog';
 import { tokenize } from './richtext';
 import { linkHandler } from './router';
@@ -10,6 +13,8 @@ import type { Room, Tags } from './types';
 interface Context {
   me: string;
   rooms: Room[];
+  client: ChatClient;
+  privateRoom: boolean; // its images and audio are fetched with the token
   onRetry(clientMsgId: string): void;
   onDiscard(clientMsgId: string): void;
 }
@@ -86,9 +91,24 @@ function TagBadges({ tags }: { tags?: Tags }) {
 
 const DELIVERY_TEXT = { queued: 'waiting for connection', pending: 'sending…', failed: 'not sent' };
 
-// The body of a message by its kind. Text is the only kind today; image messages will get their
-// own renderer here.
-function MessageBody({ message, me, rooms }: { message: ChatMessage; me: string; rooms: Room[] }) {
+// The body of a message by its kind: an image (with its caption, if any) or text.
+function MessageBody({ message, ctx }: { message: ChatMessage; ctx: Context }) {
+  if (!message.image) return <MessageText message={message} me={ctx.me} rooms={ctx.rooms} />;
+  return (
+    <>
+      <ImageMessage
+        image={message.image}
+        caption={message.text}
+        author={message.user.name}
+        client={ctx.client}
+        isPrivate={ctx.privateRoom}
+      />
+      {message.text.trim() && <MessageText message={message} me={ctx.me} rooms={ctx.rooms} />}
+    </>
+  );
+}
+
+function MessageText({ message, me, rooms }: { message: ChatMessage; me: string; rooms: Room[] }) {
   const profanity = message.tags?.profanity;
   const [revealed, setRevealed] = useState(false);
   const masked = profanity?.flagged && profanity.masked && !revealed;
@@ -129,8 +149,9 @@ function MessageLine({ message, ctx }: { message: ChatMessage; ctx: Context }) {
         {mine && message.delivery !== 'sent' && (
           <span class={`delivery delivery-${message.delivery}`}>{DELIVERY_TEXT[message.delivery!]}</span>
         )}
+        {message.id && message.text.trim() && <PlayButton messageId={message.id} client={ctx.client} isPrivate={ctx.privateRoom} />}
       </div>
-      <MessageBody message={message} me={ctx.me} rooms={ctx.rooms} />
+      <MessageBody message={message} ctx={ctx} />
       {message.delivery === 'failed' && (
         <div class="send-error" role="alert">
           Not sent: {message.error}.{' '}
@@ -156,5 +177,5 @@ export const LogItem = memo(
       );
     return <MessageLine message={item} ctx={ctx} />;
   },
-  (a, b) => a.item === b.item && a.ctx.rooms === b.ctx.rooms && a.ctx.me === b.ctx.me,
+  (a, b) => a.item === b.item && a.ctx === b.ctx,
 );

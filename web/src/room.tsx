@@ -1,8 +1,11 @@
 // The open room: its header (name, who came online, adding members to a private room), the message
 // log (older pages load when scrolled to the top; new messages keep it at the bottom when it was
-// there) and the composer (Enter sends, Shift+Enter is a new line).
+// there) and the composer (Enter sends, Shift+Enter is a new line; an image is attached with its
+// button, by dropping it on the room or by pasting it, see attach.tsx).
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { AttachButton, AttachmentPreview, useAttachment, type AttachmentControl } from './attach';
 import type { ChatClient, OpenRoom } from './client';
+import { pickFile } from './media';
 import { LogItem } from './message';
 import { linkHandler } from './router';
 import { RoomStatsView } from './stats';
@@ -50,10 +53,7 @@ export function RoomView({ client, room, tab }: { client: ChatClient; room: Open
       ) : tab === 'board' ? (
         <p class="placeholder">This room has no pixel board yet.</p>
       ) : (
-        <>
-          <MessageLog client={client} room={room} title={title} />
-          <Composer client={client} room={room} title={title} />
-        </>
+        <ChatPane key={room.id} client={client} room={room} title={title} />
       )}
     </section>
   );
@@ -100,20 +100,66 @@ function AddMember({ client, room }: { client: ChatClient; room: number }) {
   );
 }
 
+// The log and the composer, one per room (a draft and its attachment stay with their room), and
+// the drop target for images.
+function ChatPane({ client, room, title }: { client: ChatClient; room: OpenRoom; title: string }) {
+  const control = useAttachment(client);
+  const [dropping, setDropping] = useState(false);
+  const depth = useRef(0); // dragenter/dragleave pairs, which children fire too
+  const carriesFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
+  return (
+    <div
+      class={`chat-pane${dropping ? ' dropping' : ''}`}
+      onDragEnter={(e) => {
+        if (!carriesFiles(e)) return;
+        depth.current++;
+        setDropping(true);
+      }}
+      onDragOver={(e) => {
+        if (!carriesFiles(e)) return;
+        e.preventDefault(); // allows the drop
+        e.dataTransfer!.dropEffect = 'copy';
+      }}
+      onDragLeave={(e) => {
+        if (carriesFiles(e) && --depth.current <= 0) setDropping(false);
+      }}
+      onDrop={(e) => {
+        if (!carriesFiles(e)) return;
+        e.preventDefault();
+        depth.current = 0;
+        setDropping(false);
+        const file = pickFile(e.dataTransfer!.files);
+        if (file) control.attach(file);
+      }}
+    >
+      <MessageLog client={client} room={room} title={title} />
+      <Composer client={client} room={room} title={title} control={control} />
+      {dropping && (
+        <div class="drop-hint" aria-hidden="true">
+          Drop the image to attach it
+        </div>
+      )}
+    </div>
+  );
+}
+
 function MessageLog({ client, room, title }: { client: ChatClient; room: OpenRoom; title: string }) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const before = useRef<{ height: number; oldest: number; count: number } | null>(null);
   const log = room.log;
   const me = client.me?.name ?? '';
+  const privateRoom = client.isPrivate(room.id);
   const ctx = useMemo(
     () => ({
       me,
       rooms: client.rooms,
+      client,
+      privateRoom,
       onRetry: (id: string) => client.retry(id),
       onDiscard: (id: string) => client.discard(id),
     }),
-    [client, me, client.rooms],
+    [client, me, client.rooms, privateRoom],
   );
 
   // Before the browser paints the new list: keep the reader's place when older messages came in
@@ -178,19 +224,46 @@ function MessageLog({ client, room, title }: { client: ChatClient; room: OpenRoo
   );
 }
 
-function Composer({ client, room, title }: { client: ChatClient; room: OpenRoom; title: string }) {
+function Composer({
+  client,
+  room,
+  title,
+  control,
+}: {
+  client: ChatClient;
+  room: OpenRoom;
+  title: string;
+  control: AttachmentControl;
+}) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
-  const send = () => {
-    if (!text.trim() || room.status !== 'ready') return;
-    client.send(text);
+  const attachment = control.attachment;
+  const uploading = attachment?.progress != null;
+  const canSend = (!!text.trim() || !!attachment) && !uploading && room.status === 'ready';
+  const send = async () => {
+    if (!canSend) return;
+    if (attachment) {
+      const upload = await control.upload();
+      if (!upload) return; // the preview says why; the caption stays
+      client.send(text, upload);
+      control.remove();
+    } else {
+      client.send(text);
+    }
     setText('');
     input.current?.focus();
+  };
+  // An image pasted (a screenshot, say) is attached; pasted text goes into the box as usual.
+  const onPaste = (e: ClipboardEvent) => {
+    const file = pickFile(e.clipboardData?.files ?? []);
+    if (!file?.type.startsWith('image/')) return;
+    e.preventDefault();
+    control.attach(file);
   };
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
-      send();
+      void send();
     }
   };
   return (
@@ -198,21 +271,24 @@ function Composer({ client, room, title }: { client: ChatClient; room: OpenRoom;
       class="composer"
       onSubmit={(e) => {
         e.preventDefault();
-        send();
+        void send();
       }}
     >
+      <AttachmentPreview control={control} />
+      <AttachButton control={control} disabled={uploading || room.status !== 'ready'} />
       <textarea
         ref={input}
         value={text}
         rows={Math.min(6, text.split('\n').length)}
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={onKeyDown}
-        placeholder={`Message ${title}`}
+        onPaste={onPaste}
+        placeholder={attachment ? 'Add a caption (optional)' : `Message ${title}`}
         aria-label={`Message ${title}`}
         maxLength={4000}
       />
-      <button type="submit" disabled={!text.trim() || room.status !== 'ready'}>
-        Send
+      <button type="submit" disabled={!canSend}>
+        {uploading ? 'Uploading…' : 'Send'}
       </button>
       {client.connection !== 'connected' && (
         <p class="hint composer-hint">Not connected: messages are sent when the connection is back.</p>

@@ -3,7 +3,7 @@
 // reconnect, or live, is dropped by pos and by id). The user's own messages live in `pending` from
 // the moment they are written until their stored frame arrives, which then takes their place.
 // Arrays and entries are replaced, never changed in place, so the view can compare by identity.
-import type { MessageFrame, Tags } from './types';
+import type { ImageInfo, MessageFrame, Tags } from './types';
 
 // queued: written while not joined, not sent yet; pending: sent, no ack yet; sent: acked or stored;
 // failed: refused, or its fate unknown after a reconnect.
@@ -15,7 +15,8 @@ export interface ChatMessage {
   pos?: number; // absent until stored
   id?: string;
   user: { id: number; name: string };
-  text: string;
+  text: string; // an image's caption, possibly empty
+  image?: ImageInfo; // an image message's (its upload's, while pending)
   ts: number;
   clientMsgId?: string;
   tags?: Tags;
@@ -174,7 +175,8 @@ export class RoomLog {
       pos: frame.pos,
       id: frame.id,
       user: frame.user,
-      text: frame.text,
+      text: frame.text ?? '',
+      image: frame.kind === 'image' ? frame.image : undefined,
       ts: frame.ts,
       clientMsgId: frame.client_msg_id,
       tags,

@@ -37,16 +37,49 @@ export interface Tags {
   profanity?: Profanity;
 }
 
+// An uploaded image as a message frame carries it (docs/protocol.md, "Images"): width and height are
+// the original's, in pixels; the URLs are of content-addressed objects of the room, served without a
+// token in public rooms and only with one in private rooms.
+export interface ImageInfo {
+  id?: string; // the upload's id
+  url: string;
+  thumbnail_url: string;
+  width: number;
+  height: number;
+  bytes: number;
+  type: string;
+}
+
+// POST /api/rooms/{id}/uploads answers the image and its content hash.
+export interface Upload extends ImageInfo {
+  id: string;
+  sha256: string;
+}
+
 export interface MessageFrame {
   type: 'message';
   room: number;
   pos: number;
   id: string;
   user: { id: number; name: string };
-  text: string;
+  text: string; // an image message's caption, possibly empty
   ts: number; // ms since the epoch
   client_msg_id?: string;
   tags?: Tags;
+  kind?: 'image'; // absent on text messages
+  image?: ImageInfo;
+}
+
+// POST /api/messages/{id}/speech: the audio (Ogg Opus) of a message, or that it is being made; a
+// `speech` frame then tells the asking user.
+export type SpeechAnswer = { status: 'ready'; url: string; duration_ms?: number } | { status: 'pending' };
+
+export interface SpeechFrame {
+  type: 'speech';
+  room: number;
+  id: string; // the message's
+  url: string;
+  duration_ms?: number;
 }
 
 export interface TagsFrame {
@@ -70,6 +103,7 @@ export interface Mention {
 export type ServerFrame =
   | MessageFrame
   | TagsFrame
+  | SpeechFrame
   | { type: 'joined'; room: number; pos: number }
   // Who joined and who left over the last interval (up to 200 ms); a user is in at most one list.
   | { type: 'presence'; room: number; joined: { id: number; name: string }[]; left: { id: number; name: string }[] }

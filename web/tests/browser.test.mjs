@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, deflateSync, gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { Stack, waitFor } from './stack.mjs';
@@ -44,9 +44,9 @@ const unique = (prefix) => `${prefix}${randomBytes(3).toString('hex')}`;
 // Every scenario ends by checking that no page reported a Content-Security-Policy violation: the
 // client must work under the policy ingress serves it with.
 function scenario(name, body) {
-  test(name, { timeout: 60_000 }, async () => {
+  test(name, { timeout: 60_000 }, async (t) => {
     try {
-      await body();
+      await body(t);
       for (const context of contexts)
         for (const page of context.pages()) assert.deepEqual(page.cspViolations ?? [], [], `CSP violations on ${page.url()}`);
     } catch (e) {
@@ -607,4 +607,286 @@ scenario('ingress serves the build precompressed, with the right types and cachi
   assert.deepEqual(plain.body, js);
 
   assert.equal((await rawGet('/assets/missing-0000.js')).status, 404);
+});
+
+// --- images and spoken messages ---
+
+// Sign-ups are rate limited per address (20 an hour) and the scenarios above use most of that: the
+// ones below share two users.
+let cast;
+async function mediaCast() {
+  cast ??= { alice: await stack.register(unique('alice')), bob: await stack.register(unique('bob')) };
+  return cast;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type, data) {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+// A real width x height RGB PNG: a diagonal gradient with a stripe, so a thumbnail shows something.
+function png(width, height) {
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3); // filter byte 0: none
+    for (let x = 0; x < width; x++) {
+      const stripe = Math.abs(x - y) < 4;
+      row[1 + x * 3] = stripe ? 255 : Math.round((255 * x) / width);
+      row[2 + x * 3] = stripe ? 255 : Math.round((255 * y) / height);
+      row[3 + x * 3] = stripe ? 255 : 160;
+    }
+    rows.push(row);
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolour
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+// The log entry of an image message, by its thumbnail's alt text (the caption).
+function imageMessage(page, caption) {
+  return page.locator('ol.log li.msg').filter({ has: page.locator(`img.thumb[alt="Image: ${caption}"]`) });
+}
+
+// The thumbnail, once it has loaded and decoded: its natural size.
+async function loadedSize(img) {
+  await waitFor('the image to load', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+  return img.evaluate((el) => ({ width: el.naturalWidth, height: el.naturalHeight, src: el.src }));
+}
+
+async function attach(page, file) {
+  await page.locator('.composer input[type="file"]').setInputFiles(file);
+}
+
+scenario('an image is attached with a preview, uploaded with progress, shown to others and opened in full', async () => {
+  const { alice, bob } = await mediaCast();
+  const room = await stack.createRoom(alice, unique('pics-'));
+  const caption = 'the view from here';
+
+  const page = await newPage();
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+  const other = await newPage();
+  await logIn(other, bob);
+  await openRoom(other, room.name);
+
+  // The Attach button opens the file picker for images.
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Attach an image' }).click()]);
+  const image = png(480, 320);
+  await chooser.setFiles({ name: 'view.png', mimeType: 'image/png', buffer: image });
+  const preview = page.locator('figure.attachment[data-state="ready"]');
+  await preview.waitFor();
+  assert.match(await preview.locator('figcaption').textContent(), /view\.png/);
+  assert.match(await preview.locator('figcaption').textContent(), new RegExp(`${(image.length / 1024).toFixed(1)} KB`));
+  assert.equal((await loadedSize(preview.locator('img'))).src.slice(0, 5), 'blob:', 'a local preview, before any upload');
+  await composer(page).fill(caption);
+  await shot(page, 'image-composer');
+
+  // The progress bar shows while the upload runs (seen by an observer: a small upload is quick).
+  await page.evaluate(() => {
+    window.sawProgress = false;
+    new MutationObserver(() => {
+      if (document.querySelector('.attachment progress')) window.sawProgress = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  await page.getByRole('button', { name: 'Send' }).click();
+  const mine = imageMessage(page, caption);
+  await mine.and(page.locator('[data-state="sent"]')).waitFor();
+  assert.equal(await page.evaluate(() => window.sawProgress), true, 'a progress bar while uploading');
+  assert.equal(await page.locator('figure.attachment').count(), 0, 'the composer is cleared');
+  assert.equal(await composer(page).inputValue(), '');
+
+  // Bob sees it live: a thumbnail sized from the frame before it loads, lazily loaded, served
+  // without a token (a public room), and the caption as text.
+  const theirs = imageMessage(other, caption);
+  await theirs.waitFor();
+  const thumb = theirs.locator('img.thumb');
+  assert.equal(await thumb.getAttribute('width'), '320');
+  assert.equal(await thumb.getAttribute('height'), '213');
+  assert.equal(await thumb.getAttribute('loading'), 'lazy');
+  const loaded = await loadedSize(thumb);
+  assert.match(loaded.src, /\/api\/rooms\/\d+\/objects\/[0-9a-f]{64}$/);
+  assert.equal(await theirs.locator('.text').textContent(), caption);
+  await shot(other, 'image-timeline');
+
+  // The full view: the original's size; Escape closes it and the focus returns to the thumbnail.
+  await theirs.getByRole('button', { name: /Open the full image \(480×320/ }).click();
+  const dialog = other.locator('dialog.lightbox[open]');
+  await dialog.waitFor();
+  const full = await loadedSize(dialog.locator('img.full'));
+  assert.deepEqual([full.width, full.height], [480, 320]);
+  await shot(other, 'image-full');
+  await other.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await other.evaluate(() => document.activeElement?.classList.contains('image-open')), true);
+  // A click closes it too.
+  await theirs.locator('button.image-open').click();
+  await dialog.waitFor();
+  await dialog.click();
+  await dialog.waitFor({ state: 'detached' });
+
+  // After a reload it comes from history, the same.
+  await other.reload();
+  await loadedSize(imageMessage(other, caption).locator('img.thumb'));
+  for (const p of [page, other]) assert.deepEqual(p.errors, []);
+});
+
+scenario('an image the client or the server refuses says why, and the composer recovers', async () => {
+  const { alice } = await mediaCast();
+  const room = await stack.createRoom(alice, unique('refused-'));
+  const page = await newPage();
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+
+  // Refused here: not an image type.
+  await attach(page, { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('just words') });
+  await page.locator('.attach-refusal[role="alert"]', { hasText: 'notes.txt is not a PNG, JPEG, GIF or WebP image' }).waitFor();
+  assert.equal(await page.locator('figure.attachment').count(), 0);
+
+  // Refused by the server: text that says it is a PNG. The reason shown is the server's own.
+  const lie = Buffer.from('this is a text file renamed to .png\n');
+  const refused = await stack.upload(alice, room.id, lie, 'image/png');
+  assert.ok(refused.status >= 400 && refused.status < 500, `the server refuses it (${refused.status})`);
+  await attach(page, { name: 'fake.png', mimeType: 'image/png', buffer: lie });
+  await composer(page).fill('a caption that must survive');
+  await page.getByRole('button', { name: 'Send' }).click();
+  const failed = page.locator('figure.attachment[data-state="failed"]');
+  await failed.waitFor();
+  assert.match(await failed.locator('[role="alert"]').textContent(), new RegExp(`Upload failed: ${escapeRe(refused.json.error.reason)}`));
+  assert.equal(await composer(page).inputValue(), 'a caption that must survive');
+  assert.equal(await page.locator('ol.log li.msg').count(), 0, 'nothing was sent');
+
+  // Remove, attach a real image by dropping it on the room, and send: the caption goes with it.
+  await page.getByRole('button', { name: 'Remove fake.png' }).click();
+  await failed.waitFor({ state: 'detached' });
+  const bytes = png(40, 30).toString('base64');
+  const drop = await page.evaluateHandle((b64) => {
+    const data = new DataTransfer();
+    const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    data.items.add(new File([raw], 'dropped.png', { type: 'image/png' }));
+    return data;
+  }, bytes);
+  await page.dispatchEvent('.chat-pane', 'dragenter', { dataTransfer: drop });
+  await page.locator('.drop-hint').waitFor();
+  await page.dispatchEvent('.chat-pane', 'drop', { dataTransfer: drop });
+  await page.locator('.drop-hint').waitFor({ state: 'detached' });
+  await page.locator('figure.attachment[data-state="ready"]', { hasText: 'dropped.png' }).waitFor();
+  await composer(page).press('Enter');
+  const sent = imageMessage(page, 'a caption that must survive');
+  await sent.and(page.locator('[data-state="sent"]')).waitFor();
+  assert.equal(await sent.locator('img.thumb').getAttribute('width'), '40', 'small images are not scaled up');
+  await loadedSize(sent.locator('img.thumb'));
+  assert.deepEqual(page.errors, []);
+});
+
+function escapeRe(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+scenario("a private room's images are fetched with the token and shown from blob: URLs", async () => {
+  const { alice, bob } = await mediaCast();
+  const room = await stack.createRoom(alice, unique('private-pics-'), true);
+  await stack.addMember(alice, room.id, bob);
+  const upload = await stack.upload(alice, room.id, png(200, 100), 'image/png');
+  assert.equal(upload.status, 201, JSON.stringify(upload.json));
+  // Without the token the object is refused: a plain <img src> could not show it.
+  assert.ok([401, 403].includes((await fetch(stack.url() + upload.json.url)).status));
+  await stack.postImage(alice, room.id, upload.json.id, 'members only');
+
+  const page = await newPage();
+  await logIn(page, bob);
+  await openRoom(page, room.name);
+  const entry = imageMessage(page, 'members only');
+  await entry.waitFor();
+  const thumb = await loadedSize(entry.locator('img.thumb'));
+  assert.match(thumb.src, /^blob:/);
+  await entry.locator('button.image-open').click();
+  const full = await loadedSize(page.locator('dialog.lightbox[open] img.full'));
+  assert.match(full.src, /^blob:/);
+  assert.deepEqual([full.width, full.height], [200, 100]);
+  await shot(page, 'image-private');
+  await page.keyboard.press('Escape');
+
+  // Bob pastes an image (a screenshot, say) into the text box and sends it: shown from a blob: too.
+  const pasted = png(64, 64).toString('base64');
+  await composer(page).evaluate((box, b64) => {
+    const data = new DataTransfer();
+    data.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'screenshot.png', { type: 'image/png' }));
+    box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, pasted);
+  await page.locator('figure.attachment[data-state="ready"]', { hasText: 'screenshot.png' }).waitFor();
+  assert.equal(await composer(page).inputValue(), '', 'the image is attached, not pasted as text');
+  await composer(page).fill('pasted');
+  await composer(page).press('Enter');
+  const mine = imageMessage(page, 'pasted');
+  await mine.and(page.locator('[data-state="sent"]')).waitFor();
+  assert.match((await loadedSize(mine.locator('img.thumb'))).src, /^blob:/);
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('the play button speaks a message, waiting for the audio if need be, and replays it without asking again', async (t) => {
+  let names = [];
+  try {
+    names = await stack.processes();
+  } catch {
+    // one of them exited: the assertions below would say more
+  }
+  if (!names.includes('worker-speech')) return t.skip('the stack runs no speech worker (ops/procs starts none)');
+  const { alice } = await mediaCast();
+  const room = await stack.createRoom(alice, unique('speak-'));
+  const text = 'Hello there, this message can be heard.';
+  await stack.post(alice, room.id, text);
+  await stack.waitStored(alice, room.id, text);
+
+  const page = await newPage();
+  const asked = [];
+  page.on('request', (r) => {
+    if (/\/api\/messages\/\d+\/speech$/.test(r.url())) asked.push(r.url());
+  });
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+  const entry = messages(page, text);
+  await entry.waitFor();
+  await entry.getByRole('button', { name: 'Listen to this message' }).click();
+  // Ready at once (200) or after the speech frame (202): either way the audio gets its source,
+  // decodes to a duration and plays.
+  const audio = entry.locator('audio');
+  await audio.waitFor({ state: 'attached', timeout: 30_000 });
+  assert.match(await audio.getAttribute('src'), /\/api\/rooms\/\d+\/objects\/[0-9a-f]{64}$/);
+  await waitFor('the audio to load', () => audio.evaluate((el) => el.error === null && el.duration > 0 && Number.isFinite(el.duration)));
+  const duration = await audio.evaluate((el) => el.duration);
+  assert.ok(duration > 0.5 && duration < 30, `a duration that fits the text (${duration} s)`);
+  await waitFor('it to play', () => audio.evaluate((el) => el.currentTime > 0 || el.ended));
+  assert.equal(asked.length, 1);
+
+  // Played to the end, a second click plays it again from the same source, with no new request.
+  await waitFor('it to end', () => audio.evaluate((el) => el.ended), 30_000);
+  await entry.getByRole('button', { name: 'Listen to this message' }).click();
+  await waitFor('it to play again', () => audio.evaluate((el) => !el.paused && !el.ended));
+  assert.equal(asked.length, 1, 'a replay asks nothing');
+  assert.equal(await entry.locator('.speech [role="alert"]').count(), 0);
+  assert.deepEqual(page.errors, []);
 });

@@ -134,6 +134,30 @@ export class Stack {
     return (await this.call('POST', `/api/rooms/${room}/messages`, { token: user.token, body: { text }, index, expect: 202 })).json;
   }
 
+  async addMember(owner, room, user) {
+    return (await this.call('POST', `/api/rooms/${room}/members`, { token: owner.token, body: { user: user.name }, expect: 201 })).json;
+  }
+
+  // POST /api/rooms/{room}/uploads with the raw bytes: { status, json } (the upload, or the error).
+  async upload(user, room, bytes, type, index = 0) {
+    const r = await fetch(`${this.url(index)}/api/rooms/${room}/uploads`, {
+      method: 'POST',
+      headers: { 'Content-Type': type, Authorization: `Bearer ${user.token}` },
+      body: bytes,
+    });
+    const text = await r.text();
+    return { status: r.status, json: text ? JSON.parse(text) : null };
+  }
+
+  async postImage(user, room, image, text = '', index = 0) {
+    return (await this.call('POST', `/api/rooms/${room}/messages`, { token: user.token, body: { image, text }, index, expect: 202 })).json;
+  }
+
+  // The names of the processes ops/procs runs ("ingress", "worker-persist", ...).
+  async processes() {
+    return (await this.procs('status')).split('\n').map((line) => line.trim().split(/\s+/)[0]);
+  }
+
   async history(user, room, index = 0) {
     return (await this.call('GET', `/api/rooms/${room}/messages?limit=100`, { token: user.token, index, expect: 200 })).json.messages;
   }

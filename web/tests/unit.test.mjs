@@ -1,5 +1,6 @@
 // Unit tests of the client's pure modules (no DOM, no server): RoomLog's ordering and
-// de-duplication, the @mention / #room tokenizer, and when a token is renewed. The TypeScript is
+// de-duplication, the @mention / #room tokenizer, when a token is renewed, which images may be
+// attached, and what the client knows of each message's audio. The TypeScript is
 // compiled with Vite's own esbuild transform into a temporary directory and imported from there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ const { tokenize } = await load('richtext');
 const { RoomLog, presenceText } = await load('roomlog');
 const { renewAt } = await load('renewal');
 const { resendDelay, MAX_SENDS } = await load('resend');
+const { imageProblem, formatBytes, pickFile, fitWithin, MAX_IMAGE_BYTES } = await load('media');
+const { SpeechStore } = await load('speech');
 
 const ME = 7;
 const frame = (pos, extra = {}) => ({
@@ -168,4 +171,88 @@ test('refusals of a passing fault are sent again with backoff, a bounded number 
   // What would be refused again is left to the user.
   for (const code of ['text_too_long', 'blocked', 'forbidden', 'bad_field', 'empty_text'])
     assert.equal(resendDelay(code, 1, undefined, half), null);
+});
+
+test('an image is attached only if it is PNG, JPEG, GIF or WebP, not empty, and at most 5 MiB', () => {
+  const file = (type, size, name = 'cat.png') => ({ name, type, size });
+  for (const type of ['image/png', 'image/jpeg', 'image/gif', 'image/webp']) assert.equal(imageProblem(file(type, 1000)), null);
+  assert.equal(imageProblem(file('image/png', MAX_IMAGE_BYTES)), null, 'the limit itself is allowed');
+  assert.match(imageProblem(file('image/png', MAX_IMAGE_BYTES + 1)), /cat\.png is 5\.0 MB; images may be at most 5\.0 MB/);
+  assert.match(imageProblem(file('image/svg+xml', 10, 'a.svg')), /a\.svg is not a PNG, JPEG, GIF or WebP image/);
+  assert.match(imageProblem(file('', 10, 'notes')), /not a PNG/, 'a file the browser could not type');
+  assert.match(imageProblem(file('image/png', 0)), /cat\.png is empty/);
+  assert.deepEqual([0, 1023, 1536, 5 * 1024 * 1024].map(formatBytes), ['0 B', '1023 B', '1.5 KB', '5.0 MB']);
+});
+
+test("a drop's or a paste's image is the first image among its files, else the first file", () => {
+  const pdf = { name: 'a.pdf', type: 'application/pdf', size: 1 };
+  const png = { name: 'b.png', type: 'image/png', size: 1 };
+  assert.equal(pickFile([pdf, png]), png);
+  assert.equal(pickFile([pdf]), pdf, 'so that the refusal can say why');
+  assert.equal(pickFile([]), undefined);
+});
+
+test('a thumbnail is scaled down to fit its box, keeping its shape, never up', () => {
+  assert.deepEqual(fitWithin(640, 480), { width: 320, height: 240 });
+  assert.deepEqual(fitWithin(1000, 200), { width: 320, height: 64 });
+  assert.deepEqual(fitWithin(100, 2400), { width: 10, height: 240 });
+  assert.deepEqual(fitWithin(40, 30), { width: 40, height: 30 });
+  assert.deepEqual(fitWithin(5000, 1), { width: 320, height: 1 }, 'at least a pixel');
+  assert.deepEqual(fitWithin(0, 0), { width: 320, height: 240 }, 'no size known: the whole box');
+});
+
+test('image frames keep their image; a pending image message becomes the stored one', () => {
+  const image = { id: '55', url: '/api/rooms/1/objects/ab', thumbnail_url: '/api/rooms/1/objects/cd', width: 64, height: 48, bytes: 900, type: 'image/png' };
+  const log = new RoomLog(ME);
+  log.addFrame(frame(1, { kind: 'image', image, text: '' }));
+  log.addFrame(frame(2));
+  const [img, text] = log.items;
+  assert.deepEqual(img.image, image);
+  assert.equal(img.text, '');
+  assert.equal(text.image, undefined);
+  // Not an image message: an image member without the kind is ignored.
+  log.addFrame(frame(3, { image }));
+  assert.equal(log.items[2].image, undefined);
+
+  log.addPending({ kind: 'message', key: 'c1', user: { id: ME, name: 'me' }, text: 'look', image, ts: 1, clientMsgId: 'x', delivery: 'pending' });
+  log.addFrame(frame(4, { user: { id: ME, name: 'me' }, client_msg_id: 'x', kind: 'image', image, text: 'look' }));
+  assert.equal(log.pending.length, 0);
+  assert.equal(log.items[3].key, 'c1');
+  assert.deepEqual(log.items[3].image, image);
+});
+
+test('speech: asked once, ready from a 200 or a frame in either order, failures may be retried', () => {
+  const store = new SpeechStore();
+  const seen = [];
+  const unsubscribe = store.subscribe('m1', () => seen.push(store.get('m1').status));
+  assert.equal(store.shouldRequest('m1'), true);
+  store.requested('m1');
+  assert.equal(store.shouldRequest('m1'), false, 'not while a request is out');
+  store.answered('m1', { status: 'pending' });
+  assert.deepEqual(store.pendingIds(), ['m1']);
+  assert.equal(store.shouldRequest('m1'), true, 'a pending one may be asked again (a lost frame)');
+  store.ready('m1', '/api/rooms/1/objects/aa', 1800);
+  assert.deepEqual(store.get('m1'), { status: 'ready', url: '/api/rooms/1/objects/aa', durationMs: 1800 });
+  assert.equal(store.shouldRequest('m1'), false, 'replays use the known URL');
+  assert.deepEqual(store.pendingIds(), []);
+  assert.deepEqual(seen, ['requesting', 'pending', 'ready']);
+
+  // The frame first, the 202 after: still ready. A failure after ready changes nothing either.
+  store.requested('m2');
+  store.ready('m2', '/u2');
+  store.answered('m2', { status: 'pending' });
+  store.failed('m2', 'late error');
+  assert.equal(store.get('m2').status, 'ready');
+
+  store.requested('m3');
+  store.failed('m3', 'the server answered 500');
+  assert.deepEqual(store.get('m3'), { status: 'failed', error: 'the server answered 500' });
+  assert.equal(store.shouldRequest('m3'), true);
+  store.requested('m3');
+  store.answered('m3', { status: 'ready', url: '/u3', duration_ms: 900 });
+  assert.equal(store.get('m3').durationMs, 900);
+
+  unsubscribe();
+  store.ready('m1', '/again');
+  assert.equal(seen.length, 3, 'no calls after unsubscribing');
 });
