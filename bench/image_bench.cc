@@ -89,8 +89,15 @@ int main(int argc, char** argv) {
   CLI::App app("ProcessImage throughput on one thread");
   double seconds = 0.3;
   app.add_option("--seconds", seconds, "How long each size runs (at least one image each, after one to warm up)");
+  std::string sample;
+  app.add_option("--write-sample", sample, "Only write a 1920x1080 photo-like JPEG to this file (bench/http's upload)");
   CLI11_PARSE(app, argc, argv);
   if (VIPS_INIT(argv[0]) != 0) return 1;
+  if (!sample.empty()) {
+    std::ofstream out(sample, std::ios::binary);
+    out << MakeInput(1920, 1080, ImageType::kJpeg);
+    return out.good() ? 0 : 1;
+  }
 
   std::printf("cpu: %s (%u cores), load average %s\nbuild: %s\n"
               "libvips %s, one thread (vips_concurrency_set(1), as ProcessImage runs)\n",

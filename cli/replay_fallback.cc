@@ -12,17 +12,18 @@ namespace {
 
 constexpr int kPage = 5000;
 
-// MessageFromRow's columns, then the tags' version. jsonb keeps its keys in an order of its own, so
-// the tags are rebuilt as json in the tagger's order (TagsToJson); json_strip_nulls drops the
-// "masked" that only flagged tags have.
+// MessageFromRow's columns (the tags, the image), then the tags' version. jsonb keeps its keys in an
+// order of its own, so the tags are rebuilt as json in the tagger's order (TagsToJson);
+// json_strip_nulls drops the "masked" that only flagged tags have. The image is json: kept as written.
 constexpr const char* kPartSql =
     "SELECT m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, "
     "       CASE WHEN t.tags IS NOT NULL THEN "
     "         json_strip_nulls(json_build_object('lang', t.tags->'lang', 'sentiment', t.tags->'sentiment', "
     "           'profanity', json_build_object('flagged', t.tags->'profanity'->'flagged', "
     "             'terms', t.tags->'profanity'->'terms', 'masked', t.tags->'profanity'->'masked')))::text END, "
-    "       t.tagger_version "
+    "       i.image, t.tagger_version "
     "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id "
+    "LEFT JOIN message_images i ON i.message_id = m.id "
     "WHERE m.ts >= $1 AND m.ts < $2 AND (m.room_id, m.pos) > ($3, $4) "
     "ORDER BY m.room_id, m.pos LIMIT $5";
 
@@ -55,7 +56,7 @@ Result<int64_t> ReplayFromDb(PgConn& pg, const DbFallback& part,
       auto cut = part.cuts.find(part.partition_of(m.event.room));
       if (cut == part.cuts.end() || (cut->second && m.event.id >= *cut->second)) continue;
       if (!m.event.tags.empty()) m.event.tags = Compact(m.event.tags);
-      if (!m.event.tags.empty() && !r->IsNull(i, 9)) m.event.tagger_version = std::string(r->Text(i, 9));
+      if (!m.event.tags.empty() && !r->IsNull(i, 10)) m.event.tagger_version = std::string(r->Text(i, 10));
       sink(m.event.room, EncodeChatEvent(m.event));
       ++sunk;
     }

@@ -68,7 +68,7 @@ struct ListedRoom {
 Result<std::vector<ListedRoom>> AllRooms(PgConn& pg);
 
 // A row whose columns start as `messages` does (id, room_id, pos, user_id, user_name, body, ts,
-// client_msg_id), optionally followed by the tags.
+// client_msg_id), optionally followed by the tags and then the image (message_images.image).
 StoredMessage MessageFromRow(const PgResult& r, int row);
 
 // Newest first: up to `limit` messages of `room` with pos < before (before <= 0: the newest).
