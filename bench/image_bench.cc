@@ -19,24 +19,16 @@
 
 #include "media/image.h"
 
+#include "bench/machine.h"
+
 namespace {
+
+using chatpipe::bench::CpuModel;
+using chatpipe::bench::LoadAverage;
 
 using chatpipe::ImageType;
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
 
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
 
 double ProcessCpuSeconds() {
   timespec t{};

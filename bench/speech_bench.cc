@@ -17,22 +17,14 @@
 
 #include "media/speech.h"
 
+#include "bench/machine.h"
+
 namespace {
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
+using chatpipe::bench::CpuModel;
+using chatpipe::bench::LoadAverage;
 
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  in >> one;
-  return one.empty() ? "unknown" : one;
-}
+
 
 struct Case {
   const char* lang;

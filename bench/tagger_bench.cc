@@ -19,7 +19,11 @@
 #include "analysis/tagger.h"
 #include "analysis/worst_texts.h"
 
+#include "bench/machine.h"
+
 namespace {
+
+using chatpipe::bench::CpuModel;
 
 std::vector<std::string> ReadTexts(const std::string& path) {
   std::vector<std::string> texts;
@@ -40,13 +44,6 @@ double MeanBytes(const std::vector<std::string>& texts) {
   return static_cast<double>(bytes) / texts.size();
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
 
 // Runs one pass of `work` over the corpus repeatedly for about `seconds`; returns messages done and
 // seconds taken.
