@@ -16,6 +16,7 @@ Status Migrate(const CommonConfig& config, int partitions) {
                       {{config.Topic(kMessagesTopic), partitions, 1},
                        {config.Topic(kNotifyTopic), partitions, 1},
                        {config.Topic(kSpeechTopic), partitions, 1},
+                       {config.Topic(kBoardTopic), partitions, 1},
                        {config.Topic(kDeadLetterTopic), 1, 1}},
                       std::chrono::seconds(30));
 }

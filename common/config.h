@@ -34,6 +34,8 @@ inline constexpr const char* kDeadLetterTopic = "chat.deadletter";
 inline constexpr const char* kNotifyTopic = "chat.notify";
 // Requests to hear a message, for the speech worker (docs/events.md).
 inline constexpr const char* kSpeechTopic = "chat.speech";
+// Placements on the pixel board, for the board worker (docs/board.md).
+inline constexpr const char* kBoardTopic = "board.pixels";
 
 void AddCommonOptions(CLI::App* app, CommonConfig* config);
 // Applies log_level to spdlog; call once the command line is parsed.

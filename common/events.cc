@@ -280,6 +280,50 @@ Result<SpeechRequest> DecodeSpeechRequest(std::string_view json) {
   return r;
 }
 
+std::string EncodePixelPlacement(const PixelPlacement& p) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("v");
+  w.Int(kEventSchemaVersion);
+  w.Key("type");
+  w.String("pixel");
+  w.Key("id");
+  const std::string id = std::to_string(p.id);
+  w.String(id.data(), id.size());
+  w.Key("user");
+  w.Int64(p.user);
+  w.Key("x");
+  w.Int(p.x);
+  w.Key("y");
+  w.Int(p.y);
+  w.Key("color");
+  w.Int(p.color);
+  w.Key("ts");
+  w.Int64(p.ts_ms);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<PixelPlacement> DecodePixelPlacement(std::string_view json) {
+  rapidjson::Document doc;
+  if (Status s = ParseEvent(json, "pixel", &doc); !s.ok()) return s;
+  PixelPlacement p;
+  auto id = doc.FindMember("id");
+  if (id == doc.MemberEnd() || !ReadId(id->value, &p.id) || p.id == 0) return Malformed("id missing or not a decimal string");
+  for (auto [key, out] : {std::pair{"user", &p.user}, std::pair{"ts", &p.ts_ms}}) {
+    auto m = doc.FindMember(key);
+    if (m == doc.MemberEnd() || !m->value.IsInt64()) return Malformed("user or ts missing");
+    *out = m->value.GetInt64();
+  }
+  for (auto [key, out] : {std::pair{"x", &p.x}, std::pair{"y", &p.y}, std::pair{"color", &p.color}}) {
+    auto m = doc.FindMember(key);
+    if (m == doc.MemberEnd() || !m->value.IsInt()) return Malformed("x, y or color missing");
+    *out = m->value.GetInt();
+  }
+  return p;
+}
+
 std::string EncodeSpeechFrame(const SpeechReady& s) {
   rapidjson::StringBuffer buf;
   Writer w(buf);

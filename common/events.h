@@ -81,6 +81,22 @@ struct SpeechReady {
 };
 std::string EncodeSpeechFrame(const SpeechReady& ready);
 
+// A placement on the pixel board (PUT /api/board/pixels): the board.pixels event, keyed by the
+// pixel's index, which the board worker (workers/board) applies. `id` is stamped by ingress like a
+// message id and orders placements: a pixel shows its placement with the highest id (docs/board.md).
+// {"v":1,"type":"pixel","id":"<id>","user":U,"x":X,"y":Y,"color":C,"ts":T}
+struct PixelPlacement {
+  uint64_t id = 0;
+  int64_t user = 0;
+  int x = 0;
+  int y = 0;
+  int color = 0;
+  int64_t ts_ms = 0;
+};
+std::string EncodePixelPlacement(const PixelPlacement& placement);
+// Checks the shape only; the board's bounds are BoardConfig::CheckPixel's.
+Result<PixelPlacement> DecodePixelPlacement(std::string_view json);
+
 // A message frame's head, the one statement of its layout: kFrameHead R kFramePosKey P kFrameIdKey ID".
 // EncodeMessageFrame writes it, ReadFrameHead reads it, and the Lua scripts that meet frames in Redis
 // match it with FrameHeadLuaPattern(), built from the same constants.
