@@ -1,5 +1,7 @@
 #include "storage/board_store.h"
 
+#include <algorithm>
+
 #include "common/message_id.h"
 
 namespace chatpipe {
@@ -7,7 +9,7 @@ namespace chatpipe {
 // Pixels are read and written in chunks of at most kBoardApplyMax: BITFIELD takes its operations as
 // arguments, and unpack() stops at a few thousand.
 const char* const kBoardApplyScript = R"lua(
-local n = #ARGV / 6
+local n = (#ARGV - 1) / 6
 local shown, order = {}, {}
 for i = 0, n - 1 do
   local idx = ARGV[i * 6 + 1]
@@ -39,7 +41,14 @@ for i = 0, n - 1 do
     pixels[#pixels + 1] = '[' .. ARGV[b + 5] .. ',' .. ARGV[b + 6] .. ',' .. colour .. ']'
   end
 end
-if #pixels == 0 then return {0, tonumber(redis.call('GET', KEYS[3]) or '0')} end
+-- A board without a version is new, or Redis lost it: versions start at the time (ARGV past the
+-- placements), above any a lost board reached, so clients never take new frames for old ones.
+local fresh = 0
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('SET', KEYS[3], ARGV[#ARGV])
+  fresh = 1
+end
+if #pixels == 0 then return {0, tonumber(redis.call('GET', KEYS[3])), fresh} end
 local function set(key, fields, width)
   for s = 1, #fields, 1000 do
     local ops = {}
@@ -54,16 +63,28 @@ set(KEYS[2], ids, 'u32')
 local v = redis.call('INCR', KEYS[3])
 redis.call('PUBLISH', KEYS[4], '{"type":"pixels","prev":' .. (v - 1) .. ',"v":' .. v .. ',"pixels":[' ..
   table.concat(pixels, ',') .. ']}')
-return {#pixels, v}
+return {#pixels, v, fresh}
+)lua";
+
+const char* const kBoardSnapshotScript = R"lua(
+return {redis.call('GET', KEYS[3]) or '', redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[2]) or ''}
+)lua";
+
+const char* const kBoardRestoreScript = R"lua(
+if (redis.call('GET', KEYS[3]) or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[3], ARGV[4])
+return 1
 )lua";
 
 const char* const kBoardReadScript = R"lua(
 return {redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[1]) or ''}
 )lua";
 
-std::vector<std::string> BoardApplyArgs(const std::vector<PixelPlacement>& placements, int width) {
+std::vector<std::string> BoardApplyArgs(const std::vector<PixelPlacement>& placements, int width, int64_t now_ms) {
   std::vector<std::string> args;
-  args.reserve(placements.size() * 6);
+  args.reserve(placements.size() * 6 + 1);
   for (const PixelPlacement& p : placements) {
     args.push_back(std::to_string(static_cast<uint64_t>(p.y) * width + p.x));
     args.push_back(std::to_string(p.color));
@@ -72,6 +93,7 @@ std::vector<std::string> BoardApplyArgs(const std::vector<PixelPlacement>& place
     args.push_back(std::to_string(p.x));
     args.push_back(std::to_string(p.y));
   }
+  args.push_back(std::to_string(now_ms));
   return args;
 }
 
@@ -123,6 +145,67 @@ Result<std::vector<PixelHistoryEntry>> PixelHistory(PgConn& pg, int x, int y, in
     out.push_back(std::move(e));
   }
   return out;
+}
+
+namespace {
+
+// A pixel's id in the ids bitfield: two big-endian 32-bit fields, so 8 big-endian bytes.
+uint64_t IdAt(const std::string& ids, size_t pixel) {
+  uint64_t id = 0;
+  for (size_t i = pixel * 8; i < pixel * 8 + 8; ++i) id = id << 8 | (i < ids.size() ? static_cast<uint8_t>(ids[i]) : 0);
+  return id;
+}
+
+void PutId(std::string& ids, size_t pixel, uint64_t id) {
+  for (int i = 7; i >= 0; --i, id >>= 8) ids[pixel * 8 + static_cast<size_t>(i)] = static_cast<char>(id & 0xff);
+}
+
+int NibbleAt(const std::string& bytes, size_t pixel) {
+  if (pixel / 2 >= bytes.size()) return 0;
+  const auto b = static_cast<uint8_t>(bytes[pixel / 2]);
+  return pixel % 2 == 0 ? b >> 4 : b & 0x0f;
+}
+
+void PutNibble(std::string& bytes, size_t pixel, int color) {
+  auto b = static_cast<uint8_t>(bytes[pixel / 2]);
+  b = pixel % 2 == 0 ? static_cast<uint8_t>((b & 0x0f) | color << 4) : static_cast<uint8_t>((b & 0xf0) | color);
+  bytes[pixel / 2] = static_cast<char>(b);
+}
+
+}  // namespace
+
+Result<bool> RestoreBoard(RedisClient& redis, const std::string& prefix, const BoardImage& history, int64_t now_ms) {
+  const std::vector<std::string> keys = {BoardKey(prefix), BoardIdsKey(prefix), BoardVersionKey(prefix)};
+  const size_t pixels = history.ids().size();
+  // Another worker may apply batches meanwhile: merge with what Redis holds, and write only if its
+  // version did not move since the read; else read again.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    redis.AppendScript(kBoardSnapshotScript, keys, {});
+    std::vector<RedisReply> replies;
+    if (Status s = redis.Flush(&replies); !s.ok()) return s;
+    const RedisReply& r = replies.at(0);
+    if (r.type != REDIS_REPLY_ARRAY || r.elements.size() != 3) return Status::Unavailable("redis_error", "board snapshot: " + r.str);
+    const std::string& version = r.elements[0].str;
+    std::string colours = r.elements[1].str, ids = r.elements[2].str;
+    colours.resize((pixels + 1) / 2, '\0');
+    ids.resize(pixels * 8, '\0');
+    size_t taken = 0;
+    for (size_t i = 0; i < pixels; ++i) {
+      const uint64_t id = history.ids()[i];
+      if (id <= IdAt(ids, i)) continue;
+      PutId(ids, i, id);
+      PutNibble(colours, i, NibbleAt(history.bytes(), i));
+      ++taken;
+    }
+    if (taken == 0) return false;
+    // A restored board is a new version above any a client holds (see kBoardApplyScript).
+    const int64_t old_version = version.empty() ? 0 : std::stoll(version);
+    redis.AppendScript(kBoardRestoreScript, keys,
+                       {version, colours, ids, std::to_string(std::max(old_version + 1, now_ms))});
+    if (Status s = redis.Flush(&replies); !s.ok()) return s;
+    if (replies.at(0).type == REDIS_REPLY_INTEGER && replies.at(0).integer == 1) return true;
+  }
+  return Status::Unavailable("board_busy", "the board kept changing while it was restored; try again");
 }
 
 }  // namespace chatpipe

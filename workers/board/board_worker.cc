@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/message_id.h"
 #include "common/metrics.h"
+#include "storage/board_history.h"
 #include "storage/board_store.h"
 
 namespace chatpipe {
@@ -10,6 +12,7 @@ namespace {
 
 Metric& applied = Counter("chatpipe_board_placements_total", "placements stored in the board's history");
 Metric& changed = Counter("chatpipe_board_pixels_changed_total", "placements that changed the live board");
+Metric& restores = Counter("chatpipe_board_restores_total", "boards Redis had lost, restored from PostgreSQL");
 Metric& off_board = Counter("chatpipe_board_off_board_total", "placements refused: off the board or its palette");
 
 }  // namespace
@@ -29,7 +32,28 @@ BoardWorker::BoardWorker(CommonConfig config, BoardWorkerOptions options)
              .range = options_.range},
             DecodeBoardEvent, [this](const std::vector<PixelPlacement>& batch) { return Apply(batch); }) {}
 
-Status BoardWorker::Start() { return loop_.Start(); }
+Status BoardWorker::Start() {
+  auto exists = redis_.Command({"EXISTS", BoardVersionKey(config_.RedisPrefix())});
+  if (!exists.ok()) return exists.status();
+  if (exists->integer == 0)
+    if (Status s = RestoreFromHistory(); !s.ok()) return s;
+  return loop_.Start();
+}
+
+// Redis has no board (it lost it, or this is a new deployment): the board the history holds goes
+// back, merged with what other workers have applied since.
+Status BoardWorker::RestoreFromHistory() {
+  const int64_t now = static_cast<int64_t>(NowMs());
+  auto history = BoardAt(pg_, options_.board, now);
+  if (!history.ok()) return history.status();
+  auto restored = RestoreBoard(redis_, config_.RedisPrefix(), *history, now);
+  if (!restored.ok()) return restored.status();
+  if (*restored) {
+    restores.Add();
+    spdlog::warn("board: Redis had lost the board; restored it from PostgreSQL's history");
+  }
+  return Status::Ok();
+}
 
 void BoardWorker::Run(const std::atomic<bool>& stop) { loop_.Run(stop); }
 
@@ -60,16 +84,20 @@ Status BoardWorker::ApplyToRedis(const std::vector<PixelPlacement>& placements) 
   for (size_t first = 0; first < placements.size(); first += kBoardApplyMax) {
     size_t last = std::min(placements.size(), first + kBoardApplyMax);
     std::vector<PixelPlacement> chunk(placements.begin() + first, placements.begin() + last);
-    redis_.AppendScript(kBoardApplyScript, keys, BoardApplyArgs(chunk, options_.board.width));
+    redis_.AppendScript(kBoardApplyScript, keys,
+                        BoardApplyArgs(chunk, options_.board.width, static_cast<int64_t>(NowMs())));
   }
   std::vector<RedisReply> replies;
   if (Status s = redis_.Flush(&replies); !s.ok()) return s;
+  bool fresh = false;
   for (const RedisReply& r : replies) {
-    if (r.type != REDIS_REPLY_ARRAY || r.elements.size() != 2)
+    if (r.type != REDIS_REPLY_ARRAY || r.elements.size() != 3)
       return Status::Unavailable("redis_error", "board apply: " + r.str);
     changed.Add(static_cast<double>(r.elements[0].integer));
+    fresh = fresh || r.elements[2].integer == 1;
   }
-  return Status::Ok();
+  // The board's version had to start: Redis lost the board while this worker ran.
+  return fresh ? RestoreFromHistory() : Status::Ok();
 }
 
 }  // namespace chatpipe

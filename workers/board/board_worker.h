@@ -9,7 +9,8 @@
 //      each call that changed a pixel raises the board's version and publishes one `pixels` frame;
 //   3. and only then lets the consume loop store the batch's offsets.
 // A replay or a restart inserts nothing new and finds every id already shown: it changes and publishes
-// nothing. A placement off the board (a deployment whose processes disagree on the size) is refused,
+// nothing. A board Redis lost (no version: restarted empty, flushed) is rebuilt from the history, at
+// start and whenever a batch finds it gone, merged by the same rule with what was applied since. A placement off the board (a deployment whose processes disagree on the size) is refused,
 // so the loop applies the batch one at a time and dead-letters it; PostgreSQL or Redis away fails the
 // batch, to be retried.
 #pragma once
@@ -37,13 +38,14 @@ struct BoardWorkerOptions {
 class BoardWorker {
  public:
   BoardWorker(CommonConfig config, BoardWorkerOptions options);
-  Status Start();  // joins the consumer group
+  Status Start();  // restores a board Redis lost, then joins the consumer group
   void Run(const std::atomic<bool>& stop);
   // One batch's effects (steps 1 and 2); does not touch offsets. Exposed for tests.
   Status Apply(const std::vector<PixelPlacement>& placements);
 
  private:
   Status ApplyToRedis(const std::vector<PixelPlacement>& placements);
+  Status RestoreFromHistory();
 
   CommonConfig config_;
   BoardWorkerOptions options_;

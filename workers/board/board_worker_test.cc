@@ -84,11 +84,11 @@ TEST_F(BoardWorkerTest, APixelShowsItsHighestIdAndOneFrameTellsTheBatch) {
   EXPECT_EQ(Pixel(1, 0), 9);
   EXPECT_EQ(Pixel(7, 3), 15);
   EXPECT_EQ(Pixel(0, 0), 0);
-  EXPECT_EQ(Version(), 1);
   EXPECT_EQ(HistoryRows(), 4);  // the history keeps the placement that never showed too
   PixelsFrame f = NextFrame();
-  EXPECT_EQ(f.prev, 0);
-  EXPECT_EQ(f.v, 1);
+  EXPECT_EQ(f.v, f.prev + 1);
+  EXPECT_EQ(Version(), f.v);
+  EXPECT_GT(f.prev, 1'700'000'000'000);  // a new board's versions start at the time
   // (1,0) at id 1 came after id 2 in the batch and lost; the rest in order.
   EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{1, 0, 5}, {7, 3, 15}, {1, 0, 9}}));
 }
@@ -96,17 +96,17 @@ TEST_F(BoardWorkerTest, APixelShowsItsHighestIdAndOneFrameTellsTheBatch) {
 TEST_F(BoardWorkerTest, AReplayOrAnOlderPlacementChangesAndPublishesNothing) {
   const std::vector<PixelPlacement> batch = {At(10, 2, 2, 4), At(11, 3, 2, 6)};
   ASSERT_TRUE(worker_->Apply(batch).ok());
-  EXPECT_EQ(NextFrame().v, 1);
+  const int64_t v = NextFrame().v;
   ASSERT_TRUE(worker_->Apply(batch).ok());            // a replay
   ASSERT_TRUE(worker_->Apply({At(5, 2, 2, 1)}).ok());  // older than what (2,2) shows
-  EXPECT_EQ(Version(), 1);
+  EXPECT_EQ(Version(), v);
   EXPECT_EQ(Pixel(2, 2), 4);
   EXPECT_EQ(HistoryRows(), 3);
   // The next frame is the next change: the replay and the older placement published nothing.
   ASSERT_TRUE(worker_->Apply({At(12, 2, 2, 8)}).ok());
   PixelsFrame f = NextFrame();
-  EXPECT_EQ(f.prev, 1);
-  EXPECT_EQ(f.v, 2);
+  EXPECT_EQ(f.prev, v);
+  EXPECT_EQ(f.v, v + 1);
   EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{2, 2, 8}}));
 }
 
@@ -114,22 +114,24 @@ TEST_F(BoardWorkerTest, ABatchLargerThanOneScriptCallIsAppliedWhole) {
   std::vector<PixelPlacement> batch;
   for (uint64_t i = 0; i < 2 * kBoardApplyMax + 10; ++i) batch.push_back(At(100 + i, i % 8, (i / 8) % 4, i % 16));
   ASSERT_TRUE(worker_->Apply(batch).ok());
-  EXPECT_EQ(Version(), 3);  // three calls, each changing something
   for (int i = 0; i < 32; ++i) {
     // The last placement of each pixel wins: the highest i with that pixel.
     int last = static_cast<int>(batch.size()) - 1;
     while (last % 32 != i) --last;
     EXPECT_EQ(Pixel(i % 8, i / 8), last % 16) << i;
   }
-  int64_t prev = 0;
+  // Three calls, each changing something: three frames, one version each.
+  int64_t prev = -1;
   size_t pixels = 0;
   for (int k = 0; k < 3; ++k) {
     PixelsFrame f = NextFrame();
-    EXPECT_EQ(f.prev, prev);
+    if (prev >= 0) EXPECT_EQ(f.prev, prev);
+    EXPECT_EQ(f.v, f.prev + 1);
     prev = f.v;
     pixels += f.pixels.size();
   }
   EXPECT_EQ(pixels, batch.size());
+  EXPECT_EQ(Version(), prev);
 }
 
 TEST_F(BoardWorkerTest, AnOffBoardPlacementIsRefusedAndTheRestApplied) {
@@ -137,6 +139,34 @@ TEST_F(BoardWorkerTest, AnOffBoardPlacementIsRefusedAndTheRestApplied) {
   EXPECT_EQ(s.name(), "bad_pixel");
   EXPECT_EQ(Pixel(0, 0), 2);
   EXPECT_EQ(HistoryRows(), 1);
+}
+
+TEST_F(BoardWorkerTest, ABoardRedisLostIsRestoredFromTheHistory) {
+  ASSERT_TRUE(worker_->Apply({At(1, 0, 0, 3), At(2, 5, 1, 7), At(3, 5, 1, 9)}).ok());
+  const int64_t before = NextFrame().v;
+  const std::string p = env_->config().RedisPrefix();
+  auto wipe = [&] {
+    for (const std::string& key : {BoardKey(p), BoardIdsKey(p), BoardVersionKey(p)})
+      ASSERT_TRUE(env_->redis().Command({"DEL", key}).ok());
+  };
+  // Lost while the worker runs: the next batch finds no version and brings the history back.
+  wipe();
+  ASSERT_TRUE(worker_->Apply({At(4, 2, 2, 4)}).ok());
+  EXPECT_EQ(Pixel(0, 0), 3);
+  EXPECT_EQ(Pixel(5, 1), 9);
+  EXPECT_EQ(Pixel(2, 2), 4);
+  EXPECT_GT(Version(), before);  // never back: a client's old board is older than every new frame
+  // The restored ids hold too: an older placement still loses.
+  ASSERT_TRUE(worker_->Apply({At(2, 5, 1, 1)}).ok());
+  EXPECT_EQ(Pixel(5, 1), 9);
+  // Lost while no worker ran: a worker restores it as it starts.
+  wipe();
+  BoardWorker another(env_->config(), options_);
+  ASSERT_TRUE(another.Start().ok());
+  EXPECT_EQ(Pixel(0, 0), 3);
+  EXPECT_EQ(Pixel(5, 1), 9);
+  EXPECT_EQ(Pixel(2, 2), 4);
+  EXPECT_GT(Version(), before);
 }
 
 TEST_F(BoardWorkerTest, ConsumesBoardPixelsAndDeadLettersWhatItCannotApply) {
