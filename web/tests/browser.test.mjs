@@ -890,3 +890,312 @@ scenario('the play button speaks a message, waiting for the audio if need be, an
   assert.equal(await entry.locator('.speech [role="alert"]').count(), 0);
   assert.deepEqual(page.errors, []);
 });
+
+// --- the pixel board (docs/board.md) ---
+
+const BOARD_CANVAS = 'canvas.board-canvas';
+
+async function boardMeta() {
+  return (await stack.call('GET', '/api/board/meta', { expect: 200 })).json;
+}
+
+// The board as Redis has it now: ?v= past any version makes ingress skip its cached copy.
+async function serverBoard() {
+  const r = await fetch(`${stack.url()}/api/board?v=${Number.MAX_SAFE_INTEGER}`);
+  assert.equal(r.status, 200);
+  return { bytes: new Uint8Array(await r.arrayBuffer()), version: Number(r.headers.get('x-board-version')) };
+}
+
+// An independent decoder of the board's bytes (4 bits a pixel, high nibble first).
+function colorOf(bytes, width, x, y) {
+  const i = y * width + x;
+  return i % 2 ? bytes[i >> 1] & 15 : bytes[i >> 1] >> 4;
+}
+
+async function guestToken() {
+  return (await stack.call('POST', '/api/sessions/guest', { expect: 200 })).json.token;
+}
+
+async function placeAs(token, x, y, color) {
+  return stack.call('PUT', '/api/board/pixels', { token, body: { x, y, color } });
+}
+
+// A guest on the board page: signed in at /board, the board drawn.
+async function guestOnBoard(viewport = DESKTOP) {
+  const page = await newPage(viewport);
+  await page.goto('/board');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await page.locator('.topbar .guest-tag').waitFor();
+  await connected(page);
+  await page.locator(`${BOARD_CANVAS}[data-version]`).waitFor();
+  return page;
+}
+
+function tokenOf(page) {
+  return page.evaluate(() => JSON.parse(localStorage.getItem('chatpipe.session')).token);
+}
+
+// The page point at the middle of board pixel (x, y), which must be inside the board's viewport.
+async function pixelPoint(page, x, y) {
+  const canvas = page.locator(BOARD_CANVAS);
+  const box = await canvas.boundingBox();
+  const size = await canvas.evaluate((c) => ({ width: c.width, height: c.height }));
+  const point = { x: box.x + ((x + 0.5) * box.width) / size.width, y: box.y + ((y + 0.5) * box.height) / size.height };
+  const area = await page.locator('.board-viewport').boundingBox();
+  assert.ok(
+    point.x > area.x && point.y > area.y && point.x < area.x + area.width && point.y < area.y + area.height,
+    `pixel ${x}, ${y} is on screen`,
+  );
+  return point;
+}
+
+async function clickPixel(page, x, y) {
+  const p = await pixelPoint(page, x, y);
+  await page.mouse.click(p.x, p.y);
+}
+
+async function pickColor(page, color) {
+  await page.locator(`.palette button[data-color="${color}"]`).click();
+  assert.equal(await page.locator(`.palette button[data-color="${color}"]`).getAttribute('aria-pressed'), 'true');
+}
+
+// The canvas's colour at (x, y) as "#rrggbb".
+function canvasColor(page, x, y) {
+  return page.locator(BOARD_CANVAS).evaluate((c, [x, y]) => {
+    const d = c.getContext('2d').getImageData(x, y, 1, 1).data;
+    return '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
+  }, [x, y]);
+}
+
+// Compares every canvas pixel with the server's bytes, decoded in the page by the test's own code.
+function canvasMismatches(page, bytes, palette) {
+  return page.locator(BOARD_CANVAS).evaluate(
+    (canvas, { b64, palette }) => {
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const { width, height } = canvas;
+      const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+      const rgb = palette.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
+      let bad = 0;
+      const first = [];
+      for (let i = 0; i < width * height; i++) {
+        const c = i % 2 ? bytes[i >> 1] & 15 : bytes[i >> 1] >> 4;
+        const o = i * 4;
+        if (data[o] !== rgb[c][0] || data[o + 1] !== rgb[c][1] || data[o + 2] !== rgb[c][2] || data[o + 3] !== 255) {
+          bad++;
+          if (first.length < 5) first.push({ x: i % width, y: Math.floor(i / width), server: c, canvas: [...data.slice(o, o + 4)] });
+        }
+      }
+      return { bad, first, version: Number(canvas.dataset.version) };
+    },
+    { b64: Buffer.from(bytes).toString('base64'), palette },
+  );
+}
+
+// Waits until the server has applied every placement in `placed` ([x, y, color], each pixel once),
+// then until the page's canvas shows that board at its version, pixel for pixel.
+async function expectServerBoard(page, placed, meta) {
+  const server = await waitFor(
+    'the worker to apply every placement',
+    async () => {
+      const b = await serverBoard();
+      return placed.every(([x, y, c]) => colorOf(b.bytes, meta.width, x, y) === c) && b;
+    },
+    30_000,
+  );
+  await waitFor(`the page to reach version ${server.version}`, async () =>
+    Number(await page.locator(BOARD_CANVAS).getAttribute('data-version')) >= server.version,
+  );
+  const diff = await canvasMismatches(page, server.bytes, meta.palette);
+  assert.equal(diff.version, server.version, 'nothing else placed meanwhile');
+  assert.equal(diff.bad, 0, `canvas pixels that differ from the server's board: ${JSON.stringify(diff.first)}`);
+}
+
+// `count` guests' placements at distinct pixels of the square at (x0, y0), one each (the cooldown
+// allows no more), in turn: [x, y, color] of each accepted one.
+async function burst(tokens, x0, y0) {
+  const placed = [];
+  for (const [i, token] of tokens.entries()) {
+    const p = [x0 + (i % 8) * 3, y0 + Math.floor(i / 8) * 3, 1 + ((i * 5) % 15)];
+    const r = await placeAs(token, ...p);
+    assert.equal(r.status, 202, `placement ${i}: ${JSON.stringify(r.json)}`);
+    assert.match(r.json.id, /^\d+$/);
+    placed.push(p);
+  }
+  return placed;
+}
+
+scenario('two users on the pixel board see each other placing live, and who placed a pixel', async () => {
+  const meta = await boardMeta();
+  const cx = Math.floor(meta.width / 2);
+  const cy = Math.floor(meta.height / 2);
+
+  // Alice comes from the room list through the header's link.
+  const alice = await newPage();
+  await alice.goto('/');
+  await alice.getByRole('button', { name: 'Enter as a guest' }).click();
+  await alice.locator('.topbar .guest-tag').waitFor();
+  await alice.getByRole('link', { name: 'Pixel board' }).click();
+  await alice.locator(`${BOARD_CANVAS}[data-version]`).waitFor();
+  assert.equal(new URL(alice.url()).pathname, '/board');
+  assert.equal(await alice.getByRole('link', { name: 'Pixel board' }).getAttribute('aria-current'), 'page');
+  assert.equal(await alice.locator('.palette button').count(), meta.palette.length);
+  const aliceName = await alice.locator('.topbar .me').evaluate((el) => el.firstChild.textContent);
+  const bob = await guestOnBoard();
+  const bobName = await bob.locator('.topbar .me').evaluate((el) => el.firstChild.textContent);
+
+  // Zoomed in about the middle, the middle pixels are large enough to aim at.
+  for (const page of [alice, bob]) {
+    const before = await page.locator('.zoom-level').textContent();
+    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
+    assert.notEqual(await page.locator('.zoom-level').textContent(), before);
+  }
+
+  await pickColor(alice, 5);
+  await clickPixel(alice, cx, cy);
+  await alice.locator('.place-result[data-kind="placed"]', { hasText: `Placed at ${cx}, ${cy}` }).waitFor();
+  await alice.locator('.cooldown[data-ready="false"]', { hasText: /Next pixel in \d/ }).waitFor();
+  await waitFor("alice's pixel on bob's canvas", async () => (await canvasColor(bob, cx, cy)) === meta.palette[5]);
+
+  await pickColor(bob, 12);
+  await clickPixel(bob, cx + 1, cy);
+  await bob.locator('.place-result[data-kind="placed"]').waitFor();
+  await waitFor("bob's pixel on alice's canvas", async () => (await canvasColor(alice, cx + 1, cy)) === meta.palette[12]);
+  await waitFor("alice's own pixel on her canvas", async () => (await canvasColor(alice, cx, cy)) === meta.palette[5]);
+  await shot(alice, 'board-live');
+
+  // Bob rests the pointer on Alice's pixel: who placed it; then on his own.
+  const asked = [];
+  bob.on('request', (r) => {
+    if (/\/api\/board\/pixels\/\d+\/\d+$/.test(r.url())) asked.push(new URL(r.url()).pathname);
+  });
+  const p = await pixelPoint(bob, cx, cy);
+  await bob.mouse.move(p.x, p.y);
+  await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx}, ${cy} placed by ${aliceName}` }).waitFor();
+  await shot(bob, 'board-hover');
+  const q = await pixelPoint(bob, cx + 1, cy);
+  await bob.mouse.move(q.x, q.y);
+  await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx + 1}, ${cy} placed by ${bobName}` }).waitFor();
+  assert.deepEqual(asked, [`/api/board/pixels/${cx}/${cy}`, `/api/board/pixels/${cx + 1}/${cy}`], 'one request a pixel');
+
+  // Sweeping the pointer across many pixels asks for few of them.
+  const from = await pixelPoint(bob, cx - 20, cy - 10);
+  const to = await pixelPoint(bob, cx + 20, cy + 10);
+  const started = Date.now();
+  await bob.mouse.move(from.x, from.y);
+  await bob.mouse.move(to.x, to.y, { steps: 40 });
+  await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx + 20}, ${cy + 10} ` }).waitFor();
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(asked.length - 2 <= 3 * Math.ceil(seconds) + 1, `${asked.length - 2} requests in ${seconds} s of sweeping`);
+  assert.deepEqual(alice.errors, []);
+  assert.deepEqual(bob.errors, []);
+});
+
+scenario('a placement inside the cooldown is refused with the wait, which counts down', async () => {
+  const meta = await boardMeta();
+  const cx = Math.floor(meta.width / 2) - 10;
+  const cy = Math.floor(meta.height / 2) - 10;
+  const page = await guestOnBoard(PHONE);
+  for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
+  const cooldown = page.locator('.cooldown');
+  assert.equal(await cooldown.getAttribute('data-ready'), 'true');
+
+  // The same user places from elsewhere (another tab, another ingress): this page does not know of
+  // that cooldown, asks the server and is told how long to wait.
+  const placedElsewhere = await placeAs(await tokenOf(page), cx, cy + 1, 2);
+  assert.equal(placedElsewhere.status, 202);
+  const puts = [];
+  page.on('request', (r) => r.method() === 'PUT' && puts.push(r.url()));
+  await pickColor(page, 13);
+  await clickPixel(page, cx, cy);
+  const refusal = page.locator('.place-result[data-kind="refused"][role="alert"]');
+  await refusal.waitFor();
+  assert.match(await refusal.textContent(), /^Too soon: you can place again in \d\.\d s\.$/);
+  await page.locator('.cooldown[data-ready="false"]').waitFor();
+  const wait = (text) => Number(/in ([\d.]+) s/.exec(text)?.[1]);
+  const first = wait(await cooldown.textContent());
+  assert.ok(first > 0 && first <= meta.cooldown_ms / 1000, `a wait within the cooldown: ${first}`);
+  await waitFor('the countdown to go down', async () => wait(await cooldown.textContent()) < first);
+  await shot(page, 'board-cooldown');
+  assert.equal(puts.length, 1);
+
+  // Once it is over, a placement goes through and starts the next countdown, inside which this page
+  // refuses without asking.
+  await page.locator('.cooldown[data-ready="true"]').waitFor({ timeout: meta.cooldown_ms + 5_000 });
+  await clickPixel(page, cx, cy);
+  await page.locator('.place-result[data-kind="placed"]').waitFor();
+  await page.locator('.cooldown[data-ready="false"]').waitFor();
+  await clickPixel(page, cx + 1, cy);
+  await page.locator('.place-result[data-kind="refused"]', { hasText: /^Wait \d\.\d s: one pixel every/ }).waitFor();
+  assert.equal(puts.length, 2, 'the refusal inside a known cooldown asks nothing');
+  await waitFor('the placement on the canvas', async () => (await canvasColor(page, cx, cy)) === meta.palette[13]);
+  await shot(page, 'board-phone');
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('a colour the server does not have is refused with its reason', async () => {
+  const meta = await boardMeta();
+  const page = await newPage();
+  // A page told of one colour more than the server has (as a client of an older deployment might be).
+  await page.route(
+    (url) => url.pathname === '/api/board/meta',
+    (route) => route.fulfill({ json: { ...meta, palette: [...meta.palette, '#123456'] } }),
+  );
+  await page.goto('/board');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await page.locator(`${BOARD_CANVAS}[data-version]`).waitFor();
+  await pickColor(page, meta.palette.length);
+  await clickPixel(page, Math.floor(meta.width / 2), Math.floor(meta.height / 2));
+  const error = page.locator('.place-result[data-kind="error"][role="alert"]');
+  await error.waitFor();
+  assert.match(await error.textContent(), /^Not placed: .+/);
+  assert.equal(await page.locator('.cooldown').getAttribute('data-ready'), 'true', 'no cooldown after a refusal');
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('a page that opens during a burst of placements ends with the server board', async () => {
+  const meta = await boardMeta();
+  const tokens = [];
+  for (let i = 0; i < 16; i++) tokens.push(await guestToken());
+  // Half the burst while the page loads and subscribes, half after.
+  const early = burst(tokens.slice(0, 8), 100, 100);
+  const page = await guestOnBoard();
+  const late = await burst(tokens.slice(8), 100, 106);
+  await expectServerBoard(page, [...(await early), ...late], meta);
+  await shot(page, 'board-burst');
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('a board older than the subscription (as from a cache) is caught up by asking for the missing version', async () => {
+  const meta = await boardMeta();
+  const tokens = [];
+  for (let i = 0; i < 12; i++) tokens.push(await guestToken());
+  const stale = await serverBoard();
+  const before = await burst(tokens.slice(0, 4), 200, 200);
+  await waitFor('the first placements to be applied', async () => (await serverBoard()).version > stale.version);
+
+  // The page subscribes, then gets the board from before those placements, as a CDN could answer.
+  const page = await newPage();
+  const asked = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === '/api/board') asked.push(url.search);
+  });
+  await page.route(
+    (url) => url.pathname === '/api/board' && url.search === '',
+    (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'application/octet-stream', 'X-Board-Version': String(stale.version), ETag: `"${stale.version}"` },
+        body: Buffer.from(stale.bytes),
+      }),
+  );
+  await page.goto('/board');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await page.locator(`${BOARD_CANVAS}[data-version="${stale.version}"]`).waitFor();
+  // The next frames start past the stale version: the page asks for the board at the frame's prev.
+  const after = await burst(tokens.slice(4), 200, 206);
+  await expectServerBoard(page, [...before, ...after], meta);
+  assert.equal(asked[0], '');
+  assert.ok(asked.slice(1).some((s) => /^\?v=\d+$/.test(s) && Number(s.slice(3)) > stale.version), `board requests: ${asked}`);
+  assert.deepEqual(page.errors, []);
+});
