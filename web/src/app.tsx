@@ -1,6 +1,6 @@
 // The application shell: login when there is no session; otherwise a header (connection state, the
-// pixel board, mentions with their unread count, the user, log out), the room list and the routed main pane.
-// On a phone-wide screen the room list and the main pane take turns (see styles.css).
+// pixel board, mentions with their unread count, the user, log out), the room list and the routed
+// main pane. On a phone-wide screen the room list and the main pane take turns (see styles.css).
 import { useEffect, useReducer } from 'preact/hooks';
 import { BoardView } from './board';
 import type { ChatClient } from './client';

@@ -55,6 +55,7 @@ export class BoardClient {
   private readonly gate = new HoverGate();
   private hoverTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly infos = new Map<number, PixelInfo>(); // by pixel index; dropped when the pixel changes
+  private asking: { index: number; stale: boolean } | null = null; // the pixel asked for now
 
   constructor(
     private readonly api: Api,
@@ -225,18 +226,19 @@ export class BoardClient {
     if (changed === 'all') {
       this.infos.clear();
       if (this.pending.size) this.pending.clear();
+      if (this.asking) this.asking.stale = true;
     } else {
       for (const [x, y] of changed) {
         const i = y * width + x;
         this.infos.delete(i);
         this.pending.delete(i);
+        if (this.asking?.index === i) this.asking.stale = true;
       }
     }
+    // What is shown of the pixel under the pointer is asked again (at the gate's pace).
     const h = this.hover;
-    if (h && (changed === 'all' || changed.some(([x, y]) => x === h.x && y === h.y)) && h.state === 'ready') {
+    if (h && h.state === 'ready' && (changed === 'all' || changed.some(([x, y]) => x === h.x && y === h.y))) {
       this.hover = { x: h.x, y: h.y, state: 'waiting' };
-      this.gate.point(null, Date.now());
-      this.gate.point(`${h.x},${h.y}`, Date.now());
       this.scheduleHover();
     }
     this.changed();
@@ -341,14 +343,25 @@ export class BoardClient {
     this.hover = { x, y, state: 'loading' };
     this.changed();
     const still = () => this.hover?.x === x && this.hover?.y === y;
+    const asking = { index: y * this.meta.width + x, stale: false };
+    this.asking = asking;
     try {
       const info = await this.api.pixel(x, y);
-      if (this.infos.size >= INFO_CACHE) this.infos.delete(this.infos.keys().next().value!);
-      this.infos.set(y * this.meta.width + x, info);
-      if (still()) this.hover = { x, y, state: 'ready', info };
+      if (asking.stale) {
+        // The pixel changed while the answer was on its way: it may not say who placed it last.
+        if (still()) {
+          this.hover = { x, y, state: 'waiting' };
+          this.scheduleHover();
+        }
+      } else {
+        if (this.infos.size >= INFO_CACHE) this.infos.delete(this.infos.keys().next().value!);
+        this.infos.set(asking.index, info);
+        if (still()) this.hover = { x, y, state: 'ready', info };
+      }
     } catch (e) {
       if (still()) this.hover = { x, y, state: 'error', error: (e as Error).message };
     }
+    if (this.asking === asking) this.asking = null;
     this.changed();
   }
 }
