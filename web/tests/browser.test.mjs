@@ -899,8 +899,13 @@ async function boardMeta() {
   return (await stack.call('GET', '/api/board/meta', { expect: 200 })).json;
 }
 
-// The board as Redis has it now: ?v= past any version makes ingress skip its cached copy.
+// The board as Redis has it now: ?v= past any version makes ingress skip its cached copy. Whole-board
+// reads are limited per address (600 a minute), so a wait on this polls it every 200 ms at most.
+let boardReadAt = 0;
 async function serverBoard() {
+  const wait = boardReadAt + 200 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  boardReadAt = Date.now();
   const r = await fetch(`${stack.url()}/api/board?v=${Number.MAX_SAFE_INTEGER}`);
   assert.equal(r.status, 200);
   return { bytes: new Uint8Array(await r.arrayBuffer()), version: Number(r.headers.get('x-board-version')) };
@@ -925,7 +930,7 @@ async function guestOnBoard(viewport = DESKTOP) {
   const page = await newPage(viewport);
   await page.goto('/board');
   await page.getByRole('button', { name: 'Enter as a guest' }).click();
-  await page.locator('.topbar .guest-tag').waitFor();
+  await page.locator('.topbar .guest-tag').waitFor({ state: 'attached' }); // a phone hides the name
   await connected(page);
   await page.locator(`${BOARD_CANVAS}[data-version]`).waitFor();
   return page;
@@ -1046,7 +1051,7 @@ scenario('two users on the pixel board see each other placing live, and who plac
   // Zoomed in about the middle, the middle pixels are large enough to aim at.
   for (const page of [alice, bob]) {
     const before = await page.locator('.zoom-level').textContent();
-    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
+    for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
     assert.notEqual(await page.locator('.zoom-level').textContent(), before);
   }
 
@@ -1125,14 +1130,19 @@ scenario('a placement inside the cooldown is refused with the wait, which counts
 
   // Once it is over, a placement goes through and starts the next countdown, inside which this page
   // refuses without asking.
+  // This one from the keyboard: the cursor starts on the pixel clicked.
   await page.locator('.cooldown[data-ready="true"]').waitFor({ timeout: meta.cooldown_ms + 5_000 });
-  await clickPixel(page, cx, cy);
-  await page.locator('.place-result[data-kind="placed"]').waitFor();
+  await page.locator('.board-viewport').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.locator('.pixel-info', { hasText: `${cx + 1}, ${cy}` }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.place-result[data-kind="placed"]', { hasText: `Placed at ${cx + 1}, ${cy}.` }).waitFor();
   await page.locator('.cooldown[data-ready="false"]').waitFor();
-  await clickPixel(page, cx + 1, cy);
+  await clickPixel(page, cx, cy);
   await page.locator('.place-result[data-kind="refused"]', { hasText: /^Wait \d\.\d s: one pixel every/ }).waitFor();
   assert.equal(puts.length, 2, 'the refusal inside a known cooldown asks nothing');
-  await waitFor('the placement on the canvas', async () => (await canvasColor(page, cx, cy)) === meta.palette[13]);
+  await waitFor('the placement on the canvas', async () => (await canvasColor(page, cx + 1, cy)) === meta.palette[13]);
+  assert.equal(await canvasColor(page, cx, cy), meta.palette[0], 'the refused pixel stays as it was');
   await shot(page, 'board-phone');
   assert.deepEqual(page.errors, []);
 });
@@ -1166,6 +1176,33 @@ scenario('a page that opens during a burst of placements ends with the server bo
   const page = await guestOnBoard();
   const late = await burst(tokens.slice(8), 100, 106);
   await expectServerBoard(page, [...(await early), ...late], meta);
+
+  // The wheel zooms about the pointer: the pixel under it stays under it. A drag pans, placing nothing.
+  const puts = [];
+  page.on('request', (r) => r.method() === 'PUT' && puts.push(r.url()));
+  const at = await pixelPoint(page, 110, 104);
+  at.x = Math.round(at.x);
+  at.y = Math.round(at.y);
+  await page.mouse.move(at.x, at.y);
+  const canvas = page.locator(BOARD_CANVAS);
+  const small = await canvas.boundingBox();
+  const under = (box) => [((at.x - box.x) / box.width) * meta.width, ((at.y - box.y) / box.height) * meta.height];
+  for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -400);
+  await waitFor('the zoom', async () => (await canvas.boundingBox()).width > small.width * 8);
+  const zoomed = await canvas.boundingBox();
+  const [bx, by] = under(small);
+  const [zx, zy] = under(zoomed);
+  assert.ok(Math.abs(bx - zx) < 0.5 && Math.abs(by - zy) < 0.5, `the board point under the pointer: ${[bx, by]} then ${[zx, zy]}`);
+  // A move (the board moved under a still pointer) names the pixel now under it.
+  const pixel = [Math.floor(((at.x + 1 - zoomed.x) / zoomed.width) * meta.width), Math.floor(zy)];
+  await page.mouse.move(at.x + 1, at.y);
+  await page.locator('.pixel-info', { hasText: `${pixel[0]}, ${pixel[1]}` }).waitFor();
+  await page.mouse.down();
+  await page.mouse.move(at.x - 150, at.y - 60, { steps: 5 });
+  await page.mouse.up();
+  const panned = await canvas.boundingBox();
+  assert.ok(Math.abs(panned.x - (zoomed.x - 151)) < 2 && Math.abs(panned.y - (zoomed.y - 60)) < 2, JSON.stringify({ zoomed, panned }));
+  assert.deepEqual(puts, [], 'a drag places nothing');
   await shot(page, 'board-burst');
   assert.deepEqual(page.errors, []);
 });
