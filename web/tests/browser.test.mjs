@@ -1020,7 +1020,7 @@ async function expectServerBoard(page, placed, meta) {
 async function burst(tokens, x0, y0, index = 0) {
   const placed = [];
   for (const [i, token] of tokens.entries()) {
-    const p = [x0 + (i % 8) * 3, y0 + Math.floor(i / 8) * 3, 1 + ((i * 5) % 15)];
+    const p = [x0 + (i % 8) * 3, y0 + Math.floor(i / 8) * 3, 1 + ((i * 7) % 15)];
     const r = await placeAs(token, ...p, index);
     assert.equal(r.status, 202, `placement ${i}: ${JSON.stringify(r.json)}`);
     assert.match(r.json.id, /^\d+$/);
@@ -1197,13 +1197,13 @@ scenario('a page that opens during a burst of placements ends with the server bo
   const pixel = [Math.floor(((at.x + 1 - zoomed.x) / zoomed.width) * meta.width), Math.floor(zy)];
   await page.mouse.move(at.x + 1, at.y);
   await page.locator('.pixel-info', { hasText: `${pixel[0]}, ${pixel[1]}` }).waitFor();
+  await shot(page, 'board-burst');
   await page.mouse.down();
   await page.mouse.move(at.x - 150, at.y - 60, { steps: 5 });
   await page.mouse.up();
   const panned = await canvas.boundingBox();
   assert.ok(Math.abs(panned.x - (zoomed.x - 151)) < 2 && Math.abs(panned.y - (zoomed.y - 60)) < 2, JSON.stringify({ zoomed, panned }));
   assert.deepEqual(puts, [], 'a drag places nothing');
-  await shot(page, 'board-burst');
   assert.deepEqual(page.errors, []);
 });
 
