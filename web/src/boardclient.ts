@@ -91,22 +91,24 @@ export class BoardClient {
   async open() {
     if (this.opened) return;
     this.opened = true;
-    if (!this.meta) {
-      this.status = 'loading';
-      this.changed();
+    this.status = this.sync?.pixels ? 'ready' : 'loading';
+    this.changed();
+    // Meta first: the board's size says how to read its bytes. Asked until it comes, while open.
+    for (let failures = 0; !this.meta; failures++) {
       try {
         this.meta = await this.api.boardMeta();
       } catch (e) {
+        if (!this.opened) return;
         this.status = 'error';
-        this.error = `The board could not be loaded: ${(e as Error).message}`;
+        this.error = `The board could not be loaded: ${(e as Error).message}; trying again…`;
         this.changed();
-        // Asked again when the page is opened again.
-        this.opened = false;
-        return;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]));
       }
       if (!this.opened) return;
-      this.sync = new BoardSync(this.meta.width, this.meta.height);
     }
+    this.sync ??= new BoardSync(this.meta.width, this.meta.height);
+    this.status = this.sync.pixels ? 'ready' : 'loading';
+    this.error = undefined;
     this.subscribeNow();
     this.changed();
   }
@@ -221,11 +223,14 @@ export class BoardClient {
   }
 
   // A pixel that changed is no longer pending, and what was known of who placed it is stale.
+  // The page re-renders only when what it shows besides the canvas changed (a busy board sends
+  // many frames a second).
   private settleChanged(changed: Pixel[] | 'all') {
     const width = this.meta!.width;
+    const pendingBefore = this.pending.size;
     if (changed === 'all') {
       this.infos.clear();
-      if (this.pending.size) this.pending.clear();
+      this.pending.clear();
       if (this.asking) this.asking.stale = true;
     } else {
       for (const [x, y] of changed) {
@@ -235,13 +240,15 @@ export class BoardClient {
         if (this.asking?.index === i) this.asking.stale = true;
       }
     }
+    let shown = this.pending.size !== pendingBefore;
     // What is shown of the pixel under the pointer is asked again (at the gate's pace).
     const h = this.hover;
     if (h && h.state === 'ready' && (changed === 'all' || changed.some(([x, y]) => x === h.x && y === h.y))) {
       this.hover = { x: h.x, y: h.y, state: 'waiting' };
       this.scheduleHover();
+      shown = true;
     }
-    this.changed();
+    if (shown) this.changed();
   }
 
   // --- placing ---

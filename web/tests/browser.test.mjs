@@ -1096,6 +1096,17 @@ scenario('two users on the pixel board see each other placing live, and who plac
   await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx + 20}, ${cy + 10} ` }).waitFor();
   const seconds = (Date.now() - started) / 1000;
   assert.ok(asked.length - asks <= 3 * Math.ceil(seconds) + 1, `${asked.length - asks} requests in ${seconds} s of sweeping`);
+
+  // Alice leaves the board (unsubscribing) and comes back after a placement she could not hear of:
+  // the board she fetches on subscribing again has it.
+  await alice.locator('a.brand').click();
+  await alice.locator('.welcome').waitFor();
+  await waitFor('the unsubscription', () => alice.frameLog.some((l) => l.endsWith('< {"type":"board_unsubscribed"}')));
+  assert.equal((await placeAs(await guestToken(), cx, cy + 1, 9)).status, 202);
+  await waitFor('the placement to be applied', async () => colorOf((await serverBoard()).bytes, meta.width, cx, cy + 1) === 9);
+  await alice.getByRole('link', { name: 'Pixel board' }).click();
+  await waitFor('the placement on her canvas', async () => (await canvasColor(alice, cx, cy + 1)) === meta.palette[9]);
+  assert.equal(await canvasColor(alice, cx + 1, cy), meta.palette[12], 'and what she had');
   assert.deepEqual(alice.errors, []);
   assert.deepEqual(bob.errors, []);
 });
