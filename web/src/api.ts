@@ -2,13 +2,14 @@
 // server's stable code and human reason (or code "network" when the server cannot be reached), so
 // screens can show the reason as it is. A 401 on an authenticated call also tells the owner, which
 // logs out: the token expired or the server's secret changed.
-import type { Mention, MessageFrame, Room, Session, SpeechAnswer, Upload, User } from './types';
+import type { BoardMeta, Mention, MessageFrame, PixelInfo, Room, Session, SpeechAnswer, Upload, User } from './types';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     reason: string,
+    readonly retryAfterMs?: number, // with rate_limited: when asking again may succeed
   ) {
     super(reason);
   }
@@ -49,10 +50,19 @@ export interface UploadTask {
   abort(): void;
 }
 
-// An error answer's body, or a stand-in when there is none (a proxy's HTML page, say).
-function apiError(status: number, statusText: string, json: unknown): ApiError {
-  const error = (json as { error?: { code?: string; reason?: string } } | null)?.error;
-  return new ApiError(status, error?.code ?? `http_${status}`, error?.reason ?? `the server answered ${status} ${statusText}`);
+// An error answer's body, or a stand-in when there is none (a proxy's HTML page, say). The wait of a
+// refusal is the body's retry_after_ms, else its Retry-After header (whole seconds).
+function apiError(status: number, statusText: string, json: unknown, retryAfter?: string | null): ApiError {
+  const body = json as { error?: { code?: string; reason?: string; retry_after_ms?: number }; retry_after_ms?: number } | null;
+  const error = body?.error;
+  let wait = error?.retry_after_ms ?? body?.retry_after_ms;
+  if (typeof wait !== 'number' && retryAfter && /^\d+$/.test(retryAfter.trim())) wait = Number(retryAfter) * 1000;
+  return new ApiError(
+    status,
+    error?.code ?? `http_${status}`,
+    error?.reason ?? `the server answered ${status} ${statusText}`,
+    typeof wait === 'number' ? wait : undefined,
+  );
 }
 
 function parseJson(text: string): unknown {
@@ -89,7 +99,7 @@ export class Api {
     }
     if (!response.ok) {
       if (response.status === 401 && token) this.onUnauthorized();
-      throw apiError(response.status, response.statusText, json);
+      throw apiError(response.status, response.statusText, json, response.headers.get('Retry-After'));
     }
     return json as T;
   }
@@ -187,5 +197,34 @@ export class Api {
   }
   markMentionRead(id: number | string) {
     return this.call<void>('POST', `/api/mentions/${encodeURIComponent(String(id))}/read`);
+  }
+
+  // --- the pixel board (docs/board.md); its reads need no token ---
+  boardMeta() {
+    return this.call<BoardMeta>('GET', '/api/board/meta', undefined, false);
+  }
+  // The board's bytes and the version they are at (X-Board-Version, else the ETag "B"); `atLeast`
+  // asks for that version or a newer one (?v=N).
+  async board(atLeast?: number): Promise<{ bytes: Uint8Array; version: number }> {
+    let response: Response;
+    try {
+      response = await fetch(atLeast ? `/api/board?v=${atLeast}` : '/api/board');
+    } catch {
+      throw new ApiError(0, 'network', 'cannot reach the server; check your connection');
+    }
+    if (!response.ok) {
+      const json = await response.json().catch(() => null);
+      throw apiError(response.status, response.statusText, json, response.headers.get('Retry-After'));
+    }
+    const named = response.headers.get('X-Board-Version') ?? /^(?:W\/)?"(\d+)"$/.exec(response.headers.get('ETag') ?? '')?.[1];
+    const version = Number(named);
+    if (named == null || !Number.isSafeInteger(version)) throw new ApiError(response.status, 'bad_board', 'the board came without its version');
+    return { bytes: new Uint8Array(await response.arrayBuffer()), version };
+  }
+  placePixel(x: number, y: number, color: number) {
+    return this.call<{ id: string; ts: number }>('PUT', '/api/board/pixels', { x, y, color });
+  }
+  pixel(x: number, y: number) {
+    return this.call<PixelInfo>('GET', `/api/board/pixels/${x}/${y}`, undefined, false);
   }
 }

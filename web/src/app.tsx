@@ -1,7 +1,8 @@
-// The application shell: login when there is no session; otherwise a header (connection state,
-// mentions with their unread count, the user, log out), the room list and the routed main pane.
-// On a phone-wide screen the room list and the main pane take turns (see styles.css).
+// The application shell: login when there is no session; otherwise a header (connection state, the
+// pixel board, mentions with their unread count, the user, log out), the room list and the routed
+// main pane. On a phone-wide screen the room list and the main pane take turns (see styles.css).
 import { useEffect, useReducer } from 'preact/hooks';
+import { BoardView } from './board';
 import type { ChatClient } from './client';
 import { LoginView } from './login';
 import { MentionsView } from './mentions';
@@ -47,6 +48,9 @@ export function App({ client }: { client: ChatClient }) {
           {CONNECTION_TEXT[client.connection]}
         </span>
         <span class="spacer" />
+        <a class="board-link" href="/board" onClick={linkHandler('/board')} aria-current={route.name === 'board' ? 'page' : undefined}>
+          Pixel board
+        </a>
         {inbox.available !== false && (
           <a
             class="mentions-link"
@@ -88,6 +92,8 @@ export function App({ client }: { client: ChatClient }) {
             <RoomView client={client} room={client.current} tab={route.tab} />
           ) : route.name === 'mentions' ? (
             <MentionsView client={client} />
+          ) : route.name === 'board' ? (
+            <BoardView client={client} />
           ) : (
             <div class="welcome">
               <h2>Welcome, {me.name}</h2>

@@ -10,7 +10,11 @@
 // Images are uploaded first (the composer shows the progress), then sent as a message carrying the
 // upload's id. A message's audio is asked for over HTTP; SpeechStore keeps the answers and the
 // `speech` frames, and the play buttons follow it.
+//
+// The pixel board's page has a state of its own (BoardClient); the board's frames go to it, and it
+// subscribes again after a reconnect.
 import { Api, ApiError, type UploadTask } from './api';
+import { BoardClient } from './boardclient';
 import { Renewal } from './renewal';
 import { MAX_SENDS, resendDelay } from './resend';
 import { RoomLog, type ChatMessage } from './roomlog';
@@ -88,6 +92,7 @@ export class ChatClient {
     onState: (state) => this.onSocketState(state),
     onRepeatedFailure: () => void this.refreshRooms(), // a 401 there logs out
   });
+  readonly board = new BoardClient(this.api, (frame) => this.socket.send(frame));
   private readonly renewal = new Renewal(() => this.renewToken());
   private readonly listeners = new Set<() => void>();
   private notifyQueued = false;
@@ -162,6 +167,8 @@ export class ChatClient {
 
   logOut(why?: string) {
     this.renewal.stop();
+    this.board.close();
+    this.board.signedOut();
     this.socket.stop();
     localStorage.removeItem(SESSION_KEY);
     this.session = null;
@@ -407,6 +414,7 @@ export class ChatClient {
   private onSocketOpen() {
     const room = this.current;
     if (room?.status === 'ready') this.join(room);
+    this.board.onSocketOpen();
     // After a drop: notifications sent meanwhile are in the inbox, not in any replay, and rooms may
     // have been created or shared with us.
     // Audio that was being made may have been announced while the socket was down: ask again.
@@ -420,6 +428,7 @@ export class ChatClient {
 
   private onSocketState(state: ConnectionState) {
     this.connection = state;
+    if (state !== 'connected') this.board.onSocketLost();
     const room = this.current;
     if (state !== 'connected' && room) {
       room.joined = false;
@@ -433,6 +442,10 @@ export class ChatClient {
   private onFrame(frame: ServerFrame) {
     const room = this.current;
     switch (frame.type) {
+      case 'board_subscribed':
+      case 'board_unsubscribed':
+      case 'pixels':
+        return this.board.onFrame(frame); // the board page renders itself
       case 'joined':
         // A join answered after the user moved on: leave again.
         if (!room || frame.room !== room.id) return void this.socket.send({ type: 'leave', room: frame.room });

@@ -5,12 +5,14 @@
 //   /rooms/ID/board        reserved for the room's pixel board
 //   /rooms/ID/stats        the room's analytics
 //   /mentions              the mentions inbox
+//   /board                 the shared pixel board (docs/board.md)
 import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
   | { name: 'home' }
   | { name: 'room'; id: number; tab: 'chat' | 'board' | 'stats'; at?: number; msg?: string }
-  | { name: 'mentions' };
+  | { name: 'mentions' }
+  | { name: 'board' };
 
 export function parseRoute(pathname: string, search: string): Route {
   const room = /^\/rooms\/(\d+)(?:\/(chat|board|stats))?\/?$/.exec(pathname);
@@ -27,6 +29,7 @@ export function parseRoute(pathname: string, search: string): Route {
     };
   }
   if (/^\/mentions\/?$/.test(pathname)) return { name: 'mentions' };
+  if (/^\/board\/?$/.test(pathname)) return { name: 'board' };
   return { name: 'home' };
 }
 

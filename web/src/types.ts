@@ -1,5 +1,6 @@
 // The shapes the server sends (see docs/events.md and ingress/http_api.cc). Ids of messages are
 // decimal strings: JavaScript numbers cannot hold 64 bits.
+import type { PixelsFrame } from './boardsync';
 
 export interface User {
   id: number;
@@ -109,4 +110,30 @@ export type ServerFrame =
   | { type: 'presence'; room: number; joined: { id: number; name: string }[]; left: { id: number; name: string }[] }
   | { type: 'ack'; room: number; id: string; ts: number; client_msg_id?: string }
   | { type: 'error'; code: string; reason: string; client_msg_id?: string; retry_after_ms?: number }
-  | { type: 'notification'; mention: Mention };
+  | { type: 'notification'; mention: Mention }
+  | { type: 'board_subscribed' }
+  | { type: 'board_unsubscribed' }
+  | PixelsFrame;
+
+// The pixel board (docs/board.md).
+export interface BoardMeta {
+  width: number;
+  height: number;
+  palette: string[]; // "#rrggbb", index = colour number
+  cooldown_ms: number;
+}
+
+export interface Placement {
+  id: string;
+  user: { id: number; name: string };
+  color: number;
+  ts: number; // ms since the epoch
+}
+
+// GET /api/board/pixels/{x}/{y}: the pixel's colour and its last placements, newest first.
+export interface PixelInfo {
+  x: number;
+  y: number;
+  color: number;
+  history: Placement[];
+}

@@ -890,3 +890,413 @@ scenario('the play button speaks a message, waiting for the audio if need be, an
   assert.equal(await entry.locator('.speech [role="alert"]').count(), 0);
   assert.deepEqual(page.errors, []);
 });
+
+// --- the pixel board (docs/board.md) ---
+
+const BOARD_CANVAS = 'canvas.board-canvas';
+
+async function boardMeta() {
+  return (await stack.call('GET', '/api/board/meta', { expect: 200 })).json;
+}
+
+// The board as Redis has it now: ?v= past any version makes ingress skip its cached copy. Whole-board
+// reads are limited per address (600 a minute), so a wait on this polls it every 200 ms at most.
+let boardReadAt = 0;
+async function serverBoard() {
+  const wait = boardReadAt + 200 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  boardReadAt = Date.now();
+  const r = await fetch(`${stack.url()}/api/board?v=${Number.MAX_SAFE_INTEGER}`);
+  assert.equal(r.status, 200);
+  return { bytes: new Uint8Array(await r.arrayBuffer()), version: Number(r.headers.get('x-board-version')) };
+}
+
+// An independent decoder of the board's bytes (4 bits a pixel, high nibble first).
+function colorOf(bytes, width, x, y) {
+  const i = y * width + x;
+  return i % 2 ? bytes[i >> 1] & 15 : bytes[i >> 1] >> 4;
+}
+
+async function guestToken() {
+  return (await stack.call('POST', '/api/sessions/guest', { expect: 200 })).json.token;
+}
+
+async function placeAs(token, x, y, color, index = 0) {
+  return stack.call('PUT', '/api/board/pixels', { token, body: { x, y, color }, index });
+}
+
+// A guest on the board page: signed in at /board, the board drawn.
+async function guestOnBoard(viewport = DESKTOP) {
+  const page = await newPage(viewport);
+  await page.goto('/board');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await page.locator('.topbar .guest-tag').waitFor({ state: 'attached' }); // a phone hides the name
+  await connected(page);
+  await page.locator(`${BOARD_CANVAS}[data-version]`).waitFor();
+  return page;
+}
+
+function tokenOf(page) {
+  return page.evaluate(() => JSON.parse(localStorage.getItem('chatpipe.session')).token);
+}
+
+// The page point at the middle of board pixel (x, y), which must be inside the board's viewport.
+async function pixelPoint(page, x, y) {
+  const canvas = page.locator(BOARD_CANVAS);
+  const box = await canvas.boundingBox();
+  const size = await canvas.evaluate((c) => ({ width: c.width, height: c.height }));
+  const point = { x: box.x + ((x + 0.5) * box.width) / size.width, y: box.y + ((y + 0.5) * box.height) / size.height };
+  const area = await page.locator('.board-viewport').boundingBox();
+  assert.ok(
+    point.x > area.x && point.y > area.y && point.x < area.x + area.width && point.y < area.y + area.height,
+    `pixel ${x}, ${y} is on screen`,
+  );
+  return point;
+}
+
+async function clickPixel(page, x, y) {
+  const p = await pixelPoint(page, x, y);
+  await page.mouse.click(p.x, p.y);
+}
+
+async function pickColor(page, color) {
+  await page.locator(`.palette button[data-color="${color}"]`).click();
+  assert.equal(await page.locator(`.palette button[data-color="${color}"]`).getAttribute('aria-pressed'), 'true');
+}
+
+// The canvas's colour at (x, y) as "#rrggbb".
+function canvasColor(page, x, y) {
+  return page.locator(BOARD_CANVAS).evaluate((c, [x, y]) => {
+    const d = c.getContext('2d').getImageData(x, y, 1, 1).data;
+    return '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
+  }, [x, y]);
+}
+
+// Compares every canvas pixel with the server's bytes, decoded in the page by the test's own code.
+function canvasMismatches(page, bytes, palette) {
+  return page.locator(BOARD_CANVAS).evaluate(
+    (canvas, { b64, palette }) => {
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const { width, height } = canvas;
+      const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+      const rgb = palette.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
+      let bad = 0;
+      const first = [];
+      for (let i = 0; i < width * height; i++) {
+        const c = i % 2 ? bytes[i >> 1] & 15 : bytes[i >> 1] >> 4;
+        const o = i * 4;
+        if (data[o] !== rgb[c][0] || data[o + 1] !== rgb[c][1] || data[o + 2] !== rgb[c][2] || data[o + 3] !== 255) {
+          bad++;
+          if (first.length < 5) first.push({ x: i % width, y: Math.floor(i / width), server: c, canvas: [...data.slice(o, o + 4)] });
+        }
+      }
+      return { bad, first, version: Number(canvas.dataset.version) };
+    },
+    { b64: Buffer.from(bytes).toString('base64'), palette },
+  );
+}
+
+// Waits until the server has applied every placement in `placed` ([x, y, color], each pixel once),
+// then until the page's canvas shows that board at its version, pixel for pixel.
+async function expectServerBoard(page, placed, meta) {
+  const server = await waitFor(
+    'the worker to apply every placement',
+    async () => {
+      const b = await serverBoard();
+      return placed.every(([x, y, c]) => colorOf(b.bytes, meta.width, x, y) === c) && b;
+    },
+    30_000,
+  );
+  await waitFor(`the page to reach version ${server.version}`, async () =>
+    Number(await page.locator(BOARD_CANVAS).getAttribute('data-version')) >= server.version,
+  );
+  const diff = await canvasMismatches(page, server.bytes, meta.palette);
+  assert.equal(diff.version, server.version, 'nothing else placed meanwhile');
+  assert.equal(diff.bad, 0, `canvas pixels that differ from the server's board: ${JSON.stringify(diff.first)}`);
+}
+
+// One placement by each guest (the cooldown allows no more), at distinct pixels from (x0, y0), in
+// turn, through ingress `index`: [x, y, color] of each.
+async function burst(tokens, x0, y0, index = 0) {
+  const placed = [];
+  for (const [i, token] of tokens.entries()) {
+    const p = [x0 + (i % 8) * 3, y0 + Math.floor(i / 8) * 3, 1 + ((i * 7) % 15)];
+    const r = await placeAs(token, ...p, index);
+    assert.equal(r.status, 202, `placement ${i}: ${JSON.stringify(r.json)}`);
+    assert.match(r.json.id, /^\d+$/);
+    placed.push(p);
+  }
+  return placed;
+}
+
+scenario('two users on the pixel board see each other placing live, and who placed a pixel', async () => {
+  const meta = await boardMeta();
+  const cx = Math.floor(meta.width / 2);
+  const cy = Math.floor(meta.height / 2);
+
+  // Alice comes from the room list through the header's link.
+  const alice = await newPage();
+  await alice.goto('/');
+  await alice.getByRole('button', { name: 'Enter as a guest' }).click();
+  await alice.locator('.topbar .guest-tag').waitFor();
+  await alice.getByRole('link', { name: 'Pixel board' }).click();
+  await alice.locator(`${BOARD_CANVAS}[data-version]`).waitFor();
+  assert.equal(new URL(alice.url()).pathname, '/board');
+  assert.equal(await alice.getByRole('link', { name: 'Pixel board' }).getAttribute('aria-current'), 'page');
+  assert.equal(await alice.locator('.palette button').count(), meta.palette.length);
+  const aliceName = await alice.locator('.topbar .me').evaluate((el) => el.firstChild.textContent);
+  const bob = await guestOnBoard();
+  const bobName = await bob.locator('.topbar .me').evaluate((el) => el.firstChild.textContent);
+
+  // Zoomed in about the middle, the middle pixels are large enough to aim at.
+  for (const page of [alice, bob]) {
+    const before = await page.locator('.zoom-level').textContent();
+    for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
+    assert.notEqual(await page.locator('.zoom-level').textContent(), before);
+  }
+
+  await pickColor(alice, 5);
+  await clickPixel(alice, cx, cy);
+  await alice.locator('.place-result[data-kind="placed"]', { hasText: `Placed at ${cx}, ${cy}` }).waitFor();
+  await alice.locator('.cooldown[data-ready="false"]', { hasText: /Next pixel in \d/ }).waitFor();
+  await waitFor("alice's pixel on bob's canvas", async () => (await canvasColor(bob, cx, cy)) === meta.palette[5]);
+
+  await pickColor(bob, 12);
+  await clickPixel(bob, cx + 1, cy);
+  await bob.locator('.place-result[data-kind="placed"]').waitFor();
+  await waitFor("bob's pixel on alice's canvas", async () => (await canvasColor(alice, cx + 1, cy)) === meta.palette[12]);
+  await waitFor("alice's own pixel on her canvas", async () => (await canvasColor(alice, cx, cy)) === meta.palette[5]);
+  await shot(alice, 'board-live');
+
+  // Bob rests the pointer on Alice's pixel: who placed it; then on his own; then on hers again, which
+  // is known already.
+  const asked = [];
+  bob.on('request', (r) => {
+    if (/\/api\/board\/pixels\/\d+\/\d+$/.test(r.url())) asked.push(new URL(r.url()).pathname);
+  });
+  const p = await pixelPoint(bob, cx, cy);
+  await bob.mouse.move(p.x, p.y);
+  await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx}, ${cy} placed by ${aliceName}` }).waitFor();
+  await shot(bob, 'board-hover');
+  const q = await pixelPoint(bob, cx + 1, cy);
+  await bob.mouse.move(q.x, q.y);
+  await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx + 1}, ${cy} placed by ${bobName}` }).waitFor();
+  const asks = asked.length;
+  await bob.mouse.move(p.x, p.y);
+  await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx}, ${cy} placed by ${aliceName}` }).waitFor();
+  assert.equal(asked.length, asks, 'a pixel known and unchanged is not asked for again');
+  assert.equal(asked.filter((a) => a === `/api/board/pixels/${cx}/${cy}`).length, 1);
+
+  // Sweeping the pointer across many pixels asks for few of them.
+  const from = await pixelPoint(bob, cx - 20, cy - 10);
+  const to = await pixelPoint(bob, cx + 20, cy + 10);
+  const started = Date.now();
+  await bob.mouse.move(from.x, from.y);
+  await bob.mouse.move(to.x, to.y, { steps: 40 });
+  await bob.locator('.pixel-info[data-state="ready"]', { hasText: `${cx + 20}, ${cy + 10} ` }).waitFor();
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(asked.length - asks <= 3 * Math.ceil(seconds) + 1, `${asked.length - asks} requests in ${seconds} s of sweeping`);
+
+  // Alice leaves the board (unsubscribing) and comes back after a placement she could not hear of:
+  // the board she fetches on subscribing again has it.
+  await alice.locator('a.brand').click();
+  await alice.locator('.welcome').waitFor();
+  await waitFor('the unsubscription', () => alice.frameLog.some((l) => l.endsWith('< {"type":"board_unsubscribed"}')));
+  assert.equal((await placeAs(await guestToken(), cx, cy + 1, 9)).status, 202);
+  await waitFor('the placement to be applied', async () => colorOf((await serverBoard()).bytes, meta.width, cx, cy + 1) === 9);
+  await alice.getByRole('link', { name: 'Pixel board' }).click();
+  await waitFor('the placement on her canvas', async () => (await canvasColor(alice, cx, cy + 1)) === meta.palette[9]);
+  assert.equal(await canvasColor(alice, cx + 1, cy), meta.palette[12], 'and what she had');
+  assert.deepEqual(alice.errors, []);
+  assert.deepEqual(bob.errors, []);
+});
+
+scenario('a placement inside the cooldown is refused with the wait, which counts down', async () => {
+  const meta = await boardMeta();
+  const cx = Math.floor(meta.width / 2) - 10;
+  const cy = Math.floor(meta.height / 2) - 10;
+  const page = await guestOnBoard(PHONE);
+  for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
+  const cooldown = page.locator('.cooldown');
+  assert.equal(await cooldown.getAttribute('data-ready'), 'true');
+
+  // The same user places from elsewhere (another tab, another ingress): this page does not know of
+  // that cooldown, asks the server and is told how long to wait.
+  const placedElsewhere = await placeAs(await tokenOf(page), cx, cy + 1, 2);
+  assert.equal(placedElsewhere.status, 202);
+  const puts = [];
+  page.on('request', (r) => r.method() === 'PUT' && puts.push(r.url()));
+  await pickColor(page, 13);
+  await clickPixel(page, cx, cy);
+  const refusal = page.locator('.place-result[data-kind="refused"][role="alert"]');
+  await refusal.waitFor();
+  assert.match(await refusal.textContent(), /^Too soon: you can place again in \d\.\d s\.$/);
+  await page.locator('.cooldown[data-ready="false"]').waitFor();
+  const wait = (text) => Number(/in ([\d.]+) s/.exec(text)?.[1]);
+  const first = wait(await cooldown.textContent());
+  assert.ok(first > 0 && first <= meta.cooldown_ms / 1000, `a wait within the cooldown: ${first}`);
+  await waitFor('the countdown to go down', async () => wait(await cooldown.textContent()) < first);
+  await shot(page, 'board-cooldown');
+  assert.equal(puts.length, 1);
+
+  // Once it is over, a placement goes through and starts the next countdown, inside which this page
+  // refuses without asking.
+  // This one from the keyboard: the cursor starts on the pixel clicked.
+  await page.locator('.cooldown[data-ready="true"]').waitFor({ timeout: meta.cooldown_ms + 5_000 });
+  await page.locator('.board-viewport').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.locator('.pixel-info', { hasText: `${cx + 1}, ${cy}` }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.place-result[data-kind="placed"]', { hasText: `Placed at ${cx + 1}, ${cy}.` }).waitFor();
+  await page.locator('.cooldown[data-ready="false"]').waitFor();
+  await clickPixel(page, cx, cy);
+  await page.locator('.place-result[data-kind="refused"]', { hasText: /^Wait \d\.\d s: one pixel every/ }).waitFor();
+  assert.equal(puts.length, 2, 'the refusal inside a known cooldown asks nothing');
+  await waitFor('the placement on the canvas', async () => (await canvasColor(page, cx + 1, cy)) === meta.palette[13]);
+  assert.equal(await canvasColor(page, cx, cy), meta.palette[0], 'the refused pixel stays as it was');
+  await shot(page, 'board-phone');
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('a colour the server does not have is refused with its reason', async () => {
+  const meta = await boardMeta();
+  const page = await newPage();
+  // A page told of one colour more than the server has (as a client of an older deployment might be).
+  await page.route(
+    (url) => url.pathname === '/api/board/meta',
+    (route) => route.fulfill({ json: { ...meta, palette: [...meta.palette, '#123456'] } }),
+  );
+  await page.goto('/board');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await page.locator(`${BOARD_CANVAS}[data-version]`).waitFor();
+  await pickColor(page, meta.palette.length);
+  await clickPixel(page, Math.floor(meta.width / 2), Math.floor(meta.height / 2));
+  const error = page.locator('.place-result[data-kind="error"][role="alert"]');
+  await error.waitFor();
+  assert.match(await error.textContent(), /^Not placed: .+/);
+  assert.equal(await page.locator('.cooldown').getAttribute('data-ready'), 'true', 'no cooldown after a refusal');
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('a page that opens during a burst of placements ends with the server board', async () => {
+  const meta = await boardMeta();
+  const tokens = [];
+  for (let i = 0; i < 16; i++) tokens.push(await guestToken());
+  // Half the burst while the page loads and subscribes, half after its board was read. The board's
+  // answer is held until frames newer than it have reached the page: those must be kept and applied
+  // after it.
+  const page = await newPage();
+  const boardRequests = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === '/api/board') boardRequests.push(url.search);
+  });
+  let heldAt; // the version of the held answer
+  await page.route(
+    (url) => url.pathname === '/api/board' && url.search === '',
+    async (route) => {
+      const response = await route.fetch();
+      heldAt = Number(response.headers()['x-board-version']);
+      await waitFor('a pixels frame newer than the held board', () =>
+        page.frameLog.some((line) => Number(/< \{"type":"pixels","prev":\d+,"v":(\d+)/.exec(line)?.[1]) > heldAt),
+      );
+      await route.fulfill({ response });
+    },
+    { times: 1 },
+  );
+  const early = burst(tokens.slice(0, 8), 100, 100);
+  await page.goto('/board');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await waitFor('the board to be asked for', () => heldAt !== undefined);
+  const late = await burst(tokens.slice(8), 100, 106);
+  await expectServerBoard(page, [...(await early), ...late], meta);
+  // The frames kept since the subscription covered everything after the board: no refetch. (The
+  // page's board came from Redis: nothing read it in the 100 ms before, so no loop had a copy.)
+  assert.deepEqual(boardRequests, [''], 'one board request');
+
+  // The wheel zooms about the pointer: the pixel under it stays under it. A drag pans, placing nothing.
+  const puts = [];
+  page.on('request', (r) => r.method() === 'PUT' && puts.push(r.url()));
+  const at = await pixelPoint(page, 110, 104);
+  at.x = Math.round(at.x);
+  at.y = Math.round(at.y);
+  await page.mouse.move(at.x, at.y);
+  const canvas = page.locator(BOARD_CANVAS);
+  const small = await canvas.boundingBox();
+  const under = (box) => [((at.x - box.x) / box.width) * meta.width, ((at.y - box.y) / box.height) * meta.height];
+  for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -400);
+  await waitFor('the zoom', async () => (await canvas.boundingBox()).width > small.width * 8);
+  const zoomed = await canvas.boundingBox();
+  const [bx, by] = under(small);
+  const [zx, zy] = under(zoomed);
+  assert.ok(Math.abs(bx - zx) < 0.5 && Math.abs(by - zy) < 0.5, `the board point under the pointer: ${[bx, by]} then ${[zx, zy]}`);
+  // A move (the board moved under a still pointer) names the pixel now under it.
+  const pixel = [Math.floor(((at.x + 1 - zoomed.x) / zoomed.width) * meta.width), Math.floor(zy)];
+  await page.mouse.move(at.x + 1, at.y);
+  await page.locator('.pixel-info', { hasText: `${pixel[0]}, ${pixel[1]}` }).waitFor();
+  await shot(page, 'board-burst');
+  await page.mouse.down();
+  await page.mouse.move(at.x - 150, at.y - 60, { steps: 5 });
+  await page.mouse.up();
+  const panned = await canvas.boundingBox();
+  assert.ok(Math.abs(panned.x - (zoomed.x - 151)) < 2 && Math.abs(panned.y - (zoomed.y - 60)) < 2, JSON.stringify({ zoomed, panned }));
+  assert.deepEqual(puts, [], 'a drag places nothing');
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('a board older than the subscription (as from a cache) is caught up by asking for the missing version', async () => {
+  const meta = await boardMeta();
+  const tokens = [];
+  for (let i = 0; i < 12; i++) tokens.push(await guestToken());
+  const stale = await serverBoard();
+  const before = await burst(tokens.slice(0, 4), 200, 200);
+  await waitFor('the first placements to be applied', async () => (await serverBoard()).version > stale.version);
+
+  // The page subscribes, then gets the board from before those placements, as a CDN could answer.
+  const page = await newPage();
+  const asked = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === '/api/board') asked.push(url.search);
+  });
+  await page.route(
+    (url) => url.pathname === '/api/board' && url.search === '',
+    (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'application/octet-stream', 'X-Board-Version': String(stale.version), ETag: `"${stale.version}"` },
+        body: Buffer.from(stale.bytes),
+      }),
+  );
+  await page.goto('/board');
+  await page.getByRole('button', { name: 'Enter as a guest' }).click();
+  await page.locator(`${BOARD_CANVAS}[data-version="${stale.version}"]`).waitFor();
+  // The next frames start past the stale version: the page asks for the board at the frame's prev.
+  const after = await burst(tokens.slice(4), 200, 206);
+  await expectServerBoard(page, [...before, ...after], meta);
+  assert.equal(asked[0], '');
+  assert.ok(asked.slice(1).some((s) => /^\?v=\d+$/.test(s) && Number(s.slice(3)) > stale.version), `board requests: ${asked}`);
+  assert.deepEqual(page.errors, []);
+});
+
+scenario('after the socket drops, the board page subscribes again and catches up on what was placed meanwhile', async () => {
+  const meta = await boardMeta();
+  const tokens = [];
+  for (let i = 0; i < 6; i++) tokens.push(await guestToken());
+  const spare = await stack.startIngress(0); // the way in while the page's ingress is down
+  const page = await guestOnBoard();
+  const placed = await burst(tokens.slice(0, 2), 300, 300);
+  await expectServerBoard(page, placed, meta);
+
+  await stack.killIngress(0);
+  await page.locator('.connection[data-state="reconnecting"]').waitFor();
+  placed.push(...(await burst(tokens.slice(2, 4), 300, 303, spare)));
+  await stack.restartIngress(0);
+  await connected(page);
+  // Nothing is placed after the return: only the board fetched on subscribing again can bring these.
+  await expectServerBoard(page, placed, meta);
+  // And it is live again.
+  placed.push(...(await burst(tokens.slice(4), 300, 306)));
+  await expectServerBoard(page, placed, meta);
+  assert.deepEqual(page.errors, []);
+});

@@ -1,6 +1,7 @@
 // Unit tests of the client's pure modules (no DOM, no server): RoomLog's ordering and
 // de-duplication, the @mention / #room tokenizer, when a token is renewed, which images may be
-// attached, and what the client knows of each message's audio. The TypeScript is
+// attached, what the client knows of each message's audio, and the pixel board's decoding, version
+// rules (subscribe, fetch, apply without a gap), zoom and pan, and hover pacing. The TypeScript is
 // compiled with Vite's own esbuild transform into a temporary directory and imported from there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,8 @@ const { renewAt } = await load('renewal');
 const { resendDelay, MAX_SENDS } = await load('resend');
 const { imageProblem, formatBytes, pickFile, fitWithin, MAX_IMAGE_BYTES } = await load('media');
 const { SpeechStore } = await load('speech');
+const { BoardSync, decodeBoard, parseColor } = await load('boardsync');
+const { HoverGate, clampView, fitView, formatWait, pixelAt, zoomAt } = await load('boardview');
 
 const ME = 7;
 const frame = (pos, extra = {}) => ({
@@ -255,4 +258,168 @@ test('speech: asked once, ready from a 200 or a frame in either order, failures 
   unsubscribe();
   store.ready('m1', '/again');
   assert.equal(seen.length, 3, 'no calls after unsubscribing');
+});
+
+// --- the pixel board ---
+
+// The server's encoding (docs/board.md), written independently of decodeBoard.
+function encodeBoard(pixels) {
+  const bytes = new Uint8Array(Math.ceil(pixels.length / 2));
+  pixels.forEach((c, i) => (bytes[i >> 1] |= i % 2 ? c : c << 4));
+  return bytes;
+}
+
+test('the board bytes decode to one colour a pixel, high nibble first, an odd count too', () => {
+  assert.deepEqual([...decodeBoard(Uint8Array.of(0x12, 0x3f), 2, 2)], [1, 2, 3, 15]);
+  assert.deepEqual([...decodeBoard(Uint8Array.of(0xab, 0xc0), 3, 1)], [10, 11, 12]);
+  const pixels = Array.from({ length: 7 * 5 }, (_, i) => (i * 7) % 16);
+  assert.deepEqual([...decodeBoard(encodeBoard(pixels), 7, 5)], pixels);
+  assert.throws(() => decodeBoard(Uint8Array.of(0x12), 2, 2), /has 1 bytes/);
+  assert.deepEqual(parseColor('#E50000'), [229, 0, 0]);
+});
+
+const pf = (prev, v, pixels) => ({ type: 'pixels', prev, v, pixels });
+
+test('frames kept during the fetch are dropped, applied whole or applied by their prev and v', () => {
+  const sync = new BoardSync(4, 1);
+  assert.deepEqual(sync.frame(pf(1, 2, [[0, 0, 9]])), { changed: [] }, 'before board_subscribed: not ours');
+  assert.deepEqual(sync.subscribed(), { fetch: 0, changed: [] }, 'no board yet: the plain URL');
+  for (const f of [pf(3, 5, [[0, 0, 1]]), pf(5, 7, [[1, 0, 2], [2, 0, 3]]), pf(7, 8, [[3, 0, 4], [3, 0, 5]])])
+    assert.deepEqual(sync.frame(f), { changed: [] }, 'kept while the board is fetched');
+  // The board at 6: the first frame is on it; the second overlaps (6 of 7) and is applied whole.
+  const step = sync.board(encodeBoard([7, 7, 7, 7]), 6);
+  assert.deepEqual(step, { fetch: undefined, changed: 'all' });
+  assert.deepEqual([...sync.pixels], [7, 2, 3, 5], 'a pixel twice in a frame: the later wins');
+  assert.equal(sync.version, 8);
+  assert.deepEqual(sync.frame(pf(8, 9, [[0, 0, 6]])), { changed: [[0, 0, 6]] });
+  assert.deepEqual(sync.frame(pf(8, 9, [[0, 0, 1]])), { changed: [] }, 'an old frame again changes nothing');
+  assert.equal(sync.colorAt(0, 0), 6);
+  assert.deepEqual(sync.frame(pf(9, 10, [[9, 0, 1], [0, 0, 16]])), { changed: [] }, 'pixels off the board or palette are skipped');
+  assert.equal(sync.version, 10);
+});
+
+test('a missing version refetches at the frame prev, keeping it and the rest for the answer', () => {
+  const sync = new BoardSync(2, 1);
+  sync.subscribed();
+  sync.board(encodeBoard([0, 0]), 4);
+  assert.deepEqual(sync.frame(pf(6, 7, [[0, 0, 1]])), { fetch: 6, changed: [] }, '5 and 6 are missing');
+  assert.equal(sync.awaitingBoard, true);
+  assert.deepEqual(sync.frame(pf(7, 8, [[1, 0, 2]])), { changed: [] }, 'kept');
+  const step = sync.board(encodeBoard([3, 0]), 7); // the board at 7 has the first kept frame
+  assert.deepEqual(step, { fetch: undefined, changed: 'all' });
+  assert.deepEqual([...sync.pixels], [3, 2]);
+  assert.equal(sync.version, 8);
+  // An answer older than asked for: the gap is still there, so it is asked again.
+  assert.deepEqual(sync.frame(pf(10, 11, [[0, 0, 5]])), { fetch: 10, changed: [] });
+  assert.deepEqual(sync.board(encodeBoard([1, 1]), 9), { fetch: 10, changed: 'all' });
+  assert.deepEqual(sync.board(encodeBoard([1, 1]), 10), { fetch: undefined, changed: 'all' });
+  assert.deepEqual([...sync.pixels], [5, 1]);
+});
+
+test('a new subscription fetches a board at least as new as the one held; answers after a reset are dropped', () => {
+  const sync = new BoardSync(2, 1);
+  sync.subscribed();
+  sync.board(encodeBoard([1, 2]), 12);
+  sync.reset();
+  assert.deepEqual(sync.frame(pf(12, 13, [[0, 0, 3]])), { changed: [] }, 'not subscribed: not kept');
+  assert.deepEqual(sync.subscribed(), { fetch: 12, changed: [] });
+  sync.reset();
+  assert.deepEqual(sync.board(encodeBoard([9, 9]), 20), { changed: [] }, 'a late answer is not taken');
+  assert.deepEqual([...sync.pixels], [1, 2]);
+  assert.equal(sync.version, 12);
+});
+
+// A server that applies random batches, a subscriber that joins at a random point, frames that an
+// ingress merges at random, and boards (also from a cache older than the subscription) that come
+// back at random moments: the subscriber always ends on the server's board.
+test('a subscriber during a burst always ends with the server board', () => {
+  let seed = 42;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const W = 6, H = 3;
+  let refetched = 0; // runs that met a gap: the path is taken, not only the easy ones
+  for (let run = 0; run < 300; run++) {
+    const batches = Array.from({ length: 1 + rand(25) }, () =>
+      Array.from({ length: 1 + rand(4) }, () => [rand(W), rand(H), rand(16)]),
+    );
+    const N = batches.length;
+    const boardAt = (v) => {
+      const b = new Array(W * H).fill(0);
+      for (const batch of batches.slice(0, v)) for (const [x, y, c] of batch) b[y * W + x] = c;
+      return encodeBoard(b);
+    };
+    const S = rand(N + 1); // the subscription starts after version S
+    const frames = [];
+    for (let v = S; v < N; ) {
+      const to = Math.min(N, v + 1 + rand(3));
+      frames.push(pf(v, to, batches.slice(v, to).flat()));
+      v = to;
+    }
+    const sync = new BoardSync(W, H);
+    let asked = sync.subscribed().fetch;
+    const fetches = [];
+    let fetched = 0;
+    while (frames.length || asked !== undefined) {
+      if (asked !== undefined && (frames.length === 0 || rand(3) === 0)) {
+        // The plain URL may come from a cache older than the subscription; only a later frame can
+        // show the gap, so that is modelled when one follows.
+        const low = asked === 0 ? (S < N ? Math.max(0, S - 3) : S) : asked;
+        const version = low + rand(N - low + 1);
+        fetches.push(asked);
+        asked = sync.board(boardAt(version), version).fetch;
+        assert.ok(++fetched < 50, 'the fetches end');
+      } else {
+        const step = sync.frame(frames.shift());
+        if (step.fetch !== undefined) asked = step.fetch;
+      }
+    }
+    assert.equal(sync.version, N, `run ${run}: fetches ${fetches}`);
+    assert.deepEqual([...sync.pixels], [...decodeBoard(boardAt(N), W, H)], `run ${run}`);
+    if (fetches.some((v) => v > 0)) refetched++;
+  }
+  assert.ok(refetched > 20, `${refetched} runs refetched`);
+});
+
+test('zoom keeps the point under the pointer; the board pixel under a point; a fitted view', () => {
+  const v = { scale: 2, x: 10, y: 20 };
+  const z = zoomAt(v, 3, 110, 70, 0.5);
+  assert.equal(z.scale, 6);
+  const under = (view, px) => (px - view.x) / view.scale;
+  assert.equal(under(z, 110), under(v, 110));
+  assert.equal((70 - z.y) / z.scale, (70 - v.y) / v.scale);
+  assert.equal(zoomAt(v, 1000, 0, 0, 0.5).scale, 48, 'at most 48 screen pixels a board pixel');
+  assert.equal(zoomAt(v, 0.001, 0, 0, 0.5).scale, 0.5);
+  assert.deepEqual(pixelAt(v, 10, 20, 5, 5), { x: 0, y: 0 });
+  assert.deepEqual(pixelAt(v, 19.9, 29.9, 5, 5), { x: 4, y: 4 });
+  assert.equal(pixelAt(v, 20, 20, 5, 5), null);
+  assert.equal(pixelAt(v, 9.9, 20, 5, 5), null);
+  assert.deepEqual(fitView(800, 400, 1000, 1000), { scale: 0.4, x: 200, y: 0 });
+  // Dragged far away, some of the board stays on screen.
+  const far = clampView({ scale: 1, x: -5000, y: 5000 }, 800, 400, 1000, 1000);
+  assert.ok(far.x + 1000 >= 48 && far.y <= 400 - 48, JSON.stringify(far));
+});
+
+test('hover asks once the pointer rests, and at most three times a second', () => {
+  const gate = new HoverGate(250, 3);
+  assert.equal(gate.wait(0), null, 'nothing pointed at');
+  gate.point('1,1', 0);
+  assert.equal(gate.wait(100), 150);
+  gate.point('1,2', 200);
+  assert.equal(gate.wait(300), 150, 'moving restarts the rest');
+  gate.point('1,2', 300);
+  assert.equal(gate.wait(450), 0, 'moving within the pixel does not');
+  gate.asked(450);
+  gate.point('2,2', 460);
+  gate.asked(710);
+  gate.point('3,2', 720);
+  gate.asked(970);
+  gate.point('4,2', 980);
+  assert.equal(gate.wait(1230), 220, 'a fourth ask waits for the first to be a second old');
+  assert.equal(gate.wait(1450), 0);
+});
+
+test('waits read as seconds, then minutes', () => {
+  assert.equal(formatWait(4210), '4.3 s');
+  assert.equal(formatWait(0), '0.0 s');
+  assert.equal(formatWait(12_300), '13 s');
+  assert.equal(formatWait(65_000), '1 min 5 s');
 });
