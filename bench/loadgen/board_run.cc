@@ -226,6 +226,7 @@ class HttpThread {
     --busy_;
     if (reusable) idle_.push_back(c);
     if (frozen_) return;
+    if (!reusable) stats_.lost_connections++;  // the server said Connection: close
     const int64_t now = NowNs();
     if (c_.placing) {
       stats_.answered++;
@@ -973,7 +974,8 @@ Status RunBoard(const BoardOptions& o) {
     acked.Merge(*t->acked());
   }
   const int64_t window_end = start + pc.duration_ns;
-  subs[0]->Finish(&acked, std::max(NowNs(), window_end + pc.drain_ns));
+  // The subscribers get the drain, and at least 2 s after the last answer.
+  subs[0]->Finish(&acked, std::max(NowNs() + 2'000'000'000, window_end + pc.drain_ns));
   if (!WaitFor(subs, o.drain_s + 30, &SubThread::done)) return Status::DeadlineExceeded("timeout", "subscribers did not finish");
   const SubStats& sub = subs[0]->stats();
   const std::vector<uint64_t> missing = subs[0]->Missing(acked);
@@ -1057,7 +1059,8 @@ Status RunBoard(const BoardOptions& o) {
   row("accepted (202)", Num(static_cast<double>(accepted) / place_seconds) + "/s (" + Num(static_cast<double>(accepted)) +
                             " over " + Num(place_seconds, 2) + " s: the window, or to the last answer)");
   row("answers by status", Statuses(place.by_status));
-  row("connection errors", Errors(place.errors) + (place.in_flight_at_end ? "; unanswered at the end " + Num(static_cast<double>(place.in_flight_at_end)) : ""));
+  row("connection errors", Errors(place.errors) + "; connections lost " + Num(static_cast<double>(place.lost_connections)) +
+                               (place.in_flight_at_end ? "; unanswered at the end " + Num(static_cast<double>(place.in_flight_at_end)) : ""));
   row("send->202", Percentiles(place.answer_us) + " (from the due time)");
   row("generator lag", Percentiles(place.lag_us) + " (due -> written: waits for a free connection)");
   row("send->pixels frame", Percentiles(sub.due_us) + " (due -> frame, each subscriber)");
@@ -1097,6 +1100,8 @@ Status RunBoard(const BoardOptions& o) {
   WriteCounts(w, "connection_errors", place.errors);
   w.Key("unanswered");
   w.Uint64(place.in_flight_at_end);
+  w.Key("connections_lost");
+  w.Uint64(place.lost_connections);
   WriteHistogram(w, "send_to_answer_us", place.answer_us);
   WriteHistogram(w, "lag_us", place.lag_us);
   WriteHistogram(w, "send_to_frame_us", sub.due_us);
