@@ -1,6 +1,7 @@
 // chatpipe: one executable, one subcommand per process role. See `chatpipe --help`.
 #include <CLI/CLI.hpp>
 
+#include "cli/board_command.h"
 #include "cli/deadletter_command.h"
 #include "cli/groups_command.h"
 #include "cli/migrate_command.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   chatpipe::AddGroupsCommand(app);
   chatpipe::AddReplayCommand(app);
   chatpipe::AddStatsCommand(app);
+  chatpipe::AddBoardCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

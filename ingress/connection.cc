@@ -68,6 +68,7 @@ Connection::Connection(Loop* loop, uint64_t id, int fd, uint32_t peer) : loop_(l
 
 Connection::~Connection() {
   loop_->rooms().LeaveAll(this);
+  loop_->board().Remove(this);
   if (state_ == State::kWebSocket || decoder_) loop_->users().Remove(this);
   if (state_ == State::kWebSocket || decoder_) open_websockets.Add(-1);
   open_connections.Add(-1);
@@ -217,18 +218,38 @@ void Connection::ResumeReading() {
 void Connection::Respond(int status, std::string_view content_type, std::string_view body,
                          std::string_view extra_headers) {
   if (state_ != State::kHttp || !serving_) return;
+  WriteHead(status, content_type, body.size(), extra_headers);
+  if (!head_only_) evbuffer_add(Out(), body.data(), body.size());
+  Answered();
+}
+
+void Connection::RespondShared(int status, std::string_view content_type, std::shared_ptr<const std::string> body,
+                               std::string_view extra_headers) {
+  if (state_ != State::kHttp || !serving_) return;
+  WriteHead(status, content_type, body->size(), extra_headers);
+  if (!head_only_ && !body->empty()) {
+    auto* held = new std::shared_ptr<const std::string>(body);
+    evbuffer_add_reference(
+        Out(), body->data(), body->size(),
+        [](const void*, size_t, void* arg) { delete static_cast<std::shared_ptr<const std::string>*>(arg); }, held);
+  }
+  Answered();
+}
+
+void Connection::WriteHead(int status, std::string_view content_type, size_t length, std::string_view extra_headers) {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(http::StatusText(status)) +
                      "\r\nContent-Type: " + std::string(content_type) +
-                     "\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\nContent-Length: " + std::to_string(length) +
                      "\r\nX-Instance-Id: " + loop_->services().instance_id + "\r\n";
   if (!keep_alive_) head += "Connection: close\r\n";
   head.append(kSecurityHeaders);
   if (extra_headers.find("Content-Security-Policy:") == std::string_view::npos) head.append(kApiPolicy);
   head.append(extra_headers);
   head += "\r\n";
-  evbuffer* out = Out();
-  evbuffer_add(out, head.data(), head.size());
-  if (!head_only_) evbuffer_add(out, body.data(), body.size());
+  evbuffer_add(Out(), head.data(), head.size());
+}
+
+void Connection::Answered() {
   serving_ = false;
   upload_claim_.reset();  // a route that did not take it is done with the body
   if (!keep_alive_) return CloseAfterFlush();
@@ -441,6 +462,7 @@ void Connection::CloseWebSocket(uint16_t code, std::string_view reason) {
 
 void Connection::LeaveAll() {
   loop_->rooms().LeaveAll(this);
+  loop_->board().Remove(this);
   loop_->users().Remove(this);  // again from the destructor: a no-op then
 }
 

@@ -64,6 +64,9 @@ class Connection {
   // kSecurityHeaders and, unless `extra_headers` has a Content-Security-Policy, kApiPolicy.
   void Respond(int status, std::string_view content_type, std::string_view body,
                std::string_view extra_headers = {});
+  // The same with a body shared by many answers (the board): referenced by the output, never copied.
+  void RespondShared(int status, std::string_view content_type, std::shared_ptr<const std::string> body,
+                     std::string_view extra_headers = {});
   void RespondJson(int status, std::string_view json) { Respond(status, "application/json", json); }
   // The body is {"error":{code, reason}} of ForClient(error); `extra_headers` as for Respond.
   void RespondError(const Status& error, std::string_view extra_headers = {});
@@ -116,6 +119,8 @@ class Connection {
   // the UploadBudget. False when it was refused (answered 503).
   bool ClaimUpload(size_t size);
   size_t MaxInput() const;
+  void WriteHead(int status, std::string_view content_type, size_t length, std::string_view extra_headers);
+  void Answered();  // the request's answer is queued: the next one may be read
   void ReadWebSocket(const char* data, size_t len);
   void OnWebSocketEvent(const ws::Event& event);
   void PauseReading();

@@ -11,6 +11,7 @@
 #include "common/events.h"
 #include "common/metrics.h"
 #include "ingress/api_support.h"
+#include "ingress/board_api.h"
 #include "ingress/connection.h"
 #include "ingress/db_round_trip.h"
 #include "ingress/email_verification.h"
@@ -330,6 +331,7 @@ void AuthenticatedRoute(Connection& conn, http::Request req, const TokenUser& us
   if (req.path == "/api/users/me") return MeRoute(conn, req, user);
   if (req.path == "/api/users/verify/resend") return ResendVerificationRoute(conn, user);
   if (uint64_t message = ParseSpeechPath(req.path)) return SpeechRoute(conn, req, user, message);
+  if (req.path == "/api/board/pixels") return PlacePixelRoute(conn, req, user);
   std::string what;
   if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), user, room, what);
   HandleMentionsRequest(conn, req, user);
@@ -356,6 +358,10 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (req.path == "/api/sessions/guest") return CreateGuestRoute(conn, req);
   // A public room's objects need no token (a CDN may serve them); ObjectRoute checks the rest.
   if (std::string what; ParseRoomPath(req.path, &what) && what.rfind("objects/", 0) == 0) return ObjectRoute(conn, req);
+  // The board's reads are public (docs/board.md).
+  if (req.path == "/api/board/meta") return BoardMetaRoute(conn);
+  if (req.path == "/api/board") return BoardRoute(conn, req);
+  if (int x, y; ParsePixelPath(req.path, &x, &y)) return PixelStoryRoute(conn, req, x, y);
   if (req.path.rfind("/api/", 0) == 0)
     return Authenticate(conn, req, [req](Connection& c, const TokenUser& user) mutable {
       AuthenticatedRoute(c, std::move(req), user);

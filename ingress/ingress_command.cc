@@ -68,6 +68,7 @@ void AddIngressCommand(CLI::App& app) {
       ->envname("CHATPIPE_SHORT_CIRCUIT");
   AddRateLimitOptions(cmd, &c->limits);
   AddMediaOptions(cmd, &c->media);
+  AddBoardOptions(cmd, &c->board);
   cmd->callback([c] {
     ApplyLogLevel(c->common);
     // The secret itself is never a flag: a command line shows in ps.

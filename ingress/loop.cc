@@ -134,6 +134,7 @@ void Loop::OnFlush(int, short, void* arg) {
   loop->flush_scheduled_ = false;
   loop->redis_.DrainSubscriber();
   loop->rooms_.Flush();
+  loop->board_.Flush();
   std::vector<uint64_t> ids;
   ids.swap(loop->to_write_);
   for (uint64_t id : ids)
@@ -197,20 +198,25 @@ void Loop::CloseConnection(uint64_t id) { connections_.erase(id); }
 void Loop::OnSubscriberReady() {
   rooms_.ResubscribeAll();
   users_.ResubscribeAll();
+  board_.ResubscribeAll();
 }
 
-void Loop::OnSubscriberLost() { rooms_.OnSubscriberLost(); }
+void Loop::OnSubscriberLost() {
+  rooms_.OnSubscriberLost();
+  board_.OnSubscriberLost();
+}
 
 void Loop::OnSubscribed(std::string_view channel) {
-  if (!users_.OnSubscribed(channel)) rooms_.OnSubscribed(channel);
+  if (!users_.OnSubscribed(channel) && !board_.OnSubscribed(channel)) rooms_.OnSubscribed(channel);
 }
 
 void Loop::OnUnsubscribed(std::string_view channel) {
-  if (!users_.OnUnsubscribed(channel)) rooms_.OnUnsubscribed(channel);
+  if (!users_.OnUnsubscribed(channel) && !board_.OnUnsubscribed(channel)) rooms_.OnUnsubscribed(channel);
 }
 
 void Loop::OnChannelMessage(std::string_view channel, std::string_view payload) {
-  if (!users_.OnChannelMessage(channel, payload)) rooms_.OnChannelMessage(channel, payload);
+  if (!users_.OnChannelMessage(channel, payload) && !board_.OnChannelMessage(channel, payload))
+    rooms_.OnChannelMessage(channel, payload);
 }
 
 }  // namespace chatpipe

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "ingress/board_hub.h"
 #include "ingress/redis_links.h"
 #include "ingress/room_access.h"
 #include "ingress/room_hub.h"
@@ -75,6 +76,7 @@ class Loop : private RedisLinks::Listener {
   UserHub& users() { return users_; }
   RoomList& room_list() { return room_list_; }
   RoomAccess& access() { return access_; }
+  BoardHub& board() { return board_; }
   const std::string& redis_prefix() const { return prefix_; }
   int index() const { return index_; }
 
@@ -138,6 +140,7 @@ class Loop : private RedisLinks::Listener {
   UserHub users_;
   RoomList room_list_{this};
   RoomAccess access_{this};
+  BoardHub board_{this};
 };
 
 }  // namespace chatpipe

@@ -1,6 +1,8 @@
 #include "ingress/rate_limits.h"
 
 #include <CLI/CLI.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
@@ -60,6 +62,9 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
        "verification e-mails asked for again from one client address"},
       {"uploads-per-user", &c->uploads_per_user, "images one user may upload (POST /api/rooms/{id}/uploads)"},
       {"speech-per-user", &c->speech_per_user, "speech requests of one user (POST /api/messages/{id}/speech)"},
+      {"board-reads-per-address", &c->board_reads_per_address, "whole-board reads from one client address (GET /api/board)"},
+      {"pixel-reads-per-address", &c->pixel_reads_per_address,
+       "pixel stories read from one client address (GET /api/board/pixels/{x}/{y})"},
   };
   for (const Spec& s : specs) {
     std::string flag = std::string("--limit-") + s.flag;
@@ -165,8 +170,21 @@ void AdmitRequest(Connection& conn, std::string_view limit, std::string reason, 
 
 void RespondRateLimited(Connection& conn, const Refusal& refusal) {
   int64_t seconds = std::max<int64_t>(1, (refusal.retry_after_ms + 999) / 1000);
-  conn.RespondError(Status::ResourceExhausted("rate_limited", refusal.reason),
-                    "Retry-After: " + std::to_string(seconds) + "\r\n");
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.StartObject();
+  w.Key("code");
+  w.String("rate_limited");
+  w.Key("reason");
+  w.String(refusal.reason.data(), static_cast<rapidjson::SizeType>(refusal.reason.size()));
+  w.Key("retry_after_ms");
+  w.Int64(refusal.retry_after_ms);
+  w.EndObject();
+  w.EndObject();
+  conn.Respond(429, "application/json", std::string_view(buf.GetString(), buf.GetSize()),
+               "Retry-After: " + std::to_string(seconds) + "\r\n");
 }
 
 SharedBucket AddressBucket(Loop& loop, std::string_view what, const std::string& address, const BucketSpec& spec) {

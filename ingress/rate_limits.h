@@ -49,6 +49,9 @@ struct RateLimitConfig {
   BucketSpec verify_mails_per_address{20, 3600000};
   BucketSpec uploads_per_user{20, 60000};            // image uploads: decoding is the costliest request
   BucketSpec speech_per_user{20, 60000};             // speech requests (POST /api/messages/{id}/speech)
+  // Board reads are public: per address, roomy enough for a school behind one NAT loading the page.
+  BucketSpec board_reads_per_address{600, 60000};    // GET /api/board
+  BucketSpec pixel_reads_per_address{600, 60000};    // GET /api/board/pixels/{x}/{y}
   int password_threads = 2;    // the PasswordPool hashing and checking passwords
   int password_queue = 64;     // sign-ins and sign-ups waiting for it; more are answered 503 busy
 };

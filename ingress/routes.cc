@@ -22,6 +22,9 @@ constexpr Route kRoutes[] = {
     {"/api/sessions/guest", "POST"},
     {"/api/sessions/renew", "POST"},
     {"/api/rooms", "GET, POST"},
+    {"/api/board", "GET"},
+    {"/api/board/meta", "GET"},
+    {"/api/board/pixels", "PUT"},
 };
 
 bool IsApi(std::string_view path) { return path == "/api" || path.substr(0, 5) == "/api/"; }
@@ -49,6 +52,17 @@ uint64_t ParseSpeechPath(std::string_view path) {
   return ec == std::errc() && p == digits.data() + digits.size() ? id : 0;
 }
 
+bool ParsePixelPath(std::string_view path, int* x, int* y) {
+  constexpr std::string_view kPrefix = "/api/board/pixels/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return false;
+  path.remove_prefix(kPrefix.size());
+  const char* end = path.data() + path.size();
+  auto [p, ec] = std::from_chars(path.data(), end, *x);
+  if (ec != std::errc() || p == path.data() || p == end || *p != '/') return false;
+  auto [q, ec2] = std::from_chars(p + 1, end, *y);
+  return ec2 == std::errc() && q != p + 1 && q == end;
+}
+
 int64_t ParseRoomPath(std::string_view path, std::string* what) {
   constexpr std::string_view kPrefix = "/api/rooms/";
   if (path.substr(0, kPrefix.size()) != kPrefix) return 0;
@@ -74,6 +88,7 @@ std::string_view AllowedMethods(std::string_view path) {
   }
   if (IsMentionReadPath(path)) return "POST";
   if (ParseSpeechPath(path)) return "POST";
+  if (int x, y; ParsePixelPath(path, &x, &y)) return "GET";
   return IsApi(path) ? std::string_view{} : "GET, HEAD";
 }
 

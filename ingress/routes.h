@@ -20,6 +20,9 @@ bool MethodAllowed(std::string_view allow, std::string_view method);
 // /api/rooms/{id}/{what}: the room id (0 when the path is not of that shape), and *what.
 int64_t ParseRoomPath(std::string_view path, std::string* what);
 
+// /api/board/pixels/{x}/{y}: whether the path is of that shape (x and y decimal integers), and them.
+bool ParsePixelPath(std::string_view path, int* x, int* y);
+
 // /api/messages/{id}/speech: the message id, or 0 when the path is not of that shape.
 uint64_t ParseSpeechPath(std::string_view path);
 

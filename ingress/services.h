@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analysis/tagger.h"
+#include "common/board.h"
 #include "common/config.h"
 #include "common/message_id.h"
 #include "common/token.h"
@@ -52,6 +53,7 @@ struct IngressConfig {
   RateLimitConfig limits;            // rate limits and the password pool (rate_limits.h)
   ConnectionLimits connections;      // timeouts and counts of client connections
   MediaConfig media;                 // uploads, objects and speech (media_api.h)
+  BoardConfig board;                 // the pixel board (common/board.h)
 };
 
 struct Services {

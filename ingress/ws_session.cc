@@ -115,6 +115,11 @@ void HandleWebSocketText(Connection& conn, std::string_view text) {
     if (!room.ok()) return conn.SendErrorFrame(room.status().name(), room.status().detail());
     return conn.loop().rooms().Leave(&conn, *room);
   }
+  if (t == "board_subscribe" || t == "board_unsubscribe") {
+    if (s = only({"type"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
+    if (t == "board_subscribe") return conn.loop().board().Subscribe(&conn);
+    return conn.loop().board().Unsubscribe(&conn);
+  }
   if (t == "send") {
     if (s = only({"type", "room", "text", "client_msg_id", "image"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
     return Send(conn, doc);

@@ -8,6 +8,7 @@
 #include "common/rfc3339.h"
 #include "common/signals.h"
 #include "common/status_server.h"
+#include "workers/board/board_worker.h"
 #include "workers/mail/mail_worker.h"
 #include "workers/mention/mention_worker.h"
 #include "workers/persist/persister.h"
@@ -172,6 +173,21 @@ void AddSpeechWorker(CLI::App* parent) {
             });
 }
 
+void AddBoardWorker(CLI::App* parent) {
+  auto settings = std::make_shared<BoardWorkerOptions>();
+  AddWorker(parent, "board",
+            "apply placements on the pixel board (board.pixels): history to PostgreSQL, the live board and its "
+            "frames to Redis",
+            [settings](CLI::App* cmd) { AddBoardOptions(cmd, &settings->board); },
+            [settings](const WorkerOptions& o, const std::atomic<bool>& stop) {
+              settings->batch = o.batch;
+              settings->group = o.group;
+              settings->range = o.range;
+              BoardWorker worker(o.common, *settings);
+              return StartAndRun(worker, stop);
+            });
+}
+
 }  // namespace
 
 void AddWorkerCommand(CLI::App& app) {
@@ -206,6 +222,7 @@ void AddWorkerCommand(CLI::App& app) {
             });
   AddMailWorker(worker);
   AddSpeechWorker(worker);
+  AddBoardWorker(worker);
 }
 
 }  // namespace chatpipe

@@ -80,6 +80,7 @@ class TestStack {
   // plus `extra`), returning once it answers /healthz; the helpers below then talk to it.
   Status StartIngressProcess(const std::vector<std::string>& extra = {});
   ChildProcess* ingress_process() { return ingress_process_.get(); }
+  int ingress_process_port() const { return ingress_process_port_; }
 
   // The persister in this process, on its own thread.
   Status StartPersister(const std::function<void(CommonConfig&)>& tweak = {});

@@ -1,0 +1,383 @@
+// The pixel board end to end (issue 18, docs/board.md): ingress in this process, the board worker as
+// the stack runs it (a child process), the real Kafka, PostgreSQL and Redis. Placements reach every
+// subscriber, the cooldown holds across two ingress processes, the live board equals the board
+// rebuilt from the history, and a client that subscribes during a burst, following the protocol,
+// ends with the server's board.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "tests/support/stack_test_base.h"
+
+namespace chatpipe::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kWidth = 16, kHeight = 8;
+
+int PixelOf(const std::string& board, int x, int y) {
+  const size_t i = static_cast<size_t>(y) * kWidth + x;
+  const auto b = static_cast<unsigned char>(board[i / 2]);
+  return i % 2 == 0 ? b >> 4 : b & 0x0f;
+}
+
+void SetPixel(std::string& board, int x, int y, int color) {
+  const size_t i = static_cast<size_t>(y) * kWidth + x;
+  auto b = static_cast<unsigned char>(board[i / 2]);
+  b = i % 2 == 0 ? static_cast<unsigned char>((b & 0x0f) | color << 4) : static_cast<unsigned char>((b & 0xf0) | color);
+  board[i / 2] = static_cast<char>(b);
+}
+
+std::string PlaceBody(int x, int y, int color) {
+  return "{\"x\":" + std::to_string(x) + ",\"y\":" + std::to_string(y) + ",\"color\":" + std::to_string(color) + "}";
+}
+
+// A client's copy of the board, kept by the protocol of docs/board.md.
+struct ClientBoard {
+  std::string bytes;
+  int64_t version = -1;  // -1: not fetched yet
+  std::vector<Json> held;
+};
+
+class BoardTest : public StackTest {
+ protected:
+  void SetUp() override {
+    StackTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(stack->StartIngress([this](IngressConfig& c) { Configure(c); }).ok());
+    ASSERT_TRUE(stack->StartWorkerProcess("board", BoardFlags()).ok());
+  }
+  virtual int CooldownMs() const { return 0; }
+  void Configure(IngressConfig& c) const {
+    c.board.width = kWidth;
+    c.board.height = kHeight;
+    c.board.cooldown_ms = CooldownMs();
+    c.limits.board_reads_per_address = {};  // the tests poll the board
+  }
+  std::vector<std::string> BoardFlags() const {
+    return {"--board-width", std::to_string(kWidth), "--board-height", std::to_string(kHeight),
+            "--board-cooldown-ms", std::to_string(CooldownMs())};
+  }
+
+  Result<HttpResponse> Place(const TestUser& user, int x, int y, int color) {
+    return stack->Call("PUT", "/api/board/pixels", user, PlaceBody(x, y, color));
+  }
+  Result<HttpResponse> GetBoard(int64_t min_version = 0, const std::vector<std::string>& headers = {}) {
+    return HttpRequest("GET", stack->Url("/api/board" + (min_version ? "?v=" + std::to_string(min_version) : "")), "",
+                       headers);
+  }
+  int64_t VersionOf(const HttpResponse& r) { return std::stoll(r.headers.at("x-board-version")); }
+
+  Result<std::unique_ptr<WsClient>> Subscribed(const TestUser& user) {
+    auto ws = stack->Connect(user);
+    if (!ws.ok()) return ws.status();
+    if (Status s = (*ws)->SendText(R"({"type":"board_subscribe"})"); !s.ok()) return s;
+    auto ok = ReceiveType(**ws, "board_subscribed");
+    if (!ok.ok()) return ok.status();
+    return ws;
+  }
+
+  // Receives `pixels` frames until one carries [x, y, color].
+  Result<Json> FrameWith(WsClient& ws, int x, int y, int color) {
+    return ReceiveUntil(ws, [&](const Json& j) {
+      if (j.Type() != "pixels") return false;
+      for (const auto& p : j.doc["pixels"].GetArray())
+        if (p[0].GetInt() == x && p[1].GetInt() == y && p[2].GetInt() == color) return true;
+      return false;
+    }, 30s);
+  }
+
+  // Step 3 of the protocol for one frame: false when a version is missing (fetch again).
+  static bool Apply(ClientBoard& b, const Json& frame) {
+    const int64_t prev = frame.doc["prev"].GetInt64(), v = frame.doc["v"].GetInt64();
+    if (v <= b.version) return true;
+    if (prev > b.version) return false;
+    for (const auto& p : frame.doc["pixels"].GetArray()) SetPixel(b.bytes, p[0].GetInt(), p[1].GetInt(), p[2].GetInt());
+    b.version = v;
+    return true;
+  }
+  // Fetches the board (at least `min_version`) and applies what is held, fetching again on a gap.
+  void Fetch(ClientBoard& b, int64_t min_version) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      auto r = GetBoard(min_version);
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->status, 200);
+      b.bytes = r->body;
+      b.version = VersionOf(*r);
+      std::vector<Json> held;
+      held.swap(b.held);
+      size_t i = 0;
+      for (; i < held.size(); ++i)
+        if (!Apply(b, held[i])) break;
+      if (i == held.size()) return;
+      min_version = held[i].doc["prev"].GetInt64();
+      for (; i < held.size(); ++i) b.held.push_back(std::move(held[i]));
+    }
+    FAIL() << "the board never caught up with its frames";
+  }
+};
+
+class BoardCooldownTest : public BoardTest {
+ protected:
+  int CooldownMs() const override { return 60000; }
+};
+
+TEST_F(BoardTest, MetaTellsTheBoardsShape) {
+  auto r = HttpRequest("GET", stack->Url("/api/board/meta"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200);
+  auto j = ParseJson(r->body);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->doc["width"].GetInt(), kWidth);
+  EXPECT_EQ(j->doc["height"].GetInt(), kHeight);
+  EXPECT_EQ(j->doc["palette"].Size(), 16u);
+  EXPECT_EQ(std::string(j->doc["palette"][0].GetString()), "#ffffff");
+  EXPECT_EQ(j->doc["cooldown_ms"].GetInt(), 0);
+}
+
+TEST_F(BoardTest, TwoClientsSeeEachOthersPlacementsAndTheBoardShowsThem) {
+  auto ana = stack->Register("ana");
+  auto guest = stack->Guest();
+  ASSERT_TRUE(ana.ok() && guest.ok());
+  auto ana_ws = Subscribed(*ana);
+  auto guest_ws = Subscribed(*guest);
+  ASSERT_TRUE(ana_ws.ok() && guest_ws.ok());
+
+  auto placed = Place(*ana, 3, 4, 5);
+  ASSERT_TRUE(placed.ok());
+  ASSERT_EQ(placed->status, 202) << placed->body;
+  auto ack = ParseJson(placed->body);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_TRUE(ack->doc["id"].IsString());
+  EXPECT_GT(ack->doc["ts"].GetInt64(), 0);
+  ASSERT_TRUE(FrameWith(**guest_ws, 3, 4, 5).ok());
+  ASSERT_TRUE(FrameWith(**ana_ws, 3, 4, 5).ok());
+
+  auto by_guest = Place(*guest, 15, 7, 12);
+  ASSERT_TRUE(by_guest.ok());
+  ASSERT_EQ(by_guest->status, 202) << by_guest->body;
+  auto frame = FrameWith(**ana_ws, 15, 7, 12);
+  ASSERT_TRUE(frame.ok());
+  ASSERT_TRUE(FrameWith(**guest_ws, 15, 7, 12).ok());
+
+  auto board = GetBoard(frame->doc["v"].GetInt64());
+  ASSERT_TRUE(board.ok());
+  ASSERT_EQ(board->status, 200);
+  ASSERT_EQ(board->body.size(), static_cast<size_t>(kWidth * kHeight / 2));
+  EXPECT_EQ(PixelOf(board->body, 3, 4), 5);
+  EXPECT_EQ(PixelOf(board->body, 15, 7), 12);
+  EXPECT_EQ(PixelOf(board->body, 0, 0), 0);
+  EXPECT_EQ(board->headers["content-type"], "application/octet-stream");
+  EXPECT_EQ(board->headers["cache-control"], "public, max-age=3");
+  const std::string etag = board->headers["etag"];
+  EXPECT_EQ(etag, "\"" + board->headers["x-board-version"] + "\"");
+  EXPECT_GE(VersionOf(*board), frame->doc["v"].GetInt64());
+
+  auto again = GetBoard(0, {"If-None-Match: " + etag});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 304);
+  EXPECT_TRUE(again->body.empty());
+  auto other = GetBoard(0, {"If-None-Match: \"0\""});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->status, 200);
+
+  // The pixel's story: colour and who placed it.
+  ASSERT_EQ(Place(*guest, 3, 4, 9)->status, 202);
+  ASSERT_TRUE(FrameWith(**ana_ws, 3, 4, 9).ok());
+  auto story = HttpRequest("GET", stack->Url("/api/board/pixels/3/4"));
+  ASSERT_TRUE(story.ok());
+  ASSERT_EQ(story->status, 200) << story->body;
+  auto s = ParseJson(story->body);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->doc["color"].GetInt(), 9);
+  ASSERT_EQ(s->doc["history"].Size(), 2u);
+  EXPECT_EQ(std::string(s->doc["history"][0]["user"]["name"].GetString()), guest->name);
+  EXPECT_EQ(std::string(s->doc["history"][1]["user"]["name"].GetString()), "ana");
+  EXPECT_EQ(s->doc["history"][1]["color"].GetInt(), 5);
+  EXPECT_EQ(std::string(s->doc["history"][1]["id"].GetString()), std::string(ack->doc["id"].GetString()));
+
+  // Unsubscribed, a client hears nothing more; its next frame is the answer to something else.
+  ASSERT_TRUE((*ana_ws)->SendText(R"({"type":"board_unsubscribe"})").ok());
+  ASSERT_TRUE(ReceiveType(**ana_ws, "board_unsubscribed").ok());
+  ASSERT_EQ(Place(*guest, 1, 1, 1)->status, 202);
+  ASSERT_TRUE(FrameWith(**guest_ws, 1, 1, 1).ok());
+  ASSERT_TRUE((*ana_ws)->SendText(R"({"type":"board_subscribe"})").ok());
+  auto next = (*ana_ws)->ReceiveText(10s);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, R"({"type":"board_subscribed"})");
+}
+
+TEST_F(BoardTest, BadPlacementsAndReadsGetClearErrors) {
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  struct Case {
+    std::string body;
+    long status;
+    std::string code;
+  };
+  for (const Case& c : std::vector<Case>{{PlaceBody(kWidth, 0, 1), 400, "bad_pixel"},
+                                         {PlaceBody(0, -1, 1), 400, "bad_pixel"},
+                                         {PlaceBody(0, 0, 16), 400, "bad_pixel"},
+                                         {PlaceBody(0, 0, 99999999999LL), 400, "bad_pixel"},
+                                         {R"({"x":1,"y":1})", 400, "bad_field"},
+                                         {R"({"x":1,"y":1,"color":"red"})", 400, "bad_field"},
+                                         {R"({"x":1,"y":1,"color":1,"extra":2})", 400, "unknown_field"},
+                                         {"not json", 400, "bad_json"}}) {
+    auto r = stack->Call("PUT", "/api/board/pixels", *ana, c.body);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, c.status) << c.body << " -> " << r->body;
+    auto j = ParseJson(r->body);
+    ASSERT_TRUE(j.ok()) << r->body;
+    EXPECT_EQ(std::string(j->doc["error"]["code"].GetString()), c.code) << c.body;
+  }
+  auto anonymous = HttpRequest("PUT", stack->Url("/api/board/pixels"), PlaceBody(1, 1, 1));
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_EQ(anonymous->status, 401);
+  auto off = HttpRequest("GET", stack->Url("/api/board/pixels/" + std::to_string(kWidth) + "/0"));
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->status, 404);
+  auto bad_version = HttpRequest("GET", stack->Url("/api/board?v=x"));
+  ASSERT_TRUE(bad_version.ok());
+  EXPECT_EQ(bad_version->status, 400);
+  auto post = HttpRequest("POST", stack->Url("/api/board/pixels"), PlaceBody(1, 1, 1));
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->headers["allow"], "PUT");
+  // Nothing refused reached Kafka: the board's history is empty.
+  auto rows = stack->pg().Exec("SELECT count(*) FROM board_placements");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->Int(0, 0), 0);
+}
+
+TEST_F(BoardCooldownTest, ACooldownRefusalSaysWhenAndASecondIngressEnforcesIt) {
+  ASSERT_TRUE(stack->StartIngressProcess({"--board-width", std::to_string(kWidth), "--board-height",
+                                          std::to_string(kHeight), "--board-cooldown-ms", "60000"})
+                  .ok());
+  const int other_port = stack->ingress_process_port();
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  auto first = Place(*ana, 1, 2, 3);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->status, 202) << first->body;
+
+  auto second = HttpRequest("PUT", "http://127.0.0.1:" + std::to_string(other_port) + "/api/board/pixels",
+                            PlaceBody(2, 2, 3), {"Authorization: Bearer " + ana->token});
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->status, 429) << second->body;
+  auto j = ParseJson(second->body);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(std::string(j->doc["error"]["code"].GetString()), "rate_limited");
+  const int64_t wait = j->doc["error"]["retry_after_ms"].GetInt64();
+  EXPECT_GT(wait, 50000);
+  EXPECT_LE(wait, 60000);
+  EXPECT_EQ(second->headers["retry-after"], std::to_string((wait + 999) / 1000));
+  // Another user is not held by ana's cooldown.
+  auto bob = stack->Register("bob");
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(Place(*bob, 2, 2, 3)->status, 202);
+}
+
+TEST_F(BoardTest, TheBoardRebuiltFromHistoryEqualsTheLiveBoardAfterABurst) {
+  std::vector<TestUser> users;
+  for (int i = 0; i < 6; ++i) {
+    auto g = stack->Guest();
+    ASSERT_TRUE(g.ok());
+    users.push_back(*g);
+  }
+  auto watcher = Subscribed(users[0]);
+  ASSERT_TRUE(watcher.ok());
+  constexpr int kPerUser = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> acked{0};
+  for (size_t u = 0; u < users.size(); ++u) {
+    threads.emplace_back([&, u] {
+      for (int i = 0; i < kPerUser; ++i) {
+        // Every user paints over the same few pixels: the order decides the board.
+        auto r = Place(users[u], (i * 3 + static_cast<int>(u)) % 5, i % 3, (i + static_cast<int>(u)) % 16);
+        if (r.ok() && r->status == 202) ++acked;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(acked.load(), static_cast<int>(users.size()) * kPerUser);
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = stack->pg().Exec("SELECT count(*) FROM board_placements");
+    return n.ok() && n->Int(0, 0) == acked.load();
+  }, 30s));
+  // The history's board: each pixel's placement with the highest id.
+  auto rows = stack->pg().Exec("SELECT DISTINCT ON (y, x) x, y, color FROM board_placements ORDER BY y, x, id DESC");
+  ASSERT_TRUE(rows.ok());
+  std::string rebuilt(kWidth * kHeight / 2, '\0');
+  for (int r = 0; r < rows->rows(); ++r)
+    SetPixel(rebuilt, static_cast<int>(rows->Int(r, 0)), static_cast<int>(rows->Int(r, 1)), static_cast<int>(rows->Int(r, 2)));
+  // Redis has it once the worker's last batch is applied (it stores history first): wait for that.
+  std::string live;
+  EXPECT_TRUE(WaitFor([&] {
+    auto b = GetBoard(1 << 30);  // newer than any: always read from Redis
+    live = b.ok() ? b->body : "";
+    return live == rebuilt;
+  }, 30s));
+  EXPECT_EQ(live, rebuilt);
+}
+
+TEST_F(BoardTest, AClientThatSubscribesDuringABurstEndsWithTheServersBoard) {
+  std::vector<TestUser> users;
+  for (int i = 0; i < 4; ++i) {
+    auto g = stack->Guest();
+    ASSERT_TRUE(g.ok());
+    users.push_back(*g);
+  }
+  std::atomic<int> acked{0};
+  constexpr int kPerUser = 60;
+  std::vector<std::thread> threads;
+  for (size_t u = 0; u < users.size(); ++u) {
+    threads.emplace_back([&, u] {
+      for (int i = 0; i < kPerUser; ++i) {
+        auto r = Place(users[u], (i * 7 + static_cast<int>(u) * 3) % kWidth, (i + static_cast<int>(u)) % kHeight,
+                       (i * 5 + static_cast<int>(u)) % 16);
+        if (r.ok() && r->status == 202) ++acked;
+      }
+    });
+  }
+  // Subscribe once the burst is under way, then fetch while it goes on.
+  ASSERT_TRUE(WaitFor([&] { return acked.load() >= kPerUser; }, 30s));
+  auto ws = Subscribed(users[0]);
+  ASSERT_TRUE(ws.ok());
+  ClientBoard mine;
+  // Frames that arrive before the board do are held (step 1).
+  for (int i = 0; i < 3; ++i) {
+    auto text = (*ws)->ReceiveText(200ms);
+    if (!text.ok()) break;
+    auto j = ParseJson(*text);
+    ASSERT_TRUE(j.ok());
+    if (j->Type() == "pixels") mine.held.push_back(std::move(*j));
+  }
+  Fetch(mine, 0);
+  if (HasFatalFailure()) return;
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(acked.load(), static_cast<int>(users.size()) * kPerUser);
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = stack->pg().Exec("SELECT count(*) FROM board_placements");
+    return n.ok() && n->Int(0, 0) == acked.load();
+  }, 30s));
+  // Then live frames until the client's board is the server's.
+  bool same = WaitFor([&] {
+    auto text = (*ws)->ReceiveText(200ms);
+    if (text.ok()) {
+      auto j = ParseJson(*text);
+      if (j.ok() && j->Type() == "pixels" && !Apply(mine, *j)) {
+        mine.held.push_back(std::move(*j));
+        Fetch(mine, mine.held.front().doc["prev"].GetInt64());
+      }
+    }
+    auto server = GetBoard(1 << 30);
+    return server.ok() && VersionOf(*server) == mine.version && server->body == mine.bytes;
+  }, 30s);
+  EXPECT_TRUE(same) << "client at version " << mine.version;
+}
+
+}  // namespace
+}  // namespace chatpipe::test

@@ -1,0 +1,75 @@
+#include "workers/board/board_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/metrics.h"
+#include "storage/board_store.h"
+
+namespace chatpipe {
+namespace {
+
+Metric& applied = Counter("chatpipe_board_placements_total", "placements stored in the board's history");
+Metric& changed = Counter("chatpipe_board_pixels_changed_total", "placements that changed the live board");
+Metric& off_board = Counter("chatpipe_board_off_board_total", "placements refused: off the board or its palette");
+
+}  // namespace
+
+Result<PixelPlacement> DecodeBoardEvent(const KafkaMessage& m) { return DecodePixelPlacement(m.payload); }
+
+BoardWorker::BoardWorker(CommonConfig config, BoardWorkerOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      pg_(config_.pg_conninfo),
+      redis_(config_.RedisHost(), config_.RedisPort()),
+      loop_(config_,
+            {.worker = "board",
+             .group = options_.group,
+             .topics = {kBoardTopic},
+             .batch_max = options_.batch,
+             .range = options_.range},
+            DecodeBoardEvent, [this](const std::vector<PixelPlacement>& batch) { return Apply(batch); }) {}
+
+Status BoardWorker::Start() { return loop_.Start(); }
+
+void BoardWorker::Run(const std::atomic<bool>& stop) { loop_.Run(stop); }
+
+Status BoardWorker::Apply(const std::vector<PixelPlacement>& placements) {
+  std::vector<PixelPlacement> on_board;
+  on_board.reserve(placements.size());
+  Status refused;
+  for (const PixelPlacement& p : placements) {
+    if (Status s = options_.board.CheckPixel(p.x, p.y, p.color); !s.ok()) {
+      off_board.Add();
+      spdlog::warn("board: placement {} refused: {}", p.id, s.ToString());
+      refused = s;
+      continue;
+    }
+    on_board.push_back(p);
+  }
+  if (Status s = StorePlacements(pg_, on_board); !s.ok()) return s;
+  if (Status s = ApplyToRedis(on_board); !s.ok()) return s;
+  applied.Add(static_cast<double>(on_board.size()));
+  // The rest is done; redone one at a time, the refused placement is dead-lettered.
+  return refused;
+}
+
+Status BoardWorker::ApplyToRedis(const std::vector<PixelPlacement>& placements) {
+  if (placements.empty()) return Status::Ok();
+  const std::string p = config_.RedisPrefix();
+  const std::vector<std::string> keys = {BoardKey(p), BoardIdsKey(p), BoardVersionKey(p), BoardChannel(p)};
+  for (size_t first = 0; first < placements.size(); first += kBoardApplyMax) {
+    size_t last = std::min(placements.size(), first + kBoardApplyMax);
+    std::vector<PixelPlacement> chunk(placements.begin() + first, placements.begin() + last);
+    redis_.AppendScript(kBoardApplyScript, keys, BoardApplyArgs(chunk, options_.board.width));
+  }
+  std::vector<RedisReply> replies;
+  if (Status s = redis_.Flush(&replies); !s.ok()) return s;
+  for (const RedisReply& r : replies) {
+    if (r.type != REDIS_REPLY_ARRAY || r.elements.size() != 2)
+      return Status::Unavailable("redis_error", "board apply: " + r.str);
+    changed.Add(static_cast<double>(r.elements[0].integer));
+  }
+  return Status::Ok();
+}
+
+}  // namespace chatpipe

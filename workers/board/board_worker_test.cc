@@ -1,0 +1,159 @@
+// The board worker against the real PostgreSQL, Redis and Kafka.
+#include "workers/board/board_worker.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "common/message_id.h"
+#include "storage/board_store.h"
+#include "tests/support/redis_subscriber.h"
+#include "tests/support/wait.h"
+#include "tests/support/worker_env.h"
+#include "workers/consume/worker_metrics.h"
+
+namespace chatpipe {
+namespace {
+
+using namespace std::chrono_literals;
+using test::Subscriber;
+using test::WaitFor;
+using test::WorkerThread;
+
+struct PixelsFrame {
+  int64_t prev = -1, v = -1;
+  std::vector<std::array<int, 3>> pixels;
+};
+
+PixelsFrame ParsePixels(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  PixelsFrame f;
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("type") || d["type"] != "pixels") return f;
+  f.prev = d["prev"].GetInt64();
+  f.v = d["v"].GetInt64();
+  for (const auto& p : d["pixels"].GetArray()) f.pixels.push_back({p[0].GetInt(), p[1].GetInt(), p[2].GetInt()});
+  return f;
+}
+
+class BoardWorkerTest : public test::WorkerEnvTest {
+ protected:
+  void SetUp() override {
+    WorkerEnvTest::SetUp();
+    if (HasFatalFailure()) return;
+    options_.board.width = 8;
+    options_.board.height = 4;
+    worker_ = std::make_unique<BoardWorker>(env_->config(), options_);
+    auto sub = Subscriber::Create(env_->config(), {BoardChannel(env_->config().RedisPrefix())});
+    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    sub_ = std::move(*sub);
+  }
+
+  // A placement with an id stamped at `ms` after the epoch of ids (so tests choose the order).
+  PixelPlacement At(uint64_t ms, int x, int y, int color, int64_t user = 7) {
+    uint64_t id = ((ms + 1000) << (MessageIdGenerator::kInstanceBits + MessageIdGenerator::kSequenceBits)) | (1u << 12);
+    return {.id = id, .user = user, .x = x, .y = y, .color = color,
+            .ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(id))};
+  }
+  int Pixel(int x, int y) {
+    auto r = env_->redis().Command({"GET", BoardKey(env_->config().RedisPrefix())});
+    EXPECT_TRUE(r.ok());
+    const std::string& bytes = r->str;
+    size_t index = static_cast<size_t>(y) * options_.board.width + x;
+    if (index / 2 >= bytes.size()) return 0;
+    unsigned char b = static_cast<unsigned char>(bytes[index / 2]);
+    return index % 2 == 0 ? b >> 4 : b & 0x0f;
+  }
+  int64_t Version() {
+    auto r = env_->redis().Command({"GET", BoardVersionKey(env_->config().RedisPrefix())});
+    return r.ok() && !r->str.empty() ? std::stoll(r->str) : 0;
+  }
+  int64_t HistoryRows() { return *env_->QueryInt("SELECT count(*) FROM board_placements"); }
+  PixelsFrame NextFrame() {
+    auto text = sub_->Next(10s);
+    EXPECT_TRUE(text.ok()) << text.status().ToString();
+    return text.ok() ? ParsePixels(*text) : PixelsFrame{};
+  }
+
+  BoardWorkerOptions options_;
+  std::unique_ptr<BoardWorker> worker_;
+  std::unique_ptr<Subscriber> sub_;
+};
+
+TEST_F(BoardWorkerTest, APixelShowsItsHighestIdAndOneFrameTellsTheBatch) {
+  ASSERT_TRUE(worker_->Apply({At(2, 1, 0, 5), At(1, 1, 0, 3), At(3, 7, 3, 15), At(4, 1, 0, 9)}).ok());
+  EXPECT_EQ(Pixel(1, 0), 9);
+  EXPECT_EQ(Pixel(7, 3), 15);
+  EXPECT_EQ(Pixel(0, 0), 0);
+  EXPECT_EQ(Version(), 1);
+  EXPECT_EQ(HistoryRows(), 4);  // the history keeps the placement that never showed too
+  PixelsFrame f = NextFrame();
+  EXPECT_EQ(f.prev, 0);
+  EXPECT_EQ(f.v, 1);
+  // (1,0) at id 1 came after id 2 in the batch and lost; the rest in order.
+  EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{1, 0, 5}, {7, 3, 15}, {1, 0, 9}}));
+}
+
+TEST_F(BoardWorkerTest, AReplayOrAnOlderPlacementChangesAndPublishesNothing) {
+  const std::vector<PixelPlacement> batch = {At(10, 2, 2, 4), At(11, 3, 2, 6)};
+  ASSERT_TRUE(worker_->Apply(batch).ok());
+  EXPECT_EQ(NextFrame().v, 1);
+  ASSERT_TRUE(worker_->Apply(batch).ok());            // a replay
+  ASSERT_TRUE(worker_->Apply({At(5, 2, 2, 1)}).ok());  // older than what (2,2) shows
+  EXPECT_EQ(Version(), 1);
+  EXPECT_EQ(Pixel(2, 2), 4);
+  EXPECT_EQ(HistoryRows(), 3);
+  // The next frame is the next change: the replay and the older placement published nothing.
+  ASSERT_TRUE(worker_->Apply({At(12, 2, 2, 8)}).ok());
+  PixelsFrame f = NextFrame();
+  EXPECT_EQ(f.prev, 1);
+  EXPECT_EQ(f.v, 2);
+  EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{2, 2, 8}}));
+}
+
+TEST_F(BoardWorkerTest, ABatchLargerThanOneScriptCallIsAppliedWhole) {
+  std::vector<PixelPlacement> batch;
+  for (uint64_t i = 0; i < 2 * kBoardApplyMax + 10; ++i) batch.push_back(At(100 + i, i % 8, (i / 8) % 4, i % 16));
+  ASSERT_TRUE(worker_->Apply(batch).ok());
+  EXPECT_EQ(Version(), 3);  // three calls, each changing something
+  for (int i = 0; i < 32; ++i) {
+    // The last placement of each pixel wins: the highest i with that pixel.
+    int last = static_cast<int>(batch.size()) - 1;
+    while (last % 32 != i) --last;
+    EXPECT_EQ(Pixel(i % 8, i / 8), last % 16) << i;
+  }
+  int64_t prev = 0;
+  size_t pixels = 0;
+  for (int k = 0; k < 3; ++k) {
+    PixelsFrame f = NextFrame();
+    EXPECT_EQ(f.prev, prev);
+    prev = f.v;
+    pixels += f.pixels.size();
+  }
+  EXPECT_EQ(pixels, batch.size());
+}
+
+TEST_F(BoardWorkerTest, AnOffBoardPlacementIsRefusedAndTheRestApplied) {
+  Status s = worker_->Apply({At(1, 0, 0, 2), At(2, 8, 0, 2), At(3, 1, 1, 16)});
+  EXPECT_EQ(s.name(), "bad_pixel");
+  EXPECT_EQ(Pixel(0, 0), 2);
+  EXPECT_EQ(HistoryRows(), 1);
+}
+
+TEST_F(BoardWorkerTest, ConsumesBoardPixelsAndDeadLettersWhatItCannotApply) {
+  const std::string topic = env_->config().Topic(kBoardTopic);
+  ASSERT_TRUE(env_->ProduceTo(topic, "0", "not json").ok());
+  ASSERT_TRUE(env_->ProduceTo(topic, "0", EncodePixelPlacement(At(1, 99, 0, 1))).ok());  // off this board
+  ASSERT_TRUE(env_->ProduceTo(topic, "3", EncodePixelPlacement(At(2, 3, 0, 11))).ok());
+  WorkerMetrics metrics = WorkerMetrics::For("board");
+  const int64_t dead_before = metrics.dead_letters.value();
+  ASSERT_TRUE(worker_->Start().ok());
+  auto running = std::make_unique<WorkerThread>([this](const std::atomic<bool>& stop) { worker_->Run(stop); });
+  PixelsFrame f = NextFrame();
+  EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{3, 0, 11}}));
+  EXPECT_TRUE(WaitFor([&] { return metrics.dead_letters.value() >= dead_before + 2; }));
+  running.reset();
+  EXPECT_EQ(Pixel(3, 0), 11);
+}
+
+}  // namespace
+}  // namespace chatpipe
