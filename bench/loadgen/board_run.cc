@@ -98,6 +98,7 @@ struct HttpStats {
   std::map<std::string, uint64_t> errors;  // the connection failed or ended under a request
   Histogram answer_us;  // placements: due -> answer; reads: request written -> answer
   Histogram lag_us;     // placements: due -> written
+  Histogram written_us; // placements: written -> answer (the server's part of send->202)
   int64_t last_answer_ns = 0;
 
   void Merge(const HttpStats& o) {
@@ -107,6 +108,7 @@ struct HttpStats {
     for (const auto& [k, v] : o.errors) errors[k] += v;
     answer_us.Merge(o.answer_us);
     lag_us.Merge(o.lag_us);
+    written_us.Merge(o.written_us);
     last_answer_ns = std::max(last_answer_ns, o.last_answer_ns);
   }
 };
@@ -156,6 +158,7 @@ class HttpConn {
   uint64_t body_left_ = 0;
   uint64_t tag_ = 0;
   int64_t since_ns_ = 0;
+  int64_t written_ns_ = 0;
 };
 
 class HttpThread {
@@ -222,7 +225,7 @@ class HttpThread {
       stats_.errors[why]++;
     }
   }
-  void Answered(HttpConn* c, uint64_t tag, int64_t since_ns, const ResponseHead& head, bool reusable) {
+  void Answered(HttpConn* c, uint64_t tag, int64_t since_ns, int64_t written_ns, const ResponseHead& head, bool reusable) {
     --busy_;
     if (reusable) idle_.push_back(c);
     if (frozen_) return;
@@ -232,6 +235,7 @@ class HttpThread {
       stats_.answered++;
       stats_.by_status[head.status]++;
       stats_.answer_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - since_ns) / 1000));
+      stats_.written_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - written_ns) / 1000));
       stats_.last_answer_ns = now;
       if (head.status == 202) acked_->Add(tag);
       return Pump(now);
@@ -368,6 +372,7 @@ void HttpConn::Send(const std::string& request, uint64_t tag, int64_t since_ns) 
   state_ = State::kBusy;
   tag_ = tag;
   since_ns_ = since_ns;
+  written_ns_ = NowNs();
   t_->Busy();
   bufferevent_write(bev_, request.data(), request.size());
 }
@@ -397,7 +402,7 @@ void HttpConn::Read() {
     in_body_ = false;
     const bool reusable = !head_.close;
     state_ = reusable ? State::kIdle : State::kClosed;
-    t_->Answered(this, tag_, since_ns_, head_, reusable);
+    t_->Answered(this, tag_, since_ns_, written_ns_, head_, reusable);
     if (!reusable) {
       bufferevent_free(bev_);
       bev_ = nullptr;
@@ -888,7 +893,7 @@ Status RunBoard(const BoardOptions& o) {
     if (!parsed) return Status::InvalidArgument("bad_cpu_group", "--cpu must be name=PID,PID..., got " + g);
     groups.push_back(*parsed);
   }
-  groups.push_back(CpuGroup{"loadgen", {static_cast<int>(getpid())}});
+  groups.push_back(CpuGroup{"loadgen", {static_cast<int>(getpid())}, {}});
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
   if (files.rlim_cur < files.rlim_max) {
@@ -1062,6 +1067,7 @@ Status RunBoard(const BoardOptions& o) {
   row("connection errors", Errors(place.errors) + "; connections lost " + Num(static_cast<double>(place.lost_connections)) +
                                (place.in_flight_at_end ? "; unanswered at the end " + Num(static_cast<double>(place.in_flight_at_end)) : ""));
   row("send->202", Percentiles(place.answer_us) + " (from the due time)");
+  row("written->202", Percentiles(place.written_us) + " (the server's part)");
   row("generator lag", Percentiles(place.lag_us) + " (due -> written: waits for a free connection)");
   row("send->pixels frame", Percentiles(sub.due_us) + " (due -> frame, each subscriber)");
   row("written->pixels frame", Percentiles(sub.sent_us));
@@ -1104,6 +1110,7 @@ Status RunBoard(const BoardOptions& o) {
   w.Uint64(place.lost_connections);
   WriteHistogram(w, "send_to_answer_us", place.answer_us);
   WriteHistogram(w, "lag_us", place.lag_us);
+  WriteHistogram(w, "written_to_answer_us", place.written_us);
   WriteHistogram(w, "send_to_frame_us", sub.due_us);
   WriteHistogram(w, "written_to_frame_us", sub.sent_us);
   w.Key("subscribers");

@@ -1,6 +1,10 @@
 #include "bench/loadgen/proc_cpu.h"
 
+#include <algorithm>
+
+#include <cctype>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -25,6 +29,16 @@ std::optional<uint64_t> ProcStatTicks(std::string_view stat_line) {
   return utime + stime;
 }
 
+std::optional<int> ProcStatParent(std::string_view stat_line) {
+  const size_t paren = stat_line.rfind(')');
+  if (paren == std::string_view::npos) return std::nullopt;
+  std::istringstream in{std::string(stat_line.substr(paren + 1))};
+  std::string state;
+  int ppid = 0;
+  if (!(in >> state >> ppid)) return std::nullopt;
+  return ppid;
+}
+
 std::optional<uint64_t> MachineBusyTicks(std::string_view proc_stat) {
   if (proc_stat.substr(0, 4) != "cpu ") return std::nullopt;
   std::istringstream in{std::string(proc_stat.substr(4, proc_stat.find('\n') - 4))};
@@ -38,16 +52,17 @@ std::optional<uint64_t> MachineBusyTicks(std::string_view proc_stat) {
 std::optional<CpuGroup> ParseCpuGroup(std::string_view text) {
   const size_t eq = text.find('=');
   if (eq == 0 || eq == std::string_view::npos) return std::nullopt;
-  CpuGroup g{std::string(text.substr(0, eq)), {}};
+  CpuGroup g{std::string(text.substr(0, eq)), {}, {}};
   std::istringstream in{std::string(text.substr(eq + 1))};
   std::string item;
   while (std::getline(in, item, ',')) {
     if (item.empty()) continue;
     try {
       size_t used = 0;
-      const int pid = std::stoi(item, &used);
-      if (used != item.size() || pid <= 0) return std::nullopt;
-      g.pids.push_back(pid);
+      const size_t plus = item[0] == '+' ? 1 : 0;
+      const int pid = std::stoi(item.substr(plus), &used);
+      if (used + plus != item.size() || pid <= 0 || !std::isdigit(static_cast<unsigned char>(item[plus]))) return std::nullopt;
+      (item[0] == '+' ? g.parents : g.pids).push_back(pid);
     } catch (...) {
       return std::nullopt;
     }
@@ -66,12 +81,31 @@ CpuSample CpuSample::Take(const std::vector<CpuGroup>& groups) {
     std::getline(in, line);
     s.machine = MachineBusyTicks(line).value_or(0);
   }
-  for (const CpuGroup& g : groups)
-    for (int pid : g.pids) {
+  // Every process's parent, once, when a group wants children.
+  std::map<int, std::vector<int>> children;
+  if (std::any_of(groups.begin(), groups.end(), [](const CpuGroup& g) { return !g.parents.empty(); })) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+      std::ifstream in(entry.path() / "stat");
+      if (std::getline(in, line))
+        if (auto ppid = ProcStatParent(line)) children[*ppid].push_back(std::stoi(name));
+    }
+  }
+  for (const CpuGroup& g : groups) {
+    std::vector<int>& members = s.members[g.name];
+    members = g.pids;
+    for (int parent : g.parents) {
+      members.push_back(parent);
+      for (int child : children[parent]) members.push_back(child);
+    }
+    for (int pid : members) {
       std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
       if (std::getline(in, line))
         if (auto t = ProcStatTicks(line)) s.pid_ticks[pid] = *t;
     }
+  }
   return s;
 }
 
@@ -84,9 +118,14 @@ std::map<std::string, double> CpuPercent(const std::vector<CpuGroup>& groups, co
   uint64_t ours = 0;
   for (const CpuGroup& g : groups) {
     uint64_t ticks = 0;
-    for (int pid : g.pids) {
+    auto at_end = end.members.find(g.name);
+    const std::vector<int>& pids = at_end != end.members.end() ? at_end->second : g.pids;
+    for (int pid : pids) {
+      // A pid there at the end only (a child born in the window) counts all its time.
       auto a = start.pid_ticks.find(pid), b = end.pid_ticks.find(pid);
-      if (a != start.pid_ticks.end() && b != end.pid_ticks.end() && b->second >= a->second) ticks += b->second - a->second;
+      if (b == end.pid_ticks.end()) continue;
+      const uint64_t from = a != start.pid_ticks.end() ? a->second : 0;
+      if (b->second >= from) ticks += b->second - from;
     }
     ours += ticks;
     out[g.name] += percent(ticks);

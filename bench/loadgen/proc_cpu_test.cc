@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace chatpipe::bench {
 namespace {
 
@@ -25,6 +27,12 @@ TEST(ProcCpuTest, GroupsByName) {
   ASSERT_TRUE(g);
   EXPECT_EQ(g->name, "ingress");
   EXPECT_EQ(g->pids, (std::vector<int>{12, 34}));
+  auto pg = ParseCpuGroup("postgres=+7,9");
+  ASSERT_TRUE(pg);
+  EXPECT_EQ(pg->parents, (std::vector<int>{7}));
+  EXPECT_EQ(pg->pids, (std::vector<int>{9}));
+  EXPECT_FALSE(ParseCpuGroup("postgres=++7"));
+  EXPECT_FALSE(ParseCpuGroup("postgres=+"));
   EXPECT_TRUE(ParseCpuGroup("kafka="));  // a service that is not there: no pids
   EXPECT_FALSE(ParseCpuGroup("=12"));
   EXPECT_FALSE(ParseCpuGroup("redis"));
@@ -33,7 +41,7 @@ TEST(ProcCpuTest, GroupsByName) {
 }
 
 TEST(ProcCpuTest, PercentOfOneCorePerGroupAndForTheRest) {
-  const std::vector<CpuGroup> groups = {{"ingress", {10, 11}}, {"redis", {20}}};
+  const std::vector<CpuGroup> groups = {{"ingress", {10, 11}, {}}, {"redis", {20}, {}}};
   CpuSample a, b;
   a.ns = 0, b.ns = 2'000'000'000;  // two seconds at 100 ticks a second
   a.machine = 1000, b.machine = 1300;
@@ -45,11 +53,32 @@ TEST(ProcCpuTest, PercentOfOneCorePerGroupAndForTheRest) {
   EXPECT_DOUBLE_EQ(cpu["others"], 70.0);   // 300 busy, 160 ours
 }
 
+TEST(ProcCpuTest, AChildBornInTheWindowCountsAllItsTime) {
+  const std::vector<CpuGroup> groups = {{"postgres", {}, {30}}};
+  CpuSample a, b;
+  a.ns = 0, b.ns = 1'000'000'000;
+  a.machine = 0, b.machine = 100;
+  a.members["postgres"] = {30};
+  b.members["postgres"] = {30, 31};
+  a.pid_ticks = {{30, 10}};
+  b.pid_ticks = {{30, 15}, {31, 25}};
+  EXPECT_DOUBLE_EQ(CpuPercent(groups, a, b, 100)["postgres"], 30.0);
+}
+
+TEST(ProcCpuTest, TheParentOfAProcess) {
+  EXPECT_EQ(ProcStatParent("99 (a (b) c) R 17 99 99 0"), 17);
+  EXPECT_FALSE(ProcStatParent("99 (x)"));
+}
+
 TEST(ProcCpuTest, ASampleOfThisProcessReadsItsTicks) {
-  const std::vector<CpuGroup> groups = {{"me", {static_cast<int>(getpid())}}};
+  const std::vector<CpuGroup> groups = {{"me", {static_cast<int>(getpid())}, {}}};
   const CpuSample s = CpuSample::Take(groups);
   EXPECT_EQ(s.pid_ticks.count(getpid()), 1u);
   EXPECT_GT(s.machine, 0u);
+  // This process is a child of its parent.
+  const CpuSample c = CpuSample::Take({{"parent", {}, {static_cast<int>(getppid())}}});
+  const std::vector<int>& members = c.members.at("parent");
+  EXPECT_NE(std::find(members.begin(), members.end(), static_cast<int>(getpid())), members.end());
 }
 
 }  // namespace
