@@ -96,9 +96,9 @@ struct HttpStats {
   uint64_t lost_connections = 0;
   std::map<int, uint64_t> by_status;
   std::map<std::string, uint64_t> errors;  // the connection failed or ended under a request
-  Histogram answer_us;  // placements: due -> answer; reads: request written -> answer
+  Histogram answer_us;  // placements: due -> 202; reads: request written -> answer
   Histogram lag_us;     // placements: due -> written
-  Histogram written_us; // placements: written -> answer (the server's part of send->202)
+  Histogram written_us; // placements: written -> 202 (the server's part of send->202)
   int64_t last_answer_ns = 0;
 
   void Merge(const HttpStats& o) {
@@ -234,10 +234,11 @@ class HttpThread {
     if (c_.placing) {
       stats_.answered++;
       stats_.by_status[head.status]++;
+      stats_.last_answer_ns = now;
+      if (head.status != 202) return Pump(now);
+      acked_->Add(tag);
       stats_.answer_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - since_ns) / 1000));
       stats_.written_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - written_ns) / 1000));
-      stats_.last_answer_ns = now;
-      if (head.status == 202) acked_->Add(tag);
       return Pump(now);
     }
     if (now > start_ + c_.duration_ns) return;  // past the window: not counted

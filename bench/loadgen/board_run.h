@@ -23,7 +23,7 @@ namespace chatpipe::bench {
 
 struct BoardOptions {
   std::string url = "http://127.0.0.1:8080";
-  int connections = 1000;   // placing connections, one guest user each
+  int connections = 2000;   // placing connections, one guest user each
   int threads = 1;          // placing (and reading) event loops; the subscribers have one more
   int subscribers = 10;
   double rate = 50000;      // placements a second offered, in all
