@@ -969,6 +969,7 @@ Status RunBoard(const BoardOptions& o) {
   const BoardSchedule schedule(meta->width, meta->height, meta->colors, o.rate, start);
   subs[0]->Go(&schedule);
   for (auto& t : placers) t->Go(&schedule, start);
+  fprintf(stderr, "board: placing\n");  // bench/board --profile starts perf on this line
   SleepUntilNs(start);
   const std::string place_load = LoadAverage();
   const CpuSample cpu_a = CpuSample::Take(groups);
