@@ -139,7 +139,6 @@ class HttpConn {
     if (bev_) bufferevent_free(bev_);
   }
   void Open();
-  bool idle() const { return state_ == State::kIdle; }
   const std::string& token() const { return token_; }
   void Send(const std::string& request, uint64_t tag, int64_t since_ns);
 
@@ -206,7 +205,6 @@ class HttpThread {
 
   event_base* base() { return base_; }
   const HttpThreadConfig& config() const { return c_; }
-  HttpStats& mutable_stats() { return stats_; }
 
   void Opened(HttpConn* c) {
     ++opened_;
