@@ -29,6 +29,9 @@ constexpr HopRow kPath[] = {
     {R"(hop="publish",worker="persist")", "persister: Redis history push and PUBLISH"},
     {R"(hop="fanout")", "ingress: frame from Redis -> written to the sockets"},
     {R"(hop="server")", "the whole server: stamped -> written to the sockets"},
+    // The pixel board's worker (bench/board): history to PostgreSQL, then the Redis script and PUBLISH.
+    {R"(hop="kafka",worker="board")", "Kafka: produced -> polled by the board worker"},
+    {R"(hop="apply",worker="board")", "board worker: the batch's PostgreSQL history and Redis script, counted per placement"},
 };
 
 // "{a="1",le="0.5"}" -> labels without le, and the le value.

@@ -4,6 +4,7 @@
 //   chatpipe-loadgen run --url URL --connections N ...         one generator process; JSON result
 //   chatpipe-loadgen report --scenario S FILES...              merge results, print figures
 //   chatpipe-loadgen soak --report R --memory M                memory and latency over time, verdict
+//   chatpipe-loadgen board --url URL --rate P ...              the pixel board: placements, subscribers, reads
 //
 // A process may hold at most `ulimit -Hn` files, so a scenario runs several `run` processes (bench/run
 // does) and merges their results with `report`.
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "bench/loadgen/board_run.h"
 #include "bench/loadgen/hops.h"
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/run.h"
@@ -137,7 +139,35 @@ int main(int argc, char** argv) {
   hops->add_option("--report", hops_options.report, "the run's report.json, for the end-to-end figures");
   hops->add_option("--out", hops_options.out, "write hops.md and hops.json here");
 
+  chatpipe::bench::BoardOptions board_options;
+  CLI::App* board = app.add_subcommand(
+      "board", "the pixel board: placements per second to subscribers, then GET /api/board per second (bench/README.md)");
+  board->add_option("--url", board_options.url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
+  board->add_option("--connections", board_options.connections, "keep-alive HTTP connections placing pixels, one guest user each")
+      ->capture_default_str();
+  board->add_option("--threads", board_options.threads, "event loops placing (and reading); the subscribers have one more")
+      ->capture_default_str();
+  board->add_option("--subscribers", board_options.subscribers, "WebSockets subscribed to the board")->capture_default_str();
+  board->add_option("--rate", board_options.rate, "placements per second offered, in all (open loop)")->capture_default_str();
+  board->add_option("--duration", board_options.duration_s, "seconds of placing")->capture_default_str();
+  board->add_option("--drain", board_options.drain_s, "at most this many seconds after the window for answers and frames")
+      ->capture_default_str();
+  board->add_option("--read-connections", board_options.read_connections, "keep-alive connections reading GET /api/board")
+      ->capture_default_str();
+  board->add_option("--read-duration", board_options.read_duration_s, "seconds of each read window (full, If-None-Match); 0: none")
+      ->capture_default_str();
+  board->add_option("--source-ips", board_options.source_ips, "bind 127.0.0.2 .. 127.0.0.(1+N) round robin")->capture_default_str();
+  board->add_option("--note", board_options.notes, "condition key=value to print and record (repeatable)")->allow_extra_args(false);
+  board->add_option("--cpu", board_options.cpu_groups, "name=PID,PID: processes whose CPU is reported (repeatable)")
+      ->allow_extra_args(false);
+  board->add_option("--out", board_options.out, "write the figures as JSON here");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*board) {
+    Status s = chatpipe::bench::RunBoard(board_options);
+    return s.ok() ? 0 : Fail(s);
+  }
 
   if (*setup) {
     auto ids = chatpipe::bench::SetUpRooms(setup_url, room_count, prefix, setup_timeout);

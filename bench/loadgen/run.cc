@@ -21,10 +21,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-struct Target {
-  sockaddr_in addr{};
-  std::string host_port;
-};
+}  // namespace
 
 Result<Target> ParseUrl(const std::string& url) {
   constexpr std::string_view kScheme = "http://";
@@ -48,6 +45,8 @@ Result<Target> ParseUrl(const std::string& url) {
   return t;
 }
 
+namespace {
+
 Result<rapidjson::Document> PostJson(const std::string& url, const std::string& body, const std::string& token,
                                      int expect) {
   std::vector<std::string> headers = {"Content-Type: application/json"};
@@ -62,12 +61,16 @@ Result<rapidjson::Document> PostJson(const std::string& url, const std::string& 
   return doc;
 }
 
+}  // namespace
+
 Result<std::string> GuestToken(const std::string& url) {
   auto doc = PostJson(url + "/api/sessions/guest", "", "", 200);
   if (!doc.ok()) return doc.status();
   if (!doc->HasMember("token") || !(*doc)["token"].IsString()) return Status::Internal("guest session without token");
   return std::string((*doc)["token"].GetString());
 }
+
+namespace {
 
 bool Exists(const std::string& path) { return std::filesystem::exists(path); }
 

@@ -2,6 +2,8 @@
 // scenario shares between its generator processes.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,6 +41,16 @@ struct RunOptions {
   double barrier_timeout_s = 300;
   std::string out;                 // JSON result file
 };
+
+// The ingress a generator talks to, from its --url (http://IPV4:PORT).
+struct Target {
+  sockaddr_in addr{};
+  std::string host_port;  // "IPV4:PORT", the Host header
+};
+Result<Target> ParseUrl(const std::string& url);
+
+// A new guest user's token (POST /api/sessions/guest), by a blocking request.
+Result<std::string> GuestToken(const std::string& url);
 
 // Runs one generator process. With a barrier directory it writes ready.<proc> once connected and
 // joined, starts at the time (CLOCK_REALTIME ns) written in `go`, writes its result, then writes
