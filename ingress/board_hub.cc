@@ -53,13 +53,23 @@ std::string EncodePixelsFrame(int64_t prev, int64_t v, std::string_view items) {
 }
 
 void BoardHub::Subscribe(Connection* conn) {
-  if (members_.count(conn)) return conn->SendText(R"({"type":"board_subscribed"})");
-  if (link_ == Link::kSubscribed) {
-    members_.insert(conn);
-    return conn->SendText(R"({"type":"board_subscribed"})");
-  }
+  if (link_ == Link::kSubscribed) return Welcome(conn);
   waiting_.insert(conn);
   if (link_ == Link::kNone) SubscribeChannel();  // kUnsubscribing: OnUnsubscribed subscribes again
+}
+
+// The loop hears the channel: frames flow to `conn` from now, and the board's version, read after
+// that, tells it how new a board it needs (every change above it reaches it as a frame).
+void BoardHub::Welcome(Connection* conn) {
+  members_.insert(conn);
+  Loop* loop = loop_;
+  const uint64_t id = conn->id();
+  loop_->redis().Command({"GET", BoardVersionKey(loop_->redis_prefix())}, [loop, id](redisReply* r) {
+    Connection* c = loop->FindConnection(id);
+    if (!c || !loop->board().members_.count(c)) return;
+    const int64_t v = r && r->type == REDIS_REPLY_STRING ? std::strtoll(r->str, nullptr, 10) : 0;
+    c->SendText(R"({"type":"board_subscribed","v":)" + std::to_string(v) + "}");
+  });
 }
 
 void BoardHub::Unsubscribe(Connection* conn) {
@@ -87,10 +97,7 @@ void BoardHub::MaybeUnsubscribe() {
 bool BoardHub::OnSubscribed(std::string_view channel) {
   if (channel != BoardChannel(loop_->redis_prefix())) return false;
   link_ = Link::kSubscribed;
-  for (Connection* c : waiting_) {
-    members_.insert(c);
-    c->SendText(R"({"type":"board_subscribed"})");
-  }
+  for (Connection* c : waiting_) Welcome(c);
   waiting_.clear();
   MaybeUnsubscribe();
   return true;

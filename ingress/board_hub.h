@@ -58,7 +58,8 @@ class BoardHub {
  public:
   explicit BoardHub(Loop* loop) : loop_(loop) {}
 
-  // Sends `conn` {"type":"board_subscribed"} once the loop hears the channel, then every frame.
+  // Sends `conn` every frame once the loop hears the channel, and {"type":"board_subscribed","v":V}
+  // with the board's version read after that: a board at V or newer, plus those frames, is the board.
   void Subscribe(Connection* conn);
   // Stops its frames and answers {"type":"board_unsubscribed"}.
   void Unsubscribe(Connection* conn);
@@ -81,6 +82,7 @@ class BoardHub {
 
  private:
   enum class Link : uint8_t { kNone, kSubscribing, kSubscribed, kUnsubscribing };
+  void Welcome(Connection* conn);
   void SubscribeChannel();
   void MaybeUnsubscribe();
   void EndMerged();

@@ -210,7 +210,11 @@ TEST_F(BoardTest, TwoClientsSeeEachOthersPlacementsAndTheBoardShowsThem) {
   ASSERT_TRUE((*ana_ws)->SendText(R"({"type":"board_subscribe"})").ok());
   auto next = (*ana_ws)->ReceiveText(10s);
   ASSERT_TRUE(next.ok());
-  EXPECT_EQ(*next, R"({"type":"board_subscribed"})");
+  auto welcome = ParseJson(*next);
+  ASSERT_TRUE(welcome.ok());
+  EXPECT_EQ(welcome->Type(), "board_subscribed");
+  // The version the subscription began at: every change so far is at or below it.
+  EXPECT_GE(welcome->doc["v"].GetInt64(), frame->doc["v"].GetInt64() + 2);
 }
 
 TEST_F(BoardTest, BadPlacementsAndReadsGetClearErrors) {
@@ -347,10 +351,16 @@ TEST_F(BoardTest, AClientThatSubscribesDuringABurstEndsWithTheServersBoard) {
   }
   // Subscribe once the burst is under way, then fetch while it goes on.
   ASSERT_TRUE(WaitFor([&] { return acked.load() >= kPerUser; }, 30s));
-  auto ws = Subscribed(users[0]);
+  auto ws = stack->Connect(users[0]);
   ASSERT_TRUE(ws.ok());
+  ASSERT_TRUE((*ws)->SendText(R"({"type":"board_subscribe"})").ok());
+  // Step 1: frames are held from the subscribe on, those before `board_subscribed` too.
   ClientBoard mine;
-  // Frames that arrive before the board do are held (step 1).
+  std::vector<Json> before;
+  auto welcome = ReceiveUntil(**ws, [](const Json& j) { return j.Type() == "board_subscribed"; }, 10s, &before);
+  ASSERT_TRUE(welcome.ok());
+  for (Json& j : before)
+    if (j.Type() == "pixels") mine.held.push_back(std::move(j));
   for (int i = 0; i < 3; ++i) {
     auto text = (*ws)->ReceiveText(200ms);
     if (!text.ok()) break;
@@ -358,7 +368,8 @@ TEST_F(BoardTest, AClientThatSubscribesDuringABurstEndsWithTheServersBoard) {
     ASSERT_TRUE(j.ok());
     if (j->Type() == "pixels") mine.held.push_back(std::move(*j));
   }
-  Fetch(mine, 0);
+  // Step 2: a board at least as new as the subscription.
+  Fetch(mine, welcome->doc["v"].GetInt64());
   if (HasFatalFailure()) return;
   for (auto& t : threads) t.join();
   ASSERT_EQ(acked.load(), static_cast<int>(users.size()) * kPerUser);

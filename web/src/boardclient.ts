@@ -144,9 +144,9 @@ export class BoardClient {
     if (frame.type === 'board_subscribed') {
       if (this.phase !== 'subscribing' || !this.sync) return;
       this.phase = 'live';
-      this.run(this.sync.subscribed(), this.version);
+      this.run(this.sync.subscribed(frame.v ?? 0), this.version);
     } else if (frame.type === 'pixels') {
-      if (this.phase !== 'live' || !this.sync || !isPixelsFrame(frame)) return;
+      if (this.phase === 'idle' || !this.sync || !isPixelsFrame(frame)) return;
       const before = this.version;
       this.run(this.sync.frame(frame), before);
     }
@@ -156,6 +156,7 @@ export class BoardClient {
     if (this.phase !== 'idle') return;
     if (!this.send({ type: 'board_subscribe' })) return; // onSocketOpen does it
     this.phase = 'subscribing';
+    this.sync?.subscribing();
     this.generation++;
     if (!this.sync?.pixels) this.status = 'loading';
   }

@@ -4,7 +4,8 @@
 // its prev/v. Pure (no DOM, no network): the owner sends and fetches what it is told to and draws what
 // changed.
 //
-// The owner's part, in order: after `board_subscribed`, subscribed(); frames with frame(); the answer
+// The owner's part, in order: subscribing() as it sends `board_subscribe`; subscribed(v) when
+// `board_subscribed` comes with the version the subscription began at; frames with frame(); the answer
 // of the fetch it was asked for with board(). Each of those returns what to do next: `fetch` (a
 // version to ask GET /api/board?v= for, or 0 for the plain URL) when a board is needed, and `changed`
 // (the pixels set, or 'all' when a whole new board came).
@@ -56,7 +57,9 @@ export class BoardSync {
   version = 0; // B: the version `pixels` is at
   private kept: PixelsFrame[] = []; // frames not applied yet: no board, or a fetch under way
   private fetching = false;
-  private listening = false; // between subscribed() and reset()
+  private listening = false; // from subscribing() to reset(): frames are kept
+  private confirmed = false; // `board_subscribed` came
+  private floor = 0; // the version the subscription began at: the board fetched must reach it
 
   constructor(
     readonly width: number,
@@ -68,28 +71,40 @@ export class BoardSync {
     return this.fetching;
   }
 
-  // `board_subscribed` came: frames count from now. The board is fetched again even when one is held
-  // (frames were missed while not subscribed), at least as new as it (?v=B), else the plain URL.
-  subscribed(): SyncStep {
+  // `board_subscribe` is sent: frames count from now (they may come before `board_subscribed`).
+  subscribing() {
     this.listening = true;
+    this.confirmed = false;
     this.kept = [];
+    this.fetching = false;
+  }
+
+  // `board_subscribed` came with `v`, the version the subscription began at: every change above it
+  // comes as a frame, so a board at v or newer completes them. The board is fetched again even when
+  // one is held (frames were missed while not subscribed): at least as new as it and v (?v=), else
+  // the plain URL (a CDN's copy may be older than v: then board() asks again for v).
+  subscribed(v = 0): SyncStep {
+    this.listening = true;
+    this.confirmed = true;
+    this.floor = v;
     this.fetching = true;
-    return { fetch: this.pixels ? this.version : 0, changed: [] };
+    return { fetch: this.pixels ? Math.max(this.version, v) : 0, changed: [] };
   }
 
   // The subscription ended (unsubscribed, the socket dropped): frames are not kept until the next.
   // The board held stays, at its version.
   reset() {
     this.listening = false;
+    this.confirmed = false;
     this.kept = [];
     this.fetching = false;
   }
 
-  // A `pixels` frame. Before subscribed() it is not ours to keep (step 1 of docs/board.md).
+  // A `pixels` frame. Before subscribing() it is not ours to keep (step 1 of docs/board.md).
   frame(frame: PixelsFrame): SyncStep {
     if (!this.listening) return { changed: [] };
     this.kept.push(frame);
-    if (this.fetching) return { changed: [] };
+    if (this.fetching || !this.confirmed) return { changed: [] };
     return this.drain();
   }
 
@@ -101,6 +116,10 @@ export class BoardSync {
     this.version = version;
     this.fetching = false;
     const step = this.drain();
+    if (step.fetch === undefined && this.version < this.floor) {
+      this.fetching = true; // older than the subscription, and no frame bridges the gap
+      return { fetch: this.floor, changed: 'all' };
+    }
     return { fetch: step.fetch, changed: 'all' };
   }
 

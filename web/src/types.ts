@@ -111,7 +111,7 @@ export type ServerFrame =
   | { type: 'ack'; room: number; id: string; ts: number; client_msg_id?: string }
   | { type: 'error'; code: string; reason: string; client_msg_id?: string; retry_after_ms?: number }
   | { type: 'notification'; mention: Mention }
-  | { type: 'board_subscribed' }
+  | { type: 'board_subscribed'; v?: number }
   | { type: 'board_unsubscribed' }
   | PixelsFrame;
 

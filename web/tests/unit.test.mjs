@@ -282,9 +282,11 @@ const pf = (prev, v, pixels) => ({ type: 'pixels', prev, v, pixels });
 
 test('frames kept during the fetch are dropped, applied whole or applied by their prev and v', () => {
   const sync = new BoardSync(4, 1);
-  assert.deepEqual(sync.frame(pf(1, 2, [[0, 0, 9]])), { changed: [] }, 'before board_subscribed: not ours');
-  assert.deepEqual(sync.subscribed(), { fetch: 0, changed: [] }, 'no board yet: the plain URL');
-  for (const f of [pf(3, 5, [[0, 0, 1]]), pf(5, 7, [[1, 0, 2], [2, 0, 3]]), pf(7, 8, [[3, 0, 4], [3, 0, 5]])])
+  assert.deepEqual(sync.frame(pf(1, 2, [[0, 0, 9]])), { changed: [] }, 'before board_subscribe: not ours');
+  sync.subscribing();
+  assert.deepEqual(sync.frame(pf(3, 5, [[0, 0, 1]])), { changed: [] }, 'kept: after board_subscribe');
+  assert.deepEqual(sync.subscribed(5), { fetch: 0, changed: [] }, 'no board yet: the plain URL');
+  for (const f of [pf(5, 7, [[1, 0, 2], [2, 0, 3]]), pf(7, 8, [[3, 0, 4], [3, 0, 5]])])
     assert.deepEqual(sync.frame(f), { changed: [] }, 'kept while the board is fetched');
   // The board at 6: the first frame is on it; the second overlaps (6 of 7) and is applied whole.
   const step = sync.board(encodeBoard([7, 7, 7, 7]), 6);
@@ -314,6 +316,17 @@ test('a missing version refetches at the frame prev, keeping it and the rest for
   assert.deepEqual(sync.board(encodeBoard([1, 1]), 9), { fetch: 10, changed: 'all' });
   assert.deepEqual(sync.board(encodeBoard([1, 1]), 10), { fetch: undefined, changed: 'all' });
   assert.deepEqual([...sync.pixels], [5, 1]);
+});
+
+test('a board older than the subscription, with no frame to show it, is fetched again at the version it began at', () => {
+  const sync = new BoardSync(2, 1);
+  sync.subscribing();
+  assert.deepEqual(sync.subscribed(9), { fetch: 0, changed: [] });
+  assert.deepEqual(sync.board(encodeBoard([1, 1]), 7), { fetch: 9, changed: 'all' }, 'a CDN copy from before v 9');
+  assert.equal(sync.awaitingBoard, true);
+  assert.deepEqual(sync.board(encodeBoard([2, 2]), 9), { fetch: undefined, changed: 'all' });
+  assert.equal(sync.version, 9);
+  assert.deepEqual(sync.frame(pf(9, 10, [[1, 0, 4]])), { changed: [[1, 0, 4]] });
 });
 
 test('a new subscription fetches a board at least as new as the one held; answers after a reset are dropped', () => {
