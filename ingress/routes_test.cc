@@ -61,5 +61,22 @@ TEST(Routes, ParseSpeechPath) {
   EXPECT_EQ(ParseSpeechPath("/api/messages/1/2/speech"), 0u);
 }
 
+TEST(Routes, PixelPathsAndTheBoardsMethods) {
+  int x = -5, y = -5;
+  EXPECT_TRUE(ParsePixelPath("/api/board/pixels/12/999", &x, &y));
+  EXPECT_EQ(x, 12);
+  EXPECT_EQ(y, 999);
+  EXPECT_TRUE(ParsePixelPath("/api/board/pixels/-1/0", &x, &y));  // a shape the route answers 404
+  EXPECT_EQ(x, -1);
+  for (const char* bad : {"/api/board/pixels/1", "/api/board/pixels/1/", "/api/board/pixels//1", "/api/board/pixels/1/2/3",
+                          "/api/board/pixels/a/1", "/api/board/pixels/1/2x", "/api/board/pixels/99999999999/1"})
+    EXPECT_FALSE(ParsePixelPath(bad, &x, &y)) << bad;
+  EXPECT_EQ(AllowedMethods("/api/board/pixels/1/2"), "GET");
+  EXPECT_EQ(AllowedMethods("/api/board/pixels"), "PUT");
+  EXPECT_EQ(AllowedMethods("/api/board"), "GET");
+  EXPECT_EQ(AllowedMethods("/api/board/meta"), "GET");
+  EXPECT_EQ(AllowedMethods("/api/board/pixels/1/2/3"), "");
+}
+
 }  // namespace
 }  // namespace chatpipe

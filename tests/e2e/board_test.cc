@@ -10,6 +10,8 @@
 #include <map>
 #include <thread>
 
+#include "common/message_id.h"
+#include "storage/board_history.h"
 #include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
@@ -328,6 +330,13 @@ TEST_F(BoardTest, TheBoardRebuiltFromHistoryEqualsTheLiveBoardAfterABurst) {
     return live == rebuilt;
   }, 30s));
   EXPECT_EQ(live, rebuilt);
+  // And so does `chatpipe board export`'s reading of the history, at now.
+  BoardConfig board;
+  board.width = kWidth;
+  board.height = kHeight;
+  auto exported = BoardAt(stack->pg(), board, static_cast<int64_t>(NowMs()));
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ(exported->bytes(), live);
 }
 
 TEST_F(BoardTest, AClientThatSubscribesDuringABurstEndsWithTheServersBoard) {
