@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "common/utf8.h"
 
@@ -244,17 +245,39 @@ const std::string& FrameHeadLuaPattern() {
   return pattern;
 }
 
-std::string EncodeSpeechRequest(const SpeechRequest& r) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+namespace {
+
+// An event's head: {"v":1,"type":TYPE,ID_KEY:"<id>" — the rest is the caller's, then EndObject.
+void StartEvent(Writer& w, const char* type, const char* id_key, uint64_t id) {
   w.StartObject();
   w.Key("v");
   w.Int(kEventSchemaVersion);
   w.Key("type");
-  w.String("speech");
-  w.Key("message");
-  const std::string id = std::to_string(r.message);
-  w.String(id.data(), id.size());
+  w.String(type);
+  w.Key(id_key);
+  const std::string text = std::to_string(id);
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+// Reads each (key, out) integer member of an event; Malformed naming `what` when one is missing.
+template <typename Int>
+Status ReadInts(const rapidjson::Document& doc, std::initializer_list<std::pair<const char*, Int*>> fields,
+                const char* what) {
+  for (auto [key, out] : fields) {
+    auto m = doc.FindMember(key);
+    if (m == doc.MemberEnd() || !(std::is_same_v<Int, int> ? m->value.IsInt() : m->value.IsInt64()))
+      return Malformed(what);
+    *out = static_cast<Int>(m->value.GetInt64());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeSpeechRequest(const SpeechRequest& r) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  StartEvent(w, "speech", "message", r.message);
   w.Key("room");
   w.Int64(r.room);
   w.Key("user");
@@ -272,25 +295,16 @@ Result<SpeechRequest> DecodeSpeechRequest(std::string_view json) {
   auto message = doc.FindMember("message");
   if (message == doc.MemberEnd() || !ReadId(message->value, &r.message) || r.message == 0)
     return Malformed("message missing or not a decimal string");
-  for (auto [key, out] : {std::pair{"room", &r.room}, std::pair{"user", &r.user}, std::pair{"ts", &r.ts_ms}}) {
-    auto m = doc.FindMember(key);
-    if (m == doc.MemberEnd() || !m->value.IsInt64()) return Malformed("room, user or ts missing");
-    *out = m->value.GetInt64();
-  }
+  if (Status s = ReadInts<int64_t>(doc, {{"room", &r.room}, {"user", &r.user}, {"ts", &r.ts_ms}}, "room, user or ts missing");
+      !s.ok())
+    return s;
   return r;
 }
 
 std::string EncodePixelPlacement(const PixelPlacement& p) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  w.StartObject();
-  w.Key("v");
-  w.Int(kEventSchemaVersion);
-  w.Key("type");
-  w.String("pixel");
-  w.Key("id");
-  const std::string id = std::to_string(p.id);
-  w.String(id.data(), id.size());
+  StartEvent(w, "pixel", "id", p.id);
   w.Key("user");
   w.Int64(p.user);
   w.Key("x");
@@ -311,17 +325,26 @@ Result<PixelPlacement> DecodePixelPlacement(std::string_view json) {
   PixelPlacement p;
   auto id = doc.FindMember("id");
   if (id == doc.MemberEnd() || !ReadId(id->value, &p.id) || p.id == 0) return Malformed("id missing or not a decimal string");
-  for (auto [key, out] : {std::pair{"user", &p.user}, std::pair{"ts", &p.ts_ms}}) {
-    auto m = doc.FindMember(key);
-    if (m == doc.MemberEnd() || !m->value.IsInt64()) return Malformed("user or ts missing");
-    *out = m->value.GetInt64();
-  }
-  for (auto [key, out] : {std::pair{"x", &p.x}, std::pair{"y", &p.y}, std::pair{"color", &p.color}}) {
-    auto m = doc.FindMember(key);
-    if (m == doc.MemberEnd() || !m->value.IsInt()) return Malformed("x, y or color missing");
-    *out = m->value.GetInt();
-  }
+  if (Status s = ReadInts<int64_t>(doc, {{"user", &p.user}, {"ts", &p.ts_ms}}, "user or ts missing"); !s.ok()) return s;
+  if (Status s = ReadInts<int>(doc, {{"x", &p.x}, {"y", &p.y}, {"color", &p.color}}, "x, y or color missing"); !s.ok())
+    return s;
   return p;
+}
+
+bool ReadPixelsFrame(std::string_view text, PixelsFrame* f) {
+  if (!TakePrefix(&text, kPixelsHead) || !TakeInt(&text, &f->prev) || !TakePrefix(&text, kPixelsVersionKey) ||
+      !TakeInt(&text, &f->v) || !TakePrefix(&text, kPixelsItemsKey) || text.size() < 2 ||
+      text.substr(text.size() - 2) != "]}")
+    return false;
+  f->items = text.substr(0, text.size() - 2);
+  return f->prev < f->v;
+}
+
+std::string EncodePixelsFrame(int64_t prev, int64_t v, std::string_view items) {
+  std::string out;
+  out.reserve(kPixelsHead.size() + kPixelsVersionKey.size() + kPixelsItemsKey.size() + items.size() + 44);
+  out.append(kPixelsHead).append(std::to_string(prev)).append(kPixelsVersionKey).append(std::to_string(v));
+  return out.append(kPixelsItemsKey).append(items).append("]}");
 }
 
 std::string EncodeSpeechFrame(const SpeechReady& s) {

@@ -97,6 +97,21 @@ std::string EncodePixelPlacement(const PixelPlacement& placement);
 // Checks the shape only; the board's bounds are BoardConfig::CheckPixel's.
 Result<PixelPlacement> DecodePixelPlacement(std::string_view json);
 
+// The board's frame of one applied batch (docs/board.md), published by the board worker's script
+// (storage/board_store.h, which writes this layout) and merged by ingress loops:
+// {"type":"pixels","prev":P,"v":V,"pixels":[[x,y,color],...]}.
+inline constexpr std::string_view kPixelsHead = R"({"type":"pixels","prev":)";
+inline constexpr std::string_view kPixelsVersionKey = R"(,"v":)";
+inline constexpr std::string_view kPixelsItemsKey = R"(,"pixels":[)";
+struct PixelsFrame {
+  int64_t prev = 0;
+  int64_t v = 0;
+  std::string_view items;  // the array's contents, without its brackets
+};
+// Reads a pixels frame without parsing the JSON; false for any other text (or prev >= v).
+bool ReadPixelsFrame(std::string_view text, PixelsFrame* frame);
+std::string EncodePixelsFrame(int64_t prev, int64_t v, std::string_view items);
+
 // A message frame's head, the one statement of its layout: kFrameHead R kFramePosKey P kFrameIdKey ID".
 // EncodeMessageFrame writes it, ReadFrameHead reads it, and the Lua scripts that meet frames in Redis
 // match it with FrameHeadLuaPattern(), built from the same constants.

@@ -2,8 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include <charconv>
-
+#include "common/events.h"
 #include "common/metrics.h"
 #include "ingress/connection.h"
 #include "ingress/loop.h"
@@ -16,41 +15,7 @@ namespace {
 Metric& frames_sent = Counter("chatpipe_ingress_board_frames_total", "pixels frames sent to board subscribers");
 Metric& board_reads = Counter("chatpipe_ingress_board_reads_total", "boards read from Redis for GET /api/board");
 
-constexpr std::string_view kPrev = R"({"type":"pixels","prev":)";
-constexpr std::string_view kV = R"(,"v":)";
-constexpr std::string_view kItems = R"(,"pixels":[)";
-constexpr std::string_view kEnd = "]}";
-
-// Reads a decimal integer at the front of *text and moves past it.
-bool TakeInt(std::string_view* text, int64_t* out) {
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), *out);
-  if (ec != std::errc() || p == text->data()) return false;
-  text->remove_prefix(static_cast<size_t>(p - text->data()));
-  return true;
-}
-
-bool TakePrefix(std::string_view* text, std::string_view prefix) {
-  if (text->substr(0, prefix.size()) != prefix) return false;
-  text->remove_prefix(prefix.size());
-  return true;
-}
-
 }  // namespace
-
-bool ReadPixelsFrame(std::string_view text, PixelsFrame* f) {
-  if (!TakePrefix(&text, kPrev) || !TakeInt(&text, &f->prev) || !TakePrefix(&text, kV) || !TakeInt(&text, &f->v) ||
-      !TakePrefix(&text, kItems) || text.size() < kEnd.size() || text.substr(text.size() - kEnd.size()) != kEnd)
-    return false;
-  f->items = text.substr(0, text.size() - kEnd.size());
-  return f->prev < f->v;
-}
-
-std::string EncodePixelsFrame(int64_t prev, int64_t v, std::string_view items) {
-  std::string out;
-  out.reserve(kPrev.size() + kV.size() + kItems.size() + kEnd.size() + items.size() + 40);
-  out.append(kPrev).append(std::to_string(prev)).append(kV).append(std::to_string(v)).append(kItems);
-  return out.append(items).append(kEnd);
-}
 
 void BoardHub::Subscribe(Connection* conn) {
   if (link_ == Link::kSubscribed) return Welcome(conn);

@@ -44,15 +44,6 @@ struct BoardSnapshot {
 // its version (docs/board.md), so this only bounds how stale; it saves a 0.5 MB read per request.
 inline constexpr std::chrono::milliseconds kBoardCacheMs{100};
 
-// The pieces of a `pixels` frame as the board worker's script publishes it:
-// {"type":"pixels","prev":P,"v":V,"pixels":[ITEMS]}. False for any other text.
-struct PixelsFrame {
-  int64_t prev = 0;
-  int64_t v = 0;
-  std::string_view items;  // the array's contents, without its brackets
-};
-bool ReadPixelsFrame(std::string_view text, PixelsFrame* frame);
-std::string EncodePixelsFrame(int64_t prev, int64_t v, std::string_view items);
 
 class BoardHub {
  public:

@@ -74,6 +74,13 @@ class BoardTest : public StackTest {
     return HttpRequest("GET", stack->Url("/api/board" + (min_version ? "?v=" + std::to_string(min_version) : "")), "",
                        headers);
   }
+  // Waits until the board worker has stored `count` placements in the history.
+  bool HistoryReaches(int64_t count) {
+    return WaitFor([&] {
+      auto n = stack->pg().Exec("SELECT count(*) FROM board_placements");
+      return n.ok() && n->Int(0, 0) == count;
+    }, 30s);
+  }
   int64_t VersionOf(const HttpResponse& r) { return std::stoll(r.headers.at("x-board-version")); }
 
   Result<std::unique_ptr<WsClient>> Subscribed(const TestUser& user) {
@@ -312,10 +319,7 @@ TEST_F(BoardTest, TheBoardRebuiltFromHistoryEqualsTheLiveBoardAfterABurst) {
   }
   for (auto& t : threads) t.join();
   ASSERT_EQ(acked.load(), static_cast<int>(users.size()) * kPerUser);
-  ASSERT_TRUE(WaitFor([&] {
-    auto n = stack->pg().Exec("SELECT count(*) FROM board_placements");
-    return n.ok() && n->Int(0, 0) == acked.load();
-  }, 30s));
+  ASSERT_TRUE(HistoryReaches(acked.load()));
   // The history's board: each pixel's placement with the highest id.
   auto rows = stack->pg().Exec("SELECT DISTINCT ON (y, x) x, y, color FROM board_placements ORDER BY y, x, id DESC");
   ASSERT_TRUE(rows.ok());
@@ -382,10 +386,7 @@ TEST_F(BoardTest, AClientThatSubscribesDuringABurstEndsWithTheServersBoard) {
   if (HasFatalFailure()) return;
   for (auto& t : threads) t.join();
   ASSERT_EQ(acked.load(), static_cast<int>(users.size()) * kPerUser);
-  ASSERT_TRUE(WaitFor([&] {
-    auto n = stack->pg().Exec("SELECT count(*) FROM board_placements");
-    return n.ok() && n->Int(0, 0) == acked.load();
-  }, 30s));
+  ASSERT_TRUE(HistoryReaches(acked.load()));
   // Then live frames until the client's board is the server's.
   bool same = WaitFor([&] {
     auto text = (*ws)->ReceiveText(200ms);

@@ -7,6 +7,7 @@
 //
 // Pixels are drawn by the page's painter, told of each change directly (a busy board changes many
 // times a second; the rest of the page re-renders only when its own state changes).
+import { Observable } from './observable';
 import { ApiError, type Api } from './api';
 import { BoardSync, isPixelsFrame, type Pixel, type SyncStep } from './boardsync';
 import { formatWait, HoverGate } from './boardview';
@@ -32,7 +33,7 @@ const RETRY_MS = [500, 1000, 2000, 5000, 10_000];
 const PENDING_SHOWN_MS = 10_000; // a placement's marker, if its frame never comes
 const INFO_CACHE = 256;
 
-export class BoardClient {
+export class BoardClient extends Observable {
   meta: BoardMeta | null = null;
   status: 'idle' | 'loading' | 'ready' | 'error' = 'idle';
   error?: string;
@@ -50,8 +51,6 @@ export class BoardClient {
   private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private painter: Painter | null = null;
-  private readonly listeners = new Set<() => void>();
-  private notifyQueued = false;
   private readonly gate = new HoverGate();
   private hoverTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly infos = new Map<number, PixelInfo>(); // by pixel index; dropped when the pixel changes
@@ -60,20 +59,8 @@ export class BoardClient {
   constructor(
     private readonly api: Api,
     private readonly send: (frame: object) => boolean,
-  ) {}
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private changed() {
-    if (this.notifyQueued) return;
-    this.notifyQueued = true;
-    queueMicrotask(() => {
-      this.notifyQueued = false;
-      for (const l of this.listeners) l();
-    });
+  ) {
+    super();
   }
 
   setPainter(painter: Painter | null) {

@@ -13,6 +13,7 @@
 //
 // The pixel board's page has a state of its own (BoardClient); the board's frames go to it, and it
 // subscribes again after a reconnect.
+import { Observable } from './observable';
 import { Api, ApiError, type UploadTask } from './api';
 import { BoardClient } from './boardclient';
 import { Renewal } from './renewal';
@@ -71,7 +72,7 @@ function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export class ChatClient {
+export class ChatClient extends Observable {
   session: Session | null = loadSession();
   rooms: Room[] = [];
   roomsError?: string;
@@ -94,27 +95,11 @@ export class ChatClient {
   });
   readonly board = new BoardClient(this.api, (frame) => this.socket.send(frame));
   private readonly renewal = new Renewal(() => this.renewToken());
-  private readonly listeners = new Set<() => void>();
-  private notifyQueued = false;
   private reconnecting = false; // the socket has been open before in this session
 
   constructor() {
+    super();
     if (this.session) this.startSession();
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  // Many changes in one task render once.
-  private changed() {
-    if (this.notifyQueued) return;
-    this.notifyQueued = true;
-    queueMicrotask(() => {
-      this.notifyQueued = false;
-      for (const l of this.listeners) l();
-    });
   }
 
   get me() {

@@ -19,15 +19,15 @@ using test::Subscriber;
 using test::WaitFor;
 using test::WorkerThread;
 
-struct PixelsFrame {
+struct Published {
   int64_t prev = -1, v = -1;
   std::vector<std::array<int, 3>> pixels;
 };
 
-PixelsFrame ParsePixels(const std::string& text) {
+Published ParsePixels(const std::string& text) {
   rapidjson::Document d;
   d.Parse(text.data(), text.size());
-  PixelsFrame f;
+  Published f;
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("type") || d["type"] != "pixels") return f;
   f.prev = d["prev"].GetInt64();
   f.v = d["v"].GetInt64();
@@ -68,10 +68,12 @@ class BoardWorkerTest : public test::WorkerEnvTest {
     return r.ok() && !r->str.empty() ? std::stoll(r->str) : 0;
   }
   int64_t HistoryRows() { return *env_->QueryInt("SELECT count(*) FROM board_placements"); }
-  PixelsFrame NextFrame() {
+  Published NextFrame() {
     auto text = sub_->Next(10s);
     EXPECT_TRUE(text.ok()) << text.status().ToString();
-    return text.ok() ? ParsePixels(*text) : PixelsFrame{};
+    PixelsFrame head;  // the layout ingress reads without parsing (common/events.h)
+    EXPECT_TRUE(text.ok() && ReadPixelsFrame(*text, &head)) << (text.ok() ? *text : "");
+    return text.ok() ? ParsePixels(*text) : Published{};
   }
 
   BoardWorkerOptions options_;
@@ -85,7 +87,7 @@ TEST_F(BoardWorkerTest, APixelShowsItsHighestIdAndOneFrameTellsTheBatch) {
   EXPECT_EQ(Pixel(7, 3), 15);
   EXPECT_EQ(Pixel(0, 0), 0);
   EXPECT_EQ(HistoryRows(), 4);  // the history keeps the placement that never showed too
-  PixelsFrame f = NextFrame();
+  Published f = NextFrame();
   EXPECT_EQ(f.v, f.prev + 1);
   EXPECT_EQ(Version(), f.v);
   EXPECT_GT(f.prev, 1'700'000'000'000);  // a new board's versions start at the time
@@ -104,7 +106,7 @@ TEST_F(BoardWorkerTest, AReplayOrAnOlderPlacementChangesAndPublishesNothing) {
   EXPECT_EQ(HistoryRows(), 3);
   // The next frame is the next change: the replay and the older placement published nothing.
   ASSERT_TRUE(worker_->Apply({At(12, 2, 2, 8)}).ok());
-  PixelsFrame f = NextFrame();
+  Published f = NextFrame();
   EXPECT_EQ(f.prev, v);
   EXPECT_EQ(f.v, v + 1);
   EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{2, 2, 8}}));
@@ -124,7 +126,7 @@ TEST_F(BoardWorkerTest, ABatchLargerThanOneScriptCallIsAppliedWhole) {
   int64_t prev = -1;
   size_t pixels = 0;
   for (int k = 0; k < 3; ++k) {
-    PixelsFrame f = NextFrame();
+    Published f = NextFrame();
     if (prev >= 0) EXPECT_EQ(f.prev, prev);
     EXPECT_EQ(f.v, f.prev + 1);
     prev = f.v;
@@ -178,7 +180,7 @@ TEST_F(BoardWorkerTest, ConsumesBoardPixelsAndDeadLettersWhatItCannotApply) {
   const int64_t dead_before = metrics.dead_letters.value();
   ASSERT_TRUE(worker_->Start().ok());
   auto running = std::make_unique<WorkerThread>([this](const std::atomic<bool>& stop) { worker_->Run(stop); });
-  PixelsFrame f = NextFrame();
+  Published f = NextFrame();
   EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{3, 0, 11}}));
   EXPECT_TRUE(WaitFor([&] { return metrics.dead_letters.value() >= dead_before + 2; }));
   running.reset();
