@@ -42,7 +42,8 @@ for i = 0, n - 1 do
   end
 end
 -- A board without a version is new, or Redis lost it: versions start at the time (ARGV past the
--- placements), above any a lost board reached, so clients never take new frames for old ones.
+-- placements), above any a lost board reached, so clients never take new frames for old ones. Its
+-- first frame comes from version 0, the empty board, which is what a client reads of it meanwhile.
 local fresh = 0
 if redis.call('EXISTS', KEYS[3]) == 0 then
   redis.call('SET', KEYS[3], ARGV[#ARGV])
@@ -61,7 +62,9 @@ end
 set(KEYS[1], colours, 'u4')
 set(KEYS[2], ids, 'u32')
 local v = redis.call('INCR', KEYS[3])
-redis.call('PUBLISH', KEYS[4], '{"type":"pixels","prev":' .. (v - 1) .. ',"v":' .. v .. ',"pixels":[' ..
+local prev = v - 1
+if fresh == 1 then prev = 0 end
+redis.call('PUBLISH', KEYS[4], '{"type":"pixels","prev":' .. prev .. ',"v":' .. v .. ',"pixels":[' ..
   table.concat(pixels, ',') .. ']}')
 return {#pixels, v, fresh}
 )lua";

@@ -32,7 +32,7 @@ inline std::string BoardChannel(const std::string& p) { return p + "board:pixels
 //   {"type":"pixels","prev":V-1,"v":V,"pixels":[[x,y,color],...]}
 // with the placements that changed a pixel, in order. A board without a version (new, or lost by
 // Redis) starts at the time in ms, above any version a lost board reached, so a client holding an old
-// board never takes new frames for old ones. Returns {changed, version, fresh}: fresh is 1 when the
+// board never takes new frames for old ones; its first frame says prev 0 (the empty board). Returns {changed, version, fresh}: fresh is 1 when the
 // version had to start (a lost board is then restored from PostgreSQL: RestoreBoard).
 // KEYS: BoardKey, BoardIdsKey, BoardVersionKey, BoardChannel.
 // ARGV: six per placement: pixel index, colour, id >> 32, id & 0xffffffff, x, y; then now in ms
