@@ -8,6 +8,7 @@
 #include <atomic>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "common/message_id.h"
@@ -308,17 +309,31 @@ TEST_F(BoardTest, TheBoardRebuiltFromHistoryEqualsTheLiveBoardAfterABurst) {
   constexpr int kPerUser = 40;
   std::vector<std::thread> threads;
   std::atomic<int> acked{0};
+  std::mutex refused_mu;
+  std::string refused;  // the first answer that was not 202, for the failure message
   for (size_t u = 0; u < users.size(); ++u) {
     threads.emplace_back([&, u] {
       for (int i = 0; i < kPerUser; ++i) {
         // Every user paints over the same few pixels: the order decides the board.
         auto r = Place(users[u], (i * 3 + static_cast<int>(u)) % 5, i % 3, (i + static_cast<int>(u)) % 16);
-        if (r.ok() && r->status == 202) ++acked;
+        if (r.ok() && r->status == 202) {
+          ++acked;
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(refused_mu);
+        if (refused.empty()) refused = r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString();
       }
     });
   }
   for (auto& t : threads) t.join();
-  ASSERT_EQ(acked.load(), static_cast<int>(users.size()) * kPerUser);
+  ASSERT_EQ(acked.load(), static_cast<int>(users.size()) * kPerUser) << refused;
+  // Each acknowledged placement's wait for Kafka is timed (the ingress runs in this process).
+  auto metrics = HttpRequest("GET", stack->Url("/metrics"));
+  ASSERT_TRUE(metrics.ok());
+  const std::string series = "\nchatpipe_latency_seconds_count{hop=\"place\"} ";
+  const size_t at = metrics->body.find(series);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GE(std::stoll(metrics->body.substr(at + series.size())), acked.load());
   ASSERT_TRUE(HistoryReaches(acked.load()));
   // The history's board: each pixel's placement with the highest id.
   auto rows = stack->pg().Exec("SELECT DISTINCT ON (y, x) x, y, color FROM board_placements ORDER BY y, x, id DESC");
