@@ -23,6 +23,7 @@ class IngressServer {
   int port() const { return port_; }
   int metrics_port() const { return metrics_ ? metrics_->port() : port_; }  // where /metrics is served
   const std::string& instance_id() const { return services_->instance_id; }
+  size_t upload_bytes_claimed() const { return services_->uploads.in_use(); }  // UploadBudget's claims
 
  private:
   IngressConfig config_;

@@ -335,7 +335,9 @@ TEST(MediaBudgetTest, UploadsPastTheMemoryBudgetAreRefusedBeforeTheirBodies) {
                            "Authorization: Bearer " + ana->token + "\r\nContent-Type: image/png\r\n";
   RawConn first(stack->port());
   ASSERT_TRUE(first.Send(head + "Content-Length: " + std::to_string(length) + "\r\n\r\n"));
-  // The second claim would pass the 1 MiB budget while the first is held.
+  // The first holds its claim (its headers were read) before any second one asks.
+  ASSERT_TRUE(WaitFor([&] { return stack->upload_bytes_claimed() >= length; }));
+  // The second claim would pass the budget while the first is held.
   bool refused = WaitFor([&] {
     RawConn second(stack->port());
     second.Send(head + "Content-Length: " + std::to_string(length) + "\r\n\r\n");

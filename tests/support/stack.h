@@ -67,6 +67,8 @@ class TestStack {
   void StopIngress();
   int port() const { return ingress_ ? ingress_->port() : ingress_process_port_; }
   int metrics_port() const { return ingress_ ? ingress_->metrics_port() : 0; }  // port() unless --metrics-port
+  // The upload body bytes the in-process ingress holds claims on (its UploadBudget).
+  size_t upload_bytes_claimed() const { return ingress_ ? ingress_->upload_bytes_claimed() : 0; }
   std::string Url(const std::string& path) const;
   // Where ingress and the speech worker keep objects (uploads, speech): a directory of the stack's own.
   const std::string& objects_dir() const { return objects_dir_->path(); }
