@@ -117,7 +117,11 @@ void HandleWebSocketText(Connection& conn, std::string_view text) {
   }
   if (t == "board_subscribe" || t == "board_unsubscribe") {
     if (s = only({"type"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
-    if (t == "board_subscribe") return conn.loop().board().Subscribe(&conn);
+    if (t == "board_subscribe") {
+      // Each costs a Redis read (the version): it counts as a join.
+      if (Refusal no = AdmitJoin(conn)) return conn.SendErrorFrame("rate_limited", no.reason, {}, no.retry_after_ms);
+      return conn.loop().board().Subscribe(&conn);
+    }
     return conn.loop().board().Unsubscribe(&conn);
   }
   if (t == "send") {

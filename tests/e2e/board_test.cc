@@ -227,6 +227,19 @@ TEST_F(BoardTest, TwoClientsSeeEachOthersPlacementsAndTheBoardShowsThem) {
   EXPECT_GE(welcome->doc["v"].GetInt64(), frame->doc["v"].GetInt64() + 2);
 }
 
+TEST_F(BoardTest, SubscribesCountAsJoinsAndAreRefusedPastTheLimit) {
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok());
+  auto ws = stack->Connect(*guest);
+  ASSERT_TRUE(ws.ok());
+  // The connection's join bucket holds 100: the 101st subscribe within the period is refused.
+  for (int i = 0; i < 101; ++i) ASSERT_TRUE((*ws)->SendText(R"({"type":"board_subscribe"})").ok());
+  auto refused = ReceiveUntil(**ws, [](const Json& j) { return j.Type() == "error"; }, 10s);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(std::string(refused->doc["code"].GetString()), "rate_limited");
+  EXPECT_GT(refused->doc["retry_after_ms"].GetInt64(), 0);
+}
+
 TEST_F(BoardTest, BadPlacementsAndReadsGetClearErrors) {
   auto ana = stack->Register("ana");
   ASSERT_TRUE(ana.ok());

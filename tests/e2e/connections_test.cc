@@ -293,6 +293,10 @@ class Pipeliner {
   Standstill WaitForStandstill(const std::function<int64_t()>& answered) {
     Standstill now;
     KernelSocket server, client;
+    // Nothing may move for longer than a delayed ACK (40 ms on loopback), or a client whose small
+    // send buffer waits for one reads as stopped while the server still reads and answers.
+    constexpr auto kQuiet = std::chrono::milliseconds(300);
+    auto quiet_since = Clock::now();
     now.reached = WaitFor([&] {
       const KernelSocket server_was = server, client_was = client;
       const int64_t answered_was = now.answered;
@@ -300,8 +304,12 @@ class Pipeliner {
       now.answered = answered();
       server = FindSocket(port_, conn_.local_port());
       client = FindSocket(conn_.local_port(), port_);
-      return server.found && now.answered == answered_was && server.rx_queue == server_was.rx_queue &&
-             client.tx_queue == client_was.tx_queue;
+      // Both ends must be seen: /proc/net/tcp is read in pieces and may skip a line while other
+      // tests open and close sockets, and a skipped client would read as an empty queue.
+      const bool still = server.found && client.found && now.answered == answered_was &&
+                         server.rx_queue == server_was.rx_queue && client.tx_queue == client_was.tx_queue;
+      if (!still) quiet_since = Clock::now();
+      return still && Clock::now() - quiet_since >= kQuiet;
     }, std::chrono::seconds(10));
     // Bytes the server took but the client has no acknowledgement of yet count twice: `held` errs low.
     now.unread = server.rx_queue + client.tx_queue;
@@ -354,7 +362,8 @@ TEST_F(ConnectionsTest, PipelinedRequestsFromANonReaderWaitInTheSocketNotInTheSe
   auto still = greedy.WaitForStandstill(
       [&] { return MetricValue("chatpipe_ingress_http_requests_total") - answered_before; });
   ASSERT_TRUE(still.reached) << "answered " << still.answered << ", in the kernel " << still.unread;
-  EXPECT_GT(still.unread, 0) << "the server read everything it was sent";
+  EXPECT_GT(still.unread, 0) << "the server read everything it was sent: sent " << greedy.sent() << ", answered "
+                             << still.answered << ", held " << still.held;
   EXPECT_LE(still.held, kMaxHeldRequestBytes);
 
   // Reading, the client gets every answer in turn: the server took up the rest as its output drained.
@@ -384,7 +393,8 @@ TEST_F(ConnectionsTest, PipelinedRequestsAnsweredOneByOneAreReadNoFasterThanAnsw
   ASSERT_TRUE(locker.ExecScript("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE").ok());
   auto still = greedy.WaitForStandstill(answered);
   ASSERT_TRUE(still.reached) << "answered " << still.answered << ", in the kernel " << still.unread;
-  EXPECT_GT(still.unread, 0) << "the server read everything it was sent";
+  EXPECT_GT(still.unread, 0) << "the server read everything it was sent: sent " << greedy.sent() << ", answered "
+                             << still.answered << ", held " << still.held;
   EXPECT_LE(still.held, kMaxHeldRequestBytes);
   ASSERT_TRUE(locker.ExecScript("COMMIT").ok());
 
