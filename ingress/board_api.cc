@@ -1,6 +1,5 @@
 #include "ingress/board_api.h"
 
-#include <charconv>
 #include <chrono>
 
 #include "common/board.h"
@@ -24,15 +23,6 @@ Metric& cooldown_refusals = Counter("chatpipe_ingress_board_cooldown_total", "pl
 LatencyHistogram& place_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "place"}});
 
 const BoardConfig& Board(Connection& conn) { return conn.loop().services().config.board; }
-
-// ?name=N, N a whole number >= 0; `fallback` when absent.
-bool QueryInt(const http::Request& req, std::string_view name, int64_t fallback, int64_t* out) {
-  auto text = req.QueryParam(name);
-  *out = fallback;
-  if (!text) return true;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), *out);
-  return ec == std::errc() && p == text->data() + text->size() && *out >= 0;
-}
 
 std::string ETagOf(int64_t version) { return "\"" + std::to_string(version) + "\""; }
 
@@ -118,7 +108,7 @@ void BoardMetaRoute(Connection& conn) {
 
 void BoardRoute(Connection& conn, const http::Request& req) {
   int64_t min_version = 0;
-  if (!QueryInt(req, "v", 0, &min_version))
+  if (!req.QueryInt("v", &min_version) || min_version < 0)
     return conn.RespondError(Status::InvalidArgument("bad_version", "v must be a board version (integer >= 0)"));
   Loop* loop = &conn.loop();
   AdmitRequest(conn, "board_reads", "too many board reads from your address; try again later",
@@ -139,7 +129,7 @@ void PixelStoryRoute(Connection& conn, const http::Request& req, int x, int y) {
   if (!Board(conn).CheckPixel(x, y, 0).ok())
     return conn.RespondError(Status::NotFound("no_such_pixel", "the board has no pixel there"));
   int64_t limit = 10;
-  if (!QueryInt(req, "limit", 10, &limit) || limit < 1 || limit > 50)
+  if (!req.QueryInt("limit", &limit) || limit < 1 || limit > 50)
     return conn.RespondError(Status::InvalidArgument("bad_limit", "limit must be an integer from 1 to 50"));
   Loop* loop = &conn.loop();
   AdmitRequest(

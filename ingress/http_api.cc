@@ -4,7 +4,6 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <regex>
 
@@ -242,14 +241,9 @@ void HistoryFromDatabase(Reply reply, int64_t room, int64_t before, int limit) {
 // Newest first. The newest kHistoryCap come from the Redis list when it holds enough of them.
 void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
   int64_t limit = 50, before = 0;
-  auto parse = [](const std::optional<std::string>& s, int64_t* out) {
-    if (!s) return true;
-    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), *out);
-    return ec == std::errc() && p == s->data() + s->size();
-  };
-  if (!parse(req.QueryParam("limit"), &limit) || limit < 1 || limit > 100)
+  if (!req.QueryInt("limit", &limit) || limit < 1 || limit > 100)
     return conn.RespondError(Status::InvalidArgument("bad_limit", "limit must be an integer from 1 to 100"));
-  if (!parse(req.QueryParam("before"), &before) || before < 0)
+  if (!req.QueryInt("before", &before) || before < 0)
     return conn.RespondError(Status::InvalidArgument("bad_before", "before must be a message position (integer >= 1)"));
   Reply reply{&conn.loop(), conn.id()};
   if (before > 0 || limit > kHistoryCap) return HistoryFromDatabase(reply, room, before, static_cast<int>(limit));

@@ -1,6 +1,7 @@
 #include "ingress/http_request.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace chatpipe::http {
@@ -245,6 +246,16 @@ const std::string* Request::Header(std::string_view name) const {
     if (EqualsIgnoreCase(key, name)) return &value;
   }
   return nullptr;
+}
+
+bool ParseInt(std::string_view text, int64_t* out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+bool Request::QueryInt(std::string_view name, int64_t* out) const {
+  std::optional<std::string> text = QueryParam(name);
+  return !text || ParseInt(*text, out);
 }
 
 std::optional<std::string> Request::QueryParam(std::string_view name) const {

@@ -37,7 +37,13 @@ struct Request {
   // The first query parameter with this name, percent- and '+'-decoded. A malformed escape is kept
   // literally: a query is advisory input, not worth failing a request over.
   std::optional<std::string> QueryParam(std::string_view name) const;
+  // Query parameter `name` as a decimal integer into *out: true when it is one, and when it is absent
+  // (*out keeps its default); false when it is there and not a whole integer.
+  bool QueryInt(std::string_view name, int64_t* out) const;
 };
+
+// Whether all of `text` is a decimal integer (an optional '-' and digits, in range), into *out.
+bool ParseInt(std::string_view text, int64_t* out);
 
 struct Limits {
   size_t max_header_bytes = 16384;  // request line + headers + the blank line

@@ -292,4 +292,21 @@ TEST(HttpRequest, HeaderHasToken) {
 }
 
 }  // namespace
+TEST(HttpRequest, QueryIntTakesWholeIntegersAndLeavesAnAbsentOneAlone) {
+  Request r;
+  r.query = "limit=25&before=-3&bad=12x&empty=&big=99999999999999999999";
+  int64_t v = 7;
+  EXPECT_TRUE(r.QueryInt("limit", &v));
+  EXPECT_EQ(v, 25);
+  EXPECT_TRUE(r.QueryInt("before", &v));
+  EXPECT_EQ(v, -3);
+  v = 7;
+  EXPECT_TRUE(r.QueryInt("absent", &v));
+  EXPECT_EQ(v, 7);
+  for (const char* bad : {"bad", "empty", "big"}) EXPECT_FALSE(r.QueryInt(bad, &v)) << bad;
+  EXPECT_TRUE(ParseInt("0", &v));
+  EXPECT_FALSE(ParseInt("", &v));
+  EXPECT_FALSE(ParseInt(" 1", &v));
+}
+
 }  // namespace chatpipe::http

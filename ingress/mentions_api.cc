@@ -1,6 +1,5 @@
 #include "ingress/mentions_api.h"
 
-#include <charconv>
 
 #include "ingress/api_support.h"
 #include "storage/mention_store.h"
@@ -52,11 +51,6 @@ std::string MentionsJson(const MentionsPage& page, int limit) {
   });
 }
 
-bool ParseInt(std::string_view s, int64_t* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 void ListMentions(Connection& conn, const http::Request& req, const TokenUser& user) {
   int64_t limit = 50, before = 0;
   bool unread_only = false;
@@ -65,9 +59,9 @@ void ListMentions(Connection& conn, const http::Request& req, const TokenUser& u
       return conn.RespondError(Status::InvalidArgument("bad_unread", "unread must be true or false"));
     unread_only = *u == "true";
   }
-  if (auto l = req.QueryParam("limit"); l && (!ParseInt(*l, &limit) || limit < 1 || limit > 100))
+  if (!req.QueryInt("limit", &limit) || limit < 1 || limit > 100)
     return conn.RespondError(Status::InvalidArgument("bad_limit", "limit must be an integer from 1 to 100"));
-  if (auto b = req.QueryParam("before"); b && (!ParseInt(*b, &before) || before < 1))
+  if (auto b = req.QueryParam("before"); b && (!http::ParseInt(*b, &before) || before < 1))
     return conn.RespondError(Status::InvalidArgument("bad_before", "before must be a mention id"));
   OnDb<std::string>(
       conn, [uid = user.id, unread_only, before, limit](PgConn& pg) -> Result<std::string> {
@@ -89,7 +83,7 @@ void HandleMentionsRequest(Connection& conn, const http::Request& req, const Tok
   std::string_view rest = std::string_view(req.path).substr(std::string_view("/api/mentions/").size());
   size_t slash = rest.find('/');
   int64_t id = 0;
-  if (slash == std::string_view::npos || rest.substr(slash) != "/read" || !ParseInt(rest.substr(0, slash), &id))
+  if (slash == std::string_view::npos || rest.substr(slash) != "/read" || !http::ParseInt(rest.substr(0, slash), &id))
     return conn.RespondError(Status::NotFound("not_found", "no such endpoint: " + req.method + " " + req.path));
   OnDb<bool>(
       conn, [uid = user.id, id](PgConn& pg) -> Result<bool> {
