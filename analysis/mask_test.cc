@@ -10,6 +10,7 @@ namespace {
 std::string Masked(std::string_view text) {
   analysis::Scratch s;
   analysis::testing::Tokenise(text, &s);
+  for (analysis::Token& t : s.tokens) t.mask = t.bad >= 0;
   return analysis::MaskText(text, s.tokens);
 }
 
@@ -27,6 +28,16 @@ TEST(Mask, TextKeepsEverythingButTheBadWords) {
   EXPECT_EQ(Masked("ese cabrón 😡"), "ese c***** 😡");
   EXPECT_EQ(Masked("\xFF mierda \xFE"), "\xFF m***** \xFE");
   EXPECT_EQ(Masked("todo bien"), "todo bien");
+}
+
+// A room may mask one level and not the other: a bad word the caller leaves unmasked stays whole, its
+// pieces too.
+TEST(Mask, OnlyTheWordsToMask) {
+  analysis::Scratch s;
+  const std::string text = "p.u.t.a y mierda";
+  analysis::testing::Tokenise(text, &s);
+  for (analysis::Token& t : s.tokens) t.mask = t.bad >= 0 && text[t.begin] == 'm';
+  EXPECT_EQ(analysis::MaskText(text, s.tokens), "p.u.t.a y m*****");
 }
 
 }  // namespace

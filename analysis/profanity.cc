@@ -47,6 +47,7 @@ Status Profanity::Load(LexiconReader& reader) {
   for (int lang = 0; lang < kLangs; ++lang) {
     Status st = reader.ForEachLine(std::string("profanity_") + kLangCodes[lang] + ".txt", [&](const Fields& f) {
       const int base = bases_.Add(FoldWord(f[0]));
+      if (levels_.size() < static_cast<size_t>(bases_.size())) levels_.push_back(Severity::kStrong);
       for (std::string_view form : f) Add(form, base);
       if (affixes_.size() > kMaxAffixes) return LexiconError("more than 64 forms with '*' in all the lists");
       return Status::Ok();

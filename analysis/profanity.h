@@ -15,6 +15,7 @@
 #include "analysis/lexicon.h"
 #include "analysis/lexicon_file.h"
 #include "analysis/normalize.h"
+#include "analysis/severity.h"
 #include "analysis/string_table.h"
 #include "analysis/tokens.h"
 #include "common/status.h"
@@ -42,6 +43,7 @@ class Profanity {
   void Allow(const Lexicon& lexicon, int lang, Scratch* s) const;
 
   std::string_view Base(int id) const { return bases_.Key(id); }
+  Severity Level(int id) const { return levels_[id]; }
   int bases() const { return bases_.size(); }
 
  private:
@@ -73,6 +75,7 @@ class Profanity {
   std::vector<int> by_size_[kMaxBadLength + 1];  // indexes in forms_ by folded size, then first byte
   std::vector<Affix> affixes_;
   StringTable bases_;
+  std::vector<Severity> levels_;  // by base id
 };
 
 }  // namespace chatpipe::analysis

@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -42,7 +43,7 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
 
 const std::string& Tagger::version() const { return data_->version; }
 
-Tags Tagger::Analyze(std::string_view text) const {
+Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
   using namespace analysis;
   static thread_local Scratch scratch;
   Scratch* s = &scratch;
@@ -63,17 +64,24 @@ Tags Tagger::Analyze(std::string_view text) const {
   tags.sentiment_score = score;
   tags.sentiment_label = score >= kNeutralBand ? "positive" : score <= -kNeutralBand ? "negative" : "neutral";
   std::vector<bool> seen;  // bases already in terms: a text of many bad words costs one look each
-  for (const Token& t : s->tokens) {
+  bool masks = false;  // some bad word is of a level the caller masks
+  for (Token& t : s->tokens) {
     CHATPIPE_STEPS(1);
     if (t.bad < 0) continue;
-    tags.profane = true;
+    const Severity level = profanity.Level(t.bad);
+    t.mask = level == Severity::kStrong ? options.mask_strong : options.mask_mild;
+    masks |= t.mask;
+    tags.level = std::max(tags.level, level);
     if (seen.empty()) seen.resize(profanity.bases());
     if (seen[t.bad]) continue;
     seen[t.bad] = true;
     tags.terms.emplace_back(profanity.Base(t.bad));
+    tags.term_levels.push_back(level);
   }
+  tags.profane = tags.level != Severity::kNone;
   CHATPIPE_STEPS(text.size());  // the copy
-  tags.masked = tags.profane ? MaskText(text, s->tokens) : std::string(text);
+  tags.any_masked = masks;
+  tags.masked = masks ? MaskText(text, s->tokens) : std::string(text);
   return tags;
 }
 
@@ -96,13 +104,19 @@ std::string TagsToJson(const Tags& tags) {
   w.StartObject();
   w.Key("flagged");
   w.Bool(tags.profane);
+  w.Key("level");
+  w.String(SeverityName(tags.level));
   w.Key("terms");
   w.StartArray();
   for (const std::string& term : tags.terms) w.String(term.data(), static_cast<rapidjson::SizeType>(term.size()));
   w.EndArray();
+  w.Key("levels");
+  w.StartArray();
+  for (Severity level : tags.term_levels) w.String(SeverityName(level));
+  w.EndArray();
   // Only when it differs from the text: every message frame carries its tags, and repeating the
   // whole text in each would double what the fan-out writes.
-  if (tags.profane) {
+  if (tags.any_masked) {
     w.Key("masked");
     if (IsValidUtf8(tags.masked)) {
       w.String(tags.masked.data(), static_cast<rapidjson::SizeType>(tags.masked.size()));

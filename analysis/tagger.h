@@ -22,22 +22,37 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/severity.h"
 #include "common/status.h"
 
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-inline constexpr const char* kTaggerCodeVersion = "2";  // 2: "masked" only when flagged
+inline constexpr const char* kTaggerCodeVersion = "3";  // 3: levels; "masked" only when some word is masked
+
+// What the caller knows beyond the text.
+struct TagOptions {
+  // Which levels Tags::masked hides: a room may mask strong words and let mild ones through.
+  bool mask_mild = true;
+  bool mask_strong = true;
+  // People's names that are never profanity in this message, whatever they look like: the author's own
+  // name (a user called "Dick" or "Concha"). Compared after folding case and accents; whole tokens only.
+  std::vector<std::string_view> names;
+};
 
 struct Tags {
   std::string lang;             // "es", "pt" or "en"
   std::string sentiment_label;  // "positive", "negative" or "neutral"
   double sentiment_score = 0;   // in [-1, 1], rounded to 3 decimals
-  bool profane = false;
+  bool profane = false;         // level != kNone
+  Severity level = Severity::kNone;  // the highest level among the bad words
   std::vector<std::string> terms;  // base terms found ("fuuuck" gives "fuck"), in order, no repeats
-  // The text with each bad word's characters but its first replaced by '*', one '*' per character
-  // ("mierda" gives "m*****"); separators inside a word and every other byte stay as they were.
+  std::vector<Severity> term_levels;  // the level of each of terms
+  // The text with each bad word of a level TagOptions masks replaced, its characters but its first by
+  // '*', one '*' per character ("mierda" gives "m*****"); separators inside a word and every other byte
+  // stay as they were. The text itself when no such word was found.
   std::string masked;
+  bool any_masked = false;  // masked differs from the text
 };
 
 class Tagger {
@@ -46,7 +61,7 @@ class Tagger {
   static Result<std::unique_ptr<Tagger>> Load(const std::string& data_dir);
   ~Tagger();
 
-  Tags Analyze(std::string_view text) const;
+  Tags Analyze(std::string_view text, const TagOptions& options = {}) const;
 
   // 12 hex digits of the SHA-256 of the word lists' contents and kTaggerCodeVersion: the same
   // version, the same tags for the same text.
@@ -58,8 +73,9 @@ class Tagger {
   std::unique_ptr<const Data> data_;
 };
 
-// {"lang":..,"sentiment":{"label":..,"score":..},"profanity":{"flagged":..,"terms":[..][,"masked":..]}}
-// with "masked" only when flagged. Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so
+// {"lang":..,"sentiment":{"label":..,"score":..},
+//  "profanity":{"flagged":..,"level":..,"terms":[..],"levels":[..][,"masked":..]}}: "level" none, mild or
+// strong; "levels"[i] is the level of "terms"[i]; "masked" only when it differs from the text. Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so
 // that the JSON stays valid.
 std::string TagsToJson(const Tags& tags);
 

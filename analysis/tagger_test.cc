@@ -248,11 +248,15 @@ TEST_F(TaggerTest, JsonShape) {
   tags.sentiment_label = "negative";
   tags.sentiment_score = -0.61234;
   tags.profane = true;
+  tags.level = Severity::kMild;
   tags.terms = {"mierda"};
+  tags.term_levels = {Severity::kMild};
   tags.masked = "qué m*****\n\"ok\"";
+  tags.any_masked = true;
   EXPECT_EQ(TagsToJson(tags),
             "{\"lang\":\"es\",\"sentiment\":{\"label\":\"negative\",\"score\":-0.612},"
-            "\"profanity\":{\"flagged\":true,\"terms\":[\"mierda\"],\"masked\":\"qué m*****\\n\\\"ok\\\"\"}}");
+            "\"profanity\":{\"flagged\":true,\"level\":\"mild\",\"terms\":[\"mierda\"],\"levels\":[\"mild\"],"
+            "\"masked\":\"qué m*****\\n\\\"ok\\\"\"}}");
   Tags clean;
   clean.lang = "en";
   clean.sentiment_label = "neutral";
@@ -260,7 +264,12 @@ TEST_F(TaggerTest, JsonShape) {
   // Unflagged, the masked text is the text: not repeated.
   EXPECT_EQ(TagsToJson(clean),
             "{\"lang\":\"en\",\"sentiment\":{\"label\":\"neutral\",\"score\":0.0},"
-            "\"profanity\":{\"flagged\":false,\"terms\":[]}}");
+            "\"profanity\":{\"flagged\":false,\"level\":\"none\",\"terms\":[],\"levels\":[]}}");
+  // Flagged but nothing masked (a room that masks strong words only, and a mild one): not repeated either.
+  Tags unmasked = tags;
+  unmasked.any_masked = false;
+  unmasked.masked = "qué mierda";
+  EXPECT_EQ(TagsToJson(unmasked).find("masked"), std::string::npos);
   tags.masked = "bad \xFF byte";
   const std::string json = TagsToJson(tags);
   EXPECT_NE(json.find("\"masked\":\"bad \xEF\xBF\xBD byte\""), std::string::npos) << json;

@@ -26,6 +26,7 @@ struct Token {
   bool caps = false;          // two or more letters, all upper case
   bool clause_start = false;  // a clause ended between the previous token and this one
   bool absorbed = false;      // a later piece of a bad word begun by an earlier token ("u" in "f u c k")
+  bool mask = false;          // a bad word (its first piece) of a level the caller masks
   uint16_t letters = 0;
 };
 
