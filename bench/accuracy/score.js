@@ -44,7 +44,7 @@ function parseSet(file, content) {
     throw new Malformed(`${file}: not a set name (dev_<lang>.tsv or holdout_<lang>.tsv, lang ${LANGS.join('|')})`);
   }
   const rows = [];
-  content.split('\n').forEach((raw, i) => {
+  content.replace(/^\uFEFF/, '').split('\n').forEach((raw, i) => {  // a leading BOM is no field
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '' || line.startsWith('#')) return;
     const where = `${file}:${i + 1}`;
@@ -493,4 +493,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { parseSet, confusion, classFigures, binaryFigures, scoreRows, f1, Malformed };
+module.exports = { parseSet, confusion, classFigures, binaryFigures, scoreRows, chatpipePrediction, f1, Malformed };

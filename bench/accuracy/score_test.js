@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { test } = require('node:test');
-const { parseSet, confusion, classFigures, binaryFigures, scoreRows, Malformed } = require('./score');
+const { parseSet, confusion, classFigures, binaryFigures, scoreRows, chatpipePrediction, Malformed } = require('./score');
 const learned = require('./learned');
 
 const CLASSES = ['positive', 'negative', 'neutral'];
@@ -58,8 +58,16 @@ test('profanity level: strong alone, and agreement where both say profane', () =
   assert.equal(s.sentiment, undefined);  // no sentiment predicted, none scored
 });
 
-test('a set is parsed, comments and blank lines skipped', () => {
-  const set = parseSet('x/holdout_pt.tsv', '# comment\npt\tpositive\tmild\tque massa, porra\n\nen\tneutral\tnone\thi all\n');
+test("chatpipe's tags: a flag without a level is strong, a level is taken as it is", () => {
+  const tags = (profanity) => ({ lang: 'es', sentiment: { label: 'negative', score: -0.5 }, profanity });
+  assert.deepEqual(chatpipePrediction(tags({ flagged: true, terms: ['x'] })),
+    { sentiment: 'negative', profane: true, level: 'strong', lang: 'es' });
+  assert.equal(chatpipePrediction(tags({ flagged: true, terms: ['x'], level: 'mild' })).level, 'mild');
+  assert.equal(chatpipePrediction(tags({ flagged: false, terms: [] })).level, 'none');
+});
+
+test('a set is parsed; comments, blank lines and a leading BOM skipped', () => {
+  const set = parseSet('x/holdout_pt.tsv', '\uFEFF# comment\npt\tpositive\tmild\tque massa, porra\n\nen\tneutral\tnone\thi all\n');
   assert.equal(set.kind, 'holdout');
   assert.equal(set.lang, 'pt');
   assert.deepEqual(set.rows.map((r) => [r.lang, r.profanity, r.line]), [['pt', 'mild', 2], ['en', 'none', 4]]);
