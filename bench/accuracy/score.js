@@ -170,7 +170,8 @@ function scoreRows(rows, preds) {
       both++;
       if (r.profanity === preds[i].level) agree++;
     });
-    out.level = { strong, both_profane: both, agree, agreement: both ? agree / both : null };
+    const matrix = confusion(rows.map((r) => r.profanity), preds.map((p) => p.level), LEVELS);
+    out.level = { strong, both_profane: both, agree, agreement: both ? agree / both : null, confusion: matrix };
   }
   if (has('lang')) {
     const correct = rows.filter((r, i) => r.lang === preds[i].lang).length;
@@ -300,6 +301,7 @@ function summary(groups) {
   const out = [];
   out.push('### Sentiment macro-F1\n');
   out.push(table(['tagger', ...cols], rowsOf((s) => s.sentiment && fmt(s.sentiment.macro_f1))));
+  if (groups.some((g) => g.taggers.learned)) out.push('\nThe learned models have no dev figures: they are trained on the dev sets.');
   out.push('\n### Profanity F1, positive = mild or strong (false positives / false negatives)\n');
   out.push(table(['tagger', ...cols], rowsOf((s) => s.profanity && `${fmt(s.profanity.f1)} (${s.profanity.fp} / ${s.profanity.fn})`)));
   out.push("\n### chatpipe's profanity level\n");
@@ -332,9 +334,11 @@ function details(g) {
     })));
   const c = g.taggers.chatpipe;
   if (c) {
-    const truth = LEVELS.map((l) => g.levels[l]).join(' / ');
-    out.push(`\nTruth none / mild / strong: ${truth}. chatpipe's strong F1 ${fmt(c.level.strong.f1)}, ` +
-      `level agreement ${c.level.agree}/${c.level.both_profane}, language ${c.language.correct}/${c.language.messages}.`);
+    out.push('');
+    out.push(table(["chatpipe's level", ...LEVELS.map((l) => `-> ${l}`)],
+      LEVELS.map((l, k) => [`truth ${l} (${g.levels[l]})`, ...c.level.confusion[k].map(String)])));
+    out.push(`\nchatpipe: strong F1 ${fmt(c.level.strong.f1)}, level agreement ${c.level.agree}/${c.level.both_profane}, ` +
+      `language ${c.language.correct}/${c.language.messages}.`);
   }
   return out.join('\n');
 }

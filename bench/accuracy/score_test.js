@@ -54,6 +54,7 @@ test('profanity level: strong alone, and agreement where both say profane', () =
   assert.deepEqual([s.level.strong.tp, s.level.strong.fp, s.level.strong.fn], [1, 1, 1]);
   assert.equal(s.level.both_profane, 2);
   assert.equal(s.level.agree, 1);
+  assert.deepEqual(s.level.confusion, [[0, 1, 0], [0, 0, 1], [1, 0, 1]]);  // rows none, mild, strong
   assert.equal(s.language.correct, 0);
   assert.equal(s.sentiment, undefined);  // no sentiment predicted, none scored
 });
