@@ -37,7 +37,7 @@ TEST_F(TaggerTest, SurvivesEvasions) {
       {"CABRÓN", "cabron"},          {"coño", "coño"},              {"mieeerda", "mierda"},
       {"fuuuck", "fuck"},            {"porraaa", "porra"},          {"m1erda", "mierda"},
       {"sh1t", "shit"},              {"c4ralho", "caralho"},        {"$hit", "shit"},
-      {"put@", "puta"},              {"a$$hole", "ass"},            {"p.u.t.a", "puta"},
+      {"put@", "puta"},              {"a$$hole", "asshole"},        {"p.u.t.a", "puta"},
       {"f u c k", "fuck"},           {"f-u-c-k", "fuck"},           {"f_u_c_k", "fuck"},
       {"m e r d a", "merda"},        {"mier.da", "mierda"},         {"sh!t", "shit"},
       {"f*ck", "fuck"},              {"f**k", "fuck"},              {"motherfucker", "fuck"},
@@ -301,7 +301,7 @@ TEST(TaggerLoad, VersionFollowsTheWordListsContents) {
 
   const std::string dir = ::testing::TempDir() + "/tag_data_changed";
   std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
-  std::ofstream(dir + "/profanity_en.txt", std::ios::app) << "heck\n";
+  std::ofstream(dir + "/profanity_en.txt", std::ios::app) << "mild heck\n";
   auto changed = Tagger::Load(dir);
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
   EXPECT_NE((*changed)->version(), version);
