@@ -27,9 +27,12 @@ constexpr CharSet kSeparators(" .-_*,/|~+");  // a few of these glue single lett
 // Only endings no bad word is spelled with: "fuck's sake" stays bad.
 bool IsContraction(std::string_view word) {
   CHATPIPE_STEPS(1);
-  for (std::string_view end : {"'ll", "'re", "'ve", "'LL", "'RE", "'VE", "\u2019ll", "\u2019re", "\u2019ve"})
-    if (word.size() > end.size() && word.ends_with(end)) return true;
-  return false;
+  if (word.size() < 4) return false;
+  char end[3] = {static_cast<char>(word[word.size() - 2] | 0x20), static_cast<char>(word[word.size() - 1] | 0x20), 0};
+  const std::string_view ending(end, 2);
+  if (ending != "ll" && ending != "re" && ending != "ve") return false;
+  const std::string_view before = word.substr(0, word.size() - 2);
+  return before.ends_with('\'') || before.ends_with("\u2019");
 }
 
 }  // namespace

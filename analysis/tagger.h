@@ -7,7 +7,10 @@
 // emoji and emoticons, idioms; the sum x becomes a score x/sqrt(x²+15) in [-1, 1], neutral when
 // |score| < 0.05. Profanity is matched on whole tokens after folding case and accents, leetspeak
 // ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
-// ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish).
+// ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish). Each term
+// is mild or strong; phrases are terms of their own ("hijo de puta", "kill yourself"); a Capitalised
+// known name ("Dick", "Twatt") is no bad word without a cue before it ("you Dick"), nor are the
+// caller's names (TagOptions::names).
 //
 // All word lists are data files read once by Load (analysis/data). A loaded Tagger is immutable:
 // Analyze may run on many threads at once. Analyze never fails; bytes that are not valid UTF-8 are
@@ -28,7 +31,7 @@
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-inline constexpr const char* kTaggerCodeVersion = "3";  // 3: levels; "masked" only when some word is masked
+inline constexpr const char* kTaggerCodeVersion = "4";  // 4: phrases, names, contractions; 3: levels
 
 // What the caller knows beyond the text.
 struct TagOptions {
