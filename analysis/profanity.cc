@@ -134,7 +134,11 @@ void Profanity::Link(Lexicon* lexicon) {
                    [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
   role_.assign(lexicon->size(), 0);
   for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
-  for (const Phrase& p : phrases_) role_[p.words[0]] |= kStartsPhrase;
+  phrases_from_.assign(lexicon->size(), 0);
+  for (size_t k = phrases_.size(); k-- > 0;) {
+    role_[phrases_[k].words[0]] |= kStartsPhrase;
+    phrases_from_[phrases_[k].words[0]] = static_cast<int>(k);
+  }
   // A bad word reads in sentiment as the form it matched, else as its base term.
   for (Form& f : forms_) {
     f.match.word = lexicon->Find(f.folded);
@@ -385,9 +389,9 @@ bool Profanity::IsSparedName(std::string_view text, const Scratch& s, size_t i) 
 int Profanity::PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const {
   if (t.word >= 0 || t.is_emoji) return t.word;
   const std::string_view w = s.Folded(t);
-  CHATPIPE_STEPS(w.size());
   char buf[16];
-  if (w.size() > sizeof buf) return -1;
+  if (w.size() == t.letters || w.size() > sizeof buf) return -1;  // letters only: no leetspeak
+  CHATPIPE_STEPS(w.size());
   bool leet = false;
   for (size_t i = 0; i < w.size(); ++i) {
     buf[i] = Unleet(w[i], false);
@@ -405,9 +409,7 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s) const {
     CHATPIPE_STEPS(1);
     const int word = PhraseWord(lexicon, *s, tokens[i]);
     if (word < 0 || !(role_[word] & kStartsPhrase) || tokens[i].absorbed) continue;
-    auto p = std::lower_bound(phrases_.begin(), phrases_.end(), word,
-                              [](const Phrase& x, int w) { return x.words[0] < w; });
-    for (; p != phrases_.end() && p->words[0] == word; ++p) {
+    for (auto p = phrases_.begin() + phrases_from_[word]; p != phrases_.end() && p->words[0] == word; ++p) {
       size_t k = i, matched = 1;
       for (; matched < p->words.size(); ++matched) {
         do {

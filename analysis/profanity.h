@@ -108,6 +108,7 @@ class Profanity {
   std::vector<Phrase> phrases_;   // by first word id, from Link
   std::vector<std::pair<std::string, uint8_t>> roles_;  // folded word, WordRole bits, until Link
   std::vector<uint8_t> role_;     // lexicon id to WordRole bits, from Link
+  std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
 };
 
 }  // namespace chatpipe::analysis
