@@ -46,13 +46,14 @@ function hiddenText(text: string, masked: string | undefined, terms: { term: str
   const starred = Array.from(masked);
   if (shown.length !== starred.length) return masked;
   const out: string[] = [];
+  let start = 0; // in characters (code points), as shown and starred count them
   // Word by word (runs between white space): one decision for all the pieces of a word ("s.h.i.t").
-  for (const m of text.matchAll(/\S+|\s+/gu)) {
-    const start = Array.from(text.slice(0, m.index)).length;
-    const n = Array.from(m[0]).length;
-    const word = fold(m[0]);
+  for (const [run] of text.matchAll(/\S+|\s+/gu)) {
+    const n = Array.from(run).length;
+    const word = fold(run);
     const isMild = mild.some((t) => word.includes(t)) && !strong.some((t) => word.includes(t));
     out.push(...(isMild ? shown : starred).slice(start, start + n));
+    start += n;
   }
   const result = out.join('');
   return result === text ? null : result;

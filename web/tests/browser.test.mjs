@@ -492,6 +492,14 @@ scenario("a message's tags show as badges, live and after a reload", async () =>
   assert.deepEqual(page.errors, []);
 });
 
+// Sign-ups are rate limited per address (20 an hour) and the scenarios before this use most of that:
+// the moderation, image and speech ones share two users (each in rooms of its own).
+let cast;
+async function sharedCast() {
+  cast ??= { alice: await stack.register(unique('alice')), bob: await stack.register(unique('bob')) };
+  return cast;
+}
+
 // Creates a room from the sidebar's form with its policy per level, and waits for it to open.
 async function createRoomWithForm(page, name, moderation, screenshot) {
   await page.getByLabel('Room name').fill(name);
@@ -506,8 +514,7 @@ async function createRoomWithForm(page, name, moderation, screenshot) {
 }
 
 scenario('a room made with the form masks strong words for everyone; its header shows the policy', async () => {
-  const bob = await stack.register(unique('bob'));
-  const alice = await stack.register(unique('alice'));
+  const { alice, bob } = await sharedCast();
   const name = unique('careful-');
   const page = await newPage();
   await logIn(page, alice);
@@ -533,8 +540,7 @@ scenario('a room made with the form masks strong words for everyone; its header 
 
 // Needs the lexicons with levels (on main before they are merged every bad word is strong, "damn" none).
 scenario('mild words are shown with a mild badge, strong ones masked: by the room (mask) or by the client (tag)', async () => {
-  const bob = await stack.register(unique('bob'));
-  const alice = await stack.register(unique('alice'));
+  const { alice, bob } = await sharedCast();
   const name = unique('levels-');
   const page = await newPage();
   await logIn(page, alice);
@@ -570,7 +576,7 @@ scenario('mild words are shown with a mild badge, strong ones masked: by the roo
 });
 
 scenario('a room that blocks strong words refuses a strong message, and the sender sees why', async () => {
-  const alice = await stack.register(unique('alice'));
+  const { alice } = await sharedCast();
   const name = unique('strict-');
   const page = await newPage();
   await logIn(page, alice);
@@ -715,13 +721,6 @@ scenario('ingress serves the build precompressed, with the right types and cachi
 
 // --- images and spoken messages ---
 
-// Sign-ups are rate limited per address (20 an hour) and the scenarios above use most of that: the
-// ones below share two users.
-let cast;
-async function mediaCast() {
-  cast ??= { alice: await stack.register(unique('alice')), bob: await stack.register(unique('bob')) };
-  return cast;
-}
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -786,7 +785,7 @@ async function attach(page, file) {
 }
 
 scenario('an image is attached with a preview, uploaded with progress, shown to others and opened in full', async () => {
-  const { alice, bob } = await mediaCast();
+  const { alice, bob } = await sharedCast();
   const room = await stack.createRoom(alice, unique('pics-'));
   const caption = 'the view from here';
 
@@ -859,7 +858,7 @@ scenario('an image is attached with a preview, uploaded with progress, shown to 
 });
 
 scenario('an image the client or the server refuses says why, and the composer recovers', async () => {
-  const { alice } = await mediaCast();
+  const { alice } = await sharedCast();
   const room = await stack.createRoom(alice, unique('refused-'));
   const page = await newPage();
   await logIn(page, alice);
@@ -911,7 +910,7 @@ function escapeRe(text) {
 }
 
 scenario("a private room's images are fetched with the token and shown from blob: URLs", async () => {
-  const { alice, bob } = await mediaCast();
+  const { alice, bob } = await sharedCast();
   const room = await stack.createRoom(alice, unique('private-pics-'), true);
   await stack.addMember(alice, room.id, bob);
   const upload = await stack.upload(alice, room.id, png(200, 100), 'image/png');
@@ -959,7 +958,7 @@ scenario('the play button speaks a message, waiting for the audio if need be, an
     // one of them exited: the assertions below would say more
   }
   if (!names.includes('worker-speech')) return t.skip('the stack runs no speech worker (ops/procs starts none)');
-  const { alice } = await mediaCast();
+  const { alice } = await sharedCast();
   const room = await stack.createRoom(alice, unique('speak-'));
   const text = 'Hello there, this message can be heard.';
   await stack.post(alice, room.id, text);
