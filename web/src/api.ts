@@ -2,7 +2,7 @@
 // server's stable code and human reason (or code "network" when the server cannot be reached), so
 // screens can show the reason as it is. A 401 on an authenticated call also tells the owner, which
 // logs out: the token expired or the server's secret changed.
-import type { BoardMeta, Mention, MessageFrame, PixelInfo, Room, Session, SpeechAnswer, Upload, User } from './types';
+import type { BoardMeta, Mention, MessageFrame, Moderation, PixelInfo, Room, Session, SpeechAnswer, Upload, User } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -124,8 +124,8 @@ export class Api {
   rooms() {
     return this.call<{ rooms: Room[] }>('GET', '/api/rooms');
   }
-  createRoom(name: string, isPrivate: boolean) {
-    return this.call<Room>('POST', '/api/rooms', { name, private: isPrivate });
+  createRoom(name: string, isPrivate: boolean, moderation: Moderation) {
+    return this.call<Room>('POST', '/api/rooms', { name, private: isPrivate, moderation });
   }
   addMember(room: number, user: string) {
     return this.call<{ room: number; user: User }>('POST', `/api/rooms/${room}/members`, { user });

@@ -21,7 +21,7 @@ import { MAX_SENDS, resendDelay } from './resend';
 import { RoomLog, type ChatMessage } from './roomlog';
 import { Socket, type ConnectionState } from './socket';
 import { SpeechStore } from './speech';
-import type { Mention, Room, ServerFrame, Session, Upload } from './types';
+import type { Mention, Moderation, Room, ServerFrame, Session, Upload } from './types';
 
 const SESSION_KEY = 'chatpipe.session';
 const PAGE = 50;
@@ -213,8 +213,8 @@ export class ChatClient extends Observable {
     this.changed();
   }
 
-  async createRoom(name: string, isPrivate: boolean): Promise<Room> {
-    const room = await this.api.createRoom(name, isPrivate);
+  async createRoom(name: string, isPrivate: boolean, moderation: Moderation): Promise<Room> {
+    const room = await this.api.createRoom(name, isPrivate, moderation);
     await this.refreshRooms();
     if (!this.roomById(room.id)) this.rooms = [...this.rooms, room];
     this.changed();
@@ -338,7 +338,7 @@ export class ChatClient extends Observable {
     const room = this.current;
     const message = room?.log.findPending(clientMsgId);
     if (!room || !message) return;
-    room.log.updatePending(clientMsgId, { delivery: 'queued', error: undefined, unconfirmed: false });
+    room.log.updatePending(clientMsgId, { delivery: 'queued', error: undefined, errorCode: undefined, unconfirmed: false });
     if (room.joined) this.transmit(room, message);
     this.changed();
   }
@@ -487,7 +487,7 @@ export class ChatClient extends Observable {
     const message = clientMsgId ? room?.log.findPending(clientMsgId) : undefined;
     if (room && message) {
       if (!this.resendLater(room, message, code, retryAfterMs))
-        room.log.updatePending(clientMsgId!, { delivery: 'failed', error: reason, unconfirmed: false });
+        room.log.updatePending(clientMsgId!, { delivery: 'failed', error: reason, errorCode: code, unconfirmed: false });
       return;
     }
     // Error frames name no room: one that comes while the open room is being joined is about it.

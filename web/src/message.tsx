@@ -1,10 +1,12 @@
 // One line of a room's log: a message (author, time, tags, delivery state, a play button, text with
 // @mentions and #room links, or an image with its caption) or a presence line. Text is rendered as
-// text nodes only: never as HTML.
+// text nodes only: never as HTML. Profanity's badge names its level; strong words are shown masked
+// until revealed, mild ones as written (profanity.ts).
 import { memo } from 'preact/compat';
 import { useState } from 'preact/hooks';
 import type { ChatClient } from './client';
 import { ImageMessage, PlayButton } from './mediaview';
+import { profanityView } from './profanity';
 import { presenceText, type ChatMessage, type Item } from './roomlog';
 import { tokenize } from './richtext';
 import { linkHandler } from './router';
@@ -58,9 +60,10 @@ export function RichText({ text, me, rooms }: { text: string; me: string; rooms:
   );
 }
 
-function TagBadges({ tags }: { tags?: Tags }) {
+function TagBadges({ tags, text }: { tags?: Tags; text: string }) {
   if (!tags) return null;
-  const { sentiment, profanity, lang } = tags;
+  const { sentiment, lang } = tags;
+  const profanity = profanityView(text, tags.profanity);
   return (
     <>
       {lang && (
@@ -77,12 +80,11 @@ function TagBadges({ tags }: { tags?: Tags }) {
           {sentiment.label}
         </span>
       )}
-      {profanity?.flagged && (
-        <span
-          class="badge profanity"
-          title={profanity.terms?.length ? `profanity: ${profanity.terms.join(', ')}` : 'profanity'}
-        >
-          <span aria-hidden="true">⚠ </span>profanity
+      {profanity && (
+        <span class={`badge profanity profanity-${profanity.level}`} title={profanity.title} data-level={profanity.level}>
+          <span aria-hidden="true">⚠ </span>
+          {profanity.level}
+          <span class="visually-hidden"> profanity</span>
         </span>
       )}
     </>
@@ -109,13 +111,12 @@ function MessageBody({ message, ctx }: { message: ChatMessage; ctx: Context }) {
 }
 
 function MessageText({ message, me, rooms }: { message: ChatMessage; me: string; rooms: Room[] }) {
-  const profanity = message.tags?.profanity;
+  const hidden = profanityView(message.text, message.tags?.profanity)?.hidden;
   const [revealed, setRevealed] = useState(false);
-  const masked = profanity?.flagged && profanity.masked && !revealed;
   return (
     <div class="text">
-      <RichText text={masked ? profanity!.masked! : message.text} me={me} rooms={rooms} />
-      {profanity?.flagged && profanity.masked && (
+      <RichText text={hidden && !revealed ? hidden : message.text} me={me} rooms={rooms} />
+      {hidden && (
         <button type="button" class="link reveal" aria-pressed={revealed} onClick={() => setRevealed(!revealed)}>
           {revealed ? 'hide' : 'show'}
         </button>
@@ -139,7 +140,7 @@ function MessageLine({ message, ctx }: { message: ChatMessage; ctx: Context }) {
         <time dateTime={new Date(message.ts).toISOString()} title={time.full}>
           {time.short}
         </time>
-        <TagBadges tags={message.tags} />
+        <TagBadges tags={message.tags} text={message.text} />
         {mine && message.delivery === 'sent' && (
           <span class="delivery delivery-sent" title="sent">
             <span aria-hidden="true">✓</span>
@@ -155,9 +156,14 @@ function MessageLine({ message, ctx }: { message: ChatMessage; ctx: Context }) {
       {message.delivery === 'failed' && (
         <div class="send-error" role="alert">
           Not sent: {message.error}.{' '}
-          <button type="button" class="link" onClick={() => ctx.onRetry(message.clientMsgId!)}>
-            Retry
-          </button>{' '}
+          {/* the room's moderation refused it: the same text would be refused again */}
+          {message.errorCode !== 'blocked' && (
+            <>
+              <button type="button" class="link" onClick={() => ctx.onRetry(message.clientMsgId!)}>
+                Retry
+              </button>{' '}
+            </>
+          )}
           <button type="button" class="link" onClick={() => ctx.onDiscard(message.clientMsgId!)}>
             Discard
           </button>

@@ -1,12 +1,13 @@
-// The open room: its header (name, who came online, adding members to a private room), the message
-// log (older pages load when scrolled to the top; new messages keep it at the bottom when it was
-// there) and the composer (Enter sends, Shift+Enter is a new line; an image is attached with its
-// button, by dropping it on the room or by pasting it, see attach.tsx).
+// The open room: its header (name, its moderation, who came online, adding members to a private
+// room), the message log (older pages load when scrolled to the top; new messages keep it at the
+// bottom when it was there) and the composer (Enter sends, Shift+Enter is a new line; an image is
+// attached with its button, by dropping it on the room or by pasting it, see attach.tsx).
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { AttachButton, AttachmentPreview, useAttachment, type AttachmentControl } from './attach';
 import type { ChatClient, OpenRoom } from './client';
 import { pickFile } from './media';
 import { LogItem } from './message';
+import { moderationSummary, moderationTitle } from './profanity';
 import { linkHandler } from './router';
 import { RoomStatsView } from './stats';
 
@@ -24,6 +25,11 @@ export function RoomView({ client, room, tab }: { client: ChatClient; room: Open
         <h2>
           {title}
           {info?.private && <span class="private-tag">private</span>}
+          {info?.moderation && (
+            <span class="moderation-tag" title={moderationTitle(info.moderation)} data-mild={info.moderation.mild} data-strong={info.moderation.strong}>
+              {moderationSummary(info.moderation)}
+            </span>
+          )}
         </h2>
         {room.online.size > 0 && (
           <p class="online" aria-label="Online">

@@ -22,6 +22,7 @@ export interface ChatMessage {
   tags?: Tags;
   delivery?: Delivery; // only on the user's own messages
   error?: string;
+  errorCode?: string; // the server's code for `error` ("blocked": the room's moderation refused it)
   unconfirmed?: boolean; // sent before the socket dropped, no ack seen
   sends?: number; // how many times it was sent (the same client_msg_id each time)
 }

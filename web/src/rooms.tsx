@@ -1,7 +1,10 @@
-// The sidebar: the rooms the user can see, and a form to create one (public or private).
+// The sidebar: the rooms the user can see (a room's moderation in its link's title), and a form to
+// create one (public or private, with its policy for mild and for strong bad words).
 import { useState } from 'preact/hooks';
 import type { ChatClient } from './client';
+import { DEFAULT_MODERATION, moderationTitle, POLICIES } from './profanity';
 import { linkHandler, navigate } from './router';
+import type { Moderation, Policy } from './types';
 
 const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -24,6 +27,7 @@ export function RoomList({ client, activeId }: { client: ChatClient; activeId?: 
                 onClick={linkHandler(href)}
                 aria-current={room.id === activeId ? 'page' : undefined}
                 class="room-item"
+                title={room.moderation && moderationTitle(room.moderation)}
               >
                 <span aria-hidden="true">#</span>
                 {room.name}
@@ -42,6 +46,7 @@ export function RoomList({ client, activeId }: { client: ChatClient; activeId?: 
 function CreateRoom({ client }: { client: ChatClient }) {
   const [name, setName] = useState('');
   const [isPrivate, setPrivate] = useState(false);
+  const [moderation, setModeration] = useState<Moderation>(DEFAULT_MODERATION);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
@@ -54,9 +59,10 @@ function CreateRoom({ client }: { client: ChatClient }) {
     setBusy(true);
     setError(null);
     try {
-      const room = await client.createRoom(wanted, isPrivate);
+      const room = await client.createRoom(wanted, isPrivate, moderation);
       setName('');
       setPrivate(false);
+      setModeration(DEFAULT_MODERATION);
       navigate(`/rooms/${room.id}`);
     } catch (err) {
       setError((err as Error).message);
@@ -74,6 +80,22 @@ function CreateRoom({ client }: { client: ChatClient }) {
         <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.currentTarget.checked)} />
         Private (members only)
       </label>
+      <fieldset class="moderation-choice">
+        <legend>Profanity</legend>
+        <PolicySelect
+          label="Mild words"
+          example="damn, shit, wtf"
+          value={moderation.mild}
+          onChange={(mild) => setModeration({ ...moderation, mild })}
+        />
+        <PolicySelect
+          label="Strong words"
+          example="the f-word, slurs, threats"
+          value={moderation.strong}
+          onChange={(strong) => setModeration({ ...moderation, strong })}
+        />
+        <p class="hint">Tag: shown and marked. Mask: the server stars them for everyone. Block: messages with them are refused.</p>
+      </fieldset>
       <button type="submit" disabled={busy}>
         Create room
       </button>
@@ -83,5 +105,32 @@ function CreateRoom({ client }: { client: ChatClient }) {
         </p>
       )}
     </form>
+  );
+}
+
+function PolicySelect({
+  label,
+  example,
+  value,
+  onChange,
+}: {
+  label: string;
+  example: string;
+  value: Policy;
+  onChange(p: Policy): void;
+}) {
+  return (
+    <label>
+      <span>
+        {label} <span class="hint">({example})</span>
+      </span>
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value as Policy)}>
+        {POLICIES.map((p) => (
+          <option key={p.value} value={p.value}>
+            {p.option}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

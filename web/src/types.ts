@@ -15,10 +15,20 @@ export interface Session {
   user: User;
 }
 
+// A room's policy for one level of bad word (docs/protocol.md, "Rooms"): tag shows and marks the
+// words, mask has the server mask them, block has it refuse a message with one.
+export type Policy = 'tag' | 'mask' | 'block';
+
+export interface Moderation {
+  mild: Policy;
+  strong: Policy;
+}
+
 export interface Room {
   id: number;
   name: string;
   private: boolean;
+  moderation?: Moderation; // absent from servers before moderation per level
 }
 
 export interface Sentiment {
@@ -26,10 +36,15 @@ export interface Sentiment {
   score: number;
 }
 
+export type ProfanityLevel = 'none' | 'mild' | 'strong';
+
+// Tags from before levels have neither `level` nor `levels`: flagged ones were strong.
 export interface Profanity {
   flagged: boolean;
+  level?: ProfanityLevel; // the highest among the terms
   terms?: string[];
-  masked?: string;
+  levels?: ProfanityLevel[]; // levels[i] is the level of terms[i]
+  masked?: string; // the text with the masked words starred; only when some word was masked
 }
 
 export interface Tags {

@@ -1,5 +1,6 @@
 // Unit tests of the client's pure modules (no DOM, no server): RoomLog's ordering and
-// de-duplication, the @mention / #room tokenizer, when a token is renewed, which images may be
+// de-duplication, the @mention / #room tokenizer, what a message's profanity tags show (levels,
+// which words stay hidden) and a room's moderation, when a token is renewed, which images may be
 // attached, what the client knows of each message's audio, and the pixel board's decoding, version
 // rules (subscribe, fetch, apply without a gap), zoom and pan, and hover pacing. The TypeScript is
 // compiled with Vite's own esbuild transform into a temporary directory and imported from there.
@@ -30,6 +31,7 @@ const { imageProblem, formatBytes, pickFile, fitWithin, MAX_IMAGE_BYTES } = awai
 const { SpeechStore } = await load('speech');
 const { BoardSync, decodeBoard, parseColor } = await load('boardsync');
 const { HoverGate, clampView, fitView, formatWait, pixelAt, zoomAt } = await load('boardview');
+const { profanityView, fold, moderationSummary, moderationTitle } = await load('profanity');
 
 const ME = 7;
 const frame = (pos, extra = {}) => ({
@@ -435,4 +437,73 @@ test('waits read as seconds, then minutes', () => {
   assert.equal(formatWait(0), '0.0 s');
   assert.equal(formatWait(12_300), '13 s');
   assert.equal(formatWait(65_000), '1 min 5 s');
+});
+
+test('profanity: no badge without flagged words; tags from before levels count as strong and hide', () => {
+  assert.equal(profanityView('hello', undefined), null);
+  assert.equal(profanityView('hello', { flagged: false, level: 'none', terms: [], levels: [] }), null);
+  const old = profanityView('this is shit', { flagged: true, terms: ['shit'], masked: 'this is s***' });
+  assert.equal(old.level, 'strong');
+  assert.deepEqual(old.terms, [{ term: 'shit', level: 'strong' }]);
+  assert.equal(old.title, 'profanity: shit (strong)');
+  assert.equal(old.hidden, 'this is s***');
+  // Flagged, without terms nor masked text: a badge, nothing to hide.
+  assert.deepEqual(profanityView('x', { flagged: true }), { level: 'strong', terms: [], title: 'profanity (strong)', hidden: null });
+});
+
+test('profanity: mild words are shown, strong ones hidden until revealed', () => {
+  const mild = profanityView('damn it', { flagged: true, level: 'mild', terms: ['damn'], levels: ['mild'], masked: 'd*** it' });
+  assert.equal(mild.level, 'mild');
+  assert.equal(mild.title, 'profanity: damn (mild)');
+  assert.equal(mild.hidden, null);
+  const strong = profanityView('fuck it', { flagged: true, level: 'strong', terms: ['fuck'], levels: ['strong'], masked: 'f*** it' });
+  assert.equal(strong.level, 'strong');
+  assert.equal(strong.hidden, 'f*** it');
+});
+
+test('profanity: in a message with both levels only the strong words are hidden, word by word', () => {
+  const tags = (text, masked) => ({
+    flagged: true,
+    level: 'strong',
+    terms: ['damn', 'fuck', 'mierda'],
+    levels: ['mild', 'strong', 'mild'],
+    masked,
+  });
+  const v = profanityView('Damn, this fuuucking weón… ¡m1erda!', {
+    ...tags(),
+    terms: ['damn', 'fuck', 'weón', 'mierda'],
+    levels: ['mild', 'strong', 'mild', 'mild'],
+    masked: 'D***, this f******** w***… ¡m*****!',
+  });
+  assert.equal(v.title, 'profanity: damn (mild), fuck (strong), weón (mild), mierda (mild)');
+  assert.equal(v.hidden, 'Damn, this f******** weón… ¡m1erda!');
+  // A word spelled apart is one decision; a word matching no mild term stays hidden (when unsure, hide).
+  assert.equal(profanityView('d.a.m.n f.u.c.k', tags('', 'd.*.*.* f.*.*.*')).hidden, 'd.a.m.n f.*.*.*');
+  assert.equal(profanityView('f u c k damn', tags('', 'f * * * d***')).hidden, 'f * * * damn');
+  // Text and masked text that do not line up: all masked, as the server made it.
+  assert.equal(profanityView('damn fuck', tags('', 'd*** f***!')).hidden, 'd*** f***!');
+  // Nothing strong left visible once mild words are given back: nothing hidden.
+  assert.equal(profanityView('damn', tags('', 'd***')).hidden, null);
+});
+
+test('profanity: in a room that masks strong words the text comes masked; nothing more to hide', () => {
+  // The server's masked text is the text; a masked term names no word.
+  const v = profanityView('damn f***', { flagged: true, level: 'strong', terms: ['damn', 'f***'], levels: ['mild', 'strong'], masked: 'damn f***' });
+  assert.equal(v.hidden, null);
+  assert.equal(v.title, 'profanity: damn (mild), f*** (strong)');
+});
+
+test('fold reads words as the tagger does, roughly', () => {
+  assert.equal(fold('Fuuuck'), 'fuck');
+  assert.equal(fold('f.u.c.k'), 'fuck');
+  assert.equal(fold('M1ÉRDA!'), 'mierda');
+  assert.equal(fold('$h1t'), 'shit');
+});
+
+test("a room's moderation reads as a summary and a sentence", () => {
+  assert.equal(moderationSummary({ mild: 'tag', strong: 'mask' }), 'mild: tag · strong: mask');
+  assert.equal(
+    moderationTitle({ mild: 'tag', strong: 'block' }),
+    'Profanity in this room: mild words are shown and marked; strong words are refused (the message is not sent).',
+  );
 });
