@@ -13,7 +13,7 @@
 
 namespace chatpipe {
 
-enum class Policy : uint8_t { kTag, kMask, kBlock };
+enum class Policy : uint8_t { kTag, kMask, kBlock };  // from the mildest to the strictest
 
 const char* PolicyName(Policy policy);  // "tag", "mask", "block"
 std::optional<Policy> ParsePolicy(std::string_view name);

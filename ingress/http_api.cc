@@ -149,6 +149,11 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
   if (Status e = FirstError({name.status(), is_private.status(), moderation.status()}); !e.ok())
     return conn.RespondError(e);
   const Moderation policy = *moderation;
+  // Policies are ordered tag < mask < block. Strong words never get a milder policy than mild ones:
+  // a room that masks "damn" and shows the f-word would have no meaning.
+  if (policy.strong < policy.mild)
+    return conn.RespondError(Status::InvalidArgument(
+        "bad_field", "moderation: strong words' policy must be at least as strict as mild words' (tag < mask < block)"));
   static const std::regex kRoomName("[a-z0-9][a-z0-9_-]{0,63}");
   std::string room_name = *name ? **name : "";
   std::transform(room_name.begin(), room_name.end(), room_name.begin(), [](unsigned char c) { return std::tolower(c); });

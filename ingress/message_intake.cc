@@ -21,23 +21,21 @@ LatencyHistogram& produce_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop"
 // once (a tags frame after it would double the fan-out; the tagger is linear and bounded, about 2 µs
 // for a chat message). Each level of bad word has the room's policy for it: "block" refuses the
 // message, "mask" replaces those words with their masked form, so no client (nor the history) ever
-// holds them. In a room that masks nothing the tags' masked text hides every bad word, for clients that
-// hide them. The author's own name is never profanity. The event carries the tagger's version with the
-// tags, for the tag worker to store.
+// holds them. The tags' masked text also hides strong words where the room only tags them: what a
+// client shows until its reader reveals them (mild words are shown). The author's own name is never
+// profanity. The event carries the tagger's version with the tags, for the tag worker to store.
 Status TagAndModerate(const Moderation& moderation, const Tagger& tagger, const std::string& author,
                       std::string* text, ChatEvent* event) {
   TagOptions options;
-  if (moderation.Masks()) {
-    options.mask_mild = moderation.mild == Policy::kMask;
-    options.mask_strong = moderation.strong == Policy::kMask;
-  }
+  options.mask_mild = moderation.mild == Policy::kMask;
+  options.mask_strong = true;  // a room that masks mild words masks strong ones too (CreateRoomRoute)
   options.names = {author};
   Tags tags = tagger.Analyze(*text, options);
   for (Severity level : tags.term_levels)
     if (moderation.For(level == Severity::kStrong) == Policy::kBlock)
       return Status::Refused("blocked", std::string("this room does not accept ") + SeverityName(level) + " profanity");
   if (moderation.Masks()) {
-    *text = tags.masked;
+    *text = tags.masked;  // strong words are masked too: the room masks or blocks them
     for (size_t i = 0; i < tags.terms.size(); ++i)
       if (moderation.For(tags.term_levels[i] == Severity::kStrong) == Policy::kMask) tags.terms[i] = MaskTerm(tags.terms[i]);
   }

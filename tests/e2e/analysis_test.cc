@@ -187,7 +187,7 @@ TEST_F(AnalysisTest, TagRoomShowsTheTextWithItsTagsInOneFrame) {
   ASSERT_TRUE(room.ok());
   auto a = Connect(ana, *room), b = Connect(bea, *room);
   ASSERT_TRUE(a && b);
-  const std::string text = "I love this, it is wonderful! shit";
+  const std::string text = "I love this, it is fucking wonderful!";
   ASSERT_TRUE(a->SendText(Send(*room, text)).ok());
   auto message = ReceiveType(*b, "message");
   ASSERT_TRUE(message.ok());
@@ -195,9 +195,9 @@ TEST_F(AnalysisTest, TagRoomShowsTheTextWithItsTagsInOneFrame) {
   ASSERT_TRUE(message->doc.HasMember("tags")) << message->text;
   EXPECT_STREQ(message->doc["tags"]["sentiment"]["label"].GetString(), "positive");
   EXPECT_STREQ(message->doc["tags"]["lang"].GetString(), "en");
-  // Flagged in a tag room: the masked text comes beside the text, for the client to choose.
+  // A strong word in a tag room: the masked text comes beside the text, for the client to choose.
   EXPECT_TRUE(message->doc["tags"]["profanity"]["flagged"].GetBool()) << message->text;
-  EXPECT_STREQ(message->doc["tags"]["profanity"]["masked"].GetString(), "I love this, it is wonderful! s***");
+  EXPECT_STREQ(message->doc["tags"]["profanity"]["masked"].GetString(), "I love this, it is f****** wonderful!");
   for (const Json& j : FramesAfterTheTagWorker(*a, *b, *room, text)) {
     EXPECT_NE(j.Type(), "tags") << j.text;
     // An unflagged message's tags do not repeat its text.
@@ -265,8 +265,21 @@ TEST_F(AnalysisTest, MildAndStrongWordsEachFollowTheirRoomsPolicy) {
   EXPECT_STREQ(refused->doc["code"].GetString(), "blocked");
   EXPECT_NE(refused->text.find("strong"), std::string::npos) << refused->text;
 
-  // A policy that is not one of the three, or a level that does not exist, is refused at creation.
-  for (const char* bad : {R"("hide")", R"({"mild":"hide"})", R"({"severe":"block"})", "[]", "1"}) {
+  // Mild words shown in a tag room, not masked: the tags do not repeat the text.
+  auto open = Room("open-mild", R"("tag")", "tag", "tag");
+  ASSERT_TRUE(open.ok());
+  auto d = Connect(ana, *open), e = Connect(bea, *open);
+  ASSERT_TRUE(d && e);
+  ASSERT_TRUE(d->SendText(Send(*open, "damn, the milk is off")).ok());
+  auto mild = ReceiveType(*e, "message");
+  ASSERT_TRUE(mild.ok());
+  EXPECT_STREQ(mild->doc["tags"]["profanity"]["level"].GetString(), "mild") << mild->text;
+  EXPECT_FALSE(mild->doc["tags"]["profanity"].HasMember("masked")) << mild->text;
+
+  // A policy that is not one of the three, a level that does not exist, or strong words treated more
+  // leniently than mild ones, is refused at creation.
+  for (const char* bad : {R"("hide")", R"({"mild":"hide"})", R"({"severe":"block"})", "[]", "1",
+                          R"({"mild":"mask"})", R"({"mild":"block","strong":"mask"})"}) {
     auto r = stack->Call("POST", "/api/rooms", ana, std::string("{\"name\":\"odd\",\"moderation\":") + bad + "}");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, 400) << bad << " " << r->body;

@@ -29,48 +29,13 @@ export function profanityView(text: string, p: Profanity | undefined): Profanity
     return { term, level: isLevel(named) ? named : level };
   });
   const title = terms.length ? `profanity: ${terms.map((t) => `${t.term} (${t.level})`).join(', ')}` : `profanity (${level})`;
-  return { level, terms, title, hidden: hiddenText(text, p.masked, terms) };
+  return { level, terms, title, hidden: hiddenText(text, p.masked) };
 }
 
-// `masked` has every word the server masks in it starred (in a room that masks nothing: every bad
-// word), one character for one, so it lines up with the text character by character. Mild words are
-// given back; a word the client cannot place among the mild terms stays masked (when unsure, hide).
-function hiddenText(text: string, masked: string | undefined, terms: { term: string; level: Level }[]): string | null {
-  if (!masked || masked === text) return null;
-  // A term the server masked ("f***") folds to one letter and names no word.
-  const folded = (level: Level) => terms.filter((t) => t.level === level).map((t) => fold(t.term)).filter((t) => t.length > 1);
-  const mild = folded('mild');
-  if (mild.length === 0) return masked;
-  const strong = folded('strong');
-  const shown = Array.from(text);
-  const starred = Array.from(masked);
-  if (shown.length !== starred.length) return masked;
-  const out: string[] = [];
-  let start = 0; // in characters (code points), as shown and starred count them
-  // Word by word (runs between white space): one decision for all the pieces of a word ("s.h.i.t").
-  for (const [run] of text.matchAll(/\S+|\s+/gu)) {
-    const n = Array.from(run).length;
-    const word = fold(run);
-    const isMild = mild.some((t) => word.includes(t)) && !strong.some((t) => word.includes(t));
-    out.push(...(isMild ? shown : starred).slice(start, start + n));
-    start += n;
-  }
-  const result = out.join('');
-  return result === text ? null : result;
-}
-
-const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
-
-// A word as the tagger compares it, roughly: lower case, no accents, leetspeak read, letters only,
-// stretched letters made single ("Fuuuck" and "f.u.c.k" give "fuck").
-export function fold(word: string): string {
-  const letters = word
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/[013457@$]/g, (c) => LEET[c])
-    .replace(/[^\p{L}]/gu, '');
-  return letters.replace(/(\p{L})\1+/gu, '$1');
+// The server's masked text hides the strong words (and whatever the room masks), never a mild word a
+// room shows (docs/events.md, "Tags"): it is what to show until revealed, unless it is the text.
+function hiddenText(text: string, masked: string | undefined): string | null {
+  return masked && masked !== text ? masked : null;
 }
 
 // --- a room's moderation ---

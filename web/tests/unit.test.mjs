@@ -31,7 +31,7 @@ const { imageProblem, formatBytes, pickFile, fitWithin, MAX_IMAGE_BYTES } = awai
 const { SpeechStore } = await load('speech');
 const { BoardSync, decodeBoard, parseColor } = await load('boardsync');
 const { HoverGate, clampView, fitView, formatWait, pixelAt, zoomAt } = await load('boardview');
-const { profanityView, fold, moderationSummary, moderationTitle } = await load('profanity');
+const { profanityView, moderationSummary, moderationTitle } = await load('profanity');
 
 const ME = 7;
 const frame = (pos, extra = {}) => ({
@@ -452,38 +452,23 @@ test('profanity: no badge without flagged words; tags from before levels count a
 });
 
 test('profanity: mild words are shown, strong ones hidden until revealed', () => {
-  const mild = profanityView('damn it', { flagged: true, level: 'mild', terms: ['damn'], levels: ['mild'], masked: 'd*** it' });
+  // The server masks strong words only (and what the room masks): a mild message has no masked text.
+  const mild = profanityView('damn it', { flagged: true, level: 'mild', terms: ['damn'], levels: ['mild'] });
   assert.equal(mild.level, 'mild');
   assert.equal(mild.title, 'profanity: damn (mild)');
   assert.equal(mild.hidden, null);
   const strong = profanityView('fuck it', { flagged: true, level: 'strong', terms: ['fuck'], levels: ['strong'], masked: 'f*** it' });
   assert.equal(strong.level, 'strong');
   assert.equal(strong.hidden, 'f*** it');
-});
-
-test('profanity: in a message with both levels only the strong words are hidden, word by word', () => {
-  const tags = (text, masked) => ({
+  const both = profanityView('damn, this fuuucking thing', {
     flagged: true,
     level: 'strong',
-    terms: ['damn', 'fuck', 'mierda'],
-    levels: ['mild', 'strong', 'mild'],
-    masked,
+    terms: ['damn', 'fuck'],
+    levels: ['mild', 'strong'],
+    masked: 'damn, this f******** thing',
   });
-  const v = profanityView('Damn, this fuuucking weón… ¡m1erda!', {
-    ...tags(),
-    terms: ['damn', 'fuck', 'weón', 'mierda'],
-    levels: ['mild', 'strong', 'mild', 'mild'],
-    masked: 'D***, this f******** w***… ¡m*****!',
-  });
-  assert.equal(v.title, 'profanity: damn (mild), fuck (strong), weón (mild), mierda (mild)');
-  assert.equal(v.hidden, 'Damn, this f******** weón… ¡m1erda!');
-  // A word spelled apart is one decision; a word matching no mild term stays hidden (when unsure, hide).
-  assert.equal(profanityView('d.a.m.n f.u.c.k', tags('', 'd.*.*.* f.*.*.*')).hidden, 'd.a.m.n f.*.*.*');
-  assert.equal(profanityView('f u c k damn', tags('', 'f * * * d***')).hidden, 'f * * * damn');
-  // Text and masked text that do not line up: all masked, as the server made it.
-  assert.equal(profanityView('damn fuck', tags('', 'd*** f***!')).hidden, 'd*** f***!');
-  // Nothing strong left visible once mild words are given back: nothing hidden.
-  assert.equal(profanityView('damn', tags('', 'd***')).hidden, null);
+  assert.equal(both.title, 'profanity: damn (mild), fuck (strong)');
+  assert.equal(both.hidden, 'damn, this f******** thing');
 });
 
 test('profanity: in a room that masks strong words the text comes masked; nothing more to hide', () => {
@@ -491,13 +476,6 @@ test('profanity: in a room that masks strong words the text comes masked; nothin
   const v = profanityView('damn f***', { flagged: true, level: 'strong', terms: ['damn', 'f***'], levels: ['mild', 'strong'], masked: 'damn f***' });
   assert.equal(v.hidden, null);
   assert.equal(v.title, 'profanity: damn (mild), f*** (strong)');
-});
-
-test('fold reads words as the tagger does, roughly', () => {
-  assert.equal(fold('Fuuuck'), 'fuck');
-  assert.equal(fold('f.u.c.k'), 'fuck');
-  assert.equal(fold('M1ÉRDA!'), 'mierda');
-  assert.equal(fold('$h1t'), 'shit');
 });
 
 test("a room's moderation reads as a summary and a sentence", () => {

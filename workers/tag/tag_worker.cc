@@ -121,7 +121,8 @@ Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
     // inline tags) the text is tagged again.
     const bool keep = !e.tags.empty() && (e.tagger_version == tagger_.version() || MaskedAtIntake(e));
     item.own = !keep;
-    TagOptions options;
+    TagOptions options;  // as ingress tags a room that masks no mild word (a room that does masked them at intake)
+    options.mask_mild = false;
     options.names = {e.user.name};
     item.tags = keep ? e.tags : TagsToJson(tagger_.Analyze(e.text, options));
     item.version = keep ? e.tagger_version : tagger_.version();
