@@ -19,6 +19,9 @@ constexpr int kWindow = 3;     // words looked back for negations and boosters
 constexpr double kWindowDecay[kWindow] = {1.0, 0.95, 0.9};
 constexpr double kBeforeContrast = 0.5;
 constexpr double kAfterContrast = 1.5;
+// A question asks: its words count only when they carry a clear feeling ("is the place good?" is
+// neutral, "isn't this the best pizza ever?" is not).
+constexpr double kQuestionKeeps = 2.5;
 
 double Sign(double x) { return x < 0 ? -1 : 1; }
 
@@ -92,19 +95,53 @@ double Modify(const Lexicon& lexicon, double v, const Scratch& s, size_t at, int
   return negated ? v * kNegationScalar : v;
 }
 
+// Whether token `at` is a booster with a valence of its own ("bien", "demais") right before a word
+// with a valence in lang, in the same clause: then it only boosts that word ("bien feo" is no praise).
+bool BoostsNext(const Lexicon& lexicon, const Scratch& s, size_t at, int lang) {
+  if (lexicon.info(s.tokens[at].word).boost[lang] == 0 || at + 1 >= s.tokens.size()) return false;
+  const Token& next = s.tokens[at + 1];
+  return !next.clause_start && !next.is_emoji && !next.absorbed && next.word >= 0 &&
+         (lexicon.info(next.word).has_valence >> lang & 1);
+}
+
+// Whether an item counts at all. Swearing does not decide the feeling ("fucking amazing", "puta que
+// rico", "oye weón, ¿a qué hora llegas?"): a bad word counts only in a message whose other words carry
+// no feeling ("conchetumare, se quemó el arroz"), and never in a question. In a question, only a clear
+// feeling counts (kQuestionKeeps).
+bool Counts(const SentimentItem& item, bool feeling_besides_swearing) {
+  if (item.question) return !item.swear && std::fabs(item.v) >= kQuestionKeeps;
+  return !item.swear || !feeling_besides_swearing;
+}
+
+// The items' sum, the later clause of a contrast weighing more, with '!' emphasis, into [-1, 1].
+// Two passes over the items: linear.
+double Combine(const std::vector<SentimentItem>& items, size_t contrast, int exclaims) {
+  bool feeling = false;  // some word that is no swearing counts
+  for (const SentimentItem& item : items) feeling |= !item.swear && Counts(item, true);
+  double sum = 0;
+  CHATPIPE_STEPS(2 * items.size());
+  for (size_t k = 0; k < items.size(); ++k) {
+    if (!Counts(items[k], feeling)) continue;
+    sum += items[k].v * (contrast == SIZE_MAX ? 1 : k < contrast ? kBeforeContrast : kAfterContrast);
+  }
+  if (sum != 0) sum += Sign(sum) * std::min(exclaims, kMaxExclaims) * kExclaimBoost;
+  return sum / std::sqrt(sum * sum + kAlpha);
+}
+
 }  // namespace
 
 double Sentiment(const Lexicon& lexicon, Scratch* scratch, const ScanStats& st, int lang, bool ambiguous) {
   const Scratch& s = *scratch;
-  std::vector<double>& items = scratch->items;
+  std::vector<SentimentItem>& items = scratch->items;
   items.clear();
   size_t contrast = SIZE_MAX;  // items from here on come after the last "but"
+  size_t item_end = SIZE_MAX;  // the last token of the word or idiom that gave the last item
   for (size_t i = 0; i < s.tokens.size(); ++i) {
     CHATPIPE_STEPS(1);
     const Token& t = s.tokens[i];
     if (t.absorbed) continue;
     if (t.is_emoji) {
-      items.push_back(t.emoji);
+      items.push_back({t.emoji, t.question, false});
       continue;
     }
     const int word = t.word;
@@ -117,18 +154,18 @@ double Sentiment(const Lexicon& lexicon, Scratch* scratch, const ScanStats& st, 
     float v;
     size_t last = i;
     if ((w.phrase >> lang & 1) && MatchPhrase(lexicon, s, i, lang, &v, &last)) {
-      items.push_back(Modify(lexicon, v, s, i, lang, st.has_lower));
+      items.push_back({Modify(lexicon, v, s, i, lang, st.has_lower), t.question, t.bad >= 0});
+      item_end = last;
       i = last;
-    } else if (Valence(lexicon, word, lang, ambiguous, &v)) {
-      items.push_back(Modify(lexicon, v, s, i, lang, st.has_lower));
+    } else if (w.boost[lang] != 0 && i > 0 && item_end == i - 1 && !t.clause_start) {
+      // After the word it qualifies ("lindo demais", "gostei muito", "cute af"): boosts it.
+      items.back().v += Sign(items.back().v) * w.boost[lang];
+    } else if (Valence(lexicon, word, lang, ambiguous, &v) && !BoostsNext(lexicon, s, i, lang)) {
+      items.push_back({Modify(lexicon, v, s, i, lang, st.has_lower), t.question, t.bad >= 0});
+      item_end = i;
     }
   }
-  double sum = 0;
-  CHATPIPE_STEPS(items.size());
-  for (size_t k = 0; k < items.size(); ++k)
-    sum += items[k] * (contrast == SIZE_MAX ? 1 : k < contrast ? kBeforeContrast : kAfterContrast);
-  if (sum != 0) sum += Sign(sum) * std::min(st.exclaims, kMaxExclaims) * kExclaimBoost;
-  return sum / std::sqrt(sum * sum + kAlpha);
+  return Combine(items, contrast, st.exclaims);
 }
 
 }  // namespace chatpipe::analysis

@@ -28,7 +28,7 @@
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-inline constexpr const char* kTaggerCodeVersion = "3";  // 3: levels; "masked" only when some word is masked
+inline constexpr const char* kTaggerCodeVersion = "4";  // 4: questions, swearing, boosters after a word (sentiment)
 
 // What the caller knows beyond the text.
 struct TagOptions {
