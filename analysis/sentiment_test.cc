@@ -98,6 +98,29 @@ TEST(Sentiment, NegationAndRegionalSlang) {
   for (std::string_view text : {"kinda mid", "ugh", "kill yourself"}) EXPECT_LT(Score(text, kEn), -kNeutralBand) << text;
 }
 
+TEST(Sentiment, GreetingsAndLookAlikesAreNeutral) {
+  EXPECT_EQ(Score("buenos días a todos", kEs), 0);
+  EXPECT_EQ(Score("bom dia", kPt), 0);
+  EXPECT_EQ(Score("good morning everyone", kEn), 0);
+  EXPECT_GT(Score("buenas noticias", kEs), kNeutralBand);
+  // Words with a double letter are no stretched spelling of another word: "carro" is not "caro", "he'll"
+  // is not "hell", "perro" is not "pero" (a contrast).
+  EXPECT_EQ(Score("tu carro nuevo", kEs), 0);
+  EXPECT_EQ(Score("he'll be late", kEn), 0);
+  EXPECT_EQ(Score("feo perro lindo", kEs), Score("feo lindo", kEs));
+  EXPECT_NE(Score("feo pero lindo", kEs), Score("feo lindo", kEs));
+  EXPECT_LT(Score("tô fodido, esqueci o trabalho", kPt), -kNeutralBand);  // "screwed", not "foda" (awesome)
+}
+
+TEST(Sentiment, EmojiAndEmoticonsAlone) {
+  for (std::string_view text : {"❤️❤️", "😍", "🥰", "🙌", "🔥🔥", "👏", "<3", "xD", ":v", "😂😂"})
+    EXPECT_GT(Score(text, kEn), kNeutralBand) << text;
+  for (std::string_view text : {"😭😭", "😢", "😡", "🤬", "🙄", "👎", ":(", ":'(", "-_-"})
+    EXPECT_LT(Score(text, kEn), -kNeutralBand) << text;
+  EXPECT_EQ(Score("🤔", kEn), 0);
+  EXPECT_GT(Score("😍😍😍", kEn), Score("😍", kEn));
+}
+
 TEST(Sentiment, ScoreStaysInRange) {
   const double s = Score("AMAZING AMAZING AMAZING love love love best best!!!!", kEn);
   EXPECT_GT(s, 0.9);
