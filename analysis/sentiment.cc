@@ -15,7 +15,10 @@ constexpr double kCapsBoost = 0.733;
 constexpr double kExclaimBoost = 0.292;
 constexpr int kMaxExclaims = 4;
 constexpr double kAlpha = 15;  // score = x / sqrt(x² + alpha)
-constexpr int kWindow = 3;     // words looked back for negations and boosters
+constexpr int kWindow = 3;     // words looked back for boosters
+// Words looked back for a negation: one more than VADER, for "no creo que sea bueno", "não acho que
+// seja bom"; a contrast word ("no fui pero estuvo bueno") stops it.
+constexpr int kNegationWindow = 4;
 constexpr double kWindowDecay[kWindow] = {1.0, 0.95, 0.9};
 constexpr double kBeforeContrast = 0.5;
 constexpr double kAfterContrast = 1.5;
@@ -66,14 +69,15 @@ bool MatchPhrase(const Lexicon& lexicon, const Scratch& s, size_t at, int lang, 
   return false;
 }
 
-// VADER's adjustments to the valence v of token `at`: ALL-CAPS, boosters and negations among the
-// three words before it in the same clause.
+// VADER's adjustments to the valence v of token `at`: ALL-CAPS, boosters among the three words before
+// it and negations among the four before it, in the same clause and after any contrast word. Swearing
+// is negated only right after the negation ("not shit at all"; "nada a ver essa porra" is no praise).
 double Modify(const Lexicon& lexicon, double v, const Scratch& s, size_t at, int lang, bool has_lower) {
   if (v == 0) return 0;
   if (s.tokens[at].caps && has_lower) v += Sign(v) * kCapsBoost;
   bool negated = false;
   size_t k = at;
-  for (int step = 0; step < kWindow; ++step) {
+  for (int step = 0; step < kNegationWindow; ++step) {
     if (s.tokens[k].clause_start) break;
     do {
       CHATPIPE_STEPS(1);
@@ -85,12 +89,13 @@ double Modify(const Lexicon& lexicon, double v, const Scratch& s, size_t at, int
     const int word = t.word;
     if (word < 0) continue;
     const WordInfo& w = lexicon.info(word);
-    if (w.boost[lang] != 0) {
+    if (w.contrast >> lang & 1) break;
+    if (w.boost[lang] != 0 && step < kWindow) {
       double b = w.boost[lang] * kWindowDecay[step];
       if (t.caps && has_lower) b += Sign(b) * kCapsBoost;
       v += Sign(v) * b;
     }
-    negated |= w.negation >> lang & 1;
+    negated |= (w.negation >> lang & 1) && (step == 0 || s.tokens[at].bad < 0);
   }
   return negated ? v * kNegationScalar : v;
 }

@@ -71,6 +71,15 @@ TEST(Sentiment, ABoosterAfterItsWordBoostsIt) {
   EXPECT_GT(Score("bien", kEs), kNeutralBand);
 }
 
+TEST(Sentiment, NegationReachesFourWordsBackButNotPastAContrast) {
+  EXPECT_LT(Score("no creo que sea bueno", kEs), -kNeutralBand);
+  EXPECT_LT(Score("não acho que seja bom", kPt), -kNeutralBand);
+  EXPECT_GT(Score("no fui pero estuvo bueno", kEs), kNeutralBand);
+  EXPECT_GT(Score("not me, it was a really good one", kEn), kNeutralBand);  // a clause apart
+  EXPECT_LT(Score("nada a ver essa porra", kPt), -kNeutralBand);  // swearing is negated only right after
+  EXPECT_GT(Score("it's not shit at all", kEn), kNeutralBand);
+}
+
 TEST(Sentiment, NegationAndRegionalSlang) {
   const std::vector<std::pair<std::string_view, int>> cases = {
       {"no me gustó para nada", kEs}, {"no está nada mal", kEs}, {"nada mal", kEs},
