@@ -121,7 +121,9 @@ bool Counts(const SentimentItem& item, bool feeling_besides_swearing) {
 // The items' sum, the later clause of a contrast weighing more, with '!' emphasis, into [-1, 1].
 // Two passes over the items: linear.
 double Combine(const std::vector<SentimentItem>& items, size_t contrast, int exclaims) {
-  bool feeling = false;  // some word that is no swearing counts
+  // Some word that is no swearing counts; an idiom of no feeling ("where the hell", "bom dia") does too,
+  // so that the swearing it holds or sits beside is read as no feeling either.
+  bool feeling = false;
   for (const SentimentItem& item : items) feeling |= !item.swear && Counts(item, true);
   double sum = 0;
   CHATPIPE_STEPS(2 * items.size());

@@ -55,6 +55,8 @@ TEST(Sentiment, SwearingDoesNotDecideTheFeeling) {
   EXPECT_EQ(Score("fuck, is the meeting at 2 or 3?", kEn), 0);
   EXPECT_EQ(Score("hdp, ¿a qué hora llegás?", kEs), 0);
   EXPECT_EQ(Score("porra, alguém sabe se a aula de hoje vai ter?", kPt), 0);
+  EXPECT_EQ(Score("where the fuck did i put my charger", kEn), 0);  // a question without its '?'
+  EXPECT_LT(Score("why the hell does it always rain on my day off", kEn), -kNeutralBand);
   // Alone, swearing is the feeling; used as a predicate it is a judgement.
   EXPECT_LT(Score("conchetumare, se quemó el arroz", kEs), -kNeutralBand);
   EXPECT_LT(Score("qué mierda", kEs), -kNeutralBand);
