@@ -2,10 +2,11 @@
 //
 // Language is a best guess among es, pt and en from stop-words and letters (ñ, ¿, ã, ç...).
 // Sentiment follows VADER's recipe with a lexicon per language: word valences in [-4, 4], negation up
-// to three words back within a clause ("no está mal", "não gostei", "not good"), intensifiers and
-// dampeners, contrast ("pero", "mas", "but": the later clause weighs more), ALL-CAPS and '!' emphasis,
-// emoji and emoticons, idioms; the sum x becomes a score x/sqrt(x²+15) in [-1, 1], neutral when
-// |score| < 0.05. Profanity is matched on whole tokens after folding case and accents, leetspeak
+// to four words back within a clause ("no está mal", "não gostei", "not good"), intensifiers and
+// dampeners (before or right after their word), contrast ("pero", "mas", "but": the later clause
+// weighs more), ALL-CAPS and '!' emphasis, emoji and emoticons, regional idioms; a question keeps only
+// its clear feelings and swearing does not decide the feeling (sentiment.h); the sum x becomes a
+// score x/sqrt(x²+15) in [-1, 1], neutral when |score| < 0.05. Profanity is matched on whole tokens after folding case and accents, leetspeak
 // ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
 // ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish).
 //
