@@ -161,7 +161,8 @@ double Sentiment(const Lexicon& lexicon, Scratch* scratch, const ScanStats& st, 
     float v;
     size_t last = i;
     if ((w.phrase >> lang & 1) && MatchPhrase(lexicon, s, i, lang, &v, &last)) {
-      items.push_back({Modify(lexicon, v, s, i, lang, st.has_lower), t.question, t.bad >= 0});
+      // An idiom is said on purpose, even one that starts with a bad word ("fuck you", "fuck yeah").
+      items.push_back({Modify(lexicon, v, s, i, lang, st.has_lower), t.question, false});
       item_end = last;
       i = last;
     } else if (w.boost[lang] != 0 && i > 0 && item_end == i - 1 && !t.clause_start) {

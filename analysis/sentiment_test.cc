@@ -63,6 +63,8 @@ TEST(Sentiment, SwearingDoesNotDecideTheFeeling) {
   EXPECT_LT(Score("que merda", kPt), -kNeutralBand);
   EXPECT_LT(Score("this is shit", kEn), -kNeutralBand);
   EXPECT_GT(Score("this song is the shit", kEn), kNeutralBand);
+  // An idiom is said on purpose, even one that opens with a bad word.
+  EXPECT_LT(Score("essa droga de reunião, adorei o café", kPt), Score("adorei o café", kPt));
 }
 
 TEST(Sentiment, ABoosterAfterItsWordBoostsIt) {
