@@ -43,6 +43,7 @@ TEST(Sentiment, AQuestionKeepsOnlyAClearFeeling) {
   EXPECT_EQ(Score("is the new place good?", kEn), 0);
   EXPECT_EQ(Score("¿a qué hora es la reunión?", kEs), 0);
   EXPECT_EQ(Score("olá, está tudo bem contigo?", kPt), 0);
+  EXPECT_EQ(Score("alguém sabe se tem aula amanhã?", kPt), 0);
   EXPECT_LT(Score("why does this always break?? so annoying", kEn), -kNeutralBand);  // a sentence of its own
   EXPECT_GT(Score("do you love it?", kEn), kNeutralBand);  // "love" is a clear feeling
   EXPECT_GT(Score("is the new place good", kEn), kNeutralBand);  // no '?', no question
@@ -104,7 +105,9 @@ TEST(Sentiment, NegationAndRegionalSlang) {
     EXPECT_LT(Score(text, kEs), -kNeutralBand) << text;
   for (std::string_view text : {"muito massa", "que daora", "bué da fixe", "mó legal", "o jantar foi porreiro"})
     EXPECT_GT(Score(text, kPt), kNeutralBand) << text;
-  for (std::string_view text : {"que seca", "tá zoado", "estou lixado", "isso é chato", "uma merda"})
+  EXPECT_GT(Score("é altamente recomendável", kPt), Score("é recomendável", kPt));
+  for (std::string_view text : {"que seca", "tá zoado", "estou lixado", "isso é chato", "uma merda", "deu ruim",
+                                "nada dá certo pra mim"})
     EXPECT_LT(Score(text, kPt), -kNeutralBand) << text;
   for (std::string_view text : {"this slaps", "goated", "the new album is fire"})
     EXPECT_GT(Score(text, kEn), kNeutralBand) << text;
