@@ -1,5 +1,7 @@
 #include "analysis/tokens.h"
 
+#include <cctype>
+
 #include "analysis/chars.h"
 #include "analysis/lexicon.h"
 #include "analysis/steps.h"
@@ -105,7 +107,9 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
           continue;
         }
         if (c.cp == '!') ++st->exclaims;
-        if (c.cp == '?' || c.cp == '.' || c.cp == '!') end_sentence(c.cp == '?');
+        // A '?' glued to what follows is no question mark ("watch?v=1" in a link).
+        if (c.cp == '?' || c.cp == '.' || c.cp == '!')
+          end_sentence(c.cp == '?' && (i + 1 == text.size() || !std::isalnum(static_cast<unsigned char>(text[i + 1]))));
         LanguageHint(c.cp, st->hints);
         clause |= c.info.clause;
         break;

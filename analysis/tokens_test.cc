@@ -51,6 +51,9 @@ TEST(Tokens, AQuestionMarkMarksItsWholeSentence) {
   EXPECT_TRUE(s.tokens[3].question);
   EXPECT_FALSE(s.tokens[4].question);  // "genial", after the '?'
   EXPECT_FALSE(s.tokens[5].question);
+  s.tokens.clear();
+  Tokenise("good video youtube.com/watch?v=1", &s, false);
+  for (const Token& t : s.tokens) EXPECT_FALSE(t.question) << s.Folded(t);  // a link's '?'
 }
 
 TEST(Tokens, ByteOffsetsCoverTheWordsOnly) {
