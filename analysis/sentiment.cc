@@ -40,24 +40,38 @@ bool Valence(const Lexicon& lexicon, int word, int lang, bool ambiguous, float* 
   return false;
 }
 
-// An idiom of `lang` starting at token `at` ("de puta madre"): its valence and last token.
+// The token after `at` that is not a later piece of a bad word, or s.tokens.size().
+size_t NextWord(const Scratch& s, size_t at) {
+  size_t k = at + 1;
+  while (k < s.tokens.size() && s.tokens[k].absorbed) {
+    CHATPIPE_STEPS(1);
+    ++k;
+  }
+  return k;
+}
+
+// Whether token k may continue an idiom: a word in the same clause.
+bool Continues(const Scratch& s, size_t k) {
+  return k < s.tokens.size() && !s.tokens[k].clause_start && !s.tokens[k].is_emoji;
+}
+
+// An idiom of `lang` starting at token `at` ("de puta madre"): its valence and last token. Every idiom
+// has two words at least, and common words start many ("qué", "que", "is"): the second word is found
+// once and rules out most of them.
 bool MatchPhrase(const Lexicon& lexicon, const Scratch& s, size_t at, int lang, float* v, size_t* last) {
   const auto [first, end] = lexicon.PhrasesFrom(s.tokens[at].word);
+  const size_t second = NextWord(s, at);
+  if (first == end || !Continues(s, second)) return false;
   for (auto it = first; it != end; ++it) {
     const Phrase& p = *it;
     CHATPIPE_STEPS(1);
-    if (p.lang != lang) continue;
-    size_t k = at;
-    size_t matched = 1;
+    if (p.lang != lang || p.words[1] != s.tokens[second].word) continue;
+    size_t k = second;
+    size_t matched = 2;
     while (matched < p.words.size()) {
-      ++k;
-      while (k < s.tokens.size() && s.tokens[k].absorbed) {
-        CHATPIPE_STEPS(1);
-        ++k;
-      }
+      k = NextWord(s, k);
       CHATPIPE_STEPS(1);
-      if (k >= s.tokens.size() || s.tokens[k].clause_start || s.tokens[k].is_emoji) break;
-      if (s.tokens[k].word != p.words[matched]) break;
+      if (!Continues(s, k) || s.tokens[k].word != p.words[matched]) break;
       ++matched;
     }
     if (matched == p.words.size()) {
