@@ -1,4 +1,4 @@
-// The tagger's output, byte for byte, over a fixed corpus: the labelled and held-out sets, the checked-in
+// The tagger's output, byte for byte, over a fixed corpus: the evaluation sets (data/eval), the checked-in
 // testdata/corpus.txt (the unit tests' strings and odd cases) and a few thousand generated messages
 // (ASCII, accents, emoji, invalid UTF-8, leetspeak, separators, stretched letters, long runs). The
 // expected output is what `chatpipe tag` wrote before the tagger was split into analysis/: the first
@@ -37,7 +37,7 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-// The texts of a labelled set (lang, sentiment, profane, text; '#' comments).
+// The texts of an evaluation set (lang, sentiment, profanity, text; '#' comments).
 std::vector<std::string> LabelledTexts(const std::string& path) {
   std::vector<std::string> out;
   for (const std::string& line : Lines(ReadFile(path))) {
@@ -160,8 +160,11 @@ class CorpusTest : public ::testing::Test {
 };
 
 TEST_F(CorpusTest, LabelledSetsAndCheckedInCorpusTagAsBefore) {
-  std::vector<std::string> texts = LabelledTexts(DefaultTagDataDir() + "/labelled.tsv");
-  for (std::string& t : LabelledTexts(DefaultTagDataDir() + "/holdout.tsv")) texts.push_back(std::move(t));
+  std::vector<std::string> texts;
+  for (const char* set : {"dev", "holdout"})
+    for (const char* lang : {"en", "es", "pt"})
+      for (std::string& t : LabelledTexts(DefaultTagDataDir() + "/eval/" + set + "_" + lang + ".tsv"))
+        texts.push_back(std::move(t));
   const size_t sets = texts.size();
   for (std::string& t : Lines(ReadFile(CHATPIPE_TESTDATA_DIR "/corpus.txt"))) texts.push_back(std::move(t));
   ASSERT_GT(texts.size(), sets + 200);

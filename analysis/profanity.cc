@@ -1,6 +1,7 @@
 #include "analysis/profanity.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "analysis/chars.h"
 #include "analysis/normalize.h"
@@ -21,6 +22,18 @@ struct CharSet {
 };
 constexpr CharSet kInWord(".-_!~+|*");            // one of these glues two pieces: "mier.da", "sh!t"
 constexpr CharSet kSeparators(" .-_*,/|~+");  // a few of these glue single letters: "f u c k"
+
+// An English contraction whose apostrophe the scanner dropped: "he'll" reads "hell", "she'll" "shell".
+// Only endings no bad word is spelled with: "fuck's sake" stays bad.
+bool IsContraction(std::string_view word) {
+  CHATPIPE_STEPS(1);
+  if (word.size() < 4) return false;
+  char end[3] = {static_cast<char>(word[word.size() - 2] | 0x20), static_cast<char>(word[word.size() - 1] | 0x20), 0};
+  const std::string_view ending(end, 2);
+  if (ending != "ll" && ending != "re" && ending != "ve") return false;
+  const std::string_view before = word.substr(0, word.size() - 2);
+  return before.ends_with('\'') || before.ends_with("\u2019");
+}
 
 }  // namespace
 
@@ -43,12 +56,30 @@ void Profanity::Add(std::string_view form, int base) {
   forms_.push_back({folded, std::string(reinterpret_cast<const char*>(sq.runs), sq.size), {base, -1}});
 }
 
+// A base term's id, its level set; fails on a word that is no level, or on a base given two levels.
+Status Profanity::AddBase(std::string_view level_name, std::string_view base, int* id) {
+  const std::optional<Severity> level = ParseSeverity(level_name);
+  if (!level || *level == Severity::kNone)
+    return LexiconError("unknown level '" + std::string(level_name) + "' (want mild or strong)");
+  *id = bases_.Add(base);
+  if (levels_.size() < static_cast<size_t>(bases_.size())) levels_.push_back(*level);
+  else if (levels_[*id] != *level) return LexiconError("'" + std::string(base) + "' has another level on an earlier line");
+  return Status::Ok();
+}
+
 Status Profanity::Load(LexiconReader& reader) {
+  if (Status st = LoadTerms(reader); !st.ok()) return st;
+  if (Status st = LoadPhrases(reader); !st.ok()) return st;
+  return LoadNames(reader);
+}
+
+Status Profanity::LoadTerms(LexiconReader& reader) {
   for (int lang = 0; lang < kLangs; ++lang) {
     Status st = reader.ForEachLine(std::string("profanity_") + kLangCodes[lang] + ".txt", [&](const Fields& f) {
-      const int base = bases_.Add(FoldWord(f[0]));
-      if (levels_.size() < static_cast<size_t>(bases_.size())) levels_.push_back(Severity::kStrong);
-      for (std::string_view form : f) Add(form, base);
+      if (f.size() < 2) return LexiconError("want: level base [forms...]");
+      int base;
+      if (Status e = AddBase(f[0], FoldWord(f[1]), &base); !e.ok()) return e;
+      for (size_t i = 1; i < f.size(); ++i) Add(f[i], base);
       if (affixes_.size() > kMaxAffixes) return LexiconError("more than 64 forms with '*' in all the lists");
       return Status::Ok();
     });
@@ -62,7 +93,52 @@ Status Profanity::Load(LexiconReader& reader) {
   return Status::Ok();
 }
 
+Status Profanity::LoadPhrases(LexiconReader& reader) {
+  return reader.ForEachLine("profanity_phrases.txt", [&](const Fields& f) {
+    if (f.size() < 3) return LexiconError("want: level word word...");
+    Phrase p;
+    std::string name;  // the term tags name it by: its folded words, spaced
+    for (size_t i = 1; i < f.size(); ++i) {
+      p.folded.push_back(FoldWord(f[i]));
+      name.append(i > 1 ? " " : "").append(p.folded.back());
+    }
+    if (f[0] == "none") p.base = -1;
+    else if (Status e = AddBase(f[0], name, &p.base); !e.ok()) return e;
+    phrases_.push_back(std::move(p));
+    return Status::Ok();
+  });
+}
+
+Status Profanity::LoadNames(LexiconReader& reader) {
+  return reader.ForEachLine("names.txt", [&](const Fields& f) {
+    if (f[0] == "cue") {
+      if (f.size() < 2) return LexiconError("want: cue word...");
+      for (size_t i = 1; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), kCue);
+      return Status::Ok();
+    }
+    const bool mid = f.size() == 3 && f[2] == "mid";
+    if (f[0] != "name" || f.size() < 2 || (f.size() == 3 && !mid) || f.size() > 3)
+      return LexiconError("want: name Word [mid], or cue word...");
+    roles_.emplace_back(FoldWord(f[1]), mid ? kName | kNameMidOnly : kName);
+    return Status::Ok();
+  });
+}
+
 void Profanity::Link(Lexicon* lexicon) {
+  // Names, cues and the words of phrases become lexicon words: a token's id then says what it is.
+  const int known = lexicon->size();
+  for (const auto& [word, role] : roles_) lexicon->AddWord(word);
+  for (Phrase& p : phrases_)
+    for (const std::string& w : p.folded) p.words.push_back(lexicon->AddWord(w));
+  std::stable_sort(phrases_.begin(), phrases_.end(),
+                   [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
+  role_.assign(lexicon->size(), 0);
+  for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
+  phrases_from_.assign(lexicon->size(), 0);
+  for (size_t k = phrases_.size(); k-- > 0;) {
+    role_[phrases_[k].words[0]] |= kStartsPhrase;
+    phrases_from_[phrases_[k].words[0]] = static_cast<int>(k);
+  }
   // A bad word reads in sentiment as the form it matched, else as its base term.
   for (Form& f : forms_) {
     f.match.word = lexicon->Find(f.folded);
@@ -71,6 +147,14 @@ void Profanity::Link(Lexicon* lexicon) {
   for (Affix& a : affixes_) a.match.word = lexicon->Find(bases_.Key(a.match.base));
   // Precomputed: whether each known word is a bad one, so that most tokens need no matching.
   for (int id = 0; id < lexicon->size(); ++id) lexicon->info(id).bad = MatchWord(lexicon->Word(id)).base;
+  // A bad word added here reads in sentiment as its base term, as it did before it was a word.
+  for (int id = known; id < lexicon->size(); ++id) {
+    WordInfo& w = lexicon->info(id);
+    const int base = w.bad < 0 ? -1 : lexicon->Find(bases_.Key(w.bad));
+    if (base < 0 || base >= known) continue;
+    std::copy(std::begin(lexicon->info(base).valence), std::end(lexicon->info(base).valence), std::begin(w.valence));
+    w.has_valence = lexicon->info(base).has_valence;
+  }
 }
 
 Profanity::Match Profanity::MatchWord(std::string_view candidate) const {
@@ -246,6 +330,7 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
       t.bad = m.base;
       t.word = m.word;
     }
+    if (t.bad >= 0 && IsContraction(text.substr(t.begin, t.end - t.begin))) t.bad = -1;
   }
   // Then words in pieces, longest join first. The pieces linked to the next are found once (chain is
   // the last token of the run of linked tokens from a), and each join is a prefix of the longest one,
@@ -279,10 +364,78 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
   }
 }
 
-void Profanity::Allow(const Lexicon& lexicon, int lang, Scratch* s) const {
+void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const {
   CHATPIPE_STEPS(s->tokens.size());
-  for (Token& t : s->tokens)
-    if (t.bad >= 0 && t.exact && (lexicon.info(t.word).allow >> lang & 1)) t.bad = -1;
+  for (size_t i = 0; i < s->tokens.size(); ++i) {
+    Token& t = s->tokens[i];
+    if (t.bad >= 0 && t.exact && ((lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i))) t.bad = -1;
+  }
+  MarkPhrases(lexicon, s);
+}
+
+// Whether token i is a name that stays a name: Capitalised (not ALL-CAPS), a known name, and no cue
+// word ("you", "such a", "eres un") right before it; a `mid` name only inside a sentence.
+bool Profanity::IsSparedName(std::string_view text, const Scratch& s, size_t i) const {
+  const Token& t = s.tokens[i];
+  CHATPIPE_STEPS(1);
+  if (!(role_[t.word] & kName) || t.caps || !Decode(text, t.begin).info.upper) return false;
+  if (i == 0 || t.clause_start) return !(role_[t.word] & kNameMidOnly);
+  const Token& before = s.tokens[i - 1];
+  return before.is_emoji || before.word < 0 || !(role_[before.word] & kCue);
+}
+
+// The lexicon word a token reads as in a phrase: its own, or that of its letters with leetspeak undone
+// ("h1j0 d3 put4"); -1 if none.
+int Profanity::PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const {
+  if (t.word >= 0 || t.is_emoji) return t.word;
+  const std::string_view w = s.Folded(t);
+  char buf[16];
+  if (w.size() == t.letters || w.size() > sizeof buf) return -1;  // letters only: no leetspeak
+  CHATPIPE_STEPS(w.size());
+  bool leet = false;
+  for (size_t i = 0; i < w.size(); ++i) {
+    buf[i] = Unleet(w[i], false);
+    leet |= buf[i] != w[i];
+  }
+  return leet ? lexicon.Find(std::string_view(buf, w.size())) : -1;
+}
+
+// Every token of a phrase gets the phrase's term, unless it is a bad word of a higher level itself;
+// an innocent phrase unmarks its tokens. The phrases from a word are few (data), so each token starts
+// a bounded number of comparisons.
+void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s) const {
+  std::vector<Token>& tokens = s->tokens;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    CHATPIPE_STEPS(1);
+    const int word = PhraseWord(lexicon, *s, tokens[i]);
+    if (word < 0 || !(role_[word] & kStartsPhrase) || tokens[i].absorbed) continue;
+    for (auto p = phrases_.begin() + phrases_from_[word]; p != phrases_.end() && p->words[0] == word; ++p) {
+      size_t k = i, matched = 1;
+      for (; matched < p->words.size(); ++matched) {
+        do {
+          CHATPIPE_STEPS(1);
+          ++k;
+        } while (k < tokens.size() && tokens[k].absorbed);
+        const bool same = k < tokens.size() && !tokens[k].clause_start &&
+                          PhraseWord(lexicon, *s, tokens[k]) == p->words[matched];
+        if (!same) break;
+      }
+      if (matched < p->words.size()) continue;
+      for (size_t j = i; j <= k; ++j) {
+        CHATPIPE_STEPS(1);
+        Token& t = tokens[j];
+        const bool in_pieces = j + 1 < tokens.size() && tokens[j + 1].absorbed;
+        if (t.absorbed) continue;
+        if (p->base < 0) {
+          if (!in_pieces) t.bad = -1;
+        } else if (t.bad < 0 || levels_[t.bad] <= levels_[p->base]) {
+          t.bad = p->base;
+        }
+      }
+      i = k;
+      break;
+    }
+  }
 }
 
 }  // namespace chatpipe::analysis

@@ -4,8 +4,18 @@
 // form's, each run at least as long as the form's ("fuuuck", "asss"; not "as" for "ass"), or that
 // carries an affix form ("*fuck*" anywhere, "mierd*" at the start, "*shit" at the end); a
 // self-censored word ("f*ck"); or a word split into tokens ("p.u.t.a", "f u c k", "mier.da"). The
-// allow-list (Lexicon) spares innocent words, in some languages only ("porra" in Spanish). Built once
-// by Load and Link, then only read.
+// allow-list (Lexicon) spares innocent words, in some languages only ("porra" in Spanish). Each base
+// term has a level (severity.h), from its line in the lists.
+//
+// Two rules look at a word's neighbours, both over whole tokens and in one pass (names.txt and
+// profanity_phrases.txt, analysis/data/README.md):
+// - Phrases: a run of words that is bad only together ("hijo de puta", "kill yourself", "tô puto") is
+//   one term of its own level, whatever its words are alone; it wins over the allow-list.
+// - Names: a Capitalised token that is a known name or place ("Dick", "Twatt") is no bad word, unless
+//   the word before it is a cue that the name is used as an insult ("you Dick", "such a Dick", "eres
+//   un Pico"), or it opens the message and is a name marked `mid` ("Fucking" the village, mid-sentence
+//   only: "Fucking hell" opens a message as a swear). ALL-CAPS is shouting, never a name.
+// Built once by Load and Link, then only read.
 #pragma once
 
 #include <string>
@@ -29,9 +39,11 @@ class Profanity {
     int word = -1;  // the lexicon word it reads as in sentiment: "a$$hole" is "asshole"; -1 if unknown
   };
 
-  // profanity_{en,es,pt}.txt: a base term, then its forms.
+  // profanity_{en,es,pt}.txt: a level (mild or strong), a base term, then its forms;
+  // profanity_phrases.txt: a level, then the words of a phrase; names.txt: names and cue words.
   Status Load(LexiconReader& reader);
-  // Once the lexicon is complete: which word each form reads as, and which known words are bad.
+  // Once the lexicon is complete: which word each form reads as, and which known words are bad. Adds
+  // the words of phrases and names to the lexicon, so that a token's word id says whether it is one.
   void Link(Lexicon* lexicon);
 
   // The bad base term a folded candidate word is, if any.
@@ -39,8 +51,9 @@ class Profanity {
   // Marks the bad words among s->tokens: whole tokens, then words in pieces (absorbing the later
   // pieces). Words allowed in only some languages are marked too, until Allow.
   void FindBadWords(const Lexicon& lexicon, std::string_view text, Scratch* s) const;
-  // Unmarks the words the allow-list spares in lang.
-  void Allow(const Lexicon& lexicon, int lang, Scratch* s) const;
+  // Unmarks the words the allow-list spares in lang and the names (text is the scanned message: a name
+  // is Capitalised), then marks the phrases.
+  void Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const;
 
   std::string_view Base(int id) const { return bases_.Key(id); }
   Severity Level(int id) const { return levels_[id]; }
@@ -58,9 +71,25 @@ class Profanity {
     Match match;
   };
 
+  // A bad run of words: every token of it gets `base`.
+  struct Phrase {
+    int base;     // -1 for an innocent phrase, which unmarks its words ("bloody nose")
+    std::vector<std::string> folded;  // its words until Link
+    std::vector<int> words;           // their lexicon ids, from Link
+  };
+  // What a lexicon word is to the rules on neighbours, by lexicon id (names.txt, profanity_phrases.txt).
+  enum WordRole : uint8_t { kName = 1, kNameMidOnly = 2, kCue = 4, kStartsPhrase = 8 };
+
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
   struct JoinTrace;
 
+  Status LoadTerms(LexiconReader& reader);
+  Status LoadPhrases(LexiconReader& reader);
+  Status LoadNames(LexiconReader& reader);
+  Status AddBase(std::string_view level, std::string_view base, int* id);
+  bool IsSparedName(std::string_view text, const Scratch& s, size_t i) const;
+  int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
+  void MarkPhrases(const Lexicon& lexicon, Scratch* s) const;
   void Add(std::string_view form, int base);
   Match MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const;
   Match MatchWild(std::string_view candidate) const;
@@ -76,6 +105,10 @@ class Profanity {
   std::vector<Affix> affixes_;
   StringTable bases_;
   std::vector<Severity> levels_;  // by base id
+  std::vector<Phrase> phrases_;   // by first word id, from Link
+  std::vector<std::pair<std::string, uint8_t>> roles_;  // folded word, WordRole bits, until Link
+  std::vector<uint8_t> role_;     // lexicon id to WordRole bits, from Link
+  std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
 };
 
 }  // namespace chatpipe::analysis

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "analysis/tagger.h"
 #include "analysis/test_lexicon.h"
 
 namespace chatpipe::analysis {
@@ -30,7 +33,7 @@ TEST(Profanity, WholeWordsThroughLeetAndStretching) {
   EXPECT_EQ(Base("mierda"), "mierda");
   EXPECT_EQ(Base("m1erda"), "mierda");
   EXPECT_EQ(Base("fuuuck"), "fuck");
-  EXPECT_EQ(Base("a$$hole"), "ass");
+  EXPECT_EQ(Base("a$$hole"), "asshole");
   EXPECT_EQ(Base("motherfucker"), "fuck");  // an affix form
   EXPECT_EQ(Base("as"), "");                // "ass" needs its two s
   EXPECT_EQ(Base("scunthorpe"), "");
@@ -52,6 +55,69 @@ TEST(Profanity, WordsInPiecesAreOneWord) {
 TEST(Profanity, AllowListDependsOnLanguage) {
   EXPECT_EQ(Terms("hicimos una porra para el partido"), std::vector<std::string>{});
   EXPECT_EQ(Terms("porra, esqueci a carteira"), std::vector<std::string>{"porra"});
+}
+
+Severity LevelOf(std::string_view folded) {
+  const Profanity::Match m = Lists().MatchWord(folded);
+  return m.base < 0 ? Severity::kNone : Lists().Level(m.base);
+}
+
+TEST(Profanity, EachBaseTermHasItsLevel) {
+  for (const char* mild : {"damn", "hell", "crap", "bloody", "shit", "wtf", "ffs", "mierda", "carajo", "joder",
+                           "coño", "hostia", "chucha", "weon", "wn", "wea", "huevada", "boludo", "pelotudo", "pinche",
+                           "merda", "porra", "caralho", "krl", "pqp", "bosta", "cacete", "babaca", "fodase", "fodido"})
+    EXPECT_EQ(LevelOf(mild), Severity::kMild) << mild;
+  for (const char* strong : {"fuck", "motherfucker", "cunt", "faggot", "kys", "conchetumare", "ctm", "culiao",
+                             "chupapico", "hdp", "cabron", "pendejo", "malparido", "mamaguevo", "fdp", "vtnc", "vsf",
+                             "arrombado", "cuzao", "cona"})
+    EXPECT_EQ(LevelOf(strong), Severity::kStrong) << strong;
+  EXPECT_EQ(LevelOf("weoooon"), Severity::kMild);          // spelling never changes a level
+  EXPECT_EQ(LevelOf("c0nch3tum4r3"), Severity::kStrong);
+}
+
+TEST(Profanity, PhrasesMarkEveryWord) {
+  EXPECT_EQ(Terms("hijo de puta"), std::vector<std::string>(3, "hijo de puta"));
+  EXPECT_EQ(Terms("vai tomar no cu"), std::vector<std::string>(2, "no cu"));
+  EXPECT_EQ(Terms("c o n c h e t u m a r e"), std::vector<std::string>{"conchetumare"});
+  EXPECT_EQ(Terms("y pico"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("bloody nose"), std::vector<std::string>{});  // an innocent phrase unmarks
+}
+
+TEST(Profanity, ContractionsAreNoBadWords) {
+  EXPECT_EQ(Terms("he'll be late"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("HE\u2019LL"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("fuck's sake"), std::vector<std::string>{"fuck"});
+  EXPECT_EQ(Terms("go to hell"), std::vector<std::string>{"hell"});
+}
+
+TEST(Profanity, CapitalisedNamesWithoutACue) {
+  EXPECT_EQ(Terms("Twatt is in Orkney"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("see you in Twatt"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("you Twatt"), std::vector<std::string>{"twat"});
+  EXPECT_EQ(Terms("eres un Dick"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("Fucking hell"), (std::vector<std::string>{"fuck", "hell"}));
+  EXPECT_EQ(Terms("visitei Fucking na Áustria"), std::vector<std::string>{});
+}
+
+// data/eval/lookalikes.tsv: names, places and ordinary words that only look rude; none is flagged.
+TEST(Profanity, LookAlikesAreNeverFlagged) {
+  std::ifstream in(DefaultTagDataDir() + "/eval/lookalikes.tsv");
+  ASSERT_TRUE(in.good());
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string lang, sentiment, level, text;
+    std::getline(fields, lang, '\t');
+    std::getline(fields, sentiment, '\t');
+    std::getline(fields, level, '\t');
+    std::getline(fields, text);
+    ASSERT_EQ(level, "none") << line;
+    ++lines;
+    EXPECT_EQ(Terms(text), std::vector<std::string>{}) << text;
+  }
+  EXPECT_GE(lines, 60);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "analysis/chars.h"
 #include "analysis/language.h"
 #include "analysis/lexicon.h"
 #include "analysis/lexicon_file.h"
@@ -43,6 +44,27 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
 
 const std::string& Tagger::version() const { return data_->version; }
 
+namespace {
+
+// The caller's names (the author's own) are never profanity: whole tokens, folded alike ("DICK" is
+// "Dick"). A bad word in pieces is no name.
+void SpareCallerNames(const std::vector<std::string_view>& names, analysis::Scratch* s) {
+  if (names.empty()) return;
+  std::vector<std::string> folded;
+  for (std::string_view name : names) folded.push_back(analysis::FoldWord(name));
+  std::vector<analysis::Token>& tokens = s->tokens;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    CHATPIPE_STEPS(folded.size());
+    analysis::Token& t = tokens[i];
+    const bool in_pieces = i + 1 < tokens.size() && tokens[i + 1].absorbed;
+    if (t.bad < 0 || in_pieces) continue;
+    for (const std::string& name : folded)
+      if (s->Folded(t) == name) t.bad = -1;
+  }
+}
+
+}  // namespace
+
 Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
   using namespace analysis;
   static thread_local Scratch scratch;
@@ -55,7 +77,8 @@ Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
   profanity.FindBadWords(lexicon, text, s);
   bool ambiguous;
   const int lang = DetectLanguage(lexicon, s->tokens, st.hints, &ambiguous);
-  profanity.Allow(lexicon, lang, s);
+  profanity.Allow(lexicon, lang, text, s);
+  SpareCallerNames(options.names, s);
 
   Tags tags;
   tags.lang = kLangCodes[lang];

@@ -51,6 +51,9 @@ std::vector<WorstText> WorstTexts(size_t chars) {
       {"invalid UTF-8", Repeat("\xFF", 1, chars)},
       {"idiom starts", Repeat("de puta ", 8, chars)},
       {"negations", Repeat("no ", 3, chars)},
+      {"phrase starts", Repeat("te voy a ", 9, chars)},  // a phrase's first three words, again and again
+      {"phrase words, leet", Repeat("h1j0 d3 ", 8, chars)},
+      {"names after cues", Repeat("you Dick ", 9, chars)},
   };
 }
 

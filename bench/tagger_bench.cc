@@ -139,9 +139,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", tagger.status().ToString().c_str());
     return 1;
   }
-  std::vector<std::string> corpus = ReadTexts(data + "/labelled.tsv");
-  for (std::string& t : ReadTexts(data + "/holdout.tsv")) corpus.push_back(std::move(t));
-  // The labelled messages are short (about 33 bytes); two of them joined make a typical ~60-byte one.
+  // The evaluation sets' chat messages, every language, development and holdout.
+  std::vector<std::string> corpus;
+  for (const char* set : {"dev", "holdout"})
+    for (const char* lang : {"en", "es", "pt"})
+      for (std::string& t : ReadTexts(data + "/eval/" + set + "_" + lang + ".tsv")) corpus.push_back(std::move(t));
+  // The labelled messages are short (about 34 bytes); two of them joined make a typical ~70-byte one.
   std::vector<std::string> pairs;
   for (size_t i = 0; i + 1 < corpus.size(); i += 2) pairs.push_back(corpus[i] + " " + corpus[i + 1]);
 

@@ -51,7 +51,7 @@ TEST_F(StatsCommandTest, PrintsTheApisJsonAndATable) {
   PgConn pg(services_->config().pg_conninfo);
   auto user = CreateGuest(pg);
   ASSERT_TRUE(user.ok()) << user.status().ToString();
-  auto room = CreateRoom(pg, user->id, "numbers", false, "tag");
+  auto room = CreateRoom(pg, user->id, "numbers", false, Moderation{});
   ASSERT_TRUE(room.ok()) << room.status().ToString();
   MessageIdGenerator ids(1);
   for (int64_t at : {kDec2 + 1000, kDec2 + 2000, kDec2 + 3'600'000 + 5}) {

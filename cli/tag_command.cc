@@ -22,16 +22,24 @@ void AddTagCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "tag",
       "Tag chat messages: reads one message per line on stdin and writes one JSON object per line on stdout, "
-      "{\"lang\":..,\"sentiment\":{\"label\":..,\"score\":..},\"profanity\":{\"flagged\":..,\"terms\":[..],"
-      "\"masked\":..}}");
+      "{\"lang\":..,\"sentiment\":{\"label\":..,\"score\":..},\"profanity\":{\"flagged\":..,\"level\":..,"
+      "\"terms\":[..],\"levels\":[..],\"masked\":..}} (docs/events.md, \"Tags\")");
   cmd->add_option("--data", *data_dir, "Directory of the tagger's word lists (default " + *data_dir + ")")
       ->envname("CHATPIPE_TAG_DATA")
       ->check(CLI::ExistingDirectory);
-  cmd->callback([data_dir] {
+  auto version = std::make_shared<bool>(false);
+  cmd->add_flag("--version", *version,
+                "Print the tagger's version (12 hex digits of the SHA-256 of its word lists and code version, as "
+                "stored with every tag it makes) and exit");
+  cmd->callback([data_dir, version] {
     auto tagger = Tagger::Load(*data_dir);
     if (!tagger.ok()) {
       spdlog::error("tag: {}", tagger.status().ToString());
       throw CLI::RuntimeError(1);
+    }
+    if (*version) {
+      std::cout << (*tagger)->version() << '\n';
+      return;
     }
     std::ios::sync_with_stdio(false);
     TagLines(**tagger, std::cin, std::cout);

@@ -46,7 +46,12 @@ void WriteRoomFields(JsonWriter& w, const RoomRow& r) {
   w.Key("private");
   w.Bool(r.is_private);
   w.Key("moderation");
-  w.String(r.moderation.c_str());
+  w.StartObject();
+  w.Key("mild");
+  w.String(PolicyName(r.moderation.mild));
+  w.Key("strong");
+  w.String(PolicyName(r.moderation.strong));
+  w.EndObject();
 }
 
 void Reply::operator()(int status, const std::string& json) const {

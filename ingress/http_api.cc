@@ -145,12 +145,10 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
   if (Status s = ParseObject(req.body, {"name", "private", "moderation"}, &doc); !s.ok()) return conn.RespondError(s);
   auto name = StringField(doc, "name");
   auto is_private = BoolField(doc, "private");
-  auto moderation = StringField(doc, "moderation");
+  auto moderation = ModerationField(doc, "moderation");
   if (Status e = FirstError({name.status(), is_private.status(), moderation.status()}); !e.ok())
     return conn.RespondError(e);
-  std::string policy = moderation->value_or("tag");
-  if (policy != "tag" && policy != "mask" && policy != "block")
-    return conn.RespondError(Status::InvalidArgument("bad_field", "moderation must be tag, mask or block"));
+  const Moderation policy = *moderation;
   static const std::regex kRoomName("[a-z0-9][a-z0-9_-]{0,63}");
   std::string room_name = *name ? **name : "";
   std::transform(room_name.begin(), room_name.end(), room_name.begin(), [](unsigned char c) { return std::tolower(c); });

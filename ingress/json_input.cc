@@ -48,6 +48,30 @@ Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, c
   return std::optional<std::string>(std::string(value));
 }
 
+Result<Moderation> ModerationField(const rapidjson::Value& object, const char* name) {
+  const Status bad = Status::InvalidArgument(
+      "bad_field", std::string(name) + " must be tag, mask or block, or {\"mild\": .., \"strong\": ..} of those");
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd()) return Moderation{};
+  auto policy = [](const rapidjson::Value& v) {
+    return v.IsString() ? ParsePolicy(std::string_view(v.GetString(), v.GetStringLength())) : std::nullopt;
+  };
+  if (it->value.IsString()) {
+    const std::optional<Policy> both = policy(it->value);
+    if (!both) return bad;
+    return Moderation{*both, *both};
+  }
+  if (!it->value.IsObject()) return bad;
+  Moderation m;
+  for (const auto& level : it->value.GetObject()) {
+    const std::string_view key(level.name.GetString(), level.name.GetStringLength());
+    const std::optional<Policy> p = policy(level.value);
+    if (!p || (key != "mild" && key != "strong")) return bad;
+    (key == "mild" ? m.mild : m.strong) = *p;
+  }
+  return m;
+}
+
 Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const char* name) {
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd()) return std::optional<int64_t>();

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/moderation.h"
 #include "common/status.h"
 
 namespace chatpipe {
@@ -25,6 +26,9 @@ Status CheckMembers(const rapidjson::Document& doc, std::initializer_list<std::s
 Result<std::optional<std::string>> StringField(const rapidjson::Document& doc, const char* name);
 Result<std::optional<int64_t>> IntField(const rapidjson::Document& doc, const char* name);
 Result<std::optional<bool>> BoolField(const rapidjson::Document& doc, const char* name);
+// A room's moderation (common/moderation.h) in the member `name` of `object`: one policy name for both
+// levels ("mask"), or {"mild":..,"strong":..} where a level left out is "tag"; absent, tag for both.
+Result<Moderation> ModerationField(const rapidjson::Value& object, const char* name);
 // A 64-bit id sent as a decimal string (JavaScript numbers cannot hold it): 0 when absent.
 Result<uint64_t> IdField(const rapidjson::Document& doc, const char* name);
 

@@ -19,16 +19,27 @@ LatencyHistogram& produce_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop"
 
 // Every message is tagged here, before Kafka, so that its frame carries its tags to every client at
 // once (a tags frame after it would double the fan-out; the tagger is linear and bounded, about 2 µs
-// for a chat message). "block" rooms refuse profanity, and "mask" rooms replace the text with its masked
-// form, so no client (nor the history) ever holds the original. The event carries the tagger's
-// version with the tags, for the tag worker to store.
-Status TagAndModerate(const std::string& policy, const Tagger& tagger, std::string* text, ChatEvent* event) {
-  Tags tags = tagger.Analyze(*text);
-  if (tags.profane && policy == "block")
-    return Status::Refused("blocked", "this room does not accept profanity");
-  if (policy == "mask") {
+// for a chat message). Each level of bad word has the room's policy for it: "block" refuses the
+// message, "mask" replaces those words with their masked form, so no client (nor the history) ever
+// holds them. In a room that masks nothing the tags' masked text hides every bad word, for clients that
+// hide them. The author's own name is never profanity. The event carries the tagger's version with the
+// tags, for the tag worker to store.
+Status TagAndModerate(const Moderation& moderation, const Tagger& tagger, const std::string& author,
+                      std::string* text, ChatEvent* event) {
+  TagOptions options;
+  if (moderation.Masks()) {
+    options.mask_mild = moderation.mild == Policy::kMask;
+    options.mask_strong = moderation.strong == Policy::kMask;
+  }
+  options.names = {author};
+  Tags tags = tagger.Analyze(*text, options);
+  for (Severity level : tags.term_levels)
+    if (moderation.For(level == Severity::kStrong) == Policy::kBlock)
+      return Status::Refused("blocked", std::string("this room does not accept ") + SeverityName(level) + " profanity");
+  if (moderation.Masks()) {
     *text = tags.masked;
-    for (std::string& term : tags.terms) term = MaskTerm(term);
+    for (size_t i = 0; i < tags.terms.size(); ++i)
+      if (moderation.For(tags.term_levels[i] == Severity::kStrong) == Policy::kMask) tags.terms[i] = MaskTerm(tags.terms[i]);
   }
   event->tags = TagsToJson(tags);
   event->tagger_version = tagger.version();
@@ -83,7 +94,7 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFa
   if (valid.ok()) valid = CheckMentions(text, services.config.max_mentions);
   if (!valid.ok()) return done(valid, *event);
   if (!text.empty())
-    if (Status s = TagAndModerate(facts.moderation, *services.tagger, &text, event.get()); !s.ok())
+    if (Status s = TagAndModerate(facts.moderation, *services.tagger, user.name, &text, event.get()); !s.ok())
       return done(s, *event);
   event->text = std::move(text);
   if (!image) return StampAndProduce(loop, user, room, event, std::move(done));

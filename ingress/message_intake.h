@@ -2,11 +2,11 @@
 // server's time, produce it to Kafka keyed by room (one partition per room keeps its order), and call
 // back on the connection's loop once the broker has it (acks=all) or has refused it. The client is
 // answered only from that callback, so an acknowledgement always means "in Kafka". A message naming
-// more than --max-mentions distinct users is refused (too_many_mentions). In rooms whose moderation is
-// "mask" or "block" the tagger runs here first, on the loop: about a microsecond for a chat message,
-// and linear in the text for any text (at most 200 steps a byte, analysis/steps_test), so bounded by
-// the 4,000-character limit (bench/tagger_bench: "worst per message on the loop"). A mask room's text
-// is replaced by its masked form, a block room refuses profanity with 422 "blocked".
+// more than --max-mentions distinct users is refused (too_many_mentions). The tagger runs here first,
+// on the loop: about a microsecond for a chat message, and linear in the text for any text (at most 200
+// steps a byte, analysis/steps_test), so bounded by the 4,000-character limit (bench/tagger_bench:
+// "worst per message on the loop"). Per level of bad word (common/moderation.h), a room that masks it
+// gets those words masked in the text, one that blocks it refuses the message with 422 "blocked".
 // With --short-circuit (benchmark floor, ShortCircuit) the message skips Kafka and is acked at once.
 #pragma once
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/moderation.h"
 #include "common/status.h"
 
 namespace chatpipe {
@@ -26,7 +27,7 @@ class Loop;
 // What never changes about a room.
 struct RoomFacts {
   bool is_private = false;
-  std::string moderation;  // tag, mask or block
+  Moderation moderation;
 };
 
 class RoomAccess {

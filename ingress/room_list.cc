@@ -8,6 +8,7 @@
 #include "common/metrics.h"
 #include "ingress/api_support.h"
 #include "ingress/db_round_trip.h"
+#include "ingress/json_input.h"
 #include "ingress/loop.h"
 #include "storage/chat_store.h"
 #include "storage/redis_keys.h"
@@ -96,7 +97,8 @@ void RoomList::Parse(std::string_view text) {
     row.id = room["id"].GetInt64();
     row.name = room["name"].GetString();
     row.is_private = room["private"].GetBool();
-    row.moderation = room["moderation"].GetString();
+    // A list cached by an ingress from before levels holds one policy name: read as both levels'.
+    row.moderation = ModerationField(room, "moderation").value_or(Moderation{});
     Room r;
     r.is_private = row.is_private;
     if (r.is_private)

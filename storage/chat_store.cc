@@ -10,7 +10,8 @@ namespace {
 UserRow ToUser(const PgResult& r, int row) { return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2)}; }
 
 RoomRow ToRoom(const PgResult& r, int row) {
-  return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2), r.Int(row, 3), std::string(r.Text(row, 4))};
+  return {r.Int(row, 0), std::string(r.Text(row, 1)), r.Bool(row, 2), r.Int(row, 3),
+          ModerationFromColumns(r.Text(row, 4), r.Text(row, 5))};
 }
 
 std::vector<StoredMessage> ToMessages(const PgResult& r) {
@@ -116,13 +117,14 @@ Result<UserSettings> GetUserSettings(PgConn& pg, int64_t user) {
 }
 
 Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private,
-                           const std::string& moderation) {
+                           const Moderation& moderation) {
   auto r = pg.Exec(
-      "WITH room AS (INSERT INTO rooms (name, private, created_by, moderation) VALUES ($1, $2, $3, $4) "
-      "RETURNING id, name, private, created_by, moderation), "
+      "WITH room AS (INSERT INTO rooms (name, private, created_by, moderation_mild, moderation_strong) "
+      "VALUES ($1, $2, $3, $4, $5) RETURNING id, name, private, created_by, moderation_mild, moderation_strong), "
       "member AS (INSERT INTO room_members (room_id, user_id) SELECT id, created_by FROM room WHERE private) "
       "SELECT * FROM room",
-      {name, is_private ? "true" : "false", std::to_string(creator), moderation});
+      {name, is_private ? "true" : "false", std::to_string(creator), PolicyName(moderation.mild),
+       PolicyName(moderation.strong)});
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("room_exists", "a room with that name exists");
     return r.status();
@@ -131,7 +133,7 @@ Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name,
 }
 
 Result<RoomRow> GetRoom(PgConn& pg, int64_t room) {
-  auto r = pg.Exec("SELECT id, name, private, created_by, moderation FROM rooms WHERE id = $1", {std::to_string(room)});
+  auto r = pg.Exec("SELECT id, name, private, created_by, moderation_mild, moderation_strong FROM rooms WHERE id = $1", {std::to_string(room)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("unknown_room", "no room with id " + std::to_string(room));
   return ToRoom(*r, 0);
@@ -152,7 +154,8 @@ Status AddMember(PgConn& pg, int64_t room, int64_t user) {
 
 Result<std::vector<ListedRoom>> AllRooms(PgConn& pg) {
   auto r = pg.Exec(
-      "SELECT r.id, r.name, r.private, r.created_by, r.moderation, coalesce(array_to_string(array_agg(m.user_id) "
+      "SELECT r.id, r.name, r.private, r.created_by, r.moderation_mild, r.moderation_strong, "
+      "coalesce(array_to_string(array_agg(m.user_id) "
       "FILTER (WHERE m.user_id IS NOT NULL), ','), '') "
       "FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND r.private "
       "GROUP BY r.id ORDER BY r.name");
@@ -160,7 +163,7 @@ Result<std::vector<ListedRoom>> AllRooms(PgConn& pg) {
   std::vector<ListedRoom> rooms;
   for (int i = 0; i < r->rows(); ++i) {
     ListedRoom listed{ToRoom(*r, i), {}};
-    std::string_view ids = r->Text(i, 5);
+    std::string_view ids = r->Text(i, 6);
     while (!ids.empty()) {
       auto comma = ids.find(',');
       int64_t id = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/events.h"
+#include "common/moderation.h"
 #include "common/status.h"
 #include "storage/pg.h"
 
@@ -27,7 +28,7 @@ struct RoomRow {
   std::string name;
   bool is_private = false;
   int64_t created_by = 0;
-  std::string moderation = "tag";  // tag, mask or block (see 002_analysis.sql)
+  Moderation moderation;  // per level of bad word (common/moderation.h, 013_moderation_levels.sql)
 };
 
 // `password_hash`: HashPassword's (common/password.h), made off the loop before this runs.
@@ -55,7 +56,7 @@ Result<UserSettings> UpdateUserSettings(PgConn& pg, int64_t user, bool email_not
 
 // A private room's creator becomes its first member.
 Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name, bool is_private,
-                           const std::string& moderation);
+                           const Moderation& moderation);
 Result<RoomRow> GetRoom(PgConn& pg, int64_t room);
 Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user);
 Status AddMember(PgConn& pg, int64_t room, int64_t user);

@@ -24,7 +24,7 @@ TEST(ChatStoreTest, PagesBeforeAnyInt64Position) {
   PgConn pg((*services)->config().pg_conninfo);
   auto user = CreateGuest(pg);
   ASSERT_TRUE(user.ok()) << user.status().ToString();
-  auto room = CreateRoom(pg, user->id, "pages", false, "tag");
+  auto room = CreateRoom(pg, user->id, "pages", false, Moderation{});
   ASSERT_TRUE(room.ok()) << room.status().ToString();
   constexpr int64_t kHuge = std::numeric_limits<int64_t>::max();
   auto messages = MessagesBefore(pg, room->id, kHuge, 10);

@@ -37,13 +37,24 @@ class AnalysisTest : public StackTest {
     return "{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + text + "\"}";
   }
 
-  Result<int64_t> Room(const std::string& name, const std::string& moderation) {
-    auto r = stack->Call("POST", "/api/rooms", ana, "{\"name\":\"" + name + "\",\"moderation\":\"" + moderation + "\"}");
+  // `moderation` is JSON: one policy for both levels ("\"mask\"") or {"mild":..,"strong":..}; the room
+  // comes back with both levels' policies, `mild` and `strong`.
+  Result<int64_t> Room(const std::string& name, const std::string& moderation, const char* mild, const char* strong) {
+    auto r = stack->Call("POST", "/api/rooms", ana, "{\"name\":\"" + name + "\",\"moderation\":" + moderation + "}");
     if (!r.ok()) return r.status();
     if (r->status != 201) return Status::Internal(r->body);
     auto body = ParseJson(r->body);
-    EXPECT_STREQ((*body).doc["moderation"].GetString(), moderation.c_str());
+    EXPECT_STREQ((*body).doc["moderation"]["mild"].GetString(), mild) << r->body;
+    EXPECT_STREQ((*body).doc["moderation"]["strong"].GetString(), strong) << r->body;
     return (*body).doc["id"].GetInt64();
+  }
+  Result<int64_t> Room(const std::string& name, const std::string& policy) {
+    return Room(name, "\"" + policy + "\"", policy.c_str(), policy.c_str());
+  }
+
+  // The ack or the error frame that answers the last send on `ws`.
+  static Result<Json> Answer(WsClient& ws) {
+    return ReceiveUntil(ws, [](const Json& j) { return j.Type() == "error" || j.Type() == "ack"; });
   }
 
   // Once the tag worker has stored the tags of the message with `text` and of one sent after it (so
@@ -220,6 +231,65 @@ TEST_F(AnalysisTest, BlockRoomRefusesProfanityWithAReason) {
   auto ack = ReceiveUntil(*a, [](const Json& j) { return j.Type() == "error" || j.Type() == "ack"; });
   ASSERT_TRUE(ack.ok());
   EXPECT_EQ(ack->Type(), "ack") << ack->text;
+}
+
+// Each level has its room's policy: mild words pass with their tags, strong ones are masked, or refused.
+TEST_F(AnalysisTest, MildAndStrongWordsEachFollowTheirRoomsPolicy) {
+  auto mask = Room("strong-masked", R"({"strong":"mask"})", "tag", "mask");
+  auto block = Room("strong-blocked", R"({"mild":"tag","strong":"block"})", "tag", "block");
+  ASSERT_TRUE(mask.ok() && block.ok());
+  auto a = Connect(ana, *mask), b = Connect(bea, *mask);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->SendText(Send(*mask, "damn, what the fuck")).ok());
+  auto message = ReceiveType(*b, "message");
+  ASSERT_TRUE(message.ok()) << message.status().ToString();
+  EXPECT_STREQ(message->doc["text"].GetString(), "damn, what the f***") << message->text;
+  const auto& profanity = message->doc["tags"]["profanity"];
+  EXPECT_STREQ(profanity["level"].GetString(), "strong") << message->text;
+  ASSERT_EQ(profanity["terms"].Size(), 2u) << message->text;
+  EXPECT_STREQ(profanity["terms"][0].GetString(), "damn");  // a mild term is not masked here
+  EXPECT_STREQ(profanity["levels"][0].GetString(), "mild");
+  EXPECT_STREQ(profanity["terms"][1].GetString(), "f***");
+  EXPECT_STREQ(profanity["levels"][1].GetString(), "strong");
+
+  auto c = Connect(ana, *block);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->SendText(Send(*block, "damn, the bus is late again")).ok());
+  auto ack = Answer(*c);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->Type(), "ack") << ack->text;
+  ASSERT_TRUE(c->SendText(Send(*block, "f u c k this bus")).ok());
+  auto refused = Answer(*c);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->Type(), "error") << refused->text;
+  EXPECT_STREQ(refused->doc["code"].GetString(), "blocked");
+  EXPECT_NE(refused->text.find("strong"), std::string::npos) << refused->text;
+
+  // A policy that is not one of the three, or a level that does not exist, is refused at creation.
+  for (const char* bad : {R"("hide")", R"({"mild":"hide"})", R"({"severe":"block"})", "[]", "1"}) {
+    auto r = stack->Call("POST", "/api/rooms", ana, std::string("{\"name\":\"odd\",\"moderation\":") + bad + "}");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << bad << " " << r->body;
+    EXPECT_NE(r->body.find("bad_field"), std::string::npos) << r->body;
+  }
+}
+
+// The author's own name is a name, even when it reads as a bad word; someone else's use of it is not.
+TEST_F(AnalysisTest, AuthorsOwnNameIsNeverProfanity) {
+  auto cabron = stack->Register("cabron");
+  ASSERT_TRUE(cabron.ok());
+  auto room = Room("names", "block");
+  ASSERT_TRUE(room.ok());
+  auto own = Connect(*cabron, *room), other = Connect(bea, *room);
+  ASSERT_TRUE(own && other);
+  ASSERT_TRUE(own->SendText(Send(*room, "hola, soy cabron")).ok());
+  auto ack = Answer(*own);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->Type(), "ack") << ack->text;
+  ASSERT_TRUE(other->SendText(Send(*room, "eres un cabron")).ok());
+  auto refused = Answer(*other);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->Type(), "error") << refused->text;
 }
 
 // RoomAccess keeps at most --room-access-cache rooms per loop. With a cap of 2 and one loop, checking

@@ -202,7 +202,7 @@ TEST_F(ReprocessTest, ARetagInAFreshGroupWithAChangedLexiconUpdatesTagsAndSendsN
   // The changed lexicon: "zorblax" is now profane.
   const std::string lexicon = dir_->path() + "/data";
   std::filesystem::copy(DefaultTagDataDir(), lexicon, std::filesystem::copy_options::recursive);
-  std::ofstream(lexicon + "/profanity_en.txt", std::ios::app) << "zorblax\n";
+  std::ofstream(lexicon + "/profanity_en.txt", std::ios::app) << "strong zorblax\n";
   auto second = Tagger::Load(lexicon);
   ASSERT_TRUE(second.ok());
   const std::string v2 = (*second)->version();

@@ -4,6 +4,7 @@
 // the JSON the worker stores is well-formed UTF-8 that parses back to the same tags.
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +41,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              tags.sentiment_label == "neutral");
   FUZZ_CHECK(std::isfinite(tags.sentiment_score) && tags.sentiment_score >= -1 && tags.sentiment_score <= 1);
   FUZZ_CHECK(tags.profane == !tags.terms.empty());
-  if (!tags.profane) FUZZ_CHECK(tags.masked == text);
+  FUZZ_CHECK(tags.term_levels.size() == tags.terms.size());
+  Severity highest = Severity::kNone;
+  for (Severity level : tags.term_levels) {
+    FUZZ_CHECK(level != Severity::kNone);
+    highest = std::max(highest, level);
+  }
+  FUZZ_CHECK(tags.level == highest);
+  if (!tags.any_masked) FUZZ_CHECK(tags.masked == text);
   FUZZ_CHECK(tags.masked.size() <= text.size());
 
   const std::string json = TagsToJson(tags);
@@ -51,5 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(doc["lang"].GetString() == tags.lang);
   FUZZ_CHECK(doc["profanity"]["flagged"].GetBool() == tags.profane);
   FUZZ_CHECK(doc["profanity"]["terms"].Size() == tags.terms.size());
+  FUZZ_CHECK(doc["profanity"]["levels"].Size() == tags.terms.size());
+  FUZZ_CHECK(doc["profanity"].HasMember("masked") == tags.any_masked);
   return 0;
 }

@@ -48,8 +48,10 @@ Result<int64_t> WorkerTestEnv::CreateUser(const std::string& name, const std::st
 
 Result<int64_t> WorkerTestEnv::CreateRoom(const std::string& name, bool is_private, int64_t creator,
                                           const std::string& moderation) {
-  auto r = pg_->Exec("INSERT INTO rooms (name, private, created_by, moderation) VALUES ($1, $2, $3, $4) RETURNING id",
-                     {name, is_private ? "true" : "false", std::to_string(creator), moderation});
+  auto r = pg_->Exec(
+      "INSERT INTO rooms (name, private, created_by, moderation_mild, moderation_strong) VALUES ($1, $2, $3, $4, $4) "
+      "RETURNING id",
+      {name, is_private ? "true" : "false", std::to_string(creator), moderation});
   if (!r.ok()) return r.status();
   int64_t room = r->Int(0, 0);
   if (is_private)

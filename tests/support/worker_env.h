@@ -40,7 +40,7 @@ class WorkerTestEnv {
   // A user whose address (if any) counts as verified, as the mailer requires for mention e-mails.
   Result<int64_t> CreateUser(const std::string& name, const std::string& email = "", bool email_notifications = true);
   Result<int64_t> CreateRoom(const std::string& name, bool is_private, int64_t creator,
-                             const std::string& moderation = "tag");
+                             const std::string& moderation = "tag");  // for both levels
   Status AddMember(int64_t room, int64_t user);
   // Marks the user online / present in a room until now + ttl, as ingress does.
   Status SetOnline(int64_t user, std::chrono::milliseconds ttl = std::chrono::seconds(30));

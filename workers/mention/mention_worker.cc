@@ -16,6 +16,7 @@
 
 #include "common/json_writer.h"
 #include "common/metrics.h"
+#include "common/moderation.h"
 #include "storage/redis_keys.h"
 #include "analysis/mention_parser.h"
 #include "analysis/tagger.h"
@@ -86,8 +87,8 @@ void WriteRoomAndMessage(Writer& w, const ChatEvent& e, const std::string& room_
 }
 
 // The text a notification shows: in a mask room, the masked text the tagger produced inline.
-std::string ShownText(const ChatEvent& e, const std::string& moderation) {
-  if (moderation != "mask") return e.text;
+std::string ShownText(const ChatEvent& e, const Moderation& moderation) {
+  if (!moderation.Masks()) return e.text;
   return FlaggedMaskedText(e.tags).value_or(e.text);
 }
 
@@ -204,14 +205,15 @@ Status MentionWorker::Resolve(std::vector<Pending>& pending, std::vector<Recipie
   struct Room {
     std::string name;
     bool is_private = false;
-    std::string moderation;
+    Moderation moderation;
     bool everyone = false, here = false;  // some message says @room/@all, @here
   };
   std::map<int64_t, Room> rooms;
-  auto r = pg_.Exec("SELECT id, name, private, moderation FROM rooms WHERE id = ANY($1::bigint[])", {IdArray(room_ids)});
+  auto r = pg_.Exec("SELECT id, name, private, moderation_mild, moderation_strong FROM rooms WHERE id = ANY($1::bigint[])",
+                    {IdArray(room_ids)});
   if (!r.ok()) return r.status();
   for (int i = 0; i < r->rows(); ++i)
-    rooms[r->Int(i, 0)] = {std::string(r->Text(i, 1)), r->Bool(i, 2), std::string(r->Text(i, 3))};
+    rooms[r->Int(i, 0)] = {std::string(r->Text(i, 1)), r->Bool(i, 2), ModerationFromColumns(r->Text(i, 3), r->Text(i, 4))};
   for (auto& p : pending) {
     auto room = rooms.find(p.event->room);
     if (room == rooms.end()) {

@@ -121,7 +121,9 @@ Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
     // inline tags) the text is tagged again.
     const bool keep = !e.tags.empty() && (e.tagger_version == tagger_.version() || MaskedAtIntake(e));
     item.own = !keep;
-    item.tags = keep ? e.tags : TagsToJson(tagger_.Analyze(e.text));
+    TagOptions options;
+    options.names = {e.user.name};
+    item.tags = keep ? e.tags : TagsToJson(tagger_.Analyze(e.text, options));
     item.version = keep ? e.tagger_version : tagger_.version();
     item.shown = item.tags != e.tags;
     items.push_back(std::move(item));

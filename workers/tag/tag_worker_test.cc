@@ -296,7 +296,7 @@ TEST_F(TagWorkerTest, StoresTheVersionOfTheTaggerThatMadeEachTag) {
 // lexicon, as a new deployment would bring it (another version).
 Result<std::unique_ptr<Tagger>> ChangedTagger(const std::string& dir) {
   std::filesystem::copy(DefaultTagDataDir(), dir, std::filesystem::copy_options::recursive);
-  std::ofstream(dir + "/profanity_en.txt", std::ios::app) << "zorblax\n";
+  std::ofstream(dir + "/profanity_en.txt", std::ios::app) << "strong zorblax\n";
   return Tagger::Load(dir);
 }
 
