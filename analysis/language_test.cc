@@ -21,6 +21,16 @@ TEST(Language, StopWordsVote) {
   EXPECT_EQ(Detect("não gostei do filme", &ambiguous), kPt);
 }
 
+TEST(Language, PortugueseWordsSharedWithSpanishDoNotTipIt) {
+  // "te" and "se" are Spanish votes too; the Portuguese-only words must outweigh them.
+  bool ambiguous = true;
+  EXPECT_EQ(Detect("vou te matar se contar pra alguém", &ambiguous), kPt);
+  EXPECT_EQ(Detect("bom dia a todos", &ambiguous), kPt);
+  EXPECT_EQ(Detect("sei onde tu mora, fica esperto", &ambiguous), kPt);
+  EXPECT_EQ(Detect("qué lindo día para ir a la playa", &ambiguous), kEs);  // "dia" votes for no one
+  EXPECT_EQ(Detect("mi perro se comió la tarea", &ambiguous), kEs);
+}
+
 TEST(Language, LettersOfOneLanguageCount) {
   bool ambiguous = true;
   EXPECT_EQ(Detect("el niño", &ambiguous), kEs);

@@ -2,15 +2,16 @@
 //
 // Language is a best guess among es, pt and en from stop-words and letters (ñ, ¿, ã, ç...).
 // Sentiment follows VADER's recipe with a lexicon per language: word valences in [-4, 4], negation up
-// to three words back within a clause ("no está mal", "não gostei", "not good"), intensifiers and
-// dampeners, contrast ("pero", "mas", "but": the later clause weighs more), ALL-CAPS and '!' emphasis,
-// emoji and emoticons, idioms; the sum x becomes a score x/sqrt(x²+15) in [-1, 1], neutral when
-// |score| < 0.05. Profanity is matched on whole tokens after folding case and accents, leetspeak
-// ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
-// ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish). Each term
-// is mild or strong; phrases are terms of their own ("hijo de puta", "kill yourself"); a Capitalised
-// known name ("Dick", "Twatt") is no bad word without a cue before it ("you Dick"), nor are the
-// caller's names (TagOptions::names).
+// to four words back within a clause ("no está mal", "não gostei", "not good"), intensifiers and
+// dampeners (before or right after their word), contrast ("pero", "mas", "but": the later clause
+// weighs more), ALL-CAPS and '!' emphasis, emoji and emoticons, regional idioms; a question keeps only
+// its clear feelings and swearing does not decide the feeling (sentiment.h); the sum x becomes a
+// score x/sqrt(x²+15) in [-1, 1], neutral when |score| < 0.05. Profanity is matched on whole tokens
+// after folding case and accents, leetspeak ("m1erda", "$hit", "put@"), stretched letters ("fuuuck")
+// and words spelled with separators ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent
+// words ("porra" in Spanish). Each term is mild or strong; phrases are terms of their own ("hijo de
+// puta", "kill yourself"); a Capitalised known name ("Dick", "Twatt") is no bad word without a cue
+// before it ("you Dick"), nor are the caller's names (TagOptions::names).
 //
 // All word lists are data files read once by Load (analysis/data). A loaded Tagger is immutable:
 // Analyze may run on many threads at once. Analyze never fails; bytes that are not valid UTF-8 are
@@ -31,7 +32,8 @@
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-inline constexpr const char* kTaggerCodeVersion = "4";  // 4: phrases, names, contractions; 3: levels
+// 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names, contractions; 3: levels
+inline constexpr const char* kTaggerCodeVersion = "5";
 
 // What the caller knows beyond the text.
 struct TagOptions {

@@ -1,5 +1,7 @@
 #include "analysis/tokens.h"
 
+#include <cctype>
+
 #include "analysis/chars.h"
 #include "analysis/lexicon.h"
 #include "analysis/steps.h"
@@ -15,6 +17,13 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
   bool clause = false;
   uint16_t uppers = 0;
   RunCache runs;
+  size_t sentence = s->tokens.size();  // the first token of the sentence read so far
+  auto end_sentence = [&](bool question) {
+    for (; sentence < s->tokens.size(); ++sentence) {
+      CHATPIPE_STEPS(1);
+      s->tokens[sentence].question = question;
+    }
+  };
   auto end_word = [&](size_t at) {
     if (!in_word) return;
     cur.end = static_cast<uint32_t>(at);
@@ -73,6 +82,7 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
       case kSpace:
         end_word(i);
         clause |= c.cp == '\n';
+        if (c.cp == '\n') end_sentence(false);
         break;
       case kPunct: {
         end_word(i);
@@ -97,6 +107,9 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
           continue;
         }
         if (c.cp == '!') ++st->exclaims;
+        // A '?' glued to what follows is no question mark ("watch?v=1" in a link).
+        if (c.cp == '?' || c.cp == '.' || c.cp == '!')
+          end_sentence(c.cp == '?' && (i + 1 == text.size() || !std::isalnum(static_cast<unsigned char>(text[i + 1]))));
         LanguageHint(c.cp, st->hints);
         clause |= c.info.clause;
         break;

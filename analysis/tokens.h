@@ -26,14 +26,22 @@ struct Token {
   bool caps = false;          // two or more letters, all upper case
   bool clause_start = false;  // a clause ended between the previous token and this one
   bool absorbed = false;      // a later piece of a bad word begun by an earlier token ("u" in "f u c k")
+  bool question = false;      // a '?' ends the sentence (text up to . ! ? or a new line) this token is in
   bool mask = false;          // a bad word (its first piece) of a level the caller masks
   uint16_t letters = 0;
+};
+
+// One word's, idiom's or emoji's contribution to sentiment.
+struct SentimentItem {
+  double v;
+  bool question;  // its sentence is a question
+  bool swear;     // it is a bad word: swearing does not decide the feeling
 };
 
 struct Scratch {
   std::string fold;  // folded words, back to back; its size is only an upper bound on what is used
   std::vector<Token> tokens;
-  std::vector<double> items;  // sentiment's valences
+  std::vector<SentimentItem> items;  // sentiment's
   std::string join;           // profanity's candidate of glued tokens
 
   std::string_view Folded(const Token& t) const {

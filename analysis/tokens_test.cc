@@ -41,6 +41,21 @@ TEST(Tokens, ClausesAndStats) {
   EXPECT_EQ(st.hints[kPt], 0);
 }
 
+TEST(Tokens, AQuestionMarkMarksItsWholeSentence) {
+  Scratch s;
+  Tokenise("ok. che, ¿vienes hoy? genial\nsi", &s, false);
+  ASSERT_EQ(s.tokens.size(), 6u);
+  EXPECT_FALSE(s.tokens[0].question);  // "ok", its sentence ended by '.'
+  EXPECT_TRUE(s.tokens[1].question);   // "che": the comma ends a clause, not the sentence
+  EXPECT_TRUE(s.tokens[2].question);
+  EXPECT_TRUE(s.tokens[3].question);
+  EXPECT_FALSE(s.tokens[4].question);  // "genial", after the '?'
+  EXPECT_FALSE(s.tokens[5].question);
+  s.tokens.clear();
+  Tokenise("good video youtube.com/watch?v=1", &s, false);
+  for (const Token& t : s.tokens) EXPECT_FALSE(t.question) << s.Folded(t);  // a link's '?'
+}
+
 TEST(Tokens, ByteOffsetsCoverTheWordsOnly) {
   Scratch s;
   const std::string text = "  mi\xCC\x81" "erda \xFF ok";
