@@ -5,7 +5,10 @@
 // to three words back within a clause ("no está mal", "não gostei", "not good"), intensifiers and
 // dampeners, contrast ("pero", "mas", "but": the later clause weighs more), ALL-CAPS and '!' emphasis,
 // emoji and emoticons, idioms; the sum x becomes a score x/sqrt(x²+15) in [-1, 1], neutral when
-// |score| < 0.05. Profanity is matched on whole tokens after folding case and accents, leetspeak
+// |score| < 0.05. The label is then a small learned model's (analysis/learned_sentiment.h), which reads the
+// text's character n-grams and words beside that score and the lexicon's other evidence; it is trained by
+// Load on the shipped development sets (data/eval/dev_*.tsv). TagOptions::learned_sentiment = false keeps
+// the lexicon's own label, to compare the two. Profanity is matched on whole tokens after folding case and accents, leetspeak
 // ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
 // ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish).
 //
@@ -22,13 +25,14 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/learned_sentiment.h"
 #include "analysis/severity.h"
 #include "common/status.h"
 
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-inline constexpr const char* kTaggerCodeVersion = "3";  // 3: levels; "masked" only when some word is masked
+inline constexpr const char* kTaggerCodeVersion = "4";  // 4: the learned sentiment label
 
 // What the caller knows beyond the text.
 struct TagOptions {
@@ -38,12 +42,16 @@ struct TagOptions {
   // People's names that are never profanity in this message, whatever they look like: the author's own
   // name (a user called "Dick" or "Concha"). Compared after folding case and accents; whole tokens only.
   std::vector<std::string_view> names;
+  // The sentiment label from the learned model (true) or from the lexicon's score alone (false).
+  bool learned_sentiment = true;
 };
 
 struct Tags {
   std::string lang;             // "es", "pt" or "en"
   std::string sentiment_label;  // "positive", "negative" or "neutral"
-  double sentiment_score = 0;   // in [-1, 1], rounded to 3 decimals
+  // The lexicon's score, in [-1, 1], rounded to 3 decimals. With the learned label its sign may disagree
+  // with the label (the model overrules the lexicon): it says how strongly the lexicon's words lean.
+  double sentiment_score = 0;
   bool profane = false;         // level != kNone
   Severity level = Severity::kNone;  // the highest level among the bad words
   std::vector<std::string> terms;  // base terms found ("fuuuck" gives "fuck"), in order, no repeats
@@ -63,9 +71,14 @@ class Tagger {
 
   Tags Analyze(std::string_view text, const TagOptions& options = {}) const;
 
-  // 12 hex digits of the SHA-256 of the word lists' contents and kTaggerCodeVersion: the same
+  // 12 hex digits of the SHA-256 of the word lists' (and development sets') contents and kTaggerCodeVersion: the same
   // version, the same tags for the same text.
   const std::string& version() const;
+
+  // k-fold cross-validation of the learned sentiment model with `settings` on the development sets:
+  // macro-F1 per language of the lexicon's labels and of the model's (for the accuracy test and tuning;
+  // zeros when the sets cannot be read again).
+  analysis::CrossValidation CrossValidateSentiment(const analysis::LearnedSettings& settings, int folds) const;
 
  private:
   struct Data;
