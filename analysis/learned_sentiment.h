@@ -1,6 +1,6 @@
 // LearnedSentiment: a small learned model for the sentiment label of a chat message (issue 19), used
 // beside the lexicon rather than instead of it: its features are the text's own (hashed character
-// 1-4-grams of the folded text and its word unigrams, like bench/accuracy/learned.js) and the lexicon's
+// 2-4-grams of the folded text and its word unigrams, much as bench/accuracy/learned.js) and the lexicon's
 // evidence about the same text (its score, as a value and in bins; emoji valence; profanity; language).
 // The model is multinomial logistic regression over three classes, trained by AdaGrad with an L2 penalty
 // when the Tagger loads, from the development sets shipped in data/eval (dev_*.tsv, read through the
@@ -9,8 +9,9 @@
 //
 // Predict reads each byte of the text a bounded number of times (one decode, one hash step per n-gram
 // length) and touches one row of the weights per feature: linear in the text, no allocation. A trained
-// model is immutable and owns its weights, one table per Tagger. Settings were chosen by 5-fold
-// cross-validation on the development sets only (CrossValidate); never on the holdout.
+// model is immutable and owns its weights, one table per Tagger (768 KiB with the default settings).
+// The default settings were chosen by 5- and 10-fold cross-validation on the development sets only
+// (CrossValidate; figures in bench/README.md, "accuracy"), never on the holdout.
 #pragma once
 
 #include <cstddef>
@@ -39,10 +40,9 @@ struct Evidence {
 
 struct LearnedSettings {
   int bucket_bits = 16;  // the text's features hash into 2^bucket_bits rows
-  int max_n = 4;         // character n-grams of 1..max_n characters
   int epochs = 10;
-  double rate = 0.5;  // AdaGrad's step
-  double l2 = 1e-5;   // on the weights an example touches
+  double rate = 0.1;  // AdaGrad's step
+  double l2 = 1e-4;   // on the weights an example touches
   uint32_t seed = 19;  // of the shuffle before each epoch
 };
 
@@ -68,12 +68,15 @@ class LearnedSentiment {
   // The class (index in kSentimentLabels) of text, whose lexicon evidence is evidence. Needs trained().
   int Predict(std::string_view text, const Evidence& evidence) const;
 
-  size_t weight_bytes() const { return weights_.size() * sizeof(float); }
-  const std::vector<float>& weights() const { return weights_; }
+  size_t weight_bytes() const { return weights_.size() * sizeof(int32_t) + extra_weights_.size() * sizeof(double); }
+  const std::vector<int32_t>& weights() const { return weights_; }
 
  private:
   LearnedSettings settings_;
-  std::vector<float> weights_;  // row-major: kSentimentClasses weights per feature
+  // Row-major, kSentimentClasses weights per feature: the text's buckets in fixed point (2^-20), then
+  // the lexicon's evidence.
+  std::vector<int32_t> weights_;
+  std::vector<double> extra_weights_;
 };
 
 // The lexicon's label for a score (the Tagger's rule: neutral inside the band).
