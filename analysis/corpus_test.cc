@@ -20,7 +20,7 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kGeneratedSha256 = "0d759f6ee400264652a31475d72e616cf4347cccb3ff2e3d199d82ba2b352cb4";
+constexpr const char* kGeneratedSha256 = "6f6594150e27028a4f9dc3f7861a1c5fe1187a9e3992df20461b64314560c7b5";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

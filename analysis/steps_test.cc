@@ -77,5 +77,23 @@ TEST_F(StepsTest, RandomTextsCostBoundedStepsPerByte) {
   EXPECT_LE(worst_mention, kMaxMentionStepsPerByte);
 }
 
+// The learned sentiment label (analysis/learned_sentiment.h) adds a few steps a byte and no more: one
+// decode and three n-grams per character, one step per word, whatever the text.
+TEST_F(StepsTest, LearnedLabelCostsFewStepsPerByte) {
+  TagOptions lexicon_only;
+  lexicon_only.learned_sentiment = false;
+  for (const WorstText& w : WorstTexts(4000)) {
+    SCOPED_TRACE(w.name);
+    steps = 0;
+    tagger_->Analyze(w.text, lexicon_only);
+    const uint64_t lexicon = steps;
+    steps = 0;
+    tagger_->Analyze(w.text);
+    const uint64_t learned = steps;
+    EXPECT_GT(learned, lexicon);  // the model's work is counted
+    EXPECT_LE(learned - lexicon, 6 * w.text.size() + 100);
+  }
+}
+
 }  // namespace
 }  // namespace chatpipe::analysis

@@ -10,6 +10,7 @@
 
 #include "analysis/chars.h"
 #include "analysis/language.h"
+#include "analysis/learned_sentiment.h"
 #include "analysis/lexicon.h"
 #include "analysis/lexicon_file.h"
 #include "analysis/mask.h"
@@ -24,7 +25,14 @@ namespace chatpipe {
 struct Tagger::Data {
   analysis::Lexicon lexicon;
   analysis::Profanity profanity;
+  analysis::LearnedSentiment learned;  // the sentiment label, from the text and the lexicon's evidence
+  std::string data_dir;
   std::string version;
+
+  // The lexicon's tags, and its evidence for the learned model.
+  Tags Analyze(std::string_view text, const TagOptions& options, analysis::Evidence* evidence) const;
+  // The development sets, each with the lexicon's evidence: what the learned model is trained on.
+  Status ReadDevelopmentSets(analysis::LexiconReader& reader, std::vector<analysis::LabelledMessage>* out) const;
 };
 
 Tagger::Tagger(std::unique_ptr<const Data> data) : data_(std::move(data)) {}
@@ -38,8 +46,26 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
   if (Status st = data->profanity.Load(reader); !st.ok()) return st;
   if (Status st = data->lexicon.LoadAllowList(reader); !st.ok()) return st;
   data->profanity.Link(&data->lexicon);
+  std::vector<analysis::LabelledMessage> dev;
+  if (Status st = data->ReadDevelopmentSets(reader, &dev); !st.ok()) return st;
+  data->learned.Train(dev);
+  data->data_dir = data_dir;
   data->version = reader.Version(kTaggerCodeVersion);
   return std::unique_ptr<Tagger>(new Tagger(std::move(data)));
+}
+
+Status Tagger::Data::ReadDevelopmentSets(analysis::LexiconReader& reader,
+                                         std::vector<analysis::LabelledMessage>* out) const {
+  if (Status st = analysis::ReadDevelopmentSets(reader, out); !st.ok()) return st;
+  for (analysis::LabelledMessage& m : *out) Analyze(m.text, {}, &m.evidence);
+  return Status::Ok();
+}
+
+analysis::CrossValidation Tagger::CrossValidateSentiment(const analysis::LearnedSettings& settings, int folds) const {
+  analysis::LexiconReader reader(data_->data_dir);
+  std::vector<analysis::LabelledMessage> dev;
+  if (!data_->ReadDevelopmentSets(reader, &dev).ok()) return {};
+  return analysis::CrossValidate(dev, settings, folds);
 }
 
 const std::string& Tagger::version() const { return data_->version; }
@@ -66,11 +92,19 @@ void SpareCallerNames(const std::vector<std::string_view>& names, analysis::Scra
 }  // namespace
 
 Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
+  analysis::Evidence evidence;
+  Tags tags = data_->Analyze(text, options, &evidence);
+  if (options.learned_sentiment && data_->learned.trained())
+    tags.sentiment_label = analysis::kSentimentLabels[data_->learned.Predict(text, evidence)];
+  return tags;
+}
+
+Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, analysis::Evidence* evidence) const {
   using namespace analysis;
   static thread_local Scratch scratch;
   Scratch* s = &scratch;
-  const Lexicon& lexicon = data_->lexicon;
-  const Profanity& profanity = data_->profanity;
+  const Lexicon& lexicon = this->lexicon;
+  const Profanity& profanity = this->profanity;
   s->tokens.clear();
   ScanStats st;
   Scan(lexicon, text, s, &st);
@@ -90,6 +124,8 @@ Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
   bool masks = false;  // some bad word is of a level the caller masks
   for (Token& t : s->tokens) {
     CHATPIPE_STEPS(1);
+    evidence->emoji_positive |= t.is_emoji && t.emoji > 0;
+    evidence->emoji_negative |= t.is_emoji && t.emoji < 0;
     if (t.bad < 0) continue;
     const Severity level = profanity.Level(t.bad);
     t.mask = level == Severity::kStrong ? options.mask_strong : options.mask_mild;
@@ -102,6 +138,9 @@ Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
     tags.term_levels.push_back(level);
   }
   tags.profane = tags.level != Severity::kNone;
+  evidence->score = score;
+  evidence->lang = lang;
+  evidence->profane = tags.profane;
   CHATPIPE_STEPS(text.size());  // the copy
   tags.any_masked = masks;
   tags.masked = masks ? MaskText(text, s->tokens) : std::string(text);

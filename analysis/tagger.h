@@ -6,12 +6,16 @@
 // dampeners (before or right after their word), contrast ("pero", "mas", "but": the later clause
 // weighs more), ALL-CAPS and '!' emphasis, emoji and emoticons, regional idioms; a question keeps only
 // its clear feelings and swearing does not decide the feeling (sentiment.h); the sum x becomes a
-// score x/sqrt(x²+15) in [-1, 1], neutral when |score| < 0.05. Profanity is matched on whole tokens
-// after folding case and accents, leetspeak ("m1erda", "$hit", "put@"), stretched letters ("fuuuck")
-// and words spelled with separators ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent
-// words ("porra" in Spanish). Each term is mild or strong; phrases are terms of their own ("hijo de
-// puta", "kill yourself"); a Capitalised known name ("Dick", "Twatt") is no bad word without a cue
-// before it ("you Dick"), nor are the caller's names (TagOptions::names).
+// score x/sqrt(x²+15) in [-1, 1], neutral when |score| < 0.05. The label is then a small learned
+// model's (analysis/learned_sentiment.h), which reads the text's character n-grams and words beside
+// that score and the lexicon's other evidence; it is trained by Load on the shipped development sets
+// (data/eval/dev_*.tsv). TagOptions::learned_sentiment = false keeps the lexicon's own label, to
+// compare the two. Profanity is matched on whole tokens after folding case and accents, leetspeak
+// ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
+// ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish). Each term
+// is mild or strong; phrases are terms of their own ("hijo de puta", "kill yourself"); a Capitalised
+// known name ("Dick", "Twatt") is no bad word without a cue before it ("you Dick"), nor are the
+// caller's names (TagOptions::names).
 //
 // All word lists are data files read once by Load (analysis/data). A loaded Tagger is immutable:
 // Analyze may run on many threads at once. Analyze never fails; bytes that are not valid UTF-8 are
@@ -26,14 +30,16 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/learned_sentiment.h"
 #include "analysis/severity.h"
 #include "common/status.h"
 
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-// 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names, contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "5";
+// 6: the learned sentiment label; 5: sentiment (questions, swearing, boosters after a word);
+// 4: phrases, names, contractions; 3: levels
+inline constexpr const char* kTaggerCodeVersion = "6";
 
 // What the caller knows beyond the text.
 struct TagOptions {
@@ -43,12 +49,16 @@ struct TagOptions {
   // People's names that are never profanity in this message, whatever they look like: the author's own
   // name (a user called "Dick" or "Concha"). Compared after folding case and accents; whole tokens only.
   std::vector<std::string_view> names;
+  // The sentiment label from the learned model (true) or from the lexicon's score alone (false).
+  bool learned_sentiment = true;
 };
 
 struct Tags {
   std::string lang;             // "es", "pt" or "en"
   std::string sentiment_label;  // "positive", "negative" or "neutral"
-  double sentiment_score = 0;   // in [-1, 1], rounded to 3 decimals
+  // The lexicon's score, in [-1, 1], rounded to 3 decimals. With the learned label its sign may disagree
+  // with the label (the model overrules the lexicon): it says how strongly the lexicon's words lean.
+  double sentiment_score = 0;
   bool profane = false;         // level != kNone
   Severity level = Severity::kNone;  // the highest level among the bad words
   std::vector<std::string> terms;  // base terms found ("fuuuck" gives "fuck"), in order, no repeats
@@ -68,9 +78,14 @@ class Tagger {
 
   Tags Analyze(std::string_view text, const TagOptions& options = {}) const;
 
-  // 12 hex digits of the SHA-256 of the word lists' contents and kTaggerCodeVersion: the same
+  // 12 hex digits of the SHA-256 of the word lists' (and development sets') contents and kTaggerCodeVersion: the same
   // version, the same tags for the same text.
   const std::string& version() const;
+
+  // k-fold cross-validation of the learned sentiment model with `settings` on the development sets:
+  // macro-F1 per language of the lexicon's labels and of the model's (for the accuracy test and tuning;
+  // zeros when the sets cannot be read again).
+  analysis::CrossValidation CrossValidateSentiment(const analysis::LearnedSettings& settings, int folds) const;
 
  private:
   struct Data;

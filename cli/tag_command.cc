@@ -8,11 +8,11 @@
 
 namespace chatpipe {
 
-void TagLines(const Tagger& tagger, std::istream& in, std::ostream& out) {
+void TagLines(const Tagger& tagger, std::istream& in, std::ostream& out, const TagOptions& options) {
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    out << TagsToJson(tagger.Analyze(line)) << '\n';
+    out << TagsToJson(tagger.Analyze(line, options)) << '\n';
   }
   out.flush();
 }
@@ -31,7 +31,11 @@ void AddTagCommand(CLI::App& app) {
   cmd->add_flag("--version", *version,
                 "Print the tagger's version (12 hex digits of the SHA-256 of its word lists and code version, as "
                 "stored with every tag it makes) and exit");
-  cmd->callback([data_dir, version] {
+  auto lexicon_sentiment = std::make_shared<bool>(false);
+  cmd->add_flag("--lexicon-sentiment", *lexicon_sentiment,
+                "Label sentiment by the lexicon's score alone, not by the learned model trained on the development "
+                "sets (to compare the two)");
+  cmd->callback([data_dir, version, lexicon_sentiment] {
     auto tagger = Tagger::Load(*data_dir);
     if (!tagger.ok()) {
       spdlog::error("tag: {}", tagger.status().ToString());
@@ -42,7 +46,9 @@ void AddTagCommand(CLI::App& app) {
       return;
     }
     std::ios::sync_with_stdio(false);
-    TagLines(**tagger, std::cin, std::cout);
+    TagOptions options;
+    options.learned_sentiment = !*lexicon_sentiment;
+    TagLines(**tagger, std::cin, std::cout, options);
   });
 }
 

@@ -28,5 +28,27 @@ TEST(TagCommand, TagLinesWritesOneObjectPerLine) {
   EXPECT_NE(got[3].find("\"lang\":\"pt\""), std::string::npos) << got[3];
 }
 
+// --lexicon-sentiment: the label is the lexicon score's, whatever the learned model says.
+TEST(TagCommand, TagLinesPassesTheOptions) {
+  auto tagger = Tagger::Load(DefaultTagDataDir());
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  TagOptions lexicon_only;
+  lexicon_only.learned_sentiment = false;
+  const std::vector<std::string> texts = {"not bad at all", "meh, whatever", "que bom!!", "a que hora llegas?"};
+  std::string text;
+  for (const std::string& t : texts) text += t + "\n";
+  std::istringstream in(text);
+  std::ostringstream out;
+  TagLines(**tagger, in, out, lexicon_only);
+  std::string want;
+  for (const std::string& t : texts) {
+    const Tags tags = (*tagger)->Analyze(t, lexicon_only);
+    const double s = tags.sentiment_score;
+    EXPECT_EQ(tags.sentiment_label, s >= 0.05 ? "positive" : s <= -0.05 ? "negative" : "neutral") << t;
+    want += TagsToJson(tags) + "\n";
+  }
+  EXPECT_EQ(out.str(), want);
+}
+
 }  // namespace
 }  // namespace chatpipe
