@@ -302,6 +302,8 @@ function summary(groups) {
   out.push('### Sentiment macro-F1\n');
   out.push(table(['tagger', ...cols], rowsOf((s) => s.sentiment && fmt(s.sentiment.macro_f1))));
   if (groups.some((g) => g.taggers.learned)) out.push('\nThe learned models have no dev figures: they are trained on the dev sets.');
+  // Since issue 19 chatpipe's sentiment label is itself a model trained on the dev sets (analysis/learned_sentiment.h).
+  out.push("chatpipe's dev sentiment figures are those of its own training set; its 5-fold cross-validation on dev is printed by tag_test (TaggerAccuracyLearned).");
   out.push('\n### Profanity F1, positive = mild or strong (false positives / false negatives)\n');
   out.push(table(['tagger', ...cols], rowsOf((s) => s.profanity && `${fmt(s.profanity.f1)} (${s.profanity.fp} / ${s.profanity.fn})`)));
   out.push("\n### chatpipe's profanity level\n");
