@@ -14,13 +14,14 @@ constexpr int kPage = 5000;
 
 // MessageFromRow's columns (the tags, the image), then the tags' version. jsonb keeps its keys in an
 // order of its own, so the tags are rebuilt as json in the tagger's order (TagsToJson);
-// json_strip_nulls drops the "masked" that only flagged tags have. The image is json: kept as written.
+// json_strip_nulls drops the "masked" that only some tags have, and the levels of tags from before them. The image is json: kept as written.
 constexpr const char* kPartSql =
     "SELECT m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, "
     "       CASE WHEN t.tags IS NOT NULL THEN "
     "         json_strip_nulls(json_build_object('lang', t.tags->'lang', 'sentiment', t.tags->'sentiment', "
     "           'profanity', json_build_object('flagged', t.tags->'profanity'->'flagged', "
-    "             'terms', t.tags->'profanity'->'terms', 'masked', t.tags->'profanity'->'masked')))::text END, "
+    "             'level', t.tags->'profanity'->'level', 'terms', t.tags->'profanity'->'terms', "
+    "             'levels', t.tags->'profanity'->'levels', 'masked', t.tags->'profanity'->'masked')))::text END, "
     "       i.image, t.tagger_version "
     "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id "
     "LEFT JOIN message_images i ON i.message_id = m.id "

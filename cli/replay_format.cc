@@ -16,7 +16,8 @@ std::vector<std::string> KnownCsvColumns(std::string_view topic) {
     return {"v",         "type",      "room",      "id",
             "user.id",   "user.name", "text",      "ts",
             "client_msg_id", "tags.lang", "tags.sentiment.label", "tags.sentiment.score",
-            "tags.profanity.flagged", "tags.profanity.terms", "tags.profanity.masked", "tagger_version"};
+            "tags.profanity.flagged", "tags.profanity.level", "tags.profanity.terms", "tags.profanity.levels",
+            "tags.profanity.masked", "tagger_version"};
   if (topic == "chat.notify")
     return {"type",       "mention_id",   "user_id",    "room.id", "room.name", "message.id",
             "message.text", "message.ts", "from.id", "from.name", "ts"};

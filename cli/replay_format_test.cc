@@ -55,10 +55,11 @@ TEST(ReplayFormat, MessagesHaveTheirSchemasColumnsWhateverTheEventHolds) {
                        &out));
   EXPECT_EQ(out,
             "v,type,room,id,user.id,user.name,text,ts,client_msg_id,tags.lang,tags.sentiment.label,"
-            "tags.sentiment.score,tags.profanity.flagged,tags.profanity.terms,tags.profanity.masked,tagger_version\n"
-            "1,message,3,42,7,ana,\"hola, \"\"mundo\"\"\nbye\",1796292000000,,es,positive,0.5,false,"
-            "\"[\"\"a\"\",\"\"b\"\"]\",,abc\n"
-            "1,message,3,43,8,bea,x,5,,,,,,,,\n");
+            "tags.sentiment.score,tags.profanity.flagged,tags.profanity.level,tags.profanity.terms,"
+            "tags.profanity.levels,tags.profanity.masked,tagger_version\n"
+            "1,message,3,42,7,ana,\"hola, \"\"mundo\"\"\nbye\",1796292000000,,es,positive,0.5,false,,"
+            "\"[\"\"a\"\",\"\"b\"\"]\",,,abc\n"
+            "1,message,3,43,8,bea,x,5,,,,,,,,,,\n");
   EXPECT_EQ(f.unplaced_fields(), 0);
 }
 

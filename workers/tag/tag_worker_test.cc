@@ -146,9 +146,14 @@ TEST_F(TagWorkerTest, TagsStoredPublishedAfterTheMessageAndPatchedIntoHistoryOnc
   const std::string happy_id = std::to_string(happy.id), rude_id = std::to_string(rude.id);
   // None for the retry, and none for the message whose frame carried its tags already.
   ASSERT_EQ(tags_frames.size(), 2u);
-  EXPECT_EQ(tags_frames[happy_id], EncodeTagsFrame(room_, happy.id, TagsToJson(tagger_->Analyze(happy.text))));
-  EXPECT_EQ(tags_frames[rude_id], EncodeTagsFrame(room_, rude.id, TagsToJson(tagger_->Analyze(rude.text))));
-  EXPECT_NE(tags_frames[rude_id].find(R"("flagged":true)"), std::string::npos) << tags_frames[rude_id];
+  // Tagged as ingress tags a room that masks no mild word: mild words stay in the clear.
+  TagOptions options;
+  options.mask_mild = false;
+  options.names = {"ana"};
+  EXPECT_EQ(tags_frames[happy_id], EncodeTagsFrame(room_, happy.id, TagsToJson(tagger_->Analyze(happy.text, options))));
+  EXPECT_EQ(tags_frames[rude_id], EncodeTagsFrame(room_, rude.id, TagsToJson(tagger_->Analyze(rude.text, options))));
+  EXPECT_NE(tags_frames[rude_id].find(R"("flagged":true,"level":"mild")"), std::string::npos) << tags_frames[rude_id];
+  EXPECT_EQ(tags_frames[rude_id].find("masked"), std::string::npos) << tags_frames[rude_id];
   EXPECT_EQ(message_at.size(), 3u);
 
   auto rows = env_->QueryInt("SELECT count(*) FROM message_tags WHERE message_id IN (" + happy_id + "," + rude_id +
