@@ -119,7 +119,7 @@ Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, ana
   double score = std::round(Sentiment(lexicon, s, st, lang, ambiguous) * 1000) / 1000;
   if (score == 0) score = 0;  // no "-0"
   tags.sentiment_score = score;
-  tags.sentiment_label = score >= kNeutralBand ? "positive" : score <= -kNeutralBand ? "negative" : "neutral";
+  tags.sentiment_label = kSentimentLabels[LexiconClass(score)];
   std::vector<bool> seen;  // bases already in terms: a text of many bad words costs one look each
   bool masks = false;  // some bad word is of a level the caller masks
   for (Token& t : s->tokens) {

@@ -78,8 +78,8 @@ class Tagger {
 
   Tags Analyze(std::string_view text, const TagOptions& options = {}) const;
 
-  // 12 hex digits of the SHA-256 of the word lists' (and development sets') contents and kTaggerCodeVersion: the same
-  // version, the same tags for the same text.
+  // 12 hex digits of the SHA-256 of the word lists' (and development sets') contents and
+  // kTaggerCodeVersion: the same version, the same tags for the same text.
   const std::string& version() const;
 
   // k-fold cross-validation of the learned sentiment model with `settings` on the development sets:
@@ -95,8 +95,8 @@ class Tagger {
 
 // {"lang":..,"sentiment":{"label":..,"score":..},
 //  "profanity":{"flagged":..,"level":..,"terms":[..],"levels":[..][,"masked":..]}}: "level" none, mild or
-// strong; "levels"[i] is the level of "terms"[i]; "masked" only when it differs from the text. Bytes of `masked` that are not valid UTF-8 are written as U+FFFD so
-// that the JSON stays valid.
+// strong; "levels"[i] is the level of "terms"[i]; "masked" only when it differs from the text. Bytes of
+// `masked` that are not valid UTF-8 are written as U+FFFD so that the JSON stays valid.
 std::string TagsToJson(const Tags& tags);
 
 // The "masked" text of tags JSON (as TagsToJson writes it) that flag profanity; nullopt when they do
