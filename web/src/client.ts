@@ -314,11 +314,12 @@ export class ChatClient extends Observable {
 
   // --- sending ---
 
-  // Text, or an uploaded image with an optional caption.
+  // Text, or an uploaded image with an optional caption. A room still loading takes it too: it waits
+  // as queued and goes with the join, so a message written at once is never dropped.
   send(text: string, image?: Upload) {
     const room = this.current;
     const me = this.me;
-    if (!room || room.status !== 'ready' || !me || (!text.trim() && !image)) return;
+    if (!room || room.status === 'error' || !me || (!text.trim() && !image)) return;
     const message: ChatMessage = {
       kind: 'message',
       key: `c${randomId()}`,
@@ -350,10 +351,10 @@ export class ChatClient extends Observable {
     this.changed();
   }
 
-  // Uploads an image to the open room, for send() to carry; null when no room is ready.
+  // Uploads an image to the open room, for send() to carry; null when no room is open or it could not be loaded.
   uploadImage(file: Blob, onProgress: (fraction: number) => void): UploadTask | null {
     const room = this.current;
-    if (!room || room.status !== 'ready') return null;
+    if (!room || room.status === 'error') return null;
     return this.api.upload(room.id, file, onProgress);
   }
 

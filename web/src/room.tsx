@@ -245,7 +245,7 @@ function Composer({
   const input = useRef<HTMLTextAreaElement>(null);
   const attachment = control.attachment;
   const uploading = attachment?.progress != null;
-  const canSend = (!!text.trim() || !!attachment) && !uploading && room.status === 'ready';
+  const canSend = (!!text.trim() || !!attachment) && !uploading && room.status !== 'error';
   const send = async () => {
     if (!canSend) return;
     if (attachment) {
@@ -281,7 +281,7 @@ function Composer({
       }}
     >
       <AttachmentPreview control={control} />
-      <AttachButton control={control} disabled={uploading || room.status !== 'ready'} />
+      <AttachButton control={control} disabled={uploading || room.status === 'error'} />
       <textarea
         ref={input}
         value={text}

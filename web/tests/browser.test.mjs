@@ -427,6 +427,36 @@ scenario('a send refused by a passing fault is sent again under its client_msg_i
   assert.deepEqual(page.errors, []);
 });
 
+scenario('a message written while the room still loads is kept and sent once the room is joined', async () => {
+  const alice = await stack.register(unique('alice'));
+  const room = await stack.createRoom(alice, unique('early-'));
+  const page = await newPage();
+  await logIn(page, alice);
+  // The room's first page of history is held until the message has been written.
+  let asked;
+  let release;
+  const historyAsked = new Promise((resolve) => (asked = resolve));
+  const historyHeld = new Promise((resolve) => (release = resolve));
+  await page.route(
+    (url) => url.pathname === `/api/rooms/${room.id}/messages`,
+    async (route) => {
+      asked();
+      await historyHeld;
+      await route.continue();
+    },
+  );
+  await page.locator('nav.rooms a.room-item', { hasText: room.name }).click();
+  await historyAsked;
+  await page.locator('.log-top .hint', { hasText: 'Loading messages' }).waitFor();
+  await send(page, 'written at once');
+  await page.locator('li.msg[data-state="queued"]', { hasText: 'written at once' }).waitFor();
+  release();
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'written at once' }).waitFor();
+  await stack.waitStored(alice, room.id, 'written at once');
+  assert.equal((await stack.history(alice, room.id)).filter((m) => m.text === 'written at once').length, 1);
+  assert.deepEqual(page.errors, []);
+});
+
 scenario('older messages load on scroll, and a link to a message far back opens at it', async () => {
   const alice = await stack.register(unique('alice'));
   const room = await stack.createRoom(alice, unique('long-'));
