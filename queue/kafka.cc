@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "queue/kafka_admin.h"
 
 namespace chatpipe {
@@ -134,9 +136,10 @@ Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(const std::string& 
                                 {"heartbeat.interval.ms", "2000"}},
                                extra));
   if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_rebalance_cb(*conf, &BatchConsumer::OnRebalance);
-  char err[512];
   std::unique_ptr<BatchConsumer> c(new BatchConsumer());
+  rd_kafka_conf_set_rebalance_cb(*conf, &BatchConsumer::OnRebalance);
+  rd_kafka_conf_set_opaque(*conf, c.get());
+  char err[512];
   c->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
   if (!c->rk_) {
     rd_kafka_conf_destroy(*conf);
@@ -152,7 +155,7 @@ Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(const std::string& 
 }
 
 void BatchConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                                void*) {
+                                void* self) {
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     spdlog::info("kafka: assigned {} partitions", parts->cnt);
     rd_kafka_assign(rk, parts);
@@ -163,6 +166,9 @@ void BatchConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafk
   spdlog::info("kafka: revoking {} partitions", parts->cnt);
   rd_kafka_resp_err_t e = rd_kafka_commit(rk, nullptr, 0);
   if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) spdlog::warn("kafka: commit on revoke: {}", rd_kafka_err2str(e));
+  // Should a partition come back after another member moved it on, Lag must not count from here.
+  auto& stored = static_cast<BatchConsumer*>(self)->stored_;
+  for (int i = 0; i < parts->cnt; ++i) stored.erase({parts->elems[i].topic, parts->elems[i].partition});
   rd_kafka_assign(rk, nullptr);
 }
 
@@ -178,6 +184,7 @@ std::vector<KafkaMessage> BatchConsumer::Poll(size_t max, std::chrono::milliseco
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(m));
     } else {
+      stored_.try_emplace({m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition}, m->offset);
       out.push_back(Copy(m));
     }
     rd_kafka_message_destroy(m);
@@ -188,8 +195,11 @@ std::vector<KafkaMessage> BatchConsumer::Poll(size_t max, std::chrono::milliseco
 Status BatchConsumer::Store(const std::vector<KafkaMessage>& done) {
   if (done.empty()) return Status::Ok();
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(done.size()));
-  for (const auto& m : done)
+  for (const auto& m : done) {
     rd_kafka_topic_partition_list_add(list, m.topic.c_str(), m.partition)->offset = m.offset + 1;
+    int64_t& next = stored_[{m.topic, m.partition}];
+    next = std::max(next, m.offset + 1);
+  }
   rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_, list);
   rd_kafka_topic_partition_list_destroy(list);
   // A partition revoked since the batch was polled refuses the store; its new owner redoes the batch,
@@ -204,6 +214,23 @@ Status BatchConsumer::CommitSync() {
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
     return Status::Unavailable("queue_unavailable", std::string("kafka commit: ") + rd_kafka_err2str(err));
   return Status::Ok();
+}
+
+int64_t BatchConsumer::Lag() const {
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (!rk_ || rd_kafka_assignment(rk_, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+  int64_t lag = 0;
+  for (int i = 0; i < parts->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = parts->elems[i];
+    auto done = stored_.find({p.topic, p.partition});
+    int64_t low = -1, high = -1;
+    if (done == stored_.end() ||
+        rd_kafka_get_watermark_offsets(rk_, p.topic, p.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      continue;
+    lag += std::max<int64_t>(0, high - done->second);
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  return lag;
 }
 
 void BatchConsumer::Close() {

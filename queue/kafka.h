@@ -71,11 +71,18 @@ class BatchConsumer {
   Status Store(const std::vector<KafkaMessage>& done);
   Status CommitSync();
   void Close();  // commits what is stored and leaves the group
+  // Messages in the assigned partitions not stored yet: each partition's high watermark, as the last
+  // fetch saw it (no broker round trip), minus the offset stored, or else the first offset read since
+  // it was assigned (reading starts at the committed offset). A partition nothing was read from since
+  // it was assigned counts 0: it is idle, or its committed offset would take a broker round trip.
+  int64_t Lag() const;
 
  private:
   BatchConsumer() = default;
-  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void*);
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                          void* self);
   rd_kafka_t* rk_ = nullptr;
+  std::map<std::pair<std::string, int32_t>, int64_t> stored_;  // next offset to store, per partition read
 };
 
 // Reads `topic` without joining a group: from the start of each partition, or its `last` newest

@@ -1,5 +1,5 @@
 // KafkaAdmin against the suite's real Kafka: a group's offsets read and altered, watermarks, the
-// offsets of a time, and a live member seen.
+// offsets of a time, and a live member seen; and a BatchConsumer's lag, which the admin reads back.
 #include "queue/kafka_admin.h"
 
 #include <gtest/gtest.h>
@@ -88,6 +88,28 @@ TEST_F(KafkaAdminTest, AGroupsOffsetsAreReadAndAlteredAndItsMembersSeen) {
     auto left = admin_->DescribeGroup(group);
     return left.ok() && left->members.empty();
   }));
+}
+
+TEST_F(KafkaAdminTest, AConsumersLagCountsWhatIsReadButNotStoredAndWhatIsUnread) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(env_->ProduceRaw("k", std::to_string(i)).ok());  // one partition
+  auto consumer = BatchConsumer::Create(env_->config().kafka_brokers, env_->config().Group("lag"), {topic_});
+  ASSERT_TRUE(consumer.ok());
+  std::vector<KafkaMessage> read;
+  ASSERT_TRUE(test::WaitFor([&] {
+    auto got = (*consumer)->Poll(3 - read.size(), 50ms);
+    read.insert(read.end(), got.begin(), got.end());
+    return read.size() == 3;
+  }));
+  EXPECT_EQ((*consumer)->Lag(), 10) << "read to offset 3, nothing stored: all ten wait";
+  ASSERT_TRUE((*consumer)->Store({read[0]}).ok());
+  EXPECT_EQ((*consumer)->Lag(), 9);
+  ASSERT_TRUE((*consumer)->Store(read).ok());
+  EXPECT_EQ((*consumer)->Lag(), 7);
+  ASSERT_TRUE(env_->ProduceRaw("k", "10").ok());
+  EXPECT_TRUE(test::WaitFor([&] {
+    (*consumer)->Poll(1, 50ms);  // reading on stores nothing; the fetch of the new one moves the high watermark
+    return (*consumer)->Lag() == 8;
+  })) << "lag " << (*consumer)->Lag();
 }
 
 }  // namespace

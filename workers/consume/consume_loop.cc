@@ -92,6 +92,7 @@ void ConsumeCore::Run(const std::atomic<bool>& stop) {
   const auto started = std::chrono::steady_clock::now();
   while (!stop && !RangeDone()) {
     std::vector<KafkaMessage> batch = consumer_->Poll(options_.batch_max, std::chrono::milliseconds(100));
+    NoteLag();
     std::vector<KafkaMessage> polled;  // a range run's whole batch, to learn which partitions are done
     if (bounded) {
       polled = batch;
@@ -119,6 +120,13 @@ void ConsumeCore::NoteTimeInKafka(const std::vector<KafkaMessage>& batch) {
   const int64_t now_ms = static_cast<int64_t>(NowMs());
   for (const auto& m : batch)
     if (m.timestamp_ms > 0) metrics_.in_kafka.Observe((now_ms - m.timestamp_ms) * 1000);
+}
+
+void ConsumeCore::NoteLag() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - lag_noted_ < std::chrono::seconds(1)) return;
+  lag_noted_ = now;
+  metrics_.lag.Set(consumer_->Lag());
 }
 
 bool ConsumeCore::RangeDone() const { return options_.range.to_ms >= 0 && range_ends_.empty(); }
@@ -149,6 +157,7 @@ bool ConsumeCore::ApplyWithRetry(const std::vector<const KafkaMessage*>& sources
     metrics_.retries.Add();
     spdlog::warn("{}: batch of {} not applied (again in {} ms unless stopping): {}", options_.worker, sources.size(),
                  backoff.count(), s.ToString());
+    NoteLag();
     if (!PauseUnlessStopped(backoff, stop)) return false;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,6 +77,9 @@ class ConsumeCore {
   bool Process(const std::vector<KafkaMessage>& batch, const std::atomic<bool>& stop);
   // Counts each message's time from its produce (its Kafka timestamp) to this poll.
   void NoteTimeInKafka(const std::vector<KafkaMessage>& batch);
+  // Refreshes the lag gauge, at most once a second: also while a batch is being retried, so an
+  // alert sees the lag grow while the worker waits for PostgreSQL or Redis.
+  void NoteLag();
   // A range run: commits `from`'s offsets for a fresh group and learns where each partition ends.
   Status StartRange(const std::string& group, const std::vector<std::string>& topics);
   // Drops the batch's events at or past their partition's end and notes the partitions now done.
@@ -92,6 +96,7 @@ class ConsumeCore {
   std::unique_ptr<DeadLetters> dead_letters_;  // uses producer_: declared after it, so destroyed first
   std::map<std::pair<std::string, int32_t>, int64_t> range_ends_;  // a range run's partitions not done yet
   int64_t range_events_ = 0;
+  std::chrono::steady_clock::time_point lag_noted_;
 };
 
 template <typename Event>

@@ -172,6 +172,7 @@ TEST_F(ConsumeLoopTest, ARetriableFailureRetriesTheSameBatchAndCommitsNothingUnt
     const int64_t retries_before = metrics.retries.value();
     test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
     ASSERT_TRUE(WaitFor([&] { return metrics.retries.value() >= retries_before + 3; }));
+    EXPECT_TRUE(WaitFor([&] { return metrics.lag.value() == 3; })) << "lag " << metrics.lag.value();
   }  // stopped while PostgreSQL is down: nothing may have been committed
   for (const auto& a : Attempts()) EXPECT_EQ(a, "{1,2,3}");
   EXPECT_EQ(LeftInGroup("retrying", {"one-partition"}), (std::vector<std::string>{"1", "2", "3"}));
@@ -183,6 +184,7 @@ TEST_F(ConsumeLoopTest, ARetriableFailureRetriesTheSameBatchAndCommitsNothingUnt
   ASSERT_TRUE(WaitFor([&] { return Attempts().size() >= attempts_before + 2; }));  // down still: retrying
   ASSERT_TRUE(env_->AllowConnections(true).ok());
   ASSERT_TRUE(WaitFor([&] { return Stored() == 3; }));
+  EXPECT_TRUE(WaitFor([&] { return metrics.lag.value() == 0; })) << "lag " << metrics.lag.value();
   for (const auto& a : Attempts()) EXPECT_EQ(a, "{1,2,3}");  // the batch, never split
   EXPECT_EQ(*env_->QueryInt("SELECT sum(n) FROM consumed"), 6);
 }
