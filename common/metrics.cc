@@ -76,17 +76,27 @@ LatencyHistogram& Metrics::GetHistogram(const std::string& name, const std::stri
   return *s.histogram;
 }
 
+void Metrics::Declare(const std::string& name, const std::string& help, const char* type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FindFamily(name, help, type);
+}
+
+Metrics::Family& Metrics::FindFamily(const std::string& name, const std::string& help, const char* type) {
+  for (auto& f : families_)
+    if (f.name == name) {
+      if (f.help.empty()) f.help = help;
+      return f;
+    }
+  return families_.emplace_back(Family{name, help, type, {}});
+}
+
 Metrics::Series& Metrics::Find(const std::string& name, const std::string& help, const char* type,
                                const MetricLabels& labels) {
   const std::string key = RenderLabels(labels);
-  Family* family = nullptr;
-  for (auto& f : families_)
-    if (f.name == name) family = &f;
-  if (!family) family = &families_.emplace_back(Family{name, help, type, {}});
-  if (family->help.empty()) family->help = help;
-  for (auto& s : family->series)
+  Family& family = FindFamily(name, help, type);
+  for (auto& s : family.series)
     if (s.labels == key) return s;
-  Series& s = family->series.emplace_back();
+  Series& s = family.series.emplace_back();
   s.labels = key;
   return s;
 }

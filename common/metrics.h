@@ -68,6 +68,9 @@ class Metrics {
   Metric& Get(const std::string& name, const std::string& help, const char* type = "counter",
               const MetricLabels& labels = {});
   LatencyHistogram& GetHistogram(const std::string& name, const std::string& help, const MetricLabels& labels = {});
+  // Registers a family whose series come later (their label values are known when they first
+  // count), so that /metrics describes it from the start and dashboards can name it.
+  void Declare(const std::string& name, const std::string& help, const char* type = "counter");
   std::string Render() const;
 
  private:
@@ -76,6 +79,8 @@ class Metrics {
     Metric metric;
     std::unique_ptr<LatencyHistogram> histogram;  // set in a "histogram" family
   };
+  struct Family;
+  Family& FindFamily(const std::string& name, const std::string& help, const char* type);  // mu_ held
   Series& Find(const std::string& name, const std::string& help, const char* type, const MetricLabels& labels);
   struct Family {
     std::string name, help, type;

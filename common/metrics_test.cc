@@ -21,6 +21,17 @@ TEST(MetricsTest, AFamilyIsDescribedOnceBeforeAllItsSeries) {
             "queue_length 7\n");
 }
 
+TEST(MetricsTest, ADeclaredFamilyIsDescribedBeforeItHasSeries) {
+  Metrics m;
+  m.Declare("refused_total", "requests refused");
+  EXPECT_EQ(m.Render(), "# HELP refused_total requests refused\n# TYPE refused_total counter\n");
+  m.Get("refused_total", "", "counter", {{"limit", "sends"}}).Add();
+  EXPECT_EQ(m.Render(),
+            "# HELP refused_total requests refused\n"
+            "# TYPE refused_total counter\n"
+            "refused_total{limit=\"sends\"} 1\n");
+}
+
 TEST(MetricsTest, LabelValuesAreEscaped) {
   Metrics m;
   m.Get("odd_total", "odd labels", "counter", {{"a", "x\"y\\z\nw"}, {"b", "2"}}).Add();

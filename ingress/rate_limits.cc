@@ -88,10 +88,14 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
       ->capture_default_str();
 }
 
-void CountRefusal(std::string_view limit) {
-  Counter("chatpipe_ingress_rate_limited_total", "requests refused by a rate limit", {{"limit", std::string(limit)}})
-      .Add();
-}
+namespace {
+constexpr char kRateLimited[] = "chatpipe_ingress_rate_limited_total";
+constexpr char kRateLimitedHelp[] = "requests refused by a rate limit, by limit";
+// Described from the start, though a limit's series appears with its first refusal.
+[[maybe_unused]] const bool rate_limited_declared = (Metrics::Global().Declare(kRateLimited, kRateLimitedHelp), true);
+}  // namespace
+
+void CountRefusal(std::string_view limit) { Counter(kRateLimited, kRateLimitedHelp, {{"limit", std::string(limit)}}).Add(); }
 
 std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& buckets, int64_t now_ms, int cost) {
   std::vector<std::string> args;
