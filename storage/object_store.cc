@@ -18,7 +18,9 @@ void AddObjectStoreOptions(CLI::App* app, ObjectStoreConfig* c) {
       ->envname("CHATPIPE_S3_REGION");
   app->add_option("--s3-config", c->s3_config_file,
                   "file of KEY=VALUE lines (CHATPIPE_S3_ENDPOINT, _BUCKET, _REGION, _ACCESS_KEY_ID, "
-                  "_SECRET_ACCESS_KEY) for what flags and environment leave unset")
+                  "_SECRET_ACCESS_KEY) for what flags and environment leave unset; the credentials come only "
+                  "from the environment (CHATPIPE_S3_ACCESS_KEY_ID and CHATPIPE_S3_SECRET_ACCESS_KEY, else "
+                  "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) or this file")
       ->envname("CHATPIPE_S3_CONFIG");
   // Credentials only from the environment or the file: a flag would show them in `ps`.
   for (auto [name, field] : {std::pair{"CHATPIPE_S3_ACCESS_KEY_ID", &c->s3_access_key},
