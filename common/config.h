@@ -10,22 +10,33 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace chatpipe {
+
+// One Redis instance: a shard when --redis names several (storage/redis_shards.h).
+struct RedisAddress {
+  std::string host;
+  int port = 6379;
+};
 
 struct CommonConfig {
   std::string kafka_brokers = "127.0.0.1:9092";     // --kafka, CHATPIPE_KAFKA
   std::string pg_conninfo = "dbname=chatpipe";       // --pg, CHATPIPE_PG
-  std::string redis_addr = "127.0.0.1:6379";         // --redis, CHATPIPE_REDIS (host:port)
+  std::string redis_addr = "127.0.0.1:6379";         // --redis, CHATPIPE_REDIS (host:port[,host:port...])
   std::string ns;                                    // --namespace, CHATPIPE_NAMESPACE
   std::string log_level = "info";                    // --log-level, CHATPIPE_LOG_LEVEL
 
   std::string Topic(const std::string& name) const { return ns.empty() ? name : ns + "." + name; }
   std::string Group(const std::string& name) const { return ns.empty() ? name : ns + "." + name; }
   std::string RedisPrefix() const { return ns.empty() ? std::string() : ns + ":"; }
-  std::string RedisHost() const;
-  int RedisPort() const;
+  // The Redis shards, in the order given (the order places keys: keep it, and add new shards at the
+  // end). --redis is checked when parsed, so this never fails on a parsed config.
+  std::vector<RedisAddress> RedisShards() const;
 };
+
+// "host:port,host:port..." (a port may be left out: 6379); an error names what is wrong.
+bool ParseRedisAddresses(const std::string& list, std::vector<RedisAddress>* out, std::string* error);
 
 // Topic names (before namespacing).
 inline constexpr const char* kMessagesTopic = "chat.messages";

@@ -47,7 +47,7 @@ Loop::Loop(int index, Services* services)
       services_(services),
       prefix_(services->config.common.RedisPrefix()),
       base_(NewEventBase()),
-      redis_(base_, &tasks_, this, services->config.common.RedisHost(), services->config.common.RedisPort(),
+      redis_(base_, &tasks_, this, services->config.common.RedisShards()[0].host, services->config.common.RedisShards()[0].port,
              "loop " + std::to_string(index)),
       rooms_(this),
       users_(this) {

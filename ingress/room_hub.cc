@@ -113,13 +113,7 @@ std::string PresenceFrame(int64_t room, const std::vector<PresenceChange>& chang
 RoomHub::~RoomHub() = default;
 
 int64_t RoomHub::RoomFromChannel(std::string_view channel) const {
-  std::string_view expected = loop_->redis_prefix();
-  if (channel.substr(0, expected.size()) != expected) return 0;
-  channel.remove_prefix(expected.size());
-  if (channel.substr(0, 5) != "room:") return 0;
-  int64_t room = 0;
-  std::from_chars(channel.data() + 5, channel.data() + channel.size(), room);
-  return room;
+  return RoomOfChannel(loop_->redis_prefix(), channel);
 }
 
 void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {

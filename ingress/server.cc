@@ -16,7 +16,7 @@ namespace {
 // Message ids embed an instance number; ingress processes sharing a deployment take distinct ones
 // from a Redis counter (1024 of them, reused round-robin), unless one is set by hand.
 Result<int> TakeInstanceNumber(const CommonConfig& c) {
-  RedisClient redis(c.RedisHost(), c.RedisPort());
+  RedisClient redis(c.RedisShards());
   auto n = redis.Command({"INCR", c.RedisPrefix() + "ingress:instance"});
   if (!n.ok()) return n.status();
   return static_cast<int>(n->integer % 1024);
@@ -59,6 +59,9 @@ Status IngressServer::Start() {
   // has gone must fail with EPIPE, not end whatever process this server runs in (a test's, too).
   std::signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  // The workers spread keys and channels over several Redis shards; the ingress's links do not yet.
+  if (config_.common.RedisShards().size() != 1)
+    return Status::InvalidArgument("redis_shards", "the ingress takes one Redis address for now, not a list of shards");
   if (Status s = LoadTokenSecret(&config_); !s.ok()) return s;
   if (config_.instance < 0) {
     auto n = TakeInstanceNumber(config_.common);

@@ -21,10 +21,11 @@
 
 namespace chatpipe {
 
-inline std::string BoardKey(const std::string& p) { return p + "board"; }
-inline std::string BoardIdsKey(const std::string& p) { return p + "board:ids"; }
-inline std::string BoardVersionKey(const std::string& p) { return p + "board:version"; }
-inline std::string BoardChannel(const std::string& p) { return p + "board:pixels"; }
+// The board's names share the hash tag {board}: its scripts read and write them together.
+inline std::string BoardKey(const std::string& p) { return p + "{board}"; }
+inline std::string BoardIdsKey(const std::string& p) { return p + "{board}:ids"; }
+inline std::string BoardVersionKey(const std::string& p) { return p + "{board}:version"; }
+inline std::string BoardChannel(const std::string& p) { return p + "{board}:pixels"; }
 
 // Applies placements, each only if its id is above the one its pixel shows (and above any earlier
 // one of the same pixel in this call), so a call is idempotent and order does not matter. When any

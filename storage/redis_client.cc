@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "storage/redis_shards.h"
+
 namespace chatpipe {
 namespace {
 
@@ -27,24 +29,37 @@ std::string ScriptSha1(std::string_view s) {
   return hex;
 }
 
-RedisClient::~RedisClient() { Drop(); }
+RedisClient::RedisClient(std::vector<RedisAddress> shards) {
+  for (auto& a : shards) shards_.push_back(Shard{std::move(a)});
+}
 
-void RedisClient::Drop() {
-  if (ctx_) redisFree(ctx_);
-  ctx_ = nullptr;
-  loaded_ = 0;
+RedisClient::~RedisClient() {
+  for (Shard& shard : shards_) Drop(shard);
+}
+
+void RedisClient::Drop(Shard& shard) {
+  if (shard.ctx) redisFree(shard.ctx);
+  shard.ctx = nullptr;
+  shard.loaded = 0;
 }
 
 Status RedisClient::Connect() {
-  if (ctx_) return Status::Ok();
+  for (Shard& shard : shards_)
+    if (Status s = Connect(shard); !s.ok()) return s;
+  return Status::Ok();
+}
+
+Status RedisClient::Connect(Shard& shard) {
+  if (shard.ctx) return Status::Ok();
   timeval timeout{2, 0};
-  ctx_ = redisConnectWithTimeout(host_.c_str(), port_, timeout);
-  if (!ctx_ || ctx_->err) {
-    std::string why = ctx_ ? ctx_->errstr : "out of memory";
-    Drop();
-    return Status::Unavailable("redis_unavailable", "Redis: " + why);
+  shard.ctx = redisConnectWithTimeout(shard.address.host.c_str(), shard.address.port, timeout);
+  if (!shard.ctx || shard.ctx->err) {
+    std::string why = shard.ctx ? shard.ctx->errstr : "out of memory";
+    Drop(shard);
+    return Status::Unavailable("redis_unavailable", "Redis " + shard.address.host + ":" +
+                                                        std::to_string(shard.address.port) + ": " + why);
   }
-  redisSetTimeout(ctx_, timeval{5, 0});
+  redisSetTimeout(shard.ctx, timeval{5, 0});
   return Status::Ok();
 }
 
@@ -61,36 +76,71 @@ void RedisClient::AppendScript(const std::string& script, std::vector<std::strin
   queued_.push_back(std::move(cmd));
 }
 
+bool RedisClient::Send(Shard& shard, const std::vector<const std::vector<std::string>*>& commands, size_t* preamble) {
+  // Scripts this connection has not loaded yet go first in the same pipeline, so EVALSHA never meets
+  // NOSCRIPT after a reconnect or a Redis restart.
+  *preamble = 0;
+  for (; shard.loaded < scripts_.size(); ++shard.loaded, ++*preamble)
+    redisAppendCommand(shard.ctx, "SCRIPT LOAD %b", scripts_[shard.loaded].body.data(), scripts_[shard.loaded].body.size());
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto* cmd : commands) {
+    argv.clear();
+    lens.clear();
+    for (const auto& a : *cmd) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(shard.ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+  int done = 0;
+  while (!done)
+    if (redisBufferWrite(shard.ctx, &done) != REDIS_OK) return false;
+  return true;
+}
+
 Status RedisClient::Flush(std::vector<RedisReply>* replies) {
   auto commands = std::move(queued_);
   queued_.clear();
   replies->clear();
-  if (Status s = Connect(); !s.ok()) return s;
-  // Scripts this connection has not loaded yet go first in the same pipeline, so EVALSHA never meets
-  // NOSCRIPT after a reconnect or a Redis restart.
-  size_t preamble = 0;
-  for (; loaded_ < scripts_.size(); ++loaded_, ++preamble)
-    redisAppendCommand(ctx_, "SCRIPT LOAD %b", scripts_[loaded_].body.data(), scripts_[loaded_].body.size());
-  for (const auto& cmd : commands) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data());
+  std::vector<size_t> shard_of(commands.size());
+  std::vector<std::vector<const std::vector<std::string>*>> per_shard(shards_.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    shard_of[i] = RedisShardOf(RoutingKey(commands[i]), shards_.size());
+    per_shard[shard_of[i]].push_back(&commands[i]);
   }
-  for (size_t i = 0; i < preamble + commands.size(); ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
-      std::string why = ctx_->errstr;
-      Drop();
-      return Status::Unavailable("redis_unavailable", "Redis: " + why);
+  // Every shard's part is written before any reply is read, so the round trips overlap. After a
+  // failure the connections used are dropped: replies left unread on them would answer the wrong calls.
+  auto lost = [&](Shard& shard) {
+    std::string why = "Redis " + shard.address.host + ":" + std::to_string(shard.address.port) + ": " +
+                      (shard.ctx ? shard.ctx->errstr : "not connected");
+    for (size_t s = 0; s < shards_.size(); ++s)
+      if (!per_shard[s].empty()) Drop(shards_[s]);
+    return Status::Unavailable("redis_unavailable", why);
+  };
+  std::vector<size_t> preamble(shards_.size(), 0);
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    if (per_shard[s].empty()) continue;
+    if (Status c = Connect(shards_[s]); !c.ok()) {
+      for (size_t t = 0; t < s; ++t)
+        if (!per_shard[t].empty()) Drop(shards_[t]);
+      return c;
     }
-    auto* reply = static_cast<redisReply*>(raw);
-    if (i >= preamble) replies->push_back(Convert(reply));
-    freeReplyObject(reply);
+    if (!Send(shards_[s], per_shard[s], &preamble[s])) return lost(shards_[s]);
   }
+  std::vector<std::vector<RedisReply>> got(shards_.size());
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    for (size_t k = 0; k < preamble[s] + per_shard[s].size(); ++k) {
+      void* raw = nullptr;
+      if (redisGetReply(shards_[s].ctx, &raw) != REDIS_OK || !raw) return lost(shards_[s]);
+      auto* reply = static_cast<redisReply*>(raw);
+      if (k >= preamble[s]) got[s].push_back(Convert(reply));
+      freeReplyObject(reply);
+    }
+  }
+  std::vector<size_t> next(shards_.size(), 0);
+  replies->reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) replies->push_back(std::move(got[shard_of[i]][next[shard_of[i]]++]));
   return Status::Ok();
 }
 

@@ -1,15 +1,18 @@
 // The one naming scheme of chatpipe's Redis keys and channels (also in docs/storage.md).
-// Every name starts with the deployment's namespace prefix ("" or "<ns>:").
+// Every name starts with the deployment's namespace prefix ("" or "<ns>:"). With several Redis shards
+// (--redis a,b,...) a name lives on the shard of its hash tag, the part in braces, or else of the whole
+// name (storage/redis_shards.h): everything of one room shares the tag {<id>}, the board's names share
+// {board}, the room list's {rooms}, so what a script or a join reads together is on one shard.
 //
-//   <p>room:<id>          channel: every event of a room, as the JSON frame clients receive
-//   <p>room:<id>:last     list: the room's last kHistoryCap message frames, newest first
-//   <p>rooms:list         string: the room list cache (JSON), kRoomsCacheTtlSeconds to live
-//   <p>rooms:gen          integer: the room list's generation, counted up by every change
+//   <p>room:{<id>}        channel: every event of a room, as the JSON frame clients receive
+//   <p>room:{<id>}:last   list: the room's last kHistoryCap message frames, newest first
+//   <p>{rooms}:list       string: the room list cache (JSON), kRoomsCacheTtlSeconds to live
+//   <p>{rooms}:gen        integer: the room list's generation, counted up by every change
 //   <p>user:<id>          channel: frames for every connection of one user (notification, ...)
 //   <p>online:<uid>       sorted set: ingress instance ids holding a connection of the user, scored
 //                         by expiry (ms since the epoch); the user is online while any score > now
-//   <p>room:<id>:present  sorted set: user ids joined to the room on some connection, scored by expiry
-//   <p>room:<id>:user:<uid>  sorted set: the ingress loops where the user has a joined connection in
+//   <p>room:{<id>}:present  sorted set: user ids joined to the room on some connection, scored by expiry
+//   <p>room:{<id>}:user:<uid>  sorted set: the ingress loops where the user has a joined connection in
 //                         the room, scored by expiry: a presence frame names the user only when the
 //                         first of them comes or the last goes
 //   <p>session:<id>:ended  string: a logged-out session (ingress/sessions_api.h), kept while any of
@@ -18,6 +21,7 @@
 //                         limit:sends:user:42, limit:guests:addr:10.0.0.7; gone once full again
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,19 +33,26 @@ namespace chatpipe {
 inline constexpr int kHistoryCap = 10;
 inline constexpr int kRoomsCacheTtlSeconds = 10;
 
-inline std::string RoomChannel(const std::string& p, int64_t room) { return p + "room:" + std::to_string(room); }
-inline std::string RoomHistoryKey(const std::string& p, int64_t room) {
-  return p + "room:" + std::to_string(room) + ":last";
+inline std::string RoomChannel(const std::string& p, int64_t room) { return p + "room:{" + std::to_string(room) + "}"; }
+// The room of a RoomChannel name, 0 for any other name.
+inline int64_t RoomOfChannel(std::string_view p, std::string_view channel) {
+  constexpr std::string_view kHead = "room:{";
+  if (channel.substr(0, p.size()) != p) return 0;
+  channel.remove_prefix(p.size());
+  if (channel.substr(0, kHead.size()) != kHead || channel.back() != '}') return 0;
+  const char* last = channel.data() + channel.size() - 1;
+  int64_t room = 0;
+  auto [end, err] = std::from_chars(channel.data() + kHead.size(), last, room);
+  return err == std::errc() && end == last ? room : 0;
 }
-inline std::string RoomsListKey(const std::string& p) { return p + "rooms:list"; }
-inline std::string RoomsGenerationKey(const std::string& p) { return p + "rooms:gen"; }
+inline std::string RoomHistoryKey(const std::string& p, int64_t room) { return RoomChannel(p, room) + ":last"; }
+inline std::string RoomsListKey(const std::string& p) { return p + "{rooms}:list"; }
+inline std::string RoomsGenerationKey(const std::string& p) { return p + "{rooms}:gen"; }
 inline std::string UserChannel(const std::string& p, int64_t user) { return p + "user:" + std::to_string(user); }
 inline std::string OnlineKey(const std::string& p, int64_t user) { return p + "online:" + std::to_string(user); }
-inline std::string RoomPresentKey(const std::string& p, int64_t room) {
-  return p + "room:" + std::to_string(room) + ":present";
-}
+inline std::string RoomPresentKey(const std::string& p, int64_t room) { return RoomChannel(p, room) + ":present"; }
 inline std::string RoomUserKey(const std::string& p, int64_t room, int64_t user) {
-  return p + "room:" + std::to_string(room) + ":user:" + std::to_string(user);
+  return RoomChannel(p, room) + ":user:" + std::to_string(user);
 }
 inline std::string SessionEndedKey(const std::string& p, const std::string& session) {
   return p + "session:" + session + ":ended";

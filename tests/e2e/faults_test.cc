@@ -77,7 +77,7 @@ class FaultsTest : public StackTest {
     if (cut_postgres)
       proxy = std::make_unique<TcpProxy>("127.0.0.1", std::stoi(ConninfoValue(c.pg_conninfo, "port")));
     else
-      proxy = std::make_unique<TcpProxy>(c.RedisHost(), c.RedisPort());
+      proxy = std::make_unique<TcpProxy>(c.RedisShards()[0].host, c.RedisShards()[0].port);
     auto through_proxy = [&](CommonConfig& pc) {
       if (cut_postgres) pc.pg_conninfo += " host=127.0.0.1 port=" + std::to_string(proxy->port());
       else pc.redis_addr = "127.0.0.1:" + std::to_string(proxy->port());
@@ -149,7 +149,7 @@ TEST_F(FaultsTest, PersisterRetriesWhileRedisIsDownAndLosesNothing) {
 TEST_F(FaultsTest, IngressThatLosesRedisCatchesItsClientsUpAfterwards) {
   // Ingress reaches Redis through a proxy the test cuts; the persister reaches it directly and keeps
   // publishing, so everything published meanwhile is missed by ingress and must come from history.
-  TcpProxy proxy(stack->config().RedisHost(), stack->config().RedisPort());
+  TcpProxy proxy(stack->config().RedisShards()[0].host, stack->config().RedisShards()[0].port);
   ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
     c.common.redis_addr = "127.0.0.1:" + std::to_string(proxy.port());
   }).ok());

@@ -199,7 +199,7 @@ TEST_F(WebSecurityTest, LoggingOutClosesTheSessionsWebSocketsOnly) {
 TEST_F(WebSecurityTest, ALogoutTheLoopDidNotHearClosesTheSocketOnceItsChannelIsConfirmed) {
   IngressConfig config;
   stack->StopIngress();
-  TcpProxy proxy(stack->config().RedisHost(), stack->config().RedisPort());
+  TcpProxy proxy(stack->config().RedisShards()[0].host, stack->config().RedisShards()[0].port);
   ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
     config = c;
     c.common.redis_addr = "127.0.0.1:" + std::to_string(proxy.port());

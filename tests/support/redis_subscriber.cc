@@ -5,7 +5,7 @@ namespace chatpipe::test {
 Result<std::unique_ptr<Subscriber>> Subscriber::Create(const CommonConfig& config,
                                                        const std::vector<std::string>& channels) {
   std::unique_ptr<Subscriber> s(new Subscriber());
-  s->ctx_ = redisConnect(config.RedisHost().c_str(), config.RedisPort());
+  s->ctx_ = redisConnect(config.RedisShards()[0].host.c_str(), config.RedisShards()[0].port);
   if (!s->ctx_ || s->ctx_->err) return Status::Unavailable("redis_unavailable", "cannot connect to Redis");
   for (const auto& channel : channels) {
     auto* reply = static_cast<redisReply*>(redisCommand(s->ctx_, "SUBSCRIBE %b", channel.data(), channel.size()));

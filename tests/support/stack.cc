@@ -47,7 +47,7 @@ Result<std::unique_ptr<TestStack>> TestStack::Create(int partitions, const Servi
   if (!objects.ok()) return objects.status();
   s->objects_dir_ = std::move(*objects);
   s->pg_ = std::make_unique<PgConn>(s->config().pg_conninfo);
-  s->redis_ = std::make_unique<RedisClient>(s->config().RedisHost(), s->config().RedisPort());
+  s->redis_ = std::make_unique<RedisClient>(s->config().RedisShards());
   if (Status st = s->pg_->Connect(); !st.ok()) return st;
   if (Status st = s->redis_->Connect(); !st.ok()) return st;
   return s;

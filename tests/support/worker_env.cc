@@ -23,7 +23,7 @@ Result<std::unique_ptr<WorkerTestEnv>> WorkerTestEnv::Create(const std::string& 
   env->services_ = std::move(*services);
   const CommonConfig& config = env->services_->config();
   env->pg_ = std::make_unique<PgConn>(config.pg_conninfo);
-  env->redis_ = std::make_unique<RedisClient>(config.RedisHost(), config.RedisPort());
+  env->redis_ = std::make_unique<RedisClient>(config.RedisShards());
   auto producer = KafkaProducer::Create(config.kafka_brokers);
   if (!producer.ok()) return producer.status();
   env->producer_ = std::move(*producer);

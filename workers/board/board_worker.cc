@@ -23,7 +23,7 @@ BoardWorker::BoardWorker(CommonConfig config, BoardWorkerOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
       pg_(config_.pg_conninfo),
-      redis_(config_.RedisHost(), config_.RedisPort()),
+      redis_(config_.RedisShards()),
       loop_(config_,
             {.worker = "board",
              .group = options_.group,

@@ -179,8 +179,8 @@ TEST_F(MailWorkerTest, TwoMailersTogetherKeepTheRateAndTheQuota) {
   ASSERT_EQ(mails.size(), static_cast<size_t>(quota));
   // Deferred until the rolling 24 hours have room again, not retried in a loop.
   EXPECT_EQ(Count("state = 'retry' AND due_at > now() + interval '23 hours'"), users - quota);
-  RedisClient redis(env_->config().RedisHost(), env_->config().RedisPort());
-  auto counted = redis.Command({"ZCARD", env_->config().RedisPrefix() + "mail:sent"});
+  RedisClient redis(env_->config().RedisShards());
+  auto counted = redis.Command({"ZCARD", env_->config().RedisPrefix() + "{mail}:sent"});
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(counted->integer, quota);
   // Both mailers did send: the limits held across processes, not within one.

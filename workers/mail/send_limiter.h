@@ -41,8 +41,9 @@ class SendLimiter {
   // Sends counted in the current quota window.
   Result<int64_t> SentInWindow();
 
-  std::string rate_key() const { return prefix_ + "mail:rate"; }
-  std::string sent_key() const { return prefix_ + "mail:sent"; }
+  // One hash tag: the admit script reads and writes both.
+  std::string rate_key() const { return prefix_ + "{mail}:rate"; }
+  std::string sent_key() const { return prefix_ + "{mail}:sent"; }
 
  private:
   RedisClient* redis_;

@@ -24,7 +24,7 @@ class SendLimiterTest : public ::testing::Test {
     prefix_ = "limtest_" + std::to_string(getpid()) + "_" + std::to_string(std::random_device{}()) + ":";
   }
   std::unique_ptr<RedisClient> Client() {
-    return std::make_unique<RedisClient>(config_.RedisHost(), config_.RedisPort());
+    return std::make_unique<RedisClient>(config_.RedisShards());
   }
   CommonConfig config_;
   std::string prefix_;

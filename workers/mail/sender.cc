@@ -148,7 +148,7 @@ Sender::Sender(const CommonConfig& common, const MailSettings& settings, const T
       dead_letters_(dead_letters),
       instance_(std::move(instance)),
       outbox_(common.pg_conninfo),
-      redis_(common.RedisHost(), common.RedisPort()),
+      redis_(common.RedisShards()),
       limiter_(&redis_, common.RedisPrefix(), SendLimits{settings.rate, settings.burst, settings.quota}),
       smtp_{settings.smtp_url, settings.mail_from, std::chrono::milliseconds(settings.smtp_timeout_ms)},
       domain_(MailDomain(settings)),

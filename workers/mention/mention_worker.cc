@@ -148,7 +148,7 @@ MentionWorker::MentionWorker(CommonConfig config, MentionWorkerOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
       pg_(config_.pg_conninfo),
-      redis_(config_.RedisHost(), config_.RedisPort()),
+      redis_(config_.RedisShards()),
       loop_(config_,
             {.worker = "mention",
              .group = options_.group,

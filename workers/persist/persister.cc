@@ -19,7 +19,7 @@ LatencyHistogram& publish_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop"
 Persister::Persister(CommonConfig config, size_t batch_max, std::string group, ConsumeRange range)
     : config_(std::move(config)),
       pg_(config_.pg_conninfo),
-      redis_(config_.RedisHost(), config_.RedisPort()),
+      redis_(config_.RedisShards()),
       loop_(config_, {.worker = "persist", .group = std::move(group), .topics = {kMessagesTopic}, .batch_max = batch_max, .range = range},
             DecodeChatMessage, [this](const std::vector<ChatEvent>& events) {
               std::vector<StoredMessage> stored;

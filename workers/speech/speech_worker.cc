@@ -63,7 +63,7 @@ SpeechWorker::SpeechWorker(CommonConfig config, ObjectStore& store, const Tagger
       tagger_(tagger),
       options_(std::move(options)),
       pg_(config_.pg_conninfo),
-      redis_(config_.RedisHost(), config_.RedisPort()),
+      redis_(config_.RedisShards()),
       loop_(config_,
             {.worker = "speech",
              .group = options_.group,

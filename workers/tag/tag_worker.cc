@@ -84,7 +84,7 @@ TagWorker::TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions
       tagger_(tagger),
       options_(std::move(options)),
       pg_(config_.pg_conninfo),
-      redis_(config_.RedisHost(), config_.RedisPort()),
+      redis_(config_.RedisShards()),
       loop_(config_, {.worker = "tag",
              .group = options_.group,
              .topics = {kMessagesTopic},
