@@ -7,17 +7,18 @@
 
 namespace chatpipe {
 
-Status Migrate(const CommonConfig& config, int partitions) {
+Status Migrate(const CommonConfig& config, int partitions, int replication) {
   PgConn pg(config.pg_conninfo);
   int applied = 0;
   if (Status s = MigrateDatabase(pg, &applied); !s.ok()) return s;
   spdlog::info("migrate: {} SQL migration(s) applied, {} known", applied, Migrations().size());
+  const int r = replication;
   return CreateTopics(config.kafka_brokers,
-                      {{config.Topic(kMessagesTopic), partitions, 1},
-                       {config.Topic(kNotifyTopic), partitions, 1},
-                       {config.Topic(kSpeechTopic), partitions, 1},
-                       {config.Topic(kBoardTopic), partitions, 1},
-                       {config.Topic(kDeadLetterTopic), 1, 1}},
+                      {{config.Topic(kMessagesTopic), partitions, r},
+                       {config.Topic(kNotifyTopic), partitions, r},
+                       {config.Topic(kSpeechTopic), partitions, r},
+                       {config.Topic(kBoardTopic), partitions, r},
+                       {config.Topic(kDeadLetterTopic), 1, r}},
                       std::chrono::seconds(30));
 }
 
@@ -25,15 +26,19 @@ void AddMigrateCommand(CLI::App& app) {
   struct Options {
     CommonConfig common;
     int partitions = 4;
+    int replication = 1;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("migrate", "apply SQL migrations and create the Kafka topics (idempotent)");
   AddCommonOptions(cmd, &o->common);
   cmd->add_option("--partitions", o->partitions, "partitions of a new chat.messages topic")
       ->envname("CHATPIPE_PARTITIONS")->capture_default_str();
+  cmd->add_option("--kafka-replication", o->replication,
+                  "brokers that keep each new topic (3 in a cluster; min.insync.replicas is one less)")
+      ->envname("CHATPIPE_KAFKA_REPLICATION")->check(CLI::Range(1, 16))->capture_default_str();
   cmd->callback([o] {
     ApplyLogLevel(o->common);
-    if (Status s = Migrate(o->common, o->partitions); !s.ok()) {
+    if (Status s = Migrate(o->common, o->partitions, o->replication); !s.ok()) {
       spdlog::error("migrate: {}", s.ToString());
       throw CLI::RuntimeError(1);
     }
