@@ -13,13 +13,21 @@ Status Migrate(const CommonConfig& config, int partitions, int replication) {
   if (Status s = MigrateDatabase(pg, &applied); !s.ok()) return s;
   spdlog::info("migrate: {} SQL migration(s) applied, {} known", applied, Migrations().size());
   const int r = replication;
-  return CreateTopics(config.kafka_brokers,
-                      {{config.Topic(kMessagesTopic), partitions, r},
-                       {config.Topic(kNotifyTopic), partitions, r},
-                       {config.Topic(kSpeechTopic), partitions, r},
-                       {config.Topic(kBoardTopic), partitions, r},
-                       {config.Topic(kDeadLetterTopic), 1, r}},
-                      std::chrono::seconds(30));
+  const std::vector<TopicSpec> topics = {{config.Topic(kMessagesTopic), partitions, r},
+                                         {config.Topic(kNotifyTopic), partitions, r},
+                                         {config.Topic(kSpeechTopic), partitions, r},
+                                         {config.Topic(kBoardTopic), partitions, r},
+                                         {config.Topic(kDeadLetterTopic), 1, r}};
+  // A cluster that has just started may answer a first client's metadata before its brokers agree on
+  // who is there, and that client then waits for a controller it never learns of: a new client asks
+  // again. Three tries of 10 s keep the old bound of 30 s.
+  Status s;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    s = CreateTopics(config.kafka_brokers, topics, std::chrono::seconds(10));
+    if (s.code() != StatusCode::kUnavailable) break;
+    spdlog::warn("migrate: creating the topics, try {} of 3: {}", attempt, s.ToString());
+  }
+  return s;
 }
 
 void AddMigrateCommand(CLI::App& app) {
