@@ -224,7 +224,9 @@ class BrokerLossTest(unittest.TestCase):
     def test_a_broker_killed_under_load_loses_and_duplicates_nothing(self):
         https = Https()
         token, _, _ = guest(https)
-        # Several rooms, so that the sends go to several partitions, some led by the broker killed.
+        # Every partition has all three brokers in its in-sync set, so whichever broker dies, acks=all
+        # writes to every partition wait until the quorum fences it (3 s); several rooms spread the sends
+        # over several partitions, some led by the broker killed (its leadership moves too).
         rooms = []
         for r in range(4):
             status, _, room = https.call("POST", "/api/rooms", {"name": "cluster-kill-%d-%d" % (os.getpid(), r)}, token)
