@@ -277,6 +277,9 @@ class BrokerLossTest(unittest.TestCase):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="chatpipe-cluster-")
+    # mkdtemp's 0700 would keep PostgreSQL (its own user when we are root) out, and ops/services would
+    # put its data under /var/tmp instead, where removing tmp would not reach it.
+    os.chmod(tmp, 0o755)
     ops = os.path.join(ROOT, "ops/cluster")
     try:
         t0 = time.monotonic()
