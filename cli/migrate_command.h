@@ -8,8 +8,10 @@
 
 namespace chatpipe {
 
-// Applies the SQL migrations and creates the topics (`partitions` each) that are missing.
-Status Migrate(const CommonConfig& config, int partitions);
+// Applies the SQL migrations and creates the topics (`partitions` each) that are missing, each kept on
+// `replication` brokers; with more than one, a write needs all but one of them in sync
+// (min.insync.replicas), so acks=all survives the loss of one broker without a false ack.
+Status Migrate(const CommonConfig& config, int partitions, int replication = 1);
 void AddMigrateCommand(CLI::App& app);
 
 }  // namespace chatpipe

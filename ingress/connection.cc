@@ -276,7 +276,8 @@ void Connection::RespondError(const Status& original, std::string_view extra_hea
 }
 
 void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {
-  std::string response = ws::UpgradeResponse(request);
+  // Like every HTTP answer, the upgrade names the instance: behind a balancer it shows where the socket went.
+  std::string response = ws::UpgradeResponse(request, "X-Instance-Id: " + loop_->services().instance_id + "\r\n");
   evbuffer_add(Out(), response.data(), response.size());
   state_ = State::kWebSocket;
   Queued();

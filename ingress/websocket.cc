@@ -61,13 +61,14 @@ Status CheckUpgradeRequest(const http::Request& request) {
   return Status::Ok();
 }
 
-std::string UpgradeResponse(const http::Request& request) {
+std::string UpgradeResponse(const http::Request& request, std::string_view extra_headers) {
   const std::string* key = request.Header("Sec-WebSocket-Key");
   return "HTTP/1.1 101 Switching Protocols\r\n"
          "Upgrade: websocket\r\n"
          "Connection: Upgrade\r\n"
          "Sec-WebSocket-Accept: " +
-         AcceptKey(key != nullptr ? std::string_view(*key) : std::string_view()) + "\r\n\r\n";
+         AcceptKey(key != nullptr ? std::string_view(*key) : std::string_view()) + "\r\n" +
+         std::string(extra_headers) + "\r\n";
 }
 
 size_t EncodeFrameHeader(Opcode opcode, uint64_t payload_len, bool fin, const uint8_t* mask_or_null,

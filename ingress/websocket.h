@@ -36,8 +36,9 @@ std::string AcceptKey(std::string_view client_key);
 // "Sec-WebSocket-Version: 13").
 Status CheckUpgradeRequest(const http::Request& request);
 
-// The complete "101 Switching Protocols" response for a request that passed CheckUpgradeRequest.
-std::string UpgradeResponse(const http::Request& request);
+// The complete "101 Switching Protocols" response for a request that passed CheckUpgradeRequest, with
+// `extra_headers` (whole lines, each ending in CRLF) after the handshake's own.
+std::string UpgradeResponse(const http::Request& request, std::string_view extra_headers);
 
 // --- Frames ---
 

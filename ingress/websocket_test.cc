@@ -113,11 +113,17 @@ TEST(WebSocketHandshake, AcceptsRfcRequest) {
 }
 
 TEST(WebSocketHandshake, BuildsSwitchingProtocolsResponse) {
-  EXPECT_EQ(UpgradeResponse(ParseUpgrade(kUpgrade)),
+  EXPECT_EQ(UpgradeResponse(ParseUpgrade(kUpgrade), ""),
             "HTTP/1.1 101 Switching Protocols\r\n"
             "Upgrade: websocket\r\n"
             "Connection: Upgrade\r\n"
             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+  EXPECT_EQ(UpgradeResponse(ParseUpgrade(kUpgrade), "X-Instance-Id: 0-42\r\n"),
+            "HTTP/1.1 101 Switching Protocols\r\n"
+            "Upgrade: websocket\r\n"
+            "Connection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "X-Instance-Id: 0-42\r\n\r\n");
 }
 
 TEST(WebSocketHandshake, RejectsBadUpgrades) {

@@ -301,6 +301,8 @@ seaweedfs_build_locked() {
 # ---- chatpipe ------------------------------------------------------------------------------
 # Where ops/up keeps its services, processes, logs and data.
 UP_STACK="$CHATPIPE_ROOT/.run/stack"
+# ... and what `ops/up --cluster` runs (ops/cluster).
+UP_CLUSTER="$CHATPIPE_ROOT/.run/cluster"
 
 # chatpipe_bin: the built executable: build/chatpipe, or where CMake puts it by default
 # (build/cli/chatpipe) while cli/CMakeLists.txt does not place it at the top.

@@ -314,8 +314,18 @@ Status CreateTopics(const std::string& brokers, const std::vector<TopicSpec>& to
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
   if (!rk) return Status::Internal(std::string("kafka admin: ") + err);
   std::vector<rd_kafka_NewTopic_t*> specs;
-  for (const auto& t : topics)
-    specs.push_back(rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication, err, sizeof err));
+  for (const auto& t : topics) {
+    rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication, err, sizeof err);
+    if (!spec) {
+      rd_kafka_NewTopic_destroy_array(specs.data(), specs.size());
+      rd_kafka_destroy(rk);
+      return Status::InvalidArgument("bad_topic", "topic " + t.name + ": " + err);
+    }
+    specs.push_back(spec);
+    // All but one replica must have a write before acks=all reports it: one broker may be lost.
+    const std::string min_insync = std::to_string(std::max(1, t.replication - 1));
+    rd_kafka_NewTopic_set_config(specs.back(), "min.insync.replicas", min_insync.c_str());
+  }
   rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(opts, static_cast<int>(timeout.count()), err, sizeof err);
   rd_kafka_AdminOptions_set_request_timeout(opts, static_cast<int>(timeout.count()), err, sizeof err);

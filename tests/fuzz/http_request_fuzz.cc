@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.Header("Connection");
   request.QueryParam("token");
   if (const std::string* connection = request.Header("Connection")) http::HeaderHasToken(*connection, "upgrade");
-  if (ws::CheckUpgradeRequest(request).ok()) FUZZ_CHECK(!ws::UpgradeResponse(request).empty());
+  if (ws::CheckUpgradeRequest(request).ok()) FUZZ_CHECK(!ws::UpgradeResponse(request, "").empty());
 
   // Prefixes: the first byte short, half, and one byte.
   for (size_t cut : {consumed - 1, consumed / 2, size_t{1}}) {

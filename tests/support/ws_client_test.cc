@@ -89,7 +89,7 @@ void ServeWebSocket(int fd, CloseLog* log) {
   // The greeting goes out in the same write as the 101, so the client must find it behind the head.
   const std::string* x_test = request.Header("X-Test");
   const std::string greeting = "hello" + (x_test != nullptr ? " x-test=" + *x_test : std::string());
-  if (!SendAll(fd, ws::UpgradeResponse(request) + ws::EncodeFrame(ws::Opcode::kText, greeting))) return;
+  if (!SendAll(fd, ws::UpgradeResponse(request, "") + ws::EncodeFrame(ws::Opcode::kText, greeting))) return;
 
   ws::FrameDecoder decoder(ws::Role::kServer, 1 << 20);
   in.erase(0, consumed);
