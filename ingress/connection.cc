@@ -179,7 +179,7 @@ void Connection::ReadHttp() {
       return;
     }
     in_.erase(0, consumed);
-    keep_alive_ = request.keep_alive;
+    keep_alive_ = request.keep_alive && !loop_->services().draining;
     head_only_ = request.method == "HEAD";
     HandleHttpRequest(*this, std::move(request));
   }
@@ -471,6 +471,12 @@ void Connection::SendClose(uint16_t code, std::string_view reason) {
   std::string frame = ws::EncodeCloseFrame(code, reason);
   evbuffer_add(Out(), frame.data(), frame.size());
   CloseAfterFlush();
+}
+
+void Connection::Drain() {
+  if (state_ != State::kHttp) return;
+  keep_alive_ = false;  // the answer being served says Connection: close
+  if (!serving_ && in_.empty()) CloseAfterFlush();
 }
 
 void Connection::GoAway() { CloseWebSocket(ws::kCloseGoingAway, "server shutting down"); }

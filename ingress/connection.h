@@ -88,6 +88,9 @@ class Connection {
   // The server is stopping: a WebSocket closes with 1001, its leaves going out with the loop's last
   // Redis commands. HTTP connections end with the loop.
   void GoAway();
+  // The server is draining (Loop::Drain): an HTTP connection closes after the answer being served,
+  // at once if it has none. A WebSocket is left to the loop, which closes it once its acks are out.
+  void Drain();
   void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
   // output has drained, so a replay (bounded by --replay-limit) never drops its own reader. Replays

@@ -47,6 +47,10 @@ void AddIngressCommand(CLI::App& app) {
       ->envname("CHATPIPE_INSTANCE");
   cmd->add_option("--kafka-timeout-ms", c->kafka_timeout_ms, "a send Kafka has not confirmed by then gets an error")
       ->envname("CHATPIPE_KAFKA_TIMEOUT_MS")->capture_default_str();
+  cmd->add_option("--drain-timeout-ms", c->drain_timeout_ms,
+                  "on SIGTERM/SIGINT: stop accepting, finish the requests and sends in flight, close WebSockets "
+                  "with 1012, then exit; past this deadline it exits anyway")
+      ->envname("CHATPIPE_DRAIN_TIMEOUT_MS")->check(CLI::Range(0, 600000))->capture_default_str();
   cmd->add_option("--kafka-linger-ms", c->kafka_linger_ms,
                   "how long the producer gathers messages into one request: more is fewer, larger requests "
                   "(less CPU in ingress and Kafka) for that much more latency per message")
@@ -82,7 +86,8 @@ void AddIngressCommand(CLI::App& app) {
     }
     // The loops run on their own threads; this one only waits for a signal.
     while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    spdlog::info("ingress: stopping");
+    spdlog::info("ingress: draining (at most {} ms)", c->drain_timeout_ms);
+    server.Drain(std::chrono::milliseconds(c->drain_timeout_ms));
     server.Stop();
   });
 }

@@ -69,7 +69,7 @@ Loop::~Loop() {
   if (reserve_fd_ >= 0) close(reserve_fd_);
   redis_.Close();
   users_.Stop();
-  for (event* e : {wake_event_, flush_event_})
+  for (event* e : {wake_event_, flush_event_, drain_event_})
     if (e) event_free(e);
   event_base_free(base_);
 }
@@ -99,7 +99,7 @@ void Loop::Stop() {
   if (!thread_.joinable()) return;
   tasks_.Post([this] {
     redis_.StopReconnecting();
-    evconnlistener_disable(listener_);
+    if (listener_) evconnlistener_disable(listener_);
     // Going away: each WebSocket leaves its rooms and gets close code 1001 (its client reconnects
     // elsewhere), and the rooms hear of the leaves now rather than from expiring presence keys.
     for (auto& [id, conn] : connections_) conn->GoAway();
@@ -114,6 +114,47 @@ void Loop::Stop() {
     event_base_loopexit(base_, &kStopGrace);
   });
   thread_.join();
+}
+
+void Loop::Drain() {
+  tasks_.Post([this] {
+    // Freeing the listener closes its socket: the kernel hands new connections to the other sockets
+    // on the port (another process's, with SO_REUSEPORT) or refuses them.
+    if (listener_) evconnlistener_free(listener_);
+    listener_ = nullptr;
+    for (auto& [id, conn] : connections_) conn->Drain();
+    drain_event_ = event_new(base_, -1, EV_PERSIST, &Loop::OnDrainTick, this);
+    static constexpr timeval kDrainTick{0, 10000};
+    // The first step comes a tick later: frames already in the sockets are read (and answered) first.
+    event_add(drain_event_, &kDrainTick);
+  });
+}
+
+void Loop::OnDrainTick(int, short, void* arg) { static_cast<Loop*>(arg)->DrainStep(); }
+
+void Loop::DrainStep() {
+  // New sends are refused while draining (ws_session.cc), so the acks owed only dwindle; once all
+  // are out, nothing a client sent is left unanswered and its WebSocket may close.
+  if (tasks_.owed() == 0 && !SendsAwaitAck())
+    for (auto& [id, conn] : connections_) conn->CloseWebSocket(ws::kCloseServiceRestart, "service restart");
+  if (connections_.empty() && tasks_.owed() == 0) {
+    event_del(drain_event_);
+    drained_ = true;
+  }
+}
+
+bool Loop::SendsAwaitAck() {
+  for (auto& [id, conn] : connections_)
+    if (conn->buckets().sends_in_flight > 0) return true;
+  return false;
+}
+
+void Loop::LogUndrained() {
+  tasks_.Post([this] {
+    if (!drained_)
+      spdlog::warn("ingress: loop {}: drain deadline passed with {} connections open and {} answers owed; cut",
+                   index_, connections_.size(), tasks_.owed());
+  });
 }
 
 void Loop::OnWake(int, short, void* arg) { static_cast<Loop*>(arg)->tasks_.RunPending(); }

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,6 +62,13 @@ class Loop : private RedisLinks::Listener {
   // From any thread: closes the WebSockets with 1001, publishes their leaves, and returns when the
   // thread has ended (about a Redis round trip later, 1 s at most).
   void Stop();
+  // From any thread, once, before Stop (SIGTERM): closes the listener, so that new connections go to
+  // another process on the port or are refused; closes idle HTTP connections and has busy ones close
+  // after their answer (Connection::Drain); and once no answer is owed and no send awaits its ack,
+  // closes every WebSocket with 1012. One timer checks every kDrainTick until drained().
+  void Drain();
+  bool drained() const { return drained_; }
+  void LogUndrained();  // from any thread, past the drain's deadline: logs what is left (Stop cuts it)
 
   // Runs the end-of-iteration flush once this iteration's callbacks are done: the rooms' batches
   // (RoomHub::Flush), then one direct write per WebSocket that was sent anything (Connection::Uncork).
@@ -102,6 +110,9 @@ class Loop : private RedisLinks::Listener {
   static void OnAcceptError(evconnlistener*, void* arg);
   static void OnWake(int, short, void* arg);
   static void OnFlush(int, short, void* arg);
+  static void OnDrainTick(int, short, void* arg);
+  void DrainStep();
+  bool SendsAwaitAck();
   // RedisLinks::Listener: the subscriber's events, routed to the hubs.
   void OnSubscriberReady() override;
   void OnSubscriberLost() override;
@@ -120,6 +131,8 @@ class Loop : private RedisLinks::Listener {
   event* wake_event_ = nullptr;
   event* flush_event_ = nullptr;
   bool flush_scheduled_ = false;
+  event* drain_event_ = nullptr;  // the drain's timer, from Drain() until drained
+  std::atomic<bool> drained_{false};
   std::vector<uint64_t> to_write_;  // corked WebSockets with output, by id (they may close meanwhile)
 
   const timeval* ping_timeout_;

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/password.h"
 #include "storage/redis_client.h"
@@ -113,6 +114,27 @@ Status IngressServer::Start() {
   spdlog::info("ingress {}: listening on {}:{} with {} loops", services_->instance_id, config_.host, port_,
                config_.threads);
   return Status::Ok();
+}
+
+bool IngressServer::Drain(std::chrono::milliseconds timeout) {
+  if (!services_) return true;
+  services_->draining = true;
+  for (auto& loop : loops_) loop->Drain();
+  // This thread only waits (the loops do the work); it checks every few milliseconds.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto all_drained = [this] {
+    for (auto& loop : loops_)
+      if (!loop->drained()) return false;
+    return true;
+  };
+  while (!all_drained() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (all_drained()) {
+    spdlog::info("ingress: drained");
+    return true;
+  }
+  for (auto& loop : loops_) loop->LogUndrained();
+  return false;
 }
 
 void IngressServer::Stop() {

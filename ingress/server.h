@@ -4,6 +4,7 @@
 // /metrics are also served on a side address (StatusServer), and /metrics only there.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,10 @@ class IngressServer {
   explicit IngressServer(IngressConfig config);
   ~IngressServer();
   Status Start();
+  // The graceful half of a stop (SIGTERM): sets Services::draining, has every loop close its listener
+  // and drain (Loop::Drain), and waits until all have drained or `timeout` has passed; false then, with
+  // what was cut logged. Stop() follows either way.
+  bool Drain(std::chrono::milliseconds timeout);
   void Stop();
   int port() const { return port_; }
   int metrics_port() const { return metrics_ ? metrics_->port() : port_; }  // where /metrics is served

@@ -3,6 +3,7 @@
 // are thread-safe; nothing else is shared between loops. Owned by IngressServer and outliving every loop.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct IngressConfig {
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays
   int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
+  int drain_timeout_ms = 10000;      // SIGTERM: how long the drain may take before the process exits anyway
   int kafka_linger_ms = 5;           // producer batching: latency added to every message, for fewer requests
   std::string tag_data;              // the tagger's word lists; empty: the default
   size_t max_mentions = 20;          // distinct @names a message may hold; more: refused, too_many_mentions
@@ -77,6 +79,7 @@ struct Services {
   std::unique_ptr<StaticFiles> web;  // null when no web root is set
   std::unique_ptr<Tagger> tagger;    // tags every message before Kafka
   std::unique_ptr<ShortCircuit> short_circuit;  // only with --short-circuit
+  std::atomic<bool> draining{false};  // set on SIGTERM: /readyz answers 503 draining
 };
 
 }  // namespace chatpipe

@@ -61,6 +61,7 @@ enum CloseCode : uint16_t {
   kClosePolicyViolation = 1008,
   kCloseTooBig = 1009,
   kCloseInternalError = 1011,
+  kCloseServiceRestart = 1012,  // the server is draining: reconnect at once (to another process)
   // Ours (4000-4999 are the application's; docs/protocol.md lists them).
   kCloseLoggedOut = 4001,  // the connection's session was logged out (DELETE /api/sessions)
   kCloseTooSlow = 4002,    // the peer fell more than --max-output bytes behind

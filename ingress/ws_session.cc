@@ -66,6 +66,8 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   std::string client_msg_id = cmid.ok() && *cmid ? **cmid : "";
   if (Status e = FirstError({room.status(), text.status(), cmid.status(), image.status()}); !e.ok())
     return conn.SendErrorFrame(e.name(), e.detail(), client_msg_id);
+  if (conn.loop().services().draining)
+    return conn.SendErrorFrame("draining", "the server is restarting; send again once reconnected", client_msg_id);
   if (!*text && !*image) return conn.SendErrorFrame("bad_field", "text (or an image) is required", client_msg_id);
   Seat* seat = conn.FindSeat(*room);
   if (!seat || seat->catching_up)

@@ -4,9 +4,10 @@
 //   queue_unavailable: Kafka did not confirm in time (a broker restarting);
 //   unavailable, busy: the server or a dependency is away or overloaded for a moment;
 //   not_joined: the server's seat was lost and is being re-made (after a Redis restart);
-//   rate_limited: too fast; the server says how long to wait (retry_after_ms).
+//   rate_limited: too fast; the server says how long to wait (retry_after_ms);
+//   draining: the server is restarting; the socket reconnects (1012) and the send goes to the next one.
 // Anything else (text_too_long, blocked, forbidden...) would be refused again: the user decides.
-export const RESEND_CODES: ReadonlySet<string> = new Set(['queue_unavailable', 'unavailable', 'busy', 'not_joined', 'rate_limited']);
+export const RESEND_CODES: ReadonlySet<string> = new Set(['queue_unavailable', 'unavailable', 'busy', 'not_joined', 'rate_limited', 'draining']);
 
 export const MAX_SENDS = 6; // the first send and five more, over about 15 s
 

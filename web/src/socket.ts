@@ -17,6 +17,17 @@ export interface SocketHandlers {
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 10_000;
 const CLOSE_LOGGED_OUT = 4001;
+const CLOSE_SERVICE_RESTART = 1012; // the server is draining (a rolling restart): another one is up
+
+// How long to wait before connecting again after a close with `code`, the `failures`-th in a row;
+// `opened`: the connection had opened. A server that is restarting has a replacement ready, so the
+// client goes at once, with a little jitter so that its clients do not all arrive in the same
+// instant; other closes back off exponentially, with jitter. `random` is in [0, 1).
+export function reconnectDelay(code: number, opened: boolean, failures: number, random: () => number = Math.random): number {
+  if (opened && code === CLOSE_SERVICE_RESTART) return Math.round(random() * 100);
+  const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(failures - 1, 5));
+  return delay * (0.5 + random() * 0.5);
+}
 
 export class Socket {
   private ws: WebSocket | null = null;
@@ -92,11 +103,10 @@ export class Socket {
       // 4001: the session was logged out (in another tab, say): the owner finds out at once.
       if (event.code === CLOSE_LOGGED_OUT || (!opened && this.failures % 3 === 0)) this.handlers.onRepeatedFailure();
       this.setState('reconnecting');
-      const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(this.failures - 1, 5));
       this.timer = setTimeout(() => {
         this.timer = null;
         if (!this.stopped) this.connect();
-      }, delay * (0.5 + Math.random() * 0.5));
+      }, reconnectDelay(event.code, opened, this.failures));
     };
   }
 

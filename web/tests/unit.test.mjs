@@ -1,7 +1,7 @@
 // Unit tests of the client's pure modules (no DOM, no server): RoomLog's ordering and
 // de-duplication, the @mention / #room tokenizer, what a message's profanity tags show (levels,
 // which words stay hidden) and a room's moderation, when a token is renewed, which images may be
-// attached, what the client knows of each message's audio, and the pixel board's decoding, version
+// attached, what the client knows of each message's audio, how soon the socket reconnects, and the pixel board's decoding, version
 // rules (subscribe, fetch, apply without a gap), zoom and pan, and hover pacing. The TypeScript is
 // compiled with Vite's own esbuild transform into a temporary directory and imported from there.
 import assert from 'node:assert/strict';
@@ -27,6 +27,7 @@ const { tokenize } = await load('richtext');
 const { RoomLog, presenceText } = await load('roomlog');
 const { renewAt } = await load('renewal');
 const { resendDelay, MAX_SENDS } = await load('resend');
+const { reconnectDelay } = await load('socket');
 const { imageProblem, formatBytes, pickFile, fitWithin, MAX_IMAGE_BYTES } = await load('media');
 const { SpeechStore } = await load('speech');
 const { BoardSync, decodeBoard, parseColor } = await load('boardsync');
@@ -164,9 +165,18 @@ test('a token is renewed halfway through its life, never sooner than a minute fr
   assert.equal(renewAt({ token: 't', user: session.user }, received), received + 60_000);
 });
 
+test('a server restarting (1012) is reconnected to at once; other closes back off', () => {
+  const half = () => 0.5;
+  assert.ok(reconnectDelay(1012, true, 1, () => 0.999) <= 100);
+  assert.equal(reconnectDelay(1012, true, 1, half), 50);
+  // A 1012 on a connection that never opened is a failure like any other.
+  assert.equal(reconnectDelay(1012, false, 3, half), 1500);
+  assert.deepEqual([1, 2, 3, 6, 9].map((n) => reconnectDelay(1006, true, n, half)), [375, 750, 1500, 10_000 * 0.75, 10_000 * 0.75]);
+});
+
 test('refusals of a passing fault are sent again with backoff, a bounded number of times', () => {
   const half = () => 0.5; // no jitter
-  for (const code of ['queue_unavailable', 'unavailable', 'busy', 'not_joined'])
+  for (const code of ['queue_unavailable', 'unavailable', 'busy', 'not_joined', 'draining'])
     assert.deepEqual([1, 2, 3, 4, 5].map((n) => resendDelay(code, n, undefined, half)), [500, 1000, 2000, 4000, 8000]);
   assert.equal(resendDelay('queue_unavailable', MAX_SENDS, undefined, half), null);
   assert.equal(resendDelay('rate_limited', 1, 1200, half), 1200);
