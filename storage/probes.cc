@@ -23,11 +23,15 @@ bool WaitFor(int fd, short events, Clock::time_point deadline) {
   return n > 0;
 }
 
-// libpq's messages end with a newline and may span lines: one line, for a JSON state.
+// libpq's messages span lines, indented with tabs: one line, for a JSON state.
 std::string OneLine(const char* message) {
-  std::string s = message ? message : "";
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  while (!s.empty() && s.back() == ' ') s.pop_back();
+  std::string s;
+  for (const char* p = message ? message : ""; *p; ++p) {
+    const bool space = *p == '\n' || *p == '\t' || *p == ' ';
+    if (!space) s += *p;
+    else if (!s.empty() && s.back() != ' ') s += ' ';
+  }
+  if (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
