@@ -20,7 +20,9 @@ std::string StateOf(const HealthMonitor& m, const std::string& name) {
 TEST(HealthMonitorTest, ShowsPendingThenEachChecksLastResult) {
   std::atomic<bool> up{false};
   HealthMonitor m(std::chrono::milliseconds(10));
-  m.Set("redis", [&] { return up ? Status::Ok() : Status::Unavailable("redis_unavailable", "refused"); }, "not checked");
+  m.Set(
+      "redis", [&] { return up ? Status::Ok() : Status::Unavailable("redis_unavailable", "refused"); },
+      "not checked");
   m.Set("kafka", {}, "not started");
   EXPECT_EQ(StateOf(m, "redis"), "not checked");
   m.Start();

@@ -45,7 +45,8 @@ class ProbesTest : public ::testing::Test {
   void SetUp() override {
     pg = Env("CHATPIPE_PG");
     redis = Env("CHATPIPE_REDIS");
-    ASSERT_FALSE(pg.empty() || redis.empty()) << "CHATPIPE_PG and CHATPIPE_REDIS are not set: run the tests with ops/test";
+    ASSERT_FALSE(pg.empty() || redis.empty())
+        << "CHATPIPE_PG and CHATPIPE_REDIS are not set: run the tests with ops/test";
   }
   std::string pg, redis;
 };

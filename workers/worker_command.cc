@@ -157,7 +157,8 @@ void AddTagWorker(CLI::App* parent) {
   };
   AddWorker(parent, "tag",
             "tag chat messages (language, sentiment, profanity), store the tags and show them to the rooms",
-            add_options, [settings, data](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
+            add_options,
+            [settings, data](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               auto tagger = Tagger::Load(*data);
               if (!tagger.ok()) return tagger.status();
               spdlog::info("tag: tagger version {} (word lists in {})", (*tagger)->version(), *data);
@@ -195,7 +196,8 @@ void AddSpeechWorker(CLI::App* parent) {
   };
   AddWorker(parent, "speech",
             "read messages aloud on request (chat.speech): Ogg Opus in the object store, a frame to each asker",
-            add_options, [settings, store, data](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
+            add_options,
+            [settings, store, data](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               auto tagger = Tagger::Load(*data);
               if (!tagger.ok()) return tagger.status();
               auto objects = OpenObjectStore(*store);

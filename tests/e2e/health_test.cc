@@ -113,8 +113,8 @@ TEST_F(HealthTest, AnIngressWithoutRedisIsLiveButNotReadyUntilRedisIsBack) {
   EXPECT_EQ(Get(stack->port(), "/livez").status, 200);
   Answer a;
   // Once Kafka's and PostgreSQL's checks have run, Redis alone keeps it from being ready.
-  ASSERT_TRUE(WaitForAnswer(stack->port(), "/readyz",
-                            [](const Answer& x) { return x.Check("kafka") == "ok" && x.Check("postgres") == "ok"; }, &a))
+  auto others_ok = [](const Answer& x) { return x.Check("kafka") == "ok" && x.Check("postgres") == "ok"; };
+  ASSERT_TRUE(WaitForAnswer(stack->port(), "/readyz", others_ok, &a))
       << a.json.text;
   EXPECT_EQ(a.status, 503) << a.json.text;
   EXPECT_FALSE(a.json.doc["ready"].GetBool());
