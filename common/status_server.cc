@@ -22,11 +22,12 @@ void Reply(evhttp_request* req, int code, const char* type, const std::string& b
 
 }  // namespace
 
-Result<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& host, int port,
-                                                          std::function<bool()> healthy) {
+Result<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& host, int port, std::string instance,
+                                                          std::function<ReadinessAnswer()> readiness) {
   evthread_use_pthreads();
   std::unique_ptr<StatusServer> s(new StatusServer());
-  s->healthy_ = std::move(healthy);
+  s->instance_ = std::move(instance);
+  s->readiness_ = std::move(readiness);
   s->base_ = event_base_new();
   s->http_ = evhttp_new(s->base_);
   evhttp_bound_socket* sock = evhttp_bind_socket_with_handle(s->http_, host.c_str(), static_cast<uint16_t>(port));
@@ -40,9 +41,11 @@ Result<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& hos
       [](evhttp_request* req, void* arg) {
         auto* self = static_cast<StatusServer*>(arg);
         std::string path = evhttp_request_get_uri(req);
-        if (path == "/healthz") {
-          bool ok = self->healthy_();
-          Reply(req, ok ? 200 : 503, "application/json", ok ? R"({"status":"ok"})" : R"({"status":"unhealthy"})");
+        if (path == "/livez") {
+          Reply(req, 200, "application/json", LivenessJson(self->instance_));
+        } else if (path == "/readyz" || path == "/healthz") {
+          ReadinessAnswer answer = self->readiness_();
+          Reply(req, answer.ready ? 200 : 503, "application/json", answer.json);
         } else if (path == "/metrics") {
           Reply(req, 200, "text/plain; version=0.0.4", Metrics::Global().Render());
         } else {

@@ -1,5 +1,6 @@
-// StatusServer: /healthz and /metrics over HTTP on a side thread, for processes without an HTTP loop
-// of their own (workers, replay). Owns its thread and event_base; stopping is done by the destructor.
+// StatusServer: /livez, /readyz, /healthz and /metrics over HTTP on a side thread, for processes
+// without an HTTP loop of their own (workers, and the ingress's --metrics-port). Owns its thread and
+// event_base; stopping is done by the destructor.
 #pragma once
 
 #include <functional>
@@ -7,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "common/readiness.h"
 #include "common/status.h"
 
 struct event_base;
@@ -16,8 +18,11 @@ namespace chatpipe {
 
 class StatusServer {
  public:
-  // `healthy` is asked on every /healthz; it runs on the server thread and must be thread-safe.
-  static Result<std::unique_ptr<StatusServer>> Start(const std::string& host, int port, std::function<bool()> healthy);
+  // /livez answers 200 with `instance` as long as this thread runs; /readyz and /healthz answer
+  // `readiness()`, asked on every request on the server thread: it must be thread-safe and quick
+  // (it reads the HealthMonitor's last results).
+  static Result<std::unique_ptr<StatusServer>> Start(const std::string& host, int port, std::string instance,
+                                                     std::function<ReadinessAnswer()> readiness);
   ~StatusServer();
   int port() const { return port_; }
 
@@ -26,7 +31,8 @@ class StatusServer {
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   int port_ = 0;
-  std::function<bool()> healthy_;
+  std::string instance_;
+  std::function<ReadinessAnswer()> readiness_;
   std::thread thread_;
 };
 

@@ -14,6 +14,7 @@
 #include "ingress/connection.h"
 #include "ingress/db_round_trip.h"
 #include "ingress/email_verification.h"
+#include "ingress/health.h"
 #include "ingress/http_status.h"
 #include "ingress/json_input.h"
 #include "ingress/mentions_api.h"
@@ -345,8 +346,12 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (!MethodAllowed(allow, req.method))
     return conn.RespondError(Status::InvalidArgument("method_not_allowed", "use " + std::string(allow)),
                              "Allow: " + std::string(allow) + "\r\n");
-  if (req.path == "/healthz")
-    return conn.RespondJson(200, "{\"status\":\"ok\",\"instance\":\"" + services.instance_id + "\"}");
+  // Answered here, on the loop: a loop that is wedged does not answer /livez.
+  if (req.path == "/livez") return conn.RespondJson(200, LivenessJson(services.instance_id));
+  if (req.path == "/readyz" || req.path == "/healthz") {
+    ReadinessAnswer answer = IngressReadiness(services);
+    return conn.RespondJson(answer.ready ? 200 : 503, answer.json);
+  }
   if (req.path == "/metrics") return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
   if (req.path == "/ws") return UpgradeRoute(conn, req);
   if (req.path == "/api/users") return CreateUserRoute(conn, req);

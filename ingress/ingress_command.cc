@@ -26,8 +26,8 @@ void AddSecurityOptions(CLI::App* cmd, IngressConfig* c) {
   cmd->add_option("--metrics-host", c->metrics_host, "address of the side /metrics listener (with --metrics-port)")
       ->envname("CHATPIPE_METRICS_HOST")->capture_default_str();
   cmd->add_option("--metrics-port", c->metrics_port,
-                  "serve /healthz and /metrics on this port of --metrics-host instead, and /metrics no longer on "
-                  "--port (0: any free port, logged; -1: /metrics on --port)")
+                  "serve /metrics on this port of --metrics-host instead of --port, with /livez, /readyz and "
+                  "/healthz as well (0: any free port, logged; -1: /metrics on --port)")
       ->envname("CHATPIPE_METRICS_PORT")->capture_default_str();
 }
 

@@ -48,7 +48,7 @@ Loop::Loop(int index, Services* services)
       prefix_(services->config.common.RedisPrefix()),
       base_(NewEventBase()),
       redis_(base_, &tasks_, this, services->config.common.RedisShards()[0].host, services->config.common.RedisShards()[0].port,
-             "loop " + std::to_string(index)),
+             "loop " + std::to_string(index), &services->redis_links_up),
       rooms_(this),
       users_(this) {
   const ConnectionLimits& limits = services->config.connections;

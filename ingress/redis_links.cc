@@ -25,8 +25,20 @@ constexpr int kMaxSubscriberReads = 64;  // 16 KiB each: at most 1 MiB of channe
 }  // namespace
 
 RedisLinks::RedisLinks(event_base* base, TaskQueue* tasks, Listener* listener, std::string host, int port,
-                       std::string name)
-    : base_(base), tasks_(tasks), listener_(listener), host_(std::move(host)), port_(port), name_(std::move(name)) {}
+                       std::string name, std::atomic<int>* links_up)
+    : base_(base),
+      tasks_(tasks),
+      listener_(listener),
+      host_(std::move(host)),
+      port_(port),
+      name_(std::move(name)),
+      links_up_(links_up) {}
+
+void RedisLinks::Count(bool subscriber, bool up) {
+  bool& counted = subscriber ? sub_counted_ : cmd_counted_;
+  if (counted != up) links_up_->fetch_add(up ? 1 : -1, std::memory_order_relaxed);
+  counted = up;
+}
 
 void RedisLinks::Close() {
   stopping_ = true;  // no reconnect from the disconnect callbacks
@@ -35,6 +47,8 @@ void RedisLinks::Close() {
   if (cmd_) redisAsyncFree(cmd_);
   if (sub_) redisAsyncFree(sub_);
   cmd_ = sub_ = nullptr;
+  Count(false, false);
+  Count(true, false);
   for (event** e : {&reconnect_cmd_, &reconnect_sub_}) {
     if (*e) event_free(*e);
     *e = nullptr;
@@ -81,6 +95,9 @@ void RedisLinks::OnConnect(const redisAsyncContext* ac, int status) {
     links->ScheduleReconnect(subscriber);
     return;
   }
+  // First on the link, so answered before anything the hubs send (and before SUBSCRIBE changes the
+  // subscriber link's mode).
+  redisAsyncCommand(const_cast<redisAsyncContext*>(ac), &RedisLinks::OnFirstPong, nullptr, "PING");
   if (subscriber) {
     links->sub_ready_ = true;
     links->listener_->OnSubscriberReady();
@@ -89,9 +106,16 @@ void RedisLinks::OnConnect(const redisAsyncContext* ac, int status) {
   }
 }
 
+void RedisLinks::OnFirstPong(redisAsyncContext* ac, void* reply, void*) {
+  auto* links = static_cast<RedisLinks*>(ac->data);
+  // No reply: the link was lost or is being freed (OnDisconnect and Close count that).
+  if (reply && (ac == links->cmd_ || ac == links->sub_)) links->Count(ac == links->sub_, true);
+}
+
 void RedisLinks::OnDisconnect(const redisAsyncContext* ac, int) {
   auto* links = static_cast<RedisLinks*>(ac->data);
   bool subscriber = ac == links->sub_;
+  links->Count(subscriber, false);
   if (subscriber) {
     links->sub_ = nullptr;
     links->sub_ready_ = false;

@@ -8,13 +8,18 @@
 // while it was away. A command sent while the command link is down answers nullptr, never inside
 // the call: the answer is deferred through the loop's TaskQueue.
 //
+// Each link counts itself in a counter the process's loops share (/readyz reads it: ingress/health.h)
+// once Redis has answered a PING on it, not at the TCP connect: a proxy, or a Redis that is not
+// serving, may accept a connection and close it at once.
+//
 // Owned by its Loop and used on the loop's thread only; it holds the event_base and the TaskQueue,
-// which the Loop owns and which outlive it.
+// which the Loop owns and which outlive it, and the counter, which outlives every loop.
 #pragma once
 
 #include <event2/event.h>
 #include <hiredis/async.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -47,8 +52,9 @@ class RedisLinks {
     ~Listener() = default;
   };
 
-  // `name` goes into log lines ("loop 0").
-  RedisLinks(event_base* base, TaskQueue* tasks, Listener* listener, std::string host, int port, std::string name);
+  // `name` goes into log lines ("loop 0"); `links_up` counts the links Redis answers on.
+  RedisLinks(event_base* base, TaskQueue* tasks, Listener* listener, std::string host, int port, std::string name,
+             std::atomic<int>* links_up);
   ~RedisLinks() { Close(); }
   RedisLinks(const RedisLinks&) = delete;
   RedisLinks& operator=(const RedisLinks&) = delete;
@@ -86,6 +92,8 @@ class RedisLinks {
   static void OnConnect(const redisAsyncContext* ac, int status);
   static void OnDisconnect(const redisAsyncContext* ac, int status);
   static void OnSubscriberReply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void OnFirstPong(redisAsyncContext* ac, void* reply, void* privdata);
+  void Count(bool subscriber, bool up);  // in links_up_, once per change
 
   event_base* base_;
   TaskQueue* tasks_;
@@ -93,10 +101,13 @@ class RedisLinks {
   const std::string host_;
   const int port_;
   const std::string name_;
+  std::atomic<int>* links_up_;
   redisAsyncContext* cmd_ = nullptr;
   redisAsyncContext* sub_ = nullptr;
   bool cmd_ready_ = false;
   bool sub_ready_ = false;
+  bool cmd_counted_ = false;  // in links_up_
+  bool sub_counted_ = false;
   bool stopping_ = false;
   event* reconnect_cmd_ = nullptr;
   event* reconnect_sub_ = nullptr;

@@ -10,6 +10,8 @@ struct Route {
   std::string_view allow;
 };
 constexpr Route kRoutes[] = {
+    {"/livez", "GET"},
+    {"/readyz", "GET"},
     {"/healthz", "GET"},
     {"/metrics", "GET"},
     {"/ws", "GET"},

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/password.h"
+#include "ingress/health.h"
 #include "storage/redis_client.h"
 
 namespace chatpipe {
@@ -105,11 +106,15 @@ Status IngressServer::Start() {
   }
   for (auto& loop : loops_)
     if (Status s = loop->Start(config_.host, &port_); !s.ok()) return s;
+  StartHealthChecks(services_.get());
   if (config_.metrics_port >= 0) {
-    auto metrics = StatusServer::Start(config_.metrics_host, config_.metrics_port, [] { return true; });
+    Services* services = services_.get();
+    auto metrics = StatusServer::Start(config_.metrics_host, config_.metrics_port, services->instance_id,
+                                       [services] { return IngressReadiness(*services); });
     if (!metrics.ok()) return metrics.status();
     metrics_ = std::move(*metrics);
-    spdlog::info("ingress: /healthz and /metrics on http://{}:{}", config_.metrics_host, metrics_->port());
+    spdlog::info("ingress: /livez, /readyz, /healthz and /metrics on http://{}:{}", config_.metrics_host,
+                 metrics_->port());
   }
   spdlog::info("ingress {}: listening on {}:{} with {} loops", services_->instance_id, config_.host, port_,
                config_.threads);
@@ -143,6 +148,7 @@ void IngressServer::Stop() {
   // they freed. The pools themselves outlive the loops: freeing a loop's Redis contexts runs pending
   // callbacks, which may still submit (and hear "busy").
   metrics_.reset();
+  if (services_ && services_->health) services_->health->Stop();  // its Kafka check uses the producer
   for (auto& loop : loops_) loop->Stop();
   if (services_ && services_->producer) {
     if (Status s = services_->producer->Flush(std::chrono::seconds(10)); !s.ok())

@@ -1,7 +1,8 @@
 // IngressServer: builds the shared services (Kafka producer, database pool, static files), starts one
 // Loop per thread on the same port, and stops them in order: listeners first, then the loops, then a
-// producer flush so that nothing acknowledged is left behind. With --metrics-port, /healthz and
-// /metrics are also served on a side address (StatusServer), and /metrics only there.
+// producer flush so that nothing acknowledged is left behind. It runs the readiness checks
+// (ingress/health.h). With --metrics-port, /livez, /readyz, /healthz and /metrics are also served on a
+// side address (StatusServer), and /metrics only there.
 #pragma once
 
 #include <chrono>

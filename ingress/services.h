@@ -13,6 +13,7 @@
 #include "analysis/tagger.h"
 #include "common/board.h"
 #include "common/config.h"
+#include "common/health_monitor.h"
 #include "common/message_id.h"
 #include "common/token.h"
 #include "common/work_pool.h"
@@ -70,6 +71,8 @@ struct Services {
   std::string instance_id;           // sent as X-Instance-Id
   ConnectionCounter connections;     // every loop's client connections, against the limits
   UploadBudget uploads;              // upload bodies held, against --upload-memory
+  std::unique_ptr<HealthMonitor> health;  // Kafka's and PostgreSQL's readiness checks (ingress/health.h)
+  std::atomic<int> redis_links_up{0};     // the loops' Redis links connected now: two per loop when all are
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<DbPool> db;
   std::unique_ptr<WorkPool> passwords;  // hashes and checks passwords, so sign-ins never hold the DbPool

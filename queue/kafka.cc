@@ -119,6 +119,32 @@ Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
   return Status::Ok();
 }
 
+Status KafkaProducer::CheckTopic(const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  if (!handle) return Status::Internal(std::string("kafka topic: ") + rd_kafka_err2str(rd_kafka_last_error()));
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, handle, &md, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(handle);
+  if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(err));
+  Status s = Status::Ok();
+  if (md->topic_cnt != 1 || md->topics[0].err) {
+    s = Status::Unavailable("queue_unavailable",
+                            "Kafka: " + topic + ": " +
+                                (md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not in the metadata"));
+  } else {
+    for (int i = 0; i < md->topics[0].partition_cnt && s.ok(); ++i) {
+      const rd_kafka_metadata_partition_t& p = md->topics[0].partitions[i];
+      bool known = false;
+      for (int b = 0; b < md->broker_cnt; ++b) known = known || md->brokers[b].id == p.leader;
+      if (p.leader < 0 || !known)
+        s = Status::Unavailable("queue_unavailable",
+                                "Kafka: partition " + std::to_string(p.id) + " of " + topic + " has no leader");
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  return s;
+}
+
 Result<std::unique_ptr<BatchConsumer>> BatchConsumer::Create(const std::string& brokers, const std::string& group,
                                                              const std::vector<std::string>& topics,
                                                              const KafkaConfig& extra) {
@@ -234,11 +260,27 @@ int64_t BatchConsumer::Lag() const {
 }
 
 void BatchConsumer::Close() {
+  std::lock_guard<std::mutex> lock(close_mu_);
   if (!rk_) return;
   if (Status s = CommitSync(); !s.ok()) spdlog::warn("{}", s.ToString());
   rd_kafka_consumer_close(rk_);
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
+}
+
+Status BatchConsumer::CheckJoined(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(close_mu_);
+  if (!rk_) return Status::Unavailable("queue_unavailable", "Kafka: the consumer has left its group");
+  // No topic named, none asked for: the topics this consumer knows, or only the brokers.
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, nullptr, &md, static_cast<int>(timeout.count()));
+  if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(err));
+  rd_kafka_metadata_destroy(md);
+  char* member = rd_kafka_memberid(rk_);
+  const bool joined = member && *member;
+  if (member) rd_kafka_mem_free(rk_, member);
+  if (!joined) return Status::Unavailable("queue_unavailable", "Kafka: not in its consumer group yet");
+  return Status::Ok();
 }
 
 Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic, int64_t last,

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -39,6 +40,10 @@ class KafkaProducer {
                const std::vector<std::pair<std::string, std::string>>& headers = {});
   Status Flush(std::chrono::milliseconds timeout);
   int QueueLength() const { return rd_kafka_outq_len(rk_); }
+  // Whether `topic` can take messages now: a broker answers a metadata request for it within
+  // `timeout`, the topic exists and every partition has a leader among the brokers. A readiness
+  // check: thread-safe, and it costs one request.
+  Status CheckTopic(const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   KafkaProducer() = default;
@@ -71,6 +76,11 @@ class BatchConsumer {
   Status Store(const std::vector<KafkaMessage>& done);
   Status CommitSync();
   void Close();  // commits what is stored and leaves the group
+  // Whether the consumer is in touch with the cluster and in its group: a broker answers a metadata
+  // request within `timeout`, and the group has given it a member id (it has joined, with or without
+  // partitions). A readiness check: callable from any thread until the consumer is destroyed (after
+  // Close it says so).
+  Status CheckJoined(std::chrono::milliseconds timeout);
   // Messages in the assigned partitions not stored yet: each partition's high watermark, as the last
   // fetch saw it (no broker round trip), minus the offset stored, or else the first offset read since
   // it was assigned (reading starts at the committed offset). A partition nothing was read from since
@@ -82,6 +92,7 @@ class BatchConsumer {
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                           void* self);
   rd_kafka_t* rk_ = nullptr;
+  std::mutex close_mu_;  // Close waits for a CheckJoined in progress on another thread
   std::map<std::pair<std::string, int32_t>, int64_t> stored_;  // next offset to store, per partition read
 };
 

@@ -1,11 +1,12 @@
-// The producer through a broker that goes away and comes back. librdkafka's mock cluster stands in for
-// the broker here only to inject the fault: a real broker takes 4 to 20 s to restart on a loaded
-// machine, longer than the timeout the test is about.
+// The producer through a broker that goes away and comes back, and the readiness checks of the producer
+// and the consumer. librdkafka's mock cluster stands in for the broker here only to inject the fault: a
+// real broker takes 4 to 20 s to restart on a loaded machine, longer than the timeout the tests are about.
 #include "queue/kafka.h"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -77,6 +78,46 @@ TEST(KafkaProducerTest, ABrokerBackWithinTheTimeoutDelaysSendsAndFailsNone) {
   broker.Up();
   ASSERT_TRUE(test::WaitFor([&] { return during.size() == size_t(sent); }, kTimeout + std::chrono::seconds(2)));
   for (const Status& s : during.got) EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(KafkaProducerTest, CheckTopicSaysWhetherTheTopicCanTakeMessages) {
+  MockBroker broker;
+  auto producer = KafkaProducer::Create(broker.bootstraps());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  Status s = (*producer)->CheckTopic("chat", std::chrono::seconds(5));
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  broker.Down();
+  ASSERT_TRUE(test::WaitFor([&] {
+    s = (*producer)->CheckTopic("chat", std::chrono::milliseconds(300));
+    return !s.ok();
+  }, std::chrono::seconds(10)));
+  EXPECT_EQ(s.name(), "queue_unavailable");
+  broker.Up();
+  EXPECT_TRUE(test::WaitFor([&] { return (*producer)->CheckTopic("chat", std::chrono::milliseconds(300)).ok(); },
+                            std::chrono::seconds(10)));
+}
+
+TEST(BatchConsumerTest, CheckJoinedOnceInTheGroupAndNotWhenTheClusterIsAway) {
+  MockBroker broker;
+  auto consumer = BatchConsumer::Create(broker.bootstraps(), "g", {"chat"});
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  Status s = (*consumer)->CheckJoined(std::chrono::milliseconds(300));
+  EXPECT_FALSE(s.ok());  // just created: not in the group yet
+  ASSERT_TRUE(test::WaitFor([&](std::chrono::milliseconds left) {
+    (*consumer)->Poll(10, std::min(left, std::chrono::milliseconds(50)));  // serves the rebalance
+    s = (*consumer)->CheckJoined(std::chrono::milliseconds(300));
+    return s.ok();
+  }, std::chrono::seconds(20))) << s.ToString();
+  broker.Down();
+  EXPECT_TRUE(test::WaitFor([&] {
+    s = (*consumer)->CheckJoined(std::chrono::milliseconds(300));
+    return !s.ok();
+  }, std::chrono::seconds(10)));
+  EXPECT_EQ(s.name(), "queue_unavailable");
+  broker.Up();
+  (*consumer)->Close();
+  s = (*consumer)->CheckJoined(std::chrono::milliseconds(300));
+  EXPECT_NE(s.detail().find("left its group"), std::string::npos) << s.ToString();
 }
 
 }  // namespace

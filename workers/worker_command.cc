@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <memory>
 
 #include "common/config.h"
+#include "common/health_monitor.h"
 #include "common/rfc3339.h"
 #include "common/signals.h"
 #include "common/status_server.h"
+#include "storage/probes.h"
 #include "workers/board/board_worker.h"
 #include "workers/mail/mail_worker.h"
 #include "workers/mention/mention_worker.h"
@@ -30,9 +34,10 @@ struct WorkerOptions {
 
 void AddWorkerOptions(CLI::App* cmd, WorkerOptions* o) {
   AddCommonOptions(cmd, &o->common);
-  cmd->add_option("--status-host", o->status_host, "address of /healthz and /metrics")
+  cmd->add_option("--status-host", o->status_host, "address of /livez, /readyz, /healthz and /metrics")
       ->envname("CHATPIPE_STATUS_HOST")->capture_default_str();
-  cmd->add_option("--status-port", o->status_port, "port of /healthz and /metrics (0: any free port, logged)")
+  cmd->add_option("--status-port", o->status_port,
+                  "port of /livez, /readyz, /healthz and /metrics (0: any free port, logged)")
       ->envname("CHATPIPE_STATUS_PORT")->capture_default_str();
   cmd->add_option("--batch", o->batch, "most events applied per batch")->envname("CHATPIPE_BATCH")->capture_default_str();
   // Flags only, no environment: a range run is one command, and a variable set for a deployment would
@@ -62,17 +67,43 @@ Status SettleGroupAndRange(const char* name, WorkerOptions* o) {
   return Status::Ok();
 }
 
-// Starts the status server, runs `body` until a signal, and turns failures into an exit code.
-int RunWorker(const WorkerOptions& o, const char* name, const std::function<Status(const std::atomic<bool>&)>& body) {
+// The checks of a worker's /readyz: PostgreSQL and Redis (every shard), which every worker uses, each
+// probed on a connection of the monitor's own; Kafka's is added once the worker has started
+// (StartAndRun).
+void AddEngineChecks(const CommonConfig& c, HealthMonitor& health) {
+  health.Set("kafka", {}, "not started yet");
+  auto pg = std::make_shared<PgProbe>(c.pg_conninfo);
+  health.Set("postgres", [pg] { return pg->Check(kHealthCheckTimeout); }, "not checked yet");
+  std::vector<std::shared_ptr<RedisProbe>> shards;
+  for (const RedisAddress& a : c.RedisShards()) shards.push_back(std::make_shared<RedisProbe>(a.host, a.port));
+  // Up to the first shard that fails: the check stays within about one shard's timeout.
+  health.Set("redis", [shards] {
+    for (const auto& shard : shards)
+      if (Status s = shard->Check(kHealthCheckTimeout); !s.ok()) return s;
+    return Status::Ok();
+  }, "not checked yet");
+}
+
+using Body = std::function<Status(const std::atomic<bool>&, HealthMonitor&)>;
+
+// Starts the status server and the health checks, runs `body` until a signal, and turns failures into
+// an exit code. A worker told to stop answers /readyz "draining" while it finishes.
+int RunWorker(const WorkerOptions& o, const char* name, const Body& body) {
   ApplyLogLevel(o.common);
   const std::atomic<bool>& stop = StopRequested();
-  auto status = StatusServer::Start(o.status_host, o.status_port, [] { return true; });
+  const std::string instance = std::string(name) + "-" + std::to_string(::getpid());
+  HealthMonitor health;
+  AddEngineChecks(o.common, health);
+  health.Start();
+  auto status = StatusServer::Start(o.status_host, o.status_port, instance,
+                                    [&] { return Readiness(instance, stop.load(), health.Results()); });
   if (!status.ok()) {
     spdlog::error("worker {}: {}", name, status.status().ToString());
     return 1;
   }
-  spdlog::info("worker {}: /healthz and /metrics on http://{}:{}", name, o.status_host, (*status)->port());
-  Status s = body(stop);
+  spdlog::info("worker {}: /livez, /readyz, /healthz and /metrics on http://{}:{}", name, o.status_host,
+               (*status)->port());
+  Status s = body(stop, health);
   if (!s.ok()) {
     spdlog::error("worker {}: {}", name, s.ToString());
     return 1;
@@ -81,7 +112,7 @@ int RunWorker(const WorkerOptions& o, const char* name, const std::function<Stat
   return 0;
 }
 
-using RunFn = std::function<Status(const WorkerOptions&, const std::atomic<bool>&)>;
+using RunFn = std::function<Status(const WorkerOptions&, const std::atomic<bool>&, HealthMonitor&)>;
 
 // `chatpipe worker <name>`: the common flags, then the worker's own (`add_options`, may be empty); `run`
 // builds the worker from them and runs it.
@@ -96,15 +127,20 @@ void AddWorker(CLI::App* parent, const char* name, const char* description,
       spdlog::error("worker {}: {}", name, s.ToString());
       throw CLI::RuntimeError(2);
     }
-    int rc = RunWorker(*options, name, [&](const std::atomic<bool>& stop) { return run(*options, stop); });
+    int rc = RunWorker(*options, name, [&](const std::atomic<bool>& stop, HealthMonitor& health) {
+      return run(*options, stop, health);
+    });
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 
+// Starts the worker, adds its Kafka check while it runs, and runs it until `stop`.
 template <typename Worker>
-Status StartAndRun(Worker& worker, const std::atomic<bool>& stop) {
+Status StartAndRun(Worker& worker, const std::atomic<bool>& stop, HealthMonitor& health) {
   if (Status s = worker.Start(); !s.ok()) return s;
+  health.Set("kafka", [&worker] { return worker.CheckKafka(kHealthCheckTimeout); }, "joining its group");
   worker.Run(stop);
+  health.Set("kafka", {}, "stopped");  // the worker dies with the caller's scope: its check goes first
   return Status::Ok();
 }
 
@@ -121,7 +157,8 @@ void AddTagWorker(CLI::App* parent) {
   };
   AddWorker(parent, "tag",
             "tag chat messages (language, sentiment, profanity), store the tags and show them to the rooms",
-            add_options, [settings, data](const WorkerOptions& o, const std::atomic<bool>& stop) {
+            add_options,
+            [settings, data](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               auto tagger = Tagger::Load(*data);
               if (!tagger.ok()) return tagger.status();
               spdlog::info("tag: tagger version {} (word lists in {})", (*tagger)->version(), *data);
@@ -129,7 +166,7 @@ void AddTagWorker(CLI::App* parent) {
               settings->group = o.group;
               settings->range = o.range;
               TagWorker worker(o.common, **tagger, *settings);
-              return StartAndRun(worker, stop);
+              return StartAndRun(worker, stop, health);
             });
 }
 
@@ -138,9 +175,9 @@ void AddMailWorker(CLI::App* parent) {
   AddWorker(parent, "mail",
             "e-mail offline users their mentions, batched per user, through a rate-limited SMTP mailer",
             [settings](CLI::App* cmd) { mail::AddMailOptions(cmd, settings.get()); },
-            [settings](const WorkerOptions& o, const std::atomic<bool>& stop) {
+            [settings](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               mail::MailWorker worker(o.common, *settings, o.batch, o.group, o.range);
-              return StartAndRun(worker, stop);
+              return StartAndRun(worker, stop, health);
             });
 }
 
@@ -159,7 +196,8 @@ void AddSpeechWorker(CLI::App* parent) {
   };
   AddWorker(parent, "speech",
             "read messages aloud on request (chat.speech): Ogg Opus in the object store, a frame to each asker",
-            add_options, [settings, store, data](const WorkerOptions& o, const std::atomic<bool>& stop) {
+            add_options,
+            [settings, store, data](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               auto tagger = Tagger::Load(*data);
               if (!tagger.ok()) return tagger.status();
               auto objects = OpenObjectStore(*store);
@@ -169,7 +207,7 @@ void AddSpeechWorker(CLI::App* parent) {
               settings->group = o.group;
               settings->range = o.range;
               SpeechWorker worker(o.common, **objects, **tagger, *settings);
-              return StartAndRun(worker, stop);
+              return StartAndRun(worker, stop, health);
             });
 }
 
@@ -179,12 +217,12 @@ void AddBoardWorker(CLI::App* parent) {
             "apply placements on the pixel board (board.pixels): history to PostgreSQL, the live board and its "
             "frames to Redis",
             [settings](CLI::App* cmd) { AddBoardOptions(cmd, &settings->board); },
-            [settings](const WorkerOptions& o, const std::atomic<bool>& stop) {
+            [settings](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               settings->batch = o.batch;
               settings->group = o.group;
               settings->range = o.range;
               BoardWorker worker(o.common, *settings);
-              return StartAndRun(worker, stop);
+              return StartAndRun(worker, stop, health);
             });
 }
 
@@ -195,9 +233,9 @@ void AddWorkerCommand(CLI::App& app) {
   worker->require_subcommand(1);
   AddWorker(worker, "persist",
             "store chat events in PostgreSQL, update Redis history and publish them to the rooms", {},
-            [](const WorkerOptions& o, const std::atomic<bool>& stop) {
+            [](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               Persister persister(o.common, o.batch, o.group, o.range);
-              return StartAndRun(persister, stop);
+              return StartAndRun(persister, stop, health);
             });
   AddTagWorker(worker);
   auto mention = std::make_shared<MentionWorkerOptions>();
@@ -213,12 +251,12 @@ void AddWorkerCommand(CLI::App& app) {
                   ->envname("CHATPIPE_EMAIL_MAX_AGE_S")->check(CLI::Range(int64_t{1}, int64_t{365} * 86400))
                   ->capture_default_str();
             },
-            [mention](const WorkerOptions& o, const std::atomic<bool>& stop) {
+            [mention](const WorkerOptions& o, const std::atomic<bool>& stop, HealthMonitor& health) {
               mention->batch = o.batch;
               mention->group = o.group;
               mention->range = o.range;
               MentionWorker worker(o.common, *mention);
-              return StartAndRun(worker, stop);
+              return StartAndRun(worker, stop, health);
             });
   AddMailWorker(worker);
   AddSpeechWorker(worker);

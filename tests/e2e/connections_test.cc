@@ -38,7 +38,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kPingMs = 100;
 constexpr int kMissedPongs = 2;
-const std::string kHealthz(RawConn::kHealthz);
+const std::string kLivez(RawConn::kLivez);
 
 int64_t MetricValue(const std::string& name) { return Counter(name, "").value(); }
 
@@ -350,7 +350,7 @@ TEST_F(ConnectionsTest, PipelinedRequestsFromANonReaderWaitInTheSocketNotInTheSe
   Start([](ConnectionLimits&, IngressConfig& c) { c.max_output_bytes = 64 << 10; });
   const int64_t pauses = MetricValue("chatpipe_ingress_http_output_pauses_total");
   const int64_t answered_before = MetricValue("chatpipe_ingress_http_requests_total");
-  Pipeliner greedy(stack->port(), kHealthz);
+  Pipeliner greedy(stack->port(), kLivez);
   ASSERT_TRUE(greedy.connected());
   // Requests, never reading an answer, until the server stops reading them.
   ASSERT_TRUE(WaitFor([&] {

@@ -20,7 +20,8 @@ namespace chatpipe::test {
 
 class RawConn {
  public:
-  static constexpr std::string_view kHealthz = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+  // The cheapest request: its answer is constant, whatever the engines' state.
+  static constexpr std::string_view kLivez = "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n";
   explicit RawConn(int port, int rcvbuf = 0) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (rcvbuf > 0) {
@@ -61,9 +62,9 @@ class RawConn {
     }, timeout);
     return !open;
   }
-  // A keep-alive GET /healthz answered 200 on this connection (false: refused or closed).
+  // A keep-alive GET /livez answered 200 on this connection (false: refused or closed).
   bool Healthy() {
-    if (!connected_ || !Send(std::string(kHealthz))) return false;
+    if (!connected_ || !Send(std::string(kLivez))) return false;
     in_.clear();
     bool closed = ReadUntil([](const std::string& in) { return in.find("\r\n\r\n") != std::string::npos; },
                             std::chrono::seconds(5));
@@ -72,7 +73,7 @@ class RawConn {
   // The server ends the connection without an answer within `timeout` (false: it answered, or hung).
   bool RefusedWithin(std::chrono::milliseconds timeout) {
     if (!connected_) return true;
-    Send(std::string(kHealthz));  // may fail: the server closed already
+    Send(std::string(kLivez));  // may fail: the server closed already
     in_.clear();
     bool closed = ReadUntil([](const std::string& in) { return !in.empty(); }, timeout);
     return closed && in_.empty();

@@ -129,7 +129,7 @@ Status TestStack::StartIngressProcess(const std::vector<std::string>& extra) {
   ingress_process_ = std::move(*child);
   ingress_process_port_ = port;
   bool up = WaitFor([&] {
-    auto r = HttpRequest("GET", Url("/healthz"), "", {}, std::chrono::seconds(2));
+    auto r = HttpRequest("GET", Url("/livez"), "", {}, std::chrono::seconds(2));
     return (r.ok() && r->status == 200) || !ingress_process_->Running();
   }, std::chrono::seconds(30));
   if (!up || !ingress_process_->Running()) return Status::Internal("ingress_failed", "the ingress child did not start");

@@ -79,7 +79,8 @@ class TestStack {
   // for a test that runs ingress as a child process, followed by `extra`.
   std::vector<std::string> IngressProcessArgs(const std::vector<std::string>& extra = {}) const;
   // Instead of StartIngress: `chatpipe ingress` as a child process on a free port (IngressProcessArgs
-  // plus `extra`), returning once it answers /healthz; the helpers below then talk to it.
+  // plus `extra`), returning once it answers /livez (listening; ready or not: a test may start it with an
+  // engine away); the helpers below then talk to it.
   Status StartIngressProcess(const std::vector<std::string>& extra = {});
   ChildProcess* ingress_process() { return ingress_process_.get(); }
   int ingress_process_port() const { return ingress_process_port_; }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ class BoardWorker {
   BoardWorker(CommonConfig config, BoardWorkerOptions options);
   Status Start();  // restores a board Redis lost, then joins the consumer group
   void Run(const std::atomic<bool>& stop);
+  // Its consumer's readiness (ConsumeCore::CheckKafka): from any thread, after Start().
+  Status CheckKafka(std::chrono::milliseconds timeout) { return loop_.CheckKafka(timeout); }
   // One batch's effects (steps 1 and 2); does not touch offsets. Exposed for tests.
   Status Apply(const std::vector<PixelPlacement>& placements);
 

@@ -71,6 +71,9 @@ class ConsumeCore {
   void Run(const std::atomic<bool>& stop);
   DeadLetters& dead_letters() { return *dead_letters_; }  // after Start()
   bool RangeDone() const;  // a range run that has passed its end: Run returned by itself
+  // The worker's readiness as far as Kafka goes (BatchConsumer::CheckJoined): from any thread, after
+  // Start() and while this object lives.
+  Status CheckKafka(std::chrono::milliseconds timeout) { return consumer_->CheckJoined(timeout); }
 
  private:
   // Decodes and applies one batch; false when stopped before it was done (store nothing).
@@ -119,6 +122,7 @@ class ConsumeLoop {
   // The worker's dead letters, for what it refuses outside the loop (the mailer's sender). After Start().
   DeadLetters& dead_letters() { return core_.dead_letters(); }
   bool RangeDone() const { return core_.RangeDone(); }
+  Status CheckKafka(std::chrono::milliseconds timeout) { return core_.CheckKafka(timeout); }  // ConsumeCore's
 
  private:
   Status Decode(const KafkaMessage& m) {

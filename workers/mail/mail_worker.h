@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -37,6 +38,8 @@ class MailWorker {
   // Runs intake here and the sender on a second thread until `stop`; returns once both are done. A
   // range run runs intake alone, until its end: it records into the outbox, the live mailers send.
   void Run(const std::atomic<bool>& stop);
+  // Its consumer's readiness (ConsumeCore::CheckKafka): from any thread, after Start().
+  Status CheckKafka(std::chrono::milliseconds timeout) { return intake_.CheckKafka(timeout); }
 
  private:
   CommonConfig common_;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,8 @@ class MentionWorker {
   MentionWorker(CommonConfig config, MentionWorkerOptions options);
   Status Start();  // joins the consumer group, opens the chat.notify producer
   void Run(const std::atomic<bool>& stop);
+  // Its consumer's readiness (ConsumeCore::CheckKafka): from any thread, after Start().
+  Status CheckKafka(std::chrono::milliseconds timeout) { return loop_.CheckKafka(timeout); }
   // One batch's effects; does not touch offsets. Needs Start(). Exposed for tests.
   Status Apply(const std::vector<ChatEvent>& events);
 

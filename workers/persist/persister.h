@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -34,6 +35,8 @@ class Persister {
   Status Start();
   // Polls and processes batches until `stop` is set; returns after committing what is done.
   void Run(const std::atomic<bool>& stop);
+  // Its consumer's readiness (ConsumeCore::CheckKafka): from any thread, after Start().
+  Status CheckKafka(std::chrono::milliseconds timeout) { return loop_.CheckKafka(timeout); }
   // One batch's effects (steps 1 and 2). Exposed for tests; does not touch offsets.
   Status Apply(const std::vector<ChatEvent>& events, std::vector<StoredMessage>* stored);
 

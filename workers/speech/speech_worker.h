@@ -25,6 +25,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ class SpeechWorker {
   SpeechWorker(CommonConfig config, ObjectStore& store, const Tagger& tagger, SpeechWorkerOptions options);
   Status Start();  // joins the consumer group
   void Run(const std::atomic<bool>& stop);
+  // Its consumer's readiness (ConsumeCore::CheckKafka): from any thread, after Start().
+  Status CheckKafka(std::chrono::milliseconds timeout) { return loop_.CheckKafka(timeout); }
   // One batch's effects (steps 1 to 4); does not touch offsets. Exposed for tests.
   Status Apply(const std::vector<SpeechRequest>& requests);
 

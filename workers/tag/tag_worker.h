@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@ class TagWorker {
   TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions options);
   Status Start();  // registers the tagger's version, joins the group
   void Run(const std::atomic<bool>& stop);
+  // Its consumer's readiness (ConsumeCore::CheckKafka): from any thread, after Start().
+  Status CheckKafka(std::chrono::milliseconds timeout) { return loop_.CheckKafka(timeout); }
   // One batch's effects (steps 1 to 3); does not touch offsets. Exposed for tests.
   Status Apply(const std::vector<ChatEvent>& events);
 
