@@ -82,6 +82,7 @@ class BatchConsumer {
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                           void* self);
   rd_kafka_t* rk_ = nullptr;
+  std::string group_;  // for log lines
   std::map<std::pair<std::string, int32_t>, int64_t> stored_;  // next offset to store, per partition read
 };
 
