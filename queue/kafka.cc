@@ -12,6 +12,7 @@ namespace {
 
 Result<rd_kafka_conf_t*> MakeConfig(const KafkaConfig& settings) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  LogKafkaThroughSpdlog(conf);
   char err[512];
   for (const auto& [name, value] : settings) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
@@ -46,6 +47,17 @@ KafkaMessage Copy(const rd_kafka_message_t* m) {
 }
 
 }  // namespace
+
+void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf) {
+  // Levels are syslog's.
+  rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+    const auto to = level <= 3 ? spdlog::level::err
+                    : level == 4 ? spdlog::level::warn
+                    : level <= 6 ? spdlog::level::info
+                                 : spdlog::level::debug;
+    LogEvent(to, std::string("kafka: ") + text, {{"client", rd_kafka_name(rk)}, {"facility", facility}});
+  });
+}
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& brokers, const KafkaConfig& extra) {
   auto conf = MakeConfig(Merge(brokers,

@@ -25,6 +25,10 @@ namespace chatpipe {
 
 using KafkaConfig = std::map<std::string, std::string>;
 
+// librdkafka's own lines go through spdlog (common/log.h) like every other: left alone, it writes its
+// own format to stderr, which would break a log of JSON lines. Every rd_kafka_conf_t of ours gets it.
+void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf);
+
 class KafkaProducer {
  public:
   // Called once per Produce(): on the producer's poll thread, or at once on the calling thread when
