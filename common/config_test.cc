@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <utility>
+#include <vector>
 
 namespace chatpipe {
 namespace {
@@ -13,6 +15,10 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   ConfigTest() {
+    // The suite's environment (ops/services' env) names real services; this test sets its own.
+    for (const char* name : kVariables)
+      if (const char* v = getenv(name)) saved_.emplace_back(name, v);
+    for (const char* name : kVariables) unsetenv(name);
     CLI::App* worker = app_.add_subcommand("worker");
     CLI::App* persist = worker->add_subcommand("persist");
     AddCommonOptions(persist, &common_);
@@ -22,11 +28,14 @@ class ConfigTest : public ::testing::Test {
     path_ = ::testing::TempDir() + "chatpipe_config_test_" + std::to_string(getpid()) + ".toml";
   }
   ~ConfigTest() override {
-    unsetenv("CHATPIPE_KAFKA");
-    unsetenv("CHATPIPE_TEST_BATCH");
-    unsetenv("CHATPIPE_CONFIG");
+    for (const char* name : kVariables) unsetenv(name);
+    for (const auto& [name, value] : saved_) setenv(name.c_str(), value.c_str(), 1);
     std::remove(path_.c_str());
   }
+  static constexpr const char* kVariables[] = {"CHATPIPE_KAFKA", "CHATPIPE_PG", "CHATPIPE_REDIS",
+                                               "CHATPIPE_NAMESPACE", "CHATPIPE_LOG_LEVEL", "CHATPIPE_LOG_FORMAT",
+                                               "CHATPIPE_CONFIG", "CHATPIPE_TEST_BATCH"};
+  std::vector<std::pair<std::string, std::string>> saved_;
   void WriteConfig(const std::string& text) { std::ofstream(path_) << text; }
   // The parse's error message, or "" when it succeeded.
   std::string Parse(const std::string& args) {
