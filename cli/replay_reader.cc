@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "queue/kafka.h"
+
 namespace chatpipe {
 namespace {
 
@@ -31,6 +33,7 @@ int64_t ReplayPlan::Done() const {
 
 Result<std::unique_ptr<TopicReplayer>> TopicReplayer::Create(const std::string& brokers, const std::string& topic) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  LogKafkaThroughSpdlog(conf);
   char err[512];
   // No group.id: the partition-assigned consumer needs none, and without one nothing can be joined
   // or committed. Big fetches and a deep prefetch queue keep the broker's answers coming while the

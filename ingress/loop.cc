@@ -10,6 +10,7 @@
 
 #include <cerrno>
 
+#include "common/log.h"
 #include "common/metrics.h"
 #include "ingress/connection.h"
 
@@ -190,6 +191,7 @@ void Loop::OnAccept(evconnlistener*, int fd, sockaddr* addr, int, void* arg) {
   const uint32_t peer = addr->sa_family == AF_INET ? reinterpret_cast<sockaddr_in*>(addr)->sin_addr.s_addr : 0;
   if (!loop->services_->connections.Admit(peer)) {
     refused_connections.Add();
+    LogEvent(spdlog::level::debug, "connection_refused", {{"loop", loop->index()}, {"reason", "over a connection limit"}});
     close(fd);
     return;
   }
@@ -210,6 +212,7 @@ void Loop::OnAcceptError(evconnlistener* listener, void* arg) {
   int fd = accept(evconnlistener_get_fd(listener), nullptr, nullptr);
   if (fd >= 0) {
     shed_connections.Add();
+    LogEvent(spdlog::level::debug, "connection_shed", {{"loop", loop->index()}, {"reason", "out of file descriptors"}});
     close(fd);
   }
   loop->reserve_fd_ = OpenReserve();

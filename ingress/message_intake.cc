@@ -5,6 +5,7 @@
 
 #include "analysis/mask.h"
 #include "analysis/mention_parser.h"
+#include "common/log.h"
 #include "common/metrics.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
@@ -55,6 +56,15 @@ Status CheckMentions(std::string_view text, size_t max) {
 
 namespace {
 
+// Debug lines: one a message would flood an info log. A refusal by Kafka is a warning.
+void LogIntake(const Status& s, const ChatEvent& e) {
+  if (s.ok())
+    return LogEvent(spdlog::level::debug, "message_accepted",
+                    {{"room", e.room}, {"message_id", e.id}, {"user", e.user.id}});
+  LogEvent(e.id ? spdlog::level::warn : spdlog::level::debug, "message_refused",
+           {{"room", e.room}, {"message_id", e.id}, {"user", e.user.id}, {"error", s.ToString()}});
+}
+
 // Stamps the event and produces it; `done` runs on the loop once Kafka has it (or refused it).
 void StampAndProduce(Loop& loop, const TokenUser& user, int64_t room, std::shared_ptr<ChatEvent> event,
                      std::function<void(Status, const ChatEvent&)> done) {
@@ -74,6 +84,7 @@ void StampAndProduce(Loop& loop, const TokenUser& user, int64_t room, std::share
   services.producer->Produce(services.config.common.Topic(kMessagesTopic), std::to_string(room),
                              EncodeChatEvent(*event), [home, event, produced, done = std::move(done)](Status s) mutable {
                                (s.ok() ? accepted : refused).Add();
+                               LogIntake(s, *event);
                                if (s.ok()) produce_time.Observe(std::chrono::steady_clock::now() - produced);
                                home->tasks().Answer([event, s, done = std::move(done)] { done(s, *event); });
                              });
@@ -90,10 +101,13 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFa
   if (valid.ok() && !event->client_msg_id.empty()) valid = CheckClientMessageId(event->client_msg_id);
   Services& services = loop.services();
   if (valid.ok()) valid = CheckMentions(text, services.config.max_mentions);
-  if (!valid.ok()) return done(valid, *event);
-  if (!text.empty())
-    if (Status s = TagAndModerate(facts.moderation, *services.tagger, user.name, &text, event.get()); !s.ok())
-      return done(s, *event);
+  if (valid.ok() && !text.empty()) valid = TagAndModerate(facts.moderation, *services.tagger, user.name, &text, event.get());
+  if (!valid.ok()) {
+    event->room = room;
+    event->user = {user.id, user.name};
+    LogIntake(valid, *event);
+    return done(valid, *event);
+  }
   event->text = std::move(text);
   if (!image) return StampAndProduce(loop, user, room, event, std::move(done));
   Loop* home = &loop;

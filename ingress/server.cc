@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/log.h"
 #include "common/password.h"
 #include "ingress/health.h"
 #include "storage/redis_client.h"
@@ -71,6 +72,7 @@ Status IngressServer::Start() {
     config_.instance = *n;
   }
   services_ = std::make_unique<Services>(config_);
+  SetLogInstance(services_->instance_id);
   auto producer = KafkaProducer::Create(
       config_.common.kafka_brokers, {{"message.timeout.ms", std::to_string(config_.kafka_timeout_ms)},
                                      {"linger.ms", std::to_string(config_.kafka_linger_ms)}});

@@ -26,6 +26,10 @@ namespace chatpipe {
 
 using KafkaConfig = std::map<std::string, std::string>;
 
+// librdkafka's own lines go through spdlog (common/log.h) like every other: left alone, it writes its
+// own format to stderr, which would break a log of JSON lines. Every rd_kafka_conf_t of ours gets it.
+void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf);
+
 class KafkaProducer {
  public:
   // Called once per Produce(): on the producer's poll thread, or at once on the calling thread when
@@ -93,6 +97,7 @@ class BatchConsumer {
                           void* self);
   rd_kafka_t* rk_ = nullptr;
   std::mutex close_mu_;  // Close waits for a CheckJoined in progress on another thread
+  std::string group_;  // for log lines
   std::map<std::pair<std::string, int32_t>, int64_t> stored_;  // next offset to store, per partition read
 };
 

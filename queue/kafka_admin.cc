@@ -4,6 +4,8 @@
 #include <string_view>
 #include <thread>
 
+#include "queue/kafka.h"
+
 namespace chatpipe {
 namespace {
 
@@ -114,6 +116,7 @@ Status TopicWatermarks(rd_kafka_t* rk, const std::string& topic, int timeout_ms,
 
 Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::Create(const std::string& brokers, std::chrono::milliseconds timeout) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  LogKafkaThroughSpdlog(conf);
   char err[512];
   if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
     rd_kafka_conf_destroy(conf);

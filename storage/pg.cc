@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "common/redact.h"
+
 namespace chatpipe {
 
 PgConn::~PgConn() { Close(); }
@@ -15,6 +17,22 @@ void PgConn::Close() {
 }
 
 namespace {
+
+// Why a connection failed, with no part of the password: libpq quotes what it cannot read of a conninfo,
+// and a conninfo it cannot parse at all is not quoted, as where its password lies is then unknown.
+std::string ConnectError(PGconn* conn, const std::string& conninfo) {
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (!options) {
+    PQfreemem(parse_error);
+    return "the conninfo (--pg, CHATPIPE_PG) cannot be parsed";
+  }
+  std::string password;
+  for (PQconninfoOption* o = options; o->keyword; ++o)
+    if (std::strcmp(o->keyword, "password") == 0 && o->val) password = o->val;
+  PQconninfoFree(options);
+  return RedactSecret(PQerrorMessage(conn), password);
+}
 
 // SQLSTATEs that mean the session is over: connection exceptions (class 08) and the server shutting
 // it down (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
@@ -40,7 +58,7 @@ Status PgConn::Connect() {
   Close();
   conn_ = PQconnectdb(conninfo_.c_str());
   if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn_);
+    std::string why = ConnectError(conn_, conninfo_);
     Close();
     return Status::Unavailable("db_unavailable", "PostgreSQL: " + why);
   }

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/redact.h"
+
 namespace chatpipe {
 namespace {
 
@@ -68,7 +70,7 @@ class S3ObjectStore : public ObjectStore {
   Status Open();
   Status Put(std::string_view key, std::string_view bytes, std::string_view content_type) override;
   Result<std::string> Get(std::string_view key, std::optional<ByteRange> range) override;
-  std::string Describe() const override { return "s3 " + config_.s3_endpoint + "/" + config_.s3_bucket; }
+  std::string Describe() const override { return "s3 " + RedactUrl(config_.s3_endpoint) + "/" + config_.s3_bucket; }
 
  private:
   struct Response {

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace chatpipe::test {
 namespace {
 
@@ -107,7 +109,14 @@ std::vector<std::string> TestStack::IngressProcessArgs(const std::vector<std::st
                                    "--pg", config().pg_conninfo, "--redis", config().redis_addr,
                                    "--namespace", config().ns, "--host", "127.0.0.1", "--log-level", "warn",
                                    "--objects-dir", objects_dir()};
-  args.insert(args.end(), extra.begin(), extra.end());
+  // A flag of `extra` already given takes the place of its value: a second one would be an error.
+  for (size_t i = 0; i < extra.size(); ++i) {
+    auto given = std::find(args.begin(), args.end(), extra[i]);
+    if (extra[i].rfind("--", 0) == 0 && given != args.end() && given + 1 != args.end() && i + 1 < extra.size())
+      *(given + 1) = extra[++i];
+    else
+      args.push_back(extra[i]);
+  }
   return args;
 }
 
@@ -120,11 +129,11 @@ std::vector<std::string> TestStack::WorkerProcessArgs(const std::string& kind,
   return args;
 }
 
-Status TestStack::StartIngressProcess(const std::vector<std::string>& extra) {
+Status TestStack::StartIngressProcess(const std::vector<std::string>& extra, const std::string& log) {
   const int port = FreeLoopbackPort();
   std::vector<std::string> args = {"--port", std::to_string(port)};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto child = ChildProcess::Spawn(IngressProcessArgs(args));
+  auto child = ChildProcess::Spawn(IngressProcessArgs(args), log);
   if (!child.ok()) return child.status();
   ingress_process_ = std::move(*child);
   ingress_process_port_ = port;

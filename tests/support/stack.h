@@ -76,12 +76,13 @@ class TestStack {
   const std::string& token_secret() const { return token_secret_; }
 
   // The command line of `chatpipe ingress` on this stack (its services, namespace and token secret),
-  // for a test that runs ingress as a child process, followed by `extra`.
+  // for a test that runs ingress as a child process, followed by `extra`; a flag of `extra` that is
+  // already there (--pg, --log-level) replaces its value.
   std::vector<std::string> IngressProcessArgs(const std::vector<std::string>& extra = {}) const;
   // Instead of StartIngress: `chatpipe ingress` as a child process on a free port (IngressProcessArgs
   // plus `extra`), returning once it answers /livez (listening; ready or not: a test may start it with an
-  // engine away); the helpers below then talk to it.
-  Status StartIngressProcess(const std::vector<std::string>& extra = {});
+  // engine away); the helpers below then talk to it. Its output goes to `log` when that is not empty.
+  Status StartIngressProcess(const std::vector<std::string>& extra = {}, const std::string& log = "");
   ChildProcess* ingress_process() { return ingress_process_.get(); }
   int ingress_process_port() const { return ingress_process_port_; }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/log.h"
 #include "common/message_id.h"
 #include "queue/kafka_admin.h"
 #include "workers/consume/pause.h"
@@ -101,7 +102,12 @@ void ConsumeCore::Run(const std::atomic<bool>& stop) {
     if (!batch.empty()) {
       if (!options_.range.active()) NoteTimeInKafka(batch);  // a range run reads the past
       if (!Process(batch, stop)) break;  // nothing stored: the batch is redone by the partition's next owner
-      if (Status s = consumer_->Store(batch); !s.ok()) spdlog::warn("{}: {}", options_.worker, s.ToString());
+      if (Status s = consumer_->Store(batch); !s.ok())
+        spdlog::warn("{}: {}", options_.worker, s.ToString());
+      else
+        LogEvent(spdlog::level::debug, "batch_stored",
+                 {{"group", options_.group}, {"events", batch.size()}, {"topic", batch.back().topic},
+                  {"partition", batch.back().partition}, {"offset", batch.back().offset}});
       metrics_.batches.Add();
       range_events_ += static_cast<int64_t>(batch.size());
     }
@@ -155,8 +161,9 @@ bool ConsumeCore::ApplyWithRetry(const std::vector<const KafkaMessage*>& sources
     if (!s.ok() && !IsRetriable(s)) s = ApplyOneByOne(sources, stop);
     if (s.ok()) return true;
     metrics_.retries.Add();
-    spdlog::warn("{}: batch of {} not applied (again in {} ms unless stopping): {}", options_.worker, sources.size(),
-                 backoff.count(), s.ToString());
+    LogEvent(spdlog::level::warn, "batch_retried",
+             {{"group", options_.group}, {"events", sources.size()}, {"retry_in_ms", backoff.count()},
+              {"error", s.ToString()}});
     NoteLag();
     if (!PauseUnlessStopped(backoff, stop)) return false;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));

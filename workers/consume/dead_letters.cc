@@ -6,6 +6,7 @@
 #include <future>
 #include <memory>
 
+#include "common/log.h"
 #include "workers/consume/pause.h"
 
 namespace chatpipe {
@@ -39,10 +40,11 @@ Status DeadLetters::Send(const std::string& key, const std::string& payload, con
     headers.insert(headers.end(), {{"topic", from->topic},
                                    {"partition", std::to_string(from->partition)},
                                    {"offset", std::to_string(from->offset)}});
-    spdlog::error("{}: dead-lettering {}[{}]@{} (key {}): {}", source_, from->topic, from->partition, from->offset,
-                  key, reason);
+    LogEvent(spdlog::level::err, "dead_letter",
+             {{"source", source_}, {"topic", from->topic}, {"partition", from->partition}, {"offset", from->offset},
+              {"key", key}, {"reason", reason}});
   } else {
-    spdlog::error("{}: dead-lettering (key {}): {}", source_, key, reason);
+    LogEvent(spdlog::level::err, "dead_letter", {{"source", source_}, {"key", key}, {"reason", reason}});
   }
   auto backoff = std::chrono::milliseconds(100);
   for (;;) {

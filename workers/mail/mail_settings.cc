@@ -57,16 +57,6 @@ Status ValidateMailSettings(const MailSettings& s) {
   return Status::Ok();
 }
 
-std::string RedactedUrl(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  std::string_view authority = std::string_view(url).substr(start, url.find('/', start) - start);
-  size_t at = authority.rfind('@');  // the last one: a password may hold an unescaped '@'
-  size_t colon = authority.find(':');
-  if (at == std::string_view::npos || colon == std::string_view::npos || colon > at) return url;
-  return url.substr(0, start + colon + 1) + "***" + url.substr(start + at);
-}
-
 std::string MailDomain(const MailSettings& s) { return s.mail_from.substr(s.mail_from.find('@') + 1); }
 
 }  // namespace chatpipe::mail

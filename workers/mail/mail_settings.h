@@ -31,8 +31,6 @@ struct MailSettings {
 void AddMailOptions(CLI::App* cmd, MailSettings* s);
 // Refuses settings that cannot work (a lease no longer than the SMTP timeout, a rate of 0, ...).
 Status ValidateMailSettings(const MailSettings& s);
-// `url` for a log line: the password of a user:password@ part becomes "***".
-std::string RedactedUrl(const std::string& url);
 // The domain of --mail-from, used in Message-IDs.
 std::string MailDomain(const MailSettings& s);
 

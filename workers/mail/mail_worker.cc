@@ -6,6 +6,8 @@
 #include <random>
 #include <thread>
 
+#include "common/redact.h"
+
 namespace chatpipe::mail {
 namespace {
 
@@ -44,7 +46,7 @@ Status MailWorker::Start() {
   std::string instance = InstanceName();
   sender_ = std::make_unique<Sender>(common_, settings_, &templates_, &intake_.dead_letters(), instance);
   spdlog::info("mail: instance {}, window {} ms, rate {}/s (burst {}), quota {} per 24 h, SMTP {}", instance,
-               settings_.window_ms, settings_.rate, settings_.burst, settings_.quota, RedactedUrl(settings_.smtp_url));
+               settings_.window_ms, settings_.rate, settings_.burst, settings_.quota, RedactUrl(settings_.smtp_url));
   return Status::Ok();
 }
 
