@@ -78,7 +78,7 @@ TEST_F(DrainTest, SigtermAnswersEverythingInFlightClosesWebSocketsWith1012AndExi
   RawConn idle(port);  // keep-alive, between requests
   ASSERT_TRUE(idle.Healthy());
   RawConn busy(port);  // a request half sent when the drain starts
-  ASSERT_TRUE(busy.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  ASSERT_TRUE(busy.Send("GET /livez HTTP/1.1\r\nHost: x\r\n"));  // live while draining (not ready)
 
   // Frames in flight, then SIGTERM while they are.
   for (int n = 0; n < kEach; ++n)
