@@ -118,7 +118,7 @@ void AddCommonOptions(CLI::App* app, CommonConfig* c) {
   app->add_option("--pg", c->pg_conninfo, "PostgreSQL conninfo")->envname("CHATPIPE_PG")->capture_default_str();
   app->add_option("--redis", c->redis_addr,
                   "Redis host:port; several, comma-separated, are shards that keys and channels are spread over "
-                  "(keep their order, add new ones at the end; workers only so far: the ingress takes one)")
+                  "(every process takes the same list: keep its order, add new shards at the end)")
       ->envname("CHATPIPE_REDIS")
       ->capture_default_str()
       ->check([](const std::string& list) {

@@ -194,7 +194,9 @@ void PlacePixelRoute(Connection& conn, const http::Request& req, const TokenUser
       cooldown_refusals.Add();
       return RespondRateLimited(*c, Refusal{wait_ms, "one pixel per cooldown; wait for it"});
     }
-    p.id = loop->services().ids.Next();
+    auto id = loop->services().NextId();
+    if (!id.ok()) return c->RespondError(id.status());
+    p.id = *id;
     p.ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(p.id));
     ProducePlacement(loop, p, [loop, reply, p](Status s) {
       if (!s.ok()) {

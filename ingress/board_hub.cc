@@ -75,13 +75,15 @@ bool BoardHub::OnUnsubscribed(std::string_view channel) {
   return true;
 }
 
-void BoardHub::OnSubscriberLost() {
+void BoardHub::OnSubscriberLost(size_t shard) {
+  if (shard != loop_->redis().ShardOf(BoardChannel(loop_->redis_prefix()))) return;
   link_ = Link::kNone;
   // Members stay: what was published meanwhile is lost to this loop, and the next frame's `prev`
   // shows its subscribers the gap. Until Redis confirms again nothing reaches them anyway.
 }
 
-void BoardHub::ResubscribeAll() {
+void BoardHub::ResubscribeAll(size_t shard) {
+  if (shard != loop_->redis().ShardOf(BoardChannel(loop_->redis_prefix()))) return;
   if (link_ == Link::kNone && (!members_.empty() || !waiting_.empty())) SubscribeChannel();
 }
 

@@ -60,8 +60,9 @@ class BoardHub {
   bool OnSubscribed(std::string_view channel);
   bool OnUnsubscribed(std::string_view channel);
   bool OnChannelMessage(std::string_view channel, std::string_view payload);
-  void OnSubscriberLost();
-  void ResubscribeAll();
+  // The Redis shard holding the board's channel lost its subscriber, or has one again.
+  void OnSubscriberLost(size_t shard);
+  void ResubscribeAll(size_t shard);
   // Sends this iteration's merged frames (from the loop's end-of-iteration flush).
   void Flush();
 

@@ -12,7 +12,9 @@
 namespace chatpipe {
 
 // Creates services->health with Kafka's and PostgreSQL's checks and starts it; the producer must
-// exist, and the monitor must be stopped before the producer goes.
+// exist, and the monitor must be stopped before the producer goes. Without an instance number
+// (--instance) it takes one from PostgreSQL first, or, PostgreSQL away, with the PostgreSQL check
+// once it answers: until then the ingress has no message ids and is not ready.
 void StartHealthChecks(Services* services);
 
 ReadinessAnswer IngressReadiness(const Services& services);

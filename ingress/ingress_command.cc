@@ -43,7 +43,7 @@ void AddIngressCommand(CLI::App& app) {
   cmd->add_option("--db-threads", c->db_threads, "PostgreSQL connections (and threads)")->envname("CHATPIPE_DB_THREADS")->capture_default_str();
   cmd->add_option("--web-root", c->web_root, "directory of the built browser client")->envname("CHATPIPE_WEB_ROOT");
   AddSecurityOptions(cmd, c.get());
-  cmd->add_option("--instance", c->instance, "message id instance number 0-1023 (default: taken from Redis)")
+  cmd->add_option("--instance", c->instance, "message id instance number 0-1023 (default: the next of PostgreSQL's sequence ingress_instance, mod 1024)")
       ->envname("CHATPIPE_INSTANCE");
   cmd->add_option("--kafka-timeout-ms", c->kafka_timeout_ms, "a send Kafka has not confirmed by then gets an error")
       ->envname("CHATPIPE_KAFKA_TIMEOUT_MS")->capture_default_str();

@@ -48,8 +48,8 @@ Loop::Loop(int index, Services* services)
       services_(services),
       prefix_(services->config.common.RedisPrefix()),
       base_(NewEventBase()),
-      redis_(base_, &tasks_, this, services->config.common.RedisShards()[0].host, services->config.common.RedisShards()[0].port,
-             "loop " + std::to_string(index), &services->redis_links_up),
+      redis_(base_, &tasks_, this, services->config.common.RedisShards(), "loop " + std::to_string(index),
+             &services->redis_links_up),
       rooms_(this),
       users_(this) {
   const ConnectionLimits& limits = services->config.connections;
@@ -107,9 +107,9 @@ void Loop::Stop() {
     // Redis says which leaves change a user's presence before it answers a PING queued behind
     // them; then their frames are published, and a second PING answers once Redis has those (both at
     // once if Redis is down). The close frames go out at this iteration's flush. kStopGrace bounds it.
-    redis_.Command({"PING"}, [this](redisReply*) {
+    redis_.Barrier([this] {
       rooms_.PublishPresence();
-      redis_.Command({"PING"}, [this](redisReply*) { event_base_loopexit(base_, nullptr); });
+      redis_.Barrier([this] { event_base_loopexit(base_, nullptr); });
     });
     static constexpr timeval kStopGrace{1, 0};
     event_base_loopexit(base_, &kStopGrace);
@@ -239,15 +239,15 @@ Connection* Loop::FindConnection(uint64_t id) {
 
 void Loop::CloseConnection(uint64_t id) { connections_.erase(id); }
 
-void Loop::OnSubscriberReady() {
-  rooms_.ResubscribeAll();
-  users_.ResubscribeAll();
-  board_.ResubscribeAll();
+void Loop::OnSubscriberReady(size_t shard) {
+  rooms_.ResubscribeAll(shard);
+  users_.ResubscribeAll(shard);
+  board_.ResubscribeAll(shard);
 }
 
-void Loop::OnSubscriberLost() {
-  rooms_.OnSubscriberLost();
-  board_.OnSubscriberLost();
+void Loop::OnSubscriberLost(size_t shard) {
+  rooms_.OnSubscriberLost(shard);
+  board_.OnSubscriberLost(shard);
 }
 
 void Loop::OnSubscribed(std::string_view channel) {

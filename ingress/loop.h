@@ -114,8 +114,8 @@ class Loop : private RedisLinks::Listener {
   void DrainStep();
   bool SendsAwaitAck();
   // RedisLinks::Listener: the subscriber's events, routed to the hubs.
-  void OnSubscriberReady() override;
-  void OnSubscriberLost() override;
+  void OnSubscriberReady(size_t shard) override;
+  void OnSubscriberLost(size_t shard) override;
   void OnSubscribed(std::string_view channel) override;
   void OnUnsubscribed(std::string_view channel) override;
   void OnChannelMessage(std::string_view channel, std::string_view payload) override;

@@ -232,7 +232,9 @@ void UploadRoute(Connection& conn, const http::Request& req, const TokenUser& us
                 uploads_refused.Add();
                 return reply(upload.status());
               }
-              upload->id = reply.loop->services().ids.Next();
+              auto id = reply.loop->services().NextId();
+              if (!id.ok()) return reply(id.status());
+              upload->id = *id;
               upload->room = room;
               upload->user = user.id;
               RecordAndAnswer(reply, std::move(*upload));

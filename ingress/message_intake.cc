@@ -69,7 +69,9 @@ void LogIntake(const Status& s, const ChatEvent& e) {
 void StampAndProduce(Loop& loop, const TokenUser& user, int64_t room, std::shared_ptr<ChatEvent> event,
                      std::function<void(Status, const ChatEvent&)> done) {
   Services& services = loop.services();
-  event->id = services.ids.Next();
+  auto id = services.NextId();
+  if (!id.ok()) return done(id.status(), *event);
+  event->id = *id;
   event->ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(event->id));
   event->room = room;
   event->user = {user.id, user.name};

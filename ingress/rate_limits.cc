@@ -111,10 +111,10 @@ std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& bucket
   return args;
 }
 
-void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done) {
-  buckets.erase(std::remove_if(buckets.begin(), buckets.end(), [](const SharedBucket& b) { return b.spec.off(); }),
-                buckets.end());
-  if (buckets.empty() || loop.services().short_circuit) return done(0);
+namespace {
+
+// Takes `cost` tokens from buckets that one Redis shard holds, all or none; `done` gets the wait.
+void TakeOnShard(Loop& loop, const std::vector<SharedBucket>& buckets, int cost, std::function<void(int64_t)> done) {
   static const RedisScript script(kTokenBucketScript);
   loop.redis().Eval(script, TokenBucketArgs(buckets, NowMs(), cost), [done = std::move(done)](redisReply* r) {
     if (!r || r->type != REDIS_REPLY_INTEGER) {
@@ -122,6 +122,44 @@ void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::fu
       return done(0);
     }
     done(r->integer);
+  });
+}
+
+// Runs TakeOnShard on every group at once; `done` gets the longest wait once all have answered.
+void TakeOnShards(Loop& loop, const std::vector<std::vector<SharedBucket>>& groups, int cost,
+                  std::function<void(int64_t)> done) {
+  struct Pending {
+    size_t left;
+    int64_t wait = 0;
+    std::function<void(int64_t)> done;
+  };
+  auto pending = std::make_shared<Pending>(Pending{groups.size(), 0, std::move(done)});
+  for (const auto& group : groups)
+    TakeOnShard(loop, group, cost, [pending](int64_t wait) {
+      pending->wait = std::max(pending->wait, wait);
+      if (--pending->left == 0) pending->done(pending->wait);
+    });
+}
+
+}  // namespace
+
+void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done) {
+  buckets.erase(std::remove_if(buckets.begin(), buckets.end(), [](const SharedBucket& b) { return b.spec.off(); }),
+                buckets.end());
+  if (buckets.empty() || loop.services().short_circuit) return done(0);
+  // A script may only touch its own shard's keys: the buckets go in one call per shard.
+  std::vector<std::vector<SharedBucket>> groups(loop.redis().shards());
+  for (SharedBucket& b : buckets) groups[loop.redis().ShardOf(b.key)].push_back(std::move(b));
+  std::erase_if(groups, [](const auto& g) { return g.empty(); });
+  if (groups.size() == 1 || cost == 0) return TakeOnShards(loop, groups, cost, std::move(done));
+  // All or none across shards: every shard is asked first whether it has the tokens, and only then
+  // are they taken, so a client over one limit does not also spend its share of another (a per-user
+  // refusal must not drain a per-address bucket that others behind the same address share). A race
+  // between the look and the take can only refuse more, never let more through.
+  Loop* at = &loop;
+  TakeOnShards(loop, groups, 0, [at, groups, cost, done = std::move(done)](int64_t wait) mutable {
+    if (wait > 0) return done(wait);
+    TakeOnShards(*at, groups, cost, std::move(done));
   });
 }
 

@@ -81,9 +81,10 @@ struct SharedBucket {
 // kTokenBucketScript's numkeys, keys and arguments for taking `cost` tokens from `buckets` at `now_ms`.
 std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& buckets, int64_t now_ms, int cost);
 
-// Takes `cost` tokens (0: only looks) from every bucket, all or none (kTokenBucketScript, by EVALSHA); `done`
-// gets 0, or the milliseconds to wait. Buckets that are off are skipped; with none left, or Redis
-// away, `done` gets 0, at once when none are left.
+// Takes `cost` tokens (0: only looks) from every bucket, all or none (kTokenBucketScript, by EVALSHA, one
+// call per Redis shard: buckets on several shards are looked at first, then taken); `done` gets 0, or
+// the milliseconds to wait. Buckets that are off are skipped; with none left, or Redis away, `done`
+// gets 0, at once when none are left.
 void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done);
 
 // Admits a send of `conn`'s for `user`: its acks owed (sends_in_flight), its own bucket, then in Redis

@@ -3,11 +3,13 @@
 #include <hiredis/adapters/libevent.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string_view>
 #include <sys/ioctl.h>
 
 #include "ingress/task_queue.h"
+#include "storage/redis_shards.h"
 
 namespace chatpipe {
 namespace {
@@ -24,120 +26,126 @@ constexpr int kMaxSubscriberReads = 64;  // 16 KiB each: at most 1 MiB of channe
 
 }  // namespace
 
-RedisLinks::RedisLinks(event_base* base, TaskQueue* tasks, Listener* listener, std::string host, int port,
+RedisLinks::RedisLinks(event_base* base, TaskQueue* tasks, Listener* listener, std::vector<RedisAddress> shards,
                        std::string name, std::atomic<int>* links_up)
-    : base_(base),
-      tasks_(tasks),
-      listener_(listener),
-      host_(std::move(host)),
-      port_(port),
-      name_(std::move(name)),
-      links_up_(links_up) {}
+    : base_(base), tasks_(tasks), listener_(listener), name_(std::move(name)), links_up_(links_up) {
+  for (size_t i = 0; i < shards.size(); ++i)
+    shards_.push_back(std::unique_ptr<Shard>(new Shard{shards[i], Link{this, i, false}, Link{this, i, true}}));
+}
 
-void RedisLinks::Count(bool subscriber, bool up) {
-  bool& counted = subscriber ? sub_counted_ : cmd_counted_;
-  if (counted != up) links_up_->fetch_add(up ? 1 : -1, std::memory_order_relaxed);
-  counted = up;
+size_t RedisLinks::ShardOf(std::string_view channel) const { return RedisShardOf(channel, shards_.size()); }
+
+void RedisLinks::Count(Link& link, bool up) {
+  if (link.counted != up) links_up_->fetch_add(up ? 1 : -1, std::memory_order_relaxed);
+  link.counted = up;
 }
 
 void RedisLinks::Close() {
   stopping_ = true;  // no reconnect from the disconnect callbacks
-  // The fields stay set while a context is freed: hiredis refuses a command on a context being freed,
-  // so a callback's command answers nullptr rather than reaching a context half gone.
-  if (cmd_) redisAsyncFree(cmd_);
-  if (sub_) redisAsyncFree(sub_);
-  cmd_ = sub_ = nullptr;
-  Count(false, false);
-  Count(true, false);
-  for (event** e : {&reconnect_cmd_, &reconnect_sub_}) {
-    if (*e) event_free(*e);
-    *e = nullptr;
-  }
+  for (auto& shard : shards_)
+    for (Link* link : {&shard->cmd, &shard->sub}) {
+      // The field stays set while the context is freed: hiredis refuses a command on a context being
+      // freed, so a callback's command answers nullptr rather than reaching a context half gone.
+      if (link->ac) redisAsyncFree(link->ac);
+      link->ac = nullptr;
+      Count(*link, false);
+      if (link->reconnect) event_free(link->reconnect);
+      link->reconnect = nullptr;
+    }
 }
 
 void RedisLinks::Connect() {
-  Connect(false);
-  Connect(true);
+  for (auto& shard : shards_) {
+    Connect(shard->cmd);
+    Connect(shard->sub);
+  }
 }
 
-void RedisLinks::Connect(bool subscriber) {
-  redisAsyncContext* ac = redisAsyncConnect(host_.c_str(), port_);
+void RedisLinks::Connect(Link& link) {
+  const RedisAddress& address = shards_[link.shard]->address;
+  redisAsyncContext* ac = redisAsyncConnect(address.host.c_str(), address.port);
   if (!ac || ac->err) {
-    spdlog::warn("{}: redis: {}", name_, ac ? ac->errstr : "out of memory");
+    spdlog::warn("{}: redis {}:{}: {}", name_, address.host, address.port, ac ? ac->errstr : "out of memory");
     if (ac) redisAsyncFree(ac);
-    ScheduleReconnect(subscriber);
+    ScheduleReconnect(link);
     return;
   }
-  ac->data = this;
+  ac->data = &link;
   redisLibeventAttach(ac, base_);
   redisAsyncSetConnectCallback(ac, &RedisLinks::OnConnect);
   redisAsyncSetDisconnectCallback(ac, &RedisLinks::OnDisconnect);
-  (subscriber ? sub_ : cmd_) = ac;
+  link.ac = ac;
 }
 
-void RedisLinks::ScheduleReconnect(bool subscriber) {
+void RedisLinks::ScheduleReconnect(Link& link) {
   if (stopping_) return;
-  event*& timer = subscriber ? reconnect_sub_ : reconnect_cmd_;
-  if (!timer)
-    timer = evtimer_new(base_, subscriber ? &RedisLinks::OnReconnectSubscriber : &RedisLinks::OnReconnectCommand, this);
-  evtimer_add(timer, &kRedisRetry);
+  if (!link.reconnect) link.reconnect = evtimer_new(base_, &RedisLinks::OnReconnect, &link);
+  evtimer_add(link.reconnect, &kRedisRetry);
 }
 
-void RedisLinks::OnReconnectCommand(int, short, void* arg) { static_cast<RedisLinks*>(arg)->Connect(false); }
-void RedisLinks::OnReconnectSubscriber(int, short, void* arg) { static_cast<RedisLinks*>(arg)->Connect(true); }
+void RedisLinks::OnReconnect(int, short, void* arg) {
+  auto* link = static_cast<Link*>(arg);
+  link->links->Connect(*link);
+}
 
 void RedisLinks::OnConnect(const redisAsyncContext* ac, int status) {
-  auto* links = static_cast<RedisLinks*>(ac->data);
-  bool subscriber = ac == links->sub_;
+  auto* link = static_cast<Link*>(ac->data);
+  RedisLinks* links = link->links;
   if (status != REDIS_OK) {
-    spdlog::warn("{}: redis connect failed: {}", links->name_, ac->errstr);
-    (subscriber ? links->sub_ : links->cmd_) = nullptr;  // hiredis frees the context itself
-    links->ScheduleReconnect(subscriber);
+    const RedisAddress& address = links->shards_[link->shard]->address;
+    spdlog::warn("{}: redis {}:{} connect failed: {}", links->name_, address.host, address.port, ac->errstr);
+    link->ac = nullptr;  // hiredis frees the context itself
+    links->ScheduleReconnect(*link);
     return;
   }
   // First on the link, so answered before anything the hubs send (and before SUBSCRIBE changes the
   // subscriber link's mode).
   redisAsyncCommand(const_cast<redisAsyncContext*>(ac), &RedisLinks::OnFirstPong, nullptr, "PING");
-  if (subscriber) {
-    links->sub_ready_ = true;
-    links->listener_->OnSubscriberReady();
-  } else {
-    links->cmd_ready_ = true;
-  }
+  link->ready = true;
+  if (link->subscriber) links->listener_->OnSubscriberReady(link->shard);
 }
 
 void RedisLinks::OnFirstPong(redisAsyncContext* ac, void* reply, void*) {
-  auto* links = static_cast<RedisLinks*>(ac->data);
+  auto* link = static_cast<Link*>(ac->data);
   // No reply: the link was lost or is being freed (OnDisconnect and Close count that).
-  if (reply && (ac == links->cmd_ || ac == links->sub_)) links->Count(ac == links->sub_, true);
+  if (reply && ac == link->ac) link->links->Count(*link, true);
 }
 
 void RedisLinks::OnDisconnect(const redisAsyncContext* ac, int) {
-  auto* links = static_cast<RedisLinks*>(ac->data);
-  bool subscriber = ac == links->sub_;
-  links->Count(subscriber, false);
-  if (subscriber) {
-    links->sub_ = nullptr;
-    links->sub_ready_ = false;
-    if (!links->stopping_) links->listener_->OnSubscriberLost();
-  } else {
-    links->cmd_ = nullptr;
-    links->cmd_ready_ = false;
-  }
-  if (!links->stopping_) {
-    spdlog::warn("{}: redis {} connection lost; reconnecting", links->name_, subscriber ? "subscriber" : "command");
-    links->ScheduleReconnect(subscriber);
-  }
+  auto* link = static_cast<Link*>(ac->data);
+  RedisLinks* links = link->links;
+  links->Count(*link, false);
+  link->ac = nullptr;
+  link->ready = false;
+  if (links->stopping_) return;
+  if (link->subscriber) links->listener_->OnSubscriberLost(link->shard);
+  const RedisAddress& address = links->shards_[link->shard]->address;
+  spdlog::warn("{}: redis {}:{} {} connection lost; reconnecting", links->name_, address.host, address.port,
+               link->subscriber ? "subscriber" : "command");
+  links->ScheduleReconnect(*link);
 }
 
 void RedisLinks::Command(const std::vector<std::string>& args, std::function<void(redisReply*)> done) {
+  CommandOn(ShardOf(RoutingKey(args)), args, std::move(done));
+}
+
+void RedisLinks::CommandOn(size_t shard, const std::vector<std::string>& args, std::function<void(redisReply*)> done) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const auto& a : args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  Send(argv, lens, std::move(done));
+  Send(shard, argv, lens, std::move(done));
+}
+
+void RedisLinks::Barrier(std::function<void()> done) {
+  auto left = std::make_shared<size_t>(shards_.size());
+  auto then = std::make_shared<std::function<void()>>(std::move(done));
+  for (size_t shard = 0; shard < shards_.size(); ++shard)
+    CommandOn(shard, {"PING"}, [left, then](redisReply*) {
+      if (--*left == 0) (*then)();
+    });
 }
 
 void RedisLinks::Eval(const RedisScript& script, std::vector<std::string> args, std::function<void(redisReply*)> done) {
@@ -152,22 +160,25 @@ void RedisLinks::Eval(const RedisScript& script, std::vector<std::string> args, 
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  Send(argv, lens, [this, &script, call](redisReply* r) {
+  const bool keyed = call->args.size() > 1 && std::atoi(call->args[0].c_str()) > 0;
+  const size_t shard = ShardOf(keyed ? std::string_view(call->args[1]) : std::string_view());
+  Send(shard, argv, lens, [this, shard, &script, call](redisReply* r) {
     if (!r || r->type != REDIS_REPLY_ERROR || std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT")
       return call->done(r);
     call->args.insert(call->args.begin(), {"EVAL", script.body});
-    Command(call->args, std::move(call->done));
+    CommandOn(shard, call->args, std::move(call->done));
   });
 }
 
-void RedisLinks::Send(std::vector<const char*>& argv, const std::vector<size_t>& lens,
+void RedisLinks::Send(size_t shard, std::vector<const char*>& argv, const std::vector<size_t>& lens,
                       std::function<void(redisReply*)> done) {
-  if (!cmd_ || !cmd_ready_) {
+  const Link& link = shards_[shard]->cmd;
+  if (!link.ac || !link.ready) {
     tasks_->Post([done = std::move(done)] { done(nullptr); });
     return;
   }
   auto* cb = new std::function<void(redisReply*)>(std::move(done));
-  if (redisAsyncCommandArgv(cmd_, &OnCommandReply, cb, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+  if (redisAsyncCommandArgv(link.ac, &OnCommandReply, cb, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
       REDIS_OK) {
     tasks_->Post([done = std::move(*cb)] { done(nullptr); });  // `done` itself was moved into cb
     delete cb;
@@ -175,7 +186,7 @@ void RedisLinks::Send(std::vector<const char*>& argv, const std::vector<size_t>&
 }
 
 void RedisLinks::OnSubscriberReply(redisAsyncContext* ac, void* r, void*) {
-  auto* links = static_cast<RedisLinks*>(ac->data);
+  RedisLinks* links = static_cast<Link*>(ac->data)->links;
   auto* reply = static_cast<redisReply*>(r);
   if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
   std::string_view kind(reply->element[0]->str, reply->element[0]->len);
@@ -189,20 +200,25 @@ void RedisLinks::OnSubscriberReply(redisAsyncContext* ac, void* r, void*) {
 }
 
 void RedisLinks::Subscribe(const std::string& channel) {
-  if (!sub_ || !sub_ready_) return;
-  redisAsyncCommand(sub_, &RedisLinks::OnSubscriberReply, nullptr, "SUBSCRIBE %b", channel.data(), channel.size());
+  const Link& link = shards_[ShardOf(channel)]->sub;
+  if (!link.ac || !link.ready) return;
+  redisAsyncCommand(link.ac, &RedisLinks::OnSubscriberReply, nullptr, "SUBSCRIBE %b", channel.data(), channel.size());
 }
 
 void RedisLinks::Unsubscribe(const std::string& channel) {
-  if (!sub_ || !sub_ready_) return;
-  redisAsyncCommand(sub_, &RedisLinks::OnSubscriberReply, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
+  const Link& link = shards_[ShardOf(channel)]->sub;
+  if (!link.ac || !link.ready) return;
+  redisAsyncCommand(link.ac, &RedisLinks::OnSubscriberReply, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
 }
 
 void RedisLinks::DrainSubscriber() {
-  for (int i = 0; i < kMaxSubscriberReads && sub_ && sub_ready_; ++i) {
-    int pending = 0;
-    if (ioctl(sub_->c.fd, FIONREAD, &pending) < 0 || pending == 0) return;
-    redisAsyncHandleRead(sub_);  // a lost connection clears sub_ from its callback
+  for (auto& shard : shards_) {
+    Link& link = shard->sub;
+    for (int i = 0; i < kMaxSubscriberReads && link.ac && link.ready; ++i) {
+      int pending = 0;
+      if (ioctl(link.ac->c.fd, FIONREAD, &pending) < 0 || pending == 0) break;
+      redisAsyncHandleRead(link.ac);  // a lost connection clears link.ac from its callback
+    }
   }
 }
 

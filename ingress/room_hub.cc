@@ -112,6 +112,8 @@ std::string PresenceFrame(int64_t room, const std::vector<PresenceChange>& chang
 
 RoomHub::~RoomHub() = default;
 
+RoomHub::RoomHub(Loop* loop) : loop_(loop), epochs_(loop->redis().shards(), 0) {}
+
 int64_t RoomHub::RoomFromChannel(std::string_view channel) const {
   return RoomOfChannel(loop_->redis_prefix(), channel);
 }
@@ -167,10 +169,17 @@ void RoomHub::OnSubscribed(std::string_view channel) {
   for (auto& then : waiting) then();
 }
 
-void RoomHub::OnSubscriberLost() {
-  ++epoch_;
-  unsubscribing_.clear();  // the next subscriber connection starts with no subscription
+size_t RoomHub::ShardOf(int64_t room) const {
+  const RedisLinks& redis = loop_->redis();
+  return redis.shards() == 1 ? 0 : redis.ShardOf(RoomChannel(loop_->redis_prefix(), room));
+}
+
+void RoomHub::OnSubscriberLost(size_t shard) {
+  ++epochs_[shard];
+  // The shard's next subscriber connection starts with no subscription.
+  std::erase_if(unsubscribing_, [&](int64_t room) { return ShardOf(room) == shard; });
   for (auto& [room, r] : rooms_) {
+    if (ShardOf(room) != shard) continue;
     r.subscribed = false;
     r.head_known = false;  // what is published until the resubscription is confirmed never arrives
     r.on_subscribed.clear();
@@ -178,9 +187,9 @@ void RoomHub::OnSubscriberLost() {
   }
 }
 
-void RoomHub::ResubscribeAll() {
+void RoomHub::ResubscribeAll(size_t shard) {
   for (auto& [room, r] : rooms_) {
-    if (r.members.empty()) continue;
+    if (r.members.empty() || ShardOf(room) != shard) continue;
     // Frames published while the subscriber was away never reached this loop, and the catch-ups that
     // waited for a subscription were dropped with it: every seat catches up (again) once subscribed.
     r.on_subscribed.clear();
@@ -207,15 +216,16 @@ void RoomHub::CatchUp(uint64_t conn_id, int64_t room_id, int64_t after, bool ann
     Deliver(conn_id, room_id, {}, known, announce);
     return;
   }
-  uint64_t epoch = epoch_;
+  const size_t shard = ShardOf(room_id);
+  const uint64_t epoch = epochs_[shard];
   if (after < 0) {  // a first join (announce); a storm of them reads the head once
     r.head_waiters.push_back(conn_id);
     if (r.head_waiters.size() > 1) {
       fetch_none.Add();
       return;
     }
-    Fetch(room_id, -1, [this, room_id, epoch](Status s, Frames, int64_t head, bool exact) {
-      if (epoch != epoch_) return;  // the subscriber was lost meanwhile: ResubscribeAll took over
+    Fetch(room_id, -1, [this, room_id, shard, epoch](Status s, Frames, int64_t head, bool exact) {
+      if (epoch != epochs_[shard]) return;  // the subscriber was lost meanwhile: ResubscribeAll took over
       Room& r = rooms_[room_id];
       std::vector<uint64_t> waiters;
       waiters.swap(r.head_waiters);
@@ -234,8 +244,9 @@ void RoomHub::CatchUp(uint64_t conn_id, int64_t room_id, int64_t after, bool ann
     replays_waited.Add();
     return;
   }
-  Fetch(room_id, after, [this, conn_id, room_id, announce, epoch](Status s, Frames frames, int64_t head, bool exact) {
-    if (epoch == epoch_) {
+  Fetch(room_id, after, [this, conn_id, room_id, announce, shard, epoch](Status s, Frames frames, int64_t head,
+                                                                          bool exact) {
+    if (epoch == epochs_[shard]) {
       Learn(rooms_[room_id], s, head, exact);
       Finish(conn_id, room_id, s, frames, head, announce);
     }

@@ -24,7 +24,8 @@
 // waits, in its seat, until the previous replay's output has drained (Connection::StartReplay), so
 // a client that joins many rooms with "after" holds one replay in the ingress, not one per room.
 // Joins that wait for a room's first head share one read. A catch-up begun before the subscriber was
-// lost is dropped when it completes (the epoch moved on): ResubscribeAll gives every seat a new one.
+// lost is dropped when it completes (its shard's epoch moved on): ResubscribeAll gives every seat of the
+// shard's rooms a new one.
 //
 // Presence. Joins and leaves are not published one by one: each loop gathers them per room and
 // publishes one presence frame per room per kPresenceIntervalMs at most (a reconnect storm of N
@@ -95,7 +96,7 @@ inline constexpr int kPresenceIntervalMs = 200;
 
 class RoomHub {
  public:
-  explicit RoomHub(Loop* loop) : loop_(loop) {}
+  explicit RoomHub(Loop* loop);
   ~RoomHub();
 
   // Seats `conn` in `room` and sends it what it missed after position `after` (after < 0: nothing,
@@ -112,8 +113,10 @@ class RoomHub {
   int64_t KnownPosition(int64_t room) const;
   void OnSubscribed(std::string_view channel);
   void OnUnsubscribed(std::string_view channel);
-  void OnSubscriberLost();  // everyone will catch up once subscriptions are confirmed again
-  void ResubscribeAll();
+  // The subscriber of a Redis shard was lost: the seats of its rooms catch up once their subscriptions
+  // are confirmed again (ResubscribeAll), and the other shards' rooms go on.
+  void OnSubscriberLost(size_t shard);
+  void ResubscribeAll(size_t shard);
   // `conn`'s replay is over (Connection::EndReplay): the catch-up of its first waiting seat goes.
   void NextReplay(Connection* conn);
 
@@ -175,12 +178,13 @@ class RoomHub {
   // Beyond --max-idle-rooms rooms nobody is in, unsubscribes those that have been empty longest.
   void DropIdleRooms();
   int64_t RoomFromChannel(std::string_view channel) const;
+  size_t ShardOf(int64_t room) const;  // the Redis shard of the room's channel
 
   Loop* loop_;
   std::unordered_map<int64_t, Room> rooms_;
   std::vector<int64_t> dirty_;  // rooms with a batch to flush
   std::vector<BatchFrame> flushed_;  // the message frames Flush sent, until NoteWritten
-  uint64_t epoch_ = 0;          // subscriber connections lost so far: older catch-ups are void
+  std::vector<uint64_t> epochs_;  // per Redis shard, its subscriber connections lost so far: older catch-ups are void
   std::vector<int64_t> presence_rooms_;  // rooms with presence changes gathered
   bool presence_tick_ = false;  // the interval's timer is set
   uint64_t emptied_ = 0;        // rooms that became empty so far

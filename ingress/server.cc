@@ -11,19 +11,9 @@
 #include "common/log.h"
 #include "common/password.h"
 #include "ingress/health.h"
-#include "storage/redis_client.h"
 
 namespace chatpipe {
 namespace {
-
-// Message ids embed an instance number; ingress processes sharing a deployment take distinct ones
-// from a Redis counter (1024 of them, reused round-robin), unless one is set by hand.
-Result<int> TakeInstanceNumber(const CommonConfig& c) {
-  RedisClient redis(c.RedisShards());
-  auto n = redis.Command({"INCR", c.RedisPrefix() + "ingress:instance"});
-  if (!n.ok()) return n.status();
-  return static_cast<int>(n->integer % 1024);
-}
 
 // The secret from --token-secret-file, else as given (CHATPIPE_TOKEN_SECRET), else a random one.
 // Never logged; a short one is refused.
@@ -62,16 +52,10 @@ Status IngressServer::Start() {
   // has gone must fail with EPIPE, not end whatever process this server runs in (a test's, too).
   std::signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
-  // The workers spread keys and channels over several Redis shards; the ingress's links do not yet.
-  if (config_.common.RedisShards().size() != 1)
-    return Status::InvalidArgument("redis_shards", "the ingress takes one Redis address for now, not a list of shards");
   if (Status s = LoadTokenSecret(&config_); !s.ok()) return s;
-  if (config_.instance < 0) {
-    auto n = TakeInstanceNumber(config_.common);
-    if (!n.ok()) return n.status();
-    config_.instance = *n;
-  }
   services_ = std::make_unique<Services>(config_);
+  // Message ids embed an instance number: set by hand, or taken from PostgreSQL (StartHealthChecks).
+  if (config_.instance >= 0) services_->ids.SetInstance(static_cast<uint32_t>(config_.instance));
   SetLogInstance(services_->instance_id);
   auto producer = KafkaProducer::Create(
       config_.common.kafka_brokers, {{"message.timeout.ms", std::to_string(config_.kafka_timeout_ms)},
@@ -106,9 +90,9 @@ Status IngressServer::Start() {
     services_->short_circuit = std::make_unique<ShortCircuit>();
     for (auto& loop : loops_) services_->short_circuit->AddLoop(loop.get());
   }
+  StartHealthChecks(services_.get());
   for (auto& loop : loops_)
     if (Status s = loop->Start(config_.host, &port_); !s.ok()) return s;
-  StartHealthChecks(services_.get());
   if (config_.metrics_port >= 0) {
     Services* services = services_.get();
     auto metrics = StatusServer::Start(config_.metrics_host, config_.metrics_port, services->instance_id,

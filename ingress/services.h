@@ -59,20 +59,38 @@ struct IngressConfig {
   BoardConfig board;                 // the pixel board (common/board.h)
 };
 
+// This ingress among all: the host's name (a pod's, in Kubernetes) and the pid, and a count for a
+// second ingress in one process (tests run several): presence keys tell the ingress loops apart by it.
+inline std::string InstanceId() {
+  static std::atomic<int> servers{0};
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  const int n = ++servers;
+  return std::string(host) + "-" + std::to_string(::getpid()) + (n > 1 ? "." + std::to_string(n) : "");
+}
+
 struct Services {
   explicit Services(const IngressConfig& c)
-      : config(c), signer(c.token_secret), ids(static_cast<uint32_t>(c.instance)),
-        instance_id(std::to_string(c.instance) + "-" + std::to_string(::getpid())),
+      : config(c), signer(c.token_secret), instance_id(InstanceId()),
         connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address),
         uploads(c.media.upload_memory) {}
+  // A new message id; 503 `unavailable` while the instance number is not taken yet (PostgreSQL was
+  // away at start: the health monitor takes it once PostgreSQL answers).
+  Result<uint64_t> NextId() {
+    if (!ids.HasInstance())
+      return Status::Unavailable("unavailable", "this ingress is starting (no message id instance yet); try again");
+    return ids.Next();
+  }
+
   IngressConfig config;
   TokenSigner signer;
+  // Its instance number is --instance, or taken from PostgreSQL (TakeInstanceNumber, ingress/health.h).
   MessageIdGenerator ids;
-  std::string instance_id;           // sent as X-Instance-Id
+  std::string instance_id;           // sent as X-Instance-Id: host name and pid
   ConnectionCounter connections;     // every loop's client connections, against the limits
   UploadBudget uploads;              // upload bodies held, against --upload-memory
   std::unique_ptr<HealthMonitor> health;  // Kafka's and PostgreSQL's readiness checks (ingress/health.h)
-  std::atomic<int> redis_links_up{0};     // the loops' Redis links connected now: two per loop when all are
+  std::atomic<int> redis_links_up{0};     // the loops' Redis links connected now: two per loop and shard when all are
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<DbPool> db;
   std::unique_ptr<WorkPool> passwords;  // hashes and checks passwords, so sign-ins never hold the DbPool

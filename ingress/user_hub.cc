@@ -171,13 +171,17 @@ bool UserHub::OnChannelMessage(std::string_view channel, std::string_view payloa
   return true;
 }
 
-void UserHub::ResubscribeAll() {
-  subscribed_.clear();
-  confirmed_.clear();
-  unsubscribing_.clear();  // a new subscriber connection starts with no subscription
+void UserHub::ResubscribeAll(size_t shard) {
+  RedisLinks& redis = loop_->redis();
+  auto on_shard = [&](int64_t user) { return redis.ShardOf(UserChannel(loop_->redis_prefix(), user)) == shard; };
+  // A new subscriber connection starts with no subscription.
+  std::erase_if(subscribed_, on_shard);
+  std::erase_if(confirmed_, on_shard);
+  std::erase_if(unsubscribing_, on_shard);
   for (const auto& [user, conns] : users_) {
+    if (!on_shard(user)) continue;
     subscribed_.insert(user);
-    loop_->redis().Subscribe(UserChannel(loop_->redis_prefix(), user));
+    redis.Subscribe(UserChannel(loop_->redis_prefix(), user));
   }
 }
 

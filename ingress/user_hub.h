@@ -54,7 +54,7 @@ class UserHub {
   bool OnSubscribed(std::string_view channel);
   // Redis confirmed an UNSUBSCRIBE: true if of a user channel (subscribed again if the user came back).
   bool OnUnsubscribed(std::string_view channel);
-  void ResubscribeAll();
+  void ResubscribeAll(size_t shard);  // the users whose channels that Redis shard holds
 
  private:
   static void OnRefresh(int, short, void* arg);

@@ -39,17 +39,17 @@ Status PgDown(const std::string& why) { return Status::Unavailable("db_unavailab
 
 }  // namespace
 
-Status PgProbe::Check(std::chrono::milliseconds timeout) {
+Status PgProbe::Check(std::chrono::milliseconds timeout, const char* sql, std::string* value) {
   const Deadline deadline = Clock::now() + timeout;
   if (conn_ && PQstatus(conn_) != CONNECTION_OK) Close();
   const bool reused = conn_ != nullptr;
-  Status s = reused ? Query(deadline) : Status::Ok();
+  Status s = reused ? Query(deadline, sql, value) : Status::Ok();
   // A kept connection the server ended since the last check (a restart) says nothing of now: once
   // more on a new one.
   if (!reused || (!s.ok() && Clock::now() < deadline)) {
     Close();
     s = Connect(deadline);
-    if (s.ok()) s = Query(deadline);
+    if (s.ok()) s = Query(deadline, sql, value);
   }
   if (!s.ok()) Close();  // a query cut short leaves the connection in an unknown state
   return s;
@@ -71,8 +71,8 @@ Status PgProbe::Connect(Deadline deadline) {
   return Status::Ok();
 }
 
-Status PgProbe::Query(Deadline deadline) {
-  if (!PQsendQuery(conn_, "SELECT 1")) return PgDown(OneLine(PQerrorMessage(conn_)));
+Status PgProbe::Query(Deadline deadline, const char* sql, std::string* value) {
+  if (!PQsendQuery(conn_, sql)) return PgDown(OneLine(PQerrorMessage(conn_)));
   for (int r; (r = PQflush(conn_)) != 0;) {
     if (r < 0 || !WaitFor(PQsocket(conn_), POLLOUT, deadline)) return PgDown("no answer within the check's time");
   }
@@ -83,6 +83,7 @@ Status PgProbe::Query(Deadline deadline) {
   Status s = PgDown("no result");
   while (PGresult* r = PQgetResult(conn_)) {
     s = PQresultStatus(r) == PGRES_TUPLES_OK ? Status::Ok() : PgDown(OneLine(PQresultErrorMessage(r)));
+    if (s.ok() && value && PQntuples(r) > 0 && PQnfields(r) > 0) value->assign(PQgetvalue(r, 0, 0));
     PQclear(r);
   }
   return s;

@@ -23,14 +23,15 @@ class PgProbe {
   PgProbe(const PgProbe&) = delete;
   PgProbe& operator=(const PgProbe&) = delete;
 
-  // Ok when PostgreSQL answers SELECT 1 within `timeout` (connecting first when needed); else
-  // "db_unavailable" with libpq's reason, or the time out.
-  Status Check(std::chrono::milliseconds timeout);
+  // Ok when PostgreSQL answers `sql` within `timeout` (connecting first when needed); else
+  // "db_unavailable" with libpq's reason, or the time out. The first value of the answer goes to
+  // *value when one is given.
+  Status Check(std::chrono::milliseconds timeout, const char* sql = "SELECT 1", std::string* value = nullptr);
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
   Status Connect(Deadline deadline);
-  Status Query(Deadline deadline);
+  Status Query(Deadline deadline, const char* sql, std::string* value);
   void Close();
   std::string conninfo_;
   PGconn* conn_ = nullptr;
