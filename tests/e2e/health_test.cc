@@ -145,6 +145,22 @@ TEST_F(HealthTest, AnIngressWithoutPostgresIsLiveButNotReadyUntilItIsBack) {
 
   pg.Restore();
   EXPECT_TRUE(WaitForAnswer(stack->port(), "/readyz", [](const Answer& x) { return x.Ready(); }, &a)) << a.json.text;
+  // Started without PostgreSQL, it took its message-id instance number once PostgreSQL answered: it
+  // stamps and acknowledges sends.
+  auto ana = stack->Guest();
+  ASSERT_TRUE(ana.ok()) << ana.status().ToString();
+  auto room = stack->CreateRoom(*ana, "lobby");
+  ASSERT_TRUE(room.ok()) << room.status().ToString();
+  auto ws = stack->Connect(*ana);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(*room) + "}").ok());
+  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"send\",\"room\":" + std::to_string(*room) +
+                              ",\"text\":\"hola\",\"client_msg_id\":\"c1\"}")
+                  .ok());
+  auto ack = ReceiveUntil(**ws, [](const Json& j) { return j.Type() == "ack" || j.Type() == "error"; });
+  ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+  EXPECT_EQ(ack->Type(), "ack") << ack->text;
 }
 
 TEST_F(HealthTest, AnIngressWithoutKafkaIsLiveButNotReady) {
