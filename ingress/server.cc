@@ -63,12 +63,12 @@ Status IngressServer::Start() {
   std::signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   // The workers spread keys and channels over several Redis shards; the ingress's links do not yet.
-  std::string error;
   if (config_.common.RedisShards().size() != 1)
     return Status::InvalidArgument("redis_shards", "the ingress takes one Redis address for now, not a list of shards");
   if (Status s = LoadTokenSecret(&config_); !s.ok()) return s;
-  if (TrustedProxies proxies; !TrustedProxies::Parse(config_.trusted_proxies, &proxies, &error))
-    return Status::InvalidArgument("bad_trusted_proxies", "--trusted-proxies: " + error);
+  std::string proxies_error;
+  if (TrustedProxies proxies; !TrustedProxies::Parse(config_.trusted_proxies, &proxies, &proxies_error))
+    return Status::InvalidArgument("bad_trusted_proxies", "--trusted-proxies: " + proxies_error);
   if (config_.instance < 0) {
     auto n = TakeInstanceNumber(config_.common);
     if (!n.ok()) return n.status();
