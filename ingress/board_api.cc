@@ -112,7 +112,7 @@ void BoardRoute(Connection& conn, const http::Request& req) {
     return conn.RespondError(Status::InvalidArgument("bad_version", "v must be a board version (integer >= 0)"));
   Loop* loop = &conn.loop();
   AdmitRequest(conn, "board_reads", "too many board reads from your address; try again later",
-               {AddressBucket(*loop, "board_reads", conn.PeerAddress(),
+               {AddressBucket(*loop, "board_reads", conn.ClientAddress(),
                               loop->services().config.limits.board_reads_per_address)},
                [loop, req, min_version](Connection& c) {
                  uint64_t id = c.id();
@@ -134,7 +134,7 @@ void PixelStoryRoute(Connection& conn, const http::Request& req, int x, int y) {
   Loop* loop = &conn.loop();
   AdmitRequest(
       conn, "pixel_reads", "too many pixel reads from your address; try again later",
-      {AddressBucket(*loop, "pixel_reads", conn.PeerAddress(), loop->services().config.limits.pixel_reads_per_address)},
+      {AddressBucket(*loop, "pixel_reads", conn.ClientAddress(), loop->services().config.limits.pixel_reads_per_address)},
       [x, y, limit](Connection& c) {
         OnDb<std::vector<PixelHistoryEntry>>(
             c, [x, y, limit](PgConn& pg) { return PixelHistory(pg, x, y, static_cast<int>(limit)); },

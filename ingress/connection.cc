@@ -2,8 +2,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -58,7 +56,8 @@ int64_t SteadyMs() {
 
 }  // namespace
 
-Connection::Connection(Loop* loop, uint64_t id, int fd, uint32_t peer) : loop_(loop), id_(id), fd_(fd), peer_(peer) {
+Connection::Connection(Loop* loop, uint64_t id, int fd, const IpAddress& peer, bool proxied)
+    : loop_(loop), id_(id), fd_(fd), client_(peer), proxied_(proxied) {
   open_connections.Add(1);
   event_assign(&read_event_, loop_->base(), fd_, EV_READ | EV_PERSIST, &Connection::OnReadable, this);
   // The first request is due within the request timeout of the connection, not the idle time: a
@@ -76,7 +75,9 @@ Connection::~Connection() {
   if (write_event_) event_free(write_event_);
   if (out_) evbuffer_free(out_);  // may hold references to shared frames: freeing releases them
   close(fd_);
-  loop_->services().connections.Release(peer_);
+  const std::string client = ClientAddress();
+  loop_->services().connections.Release(proxied_ ? std::string() : client);
+  if (client_counted_) loop_->services().connections.ReleaseClient(client);
 }
 
 void Connection::OnReadable(evutil_socket_t, short what, void* arg) {
@@ -181,6 +182,8 @@ void Connection::ReadHttp() {
     in_.erase(0, consumed);
     keep_alive_ = request.keep_alive && !loop_->services().draining;
     head_only_ = request.method == "HEAD";
+    // nginx sends many clients' requests down one kept-alive connection: each names its own.
+    if (proxied_) client_ = loop_->services().proxies.ClientOf(Peer(), request.headers);
     HandleHttpRequest(*this, std::move(request));
   }
   if (in_.empty()) std::string().swap(in_);  // an idle keep-alive connection holds no buffer
@@ -276,6 +279,13 @@ void Connection::RespondError(const Status& original, std::string_view extra_hea
 }
 
 void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {
+  if (proxied_) {
+    if (!loop_->services().connections.AdmitClient(ClientAddress())) {
+      CountRefusal("connections_per_address");
+      return RespondError(Status::ResourceExhausted("too_many_connections", "too many connections from your address"));
+    }
+    client_counted_ = true;
+  }
   // Like every HTTP answer, the upgrade names the instance: behind a balancer it shows where the socket went.
   std::string response = ws::UpgradeResponse(request, "X-Instance-Id: " + loop_->services().instance_id + "\r\n");
   evbuffer_add(Out(), response.data(), response.size());
@@ -495,16 +505,11 @@ void Connection::CloseAfterFlush() {
   else Queued();
 }
 
-std::string Connection::PeerAddress() const {
+IpAddress Connection::Peer() const {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  char text[INET6_ADDRSTRLEN] = "";
-  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
-  if (addr.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
-  else if (addr.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
-  return text;
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return IpAddress{};
+  return IpAddressOf(reinterpret_cast<const sockaddr*>(&addr));
 }
 
 Seat* Connection::FindSeat(int64_t room) {

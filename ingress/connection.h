@@ -35,6 +35,7 @@
 
 #include "common/status.h"
 #include "common/token.h"
+#include "ingress/client_address.h"
 #include "ingress/http_request.h"
 #include "ingress/rate_limits.h"
 #include "ingress/room_hub.h"
@@ -50,8 +51,10 @@ class Connection {
  public:
   enum class State : uint8_t { kHttp, kWebSocket, kClosing };
 
-  // Takes the socket, and the place ConnectionCounter::Admit gave `peer` (released when it closes).
-  Connection(Loop* loop, uint64_t id, int fd, uint32_t peer);
+  // Takes the socket of `peer`, and the place ConnectionCounter::Admit gave it (released when it
+  // closes): under the peer's AddressKey, or in the total only when `proxied` (a trusted proxy,
+  // whose clients are known per request).
+  Connection(Loop* loop, uint64_t id, int fd, const IpAddress& peer, bool proxied);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -70,7 +73,8 @@ class Connection {
   void RespondJson(int status, std::string_view json) { Respond(status, "application/json", json); }
   // The body is {"error":{code, reason}} of ForClient(error); `extra_headers` as for Respond.
   void RespondError(const Status& error, std::string_view extra_headers = {});
-  // Switches to kWebSocket for an upgrade request that passed its checks.
+  // Switches to kWebSocket for an upgrade request that passed its checks; behind a trusted proxy, once
+  // its client has a place under --max-connections-per-address (else 429 too_many_connections).
   void AcceptWebSocket(const http::Request& request, TokenUser user);
 
   // WebSocket.
@@ -108,8 +112,9 @@ class Connection {
   // The UploadBudget claim of the upload request being served (null when it is no upload): the
   // route takes it along with the body, so the claim lasts as long as the bytes do.
   std::unique_ptr<UploadClaim> TakeUploadClaim() { return std::move(upload_claim_); }
-  // The client's IP address as text ("" if the socket has none).
-  std::string PeerAddress() const;
+  // The AddressKey of the request's client (client_address.h): the peer's, or behind a trusted proxy
+  // the one its X-Forwarded-For names, for the request being served and then for the WebSocket.
+  std::string ClientAddress() const { return AddressKey(client_); }
   Seat* FindSeat(int64_t room);
 
  private:
@@ -122,6 +127,7 @@ class Connection {
   // the UploadBudget. False when it was refused (answered 503).
   bool ClaimUpload(size_t size);
   size_t MaxInput() const;
+  IpAddress Peer() const;  // the socket's peer (the unspecified address if it has none)
   void WriteHead(int status, std::string_view content_type, size_t length, std::string_view extra_headers);
   void Answered();  // the request's answer is queued: the next one may be read
   void ReadWebSocket(const char* data, size_t len);
@@ -142,7 +148,11 @@ class Connection {
   Loop* loop_;
   const uint64_t id_;
   const int fd_;
-  const uint32_t peer_;           // IPv4 address, network order
+  // The peer, or behind a trusted proxy the request's client. A proxy's own address is not kept (16
+  // bytes on every idle connection): a proxied request asks the socket (getpeername).
+  IpAddress client_;
+  const bool proxied_;            // the peer is a trusted proxy
+  bool client_counted_ = false;   // proxied: the WebSocket's client holds a place (ConnectionCounter::AdmitClient)
   event read_event_;              // embedded: an idle connection is one allocation less
   event* write_event_ = nullptr;  // only while the socket holds back output
   evbuffer* out_ = nullptr;       // only while there is output

@@ -46,7 +46,7 @@ void ResendVerificationRoute(Connection& conn, const TokenUser& user) {
   AdmitRequest(
       conn, "verify_mails", "verification e-mails were sent to you, or your address, too often; try again later",
       {UserBucket(*loop, "verify_mails", user.id, limits.verify_mails_per_user),
-       AddressBucket(*loop, "verify_mails", conn.PeerAddress(), limits.verify_mails_per_address)},
+       AddressBucket(*loop, "verify_mails", conn.ClientAddress(), limits.verify_mails_per_address)},
       [loop, uid = user.id](Connection& c) {
         OnDb<std::string>(
             c,

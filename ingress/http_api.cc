@@ -80,7 +80,7 @@ void CreateGuestRoute(Connection& conn, const http::Request& req) {
     if (Status s = ParseObject(req.body, {}, &doc); !s.ok()) return conn.RespondError(s);
   Services* services = &conn.loop().services();
   AdmitRequest(conn, "guests_per_address", "too many guest sessions from your address; try again later",
-               {AddressBucket(conn.loop(), "guests", conn.PeerAddress(), services->config.limits.guests_per_address)},
+               {AddressBucket(conn.loop(), "guests", conn.ClientAddress(), services->config.limits.guests_per_address)},
                [services](Connection& c) {
                  OnDb<UserRow>(c, [](PgConn& pg) { return CreateGuest(pg); }, [services](Reply reply, Result<UserRow> user) {
                    if (!user.ok()) return reply(user.status());
@@ -166,7 +166,7 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
   AdmitRequest(
       conn, "rooms", "you, or your address, created too many rooms; try again later",
       {UserBucket(*loop, "rooms", user.id, limits.rooms_per_user),
-       AddressBucket(*loop, "rooms", conn.PeerAddress(), limits.rooms_per_address)},
+       AddressBucket(*loop, "rooms", conn.ClientAddress(), limits.rooms_per_address)},
       [loop, uid = user.id, room_name, p = is_private->value_or(false), policy](Connection& c) {
         OnDb<RoomRow>(
             c, [uid, room_name, p, policy](PgConn& pg) { return CreateRoom(pg, uid, room_name, p, policy); },

@@ -23,6 +23,16 @@ void AddSecurityOptions(CLI::App* cmd, IngressConfig* c) {
                   "comma-separated page origins (https://chat.example.com) that may open a WebSocket besides "
                   "the one the request was sent to; a request without Origin (not a browser) is always allowed")
       ->envname("CHATPIPE_ALLOWED_ORIGINS")->delimiter(',');
+  cmd->add_option("--trusted-proxies", c->trusted_proxies,
+                  "comma-separated CIDR ranges (127.0.0.1/32,10.0.0.0/8) of proxies whose X-Forwarded-For names "
+                  "the client: the rightmost address in it that is not itself trusted is the one per-address "
+                  "limits count; empty: every peer is its own client (docs/security.md)")
+      ->envname("CHATPIPE_TRUSTED_PROXIES")
+      ->check([](const std::string& list) {
+        TrustedProxies proxies;
+        std::string error;
+        return TrustedProxies::Parse(list, &proxies, &error) ? std::string() : error;
+      });
   cmd->add_option("--metrics-host", c->metrics_host, "address of the side /metrics listener (with --metrics-port)")
       ->envname("CHATPIPE_METRICS_HOST")->capture_default_str();
   cmd->add_option("--metrics-port", c->metrics_port,

@@ -188,8 +188,10 @@ void Loop::OnFlush(int, short, void* arg) {
 // holding the socket (and a timer) until the request arrived, the very resources the limit protects.
 void Loop::OnAccept(evconnlistener*, int fd, sockaddr* addr, int, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
-  const uint32_t peer = addr->sa_family == AF_INET ? reinterpret_cast<sockaddr_in*>(addr)->sin_addr.s_addr : 0;
-  if (!loop->services_->connections.Admit(peer)) {
+  const IpAddress peer = IpAddressOf(addr);
+  // A trusted proxy's connection carries many clients: it counts in the total only (ConnectionCounter).
+  const bool proxied = loop->services_->proxies.Contains(peer);
+  if (!loop->services_->connections.Admit(proxied ? std::string() : AddressKey(peer))) {
     refused_connections.Add();
     LogEvent(spdlog::level::debug, "connection_refused", {{"loop", loop->index()}, {"reason", "over a connection limit"}});
     close(fd);
@@ -197,7 +199,7 @@ void Loop::OnAccept(evconnlistener*, int fd, sockaddr* addr, int, void* arg) {
   }
   SetClientSocketOptions(fd, loop->services_->config.connections);
   uint64_t id = loop->next_conn_id_++;
-  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, fd, peer));
+  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, fd, peer, proxied));
 }
 
 // accept() failed. Out of descriptors, the pending connection stays in the backlog and the listener

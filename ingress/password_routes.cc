@@ -52,7 +52,7 @@ void SignUp(Connection& conn, std::string name, std::string email, std::string p
   Loop* loop = &conn.loop();
   const RateLimitConfig& limits = loop->services().config.limits;
   AdmitRequest(conn, "signups_per_address", "too many sign-ups from your address; try again later",
-               {AddressBucket(*loop, "signups", conn.PeerAddress(), limits.signups_per_address)},
+               {AddressBucket(*loop, "signups", conn.ClientAddress(), limits.signups_per_address)},
                [name = std::move(name), email = std::move(email), password = std::move(password)](Connection& c) {
                  Reply reply{&c.loop(), c.id()};
                  RunOnPool<std::string>(
@@ -70,7 +70,7 @@ void SignIn(Connection& conn, std::string name, std::string password,
   const RateLimitConfig& limits = loop->services().config.limits;
   std::vector<SharedBucket> failures{
       AccountBucket(*loop, "login_failures", name, limits.login_failures_per_account),
-      AddressBucket(*loop, "login_failures", conn.PeerAddress(), limits.login_failures_per_address)};
+      AddressBucket(*loop, "login_failures", conn.ClientAddress(), limits.login_failures_per_address)};
   Reply reply{loop, conn.id()};
   TakeShared(*loop, failures, 0,
              [reply, failures, name = std::move(name), password = std::move(password),

@@ -13,7 +13,8 @@
 // and the usual error body, or a WebSocket `error` frame with `retry_after_ms`. The connection stays
 // open. Refusals are counted in chatpipe_ingress_rate_limited_total{limit="..."}.
 //
-// A client's address is the peer address of its TCP connection (no proxy header is trusted).
+// A client's address is Connection::ClientAddress(): its TCP peer's, or behind a --trusted-proxies
+// proxy the one X-Forwarded-For names; an IPv6 client by its /64 (ingress/client_address.h).
 #pragma once
 
 #include <cstdint>

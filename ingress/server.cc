@@ -53,6 +53,9 @@ Status IngressServer::Start() {
   std::signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   if (Status s = LoadTokenSecret(&config_); !s.ok()) return s;
+  std::string proxies_error;
+  if (TrustedProxies proxies; !TrustedProxies::Parse(config_.trusted_proxies, &proxies, &proxies_error))
+    return Status::InvalidArgument("bad_trusted_proxies", "--trusted-proxies: " + proxies_error);
   services_ = std::make_unique<Services>(config_);
   // Message ids embed an instance number: set by hand, or taken from PostgreSQL (StartHealthChecks).
   if (config_.instance >= 0) services_->ids.SetInstance(static_cast<uint32_t>(config_.instance));

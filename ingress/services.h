@@ -17,6 +17,7 @@
 #include "common/message_id.h"
 #include "common/token.h"
 #include "common/work_pool.h"
+#include "ingress/client_address.h"
 #include "ingress/connection_counter.h"
 #include "ingress/connection_limits.h"
 #include "ingress/media_api.h"
@@ -41,6 +42,7 @@ struct IngressConfig {
   std::string token_secret_file;     // read into token_secret at start, when set
   int token_ttl_s = 24 * 3600;       // a token's lifetime; the client renews it before then
   std::vector<std::string> allowed_origins;  // WebSocket Origins allowed besides the served one
+  std::string trusted_proxies;       // CIDR ranges whose X-Forwarded-For names the client (client_address.h)
   std::string metrics_host = "127.0.0.1";
   int metrics_port = -1;             // -1: /metrics on the main port; else only there (0: any free port)
   int instance = -1;                 // message id instance number (0-1023); -1: taken from a Redis counter
@@ -73,7 +75,10 @@ struct Services {
   explicit Services(const IngressConfig& c)
       : config(c), signer(c.token_secret), instance_id(InstanceId()),
         connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address),
-        uploads(c.media.upload_memory) {}
+        uploads(c.media.upload_memory) {
+    std::string error;
+    TrustedProxies::Parse(c.trusted_proxies, &proxies, &error);  // IngressServer::Start checked it
+  }
   // A new message id; 503 `unavailable` while the instance number is not taken yet (PostgreSQL was
   // away at start: the health monitor takes it once PostgreSQL answers).
   Result<uint64_t> NextId() {
@@ -87,6 +92,7 @@ struct Services {
   // Its instance number is --instance, or taken from PostgreSQL (TakeInstanceNumber, ingress/health.h).
   MessageIdGenerator ids;
   std::string instance_id;           // sent as X-Instance-Id: host name and pid
+  TrustedProxies proxies;            // --trusted-proxies
   ConnectionCounter connections;     // every loop's client connections, against the limits
   UploadBudget uploads;              // upload bodies held, against --upload-memory
   std::unique_ptr<HealthMonitor> health;  // Kafka's and PostgreSQL's readiness checks (ingress/health.h)

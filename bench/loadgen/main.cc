@@ -63,7 +63,10 @@ int main(int argc, char** argv) {
   chatpipe::bench::RunOptions r;
   std::string rooms_text;
   CLI::App* run = app.add_subcommand("run", "one generator process");
-  run->add_option("--url", r.url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
+  run->add_option("--url", r.url, "ingress base URL (http://IPV4:PORT), or https://IPV4:PORT for wss:// (through nginx)")
+      ->capture_default_str();
+  run->add_option("--ca-file", r.ca_file, "https: PEM file of the CA the server's certificate must chain to (default: the system's)");
+  run->add_option("--token-url", r.token_url, "base URL (http://) that guest tokens are asked of (default: --url)");
   run->add_option("--connections", r.connections, "WebSocket clients of this process")->capture_default_str();
   run->add_option("--threads", r.threads, "event loops (one event_base each); senders that are a few among receivers get one more of their own")->capture_default_str();
   run->add_option("--peer", r.peer, "server kind: chatpipe, or a peer: ws, socketio (bench/peers/), centrifugo (Centrifugo itself)")

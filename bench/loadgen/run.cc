@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "bench/loadgen/placement.h"
+#include "bench/loadgen/tls.h"
 #include "bench/loadgen/worker.h"
 #include "tests/support/http_client.h"
 
@@ -24,10 +25,10 @@ using std::chrono::milliseconds;
 }  // namespace
 
 Result<Target> ParseUrl(const std::string& url) {
-  constexpr std::string_view kScheme = "http://";
-  Status bad = Status::InvalidArgument("bad_url", "--url must be http://IPV4:PORT, got " + url);
-  if (url.rfind(kScheme, 0) != 0) return bad;
-  std::string rest = url.substr(kScheme.size());
+  Status bad = Status::InvalidArgument("bad_url", "--url must be http://IPV4:PORT or https://IPV4:PORT, got " + url);
+  const bool tls = url.rfind("https://", 0) == 0;
+  if (!tls && url.rfind("http://", 0) != 0) return bad;
+  std::string rest = url.substr(tls ? 8 : 7);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   const size_t colon = rest.rfind(':');
   if (colon == std::string::npos) return bad;
@@ -42,6 +43,8 @@ Result<Target> ParseUrl(const std::string& url) {
   if (port <= 0 || port > 65535 || inet_pton(AF_INET, rest.substr(0, colon).c_str(), &t.addr.sin_addr) != 1) return bad;
   t.addr.sin_port = htons(static_cast<uint16_t>(port));
   t.host_port = rest;
+  t.host = rest.substr(0, colon);
+  t.tls = tls;
   return t;
 }
 
@@ -198,9 +201,15 @@ Status RunGenerator(const RunOptions& o) {
       tokens.push_back("peer");
       continue;
     }
-    auto token = GuestToken(o.url);
+    auto token = GuestToken(o.token_url.empty() ? o.url : o.token_url);
     if (!token.ok()) return token.status();
     tokens.push_back(*token);
+  }
+  SslCtx tls;  // outlives the workers, which are done with it before this returns
+  if (target->tls) {
+    auto ctx = ClientTlsContext(o.ca_file, target->host);
+    if (!ctx.ok()) return ctx.status();
+    tls = std::move(*ctx);
   }
 
   WorkerConfig base;
@@ -209,6 +218,7 @@ Status RunGenerator(const RunOptions& o) {
   base.proc = o.proc;
   base.server = target->addr;
   base.host_header = target->host_port;
+  base.tls = tls.get();
   base.duration_ns = static_cast<int64_t>(o.duration_s * 1e9);
   base.drain_ns = static_cast<int64_t>(o.drain_s * 1e9);
   base.quiet_ns = int64_t{o.quiet_ms} * 1'000'000;

@@ -13,7 +13,9 @@
 namespace chatpipe::bench {
 
 struct RunOptions {
-  std::string url = "http://127.0.0.1:8080";  // ingress; the host must be an IPv4 address
+  std::string url = "http://127.0.0.1:8080";  // ingress, or https:// for wss:// (nginx); the host an IPv4 address
+  std::string ca_file;             // https: the PEM file of the CA that signed the server's certificate
+  std::string token_url;           // where guest tokens come from (POST /api/sessions/guest); empty: url
   std::string peer = "chatpipe";   // or "ws", "socketio" (bench/peers/), "centrifugo": no tokens fetched then
   int connections = 0;
   int threads = 1;
@@ -42,10 +44,12 @@ struct RunOptions {
   std::string out;                 // JSON result file
 };
 
-// The ingress a generator talks to, from its --url (http://IPV4:PORT).
+// The ingress a generator talks to, from its --url (http://IPV4:PORT, or https:// for wss://).
 struct Target {
   sockaddr_in addr{};
   std::string host_port;  // "IPV4:PORT", the Host header
+  std::string host;       // "IPV4", what the server's certificate must name with https
+  bool tls = false;
 };
 Result<Target> ParseUrl(const std::string& url);
 

@@ -26,6 +26,7 @@
 
 struct event_base;
 struct event;
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace chatpipe::bench {
 
@@ -52,6 +53,7 @@ struct WorkerConfig {
   uint32_t proc = 0;
   sockaddr_in server{};
   std::string host_header;   // "127.0.0.1:PORT"
+  ssl_ctx_st* tls = nullptr; // wss://: every connection speaks TLS, its SSL made from this (tls.h); owned by RunGenerator
   double rate = 0;           // messages per second for this thread
   int64_t duration_ns = 0;
   int64_t drain_ns = 0;

@@ -22,8 +22,15 @@ class RawConn {
  public:
   // The cheapest request: its answer is constant, whatever the engines' state.
   static constexpr std::string_view kLivez = "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n";
-  explicit RawConn(int port, int rcvbuf = 0) {
+  // `source`: the loopback address to connect from (127.0.0.2: a peer other than 127.0.0.1).
+  explicit RawConn(int port, int rcvbuf = 0, const char* source = nullptr) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (source) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      inet_pton(AF_INET, source, &from.sin_addr);
+      bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from);
+    }
     if (rcvbuf > 0) {
       setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
       setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof rcvbuf);
