@@ -6,6 +6,12 @@
   ingress (least_conn: the second socket goes to the idle one; the 101 answers' X-Instance-Id differ),
   and each sees the other's message;
 - every topic has replication factor 3 and min.insync.replicas 2 (Kafka's TopicCommand);
+- `ops/rolling-restart` of every chatpipe process (both ingresses, then each worker copy) while
+  several WebSocket clients send a steady stream into a few rooms: each process is replaced under its
+  name, the clients are closed by the drains and come back (joining with `after`, sending again what
+  was refused or left unanswered under the same client_msg_id), every acknowledged message is stored
+  once, every client gets every message of its rooms once and in order, and sends are acknowledged
+  after the restart too;
 - one of the two Redis shards SIGKILLed and started again, empty, with two clients in a room it holds
   and in one the other shard holds: the sends made meanwhile reach both clients once and in order
   with nobody rejoining, and both rooms are live again;
@@ -26,6 +32,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -70,6 +77,14 @@ class Https:
         r = self.conn.getresponse()
         data = r.read()
         return r.status, r.getheader("X-Instance-Id"), json.loads(data) if data else None
+
+
+class Closed(AssertionError):
+    """The WebSocket ended: a close frame from the server (its code, or None without one) or EOF."""
+
+    def __init__(self, code, what):
+        super().__init__(what)
+        self.code = code
 
 
 class WebSocket:
@@ -119,7 +134,7 @@ class WebSocket:
             except (socket.timeout, TimeoutError):
                 return False
             if not chunk:
-                raise AssertionError("the WebSocket closed")
+                raise Closed(None, "the WebSocket closed")
             self.buf += chunk
         return True
 
@@ -144,7 +159,8 @@ class WebSocket:
             if opcode == 0x9:
                 self._frame(0xA, payload)
             elif opcode == 0x8:
-                raise AssertionError("the server closed the WebSocket: %r" % payload)
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                raise Closed(code, "the server closed the WebSocket: %r" % payload)
             elif opcode == 0x1:
                 return json.loads(payload)
         return None
@@ -318,6 +334,247 @@ class RedisShardLossTest(unittest.TestCase):
             b.close()
 
 
+# Refusals that mean "send it again, unchanged, under the same client_msg_id" (docs/protocol.md).
+RESEND_CODES = {"draining", "queue_unavailable", "unavailable", "busy", "not_joined", "rate_limited"}
+
+
+class StreamClient(threading.Thread):
+    """One user on one WebSocket through nginx, joined to every room of `rooms`, sending one message
+    every `every` s round the rooms until `restarted` is set and `after` messages made after it were
+    acknowledged; then it only reads, until it holds what `expect` (set by the test) says each room
+    has. Whenever the socket ends (1012 from a drain, or any close) it reconnects, joins each room
+    again with `after` = the last position it saw, and once joined sends again, under the same
+    client_msg_id, what was refused with a resend code or left unanswered by the close (after a
+    `draining`, nothing more goes on that socket: it is about to close with 1012). Bounded: at
+    most `most` messages and 50 connections, and nothing past `deadline` (a hang, not a pace)."""
+
+    def __init__(self, name, token, rooms, restarted, deadline, every=0.25, after=5, most=600):
+        super().__init__(name=name, daemon=True)
+        self.token, self.rooms, self.restarted, self.deadline = token, rooms, restarted, deadline
+        self.every, self.after, self.most = every, after, most
+        self.ws = None
+        self.joining = set()
+        self.draining = False  # this socket's ingress said `draining`: send nothing more on it
+        self.seen = {room: [] for room in rooms}  # room -> (pos, id) of each message frame, as they came
+        self.last_pos = {room: 0 for room in rooms}
+        self.made = 0
+        self.made_after_restart = set()  # client_msg_ids first sent after the restart was over
+        self.to_send = []  # (client_msg_id, room, text), sent once connected and joined
+        self.in_flight = {}  # client_msg_id -> (room, text): sent on this socket, not answered yet
+        self.not_before = 0.0  # after a rate_limited refusal: no send before this (monotonic)
+        self.acked = {}  # client_msg_id -> (room, text)
+        self.connections = 0
+        self.closes = []  # how each socket ended: the server's close code, or None
+        self.resent = {}  # why messages were sent again: refusal code or "unanswered" -> count
+        self.loaded = threading.Event()  # a first message acknowledged
+        self.sending_done = threading.Event()  # every message made is acknowledged; no more are made
+        self.expect = None  # room -> the stored ids in position order
+        self.error = None
+
+    def run(self):
+        try:
+            self._run()
+        except BaseException as e:  # noqa: B902 -- handed to the test, which fails with it
+            self.error = e
+        finally:
+            if self.ws:
+                self.ws.close()
+
+    def _connect(self):
+        self.connections += 1
+        if self.connections > 50:
+            raise AssertionError("%s: more than 50 connections" % self.name)
+        try:
+            self.ws = WebSocket(self.token)
+        except (OSError, AssertionError):
+            self.ws = None
+            return
+        self.joining = set(self.rooms)
+        self.draining = False
+        for room in self.rooms:
+            self.ws.send({"type": "join", "room": room, "after": self.last_pos[room]})
+
+    def _lost(self, code):
+        """The socket ended: what it left unanswered goes again on the next one."""
+        self.closes.append(code)
+        self.ws.close()
+        self.ws = None
+        self.to_send[:0] = [(cid, room, text) for cid, (room, text) in self.in_flight.items()]
+        self.resent["unanswered"] = self.resent.get("unanswered", 0) + len(self.in_flight)
+        self.in_flight.clear()
+
+    def _next_message(self):
+        if self.to_send:
+            return self.to_send.pop(0)
+        if self.made >= self.most or (self.restarted.is_set() and len(self.made_after_restart & set(self.acked)) >= self.after):
+            return None
+        self.made += 1
+        cid = "%s-%d" % (self.name, self.made)
+        if self.restarted.is_set():
+            self.made_after_restart.add(cid)
+        return cid, self.rooms[self.made % len(self.rooms)], "rolling %s" % cid
+
+    def _send_one(self):
+        message = self._next_message()
+        if message is None:
+            if not self.in_flight:
+                self.sending_done.set()
+            return
+        cid, room, text = message
+        self.in_flight[cid] = (room, text)
+        self.ws.send({"type": "send", "room": room, "text": text, "client_msg_id": cid})
+
+    def _handle(self, frame):
+        kind = frame["type"]
+        if kind == "joined":
+            self.joining.discard(frame["room"])
+        elif kind == "message" and frame["room"] in self.seen:
+            self.seen[frame["room"]].append((frame["pos"], frame["id"]))
+            self.last_pos[frame["room"]] = max(self.last_pos[frame["room"]], frame["pos"])
+        elif kind == "ack":
+            self.acked[frame["client_msg_id"]] = self.in_flight.pop(frame["client_msg_id"])
+            self.loaded.set()
+        elif kind == "error":
+            cid = frame.get("client_msg_id")
+            if frame["code"] not in RESEND_CODES or cid not in self.in_flight:
+                raise AssertionError("%s: refused: %r" % (self.name, frame))
+            self.to_send.insert(0, (cid,) + self.in_flight.pop(cid))
+            self.resent[frame["code"]] = self.resent.get(frame["code"], 0) + 1
+            self.draining = self.draining or frame["code"] == "draining"
+            if frame["code"] == "rate_limited":
+                self.not_before = time.monotonic() + frame.get("retry_after_ms", 100) / 1000
+
+    def _has_everything(self):
+        return self.expect is not None and all(len(self.seen[r]) >= len(self.expect[r]) for r in self.rooms)
+
+    def _run(self):
+        next_send = time.monotonic()
+        while not (self.sending_done.is_set() and self._has_everything()):
+            now = time.monotonic()
+            if now > self.deadline:
+                raise AssertionError("%s: still running at the deadline (made %d, %d unanswered, %d to send)"
+                                     % (self.name, self.made, len(self.in_flight), len(self.to_send)))
+            if self.ws is None:
+                self._connect()
+                if self.ws is None:
+                    time.sleep(0.1)  # refused (no ingress took it): a moment before the next try
+                continue
+            sending = not self.joining and not self.draining and not self.sending_done.is_set()
+            try:
+                if sending and now >= max(next_send, self.not_before):
+                    next_send = max(next_send + self.every, now)
+                    self._send_one()
+                # Reads until the next send is due (at most 0.5 s, so the deadline is seen).
+                frame = self.ws.recv(min(max(next_send, self.not_before), now + 0.5) if sending else now + 0.5)
+            except Closed as e:
+                self._lost(e.code)
+                continue
+            except OSError:
+                self._lost(None)
+                continue
+            if frame is not None:
+                self._handle(frame)
+
+
+def procs_status():
+    """name -> pid of each chatpipe process the cluster's directory runs (ops/procs status)."""
+    out = subprocess.run([os.path.join(ROOT, "ops/procs"), "status", CLUSTER["dir"]], capture_output=True,
+                         text=True, timeout=30).stdout
+    return {name: pid for name, pid, state in (l.split() for l in out.splitlines()) if state == "running"}
+
+
+def stored_history(https, token, room):
+    """Every message stored in the room, by position (paging back through the history API)."""
+    out, before = [], None
+    while True:
+        status, _, page = https.call("GET", "/api/rooms/%d/messages?limit=100%s"
+                                     % (room, "" if before is None else "&before=%d" % before), token=token)
+        assert status == 200, (status, page)
+        out += page["messages"]
+        before = page["next_before"]
+        if before is None:
+            return sorted(out, key=lambda m: m["pos"])
+
+
+class RollingRestartTest(unittest.TestCase):
+    """Runs after ClusterTest and before BrokerLossTest (which leaves a broker down)."""
+
+    def test_a_rolling_restart_of_every_process_under_load_loses_and_repeats_nothing(self):
+        https = Https()
+        token, _, _ = guest(https)
+        rooms = []
+        for r in range(3):
+            status, _, room = https.call("POST", "/api/rooms", {"name": "rolling-%d-%d" % (os.getpid(), r)}, token)
+            self.assertEqual(status, 201, room)
+            rooms.append(room["id"])
+        restarted = threading.Event()
+        deadline = time.monotonic() + 180  # against a hang only: the test ends on counts
+        clients = [StreamClient("c%d" % i, guest(https)[0], rooms, restarted, deadline) for i in range(4)]
+        for c in clients:
+            c.start()
+        try:
+            for c in clients:
+                self.assertTrue(c.loaded.wait(max(0, deadline - time.monotonic())), c.error or "%s: no ack" % c.name)
+            before = procs_status()
+            r = subprocess.run([os.path.join(ROOT, "ops/rolling-restart"), CLUSTER["dir"]], capture_output=True,
+                               text=True, timeout=150)
+            restarted.set()
+            self.assertEqual(r.returncode, 0, r.stderr[-4000:])
+            after = procs_status()
+            for c in clients:
+                self.assertTrue(c.sending_done.wait(max(0, deadline - time.monotonic())), c.error or c.name)
+            self.assertEqual(sorted(after), sorted(before))
+            replaced = [n for n in before if n != "smtp-sink"]
+            self.assertGreaterEqual(len(replaced), 14)  # two ingresses, two copies of six workers
+            self.assertEqual([n for n in replaced if after[n] == before[n]], [], "not restarted")
+            self.assertEqual(after["smtp-sink"], before["smtp-sink"])
+
+            acked = {}  # client_msg_id -> (room, text), over all clients
+            for c in clients:
+                acked.update(c.acked)
+            https = Https()  # nginx may have closed the first one while it idled
+            while True:
+                stored = {room: stored_history(https, token, room) for room in rooms}
+                stored_ids = {m["client_msg_id"] for ms in stored.values() for m in ms}
+                if set(acked) <= stored_ids or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            for c in clients:
+                c.expect = {room: [m["id"] for m in stored[room]] for room in rooms}
+            for c in clients:
+                c.join(max(0, deadline - time.monotonic()))
+        finally:
+            restarted.set()
+            for c in clients:
+                c.deadline = 0  # ends a client still running, at its next turn
+        print("%s\n%d messages acknowledged, %d made after the restart; closes per client: %s; sent again: %s" % (
+            r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "", len(acked),
+            sum(len(c.made_after_restart) for c in clients), [c.closes for c in clients], [c.resent for c in clients]))
+        for c in clients:
+            self.assertIsNone(c.error, "%s: %s" % (c.name, c.error))
+        # Stored once each: positions and ids unique, every acknowledged message there, once, and
+        # nothing that was not sent.
+        for room in rooms:
+            positions = [m["pos"] for m in stored[room]]
+            self.assertEqual(positions, sorted(set(positions)), "room %d: a position twice" % room)
+            self.assertEqual(len({m["id"] for m in stored[room]}), len(stored[room]))
+        cids = [m["client_msg_id"] for ms in stored.values() for m in ms]
+        self.assertEqual(len(cids), len(set(cids)), "a message was stored twice")
+        self.assertEqual(set(cids) - set(acked), set(), "stored but never acknowledged")
+        self.assertEqual(set(acked) - set(cids), set(), "acknowledged but never stored")
+        where = {m["client_msg_id"]: (room, m["text"]) for room, ms in stored.items() for m in ms}
+        self.assertEqual(where, acked, "stored in another room, or with another text")
+        # Every client got every message of its rooms, once, in order.
+        for c in clients:
+            for room in rooms:
+                self.assertEqual([i for _, i in c.seen[room]], [m["id"] for m in stored[room]],
+                                 "%s, room %d: not every message once and in order" % (c.name, room))
+        # The drains closed every client at least once, and the stream went on after the restart.
+        self.assertTrue(all(c.closes for c in clients), [c.closes for c in clients])
+        for c in clients:
+            self.assertGreaterEqual(len(c.made_after_restart & set(c.acked)), c.after, c.name)
+
+
 class BrokerLossTest(unittest.TestCase):
     """Runs after ClusterTest: it leaves the cluster one broker short."""
 
@@ -394,7 +651,9 @@ def main():
         CLUSTER.update(read_env(os.path.join(tmp, "cluster.env")))
         CLUSTER["dir"] = tmp
         loader = unittest.TestLoader()
+        # In this order, not the loader's by name: BrokerLossTest leaves a broker down.
         suite = unittest.TestSuite([loader.loadTestsFromTestCase(ClusterTest),
+                                    loader.loadTestsFromTestCase(RollingRestartTest),
                                     loader.loadTestsFromTestCase(RedisShardLossTest),
                                     loader.loadTestsFromTestCase(BrokerLossTest)])
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 
+#include "queue/kafka_admin.h"
 #include "tests/support/wait.h"
 #include "tests/support/worker_env.h"
 
@@ -214,6 +215,62 @@ TEST_F(ConsumeLoopTest, StopWhileTheDeadLetterTopicIsUnreachableReturnsSoonAndSt
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
   EXPECT_TRUE(in_time) << "Run() took " << took.count() << " ms to stop";
   EXPECT_EQ(LeftInGroup("stranded", {"a"}), (std::vector<std::string>{"x", "1"}));
+}
+
+// A stop (SIGTERM) that comes while a batch is being applied: the batch is finished, its offsets are
+// committed and the member leaves its group at once (rd_kafka_consumer_close), so its partitions move
+// to the next member now, not after the session timeout, and nothing is redone or lost.
+TEST_F(ConsumeLoopTest, AStopDuringABatchFinishesItCommitsItAndLeavesTheGroup) {
+  const std::vector<std::string> all{"1", "2", "3"};
+  for (const auto& n : all) ASSERT_TRUE(env_->ProduceRaw("one-partition", n).ok());
+  auto admin = KafkaAdmin::Create(env_->config().kafka_brokers, 30s);
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  std::promise<void> entered, release, returned;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> first{true};
+  ConsumeLoop<Number> loop(env_->config(), {"stopping", "stopping", {kMessagesTopic}, 100}, DecodeNumber,
+                           [&](const std::vector<Number>& batch) {
+                             if (first.exchange(false)) {
+                               entered.set_value();
+                               released.wait_for(30s);  // bounded, should the test fail first
+                             }
+                             return Store(batch);
+                           });
+  ASSERT_TRUE(loop.Start().ok());
+  std::atomic<bool> stop{false};
+  std::thread run([&] {
+    loop.Run(stop);
+    returned.set_value();
+  });
+  // Nothing may leave this block early: the loop is stopped and joined whatever happens.
+  const bool applying = entered.get_future().wait_for(30s) == std::future_status::ready;
+  auto before = (*admin)->DescribeGroup(env_->config().Group("stopping"));
+  stop = true;
+  release.set_value();
+  const bool in_time = returned.get_future().wait_for(30s) == std::future_status::ready;
+  run.join();
+  ASSERT_TRUE(applying) << "no batch was applied";
+  ASSERT_TRUE(in_time) << "Run() did not return after stop";
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->members.size(), 1u);
+  // Left at once: no member is listed (one that vanished without a word stays for the 10-s session).
+  auto after = (*admin)->DescribeGroup(env_->config().Group("stopping"));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->members.empty()) << after->members.size() << " member(s), state " << after->state;
+  // The batch in hand when stop came was applied in full and committed, and no other was begun: a new
+  // member is handed only what came after it. One partition: the batch is 1, 2, 3 or a start of it.
+  const std::vector<std::string> attempts = Attempts();
+  ASSERT_EQ(attempts.size(), 1u);
+  auto first_ones = [&](size_t k) {
+    std::string out = "{";
+    for (size_t i = 0; i < k; ++i) out += (i ? "," : "") + all[i];
+    return out + "}";
+  };
+  size_t n = 1;
+  while (n < all.size() && attempts[0] != first_ones(n)) ++n;
+  ASSERT_EQ(attempts[0], first_ones(n));
+  EXPECT_EQ(Stored(), static_cast<int64_t>(n));
+  EXPECT_EQ(LeftInGroup("stopping", {"one-partition"}), std::vector<std::string>(all.begin() + n, all.end()));
 }
 
 int64_t NowMs() {
