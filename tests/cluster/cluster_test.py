@@ -302,26 +302,31 @@ class RedisShardLossTest(unittest.TestCase):
 
             def send(room, text):
                 a.send({"type": "send", "room": room, "text": text, "client_msg_id": text})
-                frame = a.wait_for(lambda f: f.get("client_msg_id") == text and f["type"] in ("ack", "error"))
+                def answer(f):  # the messages a sees meanwhile are kept too
+                    if f["type"] == "message":
+                        seen[a].setdefault(f["room"], []).append((f["pos"], f["id"], f["text"]))
+                    return f.get("client_msg_id") == text and f["type"] in ("ack", "error")
+                frame = a.wait_for(answer)
                 self.assertEqual(frame["type"], "ack", frame)
 
-            send(lost, "before")
-            send(kept, "before")
-            want = {(lost, "before"), (kept, "before")}
+            # Every text is its own client_msg_id: distinct, or the second would be a resend of the first.
+            send(lost, "before-lost")
+            send(kept, "before-kept")
+            want = {(lost, "before-lost"), (kept, "before-kept")}
             collect(b, want)
             subprocess.run([os.path.join(ROOT, "ops/services"), "kill", CLUSTER["dir"], "redis"], check=True,
                            capture_output=True, timeout=30)
             # Kafka still takes the sends: they are acknowledged with the shard away.
             for i in range(3):
-                send(lost, "while away %d" % i)
+                send(lost, "away-%d" % i)
             subprocess.run([os.path.join(ROOT, "ops/services"), "start", CLUSTER["dir"], "redis"], check=True,
                            capture_output=True, timeout=60)
-            want |= {(lost, "while away %d" % i) for i in range(3)}
+            want |= {(lost, "away-%d" % i) for i in range(3)}
             collect(b, want)
             # Live again on both shards, with nobody rejoining.
-            send(lost, "after")
-            send(kept, "after")
-            want |= {(lost, "after"), (kept, "after")}
+            send(lost, "after-lost")
+            send(kept, "after-kept")
+            want |= {(lost, "after-lost"), (kept, "after-kept")}
             for ws in (a, b):
                 collect(ws, want)
                 for room, got in seen[ws].items():
