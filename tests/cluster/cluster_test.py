@@ -178,6 +178,16 @@ class WebSocket:
         self.sock.close()
 
 
+def make_rooms(https, token, name, n):
+    """The ids of `n` new public rooms named after `name` and this process."""
+    rooms = []
+    for r in range(n):
+        status, _, room = https.call("POST", "/api/rooms", {"name": "%s-%d-%d" % (name, os.getpid(), r)}, token)
+        assert status == 201, (status, room)
+        rooms.append(room["id"])
+    return rooms
+
+
 def guest(https):
     status, instance, body = https.call("POST", "/api/sessions/guest")
     assert status == 200, (status, body)
@@ -507,11 +517,7 @@ class RollingRestartTest(unittest.TestCase):
     def test_a_rolling_restart_of_every_process_under_load_loses_and_repeats_nothing(self):
         https = Https()
         token, _, _ = guest(https)
-        rooms = []
-        for r in range(3):
-            status, _, room = https.call("POST", "/api/rooms", {"name": "rolling-%d-%d" % (os.getpid(), r)}, token)
-            self.assertEqual(status, 201, room)
-            rooms.append(room["id"])
+        rooms = make_rooms(https, token, "rolling", 3)
         restarted = threading.Event()
         deadline = time.monotonic() + 180  # against a hang only: the test ends on counts
         clients = [StreamClient("c%d" % i, guest(https)[0], rooms, restarted, deadline) for i in range(4)]
@@ -589,11 +595,7 @@ class BrokerLossTest(unittest.TestCase):
         # Every partition has all three brokers in its in-sync set, so whichever broker dies, acks=all
         # writes to every partition wait until the quorum fences it (3 s); several rooms spread the sends
         # over several partitions, some led by the broker killed (its leadership moves too).
-        rooms = []
-        for r in range(4):
-            status, _, room = https.call("POST", "/api/rooms", {"name": "cluster-kill-%d-%d" % (os.getpid(), r)}, token)
-            self.assertEqual(status, 201, room)
-            rooms.append(room["id"])
+        rooms = make_rooms(https, token, "cluster-kill", 4)
         # Counted, not timed: a loaded machine may take a while to fence the broker, so the stream runs
         # until 20 sends were acknowledged after the kill, with a deadline only against a hang.
         acked, refused, after_kill = {}, 0, 0
