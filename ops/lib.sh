@@ -62,6 +62,10 @@ pid_alive() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern"
 }
 
+# gone PID: no process PID any more. Waits for a process just launched give up on this rather than on
+# pid_alive's command-line match, which may read empty while the launching shell execs the program.
+gone() { [[ $1 =~ ^[0-9]+$ ]] && ! kill -0 "$1" 2>/dev/null; }
+
 # read_pid FILE: the first line of a pid file, or nothing.
 read_pid() { [[ -f $1 ]] && head -n1 "$1" | tr -dc '0-9'; return 0; }
 
