@@ -3,7 +3,6 @@
 #include <hiredis/adapters/libevent.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string_view>
 #include <sys/ioctl.h>
@@ -160,8 +159,7 @@ void RedisLinks::Eval(const RedisScript& script, std::vector<std::string> args, 
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  const bool keyed = call->args.size() > 1 && std::atoi(call->args[0].c_str()) > 0;
-  const size_t shard = ShardOf(keyed ? std::string_view(call->args[1]) : std::string_view());
+  const size_t shard = ShardOf(ScriptRoutingKey(call->args));
   Send(shard, argv, lens, [this, shard, &script, call](redisReply* r) {
     if (!r || r->type != REDIS_REPLY_ERROR || std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT")
       return call->done(r);

@@ -53,12 +53,17 @@ size_t RedisShardOf(std::string_view key, size_t shards) {
   return static_cast<size_t>(JumpConsistentHash(Mix(RedisSlot(key)), static_cast<int64_t>(shards)));
 }
 
+std::string_view ScriptRoutingKey(std::span<const std::string> from_numkeys) {
+  // No key, no routing (such a script touches no key).
+  return from_numkeys.size() > 1 && std::atoi(from_numkeys[0].c_str()) > 0 ? std::string_view(from_numkeys[1])
+                                                                           : std::string_view();
+}
+
 std::string_view RoutingKey(const std::vector<std::string>& args) {
   if (args.size() < 2) return {};
   const std::string& command = args[0];
   if (Is(command, "EVAL") || Is(command, "EVALSHA")) {
-    // EVAL script numkeys key...: no key, no routing (such a script touches no key).
-    return args.size() > 3 && std::atoi(args[2].c_str()) > 0 ? std::string_view(args[3]) : std::string_view();
+    return ScriptRoutingKey(std::span<const std::string>(args).subspan(2));
   }
   if (Is(command, "PUBSUB")) return args.size() > 2 ? std::string_view(args[2]) : std::string_view();
   for (const char* keyless : {"PING", "TIME", "INFO", "SCRIPT", "CONFIG", "CLIENT", "DBSIZE", "FLUSHDB", "FLUSHALL"})

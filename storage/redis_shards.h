@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -30,5 +31,7 @@ size_t RedisShardOf(std::string_view key, size_t shards);
 // INFO...), which goes to the first shard. Multi-key commands route by their first key: their keys
 // must share a hash tag.
 std::string_view RoutingKey(const std::vector<std::string>& args);
+// The same for a script call given from its numkeys on (numkeys, key..., arg...): its first key.
+std::string_view ScriptRoutingKey(std::span<const std::string> from_numkeys);
 
 }  // namespace chatpipe
