@@ -46,7 +46,7 @@ TEST(EmailToken, MalformedIsBadToken) {
 TEST(EmailToken, SessionAndVerificationTokensAreNotInterchangeable) {
   TokenSigner sessions("s");
   EmailTokenSigner emails("s");
-  auto session = sessions.Issue({1, "bea", false}, 2000);
+  auto session = sessions.Issue({1, "bea", false, TokenSigner::NewSession()}, 2000);
   EXPECT_FALSE(emails.Verify(session, "a@b", 1000).ok());
   EXPECT_FALSE(sessions.Verify(emails.Issue(1, "a@b", 2000), 1000).ok());
 }

@@ -58,7 +58,7 @@ std::string TokenSigner::NewSession() {
 
 std::string TokenSigner::Issue(const TokenUser& user, int64_t expires) const {
   std::string payload = "v2." + std::to_string(user.id) + "." + std::to_string(expires) + "." +
-                        (user.guest ? "1" : "0") + "." + user.session + "." + user.name;
+                        (user.guest ? "1" : "0") + "." + std::string(user.session.view()) + "." + user.name;
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), key_);
   return Base64Url(reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) + "." +
@@ -81,11 +81,11 @@ Result<TokenUser> TokenSigner::Verify(std::string_view token, int64_t now) const
   // A v1 token (before sessions) names no session, so it could not be logged out: refused.
   if (!NextField(&rest, &version) || version != "v2" || !NextField(&rest, &id) || !ParseInt(id, &user.id) ||
       !NextField(&rest, &expires) || !ParseInt(expires, &user.expires) || !NextField(&rest, &guest) ||
-      !NextField(&rest, &session) || session.empty())
+      !NextField(&rest, &session) || session.empty() || session.size() > SessionId::kMaxSize)
     return Status::Unauthenticated("malformed token");
   if (user.expires < now) return Status::Unauthenticated("token expired");
   user.guest = guest == "1";
-  user.session = std::string(session);
+  user.session = session;
   user.name = std::string(rest);
   return user;
 }

@@ -9,6 +9,8 @@
 // so logging out ends every token the session was renewed into.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,11 +22,35 @@ namespace chatpipe {
 // A shorter secret is refused at start-up: HMAC-SHA256 is only as strong as its key.
 inline constexpr size_t kMinTokenSecretBytes = 32;
 
+// A login's session id: 32 hex digits (TokenSigner::NewSession), the same in every renewal of its
+// token. Kept inline, not in a std::string: every open WebSocket holds one, and 32 digits are past
+// std::string's inline capacity, a heap block more on each of a million idle connections.
+class SessionId {
+ public:
+  static constexpr size_t kMaxSize = 32;
+  SessionId() = default;
+  // Implicit, like a std::string's: tokens and tests build a TokenUser from strings. Takes at most
+  // kMaxSize characters of `digits` (TokenSigner::Verify refuses a longer one).
+  SessionId(std::string_view digits) : size_(static_cast<uint8_t>(std::min(digits.size(), kMaxSize))) {
+    digits.copy(digits_.data(), size_);
+  }
+  SessionId(const std::string& digits) : SessionId(std::string_view(digits)) {}
+  SessionId(const char* digits) : SessionId(std::string_view(digits)) {}
+  std::string_view view() const { return {digits_.data(), size_}; }
+  operator std::string_view() const { return view(); }
+  bool empty() const { return size_ == 0; }
+  friend bool operator==(const SessionId& a, std::string_view b) { return a.view() == b; }
+
+ private:
+  std::array<char, kMaxSize> digits_{};
+  uint8_t size_ = 0;
+};
+
 struct TokenUser {
   int64_t id = 0;
   std::string name;
   bool guest = false;
-  std::string session;  // 32 hex digits, the same in every renewal of one login's token
+  SessionId session;
   int64_t expires = 0;  // unix seconds; set by Verify
 };
 

@@ -29,6 +29,14 @@ TEST(Token, TokenWithoutSessionIsRefused) {
   EXPECT_FALSE(signer.Verify(signer.Issue({1, "x", false, ""}, 2000), 1000).ok());
 }
 
+TEST(Token, SessionIdKeepsAtMostThirtyTwoDigitsInline) {
+  const std::string digits = TokenSigner::NewSession();
+  EXPECT_EQ(digits.size(), SessionId::kMaxSize);
+  EXPECT_EQ(SessionId(digits), digits);
+  EXPECT_EQ(SessionId(digits + "ff").view(), digits);
+  EXPECT_TRUE(SessionId().empty());
+}
+
 TEST(Token, OtherSecretIsRefused) {
   auto token = TokenSigner("a").Issue({1, "x", false, "s1"}, 2000);
   auto user = TokenSigner("b").Verify(token, 1000);

@@ -64,7 +64,7 @@ Loop::Loop(int index, Services* services)
 }
 
 Loop::~Loop() {
-  connections_.clear();
+  connections_.Clear();
   for (evbuffer* b : spare_buffers_) evbuffer_free(b);
   if (listener_) evconnlistener_free(listener_);
   if (reserve_fd_ >= 0) close(reserve_fd_);
@@ -103,7 +103,7 @@ void Loop::Stop() {
     if (listener_) evconnlistener_disable(listener_);
     // Going away: each WebSocket leaves its rooms and gets close code 1001 (its client reconnects
     // elsewhere), and the rooms hear of the leaves now rather than from expiring presence keys.
-    for (auto& [id, conn] : connections_) conn->GoAway();
+    connections_.ForEach([](Connection& conn) { conn.GoAway(); });
     // Redis says which leaves change a user's presence before it answers a PING queued behind
     // them; then their frames are published, and a second PING answers once Redis has those (both at
     // once if Redis is down). The close frames go out at this iteration's flush. kStopGrace bounds it.
@@ -123,7 +123,7 @@ void Loop::Drain() {
     // on the port (another process's, with SO_REUSEPORT) or refuses them.
     if (listener_) evconnlistener_free(listener_);
     listener_ = nullptr;
-    for (auto& [id, conn] : connections_) conn->Drain();
+    connections_.ForEach([](Connection& conn) { conn.Drain(); });
     drain_event_ = event_new(base_, -1, EV_PERSIST, &Loop::OnDrainTick, this);
     static constexpr timeval kDrainTick{0, 10000};
     // The first step comes a tick later: frames already in the sockets are read (and answered) first.
@@ -137,7 +137,7 @@ void Loop::DrainStep() {
   // New sends are refused while draining (ws_session.cc), so the acks owed only dwindle; once all
   // are out, nothing a client sent is left unanswered and its WebSocket may close.
   if (tasks_.owed() == 0 && !SendsAwaitAck())
-    for (auto& [id, conn] : connections_) conn->CloseWebSocket(ws::kCloseServiceRestart, "service restart");
+    connections_.ForEach([](Connection& conn) { conn.CloseWebSocket(ws::kCloseServiceRestart, "service restart"); });
   if (connections_.empty() && tasks_.owed() == 0) {
     event_del(drain_event_);
     drained_ = true;
@@ -145,9 +145,9 @@ void Loop::DrainStep() {
 }
 
 bool Loop::SendsAwaitAck() {
-  for (auto& [id, conn] : connections_)
-    if (conn->buckets().sends_in_flight > 0) return true;
-  return false;
+  bool awaiting = false;
+  connections_.ForEach([&](Connection& conn) { awaiting |= conn.buckets().sends_in_flight > 0; });
+  return awaiting;
 }
 
 void Loop::LogUndrained() {
@@ -198,8 +198,8 @@ void Loop::OnAccept(evconnlistener*, int fd, sockaddr* addr, int, void* arg) {
     return;
   }
   SetClientSocketOptions(fd, loop->services_->config.connections);
-  uint64_t id = loop->next_conn_id_++;
-  loop->connections_.emplace(id, std::make_unique<Connection>(loop, id, fd, peer, proxied));
+  const uint64_t id = loop->connections_.NextId(fd);
+  loop->connections_.Add(std::make_unique<Connection>(loop, id, fd, peer, proxied));
 }
 
 // accept() failed. Out of descriptors, the pending connection stays in the backlog and the listener
@@ -234,12 +234,9 @@ void Loop::ReturnBuffer(evbuffer* empty) {
   else evbuffer_free(empty);
 }
 
-Connection* Loop::FindConnection(uint64_t id) {
-  auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second.get();
-}
+Connection* Loop::FindConnection(uint64_t id) { return connections_.Find(id); }
 
-void Loop::CloseConnection(uint64_t id) { connections_.erase(id); }
+void Loop::CloseConnection(uint64_t id) { connections_.Remove(id); }
 
 void Loop::OnSubscriberReady(size_t shard) {
   rooms_.ResubscribeAll(shard);

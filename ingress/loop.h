@@ -24,11 +24,11 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
 #include "ingress/board_hub.h"
+#include "ingress/connection_table.h"
 #include "ingress/redis_links.h"
 #include "ingress/room_access.h"
 #include "ingress/room_hub.h"
@@ -145,8 +145,7 @@ class Loop : private RedisLinks::Listener {
   std::unique_ptr<char[]> read_buffer_{new char[kReadBufferSize]};
   std::vector<evbuffer*> spare_buffers_;
 
-  uint64_t next_conn_id_ = 1;
-  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  ConnectionTable<Connection> connections_;
 
   RedisLinks redis_;  // closed in ~Loop while the hubs its pending callbacks reach are alive
   RoomHub rooms_;

@@ -41,7 +41,7 @@ std::string TokenJson(Services& services, TokenUser user) {
 
 }  // namespace
 
-std::string SessionEndedFrame(const std::string& session) { return std::string(kEndedHead) + session + "\"}"; }
+std::string SessionEndedFrame(std::string_view session) { return std::string(kEndedHead).append(session) + "\"}"; }
 
 std::string_view SessionOfEndedFrame(std::string_view payload) {
   if (payload.substr(0, kEndedHead.size()) != kEndedHead || payload.size() < kEndedHead.size() + 2 ||
@@ -54,7 +54,7 @@ std::string SessionJson(Services& services, const UserRow& user) {
   return TokenJson(services, {user.id, user.name, user.guest, TokenSigner::NewSession()});
 }
 
-void CheckSessionLive(Loop& loop, const std::string& session, std::function<void(Status)> done) {
+void CheckSessionLive(Loop& loop, std::string_view session, std::function<void(Status)> done) {
   loop.redis().Command({"EXISTS", SessionEndedKey(loop.redis_prefix(), session)},
                        [done = std::move(done)](redisReply* r) {
                          if (!r || r->type != REDIS_REPLY_INTEGER) {

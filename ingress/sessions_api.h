@@ -34,13 +34,13 @@ struct Services;
 
 // What a logout publishes on the user's channel: {"type":"session_ended","session":"<id>"}. Never
 // forwarded to clients; SessionOfEndedFrame gives the id of such a payload, or "" for any other.
-std::string SessionEndedFrame(const std::string& session);
+std::string SessionEndedFrame(std::string_view session);
 std::string_view SessionOfEndedFrame(std::string_view payload);
 
 // {token, expires, user} for a new login of `user`.
 std::string SessionJson(Services& services, const UserRow& user);
 // `done` gets ok, or 401 when the session was logged out; ok when Redis cannot say (see above).
-void CheckSessionLive(Loop& loop, const std::string& session, std::function<void(Status)> done);
+void CheckSessionLive(Loop& loop, std::string_view session, std::function<void(Status)> done);
 // DELETE /api/sessions: 204, or 503 when Redis cannot record it.
 void EndSessionRoute(Connection& conn, const TokenUser& user);
 // POST /api/sessions/renew: 200 {token, expires, user}, the token good for --token-ttl-s from now.

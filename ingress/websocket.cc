@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace chatpipe::ws {
@@ -141,7 +142,8 @@ std::string EncodeCloseFrame(uint16_t code, std::string_view reason, const uint8
 }
 
 FrameDecoder::FrameDecoder(Role role, size_t max_message_bytes)
-    : server_(role == Role::kServer), max_message_(max_message_bytes) {}
+    : server_(role == Role::kServer),
+      max_message_(static_cast<uint32_t>(std::min<size_t>(max_message_bytes, UINT32_MAX))) {}
 
 size_t FrameDecoder::Feed(const char* data, size_t len, Event* event) {
   event->type = Event::Type::kNone;
@@ -166,9 +168,9 @@ size_t FrameDecoder::Feed(const char* data, size_t len, Event* event) {
 size_t FrameDecoder::ReadHeader(const char* data, size_t len) {
   size_t used = 0;
   while (used < len && header_have_ < header_need_) {
-    const size_t n = std::min(len - used, header_need_ - header_have_);
+    const size_t n = std::min(len - used, static_cast<size_t>(header_need_ - header_have_));
     std::memcpy(header_ + header_have_, data + used, n);
-    header_have_ += n;
+    header_have_ = static_cast<uint8_t>(header_have_ + n);
     used += n;
     // The first two bytes decide the rest of the header's size; check them before reading more.
     if (header_have_ == 2 && !CheckFirstTwoBytes()) break;
@@ -196,7 +198,7 @@ bool FrameDecoder::CheckFirstTwoBytes() {
   } else if (masked_ != server_) {
     Fail(kCloseProtocolError, server_ ? "client frame not masked" : "server frame masked");
   }
-  header_need_ = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (masked_ ? 4 : 0);
+  header_need_ = static_cast<uint8_t>(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (masked_ ? 4 : 0));
   return !failed();
 }
 

@@ -54,8 +54,8 @@ inline std::string RoomPresentKey(const std::string& p, int64_t room) { return R
 inline std::string RoomUserKey(const std::string& p, int64_t room, int64_t user) {
   return RoomChannel(p, room) + ":user:" + std::to_string(user);
 }
-inline std::string SessionEndedKey(const std::string& p, const std::string& session) {
-  return p + "session:" + session + ":ended";
+inline std::string SessionEndedKey(const std::string& p, std::string_view session) {
+  return p + "session:" + std::string(session) + ":ended";
 }
 inline std::string LimitKey(const std::string& p, std::string_view what, std::string_view who) {
   return p + "limit:" + std::string(what) + ":" + std::string(who);
