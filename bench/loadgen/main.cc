@@ -4,6 +4,7 @@
 //   chatpipe-loadgen run --url URL --connections N ...         one generator process; JSON result
 //   chatpipe-loadgen report --scenario S FILES...              merge results, print figures
 //   chatpipe-loadgen soak --report R --memory M                memory and latency over time, verdict
+//   chatpipe-loadgen ramp --samples ramp.csv                  connections and memory over a capacity run
 //   chatpipe-loadgen board --url URL --rate P ...              the pixel board: placements, subscribers, reads
 //
 // A process may hold at most `ulimit -Hn` files, so a scenario runs several `run` processes (bench/run
@@ -15,6 +16,7 @@
 
 #include "bench/loadgen/board_run.h"
 #include "bench/loadgen/hops.h"
+#include "bench/loadgen/ramp.h"
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/run.h"
 #include "bench/loadgen/soak.h"
@@ -100,6 +102,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--connect-concurrency", r.connect_concurrency, "handshakes in flight per thread")
       ->capture_default_str();
+  run->add_option("--connect-rate", r.connect_rate,
+                  "connections this process opens per second at most, spread over its threads (0: as fast as the handshakes go)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   run->add_option("--ready-timeout", r.ready_timeout_s, "seconds to connect and join before starting anyway")
       ->capture_default_str();
   run->add_option("--run", r.run, "run id stamped on every message (letters and digits)")->capture_default_str();
@@ -135,6 +141,13 @@ int main(int argc, char** argv) {
   soak->add_option("--flat-floor-kib", soak_options.rule.floor_kib, "...or at most this many KiB, whichever is more")
       ->check(CLI::Range(0.0, 1048576.0))
       ->capture_default_str();
+
+  chatpipe::bench::RampOptions ramp_options;
+  CLI::App* ramp = app.add_subcommand("ramp", "connections and memory over time of a capacity run (ramp-*.svg)");
+  ramp->add_option("--samples", ramp_options.samples, "ramp.csv: unix_ms,process,kind,metric,value (bench/loadgen/ramp.h)")
+      ->required();
+  ramp->add_option("--mark", ramp_options.marks, "UNIX_MS=label: a dashed mark (repeatable)")->allow_extra_args(false);
+  ramp->add_option("--title", ramp_options.title, "a line under the plot's title (repeatable)")->allow_extra_args(false);
 
   chatpipe::bench::HopsOptions hops_options;
   CLI::App* hops = app.add_subcommand("hops", "where a run's time went: the per-hop histograms of its processes' /metrics");
@@ -184,6 +197,10 @@ int main(int argc, char** argv) {
     if (!ParseIds(rooms_text, &r.rooms) || !ParseIds(visitor_rooms_text, &r.visitor_rooms))
       return Fail(Status::InvalidArgument("bad_rooms", "--rooms and --visitor-rooms must be positive ids"));
     Status s = chatpipe::bench::RunGenerator(r);
+    return s.ok() ? 0 : Fail(s);
+  }
+  if (*ramp) {
+    Status s = chatpipe::bench::PlotRamp(ramp_options);
     return s.ok() ? 0 : Fail(s);
   }
   if (*hops) {

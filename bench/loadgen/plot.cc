@@ -226,7 +226,7 @@ std::string RenderTimeSvg(const TimePlot& plot) {
   o << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\"" << bottom - top
     << "\" fill=\"none\" stroke=\"#444\"/>\n"
     << "<text x=\"" << (left + right) / 2 << "\" y=\"" << height - 16
-    << "\" text-anchor=\"middle\">seconds since sending started</text>\n"
+    << "\" text-anchor=\"middle\">" << Escape(plot.x_label) << "</text>\n"
     << "<text transform=\"translate(22," << (top + bottom) / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
     << Escape(plot.y_label) << "</text>\n";
   for (const auto& [t, label] : plot.marks) {

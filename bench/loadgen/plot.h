@@ -50,6 +50,7 @@ struct TimeSeries {
 struct TimePlot {
   std::vector<std::string> title;  // as LatencyPlot's
   std::string y_label;             // "MiB"
+  std::string x_label = "seconds since sending started";
   std::vector<TimeSeries> series;
   std::vector<std::pair<double, std::string>> marks;  // (seconds, label)
 };

@@ -217,6 +217,12 @@ Status Report(const ReportOptions& o) {
   const bool have_slab = server.count("slab_before_kb") && server.count("slab_after_kb");
   const double slab_per_conn =
       have_slab && s.connected ? (server["slab_after_kb"] - server["slab_before_kb"]) * 1024 / s.connected : 0;
+  // Capacity with a hold: the same after the connections were held idle (pings and all).
+  const bool have_held = have_rss && server.count("ingress_rss_held_kb") && server.count("slab_held_kb");
+  const double rss_held_per_conn =
+      have_held && s.connected ? (server["ingress_rss_held_kb"] - server["ingress_rss_before_kb"]) * 1024 / s.connected : 0;
+  const double slab_held_per_conn =
+      have_held && s.connected ? (server["slab_held_kb"] - server["slab_before_kb"]) * 1024 / s.connected : 0;
   const auto machine = Machine();
   // Per room only where there are several: with one, they are the whole run's figures.
   const RoomFigures rooms = SummarizeRooms(s.delivery_us_by_room, s.acked_by_room, s.members_by_room);
@@ -259,6 +265,13 @@ Status Report(const ReportOptions& o) {
       const std::string slab = "grew " + Num(slab_per_conn) + " B per connection (both ends' sockets; not user space)";
       t.Line("  kernel slab " + slab, "kernel slab", slab);
     }
+    if (have_held) {
+      const std::string held = Num(rss_held_per_conn) + " B per connection in the ingress, kernel slab " +
+                               Num(slab_held_per_conn) + " B, " + Num(server["open_after_hold"]) +
+                               " connections open (TCP sockets / 2)   [issue 21 target <= 700 B per connection: " +
+                               (rss_held_per_conn <= 700 ? "met" : "NOT met") + "]";
+      t.Line("  after the hold: " + held, "after the hold", held);
+    }
   }
   if (s.sent || m.rate > 0) {
     t.Section("sending (open loop, due times fixed in advance)");
@@ -300,7 +313,8 @@ Status Report(const ReportOptions& o) {
                          Num(server["persist_messages"] / server["persist_batches"], 1) +
                          " per batch), warm-up included");
   if (!cpu_raw.empty()) {
-    t.Section("cpu during the send window (% of one core)");
+    t.Section(o.scenario == "capacity" ? "cpu while the connections were held idle (% of one core)"
+                                       : "cpu during the send window (% of one core)");
     std::string cpu;
     for (const auto& [k, v] : cpu_raw) cpu += (cpu.empty() ? "" : " ") + k + " " + v + "%";
     t.Line("  " + cpu, "cpu, % of one core during the send window", cpu);
@@ -380,6 +394,12 @@ Status Report(const ReportOptions& o) {
   if (have_slab) {
     w.Key("kernel_slab_bytes_per_connection");
     w.Double(slab_per_conn);
+  }
+  if (have_held) {
+    w.Key("ingress_rss_bytes_per_connection_held");
+    w.Double(rss_held_per_conn);
+    w.Key("kernel_slab_bytes_per_connection_held");
+    w.Double(slab_held_per_conn);
   }
   w.Key("sent_per_s");
   w.Double(sent_per_s);

@@ -258,6 +258,7 @@ Status RunGenerator(const RunOptions& o) {
     WorkerConfig c = base;
     c.rate = per_sender_rate * senders_per_thread[t];
     c.churn = o.visitors ? o.churn * visitors_per_thread[t] / o.visitors : 0;
+    c.connect_rate = o.connections ? o.connect_rate * static_cast<double>(specs[t].size()) / o.connections : 0;
     workers.push_back(std::make_unique<Worker>(c, std::move(specs[t])));
   }
   for (auto& w : workers) w->Start();

@@ -36,6 +36,7 @@ struct RunOptions {
   size_t text_bytes = 0;
   int clients_per_user = 0;        // 0: one guest user for the whole process
   int connect_concurrency = 256;   // handshakes in flight per thread
+  double connect_rate = 0;         // connections this process opens per second, at most; 0: no bound
   double ready_timeout_s = 120;    // connecting and joining, at most
   std::string run = "lg";
   uint32_t proc = 0;

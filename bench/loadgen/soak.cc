@@ -78,9 +78,10 @@ Result<std::vector<MemorySample>> ParseMemoryCsv(std::string_view text) {
     const auto f = SplitCsv(line);
     MemorySample s;
     if (f.size() != 5 || !ParseNumber(f[0], &s.unix_ms) || f[1].empty() || f[3].empty() ||
-        (f[2] != "chatpipe" && f[2] != "service") || !ParseNumber(f[4], &s.value))
+        (f[2] != "chatpipe" && f[2] != "service" && f[2] != "machine" && f[2] != "loadgen") ||
+        !ParseNumber(f[4], &s.value))
       return Status::InvalidArgument("bad_memory_csv", "line " + std::to_string(line_no) +
-                                                           ": expected unix_ms,process,chatpipe|service,metric,number");
+                                                           ": expected unix_ms,process,chatpipe|service|machine|loadgen,metric,number");
     s.process = f[1];
     s.kind = f[2];
     s.metric = f[3];

@@ -24,7 +24,7 @@ namespace chatpipe::bench {
 struct MemorySample {
   int64_t unix_ms = 0;
   std::string process;  // "ingress.0", "worker-persist.0", "kafka", "postgres", "redis"
-  std::string kind;     // "chatpipe" or "service"
+  std::string kind;     // "chatpipe" or "service"; the capacity ramp's also "machine" (the kernel) and "loadgen"
   std::string metric;   // "rss_kb", "anon_kb", "fds", "threads", "pss_kb", "used_memory_kb", ...
   double value = 0;
 };

@@ -61,10 +61,16 @@ void Worker::StartNext() {
   static thread_local bool starting = false;  // a connection failing at once re-enters through Resolved
   if (starting) return;
   starting = true;
-  while (next_to_start_ < conns_.size() &&
-         next_to_start_ - resolved_ < static_cast<size_t>(config_.connect_concurrency))
+  const size_t allowed = ConnectsAllowed();
+  while (next_to_start_ < allowed && next_to_start_ - resolved_ < static_cast<size_t>(config_.connect_concurrency))
     conns_[next_to_start_++]->Open();
   starting = false;
+}
+
+size_t Worker::ConnectsAllowed() const {
+  if (config_.connect_rate <= 0) return conns_.size();
+  const double elapsed_s = static_cast<double>(NowNs() - stats_.connect_start_ns) / 1e9;
+  return std::min(conns_.size(), static_cast<size_t>(1 + elapsed_s * config_.connect_rate));
 }
 
 void Worker::Resolved() {
@@ -84,6 +90,7 @@ void Worker::OnTick(int, short, void* arg) {
     return;
   }
   if (w->frozen_) return;
+  if (w->next_to_start_ < w->conns_.size()) w->StartNext();  // a bounded --connect-rate lets more go now
   const int64_t now = NowNs();
   if (!w->start_) {
     const int64_t start = w->start_ns_.load(std::memory_order_acquire);

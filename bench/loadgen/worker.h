@@ -62,6 +62,7 @@ struct WorkerConfig {
   double churn = 0;          // visitors closed and opened again per second while sending, in turn
   size_t text_bytes = 0;
   int connect_concurrency = 256;
+  double connect_rate = 0;   // connections opened per second by this thread, at most; 0: no bound
   int64_t handshake_timeout_ms = 20000;
 };
 
@@ -87,6 +88,7 @@ class Worker {
   static void OnSendTimer(int, short, void* arg);
   void Resolved();  // a connection opened and joined (or failed at either)
   void StartNext();
+  size_t ConnectsAllowed() const;  // how many may have been started by now, under --connect-rate
   void ScheduleSend(int64_t now_ns);
   void SendDue();
   void Churn(int64_t now_ns);
