@@ -7,11 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "common/metrics.h"
+#include "common/steady_clock.h"
 #include "common/utf8.h"
 #include "ingress/http_api.h"
 #include "ingress/http_status.h"
@@ -49,11 +49,6 @@ http::Limits UploadLimits(size_t max_upload_bytes) {
 // An empty ping: the peer's pong, or anything else it sends, shows it is there.
 constexpr std::string_view kPingFrame("\x89\x00", 2);
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Connection::Connection(Loop* loop, uint64_t id, int fd, const IpAddress& peer, bool proxied)
@@ -86,17 +81,9 @@ void Connection::OnReadable(evutil_socket_t, short what, void* arg) {
   c->ReadSocket();
 }
 
-// Reading is paused in kClosing and while an HTTP answer is pending, so only these are left.
+// HTTP only (a WebSocket's silence is the sweep's); reading is paused in kClosing and while an answer
+// is pending, so only these are left.
 void Connection::OnReadTimeout() {
-  if (state_ == State::kWebSocket) {
-    if (unanswered_pings_ >= loop_->services().config.connections.ws_missed_pongs) {
-      no_pong.Add();
-      return CloseWebSocket(ws::kCloseNoPong, "no pong");
-    }
-    ++unanswered_pings_;
-    pings_sent.Add();
-    return SendEncoded(kPingFrame);  // the read event's timeout comes round again after the interval
-  }
   if (in_.empty()) return loop_->CloseConnection(id_);  // idle between requests
   request_timeouts.Add();
   serving_ = true;
@@ -105,9 +92,25 @@ void Connection::OnReadTimeout() {
   RespondError(Status::DeadlineExceeded("request_timeout", "the request did not arrive in time"));
 }
 
+void Connection::CheckSilence(uint32_t now_ms) {
+  // Unsigned difference: right across the 49 days after which the millisecond count wraps.
+  if (state_ != State::kWebSocket ||
+      now_ms - heard_ms_ < static_cast<uint32_t>(loop_->services().config.connections.ws_ping_interval_ms))
+    return;
+  if (unanswered_pings_ >= loop_->services().config.connections.ws_missed_pongs) {
+    no_pong.Add();
+    return CloseWebSocket(ws::kCloseNoPong, "no pong");
+  }
+  ++unanswered_pings_;
+  pings_sent.Add();
+  heard_ms_ = now_ms;  // the next ping, or the close, an interval from now
+  SendEncoded(kPingFrame);
+}
+
 void Connection::ArmReadTimeout() {
   if (state_ == State::kWebSocket) {
-    event_add(&read_event_, loop_->ping_timeout());
+    heard_ms_ = static_cast<uint32_t>(SteadyMs());
+    event_add(&read_event_, nullptr);  // silence is the loop's sweep's (CheckSilence)
     return;
   }
   if (in_.empty()) {
@@ -141,7 +144,10 @@ void Connection::ReadSocket() {
       return loop_->CloseConnection(id_);
     got = n > 0 ? static_cast<size_t>(n) : 0;
   }
-  if (got > 0) unanswered_pings_ = 0;  // whatever it sent, the peer is there
+  if (got > 0) {  // whatever it sent, the peer is there
+    unanswered_pings_ = 0;
+    if (state_ == State::kWebSocket) heard_ms_ = static_cast<uint32_t>(SteadyMs());
+  }
   if (state_ == State::kHttp) {
     in_.append(buf, got);
     ReadHttp();

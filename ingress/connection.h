@@ -7,11 +7,14 @@
 // answer (database, Redis, Kafka) reading pauses, so responses go out in order, and while more than
 // --max-output bytes of answers wait for a client that does not read, reading pauses too. A request
 // must arrive whole within --http-request-timeout-ms (408), and a connection idle between requests
-// closes after --http-idle-timeout-ms. In kWebSocket it decodes frames and hands each text message to
-// the WebSocket session code; a socket silent for --ws-ping-interval-ms is pinged, and one that
-// stays silent for --ws-missed-pongs pings is closed with 4003. Both are the read event's own timeout
-// (libevent moves it on at every read), so an idle connection needs no timer of its own. Every close
-// of a WebSocket by the server sends a close frame with a code (docs/protocol.md).
+// closes after --http-idle-timeout-ms (both the read event's own timeout). In kWebSocket it decodes
+// frames and hands each text message to the WebSocket session code; a socket silent for
+// --ws-ping-interval-ms is pinged, and one that stays silent for --ws-missed-pongs pings is closed
+// with 4003. Those are no timer: a read notes the time, and the loop's sweep (CheckSilence, every
+// eighth of the interval) pings whoever has been silent. A timeout on each read event, kept sorted by
+// libevent, cost a list walk per re-arm that grew with the loop's lateness: with 16,000 WebSockets a
+// process under load it took a third of the CPU. Every close of a WebSocket by the server sends a
+// close frame with a code (docs/protocol.md).
 //
 // memcached's shape, kept small because most connections sit idle: one read event embedded in the
 // connection, reads into the loop's shared buffer (an HTTP request's unparsed bytes are kept, a
@@ -27,6 +30,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -96,10 +100,15 @@ class Connection {
   // at once if it has none. A WebSocket is left to the loop, which closes it once its acks are out.
   void Drain();
   void Uncork() { write_queued_ = false; WriteOut(); }  // from the loop's end-of-iteration flush
+  // The loop's sweep, at `now_ms` (SteadyMs, truncated): a WebSocket silent for the ping interval is
+  // pinged, or closed with 4003 once --ws-missed-pongs pings went unanswered.
+  void CheckSilence(uint32_t now_ms);
   // A catch-up is about to send `bytes` at once: the output limit grows by that much until the
   // output has drained, so a replay (bounded by --replay-limit) never drops its own reader. Replays
   // go one at a time (below), so the allowance is one replay and the live frames held meanwhile.
-  void AllowBacklog(size_t bytes) { backlog_allowance_ += bytes; }
+  void AllowBacklog(size_t bytes) {
+    backlog_allowance_ = static_cast<uint32_t>(std::min<size_t>(backlog_allowance_ + bytes, UINT32_MAX));
+  }
   // Join replays (RoomHub) go one at a time: from its read until its output has drained, a replay
   // holds the connection's turn, and the next catch-up that must read waits for it (NextReplay).
   // StartReplay takes the turn (false: a replay holds it); ReplayDone, once the replay was sent or
@@ -167,7 +176,8 @@ class Connection {
   enum class Replay : uint8_t { kNone, kReading, kSending };
   Replay replay_ = Replay::kNone;  // the connection's one join replay: reading it, or its output draining
   int64_t request_deadline_ms_ = 0;  // HTTP: when the request partly here must be whole (steady ms); 0: none
-  size_t backlog_allowance_ = 0;  // catch-up bytes allowed above max_output, until the output drains
+  uint32_t backlog_allowance_ = 0;  // catch-up bytes allowed above max_output, until the output drains
+  uint32_t heard_ms_ = 0;           // WebSocket: when the peer last sent anything, or was last pinged
   TokenUser user_;
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
   std::unique_ptr<UploadClaim> upload_claim_;  // while an upload's body arrives and is served

@@ -97,7 +97,6 @@ class Loop : private RedisLinks::Listener {
 
   // The connections' timeouts, as libevent common timeouts: thousands of events sharing one duration
   // sit in a queue rather than the timer heap, so moving one on at every read costs O(1).
-  const timeval* ping_timeout() const { return ping_timeout_; }    // --ws-ping-interval-ms
   const timeval* idle_timeout() const { return idle_timeout_; }    // --http-idle-timeout-ms
   const timeval* request_timeout() const { return request_timeout_; }  // --http-request-timeout-ms
   const timeval* flush_timeout() const { return flush_timeout_; }  // a closing connection's last output
@@ -110,6 +109,7 @@ class Loop : private RedisLinks::Listener {
   static void OnAcceptError(evconnlistener*, void* arg);
   static void OnWake(int, short, void* arg);
   static void OnFlush(int, short, void* arg);
+  static void OnSilenceSweep(int, short, void* arg);
   static void OnDrainTick(int, short, void* arg);
   void DrainStep();
   bool SendsAwaitAck();
@@ -135,7 +135,7 @@ class Loop : private RedisLinks::Listener {
   std::atomic<bool> drained_{false};
   std::vector<uint64_t> to_write_;  // corked WebSockets with output, by id (they may close meanwhile)
 
-  const timeval* ping_timeout_;
+  event* silence_event_ = nullptr;  // the sweep of WebSockets gone silent (OnSilenceSweep)
   const timeval* idle_timeout_;
   const timeval* request_timeout_;
   const timeval* flush_timeout_;

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 
 #include "common/message_id.h"
 #include "common/metrics.h"
+#include "common/steady_clock.h"
 #include "ingress/connection.h"
 #include "ingress/http_status.h"
 #include "ingress/loop.h"
@@ -23,11 +23,6 @@ Metric& unchecked = Counter("chatpipe_ingress_rate_limits_unchecked_total",
 
 // Sends a connection awaits acks for get this as their wait: the next ack is usually milliseconds away.
 constexpr int64_t kInFlightRetryMs = 100;
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 const RateLimitConfig& Limits(Connection& conn) { return conn.loop().services().config.limits; }
 
