@@ -110,7 +110,10 @@ void Connection::CheckSilence(uint32_t now_ms) {
 void Connection::ArmReadTimeout() {
   if (state_ == State::kWebSocket) {
     heard_ms_ = static_cast<uint32_t>(SteadyMs());
-    event_add(&read_event_, nullptr);  // silence is the loop's sweep's (CheckSilence)
+    // Silence is the loop's sweep's (CheckSilence). event_add with no timeout would keep the HTTP
+    // deadline the upgrade was read under: the event goes and comes back without one.
+    event_del(&read_event_);
+    event_add(&read_event_, nullptr);
     return;
   }
   if (in_.empty()) {

@@ -121,7 +121,12 @@ class ConnectionsTest : public StackTest {
 };
 
 TEST_F(ConnectionsTest, AnIdleClientThatAnswersPingsStaysConnected) {
-  Start();
+  // HTTP's deadlines are shorter than the silences between pings: the request deadline its upgrade
+  // was read under, and the keep-alive idle time, are no WebSocket's.
+  Start([](ConnectionLimits& l, IngressConfig&) {
+    l.http_request_timeout_ms = kPingMs / 2;
+    l.http_idle_timeout_ms = kPingMs / 2;
+  });
   TestUser ana;
   int64_t room = 0;
   ASSERT_TRUE(RegisterWithRoom("ana", "quiet", &ana, &room));
