@@ -110,9 +110,11 @@ void Connection::CheckSilence(uint32_t now_ms) {
 void Connection::ArmReadTimeout() {
   if (state_ == State::kWebSocket) {
     heard_ms_ = static_cast<uint32_t>(SteadyMs());
-    // Silence is the loop's sweep's (CheckSilence). event_add with no timeout would keep the HTTP
-    // deadline the upgrade was read under: the event goes and comes back without one.
+    // Silence is the loop's sweep's (CheckSilence). The HTTP deadline the upgrade was read under
+    // must go for good: event_add without a timeout keeps a pending one, and a persistent event
+    // re-arms its last timeout at every read. Assigning the event again forgets it.
     event_del(&read_event_);
+    event_assign(&read_event_, loop_->base(), fd_, EV_READ | EV_PERSIST, &Connection::OnReadable, this);
     event_add(&read_event_, nullptr);
     return;
   }

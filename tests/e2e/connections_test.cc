@@ -121,12 +121,7 @@ class ConnectionsTest : public StackTest {
 };
 
 TEST_F(ConnectionsTest, AnIdleClientThatAnswersPingsStaysConnected) {
-  // HTTP's deadlines are shorter than the silences between pings: the request deadline its upgrade
-  // was read under, and the keep-alive idle time, are no WebSocket's.
-  Start([](ConnectionLimits& l, IngressConfig&) {
-    l.http_request_timeout_ms = kPingMs / 2;
-    l.http_idle_timeout_ms = kPingMs / 2;
-  });
+  Start();
   TestUser ana;
   int64_t room = 0;
   ASSERT_TRUE(RegisterWithRoom("ana", "quiet", &ana, &room));
@@ -149,6 +144,36 @@ TEST_F(ConnectionsTest, AnIdleClientThatAnswersPingsStaysConnected) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
   EXPECT_GT(OnlineScores(ana.id), 0);
+}
+
+// The request deadline its upgrade was read under, and the keep-alive idle time, are no WebSocket's:
+// here both are a third of the ping interval, so each silence between a pong and the next ping
+// outlasts them.
+TEST_F(ConnectionsTest, AWebSocketOutlivesTheHttpDeadlinesOfItsUpgrade) {
+  constexpr int kSlowPingMs = 300;
+  Start([](ConnectionLimits& l, IngressConfig&) {
+    l.ws_ping_interval_ms = kSlowPingMs;
+    l.http_request_timeout_ms = kSlowPingMs / 3;
+    l.http_idle_timeout_ms = kSlowPingMs / 3;
+  });
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "long", &ana, &room));
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
+  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  constexpr int kPings = 4;
+  WaitFor([&](milliseconds left) {
+    auto f = (*ws)->ReceiveText(std::min(left, milliseconds(kSlowPingMs / 6)));  // answers the pings
+    return (*ws)->pings_received() >= kPings || (!f.ok() && f.status().name() == "closed");
+  }, std::chrono::seconds(10));
+  EXPECT_GE((*ws)->pings_received(), kPings);
+  EXPECT_EQ((*ws)->close_code(), 0) << (*ws)->close_reason();
+  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
+  auto again = ReceiveType(**ws, "error");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();  // still open and served
+  EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
 }
 
 TEST_F(ConnectionsTest, APeerThatAnswersNoPingIsClosedWithACodeAndItsPresenceEnds) {
