@@ -112,6 +112,30 @@ class ConnectionsTest : public StackTest {
     return std::move(*ws);
   }
 
+  // Connects ana to a room of hers, reads nothing but pings (the client answers them) until `pings`
+  // came, every `ping_ms`, then checks that she is still open, in the room and served. Her id.
+  int64_t IdleAnsweringPings(int ping_ms, int pings) {
+    TestUser ana;
+    int64_t room = 0;
+    EXPECT_TRUE(RegisterWithRoom("ana", "quiet", &ana, &room));
+    auto ws = stack->Connect(ana);
+    EXPECT_TRUE(ws.ok()) << ws.status().ToString();
+    if (!ws.ok()) return 0;
+    EXPECT_TRUE((*ws)->SendText(Join(room)).ok());
+    EXPECT_TRUE(ReceiveType(**ws, "joined").ok());
+    WaitFor([&](milliseconds left) {
+      auto f = (*ws)->ReceiveText(std::min(left, milliseconds(ping_ms / 2)));  // returns on text only
+      return (*ws)->pings_received() >= pings || (!f.ok() && f.status().name() == "closed");
+    }, std::chrono::seconds(10));
+    EXPECT_GE((*ws)->pings_received(), pings);
+    EXPECT_EQ((*ws)->close_code(), 0) << (*ws)->close_reason();
+    EXPECT_TRUE((*ws)->SendText(Join(room)).ok());
+    auto again = ReceiveType(**ws, "error");
+    EXPECT_TRUE(again.ok()) << again.status().ToString();
+    if (again.ok()) EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
+    return ana.id;
+  }
+
   // How many ingress loops hold `user` online, as the mention worker reads it.
   int64_t OnlineScores(int64_t user) {
     auto r = stack->redis().Command(
@@ -122,28 +146,9 @@ class ConnectionsTest : public StackTest {
 
 TEST_F(ConnectionsTest, AnIdleClientThatAnswersPingsStaysConnected) {
   Start();
-  TestUser ana;
-  int64_t room = 0;
-  ASSERT_TRUE(RegisterWithRoom("ana", "quiet", &ana, &room));
-  auto ws = stack->Connect(ana);
-  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
-  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
-  // Reading nothing but pings (answered by the client) for several intervals, well past the point
-  // where a peer that answers none is dropped.
-  const int pings = 3 * (kMissedPongs + 1);
-  WaitFor([&](milliseconds left) {
-    auto f = (*ws)->ReceiveText(std::min(left, milliseconds(kPingMs / 2)));  // returns on text only
-    return (*ws)->pings_received() >= pings || (!f.ok() && f.status().name() == "closed");
-  }, std::chrono::seconds(10));
-  ASSERT_GE((*ws)->pings_received(), pings);
-  ASSERT_EQ((*ws)->close_code(), 0) << (*ws)->close_reason();
-  // Still in the room, still served.
-  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
-  auto again = ReceiveType(**ws, "error");
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
-  EXPECT_GT(OnlineScores(ana.id), 0);
+  // Several intervals, well past the point where a peer that answers none is dropped.
+  const int64_t ana = IdleAnsweringPings(kPingMs, 3 * (kMissedPongs + 1));
+  EXPECT_GT(OnlineScores(ana), 0);
 }
 
 // The request deadline its upgrade was read under, and the keep-alive idle time, are no WebSocket's:
@@ -156,24 +161,7 @@ TEST_F(ConnectionsTest, AWebSocketOutlivesTheHttpDeadlinesOfItsUpgrade) {
     l.http_request_timeout_ms = kSlowPingMs / 3;
     l.http_idle_timeout_ms = kSlowPingMs / 3;
   });
-  TestUser ana;
-  int64_t room = 0;
-  ASSERT_TRUE(RegisterWithRoom("ana", "long", &ana, &room));
-  auto ws = stack->Connect(ana);
-  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
-  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
-  constexpr int kPings = 4;
-  WaitFor([&](milliseconds left) {
-    auto f = (*ws)->ReceiveText(std::min(left, milliseconds(kSlowPingMs / 6)));  // answers the pings
-    return (*ws)->pings_received() >= kPings || (!f.ok() && f.status().name() == "closed");
-  }, std::chrono::seconds(10));
-  EXPECT_GE((*ws)->pings_received(), kPings);
-  EXPECT_EQ((*ws)->close_code(), 0) << (*ws)->close_reason();
-  ASSERT_TRUE((*ws)->SendText(Join(room)).ok());
-  auto again = ReceiveType(**ws, "error");
-  ASSERT_TRUE(again.ok()) << again.status().ToString();  // still open and served
-  EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
+  IdleAnsweringPings(kSlowPingMs, 4);
 }
 
 TEST_F(ConnectionsTest, APeerThatAnswersNoPingIsClosedWithACodeAndItsPresenceEnds) {
