@@ -113,14 +113,16 @@ class ConnectionsTest : public StackTest {
   }
 
   // Connects ana to a room of hers, reads nothing but pings (the client answers them) until `pings`
-  // came, every `ping_ms`, then checks that she is still open, in the room and served. Her id.
-  int64_t IdleAnsweringPings(int ping_ms, int pings) {
+  // came, every `ping_ms`, then checks that she is still open, in the room and served. Her
+  // connection, still open (null if it could not connect), and her id in *user.
+  std::unique_ptr<WsClient> IdleAnsweringPings(int ping_ms, int pings, int64_t* user = nullptr) {
     TestUser ana;
     int64_t room = 0;
     EXPECT_TRUE(RegisterWithRoom("ana", "quiet", &ana, &room));
+    if (user) *user = ana.id;
     auto ws = stack->Connect(ana);
     EXPECT_TRUE(ws.ok()) << ws.status().ToString();
-    if (!ws.ok()) return 0;
+    if (!ws.ok()) return nullptr;
     EXPECT_TRUE((*ws)->SendText(Join(room)).ok());
     EXPECT_TRUE(ReceiveType(**ws, "joined").ok());
     WaitFor([&](milliseconds left) {
@@ -133,7 +135,7 @@ class ConnectionsTest : public StackTest {
     auto again = ReceiveType(**ws, "error");
     EXPECT_TRUE(again.ok()) << again.status().ToString();
     if (again.ok()) EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
-    return ana.id;
+    return std::move(*ws);
   }
 
   // How many ingress loops hold `user` online, as the mention worker reads it.
@@ -147,8 +149,10 @@ class ConnectionsTest : public StackTest {
 TEST_F(ConnectionsTest, AnIdleClientThatAnswersPingsStaysConnected) {
   Start();
   // Several intervals, well past the point where a peer that answers none is dropped.
-  const int64_t ana = IdleAnsweringPings(kPingMs, 3 * (kMissedPongs + 1));
-  EXPECT_GT(OnlineScores(ana), 0);
+  int64_t ana = 0;
+  auto ws = IdleAnsweringPings(kPingMs, 3 * (kMissedPongs + 1), &ana);
+  ASSERT_NE(ws, nullptr);
+  EXPECT_GT(OnlineScores(ana), 0);  // online while connected
 }
 
 // The request deadline its upgrade was read under, and the keep-alive idle time, are no WebSocket's:
