@@ -79,15 +79,20 @@ class RedisShardsTest : public StackTest {
     return std::move(*ws);
   }
 
-  // Sends `text` (also its client_msg_id) to `room` and waits for its ack.
-  void Send(WsClient& ws, int64_t room, const std::string& text) {
-    ASSERT_TRUE(ws.SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + text +
-                            "\",\"client_msg_id\":\"" + text + "\"}")
-                    .ok());
-    auto answer = ReceiveUntil(ws, [&](const Json& j) {
+  // Sends `text` (also its client_msg_id) to `room`: its answer, an ack or an error.
+  Result<Json> SendForAnswer(WsClient& ws, int64_t room, const std::string& text) {
+    Status sent = ws.SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + text +
+                              "\",\"client_msg_id\":\"" + text + "\"}");
+    if (!sent.ok()) return sent;
+    return ReceiveUntil(ws, [&](const Json& j) {
       return (j.Type() == "ack" || j.Type() == "error") && j.doc.HasMember("client_msg_id") &&
              j.doc["client_msg_id"].GetString() == text;
     });
+  }
+
+  // Sends `text` to `room` and checks that it is acknowledged.
+  void Send(WsClient& ws, int64_t room, const std::string& text) {
+    auto answer = SendForAnswer(ws, room, text);
     ASSERT_TRUE(answer.ok()) << answer.status().ToString();
     EXPECT_EQ(answer->Type(), "ack") << answer->text;
   }
@@ -96,19 +101,13 @@ class RedisShardsTest : public StackTest {
   // not_joined until then: sends `text` until it is acknowledged, refused only that way meanwhile.
   void SendOnceCaughtUp(WsClient& ws, int64_t room, const std::string& text) {
     std::string last;
-    const bool acked = WaitFor([&] {
-      EXPECT_TRUE(ws.SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"" + text +
-                              "\",\"client_msg_id\":\"" + text + "\"}")
-                      .ok());
-      auto answer = ReceiveUntil(ws, [&](const Json& j) {
-        return (j.Type() == "ack" || j.Type() == "error") && j.doc.HasMember("client_msg_id") &&
-               j.doc["client_msg_id"].GetString() == text;
-      });
+    const bool answered = WaitFor([&] {
+      auto answer = SendForAnswer(ws, room, text);
       if (!answer.ok()) return false;
       last = answer->text;
       return answer->Type() == "ack" || std::string(answer->doc["code"].GetString()) != "not_joined";
     }, std::chrono::seconds(30));
-    ASSERT_TRUE(acked) << last;
+    ASSERT_TRUE(answered) << last;
     EXPECT_NE(last.find("\"ack\""), std::string::npos) << last;
   }
 
