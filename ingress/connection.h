@@ -146,6 +146,7 @@ class Connection {
   void ArmReadTimeout();  // by state: ping interval, request deadline or keep-alive idle time
   void LeaveAll();        // rooms and presence
   void SendClose(uint16_t code, std::string_view reason);
+  void SendPing();
   evbuffer* Out();  // the output buffer, borrowed from the loop until it drains
   void Queued();    // output grew: have the loop's flush write it
   void WriteOut();  // writes what the socket takes; a write event waits for the rest

@@ -63,6 +63,7 @@ class Conn {
   void Deliver(const Stamp& stamp, std::optional<int64_t> pos, int64_t now);
   void Acked(uint32_t seq, int64_t now);
   void SendFrame(ws::Opcode opcode, std::string_view payload);
+  void Write(std::string_view bytes);
   void SendEvent(std::string_view name, const std::string& json);  // chatpipe's frame, or a Socket.IO event
   void Resolve();
   void Fail(const std::string& reason);  // while connecting or joining

@@ -114,6 +114,7 @@ class Worker {
 
   static constexpr size_t kReadBufferSize = 256 * 1024;
   std::unique_ptr<char[]> read_buffer_{new char[kReadBufferSize]};  // every connection reads into it
+  std::string frame_scratch_;  // every connection encodes its frames here
   event_base* base_ = nullptr;
   event* tick_ = nullptr;
   event* send_timer_ = nullptr;
