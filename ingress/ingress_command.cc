@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
+#include "common/process_group.h"
 #include "common/signals.h"
 #include "ingress/server.h"
 
@@ -41,6 +43,23 @@ void AddSecurityOptions(CLI::App* cmd, IngressConfig* c) {
       ->envname("CHATPIPE_METRICS_PORT")->capture_default_str();
 }
 
+// One ingress in this process, until SIGTERM/SIGINT: started, `started()` called, then drained and
+// stopped. The exit code.
+int Serve(IngressServer& server, const IngressConfig& c, const std::function<void()>& started) {
+  const std::atomic<bool>& stop = StopRequested();
+  if (Status s = server.Start(); !s.ok()) {
+    spdlog::error("ingress: {}", s.ToString());
+    return 1;
+  }
+  started();
+  // The loops run on their own threads; this one only waits for a signal.
+  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  spdlog::info("ingress: draining (at most {} ms)", c.drain_timeout_ms);
+  server.Drain(std::chrono::milliseconds(c.drain_timeout_ms));
+  server.Stop();
+  return 0;
+}
+
 }  // namespace
 
 void AddIngressCommand(CLI::App& app) {
@@ -50,6 +69,12 @@ void AddIngressCommand(CLI::App& app) {
   cmd->add_option("--host", c->host, "listen address")->envname("CHATPIPE_HOST")->capture_default_str();
   cmd->add_option("--port", c->port, "listen port (0: any free port, logged)")->envname("CHATPIPE_HTTP_PORT")->capture_default_str();
   cmd->add_option("--threads", c->threads, "event loops")->envname("CHATPIPE_THREADS")->capture_default_str();
+  cmd->add_option("--processes", c->processes,
+                  "processes serving --port, forked after the word lists and the secret are loaded, so they share "
+                  "them (each holds its own connections, up to the open-files limit, with --threads loops); "
+                  "one that ends unasked is started again. Needs a --port other than 0; with --instance, "
+                  "process i takes instance + i, and with --metrics-port P > 0, port P + i")
+      ->envname("CHATPIPE_PROCESSES")->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--db-threads", c->db_threads, "PostgreSQL connections (and threads)")->envname("CHATPIPE_DB_THREADS")->capture_default_str();
   cmd->add_option("--web-root", c->web_root, "directory of the built browser client")->envname("CHATPIPE_WEB_ROOT");
   AddSecurityOptions(cmd, c.get());
@@ -88,17 +113,27 @@ void AddIngressCommand(CLI::App& app) {
     // The secret itself is never a flag: a command line shows in ps.
     if (const char* secret = std::getenv("CHATPIPE_TOKEN_SECRET"); secret && c->token_secret_file.empty())
       c->token_secret = secret;
+    if (c->processes > 1 && c->port == 0) {
+      spdlog::error("ingress: --processes {} share one port: give a --port other than 0", c->processes);
+      throw CLI::RuntimeError(2);
+    }
     const std::atomic<bool>& stop = StopRequested();
     IngressServer server(*c);
-    if (Status s = server.Start(); !s.ok()) {
+    if (Status s = server.Load(); !s.ok()) {
       spdlog::error("ingress: {}", s.ToString());
       throw CLI::RuntimeError(1);
     }
-    // The loops run on their own threads; this one only waits for a signal.
-    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    spdlog::info("ingress: draining (at most {} ms)", c->drain_timeout_ms);
-    server.Drain(std::chrono::milliseconds(c->drain_timeout_ms));
-    server.Stop();
+    int code = 0;
+    if (c->processes == 1) {
+      code = Serve(server, *c, [] {});
+    } else {
+      spdlog::info("ingress: {} processes on port {}", c->processes, c->port);
+      code = ProcessGroup::Run(c->processes, [&](int index, const std::function<void()>& started) {
+        server.BecomeProcess(index);
+        return Serve(server, *c, started);
+      }, stop);
+    }
+    if (code != 0) throw CLI::RuntimeError(code);
   });
 }
 

@@ -47,7 +47,8 @@ IngressServer::IngressServer(IngressConfig config) : config_(std::move(config)) 
 
 IngressServer::~IngressServer() { Stop(); }
 
-Status IngressServer::Start() {
+Status IngressServer::Load() {
+  if (loaded_) return Status::Ok();
   // Output goes out with writev (evbuffer_write), which takes no MSG_NOSIGNAL: a write to a peer that
   // has gone must fail with EPIPE, not end whatever process this server runs in (a test's, too).
   std::signal(SIGPIPE, SIG_IGN);
@@ -56,6 +57,25 @@ Status IngressServer::Start() {
   std::string proxies_error;
   if (TrustedProxies proxies; !TrustedProxies::Parse(config_.trusted_proxies, &proxies, &proxies_error))
     return Status::InvalidArgument("bad_trusted_proxies", "--trusted-proxies: " + proxies_error);
+  auto tagger = Tagger::Load(config_.tag_data.empty() ? DefaultTagDataDir() : config_.tag_data);
+  if (!tagger.ok()) return tagger.status();
+  tagger_ = std::move(*tagger);
+  if (!config_.web_root.empty()) {
+    auto web = StaticFiles::Load(config_.web_root);
+    if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().detail());
+    else web_ = std::move(*web);
+  }
+  loaded_ = true;
+  return Status::Ok();
+}
+
+void IngressServer::BecomeProcess(int index) {
+  if (config_.instance >= 0) config_.instance = (config_.instance + index) % 1024;
+  if (config_.metrics_port > 0) config_.metrics_port += index;
+}
+
+Status IngressServer::Start() {
+  if (Status s = Load(); !s.ok()) return s;
   services_ = std::make_unique<Services>(config_);
   // Message ids embed an instance number: set by hand, or taken from PostgreSQL (StartHealthChecks).
   if (config_.instance >= 0) services_->ids.SetInstance(static_cast<uint32_t>(config_.instance));
@@ -65,9 +85,7 @@ Status IngressServer::Start() {
                                      {"linger.ms", std::to_string(config_.kafka_linger_ms)}});
   if (!producer.ok()) return producer.status();
   services_->producer = std::move(*producer);
-  auto tagger = Tagger::Load(config_.tag_data.empty() ? DefaultTagDataDir() : config_.tag_data);
-  if (!tagger.ok()) return tagger.status();
-  services_->tagger = std::move(*tagger);
+  services_->tagger = std::move(tagger_);
   services_->db = std::make_unique<DbPool>(config_.common.pg_conninfo, config_.db_threads);
   services_->passwords =
       std::make_unique<WorkPool>(config_.limits.password_threads, static_cast<size_t>(config_.limits.password_queue));
@@ -81,11 +99,7 @@ Status IngressServer::Start() {
   const auto queue = static_cast<size_t>(config_.media.pool_queue);
   services_->media = std::make_unique<WorkPool>(config_.media.media_threads, queue);
   services_->object_reads = std::make_unique<WorkPool>(config_.media.object_threads, queue);
-  if (!config_.web_root.empty()) {
-    auto web = StaticFiles::Load(config_.web_root);
-    if (!web.ok()) spdlog::warn("ingress: {}; the browser client is not served", web.status().detail());
-    else services_->web = std::move(*web);
-  }
+  services_->web = std::move(web_);
   port_ = config_.port;
   for (int i = 0; i < config_.threads; ++i) loops_.push_back(std::make_unique<Loop>(i, services_.get()));
   if (config_.short_circuit) {

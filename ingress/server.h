@@ -20,6 +20,13 @@ class IngressServer {
  public:
   explicit IngressServer(IngressConfig config);
   ~IngressServer();
+  // Reads what needs no thread: the token secret, the tagger's word lists, the web client's files.
+  // A process may fork after it (--processes, common/process_group.h): its children share those pages.
+  // Start() calls it when it was not called.
+  Status Load();
+  // In the index-th process of --processes: its own --instance (plus index) and --metrics-port (plus
+  // index, when one is set), so that the processes' ids and side listeners do not collide.
+  void BecomeProcess(int index);
   Status Start();
   // The graceful half of a stop (SIGTERM): sets Services::draining, has every loop close its listener
   // and drain (Loop::Drain), and waits until all have drained or `timeout` has passed; false then, with
@@ -33,6 +40,9 @@ class IngressServer {
 
  private:
   IngressConfig config_;
+  bool loaded_ = false;
+  std::unique_ptr<Tagger> tagger_;     // from Load() until Start() hands it to services_
+  std::unique_ptr<StaticFiles> web_;   // the same
   std::unique_ptr<Services> services_;
   std::vector<std::unique_ptr<Loop>> loops_;
   int port_ = 0;

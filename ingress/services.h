@@ -36,6 +36,7 @@ struct IngressConfig {
   std::string host = "0.0.0.0";
   int port = 8080;                   // 0: any free port (logged; tests use it)
   int threads = 2;                   // event loops, each with its own SO_REUSEPORT listener
+  int processes = 1;                 // processes forked after loading (ProcessGroup), each with `threads` loops
   int db_threads = 4;
   std::string web_root;              // static files of the browser client; empty: none
   std::string token_secret;          // shared by every ingress of a deployment, >= kMinTokenSecretBytes

@@ -37,7 +37,7 @@ void SetPixel(std::string& board, int x, int y, int color) {
   board[i / 2] = static_cast<char>(b);
 }
 
-std::string PlaceBody(int x, int y, int color) {
+std::string PlaceBody(int x, int y, long long color) {
   return "{\"x\":" + std::to_string(x) + ",\"y\":" + std::to_string(y) + ",\"color\":" + std::to_string(color) + "}";
 }
 

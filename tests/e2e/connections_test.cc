@@ -134,7 +134,9 @@ class ConnectionsTest : public StackTest {
     EXPECT_TRUE((*ws)->SendText(Join(room)).ok());
     auto again = ReceiveType(**ws, "error");
     EXPECT_TRUE(again.ok()) << again.status().ToString();
-    if (again.ok()) EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
+    if (again.ok()) {
+      EXPECT_STREQ(again->doc["code"].GetString(), "already_joined");
+    }
     return std::move(*ws);
   }
 

@@ -232,7 +232,9 @@ TEST_F(MediaTest, AMessageCarriesItsImageLiveAndInHistory) {
     auto j = ParseJson(h->body);
     ASSERT_TRUE(j.ok() && j->doc["messages"].Size() == 1) << h->body;
     const auto& m = j->doc["messages"][0];
-    if (query == "?limit=1") EXPECT_EQ(image_text(m), frame->text);
+    if (query == "?limit=1") {
+      EXPECT_EQ(image_text(m), frame->text);
+    }
     EXPECT_EQ(std::string(m["kind"].GetString()), "image") << query;
     EXPECT_EQ(image_text(m["image"]), image_text(f["image"])) << query;
   }
