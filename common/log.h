@@ -51,7 +51,7 @@ class LogFormatter : public spdlog::formatter {
 bool ParseLogFormat(std::string_view name, LogFormat* format);
 // Replaces the default logger with one writing to stderr through a LogFormatter.
 void InstallLogger(LogFormat format, const std::string& process, const std::string& instance);
-// Once a process knows its instance id (ingress takes its number from Redis): later lines carry it.
+// Once a process knows its instance id (ingress takes its number from PostgreSQL): later lines carry it.
 // Does nothing before InstallLogger (ingress in a test's process keeps the test's logger).
 void SetLogInstance(const std::string& instance);
 // The instance for processes that have no id of their own: host-pid.

@@ -46,7 +46,7 @@ struct IngressConfig {
   std::string trusted_proxies;       // CIDR ranges whose X-Forwarded-For names the client (client_address.h)
   std::string metrics_host = "127.0.0.1";
   int metrics_port = -1;             // -1: /metrics on the main port; else only there (0: any free port)
-  int instance = -1;                 // message id instance number (0-1023); -1: taken from a Redis counter
+  int instance = -1;                 // message id instance number (0-1023); -1: the next of PostgreSQL's sequence (ingress/health.h)
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays
   int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
