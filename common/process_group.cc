@@ -27,8 +27,7 @@ struct Slot {
   pid_t pid = -1;
   int started_fd = -1;  // read end of the pipe the child writes one byte to once it serves
   bool started = false;
-  Clock::time_point forked{};
-  Clock::time_point restart_at{};  // while pid < 0 and the group runs: when to fork it again
+  Clock::time_point forked{};  // a slot whose process ended is forked again kRestartPause after this
 };
 
 std::string Describe(int status) {
@@ -142,7 +141,6 @@ int ProcessGroup::Run(int count, const Child& child, const std::atomic<bool>& st
           stop_all();
         } else {
           spdlog::error("process {} ended ({}): starting it again", i, Describe(status));
-          slot.restart_at = slot.forked + kRestartPause;
         }
       }
     }
@@ -153,7 +151,7 @@ int ProcessGroup::Run(int count, const Child& child, const std::atomic<bool>& st
       continue;
     }
     for (size_t i = 0; i < slots.size(); ++i)
-      if (slots[i].pid < 0 && Clock::now() >= slots[i].restart_at && !Fork(static_cast<int>(i), slots[i], child, slots)) {
+      if (slots[i].pid < 0 && Clock::now() >= slots[i].forked + kRestartPause && !Fork(static_cast<int>(i), slots[i], child, slots)) {
         result = 1;
         stop_all();
         break;
