@@ -211,22 +211,21 @@ Status Report(const ReportOptions& o) {
   const uint64_t unique = s.delivered - s.duplicates;
   const uint64_t lost = expected > unique ? expected - unique : 0;
   const double deliveries_per_s = unique / std::max(window, since_start(s.last_delivery_ns));
+  // Bytes per connection a figure grew by between two of the server's readings (in KiB); 0 without them.
+  auto per_connection = [&](bool have, const char* after_kb, const char* before_kb) {
+    return have && s.connected ? (server[after_kb] - server[before_kb]) * 1024 / s.connected : 0.0;
+  };
   const bool have_rss = server.count("ingress_rss_before_kb") && server.count("ingress_rss_after_kb");
-  const double rss_per_conn =
-      have_rss && s.connected ? (server["ingress_rss_after_kb"] - server["ingress_rss_before_kb"]) * 1024 / s.connected : 0;
+  const double rss_per_conn = per_connection(have_rss, "ingress_rss_after_kb", "ingress_rss_before_kb");
   const bool have_slab = server.count("slab_before_kb") && server.count("slab_after_kb");
-  const double slab_per_conn =
-      have_slab && s.connected ? (server["slab_after_kb"] - server["slab_before_kb"]) * 1024 / s.connected : 0;
+  const double slab_per_conn = per_connection(have_slab, "slab_after_kb", "slab_before_kb");
   // Capacity with a hold: the same after the connections were held idle (pings and all).
   const bool have_held = have_rss && server.count("ingress_rss_held_kb") && server.count("slab_held_kb");
-  const double rss_held_per_conn =
-      have_held && s.connected ? (server["ingress_rss_held_kb"] - server["ingress_rss_before_kb"]) * 1024 / s.connected : 0;
-  const double slab_held_per_conn =
-      have_held && s.connected ? (server["slab_held_kb"] - server["slab_before_kb"]) * 1024 / s.connected : 0;
+  const double rss_held_per_conn = per_connection(have_held, "ingress_rss_held_kb", "ingress_rss_before_kb");
+  const double slab_held_per_conn = per_connection(have_held, "slab_held_kb", "slab_before_kb");
   // The ingress's own memory (RssAnon), without the shared program and library pages in VmRSS.
   const bool have_anon_held = have_held && server.count("ingress_anon_before_kb") && server.count("ingress_anon_held_kb");
-  const double anon_held_per_conn =
-      have_anon_held && s.connected ? (server["ingress_anon_held_kb"] - server["ingress_anon_before_kb"]) * 1024 / s.connected : 0;
+  const double anon_held_per_conn = per_connection(have_anon_held, "ingress_anon_held_kb", "ingress_anon_before_kb");
   const double own_held_per_conn = have_anon_held ? anon_held_per_conn : rss_held_per_conn;
   const auto machine = Machine();
   // Per room only where there are several: with one, they are the whole run's figures.
