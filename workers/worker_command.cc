@@ -13,6 +13,7 @@
 #include "common/status_server.h"
 #include "storage/probes.h"
 #include "workers/board/board_worker.h"
+#include "workers/consume/worker_metrics.h"
 #include "workers/mail/mail_worker.h"
 #include "workers/mention/mention_worker.h"
 #include "workers/persist/persister.h"
@@ -95,6 +96,10 @@ int RunWorker(const WorkerOptions& o, const char* name, const Body& body) {
   HealthMonitor health;
   AddEngineChecks(o.common, health);
   health.Start();
+  // The worker's series exist, at zero, from the first scrape: the consume loop registers them only
+  // once built, after the status server is up, and a scrape in between had none (an absent series is
+  // "no data" to an alert, and MonitoringTest saw it on a loaded machine).
+  WorkerMetrics::For(name);
   auto status = StatusServer::Start(o.status_host, o.status_port, instance,
                                     [&] { return Readiness(instance, stop.load(), health.Results()); });
   if (!status.ok()) {
