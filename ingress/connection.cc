@@ -310,6 +310,7 @@ void Connection::AcceptWebSocket(const http::Request& request, TokenUser user) {
   std::string response = ws::UpgradeResponse(request, "X-Instance-Id: " + loop_->services().instance_id + "\r\n");
   evbuffer_add(Out(), response.data(), response.size());
   state_ = State::kWebSocket;
+  EndTcpKeepalive(fd_);
   Queued();
   serving_ = false;
   user_ = std::move(user);

@@ -10,8 +10,8 @@
 // closes after --http-idle-timeout-ms (both the read event's own timeout). In kWebSocket it decodes
 // frames and hands each text message to the WebSocket session code; a socket silent for
 // --ws-ping-interval-ms is pinged, and one that stays silent for --ws-missed-pongs pings is closed
-// with 4003. Those are no timer: a read notes the time, and the loop's sweep (CheckSilence, every
-// eighth of the interval) pings whoever has been silent. A timeout on each read event, kept sorted by
+// with 4003. Those are no timer: a read notes the time, and the loop's sweep (CheckSilence, a pass
+// every eighth of the interval, a slice at a time) pings whoever has been silent. A timeout on each read event, kept sorted by
 // libevent, cost a list walk per re-arm that grew with the loop's lateness: with 16,000 WebSockets a
 // process under load it took a third of the CPU. Every close of a WebSocket by the server sends a
 // close frame with a code (docs/protocol.md).

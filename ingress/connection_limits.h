@@ -20,8 +20,8 @@ struct ConnectionLimits {
   int max_connections_per_address = 1000;  // per client IPv4 address, per process
   int max_rooms_per_connection = 100;    // rooms one WebSocket may be in at once
   int max_idle_rooms = 1000;             // rooms with no member a loop stays subscribed to (for quick re-joins)
-  // TCP keepalive of accepted sockets: a peer gone without a word (cable, NAT entry) is found after
-  // idle + interval * count seconds of silence; idle 0: no keepalive.
+  // TCP keepalive of accepted sockets until they become WebSockets: a peer gone without a word
+  // (cable, NAT entry) is found after idle + interval * count seconds of silence; idle 0: none.
   int tcp_keepalive_idle_s = 60;
   int tcp_keepalive_interval_s = 10;
   int tcp_keepalive_count = 5;
@@ -37,5 +37,7 @@ void AddConnectionLimitOptions(CLI::App* cmd, ConnectionLimits* limits);
 
 // Sets an accepted client socket's options: TCP_NODELAY, and keepalive as `limits` say.
 void SetClientSocketOptions(int fd, const ConnectionLimits& limits);
+// Turns TCP keepalive off on a socket that became a WebSocket: its pings take over.
+void EndTcpKeepalive(int fd);
 
 }  // namespace chatpipe

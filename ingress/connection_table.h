@@ -11,6 +11,7 @@
 // loop.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,6 +55,24 @@ class ConnectionTable {
       if (T* conn = slots_[slot].get()) f(*conn);
   }
 
+  // Calls f(T&) for the connections in the next 1/`parts` of a pass over the slots, from where the
+  // last call stopped: `parts` calls visit each connection at least once. The loop's silence sweep
+  // runs this way so that its pings, and the pongs and ACKs they bring, go out a slice at a time and
+  // not all in one burst (Loop::OnSilenceSweep). A pass goes in bit-reversed order: neighbouring
+  // slots hold connections opened together, due to be pinged together, and in slot order a ramp's
+  // worth of them fell into one slice. `f` may remove and add as in ForEach.
+  template <typename F>
+  void ForEachInTurn(size_t parts, F f) {
+    if (slots_.empty()) return;
+    const int bits = std::bit_width(slots_.size() - 1);
+    const size_t count = ((size_t{1} << bits) + parts - 1) / parts;
+    for (size_t i = 0; i < count; ++i) {
+      const size_t slot = turn_;
+      turn_ = NextReversed(turn_, bits);
+      if (slot < slots_.size() && slots_[slot]) f(*slots_[slot]);
+    }
+  }
+
   void Clear() {
     for (size_t slot = 0; slot < slots_.size(); ++slot)
       if (slots_[slot]) Remove(slots_[slot]->id());
@@ -64,10 +83,20 @@ class ConnectionTable {
 
  private:
   static size_t Slot(uint64_t id) { return static_cast<uint32_t>(id); }
+  // `r` plus one, both read with their `bits` low bits reversed: 0, 4, 2, 6, 1, 5, 3, 7, 0 for 3 bits.
+  static size_t NextReversed(size_t r, int bits) {
+    size_t bit = size_t{1} << bits >> 1;
+    while (r & bit) {
+      r ^= bit;
+      bit >>= 1;
+    }
+    return r | bit;
+  }
 
   std::vector<std::unique_ptr<T>> slots_;
   size_t size_ = 0;
   uint64_t count_ = 0;
+  size_t turn_ = 0;  // the slot ForEachInTurn visits next
 };
 
 }  // namespace chatpipe

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <vector>
 
 namespace chatpipe {
@@ -79,6 +80,49 @@ TEST(ConnectionTableTest, ForEachToleratesRemovalsAndAdditions) {
   table.Clear();
   EXPECT_TRUE(table.empty());
   EXPECT_EQ(table.Find(ids[0]), nullptr);
+}
+
+std::vector<uint64_t> VisitInTurn(Table& table, size_t parts) {
+  std::vector<uint64_t> visited;
+  table.ForEachInTurn(parts, [&](FakeConnection& c) { visited.push_back(c.id()); });
+  return visited;
+}
+
+TEST(ConnectionTableTest, ForEachInTurnVisitsEveryConnectionInPartsCalls) {
+  Table table;
+  std::vector<uint64_t> ids;
+  for (int fd = 0; fd < 8; ++fd) ids.push_back(AddOn(table, fd));
+  EXPECT_EQ(VisitInTurn(table, 2), (std::vector<uint64_t>{ids[0], ids[4], ids[2], ids[6]}));
+  EXPECT_EQ(VisitInTurn(table, 2), (std::vector<uint64_t>{ids[1], ids[5], ids[3], ids[7]}));
+  table.Remove(ids[4]);
+  table.Remove(ids[6]);
+  EXPECT_EQ(VisitInTurn(table, 2), (std::vector<uint64_t>{ids[0], ids[2]}));  // the next pass, without them
+}
+
+TEST(ConnectionTableTest, ForEachInTurnCoversATableWithGapsInPartsCalls) {
+  Table table;
+  std::set<uint64_t> ids;
+  for (int fd : {0, 1, 3, 4, 6, 7, 8}) ids.insert(AddOn(table, fd));  // 9 slots, 2 of them empty
+  std::set<uint64_t> visited;
+  for (int call = 0; call < 3; ++call)
+    for (uint64_t id : VisitInTurn(table, 3)) visited.insert(id);
+  EXPECT_EQ(visited, ids);
+}
+
+TEST(ConnectionTableTest, ConnectionsOpenedTogetherFallInDifferentParts) {
+  Table table;
+  for (int fd = 0; fd < 1024; ++fd) AddOn(table, fd);
+  // Each of 32 calls visits one of the first 32 descriptors, and 32 connections in all.
+  std::set<uint64_t> first_32;
+  for (int call = 0; call < 32; ++call) {
+    const std::vector<uint64_t> visited = VisitInTurn(table, 32);
+    EXPECT_EQ(visited.size(), 32u);
+    int among_first_32 = 0;
+    for (uint64_t id : visited)
+      if (static_cast<uint32_t>(id) < 32) ++among_first_32, first_32.insert(id);
+    EXPECT_EQ(among_first_32, 1) << "call " << call;
+  }
+  EXPECT_EQ(first_32.size(), 32u);
 }
 
 }  // namespace

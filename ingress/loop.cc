@@ -62,20 +62,27 @@ Loop::Loop(int index, Services* services)
   wake_event_ = event_new(base_, tasks_.fd(), EV_READ | EV_PERSIST, &Loop::OnWake, this);
   event_add(wake_event_, nullptr);
   flush_event_ = event_new(base_, -1, 0, &Loop::OnFlush, this);
-  // Every eighth of the ping interval (at least 10 ms, at most 5 s): a silent WebSocket is pinged
-  // between one and 1.125 intervals after it last sent anything.
-  const int sweep_ms = std::clamp(limits.ws_ping_interval_ms / 8, 10, 5000);
-  const timeval sweep{sweep_ms / 1000, sweep_ms % 1000 * 1000};
+  // A pass over every connection each eighth of the ping interval (at least 10 ms, at most 5 s): a
+  // silent WebSocket is pinged between one and 1.125 intervals after it last sent anything. The pass
+  // goes a slice at a time, up to 32 slices at least 10 ms apart: when a whole pass pinged at once,
+  // the pongs to thousands of pings came back together, and their delayed ACKs, sent together by
+  // the kernel's timer 40 ms later, overflowed its receive backlog (net.core.netdev_max_backlog).
+  // The packets dropped with them were anyone's, Kafka's too, and came back only after a
+  // retransmission timeout (bench/README.md, "A million idle WebSockets").
+  const int pass_ms = std::clamp(limits.ws_ping_interval_ms / 8, 10, 5000);
+  const int slice_ms = std::max(pass_ms / 32, 10);
+  sweep_slices_ = static_cast<size_t>(pass_ms / slice_ms);
+  const timeval slice{slice_ms / 1000, slice_ms % 1000 * 1000};
   silence_event_ = event_new(base_, -1, EV_PERSIST, &Loop::OnSilenceSweep, this);
-  event_add(silence_event_, &sweep);
+  event_add(silence_event_, &slice);
 }
 
-// One pass over the loop's connections: a few nanoseconds each, and no timer per connection
-// (connection.h says why).
+// One slice of a pass over the loop's connections: a few nanoseconds each, and no timer per
+// connection (connection.h says why).
 void Loop::OnSilenceSweep(int, short, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
   const auto now = static_cast<uint32_t>(SteadyMs());
-  loop->connections_.ForEach([now](Connection& conn) { conn.CheckSilence(now); });
+  loop->connections_.ForEachInTurn(loop->sweep_slices_, [now](Connection& conn) { conn.CheckSilence(now); });
 }
 
 Loop::~Loop() {

@@ -136,6 +136,7 @@ class Loop : private RedisLinks::Listener {
   std::vector<uint64_t> to_write_;  // corked WebSockets with output, by id (they may close meanwhile)
 
   event* silence_event_ = nullptr;  // the sweep of WebSockets gone silent (OnSilenceSweep)
+  size_t sweep_slices_ = 1;          // timer ticks to a whole pass of the sweep
   const timeval* idle_timeout_;
   const timeval* request_timeout_;
   const timeval* flush_timeout_;

@@ -291,6 +291,25 @@ TEST_F(ConnectionsTest, AcceptedSocketsHaveTcpKeepaliveAsConfigured) {
   }
 }
 
+// Once upgraded, a socket has pings and no keepalive timer: here keepalive is due in 7 s, and a
+// WebSocket's pings at kPingMs keep the kernel's timer on the socket a retransmission one at most.
+TEST_F(ConnectionsTest, AWebSocketHasPingsAndNoTcpKeepalive) {
+  Start([](ConnectionLimits& l, IngressConfig&) { l.tcp_keepalive_idle_s = 7; });
+  TestUser ana;
+  int64_t room = 0;
+  ASSERT_TRUE(RegisterWithRoom("ana", "quiet", &ana, &room));
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  KernelSocket server;
+  ASSERT_TRUE(WaitFor([&](milliseconds left) {
+    (void)(*ws)->ReceiveText(std::min(left, milliseconds(kPingMs / 2)));  // answers pings
+    server = FindSocket(stack->port(), (*ws)->local_port());
+    return (*ws)->pings_received() >= 2 && (server.timer == 0 || server.timer == 2);
+  }, std::chrono::seconds(10))) << "timer kind " << server.timer << ", pings " << (*ws)->pings_received();
+  EXPECT_EQ(server.timer, 0) << "a keepalive timer on a WebSocket";
+  EXPECT_EQ((*ws)->close_code(), 0);
+}
+
 // A client that sends the same request over and over on one connection and reads no answer until
 // told to, with what the kernel and the server make of it.
 class Pipeliner {

@@ -60,6 +60,8 @@ class WsClient {
   int pongs_received() const { return pongs_; }
   int pings_received() const { return pings_; }
   void set_answer_pings(bool answer) { answer_pings_ = answer; }
+  // The client end's port, to find the connection in /proc/net/tcp.
+  int local_port() const;
 
  private:
   using Clock = std::chrono::steady_clock;
