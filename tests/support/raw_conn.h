@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "tests/support/local_port.h"
 #include "tests/support/wait.h"
 
 namespace chatpipe::test {
@@ -86,11 +87,7 @@ class RawConn {
     return closed && in_.empty();
   }
   std::string& in() { return in_; }
-  int local_port() const {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    return getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? ntohs(addr.sin_port) : 0;
-  }
+  int local_port() const { return LocalPort(fd_); }
 
  private:
   int fd_ = -1;

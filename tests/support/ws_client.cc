@@ -163,12 +163,6 @@ std::string Base64(const uint8_t* data, size_t len) {
 
 WsClient::WsClient(int fd) : fd_(fd), rng_(std::random_device()()) {}
 
-int WsClient::local_port() const {
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  return getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? ntohs(addr.sin_port) : 0;
-}
-
 WsClient::~WsClient() {
   if (fd_ >= 0) ::close(fd_);
 }

@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "ingress/websocket.h"
+#include "tests/support/local_port.h"
 
 namespace chatpipe::test {
 
@@ -61,7 +62,7 @@ class WsClient {
   int pings_received() const { return pings_; }
   void set_answer_pings(bool answer) { answer_pings_ = answer; }
   // The client end's port, to find the connection in /proc/net/tcp.
-  int local_port() const;
+  int local_port() const { return LocalPort(fd_); }
 
  private:
   using Clock = std::chrono::steady_clock;
