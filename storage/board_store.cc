@@ -1,72 +1,36 @@
 #include "storage/board_store.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "common/message_id.h"
 
 namespace chatpipe {
 
-// Pixels are read and written in chunks of at most kBoardApplyMax: BITFIELD takes its operations as
-// arguments, and unpack() stops at a few thousand.
-const char* const kBoardApplyScript = R"lua(
-local n = (#ARGV - 1) / 6
-local shown, order = {}, {}
-for i = 0, n - 1 do
-  local idx = ARGV[i * 6 + 1]
-  if shown[idx] == nil then shown[idx] = false; order[#order + 1] = idx end
-end
-for s = 1, #order, 500 do
-  local e = math.min(s + 499, #order)
-  local ops = {}
-  for k = s, e do
-    local at = tonumber(order[k]) * 2
-    ops[#ops + 1] = 'GET'; ops[#ops + 1] = 'u32'; ops[#ops + 1] = '#' .. at
-    ops[#ops + 1] = 'GET'; ops[#ops + 1] = 'u32'; ops[#ops + 1] = '#' .. (at + 1)
-  end
-  local r = redis.call('BITFIELD', KEYS[2], unpack(ops))
-  for k = s, e do shown[order[k]] = {r[(k - s) * 2 + 1], r[(k - s) * 2 + 2]} end
-end
-local colours, ids, pixels = {}, {}, {}
-for i = 0, n - 1 do
-  local b = i * 6
-  local idx, colour = ARGV[b + 1], ARGV[b + 2]
-  local hi, lo = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
-  local cur = shown[idx]
-  if hi > cur[1] or (hi == cur[1] and lo > cur[2]) then
-    shown[idx] = {hi, lo}
-    local at = tonumber(idx) * 2
-    colours[#colours + 1] = '#' .. idx; colours[#colours + 1] = colour
-    ids[#ids + 1] = '#' .. at; ids[#ids + 1] = ARGV[b + 3]
-    ids[#ids + 1] = '#' .. (at + 1); ids[#ids + 1] = ARGV[b + 4]
-    pixels[#pixels + 1] = '[' .. ARGV[b + 5] .. ',' .. ARGV[b + 6] .. ',' .. colour .. ']'
-  end
-end
--- A board without a version is new, or Redis lost it: versions start at the time (ARGV past the
--- placements), above any a lost board reached, so clients never take new frames for old ones. Its
--- first frame comes from version 0, the empty board, which is what a client reads of it meanwhile.
+// The write half of ApplyPlacements: the reads and the comparisons happen in the worker (C++), so
+// Redis's one thread only parses BITFIELD fields. ARGV: the version the worker read ('' for none), now
+// in ms, the frame's pixels, how many colour arguments follow, then the colour fields (SET u4 #p c ...)
+// and the id fields (SET i64 #p id ...). Fields go to BITFIELD 4,000 arguments (1,000 fields) at a
+// time, below Lua's unpack limit.
+const char* const kBoardWriteScript = R"lua(
+local version = redis.call('GET', KEYS[3]) or ''
+if version ~= ARGV[1] then return {0, 0, 0} end
 local fresh = 0
-if redis.call('EXISTS', KEYS[3]) == 0 then
-  redis.call('SET', KEYS[3], ARGV[#ARGV])
+if version == '' then
+  redis.call('SET', KEYS[3], ARGV[2])
   fresh = 1
 end
-if #pixels == 0 then return {0, tonumber(redis.call('GET', KEYS[3])), fresh} end
-local function set(key, fields, width)
-  for s = 1, #fields, 1000 do
-    local ops = {}
-    for k = s, math.min(s + 999, #fields), 2 do
-      ops[#ops + 1] = 'SET'; ops[#ops + 1] = width; ops[#ops + 1] = fields[k]; ops[#ops + 1] = fields[k + 1]
-    end
-    redis.call('BITFIELD', key, unpack(ops))
-  end
+local function set(key, first, last)
+  for s = first, last, 4000 do redis.call('BITFIELD', key, unpack(ARGV, s, math.min(s + 3999, last))) end
 end
-set(KEYS[1], colours, 'u4')
-set(KEYS[2], ids, 'u32')
+local split = 4 + tonumber(ARGV[4])
+set(KEYS[1], 5, split)
+set(KEYS[2], split + 1, #ARGV)
 local v = redis.call('INCR', KEYS[3])
 local prev = v - 1
 if fresh == 1 then prev = 0 end
-redis.call('PUBLISH', KEYS[4], '{"type":"pixels","prev":' .. prev .. ',"v":' .. v .. ',"pixels":[' ..
-  table.concat(pixels, ',') .. ']}')
-return {#pixels, v, fresh}
+redis.call('PUBLISH', KEYS[4], '{"type":"pixels","prev":' .. prev .. ',"v":' .. v .. ',"pixels":[' .. ARGV[3] .. ']}')
+return {1, v, fresh}
 )lua";
 
 const char* const kBoardSnapshotScript = R"lua(
@@ -85,19 +49,103 @@ const char* const kBoardReadScript = R"lua(
 return {redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[1]) or ''}
 )lua";
 
-std::vector<std::string> BoardApplyArgs(const std::vector<PixelPlacement>& placements, int width, int64_t now_ms) {
-  std::vector<std::string> args;
-  args.reserve(placements.size() * 6 + 1);
+namespace {
+
+// BITFIELD fields are read this many at a time: one reply array each.
+constexpr size_t kFieldsPerRead = 1000;
+
+std::string PixelField(uint32_t pixel) { return "#" + std::to_string(pixel); }
+
+}  // namespace
+
+Result<BoardShown> ReadShown(RedisClient& redis, const std::string& prefix, const std::vector<PixelPlacement>& placements,
+                             int width) {
+  std::vector<uint32_t> pixels;
+  BoardShown shown;
   for (const PixelPlacement& p : placements) {
-    args.push_back(std::to_string(static_cast<uint64_t>(p.y) * width + p.x));
-    args.push_back(std::to_string(p.color));
-    args.push_back(std::to_string(p.id >> 32));
-    args.push_back(std::to_string(p.id & 0xffffffffu));
-    args.push_back(std::to_string(p.x));
-    args.push_back(std::to_string(p.y));
+    const uint32_t pixel = static_cast<uint32_t>(p.y) * static_cast<uint32_t>(width) + static_cast<uint32_t>(p.x);
+    if (shown.ids.emplace(pixel, 0).second) pixels.push_back(pixel);
   }
-  args.push_back(std::to_string(now_ms));
-  return args;
+  redis.Append({"GET", BoardVersionKey(prefix)});
+  for (size_t first = 0; first < pixels.size(); first += kFieldsPerRead) {
+    std::vector<std::string> cmd = {"BITFIELD", BoardIdsKey(prefix)};
+    for (size_t i = first; i < std::min(pixels.size(), first + kFieldsPerRead); ++i)
+      cmd.insert(cmd.end(), {"GET", "i64", PixelField(pixels[i])});
+    redis.Append(std::move(cmd));
+  }
+  std::vector<RedisReply> replies;
+  if (Status s = redis.Flush(&replies); !s.ok()) return s;
+  for (const RedisReply& r : replies)
+    if (r.type == REDIS_REPLY_ERROR) return Status::Unavailable("redis_error", "board read: " + r.str);
+  shown.version = replies[0].str;
+  size_t next = 0;
+  for (size_t k = 1; k < replies.size(); ++k)
+    for (const RedisReply& id : replies[k].elements) shown.ids[pixels.at(next++)] = static_cast<uint64_t>(id.integer);
+  if (next != pixels.size()) return Status::Unavailable("redis_error", "board read: short BITFIELD reply");
+  return shown;
+}
+
+BoardChange PlanChange(const std::vector<PixelPlacement>& placements, int width, BoardShown shown) {
+  struct Winner {
+    uint64_t id;
+    int color;
+  };
+  std::unordered_map<uint32_t, Winner> winners;  // the pixels this batch changes
+  std::vector<uint32_t> changed;                 // in the order they first changed
+  BoardChange change;
+  for (const PixelPlacement& p : placements) {
+    const uint32_t pixel = static_cast<uint32_t>(p.y) * static_cast<uint32_t>(width) + static_cast<uint32_t>(p.x);
+    uint64_t& top = shown.ids[pixel];
+    if (p.id <= top) continue;
+    top = p.id;
+    if (winners.insert_or_assign(pixel, Winner{p.id, p.color}).second) changed.push_back(pixel);
+    if (change.changed++ > 0) change.pixels += ',';
+    change.pixels += '[' + std::to_string(p.x) + ',' + std::to_string(p.y) + ',' + std::to_string(p.color) + ']';
+  }
+  change.colour_fields.reserve(changed.size() * 4);
+  change.id_fields.reserve(changed.size() * 4);
+  for (uint32_t pixel : changed) {
+    const Winner& w = winners[pixel];
+    change.colour_fields.insert(change.colour_fields.end(), {"SET", "u4", PixelField(pixel), std::to_string(w.color)});
+    change.id_fields.insert(change.id_fields.end(), {"SET", "i64", PixelField(pixel), std::to_string(w.id)});
+  }
+  return change;
+}
+
+Result<std::optional<BoardApplied>> WriteChange(RedisClient& redis, const std::string& prefix, const BoardChange& change,
+                                                const std::string& version, int64_t now_ms) {
+  std::vector<std::string> args = {version, std::to_string(now_ms), change.pixels,
+                                   std::to_string(change.colour_fields.size())};
+  args.reserve(args.size() + change.colour_fields.size() + change.id_fields.size());
+  args.insert(args.end(), change.colour_fields.begin(), change.colour_fields.end());
+  args.insert(args.end(), change.id_fields.begin(), change.id_fields.end());
+  redis.AppendScript(kBoardWriteScript,
+                     {BoardKey(prefix), BoardIdsKey(prefix), BoardVersionKey(prefix), BoardChannel(prefix)},
+                     std::move(args));
+  std::vector<RedisReply> replies;
+  if (Status s = redis.Flush(&replies); !s.ok()) return s;
+  const RedisReply& r = replies.at(0);
+  if (r.type != REDIS_REPLY_ARRAY || r.elements.size() != 3)
+    return Status::Unavailable("redis_error", "board write: " + r.str);
+  if (r.elements[0].integer == 0) return std::optional<BoardApplied>();
+  return std::optional<BoardApplied>(BoardApplied{change.changed, r.elements[1].integer, r.elements[2].integer == 1});
+}
+
+Result<BoardApplied> ApplyPlacements(RedisClient& redis, const std::string& prefix,
+                                     const std::vector<PixelPlacement>& placements, int width, int64_t now_ms) {
+  // Another worker may write between the read and the write: every write raises the version, so
+  // the write is refused when it moved, and the batch is read again.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto shown = ReadShown(redis, prefix, placements, width);
+    if (!shown.ok()) return shown.status();
+    const std::string version = shown->version;
+    BoardChange change = PlanChange(placements, width, std::move(*shown));
+    if (change.changed == 0) return BoardApplied{.fresh = version.empty()};
+    auto written = WriteChange(redis, prefix, change, version, now_ms);
+    if (!written.ok()) return written.status();
+    if (*written) return **written;
+  }
+  return Status::Unavailable("board_busy", "the board kept changing while a batch was applied; try again");
 }
 
 namespace {
@@ -201,7 +249,7 @@ Result<bool> RestoreBoard(RedisClient& redis, const std::string& prefix, const B
       ++taken;
     }
     if (taken == 0) return false;
-    // A restored board is a new version above any a client holds (see kBoardApplyScript).
+    // A restored board is a new version above any a client holds (see ApplyPlacements).
     const int64_t old_version = version.empty() ? 0 : std::stoll(version);
     redis.AppendScript(kBoardRestoreScript, keys,
                        {version, colours, ids, std::to_string(std::max(old_version + 1, now_ms))});

@@ -1,16 +1,18 @@
 // The pixel board's storage (docs/board.md): its Redis names and scripts, and its PostgreSQL history.
 //
 // Redis holds the live board: the colours (a bitfield of 4-bit fields, BoardKey), beside each pixel
-// the id of the placement that set it (two 32-bit fields, BoardIdsKey: Lua's numbers hold 53 bits, so
-// a 63-bit id is kept and compared in halves), the board's version (BoardVersionKey) and the channel
-// its changes are published on (BoardChannel). kBoardApplyScript applies a batch in one atomic step;
-// kBoardReadScript reads colours and version in one. PostgreSQL holds every placement applied
+// the id of the placement that set it (a signed 64-bit field, big-endian, BoardIdsKey: ids stay below
+// 2^63), the board's version (BoardVersionKey) and the channel its changes are published on
+// (BoardChannel). A batch is compared in the worker and written in one atomic step
+// (ApplyPlacements); kBoardReadScript reads colours and version in one. PostgreSQL holds every placement applied
 // (board_placements, migration 012), the board's history. Stateless functions; the caller owns the
 // connections.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/events.h"
@@ -27,21 +29,44 @@ inline std::string BoardIdsKey(const std::string& p) { return p + "{board}:ids";
 inline std::string BoardVersionKey(const std::string& p) { return p + "{board}:version"; }
 inline std::string BoardChannel(const std::string& p) { return p + "{board}:pixels"; }
 
-// Applies placements, each only if its id is above the one its pixel shows (and above any earlier
-// one of the same pixel in this call), so a call is idempotent and order does not matter. When any
-// pixel changed it raises the version by one and PUBLISHes
+// What a board shows of a batch's pixels before it is applied: the version as Redis holds it ("" for a
+// board without one) and, per pixel index, the id of the placement it shows (0 for none).
+struct BoardShown {
+  std::string version;
+  std::unordered_map<uint32_t, uint64_t> ids;
+};
+Result<BoardShown> ReadShown(RedisClient& redis, const std::string& prefix, const std::vector<PixelPlacement>& placements,
+                             int width);
+
+// What a batch changes: each placement whose id is above the one its pixel shows (and above any
+// earlier one of the same pixel in the batch) changes it. The frame lists them in order; the fields
+// set each changed pixel once, to its highest placement.
+struct BoardChange {
+  int64_t changed = 0;                     // placements that change a pixel
+  std::string pixels;                      // the frame's "[x,y,color],..."
+  std::vector<std::string> colour_fields;  // BITFIELD SET u4 #pixel colour, four arguments a pixel
+  std::vector<std::string> id_fields;      // BITFIELD SET i64 #pixel id
+};
+BoardChange PlanChange(const std::vector<PixelPlacement>& placements, int width, BoardShown shown);
+
+struct BoardApplied {
+  int64_t changed = 0;
+  int64_t version = 0;  // after the change; 0 when nothing changed
+  bool fresh = false;   // the board had no version: Redis lost it (RestoreBoard) or it is new
+};
+// Writes `change` in one atomic step, if the board's version is still `version` (as ReadShown gave
+// it): the fields, the version raised by one, and one PUBLISH on BoardChannel of
 //   {"type":"pixels","prev":V-1,"v":V,"pixels":[[x,y,color],...]}
-// with the placements that changed a pixel, in order. A board without a version (new, or lost by
-// Redis) starts at the time in ms, above any version a lost board reached, so a client holding an old
-// board never takes new frames for old ones; its first frame says prev 0 (the empty board). Returns {changed, version, fresh}: fresh is 1 when the
-// version had to start (a lost board is then restored from PostgreSQL: RestoreBoard).
-// KEYS: BoardKey, BoardIdsKey, BoardVersionKey, BoardChannel.
-// ARGV: six per placement: pixel index, colour, id >> 32, id & 0xffffffff, x, y; then now in ms
-// (BoardApplyArgs).
-extern const char* const kBoardApplyScript;
-// Most placements per kBoardApplyScript call: its BITFIELD calls stay far below Lua's unpack limit.
-inline constexpr size_t kBoardApplyMax = 500;
-std::vector<std::string> BoardApplyArgs(const std::vector<PixelPlacement>& placements, int width, int64_t now_ms);
+// A board without a version (new, or lost by Redis) starts at `now_ms`, above any version a lost
+// board reached, so a client holding an old board never takes new frames for old ones; its first
+// frame says prev 0 (the empty board). Empty when the version moved meanwhile: read again.
+Result<std::optional<BoardApplied>> WriteChange(RedisClient& redis, const std::string& prefix, const BoardChange& change,
+                                                const std::string& version, int64_t now_ms);
+
+// ReadShown, PlanChange and WriteChange, again while another writer moves the version. So a call is
+// idempotent and order does not matter: a replay finds every id shown and writes nothing.
+Result<BoardApplied> ApplyPlacements(RedisClient& redis, const std::string& prefix,
+                                     const std::vector<PixelPlacement>& placements, int width, int64_t now_ms);
 
 // Returns {version, colours}: the version as a decimal string ("0" before the first placement) and
 // the bitfield's bytes (shorter than the board when its last pixels were never set).

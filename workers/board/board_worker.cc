@@ -79,25 +79,12 @@ Status BoardWorker::Apply(const std::vector<PixelPlacement>& placements) {
 
 Status BoardWorker::ApplyToRedis(const std::vector<PixelPlacement>& placements) {
   if (placements.empty()) return Status::Ok();
-  const std::string p = config_.RedisPrefix();
-  const std::vector<std::string> keys = {BoardKey(p), BoardIdsKey(p), BoardVersionKey(p), BoardChannel(p)};
-  for (size_t first = 0; first < placements.size(); first += kBoardApplyMax) {
-    size_t last = std::min(placements.size(), first + kBoardApplyMax);
-    std::vector<PixelPlacement> chunk(placements.begin() + first, placements.begin() + last);
-    redis_.AppendScript(kBoardApplyScript, keys,
-                        BoardApplyArgs(chunk, options_.board.width, static_cast<int64_t>(NowMs())));
-  }
-  std::vector<RedisReply> replies;
-  if (Status s = redis_.Flush(&replies); !s.ok()) return s;
-  bool fresh = false;
-  for (const RedisReply& r : replies) {
-    if (r.type != REDIS_REPLY_ARRAY || r.elements.size() != 3)
-      return Status::Unavailable("redis_error", "board apply: " + r.str);
-    changed.Add(static_cast<double>(r.elements[0].integer));
-    fresh = fresh || r.elements[2].integer == 1;
-  }
+  auto applied = ApplyPlacements(redis_, config_.RedisPrefix(), placements, options_.board.width,
+                                 static_cast<int64_t>(NowMs()));
+  if (!applied.ok()) return applied.status();
+  changed.Add(static_cast<double>(applied->changed));
   // The board's version had to start: Redis lost the board while this worker ran.
-  return fresh ? RestoreFromHistory() : Status::Ok();
+  return applied->fresh ? RestoreFromHistory() : Status::Ok();
 }
 
 }  // namespace chatpipe

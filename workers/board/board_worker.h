@@ -4,9 +4,10 @@
 // For each batch it
 //   1. inserts the placements into PostgreSQL's board_placements (one statement, ON CONFLICT DO
 //      NOTHING): the history is durable before the live board shows anything of it;
-//   2. applies them to the Redis board with kBoardApplyScript (storage/board_store.h), kBoardApplyMax
-//      at a time, pipelined: a pixel takes a placement only if its id is above the one it shows, and
-//      each call that changed a pixel raises the board's version and publishes one `pixels` frame;
+//   2. applies them to the Redis board (ApplyPlacements, storage/board_store.h): the ids the pixels
+//      show are read, a pixel takes a placement only if its id is above the one it shows, and the
+//      batch's changes, the version raised by one and one `pixels` frame are written in one atomic
+//      step, refused (and read again) if another worker moved the version meanwhile;
 //   3. and only then lets the consume loop store the batch's offsets.
 // A replay or a restart inserts nothing new and finds every id already shown: it changes and publishes
 // nothing. A board Redis lost (no version: restarted empty, flushed) is rebuilt from the history, at

@@ -112,28 +112,50 @@ TEST_F(BoardWorkerTest, AReplayOrAnOlderPlacementChangesAndPublishesNothing) {
   EXPECT_EQ(f.pixels, (std::vector<std::array<int, 3>>{{2, 2, 8}}));
 }
 
-TEST_F(BoardWorkerTest, ABatchLargerThanOneScriptCallIsAppliedWhole) {
+TEST_F(BoardWorkerTest, ABatchOfMoreFieldsThanOneBitfieldCallIsAppliedWholeAsOneVersion) {
+  // 1,500 pixels of a 100 x 50 board, 2,010 placements: more than one BITFIELD read (1,000 fields)
+  // and more than one write (1,000 fields) each.
+  options_.board.width = 100;
+  options_.board.height = 50;
+  worker_ = std::make_unique<BoardWorker>(env_->config(), options_);
   std::vector<PixelPlacement> batch;
-  for (uint64_t i = 0; i < 2 * kBoardApplyMax + 10; ++i) batch.push_back(At(100 + i, i % 8, (i / 8) % 4, i % 16));
+  for (uint64_t i = 0; i < 2010; ++i) batch.push_back(At(100 + i, i % 100, (i / 100) % 15, i % 16));
   ASSERT_TRUE(worker_->Apply(batch).ok());
-  for (int i = 0; i < 32; ++i) {
+  for (int pixel = 0; pixel < 1500; ++pixel) {
     // The last placement of each pixel wins: the highest i with that pixel.
-    int last = static_cast<int>(batch.size()) - 1;
-    while (last % 32 != i) --last;
-    EXPECT_EQ(Pixel(i % 8, i / 8), last % 16) << i;
+    int last = pixel + 1500 < 2010 ? pixel + 1500 : pixel;
+    ASSERT_EQ(Pixel(pixel % 100, pixel / 100), last % 16) << pixel;
   }
-  // Three calls, each changing something: three frames, one version each.
-  int64_t prev = -1;
-  size_t pixels = 0;
-  for (int k = 0; k < 3; ++k) {
-    Published f = NextFrame();
-    if (prev >= 0) EXPECT_EQ(f.prev, prev);
-    if (prev >= 0) EXPECT_EQ(f.v, f.prev + 1);
-    prev = f.v;
-    pixels += f.pixels.size();
-  }
-  EXPECT_EQ(pixels, batch.size());
-  EXPECT_EQ(Version(), prev);
+  Published f = NextFrame();
+  EXPECT_EQ(f.prev, 0);
+  EXPECT_EQ(f.v, Version());
+  EXPECT_EQ(f.pixels.size(), batch.size());  // ids rise through the batch: each one changed its pixel
+  EXPECT_EQ(f.pixels.back(), (std::array<int, 3>{9, 5, 2009 % 16}));
+}
+
+TEST_F(BoardWorkerTest, AWriteIsRefusedWhenAnotherMovedTheVersionAfterItsRead) {
+  const std::string p = env_->config().RedisPrefix();
+  const int width = options_.board.width;
+  ASSERT_TRUE(worker_->Apply({At(1, 4, 1, 2)}).ok());
+  const std::vector<PixelPlacement> mine = {At(5, 4, 1, 6), At(6, 0, 3, 6)};
+  auto shown = ReadShown(env_->redis(), p, mine, width);
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  const std::string version = shown->version;
+  BoardChange change = PlanChange(mine, width, std::move(*shown));
+  ASSERT_EQ(change.changed, 2);
+  // Another worker applies a newer placement of (4,1) between this read and this write.
+  ASSERT_TRUE(worker_->Apply({At(9, 4, 1, 12)}).ok());
+  auto stale = WriteChange(env_->redis(), p, change, version, 0);
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_FALSE(stale->has_value()) << "the version moved: the write must be refused";
+  EXPECT_EQ(Pixel(4, 1), 12);
+  EXPECT_EQ(Pixel(0, 3), 0);
+  // Read again, only (0,3) changes: (4,1) shows a newer placement than id 5.
+  auto applied = ApplyPlacements(env_->redis(), p, mine, width, 0);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(applied->changed, 1);
+  EXPECT_EQ(Pixel(4, 1), 12);
+  EXPECT_EQ(Pixel(0, 3), 6);
 }
 
 TEST_F(BoardWorkerTest, AnOffBoardPlacementIsRefusedAndTheRestApplied) {
