@@ -78,7 +78,8 @@ extern const char* const kBoardReadScript;
 // `now_ms`, so clients fetch the board again. True when a pixel changed.
 Result<bool> RestoreBoard(RedisClient& redis, const std::string& prefix, const BoardImage& history, int64_t now_ms);
 
-// Inserts the placements into board_placements, one statement, ON CONFLICT (id) DO NOTHING.
+// Inserts the placements into board_placements with one binary COPY; when one of their ids is already
+// there (a replay), with one INSERT ... ON CONFLICT (id) DO NOTHING instead.
 Status StorePlacements(PgConn& pg, const std::vector<PixelPlacement>& placements);
 
 struct PixelHistoryEntry {

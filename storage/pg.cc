@@ -65,6 +65,26 @@ Status PgConn::Connect() {
   return Status::Ok();
 }
 
+Status PgConn::CopyIn(const char* sql, std::string_view data) {
+  if (Status s = Connect(); !s.ok()) return s;
+  Result<PgResult> out{Status::Ok()};
+  PGresult* r = PQexec(conn_, sql);
+  if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+    if (Status s = CheckResult(r, &out); !s.ok()) return s;
+    return Status::Internal("not a COPY FROM STDIN: " + std::string(sql));
+  }
+  PQclear(r);
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn_, nullptr) != 1) {
+    const std::string why = PQerrorMessage(conn_);
+    Close();
+    return Status::Unavailable("db_unavailable", "PostgreSQL: " + why);
+  }
+  r = PQgetResult(conn_);
+  // The connection is ready for the next statement only once every result is read.
+  while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
+  return CheckResult(r, &out);
+}
+
 Status PgConn::CheckResult(PGresult* r, Result<PgResult>* out) {
   auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {

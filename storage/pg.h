@@ -54,6 +54,9 @@ class PgConn {
 
   Status Connect();  // no-op when already connected and healthy
   Result<PgResult> Exec(const char* sql, const std::vector<PgParam>& params = {});
+  // COPY ... FROM STDIN (`sql`) of `data`, in the format `sql` names, in one statement: all rows or
+  // none. Errors as Exec's (a duplicate key is kAlreadyExists).
+  Status CopyIn(const char* sql, std::string_view data);
   // Runs `sql` statements (no parameters) in one round trip; for migrations and transaction control.
   Status ExecScript(const std::string& sql);
   void Close();

@@ -83,5 +83,21 @@ TEST_F(PgConnTest, ARefusedStatementKeepsItsSqlState) {
   EXPECT_EQ(not_a_number.status().code(), StatusCode::kInvalidArgument) << not_a_number.status().ToString();
 }
 
+TEST_F(PgConnTest, ACopyStoresAllItsRowsOrNoneAndTheConnectionGoesOn) {
+  PgConn pg(conninfo);
+  ASSERT_TRUE(pg.ExecScript("CREATE TEMP TABLE c (k int PRIMARY KEY, v text)").ok());
+  ASSERT_TRUE(pg.CopyIn("COPY c (k, v) FROM STDIN", "1\tone\n2\ttwo\n").ok());
+  // Row 2 is there already: the third row must not stay either.
+  Status duplicate = pg.CopyIn("COPY c (k, v) FROM STDIN", "3\tthree\n2\tagain\n");
+  EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists) << duplicate.ToString();
+  Status malformed = pg.CopyIn("COPY c (k, v) FROM STDIN", "x\ty\n");
+  EXPECT_EQ(malformed.code(), StatusCode::kInvalidArgument) << malformed.ToString();
+  auto rows = pg.Exec("SELECT string_agg(k || v, ',' ORDER BY k) FROM c");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->Text(0, 0), "1one,2two");
+  EXPECT_FALSE(pg.CopyIn("SELECT 1", "").ok()) << "not a COPY FROM STDIN";
+  EXPECT_TRUE(pg.Exec("SELECT 1").ok());
+}
+
 }  // namespace
 }  // namespace chatpipe

@@ -158,6 +158,26 @@ TEST_F(BoardWorkerTest, AWriteIsRefusedWhenAnotherMovedTheVersionAfterItsRead) {
   EXPECT_EQ(Pixel(0, 3), 6);
 }
 
+TEST_F(BoardWorkerTest, TheHistoryKeepsEachPlacementOnceWithItsTimeThoughBatchesOverlap) {
+  const std::vector<PixelPlacement> first = {At(20, 1, 1, 3, 41), At(21, 2, 1, 4, 42)};
+  ASSERT_TRUE(worker_->Apply(first).ok());
+  // A replay that goes on past what was stored: the stored two stay once, the new one goes in.
+  std::vector<PixelPlacement> overlap = first;
+  overlap.push_back(At(22, 3, 1, 5, 43));
+  ASSERT_TRUE(worker_->Apply(overlap).ok());
+  EXPECT_EQ(HistoryRows(), 3);
+  for (const PixelPlacement& p : overlap) {
+    auto row = env_->QueryInt("SELECT count(*) FROM board_placements WHERE id = " + std::to_string(p.id) +
+                              " AND x = " + std::to_string(p.x) + " AND y = " + std::to_string(p.y) +
+                              " AND color = " + std::to_string(p.color) + " AND user_id = " + std::to_string(p.user) +
+                              " AND placed_at = 'epoch'::timestamptz + " + std::to_string(p.ts_ms) +
+                              " * interval '1 millisecond'");
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    EXPECT_EQ(*row, 1) << p.id;
+  }
+  EXPECT_EQ(Pixel(3, 1), 5);
+}
+
 TEST_F(BoardWorkerTest, AnOffBoardPlacementIsRefusedAndTheRestApplied) {
   Status s = worker_->Apply({At(1, 0, 0, 2), At(2, 8, 0, 2), At(3, 1, 1, 16)});
   EXPECT_EQ(s.name(), "bad_pixel");
