@@ -174,45 +174,61 @@ void PixelStoryRoute(Connection& conn, const http::Request& req, int x, int y) {
       });
 }
 
-void PlacePixelRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
-  rapidjson::Document doc;
-  if (Status s = ParseObject(req.body, {"x", "y", "color"}, &doc); !s.ok()) return conn.RespondError(s);
+Result<PixelPlacement> ReadPlacement(const rapidjson::Document& doc, const BoardConfig& board, int64_t user) {
   auto x = IntField(doc, "x");
   auto y = IntField(doc, "y");
   auto color = IntField(doc, "color");
-  if (Status e = FirstError({x.status(), y.status(), color.status()}); !e.ok()) return conn.RespondError(e);
-  if (!*x || !*y || !*color) return conn.RespondError(Status::InvalidArgument("bad_field", "x, y and color are required"));
-  if (Status s = Board(conn).CheckPixel(**x, **y, **color); !s.ok()) return conn.RespondError(s);
-  PixelPlacement p{.user = user.id, .x = static_cast<int>(**x), .y = static_cast<int>(**y), .color = static_cast<int>(**color)};
-  Loop* loop = &conn.loop();
-  Reply reply{loop, conn.id()};
-  TakeCooldown(*loop, user.id, [loop, reply, p](int64_t wait_ms) mutable {
-    Connection* c = loop->FindConnection(reply.conn_id);
-    if (!c) return;
-    if (wait_ms < 0) return c->RespondError(Status::Unavailable("redis_unavailable", "the cooldown cannot be checked now"));
+  if (Status e = FirstError({x.status(), y.status(), color.status()}); !e.ok()) return e;
+  if (!*x || !*y || !*color) return Status::InvalidArgument("bad_field", "x, y and color are required");
+  if (Status s = board.CheckPixel(**x, **y, **color); !s.ok()) return s;
+  return PixelPlacement{
+      .user = user, .x = static_cast<int>(**x), .y = static_cast<int>(**y), .color = static_cast<int>(**color)};
+}
+
+void PlacePixel(Loop& loop, PixelPlacement p, std::function<void(const PlaceOutcome&)> done) {
+  Loop* at = &loop;
+  TakeCooldown(loop, p.user, [at, p, done = std::move(done)](int64_t wait_ms) mutable {
+    if (wait_ms < 0) return done({Status::Unavailable("redis_unavailable", "the cooldown cannot be checked now")});
     if (wait_ms > 0) {
       cooldown_refusals.Add();
-      return RespondRateLimited(*c, Refusal{wait_ms, "one pixel per cooldown; wait for it"});
+      return done({Status::ResourceExhausted("rate_limited", "one pixel per cooldown; wait for it"), wait_ms});
     }
-    auto id = loop->services().NextId();
-    if (!id.ok()) return c->RespondError(id.status());
+    auto id = at->services().NextId();
+    if (!id.ok()) return done({id.status()});
     p.id = *id;
     p.ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(p.id));
-    ProducePlacement(loop, p, [loop, reply, p](Status s) {
+    ProducePlacement(at, p, [at, p, done = std::move(done)](Status s) {
       if (!s.ok()) {
-        GiveBackCooldown(*loop, p.user);
-        return reply(s);
+        GiveBackCooldown(*at, p.user);
+        return done({s});
       }
       placements.Add();
-      reply(202, Json([&](JsonWriter& w) {
-              w.StartObject();
-              w.Key("id");
-              w.String(std::to_string(p.id).c_str());
-              w.Key("ts");
-              w.Int64(p.ts_ms);
-              w.EndObject();
-            }));
+      done({Status::Ok(), 0, p});
     });
+  });
+}
+
+void PlacePixelRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
+  rapidjson::Document doc;
+  if (Status s = ParseObject(req.body, {"x", "y", "color"}, &doc); !s.ok()) return conn.RespondError(s);
+  auto p = ReadPlacement(doc, Board(conn), user.id);
+  if (!p.ok()) return conn.RespondError(p.status());
+  Reply reply{&conn.loop(), conn.id()};
+  PlacePixel(conn.loop(), *p, [reply](const PlaceOutcome& o) {
+    if (o.retry_after_ms > 0) {
+      if (Connection* c = reply.loop->FindConnection(reply.conn_id))
+        RespondRateLimited(*c, Refusal{o.retry_after_ms, o.status.detail()});
+      return;
+    }
+    if (!o.status.ok()) return reply(o.status);
+    reply(202, Json([&](JsonWriter& w) {
+            w.StartObject();
+            w.Key("id");
+            w.String(std::to_string(o.placement.id).c_str());
+            w.Key("ts");
+            w.Int64(o.placement.ts_ms);
+            w.EndObject();
+          }));
   });
 }
 

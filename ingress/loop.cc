@@ -156,8 +156,8 @@ void Loop::Drain() {
 void Loop::OnDrainTick(int, short, void* arg) { static_cast<Loop*>(arg)->DrainStep(); }
 
 void Loop::DrainStep() {
-  // New sends are refused while draining (ws_session.cc), so the acks owed only dwindle; once all
-  // are out, nothing a client sent is left unanswered and its WebSocket may close.
+  // New sends and placements are refused while draining (ws_session.cc), so the acks owed only
+  // dwindle; once all are out, nothing a client sent is left unanswered and its WebSocket may close.
   if (tasks_.owed() == 0 && !SendsAwaitAck())
     connections_.ForEach([](Connection& conn) { conn.CloseWebSocket(ws::kCloseServiceRestart, "service restart"); });
   if (connections_.empty() && tasks_.owed() == 0) {
@@ -168,7 +168,9 @@ void Loop::DrainStep() {
 
 bool Loop::SendsAwaitAck() {
   bool awaiting = false;
-  connections_.ForEach([&](Connection& conn) { awaiting |= conn.buckets().sends_in_flight > 0; });
+  connections_.ForEach([&](Connection& conn) {
+    awaiting |= conn.buckets().sends_in_flight > 0 || conn.buckets().placements_in_flight > 0;
+  });
   return awaiting;
 }
 

@@ -64,8 +64,8 @@ class Loop : private RedisLinks::Listener {
   void Stop();
   // From any thread, once, before Stop (SIGTERM): closes the listener, so that new connections go to
   // another process on the port or are refused; closes idle HTTP connections and has busy ones close
-  // after their answer (Connection::Drain); and once no answer is owed and no send awaits its ack,
-  // closes every WebSocket with 1012. One timer checks every kDrainTick until drained().
+  // after their answer (Connection::Drain); and once no answer is owed and no send or placement
+  // awaits its answer, closes every WebSocket with 1012. One timer checks every kDrainTick until drained().
   void Drain();
   bool drained() const { return drained_; }
   void LogUndrained();  // from any thread, past the drain's deadline: logs what is left (Stop cuts it)

@@ -59,11 +59,13 @@ struct RateLimitConfig {
 
 void AddRateLimitOptions(CLI::App* app, RateLimitConfig* config);
 
-// A connection's own buckets (16 bytes each) and count of sends in flight.
+// A connection's own buckets (16 bytes each), and its count of sends and of pixel placements in
+// flight (board_api.h kPlacementsInFlight bounds those).
 struct ConnectionBuckets {
   TokenBucket sends;
   TokenBucket joins;
   int sends_in_flight = 0;
+  int placements_in_flight = 0;
 };
 
 // A used-up limit: how long to wait (0: none) and why.

@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "ingress/board_api.h"
 #include "ingress/connection.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
@@ -28,6 +29,25 @@ std::string AckFrame(const ChatEvent& e) {
   if (!e.client_msg_id.empty()) {
     w.Key("client_msg_id");
     w.String(e.client_msg_id.c_str());
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string PlacedFrame(const PixelPlacement& p, const std::string& client_msg_id) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("placed");
+  w.Key("id");
+  std::string id = std::to_string(p.id);
+  w.String(id.c_str());
+  w.Key("ts");
+  w.Int64(p.ts_ms);
+  if (!client_msg_id.empty()) {
+    w.Key("client_msg_id");
+    w.String(client_msg_id.c_str());
   }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
@@ -96,11 +116,44 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   });
 }
 
+// A pixel placed over the socket: the HTTP route's checks and path (board_api.h), answered by a
+// `placed` frame once Kafka has it. The connection keeps reading meanwhile (an HTTP request holds
+// its connection until answered), so its placements awaiting an answer are bounded.
+void Place(Connection& conn, const rapidjson::Document& doc) {
+  auto cmid = StringField(doc, "client_msg_id");
+  std::string client_msg_id = cmid.ok() && *cmid ? **cmid : "";
+  if (!cmid.ok()) return conn.SendErrorFrame(cmid.status().name(), cmid.status().detail());
+  if (!client_msg_id.empty())
+    if (Status s = CheckClientMessageId(client_msg_id); !s.ok()) return conn.SendErrorFrame(s, client_msg_id);
+  Loop& loop = conn.loop();
+  auto p = ReadPlacement(doc, loop.services().config.board, conn.user().id);
+  if (!p.ok()) return conn.SendErrorFrame(p.status(), client_msg_id);
+  if (loop.services().draining)
+    return conn.SendErrorFrame("draining", "the server is restarting; place again once reconnected", client_msg_id);
+  int& in_flight = conn.buckets().placements_in_flight;
+  if (in_flight >= kPlacementsInFlight) {
+    CountRefusal("placements_in_flight");
+    return conn.SendErrorFrame(
+        "busy", std::to_string(kPlacementsInFlight) + " placements of this connection await their answer; wait for one",
+        client_msg_id);
+  }
+  ++in_flight;
+  uint64_t id = conn.id();
+  PlacePixel(loop, *p, [&loop, id, client_msg_id](const PlaceOutcome& o) {
+    Connection* c = loop.FindConnection(id);
+    if (!c) return;
+    --c->buckets().placements_in_flight;
+    if (o.retry_after_ms > 0) return c->SendErrorFrame(o.status.name(), o.status.detail(), client_msg_id, o.retry_after_ms);
+    if (!o.status.ok()) return c->SendErrorFrame(o.status, client_msg_id);
+    c->SendText(PlacedFrame(o.placement, client_msg_id));
+  });
+}
+
 }  // namespace
 
 void HandleWebSocketText(Connection& conn, std::string_view text) {
   rapidjson::Document doc;
-  Status s = ParseObject(text, {"type", "room", "after", "text", "client_msg_id", "image"}, &doc);
+  Status s = ParseObject(text, {"type", "room", "after", "text", "client_msg_id", "image", "x", "y", "color"}, &doc);
   if (!s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
   auto type = StringField(doc, "type");
   if (!type.ok() || !*type) return conn.SendErrorFrame("bad_field", "type is required and must be a string");
@@ -129,6 +182,10 @@ void HandleWebSocketText(Connection& conn, std::string_view text) {
   if (t == "send") {
     if (s = only({"type", "room", "text", "client_msg_id", "image"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
     return Send(conn, doc);
+  }
+  if (t == "place") {
+    if (s = only({"type", "x", "y", "color", "client_msg_id"}); !s.ok()) return conn.SendErrorFrame(s.name(), s.detail());
+    return Place(conn, doc);
   }
   conn.SendErrorFrame("unknown_type", "unknown frame type \"" + t + "\"");
 }

@@ -26,8 +26,9 @@ std::optional<uint64_t> BoardSchedule::Find(int64_t x, int64_t y, int64_t color)
 
 namespace {
 
-// The position just past `"key":`, or npos. The frames hold no strings but the type's value, so the
-// quoted name is a key wherever a colon follows it ("pixels" is also the type's value).
+// The position just past `"key":`, or npos. The quoted name is a key wherever a colon follows it: a
+// string value equal to it ("pixels" is also the type's value) is followed by a comma or a brace, and
+// a quote inside a string (an error's reason) is escaped.
 size_t ValueOf(std::string_view json, std::string_view quoted_key) {
   for (size_t from = 0;;) {
     size_t at = json.find(quoted_key, from);
@@ -64,14 +65,27 @@ bool Expect(std::string_view s, size_t* at, char c) {
   return true;
 }
 
-}  // namespace
-
-std::string_view BoardFrameType(std::string_view json) {
-  size_t at = ValueOf(json, "\"type\"");
+// The string value of the first `quoted_key` (one with no escapes in it), or "".
+std::string_view StringValue(std::string_view json, std::string_view quoted_key) {
+  size_t at = ValueOf(json, quoted_key);
   if (at == std::string_view::npos || at >= json.size() || json[at] != '"') return {};
   const size_t end = json.find('"', at + 1);
   if (end == std::string_view::npos) return {};
   return json.substr(at + 1, end - at - 1);
+}
+
+}  // namespace
+
+std::string_view BoardFrameType(std::string_view json) { return StringValue(json, "\"type\""); }
+
+std::string_view ErrorFrameCode(std::string_view json) {
+  if (BoardFrameType(json) != "error") return {};
+  return StringValue(json, "\"code\"");
+}
+
+std::string PlaceFrame(const BoardPixel& p) {
+  return "{\"type\":\"place\",\"x\":" + std::to_string(p.x) + ",\"y\":" + std::to_string(p.y) +
+         ",\"color\":" + std::to_string(p.color) + "}";
 }
 
 bool ParsePixelsFrame(std::string_view json, PixelsFrame* out) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -55,6 +56,11 @@ struct PixelsFrame {
 
 // The value of the frame's top-level "type" key, or "" when there is none to read.
 std::string_view BoardFrameType(std::string_view json);
+// The `code` of an error frame ({"type":"error","code":"busy","reason":...}), or "" when there is
+// none to read. The server writes the code before the reason, whose quotes are escaped.
+std::string_view ErrorFrameCode(std::string_view json);
+// The WebSocket frame that places `p`: {"type":"place","x":X,"y":Y,"color":C} (docs/protocol.md).
+std::string PlaceFrame(const BoardPixel& p);
 // Reads a pixels frame into *out (its vector reused). False when it is not one, or malformed.
 bool ParsePixelsFrame(std::string_view json, PixelsFrame* out);
 

@@ -84,9 +84,9 @@ in_addr SourceAddress(int i, int source_ips) {
   return a;
 }
 
-// ---- HTTP: placements and board reads ---------------------------------------------------------
+// ---- placements (HTTP or WebSocket) and board reads (HTTP) ---------------------------------------
 
-struct HttpStats {
+struct GenStats {
   uint64_t sent = 0;
   uint64_t answered = 0;          // answers counted (reads: those in the window)
   uint64_t not_sent = 0;          // placements of the schedule never sent (the drain ended first)
@@ -94,15 +94,16 @@ struct HttpStats {
   uint64_t body_bytes = 0;
   uint64_t wrong_size = 0;        // a 200 board whose length is not the board's
   uint64_t lost_connections = 0;
-  std::map<int, uint64_t> by_status;
+  // Answers by HTTP status ("202", "429"), or over a WebSocket by frame: "placed", or an error's code.
+  std::map<std::string, uint64_t> by_status;
   std::map<std::string, uint64_t> errors;  // the connection failed or ended under a request
-  Histogram answer_us;  // placements: due -> 202; reads: request written -> answer
+  Histogram answer_us;  // placements: due -> 202 (placed); reads: request written -> answer
   Histogram lag_us;     // placements: due -> written
   Histogram written_us; // placements: written -> 202 (the server's part of send->202)
   uint64_t accepted_in_window = 0;  // placements: 202s that came within the window
   int64_t last_answer_ns = 0;
 
-  void Merge(const HttpStats& o) {
+  void Merge(const GenStats& o) {
     sent += o.sent, answered += o.answered, not_sent += o.not_sent, in_flight_at_end += o.in_flight_at_end;
     body_bytes += o.body_bytes, wrong_size += o.wrong_size, lost_connections += o.lost_connections;
     for (const auto& [k, v] : o.by_status) by_status[k] += v;
@@ -115,13 +116,15 @@ struct HttpStats {
   }
 };
 
-struct HttpThreadConfig {
+struct GenThreadConfig {
   sockaddr_in server{};
   std::string host;
   int64_t duration_ns = 0;
   int64_t drain_ns = 0;
-  // Placing: placements first, first + step, ... below count, of the run's schedule.
+  // Placing: placements first, first + step, ... below count, of the run's schedule, as PUT
+  // /api/board/pixels or, with via_ws, as `place` frames of a WebSocket per connection.
   bool placing = false;
+  bool via_ws = false;
   uint64_t first = 0, step = 1, count = 0;
   std::atomic<int64_t>* sent_ns = nullptr;  // per placement, for the subscribers
   // Reading: this request again and again; a 200 must carry expect_body bytes.
@@ -129,51 +132,85 @@ struct HttpThreadConfig {
   uint64_t expect_body = 0;
 };
 
-class HttpThread;
+class GenThread;
 
-// One keep-alive HTTP/1.1 connection, one request at a time.
-class HttpConn {
+// One connection of a generator thread, one request at a time: a keep-alive HTTP/1.1 connection
+// (placing or reading) or a WebSocket (placing). It tells its thread when it opened, was answered
+// or ended.
+class GenConn {
  public:
-  HttpConn(HttpThread* t, in_addr source, std::string token) : t_(t), source_(source), token_(std::move(token)) {}
-  ~HttpConn() {
+  GenConn(GenThread* t, in_addr source, std::string token) : t_(t), source_(source), token_(std::move(token)) {}
+  virtual ~GenConn() {
     if (bev_) bufferevent_free(bev_);
   }
   void Open();
   const std::string& token() const { return token_; }
-  void Send(const std::string& request, uint64_t tag, int64_t since_ns);
+  // `request` in the connection's form (an HTTP request, a WebSocket frame); `tag` names the
+  // placement, `since_ns` is when it was due.
+  void Send(std::string_view request, uint64_t tag, int64_t since_ns);
 
- private:
-  enum class State : uint8_t { kNew, kConnecting, kIdle, kBusy, kClosed };
-  static void OnEvent(bufferevent*, short events, void* arg);
-  static void OnRead(bufferevent*, void* arg) { static_cast<HttpConn*>(arg)->Read(); }
-  void Read();
+ protected:
+  enum class State : uint8_t { kNew, kConnecting, kHandshake, kIdle, kBusy, kClosed };
+  virtual void Connected() = 0;  // the TCP connection is up
+  virtual void Read() = 0;
   void Close(const std::string& why);
 
-  HttpThread* t_;
+  GenThread* t_;
   in_addr source_;
   std::string token_;
   bufferevent* bev_ = nullptr;
   State state_ = State::kNew;
-  bool in_body_ = false;
-  ResponseHead head_;
-  uint64_t body_left_ = 0;
   uint64_t tag_ = 0;
   int64_t since_ns_ = 0;
   int64_t written_ns_ = 0;
+
+ private:
+  static void OnEvent(bufferevent*, short events, void* arg);
+  static void OnRead(bufferevent*, void* arg) { static_cast<GenConn*>(arg)->Read(); }
 };
 
-class HttpThread {
+// PUT /api/board/pixels or GET /api/board, keep-alive.
+class HttpConn : public GenConn {
  public:
-  HttpThread(HttpThreadConfig config, const std::vector<std::pair<in_addr, std::string>>& conns)
+  using GenConn::GenConn;
+
+ private:
+  void Connected() override;
+  void Read() override;
+
+  bool in_body_ = false;
+  ResponseHead head_;
+  uint64_t body_left_ = 0;
+};
+
+// A WebSocket of its own guest user sending `place` frames, answered by `placed` or `error`.
+class WsPlacer : public GenConn {
+ public:
+  using GenConn::GenConn;
+
+ private:
+  void Connected() override;
+  void Read() override;
+  void SendFrame(std::string_view payload, ws::Opcode opcode);
+
+  ws::FrameDecoder decoder_{ws::Role::kClient, 1u << 20};
+};
+
+class GenThread {
+ public:
+  GenThread(GenThreadConfig config, const std::vector<std::pair<in_addr, std::string>>& conns)
       : c_(std::move(config)) {
     event_config* cfg = event_config_new();
     event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
     base_ = event_base_new_with_config(cfg);
     event_config_free(cfg);
     tick_ = event_new(base_, -1, EV_PERSIST, OnTick, this);
-    for (const auto& [source, token] : conns) conns_.push_back(std::make_unique<HttpConn>(this, source, token));
+    for (const auto& [source, token] : conns) {
+      if (c_.via_ws) conns_.push_back(std::make_unique<WsPlacer>(this, source, token));
+      else conns_.push_back(std::make_unique<HttpConn>(this, source, token));
+    }
   }
-  ~HttpThread() {
+  ~GenThread() {
     Quit();
     conns_.clear();
     event_free(tick_);
@@ -199,14 +236,18 @@ class HttpThread {
     quit_.store(true, std::memory_order_release);
     if (thread_.joinable()) thread_.join();
   }
-  const HttpStats& stats() const { return stats_; }    // once done()
+  const GenStats& stats() const { return stats_; }    // once done()
   const PixelSet* acked() const { return acked_.get(); }  // once done()
   uint64_t opened() const { return opened_; }          // once ready()
 
   event_base* base() { return base_; }
-  const HttpThreadConfig& config() const { return c_; }
+  const GenThreadConfig& config() const { return c_; }
+  void MaskKey(uint8_t key[4]) {
+    const uint64_t r = rng_();
+    std::memcpy(key, &r, 4);
+  }
 
-  void Opened(HttpConn* c) {
+  void Opened(GenConn* c) {
     ++opened_;
     idle_.push_back(c);
     Resolved();
@@ -216,7 +257,7 @@ class HttpThread {
     Resolved();
   }
   // The connection ended; `busy` if it ended under a request.
-  void Lost(HttpConn* c, const std::string& why, bool busy) {
+  void Lost(GenConn* c, const std::string& why, bool busy) {
     idle_.erase(std::remove(idle_.begin(), idle_.end(), c), idle_.end());
     if (frozen_) return;
     stats_.lost_connections++;
@@ -225,26 +266,37 @@ class HttpThread {
       stats_.errors[why]++;
     }
   }
-  void Answered(HttpConn* c, uint64_t tag, int64_t since_ns, int64_t written_ns, const ResponseHead& head, bool reusable) {
+  // A placement's answer: `status` as GenStats::by_status names it, `accepted` for 202 or `placed`;
+  // the connection takes the next one unless it is not `reusable` (the server said Connection: close).
+  void Placed(GenConn* c, uint64_t tag, int64_t since_ns, int64_t written_ns, const std::string& status, bool accepted,
+              bool reusable) {
+    --busy_;
+    if (reusable) idle_.push_back(c);
+    if (frozen_) return;
+    if (!reusable) stats_.lost_connections++;
+    const int64_t now = NowNs();
+    stats_.answered++;
+    stats_.by_status[status]++;
+    stats_.last_answer_ns = now;
+    if (!accepted) return Pump(now);
+    acked_->Add(tag);
+    if (now <= start_ + c_.duration_ns) stats_.accepted_in_window++;
+    stats_.answer_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - since_ns) / 1000));
+    stats_.written_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - written_ns) / 1000));
+    Pump(now);
+  }
+  // An HTTP answer: a placement's, or a read's.
+  void Answered(GenConn* c, uint64_t tag, int64_t since_ns, int64_t written_ns, const ResponseHead& head, bool reusable) {
+    if (c_.placing)
+      return Placed(c, tag, since_ns, written_ns, std::to_string(head.status), head.status == 202, reusable);
     --busy_;
     if (reusable) idle_.push_back(c);
     if (frozen_) return;
     if (!reusable) stats_.lost_connections++;  // the server said Connection: close
     const int64_t now = NowNs();
-    if (c_.placing) {
-      stats_.answered++;
-      stats_.by_status[head.status]++;
-      stats_.last_answer_ns = now;
-      if (head.status != 202) return Pump(now);
-      acked_->Add(tag);
-      if (now <= start_ + c_.duration_ns) stats_.accepted_in_window++;
-      stats_.answer_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - since_ns) / 1000));
-      stats_.written_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - written_ns) / 1000));
-      return Pump(now);
-    }
     if (now > start_ + c_.duration_ns) return;  // past the window: not counted
     stats_.answered++;
-    stats_.by_status[head.status]++;
+    stats_.by_status[std::to_string(head.status)]++;
     stats_.body_bytes += head.content_length;
     if (head.status == 200 && head.content_length != c_.expect_body) stats_.wrong_size++;
     stats_.answer_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - since_ns) / 1000));
@@ -254,7 +306,7 @@ class HttpThread {
   void Busy() { ++busy_; }
 
  private:
-  static void OnTick(evutil_socket_t, short, void* arg) { static_cast<HttpThread*>(arg)->Tick(); }
+  static void OnTick(evutil_socket_t, short, void* arg) { static_cast<GenThread*>(arg)->Tick(); }
 
   void Resolved() {
     if (++resolved_ == conns_.size()) ready_.store(true, std::memory_order_release);
@@ -281,6 +333,28 @@ class HttpThread {
 
   uint64_t NextPlacement() const { return c_.first + next_ * c_.step; }
 
+  // Placement `p`, in the form `c` sends it.
+  const std::string& PlacementRequest(const GenConn& c, const BoardPixel& p) {
+    request_.clear();
+    if (c_.via_ws) {
+      uint8_t key[4];
+      MaskKey(key);
+      request_ = ws::EncodeFrame(ws::Opcode::kText, PlaceFrame(p), key);
+      return request_;
+    }
+    const std::string body =
+        "{\"x\":" + std::to_string(p.x) + ",\"y\":" + std::to_string(p.y) + ",\"color\":" + std::to_string(p.color) + "}";
+    request_ += "PUT /api/board/pixels HTTP/1.1\r\nHost: ";
+    request_ += c_.host;
+    request_ += "\r\nAuthorization: Bearer ";
+    request_ += c.token();
+    request_ += "\r\nContent-Type: application/json\r\nContent-Length: ";
+    request_ += std::to_string(body.size());
+    request_ += "\r\n\r\n";
+    request_ += body;
+    return request_;
+  }
+
   // Sends what is due on the free connections: the schedule's placements (open loop: a placement
   // that finds every connection busy waits, and its wait counts in its latency), or the next read.
   void Pump(int64_t now) {
@@ -288,7 +362,7 @@ class HttpThread {
     if (!c_.placing) {
       if (now >= start_ + c_.duration_ns) return;
       while (!idle_.empty()) {
-        HttpConn* c = idle_.back();
+        GenConn* c = idle_.back();
         idle_.pop_back();
         stats_.sent++;
         c->Send(c_.read_request, 0, now);
@@ -300,25 +374,14 @@ class HttpThread {
       if (k >= c_.count) return;
       const int64_t due = schedule_->DueNs(k);
       if (due > now) return;
-      HttpConn* c = idle_.back();
+      GenConn* c = idle_.back();
       idle_.pop_back();
-      const BoardPixel p = schedule_->At(k);
-      const std::string body =
-          "{\"x\":" + std::to_string(p.x) + ",\"y\":" + std::to_string(p.y) + ",\"color\":" + std::to_string(p.color) + "}";
-      request_.clear();
-      request_ += "PUT /api/board/pixels HTTP/1.1\r\nHost: ";
-      request_ += c_.host;
-      request_ += "\r\nAuthorization: Bearer ";
-      request_ += c->token();
-      request_ += "\r\nContent-Type: application/json\r\nContent-Length: ";
-      request_ += std::to_string(body.size());
-      request_ += "\r\n\r\n";
-      request_ += body;
+      const std::string& request = PlacementRequest(*c, schedule_->At(k));
       c_.sent_ns[k].store(now, std::memory_order_release);
       ++next_;
       stats_.sent++;
       stats_.lag_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - due) / 1000));
-      c->Send(request_, k, due);
+      c->Send(request, k, due);
     }
   }
 
@@ -329,12 +392,12 @@ class HttpThread {
     done_.store(true, std::memory_order_release);
   }
 
-  HttpThreadConfig c_;
+  GenThreadConfig c_;
   const BoardSchedule* schedule_ = nullptr;
   event_base* base_ = nullptr;
   event* tick_ = nullptr;
-  std::vector<std::unique_ptr<HttpConn>> conns_;
-  std::vector<HttpConn*> idle_;
+  std::vector<std::unique_ptr<GenConn>> conns_;
+  std::vector<GenConn*> idle_;
   size_t resolved_ = 0;
   uint64_t opened_ = 0;
   uint64_t busy_ = 0;
@@ -342,14 +405,15 @@ class HttpThread {
   int64_t start_ = 0;
   bool frozen_ = false;
   std::string request_;
-  HttpStats stats_;
+  GenStats stats_;
   std::unique_ptr<PixelSet> acked_;
+  std::mt19937_64 rng_{std::random_device{}()};
   std::thread thread_;
   std::atomic<bool> ready_{false}, done_{false}, quit_{false};
   std::atomic<int64_t> start_ns_{0};
 };
 
-void HttpConn::Open() {
+void GenConn::Open() {
   std::string error;
   bev_ = Connect(t_->base(), source_, t_->config().server, &error);
   if (!bev_) {
@@ -361,22 +425,35 @@ void HttpConn::Open() {
   bufferevent_enable(bev_, EV_READ | EV_WRITE);
 }
 
-void HttpConn::OnEvent(bufferevent*, short events, void* arg) {
-  auto* c = static_cast<HttpConn*>(arg);
-  if (events & BEV_EVENT_CONNECTED) {
-    c->state_ = State::kIdle;
-    return c->t_->Opened(c);
-  }
+void GenConn::OnEvent(bufferevent*, short events, void* arg) {
+  auto* c = static_cast<GenConn*>(arg);
+  if (events & BEV_EVENT_CONNECTED) return c->Connected();
   c->Close((events & BEV_EVENT_EOF) ? "eof" : std::string("socket: ") + std::strerror(EVUTIL_SOCKET_ERROR()));
 }
 
-void HttpConn::Send(const std::string& request, uint64_t tag, int64_t since_ns) {
+void GenConn::Send(std::string_view request, uint64_t tag, int64_t since_ns) {
   state_ = State::kBusy;
   tag_ = tag;
   since_ns_ = since_ns;
   written_ns_ = NowNs();
   t_->Busy();
   bufferevent_write(bev_, request.data(), request.size());
+}
+
+void GenConn::Close(const std::string& why) {
+  const State was = state_;
+  state_ = State::kClosed;
+  if (bev_) {
+    bufferevent_free(bev_);
+    bev_ = nullptr;
+  }
+  if (was == State::kConnecting || was == State::kHandshake) return t_->FailedToOpen(why);
+  t_->Lost(this, why, was == State::kBusy);
+}
+
+void HttpConn::Connected() {
+  state_ = State::kIdle;
+  t_->Opened(this);
 }
 
 void HttpConn::Read() {
@@ -414,15 +491,77 @@ void HttpConn::Read() {
   if (evbuffer_get_length(in) > 0 && state_ == State::kIdle) Close("bytes with no request");
 }
 
-void HttpConn::Close(const std::string& why) {
-  const State was = state_;
-  state_ = State::kClosed;
-  if (bev_) {
-    bufferevent_free(bev_);
-    bev_ = nullptr;
+std::string UpgradeRequest(const std::string& host, const std::string& token) {
+  return "GET /ws?token=" + token + " HTTP/1.1\r\nHost: " + host +
+         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kHandshakeKey +
+         "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+// Reads the answer to UpgradeRequest from `in`: 1 once it was 101 (drained), 0 while it is not all
+// there, -1 on a refusal (why in *error).
+int ReadUpgrade(evbuffer* in, std::string* error) {
+  evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, nullptr);
+  if (end.pos < 0) return 0;
+  const size_t len = static_cast<size_t>(end.pos) + 4;
+  std::string_view head(reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(len))), len);
+  static const std::string accept = ws::AcceptKey(kHandshakeKey);
+  if (head.substr(0, 13) != "HTTP/1.1 101 ") {
+    *error = "handshake: " + std::string(head.substr(0, head.find('\r')));
+    return -1;
   }
-  if (was == State::kConnecting) return t_->FailedToOpen(why);
-  t_->Lost(this, why, was == State::kBusy);
+  if (head.find(accept) == std::string_view::npos) {
+    *error = "handshake: wrong Sec-WebSocket-Accept";
+    return -1;
+  }
+  evbuffer_drain(in, len);
+  return 1;
+}
+
+void WsPlacer::Connected() {
+  state_ = State::kHandshake;
+  const std::string request = UpgradeRequest(t_->config().host, token_);
+  bufferevent_write(bev_, request.data(), request.size());
+}
+
+void WsPlacer::Read() {
+  evbuffer* in = bufferevent_get_input(bev_);
+  if (state_ == State::kHandshake) {
+    std::string error;
+    const int upgraded = ReadUpgrade(in, &error);
+    if (upgraded < 0) return Close(error);
+    if (upgraded == 0) return;
+    state_ = State::kIdle;
+    t_->Opened(this);
+  }
+  while (state_ == State::kIdle || state_ == State::kBusy) {
+    const size_t len = evbuffer_get_contiguous_space(in);
+    if (len == 0) return;
+    const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(len)));
+    size_t used = 0;
+    while (used < len && (state_ == State::kIdle || state_ == State::kBusy)) {
+      ws::Event event;
+      used += decoder_.Feed(data + used, len - used, &event);
+      if (decoder_.failed()) return Close("protocol error: " + decoder_.error_reason());
+      if (event.type == ws::Event::Type::kPing) SendFrame(event.payload, ws::Opcode::kPong);
+      if (event.type == ws::Event::Type::kClose) return Close("close " + std::to_string(event.close_code));
+      if (event.type != ws::Event::Type::kText) continue;
+      const std::string_view type = BoardFrameType(event.payload);
+      if (type != "placed" && type != "error") continue;
+      if (state_ != State::kBusy) return Close("an answer with no placement: " + std::string(event.payload.substr(0, 200)));
+      state_ = State::kIdle;
+      std::string status = type == "placed" ? "placed" : std::string(ErrorFrameCode(event.payload));
+      t_->Placed(this, tag_, since_ns_, written_ns_, status.empty() ? "unreadable error" : status, type == "placed", true);
+    }
+    if (state_ != State::kIdle && state_ != State::kBusy) return;
+    evbuffer_drain(in, len);
+  }
+}
+
+void WsPlacer::SendFrame(std::string_view payload, ws::Opcode opcode) {
+  uint8_t key[4];
+  t_->MaskKey(key);
+  const std::string frame = ws::EncodeFrame(opcode, payload, key);
+  bufferevent_write(bev_, frame.data(), frame.size());
 }
 
 // ---- WebSocket subscribers ---------------------------------------------------------------------
@@ -589,9 +728,7 @@ void Subscriber::OnEvent(bufferevent*, short events, void* arg) {
   auto* s = static_cast<Subscriber*>(arg);
   if (events & BEV_EVENT_CONNECTED) {
     s->state_ = State::kHandshake;
-    const std::string request = "GET /ws?token=" + s->token_ + " HTTP/1.1\r\nHost: " + s->t_->host() +
-                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kHandshakeKey +
-                                "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const std::string request = UpgradeRequest(s->t_->host(), s->token_);
     bufferevent_write(s->bev_, request.data(), request.size());
     return;
   }
@@ -601,14 +738,10 @@ void Subscriber::OnEvent(bufferevent*, short events, void* arg) {
 void Subscriber::Read() {
   evbuffer* in = bufferevent_get_input(bev_);
   if (state_ == State::kHandshake) {
-    evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, nullptr);
-    if (end.pos < 0) return;
-    const size_t len = static_cast<size_t>(end.pos) + 4;
-    std::string_view head(reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(len))), len);
-    static const std::string accept = ws::AcceptKey(kHandshakeKey);
-    if (head.substr(0, 13) != "HTTP/1.1 101 ") return Fail("handshake: " + std::string(head.substr(0, head.find('\r'))));
-    if (head.find(accept) == std::string_view::npos) return Fail("handshake: wrong Sec-WebSocket-Accept");
-    evbuffer_drain(in, len);
+    std::string error;
+    const int upgraded = ReadUpgrade(in, &error);
+    if (upgraded < 0) return Fail(error);
+    if (upgraded == 0) return;
     state_ = State::kOpen;
     SendText("{\"type\":\"board_subscribe\"}");
   }
@@ -724,9 +857,9 @@ std::string Percentiles(const Histogram& h) {
          Ms(h.max()) + " ms";
 }
 
-std::string Statuses(const std::map<int, uint64_t>& m) {
+std::string Statuses(const std::map<std::string, uint64_t>& m) {
   std::string s;
-  for (const auto& [code, n] : m) s += (s.empty() ? "" : ", ") + std::to_string(code) + " x" + Num(static_cast<double>(n));
+  for (const auto& [code, n] : m) s += (s.empty() ? "" : ", ") + code + " x" + Num(static_cast<double>(n));
   return s.empty() ? "none" : s;
 }
 
@@ -753,16 +886,6 @@ void WriteHistogram(Writer& w, const char* key, const Histogram& h) {
   }
   w.Key("max");
   w.Uint64(h.max());
-  w.EndObject();
-}
-
-void WriteCounts(Writer& w, const char* key, const std::map<int, uint64_t>& m) {
-  w.Key(key);
-  w.StartObject();
-  for (const auto& [code, n] : m) {
-    w.Key(std::to_string(code).c_str());
-    w.Uint64(n);
-  }
   w.EndObject();
 }
 
@@ -837,7 +960,7 @@ bool WaitFor(const std::vector<std::unique_ptr<T>>& all, double timeout_s, bool 
 
 // One GET /api/board window: `connections` closed-loop keep-alive connections for the duration.
 struct ReadResult {
-  HttpStats stats;
+  GenStats stats;
   std::map<std::string, double> cpu;
   std::string load;
   double seconds = 0;
@@ -846,21 +969,21 @@ struct ReadResult {
 
 Result<ReadResult> ReadWindow(const BoardOptions& o, const Target& target, const std::vector<CpuGroup>& groups,
                               const std::string& extra_header, uint64_t board_bytes) {
-  HttpThreadConfig c;
+  GenThreadConfig c;
   c.server = target.addr;
   c.host = target.host_port;
   c.duration_ns = static_cast<int64_t>(o.read_duration_s * 1e9);
   c.drain_ns = 5'000'000'000;
   c.read_request = "GET /api/board HTTP/1.1\r\nHost: " + target.host_port + "\r\n" + extra_header + "\r\n";
   c.expect_body = board_bytes;
-  std::vector<std::unique_ptr<HttpThread>> threads;
+  std::vector<std::unique_ptr<GenThread>> threads;
   for (int t = 0; t < o.threads; ++t) {
     std::vector<std::pair<in_addr, std::string>> conns;
     for (int i = t; i < o.read_connections; i += o.threads) conns.emplace_back(SourceAddress(i, o.source_ips), "");
-    threads.push_back(std::make_unique<HttpThread>(c, conns));
+    threads.push_back(std::make_unique<GenThread>(c, conns));
   }
   for (auto& t : threads) t->Start();
-  if (!WaitFor(threads, 60, &HttpThread::ready)) return Status::DeadlineExceeded("timeout", "read connections did not open in 60 s");
+  if (!WaitFor(threads, 60, &GenThread::ready)) return Status::DeadlineExceeded("timeout", "read connections did not open in 60 s");
   ReadResult r;
   const int64_t start = NowNs() + 200'000'000;
   for (auto& t : threads) t->Go(nullptr, start);
@@ -871,7 +994,7 @@ Result<ReadResult> ReadWindow(const BoardOptions& o, const Target& target, const
   const CpuSample b = CpuSample::Take(groups);
   r.cpu = CpuPercent(groups, a, b, sysconf(_SC_CLK_TCK));
   r.seconds = o.read_duration_s;
-  if (!WaitFor(threads, 30, &HttpThread::done)) return Status::DeadlineExceeded("timeout", "readers did not finish");
+  if (!WaitFor(threads, 30, &GenThread::done)) return Status::DeadlineExceeded("timeout", "readers did not finish");
   for (auto& t : threads) {
     r.stats.Merge(t->stats());
     r.opened += t->opened();
@@ -883,10 +1006,13 @@ Result<ReadResult> ReadWindow(const BoardOptions& o, const Target& target, const
 
 Status RunBoard(const BoardOptions& o) {
   if (o.connections < 1 || o.threads < 1 || o.subscribers < 0 || o.rate <= 0 || o.duration_s <= 0 || o.drain_s < 0 ||
-      o.read_connections < 1 || o.read_duration_s < 0 || o.source_ips < 1 || o.source_ips > 250)
+      o.read_connections < 1 || o.read_duration_s < 0 || o.source_ips < 1 || o.source_ips > 250 ||
+      (o.via != "http" && o.via != "ws"))
     return Status::InvalidArgument("bad_option",
                                    "connections, threads, read-connections >= 1; rate, duration > 0; subscribers, drain, "
-                                   "read-duration >= 0; source-ips 1..250");
+                                   "read-duration >= 0; source-ips 1..250; via http or ws");
+  const bool via_ws = o.via == "ws";
+  const std::string ack = via_ws ? "placed" : "202";  // an accepted placement's answer
   auto target = ParseUrl(o.url);
   if (!target.ok()) return target.status();
   std::vector<CpuGroup> groups;
@@ -916,9 +1042,10 @@ Status RunBoard(const BoardOptions& o) {
                                Num(static_cast<double>(capacity)) +
                                " pixels: a run paints each pixel once (bench/README.md); shorten it, or enlarge the board");
 
-  fprintf(stderr, "board: %dx%d, %d colours, cooldown %d ms; %llu placements at %.0f/s over %d connections, %d subscribers\n",
+  fprintf(stderr,
+          "board: %dx%d, %d colours, cooldown %d ms; %llu placements at %.0f/s over %d %s connections, %d subscribers\n",
           meta->width, meta->height, meta->colors, meta->cooldown_ms, static_cast<unsigned long long>(count), o.rate,
-          o.connections, o.subscribers);
+          o.connections, via_ws ? "WebSocket" : "HTTP", o.subscribers);
   // One guest user per placing connection and per subscriber.
   std::vector<std::string> tokens;
   const auto t0 = std::chrono::steady_clock::now();
@@ -941,25 +1068,26 @@ Status RunBoard(const BoardOptions& o) {
   subs[0]->Start();
   if (!WaitFor(subs, 60, &SubThread::ready)) return Status::DeadlineExceeded("timeout", "subscribers not subscribed within 60 s");
 
-  HttpThreadConfig pc;
+  GenThreadConfig pc;
   pc.server = target->addr;
   pc.host = target->host_port;
   pc.duration_ns = static_cast<int64_t>(o.duration_s * 1e9);
   pc.drain_ns = static_cast<int64_t>(o.drain_s * 1e9);
   pc.placing = true;
+  pc.via_ws = via_ws;
   pc.count = count;
   pc.step = static_cast<uint64_t>(o.threads);
   pc.sent_ns = sent_ns.get();
-  std::vector<std::unique_ptr<HttpThread>> placers;
+  std::vector<std::unique_ptr<GenThread>> placers;
   for (int t = 0; t < o.threads; ++t) {
-    HttpThreadConfig c = pc;
+    GenThreadConfig c = pc;
     c.first = static_cast<uint64_t>(t);
     std::vector<std::pair<in_addr, std::string>> conns;
     for (int i = t; i < o.connections; i += o.threads) conns.emplace_back(SourceAddress(i, o.source_ips), tokens[static_cast<size_t>(i)]);
-    placers.push_back(std::make_unique<HttpThread>(c, conns));
+    placers.push_back(std::make_unique<GenThread>(c, conns));
   }
   for (auto& t : placers) t->Start();
-  if (!WaitFor(placers, 60, &HttpThread::ready)) return Status::DeadlineExceeded("timeout", "connections did not open in 60 s");
+  if (!WaitFor(placers, 60, &GenThread::ready)) return Status::DeadlineExceeded("timeout", "connections did not open in 60 s");
   uint64_t opened = 0;
   for (auto& t : placers) opened += t->opened();
 
@@ -974,8 +1102,8 @@ Status RunBoard(const BoardOptions& o) {
   SleepUntilNs(start + pc.duration_ns);
   const CpuSample cpu_b = CpuSample::Take(groups);
   const auto place_cpu = CpuPercent(groups, cpu_a, cpu_b, sysconf(_SC_CLK_TCK));
-  if (!WaitFor(placers, o.drain_s + 30, &HttpThread::done)) return Status::DeadlineExceeded("timeout", "placers did not finish");
-  HttpStats place;
+  if (!WaitFor(placers, o.drain_s + 30, &GenThread::done)) return Status::DeadlineExceeded("timeout", "placers did not finish");
+  GenStats place;
   PixelSet acked(count);
   for (auto& t : placers) {
     place.Merge(t->stats());
@@ -1021,7 +1149,7 @@ Status RunBoard(const BoardOptions& o) {
   }
 
   // ---- figures ----
-  const uint64_t accepted = place.by_status.count(202) ? place.by_status.at(202) : 0;
+  const uint64_t accepted = place.by_status.count(ack) ? place.by_status.at(ack) : 0;
   const double place_seconds =
       std::max(o.duration_s, place.last_answer_ns > start ? static_cast<double>(place.last_answer_ns - start) / 1e9 : 0);
   uint64_t missing_total = 0, missing_worst = 0, subscribers_complete = 0;
@@ -1051,8 +1179,10 @@ Status RunBoard(const BoardOptions& o) {
   cond("machine", std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cpus, " + CpuModel() + "; shared (see `others`)");
   cond("board", std::to_string(meta->width) + " x " + std::to_string(meta->height) + ", " + std::to_string(meta->colors) +
                     " colours, cooldown " + std::to_string(meta->cooldown_ms) + " ms (GET /api/board/meta)");
-  cond("placing", std::to_string(o.connections) + " keep-alive HTTP connections (" + Num(static_cast<double>(opened)) +
-                      " opened), one guest user each, one request at a time; " + std::to_string(o.threads) +
+  cond("placing", std::to_string(o.connections) +
+                      (via_ws ? " WebSockets sending {\"type\":\"place\"} frames (" : " keep-alive HTTP connections (") +
+                      Num(static_cast<double>(opened)) + " opened), one guest user each, one placement at a time; " +
+                      std::to_string(o.threads) +
                       " thread(s); open loop at " + Num(o.rate) + "/s for " + Num(o.duration_s, 1) + " s (" +
                       Num(static_cast<double>(count)) + " placements, placement k paints pixel k: each pixel once)");
   cond("subscribing", std::to_string(o.subscribers) + " WebSockets on one thread, {\"type\":\"board_subscribe\"}; " +
@@ -1067,19 +1197,19 @@ Status RunBoard(const BoardOptions& o) {
                         std::to_string(1 + o.source_ips));
   w.EndObject();
 
-  text << "placements (PUT /api/board/pixels)\n";
+  text << (via_ws ? "placements (WebSocket place frames, answered by placed)\n" : "placements (PUT /api/board/pixels)\n");
   auto row = [&](const std::string& k, const std::string& v) {
     text << "  " << k << std::string(k.size() < 22 ? 22 - k.size() : 1, ' ') << " " << v << "\n";
   };
   row("offered", Num(o.rate) + "/s, " + Num(static_cast<double>(count)) + " placements");
   row("sent", Num(static_cast<double>(place.sent)) + (place.not_sent ? " (" + Num(static_cast<double>(place.not_sent)) + " never sent: the drain ended)" : ""));
-  row("accepted (202)", Num(static_cast<double>(accepted) / place_seconds) + "/s (" + Num(static_cast<double>(accepted)) +
+  row("accepted (" + ack + ")", Num(static_cast<double>(accepted) / place_seconds) + "/s (" + Num(static_cast<double>(accepted)) +
                             " over " + Num(place_seconds, 2) + " s: the window, or to the last answer)");
   row("answers by status", Statuses(place.by_status));
   row("connection errors", Errors(place.errors) + "; connections lost " + Num(static_cast<double>(place.lost_connections)) +
                                (place.in_flight_at_end ? "; unanswered at the end " + Num(static_cast<double>(place.in_flight_at_end)) : ""));
-  row("send->202", Percentiles(place.answer_us) + " (from the due time)");
-  row("written->202", Percentiles(place.written_us) + " (the server's part)");
+  row("send->" + ack, Percentiles(place.answer_us) + " (from the due time)");
+  row("written->" + ack, Percentiles(place.written_us) + " (the server's part)");
   row("generator lag", Percentiles(place.lag_us) + " (due -> written: waits for a free connection)");
   row("send->pixels frame", Percentiles(sub.due_us) + " (due -> frame, each subscriber)");
   row("written->pixels frame", Percentiles(sub.sent_us));
@@ -1104,11 +1234,13 @@ Status RunBoard(const BoardOptions& o) {
       if (name != "others")
         per += (per.empty() ? "" : ", ") + name + " " +
                Num(p / 100 * o.duration_s / static_cast<double>(place.accepted_in_window) * 1e6, 1);
-    row("cpu per placement", per + " us (" + Num(static_cast<double>(place.accepted_in_window)) + " answered 202 in the window)");
+    row("cpu per placement", per + " us (" + Num(static_cast<double>(place.accepted_in_window)) + " answered " + ack + " in the window)");
   }
 
   w.Key("placements");
   w.StartObject();
+  w.Key("via");
+  w.String(o.via.c_str());
   w.Key("offered_per_s");
   w.Double(o.rate);
   w.Key("scheduled");
@@ -1169,7 +1301,8 @@ Status RunBoard(const BoardOptions& o) {
          << ", version " << before.version << " before and " << version_after << " after)\n";
   for (const auto& [name, r] : reads) {
     const double rps = static_cast<double>(r.stats.answered) / r.seconds;
-    const uint64_t ok = r.stats.by_status.count(name == "full" ? 200 : 304) ? r.stats.by_status.at(name == "full" ? 200 : 304) : 0;
+    const std::string want = name == "full" ? "200" : "304";
+    const uint64_t ok = r.stats.by_status.count(want) ? r.stats.by_status.at(want) : 0;
     const uint64_t other = r.stats.answered - ok;
     row(name == "full" ? "full body" : "If-None-Match (304)",
         Num(rps) + " responses/s; " + Percentiles(r.stats.answer_us) + "; statuses " + Statuses(r.stats.by_status) +

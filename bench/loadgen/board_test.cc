@@ -96,6 +96,22 @@ TEST(PixelsFrameTest, TheTypeOfAnyFrame) {
   EXPECT_EQ(BoardFrameType(R"({"type":"unterminated)"), "");
 }
 
+TEST(PlaceFrameTest, IsTheDocumentedFrame) {
+  EXPECT_EQ(PlaceFrame(BoardPixel{12, 7, 5}), R"({"type":"place","x":12,"y":7,"color":5})");
+  EXPECT_EQ(PlaceFrame(BoardPixel{999, 0, 15}), R"({"type":"place","x":999,"y":0,"color":15})");
+}
+
+TEST(PlaceFrameTest, AnErrorFrameIsCountedByItsCode) {
+  EXPECT_EQ(ErrorFrameCode(R"({"type":"error","code":"busy","reason":"16 placements await their answer"})"), "busy");
+  EXPECT_EQ(ErrorFrameCode(R"({"type":"error","code":"rate_limited","reason":"wait","retry_after_ms":4200})"),
+            "rate_limited");
+  // A reason that quotes a key does not fool it, nor does a code after the reason.
+  EXPECT_EQ(ErrorFrameCode(R"({"type":"error","reason":"say \"code\": x","code":"draining"})"), "draining");
+  EXPECT_EQ(ErrorFrameCode(R"({"type":"placed","id":"42","ts":1,"code":"x"})"), "");  // not an error
+  EXPECT_EQ(ErrorFrameCode(R"({"type":"error","reason":"no code"})"), "");
+  EXPECT_EQ(ErrorFrameCode(R"({"type":"error","code":7})"), "");
+}
+
 TEST(PixelSetTest, AddsOnceCountsAndTellsWhatIsMissing) {
   PixelSet acked(200), seen(200);
   for (uint64_t k : {0, 1, 63, 64, 65, 130, 199}) EXPECT_TRUE(acked.Add(k));

@@ -159,7 +159,13 @@ int main(int argc, char** argv) {
   CLI::App* board = app.add_subcommand(
       "board", "the pixel board: placements per second to subscribers, then GET /api/board per second (bench/README.md)");
   board->add_option("--url", board_options.url, "ingress base URL (http://IPV4:PORT)")->capture_default_str();
-  board->add_option("--connections", board_options.connections, "keep-alive HTTP connections placing pixels, one guest user each")
+  board->add_option("--connections", board_options.connections,
+                    "connections placing pixels (HTTP keep-alive or WebSockets, see --via), one guest user each")
+      ->capture_default_str();
+  board->add_option("--via", board_options.via,
+                    "how placements are sent: http (PUT /api/board/pixels) or ws (a {\"type\":\"place\"} frame on each "
+                    "connection's own WebSocket); one at a time per connection either way")
+      ->check(CLI::IsMember({"http", "ws"}))
       ->capture_default_str();
   board->add_option("--threads", board_options.threads, "event loops placing (and reading); the subscribers have one more")
       ->capture_default_str();

@@ -9,9 +9,12 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/message_id.h"
+#include "ingress/board_api.h"
+#include "ingress/websocket.h"
 #include "storage/board_history.h"
 #include "tests/support/stack_test_base.h"
 
@@ -39,6 +42,13 @@ void SetPixel(std::string& board, int x, int y, int color) {
 
 std::string PlaceBody(int x, int y, long long color) {
   return "{\"x\":" + std::to_string(x) + ",\"y\":" + std::to_string(y) + ",\"color\":" + std::to_string(color) + "}";
+}
+
+// The WebSocket's `place` frame; `client_msg_id` left out when empty.
+std::string PlaceFrame(int x, int y, int color, const std::string& client_msg_id = "") {
+  return "{\"type\":\"place\",\"x\":" + std::to_string(x) + ",\"y\":" + std::to_string(y) +
+         ",\"color\":" + std::to_string(color) +
+         (client_msg_id.empty() ? "" : ",\"client_msg_id\":\"" + client_msg_id + "\"") + "}";
 }
 
 // A client's copy of the board, kept by the protocol of docs/board.md.
@@ -91,6 +101,16 @@ class BoardTest : public StackTest {
     auto ok = ReceiveType(**ws, "board_subscribed");
     if (!ok.ok()) return ok.status();
     return ws;
+  }
+
+  // The answer to a `place` frame: `placed` or `error` (pixels frames of a subscribed socket skipped).
+  static Result<Json> PlaceAnswer(WsClient& ws) {
+    return ReceiveUntil(ws, [](const Json& j) { return j.Type() == "placed" || j.Type() == "error"; }, 30s);
+  }
+  // The history's rows (the worker stores them before it publishes the frame).
+  int64_t HistoryRows() {
+    auto n = stack->pg().Exec("SELECT count(*) FROM board_placements");
+    return n.ok() ? n->Int(0, 0) : -1;
   }
 
   // Receives `pixels` frames until one carries [x, y, color].
@@ -282,6 +302,155 @@ TEST_F(BoardTest, BadPlacementsAndReadsGetClearErrors) {
   EXPECT_EQ(rows->Int(0, 0), 0);
 }
 
+TEST_F(BoardTest, APlacementOverTheSocketIsAckedSeenBySubscribersAndInThePixelsStory) {
+  auto ana = stack->Register("ana");
+  auto guest = stack->Guest();
+  ASSERT_TRUE(ana.ok() && guest.ok());
+  auto watcher = Subscribed(*guest);
+  ASSERT_TRUE(watcher.ok());
+  auto ana_ws = stack->Connect(*ana);  // placing needs no subscription
+  ASSERT_TRUE(ana_ws.ok());
+
+  ASSERT_TRUE((*ana_ws)->SendText(PlaceFrame(6, 2, 7, "p-1")).ok());
+  auto placed = PlaceAnswer(**ana_ws);
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  ASSERT_EQ(placed->Type(), "placed") << placed->text;
+  ASSERT_TRUE(placed->doc["id"].IsString());
+  const std::string id = placed->doc["id"].GetString();
+  EXPECT_GT(std::stoull(id), 0u);
+  // The id's time is the answer's ts, as over HTTP.
+  EXPECT_EQ(placed->doc["ts"].GetInt64(), static_cast<int64_t>(MessageIdGenerator::TimestampMs(std::stoull(id))));
+  EXPECT_EQ(std::string(placed->doc["client_msg_id"].GetString()), "p-1");
+  ASSERT_TRUE(FrameWith(**watcher, 6, 2, 7).ok());
+
+  auto story = HttpRequest("GET", stack->Url("/api/board/pixels/6/2"));
+  ASSERT_TRUE(story.ok());
+  ASSERT_EQ(story->status, 200) << story->body;
+  auto s = ParseJson(story->body);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->doc["color"].GetInt(), 7);
+  ASSERT_EQ(s->doc["history"].Size(), 1u);
+  EXPECT_EQ(std::string(s->doc["history"][0]["id"].GetString()), id);
+  EXPECT_EQ(std::string(s->doc["history"][0]["user"]["name"].GetString()), "ana");
+  EXPECT_EQ(s->doc["history"][0]["ts"].GetInt64(), placed->doc["ts"].GetInt64());
+
+  // Without a client_msg_id the answer has none; a subscribed socket places too.
+  ASSERT_TRUE((*watcher)->SendText(PlaceFrame(6, 2, 1)).ok());
+  auto again = PlaceAnswer(**watcher);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->Type(), "placed") << again->text;
+  EXPECT_FALSE(again->doc.HasMember("client_msg_id"));
+  EXPECT_GT(std::stoull(again->doc["id"].GetString()), std::stoull(id));
+  ASSERT_TRUE(FrameWith(**watcher, 6, 2, 1).ok());
+}
+
+TEST_F(BoardTest, BadPlacementsOverTheSocketGetErrorFramesAndNeverReachKafka) {
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  auto watcher = Subscribed(*ana);
+  ASSERT_TRUE(watcher.ok());
+  auto ws = stack->Connect(*ana);
+  ASSERT_TRUE(ws.ok());
+  struct Case {
+    std::string frame;
+    std::string code;
+    std::string client_msg_id;  // echoed in the error frame
+  };
+  for (const Case& c : std::vector<Case>{
+           {PlaceFrame(kWidth, 0, 1, "b-1"), "bad_pixel", "b-1"},
+           {PlaceFrame(0, kHeight, 1), "bad_pixel", ""},
+           {PlaceFrame(0, 0, 16, "b-2"), "bad_pixel", "b-2"},
+           {PlaceFrame(-1, 0, 1), "bad_pixel", ""},
+           {R"({"type":"place","x":1,"y":1,"client_msg_id":"b-3"})", "bad_field", "b-3"},
+           {R"({"type":"place","x":1,"y":1,"color":"red"})", "bad_field", ""},
+           {R"({"type":"place","x":1,"y":1.5,"color":2})", "bad_field", ""},
+           {R"({"type":"place","x":1,"y":1,"color":2,"client_msg_id":7})", "bad_field", ""},
+           {R"({"type":"place","x":1,"y":1,"color":2,"client_msg_id":"has space\u0001"})", "bad_client_msg_id",
+            "has space\x01"},
+           {R"({"type":"place","x":1,"y":1,"color":2,"room":3})", "unknown_field", ""},
+           {R"({"type":"place","x":1,"y":1,"color":2,"user":9})", "unknown_field", ""},
+           {R"({"type":"placed","x":1,"y":1,"color":2})", "unknown_type", ""}}) {
+    ASSERT_TRUE((*ws)->SendText(c.frame).ok());
+    auto e = PlaceAnswer(**ws);
+    ASSERT_TRUE(e.ok()) << c.frame;
+    ASSERT_EQ(e->Type(), "error") << c.frame << " -> " << e->text;
+    EXPECT_EQ(std::string(e->doc["code"].GetString()), c.code) << c.frame;
+    EXPECT_GT(e->doc["reason"].GetStringLength(), 0u);
+    if (c.client_msg_id.empty()) EXPECT_FALSE(e->doc.HasMember("client_msg_id")) << c.frame;
+    else EXPECT_EQ(std::string(e->doc["client_msg_id"].GetString()), c.client_msg_id) << c.frame;
+  }
+  // Then one good placement on the same socket: every refusal came before it, at intake. Once it is
+  // on the board (the worker stores history first), the history holds it alone.
+  ASSERT_TRUE((*ws)->SendText(PlaceFrame(2, 3, 4, "good")).ok());
+  auto placed = PlaceAnswer(**ws);
+  ASSERT_TRUE(placed.ok());
+  ASSERT_EQ(placed->Type(), "placed") << placed->text;
+  ASSERT_TRUE(FrameWith(**watcher, 2, 3, 4).ok());
+  EXPECT_EQ(HistoryRows(), 1);
+}
+
+// A script's socket may send many placements without waiting: past kPlacementsInFlight awaiting their
+// answer, the rest are refused `busy` at once. All go in one TCP segment, read at once, before any
+// answer can come back (Kafka's come on a later turn of the loop), so the count is exact.
+TEST_F(BoardTest, PlacementsInFlightOnOneSocketAreBoundedAndTheRestRefusedBusy) {
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok());
+  auto ws = stack->Connect(*guest);
+  ASSERT_TRUE(ws.ok());
+  constexpr int kExtra = 8;
+  constexpr int kBurst = kPlacementsInFlight + kExtra;
+  static_assert(kBurst <= kWidth * kHeight);
+  const uint8_t key[4] = {9, 8, 7, 6};
+  std::string burst;
+  for (int i = 0; i < kBurst; ++i)
+    burst += ws::EncodeFrame(ws::Opcode::kText, PlaceFrame(i % kWidth, i / kWidth, 1 + i % 15, "q-" + std::to_string(i)), key);
+  ASSERT_TRUE((*ws)->SendRaw(burst).ok());
+  std::set<int> placed, busy;
+  for (int i = 0; i < kBurst; ++i) {
+    auto a = PlaceAnswer(**ws);
+    ASSERT_TRUE(a.ok()) << "answer " << i << ": " << a.status().ToString();
+    const int n = std::stoi(std::string(a->doc["client_msg_id"].GetString()).substr(2));
+    if (a->Type() == "placed") {
+      placed.insert(n);
+      continue;
+    }
+    EXPECT_EQ(std::string(a->doc["code"].GetString()), "busy") << a->text;
+    EXPECT_NE(std::string(a->doc["reason"].GetString()).find(std::to_string(kPlacementsInFlight)), std::string::npos)
+        << "the refusal names the limit: " << a->text;
+    busy.insert(n);
+  }
+  EXPECT_EQ(placed.size(), static_cast<size_t>(kPlacementsInFlight));
+  EXPECT_EQ(busy.size(), static_cast<size_t>(kExtra));
+  // The first ones were taken, the ones past the bound refused.
+  for (int i = 0; i < kPlacementsInFlight; ++i) EXPECT_EQ(placed.count(i), 1u) << i;
+  ASSERT_TRUE(HistoryReaches(kPlacementsInFlight));
+  // Answered, they are in flight no more: the socket places again.
+  ASSERT_TRUE((*ws)->SendText(PlaceFrame(kWidth - 1, kHeight - 1, 2, "after")).ok());
+  auto after = PlaceAnswer(**ws);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->Type(), "placed") << after->text;
+}
+
+// A socket that places and closes at once: the placement is still made (the cooldown was taken), and
+// its answer, finding no connection, is dropped; the ingress goes on serving.
+TEST_F(BoardTest, APlacementWhoseSocketClosedMeanwhileIsMadeAndItsAnswerDropped) {
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok());
+  auto watcher = Subscribed(*guest);
+  ASSERT_TRUE(watcher.ok());
+  auto ws = stack->Connect(*guest);
+  ASSERT_TRUE(ws.ok());
+  const uint8_t key[4] = {1, 2, 3, 4};
+  ASSERT_TRUE((*ws)->SendRaw(ws::EncodeFrame(ws::Opcode::kText, PlaceFrame(5, 5, 5), key) +
+                             ws::EncodeCloseFrame(ws::kCloseNormal, "", key))
+                  .ok());
+  ASSERT_TRUE(FrameWith(**watcher, 5, 5, 5).ok());
+  ASSERT_TRUE((*watcher)->SendText(PlaceFrame(5, 6, 6)).ok());
+  auto placed = PlaceAnswer(**watcher);
+  ASSERT_TRUE(placed.ok());
+  EXPECT_EQ(placed->Type(), "placed") << placed->text;
+}
+
 TEST_F(BoardCooldownTest, ACooldownRefusalSaysWhenAndASecondIngressEnforcesIt) {
   ASSERT_TRUE(stack->StartIngressProcess({"--board-width", std::to_string(kWidth), "--board-height",
                                           std::to_string(kHeight), "--board-cooldown-ms", "60000"})
@@ -308,6 +477,49 @@ TEST_F(BoardCooldownTest, ACooldownRefusalSaysWhenAndASecondIngressEnforcesIt) {
   auto bob = stack->Register("bob");
   ASSERT_TRUE(bob.ok());
   EXPECT_EQ(Place(*bob, 2, 2, 3)->status, 202);
+}
+
+// The cooldown is the user's, however they place: an HTTP placement holds the socket's back, and a
+// socket's holds HTTP's, each refusal saying when to try again.
+TEST_F(BoardCooldownTest, TheCooldownIsSharedByHttpAndSocketPlacements) {
+  auto ana = stack->Register("ana");
+  auto bob = stack->Register("bob");
+  ASSERT_TRUE(ana.ok() && bob.ok());
+  auto ana_ws = stack->Connect(*ana);
+  auto bob_ws = stack->Connect(*bob);
+  ASSERT_TRUE(ana_ws.ok() && bob_ws.ok());
+
+  auto first = Place(*ana, 1, 1, 3);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->status, 202) << first->body;
+  ASSERT_TRUE((*ana_ws)->SendText(PlaceFrame(2, 1, 3, "a-2")).ok());
+  auto refused = PlaceAnswer(**ana_ws);
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->Type(), "error") << refused->text;
+  EXPECT_EQ(std::string(refused->doc["code"].GetString()), "rate_limited");
+  EXPECT_EQ(std::string(refused->doc["client_msg_id"].GetString()), "a-2");
+  const int64_t wait = refused->doc["retry_after_ms"].GetInt64();
+  EXPECT_GT(wait, 50000);
+  EXPECT_LE(wait, 60000);
+
+  ASSERT_TRUE((*bob_ws)->SendText(PlaceFrame(3, 1, 4, "b-1")).ok());
+  auto placed = PlaceAnswer(**bob_ws);
+  ASSERT_TRUE(placed.ok());
+  ASSERT_EQ(placed->Type(), "placed") << placed->text;
+  auto second = Place(*bob, 4, 1, 4);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->status, 429) << second->body;
+  auto j = ParseJson(second->body);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(std::string(j->doc["error"]["code"].GetString()), "rate_limited");
+  EXPECT_GT(j->doc["error"]["retry_after_ms"].GetInt64(), 50000);
+  // The socket's own second placement is refused as well.
+  ASSERT_TRUE((*bob_ws)->SendText(PlaceFrame(5, 1, 4, "b-2")).ok());
+  auto again = PlaceAnswer(**bob_ws);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->Type(), "error") << again->text;
+  EXPECT_EQ(std::string(again->doc["code"].GetString()), "rate_limited");
+  EXPECT_GT(again->doc["retry_after_ms"].GetInt64(), 0);
 }
 
 TEST_F(BoardTest, TheBoardRebuiltFromHistoryEqualsTheLiveBoardAfterABurst) {

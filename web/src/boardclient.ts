@@ -3,7 +3,9 @@
 // palette, cooldown), then `board_subscribe`, then, once `board_subscribed` came, the board fetched and
 // the frames applied by BoardSync's rules (docs/board.md); after a reconnect it subscribes again and
 // fetches a board at least as new as the one it holds. Placing a pixel, the cooldown that follows and
-// who placed the pixel under the pointer (asked at a throttled pace, see HoverGate) live here too.
+// who placed the pixel under the pointer (asked at a throttled pace, see HoverGate) live here too. A
+// pixel is placed over the subscribed socket (a `place` frame, its answer matched by client_msg_id:
+// PlaceAnswers), or with PUT /api/board/pixels while the socket is not open; the two are refused alike.
 //
 // Pixels are drawn by the page's painter, told of each change directly (a busy board changes many
 // times a second; the rest of the page re-renders only when its own state changes).
@@ -11,6 +13,7 @@ import { Observable } from './observable';
 import { ApiError, type Api } from './api';
 import { BoardSync, isPixelsFrame, type Pixel, type SyncStep } from './boardsync';
 import { formatWait, HoverGate } from './boardview';
+import { PlaceAnswers, type AnswerFrame, type Placed } from './placing';
 import type { BoardMeta, PixelInfo, ServerFrame } from './types';
 
 export type Painter = (changed: Pixel[] | 'all') => void;
@@ -55,6 +58,7 @@ export class BoardClient extends Observable {
   private hoverTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly infos = new Map<number, PixelInfo>(); // by pixel index; dropped when the pixel changes
   private asking: { index: number; stale: boolean } | null = null; // the pixel asked for now
+  private readonly answers = new PlaceAnswers(); // placements sent over the socket, awaiting their answer
 
   constructor(
     private readonly api: Api,
@@ -120,8 +124,9 @@ export class BoardClient extends Observable {
     if (this.opened && this.sync) this.subscribeNow();
   }
 
-  // The socket dropped: the server forgot the subscription.
+  // The socket dropped: the server forgot the subscription, and the answers owed went with it.
   onSocketLost() {
+    this.answers.dropAll();
     if (this.phase === 'idle') return;
     this.endSubscription();
     this.changed();
@@ -137,6 +142,11 @@ export class BoardClient extends Observable {
       const before = this.version;
       this.run(this.sync.frame(frame), before);
     }
+  }
+
+  // A `placed` or `error` frame: true when it answered a placement of this page's.
+  onPlaceAnswer(frame: AnswerFrame): boolean {
+    return this.answers.take(frame);
   }
 
   private subscribeNow() {
@@ -251,7 +261,8 @@ export class BoardClient extends Observable {
   }
 
   // Places the chosen colour at (x, y). Inside the cooldown this client knows of, the server is not
-  // asked: the page says how long to wait. A 429 (a placement from elsewhere started it) sets it.
+  // asked: the page says how long to wait. A `rate_limited` refusal (a placement from elsewhere
+  // started it) sets it.
   async place(x: number, y: number) {
     const meta = this.meta;
     if (!meta || this.placing) return;
@@ -266,13 +277,13 @@ export class BoardClient extends Observable {
     this.result = null;
     this.changed();
     try {
-      await this.api.placePixel(x, y, color);
+      await this.placeAt(x, y, color);
       this.cooldownUntil = Date.now() + meta.cooldown_ms;
       this.result = { kind: 'placed', text: `Placed at ${x}, ${y}.` };
       if (this.sync?.colorAt(x, y) !== color || this.phase !== 'live') this.markPending(x, y, color);
     } catch (e) {
       const error = e as ApiError;
-      if (error instanceof ApiError && error.status === 429) {
+      if (error instanceof ApiError && (error.status === 429 || error.code === 'rate_limited')) {
         const wait = error.retryAfterMs ?? meta.cooldown_ms;
         this.cooldownUntil = Date.now() + wait;
         this.result = { kind: 'refused', text: `Too soon: you can place again in ${formatWait(wait)}.` };
@@ -282,6 +293,17 @@ export class BoardClient extends Observable {
     }
     this.placing = false;
     this.changed();
+  }
+
+  // Over the socket while subscribed on it, else over HTTP; a refusal is an ApiError either way.
+  private async placeAt(x: number, y: number, color: number): Promise<Placed> {
+    const answer = this.answers.place(
+      (clientMsgId) => this.phase !== 'idle' && this.send({ type: 'place', x, y, color, client_msg_id: clientMsgId }),
+    );
+    if (!answer) return this.api.placePixel(x, y, color);
+    const a = await answer;
+    if ('refused' in a) throw new ApiError(0, a.refused.code, a.refused.reason, a.refused.retryAfterMs);
+    return a.placed;
   }
 
   private markPending(x: number, y: number, color: number) {

@@ -432,6 +432,8 @@ export class ChatClient extends Observable {
       case 'board_unsubscribed':
       case 'pixels':
         return this.board.onFrame(frame); // the board page renders itself
+      case 'placed':
+        return void this.board.onPlaceAnswer(frame);
       case 'joined':
         // A join answered after the user moved on: leave again.
         if (!room || frame.room !== room.id) return void this.socket.send({ type: 'leave', room: frame.room });
@@ -466,6 +468,7 @@ export class ChatClient extends Observable {
         room.log.updatePending(frame.client_msg_id, { delivery: 'sent', id: frame.id, ts: frame.ts, unconfirmed: false });
         break;
       case 'error':
+        if (this.board.onPlaceAnswer(frame)) return; // a placement's refusal: the board page says it
         this.onErrorFrame(frame.code, frame.reason, frame.client_msg_id, frame.retry_after_ms);
         break;
       case 'notification':

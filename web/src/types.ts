@@ -128,6 +128,7 @@ export type ServerFrame =
   | { type: 'notification'; mention: Mention }
   | { type: 'board_subscribed'; v?: number }
   | { type: 'board_unsubscribed' }
+  | { type: 'placed'; id: string; ts: number; client_msg_id?: string } // a `place` frame's answer, once in Kafka
   | PixelsFrame;
 
 // The pixel board (docs/board.md).

@@ -85,13 +85,17 @@ async function newPage(viewport = DESKTOP, index = 0) {
     void d.dismiss();
   });
   page.frameLog = [];
+  page.sent = []; // every frame the page sent, whole
   const log = (line) => {
     page.frameLog.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
     if (page.frameLog.length > FRAMES_KEPT) page.frameLog.shift();
   };
   page.on('websocket', (ws) => {
     log(`open ${ws.url().replace(/token=[^&]*/, 'token=…')}`);
-    ws.on('framesent', (f) => log(`> ${String(f.payload).slice(0, 300)}`));
+    ws.on('framesent', (f) => {
+      page.sent.push(String(f.payload));
+      log(`> ${String(f.payload).slice(0, 300)}`);
+    });
     ws.on('framereceived', (f) => log(`< ${String(f.payload).slice(0, 300)}`));
     ws.on('close', () => log('closed'));
   });
@@ -1087,6 +1091,11 @@ async function pixelPoint(page, x, y) {
   return point;
 }
 
+// The `place` frames a page sent (its placements over the socket).
+function placeFrames(page) {
+  return page.sent.filter((f) => JSON.parse(f).type === 'place');
+}
+
 async function clickPixel(page, x, y) {
   const p = await pixelPoint(page, x, y);
   await page.mouse.click(p.x, p.y);
@@ -1192,6 +1201,10 @@ scenario('two users on the pixel board see each other placing live, and who plac
   await clickPixel(alice, cx, cy);
   await alice.locator('.place-result[data-kind="placed"]', { hasText: `Placed at ${cx}, ${cy}` }).waitFor();
   await alice.locator('.cooldown[data-ready="false"]', { hasText: /Next pixel in \d/ }).waitFor();
+  // Placed over the subscribed socket, and answered there by its client_msg_id.
+  const [place] = placeFrames(alice).map((f) => JSON.parse(f));
+  assert.deepEqual([place.x, place.y, place.color], [cx, cy, 5]);
+  assert.ok(alice.frameLog.some((l) => l.includes('< {"type":"placed"') && l.includes(`"client_msg_id":"${place.client_msg_id}"`)));
   await waitFor("alice's pixel on bob's canvas", async () => (await canvasColor(bob, cx, cy)) === meta.palette[5]);
 
   await pickColor(bob, 12);
@@ -1261,6 +1274,7 @@ scenario('a placement inside the cooldown is refused with the wait, which counts
   page.on('request', (r) => r.method() === 'PUT' && puts.push(r.url()));
   await pickColor(page, 13);
   await clickPixel(page, cx, cy);
+  // Asked over the socket; its error frame says how long to wait (retry_after_ms).
   const refusal = page.locator('.place-result[data-kind="refused"][role="alert"]');
   await refusal.waitFor();
   assert.match(await refusal.textContent(), /^Too soon: you can place again in \d\.\d s\.$/);
@@ -1270,7 +1284,8 @@ scenario('a placement inside the cooldown is refused with the wait, which counts
   assert.ok(first > 0 && first <= meta.cooldown_ms / 1000, `a wait within the cooldown: ${first}`);
   await waitFor('the countdown to go down', async () => wait(await cooldown.textContent()) < first);
   await shot(page, 'board-cooldown');
-  assert.equal(puts.length, 1);
+  assert.equal(placeFrames(page).length, 1);
+  assert.ok(page.frameLog.some((l) => /< \{"type":"error","code":"rate_limited".*"retry_after_ms":\d+/.test(l)));
 
   // Once it is over, a placement goes through and starts the next countdown, inside which this page
   // refuses without asking.
@@ -1284,7 +1299,8 @@ scenario('a placement inside the cooldown is refused with the wait, which counts
   await page.locator('.cooldown[data-ready="false"]').waitFor();
   await clickPixel(page, cx, cy);
   await page.locator('.place-result[data-kind="refused"]', { hasText: /^Wait \d\.\d s: one pixel every/ }).waitFor();
-  assert.equal(puts.length, 2, 'the refusal inside a known cooldown asks nothing');
+  assert.equal(placeFrames(page).length, 2, 'the refusal inside a known cooldown asks nothing');
+  assert.deepEqual(puts, [], 'every placement went over the socket');
   await waitFor('the placement on the canvas', async () => (await canvasColor(page, cx + 1, cy)) === meta.palette[13]);
   assert.equal(await canvasColor(page, cx, cy), meta.palette[0], 'the refused pixel stays as it was');
   await shot(page, 'board-phone');
@@ -1306,7 +1322,8 @@ scenario('a colour the server does not have is refused with its reason', async (
   await clickPixel(page, Math.floor(meta.width / 2), Math.floor(meta.height / 2));
   const error = page.locator('.place-result[data-kind="error"][role="alert"]');
   await error.waitFor();
-  assert.match(await error.textContent(), /^Not placed: .+/);
+  assert.match(await error.textContent(), /^Not placed: color must be a palette index/);
+  assert.ok(page.frameLog.some((l) => l.includes('< {"type":"error","code":"bad_pixel"')), 'refused over the socket');
   assert.equal(await page.locator('.cooldown').getAttribute('data-ready'), 'true', 'no cooldown after a refusal');
   assert.deepEqual(page.errors, []);
 });
@@ -1420,12 +1437,26 @@ scenario('after the socket drops, the board page subscribes again and catches up
   for (let i = 0; i < 6; i++) tokens.push(await guestToken());
   const spare = await stack.startIngress(0); // the way in while the page's ingress is down
   const page = await guestOnBoard();
+  for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Zoom in' }).click();
   const placed = await burst(tokens.slice(0, 2), 300, 300);
   await expectServerBoard(page, placed, meta);
 
   await stack.killIngress(0);
   await page.locator('.connection[data-state="reconnecting"]').waitFor();
   placed.push(...(await burst(tokens.slice(2, 4), 300, 303, spare)));
+  // With no socket, a placement goes over HTTP: here to the spare ingress, the page's own being down.
+  const puts = [];
+  page.on('request', (r) => r.method() === 'PUT' && puts.push(r.url()));
+  const placements = (url) => url.pathname === '/api/board/pixels';
+  await page.route(placements, (route) => route.continue({ url: `${stack.url(spare)}/api/board/pixels` }));
+  const px = [Math.floor(meta.width / 2) + 5, Math.floor(meta.height / 2) + 5, 7];
+  await pickColor(page, px[2]);
+  await clickPixel(page, px[0], px[1]);
+  await page.locator('.place-result[data-kind="placed"]', { hasText: `Placed at ${px[0]}, ${px[1]}.` }).waitFor();
+  assert.equal(puts.length, 1);
+  assert.deepEqual(placeFrames(page), []);
+  await page.unroute(placements);
+  placed.push(px);
   await stack.restartIngress(0);
   await connected(page);
   // Nothing is placed after the return: only the board fetched on subscribing again can bring these.

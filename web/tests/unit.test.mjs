@@ -2,7 +2,8 @@
 // de-duplication, the @mention / #room tokenizer, what a message's profanity tags show (levels,
 // which words stay hidden) and a room's moderation, when a token is renewed, which images may be
 // attached, what the client knows of each message's audio, how soon the socket reconnects, and the pixel board's decoding, version
-// rules (subscribe, fetch, apply without a gap), zoom and pan, and hover pacing. The TypeScript is
+// rules (subscribe, fetch, apply without a gap), zoom and pan, hover pacing, and which answer settles a
+// placement sent over the socket. The TypeScript is
 // compiled with Vite's own esbuild transform into a temporary directory and imported from there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const { imageProblem, formatBytes, pickFile, fitWithin, MAX_IMAGE_BYTES } = awai
 const { SpeechStore } = await load('speech');
 const { BoardSync, decodeBoard, parseColor } = await load('boardsync');
 const { HoverGate, clampView, fitView, formatWait, pixelAt, zoomAt } = await load('boardview');
+const { PlaceAnswers } = await load('placing');
 const { profanityView, moderationSummary, moderationTitle } = await load('profanity');
 
 const ME = 7;
@@ -447,6 +449,42 @@ test('waits read as seconds, then minutes', () => {
   assert.equal(formatWait(0), '0.0 s');
   assert.equal(formatWait(12_300), '13 s');
   assert.equal(formatWait(65_000), '1 min 5 s');
+});
+
+test('a placement over the socket is settled by the answer naming its client_msg_id, and only by it', async () => {
+  const answers = new PlaceAnswers();
+  const sent = [];
+  const first = answers.place((id) => sent.push(id) > 0);
+  const second = answers.place((id) => sent.push(id) > 0);
+  assert.equal(sent.length, 2);
+  assert.notEqual(sent[0], sent[1]);
+  assert.match(sent[0], /^[!-~]{1,64}$/, 'a client_msg_id the server takes');
+  // A chat send's error, an ack, a frame with no id, and a late answer are not a placement's.
+  assert.equal(answers.take({ type: 'error', code: 'busy', reason: 'x', client_msg_id: 'c0ffee' }), false);
+  assert.equal(answers.take({ type: 'ack', room: 1, id: '5', ts: 1, client_msg_id: sent[0] }), false);
+  assert.equal(answers.take({ type: 'error', code: 'unknown_field', reason: 'x' }), false);
+  assert.equal(answers.take({ type: 'error', code: 'rate_limited', reason: 'wait', retry_after_ms: 4200, client_msg_id: sent[1] }), true);
+  assert.equal(answers.take({ type: 'placed', id: '77', ts: 1700000000000, client_msg_id: sent[0] }), true);
+  assert.deepEqual(await first, { placed: { id: '77', ts: 1700000000000 } });
+  assert.deepEqual(await second, { refused: { code: 'rate_limited', reason: 'wait', retryAfterMs: 4200 } });
+  assert.equal(answers.take({ type: 'placed', id: '78', ts: 1, client_msg_id: sent[0] }), false, 'settled once');
+  assert.equal(answers.size, 0);
+});
+
+test('a placement the socket could not send goes elsewhere; one whose socket dropped, or never answered, is settled', async () => {
+  const answers = new PlaceAnswers(20);
+  assert.equal(answers.place(() => false), null, 'not sent: the caller places over HTTP');
+  assert.equal(answers.size, 0);
+  let id;
+  const lost = answers.place((i) => ((id = i), true));
+  answers.dropAll();
+  const dropped = await lost;
+  assert.equal(dropped.refused.code, 'connection_lost');
+  assert.match(dropped.refused.reason, /may have been placed/);
+  assert.equal(answers.take({ type: 'placed', id: '9', ts: 1, client_msg_id: id }), false, 'the answer after the drop is no one\'s');
+  const silent = answers.place(() => true);
+  assert.equal((await silent).refused.code, 'timeout');
+  assert.equal(answers.size, 0);
 });
 
 test('profanity: no badge without flagged words; tags from before levels count as strong and hide', () => {
