@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/events.h"
+#include "common/message_id.h"
 
 namespace chatpipe {
 namespace {
@@ -53,21 +54,46 @@ TEST(BoardConfigTest, OptionsComeFromFlags) {
   EXPECT_THROW(bad.parse("--board-width 0", false), CLI::ValidationError);
 }
 
-TEST(PixelPlacementTest, RoundTripsAndRefusesOtherShapes) {
-  PixelPlacement p{.id = (1ull << 62) + 5, .user = 42, .x = 999, .y = 3, .color = 15, .ts_ms = 1790000000000};
-  auto back = DecodePixelPlacement(EncodePixelPlacement(p));
+TEST(PixelPlacementTest, ABatchRoundTripsWithEachPlacementsTimeFromItsId) {
+  const uint64_t id = ((uint64_t{1} << 40) << 22) | (3 << 12) | 5;  // 2^40 ms after the ids' epoch
+  const std::vector<PixelPlacement> batch = {{.id = id, .user = 42, .x = 999, .y = 3, .color = 15},
+                                             {.id = id + 1, .user = 7, .x = 0, .y = 0, .color = 0}};
+  auto back = DecodePixelPlacements(EncodePixelBatch(batch));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->id, p.id);
-  EXPECT_EQ(back->user, 42);
-  EXPECT_EQ(back->x, 999);
-  EXPECT_EQ(back->y, 3);
-  EXPECT_EQ(back->color, 15);
-  EXPECT_EQ(back->ts_ms, p.ts_ms);
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].id, id);
+  EXPECT_EQ((*back)[0].user, 42);
+  EXPECT_EQ((*back)[0].x, 999);
+  EXPECT_EQ((*back)[0].y, 3);
+  EXPECT_EQ((*back)[0].color, 15);
+  EXPECT_EQ((*back)[0].ts_ms, static_cast<int64_t>(MessageIdGenerator::TimestampMs(id)));
+  EXPECT_EQ((*back)[1].id, id + 1);
+  EXPECT_EQ((*back)[1].user, 7);
+}
+
+TEST(PixelPlacementTest, TheOneEventOfEarlierIngressIsStillRead) {
+  auto back = DecodePixelPlacements(
+      R"({"v":1,"type":"pixel","id":"4611686018427387909","user":42,"x":999,"y":3,"color":15,"ts":1790000000000})");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ((*back)[0].id, (1ull << 62) + 5);
+  EXPECT_EQ((*back)[0].color, 15);
+  EXPECT_EQ((*back)[0].ts_ms, 1790000000000);
+}
+
+TEST(PixelPlacementTest, OtherShapesAreRefused) {
   for (const char* bad : {R"({"v":1,"type":"pixel","id":"1","user":1,"x":1,"y":1,"ts":1})",
                           R"({"v":1,"type":"pixel","id":1,"user":1,"x":1,"y":1,"color":1,"ts":1})",
                           R"({"v":1,"type":"speech","id":"1","user":1,"x":1,"y":1,"color":1,"ts":1})",
-                          R"({"v":1,"type":"pixel","id":"1","user":1,"x":1.5,"y":1,"color":1,"ts":1})"})
-    EXPECT_FALSE(DecodePixelPlacement(bad).ok()) << bad;
+                          R"({"v":1,"type":"pixel","id":"1","user":1,"x":1.5,"y":1,"color":1,"ts":1})",
+                          R"({"v":1,"type":"pixel_batch","placements":[]})",
+                          R"({"v":1,"type":"pixel_batch"})",
+                          R"({"v":1,"type":"pixel_batch","placements":[["1",1,1,1]]})",
+                          R"({"v":1,"type":"pixel_batch","placements":[["0",1,1,1,1]]})",
+                          R"({"v":1,"type":"pixel_batch","placements":[[1,1,1,1,1]]})",
+                          R"({"v":1,"type":"pixel_batch","placements":[["1",1,1,1,1],{"id":"2"}]})",
+                          R"({"v":2,"type":"pixel_batch","placements":[["1",1,1,1,1]]})"})
+    EXPECT_FALSE(DecodePixelPlacements(bad).ok()) << bad;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <new>
 #include <type_traits>
 
+#include "common/message_id.h"
 #include "common/utf8.h"
 
 namespace chatpipe {
@@ -301,27 +302,34 @@ Result<SpeechRequest> DecodeSpeechRequest(std::string_view json) {
   return r;
 }
 
-std::string EncodePixelPlacement(const PixelPlacement& p) {
+std::string EncodePixelBatch(const std::vector<PixelPlacement>& placements) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  StartEvent(w, "pixel", "id", p.id);
-  w.Key("user");
-  w.Int64(p.user);
-  w.Key("x");
-  w.Int(p.x);
-  w.Key("y");
-  w.Int(p.y);
-  w.Key("color");
-  w.Int(p.color);
-  w.Key("ts");
-  w.Int64(p.ts_ms);
+  w.StartObject();
+  w.Key("v");
+  w.Int(kEventSchemaVersion);
+  w.Key("type");
+  w.String("pixel_batch");
+  w.Key("placements");
+  w.StartArray();
+  for (const PixelPlacement& p : placements) {
+    w.StartArray();
+    const std::string id = std::to_string(p.id);
+    w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    w.Int64(p.user);
+    w.Int(p.x);
+    w.Int(p.y);
+    w.Int(p.color);
+    w.EndArray();
+  }
+  w.EndArray();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-Result<PixelPlacement> DecodePixelPlacement(std::string_view json) {
-  rapidjson::Document doc;
-  if (Status s = ParseEvent(json, "pixel", &doc); !s.ok()) return s;
+namespace {
+
+Result<PixelPlacement> DecodeOnePlacement(const rapidjson::Document& doc) {
   PixelPlacement p;
   auto id = doc.FindMember("id");
   if (id == doc.MemberEnd() || !ReadId(id->value, &p.id) || p.id == 0) return Malformed("id missing or not a decimal string");
@@ -329,6 +337,42 @@ Result<PixelPlacement> DecodePixelPlacement(std::string_view json) {
   if (Status s = ReadInts<int>(doc, {{"x", &p.x}, {"y", &p.y}, {"color", &p.color}}, "x, y or color missing"); !s.ok())
     return s;
   return p;
+}
+
+Result<PixelPlacement> DecodeBatchItem(const rapidjson::Value& item) {
+  PixelPlacement p;
+  if (!item.IsArray() || item.Size() != 5 || !ReadId(item[0], &p.id) || p.id == 0 || !item[1].IsInt64() ||
+      !item[2].IsInt() || !item[3].IsInt() || !item[4].IsInt())
+    return Malformed("a placement is not [\"<id>\", user, x, y, color]");
+  p.user = item[1].GetInt64();
+  p.x = item[2].GetInt();
+  p.y = item[3].GetInt();
+  p.color = item[4].GetInt();
+  p.ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(p.id));
+  return p;
+}
+
+}  // namespace
+
+Result<std::vector<PixelPlacement>> DecodePixelPlacements(std::string_view json) {
+  rapidjson::Document doc;
+  if (Status s = ParseEvent(json, "pixel_batch", &doc); !s.ok()) {
+    if (Status old = ParseEvent(json, "pixel", &doc); !old.ok()) return s;
+    auto one = DecodeOnePlacement(doc);
+    if (!one.ok()) return one.status();
+    return std::vector<PixelPlacement>{*one};
+  }
+  auto list = doc.FindMember("placements");
+  if (list == doc.MemberEnd() || !list->value.IsArray() || list->value.Empty())
+    return Malformed("placements missing or empty");
+  std::vector<PixelPlacement> out;
+  out.reserve(list->value.Size());
+  for (const rapidjson::Value& item : list->value.GetArray()) {
+    auto p = DecodeBatchItem(item);
+    if (!p.ok()) return p.status();
+    out.push_back(*p);
+  }
+  return out;
 }
 
 bool ReadPixelsFrame(std::string_view text, PixelsFrame* f) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -81,9 +82,13 @@ struct SpeechReady {
 };
 std::string EncodeSpeechFrame(const SpeechReady& ready);
 
-// A placement on the pixel board (PUT /api/board/pixels): the board.pixels event, keyed by the
-// pixel's index, which the board worker (workers/board) applies. `id` is stamped by ingress like a
-// message id and orders placements: a pixel shows its placement with the highest id (docs/board.md).
+// A placement on the pixel board (PUT /api/board/pixels, or `place` on a WebSocket), which the board
+// worker (workers/board) applies. `id` is stamped by ingress like a message id and orders placements:
+// a pixel shows its placement with the highest id (docs/board.md). A board.pixels event holds the
+// placements one ingress loop took in one iteration (kafka costs per message, not per byte), each
+// [id, user, x, y, color]; a placement's time is its id's:
+// {"v":1,"type":"pixel_batch","placements":[["<id>",U,X,Y,C],...]}
+// Ingress before 2026-12-05 wrote one event per placement, which the worker still reads:
 // {"v":1,"type":"pixel","id":"<id>","user":U,"x":X,"y":Y,"color":C,"ts":T}
 struct PixelPlacement {
   uint64_t id = 0;
@@ -93,9 +98,9 @@ struct PixelPlacement {
   int color = 0;
   int64_t ts_ms = 0;
 };
-std::string EncodePixelPlacement(const PixelPlacement& placement);
-// Checks the shape only; the board's bounds are BoardConfig::CheckPixel's.
-Result<PixelPlacement> DecodePixelPlacement(std::string_view json);
+std::string EncodePixelBatch(const std::vector<PixelPlacement>& placements);
+// Either event above. Checks the shape only; the board's bounds are BoardConfig::CheckPixel's.
+Result<std::vector<PixelPlacement>> DecodePixelPlacements(std::string_view json);
 
 // The board's frame of one applied batch (docs/board.md), published by the board worker's script
 // (storage/board_store.h, which writes this layout) and merged by ingress loops:

@@ -1,7 +1,5 @@
 #include "ingress/board_api.h"
 
-#include <chrono>
-
 #include "common/board.h"
 #include "common/events.h"
 #include "common/message_id.h"
@@ -20,7 +18,6 @@ namespace {
 
 Metric& placements = Counter("chatpipe_ingress_board_placements_total", "placements acknowledged (in Kafka)");
 Metric& cooldown_refusals = Counter("chatpipe_ingress_board_cooldown_total", "placements refused inside the cooldown");
-LatencyHistogram& place_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "place"}});
 
 const BoardConfig& Board(Connection& conn) { return conn.loop().services().config.board; }
 
@@ -77,13 +74,7 @@ void ProducePlacement(Loop* loop, const PixelPlacement& p, std::function<void(St
   Services& services = loop->services();
   if (!services.producer) return done(Status::Unavailable("kafka_unavailable", "placements are not taken here"));
   if (!loop->tasks().Admit()) return done(Busy());
-  const auto produced = std::chrono::steady_clock::now();
-  services.producer->Produce(services.config.common.Topic(kBoardTopic),
-                             std::to_string(services.config.board.Index(p.x, p.y)), EncodePixelPlacement(p),
-                             [loop, produced, done = std::move(done)](Status s) mutable {
-                               if (s.ok()) place_time.Observe(std::chrono::steady_clock::now() - produced);
-                               loop->tasks().Answer([s, done = std::move(done)] { done(s); });
-                             });
+  loop->placements().Add(p, std::move(done));
 }
 
 }  // namespace

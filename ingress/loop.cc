@@ -199,6 +199,7 @@ void Loop::OnFlush(int, short, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
   loop->flush_scheduled_ = false;
   loop->redis_.DrainSubscriber();
+  loop->placements_.Flush();
   loop->rooms_.Flush();
   loop->board_.Flush();
   std::vector<uint64_t> ids;

@@ -11,7 +11,9 @@
 //               clients Busy() (503) instead of starting more work (see task_queue.h);
 //   RedisLinks  the command and subscriber connections to Redis, each reconnecting by itself;
 //   RoomHub, UserHub, RoomList, RoomAccess   rooms and fan-out, users and presence, the room list,
-//               who may use which room.
+//               who may use which room;
+//   BoardHub, PlacementBatch   the pixel board's subscribers and reads, and its placements on their
+//               way to Kafka, one message per loop iteration.
 // It keeps the connections' buffer pool too: one read buffer for all, and output buffers lent only
 // while a connection has output. Nothing here is locked but the TaskQueue.
 #pragma once
@@ -29,6 +31,7 @@
 #include "common/status.h"
 #include "ingress/board_hub.h"
 #include "ingress/connection_table.h"
+#include "ingress/placement_batch.h"
 #include "ingress/redis_links.h"
 #include "ingress/room_access.h"
 #include "ingress/room_hub.h"
@@ -70,8 +73,9 @@ class Loop : private RedisLinks::Listener {
   bool drained() const { return drained_; }
   void LogUndrained();  // from any thread, past the drain's deadline: logs what is left (Stop cuts it)
 
-  // Runs the end-of-iteration flush once this iteration's callbacks are done: the rooms' batches
-  // (RoomHub::Flush), then one direct write per WebSocket that was sent anything (Connection::Uncork).
+  // Runs the end-of-iteration flush once this iteration's callbacks are done: the placements taken
+  // (PlacementBatch::Flush), the rooms' batches (RoomHub::Flush), then one direct write per WebSocket
+  // that was sent anything (Connection::Uncork).
   void ScheduleFlush();
   void WantsWrite(uint64_t conn_id);  // a corked WebSocket has output; written at the flush
 
@@ -85,6 +89,7 @@ class Loop : private RedisLinks::Listener {
   RoomList& room_list() { return room_list_; }
   RoomAccess& access() { return access_; }
   BoardHub& board() { return board_; }
+  PlacementBatch& placements() { return placements_; }
   const std::string& redis_prefix() const { return prefix_; }
   int index() const { return index_; }
 
@@ -154,6 +159,7 @@ class Loop : private RedisLinks::Listener {
   RoomList room_list_{this};
   RoomAccess access_{this};
   BoardHub board_{this};
+  PlacementBatch placements_{this};
 };
 
 }  // namespace chatpipe

@@ -15,8 +15,10 @@
 #include "common/message_id.h"
 #include "ingress/board_api.h"
 #include "ingress/websocket.h"
+#include "common/events.h"
 #include "storage/board_history.h"
 #include "tests/support/stack_test_base.h"
+#include "tests/support/topic_reader.h"
 
 namespace chatpipe::test {
 namespace {
@@ -429,6 +431,45 @@ TEST_F(BoardTest, PlacementsInFlightOnOneSocketAreBoundedAndTheRestRefusedBusy) 
   auto after = PlaceAnswer(**ws);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->Type(), "placed") << after->text;
+}
+
+// The placements a loop takes in one iteration travel as one Kafka message (ingress/placement_batch.h):
+// the frames of one segment are read by one callback, and at cooldown 0 each is added at once.
+TEST_F(BoardTest, ThePlacementsOfOneLoopIterationTravelAsOneKafkaMessage) {
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok());
+  auto ws = stack->Connect(*guest);
+  ASSERT_TRUE(ws.ok());
+  constexpr int kBurst = 10;
+  const uint8_t key[4] = {1, 2, 3, 4};
+  std::string burst;
+  for (int i = 0; i < kBurst; ++i)
+    burst += ws::EncodeFrame(ws::Opcode::kText, PlaceFrame(i % kWidth, i / kWidth, 3, "b-" + std::to_string(i)), key);
+  ASSERT_TRUE((*ws)->SendRaw(burst).ok());
+  std::set<uint64_t> ids;
+  for (int i = 0; i < kBurst; ++i) {
+    auto a = PlaceAnswer(**ws);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_EQ(a->Type(), "placed") << a->text;
+    ids.insert(std::stoull(a->doc["id"].GetString()));
+  }
+  auto reader = test::TopicReader::Create(stack->config(), stack->config().Topic(kBoardTopic));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::map<uint64_t, int> message_of;  // id -> the index of the message that holds it
+  int messages = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (message_of.size() < ids.size() && std::chrono::steady_clock::now() < deadline)
+    for (const KafkaMessage& m : (*reader)->Read(1, 1s)) {
+      auto placements = DecodePixelPlacements(m.payload);
+      ASSERT_TRUE(placements.ok()) << placements.status().ToString();
+      for (const PixelPlacement& p : *placements)
+        if (ids.count(p.id)) EXPECT_TRUE(message_of.emplace(p.id, messages).second) << "twice in Kafka: " << p.id;
+      ++messages;
+    }
+  ASSERT_EQ(message_of.size(), ids.size());
+  std::set<int> holding;
+  for (const auto& [id, message] : message_of) holding.insert(message);
+  EXPECT_EQ(holding.size(), 1u) << "the burst's placements came in " << holding.size() << " messages";
 }
 
 // A socket that places and closes at once: the placement is still made (the cooldown was taken), and

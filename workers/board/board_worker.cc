@@ -17,7 +17,7 @@ Metric& off_board = Counter("chatpipe_board_off_board_total", "placements refuse
 
 }  // namespace
 
-Result<PixelPlacement> DecodeBoardEvent(const KafkaMessage& m) { return DecodePixelPlacement(m.payload); }
+Result<std::vector<PixelPlacement>> DecodeBoardEvent(const KafkaMessage& m) { return DecodePixelPlacements(m.payload); }
 
 BoardWorker::BoardWorker(CommonConfig config, BoardWorkerOptions options)
     : config_(std::move(config)),
@@ -30,7 +30,11 @@ BoardWorker::BoardWorker(CommonConfig config, BoardWorkerOptions options)
              .topics = {kBoardTopic},
              .batch_max = options_.batch,
              .range = options_.range},
-            DecodeBoardEvent, [this](const std::vector<PixelPlacement>& batch) { return Apply(batch); }) {}
+            DecodeBoardEvent, [this](const std::vector<std::vector<PixelPlacement>>& events) {
+              std::vector<PixelPlacement> batch;
+              for (const auto& placements : events) batch.insert(batch.end(), placements.begin(), placements.end());
+              return Apply(batch);
+            }) {}
 
 Status BoardWorker::Start() {
   auto exists = redis_.Command({"EXISTS", BoardVersionKey(config_.RedisPrefix())});

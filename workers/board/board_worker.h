@@ -55,10 +55,10 @@ class BoardWorker {
   BoardWorkerOptions options_;
   PgConn pg_;
   RedisClient redis_;
-  ConsumeLoop<PixelPlacement> loop_;  // last: its steps use the members above
+  ConsumeLoop<std::vector<PixelPlacement>> loop_;  // an event holds the placements of one ingress loop iteration  // last: its steps use the members above
 };
 
 // The decoder of board.pixels.
-Result<PixelPlacement> DecodeBoardEvent(const KafkaMessage& m);
+Result<std::vector<PixelPlacement>> DecodeBoardEvent(const KafkaMessage& m);
 
 }  // namespace chatpipe
