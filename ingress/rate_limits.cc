@@ -42,7 +42,8 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
   const Spec specs[] = {
       {"sends-per-connection", &c->sends_per_connection, "messages one connection may send"},
       {"sends-per-user", &c->sends_per_user, "messages one user may send, over all connections and instances"},
-      {"joins-per-connection", &c->joins_per_connection, "room joins of one WebSocket"},
+      {"joins-per-connection", &c->joins_per_connection,
+       "room joins of one WebSocket (and its board_subscribes and, under a cooldown, its places: each asks Redis)"},
       {"rooms-per-user", &c->rooms_per_user, "rooms one user may create"},
       {"rooms-per-address", &c->rooms_per_address, "rooms created from one client address"},
       {"guests-per-address", &c->guests_per_address, "guest sessions opened from one client address"},
@@ -188,7 +189,8 @@ void SendAnswered(Connection& conn) {
 Refusal AdmitJoin(Connection& conn) {
   const BucketSpec& spec = Limits(conn).joins_per_connection;
   if (int64_t wait = conn.buckets().joins.Take(spec, SteadyMs()))
-    return Refuse("joins_per_connection", wait, "this connection may join " + spec.ToString() + " rooms");
+    return Refuse("joins_per_connection", wait,
+                  "this connection may ask Redis for " + spec.ToString() + " joins, board subscriptions and placements");
   return {};
 }
 

@@ -137,6 +137,10 @@ void Place(Connection& conn, const rapidjson::Document& doc) {
         "busy", std::to_string(kPlacementsInFlight) + " placements of this connection await their answer; wait for one",
         client_msg_id);
   }
+  // Under a cooldown each placement asks Redis: the bucket board_subscribe and join share bounds what a
+  // socket that never waits out its refusals costs Redis. At cooldown 0 nothing is asked.
+  if (loop.services().config.board.cooldown_ms > 0)
+    if (Refusal no = AdmitJoin(conn)) return conn.SendErrorFrame("rate_limited", no.reason, client_msg_id, no.retry_after_ms);
   ++in_flight;
   uint64_t id = conn.id();
   PlacePixel(loop, *p, [&loop, id, client_msg_id](const PlaceOutcome& o) {

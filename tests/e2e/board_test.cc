@@ -522,6 +522,35 @@ TEST_F(BoardCooldownTest, ACooldownRefusalSaysWhenAndASecondIngressEnforcesIt) {
 
 // The cooldown is the user's, however they place: an HTTP placement holds the socket's back, and a
 // socket's holds HTTP's, each refusal saying when to try again.
+// Under a cooldown each `place` asks Redis. A socket that never waits out its refusals is held to its
+// connection's joins bucket (100/10s), and refused without asking Redis past it.
+TEST_F(BoardCooldownTest, ASocketIgnoringItsCooldownIsRefusedLocallyPastItsJoinsBucket) {
+  auto guest = stack->Guest();
+  ASSERT_TRUE(guest.ok());
+  auto ws = stack->Connect(*guest);
+  ASSERT_TRUE(ws.ok());
+  const auto start = std::chrono::steady_clock::now();
+  int asked_redis = 0, refused_here = 0;
+  for (int i = 0; i < 130; ++i) {
+    ASSERT_TRUE((*ws)->SendText(PlaceFrame(1, 1, 2, "f-" + std::to_string(i))).ok());
+    auto a = PlaceAnswer(**ws);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    if (a->Type() == "placed") {
+      ++asked_redis;
+      continue;
+    }
+    ASSERT_EQ(std::string(a->doc["code"].GetString()), "rate_limited") << a->text;
+    const std::string reason = a->doc["reason"].GetString();
+    if (reason.find("per cooldown") != std::string::npos) ++asked_redis;
+    else if (reason.find("may ask Redis") != std::string::npos) ++refused_here;
+    else ADD_FAILURE() << "an unexpected refusal: " << a->text;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(refused_here, 0);
+  // The bucket holds 100 and refills 10 a second.
+  EXPECT_LE(asked_redis, 100 + static_cast<int>(10 * seconds) + 1) << seconds << " s";
+}
+
 TEST_F(BoardCooldownTest, TheCooldownIsSharedByHttpAndSocketPlacements) {
   auto ana = stack->Register("ana");
   auto bob = stack->Register("bob");
