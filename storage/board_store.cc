@@ -56,6 +56,10 @@ constexpr size_t kFieldsPerRead = 1000;
 
 std::string PixelField(uint32_t pixel) { return "#" + std::to_string(pixel); }
 
+uint32_t PixelIndex(const PixelPlacement& p, int width) {
+  return static_cast<uint32_t>(p.y) * static_cast<uint32_t>(width) + static_cast<uint32_t>(p.x);
+}
+
 }  // namespace
 
 Result<BoardShown> ReadShown(RedisClient& redis, const std::string& prefix, const std::vector<PixelPlacement>& placements,
@@ -63,7 +67,7 @@ Result<BoardShown> ReadShown(RedisClient& redis, const std::string& prefix, cons
   std::vector<uint32_t> pixels;
   BoardShown shown;
   for (const PixelPlacement& p : placements) {
-    const uint32_t pixel = static_cast<uint32_t>(p.y) * static_cast<uint32_t>(width) + static_cast<uint32_t>(p.x);
+    const uint32_t pixel = PixelIndex(p, width);
     if (shown.ids.emplace(pixel, 0).second) pixels.push_back(pixel);
   }
   redis.Append({"GET", BoardVersionKey(prefix)});
@@ -94,7 +98,7 @@ BoardChange PlanChange(const std::vector<PixelPlacement>& placements, int width,
   std::vector<uint32_t> changed;                 // in the order they first changed
   BoardChange change;
   for (const PixelPlacement& p : placements) {
-    const uint32_t pixel = static_cast<uint32_t>(p.y) * static_cast<uint32_t>(width) + static_cast<uint32_t>(p.x);
+    const uint32_t pixel = PixelIndex(p, width);
     uint64_t& top = shown.ids[pixel];
     if (p.id <= top) continue;
     top = p.id;
