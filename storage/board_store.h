@@ -28,6 +28,11 @@ inline std::string BoardKey(const std::string& p) { return p + "{board}"; }
 inline std::string BoardIdsKey(const std::string& p) { return p + "{board}:ids"; }
 inline std::string BoardVersionKey(const std::string& p) { return p + "{board}:version"; }
 inline std::string BoardChannel(const std::string& p) { return p + "{board}:pixels"; }
+// A user's cooldown: there while the user may not place (SET NX PX by ingress). No hash tag: users
+// spread over the shards.
+inline std::string BoardCooldownKey(const std::string& p, int64_t user) {
+  return p + "board:cooldown:" + std::to_string(user);
+}
 
 // What a board shows of a batch's pixels before it is applied: the version as Redis holds it ("" for a
 // board without one) and, per pixel index, the id of the placement it shows (0 for none).

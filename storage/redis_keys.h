@@ -19,6 +19,8 @@
 //                         its tokens could still be valid
 //   <p>limit:<what>:<who>   hash: a rate limit's token bucket (kTokenBucketScript), e.g.
 //                         limit:sends:user:42, limit:guests:addr:10.0.0.7; gone once full again
+//   <p>board:cooldown:<uid>  string: there while the user may not place a pixel (storage/board_store.h
+//                         names the board's keys)
 #pragma once
 
 #include <charconv>

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "storage/board_store.h"
 #include "storage/redis_keys.h"
 #include "tests/support/loopback_server.h"
 #include "tests/support/stack_test_base.h"
@@ -134,6 +135,33 @@ TEST_F(FaultsTest, KafkaThatNeverConfirmsGivesAnErrorNotAnAck) {
   EXPECT_EQ(reply->Type(), "error") << reply->text;
   EXPECT_STREQ(reply->doc["code"].GetString(), "queue_unavailable");
   EXPECT_STREQ(reply->doc["client_msg_id"].GetString(), "k1");
+}
+
+// A placement Kafka does not take gives its cooldown back: the next one is refused by Kafka again, not
+// held by the cooldown (as a placement Kafka took would be).
+TEST_F(FaultsTest, APlacementKafkaNeverConfirmsLeavesNoCooldown) {
+  LoopbackServer silent([](int fd) {
+    char buf[4096];
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+  });
+  ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
+    c.common.kafka_brokers = "127.0.0.1:" + std::to_string(silent.port());
+    c.kafka_timeout_ms = 1500;
+    c.board.cooldown_ms = 60000;
+  }).ok());
+  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto put = stack->Call("PUT", "/api/board/pixels", ana, R"({"x":1,"y":1,"color":2})");
+    ASSERT_TRUE(put.ok());
+    EXPECT_EQ(put->status, 503) << "attempt " << attempt << ": " << put->body;
+    EXPECT_NE(put->body.find("queue_unavailable"), std::string::npos) << put->body;
+  }
+  // The last give-back may reach Redis after its answer reached the client.
+  EXPECT_TRUE(WaitFor([&] {
+    auto cooldown = stack->redis().Command({"EXISTS", BoardCooldownKey(stack->config().RedisPrefix(), ana.id)});
+    return cooldown.ok() && cooldown->integer == 0;
+  }));
 }
 
 TEST_F(FaultsTest, PersisterRetriesWhilePostgresIsDownAndLosesNothing) {
