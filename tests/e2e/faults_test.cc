@@ -3,6 +3,8 @@
 // stored twice.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <memory>
 #include <set>
 
 #include "storage/board_store.h"
@@ -26,6 +28,22 @@ class FaultsTest : public StackTest {
  protected:
   void Prepare() {
     ASSERT_TRUE(stack->StartIngress().ok());
+    ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  }
+
+  // An ingress whose "broker" accepts connections and never answers, so confirms nothing; then ana
+  // and her room.
+  void PrepareOnSilentKafka(const std::function<void(IngressConfig&)>& tweak = {}) {
+    silent_kafka_ = std::make_unique<LoopbackServer>([](int fd) {
+      char buf[4096];
+      while (::recv(fd, buf, sizeof buf, 0) > 0) {
+      }
+    });
+    ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
+      c.common.kafka_brokers = "127.0.0.1:" + std::to_string(silent_kafka_->port());
+      c.kafka_timeout_ms = 1500;
+      if (tweak) tweak(c);
+    }).ok());
     ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
   }
 
@@ -105,20 +123,11 @@ class FaultsTest : public StackTest {
 
   TestUser ana;
   int64_t room = 0;
+  std::unique_ptr<LoopbackServer> silent_kafka_;
 };
 
 TEST_F(FaultsTest, KafkaThatNeverConfirmsGivesAnErrorNotAnAck) {
-  // A "broker" that accepts connections and never answers.
-  LoopbackServer silent([](int fd) {
-    char buf[4096];
-    while (::recv(fd, buf, sizeof buf, 0) > 0) {
-    }
-  });
-  ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
-    c.common.kafka_brokers = "127.0.0.1:" + std::to_string(silent.port());
-    c.kafka_timeout_ms = 1500;
-  }).ok());
-  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  ASSERT_NO_FATAL_FAILURE(PrepareOnSilentKafka());
   auto post = stack->Call("POST", "/api/rooms/" + std::to_string(room) + "/messages", ana, "{\"text\":\"lost?\"}");
   ASSERT_TRUE(post.ok());
   EXPECT_EQ(post->status, 503) << post->body;
@@ -140,17 +149,7 @@ TEST_F(FaultsTest, KafkaThatNeverConfirmsGivesAnErrorNotAnAck) {
 // A placement Kafka does not take gives its cooldown back: the next one is refused by Kafka again, not
 // held by the cooldown (as a placement Kafka took would be).
 TEST_F(FaultsTest, APlacementKafkaNeverConfirmsLeavesNoCooldown) {
-  LoopbackServer silent([](int fd) {
-    char buf[4096];
-    while (::recv(fd, buf, sizeof buf, 0) > 0) {
-    }
-  });
-  ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
-    c.common.kafka_brokers = "127.0.0.1:" + std::to_string(silent.port());
-    c.kafka_timeout_ms = 1500;
-    c.board.cooldown_ms = 60000;
-  }).ok());
-  ASSERT_TRUE(RegisterWithRoom("ana", "general", &ana, &room));
+  ASSERT_NO_FATAL_FAILURE(PrepareOnSilentKafka([](IngressConfig& c) { c.board.cooldown_ms = 60000; }));
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto put = stack->Call("PUT", "/api/board/pixels", ana, R"({"x":1,"y":1,"color":2})");
     ASSERT_TRUE(put.ok());
