@@ -4,6 +4,9 @@
 
 #include <string_view>
 
+#include "common/log_throttle.h"
+#include "common/steady_clock.h"
+
 namespace chatpipe {
 namespace {
 
@@ -51,7 +54,10 @@ namespace chatpipe {
 
 Status ForClient(const Status& s) {
   if (s.sqlstate().empty() && s.name() != "db_unavailable" && s.name() != "redis_unavailable") return s;
-  spdlog::warn("ingress: a client is told only that storage failed: {}", s.ToString());
+  static LogThrottle throttle(1000);
+  if (int64_t held_back = 0; throttle.Due(SteadyMs(), &held_back))
+    spdlog::warn("ingress: a client is told only that storage failed: {} ({} more such refusals since the last line)",
+                 s.ToString(), held_back);
   if (s.code() == StatusCode::kUnavailable)
     return Status::Unavailable("unavailable", "the server cannot reach its storage right now; try again shortly");
   return Status(s.code(), "db_error", "the database could not carry out this request");
