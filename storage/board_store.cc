@@ -54,20 +54,16 @@ namespace {
 // BITFIELD fields are read this many at a time: one reply array each.
 constexpr size_t kFieldsPerRead = 1000;
 
-std::string PixelField(uint32_t pixel) { return "#" + std::to_string(pixel); }
-
-uint32_t PixelIndex(const PixelPlacement& p, int width) {
-  return static_cast<uint32_t>(p.y) * static_cast<uint32_t>(width) + static_cast<uint32_t>(p.x);
-}
+std::string PixelField(uint64_t pixel) { return "#" + std::to_string(pixel); }
 
 }  // namespace
 
 Result<BoardShown> ReadShown(RedisClient& redis, const std::string& prefix, const std::vector<PixelPlacement>& placements,
-                             int width) {
-  std::vector<uint32_t> pixels;
+                             const BoardConfig& board) {
+  std::vector<uint64_t> pixels;
   BoardShown shown;
   for (const PixelPlacement& p : placements) {
-    const uint32_t pixel = PixelIndex(p, width);
+    const uint64_t pixel = board.Index(p.x, p.y);
     if (shown.ids.emplace(pixel, 0).second) pixels.push_back(pixel);
   }
   redis.Append({"GET", BoardVersionKey(prefix)});
@@ -89,16 +85,16 @@ Result<BoardShown> ReadShown(RedisClient& redis, const std::string& prefix, cons
   return shown;
 }
 
-BoardChange PlanChange(const std::vector<PixelPlacement>& placements, int width, BoardShown shown) {
+BoardChange PlanChange(const std::vector<PixelPlacement>& placements, const BoardConfig& board, BoardShown shown) {
   struct Winner {
     uint64_t id;
     int color;
   };
-  std::unordered_map<uint32_t, Winner> winners;  // the pixels this batch changes
-  std::vector<uint32_t> changed;                 // in the order they first changed
+  std::unordered_map<uint64_t, Winner> winners;  // the pixels this batch changes
+  std::vector<uint64_t> changed;                 // in the order they first changed
   BoardChange change;
   for (const PixelPlacement& p : placements) {
-    const uint32_t pixel = PixelIndex(p, width);
+    const uint64_t pixel = board.Index(p.x, p.y);
     uint64_t& top = shown.ids[pixel];
     if (p.id <= top) continue;
     top = p.id;
@@ -108,7 +104,7 @@ BoardChange PlanChange(const std::vector<PixelPlacement>& placements, int width,
   }
   change.colour_fields.reserve(changed.size() * 4);
   change.id_fields.reserve(changed.size() * 4);
-  for (uint32_t pixel : changed) {
+  for (uint64_t pixel : changed) {
     const Winner& w = winners[pixel];
     change.colour_fields.insert(change.colour_fields.end(), {"SET", "u4", PixelField(pixel), std::to_string(w.color)});
     change.id_fields.insert(change.id_fields.end(), {"SET", "i64", PixelField(pixel), std::to_string(w.id)});
@@ -136,14 +132,15 @@ Result<std::optional<BoardApplied>> WriteChange(RedisClient& redis, const std::s
 }
 
 Result<BoardApplied> ApplyPlacements(RedisClient& redis, const std::string& prefix,
-                                     const std::vector<PixelPlacement>& placements, int width, int64_t now_ms) {
+                                     const std::vector<PixelPlacement>& placements, const BoardConfig& board,
+                                     int64_t now_ms) {
   // Another worker may write between the read and the write: every write raises the version, so
   // the write is refused when it moved, and the batch is read again.
   for (int attempt = 0; attempt < 10; ++attempt) {
-    auto shown = ReadShown(redis, prefix, placements, width);
+    auto shown = ReadShown(redis, prefix, placements, board);
     if (!shown.ok()) return shown.status();
     const std::string version = shown->version;
-    BoardChange change = PlanChange(placements, width, std::move(*shown));
+    BoardChange change = PlanChange(placements, board, std::move(*shown));
     if (change.changed == 0) return BoardApplied{.fresh = version.empty()};
     auto written = WriteChange(redis, prefix, change, version, now_ms);
     if (!written.ok()) return written.status();

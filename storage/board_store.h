@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/board.h"
 #include "common/events.h"
 #include "common/status.h"
 #include "storage/board_history.h"
@@ -38,10 +39,10 @@ inline std::string BoardCooldownKey(const std::string& p, int64_t user) {
 // board without one) and, per pixel index, the id of the placement it shows (0 for none).
 struct BoardShown {
   std::string version;
-  std::unordered_map<uint32_t, uint64_t> ids;
+  std::unordered_map<uint64_t, uint64_t> ids;
 };
 Result<BoardShown> ReadShown(RedisClient& redis, const std::string& prefix, const std::vector<PixelPlacement>& placements,
-                             int width);
+                             const BoardConfig& board);
 
 // What a batch changes: each placement whose id is above the one its pixel shows (and above any
 // earlier one of the same pixel in the batch) changes it. The frame lists them in order; the fields
@@ -52,7 +53,7 @@ struct BoardChange {
   std::vector<std::string> colour_fields;  // BITFIELD SET u4 #pixel colour, four arguments a pixel
   std::vector<std::string> id_fields;      // BITFIELD SET i64 #pixel id
 };
-BoardChange PlanChange(const std::vector<PixelPlacement>& placements, int width, BoardShown shown);
+BoardChange PlanChange(const std::vector<PixelPlacement>& placements, const BoardConfig& board, BoardShown shown);
 
 struct BoardApplied {
   int64_t changed = 0;
@@ -71,7 +72,8 @@ Result<std::optional<BoardApplied>> WriteChange(RedisClient& redis, const std::s
 // ReadShown, PlanChange and WriteChange, again while another writer moves the version. So a call is
 // idempotent and order does not matter: a replay finds every id shown and writes nothing.
 Result<BoardApplied> ApplyPlacements(RedisClient& redis, const std::string& prefix,
-                                     const std::vector<PixelPlacement>& placements, int width, int64_t now_ms);
+                                     const std::vector<PixelPlacement>& placements, const BoardConfig& board,
+                                     int64_t now_ms);
 
 // Returns {version, colours}: the version as a decimal string ("0" before the first placement) and
 // the bitfield's bytes (shorter than the board when its last pixels were never set).

@@ -266,14 +266,20 @@ class GenThread {
       stats_.errors[why]++;
     }
   }
+  // An answered connection takes the next request, unless the server closed it (Connection: close,
+  // counted as lost); false once the thread has stopped counting.
+  bool Freed(GenConn* c, bool reusable) {
+    --busy_;
+    if (reusable) idle_.push_back(c);
+    if (frozen_) return false;
+    if (!reusable) stats_.lost_connections++;
+    return true;
+  }
   // A placement's answer: `status` as GenStats::by_status names it, `accepted` for 202 or `placed`;
   // the connection takes the next one unless it is not `reusable` (the server said Connection: close).
   void Placed(GenConn* c, uint64_t tag, int64_t since_ns, int64_t written_ns, const std::string& status, bool accepted,
               bool reusable) {
-    --busy_;
-    if (reusable) idle_.push_back(c);
-    if (frozen_) return;
-    if (!reusable) stats_.lost_connections++;
+    if (!Freed(c, reusable)) return;
     const int64_t now = NowNs();
     stats_.answered++;
     stats_.by_status[status]++;
@@ -289,10 +295,7 @@ class GenThread {
   void Answered(GenConn* c, uint64_t tag, int64_t since_ns, int64_t written_ns, const ResponseHead& head, bool reusable) {
     if (c_.placing)
       return Placed(c, tag, since_ns, written_ns, std::to_string(head.status), head.status == 202, reusable);
-    --busy_;
-    if (reusable) idle_.push_back(c);
-    if (frozen_) return;
-    if (!reusable) stats_.lost_connections++;  // the server said Connection: close
+    if (!Freed(c, reusable)) return;
     const int64_t now = NowNs();
     if (now > start_ + c_.duration_ns) return;  // past the window: not counted
     stats_.answered++;

@@ -83,7 +83,7 @@ Status BoardWorker::Apply(const std::vector<PixelPlacement>& placements) {
 
 Status BoardWorker::ApplyToRedis(const std::vector<PixelPlacement>& placements) {
   if (placements.empty()) return Status::Ok();
-  auto applied = ApplyPlacements(redis_, config_.RedisPrefix(), placements, options_.board.width,
+  auto applied = ApplyPlacements(redis_, config_.RedisPrefix(), placements, options_.board,
                                  static_cast<int64_t>(NowMs()));
   if (!applied.ok()) return applied.status();
   changed.Add(static_cast<double>(applied->changed));

@@ -137,13 +137,12 @@ TEST_F(BoardWorkerTest, ABatchOfMoreFieldsThanOneBitfieldCallIsAppliedWholeAsOne
 
 TEST_F(BoardWorkerTest, AWriteIsRefusedWhenAnotherMovedTheVersionAfterItsRead) {
   const std::string p = env_->config().RedisPrefix();
-  const int width = options_.board.width;
   ASSERT_TRUE(worker_->Apply({At(1, 4, 1, 2)}).ok());
   const std::vector<PixelPlacement> mine = {At(5, 4, 1, 6), At(6, 0, 3, 6)};
-  auto shown = ReadShown(env_->redis(), p, mine, width);
+  auto shown = ReadShown(env_->redis(), p, mine, options_.board);
   ASSERT_TRUE(shown.ok()) << shown.status().ToString();
   const std::string version = shown->version;
-  BoardChange change = PlanChange(mine, width, std::move(*shown));
+  BoardChange change = PlanChange(mine, options_.board, std::move(*shown));
   ASSERT_EQ(change.changed, 2);
   // Another worker applies a newer placement of (4,1) between this read and this write.
   ASSERT_TRUE(worker_->Apply({At(9, 4, 1, 12)}).ok());
@@ -153,7 +152,7 @@ TEST_F(BoardWorkerTest, AWriteIsRefusedWhenAnotherMovedTheVersionAfterItsRead) {
   EXPECT_EQ(Pixel(4, 1), 12);
   EXPECT_EQ(Pixel(0, 3), 0);
   // Read again, only (0,3) changes: (4,1) shows a newer placement than id 5.
-  auto applied = ApplyPlacements(env_->redis(), p, mine, width, 0);
+  auto applied = ApplyPlacements(env_->redis(), p, mine, options_.board, 0);
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   EXPECT_EQ(applied->changed, 1);
   EXPECT_EQ(Pixel(4, 1), 12);
