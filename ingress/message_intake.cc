@@ -6,7 +6,9 @@
 #include "analysis/mask.h"
 #include "analysis/mention_parser.h"
 #include "common/log.h"
+#include "common/log_throttle.h"
 #include "common/metrics.h"
+#include "common/steady_clock.h"
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
 #include "ingress/media_api.h"
@@ -56,12 +58,18 @@ Status CheckMentions(std::string_view text, size_t max) {
 
 namespace {
 
-// Debug lines: one a message would flood an info log. A refusal by Kafka is a warning.
+// Debug lines: one a message would flood an info log. A refusal by Kafka is a warning, at most one a
+// second: an outage refuses every message in flight at once, and the client is told each time.
 void LogIntake(const Status& s, const ChatEvent& e) {
   if (s.ok())
     return LogEvent(spdlog::level::debug, "message_accepted",
                     {{"room", e.room}, {"message_id", e.id}, {"user", e.user.id}});
-  LogEvent(e.id ? spdlog::level::warn : spdlog::level::debug, "message_refused",
+  static LogThrottle throttle(1000);
+  if (int64_t held_back = 0; e.id && throttle.Due(SteadyMs(), &held_back))
+    return LogEvent(spdlog::level::warn, "message_refused",
+                    {{"room", e.room}, {"message_id", e.id}, {"user", e.user.id}, {"error", s.ToString()},
+                     {"refused_since_last_warning", held_back}});
+  LogEvent(spdlog::level::debug, "message_refused",
            {{"room", e.room}, {"message_id", e.id}, {"user", e.user.id}, {"error", s.ToString()}});
 }
 

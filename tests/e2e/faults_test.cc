@@ -2,10 +2,14 @@
 // a while, and a persister killed with SIGKILL mid-stream. Nothing acknowledged is lost and nothing is
 // stored twice.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
+#include <sstream>
 
 #include "storage/board_store.h"
 #include "storage/redis_keys.h"
@@ -144,6 +148,42 @@ TEST_F(FaultsTest, KafkaThatNeverConfirmsGivesAnErrorNotAnAck) {
   EXPECT_EQ(reply->Type(), "error") << reply->text;
   EXPECT_STREQ(reply->doc["code"].GetString(), "queue_unavailable");
   EXPECT_STREQ(reply->doc["client_msg_id"].GetString(), "k1");
+}
+
+// Kafka refusing every message in flight at once writes one warning, not one a message: an outage must
+// not flood the log at the rate clients send.
+TEST_F(FaultsTest, KafkaRefusingABurstWritesOneWarningNotOneAMessage) {
+  ASSERT_NO_FATAL_FAILURE(PrepareOnSilentKafka());
+  std::stringstream log;
+  struct Capture {  // the test's logger until the end of the test, however it ends
+    explicit Capture(std::ostream& out) : previous(spdlog::default_logger()) {
+      auto logger = std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+      logger->set_level(spdlog::level::info);
+      spdlog::set_default_logger(logger);
+    }
+    ~Capture() { spdlog::set_default_logger(previous); }
+    std::shared_ptr<spdlog::logger> previous;
+  };
+  std::optional<Capture> capture(std::in_place, log);
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok());
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
+  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  constexpr int kSends = 20;
+  for (int i = 0; i < kSends; ++i)
+    ASSERT_TRUE((*ws)->SendText("{\"type\":\"send\",\"room\":" + std::to_string(room) + ",\"text\":\"lost " +
+                                std::to_string(i) + "\",\"client_msg_id\":\"b" + std::to_string(i) + "\"}").ok());
+  for (int i = 0; i < kSends; ++i) {
+    auto reply = ReceiveUntil(**ws, [](const Json& j) { return j.Type() == "ack" || j.Type() == "error"; });
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_STREQ(reply->doc["code"].GetString(), "queue_unavailable") << reply->text;
+  }
+  capture.reset();
+  int warnings = 0;
+  for (std::string line; std::getline(log, line);) warnings += line.find("message_refused") != std::string::npos;
+  // The refusals come within one timeout of each other: one second's line, or two if they straddle one.
+  EXPECT_GE(warnings, 1);
+  EXPECT_LE(warnings, 2);
 }
 
 // A placement Kafka does not take gives its cooldown back: the next one is refused by Kafka again, not
