@@ -183,22 +183,33 @@ Result<PixelPlacement> ReadPlacement(const rapidjson::Document& doc, const Board
       .user = user, .x = static_cast<int>(**x), .y = static_cast<int>(**y), .color = static_cast<int>(**color)};
 }
 
+namespace {
+
+PlaceOutcome Refused(Status s, int64_t retry_after_ms = 0) {
+  PlaceOutcome out;
+  out.status = std::move(s);
+  out.retry_after_ms = retry_after_ms;
+  return out;
+}
+
+}  // namespace
+
 void PlacePixel(Loop& loop, PixelPlacement p, std::function<void(const PlaceOutcome&)> done) {
   Loop* at = &loop;
   TakeCooldown(loop, p.user, [at, p, done = std::move(done)](int64_t wait_ms) mutable {
-    if (wait_ms < 0) return done({Status::Unavailable("redis_unavailable", "the cooldown cannot be checked now")});
+    if (wait_ms < 0) return done(Refused(Status::Unavailable("redis_unavailable", "the cooldown cannot be checked now")));
     if (wait_ms > 0) {
       cooldown_refusals.Add();
-      return done({Status::ResourceExhausted("rate_limited", "one pixel per cooldown; wait for it"), wait_ms});
+      return done(Refused(Status::ResourceExhausted("rate_limited", "one pixel per cooldown; wait for it"), wait_ms));
     }
     auto id = at->services().NextId();
-    if (!id.ok()) return done({id.status()});
+    if (!id.ok()) return done(Refused(id.status()));
     p.id = *id;
     p.ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(p.id));
     ProducePlacement(at, p, [at, p, done = std::move(done)](Status s) {
       if (!s.ok()) {
         GiveBackCooldown(*at, p.user);
-        return done({s});
+        return done(Refused(s));
       }
       placements.Add();
       done({Status::Ok(), 0, p});

@@ -39,7 +39,7 @@ struct PlaceOutcome {
   PixelPlacement placement;
 };
 
-// The one placement path: the user's cooldown (one Redis script call, for every ingress), an id and
+// The one placement path: the user's cooldown (one Redis SET NX, for every ingress), an id and
 // the time, then Kafka; a placement Kafka refuses gives the cooldown back. `done` runs once, on the
 // loop, whether or not the asking connection is still open: the caller looks it up again.
 void PlacePixel(Loop& loop, PixelPlacement placement, std::function<void(const PlaceOutcome&)> done);

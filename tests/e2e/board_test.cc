@@ -462,8 +462,10 @@ TEST_F(BoardTest, ThePlacementsOfOneLoopIterationTravelAsOneKafkaMessage) {
     for (const KafkaMessage& m : (*reader)->Read(1, 1s)) {
       auto placements = DecodePixelPlacements(m.payload);
       ASSERT_TRUE(placements.ok()) << placements.status().ToString();
-      for (const PixelPlacement& p : *placements)
-        if (ids.count(p.id)) EXPECT_TRUE(message_of.emplace(p.id, messages).second) << "twice in Kafka: " << p.id;
+      for (const PixelPlacement& p : *placements) {
+        if (!ids.count(p.id)) continue;
+        EXPECT_TRUE(message_of.emplace(p.id, messages).second) << "twice in Kafka: " << p.id;
+      }
       ++messages;
     }
   ASSERT_EQ(message_of.size(), ids.size());
