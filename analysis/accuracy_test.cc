@@ -134,8 +134,9 @@ TEST_P(TaggerAccuracy, DevelopmentSet) {
   TagOptions lexicon_only;
   lexicon_only.learned_sentiment = false;  // the model learned these very messages
   const Figures f = Evaluate(*tagger_, std::string("dev_") + GetParam() + ".tsv", lexicon_only, true);
-  ASSERT_GE(f.messages, 150u);
-  EXPECT_GE(f.sentiment_macro_f1, 0.92);
+  ASSERT_GE(f.messages, 800u);
+  // A floor, not the target: the sets grew by a batch (3) the word lists were never tuned on.
+  EXPECT_GE(f.sentiment_macro_f1, 0.85);
   EXPECT_GE(f.profanity_f1, 0.97);
   EXPECT_GE(f.language_accuracy, 0.95);
 }
@@ -158,8 +159,9 @@ TEST(TaggerAccuracyLearned, LearnedCrossValidation) {
   for (int lang = 0; lang < 3; ++lang) {
     std::printf("dev_%s, 5-fold cross-validation: %zu messages, sentiment macro-F1 lexicon %.3f, learned %.3f\n",
                 kLangs[lang], cv.messages[lang], cv.lexicon[lang], cv.learned[lang]);
-    EXPECT_GE(cv.messages[lang], 150u);
-    EXPECT_GE(cv.learned[lang], cv.lexicon[lang] - 0.03) << kLangs[lang];  // the model keeps its place
+    EXPECT_GE(cv.messages[lang], 800u);
+    EXPECT_GE(cv.learned[lang], cv.lexicon[lang]) << kLangs[lang];  // the model keeps its place
+    EXPECT_GE(cv.learned[lang], 0.90) << kLangs[lang];
   }
 }
 

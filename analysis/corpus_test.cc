@@ -20,7 +20,7 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kGeneratedSha256 = "6f6594150e27028a4f9dc3f7861a1c5fe1187a9e3992df20461b64314560c7b5";
+constexpr const char* kGeneratedSha256 = "11e3a65cecd70b5212f0646e9f79881852ae62cac0d688b4a61a11b49c6ae7df";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -101,6 +101,13 @@ void Extras(const Evidence& e, bool question, float out[kExtras]) {
   out[kLangEn + std::clamp(e.lang, 0, kLangs - 1)] = 1;
 }
 
+// Keeps of the extras only what the text says by itself: the bias, whether it asks, its language.
+void DropEvidence(float extras[kExtras]) {
+  for (int k : {kScore, kVeryNegative, kNegative, kNeutral, kPositive, kVeryPositive, kEmojiPositive, kEmojiNegative,
+                kProfane})
+    extras[k] = 0;
+}
+
 // A message as training sees it: its buckets (with repeats) at one value each, and its extras.
 struct Sparse {
   std::vector<uint32_t> buckets;
@@ -200,17 +207,20 @@ void LearnedSentiment::Train(const std::vector<LabelledMessage>& messages, const
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.Next() % i]);  // Fisher-Yates
     for (size_t e : order) {
       const Sparse& x = xs[e];
+      float extras[kExtras];
+      std::copy(x.extras, x.extras + kExtras, extras);
+      if (rng.Next() < settings.evidence_dropout * 4294967296.0) DropEvidence(extras);
       double z[kSentimentClasses] = {};
       for (uint32_t b : x.buckets)
         for (int c = 0; c < kSentimentClasses; ++c) z[c] += w[b * kSentimentClasses + c] * x.value;
       for (int k = 0; k < kExtras; ++k)
-        for (int c = 0; c < kSentimentClasses; ++c) z[c] += w[(extra_row + k) * kSentimentClasses + c] * x.extras[k];
+        for (int c = 0; c < kSentimentClasses; ++c) z[c] += w[(extra_row + k) * kSentimentClasses + c] * extras[k];
       Softmax(z);
       for (int c = 0; c < kSentimentClasses; ++c) {
         const double err = z[c] - (messages[e].label == c ? 1 : 0);
         for (uint32_t b : x.buckets) update(b * kSentimentClasses + c, err * x.value);
         for (int k = 0; k < kExtras; ++k)
-          if (x.extras[k] != 0) update((extra_row + k) * kSentimentClasses + c, err * x.extras[k]);
+          if (extras[k] != 0) update((extra_row + k) * kSentimentClasses + c, err * extras[k]);
       }
     }
   }

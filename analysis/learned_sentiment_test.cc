@@ -60,6 +60,20 @@ TEST(LearnedSentiment, LearnsFromTheLexiconsEvidence) {
   EXPECT_EQ(model.Predict("same words", e), 2);
 }
 
+// Words the lexicon also scores: with its evidence dropped from part of the training, the text's own
+// weights learn them too, so a new message whose words the lexicon lacks is still read.
+TEST(LearnedSentiment, TheTextLearnsWhatTheLexiconAlsoSays) {
+  std::vector<LabelledMessage> set;
+  for (const char* w : {"zorp", "the zorp", "zorp it", "a zorp day"}) set.push_back(Message(w, 0, 0.8));
+  for (const char* w : {"gleb", "the gleb", "gleb it", "a gleb day"}) set.push_back(Message(w, 1, -0.8));
+  for (const char* w : {"quux", "the quux", "quux it", "a quux day"}) set.push_back(Message(w, 2, 0));
+  LearnedSentiment model;
+  model.Train(set);
+  EXPECT_EQ(model.Predict("so zorp", {}), 0);
+  EXPECT_EQ(model.Predict("so gleb", {}), 1);
+  EXPECT_EQ(model.Predict("so quux", {}), 2);
+}
+
 TEST(LearnedSentiment, TrainingIsDeterministic) {
   LearnedSentiment a, b;
   a.Train(Separable());

@@ -33,7 +33,8 @@ Status Lexicon::LoadWords(LexiconReader& reader) {
 
   // Lists of the form "lang word...": each sets one bit per word.
   const std::pair<const char*, uint8_t WordInfo::*> flag_files[] = {
-      {"negations.txt", &WordInfo::negation}, {"contrast.txt", &WordInfo::contrast}, {"stopwords.txt", &WordInfo::stop}};
+      {"negations.txt", &WordInfo::negation}, {"contrast.txt", &WordInfo::contrast},
+      {"scope_ends.txt", &WordInfo::scope_end}, {"stopwords.txt", &WordInfo::stop}};
   for (const auto& [file, field] : flag_files) {
     // A copy for the lambda: clang before 16 cannot capture a structured binding (ops/fuzz builds with clang 14).
     Status st = reader.ForEachLine(file, [&, field = field](const Fields& f) {

@@ -104,6 +104,7 @@ double Modify(const Lexicon& lexicon, double v, const Scratch& s, size_t at, int
     if (word < 0) continue;
     const WordInfo& w = lexicon.info(word);
     if (w.contrast >> lang & 1) break;
+    if (w.scope_end >> lang & 1) return negated ? v * kNegationScalar : v;
     if (w.boost[lang] != 0 && step < kWindow) {
       double b = w.boost[lang] * kWindowDecay[step];
       if (t.caps && has_lower) b += Sign(b) * kCapsBoost;

@@ -37,9 +37,10 @@
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-// 6: the learned sentiment label; 5: sentiment (questions, swearing, boosters after a word);
-// 4: phrases, names, contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "6";
+// 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
+// sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
+// contractions; 3: levels
+inline constexpr const char* kTaggerCodeVersion = "7";
 
 // What the caller knows beyond the text.
 struct TagOptions {
