@@ -187,7 +187,7 @@ TEST_F(FaultsTest, KafkaRefusingABurstWritesOneWarningNotOneAMessage) {
 }
 
 // A placement Kafka does not take gives its cooldown back: the next one is refused by Kafka again, not
-// held by the cooldown (as a placement Kafka took would be).
+// held by the cooldown (as a placement Kafka took would be), over HTTP and over the socket.
 TEST_F(FaultsTest, APlacementKafkaNeverConfirmsLeavesNoCooldown) {
   ASSERT_NO_FATAL_FAILURE(PrepareOnSilentKafka([](IngressConfig& c) { c.board.cooldown_ms = 60000; }));
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -196,6 +196,15 @@ TEST_F(FaultsTest, APlacementKafkaNeverConfirmsLeavesNoCooldown) {
     EXPECT_EQ(put->status, 503) << "attempt " << attempt << ": " << put->body;
     EXPECT_NE(put->body.find("queue_unavailable"), std::string::npos) << put->body;
   }
+  // Over the socket the same refusal is an error frame, and gives the cooldown back too.
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok());
+  ASSERT_TRUE((*ws)->SendText(R"({"type":"place","x":1,"y":1,"color":2,"client_msg_id":"q-1"})").ok());
+  auto reply = ReceiveUntil(**ws, [](const Json& j) { return j.Type() == "placed" || j.Type() == "error"; });
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_EQ(reply->Type(), "error") << reply->text;
+  EXPECT_STREQ(reply->doc["code"].GetString(), "queue_unavailable");
+  EXPECT_STREQ(reply->doc["client_msg_id"].GetString(), "q-1");
   // The last give-back may reach Redis after its answer reached the client.
   EXPECT_TRUE(WaitFor([&] {
     auto cooldown = stack->redis().Command({"EXISTS", BoardCooldownKey(stack->config().RedisPrefix(), ana.id)});
