@@ -23,7 +23,7 @@ struct WordInfo {
   uint8_t has_valence = 0;  // one bit per language, like the fields below
   uint8_t negation = 0;
   uint8_t contrast = 0;
-  uint8_t scope_end = 0;  // a negation does not reach past it ("sem avisar e quebrou")
+  uint8_t scope_end = 0;  // a negation does not reach past it ("didn't call and left")
   uint8_t stop = 0;
   uint8_t allow = 0;   // never profanity in these languages
   uint8_t phrase = 0;  // starts an idiom in these languages
@@ -45,7 +45,8 @@ struct RunCache {
 
 class Lexicon {
  public:
-  // sentiment_*.tsv, negations.txt, contrast.txt, scope_ends.txt, stopwords.txt, boosters.txt, phrases.txt, emoji.tsv.
+  // sentiment_*.tsv, negations.txt, contrast.txt, scope_ends.txt, stopwords.txt, boosters.txt,
+  // phrases.txt, emoji.tsv.
   Status LoadWords(LexiconReader& reader);
   // allow.txt: words never profane (in every language, or in those listed).
   Status LoadAllowList(LexiconReader& reader);

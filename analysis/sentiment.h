@@ -3,7 +3,8 @@
 // or a scope end ("no está mal", "não acho que seja bom", "not good"; "didn't call and left");
 // intensifiers and dampeners before a word ("re bueno", "mó legal") or right after it ("lindo demais",
 // "cute af"); contrast ("pero", "mas", "but": the later clause weighs more); ALL-CAPS and '!' emphasis;
-// emoji and emoticons; idioms ("de puta madre", "la raja"). Then the labelling guide's rules (data/eval/labelling.md), all linear:
+// emoji and emoticons; idioms ("de puta madre", "la raja"). Then the labelling guide's rules
+// (data/eval/labelling.md), all linear:
 // - a question (a sentence ended by '?') keeps only its clear feelings (|valence| >= 2.5): "is the
 //   place good?" is neutral, "why does this always break?? so annoying" is not (a sentence apart);
 // - swearing does not decide the feeling: a bad word counts only when no other word of the message
