@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "analysis/chars.h"
 #include "analysis/language.h"
@@ -190,15 +191,22 @@ Status ReadDevelopmentSets(LexiconReader& reader, std::vector<LabelledMessage>* 
 void LearnedSentiment::Train(const std::vector<LabelledMessage>& messages, const LearnedSettings& settings) {
   settings_ = settings;
   const size_t rows = (size_t{1} << settings.bucket_bits) + kExtras;
-  std::vector<double> w(rows * kSentimentClasses), g2(rows * kSentimentClasses);
+  // Each weight beside its AdaGrad sum of squares, a feature's three classes side by side, in float: an
+  // update touches one cache line, and Load trains in three quarters of the time it took in doubles, to
+  // the same figures (bench/README.md, "accuracy"). Updates to one weight keep the text's order.
+  struct Slot {
+    float w = 0, g2 = 0;
+  };
+  std::vector<Slot> slots(rows * kSentimentClasses);
   std::vector<Sparse> xs;
   xs.reserve(messages.size());
   for (const LabelledMessage& m : messages) xs.push_back(Featurize(m, settings));
   const uint32_t extra_row = 1u << settings.bucket_bits;
-  auto update = [&](size_t at, double grad) {
-    grad += settings.l2 * w[at];
-    g2[at] += grad * grad;
-    w[at] -= settings.rate * grad / std::sqrt(g2[at] + 1e-12);
+  const float l2 = static_cast<float>(settings.l2), rate = static_cast<float>(settings.rate);
+  auto update = [&](Slot& s, float grad) {
+    grad += l2 * s.w;
+    s.g2 += grad * grad;
+    s.w -= rate * grad / std::sqrt(s.g2 + 1e-12f);
   };
   Mulberry32 rng{settings.seed};
   std::vector<size_t> order(xs.size());
@@ -212,16 +220,18 @@ void LearnedSentiment::Train(const std::vector<LabelledMessage>& messages, const
       if (rng.Next() < settings.evidence_dropout * 4294967296.0) DropEvidence(extras);
       double z[kSentimentClasses] = {};
       for (uint32_t b : x.buckets)
-        for (int c = 0; c < kSentimentClasses; ++c) z[c] += w[b * kSentimentClasses + c] * x.value;
+        for (int c = 0; c < kSentimentClasses; ++c) z[c] += slots[b * kSentimentClasses + c].w * x.value;
       for (int k = 0; k < kExtras; ++k)
-        for (int c = 0; c < kSentimentClasses; ++c) z[c] += w[(extra_row + k) * kSentimentClasses + c] * extras[k];
+        for (int c = 0; c < kSentimentClasses; ++c) z[c] += slots[(extra_row + k) * kSentimentClasses + c].w * extras[k];
       Softmax(z);
-      for (int c = 0; c < kSentimentClasses; ++c) {
-        const double err = z[c] - (messages[e].label == c ? 1 : 0);
-        for (uint32_t b : x.buckets) update(b * kSentimentClasses + c, err * x.value);
-        for (int k = 0; k < kExtras; ++k)
-          if (extras[k] != 0) update((extra_row + k) * kSentimentClasses + c, err * extras[k]);
-      }
+      double err[kSentimentClasses];
+      for (int c = 0; c < kSentimentClasses; ++c) err[c] = z[c] - (messages[e].label == c ? 1 : 0);
+      for (uint32_t b : x.buckets)
+        for (int c = 0; c < kSentimentClasses; ++c) update(slots[b * kSentimentClasses + c], err[c] * x.value);
+      for (int k = 0; k < kExtras; ++k)
+        if (extras[k] != 0)
+          for (int c = 0; c < kSentimentClasses; ++c)
+            update(slots[(extra_row + k) * kSentimentClasses + c], err[c] * extras[k]);
     }
   }
   // The text's rows in fixed point (integer sums have no rounding order and a one-cycle add); the
@@ -229,8 +239,64 @@ void LearnedSentiment::Train(const std::vector<LabelledMessage>& messages, const
   const size_t text_weights = size_t{extra_row} * kSentimentClasses;
   weights_.resize(text_weights);
   for (size_t i = 0; i < text_weights; ++i)
-    weights_[i] = static_cast<int32_t>(std::lround(std::clamp(w[i], -kMaxWeight, kMaxWeight) * kFixedOne));
-  extra_weights_.assign(w.begin() + text_weights, w.end());
+    weights_[i] =
+        static_cast<int32_t>(std::lround(std::clamp(static_cast<double>(slots[i].w), -kMaxWeight, kMaxWeight) * kFixedOne));
+  extra_weights_.clear();
+  for (size_t i = text_weights; i < slots.size(); ++i) extra_weights_.push_back(slots[i].w);
+}
+
+namespace {
+
+template <class T>
+void Put(std::string* out, const T& v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <class T>
+bool Take(std::string_view* in, T* v) {
+  if (in->size() < sizeof *v) return false;
+  std::memcpy(v, in->data(), sizeof *v);
+  in->remove_prefix(sizeof *v);
+  return true;
+}
+
+}  // namespace
+
+std::string LearnedSentiment::ToBytes() const {
+  std::string out;
+  Put(&out, settings_.bucket_bits);
+  Put(&out, settings_.epochs);
+  Put(&out, settings_.rate);
+  Put(&out, settings_.l2);
+  Put(&out, settings_.evidence_dropout);
+  Put(&out, settings_.seed);
+  Put(&out, static_cast<uint64_t>(weights_.size()));
+  out.append(reinterpret_cast<const char*>(weights_.data()), weights_.size() * sizeof(int32_t));
+  Put(&out, static_cast<uint64_t>(extra_weights_.size()));
+  out.append(reinterpret_cast<const char*>(extra_weights_.data()), extra_weights_.size() * sizeof(double));
+  return out;
+}
+
+bool LearnedSentiment::FromBytes(std::string_view in) {
+  LearnedSettings s;
+  uint64_t n = 0, extras = 0;
+  if (!Take(&in, &s.bucket_bits) || !Take(&in, &s.epochs) || !Take(&in, &s.rate) || !Take(&in, &s.l2) ||
+      !Take(&in, &s.evidence_dropout) || !Take(&in, &s.seed) || !Take(&in, &n))
+    return false;
+  if (s.bucket_bits < 1 || s.bucket_bits > 24 || n != (uint64_t{1} << s.bucket_bits) * kSentimentClasses ||
+      in.size() < n * sizeof(int32_t))
+    return false;
+  std::vector<int32_t> weights(n);
+  std::memcpy(weights.data(), in.data(), n * sizeof(int32_t));
+  in.remove_prefix(n * sizeof(int32_t));
+  if (!Take(&in, &extras) || extras != uint64_t{kExtras} * kSentimentClasses || in.size() != extras * sizeof(double))
+    return false;
+  std::vector<double> extra_weights(extras);
+  std::memcpy(extra_weights.data(), in.data(), in.size());
+  settings_ = s;
+  weights_ = std::move(weights);
+  extra_weights_ = std::move(extra_weights);
+  return true;
 }
 
 int LearnedSentiment::Predict(std::string_view text, const Evidence& evidence) const {

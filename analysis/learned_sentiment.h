@@ -74,6 +74,11 @@ class LearnedSentiment {
   // The class (index in kSentimentLabels) of text, whose lexicon evidence is evidence. Needs trained().
   int Predict(std::string_view text, const Evidence& evidence) const;
 
+  // The trained model as bytes (settings, then weights, in this machine's byte order), and back: what
+  // learned_cache.h keeps. FromBytes fails on anything ToBytes did not write, leaving the model as it was.
+  std::string ToBytes() const;
+  bool FromBytes(std::string_view bytes);
+
   size_t weight_bytes() const { return weights_.size() * sizeof(int32_t) + extra_weights_.size() * sizeof(double); }
   const std::vector<int32_t>& weights() const { return weights_; }
 

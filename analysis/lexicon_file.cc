@@ -1,5 +1,6 @@
 #include "analysis/lexicon_file.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -41,14 +42,15 @@ Status LexiconReader::ForEachLine(const std::string& name, const std::function<S
   return Status::Ok();
 }
 
-std::string LexiconReader::Version(std::string_view code_version) const {
+std::string LexiconReader::Version(std::string_view code_version, size_t bytes) const {
   crypto_hash_sha256_state sha = sha_;
   const std::string code = std::string("code") + '\0' + std::string(code_version);
   crypto_hash_sha256_update(&sha, reinterpret_cast<const unsigned char*>(code.data()), code.size());
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&sha, digest);
-  char hex[2 * 6 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, 6);
+  bytes = std::min<size_t>(bytes, sizeof digest);
+  char hex[2 * sizeof digest + 1];
+  sodium_bin2hex(hex, 2 * bytes + 1, digest, bytes);
   return hex;
 }
 

@@ -26,8 +26,9 @@ class LexiconReader {
   // Calls fn with the fields of every line of dir/name that is not blank or a comment, in order.
   Status ForEachLine(const std::string& name, const std::function<Status(const Fields&)>& fn);
 
-  // The first 12 hex digits of the SHA-256 of every file read so far and of code_version.
-  std::string Version(std::string_view code_version) const;
+  // The first 2 * bytes hex digits of the SHA-256 of every file read so far and of code_version: 12 for
+  // the version stored with every tag, all 64 for a cache key.
+  std::string Version(std::string_view code_version, size_t bytes = 6) const;
 
  private:
   std::string dir_;

@@ -10,6 +10,7 @@
 
 #include "analysis/chars.h"
 #include "analysis/language.h"
+#include "analysis/learned_cache.h"
 #include "analysis/learned_sentiment.h"
 #include "analysis/lexicon.h"
 #include "analysis/lexicon_file.h"
@@ -47,8 +48,16 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
   if (Status st = data->lexicon.LoadAllowList(reader); !st.ok()) return st;
   data->profanity.Link(&data->lexicon);
   std::vector<analysis::LabelledMessage> dev;
-  if (Status st = data->ReadDevelopmentSets(reader, &dev); !st.ok()) return st;
-  data->learned.Train(dev);
+  if (Status st = analysis::ReadDevelopmentSets(reader, &dev); !st.ok()) return st;
+  // Every file is read by now: the digest is the cache's key as the version is the tags'.
+  const std::string cache = analysis::LearnedCacheDir();
+  const analysis::LearnedSettings settings;
+  const std::string key = analysis::LearnedCacheKey(reader.Version(kTaggerCodeVersion, 32), settings);
+  if (!analysis::ReadLearnedCache(cache, key, &data->learned)) {
+    for (analysis::LabelledMessage& m : dev) data->Analyze(m.text, {}, &m.evidence);
+    data->learned.Train(dev, settings);
+    analysis::WriteLearnedCache(cache, key, data->learned);
+  }
   data->data_dir = data_dir;
   data->version = reader.Version(kTaggerCodeVersion);
   return std::unique_ptr<Tagger>(new Tagger(std::move(data)));

@@ -9,8 +9,9 @@
 // score x/sqrt(x²+15) in [-1, 1], neutral when |score| < 0.05. The label is then a small learned
 // model's (analysis/learned_sentiment.h), which reads the text's character n-grams and words beside
 // that score and the lexicon's other evidence; it is trained by Load on the shipped development sets
-// (data/eval/dev_*.tsv). TagOptions::learned_sentiment = false keeps the lexicon's own label, to
-// compare the two. Profanity is matched on whole tokens after folding case and accents, leetspeak
+// (data/eval/dev_*.tsv), or read from the cache an earlier load of the same lists left
+// (learned_cache.h). TagOptions::learned_sentiment = false keeps the lexicon's own label, to compare
+// the two. Profanity is matched on whole tokens after folding case and accents, leetspeak
 // ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
 // ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish). Each term
 // is mild or strong; phrases are terms of their own ("hijo de puta", "kill yourself"); a Capitalised
@@ -37,10 +38,11 @@
 namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
-// 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
+// The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "7";
+inline constexpr const char* kTaggerCodeVersion = "8";
 
 // What the caller knows beyond the text.
 struct TagOptions {

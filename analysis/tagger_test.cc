@@ -5,11 +5,13 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "analysis/learned_cache.h"
 #include "analysis/tagger_suite.h"
 
 
@@ -380,6 +382,41 @@ TEST(TaggerLoad, VersionFollowsTheWordListsContents) {
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
   EXPECT_NE((*changed)->version(), version);
   EXPECT_TRUE((*changed)->Analyze("oh heck").profane);  // the version names the lists that tagged
+}
+
+// Only the first load of a set of lists trains: the next reads the model it left in the cache.
+TEST(TaggerLoad, TheNextLoadReadsTheModelTheFirstTrained) {
+  const std::string dir = ::testing::TempDir() + "/learned_cache_tagger";
+  std::filesystem::remove_all(dir);
+  ::setenv("CHATPIPE_TAG_CACHE", dir.c_str(), 1);
+  auto first = Tagger::Load(DefaultTagDataDir());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::vector<std::filesystem::path> entries;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) entries.push_back(e.path());
+  ASSERT_EQ(entries.size(), 1u);
+  // Put another model under the same key: a load that reads the cache answers as that model does.
+  std::vector<analysis::LabelledMessage> set;
+  for (const char* text : {"zorp", "the zorp", "gleb", "the gleb", "quux", "the quux"}) {
+    analysis::LabelledMessage m;
+    m.text = text;
+    m.label = text[0] == 'z' || text[4] == 'z' ? 0 : text[0] == 'g' || text[4] == 'g' ? 1 : 2;
+    set.push_back(m);
+  }
+  analysis::LearnedSentiment other;
+  other.Train(set);
+  ASSERT_TRUE(analysis::WriteLearnedCache(dir, entries[0].filename().string(), other));
+  auto second = Tagger::Load(DefaultTagDataDir());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)->version(), (*first)->version());
+  EXPECT_EQ((*second)->Analyze("zorp").sentiment_label, "positive");
+  EXPECT_EQ((*second)->Analyze("gleb").sentiment_label, "negative");
+  EXPECT_NE((*first)->Analyze("zorp").sentiment_label, "positive");  // the trained model knows no zorp
+  // Switched off, nothing is read or written.
+  ::setenv("CHATPIPE_TAG_CACHE", "off", 1);
+  auto third = Tagger::Load(DefaultTagDataDir());
+  ::unsetenv("CHATPIPE_TAG_CACHE");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ((*third)->Analyze("zorp").sentiment_label, (*first)->Analyze("zorp").sentiment_label);
 }
 
 TEST(TaggerLoad, UnknownLevelFailsWithFileAndLine) {

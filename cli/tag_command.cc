@@ -23,7 +23,9 @@ void AddTagCommand(CLI::App& app) {
       "tag",
       "Tag chat messages: reads one message per line on stdin and writes one JSON object per line on stdout, "
       "{\"lang\":..,\"sentiment\":{\"label\":..,\"score\":..},\"profanity\":{\"flagged\":..,\"level\":..,"
-      "\"terms\":[..],\"levels\":[..],\"masked\":..}} (docs/events.md, \"Tags\")");
+      "\"terms\":[..],\"levels\":[..],\"masked\":..}} (docs/events.md, \"Tags\"). The learned sentiment label is "
+      "trained on the first load of a set of word lists and then read from $CHATPIPE_TAG_CACHE (default "
+      "~/.cache/chatpipe; off: train every time)");
   cmd->add_option("--data", *data_dir, "Directory of the tagger's word lists (default " + *data_dir + ")")
       ->envname("CHATPIPE_TAG_DATA")
       ->check(CLI::ExistingDirectory);

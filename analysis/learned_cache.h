@@ -1,0 +1,31 @@
+// LearnedCache: trained sentiment models kept on disk between loads, so that only the first load of a
+// set of word lists and development sets trains (about half a second on the shipped sets; every
+// ingress, worker, `chatpipe tag` and test process loads a Tagger).
+//
+// An entry's key says everything the weights depend on: the SHA-256 of every data file the Tagger read
+// and of its code version (LexiconReader::Version), and the training settings. Its file ends with a
+// BLAKE2b hash of the rest, so a damaged or foreign file is trained over, never trusted; it is written
+// under a temporary name and renamed, so concurrent loads each see a whole file or none. Every failure
+// (no directory, read-only, full disk) only means training: the cache can never make a load fail.
+#pragma once
+
+#include <string>
+
+#include "analysis/learned_sentiment.h"
+
+namespace chatpipe::analysis {
+
+// Where the cache lives: $CHATPIPE_TAG_CACHE ("off" disables it), else $XDG_CACHE_HOME/chatpipe, else
+// $HOME/.cache/chatpipe; "" when disabled or no home is known.
+std::string LearnedCacheDir();
+
+// The file name of the entry for data_digest (LexiconReader::Version with all 32 bytes) and settings.
+std::string LearnedCacheKey(const std::string& data_digest, const LearnedSettings& settings);
+
+// Reads dir/key into model; false (model untouched) when there is no whole, matching entry.
+bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedSentiment* model);
+
+// Writes model as dir/key, creating dir; false when it could not (the load goes on without it).
+bool WriteLearnedCache(const std::string& dir, const std::string& key, const LearnedSentiment& model);
+
+}  // namespace chatpipe::analysis

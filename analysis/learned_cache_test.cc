@@ -1,0 +1,123 @@
+#include "analysis/learned_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace chatpipe::analysis {
+namespace {
+
+LabelledMessage Message(std::string text, int label) {
+  LabelledMessage m;
+  m.text = std::move(text);
+  m.label = label;
+  return m;
+}
+
+// A model whose answers are known: each made-up word decides its class.
+LearnedSentiment Trained(const char* positive, const char* negative) {
+  std::vector<LabelledMessage> set;
+  for (const char* frame : {"%s", "the %s", "%s it", "a %s day"}) {
+    char text[64];
+    std::snprintf(text, sizeof text, frame, positive);
+    set.push_back(Message(text, 0));
+    std::snprintf(text, sizeof text, frame, negative);
+    set.push_back(Message(text, 1));
+    std::snprintf(text, sizeof text, frame, "quux");
+    set.push_back(Message(text, 2));
+  }
+  LearnedSettings settings;
+  settings.bucket_bits = 10;
+  LearnedSentiment model;
+  model.Train(set, settings);
+  return model;
+}
+
+class LearnedCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/learned_cache_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+};
+
+TEST_F(LearnedCacheTest, AWrittenModelReadsBackWithTheSameAnswers) {
+  const LearnedSentiment written = Trained("zorp", "gleb");
+  const std::string key = LearnedCacheKey("digest", {});
+  ASSERT_TRUE(WriteLearnedCache(dir_ + "/made/by/the/write", key, written));
+  LearnedSentiment read;
+  ASSERT_TRUE(ReadLearnedCache(dir_ + "/made/by/the/write", key, &read));
+  EXPECT_EQ(read.weights(), written.weights());
+  for (const char* text : {"zorp", "gleb", "quux", "a zorp and a gleb", "nothing known"})
+    EXPECT_EQ(read.Predict(text, {}), written.Predict(text, {})) << text;
+  EXPECT_EQ(read.Predict("zorp", {}), 0);
+  EXPECT_EQ(read.Predict("gleb", {}), 1);
+}
+
+TEST_F(LearnedCacheTest, TheKeyFollowsTheDataAndTheSettings) {
+  LearnedSettings other;
+  other.epochs += 1;
+  const std::string key = LearnedCacheKey("digest", {});
+  EXPECT_EQ(LearnedCacheKey("digest", {}), key);
+  EXPECT_NE(LearnedCacheKey("digest2", {}), key);
+  EXPECT_NE(LearnedCacheKey("digest", other), key);
+  ASSERT_TRUE(WriteLearnedCache(dir_, key, Trained("zorp", "gleb")));
+  LearnedSentiment read;
+  EXPECT_FALSE(ReadLearnedCache(dir_, LearnedCacheKey("digest2", {}), &read));
+  EXPECT_FALSE(read.trained());
+}
+
+TEST_F(LearnedCacheTest, ADamagedOrTruncatedFileIsNotTrusted) {
+  const std::string key = LearnedCacheKey("digest", {});
+  ASSERT_TRUE(WriteLearnedCache(dir_, key, Trained("zorp", "gleb")));
+  const std::string path = dir_ + "/" + key;
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(bytes.size(), 1000u);
+  LearnedSentiment read;
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 1;  // one bit in the weights
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << flipped;
+  EXPECT_FALSE(ReadLearnedCache(dir_, key, &read));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 7);
+  EXPECT_FALSE(ReadLearnedCache(dir_, key, &read));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "";
+  EXPECT_FALSE(ReadLearnedCache(dir_, key, &read));
+  EXPECT_FALSE(read.trained());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_TRUE(ReadLearnedCache(dir_, key, &read));
+}
+
+TEST_F(LearnedCacheTest, AWriteThatCannotHappenOnlySaysSo) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ + "/a-file") << "not a directory";
+  EXPECT_FALSE(WriteLearnedCache(dir_ + "/a-file", "key", Trained("zorp", "gleb")));
+  EXPECT_FALSE(WriteLearnedCache("", "key", Trained("zorp", "gleb")));
+  LearnedSentiment read;
+  EXPECT_FALSE(ReadLearnedCache("", "key", &read));
+  EXPECT_FALSE(ReadLearnedCache(dir_ + "/missing", "key", &read));
+}
+
+TEST_F(LearnedCacheTest, TheDirectoryComesFromTheEnvironment) {
+  ::setenv("CHATPIPE_TAG_CACHE", "/some/where", 1);
+  EXPECT_EQ(LearnedCacheDir(), "/some/where");
+  ::setenv("CHATPIPE_TAG_CACHE", "off", 1);
+  EXPECT_EQ(LearnedCacheDir(), "");
+  ::unsetenv("CHATPIPE_TAG_CACHE");
+  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
+  EXPECT_EQ(LearnedCacheDir(), "/xdg/chatpipe");
+  ::unsetenv("XDG_CACHE_HOME");
+  ::setenv("HOME", "/home/someone", 1);
+  EXPECT_EQ(LearnedCacheDir(), "/home/someone/.cache/chatpipe");
+}
+
+}  // namespace
+}  // namespace chatpipe::analysis
