@@ -3,11 +3,15 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace chatpipe::analysis {
 namespace {
@@ -28,14 +32,35 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
+// Keeps the newest kLearnedCacheEntries entries of dir, and temporary files young enough to be another
+// process's write in progress.
+void Prune(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("learned-", 0) != 0) continue;
+    const fs::file_time_type written = it->last_write_time(error);
+    if (error) return;
+    if (name.find(".tmp.") == std::string::npos) entries.emplace_back(written, it->path());
+    else if (now - written > std::chrono::minutes(10)) fs::remove(it->path(), error);
+  }
+  if (entries.size() <= kLearnedCacheEntries) return;
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = kLearnedCacheEntries; i < entries.size(); ++i) fs::remove(entries[i].second, error);
+}
+
 }  // namespace
 
 std::string LearnedCacheDir() {
   const std::string set = Env("CHATPIPE_TAG_CACHE");
   if (set == "off") return "";
   if (!set.empty()) return set;
-  if (const std::string xdg = Env("XDG_CACHE_HOME"); !xdg.empty()) return xdg + "/chatpipe";
-  if (const std::string home = Env("HOME"); !home.empty()) return home + "/.cache/chatpipe";
+  // ops/ keeps its downloads in the same place (ops/lib.sh).
+  if (const std::string shared = Env("CHATPIPE_CACHE"); !shared.empty()) return shared + "/learned";
+  if (const std::string home = Env("HOME"); !home.empty()) return home + "/.cache/chatpipe/learned";
   return "";
 }
 
@@ -81,9 +106,12 @@ bool WriteLearnedCache(const std::string& dir, const std::string& key, const Lea
     }
   }
   std::filesystem::rename(temporary, path, error);
-  if (!error) return true;
-  std::filesystem::remove(temporary, error);
-  return false;
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    return false;
+  }
+  Prune(dir);
+  return true;
 }
 
 }  // namespace chatpipe::analysis

@@ -6,17 +6,22 @@
 // and of its code version (LexiconReader::Version), and the training settings. Its file ends with a
 // BLAKE2b hash of the rest, so a damaged or foreign file is trained over, never trusted; it is written
 // under a temporary name and renamed, so concurrent loads each see a whole file or none. Every failure
-// (no directory, read-only, full disk) only means training: the cache can never make a load fail.
+// (no directory, read-only, full disk) only means training: the cache can never make a load fail. A
+// write keeps the newest kLearnedCacheEntries entries and drops the rest, so that editing the lists
+// does not fill the disk.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "analysis/learned_sentiment.h"
 
 namespace chatpipe::analysis {
 
-// Where the cache lives: $CHATPIPE_TAG_CACHE ("off" disables it), else $XDG_CACHE_HOME/chatpipe, else
-// $HOME/.cache/chatpipe; "" when disabled or no home is known.
+inline constexpr size_t kLearnedCacheEntries = 16;  // about 770 KiB each
+
+// Where the cache lives: $CHATPIPE_TAG_CACHE ("off" disables it), else $CHATPIPE_CACHE/learned, else
+// $HOME/.cache/chatpipe/learned; "" when disabled or no home is known.
 std::string LearnedCacheDir();
 
 // The file name of the entry for data_digest (LexiconReader::Version with all 32 bytes) and settings.
@@ -25,7 +30,8 @@ std::string LearnedCacheKey(const std::string& data_digest, const LearnedSetting
 // Reads dir/key into model; false (model untouched) when there is no whole, matching entry.
 bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedSentiment* model);
 
-// Writes model as dir/key, creating dir; false when it could not (the load goes on without it).
+// Writes model as dir/key, creating dir, then drops all but the newest kLearnedCacheEntries entries (and
+// temporary files a crashed write left); false when it could not write (the load goes on without it).
 bool WriteLearnedCache(const std::string& dir, const std::string& key, const LearnedSentiment& model);
 
 }  // namespace chatpipe::analysis

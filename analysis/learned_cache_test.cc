@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -106,17 +107,41 @@ TEST_F(LearnedCacheTest, AWriteThatCannotHappenOnlySaysSo) {
   EXPECT_FALSE(ReadLearnedCache(dir_ + "/missing", "key", &read));
 }
 
+TEST_F(LearnedCacheTest, KeepsTheNewestEntriesAndDropsTheRest) {
+  namespace fs = std::filesystem;
+  const LearnedSentiment model = Trained("zorp", "gleb");
+  std::vector<std::string> keys;
+  const auto now = fs::file_time_type::clock::now();
+  for (size_t i = 0; i < kLearnedCacheEntries; ++i) {
+    keys.push_back(LearnedCacheKey("digest " + std::to_string(i), {}));
+    ASSERT_TRUE(WriteLearnedCache(dir_, keys.back(), model));
+    fs::last_write_time(dir_ + "/" + keys.back(), now - std::chrono::minutes(100 - i));  // 0 the oldest
+  }
+  std::ofstream(dir_ + "/" + keys[0] + ".tmp.1.0") << "a write that crashed";
+  fs::last_write_time(dir_ + "/" + keys[0] + ".tmp.1.0", now - std::chrono::minutes(30));
+  std::ofstream(dir_ + "/" + keys[0] + ".tmp.2.0") << "a write in progress";
+  std::ofstream(dir_ + "/unrelated") << "not ours";
+  ASSERT_TRUE(WriteLearnedCache(dir_, LearnedCacheKey("one more", {}), model));
+  LearnedSentiment read;
+  EXPECT_FALSE(ReadLearnedCache(dir_, keys[0], &read));  // the oldest went
+  for (size_t i = 1; i < keys.size(); ++i) EXPECT_TRUE(ReadLearnedCache(dir_, keys[i], &read)) << i;
+  EXPECT_TRUE(ReadLearnedCache(dir_, LearnedCacheKey("one more", {}), &read));
+  EXPECT_FALSE(fs::exists(dir_ + "/" + keys[0] + ".tmp.1.0"));
+  EXPECT_TRUE(fs::exists(dir_ + "/" + keys[0] + ".tmp.2.0"));
+  EXPECT_TRUE(fs::exists(dir_ + "/unrelated"));
+}
+
 TEST_F(LearnedCacheTest, TheDirectoryComesFromTheEnvironment) {
   ::setenv("CHATPIPE_TAG_CACHE", "/some/where", 1);
   EXPECT_EQ(LearnedCacheDir(), "/some/where");
   ::setenv("CHATPIPE_TAG_CACHE", "off", 1);
   EXPECT_EQ(LearnedCacheDir(), "");
   ::unsetenv("CHATPIPE_TAG_CACHE");
-  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
-  EXPECT_EQ(LearnedCacheDir(), "/xdg/chatpipe");
-  ::unsetenv("XDG_CACHE_HOME");
+  ::setenv("CHATPIPE_CACHE", "/ops/cache", 1);
+  EXPECT_EQ(LearnedCacheDir(), "/ops/cache/learned");
+  ::unsetenv("CHATPIPE_CACHE");
   ::setenv("HOME", "/home/someone", 1);
-  EXPECT_EQ(LearnedCacheDir(), "/home/someone/.cache/chatpipe");
+  EXPECT_EQ(LearnedCacheDir(), "/home/someone/.cache/chatpipe/learned");
 }
 
 }  // namespace

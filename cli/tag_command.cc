@@ -25,7 +25,7 @@ void AddTagCommand(CLI::App& app) {
       "{\"lang\":..,\"sentiment\":{\"label\":..,\"score\":..},\"profanity\":{\"flagged\":..,\"level\":..,"
       "\"terms\":[..],\"levels\":[..],\"masked\":..}} (docs/events.md, \"Tags\"). The learned sentiment label is "
       "trained on the first load of a set of word lists and then read from $CHATPIPE_TAG_CACHE (default "
-      "~/.cache/chatpipe; off: train every time)");
+      "${CHATPIPE_CACHE:-~/.cache/chatpipe}/learned; off: train every time)");
   cmd->add_option("--data", *data_dir, "Directory of the tagger's word lists (default " + *data_dir + ")")
       ->envname("CHATPIPE_TAG_DATA")
       ->check(CLI::ExistingDirectory);
