@@ -65,8 +65,10 @@ class Request {
   Result<rd_kafka_event_t*> Wait(std::string_view what) {
     event_ = rd_kafka_queue_poll(queue_, timeout_ms_ + 1000);
     if (!event_) return Status::Unavailable("queue_unavailable", "Kafka: no answer to " + std::string(what));
-    if (rd_kafka_event_error(event_))
-      return Status::Unavailable("queue_unavailable",
+    // A fresh broker's NOT_COORDINATOR can come as the whole request's error, not the group's: the
+    // caller's AskCoordinator asks again either way.
+    if (const rd_kafka_resp_err_t err = rd_kafka_event_error(event_))
+      return Status::Unavailable(CoordinatorNotReady(err) ? "coordinator_not_ready" : "queue_unavailable",
                                  "Kafka " + std::string(what) + ": " + rd_kafka_event_error_string(event_));
     return event_;
   }

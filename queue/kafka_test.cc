@@ -1,5 +1,5 @@
-// The producer through a broker that goes away and comes back, and the readiness checks of the producer
-// and the consumer. librdkafka's mock cluster stands in for the broker here only to inject the fault: a
+// The producer through a broker that goes away and comes back, the readiness checks of the producer
+// and the consumer, and the admin client through a coordinator that is not ready. librdkafka's mock cluster stands in for the broker here only to inject the fault: a
 // real broker takes 4 to 20 s to restart on a loaded machine, longer than the timeout the tests are about.
 #include "queue/kafka.h"
 
@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "queue/kafka_admin.h"
 #include "tests/support/wait.h"
 
 namespace chatpipe {
@@ -30,6 +31,11 @@ class MockBroker {
   std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
   void Down() { rd_kafka_mock_broker_set_down(cluster_, -1); }
   void Up() { rd_kafka_mock_broker_set_up(cluster_, -1); }
+  // The next `count` requests of API api_key (Kafka's protocol numbers) fail with err.
+  void FailNext(int16_t api_key, size_t count, rd_kafka_resp_err_t err) {
+    std::vector<rd_kafka_resp_err_t> errors(count, err);
+    rd_kafka_mock_push_request_errors_array(cluster_, api_key, errors.size(), errors.data());
+  }
 
  private:
   rd_kafka_t* host_ = nullptr;
@@ -118,6 +124,22 @@ TEST(BatchConsumerTest, CheckJoinedOnceInTheGroupAndNotWhenTheClusterIsAway) {
   (*consumer)->Close();
   s = (*consumer)->CheckJoined(std::chrono::milliseconds(300));
   EXPECT_NE(s.detail().find("left its group"), std::string::npos) << s.ToString();
+}
+
+// A fresh broker answers NOT_COORDINATOR for a while (as a CI run saw); asked again, it answers.
+TEST(KafkaAdminTest, ANotCoordinatorAnswerIsAskedAgain) {
+  MockBroker broker;
+  auto admin = KafkaAdmin::Create(broker.bootstraps(), std::chrono::seconds(10));
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  constexpr int16_t kOffsetFetch = 9;  // ListConsumerGroupOffsets asks with it
+  broker.FailNext(kOffsetFetch, 2, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+  auto offsets = (*admin)->CommittedOffsets("g");
+  ASSERT_TRUE(offsets.ok()) << offsets.status().ToString();
+  EXPECT_TRUE(offsets->empty());
+  broker.FailNext(kOffsetFetch, 1, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);  // not one to wait out
+  offsets = (*admin)->CommittedOffsets("g");
+  ASSERT_FALSE(offsets.ok());
+  EXPECT_EQ(offsets.status().name(), "queue_unavailable");
 }
 
 }  // namespace
