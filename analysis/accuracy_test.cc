@@ -137,7 +137,7 @@ TEST_P(TaggerAccuracy, DevelopmentSet) {
   ASSERT_GE(f.messages, 800u);
   // A floor, not the target, and only the lexicon's label: two thirds of each set (batches 4 and 5)
   // were written after the word lists were last tuned, and the learned label is what tags ship with
-  // (LearnedCrossValidation). On 2026-12-05: 0.750 / 0.817 / 0.795.
+  // (LearnedCrossValidation). On 2026-12-05: 0.736 / 0.817 / 0.795.
   EXPECT_GE(f.sentiment_macro_f1, 0.72);
   EXPECT_GE(f.profanity_f1, 0.97);
   EXPECT_GE(f.language_accuracy, 0.95);
@@ -163,7 +163,7 @@ TEST(TaggerAccuracyLearned, LearnedCrossValidation) {
                 kLangs[lang], cv.messages[lang], cv.lexicon[lang], cv.learned[lang]);
     EXPECT_GE(cv.messages[lang], 800u);
     EXPECT_GE(cv.learned[lang], cv.lexicon[lang]) << kLangs[lang];  // the model keeps its place
-    // On 2026-12-05, over the five batches: 0.872 / 0.914 / 0.893 (the harder batches 4 and 5 are most of it).
+    // On 2026-12-05, over every batch: 0.880 / 0.914 / 0.893 (the harder batches 4-6 are most of it).
     EXPECT_GE(cv.learned[lang], 0.85) << kLangs[lang];
   }
 }

@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "de50456c64bfd4a45b80d5b69515558b73bc010e9c19f45b305a213b0d5e9135";
-constexpr const char* kGeneratedSha256 = "a1912925ce5e96fbd94fa00c73e111b1684b3e4a378f9bc0da613d24c809dc50";
+constexpr const char* kDevelopmentSetsSha256 = "41cb54ca3d57afd4241164476a0f8ba692985d1a0731c7aa752006f1e36e8397";
+constexpr const char* kGeneratedSha256 = "8cb30b0c2dc709543c105d7ef62cf076aeeaa8dcfef1e5282f17005545a3c75e";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
