@@ -19,6 +19,7 @@ namespace {
 // Bump when ToBytes' layout changes.
 constexpr char kMagic[] = "chatpipe learned sentiment 1\n";
 constexpr size_t kHashBytes = crypto_generichash_BYTES;
+constexpr uintmax_t kMaxEntryBytes = uintmax_t{1} << 28;  // 2^24 buckets, the most FromBytes takes
 
 std::string Hash(std::string_view bytes) {
   unsigned char digest[kHashBytes];
@@ -76,7 +77,11 @@ std::string LearnedCacheKey(const std::string& data_digest, const LearnedSetting
 
 bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedSentiment* model) {
   if (dir.empty()) return false;
-  std::ifstream in(dir + "/" + key, std::ios::binary);
+  const std::string path = dir + "/" + key;
+  std::error_code error;
+  // An entry is under a MiB with the default settings; whatever else sits there is not read whole.
+  if (std::filesystem::file_size(path, error) > kMaxEntryBytes || error) return false;
+  std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   std::ostringstream whole;
   whole << in.rdbuf();

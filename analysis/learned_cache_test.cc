@@ -92,6 +92,8 @@ TEST_F(LearnedCacheTest, ADamagedOrTruncatedFileIsNotTrusted) {
   EXPECT_FALSE(ReadLearnedCache(dir_, key, &read));
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "";
   EXPECT_FALSE(ReadLearnedCache(dir_, key, &read));
+  std::filesystem::resize_file(path, uintmax_t{1} << 30);  // sparse: larger than any entry, not read
+  EXPECT_FALSE(ReadLearnedCache(dir_, key, &read));
   EXPECT_FALSE(read.trained());
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   EXPECT_TRUE(ReadLearnedCache(dir_, key, &read));
