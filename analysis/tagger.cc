@@ -32,8 +32,9 @@ struct Tagger::Data {
 
   // The lexicon's tags, and its evidence for the learned model.
   Tags Analyze(std::string_view text, const TagOptions& options, analysis::Evidence* evidence) const;
-  // The development sets, each with the lexicon's evidence: what the learned model is trained on.
-  Status ReadDevelopmentSets(analysis::LexiconReader& reader, std::vector<analysis::LabelledMessage>* out) const;
+  // Fills in the lexicon's evidence about each development message: what the learned model reads beside
+  // the text.
+  void AddEvidence(std::vector<analysis::LabelledMessage>* dev) const;
 };
 
 Tagger::Tagger(std::unique_ptr<const Data> data) : data_(std::move(data)) {}
@@ -54,7 +55,7 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
   const analysis::LearnedSettings settings;
   const std::string key = analysis::LearnedCacheKey(reader.Version(kTaggerCodeVersion, 32), settings);
   if (!analysis::ReadLearnedCache(cache, key, &data->learned)) {
-    for (analysis::LabelledMessage& m : dev) data->Analyze(m.text, {}, &m.evidence);
+    data->AddEvidence(&dev);
     data->learned.Train(dev, settings);
     analysis::WriteLearnedCache(cache, key, data->learned);
   }
@@ -63,17 +64,15 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
   return std::unique_ptr<Tagger>(new Tagger(std::move(data)));
 }
 
-Status Tagger::Data::ReadDevelopmentSets(analysis::LexiconReader& reader,
-                                         std::vector<analysis::LabelledMessage>* out) const {
-  if (Status st = analysis::ReadDevelopmentSets(reader, out); !st.ok()) return st;
-  for (analysis::LabelledMessage& m : *out) Analyze(m.text, {}, &m.evidence);
-  return Status::Ok();
+void Tagger::Data::AddEvidence(std::vector<analysis::LabelledMessage>* dev) const {
+  for (analysis::LabelledMessage& m : *dev) Analyze(m.text, {}, &m.evidence);
 }
 
 analysis::CrossValidation Tagger::CrossValidateSentiment(const analysis::LearnedSettings& settings, int folds) const {
   analysis::LexiconReader reader(data_->data_dir);
   std::vector<analysis::LabelledMessage> dev;
-  if (!data_->ReadDevelopmentSets(reader, &dev).ok()) return {};
+  if (!analysis::ReadDevelopmentSets(reader, &dev).ok()) return {};
+  data_->AddEvidence(&dev);
   return analysis::CrossValidate(dev, settings, folds);
 }
 
