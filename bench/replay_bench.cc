@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   auto fill_start = std::chrono::steady_clock::now();
   {
     auto producer = chatpipe::KafkaProducer::Create(
-        brokers, {{"linger.ms", "50"}, {"batch.num.messages", "10000"}, {"queue.buffering.max.messages", "1000000"}});
+        brokers, {{"linger.ms", "50"}, {"batch.num.messages", "10000"}, {"queue.buffering.max.messages", "1000000"}},
+        /*prompt_below=*/0);  // a bulk fill: always batch
     if (!producer.ok()) return 1;
     std::atomic<int64_t> failed{0};
     chatpipe::ChatEvent e;

@@ -82,7 +82,8 @@ Status IngressServer::Start() {
   SetLogInstance(services_->instance_id);
   auto producer = KafkaProducer::Create(
       config_.common.kafka_brokers, {{"message.timeout.ms", std::to_string(config_.kafka_timeout_ms)},
-                                     {"linger.ms", std::to_string(config_.kafka_linger_ms)}});
+                                     {"linger.ms", std::to_string(config_.kafka_linger_ms)}},
+      config_.kafka_prompt_below);
   if (!producer.ok()) return producer.status();
   services_->producer = std::move(*producer);
   services_->tagger = std::move(tagger_);

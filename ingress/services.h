@@ -52,6 +52,7 @@ struct IngressConfig {
   int kafka_timeout_ms = 10000;      // a send not confirmed by Kafka within this fails (never a false ack)
   int drain_timeout_ms = 10000;      // SIGTERM: how long the drain may take before the process exits anyway
   int kafka_linger_ms = 5;           // producer batching: latency added to every message, for fewer requests
+  double kafka_prompt_below = KafkaProducer::kPromptBelow;  // msg/s below which no linger (queue/kafka.h)
   std::string tag_data;              // the tagger's word lists; empty: the default
   size_t max_mentions = 20;          // distinct @names a message may hold; more: refused, too_many_mentions
   size_t room_access_cache = 100000; // rooms, and apart (room, user) memberships, one loop's RoomAccess keeps

@@ -3,12 +3,22 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "queue/kafka_admin.h"
 
 namespace chatpipe {
 namespace {
+
+Metric& sent_prompt = Counter("chatpipe_kafka_sent_total", "messages handed to a producer handle (queue/kafka.h)",
+                              {{"handle", "prompt"}});
+Metric& sent_batching = Counter("chatpipe_kafka_sent_total", "messages handed to a producer handle (queue/kafka.h)",
+                                {{"handle", "batching"}});
+Metric& sent_held = Counter("chatpipe_kafka_held_total",
+                            "messages that waited for the prompt handle's reports before going on the batching one");
 
 Result<rd_kafka_conf_t*> MakeConfig(const KafkaConfig& settings) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -59,84 +69,215 @@ void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf) {
   });
 }
 
-Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& brokers, const KafkaConfig& extra) {
-  auto conf = MakeConfig(Merge(brokers,
-                               {{"enable.idempotence", "true"},
-                                {"acks", "all"},
-                                // Short enough for chat latency; at 2 ms the broker thread spun on
-                                // poll() at a few thousand messages a second (bench/README.md).
-                                {"linger.ms", "5"},
-                                // A client waits for the delivery report: give up (and say so) in bounded time.
-                                {"message.timeout.ms", "10000"}},
-                               extra));
-  if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_dr_msg_cb(*conf, &KafkaProducer::OnDelivery);
-  char err[512];
-  std::unique_ptr<KafkaProducer> p(new KafkaProducer());
-  p->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
-  if (!p->rk_) {
-    rd_kafka_conf_destroy(*conf);
-    return Status::Internal(std::string("kafka producer: ") + err);
+// One librdkafka producer and the thread that serves its delivery reports.
+struct KafkaProducer::Handle {
+  rd_kafka_t* rk = nullptr;
+  std::atomic<bool> stopping{false};
+  std::thread poller;
+  size_t in_flight = 0;  // handed to rk and not reported yet; guarded by the producer's mu_
+
+  static Result<std::unique_ptr<Handle>> Open(const KafkaConfig& settings) {
+    auto conf = MakeConfig(settings);
+    if (!conf.ok()) return conf.status();
+    rd_kafka_conf_set_dr_msg_cb(*conf, &KafkaProducer::OnDelivery);
+    char err[512];
+    auto h = std::make_unique<Handle>();
+    h->rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
+    if (!h->rk) {
+      rd_kafka_conf_destroy(*conf);
+      return Status::Internal(std::string("kafka producer: ") + err);
+    }
+    Handle* raw = h.get();
+    h->poller = std::thread([raw] {
+      while (!raw->stopping.load(std::memory_order_relaxed)) rd_kafka_poll(raw->rk, 100);
+    });
+    return h;
   }
-  KafkaProducer* raw = p.get();
-  p->poller_ = std::thread([raw] {
-    while (!raw->stopping_.load(std::memory_order_relaxed)) rd_kafka_poll(raw->rk_, 100);
-  });
+
+  // What the broker has not confirmed by now fails, so that every message gets its one report (and
+  // its callback is freed) before the handle goes.
+  void Close() {
+    if (!rk) return;
+    stopping = true;
+    if (poller.joinable()) poller.join();
+    rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    for (int i = 0; i < 20 && rd_kafka_outq_len(rk) > 0; ++i) rd_kafka_poll(rk, 50);
+    rd_kafka_poll(rk, 0);  // reports that arrived after the poller stopped
+    rd_kafka_destroy(rk);
+    rk = nullptr;
+  }
+  ~Handle() { Close(); }
+};
+
+// What a message carries through librdkafka to its delivery report.
+struct KafkaProducer::Delivery {
+  DeliveryFn done;
+  KafkaProducer* producer;
+  Handle* handle;
+};
+
+KafkaProducer::KafkaProducer() = default;
+
+Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& brokers, const KafkaConfig& extra,
+                                                             double prompt_below) {
+  const KafkaConfig settings = Merge(brokers,
+                                     {{"enable.idempotence", "true"},
+                                      {"acks", "all"},
+                                      // Short enough for chat latency; at 2 ms the broker thread spun on
+                                      // poll() at a few thousand messages a second (bench/README.md).
+                                      {"linger.ms", "5"},
+                                      // A client waits for the delivery report: give up (and say so) in
+                                      // bounded time.
+                                      {"message.timeout.ms", "10000"}},
+                                     extra);
+  std::unique_ptr<KafkaProducer> p(new KafkaProducer());
+  auto batching = Handle::Open(settings);
+  if (!batching.ok()) return batching.status();
+  p->batching_ = std::move(*batching);
+  if (prompt_below > 0 && std::strtod(settings.at("linger.ms").c_str(), nullptr) > 0) {
+    KafkaConfig prompt = settings;
+    prompt["linger.ms"] = "0";
+    auto handle = Handle::Open(prompt);
+    if (!handle.ok()) return handle.status();
+    p->prompt_ = std::move(*handle);
+    p->prompt_below_ = prompt_below;
+  }
+  p->current_ = p->batching_.get();
   return p;
 }
 
 KafkaProducer::~KafkaProducer() {
   if (Status s = Flush(std::chrono::seconds(10)); !s.ok()) spdlog::warn("kafka producer: {}", s.ToString());
-  stopping_ = true;
-  if (poller_.joinable()) poller_.join();
-  // What the broker has not confirmed by now fails, so that every Produce gets its one report (and
-  // its callback is freed) before the handle goes.
-  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  for (int i = 0; i < 20 && rd_kafka_outq_len(rk_) > 0; ++i) rd_kafka_poll(rk_, 50);
-  rd_kafka_poll(rk_, 0);  // reports that arrived after the poller stopped
-  rd_kafka_destroy(rk_);
+  // The prompt handle first: its last reports send what waits for it on the batching handle.
+  if (prompt_) prompt_->Close();
+  if (batching_) batching_->Close();
+  for (Held& h : held_) h.done(Status::Unavailable("queue_unavailable", "Kafka: the producer stopped"));
 }
 
 void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
-  auto* done = static_cast<DeliveryFn*>(msg->_private);
-  if (!done) return;
+  auto* delivery = static_cast<Delivery*>(msg->_private);
+  if (!delivery) return;
   if (msg->err)
-    (*done)(Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(msg->err)));
+    delivery->done(Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(msg->err)));
   else
-    (*done)(Status::Ok());
-  delete done;
+    delivery->done(Status::Ok());
+  delivery->producer->Delivered(delivery->handle);
+  delete delivery;
 }
 
-void KafkaProducer::Produce(const std::string& topic, std::string_view key, std::string_view payload,
-                            DeliveryFn done, const std::vector<std::pair<std::string, std::string>>& headers) {
-  auto* opaque = new DeliveryFn(std::move(done));
+void KafkaProducer::Delivered(Handle* from) {
+  Failures failed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --from->in_flight;
+    // The move to the batching handle that held messages were waiting for: nothing of the prompt
+    // handle's is in flight now, so nothing sent from here on can overtake it.
+    if (from == prompt_.get() && from->in_flight == 0 && !held_.empty()) {
+      current_ = batching_.get();
+      SendHeld(current_, &failed);
+    }
+  }
+  for (auto& [done, status] : failed) done(std::move(status));
+}
+
+KafkaProducer::Handle* KafkaProducer::Choose(Failures* failed) {
+  // A count decayed by exp(-age / 100 ms) is about the rate times 100 ms: no clock tick, no window.
+  constexpr double kDecaySeconds = 0.1;
+  const auto now = std::chrono::steady_clock::now();
+  recent_ = recent_ * std::exp(-std::chrono::duration<double>(now - recent_at_).count() / kDecaySeconds) + 1;
+  recent_at_ = now;
+  if (!prompt_) return current_;
+  Handle* want = recent_ <= prompt_below_ * kDecaySeconds ? prompt_.get() : batching_.get();
+  if (!held_.empty()) {
+    if (want == batching_.get() && held_.size() < kMaxHeld) return nullptr;  // still waiting: wait in line
+    // Quiet again, or waiting too long for the prompt handle (a broker away): stay on it.
+    SendHeld(current_, failed);
+    return current_;
+  }
+  if (want == current_ || current_->in_flight == 0) return current_ = want;
+  // Leaving the prompt handle: wait for its reports. Leaving the batching one: stay until it is empty.
+  return current_ == prompt_.get() ? nullptr : current_;
+}
+
+void KafkaProducer::Send(Handle* to, const std::string& topic, std::string_view key, std::string_view payload,
+                         DeliveryFn done, const std::vector<std::pair<std::string, std::string>>& headers,
+                         Failures* failed) {
+  auto* delivery = new Delivery{std::move(done), this, to};
   rd_kafka_headers_t* hdrs = nullptr;
   if (!headers.empty()) {
     hdrs = rd_kafka_headers_new(headers.size());
     for (const auto& [k, v] : headers) rd_kafka_header_add(hdrs, k.data(), k.size(), v.data(), v.size());
   }
   rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+      to->rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(delivery), RD_KAFKA_V_END);
   if (err) {
     if (hdrs) rd_kafka_headers_destroy(hdrs);  // owned by librdkafka only on success
-    (*opaque)(Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(err)));
-    delete opaque;
+    failed->emplace_back(std::move(delivery->done),
+                         Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(err)));
+    delete delivery;
+    return;
+  }
+  ++to->in_flight;
+  if (to == prompt_.get()) {
+    ++counts_.prompt;
+    sent_prompt.Add();
+  } else {
+    ++counts_.batching;
+    sent_batching.Add();
   }
 }
 
+void KafkaProducer::SendHeld(Handle* to, Failures* failed) {
+  for (Held& h : held_) Send(to, h.topic, h.key, h.payload, std::move(h.done), h.headers, failed);
+  held_.clear();
+}
+
+void KafkaProducer::Produce(const std::string& topic, std::string_view key, std::string_view payload,
+                            DeliveryFn done, const std::vector<std::pair<std::string, std::string>>& headers) {
+  Failures failed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Handle* to = Choose(&failed)) {
+      Send(to, topic, key, payload, std::move(done), headers, &failed);
+    } else {
+      held_.push_back(Held{topic, std::string(key), std::string(payload), headers, std::move(done)});
+      ++counts_.held;
+      sent_held.Add();
+    }
+  }
+  for (auto& [fn, status] : failed) fn(std::move(status));
+}
+
 Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
-  rd_kafka_resp_err_t err = rd_kafka_flush(rk_, static_cast<int>(timeout.count()));
-  if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka flush: ") + rd_kafka_err2str(err));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // The prompt handle first: its last reports send what waits for it on the batching handle.
+  for (Handle* h : {prompt_.get(), batching_.get()}) {
+    if (!h) continue;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    rd_kafka_resp_err_t err = rd_kafka_flush(h->rk, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka flush: ") + rd_kafka_err2str(err));
+  }
   return Status::Ok();
 }
 
+int KafkaProducer::QueueLength() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int length = static_cast<int>(held_.size()) + rd_kafka_outq_len(batching_->rk);
+  return prompt_ ? length + rd_kafka_outq_len(prompt_->rk) : length;
+}
+
+KafkaProducer::Counts KafkaProducer::counts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counts_;
+}
+
 Status KafkaProducer::CheckTopic(const std::string& topic, std::chrono::milliseconds timeout) {
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(batching_->rk, topic.c_str(), nullptr);
   if (!handle) return Status::Internal(std::string("kafka topic: ") + rd_kafka_err2str(rd_kafka_last_error()));
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, handle, &md, static_cast<int>(timeout.count()));
+  rd_kafka_resp_err_t err = rd_kafka_metadata(batching_->rk, 0, handle, &md, static_cast<int>(timeout.count()));
   rd_kafka_topic_destroy(handle);
   if (err) return Status::Unavailable("queue_unavailable", std::string("Kafka: ") + rd_kafka_err2str(err));
   Status s = Status::Ok();

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,31 +31,75 @@ using KafkaConfig = std::map<std::string, std::string>;
 // own format to stderr, which would break a log of JSON lines. Every rd_kafka_conf_t of ours gets it.
 void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf);
 
+// Sends events to Kafka from any thread. It holds two librdkafka handles, because a linger that
+// batches a busy producer's messages is pure delay for a quiet one: a *batching* handle with the
+// configured linger.ms (5 ms by default) and a *prompt* one with linger 0. A message goes on the prompt
+// handle while the producer is quiet (fewer than `prompt_below` messages a second, a count that decays
+// over 100 ms), on the batching one otherwise. Order is kept: the producer moves to the other handle
+// only once the one it leaves has nothing in flight. Leaving the batching handle it simply stays until
+// then; leaving the prompt one, new messages wait in order for its last reports (one round trip), up to
+// kMaxHeld of them, past which the move is given up and they all go on the prompt handle.
 class KafkaProducer {
  public:
-  // Called once per Produce(): on the producer's poll thread, or at once on the calling thread when
-  // the event could not even be queued, or in the destructor (failed) when the broker never confirmed
-  // it. Must not block.
+  // Called once per Produce(): on a poll thread of the producer's, or at once on the calling thread
+  // when the event could not even be queued, or in the destructor (failed) when the broker never
+  // confirmed it. Must not block.
   using DeliveryFn = std::function<void(Status)>;
+  static constexpr double kPromptBelow = 50;  // messages a second; see bench/README.md ("latency")
+  static constexpr size_t kMaxHeld = 1000;
 
-  static Result<std::unique_ptr<KafkaProducer>> Create(const std::string& brokers, const KafkaConfig& extra = {});
+  // A `prompt_below` of 0, or a linger.ms of 0 in `extra`, keeps one handle (no prompt one).
+  static Result<std::unique_ptr<KafkaProducer>> Create(const std::string& brokers, const KafkaConfig& extra = {},
+                                                       double prompt_below = kPromptBelow);
   ~KafkaProducer();  // flushes what is queued (bounded), fails what is left, then stops
 
   void Produce(const std::string& topic, std::string_view key, std::string_view payload, DeliveryFn done,
                const std::vector<std::pair<std::string, std::string>>& headers = {});
   Status Flush(std::chrono::milliseconds timeout);
-  int QueueLength() const { return rd_kafka_outq_len(rk_); }
+  int QueueLength() const;  // messages not reported yet, held ones included
   // Whether `topic` can take messages now: a broker answers a metadata request for it within
   // `timeout`, the topic exists and every partition has a leader among the brokers. A readiness
   // check: thread-safe, and it costs one request.
   Status CheckTopic(const std::string& topic, std::chrono::milliseconds timeout);
 
+  // Messages handed to each handle so far, and how many of them waited for a move to the batching one.
+  struct Counts {
+    uint64_t prompt = 0;
+    uint64_t batching = 0;
+    uint64_t held = 0;
+  };
+  Counts counts() const;
+
  private:
-  KafkaProducer() = default;
+  struct Handle;
+  struct Delivery;
+  struct Held {
+    std::string topic, key, payload;
+    std::vector<std::pair<std::string, std::string>> headers;
+    DeliveryFn done;
+  };
+  using Failures = std::vector<std::pair<DeliveryFn, Status>>;
+
+  KafkaProducer();
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*);
-  rd_kafka_t* rk_ = nullptr;
-  std::atomic<bool> stopping_{false};
-  std::thread poller_;
+  void Delivered(Handle* from);
+  // Which handle the next message goes on; null: hold it. Called with mu_ held.
+  Handle* Choose(Failures* failed);
+  // Hands one message to `to`, or adds it to `failed`. Called with mu_ held.
+  void Send(Handle* to, const std::string& topic, std::string_view key, std::string_view payload, DeliveryFn done,
+            const std::vector<std::pair<std::string, std::string>>& headers, Failures* failed);
+  void SendHeld(Handle* to, Failures* failed);
+
+  std::unique_ptr<Handle> batching_;
+  std::unique_ptr<Handle> prompt_;  // null: one handle only
+  double prompt_below_ = 0;
+
+  mutable std::mutex mu_;
+  Handle* current_ = nullptr;      // where messages go now
+  std::deque<Held> held_;          // waiting for the prompt handle's reports, to go on the batching one
+  double recent_ = 0;              // messages produced, decayed by exp(-age / 100 ms)
+  std::chrono::steady_clock::time_point recent_at_{};
+  Counts counts_;
 };
 
 struct KafkaMessage {

@@ -1,4 +1,5 @@
-// The producer through a broker that goes away and comes back, the readiness checks of the producer
+// The producer's two handles (prompt and batching) and the order across them, the producer through a
+// broker that goes away and comes back, the readiness checks of the producer
 // and the consumer, and the admin client through a coordinator that is not ready. librdkafka's mock cluster stands in for the broker here only to inject the fault: a
 // real broker takes 4 to 20 s to restart on a loaded machine, longer than the timeout the tests are about.
 #include "queue/kafka.h"
@@ -31,6 +32,8 @@ class MockBroker {
   std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
   void Down() { rd_kafka_mock_broker_set_down(cluster_, -1); }
   void Up() { rd_kafka_mock_broker_set_up(cluster_, -1); }
+  // Every answer comes this much later: messages stay in flight that long.
+  void Delay(std::chrono::milliseconds rtt) { rd_kafka_mock_broker_set_rtt(cluster_, -1, static_cast<int>(rtt.count())); }
   // The next `count` requests of API api_key (Kafka's protocol numbers) fail with err.
   void FailNext(int16_t api_key, size_t count, rd_kafka_resp_err_t err) {
     std::vector<rd_kafka_resp_err_t> errors(count, err);
@@ -58,6 +61,30 @@ struct Reports {
   }
 };
 
+// Sends "0", "1"... on one key as fast as it can; returns when every report is in, all successful.
+void Burst(KafkaProducer& producer, int from, int count, std::chrono::seconds timeout) {
+  Reports reports;
+  for (int i = from; i < from + count; ++i) producer.Produce("chat", "room", std::to_string(i), reports.Add());
+  ASSERT_TRUE(test::WaitFor([&] { return reports.size() == size_t(count); }, timeout));
+  for (const Status& s : reports.got) ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// The topic's payloads, in the partition's order.
+std::vector<std::string> Payloads(const MockBroker& broker) {
+  auto read = ReadTopic(broker.bootstraps(), "chat", 0, std::chrono::seconds(20));
+  EXPECT_TRUE(read.ok()) << read.status().ToString();
+  std::vector<std::string> out;
+  if (read.ok())
+    for (const KafkaMessage& m : *read) out.push_back(m.payload);
+  return out;
+}
+
+std::vector<std::string> Numbers(int count) {
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
 TEST(KafkaProducerTest, ABrokerBackWithinTheTimeoutDelaysSendsAndFailsNone) {
   MockBroker broker;
   constexpr auto kTimeout = std::chrono::seconds(8);
@@ -84,6 +111,74 @@ TEST(KafkaProducerTest, ABrokerBackWithinTheTimeoutDelaysSendsAndFailsNone) {
   broker.Up();
   ASSERT_TRUE(test::WaitFor([&] { return during.size() == size_t(sent); }, kTimeout + std::chrono::seconds(2)));
   for (const Status& s : during.got) EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(KafkaProducerTest, AQuietProducerSendsAtOnceAndABusyOneBatches) {
+  MockBroker broker;
+  auto producer = KafkaProducer::Create(broker.bootstraps());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  // 10 a second, each sent once the one before is acknowledged: far below kPromptBelow.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_NO_FATAL_FAILURE(Burst(**producer, i, 1, std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // pacing the sends, not waiting for one
+  }
+  KafkaProducer::Counts quiet = (*producer)->counts();
+  EXPECT_EQ(quiet.prompt, 5u);
+  EXPECT_EQ(quiet.batching, 0u);
+  ASSERT_NO_FATAL_FAILURE(Burst(**producer, 5, 500, std::chrono::seconds(10)));
+  KafkaProducer::Counts busy = (*producer)->counts();
+  EXPECT_GT(busy.batching, 400u) << "a burst went on the prompt handle";
+  EXPECT_EQ(busy.prompt + busy.batching, 505u);
+  // Quiet again: a count decayed over 100 ms falls below the threshold within half a second.
+  for (int i = 505; i < 515; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_NO_FATAL_FAILURE(Burst(**producer, i, 1, std::chrono::seconds(10)));
+  }
+  EXPECT_GE((*producer)->counts().prompt, busy.prompt + 5) << "it stayed on the batching handle";
+  EXPECT_EQ(Payloads(broker), Numbers(515));
+}
+
+// The move from the prompt handle to the batching one while the prompt one has messages in flight
+// (the broker answers 300 ms late): the burst waits for them, then goes on the batching handle, in order.
+TEST(KafkaProducerTest, ABurstWaitsForThePromptHandlesReportsAndKeepsItsOrder) {
+  MockBroker broker;
+  broker.Delay(std::chrono::milliseconds(300));
+  auto producer = KafkaProducer::Create(broker.bootstraps());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(Burst(**producer, 0, 300, std::chrono::seconds(20)));
+  KafkaProducer::Counts counts = (*producer)->counts();
+  EXPECT_GT(counts.prompt, 0u);
+  EXPECT_GT(counts.held, 250u);
+  EXPECT_EQ(counts.batching, counts.held) << "held messages went elsewhere";
+  EXPECT_EQ(counts.prompt + counts.batching, 300u);
+  broker.Delay(std::chrono::milliseconds(0));
+  EXPECT_EQ(Payloads(broker), Numbers(300));
+}
+
+// A wait that grows past kMaxHeld (a slow or absent broker) is given up: what waited goes on the
+// prompt handle, still in order, and nothing fails.
+TEST(KafkaProducerTest, AWaitPastTheBoundGoesOnThePromptHandleInOrder) {
+  MockBroker broker;
+  broker.Delay(std::chrono::milliseconds(300));
+  auto producer = KafkaProducer::Create(broker.bootstraps());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  const int count = static_cast<int>(KafkaProducer::kMaxHeld) + 300;
+  ASSERT_NO_FATAL_FAILURE(Burst(**producer, 0, count, std::chrono::seconds(20)));
+  KafkaProducer::Counts counts = (*producer)->counts();
+  EXPECT_GT(counts.prompt, KafkaProducer::kMaxHeld) << "the wait was not given up";
+  EXPECT_GT(counts.batching, 0u);
+  EXPECT_EQ(counts.prompt + counts.batching, size_t(count));
+  broker.Delay(std::chrono::milliseconds(0));
+  EXPECT_EQ(Payloads(broker), Numbers(count));
+}
+
+TEST(KafkaProducerTest, NoLingerMeansOneHandle) {
+  MockBroker broker;
+  auto producer = KafkaProducer::Create(broker.bootstraps(), {{"linger.ms", "0"}});
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(Burst(**producer, 0, 1, std::chrono::seconds(10)));
+  EXPECT_EQ((*producer)->counts().prompt, 0u);
+  EXPECT_EQ((*producer)->counts().batching, 1u);
 }
 
 TEST(KafkaProducerTest, CheckTopicSaysWhetherTheTopicCanTakeMessages) {
