@@ -13,10 +13,9 @@
 namespace chatpipe {
 namespace {
 
-Metric& sent_prompt = Counter("chatpipe_kafka_sent_total", "messages handed to a producer handle (queue/kafka.h)",
-                              {{"handle", "prompt"}});
-Metric& sent_batching = Counter("chatpipe_kafka_sent_total", "messages handed to a producer handle (queue/kafka.h)",
-                                {{"handle", "batching"}});
+constexpr const char* kSentHelp = "messages handed to a producer handle (queue/kafka.h)";
+Metric& sent_prompt = Counter("chatpipe_kafka_sent_total", kSentHelp, {{"handle", "prompt"}});
+Metric& sent_batching = Counter("chatpipe_kafka_sent_total", kSentHelp, {{"handle", "batching"}});
 Metric& sent_held = Counter("chatpipe_kafka_held_total",
                             "messages that waited for the prompt handle's reports before going on the batching one");
 
