@@ -162,6 +162,12 @@ TEST_F(RoomStatsTest, FiguresMatchWhatWasSeeded) {
     ms[i].profane = !ms[i].profane;
     Sql("UPDATE message_tags SET tags = $2::jsonb WHERE message_id = $1", {std::to_string(ms[i].id), Tags(ms[i])});
   }
+  // A deleted tag takes its figures out (nothing deletes tags today; the trigger covers it anyway).
+  for (int i = 5; i < 400; i += 11) {
+    if (!ms[i].tagged) continue;
+    ms[i].tagged = false;
+    Sql("DELETE FROM message_tags WHERE message_id = $1", {std::to_string(ms[i].id)});
+  }
   // Mentions: @name (counted), @room (not), another room's (not), replayed (once).
   std::map<int64_t, int64_t> mentioned_in_range;  // user -> count, for the hour range below
   std::map<int64_t, int64_t> mentioned;           // user -> count, all of them
