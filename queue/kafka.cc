@@ -219,13 +219,7 @@ void KafkaProducer::Send(Handle* to, const std::string& topic, std::string_view 
     return;
   }
   ++to->in_flight;
-  if (to == prompt_.get()) {
-    ++counts_.prompt;
-    sent_prompt.Add();
-  } else {
-    ++counts_.batching;
-    sent_batching.Add();
-  }
+  (to == prompt_.get() ? sent_prompt : sent_batching).Add();
 }
 
 void KafkaProducer::SendHeld(Handle* to, Failures* failed) {
@@ -242,7 +236,6 @@ void KafkaProducer::Produce(const std::string& topic, std::string_view key, std:
       Send(to, topic, key, payload, std::move(done), headers, &failed);
     } else {
       held_.push_back(Held{topic, std::string(key), std::string(payload), headers, std::move(done)});
-      ++counts_.held;
       sent_held.Add();
     }
   }
@@ -265,11 +258,6 @@ int KafkaProducer::QueueLength() const {
   std::lock_guard<std::mutex> lock(mu_);
   int length = static_cast<int>(held_.size()) + rd_kafka_outq_len(batching_->rk);
   return prompt_ ? length + rd_kafka_outq_len(prompt_->rk) : length;
-}
-
-KafkaProducer::Counts KafkaProducer::counts() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return counts_;
 }
 
 Status KafkaProducer::CheckTopic(const std::string& topic, std::chrono::milliseconds timeout) {

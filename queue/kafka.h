@@ -38,7 +38,8 @@ void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf);
 // over 100 ms), on the batching one otherwise. Order is kept: the producer moves to the other handle
 // only once the one it leaves has nothing in flight. Leaving the batching handle it simply stays until
 // then; leaving the prompt one, new messages wait in order for its last reports (one round trip), up to
-// kMaxHeld of them, past which the move is given up and they all go on the prompt handle.
+// kMaxHeld of them, past which the move is given up and they all go on the prompt handle. /metrics counts
+// the messages each handle took and those that waited (chatpipe_kafka_sent_total, _held_total).
 class KafkaProducer {
  public:
   // Called once per Produce(): on a poll thread of the producer's, or at once on the calling thread
@@ -61,14 +62,6 @@ class KafkaProducer {
   // `timeout`, the topic exists and every partition has a leader among the brokers. A readiness
   // check: thread-safe, and it costs one request.
   Status CheckTopic(const std::string& topic, std::chrono::milliseconds timeout);
-
-  // Messages handed to each handle so far, and how many of them waited for a move to the batching one.
-  struct Counts {
-    uint64_t prompt = 0;
-    uint64_t batching = 0;
-    uint64_t held = 0;
-  };
-  Counts counts() const;
 
  private:
   struct Handle;
@@ -99,7 +92,6 @@ class KafkaProducer {
   std::deque<Held> held_;          // waiting for the prompt handle's reports, to go on the batching one
   double recent_ = 0;              // messages produced, decayed by exp(-age / 100 ms)
   std::chrono::steady_clock::time_point recent_at_{};
-  Counts counts_;
 };
 
 struct KafkaMessage {
