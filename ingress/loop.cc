@@ -53,7 +53,8 @@ Loop::Loop(int index, Services* services)
       redis_(base_, &tasks_, this, services->config.common.RedisShards(), "loop " + std::to_string(index),
              &services->redis_links_up),
       rooms_(this),
-      users_(this) {
+      users_(this),
+      send_allowance_(this, services->config.limits.sends_per_user) {
   const ConnectionLimits& limits = services->config.connections;
   idle_timeout_ = CommonTimeout(base_, limits.http_idle_timeout_ms);
   request_timeout_ = CommonTimeout(base_, limits.http_request_timeout_ms);
@@ -83,6 +84,7 @@ void Loop::OnSilenceSweep(int, short, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
   const auto now = static_cast<uint32_t>(SteadyMs());
   loop->connections_.ForEachInTurn(loop->sweep_slices_, [now](Connection& conn) { conn.CheckSilence(now); });
+  loop->send_allowance_.Sweep(SteadyMs());
 }
 
 Loop::~Loop() {
@@ -199,6 +201,7 @@ void Loop::OnFlush(int, short, void* arg) {
   auto* loop = static_cast<Loop*>(arg);
   loop->flush_scheduled_ = false;
   loop->redis_.DrainSubscriber();
+  loop->send_allowance_.Flush();
   loop->placements_.Flush();
   loop->rooms_.Flush();
   loop->board_.Flush();

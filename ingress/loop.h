@@ -13,7 +13,9 @@
 //   RoomHub, UserHub, RoomList, RoomAccess   rooms and fan-out, users and presence, the room list,
 //               who may use which room;
 //   BoardHub, PlacementBatch   the pixel board's subscribers and reads, and its placements on their
-//               way to Kafka, one message per loop iteration.
+//               way to Kafka, one message per loop iteration;
+//   SendAllowance   what the loop knows of its users' shared send buckets, settled with Redis once
+//               per loop iteration.
 // It keeps the connections' buffer pool too: one read buffer for all, and output buffers lent only
 // while a connection has output. Nothing here is locked but the TaskQueue.
 #pragma once
@@ -36,6 +38,7 @@
 #include "ingress/room_access.h"
 #include "ingress/room_hub.h"
 #include "ingress/room_list.h"
+#include "ingress/send_allowance.h"
 #include "ingress/services.h"
 #include "ingress/task_queue.h"
 #include "ingress/user_hub.h"
@@ -73,9 +76,9 @@ class Loop : private RedisLinks::Listener {
   bool drained() const { return drained_; }
   void LogUndrained();  // from any thread, past the drain's deadline: logs what is left (Stop cuts it)
 
-  // Runs the end-of-iteration flush once this iteration's callbacks are done: the placements taken
-  // (PlacementBatch::Flush), the rooms' batches (RoomHub::Flush), then one direct write per WebSocket
-  // that was sent anything (Connection::Uncork).
+  // Runs the end-of-iteration flush once this iteration's callbacks are done: the sends' tokens
+  // (SendAllowance::Flush), the placements taken (PlacementBatch::Flush), the rooms' batches
+  // (RoomHub::Flush), then one direct write per WebSocket that was sent anything (Connection::Uncork).
   void ScheduleFlush();
   void WantsWrite(uint64_t conn_id);  // a corked WebSocket has output; written at the flush
 
@@ -90,6 +93,7 @@ class Loop : private RedisLinks::Listener {
   RoomAccess& access() { return access_; }
   BoardHub& board() { return board_; }
   PlacementBatch& placements() { return placements_; }
+  SendAllowance& send_allowance() { return send_allowance_; }
   const std::string& redis_prefix() const { return prefix_; }
   int index() const { return index_; }
 
@@ -160,6 +164,7 @@ class Loop : private RedisLinks::Listener {
   RoomAccess access_{this};
   BoardHub board_{this};
   PlacementBatch placements_{this};
+  SendAllowance send_allowance_;
 };
 
 }  // namespace chatpipe

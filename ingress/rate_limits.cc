@@ -91,6 +91,8 @@ constexpr char kRateLimitedHelp[] = "requests refused by a rate limit, by limit"
 [[maybe_unused]] const bool rate_limited_declared = (Metrics::Global().Declare(kRateLimited, kRateLimitedHelp), true);
 }  // namespace
 
+void CountUnchecked() { unchecked.Add(); }
+
 void CountRefusal(std::string_view limit) { Counter(kRateLimited, kRateLimitedHelp, {{"limit", std::string(limit)}}).Add(); }
 
 std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& buckets, int64_t now_ms, int cost) {
@@ -114,7 +116,7 @@ void TakeOnShard(Loop& loop, const std::vector<SharedBucket>& buckets, int cost,
   static const RedisScript script(kTokenBucketScript);
   loop.redis().Eval(script, TokenBucketArgs(buckets, NowMs(), cost), [done = std::move(done)](redisReply* r) {
     if (!r || r->type != REDIS_REPLY_INTEGER) {
-      unchecked.Add();
+      CountUnchecked();
       return done(0);
     }
     done(r->integer);
@@ -171,15 +173,13 @@ void AdmitSend(Connection& conn, int64_t user, std::function<void(Connection&, c
   ++mine.sends_in_flight;
   Loop* loop = &conn.loop();
   uint64_t id = conn.id();
-  TakeShared(*loop, {UserBucket(*loop, "sends", user, limits.sends_per_user)}, 1,
-             [loop, id, then = std::move(then)](int64_t wait) {
-               Connection* c = loop->FindConnection(id);
-               if (!c) return;
-               if (!wait) return then(*c, Refusal{});
-               SendAnswered(*c);
-               then(*c, Refuse("sends_per_user", wait,
-                               "each user may send " + Limits(*c).sends_per_user.ToString()));
-             });
+  loop->send_allowance().Admit(user, [loop, id, then = std::move(then)](int64_t wait) {
+    Connection* c = loop->FindConnection(id);
+    if (!c) return;
+    if (!wait) return then(*c, Refusal{});
+    SendAnswered(*c);
+    then(*c, Refuse("sends_per_user", wait, "each user may send " + Limits(*c).sends_per_user.ToString()));
+  });
 }
 
 void SendAnswered(Connection& conn) {

@@ -90,8 +90,8 @@ std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& bucket
 // gets 0, at once when none are left.
 void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done);
 
-// Admits a send of `conn`'s for `user`: its acks owed (sends_in_flight), its own bucket, then in Redis
-// the user's. `then` gets an empty Refusal once admitted, and the send counts as in flight until
+// Admits a send of `conn`'s for `user`: its acks owed (sends_in_flight), its own bucket, then the
+// user's over every instance (the loop's SendAllowance, which seldom needs to wait for Redis). `then` gets an empty Refusal once admitted, and the send counts as in flight until
 // SendAnswered; or the refusal. It does not run if the connection closed meanwhile.
 void AdmitSend(Connection& conn, int64_t user, std::function<void(Connection&, const Refusal&)> then);
 void SendAnswered(Connection& conn);
@@ -107,6 +107,8 @@ void AdmitRequest(Connection& conn, std::string_view limit, std::string reason, 
 void RespondRateLimited(Connection& conn, const Refusal& refusal);
 // Counts a refusal of `limit` (chatpipe_ingress_rate_limited_total{limit=...}).
 void CountRefusal(std::string_view limit);
+// Counts a request let through because Redis did not answer (chatpipe_ingress_rate_limits_unchecked_total).
+void CountUnchecked();
 
 // The buckets of the Redis keys used by the routes. `address`: the client's; `account`: a name as
 // typed at sign-in (lower-cased here, as names match case-insensitively).

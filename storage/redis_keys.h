@@ -158,4 +158,37 @@ end
 return 0
 )lua";
 
+// The sends-per-user buckets (ingress/send_allowance.h), several users' in one call: the same buckets
+// and arithmetic as kTokenBucketScript, but a bucket may go below zero. For each KEYS[i], with
+// ARGV[4i-2..4i+1] = taken, wanted, burst, period (ms): first takes `taken` tokens whatever the bucket
+// holds (sends a loop already admitted on its credit; a debt is waited off like any empty bucket), then
+// grants up to `wanted` more, as many as there are whole tokens. ARGV[1] = now in ms. Returns, per key,
+// three integers: granted, the whole tokens left, and the milliseconds until there is one (0: there is).
+// A bucket is kept until it would be full again.
+inline constexpr const char* kSendAllowanceScript = R"lua(
+local now = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local taken, wanted = tonumber(ARGV[4 * i - 2]), tonumber(ARGV[4 * i - 1])
+  local burst, period = tonumber(ARGV[4 * i]), tonumber(ARGV[4 * i + 1])
+  local b = redis.call('HMGET', key, 't', 'at')
+  local t, last = tonumber(b[1]) or burst, tonumber(b[2]) or now
+  if now > last then
+    t = math.min(burst, t + (now - last) * burst / period)
+    last = now
+  end
+  t = t - taken
+  local granted = math.max(0, math.min(wanted, math.floor(t)))
+  t = t - granted
+  if taken + granted > 0 then
+    redis.call('HSET', key, 't', tostring(t), 'at', last)
+    redis.call('PEXPIRE', key, math.ceil((burst - t) * period / burst))
+  end
+  local wait = 0
+  if t < 1 then wait = math.max(1, math.ceil((1 - t) * period / burst - 1e-9)) end
+  out[3 * i - 2], out[3 * i - 1], out[3 * i] = granted, math.max(0, math.floor(t)), wait
+end
+return out
+)lua";
+
 }  // namespace chatpipe

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "common/events.h"
 #include "storage/redis_client.h"
@@ -115,6 +117,51 @@ TEST_F(RedisScriptsTest, TokenBucketsTakeFromAllOrNone) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(take({user}, t + 200), 0);
   EXPECT_GT(take({user}, t + 200), 0);
   Run({"DEL", user, addr});
+}
+
+// The sends-per-user buckets: what a loop took on its credit is taken whatever is left (the bucket
+// owes it), what it asks for is granted while whole tokens last, and each key is answered apart.
+TEST_F(RedisScriptsTest, SendAllowancesTakeWhatWasAdmittedAndGrantWhatIsThere) {
+  const std::string ana = LimitKey(prefix_, "sends", "user:1"), bob = LimitKey(prefix_, "sends", "user:2");
+  Run({"DEL", ana, bob});
+  struct Answer {
+    int64_t granted, left, wait;
+  };
+  // Each user: {key, taken, wanted}; 4 per 400 ms, one token every 100 ms.
+  auto call = [&](std::vector<std::tuple<std::string, int, int>> users, int64_t now) {
+    std::vector<std::string> args{"EVAL", kSendAllowanceScript, std::to_string(users.size())};
+    for (const auto& u : users) args.push_back(std::get<0>(u));
+    args.push_back(std::to_string(now));
+    for (const auto& u : users)
+      args.insert(args.end(), {std::to_string(std::get<1>(u)), std::to_string(std::get<2>(u)), "4", "400"});
+    RedisReply r = Run(args);
+    std::vector<Answer> out;
+    for (size_t i = 0; i + 2 < r.elements.size(); i += 3)
+      out.push_back({r.elements[i].integer, r.elements[i + 1].integer, r.elements[i + 2].integer});
+    EXPECT_EQ(out.size(), users.size());
+    return out;
+  };
+  const int64_t t = 1750000000000;
+  auto a = call({{ana, 0, 3}, {bob, 0, 6}}, t);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].granted, 3);
+  EXPECT_EQ(a[0].left, 1);
+  EXPECT_EQ(a[0].wait, 0);
+  EXPECT_EQ(a[1].granted, 4) << "no more than the bucket holds";
+  EXPECT_EQ(a[1].left, 0);
+  EXPECT_EQ(a[1].wait, 100);
+  a = call({{ana, 3, 1}}, t);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].granted, 0) << "three admitted on credit, one token left: the bucket owes two";
+  EXPECT_EQ(a[0].left, 0);
+  EXPECT_EQ(a[0].wait, 300) << "the debt and then one token, at one token per 100 ms";
+  EXPECT_GT(Run({"PTTL", ana}).integer, 400) << "kept until it would be full: a debt is not forgotten";
+  a = call({{ana, 0, 1}}, t + 310);
+  EXPECT_EQ(a[0].granted, 1);
+  a = call({{bob, 0, 0}}, t + 100);
+  EXPECT_EQ(a[0].left, 1) << "asking for nothing only looks";
+  EXPECT_EQ(a[0].wait, 0);
+  Run({"DEL", ana, bob});
 }
 
 }  // namespace

@@ -167,6 +167,41 @@ TEST_F(RateLimitTest, AUsersSendsAreLimitedOverAllTheirConnections) {
   EXPECT_LE(std::stoi(r->headers["retry-after"]), 900);
 }
 
+// The user's bucket is settled with Redis once per loop iteration, and an answer leaves the loop a
+// credit: a burst, and the sends after it, do not each wait for a script call.
+TEST_F(RateLimitTest, AUsersSendsDoNotEachAskRedis) {
+  Start([](RateLimitConfig& l) { l.sends_per_user = Limit("1000/1s"); });
+  auto ws = Join(ana);
+  ASSERT_TRUE(ws);
+  Metric& calls = Counter("chatpipe_ingress_send_allowance_calls_total", "");
+  const int64_t before = calls.value();
+  constexpr int kBurst = 20;
+  for (int round = 0; round < 2; ++round) {
+    auto [acks, refused] = Burst(*ws, kBurst);
+    EXPECT_EQ(acks, kBurst) << "round " << round;
+  }
+  EXPECT_LE(calls.value() - before, 10) << "40 sends, each of which once made a call of its own";
+  EXPECT_GE(calls.value() - before, 1);
+}
+
+// Refused once, a user is refused by the loop until the wait is over, without asking Redis again.
+TEST_F(RateLimitTest, ARefusedUserIsRefusedWithoutAskingRedisAgain) {
+  Start([](RateLimitConfig& l) { l.sends_per_user = Limit("2/1h"); });
+  auto ws = Join(ana);
+  ASSERT_TRUE(ws);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ws->SendText(SendFrame("a" + std::to_string(i))).ok());
+  auto [acks, refused] = Count(Answers(*ws, 4), 30 * 60 * 1000);
+  EXPECT_EQ(acks, 2);
+  EXPECT_EQ(refused, 2);
+  Metric& calls = Counter("chatpipe_ingress_send_allowance_calls_total", "");
+  const int64_t before = calls.value();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ws->SendText(SendFrame("b" + std::to_string(i))).ok());
+  auto later = Count(Answers(*ws, 5), 30 * 60 * 1000);
+  EXPECT_EQ(later.refused, 5);
+  EXPECT_EQ(calls.value(), before);
+  EXPECT_TRUE(WaitFor([&] { return stack->CountMessages(room).value_or(0) == 2; })) << "the acknowledged are stored";
+}
+
 TEST_F(RateLimitTest, JoinsPerConnectionAreLimited) {
   Start([](RateLimitConfig& l) { l.joins_per_connection = Limit("2/1h"); });
   auto ws = Join(ana);  // the first join
