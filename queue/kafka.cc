@@ -345,12 +345,20 @@ void BatchConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafk
 
 BatchConsumer::~BatchConsumer() { Close(); }
 
-std::vector<KafkaMessage> BatchConsumer::Poll(size_t max, std::chrono::milliseconds timeout) {
+std::vector<KafkaMessage> BatchConsumer::Poll(size_t max, std::chrono::milliseconds timeout,
+                                              std::chrono::milliseconds gather) {
   std::vector<KafkaMessage> out;
-  int wait_ms = static_cast<int>(timeout.count());
+  std::chrono::steady_clock::time_point gathered_by;  // set by the first message
   while (out.size() < max && rk_) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, out.empty() ? wait_ms : 0);
+    int wait_ms = static_cast<int>(timeout.count());
+    if (!out.empty()) {
+      // A wait of 0 takes what is ready; librdkafka waits whole milliseconds, so round up.
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(gathered_by - std::chrono::steady_clock::now());
+      wait_ms = static_cast<int>(std::max<int64_t>(left.count(), 0));
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait_ms);
     if (!m) break;
+    if (out.empty() && !m->err) gathered_by = std::chrono::steady_clock::now() + gather;
     if (m->err) {
       if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(m));

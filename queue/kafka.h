@@ -111,8 +111,10 @@ class BatchConsumer {
                                                        const KafkaConfig& extra = {});
   ~BatchConsumer();  // Close()
 
-  // Waits up to `timeout` for a first message, then takes whatever else is ready, up to `max`.
-  std::vector<KafkaMessage> Poll(size_t max, std::chrono::milliseconds timeout);
+  // Waits up to `timeout` for a first message, then takes whatever else is ready, up to `max`; with a
+  // `gather` window, keeps taking what arrives for that long after the first message, up to `max`.
+  std::vector<KafkaMessage> Poll(size_t max, std::chrono::milliseconds timeout,
+                                 std::chrono::milliseconds gather = std::chrono::milliseconds(0));
   // Marks the messages as done; the next commit covers them. Call only once their effects are durable.
   Status Store(const std::vector<KafkaMessage>& done);
   Status CommitSync();

@@ -159,6 +159,10 @@ void AddTagWorker(CLI::App* parent) {
                     "how long tags wait for the persister to put their message in the room's history; then "
                     "the tags frame is published without it")
         ->envname("CHATPIPE_TAG_PLACEMENT_WAIT_MS")->capture_default_str();
+    cmd->add_option("--gather-ms", settings->gather_ms,
+                    "how long a batch keeps gathering messages after its first, up to --batch: clients have "
+                    "the tags from the message frame, and larger batches cost PostgreSQL less per message")
+        ->envname("CHATPIPE_TAG_GATHER_MS")->check(CLI::Range(0, 10000))->capture_default_str();
   };
   AddWorker(parent, "tag",
             "tag chat messages (language, sentiment, profanity), store the tags and show them to the rooms",

@@ -92,7 +92,7 @@ void ConsumeCore::Run(const std::atomic<bool>& stop) {
   const bool bounded = options_.range.to_ms >= 0;
   const auto started = std::chrono::steady_clock::now();
   while (!stop && !RangeDone()) {
-    std::vector<KafkaMessage> batch = consumer_->Poll(options_.batch_max, std::chrono::milliseconds(100));
+    std::vector<KafkaMessage> batch = consumer_->Poll(options_.batch_max, std::chrono::milliseconds(100), options_.gather);
     NoteLag();
     std::vector<KafkaMessage> polled;  // a range run's whole batch, to learn which partitions are done
     if (bounded) {

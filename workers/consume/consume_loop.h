@@ -53,6 +53,9 @@ struct ConsumeOptions {
   size_t batch_max = 500;
   std::string dead_letter_brokers = {};  // empty: the config's Kafka
   ConsumeRange range = {};
+  // How long a batch keeps gathering events after its first (up to batch_max). 0: it takes what is
+  // ready. For workers off the delivery path, whose cost is per batch more than per event.
+  std::chrono::milliseconds gather = std::chrono::milliseconds(0);
 };
 
 // The loop without the event type: the template below gives it these steps over its current batch.

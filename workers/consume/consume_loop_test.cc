@@ -12,6 +12,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "queue/kafka_admin.h"
 #include "tests/support/wait.h"
@@ -66,9 +67,10 @@ class ConsumeLoopTest : public test::WorkerEnvTest {
 
   // A loop of the toy worker `worker` (also its group) that stores each batch in one statement and
   // remembers what every attempt was given.
-  std::unique_ptr<ConsumeLoop<Number>> MakeLoop(const std::string& worker, std::string dead_letter_brokers = "") {
+  std::unique_ptr<ConsumeLoop<Number>> MakeLoop(const std::string& worker, std::string dead_letter_brokers = "",
+                                                std::chrono::milliseconds gather = 0ms) {
     return std::make_unique<ConsumeLoop<Number>>(
-        env_->config(), ConsumeOptions{worker, worker, {kMessagesTopic}, 100, std::move(dead_letter_brokers)},
+        env_->config(), ConsumeOptions{worker, worker, {kMessagesTopic}, 100, std::move(dead_letter_brokers), {}, gather},
         DecodeNumber, [this](const std::vector<Number>& batch) { return Store(batch); });
   }
 
@@ -161,6 +163,21 @@ TEST_F(ConsumeLoopTest, RefusedEventsAreDeadLetteredAsTheyCameAndTheRestIsCommit
   }
   EXPECT_EQ(*env_->QueryInt("SELECT sum(n) FROM consumed"), 3);
   EXPECT_EQ(LeftInGroup("refusing", {"a", "b", "c", "d"}), std::vector<std::string>{});
+}
+
+// A gathering loop (the tag worker's) applies what arrives within its window after a batch's first
+// event as one batch. The second event is produced 200 ms after the first: that spacing is what the
+// test is about, and without the window the two are applied apart.
+TEST_F(ConsumeLoopTest, AGatheringLoopAppliesEventsArrivingWithinItsWindowAsOneBatch) {
+  auto loop = MakeLoop("gathering", "", 3s);
+  ASSERT_TRUE(loop->Start().ok());
+  test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
+  ASSERT_TRUE(WaitFor([&] { return loop->CheckKafka(1s).ok(); }));
+  ASSERT_TRUE(env_->ProduceRaw("one-partition", "1").ok());
+  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(env_->ProduceRaw("one-partition", "2").ok());
+  ASSERT_TRUE(WaitFor([&] { return Stored() == 2; }));
+  EXPECT_EQ(Attempts(), std::vector<std::string>{"{1,2}"});
 }
 
 TEST_F(ConsumeLoopTest, ARetriableFailureRetriesTheSameBatchAndCommitsNothingUntilItSucceeds) {

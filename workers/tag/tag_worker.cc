@@ -89,7 +89,8 @@ TagWorker::TagWorker(CommonConfig config, const Tagger& tagger, TagWorkerOptions
              .group = options_.group,
              .topics = {kMessagesTopic},
              .batch_max = options_.batch,
-             .range = options_.range},
+             .range = options_.range,
+             .gather = std::chrono::milliseconds(options_.gather_ms)},
             DecodeChatMessage, [this](const std::vector<ChatEvent>& events) { return Apply(events); }) {}
 
 Status TagWorker::Start() {
