@@ -91,8 +91,9 @@ std::vector<std::string> TokenBucketArgs(const std::vector<SharedBucket>& bucket
 void TakeShared(Loop& loop, std::vector<SharedBucket> buckets, int cost, std::function<void(int64_t wait_ms)> done);
 
 // Admits a send of `conn`'s for `user`: its acks owed (sends_in_flight), its own bucket, then the
-// user's over every instance (the loop's SendAllowance, which seldom needs to wait for Redis). `then` gets an empty Refusal once admitted, and the send counts as in flight until
-// SendAnswered; or the refusal. It does not run if the connection closed meanwhile.
+// user's over every instance (the loop's SendAllowance, which seldom waits for Redis). `then` gets an
+// empty Refusal once admitted, and the send counts as in flight until SendAnswered; or the refusal.
+// It does not run if the connection closed meanwhile.
 void AdmitSend(Connection& conn, int64_t user, std::function<void(Connection&, const Refusal&)> then);
 void SendAnswered(Connection& conn);
 // A join of `conn`'s, against its own bucket.

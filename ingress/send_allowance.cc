@@ -59,11 +59,13 @@ void SendAllowance::Flush() {
     User& u = it->second;
     u.listed = false;
     // A user with a call on its way is listed again by its answer.
-    if (!u.calling && (u.taken > 0 || !u.waiting.empty())) by_shard[loop_->redis().ShardOf(SendsKey(*loop_, id))].push_back(id);
+    if (!u.calling && (u.taken > 0 || !u.waiting.empty()))
+      by_shard[loop_->redis().ShardOf(SendsKey(*loop_, id))].push_back(id);
   }
   to_call_.clear();
-  for (std::vector<int64_t>& ids : by_shard)
-    if (!ids.empty()) Call(std::move(ids));
+  for (const std::vector<int64_t>& ids : by_shard)
+    for (size_t first = 0; first < ids.size(); first += kMaxUsersPerCall)
+      Call(std::vector<int64_t>(ids.begin() + first, ids.begin() + std::min(ids.size(), first + kMaxUsersPerCall)));
 }
 
 void SendAllowance::Call(std::vector<int64_t> ids) {
@@ -113,7 +115,8 @@ void SendAllowance::Answer(const std::vector<Asked>& asked, const redisReply* r)
     std::vector<Done> refused;
     if (wait > 0) refused.swap(u.waiting);  // asked since the call: refused here, without a call
     if (u.taken > 0 || !u.waiting.empty()) List(asked[i].user, u);
-    for (size_t j = 0; j < asked[i].waiting.size(); ++j) asked[i].waiting[j](static_cast<int64_t>(j) < granted ? 0 : wait);
+    for (size_t j = 0; j < asked[i].waiting.size(); ++j)
+      asked[i].waiting[j](static_cast<int64_t>(j) < granted ? 0 : wait);
     for (Done& d : refused) d(wait);
   }
 }

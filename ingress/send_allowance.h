@@ -4,17 +4,19 @@
 // Why: the bucket was one script call and one round trip per send, before the send was stamped: two
 // thirds of Redis's cpu at 35,000 msg/s (bench/README.md, "ingest"), and a round trip on every send's
 // way to its ack. Now each answer from Redis leaves the loop a credit: the whole tokens the bucket
-// held, at most kMaxCredit and an eighth of the burst, for kCreditMs. A send within it is admitted at once and its token taken
-// afterwards; a send without credit waits for the next call. Every user's tokens of one loop iteration,
-// taken and asked for, go in one script call per Redis shard (kSendAllowanceScript) at the loop's
-// end-of-iteration flush, and a user refused is refused here until the wait is over, asking nothing.
+// held, at most kMaxCredit and an eighth of the burst, for kCreditMs. A send within it is admitted at
+// once and its token taken afterwards; a send without credit waits for the next call. Every user's
+// tokens of one loop iteration, taken and asked for, go in one script call per Redis shard
+// (kSendAllowanceScript, kMaxUsersPerCall users at most) at the loop's end-of-iteration flush, and a
+// user refused is refused here until the wait is over, asking nothing.
 //
 // The price: a credit is what the bucket held when Redis answered, and the user's other loops and
 // instances may spend the same tokens meanwhile, so a user sending from several loops at once can get
 // up to a credit a loop past the limit (an eighth of the burst at most: none under a burst of 8, where
 // every send asks). Those tokens are taken anyway (the bucket goes below zero) and the user waits them
-// off, so over time the limit holds exactly. Within one loop it holds exactly. While Redis does not answer, sends are let through as before (a limiter outage must not stop
-// the chat) and counted in chatpipe_ingress_rate_limits_unchecked_total.
+// off, so over time the limit holds exactly. Within one loop it holds exactly. While Redis does not
+// answer, sends are let through as before (a limiter outage must not stop the chat) and counted in
+// chatpipe_ingress_rate_limits_unchecked_total.
 //
 // Owned by its Loop; loop thread only. Memory: an entry per user who sent on this loop within the last
 // kCreditMs, is waiting, or is refused for a while: at most its users with connections.
@@ -44,6 +46,8 @@ class SendAllowance {
   // per-connection limits let through between two answers.
   static constexpr size_t kMaxWaiting = 1024;
   static constexpr int64_t kBusyRetryMs = 100;
+  // A call's users: a script holds Redis for as long as it runs.
+  static constexpr size_t kMaxUsersPerCall = 256;
 
   // 0: admitted; else the milliseconds until a send would be.
   using Done = std::function<void(int64_t wait_ms)>;
@@ -58,7 +62,6 @@ class SendAllowance {
   void Flush();
   // Forgets the users with nothing to take or ask whose credit and refusal are over.
   void Sweep(int64_t now_ms);
-  size_t users() const { return users_.size(); }
 
  private:
   struct User {
