@@ -566,7 +566,7 @@ scenario('a room made with the form masks strong words for everyone; its header 
   await line.locator('.badge.profanity[data-level="strong"]').waitFor();
   assert.equal(await line.locator('.text').innerText(), 'f*** this printer');
   assert.equal(await line.getByRole('button', { name: 'show' }).count(), 0);
-  const stored = await stack.waitStored(bob, listed.id, 'f*** this printer');
+  const stored = await stack.waitTagged(bob, listed.id, 'f*** this printer');
   assert.deepEqual(stored.tags.profanity.levels, ['strong']);
   assert.deepEqual(page.errors, []);
   assert.deepEqual(other.errors, []);

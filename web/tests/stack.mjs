@@ -167,6 +167,13 @@ export class Stack {
     return waitFor(`"${text}" to be stored`, async () => (await this.history(user, room, index)).find((m) => m.text === text));
   }
 
+  // The message stored with its tags: the tag worker stores them apart from the persister, gathering
+  // its batches for up to 100 ms (--gather-ms), so they may come after the message.
+  async waitTagged(user, room, text, index = 0) {
+    return waitFor(`"${text}" to be stored with its tags`, async () =>
+      (await this.history(user, room, index)).find((m) => m.text === text && m.tags));
+  }
+
   async stop() {
     if (this.stopping) return this.stopping;
     this.stopping = this.stopNow();
