@@ -52,32 +52,34 @@ void SendAllowance::List(int64_t user, User& u) {
 
 void SendAllowance::Flush() {
   if (to_call_.empty()) return;
-  std::vector<std::vector<int64_t>> by_shard(loop_->redis().shards());
+  std::vector<std::vector<Keyed>> by_shard(loop_->redis().shards());
   for (int64_t id : to_call_) {
     auto it = users_.find(id);
     if (it == users_.end()) continue;
     User& u = it->second;
     u.listed = false;
     // A user with a call on its way is listed again by its answer.
-    if (!u.calling && (u.taken > 0 || !u.waiting.empty()))
-      by_shard[loop_->redis().ShardOf(SendsKey(*loop_, id))].push_back(id);
+    if (u.calling || (u.taken == 0 && u.waiting.empty())) continue;
+    std::string key = SendsKey(*loop_, id);
+    by_shard[loop_->redis().ShardOf(key)].push_back({id, std::move(key)});
   }
   to_call_.clear();
-  for (const std::vector<int64_t>& ids : by_shard)
-    for (size_t first = 0; first < ids.size(); first += kMaxUsersPerCall)
-      Call(std::vector<int64_t>(ids.begin() + first, ids.begin() + std::min(ids.size(), first + kMaxUsersPerCall)));
+  for (std::vector<Keyed>& users : by_shard)
+    for (size_t first = 0; first < users.size(); first += kMaxUsersPerCall)
+      Call(std::span<Keyed>(users).subspan(first, std::min(kMaxUsersPerCall, users.size() - first)));
 }
 
-void SendAllowance::Call(std::vector<int64_t> ids) {
+void SendAllowance::Call(std::span<Keyed> users) {
   static const RedisScript script(kSendAllowanceScript);
   auto asked = std::make_shared<std::vector<Asked>>();
-  asked->reserve(ids.size());
+  asked->reserve(users.size());
   std::vector<std::string> args;
-  args.reserve(2 + 5 * ids.size());
-  args.push_back(std::to_string(ids.size()));
-  for (int64_t id : ids) args.push_back(SendsKey(*loop_, id));
+  args.reserve(2 + 5 * users.size());
+  args.push_back(std::to_string(users.size()));
+  for (Keyed& k : users) args.push_back(std::move(k.key));
   args.push_back(std::to_string(NowMs()));
-  for (int64_t id : ids) {
+  for (const Keyed& k : users) {
+    const int64_t id = k.user;
     User& u = users_[id];
     args.push_back(std::to_string(u.taken));
     args.push_back(std::to_string(u.waiting.size()));

@@ -27,6 +27,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -77,9 +79,13 @@ class SendAllowance {
     int64_t user;
     std::vector<Done> waiting;
   };
+  struct Keyed {
+    int64_t user;
+    std::string key;  // the user's bucket in Redis
+  };
 
   void List(int64_t user, User& u);
-  void Call(std::vector<int64_t> users);  // users of one shard
+  void Call(std::span<Keyed> users);  // users of one shard; their keys are moved into the call
   void Answer(const std::vector<Asked>& asked, const redisReply* reply);
 
   Loop* loop_;
