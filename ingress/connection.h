@@ -43,6 +43,7 @@
 #include "ingress/http_request.h"
 #include "ingress/rate_limits.h"
 #include "ingress/room_hub.h"
+#include "ingress/send_order.h"
 #include "ingress/upload_budget.h"
 #include "ingress/websocket.h"
 
@@ -118,6 +119,11 @@ class Connection {
   void ReplayDone();
   std::vector<Seat>& seats() { return seats_; }
   ConnectionBuckets& buckets() { return buckets_; }
+  // A WebSocket's line of sends (SendOrder), made at its first send: a deque is not small.
+  SendOrder& send_order() {
+    if (!send_order_) send_order_ = std::make_unique<SendOrder>();
+    return *send_order_;
+  }
   // The UploadBudget claim of the upload request being served (null when it is no upload): the
   // route takes it along with the body, so the claim lasts as long as the bytes do.
   std::unique_ptr<UploadClaim> TakeUploadClaim() { return std::move(upload_claim_); }
@@ -184,6 +190,7 @@ class Connection {
   std::unique_ptr<UploadClaim> upload_claim_;  // while an upload's body arrives and is served
   std::vector<Seat> seats_;
   ConnectionBuckets buckets_;
+  std::unique_ptr<SendOrder> send_order_;
 };
 
 }  // namespace chatpipe

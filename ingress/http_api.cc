@@ -279,7 +279,7 @@ void PostMessageRoute(Connection& conn, const http::Request& req, const TokenUse
                             image = *image](Connection& c, const Refusal& no) {
     if (no) return RespondRateLimited(c, no);
     Reply reply{&c.loop(), c.id()};
-    AcceptMessage(c.loop(), user, room, facts, text, cmid, image, [reply](Status st, const ChatEvent& e) {
+    AcceptMessage(c.loop(), user, room, facts, text, cmid, image, RunNow, [reply](Status st, const ChatEvent& e) {
       if (Connection* c = reply.loop->FindConnection(reply.conn_id)) SendAnswered(*c);
       if (!st.ok()) return reply(st);
       reply(202, Json([&](Writer& w) {

@@ -103,7 +103,8 @@ void StampAndProduce(Loop& loop, const TokenUser& user, int64_t room, std::share
 }  // namespace
 
 void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFacts& facts, std::string text,
-                   std::string client_msg_id, uint64_t image, std::function<void(Status, const ChatEvent&)> done) {
+                   std::string client_msg_id, uint64_t image, const InOrder& in_order,
+                   std::function<void(Status, const ChatEvent&)> done) {
   auto event = std::make_shared<ChatEvent>();
   event->client_msg_id = std::move(client_msg_id);  // set first: a refusal names it too
   // An image's caption may be empty; a text message's text may not.
@@ -116,16 +117,22 @@ void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFa
     event->room = room;
     event->user = {user.id, user.name};
     LogIntake(valid, *event);
-    return done(valid, *event);
+    return in_order([valid, event, done = std::move(done)] { done(valid, *event); });
   }
   event->text = std::move(text);
-  if (!image) return StampAndProduce(loop, user, room, event, std::move(done));
   Loop* home = &loop;
-  ResolveImage(loop, image, room, user.id, [home, user, room, event, done = std::move(done)](Result<std::string> json) mutable {
-    if (!json.ok()) return done(json.status(), *event);
-    event->image = std::move(*json);
+  if (!image) return in_order([home, user, room, event, done = std::move(done)]() mutable {
     StampAndProduce(*home, user, room, event, std::move(done));
   });
+  ResolveImage(loop, image, room, user.id, [home, user, room, event, in_order, done = std::move(done)](Result<std::string> json) mutable {
+    in_order([home, user, room, event, json = std::move(json), done = std::move(done)]() mutable {
+      if (!json.ok()) return done(json.status(), *event);
+      event->image = std::move(*json);
+      StampAndProduce(*home, user, room, event, std::move(done));
+    });
+  });
 }
+
+void RunNow(std::function<void()> end) { end(); }
 
 }  // namespace chatpipe

@@ -26,7 +26,15 @@ class Loop;
 // never from a cache that may have dropped the room since. `image`, when not 0, is an upload of the
 // user's in this room (checked in PostgreSQL before Kafka: media_api.h ResolveImage) that the message
 // carries, and the text is its caption, which may be empty.
+//
+// What ends the intake (the refusal, or the stamp and produce) is handed to `in_order`, which runs it
+// once the connection's earlier sends have ended theirs: a WebSocket's sends reach Kafka in the order
+// they came (ws_session.cc, SendOrder). HTTP reads a connection's next request only once this one is
+// answered, so it passes RunNow.
+using InOrder = std::function<void(std::function<void()> end)>;
 void AcceptMessage(Loop& loop, const TokenUser& user, int64_t room, const RoomFacts& facts, std::string text,
-                   std::string client_msg_id, uint64_t image, std::function<void(Status, const ChatEvent&)> done);
+                   std::string client_msg_id, uint64_t image, const InOrder& in_order,
+                   std::function<void(Status, const ChatEvent&)> done);
+void RunNow(std::function<void()> end);
 
 }  // namespace chatpipe

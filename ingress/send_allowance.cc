@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -31,7 +32,8 @@ void SendAllowance::Admit(int64_t user, Done done) {
   const int64_t now = SteadyMs();
   User& u = users_[user];
   if (now < u.refused_until) return done(u.refused_until - now);
-  if (u.credit > 0 && now < u.credit_until) {
+  // On credit only when none of the user's sends waits: a send never overtakes an earlier one.
+  if (u.credit > 0 && now < u.credit_until && u.waiting.empty()) {
     --u.credit;
     ++u.taken;
     List(user, u);
@@ -114,11 +116,22 @@ void SendAllowance::Answer(const std::vector<Asked>& asked, const redisReply* r)
     u.credit = static_cast<int>(std::clamp<int64_t>(left - u.taken, 0, max_credit_));
     u.credit_until = now + kCreditMs;
     if (wait > 0) u.refused_until = now + wait;
-    std::vector<Done> refused;
-    if (wait > 0) refused.swap(u.waiting);  // asked since the call: refused here, without a call
+    // Sends made since the call come after the asked, in order: refused with them, or admitted on
+    // the new credit as far as it goes (the rest wait for the next call).
+    std::vector<Done> refused, admitted;
+    if (wait > 0) {
+      refused.swap(u.waiting);
+    } else {
+      const size_t n = std::min(u.waiting.size(), static_cast<size_t>(u.credit));
+      admitted.assign(std::make_move_iterator(u.waiting.begin()), std::make_move_iterator(u.waiting.begin() + n));
+      u.waiting.erase(u.waiting.begin(), u.waiting.begin() + n);
+      u.credit -= static_cast<int>(n);
+      u.taken += static_cast<int>(n);
+    }
     if (u.taken > 0 || !u.waiting.empty()) List(asked[i].user, u);
     for (size_t j = 0; j < asked[i].waiting.size(); ++j)
       asked[i].waiting[j](static_cast<int64_t>(j) < granted ? 0 : wait);
+    for (Done& d : admitted) d(0);
     for (Done& d : refused) d(wait);
   }
 }

@@ -58,7 +58,8 @@ class SendAllowance {
       : loop_(loop), spec_(spec), max_credit_(std::min(kMaxCredit, spec.burst / 8)) {}
 
   // Admits a send of `user`'s. `done` runs at once when this loop knows enough (a credit, a refusal, the
-  // limit off), else once Redis has answered the next call.
+  // limit off), else once Redis has answered the next call. A user's sends are answered in the order
+  // they came: while some wait, a credit goes to them first, never to a later send.
   void Admit(int64_t user, Done done);
   // The calls for this iteration's sends (Loop::OnFlush).
   void Flush();

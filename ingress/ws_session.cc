@@ -92,20 +92,31 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   Seat* seat = conn.FindSeat(*room);
   if (!seat || seat->catching_up)
     return conn.SendErrorFrame("not_joined", "join the room before sending to it", client_msg_id);
+  // Its checks may answer out of order with the next send's; what ends it waits its turn (SendOrder).
+  uint64_t place = 0;
+  if (!conn.send_order().Take(&place))
+    return conn.SendErrorFrame("busy", std::to_string(SendOrder::kMaxOpen) + " sends of this connection await their checks; wait for their answers",
+                               client_msg_id);
+  Loop& loop = conn.loop();
+  InOrder in_order = [&loop, id = conn.id(), place](std::function<void()> end) {
+    if (Connection* c = loop.FindConnection(id)) c->send_order().End(place, std::move(end));
+  };
   // The room's moderation comes from Check: as a rule a cache hit (the join checked), and PostgreSQL's
   // answer again if the entry was evicted since.
-  Loop& loop = conn.loop();
-  uint64_t id = conn.id();
-  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, text = text->value_or(""), client_msg_id,
-                                              image = *image](Status s, const RoomFacts& facts) {
+  loop.access().Check(*room, conn.user().id, [&loop, id = conn.id(), in_order, room = *room, text = text->value_or(""),
+                                              client_msg_id, image = *image](Status s, const RoomFacts& facts) {
     Connection* checked = loop.FindConnection(id);
     if (!checked) return;
-    if (!s.ok()) return checked->SendErrorFrame(s, client_msg_id);
-    AdmitSend(*checked, checked->user().id, [room, facts, text, client_msg_id, image](Connection& c, const Refusal& no) {
-      if (no) return c.SendErrorFrame("rate_limited", no.reason, client_msg_id, no.retry_after_ms);
+    if (!s.ok()) return in_order([&loop, id, s, client_msg_id] {
+      if (Connection* c = loop.FindConnection(id)) c->SendErrorFrame(s, client_msg_id);
+    });
+    AdmitSend(*checked, checked->user().id, [in_order, room, facts, text, client_msg_id, image](Connection& c, const Refusal& no) {
       Loop& loop = c.loop();
       uint64_t id = c.id();
-      AcceptMessage(loop, c.user(), room, facts, text, client_msg_id, image, [&loop, id](Status s, const ChatEvent& e) {
+      if (no) return in_order([&loop, id, no, client_msg_id] {
+        if (Connection* c = loop.FindConnection(id)) c->SendErrorFrame("rate_limited", no.reason, client_msg_id, no.retry_after_ms);
+      });
+      AcceptMessage(loop, c.user(), room, facts, text, client_msg_id, image, in_order, [&loop, id](Status s, const ChatEvent& e) {
         Connection* c = loop.FindConnection(id);
         if (!c) return;
         SendAnswered(*c);

@@ -6,8 +6,11 @@
 #include <vips/vips.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "storage/object_store.h"
 #include "tests/support/raw_conn.h"
@@ -256,6 +259,37 @@ TEST_F(MediaTest, AMessageCarriesItsImageLiveAndInHistory) {
   auto refused = ReceiveType(**ws, "error");
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(std::string(refused->doc["code"].GetString()), "upload_not_found") << refused->text;
+}
+
+// An image is looked up in PostgreSQL before Kafka, a text is not: the text sent right after must
+// still come after it (SendOrder), and so must a text after an image that is refused.
+TEST_F(MediaTest, SendsAfterAnImageWaitForItsLookup) {
+  Json up = UploadOk(ana, room, MakeImage(64, 64, ".png"), "image/png");
+  auto ws = stack->Connect(ana);
+  ASSERT_TRUE(ws.ok());
+  ASSERT_TRUE((*ws)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + "}").ok());
+  ASSERT_TRUE(ReceiveType(**ws, "joined").ok());
+  const std::string send = "{\"type\":\"send\",\"room\":" + std::to_string(room);
+  ASSERT_TRUE((*ws)->SendText(send + ",\"image\":\"" + up.doc["id"].GetString() + "\",\"client_msg_id\":\"i\"}").ok());
+  ASSERT_TRUE((*ws)->SendText(send + ",\"text\":\"after the image\",\"client_msg_id\":\"t1\"}").ok());
+  ASSERT_TRUE((*ws)->SendText(send + ",\"image\":\"12345\",\"client_msg_id\":\"bad\"}").ok());
+  ASSERT_TRUE((*ws)->SendText(send + ",\"text\":\"after the refusal\",\"client_msg_id\":\"t2\"}").ok());
+  std::vector<std::string> answers, delivered;
+  while (answers.size() < 4 || delivered.size() < 3) {
+    auto f = ReceiveUntil(**ws, [](const Json& j) {
+      return j.Type() == "ack" || j.Type() == "error" || j.Type() == "message";
+    });
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    if (f->Type() == "message")
+      delivered.push_back(std::string(f->doc.HasMember("kind") ? "image:" : "text:") + f->doc["text"].GetString());
+    else answers.push_back(f->Type() + ":" + f->doc["client_msg_id"].GetString());
+  }
+  EXPECT_EQ(delivered, (std::vector<std::string>{"image:", "text:after the image", "text:after the refusal"}));
+  // Acks come once Kafka has the message; the refusal needs nothing of Kafka and may come first.
+  std::vector<std::string> acks;
+  std::copy_if(answers.begin(), answers.end(), std::back_inserter(acks), [](const std::string& a) { return a.rfind("ack:", 0) == 0; });
+  EXPECT_EQ(acks, (std::vector<std::string>{"ack:i", "ack:t1", "ack:t2"}));
+  EXPECT_NE(std::find(answers.begin(), answers.end(), "error:bad"), answers.end());
 }
 
 TEST_F(MediaTest, AnUploadIsPostedOnlyByItsUploaderInItsRoom) {

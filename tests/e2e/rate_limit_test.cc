@@ -184,6 +184,28 @@ TEST_F(RateLimitTest, AUsersSendsDoNotEachAskRedis) {
   EXPECT_GE(calls.value() - before, 1);
 }
 
+// A send never overtakes an earlier one of its user's: those that came while the loop's call to Redis
+// was on its way wait for its answer, and a later send must not pass them on the credit it leaves.
+// Sent one frame a write, the sends reach the loop over many iterations, calls and answers.
+TEST_F(RateLimitTest, AUsersSendsKeepTheirOrderWhileTheLoopAsksRedis) {
+  Start([](RateLimitConfig& l) { l.sends_per_user = Limit("100000/1s"); });
+  auto ws = Join(ana);
+  ASSERT_TRUE(ws);
+  constexpr int kSends = 300;
+  for (int i = 0; i < kSends; ++i) ASSERT_TRUE(ws->SendText(SendFrame("o" + std::to_string(i))).ok());
+  std::vector<std::string> acked, delivered;
+  while (acked.size() < kSends || delivered.size() < kSends) {
+    auto f = ReceiveUntil(*ws, [](const Json& j) { return j.Type() == "ack" || j.Type() == "message"; });
+    ASSERT_TRUE(f.ok()) << f.status().ToString() << " after " << acked.size() << " acks";
+    if (f->Type() == "ack") acked.push_back(f->doc["client_msg_id"].GetString());
+    else delivered.push_back(f->doc["text"].GetString());
+  }
+  for (int i = 0; i < kSends; ++i) {
+    ASSERT_EQ(delivered[i], "hi o" + std::to_string(i)) << "stored out of the order sent";
+    ASSERT_EQ(acked[i], "o" + std::to_string(i));
+  }
+}
+
 // Refused once, a user is refused by the loop until the wait is over, without asking Redis again.
 TEST_F(RateLimitTest, ARefusedUserIsRefusedWithoutAskingRedisAgain) {
   Start([](RateLimitConfig& l) { l.sends_per_user = Limit("2/1h"); });
