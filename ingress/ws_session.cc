@@ -89,8 +89,9 @@ void Send(Connection& conn, const rapidjson::Document& doc) {
   if (conn.loop().services().draining)
     return conn.SendErrorFrame("draining", "the server is restarting; send again once reconnected", client_msg_id);
   if (!*text && !*image) return conn.SendErrorFrame("bad_field", "text (or an image) is required", client_msg_id);
+  // A seat catching up again after its Redis shard came back is still joined: its sends go on.
   Seat* seat = conn.FindSeat(*room);
-  if (!seat || seat->catching_up)
+  if (!seat || !seat->joined)
     return conn.SendErrorFrame("not_joined", "join the room before sending to it", client_msg_id);
   // Its checks may answer out of order with the next send's; what ends it waits its turn (SendOrder).
   uint64_t place = 0;

@@ -97,20 +97,6 @@ class RedisShardsTest : public StackTest {
     EXPECT_EQ(answer->Type(), "ack") << answer->text;
   }
 
-  // Once a shard is back, its rooms' seats catch up (join replays, one at a time) and refuse sends as
-  // not_joined until then: sends `text` until it is acknowledged, refused only that way meanwhile.
-  void SendOnceCaughtUp(WsClient& ws, int64_t room, const std::string& text) {
-    std::string last;
-    const bool answered = WaitFor([&] {
-      auto answer = SendForAnswer(ws, room, text);
-      if (!answer.ok()) return false;
-      last = answer->text;
-      return answer->Type() == "ack" || std::string(answer->doc["code"].GetString()) != "not_joined";
-    }, std::chrono::seconds(30));
-    ASSERT_TRUE(answered) << last;
-    EXPECT_NE(last.find("\"ack\""), std::string::npos) << last;
-  }
-
   struct Seen {
     int64_t room, pos;
     std::string id, text;
@@ -186,8 +172,9 @@ TEST_F(RedisShardsTest, AShardStartedAgainEmptyCostsOnlyItsRoomsACatchUp) {
   for (int i = 0; i < 3; ++i) Send(*a, lost, "away-" + std::to_string(i));
   ASSERT_TRUE(StartSecondShard());  // same port, no data
   ASSERT_TRUE(Collect(*b, {"away-0", "away-1", "away-2"}, &seen));
-  // Both rooms are live again, and nobody joined anew.
-  SendOnceCaughtUp(*a, lost, "after-lost");
+  // Both rooms are live again, and nobody joined anew. a's seat in `lost` may still be catching up
+  // (b's has): it takes sends meanwhile.
+  Send(*a, lost, "after-lost");
   Send(*a, kept, "after-kept");
   ASSERT_TRUE(Collect(*b, {"after-lost", "after-kept"}, &seen));
 

@@ -3,7 +3,7 @@
 // stores one message per (user, client_msg_id) however many times it is sent.
 //   queue_unavailable: Kafka did not confirm in time (a broker restarting);
 //   unavailable, busy: the server or a dependency is away or overloaded for a moment;
-//   not_joined: the server's seat was lost and is being re-made (after a Redis restart);
+//   not_joined: sent on a new socket before its join was answered (a reconnect);
 //   rate_limited: too fast; the server says how long to wait (retry_after_ms);
 //   draining: the server is restarting; the socket reconnects (1012) and the send goes to the next one.
 // Anything else (text_too_long, blocked, forbidden...) would be refused again: the user decides.
