@@ -9,6 +9,7 @@
 //     the LDNOOBW lists (npm naughty-words, the message's language, whole words, any case); for
 //     chatpipe also its level: F1 of strong alone, and mild/strong agreement where both say profane;
 //   - language accuracy: chatpipe;
+//   - beside each sentiment macro-F1 and profanity F1, its 95% bootstrap interval (bootstrapInterval);
 //   - on each holdout, the learned model of learned.js trained on every dev file, alone and combined
 //     with chatpipe's tags.
 // Prints Markdown tables with their conditions and writes OUT/accuracy.md and OUT/accuracy.json.
@@ -147,6 +148,32 @@ function binaryFigures(truth, predicted) {
   };
 }
 
+// The 95% interval of stat(indices) over resamples of rows drawn with replacement (a percentile
+// bootstrap): how far a figure on a set of this size could move with other messages of the same kind.
+// Seeded (mulberry32, as learned.js), so the same set and predictions give the same interval.
+const BOOTSTRAP_RESAMPLES = 1000;
+function bootstrapInterval(n, stat, seed = 19) {
+  if (n === 0) return null;
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const values = [];
+  const picked = new Array(n);
+  for (let r = 0; r < BOOTSTRAP_RESAMPLES; r++) {
+    for (let i = 0; i < n; i++) picked[i] = Math.floor(next() * n);
+    const v = stat(picked);
+    if (v !== null) values.push(v);
+  }
+  values.sort((x, y) => x - y);
+  const at = (q) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
+  return values.length ? [at(0.025), at(0.975)] : null;
+}
+
 // A tagger's figures on rows, from its predictions: one {sentiment?, profane?, level?, lang?} per row;
 // a field a tagger does not give is left out of its figures.
 function scoreRows(rows, preds) {
@@ -156,10 +183,16 @@ function scoreRows(rows, preds) {
     const truth = rows.map((r) => r.sentiment);
     const predicted = preds.map((p) => p.sentiment);
     const matrix = confusion(truth, predicted, SENTIMENTS);
-    out.sentiment = { ...classFigures(matrix, SENTIMENTS), confusion: matrix };
+    const interval = bootstrapInterval(rows.length, (picked) =>
+      classFigures(confusion(picked.map((i) => truth[i]), picked.map((i) => predicted[i]), SENTIMENTS), SENTIMENTS).macro_f1);
+    out.sentiment = { ...classFigures(matrix, SENTIMENTS), interval, confusion: matrix };
   }
   if (has('profane')) {
-    out.profanity = binaryFigures(rows.map((r) => r.profanity !== 'none'), preds.map((p) => p.profane));
+    const truth = rows.map((r) => r.profanity !== 'none');
+    const predicted = preds.map((p) => p.profane);
+    const interval = bootstrapInterval(rows.length, (picked) =>
+      binaryFigures(picked.map((i) => truth[i]), picked.map((i) => predicted[i])).f1);
+    out.profanity = { ...binaryFigures(truth, predicted), interval };
   }
   if (has('level')) {
     const strong = binaryFigures(rows.map((r) => r.profanity === 'strong'), preds.map((p) => p.level === 'strong'));
@@ -285,6 +318,8 @@ const TAGGERS = {
 };
 
 const fmt = (x) => (x === null || x === undefined ? '—' : x.toFixed(3));
+// A figure with its bootstrap interval: "0.911 [0.893, 0.928]".
+const fmtInterval = (x, interval) => (interval ? `${fmt(x)} [${fmt(interval[0])}, ${fmt(interval[1])}]` : fmt(x));
 
 function table(header, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
@@ -299,13 +334,13 @@ function summary(groups) {
       .filter((t) => groups.some((g) => g.taggers[t] && get(g.taggers[t]) !== undefined))
       .map((t) => [TAGGERS[t], ...groups.map((g) => (g.taggers[t] ? get(g.taggers[t]) ?? '' : ''))]);
   const out = [];
-  out.push('### Sentiment macro-F1\n');
-  out.push(table(['tagger', ...cols], rowsOf((s) => s.sentiment && fmt(s.sentiment.macro_f1))));
+  out.push('### Sentiment macro-F1 [95% bootstrap interval]\n');
+  out.push(table(['tagger', ...cols], rowsOf((s) => s.sentiment && fmtInterval(s.sentiment.macro_f1, s.sentiment.interval))));
   if (groups.some((g) => g.taggers.learned)) out.push('\nThe learned models have no dev figures: they are trained on the dev sets.');
   // Since issue 19 chatpipe's sentiment label is itself a model trained on the dev sets (analysis/learned_sentiment.h).
   out.push("chatpipe's dev sentiment figures are those of its own training set; its 5-fold cross-validation on dev is printed by tag_test (TaggerAccuracyLearned).");
-  out.push('\n### Profanity F1, positive = mild or strong (false positives / false negatives)\n');
-  out.push(table(['tagger', ...cols], rowsOf((s) => s.profanity && `${fmt(s.profanity.f1)} (${s.profanity.fp} / ${s.profanity.fn})`)));
+  out.push('\n### Profanity F1 [95% bootstrap interval], positive = mild or strong (false positives / false negatives)\n');
+  out.push(table(['tagger', ...cols], rowsOf((s) => s.profanity && `${fmtInterval(s.profanity.f1, s.profanity.interval)} (${s.profanity.fp} / ${s.profanity.fn})`)));
   out.push("\n### chatpipe's profanity level\n");
   const chat = (get) => groups.map((g) => (g.taggers.chatpipe ? get(g.taggers.chatpipe) : ''));
   out.push(table(['figure', ...cols], [
@@ -499,4 +534,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { parseSet, confusion, classFigures, binaryFigures, scoreRows, chatpipePrediction, f1, Malformed };
+module.exports = { parseSet, confusion, classFigures, binaryFigures, bootstrapInterval, scoreRows, chatpipePrediction, f1, Malformed };

@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { test } = require('node:test');
-const { parseSet, confusion, classFigures, binaryFigures, scoreRows, chatpipePrediction, Malformed } = require('./score');
+const { parseSet, confusion, classFigures, binaryFigures, bootstrapInterval, scoreRows, chatpipePrediction, Malformed } = require('./score');
 const learned = require('./learned');
 
 const CLASSES = ['positive', 'negative', 'neutral'];
@@ -44,6 +44,25 @@ test('binary figures count false positives and negatives', () => {
   assert.deepEqual([b.tp, b.fp, b.fn, b.tn], [2, 1, 1, 1]);
   close(b.f1, 4 / 6);
   assert.equal(binaryFigures([false], [false]).f1, null);  // nothing to find, nothing found
+});
+
+test('bootstrap interval: around the figure, seeded, narrower on a larger set', () => {
+  // One message in four mislabelled, in sets of 40 and of 400 messages.
+  const rowsOf = (n) => Array.from({ length: n }, (_, i) => ({ lang: 'en', sentiment: CLASSES[i % 3], profanity: i % 2 ? 'mild' : 'none' }));
+  const predsOf = (rows) => rows.map((r, i) => ({ sentiment: i % 4 === 0 ? CLASSES[(i + 1) % 3] : r.sentiment, profane: r.profanity !== 'none' }));
+  const small = rowsOf(40);
+  const large = rowsOf(400);
+  const s = scoreRows(small, predsOf(small));
+  const l = scoreRows(large, predsOf(large));
+  for (const f of [s, l]) {
+    assert.ok(f.sentiment.interval[0] <= f.sentiment.macro_f1 && f.sentiment.macro_f1 <= f.sentiment.interval[1], `${f.sentiment.interval}`);
+    assert.ok(f.sentiment.interval[0] < f.sentiment.interval[1]);
+    assert.deepEqual(f.profanity.interval, [1, 1]);  // every flag right: every resample scores 1
+  }
+  const width = (f) => f.sentiment.interval[1] - f.sentiment.interval[0];
+  assert.ok(width(l) < width(s) / 2, `${width(l)} vs ${width(s)}`);  // about 1/sqrt(10) as wide
+  assert.deepEqual(scoreRows(large, predsOf(large)).sentiment.interval, l.sentiment.interval);  // the same seed
+  assert.equal(bootstrapInterval(0, () => 1), null);
 });
 
 test('profanity level: strong alone, and agreement where both say profane', () => {
