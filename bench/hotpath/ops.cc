@@ -243,7 +243,7 @@ const std::vector<OpInfo>& AllOps() {
        Fanout::kSubscribers, 50},
       {"fanout_burst10", "10 such frames appended to each of 1000 evbuffers, then one write each", "delivery",
        10 * Fanout::kSubscribers, 10},
-      {"bucket_eval", "a send's per-user token bucket command to Redis, by script text (EVAL)", "message", 1, 20000},
+      {"bucket_eval", "a shared token bucket command to Redis (TakeShared, for the costly actions), by script text (EVAL)", "message", 1, 20000},
       {"bucket_evalsha", "the same by the script's digest (EVALSHA)", "message", 1, 20000},
       {"tag_60", "Tagger::Analyze, 61-byte chat message", "message", 1, 20000},
       {"tag_4000", "Tagger::Analyze, 4,000-character message", "message", 1, 200},
