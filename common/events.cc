@@ -26,11 +26,13 @@ void WriteUser(Writer& w, const UserRef& user) {
   w.EndObject();
 }
 
+// Ids are PostgreSQL bigints: one past INT64_MAX would be stored negative, after a Redis script had
+// taken it whole.
 bool ReadId(const rapidjson::Value& v, uint64_t* out) {
   if (!v.IsString()) return false;
   auto s = std::string_view(v.GetString(), v.GetStringLength());
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  return ec == std::errc() && ptr == s.data() + s.size() && *out <= static_cast<uint64_t>(INT64_MAX);
 }
 
 Status Malformed(const char* what) { return Status::InvalidArgument("bad_event", what); }

@@ -6,7 +6,7 @@ namespace chatpipe {
 
 ChatEvent SampleEvent() {
   ChatEvent e;
-  e.id = 18446744073709551557ULL;  // above 2^53: must survive as a string
+  e.id = 9223372036854775557ULL;  // above 2^53: must survive as a string (and a bigint)
   e.room = 42;
   e.user = {7, "ana"};
   e.text = "hola \"mundo\" \xc3\xb1 <b>";
@@ -19,14 +19,14 @@ TEST(Events, ChatEventRoundTrip) {
   auto json = EncodeChatEvent(SampleEvent());
   auto decoded = DecodeChatEvent(json);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(decoded->id, 18446744073709551557ULL);
+  EXPECT_EQ(decoded->id, 9223372036854775557ULL);
   EXPECT_EQ(decoded->room, 42);
   EXPECT_EQ(decoded->user.id, 7);
   EXPECT_EQ(decoded->user.name, "ana");
   EXPECT_EQ(decoded->text, SampleEvent().text);
   EXPECT_EQ(decoded->ts_ms, 1750000000123);
   EXPECT_EQ(decoded->client_msg_id, "c-1");
-  EXPECT_NE(json.find("\"id\":\"18446744073709551557\""), std::string::npos);
+  EXPECT_NE(json.find("\"id\":\"9223372036854775557\""), std::string::npos);
 }
 
 TEST(Events, MessageFrameStartsWithTypeRoomPos) {
@@ -70,6 +70,20 @@ TEST(Events, RejectsMalformedEvents) {
   ChatEvent bad_bytes = SampleEvent();
   bad_bytes.text = "ab\xC0\x80";  // an overlong NUL
   EXPECT_EQ(DecodeChatEvent(EncodeChatEvent(bad_bytes)).status().detail(), "not UTF-8");
+  ChatEvent too_big = SampleEvent();
+  too_big.id = uint64_t{1} << 63;  // a bigint's range ends one before
+  EXPECT_FALSE(DecodeChatEvent(EncodeChatEvent(too_big)).ok());
+  too_big.id = INT64_MAX;
+  EXPECT_TRUE(DecodeChatEvent(EncodeChatEvent(too_big)).ok());
+}
+
+// Nesting is parsed on the heap, not the stack: 300,000 levels (300 KB, under Kafka's limit) overflowed
+// a worker's 8 MiB stack with rapidjson's recursive parser. Refused, as any other malformed event.
+TEST(Events, DeepNestingIsRefusedNotAStackOverflow) {
+  const std::string deep = R"({"v":1,"type":"message","x":)" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  EXPECT_FALSE(DecodeChatEvent(deep).ok());
+  EXPECT_FALSE(DecodePixelPlacements(deep).ok());
+  EXPECT_FALSE(DecodeSpeechRequest(deep).ok());
 }
 
 TEST(Events, OmitsEmptyClientMessageId) {
@@ -132,7 +146,7 @@ TEST(Events, TaggerVersionTravelsInTheEventOnlyAndMayBeAbsent) {
 // storage/redis_scripts_test.cc runs in Redis) must read what EncodeMessageFrame writes.
 TEST(Events, FrameHeadReadsWhatTheEncoderWrites) {
   StoredMessage tricky{SampleEvent(), 9007199254740993};  // above 2^53
-  tricky.event.id = 18446744073709551615ULL;
+  tricky.event.id = 9223372036854775807ULL;  // the largest id: a bigint
   tricky.event.room = 9223372036854775807;
   tricky.event.user.name = "a\",\"pos\":1,\"id\":\"2\"";  // a name that looks like a head
   tricky.event.text = ",\"pos\":5";
@@ -168,17 +182,17 @@ TEST(Events, EncodingsAreByteForByteTheDocumentedOnes) {
   ChatEvent e = SampleEvent();
   e.tags = R"({"lang":"es"})";
   EXPECT_EQ(EncodeMessageFrame({e, 17}),
-            R"({"type":"message","room":42,"pos":17,"id":"18446744073709551557","user":{"id":7,"name":"ana"},)"
+            R"({"type":"message","room":42,"pos":17,"id":"9223372036854775557","user":{"id":7,"name":"ana"},)"
             R"("text":"hola \"mundo\" ñ <b>","ts":1750000000123,"client_msg_id":"c-1","tags":{"lang":"es"}})");
   EXPECT_EQ(EncodeChatEvent(e),
-            R"({"v":1,"type":"message","room":42,"id":"18446744073709551557","user":{"id":7,"name":"ana"},)"
+            R"({"v":1,"type":"message","room":42,"id":"9223372036854775557","user":{"id":7,"name":"ana"},)"
             R"("text":"hola \"mundo\" ñ <b>","ts":1750000000123,"client_msg_id":"c-1","tags":{"lang":"es"}})");
 }
 
 TEST(Events, SpeechRequestIsTheDocumentedJsonAndRoundTrips) {
-  SpeechRequest r{18446744073709551557ULL, 42, 7, 1750000000123};
+  SpeechRequest r{9223372036854775557ULL, 42, 7, 1750000000123};
   const std::string json = EncodeSpeechRequest(r);
-  EXPECT_EQ(json, R"({"v":1,"type":"speech","message":"18446744073709551557","room":42,"user":7,"ts":1750000000123})");
+  EXPECT_EQ(json, R"({"v":1,"type":"speech","message":"9223372036854775557","room":42,"user":7,"ts":1750000000123})");
   auto back = DecodeSpeechRequest(json);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->message, r.message);
@@ -207,8 +221,8 @@ TEST(Events, RejectsMalformedSpeechRequests) {
 }
 
 TEST(Events, SpeechFrameIsTheDocumentedJson) {
-  EXPECT_EQ(EncodeSpeechFrame({42, 18446744073709551557ULL, "/api/rooms/42/objects/ab", 2350}),
-            R"({"type":"speech","room":42,"id":"18446744073709551557","url":"/api/rooms/42/objects/ab","duration_ms":2350})");
+  EXPECT_EQ(EncodeSpeechFrame({42, 9223372036854775557ULL, "/api/rooms/42/objects/ab", 2350}),
+            R"({"type":"speech","room":42,"id":"9223372036854775557","url":"/api/rooms/42/objects/ab","duration_ms":2350})");
 }
 
 TEST(PixelsFrameTest, ReadsWhatTheWorkersScriptPublishesAndEncodesItBack) {

@@ -21,7 +21,7 @@ TEST(StatusTest, PostgresKeepsTheSqlstateAndClassifiesIt) {
   EXPECT_EQ(unique.ToString(), "db_error: 23505 duplicate key value");
   EXPECT_EQ(Status::Postgres("22P05", "unsupported Unicode escape").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Status::Postgres("23514", "violates check constraint").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(Status::Postgres("42P01", "relation does not exist").code(), StatusCode::kInternal);
+  EXPECT_EQ(Status::Postgres("42601", "syntax error").code(), StatusCode::kInternal);
 }
 
 TEST(StatusTest, UnreachableServicesAreRetried) {
@@ -33,6 +33,15 @@ TEST(StatusTest, UnreachableServicesAreRetried) {
 TEST(StatusTest, DeadlocksAndSerializationFailuresAreRetried) {
   EXPECT_TRUE(IsRetriable(Status::Postgres("40P01", "deadlock detected")));
   EXPECT_TRUE(IsRetriable(Status::Postgres("40001", "could not serialize access")));
+}
+
+// Refusals of the server's state, not of the event: a worker that dead-lettered these would divert
+// every acknowledged message while the disk is full or a standby is being promoted.
+TEST(StatusTest, RefusalsOfTheServersStateAreRetried) {
+  for (const char* sqlstate : {"53100", "53200", "53300", "55P03", "57014", "58030", "25006", "42P01", "42883"})
+    EXPECT_TRUE(IsRetriable(Status::Postgres(sqlstate, "refused"))) << sqlstate;
+  EXPECT_FALSE(IsRetriable(Status::Postgres("25P02", "in failed transaction"))) << "25 is not all retriable";
+  EXPECT_FALSE(IsRetriable(Status::Postgres("42601", "syntax error"))) << "our statement's own fault";
 }
 
 TEST(StatusTest, TheEventsOwnFaultsAreNot) {
