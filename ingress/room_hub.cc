@@ -189,7 +189,14 @@ void RoomHub::OnSubscriberLost(size_t shard) {
 
 void RoomHub::ResubscribeAll(size_t shard) {
   for (auto& [room, r] : rooms_) {
-    if (r.members.empty() || ShardOf(room) != shard) continue;
+    if (ShardOf(room) != shard) continue;
+    if (r.members.empty()) {
+      // Catch-ups queued while the subscriber was away, for members who left since: nobody to send
+      // to, and a queued one would keep the next join from subscribing (WhenSubscribed subscribes for
+      // the first waiter only), so that join would never be answered.
+      r.on_subscribed.clear();
+      continue;
+    }
     // Frames published while the subscriber was away never reached this loop, and the catch-ups that
     // waited for a subscription were dropped with it: every seat catches up (again) once subscribed.
     r.on_subscribed.clear();

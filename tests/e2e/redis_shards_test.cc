@@ -1,7 +1,8 @@
 // The ingress and the persister over two Redis shards: the suite's Redis and a redis-server of the
 // test's own. Each room's channel and history live on the shard its tag names; chat works in rooms on
 // either; the second shard killed and started again, empty, costs only its rooms a catch-up, with
-// nobody rejoining; rate-limit buckets on two shards are taken all or none.
+// nobody rejoining, and a room left while it was away is joined again once it is back; rate-limit
+// buckets on two shards are taken all or none.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -189,6 +190,59 @@ TEST_F(RedisShardsTest, AShardStartedAgainEmptyCostsOnlyItsRoomsACatchUp) {
     EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end())) << "room " << room << " out of order";
   }
   EXPECT_EQ(seen.size(), 7u);
+}
+
+// A join while the room's shard is away waits for the subscription; if its member leaves before the
+// shard is back, the room must still be subscribed by the next join after it (a catch-up queued for
+// the member who left once kept it from ever subscribing again, and that join was never answered).
+TEST_F(RedisShardsTest, AJoinAfterTheShardIsBackIsAnsweredThoughAnEarlierOneLeftWhileItWasAway) {
+  int loops = 0;
+  StartStack([&](IngressConfig& c) { loops = c.threads; });
+  auto ana = stack->Guest();
+  ASSERT_TRUE(ana.ok()) << ana.status().ToString();
+  std::vector<int64_t> on_second;  // two rooms on the test's own shard
+  for (int n = 0; n < 32 && on_second.size() < 2; ++n) {
+    auto room = stack->CreateRoom(*ana, "second-" + std::to_string(n));
+    ASSERT_TRUE(room.ok()) << room.status().ToString();
+    if (ShardOf(RoomChannel(prefix(), *room)) == 1) on_second.push_back(*room);
+  }
+  ASSERT_EQ(on_second.size(), 2u) << "32 rooms, not two on the second shard";
+  const int64_t left_room = on_second[0], watched = on_second[1];
+  // `watched` is kept: its resubscription says that the link of ana's loop to the shard is back.
+  // `left_room` is joined and left once, so that the loop knows it may be joined (the access check
+  // answers at once) and a join and a leave during the outage are both taken in order.
+  auto a = JoinAll(*ana, {watched, left_room});
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->SendText("{\"type\":\"leave\",\"room\":" + std::to_string(left_room) + "}").ok());
+
+  second_->Kill();
+  // The ingress has seen the shard go (every link to it down, half of all) before the join comes.
+  ASSERT_TRUE(WaitFor([&] {
+    auto ready = stack->Call("GET", "/readyz", *ana, "");
+    return ready.ok() && ready->body.find("Redis: " + std::to_string(2 * loops) + " of the loops' " +
+                                          std::to_string(4 * loops) + " links are down") != std::string::npos;
+  }))
+      << "the ingress never saw the shard go";
+  const std::string room = std::to_string(left_room);
+  ASSERT_TRUE(a->SendText("{\"type\":\"join\",\"room\":" + room + "}").ok());
+  ASSERT_TRUE(a->SendText("{\"type\":\"leave\",\"room\":" + room + "}").ok());
+  ASSERT_TRUE(StartSecondShard());  // same port, no data
+  const std::string channel = RoomChannel(prefix(), watched);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto n = Shard(1).Command({"PUBSUB", "NUMSUB", channel});
+        return n.ok() && n->elements.size() == 2 && n->elements[1].integer == 1;
+      },
+      std::chrono::seconds(30)))
+      << "the ingress never subscribed " << channel << " again";
+
+  ASSERT_TRUE(a->SendText("{\"type\":\"join\",\"room\":" + room + "}").ok());
+  EXPECT_TRUE(ReceiveUntil(*a, [&](const Json& j) {
+                return j.Type() == "joined" && j.doc["room"].GetInt64() == left_room;
+              }).ok());
+  Send(*a, left_room, "after-rejoin");
+  std::vector<Seen> seen;
+  EXPECT_TRUE(Collect(*a, {"after-rejoin"}, &seen));
 }
 
 // Room creation takes a token from the creator's bucket and one from the address's. With those two on
