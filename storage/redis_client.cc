@@ -1,5 +1,7 @@
 #include "storage/redis_client.h"
 
+#include <string_view>
+
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -134,6 +136,11 @@ Status RedisClient::Flush(std::vector<RedisReply>* replies) {
       void* raw = nullptr;
       if (redisGetReply(shards_[s].ctx, &raw) != REDIS_OK || !raw) return lost(shards_[s]);
       auto* reply = static_cast<redisReply*>(raw);
+      // The shard forgot its scripts (SCRIPT FLUSH, or a restart behind a proxy that kept this
+      // connection): load them all again before the next EVALSHA. This call's caller sees the error
+      // and retries, as after any failed batch.
+      if (reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str, reply->len).starts_with("NOSCRIPT"))
+        shards_[s].loaded = 0;
       if (k >= preamble[s]) got[s].push_back(Convert(reply));
       freeReplyObject(reply);
     }

@@ -1,6 +1,7 @@
 // RedisClient over two real Redis shards (two redis-server processes of the test's own): every command
 // reaches the shard its key's hash tag names, replies come back in the order appended, scripts run
-// where their keys are, and a shard that goes away fails the batch without confusing the other.
+// where their keys are (and are loaded again once a shard forgot them), and a shard that goes away
+// fails the batch without confusing the other.
 #include "storage/redis_client.h"
 
 #include <gtest/gtest.h>
@@ -71,6 +72,28 @@ TEST_F(RedisShardsClientTest, AScriptRunsOnTheShardOfItsKeys) {
   EXPECT_EQ(replies[0].integer, 1);
   EXPECT_EQ(alone_[RedisShardOf("{board}", 2)]->Command({"GET", "{board}:version"})->str, "7");
   EXPECT_EQ(alone_[RedisShardOf("{mail}", 2)]->Command({"GET", "{mail}:sent"})->str, "8");
+}
+
+// A shard that forgot its scripts (SCRIPT FLUSH; a restart behind a proxy that kept the connection)
+// answers one batch NOSCRIPT, and the client loads them again for the next: workers retry a failed
+// batch, and before this they retried NOSCRIPT forever.
+TEST_F(RedisShardsClientTest, AScriptTheShardForgotIsLoadedAgainForTheNextBatch) {
+  RedisClient redis(shards_);
+  const char* script = "return redis.call('INCR', KEYS[1])";
+  const size_t home = RedisShardOf("{n}", 2);
+  redis.AppendScript(script, {"{n}"}, {});
+  std::vector<RedisReply> replies;
+  ASSERT_TRUE(redis.Flush(&replies).ok());
+  EXPECT_EQ(replies.at(0).integer, 1);
+  ASSERT_TRUE(alone_[home]->Command({"SCRIPT", "FLUSH"}).ok());
+  redis.AppendScript(script, {"{n}"}, {});
+  ASSERT_TRUE(redis.Flush(&replies).ok());
+  EXPECT_EQ(replies.at(0).type, REDIS_REPLY_ERROR);
+  EXPECT_EQ(replies.at(0).str.rfind("NOSCRIPT", 0), 0u) << replies.at(0).str;
+  redis.AppendScript(script, {"{n}"}, {});
+  ASSERT_TRUE(redis.Flush(&replies).ok());
+  EXPECT_EQ(replies.at(0).type, REDIS_REPLY_INTEGER) << replies.at(0).str;
+  EXPECT_EQ(replies.at(0).integer, 2) << "the failed call did not run";
 }
 
 TEST_F(RedisShardsClientTest, AShardAwayFailsTheBatchAndTheClientRecoversWhenItIsBack) {
