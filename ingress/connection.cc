@@ -187,13 +187,14 @@ void Connection::ReadHttp() {
     size_t consumed = 0;
     Status error;
     const http::Limits limits = UploadLimits(loop_->services().config.media.max_upload_bytes);
-    http::ParseResult r = http::ParseRequest(in_, limits, &request, &consumed, &error);
+    http::ParseResult r = http::ParseRequest(in_, limits, &request, &consumed, &error, &request_progress_);
     if (r == http::ParseResult::kIncomplete) {
       if (consumed > kMaxHttpInput && !upload_claim_ && !ClaimUpload(consumed)) return;
       return ArmReadTimeout();  // the request's deadline
     }
     serving_ = true;
     request_deadline_ms_ = 0;
+    request_progress_ = {};  // the next request starts at in_'s new front
     if (r == http::ParseResult::kError) {
       keep_alive_ = false;
       RespondError(error);

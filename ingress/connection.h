@@ -173,6 +173,7 @@ class Connection {
   event* write_event_ = nullptr;  // only while the socket holds back output
   evbuffer* out_ = nullptr;       // only while there is output
   std::string in_;                // HTTP bytes not parsed yet (and those after an upgrade request)
+  http::Progress request_progress_;  // of the request at in_'s front: each read parses only new bytes
   State state_ = State::kHttp;
   bool serving_ = false;          // an HTTP request is being answered
   bool keep_alive_ = true;        // of the request being served

@@ -285,9 +285,18 @@ bool HeaderHasToken(std::string_view value, std::string_view token) {
 }
 
 ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* out, size_t* consumed,
-                         Status* error) {
-  const size_t start = SkipEmptyLines(data);
-  const size_t header_end = FindHeaderEnd(data, start);
+                         Status* error, Progress* progress) {
+  Progress scratch;
+  Progress& p = progress ? *progress : scratch;
+  if (p.whole && data.size() < p.whole) {  // the headers were read; the body is still coming
+    *consumed = p.whole;
+    return ParseResult::kIncomplete;
+  }
+  const size_t start = p.start + SkipEmptyLines(data.substr(p.start));
+  p.start = start;
+  // A blank line's first '\n' may be the last or last-but-one byte already searched ("\n" + "\r\n").
+  const size_t header_end = FindHeaderEnd(data, std::max(start, p.searched >= 2 ? p.searched - 2 : 0));
+  if (header_end == kNpos) p.searched = data.size();
   // The limit also counts the skipped empty lines, so an endless stream of them cannot grow the buffer.
   if ((header_end == kNpos ? data.size() : header_end) > limits.max_header_bytes) {
     *error = Status::TooLarge("headers_too_large", "request header section over the limit");
@@ -309,7 +318,7 @@ ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* o
     return ParseResult::kError;
   }
   if (data.size() - header_end < body_length) {
-    *consumed = header_end + body_length;
+    *consumed = p.whole = header_end + body_length;
     return ParseResult::kIncomplete;
   }
   out->body.assign(data.substr(header_end, body_length));

@@ -1,7 +1,8 @@
 // HTTP/1.1 request parsing for the ingress server (RFC 9112), pure: bytes in, Request out, no I/O.
 //
-// The connection owns its input buffer and calls ParseRequest on whatever has arrived so far; the
-// parser keeps no state between calls. kIncomplete means "call again with more bytes". kDone fills the
+// The connection owns its input buffer and calls ParseRequest on whatever has arrived so far, with the
+// Progress it keeps for the request (the parser keeps no state of its own). kIncomplete means "call
+// again with more bytes". kDone fills the
 // caller's Request and says how many bytes it used, so the next pipelined request starts right there.
 // kError carries a Status whose http_status is the response to send before closing the connection.
 //
@@ -55,14 +56,24 @@ struct Limits {
 
 enum class ParseResult { kIncomplete, kDone, kError };
 
+// What the caller knows of the request arriving at the front of its buffer, kept between calls so that
+// a read costs only its new bytes: a client that sends its request a byte at a time must not make every
+// byte re-read all the headers (16 KiB) and, once they are here, re-parse them for each body byte. A
+// fresh Progress (all zero) for each request; the buffer's front must not change meanwhile.
+struct Progress {
+  size_t start = 0;     // data[0, start) are empty lines before the request line
+  size_t searched = 0;  // no end of the header section lies in data[0, searched)
+  size_t whole = 0;     // the headers were read: the request is this many bytes (0: not yet known)
+};
+
 // Parses one request from the front of `data`. On kDone, *out holds it and *consumed the bytes it
 // took. On kIncomplete, *consumed is the size the whole request will have once its headers are here
 // (so that a caller can make room for an upload), else 0; *out holds the request line and headers
-// once they are here. Otherwise *out is unspecified (a Request can be reused across calls to keep its capacity). On kError, *error says why with the HTTP status to answer: 400 malformed, 411 chunked body,
+// once they are here, unless `progress` said the body is still short (then nothing was parsed). Otherwise *out is unspecified (a Request can be reused across calls to keep its capacity). On kError, *error says why with the HTTP status to answer: 400 malformed, 411 chunked body,
 // 413 body over the limit (known from Content-Length before the body arrives), 431 headers over the
 // limit, 501 unsupported Transfer-Encoding, 505 a version other than HTTP/1.0 or HTTP/1.1.
 ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* out, size_t* consumed,
-                         Status* error);
+                         Status* error, Progress* progress = nullptr);
 
 // True if the comma-separated header value holds `token` (case-insensitive), as for Connection.
 bool HeaderHasToken(std::string_view value, std::string_view token);

@@ -72,6 +72,54 @@ TEST(HttpRequest, EveryProperPrefixIsIncomplete) {
   EXPECT_EQ(Parse(data).result, ParseResult::kDone);
 }
 
+// A request arriving a byte at a time, parsed at every byte with the Progress a connection keeps,
+// ends as it would in one piece; a blank line split across reads ("\r\n" then "\r\n", "\n" then
+// "\n") is found.
+TEST(HttpRequest, AByteAtATimeWithProgressParsesAsInOnePiece) {
+  for (const std::string data : {std::string("POST /x?a=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"),
+                                 std::string("\r\n\nGET /x HTTP/1.1\nHost: h\nContent-Length: 2\n\nok"),
+                                 std::string("GET / HTTP/1.1\r\nHost: h\r\n\r\n")}) {
+    Progress progress;
+    Request request;
+    size_t consumed = 0;
+    Status error;
+    for (size_t n = 1; n < data.size(); ++n)
+      ASSERT_EQ(ParseRequest(std::string_view(data).substr(0, n), Limits(), &request, &consumed, &error, &progress),
+                ParseResult::kIncomplete)
+          << testing::PrintToString(data) << " at " << n;
+    ASSERT_EQ(ParseRequest(data, Limits(), &request, &consumed, &error, &progress), ParseResult::kDone) << error.ToString();
+    const Parsed whole = Parse(data);
+    EXPECT_EQ(consumed, whole.consumed);
+    EXPECT_EQ(request.target, whole.request.target);
+    EXPECT_EQ(request.headers, whole.request.headers);
+    EXPECT_EQ(request.body, whole.request.body);
+  }
+}
+
+// What the Progress saves: the header section is searched from where the last call stopped, and once
+// it was read, a call while the body is short parses nothing at all.
+TEST(HttpRequest, ProgressParsesOnlyWhatIsNew) {
+  const std::string head = "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n";
+  Progress progress;
+  Request request;
+  size_t consumed = 0;
+  Status error;
+  ASSERT_EQ(ParseRequest(head.substr(0, 20), Limits(), &request, &consumed, &error, &progress), ParseResult::kIncomplete);
+  EXPECT_EQ(progress.searched, 20u);
+  EXPECT_EQ(progress.whole, 0u);
+  const std::string some_body = head + std::string(10, 'b');
+  ASSERT_EQ(ParseRequest(some_body, Limits(), &request, &consumed, &error, &progress), ParseResult::kIncomplete);
+  EXPECT_EQ(progress.whole, head.size() + 100);
+  EXPECT_EQ(consumed, head.size() + 100);
+  request.method = "untouched";
+  ASSERT_EQ(ParseRequest(some_body + "more", Limits(), &request, &consumed, &error, &progress), ParseResult::kIncomplete);
+  EXPECT_EQ(request.method, "untouched") << "the headers were parsed again";
+  EXPECT_EQ(consumed, head.size() + 100);
+  ASSERT_EQ(ParseRequest(head + std::string(100, 'b'), Limits(), &request, &consumed, &error, &progress), ParseResult::kDone);
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.body, std::string(100, 'b'));
+}
+
 TEST(HttpRequest, PipelinedRequestsParseOneAtATime) {
   const std::string first = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
   const std::string second = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz";

@@ -2,10 +2,12 @@
 // run on what it parses. Beyond "no crash and no sanitizer report": a refusal is one of the statuses
 // the parser documents, a parsed request used no more bytes than it was given, and the parser is
 // stateless over a growing buffer: every shorter prefix of a request it accepts is "incomplete",
-// never an error nor another request, however TCP split the bytes.
+// never an error nor another request, however TCP split the bytes; and fed the same bytes in pieces
+// with a Progress, as a connection does, it answers as it does in one piece.
 //
 // Input: byte 0 picks small limits (so 413 and 431 stay reachable); the rest is the byte stream.
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +33,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t consumed = 0;
   Status error;
   const http::ParseResult result = http::ParseRequest(input, limits, &request, &consumed, &error);
+
+  // The same bytes arriving in pieces of 1-8 bytes (the sizes from the input), parsed with a Progress
+  // after each: incomplete until the end, then the one-piece answer.
+  {
+    http::Progress progress;
+    http::Request piecewise;
+    size_t piecewise_consumed = 0;
+    Status piecewise_error;
+    http::ParseResult r = http::ParseResult::kIncomplete;
+    for (size_t n = 0; n < input.size() && r == http::ParseResult::kIncomplete;) {
+      n = std::min(input.size(), n + 1 + (static_cast<unsigned char>(input[n]) & 7));
+      r = http::ParseRequest(input.substr(0, n), limits, &piecewise, &piecewise_consumed, &piecewise_error, &progress);
+    }
+    FUZZ_CHECK(r == result);
+    if (r == http::ParseResult::kDone) {
+      FUZZ_CHECK(piecewise_consumed == consumed);
+      FUZZ_CHECK(piecewise.target == request.target && piecewise.body == request.body &&
+                 piecewise.headers == request.headers);
+    }
+  }
   if (result == http::ParseResult::kError) {
     const int status = HttpStatusFor(error);
     FUZZ_CHECK(status == 400 || status == 411 || status == 413 || status == 431 || status == 501 ||
