@@ -30,8 +30,20 @@ std::string EncodeDeadLetter(const DeadLetter& d) {
   w.EndArray();
   w.Key("mentions");
   w.StartArray();
-  for (const auto& e : d.events) w.RawValue(e.data(), e.size(), rapidjson::kObjectType);
+  size_t bytes = 0, left_out = 0;
+  for (const auto& e : d.events) {
+    if (bytes + e.size() > kDeadLetterEventBytes) {
+      ++left_out;
+      continue;
+    }
+    bytes += e.size();
+    w.RawValue(e.data(), e.size(), rapidjson::kObjectType);
+  }
   w.EndArray();
+  if (left_out) {
+    w.Key("mentions_left_out");
+    w.Uint64(left_out);
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
