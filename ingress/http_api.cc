@@ -184,9 +184,9 @@ void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser&
   if (Status e = FirstError({name.status()}); !e.ok()) return conn.RespondError(e);
   if (!*name) return conn.RespondError(Status::InvalidArgument("bad_field", "user (a user name) is required"));
   Loop* loop = &conn.loop();
-  OnDb<UserRow>(
+  OnDb<std::pair<UserRow, bool>>(
       conn,
-      [room, requester = user.id, n = **name](PgConn& pg) -> Result<UserRow> {
+      [room, requester = user.id, n = **name](PgConn& pg) -> Result<std::pair<UserRow, bool>> {
         auto info = GetRoom(pg, room);
         if (!info.ok()) return info.status();
         if (!info->is_private) return Status::InvalidArgument("not_private", "public rooms have no member list");
@@ -195,19 +195,23 @@ void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser&
         if (!*allowed) return Status::PermissionDenied("only members can add members to a private room");
         auto added = FindUserByName(pg, n);
         if (!added.ok()) return added.status();
-        if (Status st = AddMember(pg, room, added->id); !st.ok()) return st;
-        return added;
+        auto now_member = AddMember(pg, room, added->id);
+        if (!now_member.ok()) return now_member.status();
+        return std::make_pair(*added, *now_member);
       },
-      [loop, room](Reply reply, Result<UserRow> added) {
+      [loop, room](Reply reply, Result<std::pair<UserRow, bool>> added) {
         if (!added.ok()) return reply(added.status());
         std::string body = Json([&](Writer& w) {
           w.StartObject();
           w.Key("room");
           w.Int64(room);
           w.Key("user");
-          WriteUser(w, *added);
+          WriteUser(w, added->first);
           w.EndObject();
         });
+        // Adding a member again changes nothing: the cached room list stays (each invalidation makes
+        // every loop's next GET /api/rooms read all rooms from PostgreSQL).
+        if (!added->second) return reply(201, body);
         InvalidateRoomList(loop, [reply, body = std::move(body)] { reply(201, body); });
       });
 }

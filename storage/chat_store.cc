@@ -146,10 +146,11 @@ Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user) {
   return r->rows() > 0;
 }
 
-Status AddMember(PgConn& pg, int64_t room, int64_t user) {
-  return pg.Exec("INSERT INTO room_members (room_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                 {std::to_string(room), std::to_string(user)})
-      .status();
+Result<bool> AddMember(PgConn& pg, int64_t room, int64_t user) {
+  auto r = pg.Exec("INSERT INTO room_members (room_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+                   {std::to_string(room), std::to_string(user)});
+  if (!r.ok()) return r.status();
+  return r->rows() > 0;
 }
 
 Result<std::vector<ListedRoom>> AllRooms(PgConn& pg) {

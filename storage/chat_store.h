@@ -59,7 +59,8 @@ Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name,
                            const Moderation& moderation);
 Result<RoomRow> GetRoom(PgConn& pg, int64_t room);
 Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user);
-Status AddMember(PgConn& pg, int64_t room, int64_t user);
+// True when the user was not a member before.
+Result<bool> AddMember(PgConn& pg, int64_t room, int64_t user);
 // A room and, if it is private, its members' ids: what the room list needs to know of it.
 struct ListedRoom {
   RoomRow room;

@@ -269,12 +269,24 @@ TEST_F(PipelineTest, PrivateRoomRejectsNonMembersUntilAdded) {
   auto sneaky = stack->Call("POST", "/api/rooms/" + std::to_string(*room) + "/members", *eve, "{\"user\":\"eve\"}");
   ASSERT_TRUE(sneaky.ok());
   EXPECT_EQ(sneaky->status, 403) << sneaky->body;
+  const std::string generation = RoomsGenerationKey(stack->config().RedisPrefix());
+  auto generation_now = [&] {
+    auto g = stack->redis().Command({"GET", generation});
+    return g.ok() ? g->str : "";
+  };
   auto add = stack->Call("POST", "/api/rooms/" + std::to_string(*room) + "/members", *ana, "{\"user\":\"eve\"}");
   ASSERT_TRUE(add.ok());
   EXPECT_LT(add->status, 300) << add->body;
   auto read = stack->Call("GET", path, *eve);
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->status, 200) << read->body;
+  // Adding her again changes nothing, and leaves the cached room list alone (each invalidation makes
+  // every loop's next room list a read of all rooms).
+  const std::string before = generation_now();
+  auto again = stack->Call("POST", "/api/rooms/" + std::to_string(*room) + "/members", *ana, "{\"user\":\"eve\"}");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, add->status) << again->body;
+  EXPECT_EQ(generation_now(), before);
 }
 
 TEST_F(PipelineTest, RoomListCacheIsInvalidatedOnCreateAndExpiresAfterItsTtl) {
