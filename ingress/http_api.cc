@@ -177,6 +177,11 @@ void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser
       });
 }
 
+struct AddedMember {
+  UserRow user;
+  bool new_member = false;  // false: already a member, nothing changed
+};
+
 void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
   rapidjson::Document doc;
   if (Status s = ParseObject(req.body, {"user"}, &doc); !s.ok()) return conn.RespondError(s);
@@ -184,9 +189,9 @@ void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser&
   if (Status e = FirstError({name.status()}); !e.ok()) return conn.RespondError(e);
   if (!*name) return conn.RespondError(Status::InvalidArgument("bad_field", "user (a user name) is required"));
   Loop* loop = &conn.loop();
-  OnDb<std::pair<UserRow, bool>>(
+  OnDb<AddedMember>(
       conn,
-      [room, requester = user.id, n = **name](PgConn& pg) -> Result<std::pair<UserRow, bool>> {
+      [room, requester = user.id, n = **name](PgConn& pg) -> Result<AddedMember> {
         auto info = GetRoom(pg, room);
         if (!info.ok()) return info.status();
         if (!info->is_private) return Status::InvalidArgument("not_private", "public rooms have no member list");
@@ -197,21 +202,21 @@ void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser&
         if (!added.ok()) return added.status();
         auto now_member = AddMember(pg, room, added->id);
         if (!now_member.ok()) return now_member.status();
-        return std::make_pair(*added, *now_member);
+        return AddedMember{*added, *now_member};
       },
-      [loop, room](Reply reply, Result<std::pair<UserRow, bool>> added) {
+      [loop, room](Reply reply, Result<AddedMember> added) {
         if (!added.ok()) return reply(added.status());
         std::string body = Json([&](Writer& w) {
           w.StartObject();
           w.Key("room");
           w.Int64(room);
           w.Key("user");
-          WriteUser(w, added->first);
+          WriteUser(w, added->user);
           w.EndObject();
         });
         // Adding a member again changes nothing: the cached room list stays (each invalidation makes
         // every loop's next GET /api/rooms read all rooms from PostgreSQL).
-        if (!added->second) return reply(201, body);
+        if (!added->new_member) return reply(201, body);
         InvalidateRoomList(loop, [reply, body = std::move(body)] { reply(201, body); });
       });
 }

@@ -190,16 +190,12 @@ void RoomHub::OnSubscriberLost(size_t shard) {
 void RoomHub::ResubscribeAll(size_t shard) {
   for (auto& [room, r] : rooms_) {
     if (ShardOf(room) != shard) continue;
-    if (r.members.empty()) {
-      // Catch-ups queued while the subscriber was away, for members who left since: nobody to send
-      // to, and a queued one would keep the next join from subscribing (WhenSubscribed subscribes for
-      // the first waiter only), so that join would never be answered.
-      r.on_subscribed.clear();
-      continue;
-    }
-    // Frames published while the subscriber was away never reached this loop, and the catch-ups that
-    // waited for a subscription were dropped with it: every seat catches up (again) once subscribed.
+    // The catch-ups queued while the subscriber was away go: a member who left since needs none, and
+    // one left queued would keep the next join from subscribing (WhenSubscribed subscribes for the
+    // first waiter only). Frames published meanwhile never reached this loop: every seat still here
+    // catches up (again) once subscribed.
     r.on_subscribed.clear();
+    if (r.members.empty()) continue;
     for (Connection* c : r.members) {
       Seat* seat = c->FindSeat(room);
       if (!seat) continue;

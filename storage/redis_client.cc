@@ -1,11 +1,10 @@
 #include "storage/redis_client.h"
 
-#include <string_view>
-
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 #include "storage/redis_shards.h"
 
