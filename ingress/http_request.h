@@ -2,9 +2,9 @@
 //
 // The connection owns its input buffer and calls ParseRequest on whatever has arrived so far, with the
 // Progress it keeps for the request (the parser keeps no state of its own). kIncomplete means "call
-// again with more bytes". kDone fills the
-// caller's Request and says how many bytes it used, so the next pipelined request starts right there.
-// kError carries a Status whose http_status is the response to send before closing the connection.
+// again with more bytes". kDone fills the caller's Request and says how many bytes it used, so the next
+// pipelined request starts right there. kError carries a Status whose http_status is the response to
+// send before closing the connection.
 //
 // Deliberately strict where leniency enables request smuggling or ambiguity (invalid tokens,
 // obs-fold, conflicting Content-Length, any Transfer-Encoding) and lenient where it costs nothing
@@ -69,9 +69,11 @@ struct Progress {
 // Parses one request from the front of `data`. On kDone, *out holds it and *consumed the bytes it
 // took. On kIncomplete, *consumed is the size the whole request will have once its headers are here
 // (so that a caller can make room for an upload), else 0; *out holds the request line and headers
-// once they are here, unless `progress` said the body is still short (then nothing was parsed). Otherwise *out is unspecified (a Request can be reused across calls to keep its capacity). On kError, *error says why with the HTTP status to answer: 400 malformed, 411 chunked body,
-// 413 body over the limit (known from Content-Length before the body arrives), 431 headers over the
-// limit, 501 unsupported Transfer-Encoding, 505 a version other than HTTP/1.0 or HTTP/1.1.
+// once they are here, unless `progress` said the body is still short (then nothing was parsed).
+// Otherwise *out is unspecified (a Request can be reused across calls to keep its capacity). On
+// kError, *error says why with the HTTP status to answer: 400 malformed, 411 chunked body, 413 body
+// over the limit (known from Content-Length before the body arrives), 431 headers over the limit, 501
+// unsupported Transfer-Encoding, 505 a version other than HTTP/1.0 or HTTP/1.1.
 ParseResult ParseRequest(std::string_view data, const Limits& limits, Request* out, size_t* consumed,
                          Status* error, Progress* progress = nullptr);
 

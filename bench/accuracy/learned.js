@@ -164,4 +164,4 @@ function experiment(trainRows, testRows) {
   return out;
 }
 
-module.exports = { SETTINGS, featurize, train, predict, experiment };
+module.exports = { SETTINGS, featurize, train, predict, experiment, rng };

@@ -150,18 +150,11 @@ function binaryFigures(truth, predicted) {
 
 // The 95% interval of stat(indices) over resamples of rows drawn with replacement (a percentile
 // bootstrap): how far a figure on a set of this size could move with other messages of the same kind.
-// Seeded (mulberry32, as learned.js), so the same set and predictions give the same interval.
+// Seeded (learned.js's generator), so the same set and predictions give the same interval.
 const BOOTSTRAP_RESAMPLES = 1000;
 function bootstrapInterval(n, stat, seed = 19) {
   if (n === 0) return null;
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = learned.rng(seed);
   const values = [];
   const picked = new Array(n);
   for (let r = 0; r < BOOTSTRAP_RESAMPLES; r++) {

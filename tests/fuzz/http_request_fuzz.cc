@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const http::ParseResult result = http::ParseRequest(input, limits, &request, &consumed, &error);
 
   // The same bytes arriving in pieces of 1-8 bytes (the sizes from the input), parsed with a Progress
-  // after each: incomplete until the end, then the one-piece answer.
+  // after each: incomplete until it answers, and then the one-piece answer.
   {
     http::Progress progress;
     http::Request piecewise;
