@@ -118,6 +118,8 @@ class Connection {
   bool Replaying() const { return replay_ != Replay::kNone; }
   void ReplayDone();
   std::vector<Seat>& seats() { return seats_; }
+  // Bytes of live frames its seats hold while they catch up (RoomHub::Hold): --max-output at most.
+  size_t& held_bytes() { return held_bytes_; }
   ConnectionBuckets& buckets() { return buckets_; }
   // A WebSocket's line of sends (SendOrder), made at its first send: a deque is not small.
   SendOrder& send_order() {
@@ -190,6 +192,7 @@ class Connection {
   std::unique_ptr<ws::FrameDecoder> decoder_;  // only once upgraded: idle HTTP connections stay small
   std::unique_ptr<UploadClaim> upload_claim_;  // while an upload's body arrives and is served
   std::vector<Seat> seats_;
+  size_t held_bytes_ = 0;
   ConnectionBuckets buckets_;
   std::unique_ptr<SendOrder> send_order_;
 };

@@ -34,10 +34,11 @@ Metric& fetch_redis = Counter("chatpipe_ingress_join_fetches_redis_total", "catc
 Metric& fetch_pg = Counter("chatpipe_ingress_join_fetches_pg_total", "catch-ups that queried PostgreSQL");
 Metric& replays_waited = Counter("chatpipe_ingress_join_replays_waited_total",
                                  "join replays that waited for the connection's previous replay to drain");
+Metric& held_dropped = Counter("chatpipe_ingress_held_dropped_total",
+                               "catch-ups whose held live frames passed the connection's budget and were read again");
 Metric& presence_frames = Counter("chatpipe_ingress_presence_frames_total", "presence frames published");
 LatencyHistogram& fanout_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "fanout"}});
 LatencyHistogram& server_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop", "server"}});
-constexpr size_t kMaxHeld = 10000;  // live frames held for one seat while it catches up
 constexpr size_t kBatchKeep = 1 << 16;  // a room's batch buffer keeps at most this much between bursts
 
 // What a catch-up read from PostgreSQL (RoomHub::Fetch).
@@ -374,11 +375,38 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
       if (h.pos) seat->last_pos = h.pos;
       deliveries.Add();
     }
+  }
+  ReleaseHeld(c, seat);
+  if (announce) NotePresence(c, room, true);
+  if (!seat->held_dropped) {
+    seat->catching_up = false;
+    return;
+  }
+  // What was dropped is in storage (it was published, so stored): read on from what was just sent.
+  seat->held_dropped = false;
+  CatchUp(conn_id, room, seat->last_pos, false);
+}
+
+void RoomHub::Hold(Connection* conn, Seat* seat, SharedFrame* batch, const BatchFrame& frame) {
+  if (seat->held_dropped) return;
+  const size_t cost = frame.size + sizeof(HeldFrame);
+  if (conn->held_bytes() + cost > loop_->services().config.max_output_bytes) {
+    held_dropped.Add();
+    ReleaseHeld(conn, seat);
+    seat->held_dropped = true;
+    return;
+  }
+  batch->Ref();
+  seat->held.push_back({frame.pos, batch, frame.offset, frame.size});
+  conn->held_bytes() += cost;
+}
+
+void RoomHub::ReleaseHeld(Connection* conn, Seat* seat) {
+  for (const HeldFrame& h : seat->held) {
+    conn->held_bytes() -= h.size + sizeof(HeldFrame);
     h.batch->Unref();
   }
   seat->held.clear();
-  seat->catching_up = false;
-  if (announce) NotePresence(c, room, true);
 }
 
 void RoomHub::OnChannelMessage(std::string_view channel, std::string_view payload) {
@@ -454,9 +482,7 @@ void RoomHub::FlushRoom(int64_t room_id, Room& room) {
     for (const BatchFrame& f : room.batch_frames) {
       std::string_view bytes(room.batch.data() + f.offset, f.size);
       if (seat->catching_up) {
-        if (seat->held.size() >= kMaxHeld) break;  // the catch-up will fetch the rest from storage
-        all->Ref();
-        seat->held.push_back({f.pos, all, f.offset, f.size});
+        Hold(c, seat, all, f);
         continue;
       }
       if (f.pos && f.pos <= seat->last_pos) continue;
@@ -545,7 +571,7 @@ void RoomHub::Unseat(Connection* conn, int64_t room) {
   auto& seats = conn->seats();
   for (size_t i = 0; i < seats.size(); ++i) {
     if (seats[i].room != room) continue;
-    for (const HeldFrame& h : seats[i].held) h.batch->Unref();
+    ReleaseHeld(conn, &seats[i]);
     seats.erase(seats.begin() + static_cast<long>(i));
     loop_->users().LeftRoom(conn, room);
     break;

@@ -71,6 +71,8 @@ struct Seat {
   bool replay_announce = false;
   int64_t replay_after = 0;
   std::vector<HeldFrame> held;  // live frames that arrived while catching up
+  // Live frames went unheld past the connection's budget (RoomHub::Hold): its catch-up reads again.
+  bool held_dropped = false;
 };
 
 // A join (true) or leave of one of a loop's connections, waiting for its room's next presence frame.
@@ -175,6 +177,11 @@ class RoomHub {
   void Gather(int64_t room, PresenceChange change);
   static void OnPresenceTick(int, short, void* arg);
   void Unseat(Connection* conn, int64_t room);
+  // Holds a live frame for `seat`, catching up, within the connection's --max-output bytes held
+  // across its seats. Past that the seat's held frames go (a client that joins many busy rooms and
+  // never reads would otherwise hold them all); its catch-up then reads them from storage again.
+  void Hold(Connection* conn, Seat* seat, SharedFrame* batch, const BatchFrame& frame);
+  void ReleaseHeld(Connection* conn, Seat* seat);
   // Beyond --max-idle-rooms rooms nobody is in, unsubscribes those that have been empty longest.
   void DropIdleRooms();
   int64_t RoomFromChannel(std::string_view channel) const;

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "common/metrics.h"
 #include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
@@ -40,6 +42,7 @@ class SlowReaderTest : public StackTest {
   void Start(size_t max_output) {
     ASSERT_TRUE(stack->StartIngress([max_output](IngressConfig& c) {
       c.max_output_bytes = max_output;
+      c.replay_limit = kMessages;
       // One sender sends megabytes as fast as it can: far past the send limits, which are not tested here.
       c.limits.sends_per_connection = c.limits.sends_per_user = BucketSpec{};
       c.limits.sends_in_flight = 0;
@@ -137,6 +140,73 @@ TEST_F(SlowReaderTest, AReaderTooFarBehindIsDroppedAndCatchesUpWhenItComesBack) 
   auto back = Join("bea2", last);
   ASSERT_TRUE(back);
   ExpectMessages(*back, static_cast<int>(last) + 1, kMessages);
+}
+
+}  // namespace
+}  // namespace chatpipe::test
+
+namespace chatpipe::test {
+namespace {
+
+// A client that never reads keeps its first join's replay in the ingress; its next joins wait their
+// turn, holding the live frames of their rooms meanwhile. Those are held within --max-output bytes a
+// connection; past it they are dropped and read again from storage once the seat's turn comes, so the
+// client still gets every message, in order, and the ingress holds no more for it than its budget.
+TEST_F(SlowReaderTest, LiveFramesHeldForAWaitingJoinStayWithinTheBudgetAndAreReadAgain) {
+  constexpr size_t kBudget = 64 << 10;
+  Start(kBudget);
+  auto backlog = stack->CreateRoom(sender_user, "backlog");
+  ASSERT_TRUE(backlog.ok());
+  ASSERT_TRUE(stack->pg()
+                  .Exec("INSERT INTO messages (id, room_id, pos, user_id, user_name, body, ts) "
+                        "SELECT $1::bigint * 100000 + g, $1::bigint, g, $2::bigint, 'ana', "
+                        "'m' || g || ' ' || repeat('x', $4::int), 0 FROM generate_series(1, $3::int) g",
+                        {std::to_string(*backlog), std::to_string(sender_user.id), std::to_string(kMessages),
+                         std::to_string(kTextBytes)})
+                  .ok());
+  auto sender = Join(sender_user);
+  ASSERT_TRUE(sender);
+  ASSERT_TRUE(Send(*sender, 1).ok());
+  ExpectMessages(*sender, 1, 1);
+
+  auto user = stack->Register("bea");
+  ASSERT_TRUE(user.ok());
+  auto reader = stack->Connect(*user);
+  ASSERT_TRUE(reader.ok());
+  // The ingress runs in this process: its metrics are read here.
+  Metric& waited = Counter("chatpipe_ingress_join_replays_waited_total", "");
+  Metric& dropped = Counter("chatpipe_ingress_held_dropped_total", "");
+  const int64_t waited_before = waited.value(), dropped_before = dropped.value();
+  ASSERT_TRUE((*reader)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(*backlog) + ",\"after\":0}").ok());
+  ASSERT_TRUE((*reader)->SendText("{\"type\":\"join\",\"room\":" + std::to_string(room) + ",\"after\":0}").ok());
+  ASSERT_TRUE(WaitFor([&] { return waited.value() == waited_before + 1; }));
+
+  // Twice the budget of live traffic while the second join waits.
+  const int sent = static_cast<int>(2 * kBudget / kTextBytes) + 1;
+  for (int i = 2; i <= sent; ++i) ASSERT_TRUE(Send(*sender, i).ok());
+  ExpectMessages(*sender, 2, sent);
+  ASSERT_TRUE(WaitFor([&] { return dropped.value() > dropped_before; }));
+
+  // The reader reads at last: the backlog's replay, then the room from its first message to its last.
+  std::map<int64_t, int64_t> last = {{*backlog, -1}, {room, -1}};  // -1: not joined yet
+  const std::map<int64_t, int64_t> want = {{*backlog, kMessages}, {room, sent}};
+  while (last != want) {
+    auto text = (*reader)->ReceiveText();
+    ASSERT_TRUE(text.ok()) << text.status().ToString() << " (close code " << (*reader)->close_code() << ")";
+    auto j = ParseJson(*text);
+    ASSERT_TRUE(j.ok());
+    if (j->Type() == "presence") continue;
+    const int64_t r = j->doc["room"].GetInt64();
+    ASSERT_TRUE(last.count(r)) << j->text;
+    if (j->Type() == "joined") {
+      ASSERT_EQ(last[r], -1) << j->text;
+      last[r] = 0;
+      continue;
+    }
+    ASSERT_EQ(j->Type(), "message") << j->text;
+    ASSERT_EQ(j->doc["pos"].GetInt64(), last[r] + 1) << "room " << r;
+    last[r] = j->doc["pos"].GetInt64();
+  }
 }
 
 }  // namespace
