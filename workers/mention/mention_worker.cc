@@ -332,7 +332,7 @@ Status MentionWorker::Resolve(std::vector<Pending>& pending, std::vector<Recipie
 }
 
 // Inserts the batch's mentions and returns those not notified yet, in one statement. Events that are
-// a client's retry of a message seen earlier under another id are left out (mention_sources).
+// a client's retry of a message seen earlier under another id are left out (message_sources).
 Status MentionWorker::Record(const std::vector<Pending>& pending, const std::vector<Recipient>& recipients,
                              std::vector<Notice>* notices) {
   rapidjson::StringBuffer buf;
@@ -356,18 +356,19 @@ Status MentionWorker::Record(const std::vector<Pending>& pending, const std::vec
     w.EndObject();
   }
   w.EndArray();
-  // The main query sees the tables as they were before this statement: mention_sources rows of
+  // Sources go in key order, as the tag worker's do, so the two cannot deadlock. The main query
+  // sees the tables as they were before this statement: message_sources rows of
   // earlier batches only, and mentions rows that existed before (the new ones come from ins).
   auto r = pg_.Exec(
       "WITH input AS ("
       "  SELECT * FROM jsonb_to_recordset($1::jsonb) "
       "    AS x(message_id bigint, room_id bigint, user_id bigint, kind text, sender bigint, cmid text)), "
       "src AS ("
-      "  INSERT INTO mention_sources (user_id, client_msg_id, message_id) "
-      "  SELECT DISTINCT sender, cmid, message_id FROM input WHERE cmid IS NOT NULL "
+      "  INSERT INTO message_sources (user_id, client_msg_id, message_id) "
+      "  SELECT DISTINCT sender, cmid, message_id FROM input WHERE cmid IS NOT NULL ORDER BY 1, 2 "
       "  ON CONFLICT (user_id, client_msg_id) DO NOTHING), "
       "fresh AS ("
-      "  SELECT i.* FROM input i LEFT JOIN mention_sources s ON s.user_id = i.sender AND s.client_msg_id = i.cmid "
+      "  SELECT i.* FROM input i LEFT JOIN message_sources s ON s.user_id = i.sender AND s.client_msg_id = i.cmid "
       "  WHERE s.message_id IS NULL OR s.message_id = i.message_id), "
       "ins AS ("
       "  INSERT INTO mentions (message_id, room_id, user_id, kind) "

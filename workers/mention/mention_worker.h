@@ -23,7 +23,7 @@
 // the worker died between 1 and 3: chat.notify is at least once (the mailer dedups by mention_id)
 // and the live frame is at least once (clients dedup by mention id).
 // A client's retry (a new message id, the same sender and client_msg_id) mentions nobody again: the
-// first id seen for that pair is recorded in mention_sources and later ones are skipped.
+// first id seen for that pair is recorded in message_sources and later ones are skipped.
 #pragma once
 
 #include <atomic>

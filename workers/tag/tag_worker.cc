@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -113,8 +115,11 @@ void TagWorker::Run(const std::atomic<bool>& stop) {
 Status TagWorker::Apply(const std::vector<ChatEvent>& events) {
   std::vector<Item> items;
   std::unordered_set<uint64_t> seen;
+  std::set<std::pair<int64_t, std::string_view>> client_ids;
   for (const auto& e : events) {
     if (!seen.insert(e.id).second) continue;
+    // A client's retry in the same batch as its first attempt: the first one's tags are the message's.
+    if (!e.client_msg_id.empty() && !client_ids.insert({e.user.id, e.client_msg_id}).second) continue;
     Item item;
     item.event = &e;
     // Ingress tags every message; its tags stand when this worker's tagger is the same, or when the
@@ -152,27 +157,44 @@ Status TagWorker::Store(std::vector<Item>& items) {
     w.RawValue(item.tags.data(), item.tags.size(), rapidjson::kObjectType);
     w.Key("v");
     StringOrNull(w, item.version);
+    w.Key("uid");
+    w.Int64(item.event->user.id);
+    w.Key("cmid");
+    StringOrNull(w, item.event->client_msg_id);
     w.EndObject();
   }
   w.EndArray();
-  // A row is replaced only by tags of a later registered version (tagger_versions; a version never
-  // registered, or NULL, counts as the earliest). `old` and the main query see the rows as they were
-  // before the statement. One row per item: written, new, tags changed, the stored version is ours.
+  // A client's retry of a message seen under another id (message_sources, as the mention worker
+  // keeps it) stores nothing: the persister folded it into that message, whose row has the tags.
+  // Sources are inserted in key order, as the mention worker does, so the two cannot deadlock. A
+  // row is replaced only by tags of a later registered version (tagger_versions; a version never
+  // registered, or NULL, counts as the earliest). `old`, `fresh` and the main query see the tables as
+  // they were before the statement. One row per item: written, new, tags changed, the stored version
+  // is ours, a retry.
   auto r = pg_.Exec(
       "WITH input AS ("
-      "  SELECT (x->>'id')::bigint AS message_id, (x->>'room')::bigint AS room_id, x->'tags' AS tags, x->>'v' AS v "
+      "  SELECT (x->>'id')::bigint AS message_id, (x->>'room')::bigint AS room_id, x->'tags' AS tags, x->>'v' AS v, "
+      "         (x->>'uid')::bigint AS uid, x->>'cmid' AS cmid "
       "  FROM jsonb_array_elements($1::jsonb) AS x), "
-      "old AS (SELECT t.message_id, t.tags, t.tagger_version AS v FROM message_tags t JOIN input USING (message_id)), "
+      "src AS ("
+      "  INSERT INTO message_sources (user_id, client_msg_id, message_id) "
+      "  SELECT uid, cmid, message_id FROM input WHERE cmid IS NOT NULL ORDER BY 1, 2 "
+      "  ON CONFLICT (user_id, client_msg_id) DO NOTHING), "
+      "fresh AS ("
+      "  SELECT i.* FROM input i LEFT JOIN message_sources s ON s.user_id = i.uid AND s.client_msg_id = i.cmid "
+      "  WHERE s.message_id IS NULL OR s.message_id = i.message_id), "
+      "old AS (SELECT t.message_id, t.tags, t.tagger_version AS v FROM message_tags t JOIN fresh USING (message_id)), "
       "up AS ("
       "  INSERT INTO message_tags AS t (message_id, room_id, tags, tagger_version) "
-      "  SELECT message_id, room_id, tags, v FROM input "
+      "  SELECT message_id, room_id, tags, v FROM fresh "
       "  ON CONFLICT (message_id) DO UPDATE SET tags = EXCLUDED.tags, tagger_version = EXCLUDED.tagger_version "
       "  WHERE coalesce((SELECT seq FROM tagger_versions WHERE version = t.tagger_version), 0) "
       "      < coalesce((SELECT seq FROM tagger_versions WHERE version = EXCLUDED.tagger_version), 0) "
       "  RETURNING message_id) "
       "SELECT i.message_id, up.message_id IS NOT NULL, o.message_id IS NULL, o.tags IS DISTINCT FROM i.tags, "
-      "       o.v IS NOT DISTINCT FROM i.v "
-      "FROM input i LEFT JOIN up USING (message_id) LEFT JOIN old o USING (message_id)",
+      "       o.v IS NOT DISTINCT FROM i.v, f.message_id IS NULL "
+      "FROM input i LEFT JOIN fresh f USING (message_id) LEFT JOIN up USING (message_id) "
+      "LEFT JOIN old o USING (message_id)",
       {std::string(buf.GetString(), buf.GetSize())});
   if (!r.ok()) return r.status();
   std::unordered_map<uint64_t, Item*> by_id;
@@ -180,7 +202,12 @@ Status TagWorker::Store(std::vector<Item>& items) {
   Counts batch;
   for (int row = 0; row < r->rows(); ++row) {
     const bool written = r->Bool(row, 1), is_new = r->Bool(row, 2), differs = r->Bool(row, 3), same = r->Bool(row, 4);
-    by_id.at(static_cast<uint64_t>(r->Int(row, 0)))->current = written || same;
+    Item* item = by_id.at(static_cast<uint64_t>(r->Int(row, 0)));
+    if (r->Bool(row, 5)) {  // a retry: its first attempt's frame and row speak for it
+      item->current = false;
+      continue;
+    }
+    item->current = written || same;
     batch.inserted += written && is_new;
     batch.replaced += written && !is_new;
     batch.changed += written && !is_new && differs;

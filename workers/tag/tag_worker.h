@@ -23,8 +23,9 @@
 //      is published: a tags frame would only repeat the message frame's tags to every subscriber;
 //   4. and only then lets its ConsumeLoop (workers/consume) store the batch's offsets.
 // Replaying a batch inserts nothing twice and republishes identical tags frames (clients apply them
-// by message id). An event that is a client's retry of a message already stored under another id
-// (same user and client_msg_id) publishes nothing: the first event's frame did.
+// by message id). An event that is a client's retry of a message seen under another id (same user
+// and client_msg_id, recorded in message_sources) stores and publishes nothing: the persister folded
+// it into that message, whose row and frame speak for it.
 #pragma once
 
 #include <atomic>

@@ -262,6 +262,33 @@ TEST_F(TagWorkerTest, BadEventsGoToTheDeadLetterTopicAndTheRestIsApplied) {
   EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM message_tags"), 1);
 }
 
+// A client's retry comes under a new id, and the persister folds it into the first message: its tags
+// are not stored again and the room's statistics count the message once, whether the retry comes in
+// its first attempt's batch or in a later one, and when the batches are replayed.
+TEST_F(TagWorkerTest, AClientsRetryIsStoredAndCountedOnce) {
+  TagWorker worker(env_->config(), *tagger_, TagWorkerOptions{500, "tag", 1});  // no persister: publish at once
+  ChatEvent first = env_->Event(room_, ana_, "ana", "what a lovely day");
+  first.client_msg_id = "c-1";
+  ChatEvent same_batch = env_->Event(room_, ana_, "ana", first.text);
+  same_batch.client_msg_id = "c-1";
+  ChatEvent later = env_->Event(room_, ana_, "ana", first.text);
+  later.client_msg_id = "c-1";
+  ChatEvent other = env_->Event(room_, ana_, "ana", "a sad, awful day");
+  other.client_msg_id = "c-2";
+  ASSERT_TRUE(worker.Apply({first, same_batch}).ok());
+  ASSERT_TRUE(worker.Apply({later, other}).ok());
+  ASSERT_TRUE(worker.Apply({first, same_batch, later, other}).ok());  // a replay
+  auto rows = env_->pg().Exec("SELECT message_id FROM message_tags ORDER BY message_id");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->rows(), 2);
+  EXPECT_EQ(static_cast<uint64_t>(rows->Int(0, 0)), first.id);
+  EXPECT_EQ(static_cast<uint64_t>(rows->Int(1, 0)), other.id);
+  auto tagged = env_->QueryInt("SELECT sum(tagged) FROM room_tag_buckets WHERE width = 60000 AND room_id = " +
+                               std::to_string(room_));
+  ASSERT_TRUE(tagged.ok());
+  EXPECT_EQ(*tagged, 2);
+}
+
 // Inline tags stand when they are this tagger's, or when the text was masked at intake (the original
 // is gone); any other event is tagged again, with this tagger's version.
 TEST_F(TagWorkerTest, StoresTheVersionOfTheTaggerThatMadeEachTag) {
