@@ -182,16 +182,11 @@ struct AddedMember {
   bool new_member = false;  // false: already a member, nothing changed
 };
 
-void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
-  rapidjson::Document doc;
-  if (Status s = ParseObject(req.body, {"user"}, &doc); !s.ok()) return conn.RespondError(s);
-  auto name = StringField(doc, "user");
-  if (Status e = FirstError({name.status()}); !e.ok()) return conn.RespondError(e);
-  if (!*name) return conn.RespondError(Status::InvalidArgument("bad_field", "user (a user name) is required"));
-  Loop* loop = &conn.loop();
+// POST /api/rooms/{id}/members, admitted by the requester's bucket.
+void AddAdmittedMember(Connection& conn, Loop* loop, int64_t room, int64_t requester, const std::string& name) {
   OnDb<AddedMember>(
       conn,
-      [room, requester = user.id, n = **name](PgConn& pg) -> Result<AddedMember> {
+      [room, requester, n = name](PgConn& pg) -> Result<AddedMember> {
         auto info = GetRoom(pg, room);
         if (!info.ok()) return info.status();
         if (!info->is_private) return Status::InvalidArgument("not_private", "public rooms have no member list");
@@ -219,6 +214,20 @@ void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser&
         if (!added->new_member) return reply(201, body);
         InvalidateRoomList(loop, [reply, body = std::move(body)] { reply(201, body); });
       });
+}
+
+void AddMemberRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
+  rapidjson::Document doc;
+  if (Status s = ParseObject(req.body, {"user"}, &doc); !s.ok()) return conn.RespondError(s);
+  auto name = StringField(doc, "user");
+  if (Status e = FirstError({name.status()}); !e.ok()) return conn.RespondError(e);
+  if (!*name) return conn.RespondError(Status::InvalidArgument("bad_field", "user (a user name) is required"));
+  Loop* loop = &conn.loop();
+  AdmitRequest(conn, "members", "you added too many members; try again later",
+               {UserBucket(*loop, "members", user.id, loop->services().config.limits.members_per_user)},
+               [loop, room, requester = user.id, n = **name](Connection& c) {
+                 AddAdmittedMember(c, loop, room, requester, n);
+               });
 }
 
 // --- messages ---

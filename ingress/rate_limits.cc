@@ -46,6 +46,8 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
        "room joins of one WebSocket (and its board_subscribes and, under a cooldown, its places: each asks Redis)"},
       {"rooms-per-user", &c->rooms_per_user, "rooms one user may create"},
       {"rooms-per-address", &c->rooms_per_address, "rooms created from one client address"},
+      {"members-per-user", &c->members_per_user,
+       "members one user may add to private rooms (POST /api/rooms/{id}/members), added or not"},
       {"guests-per-address", &c->guests_per_address, "guest sessions opened from one client address"},
       {"signups-per-address", &c->signups_per_address, "sign-ups (POST /api/users) from one client address"},
       {"login-failures-per-account", &c->login_failures_per_account,

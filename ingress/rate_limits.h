@@ -42,6 +42,8 @@ struct RateLimitConfig {
   BucketSpec joins_per_connection{100, 10000};
   BucketSpec rooms_per_user{20, 3600000};
   BucketSpec rooms_per_address{60, 3600000};
+  // Private-room member additions: each new member makes every loop's next room list a PostgreSQL read.
+  BucketSpec members_per_user{100, 3600000};
   BucketSpec guests_per_address{60, 600000};
   BucketSpec signups_per_address{20, 3600000};
   BucketSpec login_failures_per_account{10, 300000};  // then sign-ins to it wait, right password or not

@@ -19,7 +19,7 @@ BucketSpec Limit(const char* text) { return ParseBucketSpec(text).value_or(Bucke
 void NoLimits(IngressConfig& c) {
   RateLimitConfig& l = c.limits;
   for (BucketSpec* spec : {&l.sends_per_connection, &l.sends_per_user, &l.joins_per_connection, &l.rooms_per_user,
-                           &l.rooms_per_address, &l.guests_per_address, &l.signups_per_address,
+                           &l.rooms_per_address, &l.members_per_user, &l.guests_per_address, &l.signups_per_address,
                            &l.login_failures_per_account, &l.login_failures_per_address})
     *spec = BucketSpec{};
   l.sends_in_flight = 0;
@@ -318,6 +318,25 @@ TEST_F(RateLimitTest, RoomCreationAndSignUpsAreLimited) {
                          "{\"name\":\"cid\",\"email\":\"cid@example.com\",\"password\":\"right-password\"}");
   ASSERT_TRUE(cid.ok());
   EXPECT_EQ(cid->status, 429) << cid->body;
+}
+
+TEST_F(RateLimitTest, MemberAdditionsAreLimitedPerUser) {
+  Start([](RateLimitConfig& l) { l.members_per_user = Limit("2/1h"); });
+  auto secret = stack->CreateRoom(ana, "secret", true);
+  ASSERT_TRUE(secret.ok());
+  ASSERT_TRUE(stack->Register("bea").ok() && stack->Register("cid").ok());
+  const std::string path = "/api/rooms/" + std::to_string(*secret) + "/members";
+  for (const char* name : {"bea", "bea"}) {  // an addition that changes nothing counts too
+    auto r = stack->Call("POST", path, ana, std::string("{\"user\":\"") + name + "\"}");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 201) << r->body;
+  }
+  auto third = stack->Call("POST", path, ana, "{\"user\":\"cid\"}");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->status, 429) << third->body;
+  EXPECT_NE(third->body.find("\"rate_limited\""), std::string::npos) << third->body;
+  ASSERT_TRUE(third->headers.count("retry-after"));
+  EXPECT_GE(std::stoi(third->headers["retry-after"]), 1700) << "one token every 30 minutes";
 }
 
 // One password thread and one place in its queue: a burst of sign-ins is answered at once with 503
