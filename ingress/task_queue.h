@@ -51,6 +51,7 @@ class TaskQueue {
 
   int fd() const { return wake_fd_; }
   size_t owed() const { return owed_; }
+  size_t max_owed() const { return max_owed_; }
 
  private:
   void Push(Task task, bool answer);

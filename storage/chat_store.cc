@@ -139,6 +139,12 @@ Result<RoomRow> GetRoom(PgConn& pg, int64_t room) {
   return ToRoom(*r, 0);
 }
 
+Result<int64_t> MaxRoomId(PgConn& pg) {
+  auto r = pg.Exec("SELECT coalesce(max(id), 0) FROM rooms");
+  if (!r.ok()) return r.status();
+  return r->Int(0, 0);
+}
+
 Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user) {
   auto r = pg.Exec("SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2",
                    {std::to_string(room), std::to_string(user)});

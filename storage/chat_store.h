@@ -59,6 +59,8 @@ Result<RoomRow> CreateRoom(PgConn& pg, int64_t creator, const std::string& name,
                            const Moderation& moderation);
 Result<RoomRow> GetRoom(PgConn& pg, int64_t room);
 Result<bool> IsMember(PgConn& pg, int64_t room, int64_t user);
+// The highest room id there is (0: none yet). Ids come from a sequence: a room made later has a higher one.
+Result<int64_t> MaxRoomId(PgConn& pg);
 // True when the user was not a member before.
 Result<bool> AddMember(PgConn& pg, int64_t room, int64_t user);
 // A room and, if it is private, its members' ids: what the room list needs to know of it.

@@ -6,7 +6,9 @@
 #include <map>
 #include <set>
 
+#include "common/metrics.h"
 #include "ingress/room_hub.h"
+#include "ingress/websocket.h"
 #include "ingress/server.h"
 #include "storage/redis_keys.h"
 #include "tests/support/stack_test_base.h"
@@ -411,6 +413,38 @@ TEST_F(JoinTest, AJoinIntoARoomWhoseHeadTheLoopKnowsReadsNothing) {
     EXPECT_EQ(m->doc["pos"].GetInt64(), 4);
     EXPECT_STREQ(m->doc["text"].GetString(), "m4");
   }
+}
+
+// Joins of ids above every room wait for one query of the highest room id per loop, not one query
+// each: a flood of made-up ids costs the database a query at a time. A room made since is above what
+// the loop knew, and its join still finds it.
+TEST_F(JoinTest, JoinsOfIdsAboveEveryRoomShareOneQuery) {
+  StartIngress(1);
+  Metric& ceiling_queries = Counter("chatpipe_ingress_room_ceiling_queries_total", "");
+  auto ws = Connect(owner_user);
+  ASSERT_TRUE(ws);
+  const int64_t queries_before = ceiling_queries.value();
+  constexpr int kJoins = 50;
+  std::string burst;  // one segment: the loop reads every join before the first query answers
+  const uint8_t key[4] = {1, 2, 3, 4};
+  for (int i = 0; i < kJoins; ++i) burst += ws::EncodeFrame(ws::Opcode::kText, JoinFrame(room + 1000 + i), key);
+  ASSERT_TRUE(ws->SendRaw(burst).ok());
+  for (int i = 0; i < kJoins; ++i) {
+    auto e = ReceiveType(*ws, "error");
+    ASSERT_TRUE(e.ok()) << e.status().ToString() << " after " << i << " errors";
+    EXPECT_STREQ(e->doc["code"].GetString(), "unknown_room") << e->text;
+  }
+  const int64_t queries = ceiling_queries.value() - queries_before;
+  EXPECT_GE(queries, 1);
+  EXPECT_LE(queries, 2) << "the first join's query, then one for all that came while it was out";
+
+  auto fresh = stack->CreateRoom(owner_user, "fresh");
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_GT(*fresh, room);
+  ASSERT_TRUE(ws->SendText(JoinFrame(*fresh)).ok());
+  auto joined = ReceiveType(*ws, "joined");
+  ASSERT_TRUE(joined.ok()) << joined.status().ToString();
+  EXPECT_EQ(joined->doc["room"].GetInt64(), *fresh);
 }
 
 // A client joining several rooms with "after" gets their replays one at a time: the next is read
