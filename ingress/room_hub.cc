@@ -356,6 +356,7 @@ void RoomHub::Deliver(uint64_t conn_id, int64_t room, const Frames& frames, int6
   announce = announce && !seat->joined;  // a catch-up redone after a Redis reconnect announces once
   if (announce) {
     seat->joined = true;
+    loop_->users().Announced(c, room);
     c->SendText(JoinedFrame(room, head));
     if (seat->join_after < 0) seat->last_pos = std::max(seat->last_pos, head);  // no "after": from now
   }
@@ -514,8 +515,9 @@ void RoomHub::NoteWritten() {
 void RoomHub::NotePresence(Connection* conn, int64_t room_id, bool joined) {
   UserHub& users = loop_->users();
   const UserRef user{conn->user().id, conn->user().name};
-  // Another of the user's connections here is in the room: the user is there either way.
-  if (users.JoinedElsewhere(conn, user.id, room_id)) return;
+  // Another of the user's connections here is in the room (this one's seat is counted, announced
+  // and not yet gone): the user is there either way.
+  if (users.JoinedSeats(user.id, room_id) > 1) return;
   users.ChangePresence(user.id, room_id, joined, [this, user, room_id, joined](bool changed) {
     if (changed) Gather(room_id, {user.id, user.name, joined});
   });
@@ -572,8 +574,9 @@ void RoomHub::Unseat(Connection* conn, int64_t room) {
   for (size_t i = 0; i < seats.size(); ++i) {
     if (seats[i].room != room) continue;
     ReleaseHeld(conn, &seats[i]);
+    const bool joined = seats[i].joined;
     seats.erase(seats.begin() + static_cast<long>(i));
-    loop_->users().LeftRoom(conn, room);
+    loop_->users().LeftRoom(conn, room, joined);
     break;
   }
   auto it = rooms_.find(room);

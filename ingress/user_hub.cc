@@ -100,25 +100,17 @@ bool UserHub::OnUnsubscribed(std::string_view channel) {
 }
 
 void UserHub::EnteredRoom(Connection* conn, int64_t room) {
+  ++seats_[{conn->user().id, room}].seated;
   const std::string key = RoomPresentKey(loop_->redis_prefix(), room);
   loop_->redis().Command({"ZADD", key, ExpiryMs(), std::to_string(conn->user().id)}, Ignore);
   loop_->redis().Command({"PEXPIRE", key, std::to_string(kPresenceTtlMs)}, Ignore);
 }
 
-bool UserHub::SeatedElsewhere(Connection* except, int64_t user, int64_t room) const {
-  auto it = users_.find(user);
-  if (it == users_.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(),
-                     [&](Connection* c) { return c != except && c->FindSeat(room); });
-}
+void UserHub::Announced(const Connection* conn, int64_t room) { ++seats_[{conn->user().id, room}].joined; }
 
-bool UserHub::JoinedElsewhere(const Connection* except, int64_t user, int64_t room) const {
-  auto it = users_.find(user);
-  if (it == users_.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(), [&](Connection* c) {
-    const Seat* seat = c == except ? nullptr : c->FindSeat(room);
-    return seat && seat->joined;
-  });
+int UserHub::JoinedSeats(int64_t user, int64_t room) const {
+  auto it = seats_.find({user, room});
+  return it == seats_.end() ? 0 : it->second.joined;
 }
 
 void UserHub::ChangePresence(int64_t user, int64_t room, bool joined, std::function<void(bool)> done) {
@@ -135,9 +127,13 @@ void UserHub::ChangePresence(int64_t user, int64_t room, bool joined, std::funct
     loop_->redis().Command({"EVAL", kPresenceLeaveScript, "1", key, now, Member()}, std::move(reply));
 }
 
-void UserHub::LeftRoom(Connection* conn, int64_t room) {
+void UserHub::LeftRoom(Connection* conn, int64_t room, bool joined) {
+  auto it = seats_.find({conn->user().id, room});
+  if (it == seats_.end()) return;
+  it->second.joined -= joined;
+  if (--it->second.seated > 0) return;
+  seats_.erase(it);
   // Other loops or processes may still hold the user in the room: their next refresh adds it back.
-  if (SeatedElsewhere(conn, conn->user().id, room)) return;
   loop_->redis().Command({"ZREM", RoomPresentKey(loop_->redis_prefix(), room), std::to_string(conn->user().id)},
                          Ignore);
 }

@@ -17,10 +17,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 struct event;
@@ -39,10 +41,13 @@ class UserHub {
   void Add(Connection* conn);
   void Remove(Connection* conn);
   void EnteredRoom(Connection* conn, int64_t room);
-  void LeftRoom(Connection* conn, int64_t room);  // after the seat is gone
-
-  // Another connection of `user` on this loop, not `except`, has a joined seat in `room`.
-  bool JoinedElsewhere(const Connection* except, int64_t user, int64_t room) const;
+  // After the seat is gone; `joined`: it had been announced (Announced).
+  void LeftRoom(Connection* conn, int64_t room, bool joined);
+  // `conn`'s seat in `room` was announced: "joined" was sent (RoomHub::Deliver).
+  void Announced(const Connection* conn, int64_t room);
+  // This loop's connections of `user` with an announced seat in `room`. Counted, not searched: a
+  // user with a thousand connections joining and leaving costs a lookup each, not a walk over them all.
+  int JoinedSeats(int64_t user, int64_t room) const;
   // This loop's first joined connection of `user` in `room` came (joined) or its last one went:
   // `done(true)` when no other loop had the user there (or Redis could not tell: better a line too
   // many than a user who never appears).
@@ -60,7 +65,6 @@ class UserHub {
   static void OnRefresh(int, short, void* arg);
   void Refresh();
   std::string Member() const;
-  bool SeatedElsewhere(Connection* except, int64_t user, int64_t room) const;
   // Closes `conn` (4001) if its session was ended: a logout whose "session_ended" this loop missed.
   void CheckSession(Connection* conn);
   // The user of a channel of this namespace, or 0 if it is not a user channel.
@@ -68,6 +72,11 @@ class UserHub {
 
   Loop* loop_;
   std::unordered_map<int64_t, std::vector<Connection*>> users_;
+  struct Seats {
+    int seated = 0;  // connections of the user here with a seat in the room
+    int joined = 0;  // ... of which announced
+  };
+  std::map<std::pair<int64_t, int64_t>, Seats> seats_;  // by (user, room)
   std::unordered_set<int64_t> subscribed_;  // user channels this loop has subscribed
   std::unordered_set<int64_t> confirmed_;   // ... and Redis confirmed: every later logout arrives here
   // UNSUBSCRIBEs Redis has not confirmed: a user coming back meanwhile is subscribed again only after
