@@ -24,7 +24,8 @@ void WriteText(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string&
 
 // The headers DeadLetters adds: a retry leaves them out.
 bool IsDeadLetterHeader(const std::string& name) {
-  return name == "reason" || name == "source" || name == "topic" || name == "partition" || name == "offset";
+  return name == "reason" || name == "source" || name == "topic" || name == "partition" || name == "offset" ||
+         name == "truncated_from";
 }
 
 std::string Header(const KafkaMessage& m, const std::string& name) {
@@ -49,6 +50,12 @@ Status RetryOne(const CommonConfig& config, PgConn& pg, KafkaProducer& producer,
   const std::string source = Header(m, "topic");
   if (source.empty()) {
     out << id << ": not retried: it names no source topic (reason: " << Header(m, "reason") << ")\n";
+    return Status::Ok();
+  }
+  if (const std::string cut = Header(m, "truncated_from"); !cut.empty()) {
+    out << id << ": not retried: it was cut to fit the dead-letter topic (key and payload were " << cut
+        << " bytes); find it on " << source << " at partition " << Header(m, "partition") << ", offset "
+        << Header(m, "offset") << "\n";
     return Status::Ok();
   }
   if (Status s = pg.ExecScript("BEGIN"); !s.ok()) return s;

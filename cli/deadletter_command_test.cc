@@ -118,6 +118,7 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
   ChatEvent e = env_->Event(*room, *user, "ana", "back from the dead");
   SendDeadLetter(std::to_string(*room), EncodeChatEvent(e), "room_not_found");
   SendDeadLetter("9", "{}", "the mailer's: no source topic", /*from_kafka=*/false);
+  SendDeadLetter(std::to_string(*room), std::string(950'000, 'x'), "too large to keep whole");
 
   Outcome unknown = Command({"retry", "--id", "chat.deadletter/0/7"});
   EXPECT_EQ(unknown.code, 1) << unknown.output;
@@ -134,13 +135,19 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
       << first.output;
   EXPECT_NE(first.output.find("chat.deadletter/0/1: not retried: it names no source topic"), std::string::npos)
       << first.output;
+  const std::string key_size = std::to_string(std::to_string(*room).size());
+  EXPECT_NE(first.output.find("chat.deadletter/0/2: not retried: it was cut to fit the dead-letter topic (key and "
+                              "payload were " + key_size + ",950000 bytes); find it on " +
+                              env_->config().Topic(kMessagesTopic) + " at partition 2, offset 41"),
+            std::string::npos)
+      << first.output;
   const std::string count = "SELECT count(*) FROM messages WHERE id = " + std::to_string(e.id);
   EXPECT_TRUE(test::WaitFor([&] { return env_->QueryInt(count).value_or(0) == 1; }));
 
   Outcome again = Command({"retry", "--id", "chat.deadletter/0/0"});
   ASSERT_EQ(again.code, 0) << again.output;
   EXPECT_NE(again.output.find("chat.deadletter/0/0: already retried at "), std::string::npos) << again.output;
-  EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM dead_letter_retries"), 1);
+  EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM dead_letter_retries"), 1);  // not the cut one either
 
   // Only one copy went back to the topic, and one row was stored.
   auto copies = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kMessagesTopic), 0, std::chrono::seconds(30));

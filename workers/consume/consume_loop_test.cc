@@ -165,6 +165,34 @@ TEST_F(ConsumeLoopTest, RefusedEventsAreDeadLetteredAsTheyCameAndTheRestIsCommit
   EXPECT_EQ(LeftInGroup("refusing", {"a", "b", "c", "d"}), std::vector<std::string>{});
 }
 
+// A refused message near Kafka's size limit, whose reason quotes all of it, still goes to the
+// dead-letter topic: cut to fit and marked so. Whole, the letter would be refused by the producer
+// forever and the loop would never get past it.
+TEST_F(ConsumeLoopTest, ARefusedMessageTooLargeToDeadLetterWholeIsCutAndTheLoopGoesOn) {
+  WorkerMetrics metrics = WorkerMetrics::For("cutting");
+  const int64_t dead_before = metrics.dead_letters.value();
+  const std::string huge(999'000, 'x');  // not a number: DecodeNumber's reason quotes it
+  ASSERT_TRUE(env_->ProduceRaw("k", huge).ok());
+  ASSERT_TRUE(env_->ProduceRaw("k", "7").ok());
+  auto loop = MakeLoop("cutting");
+  ASSERT_TRUE(loop->Start().ok());
+  {
+    test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
+    ASSERT_TRUE(WaitFor([&] { return Stored() == 1 && metrics.dead_letters.value() == dead_before + 1; }));
+  }
+  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic), 0, 30s);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 1u);
+  const KafkaMessage& letter = (*read)[0];
+  EXPECT_EQ(letter.key, "k");
+  EXPECT_EQ(letter.payload, huge.substr(0, letter.payload.size()));
+  EXPECT_LT(letter.payload.size(), huge.size());
+  EXPECT_EQ(Header(letter, "truncated_from"), "1,999000");
+  EXPECT_LE(Header(letter, "reason").size(), 4096u);
+  EXPECT_EQ(Header(letter, "reason").rfind("not a number: xxx", 0), 0u);
+  EXPECT_EQ(LeftInGroup("cutting", {"k"}), std::vector<std::string>{});
+}
+
 // A gathering loop (the tag worker's) applies what arrives within its window after a batch's first
 // event as one batch. The second event is produced 200 ms after the first: that spacing is what the
 // test is about, and without the window the two are applied apart.

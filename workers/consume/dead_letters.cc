@@ -14,6 +14,13 @@ namespace {
 
 constexpr auto kSlice = std::chrono::milliseconds(50);  // how often the wait for a report looks at stop
 
+// A dead letter must fit the producer's message.max.bytes (1,000,000 by default) with its headers, or
+// the broker's refusal would be retried forever and the worker would never get past the message. A
+// message on its topic may be as large as the broker took there, and a reason may quote all of it.
+constexpr size_t kMaxPayload = 900'000;
+constexpr size_t kMaxKey = 4096;
+constexpr size_t kMaxReason = 4096;
+
 }  // namespace
 
 DeadLetters::DeadLetters(KafkaProducer* producer, std::string topic, std::string source)
@@ -33,9 +40,14 @@ Status DeadLetters::SendOnce(const std::string& key, const std::string& payload,
   return report.get();
 }
 
-Status DeadLetters::Send(const std::string& key, const std::string& payload, const std::string& reason,
+Status DeadLetters::Send(const std::string& key_in, const std::string& payload_in, const std::string& reason_in,
                          const std::atomic<bool>& stop, const KafkaMessage* from) {
+  const std::string key = key_in.substr(0, kMaxKey), payload = payload_in.substr(0, kMaxPayload);
+  const std::string reason = reason_in.substr(0, kMaxReason);
   Headers headers = {{"reason", reason}, {"source", source_}};
+  // Cut to fit: `deadletter retry` will not put back what is not whole.
+  if (key.size() < key_in.size() || payload.size() < payload_in.size())
+    headers.push_back({"truncated_from", std::to_string(key_in.size()) + "," + std::to_string(payload_in.size())});
   if (from) {
     headers.insert(headers.end(), {{"topic", from->topic},
                                    {"partition", std::to_string(from->partition)},

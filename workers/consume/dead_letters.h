@@ -3,7 +3,10 @@
 // Every dead letter is produced keyed and with a payload the caller chooses (the consume loop passes
 // the refused message's own key and payload, unchanged), with the headers `reason` and `source` (the
 // worker's name), and, when it comes from a Kafka message, `topic`, `partition` and `offset` (where
-// that message is), so an operator can find and replay it (`chatpipe deadletter list|retry`). Each
+// that message is), so an operator can find and replay it (`chatpipe deadletter list|retry`). A key,
+// payload or reason too long to fit Kafka's message limit is cut (a reason to 4 KiB, a key to 4 KiB,
+// a payload to 900 KB), and the header `truncated_from` then holds the key's and the payload's sizes
+// ("KEY,PAYLOAD"): such a letter is listed, but not retried. Each
 // is an incident: logged at error level with all of that, and counted in
 // chatpipe_worker_dead_letters_total{worker=source}. Send waits for the broker's report, because the
 // caller stores an offset or records a row as dead right after.
