@@ -62,14 +62,18 @@ void Reply::operator()(const Status& error) const {
   if (Connection* c = loop->FindConnection(conn_id)) c->RespondError(error);
 }
 
-void Authenticate(Connection& conn, const http::Request& req, Authenticated then, bool query_token) {
+Result<TokenUser> SignedUser(Connection& conn, const http::Request& req, bool query_token) {
   std::string token;
   if (const std::string* auth = req.Header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
     token = auth->substr(7);
   else if (auto q = query_token ? req.QueryParam("token") : std::nullopt)
     token = *q;
-  if (token.empty()) return conn.RespondError(Status::Unauthenticated("missing bearer token"));
-  auto user = conn.loop().services().signer.Verify(token, NowSeconds());
+  if (token.empty()) return Status::Unauthenticated("missing bearer token");
+  return conn.loop().services().signer.Verify(token, NowSeconds());
+}
+
+void Authenticate(Connection& conn, const http::Request& req, Authenticated then, bool query_token) {
+  auto user = SignedUser(conn, req, query_token);
   if (!user.ok()) return conn.RespondError(user.status());
   Loop* loop = &conn.loop();
   CheckSessionLive(*loop, user->session, [loop, id = conn.id(), user = *user, then = std::move(then)](Status live) {

@@ -55,5 +55,8 @@ void OnDb(Connection& conn, std::function<Result<T>(PgConn&)> job, std::function
 // `query_token` is true (the WebSocket, which browsers cannot give headers) also from ?token=.
 using Authenticated = std::function<void(Connection&, const TokenUser&)>;
 void Authenticate(Connection& conn, const http::Request& req, Authenticated then, bool query_token = false);
+// The user a request's bearer token names (Authorization: Bearer, or with `query_token` a ?token=),
+// if this service signed it and it has not expired. No I/O: whether it was logged out is Authenticate's.
+Result<TokenUser> SignedUser(Connection& conn, const http::Request& req, bool query_token = false);
 
 }  // namespace chatpipe

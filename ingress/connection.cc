@@ -13,6 +13,7 @@
 #include "common/metrics.h"
 #include "common/steady_clock.h"
 #include "common/utf8.h"
+#include "ingress/api_support.h"
 #include "ingress/http_api.h"
 #include "ingress/http_status.h"
 #include "ingress/loop.h"
@@ -189,7 +190,7 @@ void Connection::ReadHttp() {
     const http::Limits limits = UploadLimits(loop_->services().config.media.max_upload_bytes);
     http::ParseResult r = http::ParseRequest(in_, limits, &request, &consumed, &error, &request_progress_);
     if (r == http::ParseResult::kIncomplete) {
-      if (consumed > kMaxHttpInput && !upload_claim_ && !ClaimUpload(consumed)) return;
+      if (consumed > kMaxHttpInput && !upload_claim_ && !ClaimUpload(request, consumed)) return;
       return ArmReadTimeout();  // the request's deadline
     }
     serving_ = true;
@@ -207,7 +208,9 @@ void Connection::ReadHttp() {
     if (proxied_) client_ = loop_->services().proxies.ClientOf(Peer(), request.headers);
     HandleHttpRequest(*this, std::move(request));
   }
-  if (in_.empty()) std::string().swap(in_);  // an idle keep-alive connection holds no buffer
+  // An idle keep-alive connection holds no buffer, and one an upload grew is given back.
+  if (in_.empty()) std::string().swap(in_);
+  else if (in_.capacity() > 2 * kMaxHttpInput) in_.shrink_to_fit();
   // Answering asynchronously: stop reading so pipelined requests wait their turn.
   if (serving_ && state_ == State::kHttp) PauseReading();
 }
@@ -216,18 +219,25 @@ size_t Connection::MaxInput() const {
   return upload_claim_ ? std::max(kMaxHttpInput, upload_claim_->bytes()) : kMaxHttpInput;
 }
 
-bool Connection::ClaimUpload(size_t size) {
-  upload_claim_ = loop_->services().uploads.Claim(size);
+bool Connection::ClaimUpload(const http::Request& head, size_t size) {
+  // Its body is still coming: an answer now closes the connection rather than read megabytes to skip it.
+  auto refuse = [this](const Status& why, std::string_view headers) {
+    serving_ = true;
+    keep_alive_ = false;
+    RespondError(why, headers);
+    return false;
+  };
+  // Memory is set aside for a signed-in user's body only; the route checks the session's logout.
+  if (auto user = SignedUser(*this, head); !user.ok()) return refuse(user.status(), "");
+  const Services& services = loop_->services();
+  const IpAddress client = proxied_ ? services.proxies.ClientOf(Peer(), head.headers) : client_;
+  upload_claim_ = loop_->services().uploads.Claim(AddressKey(client), size);
   if (upload_claim_) {
     // An upload may take longer than a request; its deadline starts now.
     request_deadline_ms_ = SteadyMs() + loop_->services().config.media.upload_timeout_ms;
     return true;
   }
-  // Its body is still coming: answer, and close rather than read megabytes to skip it.
-  serving_ = true;
-  keep_alive_ = false;
-  RespondError(Status::Unavailable("busy", "too many uploads in progress; try again shortly"), "Retry-After: 1\r\n");
-  return false;
+  return refuse(Status::Unavailable("busy", "too many uploads in progress; try again shortly"), "Retry-After: 1\r\n");
 }
 
 void Connection::PauseReading() { event_del(&read_event_); }

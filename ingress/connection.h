@@ -141,8 +141,9 @@ class Connection {
   void ReadSocket();
   void ReadHttp();
   // The request in in_ will be `size` bytes, over the input a connection holds: claim its place in
-  // the UploadBudget. False when it was refused (answered 503).
-  bool ClaimUpload(size_t size);
+  // the UploadBudget for its client, if `head` (the request's parsed head) carries a valid bearer
+  // token. False when it was refused (answered 401, or 503 past the budget or the client's share).
+  bool ClaimUpload(const http::Request& head, size_t size);
   size_t MaxInput() const;
   IpAddress Peer() const;  // the socket's peer (the unspecified address if it has none)
   void WriteHead(int status, std::string_view content_type, size_t length, std::string_view extra_headers);

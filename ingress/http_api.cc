@@ -316,12 +316,13 @@ void RoomScopedRoute(Connection& conn, http::Request req, const TokenUser& user,
   if (what == "members") return AddMemberRoute(conn, req, user, room);
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.access().Check(room, user.id, [&loop, id, req = std::move(req), user, room, what](Status s, const RoomFacts& facts) {
+  loop.access().Check(room, user.id, [&loop, id, req = std::move(req), user, room, what](Status s,
+                                                                                         const RoomFacts& facts) mutable {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->RespondError(s);
     if (what == "stats") return RoomStatsRoute(*c, req, room);
-    if (what == "uploads") return UploadRoute(*c, req, user, room);
+    if (what == "uploads") return UploadRoute(*c, std::move(req), user, room);
     if (req.method == "GET") return HistoryRoute(*c, req, room);
     PostMessageRoute(*c, req, user, room, facts);
   });
@@ -382,10 +383,13 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   if (req.path == "/api/board/meta") return BoardMetaRoute(conn);
   if (req.path == "/api/board") return BoardRoute(conn, req);
   if (int x, y; ParsePixelPath(req.path, &x, &y)) return PixelStoryRoute(conn, req, x, y);
-  if (req.path.rfind("/api/", 0) == 0)
-    return Authenticate(conn, req, [req](Connection& c, const TokenUser& user) mutable {
-      AuthenticatedRoute(c, std::move(req), user);
+  if (req.path.rfind("/api/", 0) == 0) {
+    // Held, not copied: an upload's body is megabytes.
+    auto held = std::make_shared<http::Request>(std::move(req));
+    return Authenticate(conn, *held, [held](Connection& c, const TokenUser& user) {
+      AuthenticatedRoute(c, std::move(*held), user);
     });
+  }
   ServeStaticFile(conn, req);
 }
 

@@ -199,7 +199,7 @@ bool IsUploadRequest(std::string_view method, std::string_view path) {
   return method == "POST" && ParseRoomPath(path, &what) && what == "uploads";
 }
 
-void UploadRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room) {
+void UploadRoute(Connection& conn, http::Request req, const TokenUser& user, int64_t room) {
   const std::string* type = req.Header("content-type");
   if (!type || !ImageTypeFromMime(*type)) {
     uploads_refused.Add();
@@ -209,9 +209,9 @@ void UploadRoute(Connection& conn, const http::Request& req, const TokenUser& us
     uploads_refused.Add();
     return conn.RespondError(Status::InvalidArgument("empty_body", "the upload has no bytes"));
   }
-  // Shared, not copied: the body (up to --max-upload-bytes) and its budget claim go to the media
+  // Moved, not copied: the body (up to --max-upload-bytes) and its budget claim go to the media
   // pool together, and are freed together when the job is done.
-  auto body = std::make_shared<const std::string>(req.body);
+  auto body = std::make_shared<const std::string>(std::move(req.body));
   std::shared_ptr<UploadClaim> claim = conn.TakeUploadClaim();
   Loop* loop = &conn.loop();
   const MediaConfig& media = loop->services().config.media;

@@ -43,7 +43,7 @@ void AddMediaOptions(CLI::App* app, MediaConfig* config);
 bool IsUploadRequest(std::string_view method, std::string_view path);
 
 // POST /api/rooms/{room}/uploads, once the user may post in the room.
-void UploadRoute(Connection& conn, const http::Request& req, const TokenUser& user, int64_t room);
+void UploadRoute(Connection& conn, http::Request req, const TokenUser& user, int64_t room);
 // GET /api/rooms/{room}/objects/{key}: a public room's objects to anyone, a private room's to its
 // members (the token is then required).
 void ObjectRoute(Connection& conn, const http::Request& req);

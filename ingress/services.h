@@ -77,7 +77,7 @@ struct Services {
   explicit Services(const IngressConfig& c)
       : config(c), signer(c.token_secret), instance_id(InstanceId()),
         connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address),
-        uploads(c.media.upload_memory) {
+        uploads(c.media.upload_memory, c.media.max_upload_bytes) {
     std::string error;
     TrustedProxies::Parse(c.trusted_proxies, &proxies, &error);  // IngressServer::Start checked it
   }

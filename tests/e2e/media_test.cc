@@ -389,6 +389,57 @@ TEST(MediaBudgetTest, UploadsPastTheMemoryBudgetAreRefusedBeforeTheirBodies) {
   EXPECT_EQ(first.in().rfind("HTTP/1.1 201", 0), 0u) << first.in().substr(0, 400);
 }
 
+// Memory is set aside for a body only for a signed-in user, and one client address holds at most its
+// share of the budget (a quarter, or one largest upload): a client starting uploads it never finishes
+// keeps neither strangers nor everyone else's uploads out.
+TEST(MediaBudgetTest, UploadClaimsNeedATokenAndOneAddressHoldsItsShareAtMost) {
+  const std::string png = MakeImage(400, 400, ".png", /*noise=*/true);
+  const size_t length = png.size();
+  ASSERT_GT(length, 100u * 1024);
+  auto s = TestStack::Create();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto& stack = *s;
+  ASSERT_TRUE(stack->StartIngress([&](IngressConfig& c) {
+    c.media.max_upload_bytes = length;
+    c.media.upload_memory = (length + 4096) * 8;  // a share of two uploads (body and head) an address
+  }).ok());
+  auto ana = stack->Register("ana");
+  ASSERT_TRUE(ana.ok());
+  auto room = stack->CreateRoom(*ana, "photos");
+  ASSERT_TRUE(room.ok());
+  auto head = [&](const std::string& token) {
+    return "POST /api/rooms/" + std::to_string(*room) + "/uploads HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+           token + "\r\nContent-Type: image/png\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+  };
+  auto answer = [](RawConn& conn) {
+    conn.ReadUntil([](const std::string& in) { return in.find("\r\n\r\n") != std::string::npos; },
+                   std::chrono::seconds(5));
+    return conn.in().substr(0, 12);
+  };
+
+  // No token, or a forged one: 401 at the headers, nothing claimed.
+  for (const std::string token : {std::string(), ana->token + "x"}) {
+    RawConn stranger(stack->port());
+    ASSERT_TRUE(stranger.Send(head(token)));
+    EXPECT_EQ(answer(stranger), "HTTP/1.1 401");
+    EXPECT_EQ(stack->upload_bytes_claimed(), 0u);
+  }
+
+  // From one address: two uploads held, the third refused though the budget has room for six more.
+  RawConn first(stack->port()), second(stack->port());
+  ASSERT_TRUE(first.Send(head(ana->token)) && second.Send(head(ana->token)));
+  ASSERT_TRUE(WaitFor([&] { return stack->upload_bytes_claimed() > 2 * length; }));  // a claim is body and head
+  RawConn third(stack->port());
+  ASSERT_TRUE(third.Send(head(ana->token)));
+  EXPECT_EQ(answer(third), "HTTP/1.1 503");
+  // Another address still gets its own.
+  RawConn elsewhere(stack->port(), 0, "127.0.0.2");
+  ASSERT_TRUE(elsewhere.Send(head(ana->token)));
+  ASSERT_TRUE(WaitFor([&] { return stack->upload_bytes_claimed() > 3 * length; }));
+  ASSERT_TRUE(elsewhere.Send(png));
+  EXPECT_EQ(answer(elsewhere), "HTTP/1.1 201");
+}
+
 // The same upload path on the real S3-compatible server ops/services starts (SeaweedFS, SigV4).
 TEST(MediaS3Test, UploadsAreStoredInS3AndServedFromIt) {
   const char* endpoint = std::getenv("CHATPIPE_TEST_S3_ENDPOINT");
