@@ -46,26 +46,10 @@ void CheckPassword(Reply reply, std::string password, std::vector<SharedBucket> 
       });
 }
 
-}  // namespace
-
-void SignUp(Connection& conn, std::string name, std::string email, std::string password) {
-  Loop* loop = &conn.loop();
-  const RateLimitConfig& limits = loop->services().config.limits;
-  AdmitRequest(conn, "signups_per_address", "too many sign-ups from your address; try again later",
-               {AddressBucket(*loop, "signups", conn.ClientAddress(), limits.signups_per_address)},
-               [name = std::move(name), email = std::move(email), password = std::move(password)](Connection& c) {
-                 Reply reply{&c.loop(), c.id()};
-                 RunOnPool<std::string>(
-                     c.loop().tasks(), *c.loop().services().passwords,
-                     [password] { return HashPassword(password); },
-                     [reply, name, email](Result<std::string> hash) {
-                       CreateHashedUser(reply, name, email, std::move(hash));
-                     });
-               });
-}
-
-void SignIn(Connection& conn, std::string name, std::string password,
-            std::function<void(Reply, const UserRow&)> signed_in) {
+// Past the failure buckets of the name and the address (each failure takes a token from both, and
+// while either is empty every sign-in waits), the login is looked up and the password checked.
+void CheckPasswordUnlessFailing(Connection& conn, std::string name, std::string password,
+                                std::function<void(Reply, const UserRow&)> signed_in) {
   Loop* loop = &conn.loop();
   const RateLimitConfig& limits = loop->services().config.limits;
   std::vector<SharedBucket> failures{
@@ -89,6 +73,36 @@ void SignIn(Connection& conn, std::string name, std::string password,
                      CheckPassword(reply, password, failures, signed_in, std::move(login));
                    });
              });
+}
+
+}  // namespace
+
+void SignUp(Connection& conn, std::string name, std::string email, std::string password) {
+  Loop* loop = &conn.loop();
+  const RateLimitConfig& limits = loop->services().config.limits;
+  AdmitRequest(conn, "signups_per_address", "too many sign-ups from your address; try again later",
+               {AddressBucket(*loop, "signups", conn.ClientAddress(), limits.signups_per_address)},
+               [name = std::move(name), email = std::move(email), password = std::move(password)](Connection& c) {
+                 Reply reply{&c.loop(), c.id()};
+                 RunOnPool<std::string>(
+                     c.loop().tasks(), *c.loop().services().passwords,
+                     [password] { return HashPassword(password); },
+                     [reply, name, email](Result<std::string> hash) {
+                       CreateHashedUser(reply, name, email, std::move(hash));
+                     });
+               });
+}
+
+void SignIn(Connection& conn, std::string name, std::string password,
+            std::function<void(Reply, const UserRow&)> signed_in) {
+  Loop* loop = &conn.loop();
+  // Every attempt costs a password check on the shared pool (--password-threads): a script signing
+  // in again and again with the right password would hold it as surely as a guesser.
+  AdmitRequest(conn, "signins_per_address", "too many sign-ins from your address; try again later",
+               {AddressBucket(*loop, "signins", conn.ClientAddress(), loop->services().config.limits.signins_per_address)},
+               [name = std::move(name), password = std::move(password), signed_in = std::move(signed_in)](Connection& c) {
+                 CheckPasswordUnlessFailing(c, name, password, signed_in);
+               });
 }
 
 }  // namespace chatpipe

@@ -50,6 +50,8 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
        "members one user may add to private rooms (POST /api/rooms/{id}/members), added or not"},
       {"guests-per-address", &c->guests_per_address, "guest sessions opened from one client address"},
       {"signups-per-address", &c->signups_per_address, "sign-ups (POST /api/users) from one client address"},
+      {"signins-per-address", &c->signins_per_address,
+       "sign-ins (POST /api/sessions) from one client address, right or wrong: each costs a password check"},
       {"login-failures-per-account", &c->login_failures_per_account,
        "failed sign-ins to one account name, after which its sign-ins are refused until the bucket refills"},
       {"login-failures-per-address", &c->login_failures_per_address,

@@ -46,6 +46,8 @@ struct RateLimitConfig {
   BucketSpec members_per_user{100, 3600000};
   BucketSpec guests_per_address{60, 600000};
   BucketSpec signups_per_address{20, 3600000};
+  // Every sign-in costs a password check on the shared pool, a right one too.
+  BucketSpec signins_per_address{30, 60000};
   BucketSpec login_failures_per_account{10, 300000};  // then sign-ins to it wait, right password or not
   BucketSpec login_failures_per_address{100, 300000};
   BucketSpec verify_mails_per_user{3, 3600000};      // verification e-mails asked for again

@@ -19,7 +19,7 @@ BucketSpec Limit(const char* text) { return ParseBucketSpec(text).value_or(Bucke
 void NoLimits(IngressConfig& c) {
   RateLimitConfig& l = c.limits;
   for (BucketSpec* spec : {&l.sends_per_connection, &l.sends_per_user, &l.joins_per_connection, &l.rooms_per_user,
-                           &l.rooms_per_address, &l.members_per_user, &l.guests_per_address, &l.signups_per_address,
+                           &l.rooms_per_address, &l.members_per_user, &l.guests_per_address, &l.signups_per_address, &l.signins_per_address,
                            &l.login_failures_per_account, &l.login_failures_per_address})
     *spec = BucketSpec{};
   l.sends_in_flight = 0;
@@ -237,6 +237,27 @@ TEST_F(RateLimitTest, JoinsPerConnectionAreLimited) {
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_TRUE(RateLimited(*f)) << f->text;
   EXPECT_GT(f->doc["retry_after_ms"].GetInt64(), 0);
+}
+
+// Every sign-in is a password check on a shared pool of two threads: from one address they are
+// limited whether the password is right or not.
+TEST_F(RateLimitTest, SignInsFromOneAddressAreLimitedRightOrWrong) {
+  Start([](RateLimitConfig& l) { l.signins_per_address = Limit("3/1h"); });  // ana signed in once in Start
+  auto created = stack->Call("POST", "/api/users", TestUser{},
+                             "{\"name\":\"dora\",\"email\":\"dora@example.com\",\"password\":\"right-password\"}");
+  ASSERT_TRUE(created.ok() && created->status == 201) << (created.ok() ? created->body : "");
+  for (int i = 0; i < 2; ++i) {
+    auto r = SignIn("dora", "right-password");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  for (const char* password : {"right-password", "wrong-password"}) {
+    auto r = SignIn("dora", password);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 429) << r->body;
+    EXPECT_NE(r->body.find("too many sign-ins from your address"), std::string::npos) << r->body;
+    ASSERT_TRUE(r->headers.count("retry-after"));
+  }
 }
 
 TEST_F(RateLimitTest, WrongPasswordsAreThrottledPerAccountThenEvenTheRightOneWaits) {
