@@ -249,10 +249,18 @@ void ObjectRoute(Connection& conn, const http::Request& req) {
   std::string key = what.substr(std::min(what.size(), kObjects.size()));
   if (room <= 0 || what.rfind(kObjects, 0) != 0 || !IsObjectKey(key))
     return conn.RespondError(Status::NotFound("object_not_found", "no such object"));
-  if (!req.Header("authorization")) return ServeObject(conn, req, room, key, 0, false);
-  Authenticate(conn, req, [req, room, key](Connection& c, const TokenUser& user) {
-    ServeObject(c, req, room, key, user.id, true);
-  });
+  // Public, and each read is a database lookup and an object read: limited per address, as the
+  // board's public reads are.
+  Loop* loop = &conn.loop();
+  AdmitRequest(
+      conn, "object_reads", "too many image reads from your address; try again later",
+      {AddressBucket(*loop, "object_reads", conn.ClientAddress(), loop->services().config.limits.object_reads_per_address)},
+      [req, room, key](Connection& c) {
+        if (!req.Header("authorization")) return ServeObject(c, req, room, key, 0, false);
+        Authenticate(c, req, [req, room, key](Connection& c, const TokenUser& user) {
+          ServeObject(c, req, room, key, user.id, true);
+        });
+      });
 }
 
 void SpeechRoute(Connection& conn, const http::Request&, const TokenUser& user, uint64_t message) {

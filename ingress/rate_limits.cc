@@ -63,6 +63,8 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
       {"uploads-per-user", &c->uploads_per_user, "images one user may upload (POST /api/rooms/{id}/uploads)"},
       {"speech-per-user", &c->speech_per_user, "speech requests of one user (POST /api/messages/{id}/speech)"},
       {"board-reads-per-address", &c->board_reads_per_address, "whole-board reads from one client address (GET /api/board)"},
+      {"object-reads-per-address", &c->object_reads_per_address,
+       "images and other objects read from one client address (GET /api/rooms/{id}/objects/{sha256})"},
       {"pixel-reads-per-address", &c->pixel_reads_per_address,
        "pixel stories read from one client address (GET /api/board/pixels/{x}/{y})"},
   };

@@ -57,6 +57,7 @@ struct RateLimitConfig {
   // Board reads are public: per address, roomy enough for a school behind one NAT loading the page.
   BucketSpec board_reads_per_address{600, 60000};    // GET /api/board
   BucketSpec pixel_reads_per_address{600, 60000};    // GET /api/board/pixels/{x}/{y}
+  BucketSpec object_reads_per_address{600, 60000};   // GET /api/rooms/{id}/objects/{sha256}: images, public in public rooms
   int password_threads = 2;    // the PasswordPool hashing and checking passwords
   int password_queue = 64;     // sign-ins and sign-ups waiting for it; more are answered 503 busy
 };

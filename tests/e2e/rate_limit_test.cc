@@ -20,6 +20,7 @@ void NoLimits(IngressConfig& c) {
   RateLimitConfig& l = c.limits;
   for (BucketSpec* spec : {&l.sends_per_connection, &l.sends_per_user, &l.joins_per_connection, &l.rooms_per_user,
                            &l.rooms_per_address, &l.members_per_user, &l.guests_per_address, &l.signups_per_address, &l.signins_per_address,
+                           &l.object_reads_per_address,
                            &l.login_failures_per_account, &l.login_failures_per_address})
     *spec = BucketSpec{};
   l.sends_in_flight = 0;
@@ -358,6 +359,22 @@ TEST_F(RateLimitTest, MemberAdditionsAreLimitedPerUser) {
   EXPECT_NE(third->body.find("\"rate_limited\""), std::string::npos) << third->body;
   ASSERT_TRUE(third->headers.count("retry-after"));
   EXPECT_GE(std::stoi(third->headers["retry-after"]), 1700) << "one token every 30 minutes";
+}
+
+// Objects of public rooms are read without a token; every read is a database lookup, so reads are
+// limited per address, with or without a token, found or not.
+TEST_F(RateLimitTest, ObjectReadsAreLimitedPerAddress) {
+  Start([](RateLimitConfig& l) { l.object_reads_per_address = Limit("2/1h"); });
+  const std::string path = "/api/rooms/" + std::to_string(room) + "/objects/" + std::string(64, 'a');
+  for (const TestUser& who : {TestUser{}, ana}) {
+    auto r = stack->Call("GET", path, who);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 404) << r->body;
+  }
+  auto third = stack->Call("GET", path, TestUser{});
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->status, 429) << third->body;
+  EXPECT_NE(third->body.find("too many image reads from your address"), std::string::npos) << third->body;
 }
 
 // One password thread and one place in its queue: a burst of sign-ins is answered at once with 503
