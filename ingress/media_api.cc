@@ -154,6 +154,13 @@ void ProduceSpeechRequest(Loop* loop, const SpeechRequest& request, std::functio
 }
 
 void AnswerSpeech(Reply reply, const TokenUser& user, uint64_t message, const SpeechTarget& target) {
+  // What the worker would skip is refused here, not acknowledged for audio that never comes.
+  const size_t max_bytes = reply.loop->services().config.media.speech_max_text_bytes;
+  if (!target.audio && target.text_bytes == 0)
+    return reply(Status::Refused("unspeakable", "the message has no text to read aloud"));
+  if (!target.audio && static_cast<size_t>(target.text_bytes) > max_bytes)
+    return reply(Status::Refused("unspeakable", "the message's text is longer than the " + std::to_string(max_bytes) +
+                                                    " bytes read aloud"));
   if (target.audio) {
     return reply(200, Json([&](JsonWriter& w) {
                    w.StartObject();
@@ -181,6 +188,10 @@ void AddMediaOptions(CLI::App* app, MediaConfig* c) {
       ->envname("CHATPIPE_MAX_UPLOAD_BYTES")->check(CLI::Range(size_t{1024}, size_t{1} << 30))->capture_default_str();
   app->add_option("--upload-memory", c->upload_memory, "upload bodies one process holds at once; more uploads: 503")
       ->envname("CHATPIPE_UPLOAD_MEMORY")->capture_default_str();
+  app->add_option("--speech-max-text-bytes", c->speech_max_text_bytes,
+                  "longest message text read aloud, in bytes, as the speech worker's --max-text-bytes: a request "
+                  "for a longer one is refused (422 unspeakable)")
+      ->envname("CHATPIPE_SPEECH_MAX_TEXT_BYTES")->check(CLI::Range(size_t{1}, size_t{1} << 20))->capture_default_str();
   app->add_option("--max-pixels", c->max_pixels, "width x height x frames an image may have (decompression bombs: 413)")
       ->envname("CHATPIPE_MAX_PIXELS")->capture_default_str();
   app->add_option("--upload-timeout-ms", c->upload_timeout_ms, "an upload's body must arrive within this (408)")

@@ -19,6 +19,7 @@
 #include "common/token.h"
 #include "ingress/http_request.h"
 #include "ingress/room_access.h"
+#include "media/speech.h"
 #include "storage/object_store.h"
 
 namespace chatpipe {
@@ -34,6 +35,9 @@ struct MediaConfig {
   int media_threads = 2;               // decode and store uploads
   int object_threads = 4;              // read objects being served
   int pool_queue = 64;                 // jobs waiting for either pool; more: 503
+  // The speech worker's --max-text-bytes (the same CHATPIPE_SPEECH_MAX_TEXT_BYTES): longer texts are
+  // refused here, not acknowledged for a worker that would skip them.
+  size_t speech_max_text_bytes = SpeechLimits{}.max_text_bytes;
   ObjectStoreConfig objects;
 };
 

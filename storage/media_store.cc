@@ -47,13 +47,15 @@ Result<std::optional<StoredObject>> FindRoomObject(PgConn& pg, int64_t room, con
 
 Result<SpeechTarget> FindSpeechTarget(PgConn& pg, uint64_t message) {
   auto r = pg.Exec(
-      "SELECT m.room_id, s.sha256, o.type, o.bytes, s.duration_ms FROM messages m "
+      "SELECT m.room_id, s.sha256, o.type, o.bytes, s.duration_ms, octet_length(btrim(m.body, E' \\t\\r\\n')) "
+      "FROM messages m "
       "LEFT JOIN speech s ON s.message_id = m.id LEFT JOIN objects o ON o.sha256 = s.sha256 WHERE m.id = $1",
       {std::to_string(message)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("message_not_found", "no such message");
   SpeechTarget t;
   t.room = r->Int(0, 0);
+  t.text_bytes = r->Int(0, 5);
   if (!r->IsNull(0, 1)) {
     t.audio = StoredObject{std::string(r->Text(0, 1)), std::string(r->Text(0, 2)), r->Int(0, 3)};
     t.duration_ms = r->Int(0, 4);

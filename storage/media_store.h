@@ -40,8 +40,9 @@ struct SpeechTarget {
   int64_t room = 0;
   std::optional<StoredObject> audio;  // once made
   int64_t duration_ms = 0;            // of the audio
+  int64_t text_bytes = 0;             // of the message's text, blanks around it left out (0: an image alone)
 };
-// The room of message `id` and its speech if made; NotFound "message_not_found".
+// The room of message `id`, its text's size and its speech if made; NotFound "message_not_found".
 Result<SpeechTarget> FindSpeechTarget(PgConn& pg, uint64_t message);
 
 }  // namespace chatpipe

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/metrics.h"
 #include "tests/support/stack_test_base.h"
 
 namespace chatpipe::test {
@@ -117,6 +118,34 @@ TEST_F(SpeechTest, OnlyReadersMayAskAndUnknownMessagesAreNotFound) {
   auto malformed = AskSpeech(ana, "abc");
   ASSERT_TRUE(malformed.ok());
   EXPECT_EQ(malformed->status, 404) << malformed->body;
+}
+
+// What the worker would skip (a text longer than it reads, or none: an image alone) is refused at the
+// request, not acknowledged for audio that never comes.
+TEST_F(SpeechTest, MessagesTheWorkerWouldNotSpeakAreRefusedNotAcknowledged) {
+  std::string long_text;
+  for (int i = 0; i < 2100; ++i) long_text += "\xC3\xB1";  // 2,100 characters, 4,200 bytes: over the 4,000 spoken
+  const std::string long_id = Stored(room, long_text);
+  const std::string blank_id = "777000";  // as an image without a caption is stored
+  ASSERT_TRUE(stack->pg()
+                  .Exec("INSERT INTO messages (id, room_id, pos, user_id, user_name, body, ts) "
+                        "VALUES ($1, $2, 1000, $3, 'ana', '', 0)",
+                        {blank_id, std::to_string(room), std::to_string(ana.id)})
+                  .ok());
+  Metric& asked = Counter("chatpipe_ingress_speech_requests_total", "");  // the ingress runs in this process
+  const int64_t asked_before = asked.value();
+  for (const std::string& id : {long_id, blank_id}) {
+    auto r = AskSpeech(ana, id);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 422) << r->body;
+    EXPECT_NE(r->body.find("\"unspeakable\""), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(asked.value(), asked_before);
+  // A text of the size the worker reads is taken.
+  auto fine = AskSpeech(ana, Stored(room, "hola a todos"));
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->status, 202) << fine->body;
+  EXPECT_EQ(asked.value(), asked_before + 1);
 }
 
 }  // namespace
