@@ -91,6 +91,7 @@ bool BoardHub::OnChannelMessage(std::string_view channel, std::string_view paylo
   if (channel != BoardChannel(loop_->redis_prefix())) return false;
   PixelsFrame f;
   if (members_.empty() || !ReadPixelsFrame(payload, &f)) return true;
+  newest_seen_ = std::max(newest_seen_, f.v);
   if (merged_v_ >= 0 && f.prev != merged_v_) EndMerged();
   if (merged_v_ < 0) {
     merged_prev_ = f.prev;
@@ -123,6 +124,9 @@ void BoardHub::Flush() {
 }
 
 void BoardHub::Read(int64_t min_version, ReadDone done) {
+  // A version above any this loop has seen may not exist: while the cached board is fresh it forces
+  // no read, or a made-up ?v= would read the whole board from Redis on every request.
+  min_version = std::min(min_version, newest_seen_);
   if (cached_ && cached_->version >= min_version &&
       std::chrono::steady_clock::now() - cached_->read_at < kBoardCacheMs)
     return done(cached_);
@@ -152,6 +156,7 @@ void BoardHub::OnRead(redisReply* r) {
   snapshot->bytes.assign(r->element[1]->str, r->element[1]->len);
   snapshot->bytes.resize(loop_->services().config.board.bytes(), '\0');
   snapshot->read_at = std::chrono::steady_clock::now();
+  newest_seen_ = std::max(newest_seen_, snapshot->version);
   cached_ = snapshot;
   for (ReadDone& done : readers) done(cached_);
 }

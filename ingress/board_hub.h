@@ -10,8 +10,9 @@
 //
 // Reads. GET /api/board asks Read(min_version). The loop keeps the last board it read from Redis
 // (colours and version in one script call) for kBoardCacheMs, and answers from it while it is that
-// fresh and at least `min_version` new; otherwise it reads Redis again, once for every request that
-// waits meanwhile. Snapshots are shared, immutable: a response body references one, never copies it.
+// fresh and at least `min_version` new (a `min_version` above every version the loop has seen counts
+// as the newest it has seen); otherwise it reads Redis again, once for every request that waits
+// meanwhile. Snapshots are shared, immutable: a response body references one, never copies it.
 // Owned by its Loop; used on the loop's thread only.
 #pragma once
 
@@ -88,6 +89,7 @@ class BoardHub {
   std::vector<std::string> ready_;
   std::string merged_items_;
   int64_t merged_prev_ = -1, merged_v_ = -1;  // -1: none open
+  int64_t newest_seen_ = 0;  // the highest board version this loop has read or received
   std::shared_ptr<const BoardSnapshot> cached_;
   bool reading_ = false;
   std::vector<ReadDone> readers_;

@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "common/message_id.h"
+#include "common/metrics.h"
 #include "ingress/board_api.h"
+#include "ingress/board_hub.h"
 #include "ingress/websocket.h"
 #include "common/events.h"
 #include "storage/board_history.h"
@@ -154,6 +156,28 @@ class BoardTest : public StackTest {
     FAIL() << "the board never caught up with its frames";
   }
 };
+
+// A ?v= above every version there is cannot be served from the loop's cached board, but it must not
+// read the whole board from Redis on each request either: above what the loop has seen, it counts as
+// the newest the loop has seen. Reads are then bounded by the cache's lifetime, per loop, not by requests.
+TEST_F(BoardTest, AMadeUpVersionForcesNoReadWhileTheCachedBoardIsFresh) {
+  Metric& reads = Counter("chatpipe_ingress_board_reads_total", "");  // the ingress runs in this process
+  const int64_t before = reads.value();
+  constexpr int kRequests = 50;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = GetBoard(int64_t{1} << 62);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(VersionOf(*r), 0);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const int64_t lifetimes = elapsed / kBoardCacheMs + 1;
+  const int64_t loops = 2;  // the stack's ingress threads; each keeps its own board
+  EXPECT_LE(reads.value() - before, loops * (lifetimes + 1))
+      << kRequests << " requests over " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+      << " ms";
+}
 
 class BoardCooldownTest : public BoardTest {
  protected:
