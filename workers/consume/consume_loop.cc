@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "common/log.h"
 #include "common/message_id.h"
@@ -154,11 +155,19 @@ bool ConsumeCore::Process(const std::vector<KafkaMessage>& batch, const std::ato
 
 bool ConsumeCore::ApplyWithRetry(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(50);
+  // Once the batch was refused as a whole it goes one event at a time, and a retry resumes at the
+  // event a passing failure stopped on: the events before it were applied or dead-lettered already,
+  // and dead-lettering one again on every retry would repeat it for as long as the failure lasts.
+  std::optional<size_t> one_by_one;
   for (;;) {
-    const auto started = std::chrono::steady_clock::now();
-    Status s = steps_.apply(0, sources.size());
-    if (s.ok()) metrics_.apply.Observe(std::chrono::steady_clock::now() - started, static_cast<int64_t>(sources.size()));
-    if (!s.ok() && !IsRetriable(s)) s = ApplyOneByOne(sources, stop);
+    Status s;
+    if (!one_by_one) {
+      const auto started = std::chrono::steady_clock::now();
+      s = steps_.apply(0, sources.size());
+      if (s.ok()) metrics_.apply.Observe(std::chrono::steady_clock::now() - started, static_cast<int64_t>(sources.size()));
+      if (!s.ok() && !IsRetriable(s)) one_by_one = 0;
+    }
+    if (one_by_one) s = ApplyOneByOne(sources, stop, &*one_by_one);
     if (s.ok()) return true;
     metrics_.retries.Add();
     LogEvent(spdlog::level::warn, "batch_retried",
@@ -171,13 +180,14 @@ bool ConsumeCore::ApplyWithRetry(const std::vector<const KafkaMessage*>& sources
 }
 
 // The batch was refused as a whole: apply the events one at a time and dead-letter those refused.
-Status ConsumeCore::ApplyOneByOne(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop) {
-  for (size_t i = 0; i < sources.size(); ++i) {
-    Status s = steps_.apply(i, 1);
+Status ConsumeCore::ApplyOneByOne(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop,
+                                  size_t* next) {
+  for (; *next < sources.size(); ++*next) {
+    const KafkaMessage& m = *sources[*next];
+    Status s = steps_.apply(*next, 1);
     if (s.ok()) continue;
     if (IsRetriable(s)) return s;
-    if (Status d = dead_letters_->Send(sources[i]->key, sources[i]->payload, s.ToString(), stop, sources[i]); !d.ok())
-      return d;
+    if (Status d = dead_letters_->Send(m.key, m.payload, s.ToString(), stop, &m); !d.ok()) return d;
   }
   return Status::Ok();
 }

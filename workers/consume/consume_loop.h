@@ -91,7 +91,8 @@ class ConsumeCore {
   // Drops the batch's events at or past their partition's end and notes the partitions now done.
   void ClipToRange(std::vector<KafkaMessage>& batch);
   bool ApplyWithRetry(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop);
-  Status ApplyOneByOne(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop);
+  // From sources[*next] on; *next is left at the event a retriable failure stopped on.
+  Status ApplyOneByOne(const std::vector<const KafkaMessage*>& sources, const std::atomic<bool>& stop, size_t* next);
 
   CommonConfig config_;
   ConsumeOptions options_;

@@ -193,6 +193,34 @@ TEST_F(ConsumeLoopTest, ARefusedMessageTooLargeToDeadLetterWholeIsCutAndTheLoopG
   EXPECT_EQ(LeftInGroup("cutting", {"k"}), std::vector<std::string>{});
 }
 
+// A batch refused as a whole goes one event at a time; when a passing failure (PostgreSQL away)
+// stops that midway, the retry resumes where it stopped: the refused event before it is dead-lettered
+// once, not again on every retry for as long as the failure lasts.
+TEST_F(ConsumeLoopTest, ARetryAfterAPassingFailureMidwayDoesNotDeadLetterTheRefusedEventAgain) {
+  WorkerMetrics metrics = WorkerMetrics::For("resuming");
+  const int64_t dead_before = metrics.dead_letters.value();
+  for (const char* n : {"13", "99"}) ASSERT_TRUE(env_->ProduceRaw("one-partition", n).ok());
+  std::atomic<int> away{3};  // 99 alone meets a database that is away three times
+  ConsumeLoop<Number> loop(env_->config(), ConsumeOptions{"resuming", "resuming", {kMessagesTopic}, 100}, DecodeNumber,
+                           [&](const std::vector<Number>& batch) {
+                             if (batch.size() == 1 && batch[0].n == 99 && away.fetch_sub(1) > 0)
+                               return Status::Unavailable("db_unavailable", "PostgreSQL is away (the test's)");
+                             return Store(batch);
+                           });
+  ASSERT_TRUE(loop.Start().ok());
+  {
+    test::WorkerThread running([&](const std::atomic<bool>& stop) { loop.Run(stop); });
+    ASSERT_TRUE(WaitFor([&] { return Stored() == 1; }));
+  }
+  EXPECT_EQ(*env_->QueryInt("SELECT sum(n) FROM consumed"), 99);
+  EXPECT_EQ(metrics.dead_letters.value(), dead_before + 1);
+  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic), 0, 30s);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].payload, "13");
+  EXPECT_EQ(Attempts().front(), "{13,99}") << "the two came as one batch";
+}
+
 // A gathering loop (the tag worker's) applies what arrives within its window after a batch's first
 // event as one batch. The second event is produced 200 ms after the first: that spacing is what the
 // test is about, and without the window the two are applied apart.
