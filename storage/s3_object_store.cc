@@ -169,12 +169,18 @@ Result<S3ObjectStore::Response> S3ObjectStore::Send(const char* method, std::str
 Status S3ObjectStore::Failure(const char* method, std::string_view key, const Response& r) const {
   std::string what = std::string(method) + " " + config_.s3_endpoint + "/" + config_.s3_bucket +
                      (key.empty() ? "" : "/" + std::string(key)) + ": HTTP " + std::to_string(r.status);
-  if (std::string code = ErrorCode(r.body); !code.empty()) what += " " + code;
-  // Retrying later may pass: the service is down, overloaded or throttling.
-  if (r.status >= 500 || r.status == 429) return Status::Unavailable("s3_unavailable", what);
-  // Not the client's fault and no retry helps: the operator must fix the access key, secret or region.
-  if (r.status == 403)
-    return Status::Internal("s3_bad_credentials", what + ": S3 refused the credentials (access key, secret, region)");
+  const std::string code = ErrorCode(r.body);
+  if (!code.empty()) what += " " + code;
+  // Retrying later may pass: the service is down, overloaded or throttling, or says to try again.
+  if (r.status >= 500 || r.status == 429 || code == "RequestTimeout" || code == "OperationAborted" ||
+      code == "SlowDown")
+    return Status::Unavailable("s3_unavailable", what);
+  // The store's state, not the object's: the access key, secret, region, or clock must be put right
+  // by an operator. Unavailable, so a worker waits for that (and then goes on) rather than
+  // dead-letter every event meanwhile.
+  if (r.status == 401 || r.status == 403 || code == "RequestTimeTooSkewed" || code == "ExpiredToken")
+    return Status::Unavailable("s3_bad_credentials",
+                               what + ": S3 refused the credentials (access key, secret, region, or this clock)");
   return Status::Internal("s3_error", what);
 }
 

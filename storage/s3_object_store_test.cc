@@ -261,7 +261,8 @@ TEST_F(S3ObjectStoreTest, WrongCredentialsAreRefused) {
   auto refused = OpenS3ObjectStore(wrong_secret);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().name(), "s3_bad_credentials") << refused.status().ToString();
-  EXPECT_EQ(refused.status().code(), StatusCode::kInternal);  // no retry fixes it
+  // The store's state, not an object's: a worker waits for an operator to put it right.
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
   ObjectStoreConfig wrong_key = config_;
   wrong_key.s3_access_key = "nobody" + RandomHex(4);
   EXPECT_EQ(OpenS3ObjectStore(wrong_key).status().name(), "s3_bad_credentials");
@@ -420,7 +421,7 @@ std::string Answer(int status, const std::string& body) {
          "\r\n\r\n" + body;
 }
 
-TEST(S3FakeServerTest, ServerErrorsAreUnavailableAndOtherRefusalsNamed) {
+TEST(S3FakeServerTest, PassingRefusalsAreUnavailableAndOtherRefusalsNamed) {
   FakeS3 busy([](const std::string&) { return Answer(503, "<Error><Code>SlowDown</Code></Error>"); });
   ObjectStoreConfig c;
   c.s3_endpoint = busy.endpoint();
@@ -439,7 +440,31 @@ TEST(S3FakeServerTest, ServerErrorsAreUnavailableAndOtherRefusalsNamed) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto got = (*store)->Get(ObjectKey("x"), std::nullopt);
   EXPECT_EQ(got.status().name(), "s3_error");
+  EXPECT_EQ(got.status().code(), StatusCode::kInternal);
   EXPECT_NE(got.status().detail().find("HTTP 400 InvalidRequest"), std::string::npos) << got.status().ToString();
+
+  // Refusals about the store's state or a passing condition, not the object: retried, never dead-lettered.
+  const struct {
+    int status;
+    const char* code;
+    const char* name;
+  } passing[] = {{400, "RequestTimeout", "s3_unavailable"},
+                 {409, "OperationAborted", "s3_unavailable"},
+                 {403, "RequestTimeTooSkewed", "s3_bad_credentials"},
+                 {400, "ExpiredToken", "s3_bad_credentials"},
+                 {401, "", "s3_bad_credentials"}};
+  for (const auto& p : passing) {
+    FakeS3 refusing([&](const std::string& line) {
+      return line.rfind("HEAD", 0) == 0 ? Answer(200, "")
+                                         : Answer(p.status, std::string("<Error><Code>") + p.code + "</Code></Error>");
+    });
+    c.s3_endpoint = refusing.endpoint();
+    store = OpenS3ObjectStore(c);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto refused = (*store)->Get(ObjectKey("x"), std::nullopt);
+    EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << p.status << " " << p.code;
+    EXPECT_EQ(refused.status().name(), p.name) << p.status << " " << p.code;
+  }
 }
 
 // A server that ignores Range sends the whole object: the store cuts the range out.
