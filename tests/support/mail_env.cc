@@ -34,8 +34,8 @@ MailTestEnv::~MailTestEnv() {
   sink_.reset();
 }
 
-Status MailTestEnv::StartSink(const std::string& reject, const std::string& defer) {
-  auto sink = SmtpSink::Start(dir(), reject, defer);
+Status MailTestEnv::StartSink(const std::string& reject, const std::string& defer, const std::string& refuse_content) {
+  auto sink = SmtpSink::Start(dir(), reject, defer, refuse_content);
   if (!sink.ok()) return sink.status();
   sink_ = std::move(*sink);
   return Status::Ok();

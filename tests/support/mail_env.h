@@ -32,7 +32,7 @@ class MailTestEnv {
   PgConn& pg() { return env_->pg(); }
 
   // Starts ops/smtp-sink; recipients matching `reject` get a 550, those matching `defer` a 451.
-  Status StartSink(const std::string& reject = "", const std::string& defer = "");
+  Status StartSink(const std::string& reject = "", const std::string& defer = "", const std::string& refuse_content = "");
   std::vector<SinkMail> SinkMails() const { return sink_ ? sink_->Mails() : std::vector<SinkMail>(); }
 
   // Starts `chatpipe worker mail` against this env's services, sink and namespace, plus `flags`.

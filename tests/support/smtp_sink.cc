@@ -58,7 +58,7 @@ std::string PartOf(const std::string& msg, const std::string& type) {
 }  // namespace
 
 Result<std::unique_ptr<SmtpSink>> SmtpSink::Start(const std::string& dir, const std::string& reject,
-                                                  const std::string& defer) {
+                                                  const std::string& defer, const std::string& refuse_content) {
   std::unique_ptr<SmtpSink> sink(new SmtpSink());
   sink->mail_dir_ = dir + "/mail";
   sink->log_ = dir + "/sink.log";
@@ -67,6 +67,7 @@ Result<std::unique_ptr<SmtpSink>> SmtpSink::Start(const std::string& dir, const 
                                    "--port", "0", "--port-file", port_file};
   if (!reject.empty()) argv.insert(argv.end(), {"--reject", reject});
   if (!defer.empty()) argv.insert(argv.end(), {"--defer", defer});
+  if (!refuse_content.empty()) argv.insert(argv.end(), {"--refuse-content", refuse_content});
   auto child = ChildProcess::Spawn(argv, sink->log_);
   if (!child.ok()) return child.status();
   sink->process_ = std::move(*child);

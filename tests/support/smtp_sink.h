@@ -30,9 +30,10 @@ struct SinkMail {
 class SmtpSink {
  public:
   // Starts the sink with its mail in `dir`/mail and its log in `dir`/sink.log; returns once it
-  // listens. Recipients matching the regex `reject` get a 550, those matching `defer` a 451.
+  // listens. Recipients matching the regex `reject` get a 550 at RCPT, those matching `defer` a 451;
+  // messages to those matching `refuse_content` a 554 at the end of DATA.
   static Result<std::unique_ptr<SmtpSink>> Start(const std::string& dir, const std::string& reject = "",
-                                                 const std::string& defer = "");
+                                                 const std::string& defer = "", const std::string& refuse_content = "");
 
   int port() const { return port_; }
   std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }

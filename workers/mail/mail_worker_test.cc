@@ -42,8 +42,8 @@ class MailWorkerTest : public ::testing::Test {
     if (HasFailure() && env_) std::cerr << env_->Logs();
   }
 
-  void StartSink(const std::string& reject = "", const std::string& defer = "") {
-    Status s = env_->StartSink(reject, defer);
+  void StartSink(const std::string& reject = "", const std::string& defer = "", const std::string& refuse_content = "") {
+    Status s = env_->StartSink(reject, defer, refuse_content);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   ChildProcess* StartMailer(std::vector<std::string> flags) {
@@ -256,6 +256,26 @@ TEST_F(MailWorkerTest, PermanentSmtpFailureIsDeadLetteredAndSuppressed) {
             0);
   EXPECT_EQ(env_->DeadLetters(1, seconds(30)).size(), 1u);
   EXPECT_TRUE(env_->SinkMails().empty());
+}
+
+// A 5xx at the end of DATA refuses the message or our sender (a spam verdict, DMARC), not the address:
+// the mail is dead-lettered, but the address is not suppressed, and its next mail is tried.
+TEST_F(MailWorkerTest, ARefusalAtTheEndOfDataIsDeadLetteredWithoutSuppressingTheAddress) {
+  StartSink("", "", "^spammed@");
+  int64_t u = env_->AddUser("spammed", "spammed@example.test");
+  ASSERT_TRUE(StartMailer({"--window-ms", "100"}));
+  Produce(env_->AddMention(u, 1), u, "looks like spam");
+  ASSERT_TRUE(WaitFor([&] { return State(u) == "dead"; }, seconds(60))) << State(u);
+  auto letters = env_->DeadLetters(1, seconds(30));
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_NE(letters[0].find("554"), std::string::npos) << letters[0];
+  EXPECT_EQ(env_->QueryInt("SELECT count(*) FROM mail_suppressions"), 0);
+  // The next one is tried over SMTP (and refused the same way), not refused as suppressed.
+  Produce(env_->AddMention(u, 1), u, "again");
+  ASSERT_TRUE(WaitFor([&] { return State(u) == "dead,dead"; }, seconds(60))) << State(u);
+  EXPECT_EQ(env_->QueryInt("SELECT attempts FROM mail_outbox WHERE user_id = " + std::to_string(u) +
+                           " ORDER BY id DESC LIMIT 1"),
+            1);
 }
 
 TEST_F(MailWorkerTest, TransientFailuresAreRetriedWithBackoffThenDeadLettered) {

@@ -70,7 +70,9 @@ SmtpResult SendSmtp(const SmtpSettings& settings, const std::string& rcpt, const
   bool end_of_data = up.body_started && rc == CURLE_WEIRD_SERVER_REPLY;
   if (r.code >= 500 && r.code <= 599 && (envelope || end_of_data)) {
     r.kind = SmtpResult::kPermanent;
-    r.recipient_refused = StartsWith(err, "RCPT failed") || end_of_data;
+    // Only RCPT's refusal is about the address. One at the end of DATA is about the message or us
+    // (a spam verdict, DMARC, the size): suppressing the address would outlast the cause.
+    r.recipient_refused = StartsWith(err, "RCPT failed");
   } else if (r.code >= 400 && r.code <= 499) {
     r.kind = SmtpResult::kTransient;  // the server said no, for now
   } else {

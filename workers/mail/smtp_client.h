@@ -6,8 +6,9 @@
 //               refused, dropped, timed out, an unexpected greeting or login refusal) before the server
 //               had been sent a single byte of the message body.
 //   kPermanent  certainly not delivered, never try again: a 5xx reply to MAIL FROM, RCPT TO, DATA or the
-//               end of DATA. `recipient_refused` says the recipient or the message was refused (RCPT or
-//               end of DATA: a hard bounce), not our sender address.
+//               end of DATA. `recipient_refused` says the recipient was refused at RCPT (a hard bounce:
+//               the address is suppressed); a refusal at the end of DATA is about the message or our
+//               sender (a spam verdict, DMARC, the size), and says nothing of the address.
 //   kUnknown    the body was (being) sent and no verdict came back: the server may have accepted it.
 //               The mailer never retries these, so that nothing is ever sent twice.
 // A fresh connection per transaction (no reuse), so one transaction's failure never bleeds into the next.
