@@ -183,7 +183,8 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
   if (!run.ok()) return run;
   if (formatter.unplaced_fields() > 0)
     spdlog::warn("replay: {} fields had no CSV column and were left out", formatter.unplaced_fields());
-  summary.stopped = summary.plan.Done() < summary.plan.Total();
+  // A stop during the PostgreSQL part leaves the file short even when the Kafka part is empty.
+  summary.stopped = summary.plan.Done() < summary.plan.Total() || (db_part && stop.load());
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli/replay_command.h"
 #include "cli/replay_format.h"
 #include "common/events.h"
 #include "common/message_id.h"
@@ -360,6 +361,22 @@ TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt
   std::sort(rows_before.begin() + 1, rows_before.end());
   std::sort(rows_with.begin() + 1, rows_with.end());
   EXPECT_EQ(rows_with, rows_before);
+
+  // Retention takes the rest: the whole range is PostgreSQL's. Stopped during that part (here: before
+  // it began), the run says so, though the Kafka part had nothing to do.
+  for (auto& [partition, offset] : cut) offset = RD_KAFKA_OFFSET_END;  // all of it
+  ASSERT_NO_FATAL_FAILURE(DeleteRecords(config().kafka_brokers, config().Topic(kMessagesTopic), cut));
+  ReplayOptions stopped_options;
+  stopped_options.common = config();
+  stopped_options.topic = "chat.messages";
+  stopped_options.from = FormatRfc3339(from);
+  stopped_options.output = dir_->path() + "/stopped";
+  stopped_options.fallback_db = true;
+  stopped_options.progress = false;
+  const std::atomic<bool> stop{true};
+  auto stopped = RunReplay(stopped_options, stop);
+  ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
+  EXPECT_TRUE(stopped->stopped);
 }
 
 // A topic of many events written straight to Kafka, with nothing else running.
