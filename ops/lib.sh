@@ -245,13 +245,48 @@ SEAWEEDFS_HOME="$CHATPIPE_CACHE/seaweedfs-$SEAWEEDFS_VERSION"
 SEAWEEDFS_BIN="$SEAWEEDFS_HOME/weed"
 GO_CACHE_DIR="$CHATPIPE_CACHE/go"
 
-# go_binary: the go command, on PATH or where go.dev's tarball installs it.
+# The Go that builds SeaweedFS's pin (its go.mod asks for 1.26.6), when the machine has none as new:
+# Debian 12's golang-go is 1.19. It comes from the Go module proxy as the module golang.org/toolchain,
+# which is where go itself fetches a toolchain (GOTOOLCHAIN), checked against this digest.
+GO_TOOLCHAIN_VERSION=1.26.8
+GO_TOOLCHAIN_SHA256=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
+
+# go_binary: a go command at least GO_TOOLCHAIN_VERSION: on PATH, where go.dev's tarball installs it,
+# or else the toolchain from the Go module proxy (go_toolchain_fetch).
 go_binary() {
-  local g
+  local g have
   for g in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go; do
-    [[ -n $g && -x $g ]] && { echo "$g"; return 0; }
+    [[ -n $g && -x $g ]] || continue
+    have=$(GOTOOLCHAIN=local "$g" env GOVERSION 2>/dev/null | sed 's/^go//') || continue
+    [[ -n $have && $(printf '%s\n%s\n' "$GO_TOOLCHAIN_VERSION" "$have" | sort -V | head -n1) == "$GO_TOOLCHAIN_VERSION" ]] &&
+      { echo "$g"; return 0; }
   done
-  return 1
+  go_toolchain_fetch
+}
+
+# go_toolchain_fetch: GO_TOOLCHAIN_VERSION from the Go module proxy into $GO_CACHE_DIR (once); prints its go.
+go_toolchain_fetch() {
+  local home="$GO_CACHE_DIR/toolchain-go$GO_TOOLCHAIN_VERSION" proxy tmp dir
+  [[ -x $home/bin/go ]] && { echo "$home/bin/go"; return 0; }
+  proxy=${GOPROXY:-https://proxy.golang.org}
+  proxy=${proxy%%[,|]*}
+  [[ $proxy == http* ]] || proxy=https://proxy.golang.org
+  mkdir -p "$GO_CACHE_DIR"
+  tmp=$(mktemp -d "$GO_CACHE_DIR/toolchain.XXXXXX")
+  log "fetching Go $GO_TOOLCHAIN_VERSION from $proxy (no Go >= $GO_TOOLCHAIN_VERSION here)"
+  if ! curl -fsSL --retry 3 -o "$tmp/go.zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-amd64.zip" ||
+     ! echo "$GO_TOOLCHAIN_SHA256  $tmp/go.zip" | sha256sum -c --quiet - >&2; then
+    rm -rf "$tmp"
+    return 1
+  fi
+  /usr/bin/python3 -m zipfile -e "$tmp/go.zip" "$tmp/x" || { rm -rf "$tmp"; return 1; }
+  dir=$(echo "$tmp"/x/golang.org/toolchain@*)
+  # A module zip keeps no file modes.
+  chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/*
+  rm -rf "$home"
+  mv "$dir" "$home"
+  rm -rf "$tmp"
+  echo "$home/bin/go"
 }
 
 # seaweedfs_build: make $SEAWEEDFS_BIN unless it exists (from nothing ~13 min of CPU; once).
@@ -267,7 +302,7 @@ seaweedfs_build() {
 
 seaweedfs_build_locked() {
   local go t0 tmp dir need have
-  go=$(go_binary) || die "SeaweedFS (the tests' S3 server) needs Go, and there is none: install a recent one from https://go.dev/dl into /usr/local/go (Debian 12's golang-go 1.19 is too old)"
+  go=$(go_binary) || die "SeaweedFS (the tests' S3 server) needs Go >= $GO_TOOLCHAIN_VERSION, and none could be had from the Go module proxy"
   t0=$(now_ms)
   # Fixed toolchain (no download of another one), the caches in ours, go.mod/go.sum settled by go itself.
   export GOTOOLCHAIN=local GOMODCACHE="$GO_CACHE_DIR/mod" GOCACHE="$GO_CACHE_DIR/build"
@@ -287,7 +322,7 @@ seaweedfs_build_locked() {
   have=$("$go" env GOVERSION | sed 's/^go//')
   if [[ $(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1) != "$need" ]]; then
     rm -rf "$tmp"
-    die "SeaweedFS needs Go >= $need but $go is $have: install a recent Go from https://go.dev/dl into /usr/local/go"
+    die "SeaweedFS needs Go >= $need but $go is $have: raise GO_TOOLCHAIN_VERSION (and its digest) in ops/lib.sh"
   fi
   cp -r "$dir" "$tmp/src"
   chmod -R u+w "$tmp/src"
