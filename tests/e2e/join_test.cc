@@ -488,25 +488,8 @@ TEST_F(JoinTest, ReplaysOfOneConnectionGoOneAtATime) {
   ASSERT_TRUE(WaitFor([&] { return waited() == waited_before + 1; }));
 
   // Then everything arrives, room after room, each replay whole and in order.
-  std::map<int64_t, int64_t> last = {{room, -1}, {*second, -1}};  // -1: not joined yet
-  auto all_in = [&] { return last[room] == kMessages && last[*second] == kMessages; };
-  while (!all_in()) {
-    auto text = ws->ReceiveText();
-    ASSERT_TRUE(text.ok()) << text.status().ToString() << " (close code " << ws->close_code() << ")";
-    auto j = ParseJson(*text);
-    ASSERT_TRUE(j.ok());
-    const int64_t r = j->doc["room"].GetInt64();
-    ASSERT_TRUE(last.count(r)) << j->text;
-    if (j->Type() == "joined") {
-      ASSERT_EQ(last[r], -1) << j->text;
-      last[r] = 0;
-      continue;
-    }
-    if (j->Type() == "presence") continue;  // its own join, announced whenever the presence flush runs
-    ASSERT_EQ(j->Type(), "message") << j->text;
-    ASSERT_EQ(j->doc["pos"].GetInt64(), last[r] + 1);
-    last[r] = j->doc["pos"].GetInt64();
-  }
+  Status whole = ReceiveRoomsWhole(*ws, {{room, kMessages}, {*second, kMessages}});
+  ASSERT_TRUE(whole.ok()) << whole.ToString();
   EXPECT_EQ(waited(), waited_before + 1);
 }
 

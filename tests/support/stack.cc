@@ -246,6 +246,36 @@ Result<Json> ReceiveType(WsClient& ws, const std::string& type, std::chrono::mil
   return ReceiveUntil(ws, [&](const Json& j) { return j.Type() == type; }, timeout);
 }
 
+Status ReceiveRoomsWhole(WsClient& ws, const std::map<int64_t, int64_t>& last, std::map<int64_t, int64_t> at) {
+  // at: room -> last position received; absent: not joined yet
+  auto done = [&] {
+    for (const auto& [room, pos] : last)
+      if (!at.count(room) || at[room] != pos) return false;
+    return true;
+  };
+  while (!done()) {
+    auto text = ws.ReceiveText();
+    if (!text.ok())
+      return Status::Internal("receive", text.status().ToString() + " (close code " + std::to_string(ws.close_code()) + ")");
+    auto j = ParseJson(*text);
+    if (!j.ok()) return j.status();
+    if (j->Type() == "presence") continue;
+    const int64_t room = j->doc.HasMember("room") && j->doc["room"].IsInt64() ? j->doc["room"].GetInt64() : 0;
+    if (!last.count(room)) return Status::Internal("unexpected", "a frame of no room asked for: " + j->text);
+    if (j->Type() == "joined") {
+      if (!at.emplace(room, 0).second) return Status::Internal("unexpected", "joined twice: " + j->text);
+      continue;
+    }
+    if (j->Type() != "message" || !at.count(room))
+      return Status::Internal("unexpected", "not a message after joined: " + j->text);
+    if (j->doc["pos"].GetInt64() != at[room] + 1)
+      return Status::Internal("gap", "room " + std::to_string(room) + " after position " + std::to_string(at[room]) +
+                                         ": " + j->text);
+    at[room] = j->doc["pos"].GetInt64();
+  }
+  return Status::Ok();
+}
+
 int FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

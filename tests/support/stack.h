@@ -140,6 +140,12 @@ Result<Json> ReceiveUntil(WsClient& ws, const std::function<bool(const Json&)>& 
 Result<Json> ReceiveType(WsClient& ws, const std::string& type,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// Reads `ws` until each room of `last` has said "joined" and then sent its messages at positions 1 to
+// last[room], each once and in order (presence frames are skipped): a joined room's catch-up and live
+// stream, whole. `at`: rooms whose "joined" (and messages up to the position given) were read already.
+// Otherwise a status naming what came instead, or the read's failure.
+Status ReceiveRoomsWhole(WsClient& ws, const std::map<int64_t, int64_t>& last, std::map<int64_t, int64_t> at = {});
+
 // A loopback TCP port nobody listens on now, for a child process to bind.
 int FreeLoopbackPort();
 
