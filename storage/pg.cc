@@ -56,7 +56,13 @@ Status PgConn::Connect() {
     spdlog::warn("PostgreSQL closed an idle connection (restarted, or the session was terminated); reconnecting");
   }
   Close();
-  conn_ = PQconnectdb(conninfo_.c_str());
+  // Bounds for a server that stops answering (a network partition, a hung host): connecting gives up
+  // after 10 s, and a statement waiting on a dead peer ends within a minute (keepalives), rather than
+  // hold a worker or a pool thread for good. Ours come first, so the conninfo (--pg) overrides them.
+  static const char* const kKeywords[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                                          "keepalives_count", "dbname", nullptr};
+  const char* const values[] = {"10", "1", "30", "10", "3", conninfo_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(kKeywords, values, /*expand_dbname=*/1);
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string why = ConnectError(conn_, conninfo_);
     Close();

@@ -4,8 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <future>
+#include <memory>
+#include <string>
 
+#include "tests/support/loopback_server.h"
 #include "tests/support/wait.h"
 
 namespace chatpipe {
@@ -97,6 +102,32 @@ TEST_F(PgConnTest, ACopyStoresAllItsRowsOrNoneAndTheConnectionGoesOn) {
   EXPECT_EQ(rows->Text(0, 0), "1one,2two");
   EXPECT_FALSE(pg.CopyIn("SELECT 1", "").ok()) << "not a COPY FROM STDIN";
   EXPECT_TRUE(pg.Exec("SELECT 1").ok());
+}
+
+// A server that takes the connection and never answers (a hung host behind a live port): connecting
+// gives up after PgConn's 10 s, or after the conninfo's own connect_timeout, which overrides it;
+// without a bound the statement would hold its thread for good.
+TEST(PgConnTimeoutTest, AServerThatNeverAnswersIsGivenUpOnAndTheConninfoSetsHowSoon) {
+  auto silent = std::make_unique<test::LoopbackServer>([](int fd) {
+    std::string ignored;
+    while (test::RecvSome(fd, &ignored)) {
+    }
+  });
+  const std::string at = "host=127.0.0.1 port=" + std::to_string(silent->port()) + " user=nobody dbname=none";
+  for (const auto& [conninfo, bound] : {std::pair{at, std::chrono::seconds(30)},
+                                        std::pair{at + " connect_timeout=2", std::chrono::seconds(8)}}) {
+    auto tried = std::async(std::launch::async, [conninfo = conninfo] {
+      PgConn pg(conninfo);
+      return pg.Exec("SELECT 1").status();
+    });
+    if (tried.wait_for(bound) != std::future_status::ready) {
+      silent.reset();  // ends the connection, so the waiting statement (and this test) can end
+      FAIL() << conninfo << ": still waiting after " << bound.count() << " s";
+    }
+    Status s = tried.get();
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+    EXPECT_EQ(s.name(), "db_unavailable") << s.ToString();
+  }
 }
 
 }  // namespace
