@@ -321,8 +321,12 @@ void RoomScopedRoute(Connection& conn, http::Request req, const TokenUser& user,
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->RespondError(s);
-    if (what == "stats") return RoomStatsRoute(*c, req, room);
+    if (what == "stats")
+      return AdmitDatabaseRead(*c, user.id, [req, room](Connection& c) { RoomStatsRoute(c, req, room); });
     if (what == "uploads") return UploadRoute(*c, std::move(req), user, room);
+    // The newest page comes from Redis; a page before it from PostgreSQL.
+    if (req.method == "GET" && req.QueryParam("before"))
+      return AdmitDatabaseRead(*c, user.id, [req, room](Connection& c) { HistoryRoute(c, req, room); });
     if (req.method == "GET") return HistoryRoute(*c, req, room);
     PostMessageRoute(*c, req, user, room, facts);
   });

@@ -2,6 +2,7 @@
 
 
 #include "ingress/api_support.h"
+#include "ingress/rate_limits.h"
 #include "storage/mention_store.h"
 
 namespace chatpipe {
@@ -78,7 +79,8 @@ void ListMentions(Connection& conn, const http::Request& req, const TokenUser& u
 }  // namespace
 
 void HandleMentionsRequest(Connection& conn, const http::Request& req, const TokenUser& user) {
-  if (req.path == "/api/users/me/mentions") return ListMentions(conn, req, user);
+  if (req.path == "/api/users/me/mentions")
+    return AdmitDatabaseRead(conn, user.id, [req, user](Connection& c) { ListMentions(c, req, user); });
   // /api/mentions/{id}/read
   std::string_view rest = std::string_view(req.path).substr(std::string_view("/api/mentions/").size());
   size_t slash = rest.find('/');

@@ -65,6 +65,10 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
       {"board-reads-per-address", &c->board_reads_per_address, "whole-board reads from one client address (GET /api/board)"},
       {"object-reads-per-address", &c->object_reads_per_address,
        "images and other objects read from one client address (GET /api/rooms/{id}/objects/{sha256})"},
+      {"db-reads-per-user", &c->db_reads_per_user,
+       "history pages before the newest, room statistics and mention lists one user may ask for (each is a database read)"},
+      {"db-reads-per-address", &c->db_reads_per_address,
+       "history pages before the newest, room statistics and mention lists asked for from one client address"},
       {"pixel-reads-per-address", &c->pixel_reads_per_address,
        "pixel stories read from one client address (GET /api/board/pixels/{x}/{y})"},
   };
@@ -211,6 +215,15 @@ void AdmitRequest(Connection& conn, std::string_view limit, std::string reason, 
                if (!wait) return then(*c);
                RespondRateLimited(*c, Refuse(limit, wait, reason));
              });
+}
+
+void AdmitDatabaseRead(Connection& conn, int64_t user, std::function<void(Connection&)> then) {
+  Loop& loop = conn.loop();
+  const RateLimitConfig& limits = loop.services().config.limits;
+  AdmitRequest(conn, "db_reads", "too many history pages, statistics or mention lists asked for; try again later",
+               {UserBucket(loop, "db_reads", user, limits.db_reads_per_user),
+                AddressBucket(loop, "db_reads", conn.ClientAddress(), limits.db_reads_per_address)},
+               std::move(then));
 }
 
 void RespondRateLimited(Connection& conn, const Refusal& refusal) {

@@ -58,6 +58,9 @@ struct RateLimitConfig {
   BucketSpec board_reads_per_address{600, 60000};    // GET /api/board
   BucketSpec pixel_reads_per_address{600, 60000};    // GET /api/board/pixels/{x}/{y}
   BucketSpec object_reads_per_address{600, 60000};   // GET /api/rooms/{id}/objects/{sha256}: images, public in public rooms
+  // The database reads a client asks for by hand (AdmitDatabaseRead): a person scrolls a page a second.
+  BucketSpec db_reads_per_user{300, 60000};
+  BucketSpec db_reads_per_address{3000, 60000};
   int password_threads = 2;    // the PasswordPool hashing and checking passwords
   int password_queue = 64;     // sign-ins and sign-ups waiting for it; more are answered 503 busy
 };
@@ -109,6 +112,11 @@ Refusal AdmitJoin(Connection& conn);
 // the connection closed meanwhile.
 void AdmitRequest(Connection& conn, std::string_view limit, std::string reason, std::vector<SharedBucket> buckets,
                   std::function<void(Connection&)> then);
+// AdmitRequest for a database read a client asks for by hand: a history page from PostgreSQL
+// (`before`), a room's statistics, the mentions list. Each is one or more queries on the loop's
+// pool, which every other request of the process shares, so they take from `user`'s bucket and the
+// client address's (--limit-db-reads-per-user, --limit-db-reads-per-address).
+void AdmitDatabaseRead(Connection& conn, int64_t user, std::function<void(Connection&)> then);
 // The 429 answer: Retry-After in whole seconds, rounded up.
 void RespondRateLimited(Connection& conn, const Refusal& refusal);
 // Counts a refusal of `limit` (chatpipe_ingress_rate_limited_total{limit=...}).

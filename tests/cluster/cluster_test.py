@@ -499,11 +499,15 @@ def procs_status():
 
 
 def stored_history(https, token, room):
-    """Every message stored in the room, by position (paging back through the history API)."""
+    """Every message stored in the room, by position (paging back through the history API). Pages
+    before the newest are database reads, limited per user: past the limit it waits as told (429)."""
     out, before = [], None
     while True:
         status, _, page = https.call("GET", "/api/rooms/%d/messages?limit=100%s"
                                      % (room, "" if before is None else "&before=%d" % before), token=token)
+        if status == 429:
+            time.sleep(page["error"]["retry_after_ms"] / 1000)
+            continue
         assert status == 200, (status, page)
         out += page["messages"]
         before = page["next_before"]

@@ -20,7 +20,7 @@ void NoLimits(IngressConfig& c) {
   RateLimitConfig& l = c.limits;
   for (BucketSpec* spec : {&l.sends_per_connection, &l.sends_per_user, &l.joins_per_connection, &l.rooms_per_user,
                            &l.rooms_per_address, &l.members_per_user, &l.guests_per_address, &l.signups_per_address, &l.signins_per_address,
-                           &l.object_reads_per_address,
+                           &l.object_reads_per_address, &l.db_reads_per_user, &l.db_reads_per_address,
                            &l.login_failures_per_account, &l.login_failures_per_address})
     *spec = BucketSpec{};
   l.sends_in_flight = 0;
@@ -375,6 +375,30 @@ TEST_F(RateLimitTest, ObjectReadsAreLimitedPerAddress) {
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->status, 429) << third->body;
   EXPECT_NE(third->body.find("too many image reads from your address"), std::string::npos) << third->body;
+}
+
+// A history page before the newest, a room's statistics and the mentions list are database reads a
+// client asks for by hand: one bucket a user for all three. The newest page (Redis) takes nothing.
+TEST_F(RateLimitTest, DatabaseReadsAskedForByHandAreLimitedPerUser) {
+  Start([](RateLimitConfig& l) { l.db_reads_per_user = Limit("2/1h"); });
+  const std::string messages = "/api/rooms/" + std::to_string(room) + "/messages";
+  for (int i = 0; i < 3; ++i) {
+    auto newest = stack->Call("GET", messages, ana);
+    ASSERT_TRUE(newest.ok());
+    EXPECT_EQ(newest->status, 200) << newest->body;
+  }
+  auto page = stack->Call("GET", messages + "?before=5", ana);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->status, 200) << page->body;
+  auto stats = stack->Call("GET", "/api/rooms/" + std::to_string(room) + "/stats", ana);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->status, 200) << stats->body;
+  for (const std::string& path : {messages + "?before=5", std::string("/api/users/me/mentions")}) {
+    auto refused = stack->Call("GET", path, ana);
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->status, 429) << path << ": " << refused->body;
+    EXPECT_NE(refused->body.find("\"rate_limited\""), std::string::npos) << refused->body;
+  }
 }
 
 // One password thread and one place in its queue: a burst of sign-ins is answered at once with 503
