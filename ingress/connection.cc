@@ -229,12 +229,12 @@ bool Connection::ClaimUpload(const http::Request& head, size_t size) {
   };
   // Memory is set aside for a signed-in user's body only; the route checks the session's logout.
   if (auto user = SignedUser(*this, head); !user.ok()) return refuse(user.status(), "");
-  const Services& services = loop_->services();
+  Services& services = loop_->services();
   const IpAddress client = proxied_ ? services.proxies.ClientOf(Peer(), head.headers) : client_;
-  upload_claim_ = loop_->services().uploads.Claim(AddressKey(client), size);
+  upload_claim_ = services.uploads.Claim(AddressKey(client), size);
   if (upload_claim_) {
     // An upload may take longer than a request; its deadline starts now.
-    request_deadline_ms_ = SteadyMs() + loop_->services().config.media.upload_timeout_ms;
+    request_deadline_ms_ = SteadyMs() + services.config.media.upload_timeout_ms;
     return true;
   }
   return refuse(Status::Unavailable("busy", "too many uploads in progress; try again shortly"), "Retry-After: 1\r\n");

@@ -154,13 +154,6 @@ void ProduceSpeechRequest(Loop* loop, const SpeechRequest& request, std::functio
 }
 
 void AnswerSpeech(Reply reply, const TokenUser& user, uint64_t message, const SpeechTarget& target) {
-  // What the worker would skip is refused here, not acknowledged for audio that never comes.
-  const size_t max_bytes = reply.loop->services().config.media.speech_max_text_bytes;
-  if (!target.audio && target.text_bytes == 0)
-    return reply(Status::Refused("unspeakable", "the message has no text to read aloud"));
-  if (!target.audio && static_cast<size_t>(target.text_bytes) > max_bytes)
-    return reply(Status::Refused("unspeakable", "the message's text is longer than the " + std::to_string(max_bytes) +
-                                                    " bytes read aloud"));
   if (target.audio) {
     return reply(200, Json([&](JsonWriter& w) {
                    w.StartObject();
@@ -173,6 +166,12 @@ void AnswerSpeech(Reply reply, const TokenUser& user, uint64_t message, const Sp
                    w.EndObject();
                  }));
   }
+  // What the worker would skip is refused here, not acknowledged for audio that never comes.
+  const size_t max_bytes = reply.loop->services().config.media.speech_max_text_bytes;
+  if (target.text_bytes == 0) return reply(Status::Refused("unspeakable", "the message has no text to read aloud"));
+  if (static_cast<size_t>(target.text_bytes) > max_bytes)
+    return reply(Status::Refused("unspeakable", "the message's text is longer than the " + std::to_string(max_bytes) +
+                                                    " bytes read aloud"));
   SpeechRequest request{message, target.room, user.id, static_cast<int64_t>(NowMs())};
   ProduceSpeechRequest(reply.loop, request, [reply](Status s) {
     if (!s.ok()) return reply(s);
