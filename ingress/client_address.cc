@@ -78,7 +78,7 @@ std::string AddressKey(const IpAddress& address) {
   return std::string(text) + "/64";
 }
 
-bool TrustedProxies::Parse(std::string_view list, TrustedProxies* out, std::string* error) {
+bool AddressRanges::Parse(std::string_view list, AddressRanges* out, std::string* error) {
   out->ranges_.clear();
   if (Trim(list).empty()) return true;
   for (size_t start = 0;;) {
@@ -104,7 +104,7 @@ bool TrustedProxies::Parse(std::string_view list, TrustedProxies* out, std::stri
   }
 }
 
-bool TrustedProxies::Contains(const IpAddress& address) const {
+bool AddressRanges::Contains(const IpAddress& address) const {
   return std::any_of(ranges_.begin(), ranges_.end(),
                      [&](const Range& r) { return Masked(address, r.bits) == r.base; });
 }

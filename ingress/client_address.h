@@ -43,17 +43,15 @@ IpAddress IpAddressOf(const sockaddr* addr);
 // as one subscriber usually holds a whole /64 and could otherwise take a fresh address per request.
 std::string AddressKey(const IpAddress& address);
 
-class TrustedProxies {
+// A list of address ranges, such as --trusted-proxies or --metrics-allow.
+class AddressRanges {
  public:
   // "CIDR[,CIDR...]": IPv4 or IPv6 addresses, each with an optional /prefix-length (none: the
-  // address alone). Empty: no proxy is trusted. False, with *error naming the bad item, otherwise.
-  static bool Parse(std::string_view list, TrustedProxies* out, std::string* error);
+  // address alone). Empty: no range. False, with *error naming the bad item, otherwise.
+  static bool Parse(std::string_view list, AddressRanges* out, std::string* error);
 
   bool empty() const { return ranges_.empty(); }
   bool Contains(const IpAddress& address) const;
-  // The client of a request `peer` sent with `headers` (as http::Request holds them): `peer` unless
-  // it is trusted, else what its X-Forwarded-For says (all such headers, read as one list).
-  IpAddress ClientOf(const IpAddress& peer, const std::vector<std::pair<std::string, std::string>>& headers) const;
 
  private:
   struct Range {
@@ -61,6 +59,23 @@ class TrustedProxies {
     int bits;        // 0-128, counted on the IPv4-mapped form
   };
   std::vector<Range> ranges_;
+};
+
+class TrustedProxies {
+ public:
+  // As AddressRanges::Parse: the ranges of the proxies trusted.
+  static bool Parse(std::string_view list, TrustedProxies* out, std::string* error) {
+    return AddressRanges::Parse(list, &out->ranges_, error);
+  }
+
+  bool empty() const { return ranges_.empty(); }
+  bool Contains(const IpAddress& address) const { return ranges_.Contains(address); }
+  // The client of a request `peer` sent with `headers` (as http::Request holds them): `peer` unless
+  // it is trusted, else what its X-Forwarded-For says (all such headers, read as one list).
+  IpAddress ClientOf(const IpAddress& peer, const std::vector<std::pair<std::string, std::string>>& headers) const;
+
+ private:
+  AddressRanges ranges_;
 };
 
 }  // namespace chatpipe

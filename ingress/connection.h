@@ -132,6 +132,7 @@ class Connection {
   // The AddressKey of the request's client (client_address.h): the peer's, or behind a trusted proxy
   // the one its X-Forwarded-For names, for the request being served and then for the WebSocket.
   std::string ClientAddress() const { return AddressKey(client_); }
+  const IpAddress& client() const { return client_; }
   Seat* FindSeat(int64_t room);
 
  private:

@@ -375,7 +375,13 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
     ReadinessAnswer answer = IngressReadiness(services);
     return conn.RespondJson(answer.ready ? 200 : 503, answer.json);
   }
-  if (req.path == "/metrics") return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
+  if (req.path == "/metrics") {
+    // What the process counts is the operator's, not the internet's, and rendering it costs the loop.
+    if (!services.metrics_readers.Contains(conn.client()))
+      return conn.RespondError(Status::PermissionDenied(
+          "/metrics answers only --metrics-allow addresses on this port (the operator may use --metrics-port)"));
+    return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());
+  }
   if (req.path == "/ws") return UpgradeRoute(conn, req);
   if (req.path == "/api/users") return CreateUserRoute(conn, req);
   if (req.path == "/api/users/verify") return VerifyEmailRoute(conn, req);

@@ -41,6 +41,16 @@ void AddSecurityOptions(CLI::App* cmd, IngressConfig* c) {
                   "serve /metrics on this port of --metrics-host instead of --port, with /livez, /readyz and "
                   "/healthz as well (0: any free port, logged; -1: /metrics on --port)")
       ->envname("CHATPIPE_METRICS_PORT")->capture_default_str();
+  cmd->add_option("--metrics-allow", c->metrics_allow,
+                  "CIDR ranges of the clients /metrics on --port answers (others get 403); the client is the one "
+                  "--trusted-proxies resolves; empty: nobody (without --metrics-port)")
+      ->envname("CHATPIPE_METRICS_ALLOW")
+      ->capture_default_str()
+      ->check([](const std::string& list) {
+        AddressRanges ranges;
+        std::string error;
+        return AddressRanges::Parse(list, &ranges, &error) ? std::string() : error;
+      });
 }
 
 // One ingress in this process, until SIGTERM/SIGINT: started, `started()` called, then drained and

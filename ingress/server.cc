@@ -57,6 +57,8 @@ Status IngressServer::Load() {
   std::string proxies_error;
   if (TrustedProxies proxies; !TrustedProxies::Parse(config_.trusted_proxies, &proxies, &proxies_error))
     return Status::InvalidArgument("bad_trusted_proxies", "--trusted-proxies: " + proxies_error);
+  if (AddressRanges readers; !AddressRanges::Parse(config_.metrics_allow, &readers, &proxies_error))
+    return Status::InvalidArgument("bad_metrics_allow", "--metrics-allow: " + proxies_error);
   auto tagger = Tagger::Load(config_.tag_data.empty() ? DefaultTagDataDir() : config_.tag_data);
   if (!tagger.ok()) return tagger.status();
   tagger_ = std::move(*tagger);

@@ -46,6 +46,7 @@ struct IngressConfig {
   std::string trusted_proxies;       // CIDR ranges whose X-Forwarded-For names the client (client_address.h)
   std::string metrics_host = "127.0.0.1";
   int metrics_port = -1;             // -1: /metrics on the main port; else only there (0: any free port)
+  std::string metrics_allow = "127.0.0.0/8,::1";  // clients served /metrics on the main port (CIDR list)
   int instance = -1;                 // message id instance number (0-1023); -1: the next of PostgreSQL's sequence (ingress/health.h)
   size_t max_output_bytes = 4 << 20; // a WebSocket reader further behind than this is disconnected
   int replay_limit = 1000;           // most messages a join with "after" replays
@@ -79,7 +80,8 @@ struct Services {
         connections(c.connections.EffectiveMaxConnections(), c.connections.max_connections_per_address),
         uploads(c.media.upload_memory, c.media.max_upload_bytes) {
     std::string error;
-    TrustedProxies::Parse(c.trusted_proxies, &proxies, &error);  // IngressServer::Start checked it
+    TrustedProxies::Parse(c.trusted_proxies, &proxies, &error);  // IngressServer::Load checked both
+    AddressRanges::Parse(c.metrics_allow, &metrics_readers, &error);
   }
   // A new message id; 503 `unavailable` while the instance number is not taken yet (PostgreSQL was
   // away at start: the health monitor takes it once PostgreSQL answers).
@@ -95,6 +97,7 @@ struct Services {
   MessageIdGenerator ids;
   std::string instance_id;           // sent as X-Instance-Id: host name and pid
   TrustedProxies proxies;            // --trusted-proxies
+  AddressRanges metrics_readers;     // --metrics-allow: clients /metrics on the main port answers
   ConnectionCounter connections;     // every loop's client connections, against the limits
   UploadBudget uploads;              // upload bodies held, against --upload-memory
   std::unique_ptr<HealthMonitor> health;  // Kafka's and PostgreSQL's readiness checks (ingress/health.h)

@@ -418,7 +418,7 @@ TEST(MediaBudgetTest, UploadClaimsNeedATokenAndOneAddressHoldsItsShareAtMost) {
   };
 
   // No token, or a forged one: 401 at the headers, nothing claimed.
-  for (const std::string token : {std::string(), ana->token + "x"}) {
+  for (const std::string& token : {std::string(), ana->token + "x"}) {
     RawConn stranger(stack->port());
     ASSERT_TRUE(stranger.Send(head(token)));
     EXPECT_EQ(answer(stranger), "HTTP/1.1 401");

@@ -1,13 +1,15 @@
 // Client addresses behind a trusted proxy, on a real ingress that trusts 127.0.0.1 alone: a request
 // from 127.0.0.1 (the "proxy") counts against the client its X-Forwarded-For names, so two clients
 // behind it have limits of their own; a peer at 127.0.0.2 is not trusted, and whatever it says in the
-// header, it is counted as itself (a client cannot spoof its way around a limit).
+// header, it is counted as itself (a client cannot spoof its way around a limit). /metrics on the
+// client port answers the client the header names, so the internet is refused it through the proxy.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tests/support/http_client.h"
 #include "tests/support/raw_conn.h"
 #include "tests/support/stack_test_base.h"
 
@@ -53,6 +55,15 @@ class TrustedProxyTest : public StackTest {
     return conn;
   }
   static bool Upgraded(RawConn& conn) { return conn.in().rfind("HTTP/1.1 101", 0) == 0; }
+
+  // The status of GET /metrics asked for from `source`, saying it forwards for `client`.
+  int Metrics(const char* source, const std::string& client) {
+    RawConn conn(stack->port(), 0, source);
+    EXPECT_TRUE(conn.connected());
+    conn.Send("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + ForwardedFor(client) + "\r\n");
+    EXPECT_TRUE(conn.ReadUntil([](const std::string&) { return false; }, std::chrono::seconds(10)));
+    return conn.in().rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(conn.in().substr(9, 3)) : 0;
+  }
 
   std::string token;
 };
@@ -112,6 +123,27 @@ TEST_F(TrustedProxyTest, WebSocketsCountAgainstTheForwardedClientsConnectionCap)
   }
   RawConn refused(stack->port(), 0, kUntrusted);
   EXPECT_TRUE(refused.RefusedWithin(std::chrono::seconds(5))) << refused.in();
+}
+
+TEST_F(TrustedProxyTest, MetricsOnTheClientPortAnswerOnlyTheAllowedClients) {
+  Start(0);
+  EXPECT_EQ(Metrics(kProxy, ""), 200) << "the host itself (a Prometheus beside it)";
+  EXPECT_EQ(Metrics(kUntrusted, "203.0.113.1"), 200) << "127.0.0.2 is loopback too; its header is not read";
+  EXPECT_EQ(Metrics(kProxy, "203.0.113.1"), 403) << "a client on the internet, through the proxy";
+  EXPECT_EQ(Metrics(kProxy, "::1"), 200) << "loopback through the proxy";
+
+  stack->StopIngress();
+  ASSERT_TRUE(stack->StartIngress([](IngressConfig& c) {
+    c.trusted_proxies = "127.0.0.1/32";
+    c.metrics_allow = "198.51.100.0/24";
+  }).ok());
+  EXPECT_EQ(Metrics(kProxy, "198.51.100.7"), 200) << "a Prometheus in the allowed range";
+  EXPECT_EQ(Metrics(kProxy, ""), 403) << "loopback is allowed only by the default";
+  auto error = HttpRequest("GET", stack->Url("/metrics"));
+  ASSERT_TRUE(error.ok()) << error.status().ToString();
+  EXPECT_EQ(error->status, 403);
+  EXPECT_NE(error->body.find("\"forbidden\""), std::string::npos) << error->body;
+  EXPECT_NE(error->body.find("--metrics-allow"), std::string::npos) << "says how to get in: " << error->body;
 }
 
 }  // namespace
