@@ -18,23 +18,32 @@ std::function<std::string(int64_t)> EmailLinkTokens(const Services& services, co
 
 void VerifyEmailRoute(Connection& conn, const http::Request& req) {
   std::string token = req.QueryParam("token").value_or("");
-  // A malformed token is refused before any database work.
-  if (auto claim = EmailTokenSigner::Parse(token); !claim.ok()) return conn.RespondError(claim.status());
-  OnDb<std::string>(
-      conn,
-      [signer = EmailTokenSigner(conn.loop().services().config.token_secret), token](PgConn& pg) {
-        return VerifyEmail(pg, signer, token, NowSeconds());
-      },
-      [](Reply reply, Result<std::string> email) {
-        if (!email.ok()) return reply(email.status());
-        reply(200, Json([&](JsonWriter& w) {
-                w.StartObject();
-                w.Key("verified");
-                w.Bool(true);
-                w.Key("email");
-                w.String(email->c_str());
-                w.EndObject();
-              }));
+  // A malformed or expired link is refused before any Redis or database work; anyone may send one.
+  auto claim = EmailTokenSigner::Parse(token);
+  if (!claim.ok()) return conn.RespondError(claim.status());
+  if (claim->expires < NowSeconds())
+    return conn.RespondError(Status::Unauthenticated("the link has expired; ask for a new one"));
+  Loop* loop = &conn.loop();
+  AdmitRequest(
+      conn, "verify_links", "too many verification links followed from your address; try again later",
+      {AddressBucket(*loop, "verify_links", conn.ClientAddress(), loop->services().config.limits.verify_links_per_address)},
+      [loop, token = std::move(token)](Connection& c) {
+        OnDb<std::string>(
+            c,
+            [signer = EmailTokenSigner(loop->services().config.token_secret), token](PgConn& pg) {
+              return VerifyEmail(pg, signer, token, NowSeconds());
+            },
+            [](Reply reply, Result<std::string> email) {
+              if (!email.ok()) return reply(email.status());
+              reply(200, Json([&](JsonWriter& w) {
+                      w.StartObject();
+                      w.Key("verified");
+                      w.Bool(true);
+                      w.Key("email");
+                      w.String(email->c_str());
+                      w.EndObject();
+                    }));
+            });
       });
 }
 

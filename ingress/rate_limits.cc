@@ -60,6 +60,8 @@ void AddRateLimitOptions(CLI::App* app, RateLimitConfig* c) {
        "verification e-mails one user may ask for again (POST /api/users/verify/resend)"},
       {"verify-mails-per-address", &c->verify_mails_per_address,
        "verification e-mails asked for again from one client address"},
+      {"verify-links-per-address", &c->verify_links_per_address,
+       "verification links followed (GET /api/users/verify) from one client address"},
       {"uploads-per-user", &c->uploads_per_user, "images one user may upload (POST /api/rooms/{id}/uploads)"},
       {"speech-per-user", &c->speech_per_user, "speech requests of one user (POST /api/messages/{id}/speech)"},
       {"board-reads-per-address", &c->board_reads_per_address, "whole-board reads from one client address (GET /api/board)"},

@@ -52,6 +52,8 @@ struct RateLimitConfig {
   BucketSpec login_failures_per_address{100, 300000};
   BucketSpec verify_mails_per_user{3, 3600000};      // verification e-mails asked for again
   BucketSpec verify_mails_per_address{20, 3600000};
+  // Verification links followed (public: a forged link that looks right costs a database read).
+  BucketSpec verify_links_per_address{60, 600000};
   BucketSpec uploads_per_user{20, 60000};            // image uploads: decoding is the costliest request
   BucketSpec speech_per_user{20, 60000};             // speech requests (POST /api/messages/{id}/speech)
   // Board reads are public: per address, roomy enough for a school behind one NAT loading the page.

@@ -134,6 +134,29 @@ TEST_F(EmailVerificationTest, ForgedExpiredAndSessionTokensAreRefused) {
   EXPECT_TRUE(Verified(*bea));
 }
 
+// Anyone may send a link: an expired one is refused before Redis or PostgreSQL are asked, and the rest
+// count against a per-address limit, since a well-formed forgery costs a database read.
+TEST_F(EmailVerificationTest, LinksAreLimitedPerAddressAndAnExpiredOneCostsNothing) {
+  stack->StopIngress();
+  ASSERT_TRUE(stack->StartIngress([](IngressConfig& c) {
+    c.limits.verify_links_per_address = ParseBucketSpec("2/1h").value_or(BucketSpec{});
+  }).ok());
+  auto bea = stack->Register("bea", /*verified=*/false);
+  ASSERT_TRUE(bea.ok());
+  EmailTokenSigner signer(stack->token_secret());
+  const int64_t now = time(nullptr);
+  const std::string expired = signer.Issue(bea->id, "bea@example.com", now - 1);
+  const std::string forged = EmailTokenSigner("other secret").Issue(bea->id, "bea@example.com", now + 3600);
+  const std::pair<long, std::string> unauthorized{401, "unauthorized"};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Follow(expired), unauthorized) << "an expired link takes no token";
+  EXPECT_EQ(Follow(forged), unauthorized);
+  EXPECT_EQ(Follow(forged), unauthorized);
+  EXPECT_EQ(Follow(forged).first, 429) << "two links an hour from this address";
+  EXPECT_EQ(Follow(signer.Issue(bea->id, "bea@example.com", now + 3600)).first, 429) << "a good one too, for now";
+  EXPECT_EQ(Follow(expired), unauthorized) << "still refused for what it is, before the limit";
+  EXPECT_FALSE(Verified(*bea));
+}
+
 // A user who lost the e-mail asks for another: it comes through the mailer with a working link, a
 // few times an hour; a guest has no address, a verified user needs none.
 TEST_F(EmailVerificationTest, TheLinkIsSentAgainOnRequestAFewTimesAnHour) {
