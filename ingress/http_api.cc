@@ -123,10 +123,30 @@ void MeRoute(Connection& conn, const http::Request& req, const TokenUser& user) 
 // --- rooms ---
 
 // The cached list holds every room, private ones with their member ids; each user sees the public
-// rooms and the private rooms they belong to.
-void ListRoomsRoute(Connection& conn, const TokenUser& user) {
+// rooms and the private rooms they belong to, a page at a time (RoomList).
+void ListRoomsRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
+  RoomPage page;
+  int64_t limit = RoomPage::kDefaultLimit;
+  if (!req.QueryInt("limit", &limit) || limit < 1 || limit > RoomPage::kMaxLimit)
+    return conn.RespondError(Status::InvalidArgument(
+        "bad_limit", "limit must be an integer from 1 to " + std::to_string(RoomPage::kMaxLimit)));
+  page.limit = static_cast<int>(limit);
+  page.after = req.QueryParam("after").value_or("");
+  page.prefix = req.QueryParam("q").value_or("");
+  // Room names are at most 64 bytes: a longer cursor or prefix could only be a mistake.
+  if (page.after.size() > 64 || page.prefix.size() > 64)
+    return conn.RespondError(Status::InvalidArgument("bad_query", "after and q are at most 64 bytes (a room name's length)"));
+  std::transform(page.prefix.begin(), page.prefix.end(), page.prefix.begin(), [](unsigned char c) { return std::tolower(c); });
   Reply reply{&conn.loop(), conn.id()};
-  conn.loop().room_list().Get(user.id, [reply](Result<std::string> body) {
+  conn.loop().room_list().List(user.id, std::move(page), [reply](Result<std::string> body) {
+    if (!body.ok()) return reply(body.status());
+    reply(200, *body);
+  });
+}
+
+void GetRoomRoute(Connection& conn, const TokenUser& user, int64_t room) {
+  Reply reply{&conn.loop(), conn.id()};
+  conn.loop().room_list().Find(user.id, room, [reply](Result<std::string> body) {
     if (!body.ok()) return reply(body.status());
     reply(200, *body);
   });
@@ -134,11 +154,12 @@ void ListRoomsRoute(Connection& conn, const TokenUser& user) {
 
 // Calls `then` once the cached list is gone, so that the change's author, whose next request may
 // land on another loop with its own Redis connection, never reads the list from before it. The
-// generation goes up first, so a refill that read PostgreSQL before the change cannot cache it again
-// (kRoomsListSetScript).
+// generation goes up with it, at one instant: a refill that read PostgreSQL before the change cannot
+// cache it again (kRoomsListSetScript), and a loop's copy of the list is never taken for current.
 void InvalidateRoomList(Loop* loop, std::function<void()> then) {
-  loop->redis().Command({"INCR", RoomsGenerationKey(loop->redis_prefix())}, [](redisReply*) {});
-  loop->redis().Command({"DEL", RoomsListKey(loop->redis_prefix())}, [then = std::move(then)](redisReply*) { then(); });
+  const std::string& p = loop->redis_prefix();
+  loop->redis().Command({"EVAL", kRoomsListDropScript, "2", RoomsGenerationKey(p), RoomsListKey(p)},
+                        [then = std::move(then)](redisReply*) { then(); });
 }
 
 void CreateRoomRoute(Connection& conn, const http::Request& req, const TokenUser& user) {
@@ -348,13 +369,14 @@ void AuthenticatedRoute(Connection& conn, http::Request req, const TokenUser& us
   if (req.path == "/api/sessions") return EndSessionRoute(conn, user);
   if (req.path == "/api/sessions/renew") return RenewSessionRoute(conn, user);
   if (req.path == "/api/rooms")
-    return req.method == "GET" ? ListRoomsRoute(conn, user) : CreateRoomRoute(conn, req, user);
+    return req.method == "GET" ? ListRoomsRoute(conn, req, user) : CreateRoomRoute(conn, req, user);
   if (req.path == "/api/users/me") return MeRoute(conn, req, user);
   if (req.path == "/api/users/verify/resend") return ResendVerificationRoute(conn, user);
   if (uint64_t message = ParseSpeechPath(req.path)) return SpeechRoute(conn, req, user, message);
   if (req.path == "/api/board/pixels") return PlacePixelRoute(conn, req, user);
   std::string what;
-  if (int64_t room = ParseRoomPath(req.path, &what)) return RoomScopedRoute(conn, std::move(req), user, room, what);
+  if (int64_t room = ParseRoomPath(req.path, &what))
+    return what.empty() ? GetRoomRoute(conn, user, room) : RoomScopedRoute(conn, std::move(req), user, room, what);
   HandleMentionsRequest(conn, req, user);
 }
 

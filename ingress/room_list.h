@@ -1,19 +1,23 @@
-// RoomList: one loop's side of GET /api/rooms, the list of public rooms and the caller's private ones.
+// RoomList: one loop's side of GET /api/rooms (a page of the public rooms and the caller's private
+// ones, by name) and GET /api/rooms/{id} (one of them).
 //
-// The list lives in Redis (<p>rooms: every room with its private members, a short TTL, dropped on
-// every change), so every ingress process serves the same one and a change's author reads it back at
-// once. This class spares each request the work around that one GET: it keeps the last list it
-// parsed beside its raw text, so a reply with the same text reuses it (a compare, not a parse), and
-// each room comes pre-rendered, so a request only picks the rooms its caller may see. When Redis has
-// no list, one PostgreSQL query per loop refills it, however many requests are waiting for it, and
-// caches it only if the list's generation (read with the miss, before the query) has not moved.
-// Owned by its Loop, used on the loop's thread only.
+// The list lives in Redis (<p>{rooms}:list: every room with its private members, a short TTL, dropped
+// on every change with its generation <p>{rooms}:gen counted up), so every ingress process serves the
+// same one and a change's author reads it back at once. Each loop keeps the list parsed and indexed
+// (public rooms, each user's private rooms, both in name order) with the generation it was read under,
+// so a request costs one GET of the generation and a walk of the page it returns, however many rooms
+// there are: the whole list is read again only when the generation moves or the copy is as old as
+// the cache's TTL. When Redis has no list, one PostgreSQL query per loop refills it, however many
+// requests are waiting, and caches it only if the generation (read with the miss, before the query)
+// has not moved. Owned by its Loop, used on the loop's thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -22,34 +26,50 @@ namespace chatpipe {
 
 class Loop;
 
+// Which page of the rooms a caller sees: names after `after`, starting with `prefix`, `limit` at most.
+struct RoomPage {
+  static constexpr int kDefaultLimit = 200;
+  static constexpr int kMaxLimit = 500;
+  std::string after;   // "": from the first name
+  std::string prefix;  // "": every name
+  int limit = kDefaultLimit;
+};
+
 class RoomList {
  public:
-  using Done = std::function<void(Result<std::string>)>;  // the response body, {"rooms":[...]}
+  using Done = std::function<void(Result<std::string>)>;  // the response body
 
   explicit RoomList(Loop* loop) : loop_(loop) {}
-  void Get(int64_t user, Done done);
+  // {"rooms":[...],"next":name|null}: `next` is the `after` of the next page, null on the last.
+  void List(int64_t user, RoomPage page, Done done);
+  // The room's object; 404 when there is none, 403 when it is private and `user` is no member.
+  void Find(int64_t user, int64_t room, Done done);
 
  private:
   struct Room {
-    std::string json;              // {"id":..,"name":..,"private":..,"moderation":..}
-    std::vector<int64_t> members;  // private rooms only
+    std::string name;
+    std::string json;  // {"id":..,"name":..,"private":..,"moderation":..}
     bool is_private = false;
   };
-  struct Waiter {
-    int64_t user;
-    Done done;
-  };
+  using Fresh = std::function<void(Status)>;  // ok: rooms_ is current
 
-  void Refill();
-  void Refilled(Result<std::string> all);
+  void WithFreshList(Fresh then);
+  void Fetch(std::string generation);
+  void Refill(std::string generation);
+  void Finish(Status status);
   void Parse(std::string_view text);  // text: a JSON array as CacheText writes it
-  std::string Render(int64_t user) const;
+  std::string Render(int64_t user, const RoomPage& page) const;
+  bool Visible(uint32_t index, int64_t user) const;
 
   Loop* loop_;
-  std::string raw_;  // the text `rooms_` was parsed from
-  std::vector<Room> rooms_;
-  std::vector<Waiter> waiting_;  // requests that found no list in Redis; non-empty: a refill is on
-  std::string refill_generation_;  // <p>rooms:gen as the refill's miss read it ("" when unset)
+  std::vector<Room> rooms_;                                       // in byte order of their names
+  std::vector<uint32_t> public_;                                  // indices of the public rooms, ascending
+  std::unordered_map<int64_t, std::vector<uint32_t>> private_of_;  // a user's private rooms, ascending
+  std::unordered_map<int64_t, uint32_t> by_id_;
+  bool parsed_ = false;
+  std::string generation_;  // <p>{rooms}:gen the copy was read under ("" when unset)
+  std::chrono::steady_clock::time_point expires_;  // when Redis's copy would have expired
+  std::vector<Fresh> waiting_;  // requests waiting for a fresh copy; non-empty: a fetch is on
 };
 
 }  // namespace chatpipe

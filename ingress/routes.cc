@@ -71,7 +71,12 @@ int64_t ParseRoomPath(std::string_view path, std::string* what) {
   path.remove_prefix(kPrefix.size());
   int64_t id = 0;
   auto [p, ec] = std::from_chars(path.data(), path.data() + path.size(), id);
-  if (ec != std::errc() || id <= 0 || p == path.data() + path.size() || *p != '/') return 0;
+  if (ec != std::errc() || id <= 0) return 0;
+  if (p == path.data() + path.size()) {
+    what->clear();  // the room itself
+    return id;
+  }
+  if (*p != '/' || p + 1 == path.data() + path.size()) return 0;
   what->assign(p + 1, path.data() + path.size());
   return id;
 }
@@ -81,6 +86,7 @@ std::string_view AllowedMethods(std::string_view path) {
     if (r.path == path) return r.allow;
   std::string what;
   if (ParseRoomPath(path, &what)) {
+    if (what.empty()) return "GET";
     if (what == "messages") return "GET, POST";
     if (what == "members") return "POST";
     if (what == "stats") return "GET";

@@ -17,7 +17,8 @@ std::string_view AllowedMethods(std::string_view path);
 // Whether `method` is one of an Allow value's methods.
 bool MethodAllowed(std::string_view allow, std::string_view method);
 
-// /api/rooms/{id}/{what}: the room id (0 when the path is not of that shape), and *what.
+// /api/rooms/{id}/{what}, or /api/rooms/{id} (*what empty): the room id (0 when the path is not of
+// that shape), and *what.
 int64_t ParseRoomPath(std::string_view path, std::string* what);
 
 // /api/board/pixels/{x}/{y}: whether the path is of that shape (x and y decimal integers), and them.

@@ -8,6 +8,7 @@ namespace {
 TEST(Routes, KnownPathsNameTheirMethods) {
   EXPECT_EQ(AllowedMethods("/api/rooms"), "GET, POST");
   EXPECT_EQ(AllowedMethods("/api/sessions"), "POST, DELETE");
+  EXPECT_EQ(AllowedMethods("/api/rooms/12"), "GET");
   EXPECT_EQ(AllowedMethods("/api/rooms/12/messages"), "GET, POST");
   EXPECT_EQ(AllowedMethods("/api/rooms/12/members"), "POST");
   EXPECT_EQ(AllowedMethods("/api/rooms/12/stats"), "GET");
@@ -23,6 +24,7 @@ TEST(Routes, UnknownApiPathsHaveNoMethods) {
   EXPECT_EQ(AllowedMethods("/api/rooms/0/messages"), "");
   EXPECT_EQ(AllowedMethods("/api/rooms/x/messages"), "");
   EXPECT_EQ(AllowedMethods("/api/rooms/1/messages/2"), "");
+  EXPECT_EQ(AllowedMethods("/api/rooms/1/"), "");
   EXPECT_EQ(AllowedMethods("/api/mentions/x/read"), "");
   EXPECT_EQ(AllowedMethods("/api/mentions//read"), "");
   EXPECT_EQ(AllowedMethods("/api/nothing"), "");
@@ -51,7 +53,10 @@ TEST(Routes, ParseRoomPath) {
   std::string what;
   EXPECT_EQ(ParseRoomPath("/api/rooms/42/messages", &what), 42);
   EXPECT_EQ(what, "messages");
-  EXPECT_EQ(ParseRoomPath("/api/rooms/42", &what), 0);
+  EXPECT_EQ(ParseRoomPath("/api/rooms/42", &what), 42);
+  EXPECT_EQ(what, "") << "the room itself";
+  EXPECT_EQ(ParseRoomPath("/api/rooms/42/", &what), 0);
+  EXPECT_EQ(ParseRoomPath("/api/rooms/42x", &what), 0);
   EXPECT_EQ(ParseRoomPath("/api/rooms/-1/messages", &what), 0);
 }
 

@@ -99,6 +99,20 @@ redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return 1
 )lua";
 
+// The cached room list, its generation and the list's milliseconds to live, read at one instant.
+// KEYS[1] = generation key, KEYS[2] = list key. Returns {list or nil, generation or nil, PTTL}.
+inline constexpr const char* kRoomsListGetScript = R"lua(
+return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[2])}
+)lua";
+
+// Drops the cached room list and counts its generation up, at one instant: a loop that read the
+// generation of after the change never finds the list of before it (ingress/room_list.h).
+// KEYS[1] = generation key, KEYS[2] = list key.
+inline constexpr const char* kRoomsListDropScript = R"lua(
+redis.call('INCR', KEYS[1])
+return redis.call('DEL', KEYS[2])
+)lua";
+
 // Pushes a room's message frames, in order, onto its history list, each unless the list already holds
 // that position or a later one by then, and caps the list: repeating it (a replayed batch) changes
 // nothing. Only the newest `cap` of the frames it takes are pushed, as the cap would drop the others.

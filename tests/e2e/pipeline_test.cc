@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <thread>
 
 #include "common/metrics.h"
 #include "storage/redis_keys.h"
@@ -287,101 +286,6 @@ TEST_F(PipelineTest, PrivateRoomRejectsNonMembersUntilAdded) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->status, add->status) << again->body;
   EXPECT_EQ(generation_now(), before);
-}
-
-TEST_F(PipelineTest, RoomListCacheIsInvalidatedOnCreateAndExpiresAfterItsTtl) {
-  auto ana = stack->Register("ana");
-  ASSERT_TRUE(ana.ok());
-  ASSERT_TRUE(stack->CreateRoom(*ana, "first").ok());
-  auto list = stack->Call("GET", "/api/rooms", *ana);
-  ASSERT_TRUE(list.ok() && list->status == 200);
-  EXPECT_NE(list->body.find("\"first\""), std::string::npos);
-  const std::string key = RoomsListKey(stack->config().RedisPrefix());
-  auto ttl = stack->redis().Command({"PTTL", key});
-  ASSERT_TRUE(ttl.ok());
-  EXPECT_GT(ttl->integer, 0);
-  EXPECT_LE(ttl->integer, kRoomsCacheTtlSeconds * 1000);
-
-  // Created through the API: the cache is dropped at once.
-  ASSERT_TRUE(stack->CreateRoom(*ana, "second").ok());
-  list = stack->Call("GET", "/api/rooms", *ana);
-  ASSERT_TRUE(list.ok());
-  EXPECT_NE(list->body.find("\"second\""), std::string::npos) << list->body;
-
-  // Created behind ingress's back (as another deployment's tool might): served stale from the cache
-  // until the TTL runs out, then fresh from PostgreSQL.
-  auto inserted = stack->pg().Exec("INSERT INTO rooms (name, private, created_by) VALUES ('third', false, $1)",
-                                   {std::to_string(ana->id)});
-  ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
-  list = stack->Call("GET", "/api/rooms", *ana);
-  ASSERT_TRUE(list.ok());
-  EXPECT_EQ(list->body.find("\"third\""), std::string::npos) << "not from the cache: " << list->body;
-  auto started = std::chrono::steady_clock::now();
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        auto l = stack->Call("GET", "/api/rooms", *ana);
-        return l.ok() && l->body.find("\"third\"") != std::string::npos;
-      },
-      std::chrono::seconds(kRoomsCacheTtlSeconds + 5)));
-  EXPECT_LE(std::chrono::steady_clock::now() - started, std::chrono::seconds(kRoomsCacheTtlSeconds + 1));
-}
-
-// A refill that read PostgreSQL before a room was created, and caches its list after the creation
-// dropped the cache, would serve the list without the room for the whole TTL. The creation counts
-// the list's generation up first, so the refill's cache write (the script RoomList runs, here run by
-// the test with the generation a refill would have read before the creation) is refused.
-TEST_F(PipelineTest, ARefillThatReadTheListBeforeAChangeDoesNotCacheIt) {
-  auto ana = stack->Register("ana");
-  ASSERT_TRUE(ana.ok());
-  ASSERT_TRUE(stack->CreateRoom(*ana, "first").ok());
-  const std::string p = stack->config().RedisPrefix();
-  ASSERT_TRUE(stack->redis().Command({"DEL", RoomsListKey(p)}).ok());
-  auto gen = stack->redis().Command({"GET", RoomsGenerationKey(p)});
-  ASSERT_TRUE(gen.ok());
-  const std::string before = gen->type == REDIS_REPLY_STRING ? gen->str : "";
-  const std::string stale = "[]";  // what the refill read: no room "second"
-
-  ASSERT_TRUE(stack->CreateRoom(*ana, "second").ok());
-  auto cached = stack->redis().Command(
-      {"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p), before, stale, "10"});
-  ASSERT_TRUE(cached.ok());
-  EXPECT_EQ(cached->integer, 0);
-  auto list = stack->Call("GET", "/api/rooms", *ana);
-  ASSERT_TRUE(list.ok() && list->status == 200);
-  EXPECT_NE(list->body.find("\"second\""), std::string::npos) << list->body;
-
-  // With the generation of now, the same write caches.
-  gen = stack->redis().Command({"GET", RoomsGenerationKey(p)});
-  ASSERT_TRUE(gen.ok() && gen->type == REDIS_REPLY_STRING);
-  cached = stack->redis().Command(
-      {"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p), gen->str, stale, "10"});
-  ASSERT_TRUE(cached.ok());
-  EXPECT_EQ(cached->integer, 1);
-}
-
-TEST_F(PipelineTest, AnEmptyRoomListCacheIsRefilledOncePerLoopHoweverManyWait) {
-  auto ana = stack->Register("ana");
-  ASSERT_TRUE(ana.ok());
-  ASSERT_TRUE(stack->CreateRoom(*ana, "busy").ok());
-  ASSERT_TRUE(stack->redis().Command({"DEL", RoomsListKey(stack->config().RedisPrefix())}).ok());
-  Metric& refills = Counter("chatpipe_ingress_room_list_refills_total", "");
-  const int64_t before = refills.value();
-  constexpr int kClients = 16;
-  std::vector<std::string> bodies(kClients);
-  std::vector<std::thread> clients;
-  for (int i = 0; i < kClients; ++i)
-    clients.emplace_back([&, i] {
-      auto r = stack->Call("GET", "/api/rooms", *ana);
-      if (r.ok() && r->status == 200) bodies[i] = r->body;
-    });
-  for (auto& t : clients) t.join();
-  for (const std::string& body : bodies) {
-    EXPECT_NE(body.find("\"busy\""), std::string::npos) << body;
-    EXPECT_EQ(body, bodies[0]);
-  }
-  // The stack's ingress runs two loops: at most one PostgreSQL read each.
-  EXPECT_GE(refills.value() - before, 1);
-  EXPECT_LE(refills.value() - before, 2);
 }
 
 TEST_F(PipelineTest, EveryResponseNamesItsInstance) {

@@ -2,7 +2,7 @@
 // server's stable code and human reason (or code "network" when the server cannot be reached), so
 // screens can show the reason as it is. A 401 on an authenticated call also tells the owner, which
 // logs out: the token expired or the server's secret changed.
-import type { BoardMeta, Mention, MessageFrame, Moderation, PixelInfo, Room, Session, SpeechAnswer, Upload, User } from './types';
+import type { BoardMeta, Mention, MessageFrame, Moderation, PixelInfo, Room, RoomPage, Session, SpeechAnswer, Upload, User } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -121,8 +121,17 @@ export class Api {
   endSession() {
     return this.call<void>('DELETE', '/api/sessions');
   }
-  rooms() {
-    return this.call<{ rooms: Room[] }>('GET', '/api/rooms');
+  // A page of the rooms by name: after `after`, starting with `q` (docs/protocol.md, "Rooms").
+  rooms(page: { after?: string; q?: string; limit?: number } = {}) {
+    const query = new URLSearchParams();
+    if (page.after) query.set('after', page.after);
+    if (page.q) query.set('q', page.q);
+    if (page.limit) query.set('limit', String(page.limit));
+    const search = query.toString();
+    return this.call<RoomPage>('GET', search ? `/api/rooms?${search}` : '/api/rooms');
+  }
+  room(id: number) {
+    return this.call<Room>('GET', `/api/rooms/${id}`);
   }
   createRoom(name: string, isPrivate: boolean, moderation: Moderation) {
     return this.call<Room>('POST', '/api/rooms', { name, private: isPrivate, moderation });

@@ -26,6 +26,7 @@ import type { Mention, Moderation, Room, ServerFrame, Session, Upload } from './
 const SESSION_KEY = 'chatpipe.session';
 const PAGE = 50;
 const MAX_PAGES_TO_FIND = 40; // how far back opening a mention may page to reach its message
+const MAX_NAMES_ASKED = 1000; // #name links looked up in one session: a page of them costs a request each
 
 export interface OpenRoom {
   id: number;
@@ -74,8 +75,11 @@ function randomId(): string {
 
 export class ChatClient extends Observable {
   session: Session | null = loadSession();
-  rooms: Room[] = [];
+  rooms: Room[] = []; // the sidebar: the pages of the list shown so far, by name
+  roomsNext: string | null = null; // the next page's `after`; null when the list is all shown
+  roomsFilter = ''; // the sidebar shows only names starting with it
   roomsError?: string;
+  knownRooms = 0; // counts up when rooms are learnt: views with #room links render again
   connection: ConnectionState = 'offline';
   current: OpenRoom | null = null;
   inbox: Inbox = { available: null, showAll: false, items: [], nextBefore: null, unread: 0, loading: false };
@@ -96,6 +100,11 @@ export class ChatClient extends Observable {
   readonly board = new BoardClient(this.api, (frame) => this.socket.send(frame));
   private readonly renewal = new Renewal(() => this.renewToken());
   private reconnecting = false; // the socket has been open before in this session
+  // Every room learnt from a page, a lookup or a creation: titles, privacy and #name links.
+  private readonly roomsById = new Map<number, Room>();
+  private readonly roomsByName = new Map<string, Room>();
+  private readonly namesAsked = new Set<string>();
+  private listAsked = 0; // the newest list request: answers to older ones are dropped
 
   constructor() {
     super();
@@ -107,7 +116,7 @@ export class ChatClient extends Observable {
   }
 
   roomById(id: number): Room | undefined {
-    return this.rooms.find((r) => r.id === id);
+    return this.roomsById.get(id);
   }
 
   // Its objects are served only with the token: they are shown through blob: URLs.
@@ -116,7 +125,41 @@ export class ChatClient extends Observable {
   }
 
   roomByName(name: string): Room | undefined {
-    return this.rooms.find((r) => r.name === name);
+    return this.roomsByName.get(name);
+  }
+
+  // A #name link's room: known, or asked of the server once (its answer renders the link again).
+  roomNamed(name: string): Room | undefined {
+    const known = this.roomsByName.get(name);
+    if (known || !this.session || this.namesAsked.has(name) || this.namesAsked.size >= MAX_NAMES_ASKED) return known;
+    this.namesAsked.add(name);
+    this.api.rooms({ q: name, limit: 1 }).then(
+      (page) => {
+        if (page.rooms[0]?.name !== name) return;
+        this.learnRooms(page.rooms);
+        this.changed();
+      },
+      () => this.namesAsked.delete(name),
+    );
+    return undefined;
+  }
+
+  private learnRooms(rooms: Room[]) {
+    for (const room of rooms) {
+      this.roomsById.set(room.id, room);
+      this.roomsByName.set(room.name, room);
+    }
+    this.knownRooms++;
+  }
+
+  private forgetRooms() {
+    this.rooms = [];
+    this.roomsNext = null;
+    this.roomsFilter = '';
+    this.roomsById.clear();
+    this.roomsByName.clear();
+    this.namesAsked.clear();
+    this.knownRooms++;
   }
 
   dismissNotice() {
@@ -157,7 +200,7 @@ export class ChatClient extends Observable {
     this.socket.stop();
     localStorage.removeItem(SESSION_KEY);
     this.session = null;
-    this.rooms = [];
+    this.forgetRooms();
     this.current = null;
     this.inbox = { available: null, showAll: false, items: [], nextBefore: null, unread: 0, loading: false };
     this.loginNotice = why ?? null;
@@ -202,22 +245,52 @@ export class ChatClient extends Observable {
 
   // --- rooms ---
 
-  async refreshRooms() {
-    if (!this.session) return;
+  // The sidebar's first page again (of the names starting with the filter).
+  refreshRooms() {
+    return this.loadRooms(false);
+  }
+
+  // The sidebar's next page, after the ones shown.
+  moreRooms() {
+    return this.loadRooms(true);
+  }
+
+  filterRooms(prefix: string) {
+    this.roomsFilter = prefix.trim().toLowerCase();
+    void this.loadRooms(false);
+  }
+
+  private async loadRooms(more: boolean) {
+    if (!this.session || (more && !this.roomsNext)) return;
+    const asked = ++this.listAsked;
     try {
-      this.rooms = (await this.api.rooms()).rooms;
+      const page = await this.api.rooms({ after: more ? (this.roomsNext ?? undefined) : undefined, q: this.roomsFilter });
+      if (asked !== this.listAsked) return;
+      this.rooms = more ? [...this.rooms, ...page.rooms] : page.rooms;
+      this.roomsNext = page.next ?? null;
       this.roomsError = undefined;
+      this.learnRooms(page.rooms);
     } catch (e) {
+      if (asked !== this.listAsked) return;
       this.roomsError = (e as Error).message;
     }
     this.changed();
   }
 
+  // A room the list does not show (a link, a mention, a room past the pages loaded).
+  private async lookUpRoom(id: number) {
+    try {
+      this.learnRooms([await this.api.room(id)]);
+      this.changed();
+    } catch {
+      // Opening it says why (403, 404) when its history is refused.
+    }
+  }
+
   async createRoom(name: string, isPrivate: boolean, moderation: Moderation): Promise<Room> {
     const room = await this.api.createRoom(name, isPrivate, moderation);
+    this.learnRooms([room]);
     await this.refreshRooms();
-    if (!this.roomById(room.id)) this.rooms = [...this.rooms, room];
-    this.changed();
     return room;
   }
 
@@ -248,7 +321,7 @@ export class ChatClient extends Observable {
       focus,
     };
     this.current = room;
-    if (!this.roomById(id)) void this.refreshRooms(); // a link to a room the list does not show yet
+    if (!this.roomById(id)) void this.lookUpRoom(id);
     this.changed();
     void this.loadRoom(room);
   }

@@ -12,9 +12,12 @@ import { tokenize } from './richtext';
 import { linkHandler } from './router';
 import type { Room, Tags } from './types';
 
+// A #name link's room, when known (a new function whenever rooms are learnt, so memoised lines render again).
+export type RoomLookup = (name: string) => Room | undefined;
+
 interface Context {
   me: string;
-  rooms: Room[];
+  rooms: RoomLookup;
   client: ChatClient;
   privateRoom: boolean; // its images and audio are fetched with the token
   onRetry(clientMsgId: string): void;
@@ -31,7 +34,7 @@ export function formatTime(ts: number): { short: string; full: string } {
   };
 }
 
-export function RichText({ text, me, rooms }: { text: string; me: string; rooms: Room[] }) {
+export function RichText({ text, me, rooms }: { text: string; me: string; rooms: RoomLookup }) {
   return (
     <>
       {tokenize(text).map((t, i) => {
@@ -42,7 +45,7 @@ export function RichText({ text, me, rooms }: { text: string; me: string; rooms:
               {t.text}
             </span>
           );
-        const room = rooms.find((r) => r.name === t.name);
+        const room = rooms(t.name);
         if (!room)
           return (
             <span key={i} class="room-ref">
@@ -110,7 +113,7 @@ function MessageBody({ message, ctx }: { message: ChatMessage; ctx: Context }) {
   );
 }
 
-function MessageText({ message, me, rooms }: { message: ChatMessage; me: string; rooms: Room[] }) {
+function MessageText({ message, me, rooms }: { message: ChatMessage; me: string; rooms: RoomLookup }) {
   const hidden = profanityView(message.text, message.tags?.profanity)?.hidden;
   const [revealed, setRevealed] = useState(false);
   return (

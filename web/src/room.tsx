@@ -159,13 +159,14 @@ function MessageLog({ client, room, title }: { client: ChatClient; room: OpenRoo
   const ctx = useMemo(
     () => ({
       me,
-      rooms: client.rooms,
+      rooms: (name: string) => client.roomNamed(name),
       client,
       privateRoom,
       onRetry: (id: string) => client.retry(id),
       onDiscard: (id: string) => client.discard(id),
     }),
-    [client, me, client.rooms, privateRoom],
+    // knownRooms: a new lookup when rooms are learnt, so links to them render
+    [client, me, client.knownRooms, privateRoom],
   );
 
   // Before the browser paints the new list: keep the reader's place when older messages came in

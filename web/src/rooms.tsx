@@ -1,5 +1,6 @@
-// The sidebar: the rooms the user can see (a room's moderation in its link's title), and a form to
-// create one (public or private, with its policy for mild and for strong bad words).
+// The sidebar: the rooms the user can see, a page at a time by name, with a filter by the start of
+// the name (a room's moderation in its link's title), and a form to create one (public or private,
+// with its policy for mild and for strong bad words).
 import { useState } from 'preact/hooks';
 import type { ChatClient } from './client';
 import { DEFAULT_MODERATION, moderationTitle, POLICIES } from './profanity';
@@ -12,6 +13,15 @@ export function RoomList({ client, activeId }: { client: ChatClient; activeId?: 
   return (
     <nav class="rooms" aria-label="Rooms">
       <h2>Rooms</h2>
+      <input
+        type="search"
+        class="room-filter"
+        aria-label="Find a room"
+        placeholder="Find a room"
+        value={client.roomsFilter}
+        onInput={(e) => client.filterRooms(e.currentTarget.value)}
+        autocomplete="off"
+      />
       {client.roomsError && (
         <p class="error" role="alert">
           {client.roomsError}
@@ -37,7 +47,14 @@ export function RoomList({ client, activeId }: { client: ChatClient; activeId?: 
           );
         })}
       </ul>
-      {client.rooms.length === 0 && !client.roomsError && <p class="hint">No rooms yet: create the first.</p>}
+      {client.roomsNext && (
+        <button type="button" class="more-rooms" onClick={() => void client.moreRooms()}>
+          More rooms
+        </button>
+      )}
+      {client.rooms.length === 0 && !client.roomsError && (
+        <p class="hint">{client.roomsFilter ? 'No room starts with that.' : 'No rooms yet: create the first.'}</p>
+      )}
       <CreateRoom client={client} />
     </nav>
   );

@@ -31,6 +31,12 @@ export interface Room {
   moderation?: Moderation; // absent from servers before moderation per level
 }
 
+// GET /api/rooms: a page by name; `next` is the next page's `after` (null or absent: the last page).
+export interface RoomPage {
+  rooms: Room[];
+  next?: string | null;
+}
+
 export interface Sentiment {
   label: string; // "positive" | "negative" | "neutral"
   score: number;

@@ -230,6 +230,50 @@ scenario('two users chat live, each seeing the other', async () => {
   for (const p of [alice, bobPage]) assert.deepEqual(p.errors, []);
 });
 
+scenario('the room list comes a page at a time, finds rooms by name, and links reach rooms past the page', async () => {
+  const tag = `zzzz${randomBytes(3).toString('hex')}`; // after the other scenarios' rooms: theirs stay on the first page
+  const alice = await stack.register(unique('pager'));
+  // More rooms than a page (200), straight into the database: the API allows a user 20 an hour.
+  await stack.sql(
+    `INSERT INTO rooms (name, private, created_by) SELECT '${tag}-' || lpad(i::text, 3, '0'), false, ${alice.id} FROM generate_series(1, 250) i`,
+  );
+  const here = await stack.createRoom(alice, unique('pager')); // also drops the cached list
+  const far = await stack.createRoom(alice, `${tag}-x`); // after the 250: past the first page
+  const page = await newPage();
+  await logIn(page, alice);
+  const items = page.locator('nav.rooms a.room-item');
+  const more = page.getByRole('button', { name: 'More rooms' });
+  await items.first().waitFor();
+  assert.equal(await items.count(), 200);
+  assert.equal(await items.filter({ hasText: far.name }).count(), 0);
+  assert.ok(await more.isVisible());
+
+  // The filter asks for names starting with it, a page at a time.
+  await page.getByLabel('Find a room').fill(tag.toUpperCase());
+  await waitFor('the first page of the filtered rooms', async () => (await items.first().textContent()) === `#${tag}-001`);
+  assert.equal(await items.count(), 200);
+  await more.click();
+  await waitFor('the next page', async () => (await items.count()) === 251);
+  assert.equal(await items.last().textContent(), `#${far.name}`);
+  assert.equal(await more.count(), 0, 'the last page has no next');
+  await page.getByLabel('Find a room').fill(far.name);
+  await waitFor('the one room of that name', async () => (await items.count()) === 1 && (await items.first().textContent()) === `#${far.name}`);
+  await page.getByLabel('Find a room').fill('xx-nothing');
+  await page.getByText('No room starts with that.').waitFor();
+  await page.getByLabel('Find a room').fill('');
+
+  // A #name link to a room the sidebar does not show is looked up, and is a link.
+  await openRoom(page, here.name);
+  await send(page, `meet in #${far.name}`);
+  const link = page.locator('li.msg a.room-link', { hasText: `#${far.name}` });
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), `/rooms/${far.id}`);
+  // A room opened by its address alone, with nothing loaded about it, is looked up by id.
+  await page.goto(`/rooms/${far.id}`);
+  await page.locator('.room-header h2', { hasText: `#${far.name}` }).waitFor();
+  assert.equal(await items.filter({ hasText: far.name }).count(), 0, 'the sidebar is still the first page');
+});
+
 scenario('the client is served under a strict Content-Security-Policy that blocks inline script', async () => {
   const page = await newPage();
   const response = await page.goto('/');

@@ -130,6 +130,11 @@ export class Stack {
     return (await this.call('POST', '/api/rooms', { token: user.token, body: { name, private: isPrivate }, expect: 201 })).json;
   }
 
+  // SQL run in the stack's database (psql), for scenes the API's rate limits would not allow.
+  async sql(statement) {
+    await run('psql', ['-v', 'ON_ERROR_STOP=1', '-qc', statement, `${process.env.CHATPIPE_PG} dbname=${this.database}`]);
+  }
+
   async post(user, room, text, index = 0) {
     return (await this.call('POST', `/api/rooms/${room}/messages`, { token: user.token, body: { text }, index, expect: 202 })).json;
   }
