@@ -133,6 +133,7 @@ class Connection {
   // the one its X-Forwarded-For names, for the request being served and then for the WebSocket.
   std::string ClientAddress() const { return AddressKey(client_); }
   const IpAddress& client() const { return client_; }
+  bool proxied() const { return proxied_; }  // its peer is a --trusted-proxies proxy
   Seat* FindSeat(int64_t room);
 
  private:

@@ -399,7 +399,10 @@ void HandleHttpRequest(Connection& conn, http::Request req) {
   }
   if (req.path == "/metrics") {
     // What the process counts is the operator's, not the internet's, and rendering it costs the loop.
-    if (!services.metrics_readers.Contains(conn.client()))
+    // A proxy we were not told to trust (a tunnel on this host, say) forwards for clients anywhere.
+    const bool forwarded_by_stranger =
+        !conn.proxied() && (req.Header("X-Forwarded-For") || req.Header("Forwarded") || req.Header("X-Real-IP"));
+    if (forwarded_by_stranger || !services.metrics_readers.Contains(conn.client()))
       return conn.RespondError(Status::PermissionDenied(
           "/metrics answers only --metrics-allow addresses on this port (the operator may use --metrics-port)"));
     return conn.Respond(200, "text/plain; version=0.0.4", Metrics::Global().Render());

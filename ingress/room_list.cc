@@ -65,9 +65,13 @@ void RoomList::WithFreshList(Fresh then) {
     const bool young = parsed_ && std::chrono::steady_clock::now() < expires_;
     // Redis away: a copy within the cache's TTL is as good as what Redis would have served.
     if (young && (!answered || generation == generation_)) return then(Status::Ok());
-    waiting_.push_back(std::move(then));
-    if (waiting_.size() == 1) Fetch(generation);
+    Wait(Waiter{answered ? generation : generation_, std::move(then)});
   });
+}
+
+void RoomList::Wait(Waiter waiter) {
+  waiting_.push_back(std::move(waiter));
+  if (waiting_.size() == 1) Fetch(waiting_.back().generation);
 }
 
 void RoomList::Fetch(std::string generation) {
@@ -75,12 +79,13 @@ void RoomList::Fetch(std::string generation) {
   loop_->redis().Command({"EVAL", kRoomsListGetScript, "2", RoomsGenerationKey(p), RoomsListKey(p)},
                          [this, generation = std::move(generation)](redisReply* r) mutable {
     const bool answered = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3;
-    redisReply* list = answered ? r->element[0] : nullptr;
-    if (!list || list->type != REDIS_REPLY_STRING) return Refill(answered && r->element[1]->type == REDIS_REPLY_STRING
-                                                                     ? std::string(r->element[1]->str, r->element[1]->len)
-                                                                     : std::move(generation));
+    if (!answered) return Refill(std::move(generation));
+    redisReply* gen = r->element[1];
+    std::string now_generation = gen->type == REDIS_REPLY_STRING ? std::string(gen->str, gen->len) : "";
+    redisReply* list = r->element[0];
+    if (list->type != REDIS_REPLY_STRING) return Refill(std::move(now_generation));
     Parse(std::string_view(list->str, list->len));
-    generation_ = r->element[1]->type == REDIS_REPLY_STRING ? std::string(r->element[1]->str, r->element[1]->len) : "";
+    generation_ = std::move(now_generation);
     const long long ttl_ms = r->element[2]->type == REDIS_REPLY_INTEGER ? r->element[2]->integer : 0;
     expires_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0LL, ttl_ms));
     Finish(Status::Ok());
@@ -107,17 +112,30 @@ void RoomList::Refill(std::string generation) {
         loop_->redis().Command({"EVAL", kRoomsListSetScript, "2", RoomsGenerationKey(p), RoomsListKey(p), generation,
                                 *all, std::to_string(kRoomsCacheTtlSeconds)},
                                [this](redisReply* r) {
-                                 if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+                                 // Cached, or Redis away (then this copy serves for the TTL, not a
+                                 // PostgreSQL read per request); refused: the list moved meanwhile.
+                                 const bool refused = r && r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+                                 if (!refused)
                                    expires_ = std::chrono::steady_clock::now() + std::chrono::seconds(kRoomsCacheTtlSeconds);
                                  Finish(Status::Ok());
                                });
       });
 }
 
+// A request that read a newer generation than the copy's (a change while PostgreSQL was read) waits
+// for one more fetch rather than be answered with the list from before the change.
 void RoomList::Finish(Status status) {
-  std::vector<Fresh> waiting;
+  std::vector<Waiter> waiting, again;
   waiting.swap(waiting_);
-  for (Fresh& then : waiting) then(status);
+  for (Waiter& w : waiting) {
+    if (status.ok() && w.generation != generation_ && !w.again) {
+      w.again = true;
+      again.push_back(std::move(w));
+      continue;
+    }
+    w.then(status);
+  }
+  for (Waiter& w : again) Wait(std::move(w));
 }
 
 void RoomList::Parse(std::string_view text) {

@@ -52,8 +52,14 @@ class RoomList {
     bool is_private = false;
   };
   using Fresh = std::function<void(Status)>;  // ok: rooms_ is current
+  struct Waiter {
+    std::string generation;  // what the request read: a copy older than that does not answer it
+    Fresh then;
+    bool again = false;  // already waited once more: answered with what comes next
+  };
 
   void WithFreshList(Fresh then);
+  void Wait(Waiter waiter);
   void Fetch(std::string generation);
   void Refill(std::string generation);
   void Finish(Status status);
@@ -69,7 +75,7 @@ class RoomList {
   bool parsed_ = false;
   std::string generation_;  // <p>{rooms}:gen the copy was read under ("" when unset)
   std::chrono::steady_clock::time_point expires_;  // when Redis's copy would have expired
-  std::vector<Fresh> waiting_;  // requests waiting for a fresh copy; non-empty: a fetch is on
+  std::vector<Waiter> waiting_;  // requests waiting for a fresh copy; non-empty: a fetch is on
 };
 
 }  // namespace chatpipe

@@ -128,7 +128,9 @@ TEST_F(TrustedProxyTest, WebSocketsCountAgainstTheForwardedClientsConnectionCap)
 TEST_F(TrustedProxyTest, MetricsOnTheClientPortAnswerOnlyTheAllowedClients) {
   Start(0);
   EXPECT_EQ(Metrics(kProxy, ""), 200) << "the host itself (a Prometheus beside it)";
-  EXPECT_EQ(Metrics(kUntrusted, "203.0.113.1"), 200) << "127.0.0.2 is loopback too; its header is not read";
+  EXPECT_EQ(Metrics(kUntrusted, ""), 200) << "127.0.0.2 is loopback too";
+  EXPECT_EQ(Metrics(kUntrusted, "203.0.113.1"), 403)
+      << "a proxy on this host that is not trusted (a tunnel) forwards for clients anywhere";
   EXPECT_EQ(Metrics(kProxy, "203.0.113.1"), 403) << "a client on the internet, through the proxy";
   EXPECT_EQ(Metrics(kProxy, "::1"), 200) << "loopback through the proxy";
 

@@ -26,7 +26,8 @@ import type { Mention, Moderation, Room, ServerFrame, Session, Upload } from './
 const SESSION_KEY = 'chatpipe.session';
 const PAGE = 50;
 const MAX_PAGES_TO_FIND = 40; // how far back opening a mention may page to reach its message
-const MAX_NAMES_ASKED = 1000; // #name links looked up in one session: a page of them costs a request each
+const MAX_NAMES_ASKED = 1000; // #name links looked up in one session, a request each
+const LOOKUPS_AT_ONCE = 2; // the rest wait in line: a message full of #names must not crowd out sends
 
 export interface OpenRoom {
   id: number;
@@ -103,7 +104,9 @@ export class ChatClient extends Observable {
   // Every room learnt from a page, a lookup or a creation: titles, privacy and #name links.
   private readonly roomsById = new Map<number, Room>();
   private readonly roomsByName = new Map<string, Room>();
-  private readonly namesAsked = new Set<string>();
+  private readonly namesAsked = new Set<string>(); // asked once a session, answered or not
+  private namesWaiting: string[] = [];
+  private lookupsRunning = 0;
   private listAsked = 0; // the newest list request: answers to older ones are dropped
 
   constructor() {
@@ -128,37 +131,61 @@ export class ChatClient extends Observable {
     return this.roomsByName.get(name);
   }
 
-  // A #name link's room: known, or asked of the server once (its answer renders the link again).
-  roomNamed(name: string): Room | undefined {
+  // A #name link's room: known, or (with `ask`) asked of the server once a session; its answer
+  // renders the link again.
+  roomNamed(name: string, ask = true): Room | undefined {
     const known = this.roomsByName.get(name);
-    if (known || !this.session || this.namesAsked.has(name) || this.namesAsked.size >= MAX_NAMES_ASKED) return known;
+    if (known || !ask || !this.session || this.namesAsked.has(name) || this.namesAsked.size >= MAX_NAMES_ASKED) return known;
     this.namesAsked.add(name);
-    this.api.rooms({ q: name, limit: 1 }).then(
-      (page) => {
-        if (page.rooms[0]?.name !== name) return;
-        this.learnRooms(page.rooms);
-        this.changed();
-      },
-      () => this.namesAsked.delete(name),
-    );
+    this.namesWaiting.push(name);
+    this.lookUpNames();
     return undefined;
   }
 
-  private learnRooms(rooms: Room[]) {
+  private lookUpNames() {
+    const session = this.session;
+    while (this.lookupsRunning < LOOKUPS_AT_ONCE && this.namesWaiting.length > 0) {
+      const name = this.namesWaiting.shift() as string;
+      this.lookupsRunning++;
+      this.api
+        .rooms({ q: name, limit: 1 })
+        .then(
+          (page) => {
+            if (this.session !== session || page.rooms[0]?.name !== name) return;
+            if (this.learnRooms(page.rooms)) this.changed();
+          },
+          () => {}, // not asked again this session: a link that stays text is no harm
+        )
+        .finally(() => {
+          this.lookupsRunning--;
+          if (this.session === session) this.lookUpNames();
+        });
+    }
+  }
+
+  // True when a room was new or had changed (views with #room links then render again).
+  private learnRooms(rooms: Room[]): boolean {
+    let changed = false;
     for (const room of rooms) {
+      const known = this.roomsById.get(room.id);
+      if (known && JSON.stringify(known) === JSON.stringify(room)) continue;
       this.roomsById.set(room.id, room);
       this.roomsByName.set(room.name, room);
+      changed = true;
     }
-    this.knownRooms++;
+    if (changed) this.knownRooms++;
+    return changed;
   }
 
   private forgetRooms() {
+    this.listAsked++; // answers still on their way are dropped
     this.rooms = [];
     this.roomsNext = null;
     this.roomsFilter = '';
     this.roomsById.clear();
     this.roomsByName.clear();
     this.namesAsked.clear();
+    this.namesWaiting = [];
     this.knownRooms++;
   }
 
@@ -257,6 +284,7 @@ export class ChatClient extends Observable {
 
   filterRooms(prefix: string) {
     this.roomsFilter = prefix.trim().toLowerCase();
+    this.roomsNext = null; // the shown list's next page is not the filter's
     void this.loadRooms(false);
   }
 
@@ -279,9 +307,10 @@ export class ChatClient extends Observable {
 
   // A room the list does not show (a link, a mention, a room past the pages loaded).
   private async lookUpRoom(id: number) {
+    const session = this.session;
     try {
-      this.learnRooms([await this.api.room(id)]);
-      this.changed();
+      const room = await this.api.room(id);
+      if (this.session === session && this.learnRooms([room])) this.changed();
     } catch {
       // Opening it says why (403, 404) when its history is refused.
     }
@@ -291,6 +320,9 @@ export class ChatClient extends Observable {
     const room = await this.api.createRoom(name, isPrivate, moderation);
     this.learnRooms([room]);
     await this.refreshRooms();
+    // Past the first page, or not of the filter: shown anyway, as the room just made.
+    if (!this.rooms.some((r) => r.id === room.id)) this.rooms = [...this.rooms, room];
+    this.changed();
     return room;
   }
 

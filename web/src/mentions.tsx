@@ -53,7 +53,7 @@ export function MentionsView({ client }: { client: ChatClient }) {
                 </span>
                 <span class="text">
                   {message.text !== undefined ? (
-                    <RichText text={message.text} me={client.me?.name ?? ''} rooms={(name) => client.roomNamed(name)} />
+                    <RichText text={message.text} me={client.me?.name ?? ''} rooms={(name, ask) => client.roomNamed(name, ask)} />
                   ) : (
                     <span class="hint">(the message is on its way)</span>
                   )}

@@ -12,8 +12,11 @@ import { tokenize } from './richtext';
 import { linkHandler } from './router';
 import type { Room, Tags } from './types';
 
-// A #name link's room, when known (a new function whenever rooms are learnt, so memoised lines render again).
-export type RoomLookup = (name: string) => Room | undefined;
+// A #name link's room, when known; `ask`: look it up when not (a new function whenever rooms are
+// learnt, so memoised lines render again).
+export type RoomLookup = (name: string, ask: boolean) => Room | undefined;
+
+const LOOKUPS_PER_TEXT = 8; // #names of one message looked up; the rest are links only once known
 
 interface Context {
   me: string;
@@ -35,6 +38,7 @@ export function formatTime(ts: number): { short: string; full: string } {
 }
 
 export function RichText({ text, me, rooms }: { text: string; me: string; rooms: RoomLookup }) {
+  let lookups = 0;
   return (
     <>
       {tokenize(text).map((t, i) => {
@@ -45,7 +49,7 @@ export function RichText({ text, me, rooms }: { text: string; me: string; rooms:
               {t.text}
             </span>
           );
-        const room = rooms(t.name);
+        const room = rooms(t.name, lookups++ < LOOKUPS_PER_TEXT);
         if (!room)
           return (
             <span key={i} class="room-ref">

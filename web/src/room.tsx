@@ -159,7 +159,7 @@ function MessageLog({ client, room, title }: { client: ChatClient; room: OpenRoo
   const ctx = useMemo(
     () => ({
       me,
-      rooms: (name: string) => client.roomNamed(name),
+      rooms: (name: string, ask: boolean) => client.roomNamed(name, ask),
       client,
       privateRoom,
       onRetry: (id: string) => client.retry(id),
