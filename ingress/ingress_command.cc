@@ -101,8 +101,9 @@ void AddIngressCommand(CLI::App& app) {
                   "(less CPU in ingress and Kafka) for that much more latency per message")
       ->envname("CHATPIPE_KAFKA_LINGER_MS")->capture_default_str();
   cmd->add_option("--kafka-prompt-below", c->kafka_prompt_below,
-                  "messages a second below which a message goes to Kafka at once, without the linger (a "
-                  "quiet producer has nothing to batch); 0: always linger")
+                  "messages a second (over about a second) below which a message goes to Kafka at once, "
+                  "without the linger, until 1.25 times that: a producer that sends little has little to "
+                  "batch; 0: always linger")
       ->envname("CHATPIPE_KAFKA_PROMPT_BELOW")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--tag-data", c->tag_data, "the tagger's word lists: every message is tagged before Kafka (default: the source tree's)")
       ->envname("CHATPIPE_TAG_DATA");

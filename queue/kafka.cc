@@ -180,13 +180,17 @@ void KafkaProducer::Delivered(Handle* from) {
 }
 
 KafkaProducer::Handle* KafkaProducer::Choose(Failures* failed) {
-  // A count decayed by exp(-age / 100 ms) is about the rate times 100 ms: no clock tick, no window.
-  constexpr double kDecaySeconds = 0.1;
+  // A count decayed by exp(-age / 1 s) is about the rate times a second: no clock tick, no window.
+  // A second, not less: at a steady rate near the threshold a shorter memory crosses it with every
+  // burst, and each move off the prompt handle waits a round trip (bench/README.md, "latency").
+  constexpr double kDecaySeconds = 1.0;
   const auto now = std::chrono::steady_clock::now();
   recent_ = recent_ * std::exp(-std::chrono::duration<double>(now - recent_at_).count() / kDecaySeconds) + 1;
   recent_at_ = now;
   if (!prompt_) return current_;
-  Handle* want = recent_ <= prompt_below_ * kDecaySeconds ? prompt_.get() : batching_.get();
+  // Taken below prompt_below, left only above kLeaveAbove times it.
+  const double limit = prompt_below_ * kDecaySeconds * (current_ == prompt_.get() ? kLeaveAbove : 1.0);
+  Handle* want = recent_ <= limit ? prompt_.get() : batching_.get();
   if (!held_.empty()) {
     if (want == batching_.get() && held_.size() < kMaxHeld) return nullptr;  // still waiting: wait in line
     // Quiet again, or waiting too long for the prompt handle (a broker away): stay on it.

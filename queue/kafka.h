@@ -35,7 +35,7 @@ void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf);
 // batches a busy producer's messages is pure delay for a quiet one: a *batching* handle with the
 // configured linger.ms (5 ms by default) and a *prompt* one with linger 0. A message goes on the prompt
 // handle while the producer is quiet (fewer than `prompt_below` messages a second, a count that decays
-// over 100 ms), on the batching one otherwise. Order is kept: the producer moves to the other handle
+// over a second; once on it, until kLeaveAbove times that), on the batching one otherwise. Order is kept: the producer moves to the other handle
 // only once the one it leaves has nothing in flight. Leaving the batching handle it simply stays until
 // then; leaving the prompt one, new messages wait in order for its last reports (one round trip), up to
 // kMaxHeld of them, past which the move is given up and they all go on the prompt handle. /metrics counts
@@ -46,7 +46,8 @@ class KafkaProducer {
   // when the event could not even be queued, or in the destructor (failed) when the broker never
   // confirmed it. Must not block.
   using DeliveryFn = std::function<void(Status)>;
-  static constexpr double kPromptBelow = 50;  // messages a second; see bench/README.md ("latency")
+  static constexpr double kPromptBelow = 250;  // messages a second; see bench/README.md ("latency")
+  static constexpr double kLeaveAbove = 1.25;  // the prompt handle is left above kLeaveAbove × prompt_below
   static constexpr size_t kMaxHeld = 1000;
 
   // A `prompt_below` of 0, or a linger.ms of 0 in `extra`, keeps one handle (no prompt one).
