@@ -253,7 +253,11 @@ void AddGroupsCommand(CLI::App& app) {
   auto reset = std::make_shared<ResetOptions>();
   CLI::App* r = cmd->add_subcommand(
       "reset", "print (and with --execute, commit) new offsets for a group that has no live members");
-  AddCommonOptions(r, &reset->common);
+  // The common options are `groups`'s, before `reset` or after it: one set, never two that disagree
+  // (with a set of its own, `groups --namespace prod reset` reset the default namespace's group).
+  r->fallthrough();
+  r->footer("The connection options (--kafka, --namespace, --config, ...) are those of `chatpipe groups --help`, "
+            "given before or after `reset`.");
   r->add_option("group", reset->group, "the group, without the namespace")->required();
   auto* datetime = r->add_option("--to-datetime", reset->to_datetime, "the first offsets at or after this RFC 3339 time");
   auto* earliest = r->add_flag("--to-earliest", reset->to_earliest, "the start of each partition");
@@ -265,7 +269,8 @@ void AddGroupsCommand(CLI::App& app) {
   datetime->excludes(earliest, latest, shift);
   earliest->excludes(latest, shift);
   latest->excludes(shift);
-  r->callback([reset, datetime, earliest, latest, shift] {
+  r->callback([list, reset, datetime, earliest, latest, shift] {
+    reset->common = list->common;
     ApplyLogLevel(reset->common);
     ResetTarget target;
     if (datetime->count()) {

@@ -99,6 +99,7 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
   if (!o.to.empty()) {
     auto t = ParseRangeBound(o.to);
     if (!t.ok()) return t.status();
+    if (Status s = CheckRange(*from, *t); !s.ok()) return s;
     to = *t;
   }
   const TopicNames names = ResolveTopic(o.common, o.topic);

@@ -54,4 +54,17 @@ Result<RangeBound> ParseRangeBound(std::string_view text) {
   return Bad("'" + std::string(text) + "' is none of earliest, latest, an RFC 3339 time, partition:offset,...");
 }
 
+Status CheckRange(const RangeBound& from, const RangeBound& to) {
+  using Kind = RangeBound::Kind;
+  if (to.kind == Kind::kEarliest) return Bad("--to earliest leaves nothing: --to is where the range ends, excluded");
+  if (from.kind == Kind::kTime && to.kind == Kind::kTime && to.time_ms <= from.time_ms)
+    return Bad("--to must be after --from");
+  if (from.kind == Kind::kOffsets && to.kind == Kind::kOffsets)
+    for (const auto& [partition, end] : to.offsets)
+      if (auto start = from.offsets.find(partition); start != from.offsets.end() && end <= start->second)
+        return Bad("partition " + std::to_string(partition) + ": --to " + std::to_string(end) +
+                   " is not after --from " + std::to_string(start->second));
+  return Status::Ok();
+}
+
 }  // namespace chatpipe

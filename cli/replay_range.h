@@ -22,4 +22,9 @@ struct RangeBound {
 // or "0:120,3:7". Anything else is kInvalidArgument naming what was wrong.
 Result<RangeBound> ParseRangeBound(std::string_view text);
 
+// Whether [from, to) can hold anything: kInvalidArgument "bad_range" for a `to` of "earliest", two times
+// with `to` not after `from`, and two offset lists with `to` not after `from` on a partition of both.
+// A mistake of that kind would otherwise read nothing and succeed.
+Status CheckRange(const RangeBound& from, const RangeBound& to);
+
 }  // namespace chatpipe

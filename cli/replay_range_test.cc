@@ -34,5 +34,20 @@ TEST(ReplayRange, RefusesBadOffsetLists) {
   }
 }
 
+TEST(ReplayRange, RefusesRangesThatCanHoldNothing) {
+  auto check = [](const char* from, const char* to) { return CheckRange(*ParseRangeBound(from), *ParseRangeBound(to)); };
+  for (auto [from, to] : {std::pair{"earliest", "earliest"}, std::pair{"latest", "earliest"},
+                          std::pair{"2026-12-03T10:00:00Z", "2026-12-03T10:00:00Z"},
+                          std::pair{"2026-12-03T10:00:00Z", "2026-12-03T09:59:59Z"}, std::pair{"0:50", "0:10"},
+                          std::pair{"0:5,1:50", "0:9,1:50"}}) {
+    Status s = check(from, to);
+    EXPECT_EQ(s.name(), "bad_range") << from << " .. " << to << ": " << s.ToString();
+  }
+  for (auto [from, to] : {std::pair{"earliest", "latest"}, std::pair{"2026-12-03T10:00:00Z", "2026-12-03T10:00:01Z"},
+                          std::pair{"0:5", "0:6"}, std::pair{"0:5", "1:2"}, std::pair{"earliest", "0:1"},
+                          std::pair{"2026-12-03T10:00:00Z", "0:3"}})
+    EXPECT_TRUE(check(from, to).ok()) << from << " .. " << to;
+}
+
 }  // namespace
 }  // namespace chatpipe

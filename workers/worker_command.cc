@@ -50,9 +50,17 @@ void AddWorkerOptions(CLI::App* cmd, WorkerOptions* o) {
   cmd->add_option("--to", o->to, "range run: stop by itself once every partition passed this RFC 3339 time");
 }
 
+// The live groups of the workers (`chatpipe worker <name>` consumes as group <name>).
+constexpr const char* kWorkerGroups[] = {"persist", "tag", "mention", "mail", "speech", "board"};
+
 // Reads --from and --to into o->range and settles the group. A range needs a group of its own, so that
-// the live group's offsets are never moved.
+// the live group's offsets are never moved; and no worker joins another's live group, where it would
+// take that worker's partitions and commit past events the other never applied.
 Status SettleGroupAndRange(const char* name, WorkerOptions* o) {
+  for (const char* live : kWorkerGroups)
+    if (o->group == live && o->group != name)
+      return Status::InvalidArgument("bad_group", "--group " + o->group + " is the live group of worker " + live +
+                                                      ": this worker would take its partitions; use a group of its own");
   for (auto [text, ms] : {std::pair{&o->from, &o->range.from_ms}, std::pair{&o->to, &o->range.to_ms}}) {
     if (text->empty()) continue;
     auto t = ParseRfc3339(*text);

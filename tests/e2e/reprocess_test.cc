@@ -57,12 +57,14 @@ class ReprocessTest : public StackTest {
     dir_ = std::move(*dir);
   }
 
-  // `chatpipe <args...>` on this stack, run to its end (at most 60 s): exit code and output.
-  Outcome Chatpipe(std::vector<std::string> args) {
+  // `chatpipe <args...>` on this stack (its flags last, unless `stack_flags_last` is false and `args`
+  // has them), run to its end (at most 60 s): exit code and output.
+  Outcome Chatpipe(std::vector<std::string> args, bool stack_flags_last = true) {
     const CommonConfig& c = stack->config();
     args.insert(args.begin(), CHATPIPE_BINARY);
-    args.insert(args.end(), {"--kafka", c.kafka_brokers, "--pg", c.pg_conninfo, "--redis", c.redis_addr,
-                             "--namespace", c.ns});
+    if (stack_flags_last)
+      args.insert(args.end(), {"--kafka", c.kafka_brokers, "--pg", c.pg_conninfo, "--redis", c.redis_addr,
+                               "--namespace", c.ns});
     const std::string log = dir_->path() + "/run-" + std::to_string(runs_++);
     auto child = ChildProcess::Spawn(args, log);
     EXPECT_TRUE(child.ok());
@@ -144,6 +146,13 @@ TEST_F(ReprocessTest, GroupsShowsLagAndResetIsADryRunUnlessExecutedAndRefusedWhi
   ASSERT_EQ(dry.code, 0) << dry.output;
   EXPECT_NE(dry.output.find("dry run: nothing changed"), std::string::npos) << dry.output;
   EXPECT_EQ(Committed("persist"), before);
+  // The common flags before `reset` are the same flags: the same group, the same dry run.
+  const CommonConfig& c = stack->config();
+  Outcome flags_first = Chatpipe({"groups", "--kafka", c.kafka_brokers, "--pg", c.pg_conninfo, "--namespace", c.ns,
+                                  "reset", "persist", "--to-earliest"},
+                                 /*stack_flags_last=*/false);
+  ASSERT_EQ(flags_first.code, 0) << flags_first.output;
+  EXPECT_NE(flags_first.output.find("dry run: nothing changed"), std::string::npos) << flags_first.output;
 
   Outcome shifted = Chatpipe({"groups", "reset", "persist", "--shift", "-1", "--execute"});
   ASSERT_EQ(shifted.code, 0) << shifted.output;
@@ -233,6 +242,12 @@ TEST_F(ReprocessTest, ARetagInAFreshGroupWithAChangedLexiconUpdatesTagsAndSendsN
   EXPECT_EQ(Chatpipe({"worker", "tag", "--group", "tag", "--from", from}).code, 2);
   EXPECT_EQ(Chatpipe({"worker", "tag", "--group", "retag-2", "--from", to, "--to", from}).code, 2);
   EXPECT_EQ(Chatpipe({"worker", "tag", "--group", "retag-2", "--from", "last month"}).code, 2);
+  // No worker joins another's live group, for a range or for good: it would commit past what that
+  // worker never applied.
+  Outcome foreign = Chatpipe({"worker", "mention", "--group", "persist", "--from", from, "--to", to});
+  EXPECT_EQ(foreign.code, 2);
+  EXPECT_NE(foreign.output.find("live group of worker persist"), std::string::npos) << foreign.output;
+  EXPECT_EQ(Chatpipe({"worker", "tag", "--group", "mention"}).code, 2);
 }
 
 }  // namespace
