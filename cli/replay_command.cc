@@ -178,10 +178,14 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
       },
       halt);
   if (progress) progress->Finish();
-  Status closed = (*writer)->Close();
-  if (!write_status.ok()) return write_status;
-  if (!closed.ok()) return closed;
-  if (!run.ok()) return run;
+  // A failed replay leaves the output file as it was; what it read stays in PATH.partial.
+  auto failed = [&](Status s) {
+    if (!(*writer)->partial_path().empty()) spdlog::warn("replay: what was read is in {}", (*writer)->partial_path());
+    return s;
+  };
+  if (!write_status.ok()) return failed(write_status);
+  if (!run.ok()) return failed(run);
+  if (Status finished = (*writer)->Finish(); !finished.ok()) return failed(finished);
   if (formatter.unplaced_fields() > 0)
     spdlog::warn("replay: {} fields had no CSV column and were left out", formatter.unplaced_fields());
   // A stop during the PostgreSQL part leaves the file short even when the Kafka part is empty.

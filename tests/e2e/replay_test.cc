@@ -416,14 +416,17 @@ TEST_F(BigReplayTest, CtrlCLeavesAValidFileAndSaysHowFarItGot) {
   const std::string out = dir_->path() + "/big.jsonl", log = out + ".log";
   auto child = ChildProcess::Spawn(Args({"--topic", "chat.messages"}, out), log);
   ASSERT_TRUE(child.ok());
-  // Mid-run: once some of it is in the file, freeze it, ask it to stop, and let it go on.
+  // Mid-run: once some of it is in the file (written as FILE.partial until the end), freeze it, ask it
+  // to stop, and let it go on.
   struct stat st {};
-  ASSERT_TRUE(WaitFor([&] { return ::stat(out.c_str(), &st) == 0 && st.st_size > 0; }));
+  const std::string partial = out + ".partial";
+  ASSERT_TRUE(WaitFor([&] { return ::stat(partial.c_str(), &st) == 0 && st.st_size > 0; }));
   ASSERT_TRUE((*child)->Stop(std::chrono::seconds(10))) << "it finished before it could be interrupted";
   (*child)->Signal(SIGINT);
   (*child)->Signal(SIGCONT);
   EXPECT_EQ((*child)->Wait(std::chrono::seconds(30)), 130) << ReadAll(log);
 
+  EXPECT_NE(::stat(partial.c_str(), &st), 0) << "a stopped replay's file has its name";
   auto lines = Lines(ReadAll(out));
   EXPECT_GT(lines.size(), 0u);
   EXPECT_LT(lines.size(), static_cast<size_t>(kEvents));
