@@ -17,7 +17,10 @@ std::vector<std::string> KnownCsvColumns(std::string_view topic) {
             "user.id",   "user.name", "text",      "ts",
             "client_msg_id", "tags.lang", "tags.sentiment.label", "tags.sentiment.score",
             "tags.profanity.flagged", "tags.profanity.level", "tags.profanity.terms", "tags.profanity.levels",
-            "tags.profanity.masked", "tagger_version"};
+            "tags.profanity.masked", "tagger_version",
+            // Image messages (appended, so the earlier columns keep their places).
+            "kind", "image.id", "image.url", "image.thumbnail_url", "image.width", "image.height",
+            "image.bytes", "image.type"};
   if (topic == "chat.notify")
     return {"type",       "mention_id",   "user_id",    "room.id", "room.name", "message.id",
             "message.text", "message.ts", "from.id", "from.name", "ts"};

@@ -53,13 +53,21 @@ TEST(ReplayFormat, MessagesHaveTheirSchemasColumnsWhateverTheEventHolds) {
   ASSERT_TRUE(f.Append(kEvent, &out));
   ASSERT_TRUE(f.Append(R"({"v":1,"type":"message","room":3,"id":"43","user":{"id":8,"name":"bea"},"text":"x","ts":5})",
                        &out));
+  // An image message, as EncodeChatEvent writes it: every field has a column.
+  ASSERT_TRUE(f.Append(R"({"v":1,"type":"message","room":3,"id":"44","user":{"id":8,"name":"bea"},"text":"","ts":6,)"
+                       R"("kind":"image","image":{"id":"u1","url":"/api/rooms/3/objects/ab","thumbnail_url":)"
+                       R"("/api/rooms/3/objects/cd","width":640,"height":480,"bytes":1234,"type":"image/webp"}})",
+                       &out));
   EXPECT_EQ(out,
             "v,type,room,id,user.id,user.name,text,ts,client_msg_id,tags.lang,tags.sentiment.label,"
             "tags.sentiment.score,tags.profanity.flagged,tags.profanity.level,tags.profanity.terms,"
-            "tags.profanity.levels,tags.profanity.masked,tagger_version\n"
+            "tags.profanity.levels,tags.profanity.masked,tagger_version,kind,image.id,image.url,"
+            "image.thumbnail_url,image.width,image.height,image.bytes,image.type\n"
             "1,message,3,42,7,ana,\"hola, \"\"mundo\"\"\nbye\",1796292000000,,es,positive,0.5,false,,"
-            "\"[\"\"a\"\",\"\"b\"\"]\",,,abc\n"
-            "1,message,3,43,8,bea,x,5,,,,,,,,,,\n");
+            "\"[\"\"a\"\",\"\"b\"\"]\",,,abc,,,,,,,,\n"
+            "1,message,3,43,8,bea,x,5,,,,,,,,,,,,,,,,,,\n"
+            "1,message,3,44,8,bea,,6,,,,,,,,,,,image,u1,/api/rooms/3/objects/ab,/api/rooms/3/objects/cd,640,480,"
+            "1234,image/webp\n");
   EXPECT_EQ(f.unplaced_fields(), 0);
 }
 
