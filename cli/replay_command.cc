@@ -125,6 +125,7 @@ Result<ReplaySummary> RunReplay(const ReplayOptions& o, const std::atomic<bool>&
       spdlog::warn("replay: --fallback-db reads from PostgreSQL only for a --from time (it has no offsets)");
     auto part = PlanFallback(**replayer, summary.plan, *from, to, started_ms);
     if (!part.ok()) return part.status();
+    part->rooms = o.rooms;
     if (!part->cuts.empty()) db_part = std::move(*part);
   }
 

@@ -4,7 +4,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+
 #include "common/events.h"
+#include "common/message_id.h"
 #include "storage/chat_store.h"
 
 namespace chatpipe {
@@ -12,10 +15,15 @@ namespace {
 
 constexpr int kPage = 5000;
 
-// MessageFromRow's columns (the tags, the image), then the tags' version. jsonb keeps its keys in an
-// order of its own, so the tags are rebuilt as json in the tagger's order (TagsToJson);
-// json_strip_nulls drops the "masked" that only some tags have, and the levels of tags from before them. The image is json: kept as written.
-constexpr const char* kPartSql =
+// The part's messages in (room, position) order, read through a cursor a page at a time: MessageFromRow's
+// columns (the tags, the image), then the tags' version. Ids are time-ordered (common/message_id.h), so
+// the range is a range of the primary key, a margin wider than the times ($1, $2; ts decides exactly):
+// PostgreSQL reads and sorts the range once, not the table per page. jsonb keeps its keys in an order
+// of its own, so the tags are rebuilt as json in the tagger's order (TagsToJson); json_strip_nulls drops
+// the "masked" that only some tags have, and the levels of tags from before them. The image is json:
+// kept as written.
+constexpr const char* kCursorSql =
+    "DECLARE replay_part NO SCROLL CURSOR FOR "
     "SELECT m.id, m.room_id, m.pos, m.user_id, m.user_name, m.body, m.ts, m.client_msg_id, "
     "       CASE WHEN t.tags IS NOT NULL THEN "
     "         json_strip_nulls(json_build_object('lang', t.tags->'lang', 'sentiment', t.tags->'sentiment', "
@@ -25,8 +33,23 @@ constexpr const char* kPartSql =
     "       i.image, t.tagger_version "
     "FROM messages m LEFT JOIN message_tags t ON t.message_id = m.id "
     "LEFT JOIN message_images i ON i.message_id = m.id "
-    "WHERE m.ts >= $1 AND m.ts < $2 AND (m.room_id, m.pos) > ($3, $4) "
-    "ORDER BY m.room_id, m.pos LIMIT $5";
+    "WHERE m.id >= $1 AND m.id < $2 AND m.ts >= $3 AND m.ts < $4 "
+    "  AND (cardinality($5::bigint[]) = 0 OR m.room_id = ANY($5::bigint[])) "
+    "ORDER BY m.room_id, m.pos";
+
+// The smallest id of a message stamped at `ms`, `margin_ms` earlier or later (clamped to the epoch).
+int64_t IdBound(int64_t ms, int64_t margin_ms) {
+  constexpr int kShift = MessageIdGenerator::kInstanceBits + MessageIdGenerator::kSequenceBits;
+  constexpr int64_t kMaxMs = (int64_t{1} << (63 - kShift)) - 1;  // the largest a bigint id can hold
+  const int64_t since = std::clamp<int64_t>(ms + margin_ms - static_cast<int64_t>(MessageIdGenerator::kEpochMs), 0, kMaxMs);
+  return since << kShift;
+}
+
+std::string ArrayText(const std::vector<int64_t>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  return out + "}";
+}
 
 // json_build_object writes spaces around its separators; the event had none.
 std::string Compact(const std::string& json) {
@@ -44,16 +67,24 @@ std::string Compact(const std::string& json) {
 Result<int64_t> ReplayFromDb(PgConn& pg, const DbFallback& part,
                              const std::function<void(int64_t, std::string_view)>& sink,
                              const std::atomic<bool>& stop) {
+  constexpr int64_t kMarginMs = 60000;  // ids and ts come from one clock read; a minute is room to spare
+  // A cursor lives in its transaction; read-only, it is rolled back whatever happens.
+  if (auto begin = pg.Exec("BEGIN READ ONLY"); !begin.ok()) return begin.status();
+  struct Rollback {
+    PgConn& pg;
+    ~Rollback() { (void)pg.Exec("ROLLBACK"); }
+  } rollback{pg};
+  auto declared = pg.Exec(kCursorSql, {std::to_string(IdBound(part.from_ms, -kMarginMs)),
+                                       std::to_string(IdBound(part.to_ms, kMarginMs)), std::to_string(part.from_ms),
+                                       std::to_string(part.to_ms), ArrayText(part.rooms)});
+  if (!declared.ok()) return declared.status();
+  const std::string fetch = "FETCH " + std::to_string(kPage) + " FROM replay_part";
   int64_t sunk = 0;
-  int64_t after_room = -1, after_pos = 0;  // keyset: the last row read
   while (!stop.load(std::memory_order_relaxed)) {
-    auto r = pg.Exec(kPartSql, {std::to_string(part.from_ms), std::to_string(part.to_ms), std::to_string(after_room),
-                                std::to_string(after_pos), std::to_string(kPage)});
+    auto r = pg.Exec(fetch.c_str());
     if (!r.ok()) return r.status();
     for (int i = 0; i < r->rows(); ++i) {
       StoredMessage m = MessageFromRow(*r, i);
-      after_room = m.event.room;
-      after_pos = m.pos;
       auto cut = part.cuts.find(part.partition_of(m.event.room));
       if (cut == part.cuts.end() || (cut->second && m.event.id >= *cut->second)) continue;
       if (!m.event.tags.empty()) m.event.tags = Compact(m.event.tags);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <vector>
 #include <optional>
 #include <string_view>
 
@@ -22,6 +23,7 @@ namespace chatpipe {
 
 struct DbFallback {
   int64_t from_ms = 0, to_ms = 0;  // [from, to) on the event's ts
+  std::vector<int64_t> rooms;      // only these rooms (--room); empty: every room
   // Partition -> the id of the first event it keeps (nullopt: it keeps none). Others are not read.
   std::map<int32_t, std::optional<uint64_t>> cuts;
   std::function<int32_t(int64_t room)> partition_of;

@@ -353,6 +353,12 @@ TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt
   for (const auto& l : Lines(before.output)) lines_before[DecodeChatEvent(l)->room].push_back(l);
   for (const auto& l : Lines(with.output)) lines_with[DecodeChatEvent(l)->room].push_back(l);
   EXPECT_EQ(lines_with, lines_before);
+  // One room: PostgreSQL is asked for that room only, and gives the same.
+  auto one_room = fallback;
+  one_room.insert(one_room.end(), {"--room", std::to_string(alpha_)});
+  ReplayRun alpha_only = Replay(one_room);
+  ASSERT_EQ(alpha_only.exit_code, 0) << alpha_only.log;
+  EXPECT_EQ(Lines(alpha_only.output), lines_before[alpha_]);
 
   fallback.insert(fallback.end(), {"--format", "csv"});
   ReplayRun with_csv = Replay(fallback);
@@ -366,6 +372,13 @@ TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt
   // it began), the run says so, though the Kafka part had nothing to do.
   for (auto& [partition, offset] : cut) offset = RD_KAFKA_OFFSET_END;  // all of it
   ASSERT_NO_FATAL_FAILURE(DeleteRecords(config().kafka_brokers, config().Topic(kMessagesTopic), cut));
+  auto all_from_db = range;
+  all_from_db.push_back("--fallback-db");
+  ReplayRun db_only = Replay(all_from_db);
+  ASSERT_EQ(db_only.exit_code, 0) << db_only.log;
+  std::map<int64_t, std::vector<std::string>> lines_db;
+  for (const auto& l : Lines(db_only.output)) lines_db[DecodeChatEvent(l)->room].push_back(l);
+  EXPECT_EQ(lines_db, lines_before) << "the whole range from PostgreSQL";
   ReplayOptions stopped_options;
   stopped_options.common = config();
   stopped_options.topic = "chat.messages";
