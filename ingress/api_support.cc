@@ -62,6 +62,11 @@ void Reply::operator()(const Status& error) const {
   if (Connection* c = loop->FindConnection(conn_id)) c->RespondError(error);
 }
 
+void Reply::operator()(const Result<std::string>& body) const {
+  if (!body.ok()) return (*this)(body.status());
+  (*this)(200, *body);
+}
+
 Result<TokenUser> SignedUser(Connection& conn, const http::Request& req, bool query_token) {
   std::string token;
   if (const std::string* auth = req.Header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)

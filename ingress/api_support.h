@@ -39,6 +39,7 @@ struct Reply {
   uint64_t conn_id;
   void operator()(int status, const std::string& json) const;
   void operator()(const Status& error) const;
+  void operator()(const Result<std::string>& body) const;  // 200 with the body, or the error
 };
 
 // RunOnDb for a route: `then` gets the result, or Busy(), with the Reply of `conn`'s request.

@@ -138,18 +138,12 @@ void ListRoomsRoute(Connection& conn, const http::Request& req, const TokenUser&
     return conn.RespondError(Status::InvalidArgument("bad_query", "after and q are at most 64 bytes (a room name's length)"));
   std::transform(page.prefix.begin(), page.prefix.end(), page.prefix.begin(), [](unsigned char c) { return std::tolower(c); });
   Reply reply{&conn.loop(), conn.id()};
-  conn.loop().room_list().List(user.id, std::move(page), [reply](Result<std::string> body) {
-    if (!body.ok()) return reply(body.status());
-    reply(200, *body);
-  });
+  conn.loop().room_list().List(user.id, std::move(page), reply);
 }
 
 void GetRoomRoute(Connection& conn, const TokenUser& user, int64_t room) {
   Reply reply{&conn.loop(), conn.id()};
-  conn.loop().room_list().Find(user.id, room, [reply](Result<std::string> body) {
-    if (!body.ok()) return reply(body.status());
-    reply(200, *body);
-  });
+  conn.loop().room_list().Find(user.id, room, reply);
 }
 
 // Calls `then` once the cached list is gone, so that the change's author, whose next request may
@@ -275,10 +269,7 @@ void HistoryFromDatabase(Reply reply, int64_t room, int64_t before, int limit) {
         for (const auto& m : *rows) frames.push_back(EncodeMessageFrame(m));
         return HistoryJson(frames, rows->empty() ? 0 : rows->back().pos, static_cast<int>(rows->size()) == limit);
       },
-      [reply](Result<std::string> json) {
-        if (!json.ok()) return reply(json.status());
-        reply(200, *json);
-      });
+      reply);
 }
 
 // Newest first. The newest kHistoryCap come from the Redis list when it holds enough of them.

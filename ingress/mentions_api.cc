@@ -70,10 +70,7 @@ void ListMentions(Connection& conn, const http::Request& req, const TokenUser& u
         if (!page.ok()) return page.status();
         return MentionsJson(*page, static_cast<int>(limit));
       },
-      [](Reply reply, Result<std::string> json) {
-        if (!json.ok()) return reply(json.status());
-        reply(200, *json);
-      });
+      [](Reply reply, Result<std::string> json) { reply(json); });
 }
 
 }  // namespace

@@ -16,10 +16,7 @@ void RoomStatsRoute(Connection& conn, const http::Request& req, int64_t room) {
         if (!stats.ok()) return stats.status();
         return RoomStatsJson(*stats);
       },
-      [](Reply reply, Result<std::string> json) {
-        if (!json.ok()) return reply(json.status());
-        reply(200, *json);
-      });
+      [](Reply reply, Result<std::string> json) { reply(json); });
 }
 
 }  // namespace chatpipe
