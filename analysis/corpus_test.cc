@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "41cb54ca3d57afd4241164476a0f8ba692985d1a0731c7aa752006f1e36e8397";
-constexpr const char* kGeneratedSha256 = "8cb30b0c2dc709543c105d7ef62cf076aeeaa8dcfef1e5282f17005545a3c75e";
+constexpr const char* kDevelopmentSetsSha256 = "9b82edd046c7cf858e9c14468d8afcdb8d7cdbd81bac6bdd8eb4613f188efa5a";
+constexpr const char* kGeneratedSha256 = "086b047d40480ee216109e9a8f84772be743fae029bc975cc61cd26e6edaf044";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -1,6 +1,6 @@
 // LearnedSentiment: a small learned model for the sentiment label of a chat message (issue 19), used
 // beside the lexicon rather than instead of it: its features are the text's own (hashed character
-// 2-4-grams of the folded text and its word unigrams, much as bench/accuracy/learned.js) and the lexicon's
+// 2-5-grams of the folded text, its words and pairs of words, each block scaled apart) and the lexicon's
 // evidence about the same text (its score, as a value and in bins; emoji valence; profanity; language).
 // The model is multinomial logistic regression over three classes, trained by AdaGrad with an L2 penalty
 // (and the lexicon's evidence hidden from part of the examples, so that the text's weights learn too)
@@ -10,7 +10,7 @@
 //
 // Predict reads each byte of the text a bounded number of times (one decode, one hash step per n-gram
 // length) and touches one row of the weights per feature: linear in the text, no allocation. A trained
-// model is immutable and owns its weights, one table per Tagger (768 KiB with the default settings).
+// model is immutable and owns its weights, one table per Tagger (1.5 MiB with the default settings).
 // The default settings were chosen by 5- and 10-fold cross-validation on the development sets only
 // (CrossValidate; figures in bench/README.md, "accuracy"), never on the holdout.
 #pragma once
@@ -40,7 +40,7 @@ struct Evidence {
 };
 
 struct LearnedSettings {
-  int bucket_bits = 16;  // the text's features hash into 2^bucket_bits rows
+  int bucket_bits = 18;  // the text's features hash into 2^bucket_bits rows
   int epochs = 10;
   double rate = 0.1;  // AdaGrad's step
   double l2 = 1e-4;   // on the weights an example touches
@@ -79,14 +79,15 @@ class LearnedSentiment {
   std::string ToBytes() const;
   bool FromBytes(std::string_view bytes);
 
-  size_t weight_bytes() const { return weights_.size() * sizeof(int32_t) + extra_weights_.size() * sizeof(double); }
-  const std::vector<int32_t>& weights() const { return weights_; }
+  using Weight = int16_t;
+  size_t weight_bytes() const { return weights_.size() * sizeof(Weight) + extra_weights_.size() * sizeof(double); }
+  const std::vector<Weight>& weights() const { return weights_; }
 
  private:
   LearnedSettings settings_;
-  // Row-major, kSentimentClasses weights per feature: the text's buckets in fixed point (2^-20), then
+  // Row-major, kSentimentClasses weights per feature: the text's buckets in fixed point (2^-12), then
   // the lexicon's evidence.
-  std::vector<int32_t> weights_;
+  std::vector<Weight> weights_;
   std::vector<double> extra_weights_;
 };
 

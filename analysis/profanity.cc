@@ -368,20 +368,36 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, S
   CHATPIPE_STEPS(s->tokens.size());
   for (size_t i = 0; i < s->tokens.size(); ++i) {
     Token& t = s->tokens[i];
-    if (t.bad >= 0 && t.exact && ((lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i))) t.bad = -1;
+    if (t.bad < 0) continue;
+    if (t.exact ? (lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i, t.word)
+                : IsSparedName(text, *s, i, PossessiveOf(lexicon, text, *s, t)))
+      t.bad = -1;
   }
   MarkPhrases(lexicon, s);
 }
 
-// Whether token i is a name that stays a name: Capitalised (not ALL-CAPS), a known name, and no cue
-// word ("you", "such a", "eres un") right before it; a `mid` name only inside a sentence.
-bool Profanity::IsSparedName(std::string_view text, const Scratch& s, size_t i) const {
+// Whether token i, read as the lexicon word `word` (-1: none), is a name that stays a name: Capitalised
+// (not ALL-CAPS), a known name, and no cue word ("you", "such a", "eres un") right before it; a `mid`
+// name only inside a sentence.
+bool Profanity::IsSparedName(std::string_view text, const Scratch& s, size_t i, int word) const {
   const Token& t = s.tokens[i];
   CHATPIPE_STEPS(1);
-  if (!(role_[t.word] & kName) || t.caps || !Decode(text, t.begin).info.upper) return false;
-  if (i == 0 || t.clause_start) return !(role_[t.word] & kNameMidOnly);
+  if (word < 0 || !(role_[word] & kName) || t.caps || !Decode(text, t.begin).info.upper) return false;
+  if (i == 0 || t.clause_start) return !(role_[word] & kNameMidOnly);
   const Token& before = s.tokens[i - 1];
   return before.is_emoji || before.word < 0 || !(role_[before.word] & kCue);
+}
+
+// The lexicon word whose possessive t is ("Dick's", "Dick’s": the folded token less its last
+// letter), or -1. A possessive is read as a form of the word ("dicks"), so without this a name lost its
+// name's reading the moment it owned something.
+int Profanity::PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const {
+  const std::string_view raw = text.substr(t.begin, t.end - t.begin);
+  if (!raw.ends_with("'s") && !raw.ends_with("’s")) return -1;
+  const std::string_view folded = s.Folded(t);
+  if (folded.size() < 2 || folded.back() != 's') return -1;
+  CHATPIPE_STEPS(folded.size());
+  return lexicon.Find(folded.substr(0, folded.size() - 1));
 }
 
 // The lexicon word a token reads as in a phrase: its own, or that of its letters with leetspeak undone

@@ -87,7 +87,8 @@ class Profanity {
   Status LoadPhrases(LexiconReader& reader);
   Status LoadNames(LexiconReader& reader);
   Status AddBase(std::string_view level, std::string_view base, int* id);
-  bool IsSparedName(std::string_view text, const Scratch& s, size_t i) const;
+  bool IsSparedName(std::string_view text, const Scratch& s, size_t i, int word) const;
+  int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
   void MarkPhrases(const Lexicon& lexicon, Scratch* s) const;
   void Add(std::string_view form, int base);

@@ -99,6 +99,16 @@ TEST(Profanity, CapitalisedNamesWithoutACue) {
   EXPECT_EQ(Terms("visitei Fucking na Áustria"), std::vector<std::string>{});
 }
 
+// A name that owns something is still a name; the possessive of a cue's name, or of a word in lower
+// case, is still the bad word.
+TEST(Profanity, PossessivesOfNamesAreNames) {
+  EXPECT_EQ(Terms("my uncle Dick's car is red"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("my uncle Dick\u2019s car is red"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("what a Dick's move"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("my uncle dick's car"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("DICK'S CAR"), std::vector<std::string>{"dick"});
+}
+
 // data/eval/lookalikes.tsv: names, places and ordinary words that only look rude; none is flagged.
 TEST(Profanity, LookAlikesAreNeverFlagged) {
   std::ifstream in(DefaultTagDataDir() + "/eval/lookalikes.tsv");
