@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "9b82edd046c7cf858e9c14468d8afcdb8d7cdbd81bac6bdd8eb4613f188efa5a";
-constexpr const char* kGeneratedSha256 = "086b047d40480ee216109e9a8f84772be743fae029bc975cc61cd26e6edaf044";
+constexpr const char* kDevelopmentSetsSha256 = "dcfe33f59a22f4dcebfd45cd10b197fad0571b570edc114b6c343a9085cd903a";
+constexpr const char* kGeneratedSha256 = "98724781afc31ba2fca115db35bac568d131d5ff43735f85991c832388a2ebdd";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -70,7 +70,24 @@ Status Profanity::AddBase(std::string_view level_name, std::string_view base, in
 Status Profanity::Load(LexiconReader& reader) {
   if (Status st = LoadTerms(reader); !st.ok()) return st;
   if (Status st = LoadPhrases(reader); !st.ok()) return st;
-  return LoadNames(reader);
+  if (Status st = LoadNames(reader); !st.ok()) return st;
+  return LoadSenses(reader);
+}
+
+Status Profanity::LoadSenses(LexiconReader& reader) {
+  sense_of_.assign(bases_.size(), -1);
+  int senses = 0;
+  return reader.ForEachLine("senses.txt", [&](const Fields& f) {
+    if (f.size() < 2) return LexiconError("want: word cue...");
+    const int base = bases_.Find(FoldWord(f[0]));
+    if (base < 0) return LexiconError("'" + std::string(f[0]) + "' is no base term of the profanity lists");
+    if (senses == kMaxSenses) return LexiconError("more than 64 words with senses");
+    if (sense_of_[base] >= 0) return LexiconError("'" + std::string(f[0]) + "' has its cues on an earlier line");
+    sense_of_[base] = senses;
+    for (size_t i = 1; i < f.size(); ++i) sense_cues_.emplace_back(FoldWord(f[i]), uint64_t{1} << senses);
+    ++senses;
+    return Status::Ok();
+  });
 }
 
 Status Profanity::LoadTerms(LexiconReader& reader) {
@@ -132,8 +149,14 @@ void Profanity::Link(Lexicon* lexicon) {
     for (const std::string& w : p.folded) p.words.push_back(lexicon->AddWord(w));
   std::stable_sort(phrases_.begin(), phrases_.end(),
                    [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
+  for (const auto& [word, senses] : sense_cues_) lexicon->AddWord(word);
   role_.assign(lexicon->size(), 0);
   for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
+  for (const auto& [word, senses] : sense_cues_) {
+    const int id = lexicon->Find(word);
+    role_[id] |= kSenseCue;
+    cue_senses_[id] |= senses;
+  }
   phrases_from_.assign(lexicon->size(), 0);
   for (size_t k = phrases_.size(); k-- > 0;) {
     role_[phrases_[k].words[0]] |= kStartsPhrase;
@@ -365,12 +388,17 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
 }
 
 void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const {
-  CHATPIPE_STEPS(s->tokens.size());
+  CHATPIPE_STEPS(2 * s->tokens.size());
+  // The innocent senses the message's words show (senses.txt), as bits by sense.
+  uint64_t shown = 0;
+  for (const Token& t : s->tokens)
+    if (t.word >= 0 && !t.is_emoji && (role_[t.word] & kSenseCue)) shown |= cue_senses_.find(t.word)->second;
   for (size_t i = 0; i < s->tokens.size(); ++i) {
     Token& t = s->tokens[i];
     if (t.bad < 0) continue;
-    if (t.exact ? (lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i, t.word)
-                : IsSparedName(text, *s, i, PossessiveOf(lexicon, text, *s, t)))
+    if (sense_of_[t.bad] >= 0 && (shown >> sense_of_[t.bad] & 1)) t.bad = -1;
+    else if (t.exact ? (lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i, t.word)
+                     : IsSparedName(text, *s, i, PossessiveOf(lexicon, text, *s, t)))
       t.bad = -1;
   }
   MarkPhrases(lexicon, s);

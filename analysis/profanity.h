@@ -7,19 +7,23 @@
 // allow-list (Lexicon) spares innocent words, in some languages only ("porra" in Spanish). Each base
 // term has a level (severity.h), from its line in the lists.
 //
-// Two rules look at a word's neighbours, both over whole tokens and in one pass (names.txt and
-// profanity_phrases.txt, analysis/data/README.md):
+// Three rules look at a word's neighbours, each over whole tokens in one pass (names.txt,
+// profanity_phrases.txt and senses.txt, analysis/data/README.md):
 // - Phrases: a run of words that is bad only together ("hijo de puta", "kill yourself", "tô puto") is
 //   one term of its own level, whatever its words are alone; it wins over the allow-list.
 // - Names: a Capitalised token that is a known name or place ("Dick", "Twatt") is no bad word, unless
 //   the word before it is a cue that the name is used as an insult ("you Dick", "such a Dick", "eres
 //   un Pico"), or it opens the message and is a name marked `mid` ("Fucking" the village, mid-sentence
-//   only: "Fucking hell" opens a message as a swear). ALL-CAPS is shouting, never a name.
+//   only: "Fucking hell" opens a message as a swear). ALL-CAPS is shouting, never a name. A name's
+//   possessive ("Dick's") is the name.
+// - Senses: a bad word that has an innocent sense is no bad word when another word of the message
+//   shows that sense ("the bitch had six puppies", "el cabrón se escapó del rebaño").
 // Built once by Load and Link, then only read.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analysis/lexicon.h"
@@ -40,7 +44,8 @@ class Profanity {
   };
 
   // profanity_{en,es,pt}.txt: a level (mild or strong), a base term, then its forms;
-  // profanity_phrases.txt: a level, then the words of a phrase; names.txt: names and cue words.
+  // profanity_phrases.txt: a level, then the words of a phrase; names.txt: names and cue words;
+  // senses.txt: bad words with an innocent sense, and the words that show it.
   Status Load(LexiconReader& reader);
   // Once the lexicon is complete: which word each form reads as, and which known words are bad. Adds
   // the words of phrases and names to the lexicon, so that a token's word id says whether it is one.
@@ -51,8 +56,8 @@ class Profanity {
   // Marks the bad words among s->tokens: whole tokens, then words in pieces (absorbing the later
   // pieces). Words allowed in only some languages are marked too, until Allow.
   void FindBadWords(const Lexicon& lexicon, std::string_view text, Scratch* s) const;
-  // Unmarks the words the allow-list spares in lang and the names (text is the scanned message: a name
-  // is Capitalised), then marks the phrases.
+  // Unmarks the words the allow-list spares in lang, the names (text is the scanned message: a name
+  // is Capitalised) and the words whose innocent sense another word shows, then marks the phrases.
   void Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const;
 
   std::string_view Base(int id) const { return bases_.Key(id); }
@@ -78,14 +83,16 @@ class Profanity {
     std::vector<int> words;           // their lexicon ids, from Link
   };
   // What a lexicon word is to the rules on neighbours, by lexicon id (names.txt, profanity_phrases.txt).
-  enum WordRole : uint8_t { kName = 1, kNameMidOnly = 2, kCue = 4, kStartsPhrase = 8 };
+  enum WordRole : uint8_t { kName = 1, kNameMidOnly = 2, kCue = 4, kStartsPhrase = 8, kSenseCue = 16 };
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
+  static constexpr int kMaxSenses = 64;      // lines of senses.txt: one bit each
   struct JoinTrace;
 
   Status LoadTerms(LexiconReader& reader);
   Status LoadPhrases(LexiconReader& reader);
   Status LoadNames(LexiconReader& reader);
+  Status LoadSenses(LexiconReader& reader);
   Status AddBase(std::string_view level, std::string_view base, int* id);
   bool IsSparedName(std::string_view text, const Scratch& s, size_t i, int word) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
@@ -110,6 +117,9 @@ class Profanity {
   std::vector<std::pair<std::string, uint8_t>> roles_;  // folded word, WordRole bits, until Link
   std::vector<uint8_t> role_;     // lexicon id to WordRole bits, from Link
   std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
+  std::vector<int> sense_of_;      // base id to its line of senses.txt, -1 if it has none
+  std::vector<std::pair<std::string, uint64_t>> sense_cues_;  // folded cue, the senses it shows, until Link
+  std::unordered_map<int, uint64_t> cue_senses_;              // lexicon id of a cue to the senses it shows
 };
 
 }  // namespace chatpipe::analysis

@@ -109,6 +109,18 @@ TEST(Profanity, PossessivesOfNamesAreNames) {
   EXPECT_EQ(Terms("DICK'S CAR"), std::vector<std::string>{"dick"});
 }
 
+// A bad word with an innocent sense (senses.txt) is spared where another word of the message shows
+// that sense, anywhere in it; without such a word, or in a bad phrase, it is the bad word.
+TEST(Profanity, AWordOfTheMessageShowsAnInnocentSense) {
+  EXPECT_EQ(Terms("the breeder says our bitch is due next week"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("our bitch is due next week"), std::vector<std::string>{"bitch"});
+  EXPECT_EQ(Terms("the old cock wakes the hens at five"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("el cabrón se escapó del rebaño otra vez"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("el cabrón de mi jefe"), std::vector<std::string>{"cabron"});
+  EXPECT_EQ(Terms("son of a bitch, the puppies ate my shoes"), std::vector<std::string>(4, "son of a bitch"));
+  EXPECT_EQ(Terms("KITTEN pic!! what a pussy"), std::vector<std::string>{});  // the cue is anywhere
+}
+
 // data/eval/lookalikes.tsv: names, places and ordinary words that only look rude; none is flagged.
 TEST(Profanity, LookAlikesAreNeverFlagged) {
   std::ifstream in(DefaultTagDataDir() + "/eval/lookalikes.tsv");

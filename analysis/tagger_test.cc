@@ -441,5 +441,20 @@ TEST(TaggerLoad, UnknownLevelFailsWithFileAndLine) {
       << loaded.status().detail();
 }
 
+TEST(TaggerLoad, SensesOfWordsThatAreNoBadWordFailWithFileAndLine) {
+  const std::string dir = ::testing::TempDir() + "/tag_data_senses";
+  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  std::ofstream(dir + "/senses.txt") << "# comment\nbitch puppies\npuppy kennel\n";
+  auto loaded = Tagger::Load(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().detail().find("senses.txt:3: 'puppy' is no base term"), std::string::npos)
+      << loaded.status().detail();
+  std::ofstream(dir + "/senses.txt") << "bitch puppies\nbitch kennel\n";
+  loaded = Tagger::Load(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().detail().find("senses.txt:2: 'bitch' has its cues on an earlier line"), std::string::npos)
+      << loaded.status().detail();
+}
+
 }  // namespace
 }  // namespace chatpipe
