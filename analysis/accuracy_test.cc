@@ -167,7 +167,7 @@ TEST(TaggerAccuracyLearned, LearnedCrossValidation) {
                 kLangs[lang], cv.messages[lang], cv.lexicon[lang], cv.learned[lang]);
     EXPECT_GE(cv.messages[lang], 800u);
     EXPECT_GE(cv.learned[lang], cv.lexicon[lang]) << kLangs[lang];  // the model keeps its place
-    // On 2026-12-05, over every batch: 0.880 / 0.914 / 0.893 (the harder batches 4-6 are most of it).
+    // On 2026-12-06 (tagger 11), over every batch: 0.897 / 0.926 / 0.908 (2026-12-05: 0.880 / 0.914 / 0.893).
     EXPECT_GE(cv.learned[lang], 0.85) << kLangs[lang];
   }
 }

@@ -22,7 +22,7 @@ namespace chatpipe {
 namespace {
 
 constexpr const char* kDevelopmentSetsSha256 = "dcfe33f59a22f4dcebfd45cd10b197fad0571b570edc114b6c343a9085cd903a";
-constexpr const char* kGeneratedSha256 = "98724781afc31ba2fca115db35bac568d131d5ff43735f85991c832388a2ebdd";
+constexpr const char* kGeneratedSha256 = "59141e00e6c5867723bde4b0706c06d6c1c1b3519bf845389eb4e291585f5331";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -1,6 +1,6 @@
 // LearnedSentiment: a small learned model for the sentiment label of a chat message (issue 19), used
 // beside the lexicon rather than instead of it: its features are the text's own (hashed character
-// 2-5-grams of the folded text, its words and pairs of words, each block scaled apart) and the lexicon's
+// 3-5-grams of the folded text, its words and pairs of words, each block scaled apart) and the lexicon's
 // evidence about the same text (its score, as a value and in bins; emoji valence; profanity; language).
 // The model is multinomial logistic regression over three classes, trained by AdaGrad with an L2 penalty
 // (and the lexicon's evidence hidden from part of the examples, so that the text's weights learn too)
