@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "common/utf8.h"
@@ -32,6 +34,32 @@ std::string Header(const KafkaMessage& m, const std::string& name) {
   for (const auto& [k, v] : m.headers)
     if (k == name) return v;
   return "";
+}
+
+// A topic's name as ids show it: without the namespace.
+std::string ShortTopic(const CommonConfig& config, const std::string& topic) {
+  const std::string prefix = config.Topic("");
+  return topic.compare(0, prefix.size(), prefix) == 0 ? topic.substr(prefix.size()) : topic;
+}
+
+// The partition and offset of the dead-letter topic that `id` names; none when it is not such an id
+// exactly as DeadLetterId writes it.
+std::optional<std::pair<int32_t, int64_t>> ParseDeadLetterId(const CommonConfig& config, const std::string& id) {
+  const std::string prefix = ShortTopic(config, config.Topic(kDeadLetterTopic)) + "/";
+  if (id.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  const char* end = id.data() + id.size();
+  int32_t partition = 0;
+  int64_t offset = 0;
+  auto [slash, bad_partition] = std::from_chars(id.data() + prefix.size(), end, partition);
+  if (bad_partition != std::errc() || slash == end) return std::nullopt;
+  auto [stop, bad_offset] = std::from_chars(slash + 1, end, offset);
+  if (bad_offset != std::errc() || id != prefix + std::to_string(partition) + "/" + std::to_string(offset))
+    return std::nullopt;
+  return std::pair{partition, offset};
+}
+
+Status NoDeadLetter(const std::string& id) {
+  return Status::NotFound("no_dead_letter", "no dead letter " + id + " (ids: `deadletter list`)");
 }
 
 // Produces one message and waits for the broker's report.
@@ -88,9 +116,7 @@ Status RetryOne(const CommonConfig& config, PgConn& pg, KafkaProducer& producer,
 }  // namespace
 
 std::string DeadLetterId(const CommonConfig& config, const KafkaMessage& m) {
-  const std::string prefix = config.Topic("");
-  std::string topic = m.topic.compare(0, prefix.size(), prefix) == 0 ? m.topic.substr(prefix.size()) : m.topic;
-  return topic + "/" + std::to_string(m.partition) + "/" + std::to_string(m.offset);
+  return ShortTopic(config, m.topic) + "/" + std::to_string(m.partition) + "/" + std::to_string(m.offset);
 }
 
 std::string DeadLetterJson(const CommonConfig& config, const KafkaMessage& m) {
@@ -120,20 +146,45 @@ std::string DeadLetterJson(const CommonConfig& config, const KafkaMessage& m) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+Result<ReadOptions> DeadLetterRange(const CommonConfig& config, const std::vector<std::string>& ids,
+                                    const std::vector<Watermark>& held) {
+  ReadOptions options;
+  for (const std::string& id : std::set<std::string>(ids.begin(), ids.end())) {
+    auto at = ParseDeadLetterId(config, id);
+    if (!at || at->first < 0 || static_cast<size_t>(at->first) >= held.size()) return NoDeadLetter(id);
+    const Watermark& marks = held[static_cast<size_t>(at->first)];
+    if (at->second < marks.low || at->second >= marks.high) return NoDeadLetter(id);
+    OffsetRange& range = options.partitions.try_emplace(at->first, OffsetRange{at->second, at->second}).first->second;
+    range.begin = std::min(range.begin, at->second);
+    range.end = std::max(range.end, at->second + 1);
+  }
+  return options;
+}
+
 Status RetryDeadLetters(const CommonConfig& config, const std::vector<std::string>& ids, std::ostream& out) {
-  auto letters = ReadTopic(config.kafka_brokers, config.Topic(kDeadLetterTopic), 0, kTimeout);
-  if (!letters.ok()) return letters.status();
-  std::vector<const KafkaMessage*> chosen;
-  std::set<std::string> wanted(ids.begin(), ids.end());
-  for (const auto& m : *letters)
-    if (wanted.empty() || wanted.erase(DeadLetterId(config, m))) chosen.push_back(&m);
-  if (!ids.empty() && !wanted.empty())
-    return Status::NotFound("no_dead_letter", "no dead letter " + *wanted.begin() + " (ids: `deadletter list`)");
+  const std::string topic = config.Topic(kDeadLetterTopic);
+  ReadOptions options;
+  if (!ids.empty()) {
+    // The ids are checked against the topic's watermarks first, so that a wrong one fails the command
+    // before anything is put back.
+    auto admin = KafkaAdmin::Create(config.kafka_brokers, kTimeout);
+    if (!admin.ok()) return admin.status();
+    auto held = (*admin)->Watermarks(topic);
+    if (!held.ok()) return held.status();
+    auto range = DeadLetterRange(config, ids, *held);
+    if (!range.ok()) return range.status();
+    options = *range;
+  }
   PgConn pg(config.pg_conninfo);
   auto producer = KafkaProducer::Create(config.kafka_brokers);
   if (!producer.ok()) return producer.status();
-  for (const KafkaMessage* m : chosen)
-    if (Status s = RetryOne(config, pg, **producer, *m, out); !s.ok()) return s;
+  std::set<std::string> wanted(ids.begin(), ids.end());
+  Status s = ForEachRecord(config.kafka_brokers, topic, options, [&](const KafkaMessage& m) {
+    if (!ids.empty() && !wanted.erase(DeadLetterId(config, m))) return Status::Ok();
+    return RetryOne(config, pg, **producer, m, out);
+  });
+  if (!s.ok()) return s;
+  if (!wanted.empty()) return NoDeadLetter(*wanted.begin());  // gone to retention since the check
   return Status::Ok();
 }
 
@@ -151,13 +202,18 @@ void AddDeadLetterCommand(CLI::App& app) {
   l->add_option("--last", list->last, "only the newest N (0: all)")->capture_default_str();
   l->callback([list] {
     ApplyLogLevel(list->common);
-    auto letters = ReadTopic(list->common.kafka_brokers, list->common.Topic(kDeadLetterTopic), list->last, kTimeout);
-    if (!letters.ok()) {
-      spdlog::error("deadletter list: {}", letters.status().ToString());
+    ReadOptions options;
+    options.last = list->last;
+    Status s = ForEachRecord(list->common.kafka_brokers, list->common.Topic(kDeadLetterTopic), options,
+                             [&](const KafkaMessage& m) {
+                               std::cout << DeadLetterJson(list->common, m) << '\n';
+                               return Status::Ok();
+                             });
+    std::cout.flush();
+    if (!s.ok()) {
+      spdlog::error("deadletter list: {}", s.ToString());
       throw CLI::RuntimeError(1);
     }
-    for (const auto& m : *letters) std::cout << DeadLetterJson(list->common, m) << '\n';
-    std::cout.flush();
   });
 
   struct RetryOptions {

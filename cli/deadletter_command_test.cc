@@ -150,7 +150,7 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
   EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM dead_letter_retries"), 1);  // not the cut one either
 
   // Only one copy went back to the topic, and one row was stored.
-  auto copies = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kMessagesTopic), 0, std::chrono::seconds(30));
+  auto copies = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kMessagesTopic));
   ASSERT_TRUE(copies.ok());
   int found = 0;
   for (const auto& m : *copies) {
@@ -161,6 +161,48 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
   }
   EXPECT_EQ(found, 1);
   EXPECT_EQ(*env_->QueryInt(count), 1);
+}
+
+// `retry --id` reads the dead-letter topic from the lowest offset named to the highest, no record
+// before or after, and puts back the named letters only; an id it cannot find fails it before any is.
+TEST_F(DeadLetterCommandTest, RetryByIdReadsFromTheFirstNamedLetterToTheLastOnly) {
+  for (int i = 0; i < 6; ++i) SendDeadLetter(std::to_string(i), "{}", "reason " + std::to_string(i));
+  const std::string brokers = env_->config().kafka_brokers, topic = env_->config().Topic(kDeadLetterTopic);
+  auto admin = KafkaAdmin::Create(brokers, std::chrono::seconds(30));
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  auto held = (*admin)->Watermarks(topic);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+
+  const std::vector<std::string> ids = {"chat.deadletter/0/4", "chat.deadletter/0/2"};
+  auto range = DeadLetterRange(env_->config(), ids, *held);
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  std::vector<int64_t> read;
+  Status s = ForEachRecord(brokers, topic, *range, [&read](const KafkaMessage& m) {
+    read.push_back(m.offset);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(read, (std::vector<int64_t>{2, 3, 4}));
+
+  for (const std::string bad : {"chat.deadletter/0/6", "chat.deadletter/1/0", "chat.deadletter/0/03",
+                                "chat.deadletter/0/x", "chat.messages/0/2"}) {
+    auto wrong = DeadLetterRange(env_->config(), {"chat.deadletter/0/2", bad}, *held);
+    ASSERT_FALSE(wrong.ok()) << bad;
+    EXPECT_EQ(wrong.status().name(), "no_dead_letter");
+    EXPECT_NE(wrong.status().detail().find("no dead letter " + bad), std::string::npos) << wrong.status().ToString();
+  }
+  Outcome unknown = Command({"retry", "--id", ids[0], "--id", "chat.deadletter/0/6"});
+  EXPECT_EQ(unknown.code, 1) << unknown.output;
+  EXPECT_NE(unknown.output.find("no dead letter chat.deadletter/0/6"), std::string::npos) << unknown.output;
+  EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM dead_letter_retries"), 0);
+
+  Outcome run = Command({"retry", "--id", ids[0], "--id", ids[1]});
+  ASSERT_EQ(run.code, 0) << run.output;
+  for (const char* back : {"chat.deadletter/0/2: put back", "chat.deadletter/0/4: put back"})
+    EXPECT_NE(run.output.find(back), std::string::npos) << run.output;
+  for (const char* left : {"chat.deadletter/0/0", "chat.deadletter/0/1", "chat.deadletter/0/3", "chat.deadletter/0/5"})
+    EXPECT_EQ(run.output.find(left), std::string::npos) << run.output;
+  EXPECT_EQ(*env_->QueryInt("SELECT count(*) FROM dead_letter_retries"), 2);
 }
 
 }  // namespace

@@ -55,6 +55,61 @@ KafkaMessage Copy(const rd_kafka_message_t* m) {
   return km;
 }
 
+void CopyHeaders(const rd_kafka_message_t* m, KafkaMessage* km) {
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs)) return;
+  const char* name;
+  const void* value;
+  size_t size;
+  for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &value, &size); ++i)
+    km->headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
+}
+
+// ForEachRecord's read of one partition's `range`. The stall clock restarts after `fn` returns, so a
+// slow callback (a retry waiting for the broker's report) is not taken for a stalled read.
+Status ReadPartition(rd_kafka_topic_t* rkt, int32_t partition, OffsetRange range, std::chrono::milliseconds stall,
+                     const RecordFn& fn) {
+  const std::string where = std::string(rd_kafka_topic_name(rkt)) + "/" + std::to_string(partition);
+  if (rd_kafka_consume_start(rkt, partition, range.begin) == -1)
+    return Status::Unavailable("queue_unavailable",
+                               "Kafka: reading " + where + ": " + rd_kafka_err2str(rd_kafka_last_error()));
+  Status status = Status::Ok();
+  int64_t next = range.begin;
+  std::string last_error;  // a fetch's, said when the read stalls
+  auto heard = std::chrono::steady_clock::now();
+  while (status.ok() && next < range.end) {
+    if (std::chrono::steady_clock::now() - heard >= stall) {
+      status = Status::Unavailable(
+          "queue_unavailable",
+          fmt::format("Kafka: nothing read from {} for {:g} s; it got to offset {} of {} (its end when the read "
+                      "began){}",
+                      where, stall.count() / 1000.0, next, range.end,
+                      last_error.empty() ? "" : "; last error: " + last_error));
+      break;
+    }
+    rd_kafka_message_t* m = rd_kafka_consume(rkt, partition, 100);
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // The end of what the partition has: past `range.end` when offsets are missing before it (a
+      // transaction's markers, compaction), so no record at range.end - 1 is coming.
+      if (m->offset >= range.end) next = range.end;
+    } else if (m->err) {
+      last_error = rd_kafka_message_errstr(m);
+    } else if (m->offset >= range.end) {
+      next = range.end;
+    } else {
+      KafkaMessage km = Copy(m);
+      CopyHeaders(m, &km);
+      status = fn(km);
+      next = m->offset + 1;
+      heard = std::chrono::steady_clock::now();
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consume_stop(rkt, partition);
+  return status;
+}
+
 }  // namespace
 
 void LogKafkaThroughSpdlog(rd_kafka_conf_t* conf) {
@@ -440,14 +495,23 @@ Status BatchConsumer::CheckJoined(std::chrono::milliseconds timeout) {
   return Status::Ok();
 }
 
-Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic, int64_t last,
-                                            std::chrono::milliseconds timeout) {
-  // Assigned, not subscribed: the group is never joined and nothing is committed, but librdkafka
-  // wants a group.id to consume at all.
+Status ForEachRecord(const std::string& brokers, const std::string& topic, const ReadOptions& options,
+                     const RecordFn& fn) {
+  // librdkafka's per-partition (legacy) consumer: no group.id, so nothing is joined or committed, and
+  // one partition is fetched at a time. Its prefetch is bounded: 32 MB queued and 4 MB a fetch, where
+  // the defaults are 64 MB and 50 MB. Not less, because once its queue is full librdkafka 2.0 waits a
+  // whole second before fetching again (2.1 made that fetch.queue.backoff.ms): a reader slower than
+  // the network (a retry waits for the broker on each letter) gets at least the queue each second,
+  // ~35 letters of 900 KB. A start already gone to retention (the topic's start moved since the
+  // watermarks were taken) reads on from the new start.
   auto conf = MakeConfig(Merge(brokers,
-                               {{"group.id", "chatpipe-read-" + topic},
-                                {"enable.auto.commit", "false"},
-                                {"enable.partition.eof", "false"}},
+                               {{"enable.auto.commit", "false"},
+                                {"enable.auto.offset.store", "false"},
+                                {"enable.partition.eof", "true"},
+                                {"auto.offset.reset", "earliest"},
+                                {"queued.max.messages.kbytes", "32768"},
+                                {"fetch.message.max.bytes", "4194304"},
+                                {"fetch.max.bytes", "4194304"}},
                                {}));
   if (!conf.ok()) return conf.status();
   char err[512];
@@ -456,52 +520,32 @@ Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const st
     rd_kafka_conf_destroy(*conf);
     return Status::Internal(std::string("kafka consumer: ") + err);
   }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   std::vector<Watermark> marks;
-  Status status = TopicWatermarks(rk, topic, static_cast<int>(timeout.count()), &marks);
-  std::vector<std::vector<KafkaMessage>> by_partition(marks.size());
-  size_t unread = 0;  // partitions not read up to their end yet
-  if (status.ok()) {
-    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(static_cast<int>(marks.size()));
-    for (size_t p = 0; p < marks.size(); ++p) {
-      auto [lo, hi] = marks[p];
-      if (lo >= hi) continue;
-      rd_kafka_topic_partition_list_add(parts, topic.c_str(), static_cast<int32_t>(p))->offset =
-          last > 0 ? std::max(lo, hi - last) : lo;
-      ++unread;
+  Status status = TopicWatermarks(rk, topic, static_cast<int>(options.stall.count()), &marks);
+  for (size_t p = 0; p < marks.size() && status.ok(); ++p) {
+    OffsetRange range{marks[p].low, marks[p].high};
+    if (options.last > 0) range.begin = std::max(range.begin, range.end - options.last);
+    if (!options.partitions.empty()) {
+      auto only = options.partitions.find(static_cast<int32_t>(p));
+      if (only == options.partitions.end()) continue;
+      range.begin = std::max(range.begin, only->second.begin);
+      range.end = std::min(range.end, only->second.end);
     }
-    rd_kafka_assign(rk, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
+    if (range.begin < range.end) status = ReadPartition(rkt, static_cast<int32_t>(p), range, options.stall, fn);
   }
-  while (status.ok() && unread > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      status = Status::Unavailable("queue_unavailable", "Kafka: " + topic + " not read to its end in time");
-      break;
-    }
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, static_cast<int>(std::min<int64_t>(left.count(), 100)));
-    if (!m) continue;
-    if (!m->err && m->partition >= 0 && static_cast<size_t>(m->partition) < marks.size() &&
-        m->offset < marks[m->partition].high) {
-      KafkaMessage km = Copy(m);
-      rd_kafka_headers_t* hdrs = nullptr;
-      if (!rd_kafka_message_headers(m, &hdrs)) {
-        const char* name;
-        const void* value;
-        size_t size;
-        for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &value, &size); ++i)
-          km.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
-      }
-      if (km.offset + 1 == marks[m->partition].high) --unread;
-      by_partition[m->partition].push_back(std::move(km));
-    }
-    rd_kafka_message_destroy(m);
-  }
+  rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(rk);
-  if (!status.ok()) return status;
+  return status;
+}
+
+Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic) {
   std::vector<KafkaMessage> out;
-  for (auto& part : by_partition)
-    for (auto& m : part) out.push_back(std::move(m));
+  Status s = ForEachRecord(brokers, topic, ReadOptions(), [&out](const KafkaMessage& m) {
+    out.push_back(m);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Thin, owned wrappers around librdkafka: a producer shared by every thread of a process, a batch
-// consumer for worker loops, and topic creation for `chatpipe migrate`.
+// consumer for worker loops, a reader that streams a topic to a callback without joining a group (for
+// `chatpipe deadletter` and tests), and topic creation for `chatpipe migrate`.
 //
 // The producer is idempotent with acks=all: a delivery report of success means the event is in the
 // in-sync replicas. The consumer never stores an offset on its own (enable.auto.offset.store=false):
@@ -11,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -102,7 +104,7 @@ struct KafkaMessage {
   std::string key;
   std::string payload;
   int64_t timestamp_ms = -1;  // the producer's create time (chatpipe's topics keep CreateTime); -1: none
-  std::vector<std::pair<std::string, std::string>> headers;  // ReadTopic only
+  std::vector<std::pair<std::string, std::string>> headers;  // ForEachRecord only
 };
 
 class BatchConsumer {
@@ -141,11 +143,35 @@ class BatchConsumer {
   std::map<std::pair<std::string, int32_t>, int64_t> stored_;  // next offset to store, per partition read
 };
 
-// Reads `topic` without joining a group: from the start of each partition, or its `last` newest
-// messages when `last` > 0, up to the ends it had when called; by partition, then offset. Fails when
-// the topic does not exist or the ends are not reached within `timeout`.
-Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic, int64_t last,
-                                            std::chrono::milliseconds timeout);
+// The offsets [begin, end) of a partition.
+struct OffsetRange {
+  int64_t begin = 0;
+  int64_t end = INT64_MAX;
+};
+
+// What ForEachRecord reads: each partition from its start up to the end it has when the read begins
+// (what comes meanwhile is left), narrowed by these.
+struct ReadOptions {
+  int64_t last = 0;  // > 0: only the newest `last` records of each partition
+  // Not empty: only these partitions, each only within its range (partitions the topic lacks are skipped).
+  std::map<int32_t, OffsetRange> partitions;
+  // A partition short of its end with no record for this long fails the read.
+  std::chrono::milliseconds stall = std::chrono::seconds(30);
+};
+
+using RecordFn = std::function<Status(const KafkaMessage&)>;
+
+// Reads `topic` without joining a group and hands each record, headers included, to `fn`, keeping
+// none: partition after partition in partition order, each in offset order (so by partition, then
+// offset; on a topic of one partition, such as chat.deadletter, oldest first). Memory is one record
+// plus librdkafka's prefetch of the partition being read, up to 36 MB. Stops at the first failure and
+// returns it: `fn`'s, no_topic, or queue_unavailable for a partition with nothing read for
+// `options.stall`, naming the partition and the offset it got to.
+Status ForEachRecord(const std::string& brokers, const std::string& topic, const ReadOptions& options,
+                     const RecordFn& fn);
+
+// The whole of `topic` as ForEachRecord reads it, in memory: for tests and topics known to be small.
+Result<std::vector<KafkaMessage>> ReadTopic(const std::string& brokers, const std::string& topic);
 
 struct TopicSpec {
   std::string name;

@@ -68,7 +68,7 @@ class KafkaAdmin {
   int timeout_ms_ = 0;
 };
 
-// The watermarks of each partition of `topic` through any handle (ReadTopic's consumer, KafkaAdmin's).
+// The watermarks of each partition of `topic` through any handle (ForEachRecord's consumer, KafkaAdmin's).
 Status TopicWatermarks(rd_kafka_t* rk, const std::string& topic, int timeout_ms, std::vector<Watermark>* out);
 
 }  // namespace chatpipe

@@ -1,6 +1,7 @@
 // The producer's two handles (prompt and batching) and the order across them, the producer through a
-// broker that goes away and comes back, the readiness checks of the producer
-// and the consumer, and the admin client through a coordinator that is not ready. librdkafka's mock cluster stands in for the broker here only to inject the fault: a
+// broker that goes away and comes back, the readiness checks of the producer and the consumer,
+// ForEachRecord's order, ranges and stall, and the admin client through a coordinator that is not
+// ready. librdkafka's mock cluster stands in for the broker here only to inject the fault: a
 // real broker takes 4 to 20 s to restart on a loaded machine, longer than the timeout the tests are about.
 #include "queue/kafka.h"
 
@@ -8,6 +9,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -30,6 +32,9 @@ class MockBroker {
     rd_kafka_mock_topic_create(cluster_, "chat", 1, 1);
   }
   ~MockBroker() { rd_kafka_destroy(host_); }
+  void AddTopic(const std::string& name, int partitions) {
+    rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1);
+  }
   std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
   void Down() { rd_kafka_mock_broker_set_down(cluster_, -1); }
   void Up() { rd_kafka_mock_broker_set_up(cluster_, -1); }
@@ -40,11 +45,19 @@ class MockBroker {
     std::vector<rd_kafka_resp_err_t> errors(count, err);
     rd_kafka_mock_push_request_errors_array(cluster_, api_key, errors.size(), errors.data());
   }
+  // The answers to the next `count` requests of API api_key come `delay` late.
+  void DelayNext(int16_t api_key, size_t count, std::chrono::milliseconds delay) {
+    for (size_t i = 0; i < count; ++i)
+      rd_kafka_mock_broker_push_request_error_rtts(cluster_, 1, api_key, 1, RD_KAFKA_RESP_ERR_NO_ERROR,
+                                                   static_cast<int>(delay.count()));
+  }
 
  private:
   rd_kafka_t* host_ = nullptr;
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
 };
+
+constexpr int16_t kFetch = 1;  // Kafka's protocol number for Fetch
 
 // Delivery reports, collected from the producer's poll thread.
 struct Reports {
@@ -83,7 +96,7 @@ struct Sent {
 
 // The topic's payloads, in the partition's order.
 std::vector<std::string> Payloads(const MockBroker& broker) {
-  auto read = ReadTopic(broker.bootstraps(), "chat", 0, std::chrono::seconds(20));
+  auto read = ReadTopic(broker.bootstraps(), "chat");
   EXPECT_TRUE(read.ok()) << read.status().ToString();
   std::vector<std::string> out;
   if (read.ok())
@@ -245,6 +258,100 @@ TEST(KafkaProducerTest, CheckTopicSaysWhetherTheTopicCanTakeMessages) {
   broker.Up();
   EXPECT_TRUE(test::WaitFor([&] { return (*producer)->CheckTopic("chat", std::chrono::milliseconds(300)).ok(); },
                             std::chrono::seconds(10)));
+}
+
+// Where the records ForEachRecord hands over are, in the order it hands them over.
+using Place = std::pair<int32_t, int64_t>;
+std::vector<Place> Places(const MockBroker& broker, const std::string& topic, const ReadOptions& options) {
+  std::vector<Place> out;
+  Status s = ForEachRecord(broker.bootstraps(), topic, options, [&out](const KafkaMessage& m) {
+    out.emplace_back(m.partition, m.offset);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+TEST(ForEachRecordTest, ReadsPartitionByPartitionInOffsetOrderWithinTheRangesAsked) {
+  MockBroker broker;
+  broker.AddTopic("rooms", 3);
+  auto producer = KafkaProducer::Create(broker.bootstraps());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  Reports reports;
+  for (int i = 0; i < 30; ++i) (*producer)->Produce("rooms", "room " + std::to_string(i), "", reports.Add());
+  ASSERT_TRUE(test::WaitFor([&] { return reports.size() == 30u; }));
+  for (const Status& s : reports.got) ASSERT_TRUE(s.ok()) << s.ToString();
+
+  std::vector<Place> all = Places(broker, "rooms", {});
+  ASSERT_EQ(all.size(), 30u);
+  std::map<int32_t, int64_t> count;  // per partition
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].second, count[all[i].first]++) << "offsets in order, none left out";
+    if (i > 0) {
+      EXPECT_LT(all[i - 1], all[i]) << "by partition, then offset";
+    }
+  }
+  ASSERT_EQ(count.size(), 3u);
+  ASSERT_GE(count[1], 3) << "the keys put too few records on partition 1 for the range below";
+
+  ReadOptions last;
+  last.last = 2;
+  std::vector<Place> newest;
+  for (const auto& [p, n] : count)
+    for (int64_t o = std::max<int64_t>(0, n - 2); o < n; ++o) newest.emplace_back(p, o);
+  EXPECT_EQ(Places(broker, "rooms", last), newest);
+
+  ReadOptions some;
+  some.partitions = {{1, {1, 3}}, {7, {0, 5}}};  // the topic has no partition 7
+  EXPECT_EQ(Places(broker, "rooms", some), (std::vector<Place>{{1, 1}, {1, 2}}));
+
+  // The callback's failure ends the read, and is what it returns.
+  int seen = 0;
+  Status s = ForEachRecord(broker.bootstraps(), "rooms", {}, [&seen](const KafkaMessage&) {
+    return ++seen == 3 ? Status::Internal("enough") : Status::Ok();
+  });
+  EXPECT_EQ(s.detail(), "enough");
+  EXPECT_EQ(seen, 3);
+}
+
+// The stall bounds the wait for each record, not the read: a broker answering every fetch 300 ms
+// late with one record (the mock broker answers a fetch with one producer batch, and each record
+// here is sent alone) is read to the end, 2.4 s at least, with a stall of 1.5 s.
+TEST(ForEachRecordTest, AReadLongerInAllThanTheStallTimeGoesOnWhileRecordsCome) {
+  MockBroker broker;
+  auto producer = KafkaProducer::Create(broker.bootstraps());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  for (int i = 0; i < 8; ++i) ASSERT_NO_FATAL_FAILURE(Burst(**producer, i, 1, std::chrono::seconds(10)));
+  broker.DelayNext(kFetch, 20, std::chrono::milliseconds(300));
+
+  ReadOptions options;
+  options.stall = std::chrono::milliseconds(1500);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Places(broker, "chat", options).size(), 8u);
+  EXPECT_GT(std::chrono::steady_clock::now() - start, options.stall) << "the test is about a read longer than that";
+}
+
+// A broker that stops answering fetches (they come back 30 s late) once the read has its watermarks:
+// the read fails once no record has come for `stall`, naming the partition and the offset it got to.
+TEST(ForEachRecordTest, AReadWithNoRecordForTheStallTimeFailsSayingWhereItGot) {
+  MockBroker broker;
+  auto producer = KafkaProducer::Create(broker.bootstraps());
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(Burst(**producer, 0, 40, std::chrono::seconds(10)));
+  broker.DelayNext(kFetch, 3, std::chrono::seconds(30));
+
+  ReadOptions options;
+  options.stall = std::chrono::seconds(1);
+  options.partitions = {{0, {5, 40}}};
+  int seen = 0;
+  Status s = ForEachRecord(broker.bootstraps(), "chat", options, [&seen](const KafkaMessage&) {
+    ++seen;
+    return Status::Ok();
+  });
+  EXPECT_EQ(s.name(), "queue_unavailable");
+  EXPECT_NE(s.detail().find("nothing read from chat/0 for 1 s; it got to offset 5 of 40"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(seen, 0);
 }
 
 TEST(BatchConsumerTest, CheckJoinedOnceInTheGroupAndNotWhenTheClusterIsAway) {

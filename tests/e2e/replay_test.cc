@@ -283,7 +283,7 @@ TEST_F(ReplayTest, FiltersByRoomAndUser) {
 
 TEST_F(ReplayTest, PartitionOffsetListsSayWhereToStartAndEnd) {
   ASSERT_NO_FATAL_FAILURE(SendPhases());
-  auto records = ReadTopic(config().kafka_brokers, config().Topic(kMessagesTopic), 0, std::chrono::seconds(30));
+  auto records = ReadTopic(config().kafka_brokers, config().Topic(kMessagesTopic));
   ASSERT_TRUE(records.ok()) << records.status().ToString();
   std::map<int32_t, int64_t> ends;
   for (const auto& m : *records) ends[m.partition] = m.offset + 1;
@@ -331,7 +331,7 @@ TEST_F(ReplayTest, ARangePastRetentionComesFromPostgresqlExactlyAsTheTopicGaveIt
   ASSERT_EQ(before_csv.exit_code, 0) << before_csv.log;
 
   // Retention takes all of the first partition that has messages, the older half of the others.
-  auto records = ReadTopic(config().kafka_brokers, config().Topic(kMessagesTopic), 0, std::chrono::seconds(30));
+  auto records = ReadTopic(config().kafka_brokers, config().Topic(kMessagesTopic));
   ASSERT_TRUE(records.ok());
   std::map<int32_t, int64_t> cut;
   for (const auto& m : *records) cut[m.partition] = m.offset + 1;

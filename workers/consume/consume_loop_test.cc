@@ -118,7 +118,7 @@ class ConsumeLoopTest : public test::WorkerEnvTest {
   // Where the messages with these keys are on chat.messages: key -> (partition, offset).
   std::map<std::string, std::pair<int32_t, int64_t>> Positions(const std::vector<std::string>& keys) {
     std::map<std::string, std::pair<int32_t, int64_t>> out;
-    auto all = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kMessagesTopic), 0, 30s);
+    auto all = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kMessagesTopic));
     EXPECT_TRUE(all.ok()) << all.status().ToString();
     if (!all.ok()) return out;
     for (const auto& m : *all)
@@ -142,7 +142,7 @@ TEST_F(ConsumeLoopTest, RefusedEventsAreDeadLetteredAsTheyCameAndTheRestIsCommit
     test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
     ASSERT_TRUE(WaitFor([&] { return Stored() == 2 && metrics.dead_letters.value() == dead_before + 2; }));
   }
-  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic), 0, 30s);
+  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   std::vector<KafkaMessage> letters = *read;
   ASSERT_EQ(letters.size(), 2u);
@@ -180,7 +180,7 @@ TEST_F(ConsumeLoopTest, ARefusedMessageTooLargeToDeadLetterWholeIsCutAndTheLoopG
     test::WorkerThread running([&](const std::atomic<bool>& stop) { loop->Run(stop); });
     ASSERT_TRUE(WaitFor([&] { return Stored() == 1 && metrics.dead_letters.value() == dead_before + 1; }));
   }
-  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic), 0, 30s);
+  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   ASSERT_EQ(read->size(), 1u);
   const KafkaMessage& letter = (*read)[0];
@@ -214,7 +214,7 @@ TEST_F(ConsumeLoopTest, ARetryAfterAPassingFailureMidwayDoesNotDeadLetterTheRefu
   }
   EXPECT_EQ(*env_->QueryInt("SELECT sum(n) FROM consumed"), 99);
   EXPECT_EQ(metrics.dead_letters.value(), dead_before + 1);
-  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic), 0, 30s);
+  auto read = ReadTopic(env_->config().kafka_brokers, env_->config().Topic(kDeadLetterTopic));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   ASSERT_EQ(read->size(), 1u);
   EXPECT_EQ((*read)[0].payload, "13");
