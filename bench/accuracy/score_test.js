@@ -93,6 +93,14 @@ test('a set is parsed; comments, blank lines and a leading BOM skipped', () => {
   assert.deepEqual(set.rows.map((r) => [r.lang, r.profanity, r.line]), [['pt', 'mild', 2], ['en', 'none', 4]]);
 });
 
+test('the second holdout is a kind of its own; other names are refused', () => {
+  const set = parseSet('x/holdout2_es.tsv', 'es\tnegative\tnone\tqué lata\n');
+  assert.equal(set.kind, 'holdout2');
+  assert.equal(set.name, 'holdout2 es');
+  assert.throws(() => parseSet('x/holdout3_es.tsv', ''), /not a set name/);
+  assert.throws(() => parseSet('x/names_es.tsv', ''), /not a set name/);
+});
+
 test('a malformed line is refused with its file and line', () => {
   const bad = [
     ['en\tpositive\tnone', /dev_en.tsv:2: 3 tab-separated fields/],
