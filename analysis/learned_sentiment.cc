@@ -326,7 +326,7 @@ bool LearnedSentiment::FromBytes(std::string_view in) {
 
 int LearnedSentiment::Predict(std::string_view text, const Evidence& evidence) const {
   const Weight* w = weights_.data();
-  // Six plain accumulators (three classes, two blocks), not arrays: they stay in registers.
+  // Plain accumulators (three classes, two blocks), not arrays, so that the compiler may keep them in registers.
   int64_t s0 = 0, s1 = 0, s2 = 0, u0 = 0, u1 = 0, u2 = 0;
   static_assert(kSentimentClasses == 3);
   const TextSummary t = ForEachFeature(text, settings_.bucket_bits, [&](uint32_t b, int block) {
