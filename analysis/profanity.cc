@@ -387,18 +387,30 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
   }
 }
 
-void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const {
-  CHATPIPE_STEPS(2 * s->tokens.size());
-  // The innocent senses the message's words show (senses.txt), as bits by sense.
+// The innocent senses the message's words show (senses.txt), as bits by sense.
+uint64_t Profanity::SensesShown(const Scratch& s) const {
+  CHATPIPE_STEPS(s.tokens.size());
   uint64_t shown = 0;
-  for (const Token& t : s->tokens)
+  for (const Token& t : s.tokens)
     if (t.word >= 0 && !t.is_emoji && (role_[t.word] & kSenseCue)) shown |= cue_senses_.find(t.word)->second;
+  return shown;
+}
+
+void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const {
+  CHATPIPE_STEPS(s->tokens.size());
+  std::optional<uint64_t> shown;  // read once, and only for a message with a bad word that has senses
   for (size_t i = 0; i < s->tokens.size(); ++i) {
     Token& t = s->tokens[i];
     if (t.bad < 0) continue;
-    if (sense_of_[t.bad] >= 0 && (shown >> sense_of_[t.bad] & 1)) t.bad = -1;
-    else if (t.exact ? (lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i, t.word)
-                     : IsSparedName(text, *s, i, PossessiveOf(lexicon, text, *s, t)))
+    if (sense_of_[t.bad] >= 0) {
+      if (!shown) shown = SensesShown(*s);
+      if (*shown >> sense_of_[t.bad] & 1) {
+        t.bad = -1;
+        continue;
+      }
+    }
+    if (t.exact ? (lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i, t.word)
+                : IsSparedName(text, *s, i, PossessiveOf(lexicon, text, *s, t)))
       t.bad = -1;
   }
   MarkPhrases(lexicon, s);

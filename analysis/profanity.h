@@ -95,6 +95,7 @@ class Profanity {
   Status LoadSenses(LexiconReader& reader);
   Status AddBase(std::string_view level, std::string_view base, int* id);
   bool IsSparedName(std::string_view text, const Scratch& s, size_t i, int word) const;
+  uint64_t SensesShown(const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
   void MarkPhrases(const Lexicon& lexicon, Scratch* s) const;
