@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "dcfe33f59a22f4dcebfd45cd10b197fad0571b570edc114b6c343a9085cd903a";
-constexpr const char* kGeneratedSha256 = "59141e00e6c5867723bde4b0706c06d6c1c1b3519bf845389eb4e291585f5331";
+constexpr const char* kDevelopmentSetsSha256 = "779bca56ce8e63920b1395b0742448c8ac6c07f9fedbebfcec6080990bd50fdb";
+constexpr const char* kGeneratedSha256 = "901c148e3b93f3e66cf80b5b24bd919cd7f8911a43990af97df0063bf66b6d1e";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -35,6 +35,15 @@ bool IsContraction(std::string_view word) {
   return before.ends_with('\'') || before.ends_with("\u2019");
 }
 
+// The folded word whose possessive (or "is") t is: "Dick's", "crap’s" give "dick", "crap"; else empty.
+std::string_view OwnerOf(std::string_view text, const Scratch& s, const Token& t) {
+  const std::string_view raw = text.substr(t.begin, t.end - t.begin);
+  const std::string_view folded = s.Folded(t);
+  if (!(raw.ends_with("'s") || raw.ends_with("\u2019s")) || folded.size() < 2 || folded.back() != 's') return {};
+  CHATPIPE_STEPS(folded.size());
+  return folded.substr(0, folded.size() - 1);
+}
+
 }  // namespace
 
 void Profanity::Add(std::string_view form, int base) {
@@ -129,13 +138,20 @@ Status Profanity::LoadPhrases(LexiconReader& reader) {
 Status Profanity::LoadNames(LexiconReader& reader) {
   return reader.ForEachLine("names.txt", [&](const Fields& f) {
     if (f[0] == "cue") {
-      if (f.size() < 2) return LexiconError("want: cue word...");
-      for (size_t i = 1; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), kCue);
+      int lang;
+      if (f.size() < 3) return LexiconError("want: cue LANG word...");
+      if (Status st = ParseLang(f[1], &lang); !st.ok()) return st;
+      for (size_t i = 2; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), kCue << lang);
+      return Status::Ok();
+    }
+    if (f[0] == "title" || f[0] == "particle") {
+      if (f.size() < 2) return LexiconError("want: " + std::string(f[0]) + " word...");
+      for (size_t i = 1; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), f[0] == "title" ? kTitle : kParticle);
       return Status::Ok();
     }
     const bool mid = f.size() == 3 && f[2] == "mid";
     if (f[0] != "name" || f.size() < 2 || (f.size() == 3 && !mid) || f.size() > 3)
-      return LexiconError("want: name Word [mid], or cue word...");
+      return LexiconError("want: name Word [mid], cue LANG word..., title word... or particle word...");
     roles_.emplace_back(FoldWord(f[1]), mid ? kName | kNameMidOnly : kName);
     return Status::Ok();
   });
@@ -341,6 +357,12 @@ bool Profanity::Linked(std::string_view text, const Scratch& s, size_t a) const 
   return singles && gap.size() <= 3 && separators;
 }
 
+// The bad word whose 's a token is ("crap's gotta go", "hell's": "craps" and "hells" are no forms).
+Profanity::Match Profanity::MatchOwner(std::string_view text, const Scratch& s, const Token& t) const {
+  const std::string_view owner = OwnerOf(text, s, t);
+  return owner.empty() ? Match{} : MatchWord(owner);
+}
+
 void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scratch* s) const {
   std::vector<Token>& tokens = s->tokens;
   for (Token& t : tokens) {
@@ -348,8 +370,9 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
     if (t.is_emoji) continue;
     if (t.exact) {
       const WordInfo& w = lexicon.info(t.word);
-      if (w.allow != kEveryLanguage) t.bad = w.bad;
-    } else if (const Match m = MatchWord(s->Folded(t)); m.base >= 0) {
+      if (w.allow == kEveryLanguage) continue;
+      t.bad = w.bad >= 0 ? w.bad : MatchOwner(text, *s, t).base;  // its word stays: "hells" of a phrase
+    } else if (Match m = MatchWord(s->Folded(t)); m.base >= 0 || (m = MatchOwner(text, *s, t)).base >= 0) {
       t.bad = m.base;
       t.word = m.word;
     }
@@ -396,7 +419,7 @@ uint64_t Profanity::SensesShown(const Scratch& s) const {
   return shown;
 }
 
-void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const {
+void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, bool has_lower, Scratch* s) const {
   CHATPIPE_STEPS(s->tokens.size());
   std::optional<uint64_t> shown;  // read once, and only for a message with a bad word that has senses
   for (size_t i = 0; i < s->tokens.size(); ++i) {
@@ -409,35 +432,42 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, S
         continue;
       }
     }
-    if (t.exact ? (lexicon.info(t.word).allow >> lang & 1) || IsSparedName(text, *s, i, t.word)
-                : IsSparedName(text, *s, i, PossessiveOf(lexicon, text, *s, t)))
+    // A possessive is read as its owner ("Dick's" as Dick, though "dicks" is a name only mid-sentence).
+    const int owner = PossessiveOf(lexicon, text, *s, t);
+    const int word = owner >= 0 ? owner : t.exact ? t.word : -1;
+    if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, has_lower, *s, i, word))
       t.bad = -1;
   }
   MarkPhrases(lexicon, s);
 }
 
-// Whether token i, read as the lexicon word `word` (-1: none), is a name that stays a name: Capitalised
-// (not ALL-CAPS), a known name, and no cue word ("you", "such a", "eres un") right before it; a `mid`
-// name only inside a sentence.
-bool Profanity::IsSparedName(std::string_view text, const Scratch& s, size_t i, int word) const {
-  const Token& t = s.tokens[i];
+// Whether token i, read as the lexicon word `word` (-1: none), is a known name that stays a name.
+// Whatever its case, after a title ("mrs fagg") or beside a particle ("DICK VAN DYKE"). Otherwise only
+// Capitalised, where case says something: an ALL-CAPS token in a message that has lower case, or alone,
+// is shouting, but in a message all in capitals it may be a name. And no cue word of the message's
+// language right before it ("you Dick", "eres un Dick"); a `mid` name only inside a sentence.
+bool Profanity::IsSparedName(int lang, std::string_view text, bool has_lower, const Scratch& s, size_t i,
+                             int word) const {
   CHATPIPE_STEPS(1);
-  if (word < 0 || !(role_[word] & kName) || t.caps || !Decode(text, t.begin).info.upper) return false;
+  if (word < 0 || !(role_[word] & kName)) return false;
+  const Token& t = s.tokens[i];
+  const auto role_of = [&](size_t k) -> uint16_t {
+    const Token& n = s.tokens[k];
+    return n.is_emoji || n.word < 0 ? 0 : role_[n.word];
+  };
+  if (i > 0 && (role_of(i - 1) & (kTitle | kParticle))) return true;
+  if (i + 1 < s.tokens.size() && !s.tokens[i + 1].clause_start && (role_of(i + 1) & kParticle)) return true;
+  if (t.caps ? has_lower || s.tokens.size() == 1 : !Decode(text, t.begin).info.upper) return false;
   if (i == 0 || t.clause_start) return !(role_[word] & kNameMidOnly);
-  const Token& before = s.tokens[i - 1];
-  return before.is_emoji || before.word < 0 || !(role_[before.word] & kCue);
+  return !(role_of(i - 1) & (kCue << lang));
 }
 
 // The lexicon word whose possessive t is ("Dick's", "Dick’s": the folded token less its last
 // letter), or -1. A possessive is read as a form of the word ("dicks"), so without this a name lost its
 // name's reading the moment it owned something.
 int Profanity::PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const {
-  const std::string_view raw = text.substr(t.begin, t.end - t.begin);
-  if (!raw.ends_with("'s") && !raw.ends_with("’s")) return -1;
-  const std::string_view folded = s.Folded(t);
-  if (folded.size() < 2 || folded.back() != 's') return -1;
-  CHATPIPE_STEPS(folded.size());
-  return lexicon.Find(folded.substr(0, folded.size() - 1));
+  const std::string_view owner = OwnerOf(text, s, t);
+  return owner.empty() ? -1 : lexicon.Find(owner);
 }
 
 // The lexicon word a token reads as in a phrase: its own, or that of its letters with leetspeak undone

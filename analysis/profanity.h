@@ -12,10 +12,12 @@
 // - Phrases: a run of words that is bad only together ("hijo de puta", "kill yourself", "tô puto") is
 //   one term of its own level, whatever its words are alone; it wins over the allow-list.
 // - Names: a Capitalised token that is a known name or place ("Dick", "Twatt") is no bad word, unless
-//   the word before it is a cue that the name is used as an insult ("you Dick", "such a Dick", "eres
-//   un Pico"), or it opens the message and is a name marked `mid` ("Fucking" the village, mid-sentence
-//   only: "Fucking hell" opens a message as a swear). ALL-CAPS is shouting, never a name. A name's
-//   possessive ("Dick's") is the name.
+//   the word before it is a cue, in the message's language, that the name is used as an insult ("you
+//   Dick", "such a Dick", "eres un Pico"; Spanish "a Dick" is no cue), or it opens the message and is a
+//   name marked `mid` ("Fucking" the village, mid-sentence only: "Fucking hell" opens a message as a
+//   swear). ALL-CAPS is shouting, except in a message all in capitals, where it is as Capitalised. After
+//   a title or beside a particle ("Mrs fagg", "DICK VAN DYKE") a known name is a name in any case. A
+//   name's possessive ("Dick's") is the name.
 // - Senses: a bad word that has an innocent sense is no bad word when another word of the message
 //   shows that sense ("the bitch had six puppies", "el cabrón se escapó del rebaño").
 // Built once by Load and Link, then only read.
@@ -58,7 +60,8 @@ class Profanity {
   void FindBadWords(const Lexicon& lexicon, std::string_view text, Scratch* s) const;
   // Unmarks the words the allow-list spares in lang, the names (text is the scanned message: a name
   // is Capitalised) and the words whose innocent sense another word shows, then marks the phrases.
-  void Allow(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s) const;
+  // has_lower: the message has a lower-case letter (ScanStats), so an ALL-CAPS word in it is shouting.
+  void Allow(const Lexicon& lexicon, int lang, std::string_view text, bool has_lower, Scratch* s) const;
 
   std::string_view Base(int id) const { return bases_.Key(id); }
   Severity Level(int id) const { return levels_[id]; }
@@ -83,7 +86,15 @@ class Profanity {
     std::vector<int> words;           // their lexicon ids, from Link
   };
   // What a lexicon word is to the rules on neighbours, by lexicon id (names.txt, profanity_phrases.txt).
-  enum WordRole : uint8_t { kName = 1, kNameMidOnly = 2, kCue = 4, kStartsPhrase = 8, kSenseCue = 16 };
+  enum WordRole : uint16_t {
+    kName = 1,
+    kNameMidOnly = 2,
+    kStartsPhrase = 4,
+    kSenseCue = 8,
+    kTitle = 16,     // Mr, Sra, Dona: a known name after it is a name in any case
+    kParticle = 32,  // van, von: likewise beside it
+    kCue = 64,       // kCue << lang: a cue word in that language
+  };
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
   static constexpr int kMaxSenses = 64;      // lines of senses.txt: one bit each
@@ -94,7 +105,8 @@ class Profanity {
   Status LoadNames(LexiconReader& reader);
   Status LoadSenses(LexiconReader& reader);
   Status AddBase(std::string_view level, std::string_view base, int* id);
-  bool IsSparedName(std::string_view text, const Scratch& s, size_t i, int word) const;
+  Match MatchOwner(std::string_view text, const Scratch& s, const Token& t) const;
+  bool IsSparedName(int lang, std::string_view text, bool has_lower, const Scratch& s, size_t i, int word) const;
   uint64_t SensesShown(const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
@@ -115,8 +127,8 @@ class Profanity {
   StringTable bases_;
   std::vector<Severity> levels_;  // by base id
   std::vector<Phrase> phrases_;   // by first word id, from Link
-  std::vector<std::pair<std::string, uint8_t>> roles_;  // folded word, WordRole bits, until Link
-  std::vector<uint8_t> role_;     // lexicon id to WordRole bits, from Link
+  std::vector<std::pair<std::string, uint16_t>> roles_;  // folded word, WordRole bits, until Link
+  std::vector<uint16_t> role_;    // lexicon id to WordRole bits, from Link
   std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
   std::vector<int> sense_of_;      // base id to its line of senses.txt, -1 if it has none
   std::vector<std::pair<std::string, uint64_t>> sense_cues_;  // folded cue, the senses it shows, until Link

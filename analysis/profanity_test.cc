@@ -99,6 +99,40 @@ TEST(Profanity, CapitalisedNamesWithoutACue) {
   EXPECT_EQ(Terms("visitei Fucking na Áustria"), std::vector<std::string>{});
 }
 
+// Cue words are read in the message's language: Spanish "a" before a name is "to", English "a" a cue.
+TEST(Profanity, CuesAreWordsOfTheMessagesLanguage) {
+  EXPECT_EQ(Terms("le dije a Verga que mañana no hay clases"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("ayer conocí a Dick en la oficina"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("eres un Dick"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("he is such a Dick"), std::vector<std::string>{"dick"});
+}
+
+// After a title or beside a particle a known name is a name whatever its case; an unknown word is not.
+TEST(Profanity, TitlesAndParticlesMakeNamesOfAnyCase) {
+  EXPECT_EQ(Terms("mrs fagg from next door says the bins go out wednesday"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("pregúntale a la sra. VERGA por las llaves"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("omg dick van dyke is on tv"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("mr dickhead over there"), std::vector<std::string>{"dickhead"});
+  EXPECT_EQ(Terms("mrs fagg is a fag"), std::vector<std::string>{"faggot"});
+}
+
+// In a message all in capitals case says nothing, so names are read as Capitalised; a lone shouted
+// word, or one in a message with lower case, is the bad word.
+TEST(Profanity, NamesInAMessageAllInCapitals) {
+  EXPECT_EQ(Terms("HAPPY 90TH BIRTHDAY UNCLE DICK!!"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("YOU DICK"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("DICK"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("lol DICK is here"), std::vector<std::string>{"dick"});
+}
+
+// "hell's" and "crap's" (a possessive or "is") are the bad word though "hells" and "craps" are no forms.
+TEST(Profanity, TheBadWordWithApostropheSIsTheBadWord) {
+  EXPECT_EQ(Terms("what the hell's that"), std::vector<std::string>{"hell"});
+  EXPECT_EQ(Terms("all the crap\u2019s gotta go"), std::vector<std::string>{"crap"});
+  EXPECT_EQ(Terms("craps night is off"), std::vector<std::string>{});  // the dice game
+  EXPECT_EQ(Terms("the Hell's Kitchen brunch place"), std::vector<std::string>{});  // an innocent phrase
+}
+
 // A name that owns something is still a name; the possessive of a cue's name, or of a word in lower
 // case, is still the bad word.
 TEST(Profanity, PossessivesOfNamesAreNames) {
