@@ -21,7 +21,7 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "779bca56ce8e63920b1395b0742448c8ac6c07f9fedbebfcec6080990bd50fdb";
+constexpr const char* kDevelopmentSetsSha256 = "4187289e0753c5c3966aaee686c921eaf8c3788a8eb223dda5f5aa092e80361f";
 constexpr const char* kGeneratedSha256 = "901c148e3b93f3e66cf80b5b24bd919cd7f8911a43990af97df0063bf66b6d1e";
 constexpr int kGeneratedLines = 4000;
 
