@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "4187289e0753c5c3966aaee686c921eaf8c3788a8eb223dda5f5aa092e80361f";
-constexpr const char* kGeneratedSha256 = "901c148e3b93f3e66cf80b5b24bd919cd7f8911a43990af97df0063bf66b6d1e";
+constexpr const char* kDevelopmentSetsSha256 = "dc850e01af60b9cb5865087f04b3b4dcd9cb47a114559308a809bc641012558d";
+constexpr const char* kGeneratedSha256 = "0d29d70cc72ac7d4a9c401c0e193d02fc0a5c148f04688b9ec8ab51dbe0e6e0a";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
