@@ -181,7 +181,9 @@ Status RetryDeadLetters(const CommonConfig& config, const std::vector<std::strin
   std::set<std::string> wanted(ids.begin(), ids.end());
   Status s = ForEachRecord(config.kafka_brokers, topic, options, [&](const KafkaMessage& m) {
     if (!ids.empty() && !wanted.erase(DeadLetterId(config, m))) return Status::Ok();
-    return RetryOne(config, pg, **producer, m, out);
+    Status one = RetryOne(config, pg, **producer, m, out);
+    out.flush();  // an operator watching, or a retry killed midway, sees every letter already put back
+    return one;
   });
   if (!s.ok()) return s;
   if (!wanted.empty()) return NoDeadLetter(*wanted.begin());  // gone to retention since the check

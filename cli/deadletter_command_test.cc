@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -161,6 +162,32 @@ TEST_F(DeadLetterCommandTest, RetryPutsTheEventBackOnceAndItIsStoredOnce) {
   }
   EXPECT_EQ(found, 1);
   EXPECT_EQ(*env_->QueryInt(count), 1);
+}
+
+// Keeps what is written and, at each flush, how much had been written by then.
+class FlushRecorder : public std::stringbuf {
+ public:
+  std::vector<size_t> flushed_at;
+
+ protected:
+  int sync() override {
+    flushed_at.push_back(str().size());
+    return 0;
+  }
+};
+
+// Each letter's line is flushed before the next letter is read, not when the command ends.
+TEST_F(DeadLetterCommandTest, RetryWritesEachLettersLineOutAsItIsDone) {
+  SendDeadLetter("1", "{}", "the mailer's, 1", /*from_kafka=*/false);
+  SendDeadLetter("2", "{}", "the mailer's, 2", /*from_kafka=*/false);
+  FlushRecorder buf;
+  std::ostream out(&buf);
+  ASSERT_TRUE(RetryDeadLetters(env_->config(), {}, out).ok());
+  const std::string text = buf.str();
+  ASSERT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  ASSERT_GE(buf.flushed_at.size(), 2u) << text;
+  EXPECT_EQ(buf.flushed_at[0], text.find('\n') + 1) << text;
+  EXPECT_EQ(buf.flushed_at[1], text.size()) << text;
 }
 
 // `retry --id` reads the dead-letter topic from the lowest offset named to the highest, no record
