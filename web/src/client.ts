@@ -25,6 +25,8 @@ import type { Mention, Moderation, Room, ServerFrame, Session, Upload } from './
 
 const SESSION_KEY = 'chatpipe.session';
 const PAGE = 50;
+const ROOMS_PAGE = 200; // the server's room page by default, and its largest (docs/protocol.md, "Rooms")
+const MAX_ROOMS_PAGE = 500;
 const MAX_PAGES_TO_FIND = 40; // how far back opening a mention may page to reach its message
 const MAX_NAMES_ASKED = 1000; // #name links looked up in one session, a request each
 const LOOKUPS_AT_ONCE = 2; // the rest wait in line: a message full of #names must not crowd out sends
@@ -272,32 +274,43 @@ export class ChatClient extends Observable {
 
   // --- rooms ---
 
-  // The sidebar's first page again (of the names starting with the filter).
+  // The rooms shown, read again from the first (at least a page, of the names starting with the
+  // filter): after a drop or a new room the list may have changed, and pages loaded by "More rooms"
+  // stay loaded.
   refreshRooms() {
-    return this.loadRooms(false);
+    return this.loadRooms('again');
   }
 
   // The sidebar's next page, after the ones shown.
   moreRooms() {
-    return this.loadRooms(true);
+    return this.loadRooms('more');
   }
 
   filterRooms(prefix: string) {
     this.roomsFilter = prefix.trim().toLowerCase();
     this.roomsNext = null; // the shown list's next page is not the filter's
-    void this.loadRooms(false);
+    void this.loadRooms('first');
   }
 
-  private async loadRooms(more: boolean) {
-    if (!this.session || (more && !this.roomsNext)) return;
+  private async loadRooms(kind: 'first' | 'again' | 'more') {
+    if (!this.session || (kind === 'more' && !this.roomsNext)) return;
     const asked = ++this.listAsked;
+    const want = kind === 'again' ? this.rooms.length : 0;
+    let rooms = kind === 'more' ? this.rooms : [];
+    let next = kind === 'more' ? this.roomsNext : null;
     try {
-      const page = await this.api.rooms({ after: more ? (this.roomsNext ?? undefined) : undefined, q: this.roomsFilter });
-      if (asked !== this.listAsked) return;
-      this.rooms = more ? [...this.rooms, ...page.rooms] : page.rooms;
-      this.roomsNext = page.next ?? null;
+      do {
+        // A page as large as what is left to show again, within the server's bounds.
+        const limit = want > ROOMS_PAGE ? Math.min(want - rooms.length, MAX_ROOMS_PAGE) : undefined;
+        const page = await this.api.rooms({ after: next ?? undefined, q: this.roomsFilter, limit });
+        if (asked !== this.listAsked) return;
+        rooms = [...rooms, ...page.rooms];
+        next = page.next ?? null;
+        this.learnRooms(page.rooms);
+      } while (next && rooms.length < want);
+      this.rooms = rooms;
+      this.roomsNext = next;
       this.roomsError = undefined;
-      this.learnRooms(page.rooms);
     } catch (e) {
       if (asked !== this.listAsked) return;
       this.roomsError = (e as Error).message;

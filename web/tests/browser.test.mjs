@@ -256,6 +256,18 @@ scenario('the room list comes a page at a time, finds rooms by name, and links r
   await waitFor('the next page', async () => (await items.count()) === 251);
   assert.equal(await items.last().textContent(), `#${far.name}`);
   assert.equal(await more.count(), 0, 'the last page has no next');
+  // A reconnect reads the rooms shown again, both pages, not the first page alone.
+  const readAgain = page.waitForRequest((r) => {
+    const url = new URL(r.url());
+    return url.pathname === '/api/rooms' && url.searchParams.get('limit') === '251';
+  });
+  await stack.killIngress(0);
+  await page.locator('.connection[data-state="reconnecting"]').waitFor();
+  await stack.restartIngress(0);
+  await connected(page);
+  await readAgain;
+  await waitFor('the pages shown, read again', async () => (await items.count()) === 251);
+  assert.equal(await items.last().textContent(), `#${far.name}`);
   await page.getByLabel('Find a room').fill(far.name);
   await waitFor('the one room of that name', async () => (await items.count()) === 1 && (await items.first().textContent()) === `#${far.name}`);
   await page.getByLabel('Find a room').fill('xx-nothing');
