@@ -21,7 +21,7 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "dc850e01af60b9cb5865087f04b3b4dcd9cb47a114559308a809bc641012558d";
+constexpr const char* kDevelopmentSetsSha256 = "5653b50f925dd409aff999bef95a79ca78f69f33295a26cfaacfe46e974c6c21";
 constexpr const char* kGeneratedSha256 = "0d29d70cc72ac7d4a9c401c0e193d02fc0a5c148f04688b9ec8ab51dbe0e6e0a";
 constexpr int kGeneratedLines = 4000;
 
