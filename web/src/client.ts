@@ -25,8 +25,8 @@ import type { Mention, Moderation, Room, ServerFrame, Session, Upload } from './
 
 const SESSION_KEY = 'chatpipe.session';
 const PAGE = 50;
-const ROOMS_PAGE = 200; // the server's room page by default, and its largest (docs/protocol.md, "Rooms")
-const MAX_ROOMS_PAGE = 500;
+const ROOMS_PAGE = 200; // the server's room page by default (docs/protocol.md, "Rooms")
+const MAX_ROOMS_PAGE = 500; // and the largest it gives
 const MAX_PAGES_TO_FIND = 40; // how far back opening a mention may page to reach its message
 const MAX_NAMES_ASKED = 1000; // #name links looked up in one session, a request each
 const LOOKUPS_AT_ONCE = 2; // the rest wait in line: a message full of #names must not crowd out sends
