@@ -419,7 +419,7 @@ uint64_t Profanity::SensesShown(const Scratch& s) const {
   return shown;
 }
 
-void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, bool has_lower, Scratch* s) const {
+void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, const ScanStats& st, Scratch* s) const {
   CHATPIPE_STEPS(s->tokens.size());
   std::optional<uint64_t> shown;  // read once, and only for a message with a bad word that has senses
   for (size_t i = 0; i < s->tokens.size(); ++i) {
@@ -435,7 +435,7 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, b
     // A possessive is read as its owner ("Dick's" as Dick, though "dicks" is a name only mid-sentence).
     const int owner = PossessiveOf(lexicon, text, *s, t);
     const int word = owner >= 0 ? owner : t.exact ? t.word : -1;
-    if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, has_lower, *s, i, word))
+    if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, st, *s, i, word))
       t.bad = -1;
   }
   MarkPhrases(lexicon, s);
@@ -443,10 +443,10 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, b
 
 // Whether token i, read as the lexicon word `word` (-1: none), is a known name that stays a name.
 // Whatever its case, after a title ("mrs fagg") or beside a particle ("DICK VAN DYKE"). Otherwise only
-// Capitalised, where case says something: an ALL-CAPS token in a message that has lower case, or alone,
-// is shouting, but in a message all in capitals it may be a name. And no cue word of the message's
+// Capitalised, where case says something: an ALL-CAPS token in a message that has lower case, or the
+// message's only word, is shouting, but in a message all in capitals it may be a name. And no cue word of the message's
 // language right before it ("you Dick", "eres un Dick"); a `mid` name only inside a sentence.
-bool Profanity::IsSparedName(int lang, std::string_view text, bool has_lower, const Scratch& s, size_t i,
+bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i,
                              int word) const {
   CHATPIPE_STEPS(1);
   if (word < 0 || !(role_[word] & kName)) return false;
@@ -457,7 +457,7 @@ bool Profanity::IsSparedName(int lang, std::string_view text, bool has_lower, co
   };
   if (i > 0 && (role_of(i - 1) & (kTitle | kParticle))) return true;
   if (i + 1 < s.tokens.size() && !s.tokens[i + 1].clause_start && (role_of(i + 1) & kParticle)) return true;
-  if (t.caps ? has_lower || s.tokens.size() == 1 : !Decode(text, t.begin).info.upper) return false;
+  if (t.caps ? st.has_lower || st.words == 1 : !Decode(text, t.begin).info.upper) return false;
   if (i == 0 || t.clause_start) return !(role_[word] & kNameMidOnly);
   return !(role_of(i - 1) & (kCue << lang));
 }

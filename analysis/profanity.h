@@ -60,8 +60,8 @@ class Profanity {
   void FindBadWords(const Lexicon& lexicon, std::string_view text, Scratch* s) const;
   // Unmarks the words the allow-list spares in lang, the names (text is the scanned message: a name
   // is Capitalised) and the words whose innocent sense another word shows, then marks the phrases.
-  // has_lower: the message has a lower-case letter (ScanStats), so an ALL-CAPS word in it is shouting.
-  void Allow(const Lexicon& lexicon, int lang, std::string_view text, bool has_lower, Scratch* s) const;
+  // st is the scan's: a message with a lower-case letter, or of one word, shouts its ALL-CAPS words.
+  void Allow(const Lexicon& lexicon, int lang, std::string_view text, const ScanStats& st, Scratch* s) const;
 
   std::string_view Base(int id) const { return bases_.Key(id); }
   Severity Level(int id) const { return levels_[id]; }
@@ -106,7 +106,7 @@ class Profanity {
   Status LoadSenses(LexiconReader& reader);
   Status AddBase(std::string_view level, std::string_view base, int* id);
   Match MatchOwner(std::string_view text, const Scratch& s, const Token& t) const;
-  bool IsSparedName(int lang, std::string_view text, bool has_lower, const Scratch& s, size_t i, int word) const;
+  bool IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i, int word) const;
   uint64_t SensesShown(const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;

@@ -122,6 +122,7 @@ TEST(Profanity, NamesInAMessageAllInCapitals) {
   EXPECT_EQ(Terms("HAPPY 90TH BIRTHDAY UNCLE DICK!!"), std::vector<std::string>{});
   EXPECT_EQ(Terms("YOU DICK"), std::vector<std::string>{"dick"});
   EXPECT_EQ(Terms("DICK"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("DICK \U0001F602"), std::vector<std::string>{"dick"});  // still one word
   EXPECT_EQ(Terms("lol DICK is here"), std::vector<std::string>{"dick"});
 }
 

@@ -119,7 +119,7 @@ Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, ana
   profanity.FindBadWords(lexicon, text, s);
   bool ambiguous;
   const int lang = DetectLanguage(lexicon, s->tokens, st.hints, &ambiguous);
-  profanity.Allow(lexicon, lang, text, st.has_lower, s);
+  profanity.Allow(lexicon, lang, text, st, s);
   SpareCallerNames(options.names, s);
 
   Tags tags;

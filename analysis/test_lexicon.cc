@@ -33,7 +33,7 @@ ScanStats Tokenise(std::string_view text, Scratch* s, bool profanity) {
   if (profanity) {
     l.profanity.FindBadWords(l.lexicon, text, s);
     bool ambiguous;
-    l.profanity.Allow(l.lexicon, DetectLanguage(l.lexicon, s->tokens, st.hints, &ambiguous), text, st.has_lower, s);
+    l.profanity.Allow(l.lexicon, DetectLanguage(l.lexicon, s->tokens, st.hints, &ambiguous), text, st, s);
   }
   return st;
 }

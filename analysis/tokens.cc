@@ -31,6 +31,7 @@ void Scan(const Lexicon& lexicon, std::string_view text, Scratch* s, ScanStats* 
     cur.caps = cur.letters >= 2 && uppers == cur.letters;
     cur.word = lexicon.LookupWord(s->Folded(cur), &cur.exact);
     s->tokens.push_back(cur);
+    ++st->words;
     in_word = false;
   };
   for (size_t i = 0; i < text.size();) {

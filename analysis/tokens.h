@@ -51,6 +51,7 @@ struct Scratch {
 
 struct ScanStats {
   bool has_lower = false;
+  int words = 0;  // word tokens (emoji and emoticons are not)
   int exclaims = 0;
   double hints[kLangs] = {};  // letters and marks that belong to one language: ñ ¿ ¡ / ã õ ç
 };
