@@ -39,8 +39,8 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
-// 12: names after a title or beside a particle, names in a message all in capitals (of more than one word), cue words by
-// language, a bad word's 's ("hell's");
+// 12: names after a title or beside a particle, names in a message all in capitals (of more than one
+// word), cue words by language, a bad word's 's ("hell's");
 // 11: the learned label's character n-grams are 3- to 5-grams (2-grams cost a fifth of the time for nothing);
 // 10: senses (senses.txt: a word of the message shows a bad word's innocent sense);
 // 9: the learned label's features (character 5-grams, word pairs, blocks scaled apart, 2^18 16-bit rows),
