@@ -351,6 +351,13 @@ TEST_F(TaggerTest, JsonShape) {
   EXPECT_NE(json.find("\"masked\":\"bad \xEF\xBF\xBD byte\""), std::string::npos) << json;
 }
 
+// A fresh copy of the shipped word lists in the test's temporary folder, for a test to change.
+std::string CopyOfTagData(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  return dir;
+}
+
 TEST(TaggerLoad, MissingDirectoryFailsWithTheFileName) {
   auto loaded = Tagger::Load("/nonexistent/tag/data");
   ASSERT_FALSE(loaded.ok());
@@ -358,8 +365,7 @@ TEST(TaggerLoad, MissingDirectoryFailsWithTheFileName) {
 }
 
 TEST(TaggerLoad, BadLineFailsWithFileAndLine) {
-  const std::string dir = ::testing::TempDir() + "/tag_data_bad";
-  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  const std::string dir = CopyOfTagData("tag_data_bad");
   std::ofstream(dir + "/sentiment_es.tsv") << "# comment\nbueno\t1.9\nmalo\tnine\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_FALSE(loaded.ok());
@@ -375,8 +381,7 @@ TEST(TaggerLoad, VersionFollowsTheWordListsContents) {
   EXPECT_EQ(version.find_first_not_of("0123456789abcdef"), std::string::npos) << version;
   EXPECT_EQ((*b)->version(), version);
 
-  const std::string dir = ::testing::TempDir() + "/tag_data_changed";
-  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  const std::string dir = CopyOfTagData("tag_data_changed");
   std::ofstream(dir + "/profanity_en.txt", std::ios::app) << "mild heck\n";
   auto changed = Tagger::Load(dir);
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
@@ -420,8 +425,7 @@ TEST(TaggerLoad, TheNextLoadReadsTheModelTheFirstTrained) {
 }
 
 TEST(TaggerLoad, UnknownLevelFailsWithFileAndLine) {
-  const std::string dir = ::testing::TempDir() + "/tag_data_level";
-  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  const std::string dir = CopyOfTagData("tag_data_level");
   std::ofstream(dir + "/profanity_pt.txt") << "# comment\nmild merda\nrude porra\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_FALSE(loaded.ok());
@@ -442,8 +446,7 @@ TEST(TaggerLoad, UnknownLevelFailsWithFileAndLine) {
 }
 
 TEST(TaggerLoad, SensesOfWordsThatAreNoBadWordFailWithFileAndLine) {
-  const std::string dir = ::testing::TempDir() + "/tag_data_senses";
-  std::system(("rm -rf " + dir + " && cp -r " + DefaultTagDataDir() + " " + dir).c_str());
+  const std::string dir = CopyOfTagData("tag_data_senses");
   std::ofstream(dir + "/senses.txt") << "# comment\nbitch puppies\npuppy kennel\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_FALSE(loaded.ok());
