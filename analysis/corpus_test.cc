@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "5653b50f925dd409aff999bef95a79ca78f69f33295a26cfaacfe46e974c6c21";
-constexpr const char* kGeneratedSha256 = "0d29d70cc72ac7d4a9c401c0e193d02fc0a5c148f04688b9ec8ab51dbe0e6e0a";
+constexpr const char* kDevelopmentSetsSha256 = "0fb4f320d956f6e72d7a6d7cee59255a1271c8fc4f990b727cc576421cc5af68";
+constexpr const char* kGeneratedSha256 = "312a7e44409891d603ff820738e28106f3c3c5a44f626fff9050bab3774b8007";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

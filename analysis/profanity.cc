@@ -119,15 +119,31 @@ Status Profanity::LoadTerms(LexiconReader& reader) {
   return Status::Ok();
 }
 
+// `class NAME word...`: the words @NAME stands for in the phrases after it.
+Status Profanity::LoadClass(const Fields& f) {
+  if (f.size() < 3) return LexiconError("want: class NAME word...");
+  if (class_names_.Find(f[1]) >= 0) return LexiconError("class '" + std::string(f[1]) + "' on an earlier line");
+  if (class_names_.size() == kMaxClasses) return LexiconError("more than 32 classes");
+  const int c = class_names_.Add(f[1]);
+  for (size_t i = 2; i < f.size(); ++i) class_words_.emplace_back(FoldWord(f[i]), c);
+  return Status::Ok();
+}
+
 Status Profanity::LoadPhrases(LexiconReader& reader) {
   return reader.ForEachLine("profanity_phrases.txt", [&](const Fields& f) {
-    if (f.size() < 3) return LexiconError("want: level word word...");
+    if (f[0] == "class") return LoadClass(f);
+    // "strong threat: ill @harm you": the term is named "threat" in the tags, not by its words.
+    const bool named = f.size() > 1 && f[1].size() > 1 && f[1].ends_with(':');
+    if (f.size() < 3u + named) return LexiconError("want: level [name:] word word...");
     Phrase p;
-    std::string name;  // the term tags name it by: its folded words, spaced
-    for (size_t i = 1; i < f.size(); ++i) {
-      p.folded.push_back(FoldWord(f[i]));
-      name.append(i > 1 ? " " : "").append(p.folded.back());
+    std::string name;  // the term tags name it by: its folded words, spaced, unless named
+    for (size_t i = 1 + named; i < f.size(); ++i) {
+      if (f[i].starts_with('@') && class_names_.Find(f[i].substr(1)) < 0)
+        return LexiconError("no class '" + std::string(f[i].substr(1)) + "' on an earlier line");
+      p.folded.push_back(f[i].starts_with('@') ? std::string(f[i]) : FoldWord(f[i]));
+      name.append(i > 1u + named ? " " : "").append(p.folded.back());
     }
+    if (named) name = f[1].substr(0, f[1].size() - 1);
     if (f[0] == "none") p.base = -1;
     else if (Status e = AddBase(f[0], name, &p.base); !e.ok()) return e;
     phrases_.push_back(std::move(p));
@@ -161,10 +177,29 @@ void Profanity::Link(Lexicon* lexicon) {
   // Names, cues and the words of phrases become lexicon words: a token's id then says what it is.
   const int known = lexicon->size();
   for (const auto& [word, role] : roles_) lexicon->AddWord(word);
-  for (Phrase& p : phrases_)
-    for (const std::string& w : p.folded) p.words.push_back(lexicon->AddWord(w));
+  for (const auto& [word, c] : class_words_) lexicon->AddWord(word);
+  classes_of_.assign(lexicon->size(), 0);
+  for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)] |= uint32_t{1} << c;
+  // A phrase that opens with a class is one phrase for each of its words: a token finds the phrases it
+  // starts by its word alone.
+  std::vector<Phrase> linked;
+  for (Phrase& p : phrases_) {
+    for (const std::string& w : p.folded)
+      p.words.push_back(w.starts_with('@') ? -1 - class_names_.Find(std::string_view(w).substr(1)) : lexicon->AddWord(w));
+    if (p.words[0] >= 0) {
+      linked.push_back(std::move(p));
+      continue;
+    }
+    for (const auto& [word, c] : class_words_) {
+      if (-1 - c != p.words[0]) continue;
+      linked.push_back(p);
+      linked.back().words[0] = lexicon->Find(word);
+    }
+  }
+  phrases_ = std::move(linked);
   std::stable_sort(phrases_.begin(), phrases_.end(),
                    [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
+  classes_of_.resize(lexicon->size(), 0);
   for (const auto& [word, senses] : sense_cues_) lexicon->AddWord(word);
   role_.assign(lexicon->size(), 0);
   for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
@@ -486,15 +521,25 @@ int Profanity::PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token&
   return leet ? lexicon.Find(std::string_view(buf, w.size())) : -1;
 }
 
+// Whether the lexicon word `word` (-1: none) is, or is in the class of, the phrase's word k.
+bool Profanity::PhraseHas(const Phrase& p, size_t k, int word) const {
+  const int want = p.words[k];
+  if (want >= 0) return word == want;
+  return word >= 0 && (classes_of_[word] >> (-1 - want) & 1);
+}
+
 // Every token of a phrase gets the phrase's term, unless it is a bad word of a higher level itself;
-// an innocent phrase unmarks its tokens. The phrases from a word are few (data), so each token starts
-// a bounded number of comparisons.
+// an innocent phrase unmarks its tokens. Of the phrases from a token, the longest wins ("te reviento la
+// cara" over "te reviento"), the first in the file of those as long. The phrases from a word are few
+// (data), so each token starts a bounded number of comparisons.
 void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s) const {
   std::vector<Token>& tokens = s->tokens;
   for (size_t i = 0; i < tokens.size(); ++i) {
     CHATPIPE_STEPS(1);
     const int word = PhraseWord(lexicon, *s, tokens[i]);
     if (word < 0 || !(role_[word] & kStartsPhrase) || tokens[i].absorbed) continue;
+    const Phrase* best = nullptr;
+    size_t best_end = i;  // the last token of best
     for (auto p = phrases_.begin() + phrases_from_[word]; p != phrases_.end() && p->words[0] == word; ++p) {
       size_t k = i, matched = 1;
       for (; matched < p->words.size(); ++matched) {
@@ -503,24 +548,26 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s) const {
           ++k;
         } while (k < tokens.size() && tokens[k].absorbed);
         const bool same = k < tokens.size() && !tokens[k].clause_start &&
-                          PhraseWord(lexicon, *s, tokens[k]) == p->words[matched];
+                          PhraseHas(*p, matched, PhraseWord(lexicon, *s, tokens[k]));
         if (!same) break;
       }
-      if (matched < p->words.size()) continue;
-      for (size_t j = i; j <= k; ++j) {
-        CHATPIPE_STEPS(1);
-        Token& t = tokens[j];
-        const bool in_pieces = j + 1 < tokens.size() && tokens[j + 1].absorbed;
-        if (t.absorbed) continue;
-        if (p->base < 0) {
-          if (!in_pieces) t.bad = -1;
-        } else if (t.bad < 0 || levels_[t.bad] <= levels_[p->base]) {
-          t.bad = p->base;
-        }
-      }
-      i = k;
-      break;
+      if (matched < p->words.size() || (best && k <= best_end)) continue;
+      best = &*p;
+      best_end = k;
     }
+    if (!best) continue;
+    for (size_t j = i; j <= best_end; ++j) {
+      CHATPIPE_STEPS(1);
+      Token& t = tokens[j];
+      const bool in_pieces = j + 1 < tokens.size() && tokens[j + 1].absorbed;
+      if (t.absorbed) continue;
+      if (best->base < 0) {
+        if (!in_pieces) t.bad = -1;
+      } else if (t.bad < 0 || levels_[t.bad] <= levels_[best->base]) {
+        t.bad = best->base;
+      }
+    }
+    i = best_end;
   }
 }
 

@@ -10,7 +10,9 @@
 // Three rules look at a word's neighbours, each over whole tokens in one pass (names.txt,
 // profanity_phrases.txt and senses.txt, analysis/data/README.md):
 // - Phrases: a run of words that is bad only together ("hijo de puta", "kill yourself", "tô puto") is
-//   one term of its own level, whatever its words are alone; it wins over the allow-list.
+//   one term of its own level, whatever its words are alone; it wins over the allow-list. A phrase may
+//   name a class of words in place of a word ("ill @harm your @body"), so that one line holds a threat
+//   with any of its verbs and targets.
 // - Names: a Capitalised token that is a known name or place ("Dick", "Twatt") is no bad word, unless
 //   the word before it is a cue, in the message's language, that the name is used as an insult ("you
 //   Dick", "such a Dick", "eres un Pico"; Spanish "a Dick" is no cue), or it opens the message and is a
@@ -82,8 +84,8 @@ class Profanity {
   // A bad run of words: every token of it gets `base`.
   struct Phrase {
     int base;     // -1 for an innocent phrase, which unmarks its words ("bloody nose")
-    std::vector<std::string> folded;  // its words until Link
-    std::vector<int> words;           // their lexicon ids, from Link
+    std::vector<std::string> folded;  // its words until Link; "@name" for a class
+    std::vector<int> words;           // their lexicon ids, from Link; a class c is -1 - c
   };
   // What a lexicon word is to the rules on neighbours, by lexicon id (names.txt, profanity_phrases.txt).
   enum WordRole : uint16_t {
@@ -98,10 +100,13 @@ class Profanity {
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
   static constexpr int kMaxSenses = 64;      // lines of senses.txt: one bit each
+  static constexpr int kMaxClasses = 32;     // word classes of profanity_phrases.txt: one bit each
   struct JoinTrace;
 
   Status LoadTerms(LexiconReader& reader);
   Status LoadPhrases(LexiconReader& reader);
+  Status LoadClass(const Fields& f);
+  bool PhraseHas(const Phrase& p, size_t k, int word) const;
   Status LoadNames(LexiconReader& reader);
   Status LoadSenses(LexiconReader& reader);
   Status AddBase(std::string_view level, std::string_view base, int* id);
@@ -130,6 +135,9 @@ class Profanity {
   std::vector<std::pair<std::string, uint16_t>> roles_;  // folded word, WordRole bits, until Link
   std::vector<uint16_t> role_;    // lexicon id to WordRole bits, from Link
   std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
+  StringTable class_names_;                               // of the word classes, by class index
+  std::vector<std::pair<std::string, int>> class_words_;  // folded word, its class, until Link
+  std::vector<uint32_t> classes_of_;  // lexicon id to the classes it is in, one bit each, from Link
   std::vector<int> sense_of_;      // base id to its line of senses.txt, -1 if it has none
   std::vector<std::pair<std::string, uint64_t>> sense_cues_;  // folded cue, the senses it shows, until Link
   std::unordered_map<int, uint64_t> cue_senses_;              // lexicon id of a cue to the senses it shows

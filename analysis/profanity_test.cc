@@ -83,6 +83,23 @@ TEST(Profanity, PhrasesMarkEveryWord) {
   EXPECT_EQ(Terms("bloody nose"), std::vector<std::string>{});  // an innocent phrase unmarks
 }
 
+// A class in a phrase holds a threat by its shape: an intent, a harm, a target, any of each class's words.
+TEST(Profanity, ClassesInPhrasesHoldThreatsByTheirShape) {
+  // Named "threat" in the tags ("strong threat: @will @harm @your @body"), every word of it marked.
+  EXPECT_EQ(Terms("ill smash your teeth in"), std::vector<std::string>(4, "threat"));
+  EXPECT_EQ(Terms("gonna break ur legs"), std::vector<std::string>(4, "threat"));
+  EXPECT_EQ(Terms("te reviento la cara"), std::vector<std::string>(4, "threat"));  // longer than "te reviento"
+  EXPECT_EQ(Terms("vou-te partir os dentes"), std::vector<std::string>(5, "threat"));
+  EXPECT_EQ(Terms("te vamos a quebrar"), std::vector<std::string>(4, "threat"));
+  EXPECT_EQ(Terms("tírate de un puente"), std::vector<std::string>(4, "self-harm"));
+  // Each shape needs its intent or its target: an accident, a record, a heart, an idiom are none.
+  EXPECT_EQ(Terms("did you break your leg skiing?"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("gonna break your record"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("te voy a romper el corazón"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("vou te quebrar um galho"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("ill smash, your teeth"), std::vector<std::string>{});  // one clause
+}
+
 TEST(Profanity, ContractionsAreNoBadWords) {
   EXPECT_EQ(Terms("he'll be late"), std::vector<std::string>{});
   EXPECT_EQ(Terms("HE\u2019LL"), std::vector<std::string>{});

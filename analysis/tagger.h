@@ -39,6 +39,7 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 13: word classes and named terms in phrases; of the phrases from a word, the longest wins;
 // 12: names after a title or beside a particle, names in a message all in capitals (of more than one
 // word), cue words by language, a bad word's 's ("hell's");
 // 11: the learned label's character n-grams are 3- to 5-grams (2-grams cost a fifth of the time for nothing);
@@ -48,7 +49,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "12";
+inline constexpr const char* kTaggerCodeVersion = "13";
 
 // What the caller knows beyond the text.
 struct TagOptions {

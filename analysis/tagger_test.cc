@@ -445,6 +445,27 @@ TEST(TaggerLoad, UnknownLevelFailsWithFileAndLine) {
       << loaded.status().detail();
 }
 
+TEST(TaggerLoad, ClassesMustComeBeforeTheirPhrasesAndBeNamedOnce) {
+  const std::string dir = CopyOfTagData("tag_data_classes");
+  const auto fails_with = [&](const std::string& phrases, const std::string& detail) {
+    std::ofstream(dir + "/profanity_phrases.txt") << phrases;
+    auto loaded = Tagger::Load(dir);
+    ASSERT_FALSE(loaded.ok()) << phrases;
+    EXPECT_NE(loaded.status().detail().find(detail), std::string::npos) << loaded.status().detail();
+  };
+  fails_with("strong ill @harm you\nclass harm kill stab\n", "profanity_phrases.txt:1: no class 'harm'");
+  fails_with("class harm kill\nclass harm stab\n", "profanity_phrases.txt:2: class 'harm' on an earlier line");
+  fails_with("class harm\n", "profanity_phrases.txt:1: want: class NAME word...");
+  std::string many;
+  for (int c = 0; c <= 32; ++c) many += "class c" + std::to_string(c) + " w" + std::to_string(c) + "\n";
+  fails_with(many, "profanity_phrases.txt:33: more than 32 classes");
+  std::ofstream(dir + "/profanity_phrases.txt") << "class harm kill stab\nstrong ill @harm you\n";
+  auto loaded = Tagger::Load(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE((*loaded)->Analyze("ill stab you").profane);
+  EXPECT_FALSE((*loaded)->Analyze("ill call you").profane);
+}
+
 TEST(TaggerLoad, SensesOfWordsThatAreNoBadWordFailWithFileAndLine) {
   const std::string dir = CopyOfTagData("tag_data_senses");
   std::ofstream(dir + "/senses.txt") << "# comment\nbitch puppies\npuppy kennel\n";
