@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "0fb4f320d956f6e72d7a6d7cee59255a1271c8fc4f990b727cc576421cc5af68";
-constexpr const char* kGeneratedSha256 = "312a7e44409891d603ff820738e28106f3c3c5a44f626fff9050bab3774b8007";
+constexpr const char* kDevelopmentSetsSha256 = "b547e56062257cb19c451e0b5409c7e1abee427151e6f8c194b54e65691a040d";
+constexpr const char* kGeneratedSha256 = "fe3ce6ed9a16ae9bdc79f9c31db2261077f94ceea61e263317ba408a4df4a7c9";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -123,7 +123,7 @@ Status Profanity::LoadTerms(LexiconReader& reader) {
 Status Profanity::LoadClass(const Fields& f) {
   if (f.size() < 3) return LexiconError("want: class NAME word...");
   if (class_names_.Find(f[1]) >= 0) return LexiconError("class '" + std::string(f[1]) + "' on an earlier line");
-  if (class_names_.size() == kMaxClasses) return LexiconError("more than 32 classes");
+  if (class_names_.size() == kMaxClasses) return LexiconError("more than 64 classes");
   const int c = class_names_.Add(f[1]);
   for (size_t i = 2; i < f.size(); ++i) class_words_.emplace_back(FoldWord(f[i]), c);
   return Status::Ok();
@@ -179,7 +179,7 @@ void Profanity::Link(Lexicon* lexicon) {
   for (const auto& [word, role] : roles_) lexicon->AddWord(word);
   for (const auto& [word, c] : class_words_) lexicon->AddWord(word);
   classes_of_.assign(lexicon->size(), 0);
-  for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)] |= uint32_t{1} << c;
+  for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)] |= uint64_t{1} << c;
   // A phrase that opens with a class is one phrase for each of its words: a token finds the phrases it
   // starts by its word alone.
   std::vector<Phrase> linked;

@@ -100,7 +100,7 @@ class Profanity {
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
   static constexpr int kMaxSenses = 64;      // lines of senses.txt: one bit each
-  static constexpr int kMaxClasses = 32;     // word classes of profanity_phrases.txt: one bit each
+  static constexpr int kMaxClasses = 64;     // word classes of profanity_phrases.txt: one bit each
   struct JoinTrace;
 
   Status LoadTerms(LexiconReader& reader);
@@ -137,7 +137,7 @@ class Profanity {
   std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
   StringTable class_names_;                               // of the word classes, by class index
   std::vector<std::pair<std::string, int>> class_words_;  // folded word, its class, until Link
-  std::vector<uint32_t> classes_of_;  // lexicon id to the classes it is in, one bit each, from Link
+  std::vector<uint64_t> classes_of_;  // lexicon id to the classes it is in, one bit each, from Link
   std::vector<int> sense_of_;      // base id to its line of senses.txt, -1 if it has none
   std::vector<std::pair<std::string, uint64_t>> sense_cues_;  // folded cue, the senses it shows, until Link
   std::unordered_map<int, uint64_t> cue_senses_;              // lexicon id of a cue to the senses it shows
