@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "b547e56062257cb19c451e0b5409c7e1abee427151e6f8c194b54e65691a040d";
-constexpr const char* kGeneratedSha256 = "fe3ce6ed9a16ae9bdc79f9c31db2261077f94ceea61e263317ba408a4df4a7c9";
+constexpr const char* kDevelopmentSetsSha256 = "856dc5bb0258e07587f76a827a1476deca31d764504070fbac477ad1a7165b37";
+constexpr const char* kGeneratedSha256 = "e87a420f27df798364c250f43595aeabe553f4c068c6a6e6d3a15310409258a1";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
