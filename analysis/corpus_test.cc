@@ -21,7 +21,7 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "856dc5bb0258e07587f76a827a1476deca31d764504070fbac477ad1a7165b37";
+constexpr const char* kDevelopmentSetsSha256 = "2ade63464d73db39cd7a210862a01ed8ca519e2ff4c139da9463316082971134";
 constexpr const char* kGeneratedSha256 = "e87a420f27df798364c250f43595aeabe553f4c068c6a6e6d3a15310409258a1";
 constexpr int kGeneratedLines = 4000;
 
