@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "2ade63464d73db39cd7a210862a01ed8ca519e2ff4c139da9463316082971134";
-constexpr const char* kGeneratedSha256 = "e87a420f27df798364c250f43595aeabe553f4c068c6a6e6d3a15310409258a1";
+constexpr const char* kDevelopmentSetsSha256 = "66020167ab2e1724d2f38e6962bdc52c8b4244deaeee4e684f9b246e76b8091f";
+constexpr const char* kGeneratedSha256 = "16f2d369c9bf1fa525cb4c3947d7391d40957c0bca72801f62eb5bd5257828ce";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

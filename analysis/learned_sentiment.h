@@ -37,6 +37,9 @@ struct Evidence {
   bool emoji_positive = false;  // an emoji or emoticon of positive valence
   bool emoji_negative = false;
   bool profane = false;
+  // A term that makes a message negative whatever else it says (a threat: profanity_phrases.txt's
+  // `negative` line). Not a feature: the label is negative outright.
+  bool hostile = false;
 };
 
 struct LearnedSettings {

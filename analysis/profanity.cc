@@ -130,8 +130,19 @@ Status Profanity::LoadClass(const Fields& f) {
 }
 
 Status Profanity::LoadPhrases(LexiconReader& reader) {
-  return reader.ForEachLine("profanity_phrases.txt", [&](const Fields& f) {
+  std::vector<int> hostile;
+  Status st = reader.ForEachLine("profanity_phrases.txt", [&](const Fields& f) {
     if (f[0] == "class") return LoadClass(f);
+    if (f[0] == "negative") {
+      if (f.size() < 2) return LexiconError("want: negative TERM...");
+      for (size_t i = 1; i < f.size(); ++i) {
+        int id = bases_.Find(f[i]);  // a phrase's name ("self-harm"), else a word ("mátate")
+        if (id < 0) id = bases_.Find(FoldWord(f[i]));
+        if (id < 0) return LexiconError("no term '" + std::string(f[i]) + "' on an earlier line");
+        hostile.push_back(id);
+      }
+      return Status::Ok();
+    }
     // "strong threat: ill @harm you": the term is named "threat" in the tags, not by its words.
     const bool named = f.size() > 1 && f[1].size() > 1 && f[1].ends_with(':');
     if (f.size() < 3u + named) return LexiconError("want: level [name:] word word...");
@@ -149,6 +160,9 @@ Status Profanity::LoadPhrases(LexiconReader& reader) {
     phrases_.push_back(std::move(p));
     return Status::Ok();
   });
+  hostile_.assign(bases_.size(), false);
+  for (int id : hostile) hostile_[id] = true;  // ids of lines read before any failure
+  return st;
 }
 
 Status Profanity::LoadNames(LexiconReader& reader) {

@@ -67,6 +67,8 @@ class Profanity {
 
   std::string_view Base(int id) const { return bases_.Key(id); }
   Severity Level(int id) const { return levels_[id]; }
+  // Whether the term makes its message's sentiment negative (a threat, an incitement to self-harm).
+  bool Hostile(int id) const { return hostile_[id]; }
   int bases() const { return bases_.size(); }
 
  private:
@@ -131,6 +133,7 @@ class Profanity {
   std::vector<Affix> affixes_;
   StringTable bases_;
   std::vector<Severity> levels_;  // by base id
+  std::vector<bool> hostile_;     // by base id: named on the `negative` line of profanity_phrases.txt
   std::vector<Phrase> phrases_;   // by first word id, from Link
   std::vector<std::pair<std::string, uint16_t>> roles_;  // folded word, WordRole bits, until Link
   std::vector<uint16_t> role_;    // lexicon id to WordRole bits, from Link

@@ -102,7 +102,7 @@ void SpareCallerNames(const std::vector<std::string_view>& names, analysis::Scra
 Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
   analysis::Evidence evidence;
   Tags tags = data_->Analyze(text, options, &evidence);
-  if (options.learned_sentiment && data_->learned.trained())
+  if (options.learned_sentiment && data_->learned.trained() && !evidence.hostile)
     tags.sentiment_label = analysis::kSentimentLabels[data_->learned.Predict(text, evidence)];
   return tags;
 }
@@ -136,6 +136,7 @@ Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, ana
     evidence->emoji_negative |= t.is_emoji && t.emoji < 0;
     if (t.bad < 0) continue;
     const Severity level = profanity.Level(t.bad);
+    evidence->hostile |= profanity.Hostile(t.bad);
     t.mask = level == Severity::kStrong ? options.mask_strong : options.mask_mild;
     masks |= t.mask;
     tags.level = std::max(tags.level, level);
@@ -146,6 +147,7 @@ Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, ana
     tags.term_levels.push_back(level);
   }
   tags.profane = tags.level != Severity::kNone;
+  if (evidence->hostile) tags.sentiment_label = "negative";  // a threat is negative (labelling.md)
   evidence->score = score;
   evidence->lang = lang;
   evidence->profane = tags.profane;

@@ -107,10 +107,11 @@ TEST_F(TaggerTest, MaskOnlyTheLevelsAsked) {
   EXPECT_EQ(tagger_->Analyze("damn this fucking thing", mild_only).masked, "d*** this fucking thing");
 }
 
-// A phrase is one term, every word of it masked; a threat is strong though its words are not bad.
+// A phrase is one term, every word of it masked; a threat is strong though its words are not bad. A
+// named phrase is its name: every threat is the term "threat".
 TEST_F(TaggerTest, PhrasesAreOneTerm) {
   const Tags threat = Tag("te voy a matar");
-  EXPECT_EQ(threat.terms, std::vector<std::string>{"te voy a matar"});
+  EXPECT_EQ(threat.terms, std::vector<std::string>{"threat"});
   EXPECT_EQ(threat.level, Severity::kStrong);
   EXPECT_EQ(threat.masked, "t* v** a m****");
   EXPECT_EQ(Tag("eres un hijo de puta").terms, std::vector<std::string>{"hijo de puta"});
@@ -223,6 +224,18 @@ TEST_F(TaggerTest, EmojiAndEmoticonsCount) {
   EXPECT_GT(Score("kkkkkk"), 0.05);
   // Not faces: a URL's "://" and a time's ":3".
   EXPECT_EQ(Tag("see https://example.com/x at 12:30").sentiment_label, "neutral");
+}
+
+// A threat or an incitement to self-harm is negative whatever else the message says (labelling.md),
+// with the learned label and without it.
+TEST_F(TaggerTest, AThreatIsNegative) {
+  TagOptions lexicon_only;
+  lexicon_only.learned_sentiment = false;
+  for (const char* text : {"te voy a matar jajaja 😂", "ill smash your teeth in lol love you", "mátate, sos lo mejor"}) {
+    EXPECT_EQ(Tag(text).sentiment_label, "negative") << text;
+    EXPECT_EQ(tagger_->Analyze(text, lexicon_only).sentiment_label, "negative") << text;
+  }
+  EXPECT_EQ(Tag("jajaja me encanta 😂").sentiment_label, "positive");  // the same words without one
 }
 
 TEST_F(TaggerTest, CapsAndExclamationsEmphasise) {
@@ -459,6 +472,7 @@ TEST(TaggerLoad, ClassesMustComeBeforeTheirPhrasesAndBeNamedOnce) {
   std::string many;
   for (int c = 0; c <= 64; ++c) many += "class c" + std::to_string(c) + " w" + std::to_string(c) + "\n";
   fails_with(many, "profanity_phrases.txt:65: more than 64 classes");
+  fails_with("negative threat\nstrong threat: ill kill you\n", "profanity_phrases.txt:1: no term 'threat' on an earlier line");
   std::ofstream(dir + "/profanity_phrases.txt") << "class harm kill stab\nstrong ill @harm you\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
