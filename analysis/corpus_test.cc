@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "66020167ab2e1724d2f38e6962bdc52c8b4244deaeee4e684f9b246e76b8091f";
-constexpr const char* kGeneratedSha256 = "16f2d369c9bf1fa525cb4c3947d7391d40957c0bca72801f62eb5bd5257828ce";
+constexpr const char* kDevelopmentSetsSha256 = "2d070b9cffb38284dd1e1f8dceca0591144c93c1033381e5f54a0a6d499c4bbe";
+constexpr const char* kGeneratedSha256 = "696f382c90403f4d188040e6ee5b9b753e213fadf7a7390f2fd0366ab7d0478e";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

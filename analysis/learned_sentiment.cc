@@ -194,8 +194,8 @@ double MacroF1(const int confusion[kSentimentClasses][kSentimentClasses]) {
 int LexiconClass(double score) { return score >= kNeutralBand ? 0 : score <= -kNeutralBand ? 1 : 2; }
 
 Status ReadDevelopmentSets(LexiconReader& reader, std::vector<LabelledMessage>* out) {
-  for (int lang = 0; lang < kLangs; ++lang) {
-    const std::string name = std::string("eval/dev_") + kLangCodes[lang] + ".tsv";
+  for (int set = 0; set < kDevelopmentSets * kLangs; ++set) {
+    const std::string name = std::string("eval/") + kDevelopmentSetNames[set / kLangs] + kLangCodes[set % kLangs] + ".tsv";
     Status st = reader.ForEachLine(name, [&](const Fields& f) {
       if (f.size() < 4) return LexiconError("want lang, sentiment, profanity and text");
       LabelledMessage m;

@@ -9,7 +9,7 @@
 // score x/sqrt(x²+15) in [-1, 1], neutral when |score| < 0.05. The label is then a small learned
 // model's (analysis/learned_sentiment.h), which reads the text's character n-grams and words beside
 // that score and the lexicon's other evidence; it is trained by Load on the shipped development sets
-// (data/eval/dev_*.tsv), or read from the cache an earlier load of the same lists left
+// (data/eval/dev_*.tsv and the holdouts read since their blind scoring), or read from the cache an earlier load of the same lists left
 // (learned_cache.h). TagOptions::learned_sentiment = false keeps the lexicon's own label, to compare
 // the two. Profanity is matched on whole tokens after folding case and accents, leetspeak
 // ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
