@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "2d070b9cffb38284dd1e1f8dceca0591144c93c1033381e5f54a0a6d499c4bbe";
-constexpr const char* kGeneratedSha256 = "696f382c90403f4d188040e6ee5b9b753e213fadf7a7390f2fd0366ab7d0478e";
+constexpr const char* kDevelopmentSetsSha256 = "12fcb077d5d06b3f8c3b1e838a76d31272d0b5fc80db5def85d428939a96275d";
+constexpr const char* kGeneratedSha256 = "5fab1196cb0995e9f43d047d69d359cf79cae33ab46ef262a5ee8fd73c9524bb";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -31,7 +31,7 @@ const learned = require('./learned');
 const LANGS = ['en', 'es', 'pt'];
 const SENTIMENTS = ['positive', 'negative', 'neutral'];
 const LEVELS = ['none', 'mild', 'strong'];
-const KINDS = ['dev', 'holdout', 'holdout2', 'holdout3', 'holdout4', 'holdout5', 'holdout6'];  // holdouts 2 to 6: written 2026-12-06
+const KINDS = ['dev', 'holdout', 'holdout2', 'holdout3', 'holdout4', 'holdout5', 'holdout6', 'holdout7'];  // holdouts 2 to 7: written 2026-12-06
 
 class Malformed extends Error {}
 
@@ -40,9 +40,9 @@ class Malformed extends Error {}
 // One set file's text as {name, kind, lang, file, rows: [{lang, sentiment, profanity, text, line}]};
 // throws Malformed naming file:line on the first line that breaks the format.
 function parseSet(file, content) {
-  const m = /^(dev|holdout[2-6]?)_([a-z]+)\.tsv$/.exec(path.basename(file));
+  const m = /^(dev|holdout[2-7]?)_([a-z]+)\.tsv$/.exec(path.basename(file));
   if (!m || !LANGS.includes(m[2])) {
-    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout6_<lang>.tsv, lang ${LANGS.join('|')})`);
+    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout7_<lang>.tsv, lang ${LANGS.join('|')})`);
   }
   const rows = [];
   content.replace(/^\uFEFF/, '').split('\n').forEach((raw, i) => {  // a leading BOM is no field
@@ -67,7 +67,7 @@ function parseSet(file, content) {
   return { name: `${m[1]} ${m[2]}`, kind: m[1], lang: m[2], file, rows };
 }
 
-// The set files in dir, in the order dev en, es, pt, holdout en, es, pt, holdout2 ... to holdout6 ....
+// The set files in dir, in the order dev en, es, pt, holdout en, es, pt, holdout2 ... to holdout7 ....
 function findSets(dir) {
   const files = [];
   for (const kind of KINDS) {
