@@ -195,7 +195,8 @@ int LexiconClass(double score) { return score >= kNeutralBand ? 0 : score <= -kN
 
 Status ReadDevelopmentSets(LexiconReader& reader, std::vector<LabelledMessage>* out) {
   for (int set = 0; set < kDevelopmentSets * kLangs; ++set) {
-    const std::string name = std::string("eval/") + kDevelopmentSetNames[set / kLangs] + kLangCodes[set % kLangs] + ".tsv";
+    const std::string name =
+        std::string("eval/") + kDevelopmentSetNames[set / kLangs] + kLangCodes[set % kLangs] + ".tsv";
     Status st = reader.ForEachLine(name, [&](const Fields& f) {
       if (f.size() < 4) return LexiconError("want lang, sentiment, profanity and text");
       LabelledMessage m;

@@ -5,8 +5,8 @@
 // The model is multinomial logistic regression over three classes, trained by AdaGrad with an L2 penalty
 // (and the lexicon's evidence hidden from part of the examples, so that the text's weights learn too)
 // when the Tagger loads, from the development sets shipped in data/eval (kDevelopmentSetNames, read
-// through the Tagger's LexiconReader so that they count in its version). Training is deterministic: a fixed seed,
-// fixed epochs and example order give the same weights on every run and machine.
+// through the Tagger's LexiconReader so that they count in its version). Training is deterministic: a
+// fixed seed, fixed epochs and example order give the same weights on every run and machine.
 //
 // Predict reads each byte of the text a bounded number of times (one decode, one hash step per n-gram
 // length) and touches one row of the weights per feature: linear in the text, no allocation. A trained

@@ -199,7 +199,8 @@ void Profanity::Link(Lexicon* lexicon) {
   std::vector<Phrase> linked;
   for (Phrase& p : phrases_) {
     for (const std::string& w : p.folded)
-      p.words.push_back(w.starts_with('@') ? -1 - class_names_.Find(std::string_view(w).substr(1)) : lexicon->AddWord(w));
+      p.words.push_back(w.starts_with('@') ? -1 - class_names_.Find(std::string_view(w).substr(1))
+                                           : lexicon->AddWord(w));
     if (p.words[0] >= 0) {
       linked.push_back(std::move(p));
       continue;

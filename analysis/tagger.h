@@ -39,7 +39,8 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
-// 13: word classes and named terms in phrases; of the phrases from a word, the longest wins;
+// 13: word classes and named terms in phrases; of the phrases from a word, the longest wins; a threat
+// makes the label negative; the learned label learns from the read holdouts too;
 // 12: names after a title or beside a particle, names in a message all in capitals (of more than one
 // word), cue words by language, a bad word's 's ("hell's");
 // 11: the learned label's character n-grams are 3- to 5-grams (2-grams cost a fifth of the time for nothing);

@@ -231,7 +231,8 @@ TEST_F(TaggerTest, EmojiAndEmoticonsCount) {
 TEST_F(TaggerTest, AThreatIsNegative) {
   TagOptions lexicon_only;
   lexicon_only.learned_sentiment = false;
-  for (const char* text : {"te voy a matar jajaja 😂", "ill smash your teeth in lol love you", "mátate, sos lo mejor"}) {
+  for (const char* text :
+       {"te voy a matar jajaja 😂", "ill smash your teeth in lol love you", "mátate, sos lo mejor"}) {
     EXPECT_EQ(Tag(text).sentiment_label, "negative") << text;
     EXPECT_EQ(tagger_->Analyze(text, lexicon_only).sentiment_label, "negative") << text;
   }
@@ -472,7 +473,8 @@ TEST(TaggerLoad, ClassesMustComeBeforeTheirPhrasesAndBeNamedOnce) {
   std::string many;
   for (int c = 0; c <= 64; ++c) many += "class c" + std::to_string(c) + " w" + std::to_string(c) + "\n";
   fails_with(many, "profanity_phrases.txt:65: more than 64 classes");
-  fails_with("negative threat\nstrong threat: ill kill you\n", "profanity_phrases.txt:1: no term 'threat' on an earlier line");
+  fails_with("negative threat\nstrong threat: ill kill you\n",
+             "profanity_phrases.txt:1: no term 'threat' on an earlier line");
   std::ofstream(dir + "/profanity_phrases.txt") << "class harm kill stab\nstrong ill @harm you\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
