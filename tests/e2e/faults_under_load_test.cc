@@ -103,6 +103,12 @@ class Member {
     int seq = 0;
     while (!stop_) {
       if (reconnect_.exchange(false) && ws_) Drop("reconnecting on purpose");
+      if (join_refused_) {
+        // A join refused while storage is away: join again on a new connection, after a client's backoff.
+        join_refused_ = false;
+        Drop("a join refused, storage away");
+        std::this_thread::sleep_for(200ms);
+      }
       if (!ws_ && !Connect()) {
         // A client's reconnect backoff, not a wait for an event.
         std::this_thread::sleep_for(200ms);
@@ -206,6 +212,10 @@ class Member {
     } else if (type == "error") {
       std::string code = str("code"), cmid = str("client_msg_id");
       auto it = messages_.find(cmid);
+      if (it == messages_.end() && Resendable(code)) {
+        join_refused_ = true;  // an error without a client_msg_id answers a join
+        return;
+      }
       if (it == messages_.end()) return problems_.push_back("error: " + f.text);
       refusals_[code]++;
       Message& m = it->second;
@@ -234,6 +244,7 @@ class Member {
   std::atomic<bool> reconnect_{false};
   std::thread thread_;
   std::unique_ptr<WsClient> ws_;  // the thread's alone
+  bool join_refused_ = false;     // the thread's alone: set by Handle, acted on by Run
 
   std::mutex mu_;  // guards what follows
   std::map<std::string, Message> messages_;             // by client_msg_id
