@@ -192,8 +192,6 @@ void Profanity::Link(Lexicon* lexicon) {
   const int known = lexicon->size();
   for (const auto& [word, role] : roles_) lexicon->AddWord(word);
   for (const auto& [word, c] : class_words_) lexicon->AddWord(word);
-  classes_of_.assign(lexicon->size(), 0);
-  for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)] |= uint64_t{1} << c;
   // A phrase that opens with a class is one phrase for each of its words: a token finds the phrases it
   // starts by its word alone.
   std::vector<Phrase> linked;
@@ -214,8 +212,10 @@ void Profanity::Link(Lexicon* lexicon) {
   phrases_ = std::move(linked);
   std::stable_sort(phrases_.begin(), phrases_.end(),
                    [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
-  classes_of_.resize(lexicon->size(), 0);
   for (const auto& [word, senses] : sense_cues_) lexicon->AddWord(word);
+  // Sized once every word is in: any token's word indexes these.
+  classes_of_.assign(lexicon->size(), 0);
+  for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)] |= uint64_t{1} << c;
   role_.assign(lexicon->size(), 0);
   for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
   for (const auto& [word, senses] : sense_cues_) {
