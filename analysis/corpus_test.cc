@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "12fcb077d5d06b3f8c3b1e838a76d31272d0b5fc80db5def85d428939a96275d";
-constexpr const char* kGeneratedSha256 = "5fab1196cb0995e9f43d047d69d359cf79cae33ab46ef262a5ee8fd73c9524bb";
+constexpr const char* kDevelopmentSetsSha256 = "53f9f9c325fc030a62029b2a4f4da60537973ced023d7e655a71c00d1b0535a9";
+constexpr const char* kGeneratedSha256 = "7295789fbd5a382d3fc9b711022d23fb7c0f799eb2149e994874583d43347a5d";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -17,7 +17,7 @@ namespace chatpipe::analysis {
 namespace {
 
 // Bump when ToBytes' layout changes.
-constexpr char kMagic[] = "chatpipe learned sentiment 1\n";
+constexpr char kMagic[] = "chatpipe learned model 2\n";
 constexpr size_t kHashBytes = crypto_generichash_BYTES;
 constexpr uintmax_t kMaxEntryBytes = uintmax_t{1} << 28;  // 2^24 buckets, the most FromBytes takes
 
@@ -67,7 +67,7 @@ std::string LearnedCacheDir() {
 
 std::string LearnedCacheKey(const std::string& data_digest, const LearnedSettings& s) {
   std::ostringstream settings;
-  settings << s.bucket_bits << ' ' << s.epochs << ' ' << s.rate << ' ' << s.l2 << ' ' << s.evidence_dropout << ' '
+  settings << s.bucket_bits << ' ' << s.profanity_bits << ' ' << s.epochs << ' ' << s.rate << ' ' << s.l2 << ' ' << s.evidence_dropout << ' '
            << s.seed;
   const std::string digest = Hash(data_digest + '\0' + settings.str());
   char hex[2 * 16 + 1];
@@ -75,11 +75,11 @@ std::string LearnedCacheKey(const std::string& data_digest, const LearnedSetting
   return std::string("learned-") + hex + ".bin";
 }
 
-bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedSentiment* model) {
+bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedModel* model) {
   if (dir.empty()) return false;
   const std::string path = dir + "/" + key;
   std::error_code error;
-  // An entry is under a MiB with the default settings; whatever else sits there is not read whole.
+  // An entry is 1.5 MiB with the default settings; whatever else sits there is not read whole.
   if (std::filesystem::file_size(path, error) > kMaxEntryBytes || error) return false;
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -93,7 +93,7 @@ bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedSen
   return model->FromBytes(body.substr(magic.size()));
 }
 
-bool WriteLearnedCache(const std::string& dir, const std::string& key, const LearnedSentiment& model) {
+bool WriteLearnedCache(const std::string& dir, const std::string& key, const LearnedModel& model) {
   if (dir.empty()) return false;
   std::error_code error;
   std::filesystem::create_directories(dir, error);

@@ -1,5 +1,5 @@
-// LearnedCache: trained sentiment models kept on disk between loads, so that only the first load of a
-// set of word lists and development sets trains (about half a second on the shipped sets; every
+// LearnedCache: trained models (learned_model.h) kept on disk between loads, so that only the first load of a
+// set of word lists and development sets trains (about a second on the shipped sets; every
 // ingress, worker, `chatpipe tag` and test process loads a Tagger).
 //
 // An entry's key says everything the weights depend on: the SHA-256 of every data file the Tagger read
@@ -14,11 +14,11 @@
 #include <cstddef>
 #include <string>
 
-#include "analysis/learned_sentiment.h"
+#include "analysis/learned_model.h"
 
 namespace chatpipe::analysis {
 
-inline constexpr size_t kLearnedCacheEntries = 16;  // about 770 KiB each
+inline constexpr size_t kLearnedCacheEntries = 16;  // 1.5 MiB each
 
 // Where the cache lives: $CHATPIPE_TAG_CACHE ("off" disables it), else $CHATPIPE_CACHE/learned, else
 // $HOME/.cache/chatpipe/learned; "" when disabled or no home is known.
@@ -28,10 +28,10 @@ std::string LearnedCacheDir();
 std::string LearnedCacheKey(const std::string& data_digest, const LearnedSettings& settings);
 
 // Reads dir/key into model; false (model untouched) when there is no whole, matching entry.
-bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedSentiment* model);
+bool ReadLearnedCache(const std::string& dir, const std::string& key, LearnedModel* model);
 
 // Writes model as dir/key, creating dir, then drops all but the newest kLearnedCacheEntries entries (and
 // temporary files a crashed write left); false when it could not write (the load goes on without it).
-bool WriteLearnedCache(const std::string& dir, const std::string& key, const LearnedSentiment& model);
+bool WriteLearnedCache(const std::string& dir, const std::string& key, const LearnedModel& model);
 
 }  // namespace chatpipe::analysis

@@ -15,12 +15,12 @@ namespace {
 LabelledMessage Message(std::string text, int label) {
   LabelledMessage m;
   m.text = std::move(text);
-  m.label = label;
+  m.sentiment = label;
   return m;
 }
 
 // A model whose answers are known: each made-up word decides its class.
-LearnedSentiment Trained(const char* positive, const char* negative) {
+LearnedModel Trained(const char* positive, const char* negative) {
   std::vector<LabelledMessage> set;
   for (const char* frame : {"%s", "the %s", "%s it", "a %s day"}) {
     char text[64];
@@ -33,7 +33,7 @@ LearnedSentiment Trained(const char* positive, const char* negative) {
   }
   LearnedSettings settings;
   settings.bucket_bits = 10;
-  LearnedSentiment model;
+  LearnedModel model;
   model.Train(set, settings);
   return model;
 }
@@ -48,16 +48,19 @@ class LearnedCacheTest : public ::testing::Test {
 };
 
 TEST_F(LearnedCacheTest, AWrittenModelReadsBackWithTheSameAnswers) {
-  const LearnedSentiment written = Trained("zorp", "gleb");
+  const LearnedModel written = Trained("zorp", "gleb");
   const std::string key = LearnedCacheKey("digest", {});
   ASSERT_TRUE(WriteLearnedCache(dir_ + "/made/by/the/write", key, written));
-  LearnedSentiment read;
+  LearnedModel read;
   ASSERT_TRUE(ReadLearnedCache(dir_ + "/made/by/the/write", key, &read));
-  EXPECT_EQ(read.weights(), written.weights());
-  for (const char* text : {"zorp", "gleb", "quux", "a zorp and a gleb", "nothing known"})
-    EXPECT_EQ(read.Predict(text, {}), written.Predict(text, {})) << text;
-  EXPECT_EQ(read.Predict("zorp", {}), 0);
-  EXPECT_EQ(read.Predict("gleb", {}), 1);
+  EXPECT_EQ(read.weights(0), written.weights(0));
+  EXPECT_EQ(read.weights(1), written.weights(1));
+  for (const char* text : {"zorp", "gleb", "quux", "a zorp and a gleb", "nothing known"}) {
+    EXPECT_EQ(read.Predict(text, {}).sentiment, written.Predict(text, {}).sentiment) << text;
+    EXPECT_EQ(read.Predict(text, {}).profane, written.Predict(text, {}).profane) << text;
+  }
+  EXPECT_EQ(read.Predict("zorp", {}).sentiment, 0);
+  EXPECT_EQ(read.Predict("gleb", {}).sentiment, 1);
 }
 
 TEST_F(LearnedCacheTest, TheKeyFollowsTheDataAndTheSettings) {
@@ -68,7 +71,7 @@ TEST_F(LearnedCacheTest, TheKeyFollowsTheDataAndTheSettings) {
   EXPECT_NE(LearnedCacheKey("digest2", {}), key);
   EXPECT_NE(LearnedCacheKey("digest", other), key);
   ASSERT_TRUE(WriteLearnedCache(dir_, key, Trained("zorp", "gleb")));
-  LearnedSentiment read;
+  LearnedModel read;
   EXPECT_FALSE(ReadLearnedCache(dir_, LearnedCacheKey("digest2", {}), &read));
   EXPECT_FALSE(read.trained());
 }
@@ -83,7 +86,7 @@ TEST_F(LearnedCacheTest, ADamagedOrTruncatedFileIsNotTrusted) {
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   ASSERT_GT(bytes.size(), 1000u);
-  LearnedSentiment read;
+  LearnedModel read;
   std::string flipped = bytes;
   flipped[bytes.size() / 2] ^= 1;  // one bit in the weights
   std::ofstream(path, std::ios::binary | std::ios::trunc) << flipped;
@@ -104,14 +107,14 @@ TEST_F(LearnedCacheTest, AWriteThatCannotHappenOnlySaysSo) {
   std::ofstream(dir_ + "/a-file") << "not a directory";
   EXPECT_FALSE(WriteLearnedCache(dir_ + "/a-file", "key", Trained("zorp", "gleb")));
   EXPECT_FALSE(WriteLearnedCache("", "key", Trained("zorp", "gleb")));
-  LearnedSentiment read;
+  LearnedModel read;
   EXPECT_FALSE(ReadLearnedCache("", "key", &read));
   EXPECT_FALSE(ReadLearnedCache(dir_ + "/missing", "key", &read));
 }
 
 TEST_F(LearnedCacheTest, KeepsTheNewestEntriesAndDropsTheRest) {
   namespace fs = std::filesystem;
-  const LearnedSentiment model = Trained("zorp", "gleb");
+  const LearnedModel model = Trained("zorp", "gleb");
   std::vector<std::string> keys;
   const auto now = fs::file_time_type::clock::now();
   for (size_t i = 0; i < kLearnedCacheEntries; ++i) {
@@ -124,7 +127,7 @@ TEST_F(LearnedCacheTest, KeepsTheNewestEntriesAndDropsTheRest) {
   std::ofstream(dir_ + "/" + keys[0] + ".tmp.2.0") << "a write in progress";
   std::ofstream(dir_ + "/unrelated") << "not ours";
   ASSERT_TRUE(WriteLearnedCache(dir_, LearnedCacheKey("one more", {}), model));
-  LearnedSentiment read;
+  LearnedModel read;
   EXPECT_FALSE(ReadLearnedCache(dir_, keys[0], &read));  // the oldest went
   for (size_t i = 1; i < keys.size(); ++i) EXPECT_TRUE(ReadLearnedCache(dir_, keys[i], &read)) << i;
   EXPECT_TRUE(ReadLearnedCache(dir_, LearnedCacheKey("one more", {}), &read));

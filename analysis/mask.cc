@@ -36,13 +36,13 @@ std::string MaskText(std::string_view text, const std::vector<Token>& tokens) {
   out.reserve(text.size());
   CHATPIPE_STEPS(text.size() + tokens.size());  // the bytes copied, the tokens looked at
   size_t pos = 0;
-  bool masking = false;  // the bad word whose pieces these are is to be masked
+  bool masking = false;  // the word whose pieces these are is to be masked
   for (const Token& t : tokens) {
-    if (t.bad >= 0) masking = t.mask;
+    if (t.bad >= 0 || t.mask) masking = t.mask;
     else if (!t.absorbed) continue;
     if (!masking) continue;
     out.append(text.substr(pos, t.begin - pos));
-    AppendMasked(text, t.begin, t.end, t.bad >= 0, &out);
+    AppendMasked(text, t.begin, t.end, !t.absorbed, &out);
     pos = t.end;
   }
   out.append(text.substr(pos));

@@ -17,7 +17,8 @@ std::string MaskTerm(std::string_view term);
 
 namespace analysis {
 
-// The text with each bad word that is to be masked (Token::mask, and the pieces it absorbed) masked.
+// The text with each word that is to be masked (Token::mask: a bad word, or every word of a message the
+// learned model flagged; and the pieces it absorbed) masked.
 std::string MaskText(std::string_view text, const std::vector<Token>& tokens);
 
 }  // namespace analysis

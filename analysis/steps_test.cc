@@ -21,7 +21,9 @@ namespace {
 
 constexpr uint64_t kMaxTagStepsPerByte = 200;
 constexpr uint64_t kMaxMentionStepsPerByte = 4;
-constexpr double kMaxGrowth = 8 * 1.25;  // steps at 8n over steps at n
+// Steps at 8n over steps at n. Not 8 exactly: a verdict can differ between the two lengths, and a message
+// the learned model flags has every word masked, a few steps a byte more.
+constexpr double kMaxGrowth = 8 * 1.5;
 
 class StepsTest : public TaggerSuite {
  protected:
@@ -77,11 +79,12 @@ TEST_F(StepsTest, RandomTextsCostBoundedStepsPerByte) {
   EXPECT_LE(worst_mention, kMaxMentionStepsPerByte);
 }
 
-// The learned sentiment label (analysis/learned_sentiment.h) adds a few steps a byte and no more: one
-// decode and three n-grams per character, one step per word, whatever the text.
+// The learned model (analysis/learned_model.h) adds a few steps a byte and no more: one decode and
+// three n-grams per character, one step per word, and, for a message it flags, a look for masked words
+// and every word masked, whatever the text.
 TEST_F(StepsTest, LearnedLabelCostsFewStepsPerByte) {
   TagOptions lexicon_only;
-  lexicon_only.learned_sentiment = false;
+  lexicon_only.learned_sentiment = lexicon_only.learned_profanity = false;
   for (const WorstText& w : WorstTexts(4000)) {
     SCOPED_TRACE(w.name);
     steps = 0;
@@ -91,7 +94,7 @@ TEST_F(StepsTest, LearnedLabelCostsFewStepsPerByte) {
     tagger_->Analyze(w.text);
     const uint64_t learned = steps;
     EXPECT_GT(learned, lexicon);  // the model's work is counted
-    EXPECT_LE(learned - lexicon, 6 * w.text.size() + 100);
+    EXPECT_LE(learned - lexicon, 9 * w.text.size() + 100);
   }
 }
 

@@ -5,13 +5,14 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
 #include "analysis/chars.h"
 #include "analysis/language.h"
 #include "analysis/learned_cache.h"
-#include "analysis/learned_sentiment.h"
+#include "analysis/learned_model.h"
 #include "analysis/lexicon.h"
 #include "analysis/lexicon_file.h"
 #include "analysis/mask.h"
@@ -26,11 +27,11 @@ namespace chatpipe {
 struct Tagger::Data {
   analysis::Lexicon lexicon;
   analysis::Profanity profanity;
-  analysis::LearnedSentiment learned;  // the sentiment label, from the text and the lexicon's evidence
+  analysis::LearnedModel learned;  // the sentiment label, and profanity the lists miss
   std::string data_dir;
   std::string version;
 
-  // The lexicon's tags, and its evidence for the learned model.
+  // The tags, and the lexicon's evidence for the learned model (which adds its say once trained).
   Tags Analyze(std::string_view text, const TagOptions& options, analysis::Evidence* evidence) const;
   // Fills in the lexicon's evidence about each development message: what the learned model reads beside
   // the text.
@@ -65,10 +66,12 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
 }
 
 void Tagger::Data::AddEvidence(std::vector<analysis::LabelledMessage>* dev) const {
-  for (analysis::LabelledMessage& m : *dev) Analyze(m.text, {}, &m.evidence);
+  TagOptions lexicon_only;
+  lexicon_only.learned_sentiment = lexicon_only.learned_profanity = false;
+  for (analysis::LabelledMessage& m : *dev) Analyze(m.text, lexicon_only, &m.evidence);
 }
 
-analysis::CrossValidation Tagger::CrossValidateSentiment(const analysis::LearnedSettings& settings, int folds) const {
+analysis::CrossValidation Tagger::CrossValidateLearned(const analysis::LearnedSettings& settings, int folds) const {
   analysis::LexiconReader reader(data_->data_dir);
   std::vector<analysis::LabelledMessage> dev;
   if (!analysis::ReadDevelopmentSets(reader, &dev).ok()) return {};
@@ -97,14 +100,40 @@ void SpareCallerNames(const std::vector<std::string_view>& names, analysis::Scra
   }
 }
 
+// A word of one character and then only '*' ("m*****", "a**"): what MaskText makes of a bad word.
+bool HasMaskedWord(std::string_view text) {
+  CHATPIPE_STEPS(text.size());
+  auto word_byte = [](char c) { return static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)); };
+  for (size_t i = 1; i < text.size(); ++i) {
+    if (text[i] != '*' || text[i - 1] == '*') continue;
+    size_t start = i - 1;  // the character before the stars, back to its first byte
+    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+    size_t end = i;
+    while (end < text.size() && text[end] == '*') ++end;
+    const bool alone = (start == 0 || !word_byte(text[start - 1])) && (end == text.size() || !word_byte(text[end]));
+    if (word_byte(text[start]) && alone) return true;
+    i = end;
+  }
+  return false;
+}
+
+// Whether the learned model may flag a message the lists find clean. Not where the lists matched a bad
+// word and then spared it (an allowed word, a name, an innocent sense: the lists decided); not on the
+// tagger's own masked output, which is never flagged again; not on fewer than three words: a word or
+// two is the lists' job, and where the character n-grams mislead the model most ("shitake").
+bool LearnedMayFlag(std::string_view text, const std::vector<analysis::Token>& tokens, bool spared) {
+  if (spared) return false;
+  int words = 0;
+  for (const analysis::Token& t : tokens) words += t.letters > 0 && !t.absorbed;
+  CHATPIPE_STEPS(tokens.size());
+  return words >= 3 && !HasMaskedWord(text);
+}
+
 }  // namespace
 
 Tags Tagger::Analyze(std::string_view text, const TagOptions& options) const {
   analysis::Evidence evidence;
-  Tags tags = data_->Analyze(text, options, &evidence);
-  if (options.learned_sentiment && data_->learned.trained() && !evidence.hostile)
-    tags.sentiment_label = analysis::kSentimentLabels[data_->learned.Predict(text, evidence)];
-  return tags;
+  return data_->Analyze(text, options, &evidence);
 }
 
 Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, analysis::Evidence* evidence) const {
@@ -117,6 +146,8 @@ Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, ana
   ScanStats st;
   Scan(lexicon, text, s, &st);
   profanity.FindBadWords(lexicon, text, s);
+  const bool matched = std::any_of(s->tokens.begin(), s->tokens.end(), [](const Token& t) { return t.bad >= 0; });
+  CHATPIPE_STEPS(s->tokens.size());
   bool ambiguous;
   const int lang = DetectLanguage(lexicon, s->tokens, st.hints, &ambiguous);
   profanity.Allow(lexicon, lang, text, st, s);
@@ -147,10 +178,24 @@ Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, ana
     tags.term_levels.push_back(level);
   }
   tags.profane = tags.level != Severity::kNone;
-  if (evidence->hostile) tags.sentiment_label = "negative";  // a threat is negative (labelling.md)
   evidence->score = score;
   evidence->lang = lang;
   evidence->profane = tags.profane;
+  if ((options.learned_sentiment || options.learned_profanity) && learned.trained()) {
+    const Prediction p = learned.Predict(text, *evidence);
+    if (options.learned_sentiment) tags.sentiment_label = kSentimentLabels[p.sentiment];
+    // What the lists missed and the profanity head is sure of: no word to name, so the term says who
+    // found it, and a room that masks its level has every word masked (there is no one word to hide).
+    if (options.learned_profanity && !tags.profane && LearnedProfane(p) && LearnedMayFlag(text, s->tokens, matched)) {
+      tags.profane = true;
+      tags.level = p.strong ? Severity::kStrong : Severity::kMild;
+      tags.terms.emplace_back(kLearnedTerm);
+      tags.term_levels.push_back(tags.level);
+      masks = tags.level == Severity::kStrong ? options.mask_strong : options.mask_mild;
+      for (Token& t : s->tokens) t.mask = masks && t.letters > 0 && !t.absorbed;
+    }
+  }
+  if (evidence->hostile) tags.sentiment_label = "negative";  // a threat is negative (labelling.md)
   CHATPIPE_STEPS(text.size());  // the copy
   tags.any_masked = masks;
   tags.masked = masks ? MaskText(text, s->tokens) : std::string(text);

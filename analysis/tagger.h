@@ -7,16 +7,21 @@
 // weighs more), ALL-CAPS and '!' emphasis, emoji and emoticons, regional idioms; a question keeps only
 // its clear feelings and swearing does not decide the feeling (sentiment.h); the sum x becomes a
 // score x/sqrt(x²+15) in [-1, 1], neutral when |score| < 0.05. The label is then a small learned
-// model's (analysis/learned_sentiment.h), which reads the text's character n-grams and words beside
-// that score and the lexicon's other evidence; it is trained by Load on the shipped development sets
-// (data/eval/dev_*.tsv and the holdouts read since their blind scoring), or read from the cache an earlier load of the same lists left
-// (learned_cache.h). TagOptions::learned_sentiment = false keeps the lexicon's own label, to compare
-// the two. Profanity is matched on whole tokens after folding case and accents, leetspeak
-// ("m1erda", "$hit", "put@"), stretched letters ("fuuuck") and words spelled with separators
-// ("p.u.t.a", "f u c k", "f*ck"); an allow-list spares innocent words ("porra" in Spanish). Each term
-// is mild or strong; phrases are terms of their own ("hijo de puta", "kill yourself"); a Capitalised
-// known name ("Dick", "Twatt") is no bad word without a cue before it ("you Dick"), nor are the
-// caller's names (TagOptions::names).
+// model's (analysis/learned_model.h), which reads the text's character n-grams and words beside that
+// score and the lexicon's other evidence; it is trained by Load on the shipped development sets
+// (data/eval/dev_*.tsv, the holdouts read since their blind scoring, the names and look-alike sets), or
+// read from the cache an earlier load of the same lists left (learned_cache.h).
+// TagOptions::learned_sentiment = false keeps the lexicon's own label, to compare the two.
+//
+// Profanity is matched on whole tokens after folding case and accents, leetspeak ("m1erda", "$hit",
+// "put@"), stretched letters ("fuuuck") and words spelled with separators ("p.u.t.a", "f u c k",
+// "f*ck"); an allow-list spares innocent words ("porra" in Spanish). Each term is mild or strong;
+// phrases are terms of their own ("hijo de puta", "kill yourself"); a Capitalised known name ("Dick",
+// "Twatt") is no bad word without a cue before it ("you Dick"), nor are the caller's names
+// (TagOptions::names). Where the lists find nothing, the same model's profanity head may still flag a
+// message of three words or more that it is sure of (a threat in words no list holds), as the term
+// kLearnedTerm; never one whose bad word the lists spared, nor the tagger's own masked output
+// (TagOptions::learned_profanity = false leaves it to the lists).
 //
 // All word lists are data files read once by Load (analysis/data). A loaded Tagger is immutable:
 // Analyze may run on many threads at once. Analyze never fails; bytes that are not valid UTF-8 are
@@ -31,7 +36,7 @@
 #include <string_view>
 #include <vector>
 
-#include "analysis/learned_sentiment.h"
+#include "analysis/learned_model.h"
 #include "analysis/severity.h"
 #include "common/status.h"
 
@@ -39,6 +44,8 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 14: the learned profanity head flags what the lists miss (kLearnedTerm); the names and look-alike sets
+// are learned from too;
 // 13: word classes and named terms in phrases; of the phrases from a word, the longest wins; a threat
 // makes the label negative; the learned label learns from the read holdouts too;
 // 12: names after a title or beside a particle, names in a message all in capitals (of more than one
@@ -50,7 +57,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "13";
+inline constexpr const char* kTaggerCodeVersion = "14";
 
 // What the caller knows beyond the text.
 struct TagOptions {
@@ -62,7 +69,14 @@ struct TagOptions {
   std::vector<std::string_view> names;
   // The sentiment label from the learned model (true) or from the lexicon's score alone (false).
   bool learned_sentiment = true;
+  // A message the word lists find clean is profane when the learned model's profanity head is sure of it
+  // (true), or the lists alone decide (false).
+  bool learned_profanity = true;
 };
+
+// The term of a message only the learned model finds profane (analysis::LearnedProfane): there is no
+// word to name. Its level is the one the model finds likelier.
+inline constexpr const char* kLearnedTerm = "learned";
 
 struct Tags {
   std::string lang;             // "es", "pt" or "en"
@@ -93,10 +107,11 @@ class Tagger {
   // kTaggerCodeVersion: the same version, the same tags for the same text.
   const std::string& version() const;
 
-  // k-fold cross-validation of the learned sentiment model with `settings` on the development sets:
-  // macro-F1 per language of the lexicon's labels and of the model's (for the accuracy test and tuning;
-  // zeros when the sets cannot be read again).
-  analysis::CrossValidation CrossValidateSentiment(const analysis::LearnedSettings& settings, int folds) const;
+  // k-fold cross-validation of the learned model with `settings` on the development sets: per language,
+  // the sentiment macro-F1 of the lexicon's labels and of the model's, and the profanity F1 of the lists
+  // and of the lists with the model's profanity head (for the accuracy test and tuning; zeros when the
+  // sets cannot be read again).
+  analysis::CrossValidation CrossValidateLearned(const analysis::LearnedSettings& settings, int folds) const;
 
  private:
   struct Data;

@@ -226,6 +226,20 @@ TEST_F(TaggerTest, EmojiAndEmoticonsCount) {
   EXPECT_EQ(Tag("see https://example.com/x at 12:30").sentiment_label, "neutral");
 }
 
+// Threats in words no list holds: the learned model's profanity head flags them (written for this test,
+// in no data set), and the lists alone do not.
+TEST_F(TaggerTest, TheLearnedModelFlagsWhatTheListsMiss) {
+  TagOptions lists_only;
+  lists_only.learned_profanity = false;
+  for (const char* text :
+       {"te voy a esperar a la salida con mis primos y vas a ver", "se aparecer aqui de novo vai sair carregado"}) {
+    const Tags tags = Tag(text);
+    EXPECT_TRUE(tags.profane) << text;
+    EXPECT_EQ(tags.terms, std::vector<std::string>{kLearnedTerm}) << text;
+    EXPECT_FALSE(tagger_->Analyze(text, lists_only).profane) << text;
+  }
+}
+
 // A threat or an incitement to self-harm is negative whatever else the message says (labelling.md),
 // with the learned label and without it.
 TEST_F(TaggerTest, AThreatIsNegative) {
@@ -418,10 +432,11 @@ TEST(TaggerLoad, TheNextLoadReadsTheModelTheFirstTrained) {
   for (const char* text : {"zorp", "the zorp", "gleb", "the gleb", "quux", "the quux"}) {
     analysis::LabelledMessage m;
     m.text = text;
-    m.label = text[0] == 'z' || text[4] == 'z' ? 0 : text[0] == 'g' || text[4] == 'g' ? 1 : 2;
+    m.sentiment = text[0] == 'z' || text[4] == 'z' ? 0 : text[0] == 'g' || text[4] == 'g' ? 1 : 2;
+    m.profanity = m.sentiment == 1 ? 2 : 0;  // a gleb is strong
     set.push_back(m);
   }
-  analysis::LearnedSentiment other;
+  analysis::LearnedModel other;
   other.Train(set);
   ASSERT_TRUE(analysis::WriteLearnedCache(dir, entries[0].filename().string(), other));
   auto second = Tagger::Load(DefaultTagDataDir());
@@ -430,6 +445,13 @@ TEST(TaggerLoad, TheNextLoadReadsTheModelTheFirstTrained) {
   EXPECT_EQ((*second)->Analyze("zorp").sentiment_label, "positive");
   EXPECT_EQ((*second)->Analyze("gleb").sentiment_label, "negative");
   EXPECT_NE((*first)->Analyze("zorp").sentiment_label, "positive");  // the trained model knows no zorp
+  // The lists know no gleb; the profanity head read from the cache finds it strong, the trained one not.
+  const Tags gleb = (*second)->Analyze("the gleb again");
+  EXPECT_EQ(gleb.level, Severity::kStrong);
+  EXPECT_EQ(gleb.terms, std::vector<std::string>{kLearnedTerm});
+  EXPECT_EQ(gleb.masked, "t** g*** a****");  // no one word to hide: every word is masked
+  EXPECT_FALSE((*first)->Analyze("the gleb again").profane);
+  EXPECT_FALSE((*second)->Analyze("the gleb").profane);  // two words are the lists' job
   // Switched off, nothing is read or written.
   ::setenv("CHATPIPE_TAG_CACHE", "off", 1);
   auto third = Tagger::Load(DefaultTagDataDir());

@@ -23,7 +23,7 @@ void AddTagCommand(CLI::App& app) {
       "tag",
       "Tag chat messages: reads one message per line on stdin and writes one JSON object per line on stdout, "
       "{\"lang\":..,\"sentiment\":{\"label\":..,\"score\":..},\"profanity\":{\"flagged\":..,\"level\":..,"
-      "\"terms\":[..],\"levels\":[..],\"masked\":..}} (docs/events.md, \"Tags\"). The learned sentiment label is "
+      "\"terms\":[..],\"levels\":[..],\"masked\":..}} (docs/events.md, \"Tags\"). The learned sentiment label and profanity check are "
       "trained on the first load of a set of word lists and then read from $CHATPIPE_TAG_CACHE (default "
       "${CHATPIPE_CACHE:-~/.cache/chatpipe}/learned; off: train every time)");
   cmd->add_option("--data", *data_dir, "Directory of the tagger's word lists (default " + *data_dir + ")")
@@ -37,7 +37,11 @@ void AddTagCommand(CLI::App& app) {
   cmd->add_flag("--lexicon-sentiment", *lexicon_sentiment,
                 "Label sentiment by the lexicon's score alone, not by the learned model trained on the development "
                 "sets (to compare the two)");
-  cmd->callback([data_dir, version, lexicon_sentiment] {
+  auto lists_profanity = std::make_shared<bool>(false);
+  cmd->add_flag("--lists-profanity", *lists_profanity,
+                "Flag profanity by the word lists alone, not also by the learned model where the lists find none "
+                "(to compare the two)");
+  cmd->callback([data_dir, version, lexicon_sentiment, lists_profanity] {
     auto tagger = Tagger::Load(*data_dir);
     if (!tagger.ok()) {
       spdlog::error("tag: {}", tagger.status().ToString());
@@ -50,6 +54,7 @@ void AddTagCommand(CLI::App& app) {
     std::ios::sync_with_stdio(false);
     TagOptions options;
     options.learned_sentiment = !*lexicon_sentiment;
+    options.learned_profanity = !*lists_profanity;
     TagLines(**tagger, std::cin, std::cout, options);
   });
 }
