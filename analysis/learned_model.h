@@ -152,8 +152,9 @@ int LexiconClass(double score);
 
 // k-fold cross-validation: message i is tested in fold i mod folds by a model trained on the rest. Per
 // language (Lang): the sentiment macro-F1 of the lexicon's label and of the model's; the profanity F1
-// (positive: mild or strong) of the word lists' flag alone and of the lists' flag or LearnedProfane, and
-// how many messages the model flagged that the lists did not, rightly and not.
+// (positive: mild or strong) of the word lists' flag alone and of the lists' flag or LearnedProfane
+// (without the Tagger's other conditions: three words, no spared word, no masked output), and how many
+// messages the model flagged that the lists did not, rightly and not.
 struct CrossValidation {
   double lexicon[3] = {}, learned[3] = {};
   double lists_profanity[3] = {}, with_head_profanity[3] = {};

@@ -118,11 +118,12 @@ bool HasMaskedWord(std::string_view text) {
 }
 
 // Whether the learned model may flag a message the lists find clean. Not where the lists matched a bad
-// word and then spared it (an allowed word, a name, an innocent sense: the lists decided); not on the
-// tagger's own masked output, which is never flagged again; not on fewer than three words: a word or
-// two is the lists' job, and where the character n-grams mislead the model most ("shitake").
-bool LearnedMayFlag(std::string_view text, const std::vector<analysis::Token>& tokens, bool spared) {
-  if (spared) return false;
+// word (`matched`: the message being clean, they spared it, as an allowed word, a name or an innocent
+// sense: the lists decided); not on the tagger's own masked output, which is never flagged again; not
+// on fewer than three words: a word or two is the lists' job, and where the character n-grams mislead
+// the model most ("shitake").
+bool LearnedMayFlag(std::string_view text, const std::vector<analysis::Token>& tokens, bool matched) {
+  if (matched) return false;
   int words = 0;
   for (const analysis::Token& t : tokens) words += t.letters > 0 && !t.absorbed;
   CHATPIPE_STEPS(tokens.size());
