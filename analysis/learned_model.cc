@@ -57,8 +57,8 @@ enum Block : int { kCharBlock, kWordBlock, kProfanityCharBlock };
 
 // Calls bucket(b, block) for every feature of the text: in the character block, each character 3-, 4-
 // and 5-gram (the 4-grams as kProfanityCharBlock) of the folded text, padded by a space at each end
-// (and by "no character" before the first), runs of spaces read as one; in the word block, each word (letters, digits, other scripts) and each
-// pair of consecutive words. Folding: letters to their lower-case base (chars.h), combining marks and
+// (and by "no character" before the first), runs of spaces read as one; in the word block, each word
+// (letters, digits, other scripts) and each pair of consecutive words. Folding: letters to their lower-case base (chars.h), combining marks and
 // emoji variation selectors dropped, everything else (digits, emoji, punctuation) kept as it is. Single
 // characters and 2-grams are left out: on held-out batches they add nothing the rest does not say
 // (0.902 with 2-grams, 0.899 without, in English), and 2-grams cost a fifth of the tagger's time.
