@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "53f9f9c325fc030a62029b2a4f4da60537973ced023d7e655a71c00d1b0535a9";
-constexpr const char* kGeneratedSha256 = "7295789fbd5a382d3fc9b711022d23fb7c0f799eb2149e994874583d43347a5d";
+constexpr const char* kDevelopmentSetsSha256 = "4551b8919023fc0830d7c63800a6f6e62921043aaa513fa9d2983f10fca63164";
+constexpr const char* kGeneratedSha256 = "7bf18310eadcfbb508ab067a5054cb538a382681dddcbb4c78ac187080388b2c";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -123,7 +123,7 @@ Status Profanity::LoadTerms(LexiconReader& reader) {
 Status Profanity::LoadClass(const Fields& f) {
   if (f.size() < 3) return LexiconError("want: class NAME word...");
   if (class_names_.Find(f[1]) >= 0) return LexiconError("class '" + std::string(f[1]) + "' on an earlier line");
-  if (class_names_.size() == kMaxClasses) return LexiconError("more than 64 classes");
+  if (class_names_.size() == kMaxClasses) return LexiconError("more than " + std::to_string(kMaxClasses) + " classes");
   const int c = class_names_.Add(f[1]);
   for (size_t i = 2; i < f.size(); ++i) class_words_.emplace_back(FoldWord(f[i]), c);
   return Status::Ok();
@@ -214,8 +214,8 @@ void Profanity::Link(Lexicon* lexicon) {
                    [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
   for (const auto& [word, senses] : sense_cues_) lexicon->AddWord(word);
   // Sized once every word is in: any token's word indexes these.
-  classes_of_.assign(lexicon->size(), 0);
-  for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)] |= uint64_t{1} << c;
+  classes_of_.assign(lexicon->size(), {});
+  for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)].set(c);
   role_.assign(lexicon->size(), 0);
   for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
   for (const auto& [word, senses] : sense_cues_) {
@@ -488,7 +488,7 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
     if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, st, *s, i, word))
       t.bad = -1;
   }
-  MarkPhrases(lexicon, s);
+  MarkPhrases(lexicon, s, &shown);
 }
 
 // Whether token i, read as the lexicon word `word` (-1: none), is a known name that stays a name.
@@ -540,14 +540,16 @@ int Profanity::PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token&
 bool Profanity::PhraseHas(const Phrase& p, size_t k, int word) const {
   const int want = p.words[k];
   if (want >= 0) return word == want;
-  return word >= 0 && (classes_of_[word] >> (-1 - want) & 1);
+  return word >= 0 && classes_of_[word].test(-1 - want);
 }
 
 // Every token of a phrase gets the phrase's term, unless it is a bad word of a higher level itself;
-// an innocent phrase unmarks its tokens. Of the phrases from a token, the longest wins ("te reviento la
-// cara" over "te reviento"), the first in the file of those as long. The phrases from a word are few
-// (data), so each token starts a bounded number of comparisons.
-void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s) const {
+// an innocent phrase unmarks its tokens, and a phrase whose term's innocent sense the message shows
+// (senses.txt: a laugh beside a threat, "te mato kkkk") leaves them as they were. Of the phrases from a
+// token, the longest wins ("te reviento la cara" over "te reviento"), the first in the file of those as
+// long. The phrases from a word are few (data), so each token starts a bounded number of comparisons.
+// shown: the senses the message shows, if Allow has read them.
+void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s, std::optional<uint64_t>* shown) const {
   std::vector<Token>& tokens = s->tokens;
   for (size_t i = 0; i < tokens.size(); ++i) {
     CHATPIPE_STEPS(1);
@@ -571,6 +573,13 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s) const {
       best_end = k;
     }
     if (!best) continue;
+    if (best->base >= 0 && sense_of_[best->base] >= 0) {
+      if (!*shown) *shown = SensesShown(*s);
+      if (**shown >> sense_of_[best->base] & 1) {
+        i = best_end;
+        continue;
+      }
+    }
     for (size_t j = i; j <= best_end; ++j) {
       CHATPIPE_STEPS(1);
       Token& t = tokens[j];

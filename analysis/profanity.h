@@ -25,6 +25,8 @@
 // Built once by Load and Link, then only read.
 #pragma once
 
+#include <bitset>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -102,7 +104,7 @@ class Profanity {
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
   static constexpr int kMaxSenses = 64;      // lines of senses.txt: one bit each
-  static constexpr int kMaxClasses = 64;     // word classes of profanity_phrases.txt: one bit each
+  static constexpr int kMaxClasses = 128;    // word classes of profanity_phrases.txt: one bit each
   struct JoinTrace;
 
   Status LoadTerms(LexiconReader& reader);
@@ -117,7 +119,7 @@ class Profanity {
   uint64_t SensesShown(const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
-  void MarkPhrases(const Lexicon& lexicon, Scratch* s) const;
+  void MarkPhrases(const Lexicon& lexicon, Scratch* s, std::optional<uint64_t>* shown) const;
   void Add(std::string_view form, int base);
   Match MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const;
   Match MatchWild(std::string_view candidate) const;
@@ -140,7 +142,7 @@ class Profanity {
   std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
   StringTable class_names_;                               // of the word classes, by class index
   std::vector<std::pair<std::string, int>> class_words_;  // folded word, its class, until Link
-  std::vector<uint64_t> classes_of_;  // lexicon id to the classes it is in, one bit each, from Link
+  std::vector<std::bitset<kMaxClasses>> classes_of_;  // lexicon id to the classes it is in, from Link
   std::vector<int> sense_of_;      // base id to its line of senses.txt, -1 if it has none
   std::vector<std::pair<std::string, uint64_t>> sense_cues_;  // folded cue, the senses it shows, until Link
   std::unordered_map<int, uint64_t> cue_senses_;              // lexicon id of a cue to the senses it shows

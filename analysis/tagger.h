@@ -44,6 +44,8 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 15: a phrase's own term may have senses (a laugh spares a threat: "te mato kkkk"); 128 word classes;
+// the learned model learns from the threat, regional and everyday development sets too;
 // 14: the learned profanity head flags what the lists miss (kLearnedTerm); the names and look-alike sets
 // are learned from too;
 // 13: word classes and named terms in phrases; of the phrases from a word, the longest wins; a threat
@@ -57,7 +59,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "14";
+inline constexpr const char* kTaggerCodeVersion = "15";
 
 // What the caller knows beyond the text.
 struct TagOptions {
