@@ -555,10 +555,21 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s, std::optional<ui
     CHATPIPE_STEPS(1);
     const int word = PhraseWord(lexicon, *s, tokens[i]);
     if (word < 0 || !(role_[word] & kStartsPhrase) || tokens[i].absorbed) continue;
+    // The word after it, read once: most phrases from a word part there ("te" starts seventy).
+    size_t next = i + 1;
+    while (next < tokens.size() && tokens[next].absorbed) ++next;
+    const int second =
+        next < tokens.size() && !tokens[next].clause_start ? PhraseWord(lexicon, *s, tokens[next]) : -1;
     const Phrase* best = nullptr;
     size_t best_end = i;  // the last token of best
     for (auto p = phrases_.begin() + phrases_from_[word]; p != phrases_.end() && p->words[0] == word; ++p) {
+      CHATPIPE_STEPS(1);
       size_t k = i, matched = 1;
+      if (p->words.size() > 1) {
+        if (!PhraseHas(*p, 1, second)) continue;
+        k = next;
+        matched = 2;
+      }
       for (; matched < p->words.size(); ++matched) {
         do {
           CHATPIPE_STEPS(1);
