@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "4551b8919023fc0830d7c63800a6f6e62921043aaa513fa9d2983f10fca63164";
-constexpr const char* kGeneratedSha256 = "7bf18310eadcfbb508ab067a5054cb538a382681dddcbb4c78ac187080388b2c";
+constexpr const char* kDevelopmentSetsSha256 = "356177cade0cb2feba8f9b57ec831866d156e06249217ea3a396205bcc469d8f";
+constexpr const char* kGeneratedSha256 = "db7df3d679754a771651f1454306f268acdc12ea64685c2a9f4b5175f5e74e80";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

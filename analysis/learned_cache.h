@@ -1,5 +1,5 @@
 // LearnedCache: trained models (learned_model.h) kept on disk between loads, so that only the first load of a
-// set of word lists and development sets trains (about 1.5 s on the shipped sets; every
+// set of word lists and development sets trains (about 1.7 s on the shipped sets; every
 // ingress, worker, `chatpipe tag` and test process loads a Tagger).
 //
 // An entry's key says everything the weights depend on: the SHA-256 of every data file the Tagger read
