@@ -245,8 +245,8 @@ TEST_F(TaggerTest, TheLearnedModelFlagsWhatTheListsMiss) {
 TEST_F(TaggerTest, AThreatIsNegative) {
   TagOptions lexicon_only;
   lexicon_only.learned_sentiment = false;
-  for (const char* text : {"te voy a matar, sos lo mejor 😍", "ill smash your teeth in, love you", "mátate, sos lo mejor",
-                           "kys lol"}) {
+  for (const char* text :
+       {"te voy a matar, sos lo mejor 😍", "ill smash your teeth in, love you", "mátate, sos lo mejor", "kys lol"}) {
     EXPECT_EQ(Tag(text).sentiment_label, "negative") << text;
     EXPECT_EQ(tagger_->Analyze(text, lexicon_only).sentiment_label, "negative") << text;
   }
@@ -254,7 +254,7 @@ TEST_F(TaggerTest, AThreatIsNegative) {
 }
 
 // A threat with a laugh is a joke between friends (senses.txt: every read set agrees); an incitement to
-// self-harm with one is not, nor is a threat whose laugh is in another message.
+// self-harm with one is not.
 TEST_F(TaggerTest, ALaughMakesAThreatAJoke) {
   TagOptions lists_only;
   lists_only.learned_profanity = false;
