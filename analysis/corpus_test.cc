@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "356177cade0cb2feba8f9b57ec831866d156e06249217ea3a396205bcc469d8f";
-constexpr const char* kGeneratedSha256 = "db7df3d679754a771651f1454306f268acdc12ea64685c2a9f4b5175f5e74e80";
+constexpr const char* kDevelopmentSetsSha256 = "dc8c68d32c3e776d086c1ba9e2822399f28b083c3ebec0dbae36bdf70407f282";
+constexpr const char* kGeneratedSha256 = "f3d91545a569b7fad70c6291e14777d63106a41b6fc1efee09d0f77928537e53";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
