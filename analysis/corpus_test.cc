@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "dc8c68d32c3e776d086c1ba9e2822399f28b083c3ebec0dbae36bdf70407f282";
-constexpr const char* kGeneratedSha256 = "f3d91545a569b7fad70c6291e14777d63106a41b6fc1efee09d0f77928537e53";
+constexpr const char* kDevelopmentSetsSha256 = "6b5cd04a54d47a0198a4235e4457efca714006ff51ff16a6eb512e5721560d52";
+constexpr const char* kGeneratedSha256 = "3a59b51b2d34f8355c694a6f949dcc31932cf9ff4fbc73eda4ec741514640bbd";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -90,11 +90,11 @@ struct LabelledMessage {
 // raised what the head fixes on the read holdouts 4 to 8, each left out in turn, from 81 to 116 messages
 // of 6,000 (and the false positives it adds from 10 to 14); the veiled threats, on 4 to 9, from 147 to
 // 152 (false positives 23 to 20).
-inline constexpr int kDevelopmentSets = 15;
+inline constexpr int kDevelopmentSets = 17;
 inline constexpr const char* kDevelopmentSetNames[kDevelopmentSets] = {
-    "dev_",      "holdout3_", "holdout4_", "holdout5_", "holdout6_", "holdout7_", "holdout8_",
-    "holdout9_", "names_",    "names2_",   "threats_",  "threats2_", "regional_", "everyday_",
-    "veiled_"};
+    "dev_",      "holdout3_", "holdout4_",  "holdout5_", "holdout6_", "holdout7_",
+    "holdout8_", "holdout9_", "holdout10_", "names_",    "names2_",   "threats_",
+    "threats2_", "regional_", "everyday_",  "veiled_",   "insults_"};
 
 // Look-alikes (names, places and ordinary words that only look rude, and innocent senses of a threat's
 // words: "vou te partir um pedaço do bolo"), all languages in one file, none of them profane. The
