@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "6b5cd04a54d47a0198a4235e4457efca714006ff51ff16a6eb512e5721560d52";
-constexpr const char* kGeneratedSha256 = "3a59b51b2d34f8355c694a6f949dcc31932cf9ff4fbc73eda4ec741514640bbd";
+constexpr const char* kDevelopmentSetsSha256 = "fda6bdd335690a49f2091f82280415d5350b48f18b1c5df5c423d289d2266c2a";
+constexpr const char* kGeneratedSha256 = "823c647afb325a05219dbdb2167b02dbde7e588ebc6b08512f36e0f852c0502c";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
