@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "fda6bdd335690a49f2091f82280415d5350b48f18b1c5df5c423d289d2266c2a";
-constexpr const char* kGeneratedSha256 = "823c647afb325a05219dbdb2167b02dbde7e588ebc6b08512f36e0f852c0502c";
+constexpr const char* kDevelopmentSetsSha256 = "641e108d36a3cacdbeec608c2bbed8cfe66ff8899f5d81ba668c5767c7886041";
+constexpr const char* kGeneratedSha256 = "25eff00b6d112329c136880c174b0fa7bea07244f66bab2c4ee1022287cb5453";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

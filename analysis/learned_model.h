@@ -84,18 +84,20 @@ struct LabelledMessage {
 // whose misses were read after their one blind scoring (development data since; holdouts 1 and 2, whose
 // misses no one has read, are not learned from), the two sets of names and look-alikes, and the sets
 // written for the profanity head (tagger 15): threats and their innocent twins (veiled ones too),
-// regional vocabulary, everyday messages in a threat's words, and insults that are not vulgar beside
-// vulgar ones (insults_). The read holdouts, written by other people, raised the learned
-// label's macro-F1 on holdouts 1 and 2 by 0.002-0.015 in every language (2026-12-06); the names sets
-// teach the profanity head that a rude-looking name is no insult; the threat, regional and everyday sets
-// raised what the head fixes on the read holdouts 4 to 8, each left out in turn, from 81 to 116 messages
-// of 6,000 (and the false positives it adds from 10 to 14); the veiled threats, on 4 to 9, from 147 to
-// 152 (false positives 23 to 20); the insults, on 4 to 10, from 190 to 186 (false positives 21 to 14).
-inline constexpr int kDevelopmentSets = 18;
+// regional vocabulary, everyday messages in a threat's words, insults that are not vulgar beside vulgar
+// ones (insults_), and menace in no vulgar word beside its innocent twins (menace_). The read holdouts,
+// written by other people, raised the learned label's macro-F1 on holdouts 1 and 2 by 0.002-0.015 in
+// every language (2026-12-06); the names sets teach the profanity head that a rude-looking name is no
+// insult; the threat, regional and everyday sets raised what the head fixes on the read holdouts 4 to 8,
+// each left out in turn, from 81 to 116 messages of 6,000 (and the false positives it adds from 10 to
+// 14); the veiled threats, on 4 to 9, from 147 to 152 (false positives 23 to 20); the insults, on 4 to
+// 10, from 190 to 186 (false positives 21 to 14); the menace, on 4 to 11, from 235 to 238 (false
+// positives 24 to 22).
+inline constexpr int kDevelopmentSets = 19;
 inline constexpr const char* kDevelopmentSetNames[kDevelopmentSets] = {
-    "dev_",       "holdout3_", "holdout4_", "holdout5_", "holdout6_", "holdout7_",
-    "holdout8_",  "holdout9_", "holdout10_", "holdout11_", "names_",  "names2_",
-    "threats_",   "threats2_", "regional_", "everyday_", "veiled_",   "insults_"};
+    "dev_",      "holdout3_",  "holdout4_",  "holdout5_", "holdout6_", "holdout7_", "holdout8_",
+    "holdout9_", "holdout10_", "holdout11_", "names_",    "names2_",   "threats_",  "threats2_",
+    "regional_", "everyday_",  "veiled_",    "insults_",  "menace_"};
 
 // Look-alikes (names, places and ordinary words that only look rude, and innocent senses of a threat's
 // words: "vou te partir um pedaço do bolo"), all languages in one file, none of them profane. The
