@@ -31,7 +31,7 @@ const learned = require('./learned');
 const LANGS = ['en', 'es', 'pt'];
 const SENTIMENTS = ['positive', 'negative', 'neutral'];
 const LEVELS = ['none', 'mild', 'strong'];
-const KINDS = ['dev', 'holdout', 'holdout2', 'holdout3', 'holdout4', 'holdout5', 'holdout6', 'holdout7', 'holdout8', 'holdout9', 'holdout10', 'holdout11', 'holdout12'];  // holdouts 2 to 12: written 2026-12-06
+const KINDS = ['dev', 'holdout', 'holdout2', 'holdout3', 'holdout4', 'holdout5', 'holdout6', 'holdout7', 'holdout8', 'holdout9', 'holdout10', 'holdout11', 'holdout12', 'holdout13'];  // holdouts 2 to 13: written 2026-12-06
 
 class Malformed extends Error {}
 
@@ -40,9 +40,9 @@ class Malformed extends Error {}
 // One set file's text as {name, kind, lang, file, rows: [{lang, sentiment, profanity, text, line}]};
 // throws Malformed naming file:line on the first line that breaks the format.
 function parseSet(file, content) {
-  const m = /^(dev|holdout(?:[2-9]|1[012])?)_([a-z]+)\.tsv$/.exec(path.basename(file));
+  const m = /^(dev|holdout(?:[2-9]|1[0-3])?)_([a-z]+)\.tsv$/.exec(path.basename(file));
   if (!m || !LANGS.includes(m[2])) {
-    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout12_<lang>.tsv, lang ${LANGS.join('|')})`);
+    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout13_<lang>.tsv, lang ${LANGS.join('|')})`);
   }
   const rows = [];
   content.replace(/^\uFEFF/, '').split('\n').forEach((raw, i) => {  // a leading BOM is no field
