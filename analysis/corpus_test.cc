@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "641e108d36a3cacdbeec608c2bbed8cfe66ff8899f5d81ba668c5767c7886041";
-constexpr const char* kGeneratedSha256 = "25eff00b6d112329c136880c174b0fa7bea07244f66bab2c4ee1022287cb5453";
+constexpr const char* kDevelopmentSetsSha256 = "ddf2adfdc5eb22e4b9e1a9c944fdc6572b4a4ec4a971d49a9594064070318049";
+constexpr const char* kGeneratedSha256 = "5575ad0740a68e67393c54dee987c64427a0a37420df72f1c3738a400eb9b301";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
