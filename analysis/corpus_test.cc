@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "ddf2adfdc5eb22e4b9e1a9c944fdc6572b4a4ec4a971d49a9594064070318049";
-constexpr const char* kGeneratedSha256 = "5575ad0740a68e67393c54dee987c64427a0a37420df72f1c3738a400eb9b301";
+constexpr const char* kDevelopmentSetsSha256 = "7037b07b1c1cc2014c0f950f5670833d9302395792258e37592811bb959ba1d1";
+constexpr const char* kGeneratedSha256 = "e603d875a4f8c85c77b9e1bf7b50ba28d64047b148ec62986460e176acb9ff73";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

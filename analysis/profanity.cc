@@ -389,10 +389,13 @@ Profanity::Match Profanity::MatchJoin(std::string_view join, const size_t* ends,
 
 // Whether tokens a and a+1 may be one word split up: glued by one in-word separator ("mier.da",
 // "sh!t", "f*ck", "f**k") or, for single characters, by a little space or punctuation ("f u c k").
+// A number of two digits or more is never a piece: "q 1-10" (a homework's questions) read as "qlo".
 bool Profanity::Linked(std::string_view text, const Scratch& s, size_t a) const {
   const Token& x = s.tokens[a];
   const Token& y = s.tokens[a + 1];
   if (x.is_emoji || y.is_emoji || x.bad >= 0 || y.bad >= 0) return false;
+  const auto number = [](const Token& t) { return t.letters == 0 && t.fold_end - t.fold_begin > 1; };
+  if (number(x) || number(y)) return false;
   const std::string_view gap = text.substr(x.end, y.begin - x.end);
   CHATPIPE_STEPS(1);
   if (gap.empty() || gap.size() > 4) return false;

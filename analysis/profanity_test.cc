@@ -50,6 +50,9 @@ TEST(Profanity, WordsInPiecesAreOneWord) {
   EXPECT_EQ(Terms("f u c k this"), std::vector<std::string>{"fuck"});
   EXPECT_EQ(Terms("mier.da"), std::vector<std::string>{"mierda"});
   EXPECT_EQ(Terms("c u later"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("c.t.m"), std::vector<std::string>{"conchetumare"});
+  EXPECT_EQ(Terms("hw is pg 42 q 1-10 btw"), std::vector<std::string>{});  // no "q110": "qlo" (culiao)
+  EXPECT_EQ(Terms("q l o"), std::vector<std::string>{"culiao"});
 }
 
 TEST(Profanity, AllowListDependsOnLanguage) {

@@ -31,7 +31,7 @@ const learned = require('./learned');
 const LANGS = ['en', 'es', 'pt'];
 const SENTIMENTS = ['positive', 'negative', 'neutral'];
 const LEVELS = ['none', 'mild', 'strong'];
-const KINDS = ['dev', 'holdout', 'holdout2', 'holdout3', 'holdout4', 'holdout5', 'holdout6', 'holdout7', 'holdout8', 'holdout9', 'holdout10', 'holdout11', 'holdout12', 'holdout13', 'holdout14'];  // holdouts 2 to 14: written 2026-12-06
+const KINDS = ['dev', 'holdout', 'holdout2', 'holdout3', 'holdout4', 'holdout5', 'holdout6', 'holdout7', 'holdout8', 'holdout9', 'holdout10', 'holdout11', 'holdout12', 'holdout13', 'holdout14', 'holdout15'];  // holdouts 2 to 15: written 2026-12-06
 
 class Malformed extends Error {}
 
@@ -40,9 +40,9 @@ class Malformed extends Error {}
 // One set file's text as {name, kind, lang, file, rows: [{lang, sentiment, profanity, text, line}]};
 // throws Malformed naming file:line on the first line that breaks the format.
 function parseSet(file, content) {
-  const m = /^(dev|holdout(?:[2-9]|1[0-4])?)_([a-z]+)\.tsv$/.exec(path.basename(file));
+  const m = /^(dev|holdout(?:[2-9]|1[0-5])?)_([a-z]+)\.tsv$/.exec(path.basename(file));
   if (!m || !LANGS.includes(m[2])) {
-    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout14_<lang>.tsv, lang ${LANGS.join('|')})`);
+    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout15_<lang>.tsv, lang ${LANGS.join('|')})`);
   }
   const rows = [];
   content.replace(/^\uFEFF/, '').split('\n').forEach((raw, i) => {  // a leading BOM is no field
@@ -331,7 +331,7 @@ function summary(groups) {
   out.push(table(['tagger', ...cols], rowsOf((s) => s.sentiment && fmtInterval(s.sentiment.macro_f1, s.sentiment.interval))));
   if (groups.some((g) => g.taggers.learned)) out.push('\nThe learned models have no dev figures: they are trained on the dev sets.');
   // Since issue 19 chatpipe's sentiment label is itself a model trained on the dev sets (analysis/learned_model.h).
-  out.push("chatpipe's sentiment figures on dev and on holdouts 3 to 13 (read since their blind scoring) are those of its own training set (analysis/learned_model.h, kDevelopmentSetNames), and so are its profanity figures there in part (the learned profanity check); its 5-fold cross-validation over them is printed by tag_test (TaggerAccuracyLearned). Holdouts 1, 2 and 14 are never learned from.");
+  out.push("chatpipe's sentiment figures on dev and on holdouts 3 to 14 (read since their blind scoring) are those of its own training set (analysis/learned_model.h, kDevelopmentSetNames), and so are its profanity figures there in part (the learned profanity check); its 5-fold cross-validation over them is printed by tag_test (TaggerAccuracyLearned). Holdouts 1, 2 and 15 are never learned from.");
   out.push('\n### Profanity F1 [95% bootstrap interval], positive = mild or strong (false positives / false negatives)\n');
   out.push(table(['tagger', ...cols], rowsOf((s) => s.profanity && `${fmtInterval(s.profanity.f1, s.profanity.interval)} (${s.profanity.fp} / ${s.profanity.fn})`)));
   out.push("\n### chatpipe's profanity level\n");
