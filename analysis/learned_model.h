@@ -84,8 +84,8 @@ struct LabelledMessage {
 };
 
 // The sets the model learns from, data/eval/NAME{en,es,pt}.tsv: the development sets, and the holdouts
-// whose misses were read after their one blind scoring (development data since; holdouts 1 and 2, whose
-// misses no one has read, are not learned from), the two sets of names and look-alikes, and the sets
+// whose misses were read after their one blind scoring (development data since; holdouts 1, 2 and 15,
+// whose misses no one has read, are not learned from), the two sets of names and look-alikes, and the sets
 // written for the profanity head (tagger 15): threats and their innocent twins (veiled ones too),
 // regional vocabulary, everyday messages in a threat's words, insults that are not vulgar beside vulgar
 // ones (insults_), and menace in no vulgar word beside its innocent twins (menace_). The read holdouts,

@@ -389,7 +389,7 @@ Profanity::Match Profanity::MatchJoin(std::string_view join, const size_t* ends,
 
 // Whether tokens a and a+1 may be one word split up: glued by one in-word separator ("mier.da",
 // "sh!t", "f*ck", "f**k") or, for single characters, by a little space or punctuation ("f u c k").
-// A number of two digits or more is never a piece: "q 1-10" (a homework's questions) read as "qlo".
+// A number of two digits or more is never a piece: else a homework's "q 1-10" reads as "qlo" (culiao).
 bool Profanity::Linked(std::string_view text, const Scratch& s, size_t a) const {
   const Token& x = s.tokens[a];
   const Token& y = s.tokens[a + 1];
