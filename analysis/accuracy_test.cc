@@ -149,11 +149,10 @@ TEST_P(TaggerAccuracy, DevelopmentSet) {
 TEST_P(TaggerAccuracy, Holdout) {
   TagOptions lexicon_only;
   lexicon_only.learned_sentiment = lexicon_only.learned_profanity = false;
-  for (const char* kind :
-       {"holdout_", "holdout2_", "holdout3_", "holdout4_", "holdout5_", "holdout6_", "holdout7_", "holdout8_",
-        "holdout9_", "holdout10_", "holdout11_", "holdout12_", "holdout13_", "holdout14_",
-        "holdout15_"}) {
-    const std::string file = kind + std::string(GetParam()) + ".tsv";
+  constexpr int kHoldouts = 15;  // holdout_, holdout2_ ... holdout15_
+  for (int n = 1; n <= kHoldouts; ++n) {
+    const std::string file =
+        "holdout" + (n == 1 ? std::string() : std::to_string(n)) + "_" + std::string(GetParam()) + ".tsv";
     const Figures f = Evaluate(*tagger_, file, lexicon_only, false);
     EXPECT_GE(f.messages, 400u) << file;
     Evaluate(*tagger_, file, {}, false);

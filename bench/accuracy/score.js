@@ -31,7 +31,10 @@ const learned = require('./learned');
 const LANGS = ['en', 'es', 'pt'];
 const SENTIMENTS = ['positive', 'negative', 'neutral'];
 const LEVELS = ['none', 'mild', 'strong'];
-const KINDS = ['dev', 'holdout', 'holdout2', 'holdout3', 'holdout4', 'holdout5', 'holdout6', 'holdout7', 'holdout8', 'holdout9', 'holdout10', 'holdout11', 'holdout12', 'holdout13', 'holdout14', 'holdout15'];  // holdouts 2 to 15: written 2026-12-06
+// The set kinds, in the order the tables show them: holdout is the first holdout (2026-12-04); holdouts 2
+// to HOLDOUTS were written 2026-12-06. A new holdout is one more here.
+const HOLDOUTS = 15;
+const KINDS = ['dev', 'holdout', ...Array.from({ length: HOLDOUTS - 1 }, (_, i) => `holdout${i + 2}`)];
 
 class Malformed extends Error {}
 
@@ -40,9 +43,9 @@ class Malformed extends Error {}
 // One set file's text as {name, kind, lang, file, rows: [{lang, sentiment, profanity, text, line}]};
 // throws Malformed naming file:line on the first line that breaks the format.
 function parseSet(file, content) {
-  const m = /^(dev|holdout(?:[2-9]|1[0-5])?)_([a-z]+)\.tsv$/.exec(path.basename(file));
-  if (!m || !LANGS.includes(m[2])) {
-    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout15_<lang>.tsv, lang ${LANGS.join('|')})`);
+  const m = /^([a-z0-9]+)_([a-z]+)\.tsv$/.exec(path.basename(file));
+  if (!m || !KINDS.includes(m[1]) || !LANGS.includes(m[2])) {
+    throw new Malformed(`${file}: not a set name (dev_<lang>.tsv, holdout_<lang>.tsv, holdout2_<lang>.tsv to holdout${HOLDOUTS}_<lang>.tsv, lang ${LANGS.join('|')})`);
   }
   const rows = [];
   content.replace(/^\uFEFF/, '').split('\n').forEach((raw, i) => {  // a leading BOM is no field
