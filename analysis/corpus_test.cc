@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "7037b07b1c1cc2014c0f950f5670833d9302395792258e37592811bb959ba1d1";
-constexpr const char* kGeneratedSha256 = "e603d875a4f8c85c77b9e1bf7b50ba28d64047b148ec62986460e176acb9ff73";
+constexpr const char* kDevelopmentSetsSha256 = "376fc49af930580c3db055580ff404709fbe96282581fe98de99b891b7418dae";
+constexpr const char* kGeneratedSha256 = "3ad61e1bcc0ea08564d8c3cf98bc562485b225d15f95b6b1bf2da04d14ce6bf4";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -84,7 +84,7 @@ struct LabelledMessage {
 };
 
 // The sets the model learns from, data/eval/NAME{en,es,pt}.tsv: the development sets, and the holdouts
-// whose misses were read after their one blind scoring (development data since; holdouts 1, 2 and 15,
+// whose misses were read after their one blind scoring (development data since; holdouts 1 and 2,
 // whose misses no one has read, are not learned from), the two sets of names and look-alikes, and the sets
 // written for the profanity head (tagger 15): threats and their innocent twins (veiled ones too),
 // regional vocabulary, everyday messages in a threat's words, insults that are not vulgar beside vulgar
@@ -96,12 +96,12 @@ struct LabelledMessage {
 // 14); the veiled threats, on 4 to 9, from 147 to 152 (false positives 23 to 20); the insults, on 4 to
 // 10, from 190 to 186 (false positives 21 to 14); the menace, on 4 to 11, from 235 to 238 (false
 // positives 24 to 22).
-inline constexpr int kDevelopmentSets = 22;
+inline constexpr int kDevelopmentSets = 23;
 inline constexpr const char* kDevelopmentSetNames[kDevelopmentSets] = {
-    "dev_",       "holdout3_",  "holdout4_",  "holdout5_",  "holdout6_",  "holdout7_", "holdout8_",
-    "holdout9_",  "holdout10_", "holdout11_", "holdout12_", "holdout13_", "holdout14_", "names_",
-    "names2_",    "threats_",   "threats2_",  "regional_",  "everyday_",  "veiled_",   "insults_",
-    "menace_"};
+    "dev_",       "holdout3_",  "holdout4_",  "holdout5_",  "holdout6_",  "holdout7_",  "holdout8_",
+    "holdout9_",  "holdout10_", "holdout11_", "holdout12_", "holdout13_", "holdout14_", "holdout15_",
+    "names_",     "names2_",    "threats_",   "threats2_",  "regional_",  "everyday_",  "veiled_",
+    "insults_",   "menace_"};
 
 // Look-alikes (names, places and ordinary words that only look rude, and innocent senses of a threat's
 // words: "vou te partir um pedaço do bolo"), all languages in one file, none of them profane. The
