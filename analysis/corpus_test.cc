@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "376fc49af930580c3db055580ff404709fbe96282581fe98de99b891b7418dae";
-constexpr const char* kGeneratedSha256 = "3ad61e1bcc0ea08564d8c3cf98bc562485b225d15f95b6b1bf2da04d14ce6bf4";
+constexpr const char* kDevelopmentSetsSha256 = "abff0129934612d56e1e0a262ae13c4057897385b896d1371303de6cd2941dc6";
+constexpr const char* kGeneratedSha256 = "d8f7b91a5f7062c07ad7668e5ab85869144ef6e82e502c770ea72c72c4a33385";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
