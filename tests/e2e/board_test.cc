@@ -117,14 +117,16 @@ class BoardTest : public StackTest {
     return n.ok() ? n->Int(0, 0) : -1;
   }
 
+  // Whether j is a `pixels` frame that carries [x, y, color].
+  static bool CarriesPixel(const Json& j, int x, int y, int color) {
+    if (j.Type() != "pixels") return false;
+    for (const auto& p : j.doc["pixels"].GetArray())
+      if (p[0].GetInt() == x && p[1].GetInt() == y && p[2].GetInt() == color) return true;
+    return false;
+  }
   // Receives `pixels` frames until one carries [x, y, color].
   Result<Json> FrameWith(WsClient& ws, int x, int y, int color) {
-    return ReceiveUntil(ws, [&](const Json& j) {
-      if (j.Type() != "pixels") return false;
-      for (const auto& p : j.doc["pixels"].GetArray())
-        if (p[0].GetInt() == x && p[1].GetInt() == y && p[2].GetInt() == color) return true;
-      return false;
-    }, 30s);
+    return ReceiveUntil(ws, [&](const Json& j) { return CarriesPixel(j, x, y, color); }, 30s);
   }
 
   // Step 3 of the protocol for one frame: false when a version is missing (fetch again).
@@ -367,9 +369,7 @@ TEST_F(BoardTest, APlacementOverTheSocketIsAckedSeenBySubscribersAndInThePixelsS
   bool seen = false;
   auto both = ReceiveUntil(**watcher, [&](const Json& j) {
     if (j.Type() == "placed" || j.Type() == "error") answer = j.text;
-    if (j.Type() == "pixels")
-      for (const auto& p : j.doc["pixels"].GetArray())
-        seen |= p[0].GetInt() == 6 && p[1].GetInt() == 2 && p[2].GetInt() == 1;
+    seen |= CarriesPixel(j, 6, 2, 1);
     return !answer.empty() && seen;
   }, 30s);
   ASSERT_TRUE(both.ok()) << "answer: " << answer << ", frame seen: " << seen;
