@@ -71,10 +71,12 @@ void TakeCooldown(Loop& loop, int64_t user, std::function<void(int64_t wait_ms)>
   });
 }
 
-// Kafka refused a placement the cooldown had counted: the user may try again at once.
-void GiveBackCooldown(Loop& loop, int64_t user) {
-  if (loop.services().config.board.cooldown_ms <= 0) return;
-  loop.redis().Command({"DEL", BoardCooldownKey(loop.redis_prefix(), user)}, [](redisReply*) {});
+// Kafka refused a placement the cooldown had counted: the user may try again at once. `then` runs once
+// Redis has answered (or failed), so that a retry sent on the refusal is never held by the cooldown.
+void GiveBackCooldown(Loop& loop, int64_t user, std::function<void()> then) {
+  if (loop.services().config.board.cooldown_ms <= 0) return then();
+  loop.redis().Command({"DEL", BoardCooldownKey(loop.redis_prefix(), user)},
+                       [then = std::move(then)](redisReply*) { then(); });
 }
 
 void ProducePlacement(Loop* loop, const PixelPlacement& p, std::function<void(Status)> done) {
@@ -207,10 +209,7 @@ void PlacePixel(Loop& loop, PixelPlacement p, std::function<void(const PlaceOutc
     p.id = *id;
     p.ts_ms = static_cast<int64_t>(MessageIdGenerator::TimestampMs(p.id));
     ProducePlacement(at, p, [at, p, done = std::move(done)](Status s) {
-      if (!s.ok()) {
-        GiveBackCooldown(*at, p.user);
-        return done(Refused(s));
-      }
+      if (!s.ok()) return GiveBackCooldown(*at, p.user, [s, done = std::move(done)] { done(Refused(s)); });
       placements.Add();
       done({Status::Ok(), 0, p});
     });
