@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "abff0129934612d56e1e0a262ae13c4057897385b896d1371303de6cd2941dc6";
-constexpr const char* kGeneratedSha256 = "d8f7b91a5f7062c07ad7668e5ab85869144ef6e82e502c770ea72c72c4a33385";
+constexpr const char* kDevelopmentSetsSha256 = "cb963f6e2eb889e1b15118128d6f3031e3aafa4ddf26093bacdf7d1324b41314";
+constexpr const char* kGeneratedSha256 = "d5a97c2b284b2b82706b96b39d56fe195691e444a175bf926b82c0faebf9bc43";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

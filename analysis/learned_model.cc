@@ -44,9 +44,47 @@ inline uint32_t Bucket(uint32_t h, int bits) { return (h * 0x9E3779B1u) >> (32 -
 
 // What ForEachFeature counts: each block's features, and whether the text asks.
 struct TextSummary {
-  uint32_t char_features = 0, word_features = 0;
+  uint32_t char_features = 0, word_features = 0, addressed_features = 0;
   bool question = false;
 };
+
+// A word's hash as ForEachFeature makes it, of a word already folded (lower-case ASCII).
+constexpr uint32_t WordHash(std::string_view folded) {
+  uint32_t h = kFnvBasis ^ 'w';
+  for (char c : folded) h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
+  return h;
+}
+
+// Words that address the reader, folded: a message holding one speaks to someone, and its words then
+// mean more ("your mum works nights, right?", "vi vc saindo da academia"). "seu" and "sua" are also "his"
+// and "her" in Portuguese; Brazilians mostly mean "your".
+constexpr std::string_view kSecondPersonWords[] = {
+    "you", "your", "youre", "yours", "yourself", "u", "ur", "ya", "ye", "yer",
+    "tu", "te", "ti", "tus", "vos", "usted", "contigo", "tuyo", "tuya",
+    "voce", "vc", "vcs", "voces", "ce", "teu", "tua", "teus", "tuas", "seu", "sua"};
+
+// Their hashes in an open-addressed table of 64 slots, built at compile time (0 marks an empty slot; none
+// of these words hashes to 0, or the build fails): a word is looked up in a slot or two.
+struct SecondPersonTable {
+  uint32_t slot[64] = {};
+  static constexpr uint32_t Home(uint32_t h) { return (h * 0x9E3779B1u) >> 26; }
+  constexpr SecondPersonTable() {
+    for (std::string_view w : kSecondPersonWords) {
+      const uint32_t h = WordHash(w);
+      if (h == 0) throw "a second-person word hashes to 0";
+      uint32_t i = Home(h);
+      while (slot[i] != 0) i = (i + 1) & 63;
+      slot[i] = h;
+    }
+  }
+  bool Has(uint32_t h) const {
+    for (uint32_t i = Home(h);; i = (i + 1) & 63) {
+      if (slot[i] == 0) return false;
+      if (slot[i] == h) return true;
+    }
+  }
+};
+constexpr SecondPersonTable kSecondPerson;
 
 // The two blocks of the text's features. Each is scaled to unit length apart: together, the many
 // character n-grams outweighed the few words, and held-out batches of the development sets scored
@@ -55,7 +93,14 @@ struct TextSummary {
 // reads only them of the characters (and every word feature): a third of the loads, so that the second
 // head costs the tagger little, and on the read holdouts it fixed 55 misses where all three n-grams fixed
 // 57, and added 7 false positives where they added 9 (3-grams alone: 52 and 10; 5-grams: 50 and 16).
-enum Block : int { kCharBlock, kWordBlock, kProfanityCharBlock };
+// kAddressedBlock, read by the profanity head only with its words, holds each word of a message that
+// addresses someone (kSecondPersonWords) a second time, in the row beside the word's own: "tua mãe" and
+// "works nights" weigh apart when said to "you". A linear model cannot learn that conjunction from the
+// words alone, and veiled threats are made of it (tagger 18: bench/README.md, "accuracy").
+enum Block : int { kCharBlock, kWordBlock, kProfanityCharBlock, kAddressedBlock };
+constexpr int kBlocks = 4;
+// Of a long message, the first words only are held for kAddressedBlock: a bounded buffer.
+constexpr int kMaxAddressedWords = 32;
 
 // Calls bucket(b, block) for every feature of the text: in the character block, each character 3-, 4-
 // and 5-gram (the 4-grams as kProfanityCharBlock) of the folded text, padded by a space at each end
@@ -63,13 +108,18 @@ enum Block : int { kCharBlock, kWordBlock, kProfanityCharBlock };
 // (letters, digits, other scripts) and each pair of consecutive words. Folding: letters to their lower-case base (chars.h), combining marks and
 // emoji variation selectors dropped, everything else (digits, emoji, punctuation) kept as it is. Single
 // characters and 2-grams are left out: on held-out batches they add nothing the rest does not say
-// (0.902 with 2-grams, 0.899 without, in English), and 2-grams cost a fifth of the tagger's time.
+// (0.902 with 2-grams, 0.899 without, in English), and 2-grams cost a fifth of the tagger's time. Last,
+// if a word addressed the reader, each of the first kMaxAddressedWords words again in kAddressedBlock.
 template <class Fn>
-[[gnu::always_inline]] inline TextSummary ForEachFeature(std::string_view text, int bucket_bits, Fn&& bucket) {
+[[gnu::always_inline]] inline TextSummary ForEachFeature(std::string_view text, int bucket_bits, int profanity_bits,
+                                                         Fn&& bucket) {
   TextSummary out;
   uint32_t w0 = ' ', w1 = 0, w2 = 0, w3 = 0, w4 = 0;  // the last five folded characters, newest first
   uint32_t word = kFnvBasis ^ 'w', previous_word = 0;
   bool in_word = false;
+  uint32_t words[kMaxAddressedWords];
+  int held_words = 0;
+  bool addressed = false;
   // This function and both helpers are always inlined: Predict's sums stay in registers only when they
   // are (with 8-bit weights GCC called them instead: 7% more instructions a message). For a lambda GCC
   // honours only the __attribute__ spelling.
@@ -91,6 +141,8 @@ template <class Fn>
     if (!in_word) return;
     bucket(Bucket(word, bucket_bits), kWordBlock);
     ++out.word_features;
+    if (held_words < kMaxAddressedWords) words[held_words++] = word;
+    addressed |= kSecondPerson.Has(word);
     if (previous_word != 0) {
       bucket(Bucket((((kFnvBasis ^ 'b') ^ previous_word) * kFnvPrime ^ word) * kFnvPrime, bucket_bits), kWordBlock);
       ++out.word_features;
@@ -120,6 +172,13 @@ template <class Fn>
   }
   end_word();
   if (w0 != ' ') push(' ');
+  if (addressed) {
+    // The row beside the word's own in the profanity head's table: the same cache line, already read.
+    const uint32_t beside = 1u << (bucket_bits - std::min(profanity_bits, bucket_bits));
+    for (int k = 0; k < held_words; ++k) bucket(Bucket(words[k], bucket_bits) ^ beside, kAddressedBlock);
+    out.addressed_features = held_words;
+    CHATPIPE_STEPS(held_words);
+  }
   return out;
 }
 
@@ -149,14 +208,16 @@ void DropEvidence(float extras[kExtras]) {
 }
 
 // Whether a head reads a feature of a block, and its value there: each block's 1/sqrt(its count) for that
-// head (the profanity head's character block holds a third of the character features).
+// head (the profanity head's character block holds a third of the character features; its words are one
+// block with the addressed words).
 struct BlockValues {
-  float of[kHeads][3];
+  float of[kHeads][kBlocks];
 };
 BlockValues Values(const TextSummary& t) {
   const float chars = BlockValue(t.char_features), words = BlockValue(t.word_features),
-              profanity_chars = BlockValue(t.char_features / 3);
-  return {{{chars, words, chars}, {0, words, profanity_chars}}};
+              profanity_chars = BlockValue(t.char_features / 3),
+              profanity_words = BlockValue(t.word_features + t.addressed_features);
+  return {{{chars, words, chars, 0}, {0, profanity_words, profanity_chars, profanity_words}}};
 }
 
 // A message as training sees it, per head: the buckets it reads (with repeats) at one value each; and
@@ -171,7 +232,7 @@ Sparse Featurize(const LabelledMessage& m, const LearnedSettings& s) {
   Sparse x;
   std::vector<uint32_t> buckets;
   std::vector<uint8_t> blocks;
-  const TextSummary t = ForEachFeature(m.text, s.bucket_bits, [&](uint32_t b, int block) {
+  const TextSummary t = ForEachFeature(m.text, s.bucket_bits, s.profanity_bits, [&](uint32_t b, int block) {
     buckets.push_back(b);
     blocks.push_back(static_cast<uint8_t>(block));
   });
@@ -403,7 +464,12 @@ Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence
   // tagger's time).
   int64_t cs1 = 0, cs2 = 0, cp1 = 0, cp2 = 0, ws1 = 0, ws2 = 0, wp1 = 0, wp2 = 0;
   static_assert(kStored == 2);
-  const TextSummary t = ForEachFeature(text, settings_.bucket_bits, [&](uint32_t b, int block) {
+  const TextSummary t = ForEachFeature(text, settings_.bucket_bits, settings_.profanity_bits, [&](uint32_t b, int block) {
+    if (block == kAddressedBlock) {
+      const Weight* p = profanity + (b >> shift) * kStored;
+      wp1 += p[0], wp2 += p[1];
+      return;
+    }
     const Weight* s = sentiment + b * kStored;
     if (block == kWordBlock) {
       const Weight* p = profanity + (b >> shift) * kStored;
@@ -424,14 +490,14 @@ Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence
   Extras(evidence, t.question, extras);
   double z[kHeads][kClasses];  // each class's logit less class 0's
   for (int h = 0; h < kHeads; ++h) {
-    double first = 0;
-    for (int k = 0; k < kExtras; ++k)
-      if (HeadReads(h, k)) first += heads_[h].extras[k * kClasses] * extras[k];
     z[h][0] = 0;
-    for (int c = 1; c < kClasses; ++c) {
-      z[h][c] = chars[h][c - 1] * value[h][0] + words[h][c - 1] * value[h][1] - first;
-      for (int k = 0; k < kExtras; ++k)
-        if (HeadReads(h, k)) z[h][c] += heads_[h].extras[k * kClasses + c] * extras[k];
+    for (int c = 1; c < kClasses; ++c) z[h][c] = chars[h][c - 1] * value[h][0] + words[h][c - 1] * value[h][1];
+    // Every extra, with no test of HeadReads: training never moves a weight its head does not read
+    // from 0. A branch an extra was a twentieth of the tagger's instructions.
+    const double* w = heads_[h].extras.data();
+    for (int k = 0; k < kExtras; ++k, w += kClasses) {
+      z[h][1] += (w[1] - w[0]) * extras[k];
+      z[h][2] += (w[2] - w[0]) * extras[k];
     }
   }
   CHATPIPE_STEPS(kExtras);

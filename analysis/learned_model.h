@@ -1,7 +1,8 @@
 // LearnedModel: a small learned model of a chat message's sentiment label and of whether it is
 // profane (issue 19), used beside the lexicon rather than instead of it. Both heads read features of the
 // text (hashed character 3-5-grams of the folded text, its words and pairs of words, each block scaled
-// apart; the profanity head of the characters only the 4-grams); the sentiment head also reads the
+// apart; the profanity head of the characters only the 4-grams, and of a message that addresses someone,
+// "you", "tu", "vc", its words a second time under weights of their own); the sentiment head also reads the
 // lexicon's evidence about the text (its score, as a value and in bins; emoji valence; profanity;
 // language). Each head is multinomial logistic
 // regression over three classes, trained by AdaGrad with an L2 penalty when the Tagger loads, from the
@@ -16,7 +17,8 @@
 //
 // Predict reads each byte of the text a bounded number of times (one decode, one hash step per n-gram
 // length) and touches one row of the sentiment head's weights per feature, and of the profanity head's
-// per character 4-gram and word feature: linear in the text, no allocation. A
+// per character 4-gram and word feature (and per addressed word, of its first 32, the row beside its
+// word's): linear in the text, no allocation. A
 // trained model is immutable and owns its weights, two tables per Tagger (1 MiB and 512 KiB with the
 // default settings: 2^19 and 2^18 rows of two 8-bit weights). The default settings were chosen by 5- and
 // 10-fold cross-validation on the development sets, and by the read holdouts each left out in turn
@@ -99,12 +101,12 @@ struct LabelledMessage {
 // 14); the veiled threats, on 4 to 9, from 147 to 152 (false positives 23 to 20); the insults, on 4 to
 // 10, from 190 to 186 (false positives 21 to 14); the menace, on 4 to 11, from 235 to 238 (false
 // positives 24 to 22).
-inline constexpr int kDevelopmentSets = 24;
+inline constexpr int kDevelopmentSets = 25;
 inline constexpr const char* kDevelopmentSetNames[kDevelopmentSets] = {
     "dev_",       "holdout3_",  "holdout4_",  "holdout5_",  "holdout6_",  "holdout7_",  "holdout8_",
     "holdout9_",  "holdout10_", "holdout11_", "holdout12_", "holdout13_", "holdout14_", "holdout15_",
-    "holdout16_", "names_",     "names2_",    "threats_",   "threats2_",  "regional_",  "everyday_",
-    "veiled_",    "insults_",   "menace_"};
+    "holdout16_", "holdout17_", "names_",     "names2_",    "threats_",   "threats2_",  "regional_",
+    "everyday_",  "veiled_",    "insults_",   "menace_"};
 
 // Look-alikes (names, places and ordinary words that only look rude, and innocent senses of a threat's
 // words: "vou te partir um pedaço do bolo"), all languages in one file, none of them profane. The

@@ -127,6 +127,34 @@ TEST(LearnedModel, TheProfanityHeadReadsTheTextAlone) {
   EXPECT_EQ(model.Predict("what a quux", lists_say_clean).profane, model.Predict("what a quux", lists_say_profane).profane);
 }
 
+// Whether a word is rude here depends on whether the message speaks to someone: "lantern" is strong
+// only in a message to "you" (or "vc"), "harbour" only in one to nobody. No sum of the words' own
+// weights can say that (it is an exclusive or); the head reads the words of an addressed message a
+// second time, under other weights. The filler words apart the words from the pronoun, so that no pair
+// of neighbouring words tells either.
+TEST(LearnedModel, TheProfanityHeadReadsTheWordsOfAMessageToSomeoneApart) {
+  const char* fillers[] = {"blip", "mork", "tazz", "vune", "quib", "dorl", "zeff", "gomp"};
+  std::vector<LabelledMessage> set;
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j)
+      for (const char* word : {"lantern", "harbour"})
+        for (const char* start : {"you", "vc", "the", "a"}) {
+          const bool addressed = std::string(start) == "you" || std::string(start) == "vc";
+          LabelledMessage m = Message(std::string(start) + " " + fillers[i] + " " + word + " " + fillers[j], 2);
+          m.profanity = addressed == (std::string(word) == "lantern") ? 2 : 0;
+          set.push_back(std::move(m));
+        }
+  LearnedModel model;
+  LearnedSettings settings;
+  settings.bucket_bits = 14;
+  model.Train(set, settings);
+  // New fillers: the head has seen neither them nor these messages.
+  EXPECT_GT(model.Predict("you zeff lantern gomp", {}).profane, 0.7);
+  EXPECT_LT(model.Predict("the zeff lantern gomp", {}).profane, 0.3);
+  EXPECT_LT(model.Predict("you zeff harbour gomp", {}).profane, 0.3);
+  EXPECT_GT(model.Predict("the zeff harbour gomp", {}).profane, 0.7);
+}
+
 TEST(LearnedModel, ANeutralMessageNeedsASurerProfanityHead) {
   auto said = [](int sentiment, float profane) { return LearnedProfane({sentiment, profane, true}); };
   EXPECT_FALSE(said(1, 0.6f));

@@ -44,6 +44,8 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 18: the learned profanity head reads a message's words again when it addresses someone ("you", "tu",
+// "vc": kAddressedBlock);
 // 17: the learned model's weights in 8 bits, twice the rows (2^19 and 2^18) in the same memory;
 // 16: a number of two digits or more is no piece of a word in pieces ("q 1-10" is no "qlo"); the learned
 // model trains 15 epochs and learns from the insult and menace development sets too;
@@ -62,7 +64,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "17";
+inline constexpr const char* kTaggerCodeVersion = "18";
 
 // What the caller knows beyond the text.
 struct TagOptions {
