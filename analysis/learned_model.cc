@@ -63,22 +63,22 @@ constexpr std::string_view kSecondPersonWords[] = {
     "tu", "te", "ti", "tus", "vos", "usted", "contigo", "tuyo", "tuya",
     "voce", "vc", "vcs", "voces", "ce", "teu", "tua", "teus", "tuas", "seu", "sua"};
 
-// Their hashes in an open-addressed table of 64 slots, built at compile time (0 marks an empty slot; none
-// of these words hashes to 0, or the build fails): a word is looked up in a slot or two.
+// Their hashes in an open-addressed table of 128 slots, a quarter full, built at compile time (0 marks an
+// empty slot; none of these words hashes to 0, or the build fails): most words are looked up in one slot.
 struct SecondPersonTable {
-  uint32_t slot[64] = {};
-  static constexpr uint32_t Home(uint32_t h) { return (h * 0x9E3779B1u) >> 26; }
+  uint32_t slot[128] = {};
+  static constexpr uint32_t Home(uint32_t h) { return (h * 0x9E3779B1u) >> 25; }
   constexpr SecondPersonTable() {
     for (std::string_view w : kSecondPersonWords) {
       const uint32_t h = WordHash(w);
       if (h == 0) throw "a second-person word hashes to 0";
       uint32_t i = Home(h);
-      while (slot[i] != 0) i = (i + 1) & 63;
+      while (slot[i] != 0) i = (i + 1) & 127;
       slot[i] = h;
     }
   }
   bool Has(uint32_t h) const {
-    for (uint32_t i = Home(h);; i = (i + 1) & 63) {
+    for (uint32_t i = Home(h);; i = (i + 1) & 127) {
       if (slot[i] == 0) return false;
       if (slot[i] == h) return true;
     }
