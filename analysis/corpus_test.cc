@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "cb963f6e2eb889e1b15118128d6f3031e3aafa4ddf26093bacdf7d1324b41314";
-constexpr const char* kGeneratedSha256 = "d5a97c2b284b2b82706b96b39d56fe195691e444a175bf926b82c0faebf9bc43";
+constexpr const char* kDevelopmentSetsSha256 = "a52b5aeec25f8b2b5ac2ddac0c3998412b6616420061b00ed50cd2c9d028f35f";
+constexpr const char* kGeneratedSha256 = "8343ff9784ccf7c5af966741c8b034f615e8ee896ab4c16fae2995ede91c2e00";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

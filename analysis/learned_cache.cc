@@ -68,7 +68,7 @@ std::string LearnedCacheDir() {
 std::string LearnedCacheKey(const std::string& data_digest, const LearnedSettings& s) {
   std::ostringstream settings;
   settings << s.bucket_bits << ' ' << s.profanity_bits << ' ' << s.epochs << ' ' << s.rate << ' ' << s.l2 << ' ' << s.evidence_dropout << ' '
-           << s.seed;
+           << s.seed << ' ' << LearnedFeatureFingerprint(s);
   const std::string digest = Hash(data_digest + '\0' + settings.str());
   char hex[2 * 16 + 1];
   sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(digest.data()), 16);

@@ -3,7 +3,8 @@
 // ingress, worker, `chatpipe tag` and test process loads a Tagger).
 //
 // An entry's key says everything the weights depend on: the SHA-256 of every data file the Tagger read
-// and of its code version (LexiconReader::Version), and the training settings. Its file ends with a
+// and of its code version (LexiconReader::Version), the training settings, and a fingerprint of the
+// features the code draws from text (LearnedFeatureFingerprint). Its file ends with a
 // BLAKE2b hash of the rest, so a damaged or foreign file is trained over, never trusted; it is written
 // under a temporary name and renamed, so concurrent loads each see a whole file or none. Every failure
 // (no directory, read-only, full disk) only means training: the cache can never make a load fail. A

@@ -76,6 +76,17 @@ TEST_F(LearnedCacheTest, TheKeyFollowsTheDataAndTheSettings) {
   EXPECT_FALSE(read.trained());
 }
 
+// The key holds a fingerprint of the features the code draws from text. Its value is pinned here: a
+// change to the features fails this test, whose fix is to bump kTaggerCodeVersion (analysis/tagger.h:
+// the tags change) and then this value. A key that missed a change of the features once let a
+// development build read weights trained on an earlier layout, and score a holdout with them.
+TEST_F(LearnedCacheTest, TheKeyFollowsTheFeaturesTheCodeDraws) {
+  EXPECT_EQ(LearnedFeatureFingerprint({}), 1401285954u);
+  LearnedSettings smaller;
+  smaller.bucket_bits = 12;  // the same text, other rows
+  EXPECT_NE(LearnedFeatureFingerprint(smaller), LearnedFeatureFingerprint({}));
+}
+
 TEST_F(LearnedCacheTest, ADamagedOrTruncatedFileIsNotTrusted) {
   const std::string key = LearnedCacheKey("digest", {});
   ASSERT_TRUE(WriteLearnedCache(dir_, key, Trained("zorp", "gleb")));

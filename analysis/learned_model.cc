@@ -509,6 +509,18 @@ Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence
   return p;
 }
 
+uint32_t LearnedFeatureFingerprint(const LearnedSettings& settings) {
+  uint32_t h = kFnvBasis;
+  for (std::string_view probe : {"you know where i live? tu casa... vc sabe", "¿Qué PASÓ, güey? 🙂 123 jajaja"}) {
+    const TextSummary t = ForEachFeature(probe, settings.bucket_bits, settings.profanity_bits, [&](uint32_t b, int block) {
+      h = ((h ^ b) * kFnvPrime ^ static_cast<uint32_t>(block)) * kFnvPrime;
+    });
+    for (uint32_t n : {t.char_features, t.word_features, t.addressed_features, static_cast<uint32_t>(t.question)})
+      h = (h ^ n) * kFnvPrime;
+  }
+  return h;
+}
+
 CrossValidation CrossValidate(const std::vector<LabelledMessage>& messages, const LearnedSettings& settings,
                               int folds) {
   int lexicon[kLangs][kClasses][kClasses] = {};  // [lang][truth][said]

@@ -118,6 +118,13 @@ inline constexpr const char* kLookAlikeSet = "eval/lookalikes.tsv";
 // text; their guide is data/eval/labelling.md) read through reader; evidence is left for the caller to fill.
 Status ReadDevelopmentSets(LexiconReader& reader, std::vector<LabelledMessage>* out);
 
+// A hash of the features the code draws from a few fixed probe texts (every block, the addressed words
+// too) with settings' table sizes: it changes whenever the features do, so the learned cache keys by it
+// and a build whose features differ never reads weights trained on another's, even where the Tagger's
+// code version was not bumped (a development build did, and scored a holdout with weights trained on an
+// earlier layout of the addressed words).
+uint32_t LearnedFeatureFingerprint(const LearnedSettings& settings);
+
 // What the model says of a message.
 struct Prediction {
   int sentiment = 0;    // index in kSentimentLabels
