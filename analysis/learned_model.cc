@@ -64,26 +64,30 @@ constexpr std::string_view kSecondPersonWords[] = {
     "voce", "vc", "vcs", "voces", "ce", "teu", "tua", "teus", "tuas", "seu", "sua"};
 
 // Their hashes in an open-addressed table of 128 slots, a quarter full, built at compile time (0 marks an
-// empty slot; none of these words hashes to 0, or the build fails): most words are looked up in one slot.
+// empty slot; none of these words hashes to 0, or the build fails). A word is compared with the few
+// slots from its home on that any of them can sit in, all of them, with no branch: nearly every word is
+// no such word, and a branch that guessed wrong cost more than the compares.
 struct SecondPersonTable {
-  uint32_t slot[128] = {};
+  static constexpr int kSlots = 128, kReach = 4;  // kReach: the longest run from a home (checked below)
+  uint32_t slot[kSlots + kReach] = {};              // the first kReach slots again at the end
   static constexpr uint32_t Home(uint32_t h) { return (h * 0x9E3779B1u) >> 25; }
   constexpr SecondPersonTable() {
     for (std::string_view w : kSecondPersonWords) {
       const uint32_t h = WordHash(w);
       if (h == 0) throw "a second-person word hashes to 0";
       uint32_t i = Home(h);
-      while (slot[i] != 0) i = (i + 1) & 127;
+      while (slot[i] != 0) i = (i + 1) % kSlots;
+      if ((i + kSlots - Home(h)) % kSlots >= kReach) throw "a second-person word sits too far from its home";
       slot[i] = h;
     }
+    for (int i = 0; i < kReach; ++i) slot[kSlots + i] = slot[i];
   }
   bool Has(uint32_t h) const {
-    for (uint32_t i = Home(h);; i = (i + 1) & 127) {
-      if (slot[i] == 0) return false;
-      if (slot[i] == h) return true;
-    }
+    const uint32_t* s = slot + Home(h);
+    return ((s[0] == h) | (s[1] == h) | (s[2] == h) | (s[3] == h)) & (h != 0);
   }
 };
+static_assert(SecondPersonTable::kReach == 4);  // Has compares four slots
 constexpr SecondPersonTable kSecondPerson;
 
 // The two blocks of the text's features. Each is scaled to unit length apart: together, the many
