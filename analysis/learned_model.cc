@@ -48,10 +48,13 @@ struct TextSummary {
   bool question = false;
 };
 
-// A word's hash as ForEachFeature makes it, of a word already folded (lower-case ASCII).
+// A word's hash: FNV from its own basis, a step per folded character. ForEachFeature hashes the text's
+// words so, and WordHash a word already folded (lower-case ASCII) the same way.
+constexpr uint32_t kWordBasis = kFnvBasis ^ 'w';
+constexpr uint32_t WordStep(uint32_t h, uint32_t folded) { return (h ^ folded) * kFnvPrime; }
 constexpr uint32_t WordHash(std::string_view folded) {
-  uint32_t h = kFnvBasis ^ 'w';
-  for (char c : folded) h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
+  uint32_t h = kWordBasis;
+  for (char c : folded) h = WordStep(h, static_cast<unsigned char>(c));
   return h;
 }
 
@@ -119,7 +122,7 @@ template <class Fn>
                                                          Fn&& bucket) {
   TextSummary out;
   uint32_t w0 = ' ', w1 = 0, w2 = 0, w3 = 0, w4 = 0;  // the last five folded characters, newest first
-  uint32_t word = kFnvBasis ^ 'w', previous_word = 0;
+  uint32_t word = kWordBasis, previous_word = 0;
   bool in_word = false;
   uint32_t words[kMaxAddressedWords];
   int held_words = 0;
@@ -152,7 +155,7 @@ template <class Fn>
       ++out.word_features;
     }
     previous_word = word;
-    word = kFnvBasis ^ 'w';
+    word = kWordBasis;
     in_word = false;
   };
   CHATPIPE_STEPS(text.size());  // the decode
@@ -166,7 +169,7 @@ template <class Fn>
     else if (kind == kSpace) folded = ' ';
     out.question |= c.cp == '?' || c.cp == 0xBF;  // '¿'
     if (kind == kLetter || kind == kDigit || kind == kOpaque) {
-      word = (word ^ folded) * kFnvPrime;
+      word = WordStep(word, folded);
       in_word = true;
     } else {
       end_word();
