@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "a52b5aeec25f8b2b5ac2ddac0c3998412b6616420061b00ed50cd2c9d028f35f";
-constexpr const char* kGeneratedSha256 = "8343ff9784ccf7c5af966741c8b034f615e8ee896ab4c16fae2995ede91c2e00";
+constexpr const char* kDevelopmentSetsSha256 = "e8109687f36be9743b1d8ed45adee0172185b4a54d8a8a22dc487901dd958607";
+constexpr const char* kGeneratedSha256 = "61ac8fee2a8b5711ee905b0f0b82f25f5c3a8d117d398d5f0a11a40f70eda0ea";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
