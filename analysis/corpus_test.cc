@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "e8109687f36be9743b1d8ed45adee0172185b4a54d8a8a22dc487901dd958607";
-constexpr const char* kGeneratedSha256 = "61ac8fee2a8b5711ee905b0f0b82f25f5c3a8d117d398d5f0a11a40f70eda0ea";
+constexpr const char* kDevelopmentSetsSha256 = "b50910492214bf8ac31b6df66f1a0c5bd7241a26a5ed658cc77ad2a79687ba77";
+constexpr const char* kGeneratedSha256 = "6fe3643c1b5874ae4b180b84f744b269204a90790160c0ca0dbdbeff99eeee0a";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

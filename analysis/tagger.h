@@ -64,7 +64,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "19";
+inline constexpr const char* kTaggerCodeVersion = "20";
 
 // What the caller knows beyond the text.
 struct TagOptions {
