@@ -44,6 +44,8 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 20: the learned model learns holdout 19 too;
+// 19: the learned model learns holdout 18 and the watching development sets too;
 // 18: the learned profanity head reads a message's words again when it addresses someone ("you", "tu",
 // "vc": kAddressedBlock);
 // 17: the learned model's weights in 8 bits, twice the rows (2^19 and 2^18) in the same memory;

@@ -32,7 +32,7 @@ const LANGS = ['en', 'es', 'pt'];
 const SENTIMENTS = ['positive', 'negative', 'neutral'];
 const LEVELS = ['none', 'mild', 'strong'];
 // The set kinds, in the order the tables show them: holdout is the first holdout (2026-12-04); holdouts 2
-// to HOLDOUTS were written 2026-12-06. A new holdout is one more here.
+// to HOLDOUTS were written 2026-12-06 and 7. A new holdout is one more here.
 const HOLDOUTS = 21;
 const KINDS = ['dev', 'holdout', ...Array.from({ length: HOLDOUTS - 1 }, (_, i) => `holdout${i + 2}`)];
 
