@@ -185,6 +185,9 @@ TEST(Profanity, AWordOfTheMessageShowsAnInnocentSense) {
   EXPECT_EQ(Terms("el cabrón de mi jefe"), std::vector<std::string>{"cabron"});
   EXPECT_EQ(Terms("son of a bitch, the puppies ate my shoes"), std::vector<std::string>(4, "son of a bitch"));
   EXPECT_EQ(Terms("KITTEN pic!! what a pussy"), std::vector<std::string>{});  // the cue is anywhere
+  // The catch killed in a kitchen spares a threat; a person does not.
+  EXPECT_EQ(Terms("el calamar hay que matarlo rápido pa que no sufra"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("a ese hay que matarlo rápido"), std::vector<std::string>(3, "threat"));
 }
 
 // data/eval/lookalikes.tsv: names, places and ordinary words that only look rude; none is flagged.
