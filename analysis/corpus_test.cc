@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "b50910492214bf8ac31b6df66f1a0c5bd7241a26a5ed658cc77ad2a79687ba77";
-constexpr const char* kGeneratedSha256 = "6fe3643c1b5874ae4b180b84f744b269204a90790160c0ca0dbdbeff99eeee0a";
+constexpr const char* kDevelopmentSetsSha256 = "036712f94bdbc416c604aed5cbc7974c399012b7cfa2c5e0769ab43873f2adb4";
+constexpr const char* kGeneratedSha256 = "a598de1f199bc444b1bef18eefd95302b4c0a199add969a78fd3b36a58fae6e7";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
