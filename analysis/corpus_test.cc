@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "036712f94bdbc416c604aed5cbc7974c399012b7cfa2c5e0769ab43873f2adb4";
-constexpr const char* kGeneratedSha256 = "a598de1f199bc444b1bef18eefd95302b4c0a199add969a78fd3b36a58fae6e7";
+constexpr const char* kDevelopmentSetsSha256 = "43ec842ff7ae4e55e37af84b30b21109601a06d131e47cdfae93fc1ef6ee892e";
+constexpr const char* kGeneratedSha256 = "44f80e73b5a308a874d4e3d792d26d0148f7fa657b655b117152f40fa0aad8fd";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -124,7 +124,7 @@ TEST(Profanity, CapitalisedNamesWithoutACue) {
   EXPECT_EQ(Terms("Twatt is in Orkney"), std::vector<std::string>{});
   EXPECT_EQ(Terms("see you in Twatt"), std::vector<std::string>{});
   EXPECT_EQ(Terms("you Dick"), std::vector<std::string>{"dick"});
-  EXPECT_EQ(Terms("eres un Dick"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("eres un Verga"), std::vector<std::string>{"verga"});
   EXPECT_EQ(Terms("Fucking hell"), (std::vector<std::string>{"fuck", "hell"}));
   EXPECT_EQ(Terms("visitei Fucking na Áustria"), std::vector<std::string>{});
 }
@@ -133,8 +133,17 @@ TEST(Profanity, CapitalisedNamesWithoutACue) {
 TEST(Profanity, CuesAreWordsOfTheMessagesLanguage) {
   EXPECT_EQ(Terms("le dije a Verga que mañana no hay clases"), std::vector<std::string>{});
   EXPECT_EQ(Terms("ayer conocí a Dick en la oficina"), std::vector<std::string>{});
-  EXPECT_EQ(Terms("eres un Dick"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("eres un Verga"), std::vector<std::string>{"verga"});
   EXPECT_EQ(Terms("he is such a Dick"), std::vector<std::string>{"dick"});
+}
+
+// "dick" is English: in Spanish and Portuguese chat it is a name in any case (allow.txt); in English a
+// lower-case one is a name only where a phrase says so ("dick from accounts").
+TEST(Profanity, DickIsAnInsultOnlyInEnglish) {
+  EXPECT_EQ(Terms("mi pana dick llega de aruba el viernes"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("o dick vai de goleiro no sábado"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("dick from accounts says the invoices went out"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("don't be such a dick about it"), std::vector<std::string>{"dick"});
 }
 
 // After a title or beside a particle a known name is a name whatever its case; an unknown word is not.
