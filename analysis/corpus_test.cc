@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "43ec842ff7ae4e55e37af84b30b21109601a06d131e47cdfae93fc1ef6ee892e";
-constexpr const char* kGeneratedSha256 = "44f80e73b5a308a874d4e3d792d26d0148f7fa657b655b117152f40fa0aad8fd";
+constexpr const char* kDevelopmentSetsSha256 = "46a461552b4a35eb72c7a1586b2e13051d8b2c0e6f5977135e339daddf9c5610";
+constexpr const char* kGeneratedSha256 = "a243d09d9ae9d736da46035e56ce86f3b8b93db76110ae4a5959dfdaf8284e67";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
