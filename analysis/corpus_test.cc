@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "46a461552b4a35eb72c7a1586b2e13051d8b2c0e6f5977135e339daddf9c5610";
-constexpr const char* kGeneratedSha256 = "a243d09d9ae9d736da46035e56ce86f3b8b93db76110ae4a5959dfdaf8284e67";
+constexpr const char* kDevelopmentSetsSha256 = "b1509fd00aa6c2b094765a271e37e9b36c8bba5ac0db324b6e46c2b487e6480b";
+constexpr const char* kGeneratedSha256 = "f31c8aa90d77b4983cea79ff4daabd7eafde21e292640c6ec9761707120d4c7c";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
