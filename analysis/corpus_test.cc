@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "b1509fd00aa6c2b094765a271e37e9b36c8bba5ac0db324b6e46c2b487e6480b";
-constexpr const char* kGeneratedSha256 = "f31c8aa90d77b4983cea79ff4daabd7eafde21e292640c6ec9761707120d4c7c";
+constexpr const char* kDevelopmentSetsSha256 = "c36da7e8495de6d7b0d5cf785246607a23a3111dab44d0d98e84f5c0af6c1089";
+constexpr const char* kGeneratedSha256 = "c5ba207f89532cd319b09d21e978f2f79cdac1ba1bec05b376841437cb63b57c";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
