@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "c36da7e8495de6d7b0d5cf785246607a23a3111dab44d0d98e84f5c0af6c1089";
-constexpr const char* kGeneratedSha256 = "c5ba207f89532cd319b09d21e978f2f79cdac1ba1bec05b376841437cb63b57c";
+constexpr const char* kDevelopmentSetsSha256 = "0b708d6b11a067c57d90958dbd3c9799b025b0be60b3363d424a14b735800e37";
+constexpr const char* kGeneratedSha256 = "e8a95e8564e11a6ecdb5b8ad96e650afe51459cc88bbb44e8dcff617dfd8ca4f";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
