@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "0b708d6b11a067c57d90958dbd3c9799b025b0be60b3363d424a14b735800e37";
-constexpr const char* kGeneratedSha256 = "e8a95e8564e11a6ecdb5b8ad96e650afe51459cc88bbb44e8dcff617dfd8ca4f";
+constexpr const char* kDevelopmentSetsSha256 = "a9fe702d6d197a2bf6b6bf108bd2b8a2ea7583437a2145d1078cb56175b378b7";
+constexpr const char* kGeneratedSha256 = "6d06c6e44f2cbbf7c1d86518f2e74c251145e668a472692c72c2a5e17bf4670a";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

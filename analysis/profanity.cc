@@ -491,7 +491,7 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
     if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, st, *s, i, word))
       t.bad = -1;
   }
-  MarkPhrases(lexicon, s, &shown);
+  MarkPhrases(lexicon, lang, s, &shown);
 }
 
 // Whether token i, read as the lexicon word `word` (-1: none), is a known name that stays a name.
@@ -550,9 +550,11 @@ bool Profanity::PhraseHas(const Phrase& p, size_t k, int word) const {
 // an innocent phrase unmarks its tokens, and a phrase whose term's innocent sense the message shows
 // (senses.txt: a laugh beside a threat, "te mato kkkk") leaves them as they were. Of the phrases from a
 // token, the longest wins ("te reviento la cara" over "te reviento"), the first in the file of those as
-// long. The phrases from a word are few (data), so each token starts a bounded number of comparisons.
+// long. An innocent phrase that opens with a known name is no name after a cue word of the message's
+// language: "dick from accounts" is a man, "you dick from accounts" an insult. The phrases from a word
+// are few (data), so each token starts a bounded number of comparisons.
 // shown: the senses the message shows, if Allow has read them.
-void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s, std::optional<uint64_t>* shown) const {
+void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, Scratch* s, std::optional<uint64_t>* shown) const {
   std::vector<Token>& tokens = s->tokens;
   for (size_t i = 0; i < tokens.size(); ++i) {
     CHATPIPE_STEPS(1);
@@ -587,6 +589,10 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, Scratch* s, std::optional<ui
       best_end = k;
     }
     if (!best) continue;
+    if (best->base < 0 && (role_[word] & kName) && i > 0 && !tokens[i].clause_start) {
+      const Token& before = tokens[i - 1];
+      if (!before.is_emoji && before.word >= 0 && (role_[before.word] & (kCue << lang))) continue;
+    }
     if (best->base >= 0 && sense_of_[best->base] >= 0) {
       if (!*shown) *shown = SensesShown(*s);
       if (**shown >> sense_of_[best->base] & 1) {

@@ -119,7 +119,7 @@ class Profanity {
   uint64_t SensesShown(const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
-  void MarkPhrases(const Lexicon& lexicon, Scratch* s, std::optional<uint64_t>* shown) const;
+  void MarkPhrases(const Lexicon& lexicon, int lang, Scratch* s, std::optional<uint64_t>* shown) const;
   void Add(std::string_view form, int base);
   Match MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const;
   Match MatchWild(std::string_view candidate) const;

@@ -137,6 +137,15 @@ TEST(Profanity, CuesAreWordsOfTheMessagesLanguage) {
   EXPECT_EQ(Terms("he is such a Dick"), std::vector<std::string>{"dick"});
 }
 
+// An innocent phrase that opens with a known name ("dick from", "dick will") spares the word, but not after
+// a cue word of the message's language, where it is the insult.
+TEST(Profanity, ANamesInnocentPhraseYieldsToACue) {
+  EXPECT_EQ(Terms("dick will open the clubhouse at 9"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("your dick will fall off"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("ask dick from accounts"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("ask that stupid dick from accounts"), std::vector<std::string>{"dick"});
+}
+
 // "dick" is English: in Spanish and Portuguese chat it is a name in any case (allow.txt); in English a
 // lower-case one is a name only where a phrase says so ("dick from accounts").
 TEST(Profanity, DickIsAnInsultOnlyInEnglish) {
