@@ -93,7 +93,7 @@ test('a set is parsed; comments, blank lines and a leading BOM skipped', () => {
   assert.deepEqual(set.rows.map((r) => [r.lang, r.profanity, r.line]), [['pt', 'mild', 2], ['en', 'none', 4]]);
 });
 
-test('the second to twenty-second holdouts are kinds of their own; other names are refused', () => {
+test('the second to twenty-ninth holdouts are kinds of their own; other names are refused', () => {
   const set = parseSet('x/holdout2_es.tsv', 'es\tnegative\tnone\tqué lata\n');
   assert.equal(set.kind, 'holdout2');
   assert.equal(set.name, 'holdout2 es');
