@@ -504,16 +504,15 @@ bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& s
   CHATPIPE_STEPS(1);
   if (word < 0 || !(role_[word] & kName)) return false;
   const Token& t = s.tokens[i];
-  const auto role_of = [&](size_t k) -> uint16_t {
-    const Token& n = s.tokens[k];
-    return n.is_emoji || n.word < 0 ? 0 : role_[n.word];
-  };
-  if (i > 0 && (role_of(i - 1) & (kTitle | kParticle))) return true;
-  if (i + 1 < s.tokens.size() && !s.tokens[i + 1].clause_start && (role_of(i + 1) & kParticle)) return true;
+  if (i > 0 && (RoleOf(s.tokens[i - 1]) & (kTitle | kParticle))) return true;
+  if (i + 1 < s.tokens.size() && !s.tokens[i + 1].clause_start && (RoleOf(s.tokens[i + 1]) & kParticle)) return true;
   if (t.caps ? st.has_lower || st.words == 1 : !Decode(text, t.begin).info.upper) return false;
   if (i == 0 || t.clause_start) return !(role_[word] & kNameMidOnly);
-  return !(role_of(i - 1) & (kCue << lang));
+  return !(RoleOf(s.tokens[i - 1]) & (kCue << lang));
 }
+
+// What the token's word is to the rules on neighbours; an emoji or an unknown word is nothing.
+uint16_t Profanity::RoleOf(const Token& t) const { return t.is_emoji || t.word < 0 ? 0 : role_[t.word]; }
 
 // The lexicon word whose possessive t is ("Dick's", "Dick’s": the folded token less its last
 // letter), or -1. A possessive is read as a form of the word ("dicks"), so without this a name lost its
@@ -589,10 +588,9 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, Scratch* s, std::o
       best_end = k;
     }
     if (!best) continue;
-    if (best->base < 0 && (role_[word] & kName) && i > 0 && !tokens[i].clause_start) {
-      const Token& before = tokens[i - 1];
-      if (!before.is_emoji && before.word >= 0 && (role_[before.word] & (kCue << lang))) continue;
-    }
+    if (best->base < 0 && (role_[word] & kName) && i > 0 && !tokens[i].clause_start &&
+        (RoleOf(tokens[i - 1]) & (kCue << lang)))
+      continue;
     if (best->base >= 0 && sense_of_[best->base] >= 0) {
       if (!*shown) *shown = SensesShown(*s);
       if (**shown >> sense_of_[best->base] & 1) {

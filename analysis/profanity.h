@@ -116,6 +116,7 @@ class Profanity {
   Status AddBase(std::string_view level, std::string_view base, int* id);
   Match MatchOwner(std::string_view text, const Scratch& s, const Token& t) const;
   bool IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i, int word) const;
+  uint16_t RoleOf(const Token& t) const;
   uint64_t SensesShown(const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
