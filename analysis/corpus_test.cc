@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "a9fe702d6d197a2bf6b6bf108bd2b8a2ea7583437a2145d1078cb56175b378b7";
-constexpr const char* kGeneratedSha256 = "6d06c6e44f2cbbf7c1d86518f2e74c251145e668a472692c72c2a5e17bf4670a";
+constexpr const char* kDevelopmentSetsSha256 = "18a353e5e36ceebc21736a46adf1255e836e73feff9b412ed49e78e25a39c1c1";
+constexpr const char* kGeneratedSha256 = "eb0606e25484dde1d217efa6a2384178dbce087c9c5e652b0ffc29732afe623c";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

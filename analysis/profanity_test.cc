@@ -118,6 +118,12 @@ TEST(Profanity, ContractionsAreNoBadWords) {
   EXPECT_EQ(Terms("HE\u2019LL"), std::vector<std::string>{});
   EXPECT_EQ(Terms("fuck's sake"), std::vector<std::string>{"fuck"});
   EXPECT_EQ(Terms("go to hell"), std::vector<std::string>{"hell"});
+  // "he'll" without its apostrophe (profanity_phrases.txt), but not after "the" or "to", where a phrase
+  // named "hell" holds all three words.
+  EXPECT_EQ(Terms("ok hell bring the ladder round"), std::vector<std::string>{});
+  const std::vector<std::string> hell_phrase = {"hell", "hell", "hell"};
+  EXPECT_EQ(Terms("what the hell be quiet"), hell_phrase);
+  EXPECT_EQ(Terms("go to hell be gone"), hell_phrase);
 }
 
 TEST(Profanity, CapitalisedNamesWithoutACue) {
