@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "18a353e5e36ceebc21736a46adf1255e836e73feff9b412ed49e78e25a39c1c1";
-constexpr const char* kGeneratedSha256 = "eb0606e25484dde1d217efa6a2384178dbce087c9c5e652b0ffc29732afe623c";
+constexpr const char* kDevelopmentSetsSha256 = "718bfb123b60f21a0d93d315864175ee2bf97a50783d18c19331a6e713b95633";
+constexpr const char* kGeneratedSha256 = "8cccf294b4ee87f0ddf936bdb4d57e9d4768f5f4563607ab8e661cb52e1baa71";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -93,7 +93,14 @@ Status Profanity::LoadSenses(LexiconReader& reader) {
     if (senses == kMaxSenses) return LexiconError("more than 64 words with senses");
     if (sense_of_[base] >= 0) return LexiconError("'" + std::string(f[0]) + "' has its cues on an earlier line");
     sense_of_[base] = senses;
-    for (size_t i = 1; i < f.size(); ++i) sense_cues_.emplace_back(FoldWord(f[i]), uint64_t{1} << senses);
+    for (size_t i = 1; i < f.size(); ++i) {
+      // An emoji is a cue of its own: a token with no word ("te mato 😂" is a laugh, as "te mato kkk").
+      const Char c = Decode(f[i], 0);
+      if (c.len == f[i].size() && c.cp >= 0x2000 && c.info.kind != kLetter)
+        emoji_cues_.emplace_back(c.cp, uint64_t{1} << senses);
+      else
+        sense_cues_.emplace_back(FoldWord(f[i]), uint64_t{1} << senses);
+    }
     ++senses;
     return Status::Ok();
   });
@@ -464,11 +471,18 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
 }
 
 // The innocent senses the message's words show (senses.txt), as bits by sense.
-uint64_t Profanity::SensesShown(const Scratch& s) const {
-  CHATPIPE_STEPS(s.tokens.size());
+uint64_t Profanity::SensesShown(std::string_view text, const Scratch& s) const {
+  CHATPIPE_STEPS(s.tokens.size() * (1 + emoji_cues_.size()));
   uint64_t shown = 0;
-  for (const Token& t : s.tokens)
-    if (t.word >= 0 && !t.is_emoji && (role_[t.word] & kSenseCue)) shown |= cue_senses_.find(t.word)->second;
+  for (const Token& t : s.tokens) {
+    if (t.is_emoji) {
+      const char32_t cp = Decode(text, t.begin).cp;
+      for (const auto& [emoji, senses] : emoji_cues_)
+        if (emoji == cp) shown |= senses;
+    } else if (t.word >= 0 && (role_[t.word] & kSenseCue)) {
+      shown |= cue_senses_.find(t.word)->second;
+    }
+  }
   return shown;
 }
 
@@ -479,7 +493,7 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
     Token& t = s->tokens[i];
     if (t.bad < 0) continue;
     if (sense_of_[t.bad] >= 0) {
-      if (!shown) shown = SensesShown(*s);
+      if (!shown) shown = SensesShown(text, *s);
       if (*shown >> sense_of_[t.bad] & 1) {
         t.bad = -1;
         continue;
@@ -491,7 +505,7 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
     if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, st, *s, i, word))
       t.bad = -1;
   }
-  MarkPhrases(lexicon, lang, s, &shown);
+  MarkPhrases(lexicon, lang, text, s, &shown);
 }
 
 // Whether token i, read as the lexicon word `word` (-1: none), is a known name that stays a name.
@@ -553,7 +567,8 @@ bool Profanity::PhraseHas(const Phrase& p, size_t k, int word) const {
 // language: "dick from accounts" is a man, "you dick from accounts" an insult. The phrases from a word
 // are few (data), so each token starts a bounded number of comparisons.
 // shown: the senses the message shows, if Allow has read them.
-void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, Scratch* s, std::optional<uint64_t>* shown) const {
+void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s,
+                            std::optional<uint64_t>* shown) const {
   std::vector<Token>& tokens = s->tokens;
   for (size_t i = 0; i < tokens.size(); ++i) {
     CHATPIPE_STEPS(1);
@@ -592,7 +607,7 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, Scratch* s, std::o
         (RoleOf(tokens[i - 1]) & (kCue << lang)))
       continue;
     if (best->base >= 0 && sense_of_[best->base] >= 0) {
-      if (!*shown) *shown = SensesShown(*s);
+      if (!*shown) *shown = SensesShown(text, *s);
       if (**shown >> sense_of_[best->base] & 1) {
         i = best_end;
         continue;

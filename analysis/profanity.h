@@ -117,10 +117,11 @@ class Profanity {
   Match MatchOwner(std::string_view text, const Scratch& s, const Token& t) const;
   bool IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i, int word) const;
   uint16_t RoleOf(const Token& t) const;
-  uint64_t SensesShown(const Scratch& s) const;
+  uint64_t SensesShown(std::string_view text, const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
   int PhraseWord(const Lexicon& lexicon, const Scratch& s, const Token& t) const;
-  void MarkPhrases(const Lexicon& lexicon, int lang, Scratch* s, std::optional<uint64_t>* shown) const;
+  void MarkPhrases(const Lexicon& lexicon, int lang, std::string_view text, Scratch* s,
+                   std::optional<uint64_t>* shown) const;
   void Add(std::string_view form, int base);
   Match MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const;
   Match MatchWild(std::string_view candidate) const;
@@ -147,6 +148,7 @@ class Profanity {
   std::vector<int> sense_of_;      // base id to its line of senses.txt, -1 if it has none
   std::vector<std::pair<std::string, uint64_t>> sense_cues_;  // folded cue, the senses it shows, until Link
   std::unordered_map<int, uint64_t> cue_senses_;              // lexicon id of a cue to the senses it shows
+  std::vector<std::pair<char32_t, uint64_t>> emoji_cues_;     // an emoji cue ("😂"), the senses it shows
 };
 
 }  // namespace chatpipe::analysis

@@ -212,6 +212,9 @@ TEST(Profanity, AWordOfTheMessageShowsAnInnocentSense) {
   // The catch killed in a kitchen spares a threat; a person does not.
   EXPECT_EQ(Terms("el calamar hay que matarlo rápido pa que no sufra"), std::vector<std::string>{});
   EXPECT_EQ(Terms("a ese hay que matarlo rápido"), std::vector<std::string>(3, "threat"));
+  // An emoji is a cue too: a laughing face spares a threat as a written laugh does; another face does not.
+  EXPECT_EQ(Terms("you're dead meat at bowling tonight \U0001F602"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("you're dead meat at bowling tonight \U0001F621"), std::vector<std::string>(3, "threat"));
 }
 
 // data/eval/lookalikes.tsv: names, places and ordinary words that only look rude; none is flagged.
