@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "718bfb123b60f21a0d93d315864175ee2bf97a50783d18c19331a6e713b95633";
-constexpr const char* kGeneratedSha256 = "8cccf294b4ee87f0ddf936bdb4d57e9d4768f5f4563607ab8e661cb52e1baa71";
+constexpr const char* kDevelopmentSetsSha256 = "87e580d94ac6a04ebe36278931c0ae35e3e1a347b045ae30eb680ab1a8a12fca";
+constexpr const char* kGeneratedSha256 = "b9b8e1095b9736d60d0eef88f05ae984780eb37b8e3ba6cb5693040b4b179a70";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
