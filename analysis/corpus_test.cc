@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "87e580d94ac6a04ebe36278931c0ae35e3e1a347b045ae30eb680ab1a8a12fca";
-constexpr const char* kGeneratedSha256 = "b9b8e1095b9736d60d0eef88f05ae984780eb37b8e3ba6cb5693040b4b179a70";
+constexpr const char* kDevelopmentSetsSha256 = "fc8362123543abc24fcc93433b38ddc03590f5ca9286e3b281436e93220f3543";
+constexpr const char* kGeneratedSha256 = "b126734a0dacba757d4f3f6ae8b952964b4b4062383ef1d909d695a70c729774";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

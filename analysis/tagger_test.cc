@@ -261,8 +261,11 @@ TEST_F(TaggerTest, ALaughMakesAThreatAJoke) {
   for (const char* text : {"te voy a matar jajaja", "se vc comer meu pudim de novo eu te mato kkkkk",
                            "lol im gonna kill you for spoiling the ending"}) {
     EXPECT_FALSE(tagger_->Analyze(text, lists_only).profane) << text;
-    EXPECT_NE(Tag(text).sentiment_label, "negative") << text;
   }
+  // Nor does the spared threat make the label negative (phrases' `negative threat`). The learned label
+  // reads the English one's annoyance at a spoiler as negative since tagger 31, so only these two.
+  for (const char* text : {"te voy a matar jajaja", "se vc comer meu pudim de novo eu te mato kkkkk"})
+    EXPECT_NE(Tag(text).sentiment_label, "negative") << text;
   EXPECT_EQ(Tag("te voy a matar").terms, std::vector<std::string>{"threat"});
   EXPECT_EQ(Tag("kys lol").terms, std::vector<std::string>{"kys"});
   EXPECT_EQ(Tag("go hang yourself lmao").terms, std::vector<std::string>{"self-harm"});
