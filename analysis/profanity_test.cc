@@ -58,6 +58,8 @@ TEST(Profanity, WordsInPiecesAreOneWord) {
 TEST(Profanity, AllowListDependsOnLanguage) {
   EXPECT_EQ(Terms("hicimos una porra para el partido"), std::vector<std::string>{});
   EXPECT_EQ(Terms("porra, esqueci a carteira"), std::vector<std::string>{"porra"});
+  EXPECT_EQ(Terms("pões tu a mesa ou ponho eu?"), std::vector<std::string>{});  // "poes" folded
+  EXPECT_EQ(Terms("shut up you poes"), std::vector<std::string>{"poes"});
 }
 
 Severity LevelOf(std::string_view folded) {
