@@ -20,8 +20,9 @@
 //   swear). ALL-CAPS is shouting, except in a message all in capitals, where it is as Capitalised. After
 //   a title or beside a particle ("Mrs fagg", "DICK VAN DYKE") a known name is a name in any case. A
 //   name's possessive ("Dick's") is the name.
-// - Senses: a bad word that has an innocent sense is no bad word when another word of the message
-//   shows that sense ("the bitch had six puppies", "el cabrón se escapó del rebaño").
+// - Senses: a bad word that has an innocent sense is no bad word when another word (or an emoji) of
+//   the message shows that sense ("the bitch had six puppies", "el cabrón se escapó del rebaño", "te
+//   mato 😂").
 // Built once by Load and Link, then only read.
 #pragma once
 
