@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "fc8362123543abc24fcc93433b38ddc03590f5ca9286e3b281436e93220f3543";
-constexpr const char* kGeneratedSha256 = "b126734a0dacba757d4f3f6ae8b952964b4b4062383ef1d909d695a70c729774";
+constexpr const char* kDevelopmentSetsSha256 = "b75fee33eb82765012dac17f85706a19a0fe954b2c840ef36f3e955cd7ad15cd";
+constexpr const char* kGeneratedSha256 = "2e9eb48bd5e7f724cfb4050edba1cfa5de9540596c7a839bb7d7bce947241e45";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

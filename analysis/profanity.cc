@@ -1,6 +1,7 @@
 #include "analysis/profanity.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "analysis/chars.h"
@@ -112,6 +113,8 @@ Status Profanity::LoadTerms(LexiconReader& reader) {
       if (f.size() < 2) return LexiconError("want: level base [forms...]");
       int base;
       if (Status e = AddBase(f[0], FoldWord(f[1]), &base); !e.ok()) return e;
+      if (base_langs_.size() <= static_cast<size_t>(base)) base_langs_.resize(base + 1);
+      base_langs_[base] |= 1 << lang;
       for (size_t i = 1; i < f.size(); ++i) Add(f[i], base);
       if (affixes_.size() > kMaxAffixes) return LexiconError("more than 64 forms with '*' in all the lists");
       return Status::Ok();
@@ -181,15 +184,23 @@ Status Profanity::LoadNames(LexiconReader& reader) {
       for (size_t i = 2; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), kCue << lang);
       return Status::Ok();
     }
+    if (f[0] == "article") {
+      int lang;
+      if (f.size() < 3) return LexiconError("want: article LANG word...");
+      if (Status st = ParseLang(f[1], &lang); !st.ok()) return st;
+      for (size_t i = 2; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), kArticle << lang);
+      return Status::Ok();
+    }
     if (f[0] == "title" || f[0] == "particle") {
       if (f.size() < 2) return LexiconError("want: " + std::string(f[0]) + " word...");
       for (size_t i = 1; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), f[0] == "title" ? kTitle : kParticle);
       return Status::Ok();
     }
-    const bool mid = f.size() == 3 && f[2] == "mid";
-    if (f[0] != "name" || f.size() < 2 || (f.size() == 3 && !mid) || f.size() > 3)
-      return LexiconError("want: name Word [mid], cue LANG word..., title word... or particle word...");
-    roles_.emplace_back(FoldWord(f[1]), mid ? kName | kNameMidOnly : kName);
+    const bool mid = f.size() == 3 && f[2] == "mid", any = f.size() == 3 && f[2] == "any";
+    if (f[0] != "name" || f.size() < 2 || (f.size() == 3 && !mid && !any) || f.size() > 3)
+      return LexiconError(
+          "want: name Word [mid|any], cue LANG word..., article LANG word..., title word... or particle word...");
+    roles_.emplace_back(FoldWord(f[1]), kName | (mid ? kNameMidOnly : 0) | (any ? kNameAnyCase : 0));
     return Status::Ok();
   });
 }
@@ -285,7 +296,7 @@ Profanity::Match Profanity::MatchKey(int key, const uint8_t* runs, size_t size, 
 }
 
 // A self-censored word ("f*ck", "s**t", "a**hole"): each '*' stands for one letter. At least two
-// real letters are needed, so that masked output ("m*****") is never flagged again.
+// real letters are needed: one letter and stars is MatchStarred's.
 Profanity::Match Profanity::MatchWild(std::string_view candidate) const {
   if (candidate.size() > kMaxBadLength) return {};
   CHATPIPE_STEPS(candidate.size());
@@ -308,6 +319,41 @@ Profanity::Match Profanity::MatchWild(std::string_view candidate) const {
     if (k == f.size()) return form.match;
   }
   return {};
+}
+
+// The bad base term of a one-letter token and three or more stars after it ("f***", "hijo de p***"), or
+// -1; the stars are no token, and no piece follows them (a word in pieces, "f***ing", is a join). Which
+// word hides there is a guess: the first base term of the lists with that letter and that many
+// letters, by its own spelling, of the language lang if it has one ("f***" fuck, "s***" shit,
+// "m****" merda in Portuguese); lang -1: of any. Two stars are no word ("A**", a grade). The tagger's
+// own masked output reads as a bad word again: what it hides was one.
+int Profanity::MatchStarred(std::string_view text, const Scratch& s, int lang, Token* t) const {
+  if (t->letters != 1 || t->fold_end - t->fold_begin != 1) return -1;
+  size_t end = t->end;
+  while (end < text.size() && text[end] == '*' && end - t->end < kMaxBadLength) ++end;
+  CHATPIPE_STEPS(end - t->end + 1);
+  const auto word_byte = [](char c) { return static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)); };
+  const size_t size = 1 + end - t->end;
+  if (size < 4 || (end < text.size() && (text[end] == '*' || word_byte(text[end])))) return -1;
+  const auto c = static_cast<unsigned char>(s.fold[t->fold_begin]);
+  const std::vector<int>& sized = by_size_[size];
+  auto letter = [&](int index) { return static_cast<unsigned char>(forms_[index].folded[0]); };
+  auto first = std::partition_point(sized.begin(), sized.end(), [&](int index) { return letter(index) < c; });
+  const Form* found = nullptr;
+  for (auto it = first; it != sized.end() && letter(*it) == c; ++it) {
+    CHATPIPE_STEPS(1);
+    const Form& form = forms_[*it];
+    if (form.folded != bases_.Key(form.match.base)) continue;
+    if (!found) found = &form;
+    if (lang < 0 || base_langs_[form.match.base] >> lang & 1) {
+      found = &form;
+      break;
+    }
+  }
+  if (!found) return -1;
+  t->word = found->match.word;
+  t->exact = false;
+  return found->match.base;
 }
 
 // One way (v: '1' read as 'i', or as 'l') of squeezing a join of pieces, read off for each prefix
@@ -436,6 +482,7 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
       t.bad = m.base;
       t.word = m.word;
     }
+    if (t.bad < 0) t.bad = MatchStarred(text, *s, -1, &t);
     if (t.bad >= 0 && IsContraction(text.substr(t.begin, t.end - t.begin))) t.bad = -1;
   }
   // Then words in pieces, longest join first. The pieces linked to the next are found once (chain is
@@ -499,6 +546,8 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
         continue;
       }
     }
+    if (t.end < text.size() && text[t.end] == '*')  // "p***", read again in the message's language
+      if (const int starred = MatchStarred(text, *s, lang, &t); starred >= 0) t.bad = starred;
     // A possessive is read as its owner ("Dick's" as Dick, though "dicks" is a name only mid-sentence).
     const int owner = PossessiveOf(lexicon, text, *s, t);
     const int word = owner >= 0 ? owner : t.exact ? t.word : -1;
@@ -510,9 +559,11 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
 
 // Whether token i, read as the lexicon word `word` (-1: none), is a known name that stays a name.
 // Whatever its case, after a title ("mrs fagg") or beside a particle ("DICK VAN DYKE"). Otherwise only
-// Capitalised, where case says something: an ALL-CAPS token in a message that has lower case, or the
-// message's only word, is shouting, but in a message all in capitals it may be a name. And no cue word of the message's
-// language right before it ("you Dick", "eres un Dick"); a `mid` name only inside a sentence.
+// Capitalised, where case says something (an ALL-CAPS token in a message that has lower case, or the
+// message's only word, is shouting, but in a message all in capitals it may be a name), unless it is
+// an `any` name, which chat writes in lower case as often as not ("ask dick"), unless it is the
+// message's only word. And not cued as an insult (CuedAsInsult: "you Dick", "a spineless dick"); a `mid`
+// name only inside a sentence.
 bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i,
                              int word) const {
   CHATPIPE_STEPS(1);
@@ -520,9 +571,20 @@ bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& s
   const Token& t = s.tokens[i];
   if (i > 0 && (RoleOf(s.tokens[i - 1]) & (kTitle | kParticle))) return true;
   if (i + 1 < s.tokens.size() && !s.tokens[i + 1].clause_start && (RoleOf(s.tokens[i + 1]) & kParticle)) return true;
-  if (t.caps ? st.has_lower || st.words == 1 : !Decode(text, t.begin).info.upper) return false;
+  if (role_[word] & kNameAnyCase ? st.words == 1
+                                 : t.caps ? st.has_lower || st.words == 1 : !Decode(text, t.begin).info.upper)
+    return false;
   if (i == 0 || t.clause_start) return !(role_[word] & kNameMidOnly);
-  return !(RoleOf(s.tokens[i - 1]) & (kCue << lang));
+  return !CuedAsInsult(lang, s.tokens, i);
+}
+
+// Whether the words before token i, in its clause, say that the name there is the bad word: a cue of
+// the message's language right before it ("you Dick", "eres un Pico"), or an article two before with
+// one word between ("a spineless dick"; not "you and dick").
+bool Profanity::CuedAsInsult(int lang, const std::vector<Token>& tokens, size_t i) const {
+  if (i == 0 || tokens[i].clause_start) return false;
+  if (RoleOf(tokens[i - 1]) & (kCue << lang)) return true;
+  return i >= 2 && !tokens[i - 1].clause_start && (RoleOf(tokens[i - 2]) & (kArticle << lang));
 }
 
 // What the token's word is to the rules on neighbours; an emoji or an unknown word is nothing.
@@ -603,9 +665,7 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, std::string_view t
       best_end = k;
     }
     if (!best) continue;
-    if (best->base < 0 && (role_[word] & kName) && i > 0 && !tokens[i].clause_start &&
-        (RoleOf(tokens[i - 1]) & (kCue << lang)))
-      continue;
+    if (best->base < 0 && (role_[word] & kName) && CuedAsInsult(lang, tokens, i)) continue;
     if (best->base >= 0 && sense_of_[best->base] >= 0) {
       if (!*shown) *shown = SensesShown(text, *s);
       if (**shown >> sense_of_[best->base] & 1) {

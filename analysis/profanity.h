@@ -15,11 +15,13 @@
 //   with any of its verbs and targets.
 // - Names: a Capitalised token that is a known name or place ("Dick", "Twatt") is no bad word, unless
 //   the word before it is a cue, in the message's language, that the name is used as an insult ("you
-//   Dick", "such a Dick", "eres un Pico"; Spanish "a Dick" is no cue), or it opens the message and is a
-//   name marked `mid` ("Fucking" the village, mid-sentence only: "Fucking hell" opens a message as a
-//   swear). ALL-CAPS is shouting, except in a message all in capitals, where it is as Capitalised. After
-//   a title or beside a particle ("Mrs fagg", "DICK VAN DYKE") a known name is a name in any case. A
-//   name's possessive ("Dick's") is the name.
+//   Dick", "such a Dick", "eres un Pico"; Spanish "a Dick" is no cue), or an article is two before it
+//   ("a spineless Dick"), or it opens the message and is a name marked `mid` ("Fucking" the village,
+//   mid-sentence only: "Fucking hell" opens a message as a swear). ALL-CAPS is shouting, except in a
+//   message all in capitals, where it is as Capitalised. A name marked `any` is a name in lower case
+//   and in shouting too ("ask dick if he has the drill": in chat "dick" is a man five times for each
+//   insult, and the insult comes with a cue). After a title or beside a particle ("Mrs fagg", "DICK VAN
+//   DYKE") a known name is a name in any case. A name's possessive ("Dick's") is the name.
 // - Senses: a bad word that has an innocent sense is no bad word when another word (or an emoji) of
 //   the message shows that sense ("the bitch had six puppies", "el cabrón se escapó del rebaño", "te
 //   mato 😂").
@@ -101,6 +103,8 @@ class Profanity {
     kTitle = 16,     // Mr, Sra, Dona: a known name after it is a name in any case
     kParticle = 32,  // van, von: likewise beside it
     kCue = 64,       // kCue << lang: a cue word in that language
+    kNameAnyCase = 512,  // a name in lower case too ("ask dick"), unless cued as an insult
+    kArticle = 1024,     // kArticle << lang: an article two words before a name cues it ("a spineless Dick")
   };
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
@@ -117,6 +121,7 @@ class Profanity {
   Status AddBase(std::string_view level, std::string_view base, int* id);
   Match MatchOwner(std::string_view text, const Scratch& s, const Token& t) const;
   bool IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i, int word) const;
+  bool CuedAsInsult(int lang, const std::vector<Token>& tokens, size_t i) const;
   uint16_t RoleOf(const Token& t) const;
   uint64_t SensesShown(std::string_view text, const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
@@ -126,6 +131,7 @@ class Profanity {
   void Add(std::string_view form, int base);
   Match MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const;
   Match MatchWild(std::string_view candidate) const;
+  int MatchStarred(std::string_view text, const Scratch& s, int lang, Token* t) const;
   Match MatchJoin(std::string_view join, const size_t* ends, size_t n, size_t* last) const;
   Match MatchTraced(const JoinTrace& t, size_t j) const;
   bool Linked(std::string_view text, const Scratch& s, size_t a) const;
@@ -138,6 +144,7 @@ class Profanity {
   std::vector<Affix> affixes_;
   StringTable bases_;
   std::vector<Severity> levels_;  // by base id
+  std::vector<uint8_t> base_langs_;  // by base id: bit lang set where a list of lang has it
   std::vector<bool> hostile_;     // by base id: named on the `negative` line of profanity_phrases.txt
   std::vector<Phrase> phrases_;   // by first word id, from Link
   std::vector<std::pair<std::string, uint16_t>> roles_;  // folded word, WordRole bits, until Link

@@ -42,7 +42,7 @@ TEST(Profanity, WholeWordsThroughLeetAndStretching) {
 TEST(Profanity, SelfCensoredNeedsTwoRealLetters) {
   EXPECT_EQ(Base("f*ck"), "fuck");
   EXPECT_EQ(Base("s**t"), "shit");
-  EXPECT_EQ(Base("m*****"), "");  // masked output is never flagged again
+  EXPECT_EQ(Base("m*****"), "");  // one letter and stars: Profanity::MatchStarred, over the message's text
 }
 
 TEST(Profanity, WordsInPiecesAreOneWord) {
@@ -179,7 +179,23 @@ TEST(Profanity, NamesInAMessageAllInCapitals) {
   EXPECT_EQ(Terms("YOU DICK"), std::vector<std::string>{"dick"});
   EXPECT_EQ(Terms("DICK"), std::vector<std::string>{"dick"});
   EXPECT_EQ(Terms("DICK \U0001F602"), std::vector<std::string>{"dick"});  // still one word
-  EXPECT_EQ(Terms("lol DICK is here"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("lol COCK is here"), std::vector<std::string>{"cock"});
+}
+
+// A name marked `any` ("dick") is a name in lower case and in shouting too, unless a cue word comes
+// right before it, an article two before it, a word after it that makes a bad phrase, or it is the
+// message's only word.
+TEST(Profanity, NamesMarkedAnyAreNamesInEveryCase) {
+  EXPECT_EQ(Terms("ask dick if he still has the drill"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("DICK, your dentist appointment got moved to 3pm"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("you and dick should come round"), std::vector<std::string>{});  // no article
+  EXPECT_EQ(Terms("dick's collecting the kids today"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("ur such a dick"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("he was a spineless dick about it"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("go suck dick"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("classic dick move tbh"), (std::vector<std::string>{"dick", "dick"}));  // a phrase
+  EXPECT_EQ(Terms("dick"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("bunch of dicks"), std::vector<std::string>{"dick"});  // the plural is no `any` name
 }
 
 // "hell's" and "crap's" (a possessive or "is") are the bad word though "hells" and "craps" are no forms.
@@ -196,7 +212,7 @@ TEST(Profanity, PossessivesOfNamesAreNames) {
   EXPECT_EQ(Terms("my uncle Dick's car is red"), std::vector<std::string>{});
   EXPECT_EQ(Terms("my uncle Dick\u2019s car is red"), std::vector<std::string>{});
   EXPECT_EQ(Terms("what a Dick's move"), std::vector<std::string>{"dick"});
-  EXPECT_EQ(Terms("look at that dick's car"), std::vector<std::string>{"dick"});
+  EXPECT_EQ(Terms("look at that cock's car"), std::vector<std::string>{"cock"});
   EXPECT_EQ(Terms("my uncle dick's car"), std::vector<std::string>{});  // "uncle dick": an innocent phrase
   EXPECT_EQ(Terms("DICK'S CAR"), std::vector<std::string>{"dick"});
 }

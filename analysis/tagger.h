@@ -44,6 +44,9 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 32: names marked `any` in names.txt are names in lower case and shouting too, an article two words
+// before a name cues it ("a spineless dick"); one letter and three or more stars is a bad word
+// ("f***"); the learned model learns holdout 33 too;
 // 31: the learned model learns holdout 32 too;
 // 30: the learned model learns holdout 31 too;
 // 29: an emoji may be a sense's cue (senses.txt: a laughing face spares a threat); the learned model
@@ -79,7 +82,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "31";
+inline constexpr const char* kTaggerCodeVersion = "32";
 
 // What the caller knows beyond the text.
 struct TagOptions {

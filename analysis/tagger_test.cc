@@ -61,11 +61,23 @@ TEST_F(TaggerTest, SparesInnocentLookAlikes) {
         "can you pass me that", "as reuniões são às terças", "as I said", "mi abuela vive en Putaendo",
         "el cono de tránsito", "feliz año nuevo", "hicimos una porra para el partido", "c u later",
         "reading Dickens", "the cockpit", "my therapist", "a bass guitar", "hello shell", "class assassin",
-        "Hancock and peacock", "2024 $100 @rodo", "m*****", "f*** s*** a**"}) {
+        "Hancock and peacock", "2024 $100 @rodo", "A** in maths", "**bold**", "rated 5***"}) {
     const Tags tags = Tag(text);
     EXPECT_FALSE(tags.profane) << text << " -> " << (tags.terms.empty() ? "" : tags.terms[0]);
     EXPECT_EQ(tags.masked, text);
   }
+}
+
+// A word of one letter and three or more stars is the first bad word of the lists with that letter and
+// length, in the message's language where one has it; the tagger's masked output reads so too.
+TEST_F(TaggerTest, OneLetterAndStarsIsABadWord) {
+  EXPECT_EQ(Tag("f*** off").terms, std::vector<std::string>{"fuck"});
+  EXPECT_EQ(Tag("what the f*** is this patch").level, Severity::kStrong);
+  EXPECT_EQ(Tag("m****, esqueci o guarda-chuva").terms, std::vector<std::string>{"merda"});
+  EXPECT_EQ(Tag("hijo de p*** me rayaste el auto").terms, std::vector<std::string>{"hijo de puta"});
+  EXPECT_EQ(Tag("vete a la m*****").terms, std::vector<std::string>{"mierda"});
+  EXPECT_EQ(Tag("f***ing brilliant").terms, std::vector<std::string>{"fuck"});  // a word in pieces
+  EXPECT_FALSE(Tag("f** off").profane);                                         // two stars are no word
 }
 
 TEST_F(TaggerTest, AllowListDependsOnLanguage) {
@@ -515,8 +527,9 @@ TEST(TaggerLoad, ClassesMustComeBeforeTheirPhrasesAndBeNamedOnce) {
   fails_with(many, "profanity_phrases.txt:129: more than 128 classes");
   fails_with("negative threat\nstrong threat: ill kill you\n",
              "profanity_phrases.txt:1: no term 'threat' on an earlier line");
-  // The threat term is named, as senses.txt gives it cues.
-  std::ofstream(dir + "/profanity_phrases.txt") << "class harm kill stab\nstrong threat: ill @harm you\n";
+  // The threat and stalking terms are named, as senses.txt gives them cues.
+  std::ofstream(dir + "/profanity_phrases.txt")
+      << "class harm kill stab\nstrong threat: ill @harm you\nstrong stalking: i know where you live\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_TRUE((*loaded)->Analyze("ill stab you").profane);
