@@ -36,11 +36,13 @@ bool IsContraction(std::string_view word) {
   return before.ends_with('\'') || before.ends_with("\u2019");
 }
 
-// The folded word whose possessive (or "is") t is: "Dick's", "crap’s" give "dick", "crap"; else empty.
+// The folded word whose possessive (or "is") t is: "Dick's", "crap’s", "DICK'S" give "dick", "crap";
+// else empty.
 std::string_view OwnerOf(std::string_view text, const Scratch& s, const Token& t) {
   const std::string_view raw = text.substr(t.begin, t.end - t.begin);
   const std::string_view folded = s.Folded(t);
-  if (!(raw.ends_with("'s") || raw.ends_with("\u2019s")) || folded.size() < 2 || folded.back() != 's') return {};
+  const bool apostrophe_s = raw.ends_with("'s") || raw.ends_with("'S") || raw.ends_with("\u2019s") || raw.ends_with("\u2019S");
+  if (!apostrophe_s || folded.size() < 2 || folded.back() != 's') return {};
   CHATPIPE_STEPS(folded.size());
   return folded.substr(0, folded.size() - 1);
 }
