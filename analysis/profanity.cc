@@ -484,7 +484,7 @@ void Profanity::FindBadWords(const Lexicon& lexicon, std::string_view text, Scra
       t.bad = m.base;
       t.word = m.word;
     }
-    if (t.bad < 0) t.bad = MatchStarred(text, *s, -1, &t);
+    if (t.bad < 0 && t.letters == 1 && t.end < text.size() && text[t.end] == '*') t.bad = MatchStarred(text, *s, -1, &t);
     if (t.bad >= 0 && IsContraction(text.substr(t.begin, t.end - t.begin))) t.bad = -1;
   }
   // Then words in pieces, longest join first. The pieces linked to the next are found once (chain is
