@@ -179,18 +179,12 @@ Status Profanity::LoadPhrases(LexiconReader& reader) {
 
 Status Profanity::LoadNames(LexiconReader& reader) {
   return reader.ForEachLine("names.txt", [&](const Fields& f) {
-    if (f[0] == "cue") {
+    if (f[0] == "cue" || f[0] == "article") {
       int lang;
-      if (f.size() < 3) return LexiconError("want: cue LANG word...");
+      if (f.size() < 3) return LexiconError("want: " + std::string(f[0]) + " LANG word...");
       if (Status st = ParseLang(f[1], &lang); !st.ok()) return st;
-      for (size_t i = 2; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), kCue << lang);
-      return Status::Ok();
-    }
-    if (f[0] == "article") {
-      int lang;
-      if (f.size() < 3) return LexiconError("want: article LANG word...");
-      if (Status st = ParseLang(f[1], &lang); !st.ok()) return st;
-      for (size_t i = 2; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), kArticle << lang);
+      const uint16_t role = (f[0] == "cue" ? kCue : kArticle) << lang;
+      for (size_t i = 2; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), role);
       return Status::Ok();
     }
     if (f[0] == "title" || f[0] == "particle") {

@@ -511,6 +511,25 @@ TEST(TaggerLoad, UnknownLevelFailsWithFileAndLine) {
       << loaded.status().detail();
 }
 
+TEST(TaggerLoad, NamesLinesAreChecked) {
+  const std::string dir = CopyOfTagData("tag_data_names");
+  const auto fails_with = [&](const std::string& names, const std::string& detail) {
+    std::ofstream(dir + "/names.txt") << names;
+    auto loaded = Tagger::Load(dir);
+    ASSERT_FALSE(loaded.ok()) << names;
+    EXPECT_NE(loaded.status().detail().find(detail), std::string::npos) << loaded.status().detail();
+  };
+  fails_with("name Dick sometimes\n", "names.txt:1: want: name Word [mid|any]");
+  fails_with("article en\n", "names.txt:1: want: article LANG word...");
+  fails_with("cue\n", "names.txt:1: want: cue LANG word...");
+  std::ofstream(dir + "/names.txt") << "name Dick any\ncue en you\narticle en a\n";
+  auto loaded = Tagger::Load(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_FALSE((*loaded)->Analyze("ask dick about the drill").profane);
+  EXPECT_TRUE((*loaded)->Analyze("you dick").profane);
+  EXPECT_TRUE((*loaded)->Analyze("what a massive dick").profane);
+}
+
 TEST(TaggerLoad, ClassesMustComeBeforeTheirPhrasesAndBeNamedOnce) {
   const std::string dir = CopyOfTagData("tag_data_classes");
   const auto fails_with = [&](const std::string& phrases, const std::string& detail) {
