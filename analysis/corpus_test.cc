@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "b75fee33eb82765012dac17f85706a19a0fe954b2c840ef36f3e955cd7ad15cd";
-constexpr const char* kGeneratedSha256 = "2e9eb48bd5e7f724cfb4050edba1cfa5de9540596c7a839bb7d7bce947241e45";
+constexpr const char* kDevelopmentSetsSha256 = "3b193b78a1313291461bf467f2e5357edc640a903ff8bbc17baf1a185ae50c5b";
+constexpr const char* kGeneratedSha256 = "b164b0a515e402e7851f531f906be0cbebd2f89403bfc7ec911870f325f60a4c";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

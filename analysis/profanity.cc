@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <optional>
 
 #include "analysis/chars.h"
@@ -199,6 +200,18 @@ Status Profanity::LoadNames(LexiconReader& reader) {
     roles_.emplace_back(FoldWord(f[1]), kName | (mid ? kNameMidOnly : 0) | (any ? kNameAnyCase : 0));
     return Status::Ok();
   });
+}
+
+Status Profanity::CheckEmojiCues(const Lexicon& lexicon) const {
+  for (const auto& [emoji, senses] : emoji_cues_) {
+    float valence;
+    if (lexicon.EmojiValence(emoji, &valence)) continue;
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(emoji));
+    return LexiconError(std::string("senses.txt: the cue ") + code +
+                        " is no emoji of emoji.tsv, so no message would ever show it");
+  }
+  return Status::Ok();
 }
 
 void Profanity::Link(Lexicon* lexicon) {

@@ -59,6 +59,8 @@ class Profanity {
   // Once the lexicon is complete: which word each form reads as, and which known words are bad. Adds
   // the words of phrases and names to the lexicon, so that a token's word id says whether it is one.
   void Link(Lexicon* lexicon);
+  // Fails on an emoji cue of senses.txt that the scanner never makes a token (not in emoji.tsv).
+  Status CheckEmojiCues(const Lexicon& lexicon) const;
 
   // The bad base term a folded candidate word is, if any.
   Match MatchWord(std::string_view candidate) const;

@@ -49,6 +49,7 @@ Result<std::unique_ptr<Tagger>> Tagger::Load(const std::string& data_dir) {
   if (Status st = data->profanity.Load(reader); !st.ok()) return st;
   if (Status st = data->lexicon.LoadAllowList(reader); !st.ok()) return st;
   data->profanity.Link(&data->lexicon);
+  if (Status st = data->profanity.CheckEmojiCues(data->lexicon); !st.ok()) return st;
   std::vector<analysis::LabelledMessage> dev;
   if (Status st = analysis::ReadDevelopmentSets(reader, &dev); !st.ok()) return st;
   // Every file is read by now: the digest is the cache's key as the version is the tags'.

@@ -530,6 +530,16 @@ TEST(TaggerLoad, NamesLinesAreChecked) {
   EXPECT_TRUE((*loaded)->Analyze("what a massive dick").profane);
 }
 
+// An emoji cue the scanner never makes a token of (one not in emoji.tsv) would be dead: refused.
+TEST(TaggerLoad, AnEmojiCueMustBeAKnownEmoji) {
+  const std::string dir = CopyOfTagData("tag_data_emoji_cue");
+  std::ofstream(dir + "/senses.txt") << "threat haha \U0001F6F8\n";  // a flying saucer
+  auto loaded = Tagger::Load(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().detail().find("the cue U+1F6F8 is no emoji of emoji.tsv"), std::string::npos)
+      << loaded.status().detail();
+}
+
 TEST(TaggerLoad, ClassesMustComeBeforeTheirPhrasesAndBeNamedOnce) {
   const std::string dir = CopyOfTagData("tag_data_classes");
   const auto fails_with = [&](const std::string& phrases, const std::string& detail) {
