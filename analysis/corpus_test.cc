@@ -21,7 +21,7 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "3b193b78a1313291461bf467f2e5357edc640a903ff8bbc17baf1a185ae50c5b";
+constexpr const char* kDevelopmentSetsSha256 = "d8249838bc6eae39f802fdd9357a2a5041a179d4ba364208f73fa5a93d2ea3a9";
 constexpr const char* kGeneratedSha256 = "b164b0a515e402e7851f531f906be0cbebd2f89403bfc7ec911870f325f60a4c";
 constexpr int kGeneratedLines = 4000;
 
