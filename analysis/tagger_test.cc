@@ -511,17 +511,20 @@ TEST(TaggerLoad, UnknownLevelFailsWithFileAndLine) {
       << loaded.status().detail();
 }
 
+// Writes contents to dir/file and expects the lists in dir to fail to load, saying detail.
+void ExpectLoadFails(const std::string& dir, const std::string& file, const std::string& contents,
+                     const std::string& detail) {
+  std::ofstream(dir + "/" + file) << contents;
+  auto loaded = Tagger::Load(dir);
+  ASSERT_FALSE(loaded.ok()) << contents;
+  EXPECT_NE(loaded.status().detail().find(detail), std::string::npos) << loaded.status().detail();
+}
+
 TEST(TaggerLoad, NamesLinesAreChecked) {
   const std::string dir = CopyOfTagData("tag_data_names");
-  const auto fails_with = [&](const std::string& names, const std::string& detail) {
-    std::ofstream(dir + "/names.txt") << names;
-    auto loaded = Tagger::Load(dir);
-    ASSERT_FALSE(loaded.ok()) << names;
-    EXPECT_NE(loaded.status().detail().find(detail), std::string::npos) << loaded.status().detail();
-  };
-  fails_with("name Dick sometimes\n", "names.txt:1: want: name Word [mid|any]");
-  fails_with("article en\n", "names.txt:1: want: article LANG word...");
-  fails_with("cue\n", "names.txt:1: want: cue LANG word...");
+  ExpectLoadFails(dir, "names.txt", "name Dick sometimes\n", "names.txt:1: want: name Word [mid|any]");
+  ExpectLoadFails(dir, "names.txt", "article en\n", "names.txt:1: want: article LANG word...");
+  ExpectLoadFails(dir, "names.txt", "cue\n", "names.txt:1: want: cue LANG word...");
   std::ofstream(dir + "/names.txt") << "name Dick any\ncue en you\narticle en a\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -532,21 +535,15 @@ TEST(TaggerLoad, NamesLinesAreChecked) {
 
 // An emoji cue the scanner never makes a token of (one not in emoji.tsv) would be dead: refused.
 TEST(TaggerLoad, AnEmojiCueMustBeAKnownEmoji) {
-  const std::string dir = CopyOfTagData("tag_data_emoji_cue");
-  std::ofstream(dir + "/senses.txt") << "threat haha \U0001F6F8\n";  // a flying saucer
-  auto loaded = Tagger::Load(dir);
-  ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.status().detail().find("the cue U+1F6F8 is no emoji of emoji.tsv"), std::string::npos)
-      << loaded.status().detail();
+  const std::string flying_saucer = "\U0001F6F8";
+  ExpectLoadFails(CopyOfTagData("tag_data_emoji_cue"), "senses.txt", "threat haha " + flying_saucer + "\n",
+                  "the cue U+1F6F8 is no emoji of emoji.tsv");
 }
 
 TEST(TaggerLoad, ClassesMustComeBeforeTheirPhrasesAndBeNamedOnce) {
   const std::string dir = CopyOfTagData("tag_data_classes");
   const auto fails_with = [&](const std::string& phrases, const std::string& detail) {
-    std::ofstream(dir + "/profanity_phrases.txt") << phrases;
-    auto loaded = Tagger::Load(dir);
-    ASSERT_FALSE(loaded.ok()) << phrases;
-    EXPECT_NE(loaded.status().detail().find(detail), std::string::npos) << loaded.status().detail();
+    ExpectLoadFails(dir, "profanity_phrases.txt", phrases, detail);
   };
   fails_with("strong ill @harm you\nclass harm kill stab\n", "profanity_phrases.txt:1: no class 'harm'");
   fails_with("class harm kill\nclass harm stab\n", "profanity_phrases.txt:2: class 'harm' on an earlier line");
