@@ -569,10 +569,10 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
 // Whether token i, read as the lexicon word `word` (-1: none), is a known name that stays a name.
 // Whatever its case, after a title ("mrs fagg") or beside a particle ("DICK VAN DYKE"). Otherwise only
 // Capitalised, where case says something (an ALL-CAPS token in a message that has lower case, or the
-// message's only word, is shouting, but in a message all in capitals it may be a name), unless it is
-// an `any` name, which chat writes in lower case as often as not ("ask dick"), unless it is the
-// message's only word. And not cued as an insult (CuedAsInsult: "you Dick", "a spineless dick"); a `mid`
-// name only inside a sentence.
+// message's only word, is shouting, but in a message all in capitals it may be a name). An `any` name,
+// which chat writes in lower case as often as not ("ask dick"), in every case but as the message's
+// only word. And not cued as an insult (CuedAsInsult: "you Dick", "a spineless dick"); a `mid` name
+// only inside a sentence.
 bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i,
                              int word) const {
   CHATPIPE_STEPS(1);
