@@ -26,6 +26,12 @@ struct CharInfo {
   bool clause = false;  // ends a clause: negation and boosters do not reach across it
 };
 
+// A byte of a word, as the masking and the starred words see one: an ASCII letter or digit, or any
+// byte of a multi-byte character.
+inline bool IsWordByte(char c) {
+  return static_cast<unsigned char>(c) >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
 constexpr bool IsOneOf(char c, const char* set) {
   for (; *set; ++set)
     if (*set == c) return true;

@@ -1,7 +1,6 @@
 #include "analysis/profanity.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <optional>
 
@@ -304,6 +303,16 @@ Profanity::Match Profanity::MatchKey(int key, const uint8_t* runs, size_t size, 
   return {};
 }
 
+// The forms of that many letters that start with the letter c, in file order (LoadTerms sorts them so).
+std::pair<std::vector<int>::const_iterator, std::vector<int>::const_iterator> Profanity::FormsFrom(size_t size,
+                                                                                                  char c) const {
+  const std::vector<int>& sized = by_size_[size];
+  const auto letter = [&](int index) { return static_cast<unsigned char>(forms_[index].folded[0]); };
+  const auto u = static_cast<unsigned char>(c);
+  const auto first = std::partition_point(sized.begin(), sized.end(), [&](int index) { return letter(index) < u; });
+  return {first, std::partition_point(first, sized.end(), [&](int index) { return letter(index) == u; })};
+}
+
 // A self-censored word ("f*ck", "s**t", "a**hole"): each '*' stands for one letter. At least two
 // real letters are needed: one letter and stars is MatchStarred's.
 Profanity::Match Profanity::MatchWild(std::string_view candidate) const {
@@ -312,13 +321,8 @@ Profanity::Match Profanity::MatchWild(std::string_view candidate) const {
   const size_t stars = std::count(candidate.begin(), candidate.end(), '*');
   if (candidate.size() - stars < 2) return {};
   const std::vector<int>& sized = by_size_[candidate.size()];
-  auto first = sized.begin(), last = sized.end();
-  if (candidate[0] != '*') {
-    const auto c = static_cast<unsigned char>(Unleet(candidate[0], false));
-    auto letter = [&](int index) { return static_cast<unsigned char>(forms_[index].folded[0]); };
-    first = std::partition_point(first, last, [&](int index) { return letter(index) < c; });
-    last = std::partition_point(first, last, [&](int index) { return letter(index) == c; });
-  }
+  const auto [first, last] = candidate[0] == '*' ? std::make_pair(sized.begin(), sized.end())
+                                                 : FormsFrom(candidate.size(), Unleet(candidate[0], false));
   for (auto it = first; it != last; ++it) {
     const Form& form = forms_[*it];
     const std::string& f = form.folded;
@@ -341,15 +345,11 @@ int Profanity::MatchStarred(std::string_view text, const Scratch& s, int lang, T
   size_t end = t->end;
   while (end < text.size() && text[end] == '*' && end - t->end < kMaxBadLength) ++end;
   CHATPIPE_STEPS(end - t->end + 1);
-  const auto word_byte = [](char c) { return static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)); };
   const size_t size = 1 + end - t->end;
-  if (size < 4 || (end < text.size() && (text[end] == '*' || word_byte(text[end])))) return -1;
-  const auto c = static_cast<unsigned char>(s.fold[t->fold_begin]);
-  const std::vector<int>& sized = by_size_[size];
-  auto letter = [&](int index) { return static_cast<unsigned char>(forms_[index].folded[0]); };
-  auto first = std::partition_point(sized.begin(), sized.end(), [&](int index) { return letter(index) < c; });
+  if (size < 4 || (end < text.size() && (text[end] == '*' || IsWordByte(text[end])))) return -1;
+  const auto [first, last] = FormsFrom(size, s.fold[t->fold_begin]);
   const Form* found = nullptr;
-  for (auto it = first; it != sized.end() && letter(*it) == c; ++it) {
+  for (auto it = first; it != last; ++it) {
     CHATPIPE_STEPS(1);
     const Form& form = forms_[*it];
     if (form.folded != bases_.Key(form.match.base)) continue;

@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "analysis/lexicon.h"
@@ -132,6 +133,7 @@ class Profanity {
                    std::optional<uint64_t>* shown) const;
   void Add(std::string_view form, int base);
   Match MatchKey(int key, const uint8_t* runs, size_t size, uint8_t last_run) const;
+  std::pair<std::vector<int>::const_iterator, std::vector<int>::const_iterator> FormsFrom(size_t size, char c) const;
   Match MatchWild(std::string_view candidate) const;
   int MatchStarred(std::string_view text, const Scratch& s, int lang, Token* t) const;
   Match MatchJoin(std::string_view join, const size_t* ends, size_t n, size_t* last) const;

@@ -5,7 +5,6 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
@@ -104,15 +103,14 @@ void SpareCallerNames(const std::vector<std::string_view>& names, analysis::Scra
 // A word of one character and then only '*' ("m*****", "a**"): what MaskText makes of a bad word.
 bool HasMaskedWord(std::string_view text) {
   CHATPIPE_STEPS(text.size());
-  auto word_byte = [](char c) { return static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c)); };
   for (size_t i = 1; i < text.size(); ++i) {
     if (text[i] != '*' || text[i - 1] == '*') continue;
     size_t start = i - 1;  // the character before the stars, back to its first byte
     while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
     size_t end = i;
     while (end < text.size() && text[end] == '*') ++end;
-    const bool alone = (start == 0 || !word_byte(text[start - 1])) && (end == text.size() || !word_byte(text[end]));
-    if (word_byte(text[start]) && alone) return true;
+    const bool alone = (start == 0 || !analysis::IsWordByte(text[start - 1])) && (end == text.size() || !analysis::IsWordByte(text[end]));
+    if (analysis::IsWordByte(text[start]) && alone) return true;
     i = end;
   }
   return false;
