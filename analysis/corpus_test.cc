@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "d8249838bc6eae39f802fdd9357a2a5041a179d4ba364208f73fa5a93d2ea3a9";
-constexpr const char* kGeneratedSha256 = "b164b0a515e402e7851f531f906be0cbebd2f89403bfc7ec911870f325f60a4c";
+constexpr const char* kDevelopmentSetsSha256 = "c739ccd4d4ae2090ce7317bef029add31facaf52c8d80aa11ce93581f3c41bc5";
+constexpr const char* kGeneratedSha256 = "ff11a068bbddf54f0548492196303cdf6ddfca1613e1a30a2a17e43523790dd9";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
