@@ -17,7 +17,7 @@ import { Observable } from './observable';
 import { Api, ApiError, type UploadTask } from './api';
 import { BoardClient } from './boardclient';
 import { Renewal } from './renewal';
-import { MAX_SENDS, resendDelay } from './resend';
+import { MAX_SENDS, rejoinDelay, resendDelay } from './resend';
 import { RoomLog, type ChatMessage } from './roomlog';
 import { Socket, type ConnectionState } from './socket';
 import { SpeechStore } from './speech';
@@ -37,6 +37,8 @@ export interface OpenRoom {
   status: 'loading' | 'ready' | 'error';
   error?: string;
   joined: boolean;
+  rejoins: number; // joins refused in a row for a passing cause (resend.ts: REJOIN_CODES)
+  joinProblem?: string; // the last such refusal's reason, shown while the room is joined again
   replayHead: number; // the room's head when last joined; the replay is done once it is held
   loadingOlder: boolean;
   olderError?: string;
@@ -360,6 +362,7 @@ export class ChatClient extends Observable {
       log: new RoomLog(this.me?.id ?? 0),
       status: 'loading',
       joined: false,
+      rejoins: 0,
       replayHead: 0,
       loadingOlder: false,
       online: new Map(),
@@ -556,6 +559,8 @@ export class ChatClient extends Observable {
         // A join answered after the user moved on: leave again.
         if (!room || frame.room !== room.id) return void this.socket.send({ type: 'leave', room: frame.room });
         room.joined = true;
+        room.rejoins = 0;
+        room.joinProblem = undefined;
         room.replayHead = frame.pos;
         for (const p of room.log.pending) if (p.delivery === 'queued') this.transmit(room, p);
         this.settleUnconfirmed(room);
@@ -612,8 +617,18 @@ export class ChatClient extends Observable {
         room.log.updatePending(clientMsgId!, { delivery: 'failed', error: reason, errorCode: code, unconfirmed: false });
       return;
     }
-    // Error frames name no room: one that comes while the open room is being joined is about it.
+    // Error frames name no room: one that comes while the open room is being joined is about it. A
+    // passing cause (storage away, overload) is waited out: the room is joined again after a backoff.
     if (room && !room.joined && room.status === 'ready') {
+      const delay = rejoinDelay(code, room.rejoins + 1, retryAfterMs);
+      if (delay !== null) {
+        room.rejoins++;
+        room.joinProblem = reason;
+        setTimeout(() => {
+          if (this.current === room && !room.joined && room.status === 'ready') this.join(room);
+        }, delay);
+        return;
+      }
       room.status = 'error';
       room.error = roomError(new ApiError(0, code, reason));
       return;

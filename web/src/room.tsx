@@ -213,6 +213,11 @@ function MessageLog({ client, room, title }: { client: ChatClient; room: OpenRoo
         {room.status === 'ready' && log.nextBefore === null && (
           <p class="hint">{log.items.length ? 'This is the start of the room.' : 'No messages yet: say hello!'}</p>
         )}
+        {room.joinProblem && !room.joined && (
+          <p class="hint join-problem" role="status">
+            Could not join the room ({room.joinProblem}); trying again…
+          </p>
+        )}
         {room.olderError && (
           <p class="error" role="alert">
             {room.olderError}

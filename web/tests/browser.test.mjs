@@ -487,6 +487,40 @@ scenario('a send refused by a passing fault is sent again under its client_msg_i
   assert.deepEqual(page.errors, []);
 });
 
+scenario('a join refused for a passing cause is asked again, and the room then works', async () => {
+  const alice = await stack.register(unique('alice'));
+  const room = await stack.createRoom(alice, unique('rejoin-'));
+  const page = await newPage();
+  // Between the page and ingress: the first two joins are answered unavailable (as while the server
+  // cannot reach its storage) and never reach the server.
+  const joins = [];
+  await page.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const frame = JSON.parse(message);
+      if (frame.type === 'join') {
+        joins.push(frame.room);
+        if (joins.length <= 2) {
+          ws.send(JSON.stringify({ type: 'error', code: 'unavailable', reason: 'the server cannot reach its storage right now; try again shortly' }));
+          return;
+        }
+      }
+      server.send(message);
+    });
+    server.onMessage((message) => ws.send(message));
+  });
+  await logIn(page, alice);
+  await openRoom(page, room.name);
+  await page.locator('p.join-problem', { hasText: 'cannot reach its storage' }).waitFor();
+  await send(page, 'after the refusals');
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'after the refusals' }).waitFor();
+  assert.deepEqual(joins, [room.id, room.id, room.id]);
+  assert.equal(await page.locator('p.join-problem').count(), 0, 'the problem is gone once joined');
+  assert.equal(await page.locator('.room-error').count(), 0);
+  await stack.waitStored(alice, room.id, 'after the refusals');
+  assert.deepEqual(page.errors, []);
+});
+
 scenario('a message written while the room still loads is kept and sent once the room is joined', async () => {
   const alice = await stack.register(unique('alice'));
   const room = await stack.createRoom(alice, unique('early-'));

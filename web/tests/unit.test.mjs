@@ -27,7 +27,7 @@ async function load(name) {
 const { tokenize } = await load('richtext');
 const { RoomLog, presenceText } = await load('roomlog');
 const { renewAt } = await load('renewal');
-const { resendDelay, MAX_SENDS } = await load('resend');
+const { resendDelay, rejoinDelay, MAX_SENDS } = await load('resend');
 const { reconnectDelay } = await load('socket');
 const { imageProblem, formatBytes, pickFile, fitWithin, MAX_IMAGE_BYTES } = await load('media');
 const { SpeechStore } = await load('speech');
@@ -188,6 +188,17 @@ test('refusals of a passing fault are sent again with backoff, a bounded number 
   // What would be refused again is left to the user.
   for (const code of ['text_too_long', 'blocked', 'forbidden', 'bad_field', 'empty_text'])
     assert.equal(resendDelay(code, 1, undefined, half), null);
+});
+
+test('a join refused for a passing cause is asked again with backoff for as long as the room is open', () => {
+  const half = () => 0.5; // no jitter
+  for (const code of ['unavailable', 'busy', 'rate_limited'])
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 40].map((n) => rejoinDelay(code, n, undefined, half)), [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+  assert.equal(rejoinDelay('rate_limited', 1, 1200, half), 1200);
+  assert.equal(rejoinDelay('busy', 1, undefined, () => 0), 375);
+  // What would be refused again is shown to the user.
+  for (const code of ['forbidden', 'not_found', 'too_many_rooms', 'bad_field'])
+    assert.equal(rejoinDelay(code, 1, undefined, half), null);
 });
 
 test('an image is attached only if it is PNG, JPEG, GIF or WebP, not empty, and at most 5 MiB', () => {
