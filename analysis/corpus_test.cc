@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "c739ccd4d4ae2090ce7317bef029add31facaf52c8d80aa11ce93581f3c41bc5";
-constexpr const char* kGeneratedSha256 = "ff11a068bbddf54f0548492196303cdf6ddfca1613e1a30a2a17e43523790dd9";
+constexpr const char* kDevelopmentSetsSha256 = "fa8617df2a631c3221dfd57214e1ca6cf0d45a4579106b05ffe7566e1a4e4c03";
+constexpr const char* kGeneratedSha256 = "98c8e0d06341cb60a9f1389972608fb0144798d87c918dfc72f8d08309aa4af7";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
