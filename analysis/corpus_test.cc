@@ -22,7 +22,7 @@ namespace chatpipe {
 namespace {
 
 constexpr const char* kDevelopmentSetsSha256 = "fa8617df2a631c3221dfd57214e1ca6cf0d45a4579106b05ffe7566e1a4e4c03";
-constexpr const char* kGeneratedSha256 = "98c8e0d06341cb60a9f1389972608fb0144798d87c918dfc72f8d08309aa4af7";
+constexpr const char* kGeneratedSha256 = "e9a12a12210592cd9c3ddd1a1754e8e7513d6d364ec6171430841b48bced0adf";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
