@@ -1,6 +1,6 @@
-// Which refused sends (and joins, below) the client sends again by itself, and when: a person loses nothing to a
-// passing fault. Sending again is safe because it reuses the message's client_msg_id, and the server
-// stores one message per (user, client_msg_id) however many times it is sent.
+// Which refused sends (and joins, below) the client sends again by itself, and when: a person loses
+// nothing to a passing fault. Sending again is safe because it reuses the message's client_msg_id, and
+// the server stores one message per (user, client_msg_id) however many times it is sent.
 //   queue_unavailable: Kafka did not confirm in time (a broker restarting);
 //   unavailable, busy: the server or a dependency is away or overloaded for a moment;
 //   not_joined: sent on a new socket before its join was answered (a reconnect);
