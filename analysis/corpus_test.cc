@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "fa8617df2a631c3221dfd57214e1ca6cf0d45a4579106b05ffe7566e1a4e4c03";
-constexpr const char* kGeneratedSha256 = "e9a12a12210592cd9c3ddd1a1754e8e7513d6d364ec6171430841b48bced0adf";
+constexpr const char* kDevelopmentSetsSha256 = "79201c2a7d15db4c9f31a28b63828e18cb8c2d25e823cac748ea33252201c88b";
+constexpr const char* kGeneratedSha256 = "062c06ebc673fc89cd29485240cb5d5e4042e2a5b971d3ad8b330d877187d2d3";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
