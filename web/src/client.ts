@@ -400,7 +400,7 @@ export class ChatClient extends Observable {
 
   private join(room: OpenRoom) {
     room.joined = false;
-    this.socket.send({ type: 'join', room: room.id, after: room.log.lastPos });
+    this.socket.send({ type: 'join', room: room.id, after: room.log.replayFrom() });
   }
 
   async loadOlder() {

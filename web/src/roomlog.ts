@@ -49,6 +49,8 @@ export function presenceText(users: { name: string }[], event: 'join' | 'leave')
 export type Item = ChatMessage | PresenceLine;
 
 const MAX_TAGS_WAITING = 200;
+// How far back a join's replay may reach for the tags of messages loaded without them (replayFrom).
+const REPLAY_FOR_TAGS = 50;
 let presenceSeq = 0;
 
 export class RoomLog {
@@ -99,9 +101,29 @@ export class RoomLog {
     return entries.length;
   }
 
-  // A live or replayed message frame. Returns false if it was already held.
+  // Where a join's replay starts: after the newest position held, or before the oldest of the newest
+  // REPLAY_FOR_TAGS messages that came from history without tags (read between the persister storing
+  // them and the tag worker storing their tags). The replayed frames carry the tags ingress made.
+  replayFrom(): number {
+    let from = this.lastPos;
+    for (let i = this.items.length - 1; i >= 0; i--) {
+      const item = this.items[i];
+      if (item.kind !== 'message' || !item.pos) continue;
+      if (item.pos <= this.lastPos - REPLAY_FOR_TAGS) break;
+      if (!item.tags) from = item.pos - 1;
+    }
+    return from;
+  }
+
+  // A live or replayed message frame. Returns false if it changed nothing: held already, and with
+  // tags if the frame has them.
   addFrame(frame: MessageFrame): boolean {
-    if (!this.isNew(frame)) return false;
+    if (!this.isNew(frame)) {
+      const held = this.byId.get(frame.id);
+      if (!frame.tags || !held || held.tags) return false;
+      this.applyTags(frame.id, frame.tags);
+      return true;
+    }
     const entry = this.store(frame);
     if (frame.pos > this.lastPos) {
       this.items = [...this.items, entry];

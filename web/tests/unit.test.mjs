@@ -95,6 +95,26 @@ test('history pages and live frames are kept in position order, each once', () =
   assert.ok(log.hasId('1007') && !log.hasId('1009'));
 });
 
+test("messages read from history before their tags were stored get them from the join's replay", () => {
+  const tags = { lang: 'en', sentiment: { label: 'neutral', score: 0 }, profanity: { flagged: true, level: 'strong', terms: ['fuck'], levels: ['strong'] } };
+  const log = new RoomLog(ME);
+  log.addHistory([frame(103), frame(102, { tags }), frame(101), frame(100, { tags })], 100);
+  assert.equal(log.replayFrom(), 100, 'the replay starts before the oldest untagged message');
+  assert.equal(log.addFrame(frame(101, { tags })), true, 'a replayed frame brings the tags');
+  assert.deepEqual(log.items.find((m) => m.pos === 101).tags, tags);
+  assert.equal(log.addFrame(frame(101, { tags })), false, 'twice changes nothing');
+  assert.equal(log.addFrame(frame(102, { tags })), false, 'nor does a message that has its tags');
+  assert.equal(log.addFrame(frame(103)), false, 'nor a frame without tags');
+  assert.equal(log.replayFrom(), 102);
+  log.addFrame(frame(103, { tags }));
+  assert.equal(log.replayFrom(), 103, 'all tagged: after the newest');
+  assert.deepEqual(positions(log), [100, 101, 102, 103]);
+  // Untagged messages far back (a tag worker long away) do not make every join replay them all.
+  const old = new RoomLog(ME);
+  old.addHistory(Array.from({ length: 80 }, (_, i) => frame(80 - i)), null);
+  assert.equal(old.replayFrom(), 30);
+});
+
 test('reachedId tells whether older pages could still hold a message id', () => {
   const log = new RoomLog(ME);
   assert.equal(log.reachedId('1005'), false, 'nothing held yet');
