@@ -22,7 +22,7 @@ namespace chatpipe {
 namespace {
 
 constexpr const char* kDevelopmentSetsSha256 = "79201c2a7d15db4c9f31a28b63828e18cb8c2d25e823cac748ea33252201c88b";
-constexpr const char* kGeneratedSha256 = "062c06ebc673fc89cd29485240cb5d5e4042e2a5b971d3ad8b330d877187d2d3";
+constexpr const char* kGeneratedSha256 = "bf5c06c2821912092ab2c02faab3dc36b83b0b90c231422abd262d9ce9fd0e6d";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
