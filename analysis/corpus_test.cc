@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "79201c2a7d15db4c9f31a28b63828e18cb8c2d25e823cac748ea33252201c88b";
-constexpr const char* kGeneratedSha256 = "bf5c06c2821912092ab2c02faab3dc36b83b0b90c231422abd262d9ce9fd0e6d";
+constexpr const char* kDevelopmentSetsSha256 = "aa1ddfcbe74bb921d7f89496702abaa25ea5cfb2aa6b093bb2ef08280fd2ade2";
+constexpr const char* kGeneratedSha256 = "e0e6a57dc7c73441a12fab38c093f1e8a539778b1df54060e2b71ac3abd8e1cc";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
