@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "aa1ddfcbe74bb921d7f89496702abaa25ea5cfb2aa6b093bb2ef08280fd2ade2";
-constexpr const char* kGeneratedSha256 = "e0e6a57dc7c73441a12fab38c093f1e8a539778b1df54060e2b71ac3abd8e1cc";
+constexpr const char* kDevelopmentSetsSha256 = "5611c3d55e25db2b676810388406d308b86c069443516ba60fcc373b9868e887";
+constexpr const char* kGeneratedSha256 = "91ec19179e936b7fa0aa51b8ec7b94af7daa5ecdc40916fa54cf4cc731e87cbf";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
