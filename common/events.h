@@ -30,8 +30,8 @@ struct ChatEvent {
   std::string text;
   int64_t ts_ms = 0;
   std::string client_msg_id;  // empty when the client gave none
-  // The tagger's JSON object (TagsToJson) when ingress tagged the message inline (rooms whose
-  // moderation is mask or block); empty when untagged, and then the tag worker tags it later.
+  // The tagger's JSON object (TagsToJson): ingress tags every message before Kafka. Empty in an event
+  // from before inline tags, which the tag worker tags later.
   std::string tags;
   // The version of the tagger that made `tags` (Tagger::version); empty when untagged or unknown (an
   // event from before versions). Only in the Kafka event, never in the message frame, and only with tags.
