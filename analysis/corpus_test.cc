@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "5611c3d55e25db2b676810388406d308b86c069443516ba60fcc373b9868e887";
-constexpr const char* kGeneratedSha256 = "91ec19179e936b7fa0aa51b8ec7b94af7daa5ecdc40916fa54cf4cc731e87cbf";
+constexpr const char* kDevelopmentSetsSha256 = "fb9be066a3204fed663a4093342b359989d3409f6b868f0920e22373e0f40c92";
+constexpr const char* kGeneratedSha256 = "2635c88df384f213e11743624b2e762d2b418860dac04e40ca165b87ef17bb3a";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
