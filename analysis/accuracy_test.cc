@@ -144,8 +144,8 @@ TEST_P(TaggerAccuracy, DevelopmentSet) {
 }
 
 // The holdouts, printed (figures only, never their misses): the first (2026-12-04), the second to
-// forty-first written on 2026-12-06 and 7 by other writers. Holdouts 3 to 39 were read (and learned
-// from) after their one blind scoring, so 1, 2, 40 and 41 still estimate accuracy on unseen messages.
+// forty-first written on 2026-12-06 and 7 by other writers. Holdouts 3 to 40 were read (and learned
+// from) after their one blind scoring, so 1, 2 and 41 still estimate accuracy on unseen messages.
 TEST_P(TaggerAccuracy, Holdout) {
   TagOptions lexicon_only;
   lexicon_only.learned_sentiment = lexicon_only.learned_profanity = false;

@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "fb9be066a3204fed663a4093342b359989d3409f6b868f0920e22373e0f40c92";
-constexpr const char* kGeneratedSha256 = "2635c88df384f213e11743624b2e762d2b418860dac04e40ca165b87ef17bb3a";
+constexpr const char* kDevelopmentSetsSha256 = "9f70d85c892f95a4c4836779b4380dd48a4eb41595df17519a570ec439bc5244";
+constexpr const char* kGeneratedSha256 = "c6a595f792918ddc7a0b80844615627d79b1d182e12f9b337804d32b22984269";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
