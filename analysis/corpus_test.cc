@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "9f70d85c892f95a4c4836779b4380dd48a4eb41595df17519a570ec439bc5244";
-constexpr const char* kGeneratedSha256 = "c6a595f792918ddc7a0b80844615627d79b1d182e12f9b337804d32b22984269";
+constexpr const char* kDevelopmentSetsSha256 = "b07467d311a153113d0c081aaf4285faaf5daf83af3b31709067bbe3e659a992";
+constexpr const char* kGeneratedSha256 = "f482d09c0f2be6084116aef3464a0ab72e9e57a2cb55600ffc49bed7b339e833";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
