@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "b07467d311a153113d0c081aaf4285faaf5daf83af3b31709067bbe3e659a992";
-constexpr const char* kGeneratedSha256 = "f482d09c0f2be6084116aef3464a0ab72e9e57a2cb55600ffc49bed7b339e833";
+constexpr const char* kDevelopmentSetsSha256 = "f37175802c6d6342447c463d9b9717b7fd245f7d05e39b8a57e5101e67cfbfad";
+constexpr const char* kGeneratedSha256 = "4f9aafd16220627586ae7e9e9342ea2b1f02ef41a9abd5a12f845e7acb1f29bb";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
