@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "f37175802c6d6342447c463d9b9717b7fd245f7d05e39b8a57e5101e67cfbfad";
-constexpr const char* kGeneratedSha256 = "4f9aafd16220627586ae7e9e9342ea2b1f02ef41a9abd5a12f845e7acb1f29bb";
+constexpr const char* kDevelopmentSetsSha256 = "50e04762562eb9a6cc9ca24ba04d13e5334c47cc3ce8381534eb5f724e43c8b9";
+constexpr const char* kGeneratedSha256 = "854e825fbefddc0099460cf63544dfa5389e5b49e43b0954334c95afa6850fb2";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
