@@ -25,6 +25,7 @@
 #include "ingress/sessions_api.h"
 #include "ingress/password_routes.h"
 #include "ingress/rate_limits.h"
+#include "ingress/room_tags.h"
 #include "ingress/static_files.h"
 #include "ingress/stats_api.h"
 #include "ingress/web_security.h"
@@ -259,12 +260,15 @@ std::string HistoryJson(const std::vector<std::string>& frames, int64_t oldest_p
   return out;
 }
 
-void HistoryFromDatabase(Reply reply, int64_t room, int64_t before, int limit) {
+// Rows the tag worker has not tagged yet get the tags ingress gave them (room_tags.h).
+void HistoryFromDatabase(Reply reply, int64_t room, const Moderation& moderation, int64_t before, int limit) {
+  const Tagger* tagger = reply.loop->services().tagger.get();
   RunOnDb<std::string>(
       reply.loop->tasks(), reply.loop->db(),
-      [room, before, limit](PgConn& pg) -> Result<std::string> {
+      [room, moderation, tagger, before, limit](PgConn& pg) -> Result<std::string> {
         auto rows = MessagesBefore(pg, room, before, limit);
         if (!rows.ok()) return rows.status();
+        TagUntaggedRows(*tagger, moderation, &*rows);
         std::vector<std::string> frames;
         for (const auto& m : *rows) frames.push_back(EncodeMessageFrame(m));
         return HistoryJson(frames, rows->empty() ? 0 : rows->back().pos, static_cast<int>(rows->size()) == limit);
@@ -273,17 +277,18 @@ void HistoryFromDatabase(Reply reply, int64_t room, int64_t before, int limit) {
 }
 
 // Newest first. The newest kHistoryCap come from the Redis list when it holds enough of them.
-void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
+void HistoryRoute(Connection& conn, const http::Request& req, int64_t room, const Moderation& moderation) {
   int64_t limit = 50, before = 0;
   if (!req.QueryInt("limit", &limit) || limit < 1 || limit > 100)
     return conn.RespondError(Status::InvalidArgument("bad_limit", "limit must be an integer from 1 to 100"));
   if (!req.QueryInt("before", &before) || before < 0)
     return conn.RespondError(Status::InvalidArgument("bad_before", "before must be a message position (integer >= 1)"));
   Reply reply{&conn.loop(), conn.id()};
-  if (before > 0 || limit > kHistoryCap) return HistoryFromDatabase(reply, room, before, static_cast<int>(limit));
+  if (before > 0 || limit > kHistoryCap)
+    return HistoryFromDatabase(reply, room, moderation, before, static_cast<int>(limit));
   Loop& loop = conn.loop();
   loop.redis().Command({"LRANGE", RoomHistoryKey(loop.redis_prefix(), room), "0", std::to_string(limit - 1)},
-                       [reply, room, limit](redisReply* list) {
+                       [reply, room, moderation, limit](redisReply* list) {
                          std::vector<std::string> frames;
                          if (list && list->type == REDIS_REPLY_ARRAY)
                            for (size_t i = 0; i < list->elements; ++i)
@@ -292,7 +297,7 @@ void HistoryRoute(Connection& conn, const http::Request& req, int64_t room) {
                          // Enough cached, or the cache reaches the room's first message: no database needed.
                          if (static_cast<int64_t>(frames.size()) == limit || oldest == 1)
                            return reply(200, HistoryJson(frames, oldest, oldest > 1));
-                         HistoryFromDatabase(reply, room, 0, static_cast<int>(limit));
+                         HistoryFromDatabase(reply, room, moderation, 0, static_cast<int>(limit));
                        });
 }
 
@@ -338,8 +343,10 @@ void RoomScopedRoute(Connection& conn, http::Request req, const TokenUser& user,
     if (what == "uploads") return UploadRoute(*c, std::move(req), user, room);
     // The newest page comes from Redis; a page before it from PostgreSQL.
     if (req.method == "GET" && req.QueryParam("before"))
-      return AdmitDatabaseRead(*c, user.id, [req, room](Connection& c) { HistoryRoute(c, req, room); });
-    if (req.method == "GET") return HistoryRoute(*c, req, room);
+      return AdmitDatabaseRead(*c, user.id, [req, room, facts](Connection& c) {
+        HistoryRoute(c, req, room, facts.moderation);
+      });
+    if (req.method == "GET") return HistoryRoute(*c, req, room, facts.moderation);
     PostMessageRoute(*c, req, user, room, facts);
   });
 }

@@ -12,6 +12,7 @@
 #include "ingress/json_input.h"
 #include "ingress/loop.h"
 #include "ingress/media_api.h"
+#include "ingress/room_tags.h"
 
 namespace chatpipe {
 namespace {
@@ -29,11 +30,7 @@ LatencyHistogram& produce_time = Histogram(kLatencyMetric, kLatencyHelp, {{"hop"
 // profanity. The event carries the tagger's version with the tags, for the tag worker to store.
 Status TagAndModerate(const Moderation& moderation, const Tagger& tagger, const std::string& author,
                       std::string* text, ChatEvent* event) {
-  TagOptions options;
-  options.mask_mild = moderation.mild == Policy::kMask;
-  options.mask_strong = true;  // a room that masks mild words masks strong ones too (CreateRoomRoute)
-  options.names = {author};
-  Tags tags = tagger.Analyze(*text, options);
+  Tags tags = tagger.Analyze(*text, RoomTagOptions(moderation, author));
   for (Severity level : tags.term_levels)
     if (moderation.For(level == Severity::kStrong) == Policy::kBlock)
       return Status::Refused("blocked", std::string("this room does not accept ") + SeverityName(level) + " profanity");

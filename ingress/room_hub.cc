@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <unordered_map>
 
 #include "common/events.h"
@@ -17,6 +18,7 @@
 #include "ingress/db_round_trip.h"
 #include "ingress/http_status.h"
 #include "ingress/loop.h"
+#include "ingress/room_tags.h"
 #include "ingress/shared_frame.h"
 #include "ingress/websocket.h"
 #include "storage/chat_store.h"
@@ -119,7 +121,7 @@ int64_t RoomHub::RoomFromChannel(std::string_view channel) const {
   return RoomOfChannel(loop_->redis_prefix(), channel);
 }
 
-void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {
+void RoomHub::Join(Connection* conn, int64_t room, int64_t after, const Moderation& moderation) {
   if (conn->FindSeat(room)) {
     conn->SendErrorFrame("already_joined", "you are already in room " + std::to_string(room));
     return;
@@ -136,6 +138,7 @@ void RoomHub::Join(Connection* conn, int64_t room, int64_t after) {
   seat.join_after = after;
   conn->seats().push_back(std::move(seat));
   rooms_[room].members.push_back(conn);
+  rooms_[room].moderation = moderation;
   loop_->users().EnteredRoom(conn, room);
   uint64_t id = conn->id();
   WhenSubscribed(room, [this, id, room, after] { CatchUp(id, room, after, true); });
@@ -320,9 +323,15 @@ void RoomHub::Fetch(int64_t room, int64_t after, Fetched done) {
     // The list is empty (new room, Redis restarted) or does not reach back to `after`.
     fetch_pg.Add();
     int limit = loop_->services().config.replay_limit;
+    // Rows the tag worker has not tagged yet get the tags ingress gave them (room_tags.h), by the
+    // room's moderation as its latest join found it. A room forgotten meanwhile has no seat to read for.
+    const Tagger* tagger = loop_->services().tagger.get();
+    auto known = rooms_.find(room);
+    std::optional<Moderation> moderation;
+    if (known != rooms_.end()) moderation = known->second.moderation;
     RunOnDb<StoredFrames>(
         loop_->tasks(), loop_->db(),
-        [room, after, limit](PgConn& pg) -> Result<StoredFrames> {
+        [room, after, limit, tagger, moderation](PgConn& pg) -> Result<StoredFrames> {
           StoredFrames read;
           if (after < 0) {
             auto newest = MessagesBefore(pg, room, 0, 1);
@@ -332,6 +341,7 @@ void RoomHub::Fetch(int64_t room, int64_t after, Fetched done) {
           }
           auto rows = MessagesAfter(pg, room, after, limit);
           if (!rows.ok()) return rows.status();
+          if (moderation) TagUntaggedRows(*tagger, *moderation, &*rows);
           for (const auto& m : *rows) read.frames.emplace_back(m.pos, EncodeMessageFrame(m));
           read.exact = read.frames.size() < static_cast<size_t>(limit);  // it read up to the end
           read.head = read.frames.empty() ? after : read.frames.back().first;

@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/moderation.h"
 #include "common/status.h"
 
 namespace chatpipe {
@@ -103,7 +104,9 @@ class RoomHub {
 
   // Seats `conn` in `room` and sends it what it missed after position `after` (after < 0: nothing,
   // start from the room's current position), preceded by a "joined" frame. Errors go to `failed`.
-  void Join(Connection* conn, int64_t room, int64_t after);
+  // `moderation` is the room's (RoomAccess): a replay read from PostgreSQL tags the rows the tag
+  // worker has not tagged yet as ingress did (room_tags.h).
+  void Join(Connection* conn, int64_t room, int64_t after, const Moderation& moderation);
   void Leave(Connection* conn, int64_t room);
   void LeaveAll(Connection* conn);
 
@@ -154,6 +157,7 @@ class RoomHub {
     std::string batch;     // encoded frames that arrived this iteration, oldest first
     std::vector<BatchFrame> batch_frames;
     uint64_t emptied = 0;  // when its last member left (RoomHub::emptied_), to drop the longest empty
+    Moderation moderation;  // as the latest join found it
     // Nobody is in it, and nothing waits on it: it may be unsubscribed and forgotten.
     bool Idle() const {
       return members.empty() && on_subscribed.empty() && head_waiters.empty() && presence.empty() &&

@@ -70,11 +70,11 @@ void Join(Connection& conn, const rapidjson::Document& doc) {
   if (Refusal no = AdmitJoin(conn)) return conn.SendErrorFrame("rate_limited", no.reason, {}, no.retry_after_ms);
   Loop& loop = conn.loop();
   uint64_t id = conn.id();
-  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s, const RoomFacts&) {
+  loop.access().Check(*room, conn.user().id, [&loop, id, room = *room, from](Status s, const RoomFacts& facts) {
     Connection* c = loop.FindConnection(id);
     if (!c) return;
     if (!s.ok()) return c->SendErrorFrame(s);
-    loop.rooms().Join(c, room, from);
+    loop.rooms().Join(c, room, from, facts.moderation);
   });
 }
 

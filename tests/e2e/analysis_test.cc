@@ -213,6 +213,51 @@ TEST_F(AnalysisTest, TagRoomShowsTheTextWithItsTagsInOneFrame) {
   }
 }
 
+// The tag worker stores a message's tags up to 100 ms after the persister stored the message (here it
+// does not run at all). A page read from PostgreSQL meanwhile carries the tags ingress gave the
+// message, as its frame did: the HTTP history, and a join's replay that the Redis list (the newest 10)
+// does not reach. Without them a client would show a tag room's strong words bare, with no `masked`.
+TEST_F(AnalysisTest, HistoryFromPostgreSqlCarriesTheTagsBeforeTheTagWorkerStoresThem) {
+  auto room = stack->CreateRoom(ana, "untagged");
+  ASSERT_TRUE(room.ok());
+  auto a = Connect(ana, *room);
+  ASSERT_TRUE(a);
+  const std::string rude = "you are a fucking idiot";
+  for (int i = 0; i <= kHistoryCap; ++i) {
+    ASSERT_TRUE(a->SendText(Send(*room, i == 0 ? rude : "message " + std::to_string(i))).ok());
+    auto ack = Answer(*a);
+    ASSERT_TRUE(ack.ok());
+    ASSERT_EQ(ack->Type(), "ack") << ack->text;
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = stack->pg().Exec("SELECT count(*) FROM messages WHERE room_id = $1", {std::to_string(*room)});
+    return n.ok() && n->Int(0, 0) == kHistoryCap + 1;
+  }, std::chrono::seconds(20)));
+  auto stored_tags = stack->pg().Exec("SELECT count(*) FROM message_tags WHERE room_id = $1", {std::to_string(*room)});
+  ASSERT_TRUE(stored_tags.ok());
+  ASSERT_EQ(stored_tags->Int(0, 0), 0) << "no tag worker runs in this test";
+  auto expect_tags = [&](const rapidjson::Value& frame, const std::string& where) {
+    ASSERT_TRUE(frame.HasMember("tags")) << where;
+    EXPECT_STREQ(frame["tags"]["profanity"]["level"].GetString(), "strong") << where;
+    EXPECT_STREQ(frame["tags"]["profanity"]["masked"].GetString(), "you are a f****** idiot") << where;
+  };
+  auto h = stack->Call("GET", "/api/rooms/" + std::to_string(*room) + "/messages?limit=50", bea);
+  ASSERT_TRUE(h.ok() && h->status == 200);
+  auto page = ParseJson(h->body);
+  ASSERT_TRUE(page.ok());
+  const auto& messages = page->doc["messages"];
+  ASSERT_EQ(messages.Size(), static_cast<unsigned>(kHistoryCap + 1)) << h->body;
+  expect_tags(messages[messages.Size() - 1], h->body);  // newest first: the rude one is the oldest
+  for (unsigned i = 0; i < messages.Size(); ++i) EXPECT_TRUE(messages[i].HasMember("tags")) << h->body;
+  auto b = Connect(bea);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->SendText("{\"type\":\"join\",\"room\":" + std::to_string(*room) + ",\"after\":0}").ok());
+  auto replayed = ReceiveType(*b, "message");
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_EQ(replayed->doc["text"].GetString(), rude);
+  expect_tags(replayed->doc, replayed->text);
+}
+
 TEST_F(AnalysisTest, BlockRoomRefusesProfanityWithAReason) {
   auto room = Room("strict", "block");
   ASSERT_TRUE(room.ok());
