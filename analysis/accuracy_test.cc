@@ -144,8 +144,8 @@ TEST_P(TaggerAccuracy, DevelopmentSet) {
 }
 
 // The holdouts, printed (figures only, never their misses): the first (2026-12-04), the second to
-// forty-fifth written on 2026-12-06 and 7 by other writers. Holdouts 3 to 43 were read (and learned
-// from) after their one blind scoring, so 1, 2, 44 and 45 still estimate accuracy on unseen messages.
+// forty-fifth written on 2026-12-06 and 7 by other writers. Holdouts 3 to 44 were read (and learned
+// from) after their one blind scoring, so 1, 2 and 45 still estimate accuracy on unseen messages.
 TEST_P(TaggerAccuracy, Holdout) {
   TagOptions lexicon_only;
   lexicon_only.learned_sentiment = lexicon_only.learned_profanity = false;

@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "50e04762562eb9a6cc9ca24ba04d13e5334c47cc3ce8381534eb5f724e43c8b9";
-constexpr const char* kGeneratedSha256 = "854e825fbefddc0099460cf63544dfa5389e5b49e43b0954334c95afa6850fb2";
+constexpr const char* kDevelopmentSetsSha256 = "c60677d2fb6884f9e4220f0a05ab6c1ae503dcb5f1bcd8118e1cc63c8ca80d72";
+constexpr const char* kGeneratedSha256 = "0478e6e57474d632fa2a1c2dce3f9d399ba5f45e200b5fae0d61e44b392f4c75";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
