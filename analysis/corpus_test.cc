@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "c60677d2fb6884f9e4220f0a05ab6c1ae503dcb5f1bcd8118e1cc63c8ca80d72";
-constexpr const char* kGeneratedSha256 = "0478e6e57474d632fa2a1c2dce3f9d399ba5f45e200b5fae0d61e44b392f4c75";
+constexpr const char* kDevelopmentSetsSha256 = "555a12950902cd43b6601429334adf227fea9440859e8706fe222077ffb2cfab";
+constexpr const char* kGeneratedSha256 = "9bb7f4bbbfff7388409c07da00e6a1aa23130294fefaeb6d8551d4365c89d3ce";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

@@ -11,6 +11,19 @@
 namespace chatpipe::analysis {
 namespace {
 
+// The code points of text[begin, end) in lower case, accents kept: ASCII's and Latin-1's capitals
+// (À to Þ, but ×) are their small letters less 0x20; the rest is kept as it is.
+std::u32string LowerSpelling(std::string_view text, size_t begin, size_t end) {
+  std::u32string out;
+  for (size_t i = begin; i < end;) {
+    const Char c = Decode(text, i);
+    i += c.len;
+    const char32_t cp = c.cp;
+    out += (cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ? cp + 0x20 : cp;
+  }
+  return out;
+}
+
 constexpr size_t kMaxJoin = 12;  // tokens glued into one candidate ("f u c k") at most
 
 // A set of ASCII characters as a table: Linked tests every gap between two tokens.
@@ -196,7 +209,10 @@ Status Profanity::LoadNames(LexiconReader& reader) {
     if (f[0] != "name" || f.size() < 2 || (f.size() == 3 && !mid && !any) || f.size() > 3)
       return LexiconError(
           "want: name Word [mid|any], cue LANG word..., article LANG word..., title word... or particle word...");
-    roles_.emplace_back(FoldWord(f[1]), kName | (mid ? kNameMidOnly : 0) | (any ? kNameAnyCase : 0));
+    const bool accented = std::any_of(f[1].begin(), f[1].end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    roles_.emplace_back(FoldWord(f[1]), kName | (mid ? kNameMidOnly : 0) | (any ? kNameAnyCase : 0) |
+                                            (accented ? kNameAccented : 0));
+    if (accented) accented_names_.emplace_back(FoldWord(f[1]), LowerSpelling(f[1], 0, f[1].size()));
     return Status::Ok();
   });
 }
@@ -244,6 +260,8 @@ void Profanity::Link(Lexicon* lexicon) {
   for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)].set(c);
   role_.assign(lexicon->size(), 0);
   for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
+  for (auto& [word, spelling] : accented_names_) accented_.emplace_back(lexicon->Find(word), std::move(spelling));
+  accented_names_.clear();
   for (const auto& [word, senses] : sense_cues_) {
     const int id = lexicon->Find(word);
     role_[id] |= kSenseCue;
@@ -580,11 +598,31 @@ bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& s
   const Token& t = s.tokens[i];
   if (i > 0 && (RoleOf(s.tokens[i - 1]) & (kTitle | kParticle))) return true;
   if (i + 1 < s.tokens.size() && !s.tokens[i + 1].clause_start && (RoleOf(s.tokens[i + 1]) & kParticle)) return true;
+  if (role_[word] & kNameAccented) {
+    const int spelled = AccentedSpelling(text, t, word);
+    if (spelled > 0) return !CuedAsInsult(lang, s.tokens, i);  // "FODÉ!", "Maricá tá lotada"
+    if (spelled < 0) return false;                             // another accent: "VAI SE FODÊ"
+  }
   if (role_[word] & kNameAnyCase ? st.words == 1
                                  : t.caps ? st.has_lower || st.words == 1 : !Decode(text, t.begin).info.upper)
     return false;
   if (i == 0 || t.clause_start) return !(role_[word] & kNameMidOnly);
   return !CuedAsInsult(lang, s.tokens, i);
+}
+
+// How token t, read as the kNameAccented name `word`, is spelled: 1 with the name's own accents, in any
+// case (no form of the bad word carries them, so it is the name even shouted or opening a sentence);
+// -1 with other accents ("FODÊ", Brazil's spelling of the verb: no spelling of the name); 0 with none
+// (case decides, as for any name).
+int Profanity::AccentedSpelling(std::string_view text, const Token& t, int word) const {
+  bool accents = false;
+  for (size_t i = t.begin; i < t.end; ++i) accents |= static_cast<unsigned char>(text[i]) >= 0x80;
+  if (!accents) return 0;
+  const std::u32string spelled = LowerSpelling(text, t.begin, t.end);
+  CHATPIPE_STEPS(t.end - t.begin);
+  for (const auto& [id, spelling] : accented_)  // a prefix: the name's possessive ("Fodé's") too
+    if (id == word && spelled.compare(0, spelling.size(), spelling) == 0) return 1;
+  return -1;
 }
 
 // Whether the words before token i, in its clause, say that the name there is the bad word: a cue of

@@ -108,6 +108,7 @@ class Profanity {
     kCue = 64,       // kCue << lang: a cue word in that language
     kNameAnyCase = 512,  // a name in lower case too ("ask dick"), unless cued as an insult
     kArticle = 1024,     // kArticle << lang: an article two words before a name cues it ("a spineless Dick")
+    kNameAccented = 8192,  // a name spelled with an accent no form of the bad word has (Fodé, Maricá)
   };
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
@@ -125,6 +126,7 @@ class Profanity {
   Match MatchOwner(std::string_view text, const Scratch& s, const Token& t) const;
   bool IsSparedName(int lang, std::string_view text, const ScanStats& st, const Scratch& s, size_t i, int word) const;
   bool CuedAsInsult(int lang, const std::vector<Token>& tokens, size_t i) const;
+  int AccentedSpelling(std::string_view text, const Token& t, int word) const;
   uint16_t RoleOf(const Token& t) const;
   uint64_t SensesShown(std::string_view text, const Scratch& s) const;
   int PossessiveOf(const Lexicon& lexicon, std::string_view text, const Scratch& s, const Token& t) const;
@@ -153,6 +155,10 @@ class Profanity {
   std::vector<Phrase> phrases_;   // by first word id, from Link
   std::vector<std::pair<std::string, uint16_t>> roles_;  // folded word, WordRole bits, until Link
   std::vector<uint16_t> role_;    // lexicon id to WordRole bits, from Link
+  // The kNameAccented names' spellings in lower case (LowerLatin1), by folded word until Link, by
+  // lexicon id after it. A handful: a token reads them only when it folds to one of them.
+  std::vector<std::pair<std::string, std::u32string>> accented_names_;
+  std::vector<std::pair<int, std::u32string>> accented_;
   std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
   StringTable class_names_;                               // of the word classes, by class index
   std::vector<std::pair<std::string, int>> class_words_;  // folded word, its class, until Link

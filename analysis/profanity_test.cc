@@ -182,6 +182,19 @@ TEST(Profanity, NamesInAMessageAllInCapitals) {
   EXPECT_EQ(Terms("lol COCK is here"), std::vector<std::string>{"cock"});
 }
 
+// A name spelled with its accent (Fodé, Maricá) is the name in any case and at a sentence's start, for
+// no form of the bad word carries the accent; another accent makes it no name; with none, case decides.
+TEST(Profanity, NamesSpelledWithTheirAccentAreNamesInEveryCase) {
+  EXPECT_EQ(Terms("FODÉ! que lançamento foi esse"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("golo do Fodé's cousin"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("Maricá tá lotada hoje"), std::vector<std::string>{});  // a `mid` name, so spelled
+  EXPECT_EQ(Terms("vou pra MARICÁ amanhã"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("VAI SE FODÊ"), std::vector<std::string>{"foda"});  // Brazil's spelling of the verb
+  EXPECT_EQ(Terms("vai se fode"), std::vector<std::string>{"foda"});
+  EXPECT_EQ(Terms("MARICA EL QUE LEA ESTO"), std::vector<std::string>{"marica"});
+  EXPECT_EQ(Terms("eres un Maricá"), std::vector<std::string>{"marica"});  // a cue still says insult
+}
+
 // A name marked `any` ("dick") is a name in lower case and in shouting too, unless a cue word comes
 // right before it, an article two before it, a word after it that makes a bad phrase, or it is the
 // message's only word.
@@ -231,8 +244,8 @@ TEST(Profanity, AWordOfTheMessageShowsAnInnocentSense) {
   EXPECT_EQ(Terms("el calamar hay que matarlo rápido pa que no sufra"), std::vector<std::string>{});
   EXPECT_EQ(Terms("a ese hay que matarlo rápido"), std::vector<std::string>(3, "threat"));
   // An emoji is a cue too: a laughing face spares a threat as a written laugh does; another face does not.
-  EXPECT_EQ(Terms("you're dead meat at bowling tonight \U0001F602"), std::vector<std::string>{});
-  EXPECT_EQ(Terms("you're dead meat at bowling tonight \U0001F621"), std::vector<std::string>(3, "threat"));
+  EXPECT_EQ(Terms("you're dead meat at the pub tonight \U0001F602"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("you're dead meat at the pub tonight \U0001F621"), std::vector<std::string>(3, "threat"));
 }
 
 // data/eval/lookalikes.tsv: names, places and ordinary words that only look rude; none is flagged.

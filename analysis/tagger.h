@@ -44,6 +44,7 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 44: a name spelled with its accent (Fodé, Maricá) is a name in any case, with another accent none;
 // 43: the learned model learns holdout 44 too;
 // 42: the learned model learns holdouts 42 and 43 too;
 // 41: the learned model learns holdout 41 too;
@@ -94,7 +95,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "43";
+inline constexpr const char* kTaggerCodeVersion = "44";
 
 // What the caller knows beyond the text.
 struct TagOptions {
