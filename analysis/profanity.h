@@ -155,7 +155,7 @@ class Profanity {
   std::vector<Phrase> phrases_;   // by first word id, from Link
   std::vector<std::pair<std::string, uint16_t>> roles_;  // folded word, WordRole bits, until Link
   std::vector<uint16_t> role_;    // lexicon id to WordRole bits, from Link
-  // The kNameAccented names' spellings in lower case (LowerLatin1), by folded word until Link, by
+  // The kNameAccented names' spellings in lower case, accents kept, by folded word until Link, by
   // lexicon id after it. A handful: a token reads them only when it folds to one of them.
   std::vector<std::pair<std::string, std::u32string>> accented_names_;
   std::vector<std::pair<int, std::u32string>> accented_;
