@@ -13,6 +13,11 @@ namespace {
 
 // The code points of text[begin, end) in lower case, accents kept: ASCII's and Latin-1's capitals
 // (À to Þ, but ×) are their small letters less 0x20; the rest is kept as it is.
+// Whether s holds a byte of a multibyte UTF-8 character: an accent, in a name or a token.
+bool HasNonAscii(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
 std::u32string LowerSpelling(std::string_view text, size_t begin, size_t end) {
   std::u32string out;
   for (size_t i = begin; i < end;) {
@@ -209,10 +214,11 @@ Status Profanity::LoadNames(LexiconReader& reader) {
     if (f[0] != "name" || f.size() < 2 || (f.size() == 3 && !mid && !any) || f.size() > 3)
       return LexiconError(
           "want: name Word [mid|any], cue LANG word..., article LANG word..., title word... or particle word...");
-    const bool accented = std::any_of(f[1].begin(), f[1].end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-    roles_.emplace_back(FoldWord(f[1]), kName | (mid ? kNameMidOnly : 0) | (any ? kNameAnyCase : 0) |
-                                            (accented ? kNameAccented : 0));
-    if (accented) accented_names_.emplace_back(FoldWord(f[1]), LowerSpelling(f[1], 0, f[1].size()));
+    const bool accented = HasNonAscii(f[1]);
+    const std::string folded = FoldWord(f[1]);
+    roles_.emplace_back(folded, kName | (mid ? kNameMidOnly : 0) | (any ? kNameAnyCase : 0) |
+                                    (accented ? kNameAccented : 0));
+    if (accented) accented_names_.emplace_back(folded, LowerSpelling(f[1], 0, f[1].size()));
     return Status::Ok();
   });
 }
@@ -615,9 +621,7 @@ bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& s
 // -1 with other accents ("FODÊ", Brazil's spelling of the verb: no spelling of the name); 0 with none
 // (case decides, as for any name).
 int Profanity::AccentedSpelling(std::string_view text, const Token& t, int word) const {
-  bool accents = false;
-  for (size_t i = t.begin; i < t.end; ++i) accents |= static_cast<unsigned char>(text[i]) >= 0x80;
-  if (!accents) return 0;
+  if (!HasNonAscii(text.substr(t.begin, t.end - t.begin))) return 0;
   const std::u32string spelled = LowerSpelling(text, t.begin, t.end);
   CHATPIPE_STEPS(t.end - t.begin);
   for (const auto& [id, spelling] : accented_)  // a prefix: the name's possessive ("Fodé's") too

@@ -137,8 +137,9 @@ void RoomHub::Join(Connection* conn, int64_t room, int64_t after, const Moderati
   seat.last_pos = std::max<int64_t>(after, 0);
   seat.join_after = after;
   conn->seats().push_back(std::move(seat));
-  rooms_[room].members.push_back(conn);
-  rooms_[room].moderation = moderation;
+  Room& r = rooms_[room];
+  r.members.push_back(conn);
+  r.moderation = moderation;
   loop_->users().EnteredRoom(conn, room);
   uint64_t id = conn->id();
   WhenSubscribed(room, [this, id, room, after] { CatchUp(id, room, after, true); });

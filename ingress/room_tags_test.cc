@@ -5,18 +5,13 @@
 
 #include <algorithm>
 
+#include "analysis/tagger_suite.h"
+
 namespace chatpipe {
 namespace {
 
-class RoomTagsTest : public ::testing::Test {
+class RoomTagsTest : public TaggerSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Tagger::Load(DefaultTagDataDir());
-    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-    tagger_ = std::move(*loaded).release();
-  }
-  static void TearDownTestSuite() { delete tagger_; }
-
   static StoredMessage Row(const std::string& author, const std::string& text, const std::string& tags = "") {
     StoredMessage m;
     m.event.user = {7, author};
@@ -32,9 +27,7 @@ class RoomTagsTest : public ::testing::Test {
     return d;
   }
 
-  static Tagger* tagger_;
 };
-Tagger* RoomTagsTest::tagger_ = nullptr;
 
 const Moderation kTagRoom{Policy::kTag, Policy::kTag};
 
