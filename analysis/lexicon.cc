@@ -66,6 +66,7 @@ Status Lexicon::LoadWords(LexiconReader& reader) {
     p.valence = static_cast<float>(v);
     for (size_t i = 2; i < f.size(); ++i) p.words.push_back(AddWord(f[i]));
     info_[p.words[0]].phrase |= 1 << p.lang;
+    phrase_pairs_.Add(p.words[0], p.words[1]);
     phrases_.push_back(std::move(p));
     return Status::Ok();
   });

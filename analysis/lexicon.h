@@ -12,6 +12,7 @@
 
 #include "analysis/language.h"
 #include "analysis/lexicon_file.h"
+#include "analysis/pair_filter.h"
 #include "analysis/string_table.h"
 #include "common/status.h"
 
@@ -62,6 +63,8 @@ class Lexicon {
   // ("haha"); -1 if none. *exact when it is w itself.
   int LookupWord(std::string_view w, bool* exact) const;
 
+  // Whether an idiom may start with these two words: false rules out every idiom from first.
+  bool MayStartPhrase(int first, int second) const { return phrase_pairs_.MayHave(first, second); }
   // The idioms that start with word, in file order.
   std::pair<std::vector<Phrase>::const_iterator, std::vector<Phrase>::const_iterator> PhrasesFrom(int word) const;
 
@@ -78,6 +81,7 @@ class Lexicon {
   StringTable words_;
   std::vector<WordInfo> info_;
   std::vector<Phrase> phrases_;  // by first word
+  PairFilter phrase_pairs_;      // their first two words
   int laugh_word_ = -1;          // "haha", what every laugh ("jajaja", "kkkk", "rsrs") reads as
   std::vector<std::pair<char32_t, float>> emoji_;         // by code point, sorted
   std::vector<std::pair<std::string, float>> emoticons_;  // by first character, then longest first

@@ -277,6 +277,9 @@ void Profanity::Link(Lexicon* lexicon) {
   for (size_t k = phrases_.size(); k-- > 0;) {
     role_[phrases_[k].words[0]] |= kStartsPhrase;
     phrases_from_[phrases_[k].words[0]] = static_cast<int>(k);
+    const std::vector<int>& w = phrases_[k].words;
+    if (w.size() == 1 || w[1] < 0) role_[w[0]] |= kPhraseAnySecond;
+    else phrase_pairs_.Add(w[0], w[1]);
   }
   // A bad word reads in sentiment as the form it matched, else as its base term.
   for (Form& f : forms_) {
@@ -687,11 +690,13 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, std::string_view t
     CHATPIPE_STEPS(1);
     const int word = PhraseWord(lexicon, *s, tokens[i]);
     if (word < 0 || !(role_[word] & kStartsPhrase) || tokens[i].absorbed) continue;
-    // The word after it, read once: most phrases from a word part there ("te" starts seventy).
+    // The word after it, read once: most phrases from a word part there ("te" starts seventy), and the
+    // pair's filter rules out most tokens before their phrases are read.
     size_t next = i + 1;
     while (next < tokens.size() && tokens[next].absorbed) ++next;
     const int second =
         next < tokens.size() && !tokens[next].clause_start ? PhraseWord(lexicon, *s, tokens[next]) : -1;
+    if (!(role_[word] & kPhraseAnySecond) && !phrase_pairs_.MayHave(word, second)) continue;
     const Phrase* best = nullptr;
     size_t best_end = i;  // the last token of best
     for (auto p = phrases_.begin() + phrases_from_[word]; p != phrases_.end() && p->words[0] == word; ++p) {

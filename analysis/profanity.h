@@ -39,6 +39,7 @@
 #include "analysis/lexicon.h"
 #include "analysis/lexicon_file.h"
 #include "analysis/normalize.h"
+#include "analysis/pair_filter.h"
 #include "analysis/severity.h"
 #include "analysis/string_table.h"
 #include "analysis/tokens.h"
@@ -109,6 +110,7 @@ class Profanity {
     kNameAnyCase = 512,  // a name in lower case too ("ask dick"), unless cued as an insult
     kArticle = 1024,     // kArticle << lang: an article two words before a name cues it ("a spineless Dick")
     kNameAccented = 8192,  // a name spelled with an accent no form of the bad word has (Fodé, Maricá)
+    kPhraseAnySecond = 16384,  // starts a phrase of one word, or one whose second word is a class
   };
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
@@ -160,6 +162,7 @@ class Profanity {
   std::vector<std::pair<std::string, std::u32string>> accented_names_;
   std::vector<std::pair<int, std::u32string>> accented_;
   std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
+  PairFilter phrase_pairs_;        // the first two words of every other phrase (not kPhraseAnySecond)
   StringTable class_names_;                               // of the word classes, by class index
   std::vector<std::pair<std::string, int>> class_words_;  // folded word, its class, until Link
   std::vector<std::bitset<kMaxClasses>> classes_of_;  // lexicon id to the classes it is in, from Link

@@ -57,11 +57,12 @@ bool Continues(const Scratch& s, size_t k) {
 
 // An idiom of `lang` starting at token `at` ("de puta madre"): its valence and last token. Every idiom
 // has two words at least, and common words start many ("qué", "que", "is"): the second word is found
-// once and rules out most of them.
+// once, and the pair of them in the lexicon's filter rules out nearly every token before its idioms are
+// read.
 bool MatchPhrase(const Lexicon& lexicon, const Scratch& s, size_t at, int lang, float* v, size_t* last) {
-  const auto [first, end] = lexicon.PhrasesFrom(s.tokens[at].word);
   const size_t second = NextWord(s, at);
-  if (first == end || !Continues(s, second)) return false;
+  if (!Continues(s, second) || !lexicon.MayStartPhrase(s.tokens[at].word, s.tokens[second].word)) return false;
+  const auto [first, end] = lexicon.PhrasesFrom(s.tokens[at].word);
   for (auto it = first; it != end; ++it) {
     const Phrase& p = *it;
     CHATPIPE_STEPS(1);
