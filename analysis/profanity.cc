@@ -258,8 +258,12 @@ void Profanity::Link(Lexicon* lexicon) {
     }
   }
   phrases_ = std::move(linked);
-  std::stable_sort(phrases_.begin(), phrases_.end(),
-                   [](const Phrase& a, const Phrase& b) { return a.words[0] < b.words[0]; });
+  for (size_t k = 0; k < phrases_.size(); ++k) phrases_[k].line = static_cast<int>(k);
+  // By first word; of a word's, those that any second word may go on with first.
+  auto paired = [](const Phrase& p) { return p.words.size() > 1 && p.words[1] >= 0; };
+  std::stable_sort(phrases_.begin(), phrases_.end(), [&](const Phrase& a, const Phrase& b) {
+    return a.words[0] != b.words[0] ? a.words[0] < b.words[0] : paired(a) < paired(b);
+  });
   for (const auto& [word, senses] : sense_cues_) lexicon->AddWord(word);
   // Sized once every word is in: any token's word indexes these.
   classes_of_.assign(lexicon->size(), {});
@@ -273,13 +277,14 @@ void Profanity::Link(Lexicon* lexicon) {
     role_[id] |= kSenseCue;
     cue_senses_[id] |= senses;
   }
-  phrases_from_.assign(lexicon->size(), 0);
-  for (size_t k = phrases_.size(); k-- > 0;) {
-    role_[phrases_[k].words[0]] |= kStartsPhrase;
-    phrases_from_[phrases_[k].words[0]] = static_cast<int>(k);
+  phrases_from_.assign(lexicon->size(), {});
+  for (size_t k = 0; k < phrases_.size(); ++k) {
     const std::vector<int>& w = phrases_[k].words;
-    if (w.size() == 1 || w[1] < 0) role_[w[0]] |= kPhraseAnySecond;
-    else phrase_pairs_.Add(w[0], w[1]);
+    PhraseRange& from = phrases_from_[w[0]];
+    if (k == 0 || phrases_[k - 1].words[0] != w[0]) from = {static_cast<int>(k), static_cast<int>(k)};
+    role_[w[0]] |= kStartsPhrase;
+    if (paired(phrases_[k])) phrase_pairs_.Add(w[0], w[1]);
+    else from.paired = static_cast<int>(k) + 1;
   }
   // A bad word reads in sentiment as the form it matched, else as its base term.
   for (Form& f : forms_) {
@@ -690,16 +695,17 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, std::string_view t
     CHATPIPE_STEPS(1);
     const int word = PhraseWord(lexicon, *s, tokens[i]);
     if (word < 0 || !(role_[word] & kStartsPhrase) || tokens[i].absorbed) continue;
-    // The word after it, read once: most phrases from a word part there ("te" starts seventy), and the
-    // pair's filter rules out most tokens before their phrases are read.
+    // The word after it, read once: most phrases from a word part there ("te" starts seventy). Unless
+    // the filter holds the pair, only those of one word or with a class second are read.
     size_t next = i + 1;
     while (next < tokens.size() && tokens[next].absorbed) ++next;
     const int second =
         next < tokens.size() && !tokens[next].clause_start ? PhraseWord(lexicon, *s, tokens[next]) : -1;
-    if (!(role_[word] & kPhraseAnySecond) && !phrase_pairs_.MayHave(word, second)) continue;
+    const auto first = phrases_.begin() + phrases_from_[word].first;
+    const auto end = phrase_pairs_.MayHave(word, second) ? phrases_.end() : phrases_.begin() + phrases_from_[word].paired;
     const Phrase* best = nullptr;
     size_t best_end = i;  // the last token of best
-    for (auto p = phrases_.begin() + phrases_from_[word]; p != phrases_.end() && p->words[0] == word; ++p) {
+    for (auto p = first; p != end && p->words[0] == word; ++p) {
       CHATPIPE_STEPS(1);
       size_t k = i, matched = 1;
       if (p->words.size() > 1) {
@@ -716,7 +722,7 @@ void Profanity::MarkPhrases(const Lexicon& lexicon, int lang, std::string_view t
                           PhraseHas(*p, matched, PhraseWord(lexicon, *s, tokens[k]));
         if (!same) break;
       }
-      if (matched < p->words.size() || (best && k <= best_end)) continue;
+      if (matched < p->words.size() || (best && (k < best_end || (k == best_end && best->line < p->line)))) continue;
       best = &*p;
       best_end = k;
     }

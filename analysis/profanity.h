@@ -97,6 +97,7 @@ class Profanity {
     int base;     // -1 for an innocent phrase, which unmarks its words ("bloody nose")
     std::vector<std::string> folded;  // its words until Link; "@name" for a class
     std::vector<int> words;           // their lexicon ids, from Link; a class c is -1 - c
+    int line = 0;  // its place in the file (a phrase opening with a class: each of its words' in turn)
   };
   // What a lexicon word is to the rules on neighbours, by lexicon id (names.txt, profanity_phrases.txt).
   enum WordRole : uint16_t {
@@ -110,7 +111,6 @@ class Profanity {
     kNameAnyCase = 512,  // a name in lower case too ("ask dick"), unless cued as an insult
     kArticle = 1024,     // kArticle << lang: an article two words before a name cues it ("a spineless Dick")
     kNameAccented = 8192,  // a name spelled with an accent no form of the bad word has (Fodé, Maricá)
-    kPhraseAnySecond = 16384,  // starts a phrase of one word, or one whose second word is a class
   };
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
@@ -161,8 +161,14 @@ class Profanity {
   // lexicon id after it. A handful: a token reads them only when it folds to one of them.
   std::vector<std::pair<std::string, std::u32string>> accented_names_;
   std::vector<std::pair<int, std::u32string>> accented_;
-  std::vector<int> phrases_from_;  // lexicon id to the first of phrases_ it starts (kStartsPhrase)
-  PairFilter phrase_pairs_;        // the first two words of every other phrase (not kPhraseAnySecond)
+  // The phrases a word starts (kStartsPhrase), by lexicon id: those of one word or with a class second
+  // from first, then from paired on those whose second word is a word, which match only a pair that
+  // phrase_pairs_ holds.
+  struct PhraseRange {
+    int first = 0, paired = 0;
+  };
+  std::vector<PhraseRange> phrases_from_;
+  PairFilter phrase_pairs_;  // the first two words of every phrase from paired on
   StringTable class_names_;                               // of the word classes, by class index
   std::vector<std::pair<std::string, int>> class_words_;  // folded word, its class, until Link
   std::vector<std::bitset<kMaxClasses>> classes_of_;  // lexicon id to the classes it is in, from Link
