@@ -10,20 +10,22 @@ int StringTable::Add(std::string_view key) {
   const int id = static_cast<int>(keys_.size());
   keys_.push_back({static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(key.size())});
   arena_.append(key);
-  Insert(Hash(key), id);
+  Insert(key, id);
   return id;
 }
 
-void StringTable::Insert(uint32_t h, int id) {
+void StringTable::Insert(std::string_view key, int id) {
+  uint64_t head;
+  const uint32_t h = Hash(key, &head);
   const size_t mask = slots_.size() - 1;
   size_t i = h & mask;
   while (slots_[i].id >= 0) i = (i + 1) & mask;
-  slots_[i] = {h, id};
+  slots_[i] = {Tag(h, key.size()), id, head};
 }
 
 void StringTable::Rehash(size_t capacity) {
   slots_.assign(capacity, Slot{});
-  for (int id = 0; id < size(); ++id) Insert(Hash(Key(id)), id);
+  for (int id = 0; id < size(); ++id) Insert(Key(id), id);
 }
 
 }  // namespace chatpipe::analysis
