@@ -109,6 +109,28 @@ constexpr int kBlocks = 4;
 // Of a long message, the first words only are held for kAddressedBlock: a bounded buffer.
 constexpr int kMaxAddressedWords = 32;
 
+// An ASCII byte as ForEachFeature reads it (the general case's rules, from chars.h's table): what it
+// folds to, and whether it is part of a word.
+struct AsciiFold {
+  uint8_t folded = 0;
+  bool word = false;
+};
+struct AsciiFoldTable {
+  AsciiFold c[0x80];
+};
+constexpr AsciiFoldTable BuildAsciiFold() {
+  AsciiFoldTable t{};
+  for (int b = 0; b < 0x80; ++b) {
+    const CharInfo& info = kChars.c[b];
+    uint8_t folded = static_cast<uint8_t>(b);
+    if (info.kind == kLetter || info.kind == kDigit || info.kind == kLeet) folded = static_cast<uint8_t>(info.fold);
+    else if (info.kind == kSpace) folded = ' ';
+    t.c[b] = {folded, info.kind == kLetter || info.kind == kDigit};
+  }
+  return t;
+}
+constexpr AsciiFoldTable kAsciiFold = BuildAsciiFold();
+
 // Calls bucket(b, block) for every feature of the text: in the character block, each character 3-, 4-
 // and 5-gram (the 4-grams as kProfanityCharBlock) of the folded text, padded by a space at each end
 // (and by "no character" before the first), runs of spaces read as one; in the word block, each word
@@ -160,15 +182,27 @@ template <class Fn>
   };
   CHATPIPE_STEPS(text.size());  // the decode
   for (size_t i = 0; i < text.size();) {
-    const Char c = Decode(text, i);
-    i += c.len;
-    const Kind kind = c.info.kind;
-    if (kind == kMark || c.cp == kVariationSelector) continue;
-    uint32_t folded = c.cp;
-    if (kind == kLetter || kind == kDigit || kind == kLeet) folded = static_cast<unsigned char>(c.info.fold);
-    else if (kind == kSpace) folded = ' ';
-    out.question |= c.cp == '?' || c.cp == 0xBF;  // '¿'
-    if (kind == kLetter || kind == kDigit || kind == kOpaque) {
+    uint32_t folded;
+    bool in_a_word;
+    if (const auto b = static_cast<unsigned char>(text[i]); b < 0x80) {
+      // ASCII, most of chat: one table read says all the general case below would.
+      const AsciiFold a = kAsciiFold.c[b];
+      folded = a.folded;
+      in_a_word = a.word;
+      out.question |= b == '?';
+      ++i;
+    } else {
+      const Char c = Decode(text, i);
+      i += c.len;
+      const Kind kind = c.info.kind;
+      if (kind == kMark || c.cp == kVariationSelector) continue;
+      folded = c.cp;
+      if (kind == kLetter || kind == kDigit || kind == kLeet) folded = static_cast<unsigned char>(c.info.fold);
+      else if (kind == kSpace) folded = ' ';
+      out.question |= c.cp == 0xBF;  // '¿'
+      in_a_word = kind == kLetter || kind == kDigit || kind == kOpaque;
+    }
+    if (in_a_word) {
       word = WordStep(word, folded);
       in_word = true;
     } else {
