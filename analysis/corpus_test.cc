@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "555a12950902cd43b6601429334adf227fea9440859e8706fe222077ffb2cfab";
-constexpr const char* kGeneratedSha256 = "9bb7f4bbbfff7388409c07da00e6a1aa23130294fefaeb6d8551d4365c89d3ce";
+constexpr const char* kDevelopmentSetsSha256 = "6f78afecf16f909584b4df2b10de8e6de621b3b5db9cf58936ee8493cea4d76d";
+constexpr const char* kGeneratedSha256 = "fe30665b03493302f920adf69fd23dc7b3bbbb9b626493ca503c85fd192b3045";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {
