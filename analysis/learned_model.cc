@@ -109,27 +109,36 @@ constexpr int kBlocks = 4;
 // Of a long message, the first words only are held for kAddressedBlock: a bounded buffer.
 constexpr int kMaxAddressedWords = 32;
 
-// An ASCII byte as ForEachFeature reads it (the general case's rules, from chars.h's table): what it
-// folds to, and whether it is part of a word.
-struct AsciiFold {
-  uint8_t folded = 0;
+// A character as ForEachFeature reads it: letters, digits and leet as their fold, spaces as one space,
+// the rest as itself; and whether it is part of a word.
+struct FeatureChar {
+  uint32_t folded = 0;
   bool word = false;
 };
-struct AsciiFoldTable {
-  AsciiFold c[0x80];
+constexpr FeatureChar ReadAsFeature(char32_t cp, const CharInfo& info) {
+  const Kind k = info.kind;
+  uint32_t folded = cp;
+  if (k == kLetter || k == kDigit || k == kLeet) folded = static_cast<unsigned char>(info.fold);
+  else if (k == kSpace) folded = ' ';
+  return {folded, k == kLetter || k == kDigit || k == kOpaque};
+}
+
+// ReadAsFeature of every ASCII byte, so that most of chat reads one table entry a character.
+struct AsciiFeatureTable {
+  struct Entry {
+    uint8_t folded = 0;
+    bool word = false;
+  } c[0x80];
 };
-constexpr AsciiFoldTable BuildAsciiFold() {
-  AsciiFoldTable t{};
+constexpr AsciiFeatureTable BuildAsciiFeatures() {
+  AsciiFeatureTable t{};
   for (int b = 0; b < 0x80; ++b) {
-    const CharInfo& info = kChars.c[b];
-    uint8_t folded = static_cast<uint8_t>(b);
-    if (info.kind == kLetter || info.kind == kDigit || info.kind == kLeet) folded = static_cast<uint8_t>(info.fold);
-    else if (info.kind == kSpace) folded = ' ';
-    t.c[b] = {folded, info.kind == kLetter || info.kind == kDigit};
+    const FeatureChar f = ReadAsFeature(static_cast<char32_t>(b), kChars.c[b]);
+    t.c[b] = {static_cast<uint8_t>(f.folded), f.word};
   }
   return t;
 }
-constexpr AsciiFoldTable kAsciiFold = BuildAsciiFold();
+constexpr AsciiFeatureTable kAsciiFeatures = BuildAsciiFeatures();
 
 // Calls bucket(b, block) for every feature of the text: in the character block, each character 3-, 4-
 // and 5-gram (the 4-grams as kProfanityCharBlock) of the folded text, padded by a space at each end
@@ -185,8 +194,7 @@ template <class Fn>
     uint32_t folded;
     bool in_a_word;
     if (const auto b = static_cast<unsigned char>(text[i]); b < 0x80) {
-      // ASCII, most of chat: one table read says all the general case below would.
-      const AsciiFold a = kAsciiFold.c[b];
+      const AsciiFeatureTable::Entry a = kAsciiFeatures.c[b];
       folded = a.folded;
       in_a_word = a.word;
       out.question |= b == '?';
@@ -196,11 +204,10 @@ template <class Fn>
       i += c.len;
       const Kind kind = c.info.kind;
       if (kind == kMark || c.cp == kVariationSelector) continue;
-      folded = c.cp;
-      if (kind == kLetter || kind == kDigit || kind == kLeet) folded = static_cast<unsigned char>(c.info.fold);
-      else if (kind == kSpace) folded = ' ';
+      const FeatureChar f = ReadAsFeature(c.cp, c.info);
+      folded = f.folded;
+      in_a_word = f.word;
       out.question |= c.cp == 0xBF;  // '¿'
-      in_a_word = kind == kLetter || kind == kDigit || kind == kOpaque;
     }
     if (in_a_word) {
       word = WordStep(word, folded);

@@ -11,13 +11,13 @@
 namespace chatpipe::analysis {
 namespace {
 
-// The code points of text[begin, end) in lower case, accents kept: ASCII's and Latin-1's capitals
-// (À to Þ, but ×) are their small letters less 0x20; the rest is kept as it is.
 // Whether s holds a byte of a multibyte UTF-8 character: an accent, in a name or a token.
 bool HasNonAscii(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
+// The code points of text[begin, end) in lower case, accents kept: ASCII's and Latin-1's capitals
+// (À to Þ, but ×) are their small letters less 0x20; the rest is kept as it is.
 std::u32string LowerSpelling(std::string_view text, size_t begin, size_t end) {
   std::u32string out;
   for (size_t i = begin; i < end;) {
