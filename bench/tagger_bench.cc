@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   for (const char* set : {"dev", "holdout"})
     for (const char* lang : {"en", "es", "pt"})
       for (std::string& t : ReadTexts(data + "/eval/" + set + "_" + lang + ".tsv")) corpus.push_back(std::move(t));
-  // The labelled messages are short (about 34 bytes); two of them joined make a typical ~70-byte one.
+  // The labelled messages are short (about 54 bytes); two of them joined make a longer one (about 110).
   std::vector<std::string> pairs;
   for (size_t i = 0; i + 1 < corpus.size(); i += 2) pairs.push_back(corpus[i] + " " + corpus[i + 1]);
 
