@@ -144,8 +144,8 @@ TEST_P(TaggerAccuracy, DevelopmentSet) {
 }
 
 // The holdouts, printed (figures only, never their misses): the first (2026-12-04), the second to
-// forty-eighth written on 2026-12-06 to 8 by other writers. Holdouts 3 to 45 were read (and learned
-// from) after their one blind scoring, so 1, 2, 46, 47 and 48 still estimate accuracy on unseen messages.
+// forty-eighth written on 2026-12-06 to 8 by other writers. Holdouts 3 to 46 were read (and learned
+// from) after their one blind scoring, so 1, 2, 47 and 48 still estimate accuracy on unseen messages.
 TEST_P(TaggerAccuracy, Holdout) {
   TagOptions lexicon_only;
   lexicon_only.learned_sentiment = lexicon_only.learned_profanity = false;

@@ -21,8 +21,8 @@
 namespace chatpipe {
 namespace {
 
-constexpr const char* kDevelopmentSetsSha256 = "6f78afecf16f909584b4df2b10de8e6de621b3b5db9cf58936ee8493cea4d76d";
-constexpr const char* kGeneratedSha256 = "fe30665b03493302f920adf69fd23dc7b3bbbb9b626493ca503c85fd192b3045";
+constexpr const char* kDevelopmentSetsSha256 = "edead1a3f16cafb83a1de7b72c8f8a0ffa5b036cd73bba0bca9fda64ba77412b";
+constexpr const char* kGeneratedSha256 = "9dac30a7363ef68605a4595b693ab4db2da30bcb21bc864c783f890cc6380d73";
 constexpr int kGeneratedLines = 4000;
 
 std::string ReadFile(const std::string& path) {

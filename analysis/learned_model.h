@@ -103,7 +103,7 @@ struct LabelledMessage {
 // positives 24 to 22); being watched and exposed beside kind twins in the same words (watching_), on 4 to
 // 18, from 1,078 to 1,122 (false positives 34 to 40); veiled harm, ultimatums and setting a crowd on
 // someone beside kind twins (omen_), on 4 to 22, from 1,720 to 1,756 (false positives 49 to 55).
-inline constexpr int kDevelopmentSets = 55;
+inline constexpr int kDevelopmentSets = 56;
 inline constexpr const char* kDevelopmentSetNames[kDevelopmentSets] = {
     "dev_",       "holdout3_",  "holdout4_",  "holdout5_",  "holdout6_",  "holdout7_",  "holdout8_",
     "holdout9_",  "holdout10_", "holdout11_", "holdout12_", "holdout13_", "holdout14_", "holdout15_",
@@ -111,8 +111,8 @@ inline constexpr const char* kDevelopmentSetNames[kDevelopmentSets] = {
     "holdout23_", "holdout24_", "holdout25_", "holdout26_", "holdout27_", "holdout28_", "holdout29_",
     "holdout30_", "holdout31_", "holdout32_", "holdout33_", "holdout34_", "holdout35_", "holdout36_",
     "holdout37_", "holdout38_", "holdout39_", "holdout40_", "holdout41_", "holdout42_", "holdout43_",
-    "holdout44_", "holdout45_", "names_",     "names2_",    "threats_",   "threats2_",  "regional_",
-    "everyday_",  "veiled_",    "insults_",   "menace_",    "watching_",  "omen_"};
+    "holdout44_", "holdout45_", "holdout46_", "names_",     "names2_",    "threats_",   "threats2_",
+    "regional_",  "everyday_",  "veiled_",    "insults_",   "menace_",    "watching_",  "omen_"};
 
 // Look-alikes (names, places and ordinary words that only look rude, and innocent senses of a threat's
 // words: "vou te partir um pedaço do bolo"), all languages in one file, none of them profane. The

@@ -205,6 +205,16 @@ Status Profanity::LoadNames(LexiconReader& reader) {
       for (size_t i = 2; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), role);
       return Status::Ok();
     }
+    if (f[0] == "word") {
+      if (f.size() < 2) return LexiconError("want: word Wórd... (ordinary words, with their accents)");
+      for (size_t i = 1; i < f.size(); ++i) {
+        if (!HasNonAscii(f[i])) return LexiconError("word: " + std::string(f[i]) + " has no accent to tell it by");
+        const std::string folded = FoldWord(f[i]);
+        roles_.emplace_back(folded, kWordAccented);
+        accented_words_.emplace_back(folded, LowerSpelling(f[i], 0, f[i].size()));
+      }
+      return Status::Ok();
+    }
     if (f[0] == "title" || f[0] == "particle") {
       if (f.size() < 2) return LexiconError("want: " + std::string(f[0]) + " word...");
       for (size_t i = 1; i < f.size(); ++i) roles_.emplace_back(FoldWord(f[i]), f[0] == "title" ? kTitle : kParticle);
@@ -213,12 +223,13 @@ Status Profanity::LoadNames(LexiconReader& reader) {
     const bool mid = f.size() == 3 && f[2] == "mid", any = f.size() == 3 && f[2] == "any";
     if (f[0] != "name" || f.size() < 2 || (f.size() == 3 && !mid && !any) || f.size() > 3)
       return LexiconError(
-          "want: name Word [mid|any], cue LANG word..., article LANG word..., title word... or particle word...");
+          "want: name Word [mid|any], word Wórd..., cue LANG word..., article LANG word..., title word... or particle "
+          "word...");
     const bool accented = HasNonAscii(f[1]);
     const std::string folded = FoldWord(f[1]);
     roles_.emplace_back(folded, kName | (mid ? kNameMidOnly : 0) | (any ? kNameAnyCase : 0) |
                                     (accented ? kNameAccented : 0));
-    if (accented) accented_names_.emplace_back(folded, LowerSpelling(f[1], 0, f[1].size()));
+    if (accented) accented_words_.emplace_back(folded, LowerSpelling(f[1], 0, f[1].size()));
     return Status::Ok();
   });
 }
@@ -270,8 +281,8 @@ void Profanity::Link(Lexicon* lexicon) {
   for (const auto& [word, c] : class_words_) classes_of_[lexicon->Find(word)].set(c);
   role_.assign(lexicon->size(), 0);
   for (const auto& [word, role] : roles_) role_[lexicon->Find(word)] |= role;
-  for (auto& [word, spelling] : accented_names_) accented_.emplace_back(lexicon->Find(word), std::move(spelling));
-  accented_names_.clear();
+  for (auto& [word, spelling] : accented_words_) accented_.emplace_back(lexicon->Find(word), std::move(spelling));
+  accented_words_.clear();
   for (const auto& [word, senses] : sense_cues_) {
     const int id = lexicon->Find(word);
     role_[id] |= kSenseCue;
@@ -592,7 +603,8 @@ void Profanity::Allow(const Lexicon& lexicon, int lang, std::string_view text, c
     // A possessive is read as its owner ("Dick's" as Dick, though "dicks" is a name only mid-sentence).
     const int owner = PossessiveOf(lexicon, text, *s, t);
     const int word = owner >= 0 ? owner : t.exact ? t.word : -1;
-    if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, st, *s, i, word))
+    if ((t.exact && lexicon.info(t.word).allow >> lang & 1) || IsSparedName(lang, text, st, *s, i, word) ||
+        (word >= 0 && (role_[word] & kWordAccented) && AccentedSpelling(text, t, word) > 0))
       t.bad = -1;
   }
   MarkPhrases(lexicon, lang, text, s, &shown);
@@ -624,10 +636,10 @@ bool Profanity::IsSparedName(int lang, std::string_view text, const ScanStats& s
   return !CuedAsInsult(lang, s.tokens, i);
 }
 
-// How token t, read as the kNameAccented name `word`, is spelled: 1 with the name's own accents, in any
-// case (no form of the bad word carries them, so it is the name even shouted or opening a sentence);
-// -1 with other accents ("FODÊ", Brazil's spelling of the verb: no spelling of the name); 0 with none
-// (case decides, as for any name).
+// How token t, read as the kNameAccented name or kWordAccented word `word`, is spelled: 1 with its own
+// accents, in any case (no form of the bad word carries them, so it is the name or the ordinary word
+// even shouted or opening a sentence); -1 with other accents ("FODÊ", Brazil's spelling of the verb: no
+// spelling of the name); 0 with none (the bad word's reading stands; for a name, case decides).
 int Profanity::AccentedSpelling(std::string_view text, const Token& t, int word) const {
   if (!HasNonAscii(text.substr(t.begin, t.end - t.begin))) return 0;
   const std::u32string spelled = LowerSpelling(text, t.begin, t.end);

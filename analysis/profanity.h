@@ -70,7 +70,8 @@ class Profanity {
   // pieces). Words allowed in only some languages are marked too, until Allow.
   void FindBadWords(const Lexicon& lexicon, std::string_view text, Scratch* s) const;
   // Unmarks the words the allow-list spares in lang, the names (text is the scanned message: a name
-  // is Capitalised) and the words whose innocent sense another word shows, then marks the phrases.
+  // is Capitalised), the ordinary words spelled with their accents ("cágado") and the words whose
+  // innocent sense another word shows, then marks the phrases.
   // st is the scan's: a message with a lower-case letter, or of one word, shouts its ALL-CAPS words.
   void Allow(const Lexicon& lexicon, int lang, std::string_view text, const ScanStats& st, Scratch* s) const;
 
@@ -111,6 +112,7 @@ class Profanity {
     kNameAnyCase = 512,  // a name in lower case too ("ask dick"), unless cued as an insult
     kArticle = 1024,     // kArticle << lang: an article two words before a name cues it ("a spineless Dick")
     kNameAccented = 8192,  // a name spelled with an accent no form of the bad word has (Fodé, Maricá)
+    kWordAccented = 16384,  // likewise an ordinary word (Brazil's cágado, a turtle, against "cagado")
   };
 
   static constexpr size_t kMaxAffixes = 64;  // forms with '*' in all the lists
@@ -157,9 +159,9 @@ class Profanity {
   std::vector<Phrase> phrases_;   // by first word id, from Link
   std::vector<std::pair<std::string, uint16_t>> roles_;  // folded word, WordRole bits, until Link
   std::vector<uint16_t> role_;    // lexicon id to WordRole bits, from Link
-  // The kNameAccented names' spellings in lower case, accents kept, by folded word until Link, by
-  // lexicon id after it. A handful: a token reads them only when it folds to one of them.
-  std::vector<std::pair<std::string, std::u32string>> accented_names_;
+  // The kNameAccented names' and kWordAccented words' spellings in lower case, accents kept, by folded
+  // word until Link, by lexicon id after it. A handful: a token reads them only when it folds to one.
+  std::vector<std::pair<std::string, std::u32string>> accented_words_;
   std::vector<std::pair<int, std::u32string>> accented_;
   // The phrases a word starts (kStartsPhrase), by lexicon id: those of one word or with a class second
   // from first, then from paired on those whose second word is a word, which match only a pair that

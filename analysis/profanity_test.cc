@@ -195,6 +195,15 @@ TEST(Profanity, NamesSpelledWithTheirAccentAreNamesInEveryCase) {
   EXPECT_EQ(Terms("eres un Maricá"), std::vector<std::string>{"marica"});  // a cue still says insult
 }
 
+// An ordinary word spelled with an accent no form of the bad word has (Brazil's cágado, a turtle) is
+// that word in any case; without the accent the bad word stands.
+TEST(Profanity, OrdinaryWordsSpelledWithTheirAccentAreThoseWords) {
+  EXPECT_EQ(Terms("o cágado da minha avó fugiu do quintal"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("OS CÁGADOS FUGIRAM DE NOVO"), std::vector<std::string>{});
+  EXPECT_EQ(Terms("tô cagado de medo"), std::vector<std::string>{"cagar"});
+  EXPECT_EQ(Terms("Cagado de medo"), std::vector<std::string>{"cagar"});
+}
+
 // A name marked `any` ("dick") is a name in lower case and in shouting too, unless a cue word comes
 // right before it, an article two before it, a word after it that makes a bad phrase, or it is the
 // message's only word.

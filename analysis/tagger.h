@@ -44,6 +44,7 @@ namespace chatpipe {
 
 // Bump when a change to the code changes any tag for the same word lists: it is part of version().
 // The learned model's cache is keyed by it too (learned_cache.h): bump it when training changes.
+// 46: an ordinary word spelled with an accent no bad form has (cágado) is that word; holdout 46 learned;
 // 45: the learned model learns holdout 45 too;
 // 44: a name spelled with its accent (Fodé, Maricá) is a name in any case, with another accent none;
 // 43: the learned model learns holdout 44 too;
@@ -96,7 +97,7 @@ namespace chatpipe {
 // 8: the learned label trained in float; 7: evidence dropout in the learned label's training, scope ends (scope_ends.txt); 6: the learned
 // sentiment label; 5: sentiment (questions, swearing, boosters after a word); 4: phrases, names,
 // contractions; 3: levels
-inline constexpr const char* kTaggerCodeVersion = "45";
+inline constexpr const char* kTaggerCodeVersion = "46";
 
 // What the caller knows beyond the text.
 struct TagOptions {

@@ -525,6 +525,7 @@ TEST(TaggerLoad, NamesLinesAreChecked) {
   ExpectLoadFails(dir, "names.txt", "name Dick sometimes\n", "names.txt:1: want: name Word [mid|any]");
   ExpectLoadFails(dir, "names.txt", "article en\n", "names.txt:1: want: article LANG word...");
   ExpectLoadFails(dir, "names.txt", "cue\n", "names.txt:1: want: cue LANG word...");
+  ExpectLoadFails(dir, "names.txt", "word cagado\n", "names.txt:1: word: cagado has no accent to tell it by");
   std::ofstream(dir + "/names.txt") << "name Dick any\ncue en you\narticle en a\n";
   auto loaded = Tagger::Load(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
