@@ -503,7 +503,13 @@ bool LearnedModel::FromBytes(std::string_view in) {
   return true;
 }
 
-Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence) const {
+Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence, bool profanity) const {
+  return profanity ? PredictHeads<true>(text, evidence) : PredictHeads<false>(text, evidence);
+}
+
+// Predict, compiled once with the profanity head and once without, so that neither tests it per feature.
+template <bool kProfanity>
+Prediction LearnedModel::PredictHeads(std::string_view text, const Evidence& evidence) const {
   const Weight* sentiment = heads_[kSentimentHead].text.data();
   const Weight* profanity = heads_[kProfanityHead].text.data();
   const int shift = settings_.bucket_bits - settings_.profanity_bits;
@@ -514,18 +520,21 @@ Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence
   static_assert(kStored == 2);
   const TextSummary t = ForEachFeature(text, settings_.bucket_bits, settings_.profanity_bits, [&](uint32_t b, int block) {
     if (block == kAddressedBlock) {
+      if (!kProfanity) return;
       const Weight* p = profanity + (b >> shift) * kStored;
       wp1 += p[0], wp2 += p[1];
       return;
     }
     const Weight* s = sentiment + b * kStored;
     if (block == kWordBlock) {
+      ws1 += s[0], ws2 += s[1];
+      if (!kProfanity) return;
       const Weight* p = profanity + (b >> shift) * kStored;
-      ws1 += s[0], ws2 += s[1], wp1 += p[0], wp2 += p[1];
+      wp1 += p[0], wp2 += p[1];
       return;
     }
     cs1 += s[0], cs2 += s[1];
-    if (block == kProfanityCharBlock) {
+    if (kProfanity && block == kProfanityCharBlock) {
       const Weight* p = profanity + (b >> shift) * kStored;
       cp1 += p[0], cp2 += p[1];
     }
@@ -537,7 +546,7 @@ Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence
   float extras[kExtras];
   Extras(evidence, t.question, extras);
   double z[kHeads][kClasses];  // each class's logit less class 0's
-  for (int h = 0; h < kHeads; ++h) {
+  for (int h = 0; h < (kProfanity ? kHeads : 1); ++h) {
     z[h][0] = 0;
     for (int c = 1; c < kClasses; ++c) z[h][c] = chars[h][c - 1] * value[h][0] + words[h][c - 1] * value[h][1];
     // Every extra, with no test of HeadReads: training never moves a weight its head does not read
@@ -551,9 +560,11 @@ Prediction LearnedModel::Predict(std::string_view text, const Evidence& evidence
   CHATPIPE_STEPS(kExtras);
   Prediction p;
   p.sentiment = ArgMax(z[kSentimentHead]);
-  Softmax(z[kProfanityHead]);
-  p.profane = static_cast<float>(z[kProfanityHead][1] + z[kProfanityHead][2]);
-  p.strong = z[kProfanityHead][2] >= z[kProfanityHead][1];
+  if constexpr (kProfanity) {
+    Softmax(z[kProfanityHead]);
+    p.profane = static_cast<float>(z[kProfanityHead][1] + z[kProfanityHead][2]);
+    p.strong = z[kProfanityHead][2] >= z[kProfanityHead][1];
+  }
   return p;
 }
 

@@ -145,8 +145,10 @@ class LearnedModel {
 
   bool trained() const { return !heads_[0].text.empty(); }
 
-  // Both heads' answers for text, whose lexicon evidence is evidence. Needs trained().
-  Prediction Predict(std::string_view text, const Evidence& evidence) const;
+  // Both heads' answers for text, whose lexicon evidence is evidence. Needs trained(). Without
+  // `profanity`, the sentiment head's alone (profane 0, strong false): the profanity head's rows are a
+  // third of the rows read, and most messages do not ask it (the lists flagged them, or they are short).
+  Prediction Predict(std::string_view text, const Evidence& evidence, bool profanity = true) const;
 
   // The trained model as bytes (settings, then weights, in this machine's byte order), and back: what
   // learned_cache.h keeps. FromBytes fails on anything ToBytes did not write, leaving the model as it was.
@@ -158,6 +160,9 @@ class LearnedModel {
   const std::vector<Weight>& weights(int head) const { return heads_[head].text; }
 
  private:
+  template <bool kProfanity>
+  Prediction PredictHeads(std::string_view text, const Evidence& evidence) const;
+
   // One head's weights: the text's rows, two per feature (its classes 1 and 2 less its class 0) in fixed
   // point (2^-4); then the lexicon's evidence, three per feature.
   struct Table {

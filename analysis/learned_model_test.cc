@@ -127,6 +127,22 @@ TEST(LearnedModel, TheProfanityHeadReadsTheTextAlone) {
   EXPECT_EQ(model.Predict("what a quux", lists_say_clean).profane, model.Predict("what a quux", lists_say_profane).profane);
 }
 
+// Asked for the sentiment head alone, Predict gives the same label and leaves the profanity head's
+// answer empty, whatever the text.
+TEST(LearnedModel, WithoutTheProfanityHeadTheSentimentIsTheSame) {
+  LearnedModel model;
+  LearnedSettings settings;
+  settings.bucket_bits = 12;
+  model.Train(Rude(), settings);
+  for (const char* text : {"what a ZORP", "what a gleb", "what a quux", "you gleb, you", "so zorp?"}) {
+    const Prediction both = model.Predict(text, {}), sentiment = model.Predict(text, {}, false);
+    EXPECT_EQ(sentiment.sentiment, both.sentiment) << text;
+    EXPECT_EQ(sentiment.profane, 0) << text;
+    EXPECT_FALSE(sentiment.strong) << text;
+  }
+  EXPECT_GT(model.Predict("what a ZORP", {}).profane, 0.7);
+}
+
 // Whether a word is rude here depends on whether the message speaks to someone: "lantern" is strong
 // only in a message to "you" (or "vc"), "harbour" only in one to nobody. No sum of the words' own
 // weights can say that (it is an exclusive or); the head reads the words of an addressed message a

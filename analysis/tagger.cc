@@ -182,11 +182,12 @@ Tags Tagger::Data::Analyze(std::string_view text, const TagOptions& options, ana
   evidence->lang = lang;
   evidence->profane = tags.profane;
   if ((options.learned_sentiment || options.learned_profanity) && learned.trained()) {
-    const Prediction p = learned.Predict(text, *evidence);
+    const bool ask_head = options.learned_profanity && !tags.profane && LearnedMayFlag(text, s->tokens, matched);
+    const Prediction p = learned.Predict(text, *evidence, ask_head);
     if (options.learned_sentiment) tags.sentiment_label = kSentimentLabels[p.sentiment];
     // What the lists missed and the profanity head is sure of: no word to name, so the term says who
     // found it, and a room that masks its level has every word masked (there is no one word to hide).
-    if (options.learned_profanity && !tags.profane && LearnedProfane(p) && LearnedMayFlag(text, s->tokens, matched)) {
+    if (ask_head && LearnedProfane(p)) {
       tags.profane = true;
       tags.level = p.strong ? Severity::kStrong : Severity::kMild;
       tags.terms.emplace_back(kLearnedTerm);
