@@ -91,6 +91,7 @@ class Profanity {
     std::string core;     // squeezed
     bool prefix, suffix;  // core must start / end the word; neither: anywhere inside it
     Match match;
+    uint32_t letters;     // LetterSet(core): a word that lacks one of them cannot hold it
   };
 
   // A bad run of words: every token of it gets `base`.
