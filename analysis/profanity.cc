@@ -398,7 +398,8 @@ Profanity::Match Profanity::MatchWild(std::string_view candidate) const {
 int Profanity::MatchStarred(std::string_view text, const Scratch& s, int lang, Token* t) const {
   if (t->letters != 1 || t->fold_end - t->fold_begin != 1) return -1;
   size_t end = t->end;
-  while (end < text.size() && text[end] == '*' && end - t->end < kMaxBadLength) ++end;
+  // The letter is one of the word's letters: at most kMaxBadLength - 1 stars (by_size_'s bound).
+  while (end < text.size() && text[end] == '*' && end - t->end < kMaxBadLength - 1) ++end;
   CHATPIPE_STEPS(end - t->end + 1);
   const size_t size = 1 + end - t->end;
   if (size < 4 || (end < text.size() && (text[end] == '*' || IsWordByte(text[end])))) return -1;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "analysis/learned_cache.h"
+#include "analysis/normalize.h"
 #include "analysis/tagger_suite.h"
 
 
@@ -78,6 +79,15 @@ TEST_F(TaggerTest, OneLetterAndStarsIsABadWord) {
   EXPECT_EQ(Tag("vete a la m*****").terms, std::vector<std::string>{"mierda"});
   EXPECT_EQ(Tag("f***ing brilliant").terms, std::vector<std::string>{"fuck"});  // a word in pieces
   EXPECT_FALSE(Tag("f** off").profane);                                         // two stars are no word
+}
+
+// No bad word is longer than kMaxBadLength letters, so a letter and that many stars is none: the
+// sizes of the lists' words end there (the fuzzer found the length one past them read out of bounds).
+TEST_F(TaggerTest, ALetterAndTooManyStarsIsNoWord) {
+  for (size_t stars : {analysis::kMaxBadLength - 1, analysis::kMaxBadLength, analysis::kMaxBadLength + 1}) {
+    const std::string text = "i" + std::string(stars, '*') + " ok";
+    EXPECT_FALSE(Tag(text).profane) << stars << " stars";
+  }
 }
 
 TEST_F(TaggerTest, AllowListDependsOnLanguage) {
