@@ -33,7 +33,7 @@ const SENTIMENTS = ['positive', 'negative', 'neutral'];
 const LEVELS = ['none', 'mild', 'strong'];
 // The set kinds, in the order the tables show them: holdout is the first holdout (2026-12-04); holdouts 2
 // to HOLDOUTS were written 2026-12-06 and 7. A new holdout is one more here.
-const HOLDOUTS = 49;
+const HOLDOUTS = 50;
 const KINDS = ['dev', 'holdout', ...Array.from({ length: HOLDOUTS - 1 }, (_, i) => `holdout${i + 2}`)];
 
 class Malformed extends Error {}
@@ -334,7 +334,7 @@ function summary(groups) {
   out.push(table(['tagger', ...cols], rowsOf((s) => s.sentiment && fmtInterval(s.sentiment.macro_f1, s.sentiment.interval))));
   if (groups.some((g) => g.taggers.learned)) out.push('\nThe learned models have no dev figures: they are trained on the dev sets.');
   // Since issue 19 chatpipe's sentiment label is itself a model trained on the dev sets (analysis/learned_model.h).
-  out.push("chatpipe's sentiment figures on dev and on holdouts 3 to 46 (read since their blind scoring) are those of its own training set (analysis/learned_model.h, kDevelopmentSetNames), and so are its profanity figures there in part (the learned profanity check); its 5-fold cross-validation over them is printed by tag_test (TaggerAccuracyLearned). Holdouts 1, 2, 47, 48 and 49 are never learned from.");
+  out.push("chatpipe's sentiment figures on dev and on holdouts 3 to 46 (read since their blind scoring) are those of its own training set (analysis/learned_model.h, kDevelopmentSetNames), and so are its profanity figures there in part (the learned profanity check); its 5-fold cross-validation over them is printed by tag_test (TaggerAccuracyLearned). Holdouts 1, 2 and 47 to 50 are never learned from.");
   out.push('\n### Profanity F1 [95% bootstrap interval], positive = mild or strong (false positives / false negatives)\n');
   out.push(table(['tagger', ...cols], rowsOf((s) => s.profanity && `${fmtInterval(s.profanity.f1, s.profanity.interval)} (${s.profanity.fp} / ${s.profanity.fn})`)));
   out.push("\n### chatpipe's profanity level\n");
